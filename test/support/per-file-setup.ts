@@ -1,0 +1,2 @@
+// Placeholder replaced by the emulator harness (per-file reset) in this same issue.
+export {};
