@@ -1,0 +1,40 @@
+/**
+ * RFC 6962 §2.1 / RFC 9162 §2.1.1 hashing with domain separation:
+ * leaf = SHA-256(0x00 ‖ d), node = SHA-256(0x01 ‖ left ‖ right). The prefixes keep
+ * a leaf from ever being confused with an interior node (second-preimage defence).
+ */
+import { sha256 } from '../hash.ts';
+
+export const HASH_SIZE = 32;
+
+// Scratch buffers are reused across calls: hashing is synchronous and single-threaded
+// per isolate, so no call can observe another's partially written scratch. The one-shot
+// sha256() copies its input into the digest state before returning.
+const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
+nodeScratch[0] = 0x01;
+let leafScratch = new Uint8Array(1024);
+
+/** SHA-256(0x00 ‖ data): the leaf hash of one record's canonical bytes. */
+export function hashLeaf(data: Uint8Array): Uint8Array {
+  if (data.length + 1 > leafScratch.length) {
+    // Grow to the next power of two; records are ≤ 64 KiB so this settles quickly.
+    leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(data.length + 1)));
+  }
+  leafScratch[0] = 0x00;
+  leafScratch.set(data, 1);
+  return sha256(leafScratch.subarray(0, data.length + 1));
+}
+
+/** SHA-256(0x01 ‖ left ‖ right). Both inputs must be 32 bytes (callers validate untrusted ones). */
+export function hashChildren(left: Uint8Array, right: Uint8Array): Uint8Array {
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 1 + HASH_SIZE);
+  return sha256(nodeScratch);
+}
+
+const EMPTY_ROOT = sha256(new Uint8Array(0));
+
+/** MTH({}) = SHA-256() — RFC 9162 §2.1.1. Returns a fresh copy. */
+export function emptyRoot(): Uint8Array {
+  return EMPTY_ROOT.slice();
+}
