@@ -1,0 +1,308 @@
+/**
+ * Records: the stored, hashed form of an event (DESIGN §2 "Record (leaf data)").
+ *
+ * A record's canonical bytes (RFC 8785) are the Merkle leaf data, and its leaf
+ * hash SHA-256(0x00 ‖ bytes) (RFC 6962 §2.1) is also its chain hash: record i
+ * carries `prev` = base64 leaf hash of record i-1, so the leaves form a hash
+ * chain. `decodeRecord` and `verifyChain` are used by offline verifiers on
+ * attacker-supplied bundles: they parse strictly, bound sizes before work,
+ * and accept only bytes that are exactly the canonical form (one record, one
+ * encoding, one hash).
+ */
+import { bytesEqual, concatBytes, fromBase64, toBase64 } from './bytes.ts';
+import { canonicalBytes } from './canonical.ts';
+import { AnchorlogError } from './errors.ts';
+import { type AuditEvent, EventValidationError, parseUtcTimestamp, validateEvent } from './event.ts';
+import { sha256 } from './hash.ts';
+import { CanonicalJsonError, isWellFormedUnicode, parseJson } from './ijson.ts';
+
+export const RECORD_VERSION = 1;
+/** DESIGN §2: a record's canonical bytes are at most 64 KiB (the tlog-tiles entry-bundle limit). */
+export const MAX_RECORD_BYTES = 65536;
+/** RFC 6962 leaf hashes are SHA-256: 32 bytes. */
+export const HASH_SIZE = 32;
+/** `prev` of record 0: 32 zero bytes. Do not mutate; copy if you need a buffer. */
+export const ZERO_HASH: Uint8Array = new Uint8Array(HASH_SIZE);
+export const ZERO_HASH_B64: string = toBase64(ZERO_HASH);
+
+export interface LogRecord {
+  v: 1;
+  logId: string;
+  /** 0-based position in the log. */
+  index: number;
+  /** Assigned by the log, millisecond precision, never decreasing along the log. */
+  receivedAt: string;
+  /** Authenticated principal id (not client-claimed). */
+  submitter: string;
+  /** Base64 leaf hash of record index-1; ZERO_HASH_B64 for index 0. */
+  prev: string;
+  event: AuditEvent;
+}
+
+export type RecordErrorCode = 'INVALID_RECORD' | 'RECORD_TOO_LARGE' | 'INVALID_LOG_ID';
+
+export class RecordError extends AnchorlogError<RecordErrorCode> {
+  /** JSON pointer inside the record, when the problem is a field. */
+  readonly path: string;
+  constructor(code: RecordErrorCode, message: string, details: { path?: string; cause?: unknown } = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.path = details.path ?? '';
+  }
+}
+
+export type ChainErrorCode =
+  | 'INVALID_RECORD'
+  | 'RECORD_TOO_LARGE'
+  | 'CHAIN_LOG_MISMATCH'
+  | 'CHAIN_INDEX_GAP'
+  | 'CHAIN_PREV_MISMATCH'
+  | 'CHAIN_TIME_REGRESSION';
+
+export class ChainError extends AnchorlogError<ChainErrorCode> {
+  /** Log index of the first failing record (its expected index when it could not be decoded). */
+  readonly index: number;
+  /** 0-based position of that record in the sequence given to verifyChain. */
+  readonly position: number;
+  constructor(code: ChainErrorCode, index: number, position: number, message: string, cause?: unknown) {
+    super(code, `record ${index}: ${message}`, cause === undefined ? undefined : { cause });
+    this.index = index;
+    this.position = position;
+  }
+}
+
+// DESIGN §1: logId is [a-z0-9][a-z0-9-]{0,62}.
+const LOG_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const RECEIVED_AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+const MAX_SUBMITTER = 256;
+const RECORD_KEYS = ['event', 'index', 'logId', 'prev', 'receivedAt', 'submitter', 'v'];
+
+export function isValidLogId(v: unknown): v is string {
+  return typeof v === 'string' && LOG_ID_RE.test(v);
+}
+
+/** Throws RecordError('INVALID_LOG_ID') unless `v` matches `[a-z0-9][a-z0-9-]{0,62}`. */
+export function validateLogId(v: unknown): string {
+  if (!isValidLogId(v)) {
+    throw new RecordError('INVALID_LOG_ID', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+  }
+  return v;
+}
+
+/** Latest instant `formatReceivedAt` accepts: 9999-12-31T23:59:59.999Z. */
+const MAX_EPOCH_MS = 253402300799999;
+
+/**
+ * The log's `receivedAt` text for an epoch-millisecond instant from the
+ * injected clock: `2026-03-01T12:00:00.000Z`. Fixed width, so string order is
+ * time order.
+ */
+export function formatReceivedAt(epochMs: number): string {
+  if (!Number.isSafeInteger(epochMs) || epochMs < 0 || epochMs > MAX_EPOCH_MS) {
+    throw new RangeError(`receivedAt must be integer epoch ms in [0, ${MAX_EPOCH_MS}]`);
+  }
+  return new Date(epochMs).toISOString();
+}
+
+function invalid(path: string, message: string, cause?: unknown): never {
+  throw new RecordError('INVALID_RECORD', `${message}${path ? ` (${path})` : ''}`, { path, cause });
+}
+
+/** Shape check shared by encode and decode; `v` is any value, typically freshly parsed. */
+function checkRecord(v: unknown): LogRecord {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) invalid('', 'record must be an object');
+  const o = v as { [k: string]: unknown };
+  const keys = Object.keys(o).sort();
+  for (const k of keys)
+    if (!RECORD_KEYS.includes(k)) invalid(`/${k}`, `unknown record field ${JSON.stringify(k)}`);
+  for (const k of RECORD_KEYS) if (!(k in o)) invalid(`/${k}`, `record field ${k} is missing`);
+  if (o.v !== RECORD_VERSION) invalid('/v', `unsupported record version (expected ${RECORD_VERSION})`);
+  if (!isValidLogId(o.logId)) invalid('/logId', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+  if (typeof o.index !== 'number' || !Number.isSafeInteger(o.index) || o.index < 0) {
+    invalid('/index', 'index must be a non-negative safe integer');
+  }
+  if (
+    typeof o.receivedAt !== 'string' ||
+    !RECEIVED_AT_RE.test(o.receivedAt) ||
+    parseUtcTimestamp(o.receivedAt) === undefined
+  ) {
+    invalid(
+      '/receivedAt',
+      'receivedAt must be a UTC timestamp with milliseconds, e.g. 2026-03-01T12:00:00.000Z',
+    );
+  }
+  const s = o.submitter;
+  if (
+    typeof s !== 'string' ||
+    s.length === 0 ||
+    s.length > MAX_SUBMITTER ||
+    CONTROL_RE.test(s) ||
+    !isWellFormedUnicode(s)
+  ) {
+    invalid('/submitter', `submitter must be a non-empty string of at most ${MAX_SUBMITTER} characters`);
+  }
+  if (typeof o.prev !== 'string' || o.prev.length !== 44 || !isHash(o.prev)) {
+    invalid('/prev', 'prev must be the base64 of a 32-byte hash');
+  }
+  if (o.index === 0 && o.prev !== ZERO_HASH_B64) invalid('/prev', 'prev of record 0 must be 32 zero bytes');
+  try {
+    validateEvent(o.event, '/event');
+  } catch (e) {
+    if (e instanceof EventValidationError) invalid(e.path, e.message, e);
+    throw e;
+  }
+  return o as unknown as LogRecord;
+}
+
+function isHash(b64: string): boolean {
+  try {
+    return fromBase64(b64).length === HASH_SIZE;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Canonical bytes of a record (the leaf data). Checks the record's shape first
+ * (INVALID_RECORD), and refuses more than 64 KiB with RECORD_TOO_LARGE — never
+ * truncates — so the API can answer 413.
+ */
+export function encodeRecord(record: LogRecord): Uint8Array {
+  checkRecord(record);
+  try {
+    return canonicalBytes(record, { maxBytes: MAX_RECORD_BYTES });
+  } catch (e) {
+    if (e instanceof CanonicalJsonError && e.code === 'TOO_LARGE') {
+      throw new RecordError('RECORD_TOO_LARGE', `record is larger than ${MAX_RECORD_BYTES} bytes`, {
+        cause: e,
+      });
+    }
+    if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);
+    throw e;
+  }
+}
+
+/**
+ * Parse record bytes from an untrusted source. Rejects oversize input before
+ * parsing, anything that is not strict I-JSON, a wrong shape, and bytes that
+ * are valid but not the canonical encoding (which we would never have written).
+ */
+export function decodeRecord(bytes: Uint8Array): LogRecord {
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw new RecordError('RECORD_TOO_LARGE', `record is ${bytes.length} bytes; limit ${MAX_RECORD_BYTES}`);
+  }
+  let value: unknown;
+  try {
+    value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES });
+  } catch (e) {
+    if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);
+    throw e;
+  }
+  const record = checkRecord(value);
+  if (!bytesEqual(canonicalBytes(record), bytes))
+    invalid('', 'record bytes are not in RFC 8785 canonical form');
+  return record;
+}
+
+/** RFC 6962 §2.1: MTH({d}) = SHA-256(0x00 ‖ d). Also the record's chain hash. */
+export function leafHash(recordBytes: Uint8Array): Uint8Array {
+  return sha256(concatBytes(LEAF_PREFIX, recordBytes));
+}
+const LEAF_PREFIX = new Uint8Array([0x00]);
+
+export interface ChainOptions {
+  /** Index the first record must have (default: whatever it has). */
+  firstIndex?: number;
+  /** logId every record must have (default: the first record's). */
+  logId?: string;
+  /** receivedAt of the record before the first one, if known. */
+  notBefore?: string;
+}
+
+export interface ChainSummary {
+  count: number;
+  /** Index of the first and last records (undefined when empty). */
+  firstIndex: number | undefined;
+  lastIndex: number | undefined;
+  /** Leaf hash of the last record, or expectedFirstPrev when empty: the next record's prev. */
+  lastLeafHash: Uint8Array;
+  lastReceivedAt: string | undefined;
+  /** Leaf hash of every record, in order (for Merkle inclusion checks). */
+  leafHashes: Uint8Array[];
+}
+
+/**
+ * Verify a contiguous run of records (DESIGN §2, §5): each decodes strictly,
+ * all share one logId, indexes are consecutive, record k's prev is the leaf
+ * hash of record k-1 (the first's prev is `expectedFirstPrev`), and receivedAt
+ * never decreases. Throws ChainError naming the first failing record.
+ */
+export function verifyChain(
+  records: Iterable<Uint8Array>,
+  expectedFirstPrev: Uint8Array | string,
+  options: ChainOptions = {},
+): ChainSummary {
+  let prevHash = typeof expectedFirstPrev === 'string' ? expectedFirstPrev : toBase64(expectedFirstPrev);
+  let prevLeaf: Uint8Array =
+    typeof expectedFirstPrev === 'string' ? fromBase64(expectedFirstPrev) : expectedFirstPrev;
+  let logId = options.logId;
+  let expectedIndex = options.firstIndex;
+  let lastReceivedAt = options.notBefore;
+  let firstIndex: number | undefined;
+  const leafHashes: Uint8Array[] = [];
+  let position = 0;
+  for (const bytes of records) {
+    const at = expectedIndex ?? -1;
+    let rec: LogRecord;
+    try {
+      rec = decodeRecord(bytes);
+    } catch (e) {
+      if (e instanceof RecordError && e.code !== 'INVALID_LOG_ID') {
+        throw new ChainError(e.code, at, position, e.message, e);
+      }
+      throw e;
+    }
+    if (logId === undefined) logId = rec.logId;
+    else if (rec.logId !== logId) {
+      throw new ChainError('CHAIN_LOG_MISMATCH', rec.index, position, `logId ${rec.logId} is not ${logId}`);
+    }
+    if (expectedIndex !== undefined && rec.index !== expectedIndex) {
+      throw new ChainError('CHAIN_INDEX_GAP', rec.index, position, `expected index ${expectedIndex}`);
+    }
+    if (rec.prev !== prevHash) {
+      throw new ChainError(
+        'CHAIN_PREV_MISMATCH',
+        rec.index,
+        position,
+        position === 0
+          ? 'prev does not match the expected chain head'
+          : 'prev is not the leaf hash of the previous record',
+      );
+    }
+    // Fixed-width UTC text with milliseconds: lexicographic order is time order.
+    if (lastReceivedAt !== undefined && rec.receivedAt < lastReceivedAt) {
+      throw new ChainError(
+        'CHAIN_TIME_REGRESSION',
+        rec.index,
+        position,
+        `receivedAt goes back before ${lastReceivedAt}`,
+      );
+    }
+    firstIndex ??= rec.index;
+    prevLeaf = leafHash(bytes);
+    leafHashes.push(prevLeaf);
+    prevHash = toBase64(prevLeaf);
+    lastReceivedAt = rec.receivedAt;
+    expectedIndex = rec.index + 1;
+    position++;
+  }
+  return {
+    count: position,
+    firstIndex,
+    lastIndex: expectedIndex === undefined || position === 0 ? undefined : expectedIndex - 1,
+    lastLeafHash: prevLeaf,
+    lastReceivedAt: position === 0 ? undefined : lastReceivedAt,
+    leafHashes,
+  };
+}
