@@ -1,0 +1,29 @@
+/**
+ * What a CLI command may touch. Commands take this instead of `process` so
+ * tests run them in-process with captured output and an in-memory file map.
+ */
+import { readFile } from 'node:fs/promises';
+
+export interface CliIo {
+  /** Write text to standard output (no newline added). */
+  stdout(text: string): void;
+  /** Write text to standard error (no newline added). */
+  stderr(text: string): void;
+  /** Read a whole file; rejects if it cannot be read. */
+  readFile(path: string): Promise<Uint8Array>;
+}
+
+/** A command: argv after its own name → exit code (0 ok, 1 check failed, 2 usage). */
+export type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
+
+export const EXIT_OK = 0;
+export const EXIT_INVALID = 1;
+export const EXIT_USAGE = 2;
+
+export function nodeIo(): CliIo {
+  return {
+    stdout: (t) => void process.stdout.write(t),
+    stderr: (t) => void process.stderr.write(t),
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+  };
+}
