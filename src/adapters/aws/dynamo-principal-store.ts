@@ -1,0 +1,261 @@
+/**
+ * PrincipalStore on the single DynamoDB table (src/adapters/aws/table.ts).
+ *
+ * Items owned here:
+ *   pk = P#<id>       sk = P     the principal entry:
+ *                                  rev      N  compare-and-swap revision
+ *                                  cur      S  JSON of the committed Principal (absent while creation is staged)
+ *                                  curHash  B  SHA-256 of the current secret
+ *                                  pend     S  JSON { principal, audit } of the staged change, if any
+ *                                  pendHash B  secret hash of the staged state
+ *   pk = PRINCIPALS   sk = <id>  directory entry, so listing is a Query on one
+ *                                small partition rather than a Scan of a table
+ *                                that also holds every log record.
+ *
+ * Each principal has its own partition, so authentication (one consistent
+ * GetItem per request) spreads over partitions. The directory item is written
+ * (idempotently) *before* an entry's first put; a crash in between leaves a
+ * directory item with no principal, which `list` skips. Neither write needs a
+ * transaction.
+ */
+import {
+  type AttributeValue as AV,
+  BatchGetItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { AppError } from '../../app/errors.ts';
+import { fromUtf8, utf8 } from '../../core/bytes.ts';
+import { fromBase64Url, isPrincipalId, type Principal, toBase64Url } from '../../core/principal.ts';
+import type {
+  PrincipalEntry,
+  PrincipalPage,
+  PrincipalState,
+  PrincipalStore,
+} from '../../ports/principal-store.ts';
+
+const ENTRY_SK = 'P';
+const DIRECTORY_PK = 'PRINCIPALS';
+const entryPk = (id: string) => `P#${id}`;
+
+type Item = Record<string, AV>;
+
+export class DynamoPrincipalStore implements PrincipalStore {
+  readonly #ddb: DynamoDBClient;
+  readonly #table: string;
+
+  constructor(opts: { client: DynamoDBClient; tableName: string }) {
+    this.#ddb = opts.client;
+    this.#table = opts.tableName;
+  }
+
+  async get(id: string): Promise<PrincipalEntry | undefined> {
+    const out = await send(() =>
+      this.#ddb.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: { pk: { S: entryPk(id) }, sk: { S: ENTRY_SK } },
+          ConsistentRead: true, // contract: a revocation is visible to the next request
+        }),
+      ),
+    );
+    return out.Item ? fromItem(id, out.Item) : undefined;
+  }
+
+  async put(entry: Omit<PrincipalEntry, 'rev'>, expectedRev: number): Promise<number> {
+    if (!Number.isSafeInteger(expectedRev) || expectedRev < 0) throw new TypeError('put: bad expectedRev');
+    if (expectedRev === 0) {
+      await send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: { pk: { S: DIRECTORY_PK }, sk: { S: entry.id } },
+          }),
+        ),
+      );
+    }
+    const rev = expectedRev + 1;
+    try {
+      await send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: toItem(entry, rev),
+            ...(expectedRev === 0
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: '#rev = :expected',
+                  ExpressionAttributeNames: { '#rev': 'rev' },
+                  ExpressionAttributeValues: { ':expected': { N: String(expectedRev) } },
+                }),
+          }),
+        ),
+      );
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) {
+        throw new AppError(
+          'CONFLICT',
+          expectedRev === 0
+            ? `principal ${entry.id} already exists`
+            : `principal ${entry.id} was changed concurrently; re-read and retry`,
+          { cause: err },
+        );
+      }
+      throw err;
+    }
+    return rev;
+  }
+
+  async list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage> {
+    if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > 100) {
+      throw new AppError('BAD_REQUEST', 'limit must be an integer from 1 to 100', { path: '/limit' });
+    }
+    const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+    const page = await send(() =>
+      this.#ddb.send(
+        new QueryCommand({
+          TableName: this.#table,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': { S: DIRECTORY_PK } },
+          ConsistentRead: true,
+          Limit: opts.limit,
+          ...(after ? { ExclusiveStartKey: { pk: { S: DIRECTORY_PK }, sk: { S: after } } } : {}),
+        }),
+      ),
+    );
+    const ids = (page.Items ?? []).map((i) => i.sk?.S).filter((s): s is string => typeof s === 'string');
+    const entries = await this.#batchGet(ids);
+    const lastId = page.LastEvaluatedKey?.sk?.S;
+    return {
+      entries: entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+      ...(lastId ? { cursor: toBase64Url(utf8(lastId)) } : {}),
+    };
+  }
+
+  async #batchGet(ids: string[]): Promise<PrincipalEntry[]> {
+    const out: PrincipalEntry[] = [];
+    let keys: Item[] = ids.map((id) => ({ pk: { S: entryPk(id) }, sk: { S: ENTRY_SK } }));
+    // BatchGetItem may return UnprocessedKeys under load; retry those with backoff, bounded.
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      if (attempt >= 8)
+        throw new AppError('UNAVAILABLE', 'principal store is busy', { retryAfterSeconds: 1 });
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
+      const res = await send(() =>
+        this.#ddb.send(
+          new BatchGetItemCommand({
+            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } },
+          }),
+        ),
+      );
+      for (const item of res.Responses?.[this.#table] ?? []) {
+        const pk = item.pk?.S ?? '';
+        out.push(fromItem(pk.slice(2), item));
+      }
+      keys = res.UnprocessedKeys?.[this.#table]?.Keys ?? [];
+    }
+    return out;
+  }
+}
+
+function decodeCursor(cursor: string): string {
+  try {
+    const id = fromUtf8(fromBase64Url(cursor));
+    if (isPrincipalId(id)) return id;
+  } catch {
+    // fall through: any decoding failure is the same bad cursor
+  }
+  throw new AppError('BAD_REQUEST', 'invalid cursor', { path: '/cursor' });
+}
+
+/** Maps DynamoDB pushback onto THROTTLED; everything else propagates unchanged. */
+async function send<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    const name = (err as { name?: unknown })?.name;
+    if (
+      name === 'ProvisionedThroughputExceededException' ||
+      name === 'ThrottlingException' ||
+      name === 'RequestLimitExceeded'
+    ) {
+      throw new AppError('THROTTLED', 'principal store throttled the request', {
+        retryAfterSeconds: 1,
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+function toItem(entry: Omit<PrincipalEntry, 'rev'>, rev: number): Item {
+  const item: Item = {
+    pk: { S: entryPk(entry.id) },
+    sk: { S: ENTRY_SK },
+    schema: { N: '1' },
+    rev: { N: String(rev) },
+  };
+  if (entry.current) {
+    item.cur = { S: JSON.stringify(entry.current.principal) };
+    item.curHash = { B: entry.current.secretHash };
+  }
+  if (entry.pending) {
+    item.pend = {
+      S: JSON.stringify({ principal: entry.pending.state.principal, audit: entry.pending.audit }),
+    };
+    item.pendHash = { B: entry.pending.state.secretHash };
+  }
+  return item;
+}
+
+/**
+ * Parses a stored item. Our own writes produce these, so anything malformed
+ * means the table was edited out of band or corrupted: INTEGRITY, not 400.
+ */
+function fromItem(id: string, item: Item): PrincipalEntry {
+  const corrupt = (why: string): never => {
+    throw new AppError('INTEGRITY', `stored principal ${id} is malformed: ${why}`);
+  };
+  const rev = Number(item.rev?.N);
+  if (!Number.isSafeInteger(rev) || rev < 1) corrupt('rev');
+  const entry: PrincipalEntry = { id, rev };
+  if (item.cur) {
+    entry.current = state(item.cur.S, item.curHash?.B, id, corrupt);
+  }
+  if (item.pend) {
+    let parsed: { principal?: unknown; audit?: unknown };
+    try {
+      parsed = JSON.parse(item.pend.S ?? '');
+    } catch {
+      return corrupt('pend');
+    }
+    const audit = parsed.audit;
+    if (typeof audit !== 'object' || audit === null || Array.isArray(audit)) return corrupt('pend.audit');
+    entry.pending = {
+      state: state(JSON.stringify(parsed.principal), item.pendHash?.B, id, corrupt),
+      audit: audit as Record<string, unknown>,
+    };
+  }
+  return entry;
+}
+
+function state(
+  json: string | undefined,
+  hash: Uint8Array | undefined,
+  id: string,
+  corrupt: (why: string) => never,
+): PrincipalState {
+  let p: Principal;
+  try {
+    p = JSON.parse(json ?? '');
+  } catch {
+    return corrupt('principal JSON');
+  }
+  if (typeof p !== 'object' || p === null || p.id !== id || !Number.isSafeInteger(p.version)) {
+    return corrupt('principal fields');
+  }
+  if (!(hash instanceof Uint8Array) || hash.length !== 32) return corrupt('secret hash');
+  return { principal: p, secretHash: new Uint8Array(hash) };
+}

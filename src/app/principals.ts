@@ -1,0 +1,618 @@
+/**
+ * Principal administration, authentication and authorization (SOC 2 CC6.1,
+ * CC6.2, CC6.3; every change is evidence for CC8.1 via the `system` log).
+ *
+ * ## Every change has exactly one audit record: stage → record → promote
+ *
+ * A change is applied in three steps, each a single durable write:
+ *
+ *   1. STAGE   — put the entry with the new state and its audit event in
+ *                `pending`, conditional on the revision we read (CAS).
+ *                `current` is untouched, so the change has no effect yet.
+ *   2. RECORD  — append the audit event to the `system` log through the
+ *                AdminAuditSink. The event id is `principal/<id>/v<version>`
+ *                and the sink is idempotent on it, so recording twice never
+ *                produces two records.
+ *   3. PROMOTE — put `current = pending.state`, clear `pending` (CAS again).
+ *                Only now does authentication see the change.
+ *
+ * Crash (or sink failure) analysis:
+ *   - before/at STAGE: nothing changed, nothing recorded; the caller got an
+ *     error and may retry.
+ *   - after STAGE, before RECORD completes: the change is not in effect and
+ *     the caller got an error (UNAVAILABLE). The staged change is rolled
+ *     FORWARD by the next operation on that principal or by
+ *     `recoverPending()` (run it on a schedule): RECORD, then PROMOTE. We must
+ *     roll forward rather than discard because we cannot know whether the
+ *     sink wrote the record before failing; rolling forward is always safe
+ *     because RECORD is idempotent.
+ *   - after RECORD, before PROMOTE: the log says the change happened; roll
+ *     forward makes it so (same code path as above).
+ * So no change ever takes effect without its record already being durable in
+ * the system log. The cost: while the audit log is unavailable, admin changes
+ * fail (and are completed later), and a staged rotation whose caller saw an
+ * error will, when rolled forward, retire the old key for a new key nobody
+ * holds — retry the rotation to get a usable key (the retry first completes
+ * the staged one, then rotates again: two records, both true).
+ *
+ * One deliberate exception, failing closed: a STAGED revocation already makes
+ * authentication fail, because refusing access early can never grant anything
+ * the audit trail does not show.
+ *
+ * Concurrency: STAGE is compare-and-swap on the entry revision, so of two
+ * concurrent edits one gets CONFLICT; callers may also pass `ifVersion`
+ * (e.g. from an HTTP If-Match) so an edit based on a stale read is refused.
+ */
+
+import {
+  BOOTSTRAP_ACTOR_ID,
+  constantTimeEqual,
+  generatePrincipalId,
+  hasScope,
+  isPrincipalId,
+  issueApiKey,
+  type Principal,
+  PrincipalError,
+  parseApiKey,
+  type Scope,
+  scopesEqual,
+  validateCreateInput,
+  validateUpdateInput,
+} from '../core/principal.ts';
+import type { Clock } from '../ports/clock.ts';
+import type {
+  PendingChange,
+  PrincipalEntry,
+  PrincipalState,
+  PrincipalStore,
+} from '../ports/principal-store.ts';
+import { AppError } from './errors.ts';
+
+export type AdminAction =
+  | 'principal.create'
+  | 'principal.rotate'
+  | 'principal.revoke'
+  | 'principal.scopes.update'
+  | 'principal.update';
+
+/** An Event v1 (DESIGN §2) describing one admin change. Never carries secrets or secret hashes. */
+export interface AdminAuditEvent {
+  /** `principal/<id>/v<version>`: unique per change, the idempotency key in the `system` log. */
+  id: string;
+  occurredAt: string;
+  /** The acting admin principal (`type: 'system'`, id `system:bootstrap` for bootstrap). */
+  actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
+  action: AdminAction;
+  target: { type: 'principal'; id: string; name: string };
+  outcome: 'success';
+  /** Public principal views (no secret material): `before` is `{}` on create. */
+  changes: { before: Record<string, unknown>; after: Record<string, unknown> };
+  context?: { requestId?: string };
+}
+
+/**
+ * Where admin audit events go: the `system` log, with submitter = actor.id.
+ * `record` MUST resolve only once the event is durable, and MUST be
+ * idempotent on `event.id`: recording an event whose id is already in the
+ * log (with the same content) resolves without adding a second record.
+ */
+export interface AdminAuditSink {
+  record(event: AdminAuditEvent): Promise<void>;
+}
+
+export type AuthFailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'ambiguous'
+  | 'unknown'
+  | 'wrong_secret'
+  | 'revoked'
+  | 'revocation_pending';
+
+/**
+ * UNAUTHENTICATED with one generic client-facing message; `reason` is for
+ * server logs only (it tells an operator why, but would help an attacker
+ * enumerate principals if returned).
+ */
+export class AuthenticationError extends AppError {
+  readonly reason: AuthFailureReason;
+  constructor(reason: AuthFailureReason) {
+    super('UNAUTHENTICATED', 'missing or invalid API key');
+    this.reason = reason;
+  }
+}
+
+/**
+ * Picks the API key out of request headers (names matched case-insensitively).
+ * Accepted: `Authorization: Bearer <key>` and `x-api-key: <key>`. If both are
+ * present they must carry the same key; differing keys are refused as
+ * ambiguous rather than silently preferring one, because two credentials on
+ * one request usually mean a proxy or client bug, and guessing would
+ * authenticate as someone the caller may not have meant. Returns the value
+ * for `authenticate` (undefined when neither header is present).
+ */
+export function apiKeyFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  let auth: string | undefined;
+  let xKey: string | undefined;
+  for (const [name, raw] of Object.entries(headers)) {
+    const lower = name.toLowerCase();
+    if (lower !== 'authorization' && lower !== 'x-api-key') continue;
+    if (raw === undefined) continue;
+    if (Array.isArray(raw) && raw.length !== 1) throw new AuthenticationError('ambiguous');
+    const value = (Array.isArray(raw) ? raw[0] : raw) ?? '';
+    if (lower === 'authorization') auth = value;
+    else xKey = value;
+  }
+  if (auth === undefined) return xKey;
+  if (xKey === undefined) return auth;
+  const bearer = stripBearer(auth);
+  if (bearer === undefined || bearer !== xKey.trim()) throw new AuthenticationError('ambiguous');
+  return xKey;
+}
+
+function stripBearer(header: string): string | undefined {
+  const m = /^Bearer[ ]+(\S+)[ ]*$/i.exec(header);
+  return m?.[1];
+}
+
+export interface ChangeOptions {
+  /** Refuse with CONFLICT unless the principal is at this version. */
+  ifVersion?: number;
+  /** Copied into the audit event's context. */
+  requestId?: string;
+}
+
+export interface PrincipalServiceDeps {
+  store: PrincipalStore;
+  clock: Clock;
+  random: (n: number) => Uint8Array;
+  audit: AdminAuditSink;
+}
+
+const GLOBAL = '*';
+const BOOTSTRAP_PURPOSE = 'bootstrap administrator created at first deployment';
+
+export class PrincipalService {
+  readonly #store: PrincipalStore;
+  readonly #clock: Clock;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #audit: AdminAuditSink;
+
+  constructor(deps: PrincipalServiceDeps) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#random = deps.random;
+    this.#audit = deps.audit;
+  }
+
+  // -------------------------------------------------------------------------
+  // Authentication and authorization
+
+  /**
+   * Accepts a full `Authorization` header value (`Bearer <key>`) or a bare
+   * key (from `x-api-key`). Every failure is AuthenticationError with the
+   * same message; `.reason` says why. Reads are strongly consistent, so a
+   * revocation or rotation that has returned is enforced on the next call.
+   */
+  async authenticate(authorizationHeaderOrKey: string | undefined): Promise<Principal> {
+    if (authorizationHeaderOrKey === undefined || authorizationHeaderOrKey.trim() === '') {
+      throw new AuthenticationError('missing');
+    }
+    const value = authorizationHeaderOrKey.trim();
+    // Anything with a space must be "Bearer <key>"; other schemes are not ours.
+    const key = /\s/.test(value) ? stripBearer(value) : value;
+    if (key === undefined) throw new AuthenticationError('malformed');
+    let presented: ReturnType<typeof parseApiKey>;
+    try {
+      presented = parseApiKey(key);
+    } catch (err) {
+      if (err instanceof PrincipalError) throw new AuthenticationError('malformed');
+      throw err;
+    }
+    const entry = await this.#store.get(presented.principalId);
+    const current = entry?.current;
+    if (!current) throw new AuthenticationError('unknown');
+    if (!constantTimeEqual(presented.secretHash, current.secretHash)) {
+      throw new AuthenticationError('wrong_secret');
+    }
+    if (current.principal.status !== 'active') throw new AuthenticationError('revoked');
+    if (entry.pending?.state.principal.status === 'revoked') {
+      throw new AuthenticationError('revocation_pending');
+    }
+    return current.principal;
+  }
+
+  /** Throws FORBIDDEN naming the missing scope. Semantics: `hasScope` in src/core/principal.ts. */
+  authorize(principal: Principal, logId: string, scope: Scope): void {
+    if (!hasScope(principal, logId, scope)) {
+      throw new AppError('FORBIDDEN', `principal ${principal.id} lacks scope ${scope} on log ${logId}`);
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Admin use cases (all require `admin` on `*`)
+
+  /** Creates a principal and returns its API key — the only time the key is ever shown. */
+  async create(
+    actor: Principal,
+    input: unknown,
+    opts: { requestId?: string } = {},
+  ): Promise<{ principal: Principal; apiKey: string }> {
+    this.#requireAdmin(actor);
+    const valid = badRequestOn(() => validateCreateInput(input));
+    const id = valid.id ?? generatePrincipalId(this.#random);
+    return this.#createAs(actorOf(actor), actor.id, { ...valid, id }, opts.requestId);
+  }
+
+  async list(
+    actor: Principal,
+    opts: { cursor?: string; limit?: number } = {},
+  ): Promise<{ principals: Principal[]; cursor?: string }> {
+    this.#requireAdmin(actor);
+    const limit = opts.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 100) {
+      throw new AppError('BAD_REQUEST', 'limit must be an integer from 1 to 100', { path: '/limit' });
+    }
+    const page = await this.#store.list({ limit, ...(opts.cursor ? { cursor: opts.cursor } : {}) });
+    const principals = page.entries.flatMap((e) => (e.current ? [e.current.principal] : []));
+    return { principals, ...(page.cursor ? { cursor: page.cursor } : {}) };
+  }
+
+  async get(actor: Principal, id: string): Promise<Principal> {
+    this.#requireAdmin(actor);
+    const entry = isPrincipalId(id) ? await this.#store.get(id) : undefined;
+    if (!entry?.current) throw notFound(id);
+    return entry.current.principal;
+  }
+
+  /** Issues a new key; the old key stops working as soon as this resolves. */
+  async rotate(
+    actor: Principal,
+    id: string,
+    opts: ChangeOptions = {},
+  ): Promise<{ principal: Principal; apiKey: string }> {
+    this.#requireAdmin(actor);
+    return this.#rotateAs(actorOf(actor), id, opts);
+  }
+
+  /** Revokes a principal for good (there is no un-revoke: create a new one). Revoking twice is a no-op. */
+  async revoke(actor: Principal, id: string, opts: ChangeOptions = {}): Promise<Principal> {
+    this.#requireAdmin(actor);
+    return this.#change(actorOf(actor), id, opts, (cur, now) => {
+      if (cur.principal.status === 'revoked') return undefined;
+      return {
+        action: 'principal.revoke',
+        state: { ...cur, principal: { ...cur.principal, status: 'revoked', revokedAt: now } },
+      };
+    });
+  }
+
+  /** Replaces the scope map. Equal scopes are a no-op (no audit event). */
+  async updateScopes(
+    actor: Principal,
+    id: string,
+    scopes: unknown,
+    opts: ChangeOptions = {},
+  ): Promise<Principal> {
+    return this.update(actor, id, { scopes }, opts);
+  }
+
+  /** PATCH semantics over name/owner/purpose/scopes; fields left out are kept. */
+  async update(actor: Principal, id: string, patch: unknown, opts: ChangeOptions = {}): Promise<Principal> {
+    this.#requireAdmin(actor);
+    const valid = badRequestOn(() => validateUpdateInput(patch));
+    return this.#change(actorOf(actor), id, opts, (cur) => {
+      const p = cur.principal;
+      if (p.status === 'revoked') throw new AppError('CONFLICT', `principal ${id} is revoked`);
+      const next: Principal = {
+        ...p,
+        name: valid.name ?? p.name,
+        owner: valid.owner ?? p.owner,
+        purpose: valid.purpose ?? p.purpose,
+        scopes: valid.scopes ?? p.scopes,
+      };
+      const scopesChanged = !scopesEqual(next.scopes, p.scopes);
+      const otherChanged = next.name !== p.name || next.owner !== p.owner || next.purpose !== p.purpose;
+      if (!scopesChanged && !otherChanged) return undefined;
+      return {
+        action: otherChanged ? 'principal.update' : 'principal.scopes.update',
+        state: { ...cur, principal: next },
+      };
+    });
+  }
+
+  /**
+   * First deployment / local stack: makes sure principal `id` exists as an
+   * active global admin. Idempotent. Returns the key only when this call
+   * created it (or completed a bootstrap that crashed before showing its
+   * key, which it does by rotating, so that key is usable). Throws CONFLICT
+   * if `id` exists but is not an active `admin` on `*`.
+   */
+  async bootstrapAdmin(input: {
+    id: string;
+    name: string;
+    owner: string;
+  }): Promise<{ principal: Principal; apiKey?: string }> {
+    const valid = badRequestOn(() =>
+      validateCreateInput({
+        ...input,
+        kind: 'human',
+        purpose: BOOTSTRAP_PURPOSE,
+        scopes: { [GLOBAL]: ['admin'] },
+      }),
+    );
+    if (valid.id === undefined) throw new AppError('BAD_REQUEST', 'id is required', { path: '/id' });
+    const id = valid.id;
+    const system = { type: 'system' as const, id: BOOTSTRAP_ACTOR_ID, name: 'bootstrap' };
+    const existing = await this.#store.get(id);
+    if (!existing) {
+      try {
+        return await this.#createAs(system, BOOTSTRAP_ACTOR_ID, { ...valid, id }, undefined);
+      } catch (err) {
+        // A concurrent bootstrap won the race: fall through to "exists".
+        if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      }
+    } else if (!existing.current) {
+      // Our own earlier bootstrap staged the creation and died before showing the key.
+      await this.#settle(existing);
+      return this.#rotateAs(system, id, {});
+    }
+    const principal = await this.#committed(id);
+    if (!hasScope(principal, GLOBAL, 'admin')) {
+      throw new AppError('CONFLICT', `principal ${id} exists but is not an active admin on *`);
+    }
+    return { principal };
+  }
+
+  /**
+   * Completes changes that were staged but not promoted (a crash, or the
+   * audit sink failing). Safe to run at any time, concurrently with
+   * everything; run it on a schedule.
+   */
+  async recoverPending(): Promise<{ completed: number; failed: number }> {
+    let completed = 0;
+    let failed = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const entry of page.entries) {
+        if (!entry.pending) continue;
+        try {
+          await this.#settle(entry);
+          completed++;
+        } catch {
+          failed++; // left staged; the next run or the next change retries it
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { completed, failed };
+  }
+
+  // -------------------------------------------------------------------------
+  // Internals
+
+  #requireAdmin(actor: Principal): void {
+    if (!hasScope(actor, GLOBAL, 'admin')) {
+      throw new AppError('FORBIDDEN', `principal ${actor.id} lacks scope admin on log *`);
+    }
+  }
+
+  #now(): string {
+    return new Date(this.#clock.now()).toISOString();
+  }
+
+  async #createAs(
+    actor: AdminAuditEvent['actor'],
+    createdBy: string,
+    input: {
+      id: string;
+      name: string;
+      kind: Principal['kind'];
+      owner: string;
+      purpose: string;
+      scopes: Principal['scopes'];
+    },
+    requestId: string | undefined,
+  ): Promise<{ principal: Principal; apiKey: string }> {
+    const now = this.#now();
+    const key = issueApiKey(input.id, this.#random);
+    const principal: Principal = {
+      id: input.id,
+      name: input.name,
+      kind: input.kind,
+      owner: input.owner,
+      purpose: input.purpose,
+      scopes: input.scopes,
+      status: 'active',
+      keyId: key.keyId,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+      createdBy,
+    };
+    const pending: PendingChange = {
+      state: { principal, secretHash: key.secretHash },
+      audit: { ...auditEvent(actor, 'principal.create', undefined, principal, now, requestId) },
+    };
+    // STAGE (expectedRev 0: only if the id is free; CONFLICT otherwise).
+    const rev = await this.#store.put({ id: input.id, pending }, 0);
+    await this.#recordAndPromote({ id: input.id, pending, rev });
+    return { principal, apiKey: key.apiKey };
+  }
+
+  async #rotateAs(
+    actor: AdminAuditEvent['actor'],
+    id: string,
+    opts: ChangeOptions,
+  ): Promise<{ principal: Principal; apiKey: string }> {
+    let apiKey: string | undefined;
+    const principal = await this.#change(actor, id, opts, (cur, now) => {
+      if (cur.principal.status === 'revoked') {
+        throw new AppError('CONFLICT', `principal ${id} is revoked; create a new principal instead`);
+      }
+      const key = issueApiKey(id, this.#random);
+      apiKey = key.apiKey;
+      return {
+        action: 'principal.rotate',
+        state: {
+          principal: { ...cur.principal, keyId: key.keyId, rotatedAt: now },
+          secretHash: key.secretHash,
+        },
+      };
+    });
+    if (apiKey === undefined) throw new AppError('INTERNAL', 'rotation produced no key');
+    return { principal, apiKey };
+  }
+
+  /**
+   * Read-modify-write of one principal through STAGE → RECORD → PROMOTE.
+   * `build` returns the new state (version/updatedAt are set here) or
+   * undefined for "nothing to change", which writes and records nothing.
+   */
+  async #change(
+    actor: AdminAuditEvent['actor'],
+    id: string,
+    opts: ChangeOptions,
+    build: (cur: PrincipalState, now: string) => { action: AdminAction; state: PrincipalState } | undefined,
+  ): Promise<Principal> {
+    let entry = isPrincipalId(id) ? await this.#store.get(id) : undefined;
+    if (entry?.pending) entry = await this.#settle(entry); // roll a staged change forward first
+    const cur = entry?.current;
+    if (!entry || !cur) throw notFound(id);
+    if (opts.ifVersion !== undefined && opts.ifVersion !== cur.principal.version) {
+      throw new AppError(
+        'CONFLICT',
+        `principal ${id} is at version ${cur.principal.version}, not ${opts.ifVersion}; re-read and retry`,
+      );
+    }
+    const now = this.#now();
+    const change = build(cur, now);
+    if (!change) return cur.principal;
+    const after: Principal = {
+      ...change.state.principal,
+      version: cur.principal.version + 1,
+      updatedAt: now,
+    };
+    const pending: PendingChange = {
+      state: { principal: after, secretHash: change.state.secretHash },
+      audit: { ...auditEvent(actor, change.action, cur.principal, after, now, opts.requestId) },
+    };
+    // STAGE: CAS on the revision we read; a concurrent edit makes this throw CONFLICT.
+    const rev = await this.#store.put({ id, current: cur, pending }, entry.rev);
+    await this.#recordAndPromote({ id, current: cur, pending, rev });
+    return after;
+  }
+
+  /** RECORD then PROMOTE a staged change that this call staged itself. */
+  async #recordAndPromote(entry: PrincipalEntry & { pending: PendingChange }): Promise<void> {
+    await this.#record(entry.pending.audit);
+    const version = entry.pending.state.principal.version;
+    try {
+      await this.#store.put({ id: entry.id, current: entry.pending.state }, entry.rev);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      // Someone rolled our staged change forward between RECORD and PROMOTE.
+      // Versions are only ever assigned under CAS, so if the committed
+      // version has reached ours, ours is committed.
+      const now = await this.#store.get(entry.id);
+      if ((now?.current?.principal.version ?? 0) < version) throw err;
+    }
+  }
+
+  /** Roll-forward of a staged change (recovery path). Returns the entry after. */
+  async #settle(entry: PrincipalEntry): Promise<PrincipalEntry> {
+    const pending = entry.pending;
+    if (!pending) return entry;
+    await this.#record(pending.audit);
+    try {
+      const rev = await this.#store.put({ id: entry.id, current: pending.state }, entry.rev);
+      return { id: entry.id, current: pending.state, rev };
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      // A concurrent caller settled it first; continue from what is stored now.
+      const now = await this.#store.get(entry.id);
+      if (!now) throw err;
+      if (now.pending) throw new AppError('CONFLICT', `principal ${entry.id} is being changed concurrently`);
+      return now;
+    }
+  }
+
+  async #record(event: Record<string, unknown>): Promise<void> {
+    try {
+      await this.#audit.record(event as unknown as AdminAuditEvent);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'CONFLICT') {
+        // Same event id already recorded with different content: the log and the store disagree.
+        throw new AppError('INTEGRITY', `audit event ${String(event.id)} conflicts with the system log`, {
+          cause: err,
+        });
+      }
+      const retry = err instanceof AppError ? err.retryAfterSeconds : undefined;
+      throw new AppError(
+        'UNAVAILABLE',
+        'the audit log is unavailable, so the change was not applied yet; it is staged and will be completed ' +
+          'when the audit log recovers — retry the request',
+        { retryAfterSeconds: retry ?? 5, cause: err },
+      );
+    }
+  }
+
+  async #committed(id: string): Promise<Principal> {
+    const entry = await this.#store.get(id);
+    if (!entry?.current) throw notFound(id);
+    return entry.current.principal;
+  }
+}
+
+function notFound(id: string): AppError {
+  return new AppError('NOT_FOUND', `no principal ${JSON.stringify(id.slice(0, 80))}`);
+}
+
+function badRequestOn<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof PrincipalError) {
+      throw new AppError('BAD_REQUEST', err.message, { ...(err.path ? { path: err.path } : {}), cause: err });
+    }
+    throw err;
+  }
+}
+
+const ACTOR_TYPE: Record<Principal['kind'], AdminAuditEvent['actor']['type']> = {
+  human: 'human',
+  agent: 'agent',
+  application: 'service',
+};
+
+function actorOf(p: Principal): AdminAuditEvent['actor'] {
+  return { type: ACTOR_TYPE[p.kind], id: p.id, name: p.name };
+}
+
+/** The audit view of a principal: the public fields only (Principal never holds secret material). */
+function view(p: Principal): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(p));
+}
+
+function auditEvent(
+  actor: AdminAuditEvent['actor'],
+  action: AdminAction,
+  before: Principal | undefined,
+  after: Principal,
+  occurredAt: string,
+  requestId: string | undefined,
+): AdminAuditEvent {
+  return {
+    id: `principal/${after.id}/v${after.version}`,
+    occurredAt,
+    actor,
+    action,
+    target: { type: 'principal', id: after.id, name: after.name },
+    outcome: 'success',
+    changes: { before: before ? view(before) : {}, after: view(after) },
+    ...(requestId ? { context: { requestId } } : {}),
+  };
+}

@@ -1,0 +1,359 @@
+/**
+ * Principals and API keys (SOC 2 CC6.1–CC6.3: logical access, least
+ * privilege, credential lifecycle). Pure: randomness and time are passed in.
+ *
+ * A principal is anything that authenticates — a human operator, an
+ * application, an agent — and each holds exactly one API key at a time.
+ *
+ * API key format (all ASCII):
+ *
+ *     alk_<principalId>_<secret>
+ *
+ * - `principalId` is either generated, `p_` + 32 lowercase hex digits
+ *   (16 random bytes), or a caller-chosen slug `[a-z0-9][a-z0-9-]{2,62}`.
+ *   The two forms cannot collide (slugs have no `_`). Carrying the id in the
+ *   key lets authentication find the principal with one strongly consistent
+ *   GetItem instead of an index on the secret.
+ * - `secret` is 32 random bytes in unpadded base64url: exactly 43 characters.
+ *   Because the secret has a fixed length, the key parses unambiguously from
+ *   the right even though both the `p_` id form and base64url contain `_`.
+ *
+ * Only SHA-256(secret bytes) is stored. A slow password KDF (bcrypt, scrypt,
+ * Argon2) exists to make guessing *low-entropy* human passwords expensive; a
+ * 256-bit uniformly random secret cannot be guessed whatever the hash costs,
+ * so a single SHA-256 is as strong here and keeps authentication at one hash
+ * per request. Hashes are compared in constant time.
+ */
+import { fromBase64, toBase64, toHex } from './bytes.ts';
+import { AnchorlogError } from './errors.ts';
+import { sha256 } from './hash.ts';
+
+export type PrincipalErrorCode = 'INVALID_PRINCIPAL_INPUT' | 'MALFORMED_API_KEY';
+export class PrincipalError extends AnchorlogError<PrincipalErrorCode> {
+  /** JSON-pointer-ish location of the offending input field, e.g. /scopes/tenant-a/1. */
+  readonly path: string | undefined;
+  constructor(code: PrincipalErrorCode, message: string, path?: string) {
+    super(code, message);
+    this.path = path;
+  }
+}
+
+export const PRINCIPAL_KINDS = ['human', 'application', 'agent'] as const;
+export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
+
+/** In canonical order; scope lists are normalised to this order. */
+export const SCOPES = ['events:write', 'events:read', 'proofs:read', 'export', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Key of a scope grant: a log id (DESIGN §1) or `*` for every log. */
+export type ScopeTarget = string;
+export type ScopeMap = Record<ScopeTarget, Scope[]>;
+
+/** The log that receives admin audit events. */
+export const SYSTEM_LOG_ID = 'system';
+
+/** Public view of a principal. Never contains secret material or its hash. */
+export interface Principal {
+  id: string;
+  name: string;
+  kind: PrincipalKind;
+  /** Accountable human or team (an email, a team handle). */
+  owner: string;
+  /** Why this principal exists; shown to auditors reviewing access. */
+  purpose: string;
+  scopes: ScopeMap;
+  status: 'active' | 'revoked';
+  /** Public identifier of the current key (`k_` + 16 hex); changes on rotation. Not derived from the secret. */
+  keyId: string;
+  /** Starts at 1 on creation; +1 for every committed change. Clients may send it back as a precondition. */
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  rotatedAt?: string;
+  revokedAt?: string;
+  /** Principal id of the creating admin, or `system:bootstrap`. */
+  createdBy: string;
+}
+
+export const BOOTSTRAP_ACTOR_ID = 'system:bootstrap';
+
+export interface CreatePrincipalInput {
+  id?: string;
+  name: string;
+  kind: PrincipalKind;
+  owner: string;
+  purpose: string;
+  scopes: ScopeMap;
+}
+
+export interface UpdatePrincipalInput {
+  name?: string;
+  owner?: string;
+  purpose?: string;
+  scopes?: ScopeMap;
+}
+
+// ---------------------------------------------------------------------------
+// Identifiers
+
+const GENERATED_ID = /^p_[0-9a-f]{32}$/;
+const SLUG_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
+const LOG_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const KEY_ID = /^k_[0-9a-f]{16}$/;
+
+export function isPrincipalId(id: string): boolean {
+  return GENERATED_ID.test(id) || SLUG_ID.test(id);
+}
+
+export function isLogId(id: string): boolean {
+  return LOG_ID.test(id);
+}
+
+export function isKeyId(id: string): boolean {
+  return KEY_ID.test(id);
+}
+
+function takeRandom(random: (n: number) => Uint8Array, n: number): Uint8Array {
+  const bytes = random(n);
+  // A short read from a broken RNG would silently weaken every key.
+  if (!(bytes instanceof Uint8Array) || bytes.length !== n) {
+    throw new TypeError(`random(${n}) returned ${bytes?.length ?? 'nothing'} bytes`);
+  }
+  return bytes;
+}
+
+export function generatePrincipalId(random: (n: number) => Uint8Array): string {
+  return `p_${toHex(takeRandom(random, 16))}`;
+}
+
+export function generateKeyId(random: (n: number) => Uint8Array): string {
+  return `k_${toHex(takeRandom(random, 8))}`;
+}
+
+// ---------------------------------------------------------------------------
+// API keys
+
+export const API_KEY_PREFIX = 'alk_';
+const SECRET_BYTES = 32;
+const SECRET_CHARS = 43; // ceil(32 * 8 / 6), unpadded
+/** Longest well-formed key: prefix + 63-char slug + `_` + secret. Anything longer is refused before parsing. */
+export const MAX_API_KEY_LENGTH = API_KEY_PREFIX.length + 63 + 1 + SECRET_CHARS;
+const B64URL = /^[A-Za-z0-9_-]+$/;
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+/** Strict unpadded base64url; non-canonical trailing bits are rejected (via the strict standard decoder). */
+export function fromBase64Url(text: string): Uint8Array {
+  if (!B64URL.test(text) || text.length % 4 === 1) {
+    throw new PrincipalError('MALFORMED_API_KEY', 'invalid base64url');
+  }
+  const std = text.replace(/-/g, '+').replace(/_/g, '/');
+  return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
+}
+
+export interface IssuedKey {
+  /** The full key, shown to the caller once and never stored. */
+  apiKey: string;
+  /** SHA-256 of the secret bytes: the only thing stored. */
+  secretHash: Uint8Array;
+  keyId: string;
+}
+
+export function issueApiKey(principalId: string, random: (n: number) => Uint8Array): IssuedKey {
+  if (!isPrincipalId(principalId)) throw new TypeError('issueApiKey: invalid principal id');
+  const secret = takeRandom(random, SECRET_BYTES);
+  return {
+    apiKey: `${API_KEY_PREFIX}${principalId}_${toBase64Url(secret)}`,
+    secretHash: sha256(secret),
+    keyId: generateKeyId(random),
+  };
+}
+
+export interface ParsedApiKey {
+  principalId: string;
+  /** SHA-256 of the presented secret, ready for a constant-time compare with the stored hash. */
+  secretHash: Uint8Array;
+}
+
+/**
+ * Parses a presented key. The input is attacker-controlled: the length is
+ * bounded before any other work, only ASCII of the expected shape passes, and
+ * the secret must decode to exactly 32 bytes in its one canonical encoding.
+ * Error messages never echo the key.
+ */
+export function parseApiKey(key: string): ParsedApiKey {
+  if (typeof key !== 'string' || key.length === 0) {
+    throw new PrincipalError('MALFORMED_API_KEY', 'empty API key');
+  }
+  if (key.length > MAX_API_KEY_LENGTH) throw new PrincipalError('MALFORMED_API_KEY', 'API key too long');
+  if (!key.startsWith(API_KEY_PREFIX)) throw new PrincipalError('MALFORMED_API_KEY', 'wrong API key prefix');
+  const rest = key.slice(API_KEY_PREFIX.length);
+  const sep = rest.length - SECRET_CHARS - 1;
+  if (sep < 1 || rest.charAt(sep) !== '_') {
+    throw new PrincipalError('MALFORMED_API_KEY', 'API key has the wrong shape');
+  }
+  const principalId = rest.slice(0, sep);
+  if (!isPrincipalId(principalId))
+    throw new PrincipalError('MALFORMED_API_KEY', 'invalid principal id in key');
+  let secret: Uint8Array;
+  try {
+    secret = fromBase64Url(rest.slice(sep + 1));
+  } catch {
+    throw new PrincipalError('MALFORMED_API_KEY', 'invalid secret encoding');
+  }
+  if (secret.length !== SECRET_BYTES) throw new PrincipalError('MALFORMED_API_KEY', 'invalid secret length');
+  return { principalId, secretHash: sha256(secret) };
+}
+
+/**
+ * Constant-time equality for secret-derived bytes: the running time depends
+ * only on the lengths, never on where the first difference is. Lengths are
+ * public here (both sides are 32-byte SHA-256 outputs).
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= (a[i] as number) ^ (b[i] as number);
+  return diff === 0;
+}
+
+// ---------------------------------------------------------------------------
+// Authorization
+
+/**
+ * Whether `principal` may use `scope` on `logId`. Exact semantics:
+ *
+ * 1. A revoked principal has no scopes.
+ * 2. `admin` on `*` implies every scope on every log, and is the only grant
+ *    that satisfies a check against `logId = '*'` for `admin` (global admin:
+ *    managing principals).
+ * 3. A scope listed for `logId` itself is granted; `admin` on a log implies
+ *    every scope *on that log* (never on another log, never global admin).
+ * 4. A non-admin scope listed on `*` is granted on every log, with one
+ *    exception: `events:write` on `*` does NOT cover the `system` log, which
+ *    holds admin audit events; writing there needs an explicit
+ *    `system: ['events:write']` grant or global admin, so a wildcard writer
+ *    cannot inject look-alike admin events.
+ * 5. A check against `logId = '*'` ("on every log") is satisfied only by
+ *    grants on `*` (rules 2 and 4), never by per-log grants.
+ */
+export function hasScope(principal: Principal, logId: string, scope: Scope): boolean {
+  if (principal.status !== 'active') return false;
+  const wildcard = principal.scopes['*'] ?? [];
+  if (wildcard.includes('admin')) return true;
+  if (logId !== '*') {
+    const own = principal.scopes[logId] ?? [];
+    if (own.includes(scope) || own.includes('admin')) return true;
+  }
+  if (scope === 'admin') return false;
+  if (scope === 'events:write' && logId === SYSTEM_LOG_ID) return false;
+  return wildcard.includes(scope);
+}
+
+// ---------------------------------------------------------------------------
+// Input validation (attacker-controlled JSON from the admin API)
+
+const MAX_SCOPE_TARGETS = 64;
+const TEXT_LIMITS = { name: 128, owner: 256, purpose: 1024 } as const;
+// C0/C1 controls and line/paragraph separators: they forge log lines and confuse terminals.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function fail(path: string, message: string): never {
+  throw new PrincipalError('INVALID_PRINCIPAL_INPUT', `${path}: ${message}`, path);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function checkKeys(obj: Record<string, unknown>, allowed: readonly string[], base: string): void {
+  for (const k of Object.keys(obj)) if (!allowed.includes(k)) fail(`${base}/${k}`, 'unknown field');
+}
+
+function text(v: unknown, field: keyof typeof TEXT_LIMITS): string {
+  const path = `/${field}`;
+  if (typeof v !== 'string') fail(path, 'must be a string');
+  const s = v.trim();
+  if (s.length === 0) fail(path, 'must not be empty');
+  if (s.length > TEXT_LIMITS[field]) fail(path, `must be at most ${TEXT_LIMITS[field]} characters`);
+  if (CONTROL.test(s)) fail(path, 'must not contain control characters');
+  return s;
+}
+
+/**
+ * Validates a scope map and returns it normalised: targets sorted, each
+ * scope list deduplicated into canonical order, so equal grants compare
+ * equal and audit before/after values are stable.
+ */
+export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
+  if (!isPlainObject(v)) fail(path, 'must be an object of { logId | "*": [scope…] }');
+  const targets = Object.keys(v);
+  if (targets.length > MAX_SCOPE_TARGETS) fail(path, `at most ${MAX_SCOPE_TARGETS} logs`);
+  const out: ScopeMap = {};
+  for (const target of targets.sort()) {
+    const tp = `${path}/${target}`;
+    if (target !== '*' && !isLogId(target)) fail(tp, 'must be a log id ([a-z0-9][a-z0-9-]{0,62}) or "*"');
+    const list = v[target];
+    if (!Array.isArray(list)) fail(tp, 'must be an array of scopes');
+    if (list.length === 0) fail(tp, 'must grant at least one scope (omit the log instead)');
+    if (list.length > SCOPES.length * 2) fail(tp, 'too many entries');
+    list.forEach((s, i) => {
+      if (typeof s !== 'string' || !(SCOPES as readonly string[]).includes(s)) {
+        fail(`${tp}/${i}`, `must be one of ${SCOPES.join(', ')}`);
+      }
+    });
+    out[target] = SCOPES.filter((s) => list.includes(s));
+  }
+  return out;
+}
+
+export function validateCreateInput(v: unknown): CreatePrincipalInput {
+  if (!isPlainObject(v)) fail('', 'body must be a JSON object');
+  checkKeys(v, ['id', 'name', 'kind', 'owner', 'purpose', 'scopes'], '');
+  const out: CreatePrincipalInput = {
+    name: text(v.name, 'name'),
+    kind: 'human',
+    owner: text(v.owner, 'owner'),
+    purpose: text(v.purpose, 'purpose'),
+    scopes: validateScopes(v.scopes),
+  };
+  if (typeof v.kind !== 'string' || !(PRINCIPAL_KINDS as readonly string[]).includes(v.kind)) {
+    fail('/kind', `must be one of ${PRINCIPAL_KINDS.join(', ')}`);
+  }
+  out.kind = v.kind as PrincipalKind;
+  if (v.id !== undefined) {
+    if (typeof v.id !== 'string' || !SLUG_ID.test(v.id)) {
+      // Callers choose slugs only; the p_ form is reserved for generated ids.
+      fail('/id', 'must match [a-z0-9][a-z0-9-]{2,62}');
+    }
+    out.id = v.id;
+  }
+  return out;
+}
+
+export function validateUpdateInput(v: unknown): UpdatePrincipalInput {
+  if (!isPlainObject(v)) fail('', 'body must be a JSON object');
+  checkKeys(v, ['name', 'owner', 'purpose', 'scopes'], '');
+  const out: UpdatePrincipalInput = {};
+  if (v.name !== undefined) out.name = text(v.name, 'name');
+  if (v.owner !== undefined) out.owner = text(v.owner, 'owner');
+  if (v.purpose !== undefined) out.purpose = text(v.purpose, 'purpose');
+  if (v.scopes !== undefined) out.scopes = validateScopes(v.scopes);
+  if (Object.keys(out).length === 0) fail('', 'nothing to update: give name, owner, purpose or scopes');
+  return out;
+}
+
+/** Structural equality of two normalised scope maps. */
+export function scopesEqual(a: ScopeMap, b: ScopeMap): boolean {
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  if (ka.length !== kb.length) return false;
+  return ka.every((k, i) => {
+    const x = a[k] ?? [];
+    const y = b[kb[i] as string] ?? [];
+    return k === kb[i] && x.length === y.length && x.every((s, j) => s === y[j]);
+  });
+}

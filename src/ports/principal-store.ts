@@ -1,0 +1,66 @@
+/**
+ * Storage of principals. One entry per principal id, replaced whole under
+ * compare-and-swap on a revision number, so concurrent admin edits can never
+ * silently overwrite each other.
+ *
+ * An entry holds the committed state (`current`, what authentication uses)
+ * and at most one staged change (`pending`) waiting for its audit record —
+ * see src/app/principals.ts for why changes are staged.
+ */
+import type { Principal } from '../core/principal.ts';
+
+/** A principal plus the hash of its current secret. */
+export interface PrincipalState {
+  principal: Principal;
+  /** SHA-256 of the API key secret (32 bytes). Never leaves the app layer. */
+  secretHash: Uint8Array;
+}
+
+export interface PendingChange {
+  /** The full state that becomes `current` once the audit record is durable. */
+  state: PrincipalState;
+  /** The admin audit event (an Event v1 object) to record before promotion. */
+  audit: Record<string, unknown>;
+}
+
+export interface PrincipalEntry {
+  id: string;
+  /** Absent while the principal's creation is still staged. */
+  current?: PrincipalState;
+  pending?: PendingChange;
+  /** Compare-and-swap token; the store sets it, starting at 1, +1 per successful put. */
+  rev: number;
+}
+
+export interface PrincipalPage {
+  entries: PrincipalEntry[];
+  /** Opaque; present when more entries may follow. */
+  cursor?: string;
+}
+
+export interface PrincipalStore {
+  /**
+   * Reads an entry. MUST be strongly consistent (read-after-write across all
+   * callers): a revocation or rotation that `put` has acknowledged MUST be
+   * visible to the very next `get`, so it takes effect on the next request.
+   * Resolves `undefined` when no entry exists.
+   */
+  get(id: string): Promise<PrincipalEntry | undefined>;
+
+  /**
+   * Writes `entry` (everything but `rev`) if and only if the stored revision
+   * equals `expectedRev`; `expectedRev = 0` means "only if no entry exists".
+   * On success the stored revision becomes `expectedRev + 1`, which is
+   * returned. MUST throw AppError CONFLICT when the precondition fails, and
+   * MUST NOT write anything in that case. MUST be durable once it resolves.
+   */
+  put(entry: Omit<PrincipalEntry, 'rev'>, expectedRev: number): Promise<number>;
+
+  /**
+   * Lists entries in ascending id order. Each returned entry MUST be read
+   * strongly consistently. `limit` (1–100) bounds the entries per page; a page
+   * MAY hold fewer entries even when a cursor is returned. MUST throw AppError
+   * BAD_REQUEST for a cursor it did not issue.
+   */
+  list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage>;
+}
