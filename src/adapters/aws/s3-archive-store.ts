@@ -1,0 +1,197 @@
+/**
+ * ArchiveStore on S3 with Object Lock (COMPLIANCE) and versioning.
+ *
+ * Immutable writes follow tessera's `setObjectIfNoneMatch`
+ * (transparency-dev/tessera storage/aws/aws.go): PutObject with
+ * `If-None-Match: *`; on 412 PreconditionFailed the object is re-read and the
+ * write counts as done only when the stored bytes are identical. In a versioned
+ * Object Lock bucket an unconditional PUT would silently add a second version
+ * (a fork nobody can delete); the condition makes that impossible.
+ *
+ * moto 5.2.1 honours `If-None-Match: *` on PutObject (412, tested in
+ * test/adapters/s3-archive-store.test.ts), so no fallback (HEAD-then-PUT, which
+ * races) is needed and none is implemented.
+ *
+ * One gap, by design outside this adapter: S3 evaluates `If-None-Match` against
+ * the *current* version, so after a delete marker a PUT succeeds and the key
+ * gets a second version. Only a principal with s3:DeleteObject can create a
+ * delete marker; the seal role has none (DESIGN §3 "the seal role cannot delete").
+ */
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  PutObjectLockConfigurationCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { bytesEqual } from '../../core/bytes.ts';
+import {
+  ArchiveError,
+  type ArchiveStore,
+  checkpointKey,
+  type ObjectHead,
+  type PutImmutableResult,
+} from '../../ports/archive-store.ts';
+
+interface SdkError {
+  name?: string;
+  $fault?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+function status(err: unknown): number | undefined {
+  return (err as SdkError | null)?.$metadata?.httpStatusCode;
+}
+
+function errName(err: unknown): string {
+  return err instanceof Error ? err.name : '';
+}
+
+const MISCONFIGURED = new Set(['AccessDenied', 'NoSuchBucket', 'InvalidBucketState', 'InvalidRequest']);
+
+/** Everything that is not one of the expected outcomes becomes a typed error. */
+function classify(err: unknown, what: string): ArchiveError {
+  if (err instanceof ArchiveError) return err;
+  const name = errName(err);
+  const code = MISCONFIGURED.has(name) || status(err) === 403 ? 'MISCONFIGURED' : 'UNAVAILABLE';
+  return new ArchiveError(code, `S3 ${what} failed: ${name || 'error'}`, { cause: err });
+}
+
+function isNotFound(err: unknown): boolean {
+  const name = errName(err);
+  return name === 'NoSuchKey' || name === 'NotFound' || status(err) === 404;
+}
+
+export interface S3ArchiveStoreOptions {
+  /** Created once at module scope by the caller and injected. */
+  readonly client: S3Client;
+  readonly bucket: string;
+}
+
+export class S3ArchiveStore implements ArchiveStore {
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+
+  constructor(opts: S3ArchiveStoreOptions) {
+    this.#s3 = opts.client;
+    this.#bucket = opts.bucket;
+  }
+
+  async putImmutable(key: string, bytes: Uint8Array): Promise<PutImmutableResult> {
+    try {
+      await this.#s3.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: 'application/octet-stream',
+          IfNoneMatch: '*',
+        }),
+      );
+      return { created: true };
+    } catch (err) {
+      // 412: an object exists. 409 ConditionalRequestConflict: a concurrent
+      // conditional write to the same key is in flight. Either way, what is
+      // stored now decides.
+      const s = status(err);
+      if (s !== 412 && s !== 409 && errName(err) !== 'PreconditionFailed') throw classify(err, 'PutObject');
+    }
+    const existing = await this.get(key);
+    if (existing === undefined) {
+      // 409 with nothing stored yet (the other writer has not finished): retry later.
+      throw new ArchiveError('UNAVAILABLE', `conditional write to ${key} raced; retry`);
+    }
+    if (!bytesEqual(existing, bytes)) {
+      throw new ArchiveError(
+        'IMMUTABLE_CONFLICT',
+        `${key} already holds different bytes (${existing.length} stored, ${bytes.length} new)`,
+      );
+    }
+    return { created: false };
+  }
+
+  async putCheckpoint(logId: string, text: string): Promise<{ versionId: string | undefined }> {
+    try {
+      const out = await this.#s3.send(
+        new PutObjectCommand({
+          Bucket: this.#bucket,
+          Key: checkpointKey(logId),
+          Body: new TextEncoder().encode(text),
+          ContentType: 'text/plain; charset=utf-8',
+        }),
+      );
+      return { versionId: out.VersionId };
+    } catch (err) {
+      throw classify(err, 'PutObject (checkpoint)');
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      const out = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key }));
+      if (!out.Body) return new Uint8Array(0);
+      return await out.Body.transformToByteArray();
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw classify(err, 'GetObject');
+    }
+  }
+
+  async head(key: string): Promise<ObjectHead | undefined> {
+    try {
+      const out = await this.#s3.send(new HeadObjectCommand({ Bucket: this.#bucket, Key: key }));
+      return {
+        size: out.ContentLength ?? 0,
+        etag: out.ETag,
+        versionId: out.VersionId,
+        lockMode: out.ObjectLockMode,
+        retainUntil: out.ObjectLockRetainUntilDate,
+      };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw classify(err, 'HeadObject');
+    }
+  }
+}
+
+/**
+ * Creates the archive bucket: Object Lock enabled at creation (it cannot be
+ * turned on later without support), versioning on (Object Lock requires it),
+ * and a default retention of `retentionDays` in COMPLIANCE mode, so every
+ * object version written without an explicit lock is locked anyway.
+ *
+ * In COMPLIANCE mode real S3 lets nobody, root included, delete a locked
+ * version or shorten its retention. moto does not enforce the second part: it
+ * lets COMPLIANCE retention be shortened. Tests here can therefore show that
+ * deletes are refused, but not that retention cannot be cut; that guarantee
+ * rests on S3 itself (and on the CDK stack's bucket policy).
+ *
+ * Idempotent: an existing bucket owned by the caller is reconfigured, not an error.
+ */
+export async function createArchiveBucket(s3: S3Client, name: string, retentionDays: number): Promise<void> {
+  if (!Number.isInteger(retentionDays) || retentionDays < 1)
+    throw new RangeError('retentionDays must be a positive integer');
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: true }));
+  } catch (err) {
+    if (errName(err) !== 'BucketAlreadyOwnedByYou') throw classify(err, 'CreateBucket');
+  }
+  try {
+    await s3.send(
+      new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: 'Enabled' } }),
+    );
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: name,
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: retentionDays } },
+        },
+      }),
+    );
+  } catch (err) {
+    throw classify(err, 'configure Object Lock');
+  }
+}
