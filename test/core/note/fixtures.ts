@@ -30,7 +30,8 @@ export interface InclusionIndexEntry {
   expected: 'VALID' | 'INVALID';
   notes: string;
 }
-export const inclusionIndex = (): InclusionIndexEntry[] => readJson(REAL_LOGS, 'real-inclusion', 'INDEX.json');
+export const inclusionIndex = (): InclusionIndexEntry[] =>
+  readJson(REAL_LOGS, 'real-inclusion', 'INDEX.json');
 
 export interface ProofJson {
   proofIndex: number;

@@ -3,8 +3,8 @@
 // (sources: /work/shared/vectors/real-logs/SOURCE.md and the INDEX files).
 import { describe, expect, it } from 'vitest';
 import { fromBase64, toHex } from '../../../src/core/bytes.ts';
-import { hashLeaf } from '../../../src/core/merkle/hasher.ts';
 import { MerkleError } from '../../../src/core/merkle/errors.ts';
+import { hashLeaf } from '../../../src/core/merkle/hasher.ts';
 import { verifyInclusion } from '../../../src/core/merkle/verify.ts';
 import {
   checkpointFromNote,
@@ -33,7 +33,8 @@ function loadVkeys(vkeys: string[]): { verifiers: NoteVerifier[]; unsupported: s
   return { verifiers, unsupported };
 }
 
-const sigIds = (v: readonly { name: string; keyId: Uint8Array }[]) => v.map((x) => `${x.name}+${toHex(x.keyId)}`);
+const sigIds = (v: readonly { name: string; keyId: Uint8Array }[]) =>
+  v.map((x) => `${x.name}+${toHex(x.keyId)}`);
 
 describe('real-logs/notes', () => {
   const byFile = new Map(notesIndex().map((e) => [e.file, e]));
@@ -176,9 +177,12 @@ describe('real-logs/real-inclusion', () => {
 
   it('has the 13 valid and 8 invalid sets SOURCE.md describes', () => {
     expect(sets.filter((s) => s.expected === 'VALID')).toHaveLength(13);
-    expect(sets.filter((s) => s.expected === 'INVALID').map((s) => s.set).sort()).toEqual(
-      Object.keys(NEGATIVE).sort(),
-    );
+    expect(
+      sets
+        .filter((s) => s.expected === 'INVALID')
+        .map((s) => s.set)
+        .sort(),
+    ).toEqual(Object.keys(NEGATIVE).sort());
   });
 
   it.each(sets.filter((s) => s.expected === 'VALID').map((s) => [s.set]))(
@@ -207,7 +211,9 @@ describe('real-logs/real-inclusion', () => {
 
   it('NEG-rekor2-checkpoint-wrong-origin-name also fails against the genuine log key', () => {
     const s = inclusionSet('NEG-rekor2-checkpoint-wrong-origin-name');
-    const genuine = parseVerifierKey(inclusionSet('rekor-staging-v2-log2025-alpha1-idx735').vkeys[0] as string);
+    const genuine = parseVerifierKey(
+      inclusionSet('rekor-staging-v2-log2025-alpha1-idx735').vkeys[0] as string,
+    );
     expect(() => verifyNote(s.note as string, [genuine])).toThrow(
       expect.objectContaining({ code: 'NO_TRUSTED_SIGNATURE' }),
     );
@@ -235,8 +241,8 @@ describe('real-logs/real-inclusion', () => {
     const { verifiers } = loadVkeys(s.vkeys);
     const { unsupported } = loadVkeys(s.witnessVkeys);
     expect(unsupported).toHaveLength(3);
-    expect(checkpointFromNote(s.note as string, expectedOrigin(set), verifiers, { required: verifiers }).size).toBe(
-      4026479,
-    );
+    expect(
+      checkpointFromNote(s.note as string, expectedOrigin(set), verifiers, { required: verifiers }).size,
+    ).toBe(4026479);
   });
 });
