@@ -1,0 +1,43 @@
+/**
+ * Maps errors to `{ "error": { "code", "message" } }` responses (DESIGN §4).
+ * Only AppError carries a client-facing message; anything else is a bug or an
+ * unclassified dependency failure and is reported as a generic 500 with the
+ * request id, never with the exception text (which may hold internals).
+ */
+import { AppError, HTTP_STATUS } from '../app/errors.ts';
+import { type HttpResponse, json } from './types.ts';
+
+export interface ErrorLogger {
+  error(message: string, fields: Record<string, unknown>): void;
+}
+
+export function errorResponse(err: unknown, requestId: string, logger?: ErrorLogger): HttpResponse {
+  if (err instanceof AppError) {
+    const status = HTTP_STATUS[err.code];
+    const headers: Record<string, string> = {};
+    if (err.retryAfterSeconds !== undefined)
+      headers['retry-after'] = String(Math.ceil(err.retryAfterSeconds));
+    if (status >= 500) logger?.error('request failed', { requestId, code: err.code, err: describe(err) });
+    return json(
+      status,
+      { error: { code: err.code, message: err.message, ...(err.path ? { path: err.path } : {}), requestId } },
+      headers,
+    );
+  }
+  logger?.error('unhandled error', { requestId, err: describe(err) });
+  return json(500, {
+    error: { code: 'INTERNAL', message: 'internal error; quote the request id', requestId },
+  });
+}
+
+function describe(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) {
+    return {
+      name: err.name,
+      message: err.message,
+      stack: err.stack,
+      cause: err.cause ? describe(err.cause) : undefined,
+    };
+  }
+  return { value: String(err) };
+}
