@@ -180,7 +180,9 @@ export class AuditClient {
               'server returned a receipt count that does not match the batch',
             );
           }
-          batch.forEach((p, i) => p.resolve(parsed.receipts[i] as Receipt));
+          batch.forEach((p, i) => {
+            p.resolve(parsed.receipts[i] as Receipt);
+          });
           this.stats.batches++;
           this.stats.events += batch.length;
           return;
