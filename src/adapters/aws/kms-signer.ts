@@ -77,10 +77,12 @@ export class KmsNoteSigner implements NoteSigner {
     } catch (err) {
       throw classify(err, 'GetPublicKey');
     }
-    if (out.KeySpec !== 'ECC_NIST_P256' || out.KeyUsage !== 'SIGN_VERIFY')
+    // Real KMS returns both KeySpec and its deprecated alias CustomerMasterKeySpec; moto only the alias.
+    const keySpec = out.KeySpec ?? out.CustomerMasterKeySpec;
+    if (keySpec !== 'ECC_NIST_P256' || out.KeyUsage !== 'SIGN_VERIFY')
       throw new SignerError(
         'KEY_MISCONFIGURED',
-        `KMS key must be ECC_NIST_P256 / SIGN_VERIFY, is ${out.KeySpec} / ${out.KeyUsage}`,
+        `KMS key must be ECC_NIST_P256 / SIGN_VERIFY, is ${keySpec} / ${out.KeyUsage}`,
       );
     if (!out.SigningAlgorithms?.includes('ECDSA_SHA_256'))
       throw new SignerError('KEY_MISCONFIGURED', 'KMS key does not allow ECDSA_SHA_256');

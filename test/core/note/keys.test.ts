@@ -91,7 +91,7 @@ describe('verifier keys', () => {
     expect(code(() => ecdsaP256Verifier('a', new Uint8Array(rsa)))).toBe('MALFORMED_PUBLIC_KEY');
     const spki = parseVerifierKey(REKOR_VKEY).publicKey;
     const offCurve = spki.slice();
-    offCurve[offCurve.length - 1] ^= 1;
+    offCurve[offCurve.length - 1] = (offCurve[offCurve.length - 1] as number) ^ 1;
     expect(code(() => ecdsaP256Verifier('a', offCurve))).toBe('MALFORMED_PUBLIC_KEY');
     expect(code(() => ecdsaP256Verifier('a', concatBytes(spki, Uint8Array.of(0))))).toBe(
       'MALFORMED_PUBLIC_KEY',
