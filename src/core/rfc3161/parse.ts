@@ -4,11 +4,12 @@
  *
  * Defensive by design: the input is attacker-controlled. Every failure becomes
  * TimestampError('MALFORMED'); trailing bytes, a second SignerInfo, the wrong
- * eContentType or a BER-constructed eContent are refused. Parsing proves
+ * eContentType or a nested constructed eContent are refused. Parsing proves
  * nothing about authenticity — see verify.ts.
  */
 import type * as asn1js from 'asn1js';
 import { ContentInfo, SignedData, type SignerInfo } from 'pkijs';
+import { concatBytes } from '../bytes.ts';
 import { type CertEntry, parseCertificate } from './certs.ts';
 import { decodeDer, malformedUnless } from './der.ts';
 import { TimestampError } from './errors.ts';
@@ -73,6 +74,24 @@ export function parseTimestampToken(bytes: Uint8Array): ParsedToken {
   return parseTokenNode(decodeDer(bytes, 'TimeStampToken'));
 }
 
+/**
+ * The octets of eContent. DER TSAs send a primitive OCTET STRING; BER encoders
+ * (pkijs among them) send a constructed one split into primitive segments
+ * (X.690 §8.7.3). We accept exactly one level of primitive segments.
+ */
+function eContentBytes(node: asn1js.OctetString | undefined): Uint8Array {
+  if (!node || !isUniversal(node, 4))
+    throw new TimestampError('MALFORMED', 'SignedData: eContent missing or not an OCTET STRING');
+  if (!node.idBlock.isConstructed) return new Uint8Array(node.valueBlock.valueHexView);
+  const segments = children(node);
+  if (segments.length > 1024 || segments.some((s) => !isUniversal(s, 4) || s.idBlock.isConstructed)) {
+    throw new TimestampError('MALFORMED', 'SignedData: bad constructed eContent');
+  }
+  return concatBytes(
+    ...segments.map((s) => new Uint8Array((s as asn1js.OctetString).valueBlock.valueHexView)),
+  );
+}
+
 function parseTokenNode(node: asn1js.AsnType): ParsedToken {
   const der = exactBytes(node);
   const contentInfo = malformedUnless('ContentInfo', () => new ContentInfo({ schema: node }));
@@ -100,11 +119,7 @@ function parseTokenNode(node: asn1js.AsnType): ParsedToken {
       `SignedData: eContentType ${eci.eContentType} is not id-ct-TSTInfo`,
     );
   }
-  const eContentNode = eci.eContent;
-  if (!eContentNode || !isUniversal(eContentNode, 4) || eContentNode.idBlock.isConstructed) {
-    throw new TimestampError('MALFORMED', 'SignedData: eContent is not a primitive OCTET STRING');
-  }
-  const eContent = new Uint8Array(eContentNode.valueBlock.valueHexView);
+  const eContent = eContentBytes(eci.eContent);
   const tstInfo = parseTstInfo(eContent);
 
   // Take certificates from the encoded [0] field so each keeps its exact bytes

@@ -1,0 +1,287 @@
+/**
+ * A real (not canned) RFC 3161 TSA for tests, built with pkijs + WebCrypto in
+ * the style of sigstore-js packages/mock: a CA, an intermediate, a TSA
+ * certificate, and tokens signed over a real TSTInfo. Everything is generated
+ * at test time (ECDSA P-256, fast); no keys are committed.
+ *
+ * Knobs let tests build what OpenSSL refuses to issue — a TSA certificate
+ * whose EKU is not critical, a certificate expired at genTime — and tamper
+ * with signed tokens.
+ */
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { sha256 } from '../../../../src/core/hash.ts';
+
+const OID = {
+  tstInfo: '1.2.840.113549.1.9.16.1.4',
+  signedData: '1.2.840.113549.1.7.2',
+  contentType: '1.2.840.113549.1.9.3',
+  messageDigest: '1.2.840.113549.1.9.4',
+  signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
+  sha256: '2.16.840.1.101.3.4.2.1',
+  timeStamping: '1.3.6.1.5.5.7.3.8',
+  codeSigning: '1.3.6.1.5.5.7.3.3',
+};
+
+const engine = new pkijs.CryptoEngine({ name: 'test', crypto: globalThis.crypto });
+const buf = (u: Uint8Array): ArrayBuffer => u.slice().buffer;
+
+export interface Issued {
+  readonly cert: pkijs.Certificate;
+  readonly der: Uint8Array;
+  readonly keys: CryptoKeyPair;
+}
+
+export type EkuMode = 'critical' | 'non-critical' | 'absent' | 'extra-purpose';
+
+interface CertSpec {
+  readonly cn: string;
+  readonly serial: number;
+  readonly issuer?: Issued;
+  readonly ca: boolean;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly eku?: EkuMode;
+}
+
+async function keyPair(): Promise<CryptoKeyPair> {
+  return (await globalThis.crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+}
+
+function name(cn: string): pkijs.RelativeDistinguishedNames {
+  return new pkijs.RelativeDistinguishedNames({
+    typesAndValues: [
+      new pkijs.AttributeTypeAndValue({
+        type: '2.5.4.10',
+        value: new asn1js.Utf8String({ value: 'anchorlog test' }),
+      }),
+      new pkijs.AttributeTypeAndValue({ type: '2.5.4.3', value: new asn1js.Utf8String({ value: cn }) }),
+    ],
+  });
+}
+
+async function issue(spec: CertSpec): Promise<Issued> {
+  const keys = await keyPair();
+  const cert = new pkijs.Certificate();
+  cert.version = 2;
+  cert.serialNumber = new asn1js.Integer({ value: spec.serial });
+  cert.subject = name(spec.cn);
+  cert.issuer = spec.issuer ? spec.issuer.cert.subject : name(spec.cn);
+  cert.notBefore = new pkijs.Time({ type: pkijs.TimeType.UTCTime, value: spec.notBefore });
+  cert.notAfter = new pkijs.Time({ type: pkijs.TimeType.UTCTime, value: spec.notAfter });
+  await cert.subjectPublicKeyInfo.importKey(keys.publicKey, engine);
+  const ext: pkijs.Extension[] = [];
+  const bc = new pkijs.BasicConstraints({ cA: spec.ca });
+  ext.push(
+    new pkijs.Extension({ extnID: '2.5.29.19', critical: true, extnValue: bc.toSchema().toBER(false) }),
+  );
+  // keyUsage: CA → keyCertSign|cRLSign (0x06), TSA → digitalSignature (0x80).
+  const ku = new asn1js.BitString({
+    valueHex: new Uint8Array([spec.ca ? 0x06 : 0x80]).buffer,
+    unusedBits: 1,
+  });
+  ext.push(new pkijs.Extension({ extnID: '2.5.29.15', critical: true, extnValue: ku.toBER(false) }));
+  if (spec.eku && spec.eku !== 'absent') {
+    const purposes = spec.eku === 'extra-purpose' ? [OID.timeStamping, OID.codeSigning] : [OID.timeStamping];
+    const eku = new pkijs.ExtKeyUsage({ keyPurposes: purposes });
+    ext.push(
+      new pkijs.Extension({
+        extnID: '2.5.29.37',
+        critical: spec.eku !== 'non-critical',
+        extnValue: eku.toSchema().toBER(false),
+      }),
+    );
+  }
+  cert.extensions = ext;
+  await cert.sign((spec.issuer ?? { keys }).keys.privateKey, 'SHA-256', engine);
+  return { cert, der: new Uint8Array(cert.toSchema(true).toBER(false)), keys };
+}
+
+export interface MockPki {
+  readonly root: Issued;
+  readonly intermediate: Issued;
+  readonly tsa: Issued;
+}
+
+export interface PkiOptions {
+  readonly eku?: EkuMode;
+  /** TSA certificate validity; default 2020-01-01 .. 2030-01-01. */
+  readonly tsaNotBefore?: Date;
+  readonly tsaNotAfter?: Date;
+}
+
+export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
+  const root = await issue({
+    cn: 'Test Root',
+    serial: 1,
+    ca: true,
+    notBefore: new Date('2019-01-01T00:00:00Z'),
+    notAfter: new Date('2040-01-01T00:00:00Z'),
+  });
+  const intermediate = await issue({
+    cn: 'Test Intermediate',
+    serial: 2,
+    issuer: root,
+    ca: true,
+    notBefore: new Date('2019-06-01T00:00:00Z'),
+    notAfter: new Date('2035-01-01T00:00:00Z'),
+  });
+  const tsa = await issue({
+    cn: 'Test TSA',
+    serial: 3,
+    issuer: intermediate,
+    ca: false,
+    eku: opts.eku ?? 'critical',
+    notBefore: opts.tsaNotBefore ?? new Date('2020-01-01T00:00:00Z'),
+    notAfter: opts.tsaNotAfter ?? new Date('2030-01-01T00:00:00Z'),
+  });
+  return { root, intermediate, tsa };
+}
+
+export interface TokenOptions {
+  readonly data: Uint8Array;
+  readonly genTime?: Date;
+  /** Nonce as unsigned big-endian bytes. */
+  readonly nonce?: Uint8Array;
+  readonly policy?: string;
+  readonly serial?: number;
+  /** Certificates to embed; default TSA + intermediate. */
+  readonly embed?: readonly Issued[];
+  /** Keep pkijs' BER constructed eContent instead of the DER primitive real TSAs send. */
+  readonly berEContent?: boolean;
+  /** Whose certificate the ESSCertIDv2 names; default the TSA; null omits the attribute. */
+  readonly essFor?: Issued | null;
+}
+
+function essCertIdV2(tsa: Issued): asn1js.Sequence {
+  // SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256 default), issuerSerial } } }
+  const issuerSerial = new asn1js.Sequence({
+    value: [
+      new asn1js.Sequence({
+        value: [
+          new asn1js.Constructed({
+            idBlock: { tagClass: 3, tagNumber: 4 },
+            value: [tsa.cert.issuer.toSchema()],
+          }),
+        ],
+      }),
+      new asn1js.Integer({ valueHex: tsa.cert.serialNumber.valueBlock.valueHexView.slice().buffer }),
+    ],
+  });
+  const id = new asn1js.Sequence({
+    value: [new asn1js.OctetString({ valueHex: buf(sha256(tsa.der)) }), issuerSerial],
+  });
+  return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [id] })] });
+}
+
+/** A bare TimeStampToken (ContentInfo DER) signed by the PKI's TSA. */
+export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint8Array> {
+  const tst = new pkijs.TSTInfo({
+    version: 1,
+    policy: opts.policy ?? '1.3.6.1.4.1.4146.2.3',
+    messageImprint: new pkijs.MessageImprint({
+      hashAlgorithm: new pkijs.AlgorithmIdentifier({
+        algorithmId: OID.sha256,
+        algorithmParams: new asn1js.Null(),
+      }),
+      hashedMessage: new asn1js.OctetString({ valueHex: buf(sha256(opts.data)) }),
+    }),
+    serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
+    genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
+    accuracy: new pkijs.Accuracy({ seconds: 1 }),
+    ...(opts.nonce ? { nonce: new asn1js.Integer({ valueHex: buf(unsignedInt(opts.nonce)) }) } : {}),
+  });
+  const eContent = new Uint8Array(tst.toSchema().toBER(false));
+  const signed = new pkijs.SignedData({
+    version: 3,
+    encapContentInfo: new pkijs.EncapsulatedContentInfo({
+      eContentType: OID.tstInfo,
+      eContent: new asn1js.OctetString({ valueHex: buf(eContent) }),
+    }),
+    signerInfos: [
+      new pkijs.SignerInfo({
+        version: 1,
+        sid: new pkijs.IssuerAndSerialNumber({
+          issuer: pki.tsa.cert.issuer,
+          serialNumber: pki.tsa.cert.serialNumber,
+        }),
+        signedAttrs: new pkijs.SignedAndUnsignedAttributes({
+          type: 0,
+          attributes: [
+            new pkijs.Attribute({
+              type: OID.contentType,
+              values: [new asn1js.ObjectIdentifier({ value: OID.tstInfo })],
+            }),
+            new pkijs.Attribute({
+              type: OID.messageDigest,
+              values: [new asn1js.OctetString({ valueHex: buf(sha256(eContent)) })],
+            }),
+            ...(opts.essFor === null
+              ? []
+              : [
+                  new pkijs.Attribute({
+                    type: OID.signingCertificateV2,
+                    values: [essCertIdV2(opts.essFor ?? pki.tsa)],
+                  }),
+                ]),
+          ],
+        }),
+      }),
+    ],
+    certificates: (opts.embed ?? [pki.tsa, pki.intermediate]).map((c) => c.cert),
+  });
+  // pkijs always re-wraps eContent as a constructed OCTET STRING; real TSAs send DER.
+  if (!opts.berEContent)
+    signed.encapContentInfo.eContent = new asn1js.OctetString({ valueHex: buf(eContent) });
+  await signed.sign(pki.tsa.keys.privateKey, 0, 'SHA-256', undefined, engine);
+  const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
+  return new Uint8Array(ci.toSchema().toBER(false));
+}
+
+function unsignedInt(b: Uint8Array): Uint8Array {
+  return (b[0] ?? 0) & 0x80 ? new Uint8Array([0, ...b]) : b;
+}
+
+/** A TimeStampResp: granted with `token`, or a rejection with failInfo and text. */
+export function response(
+  opts: { token: Uint8Array } | { status: number; failInfoBit?: number; text?: string },
+): Uint8Array {
+  let statusInfo: asn1js.Sequence;
+  const parts: asn1js.AsnType[] = [];
+  if ('token' in opts) {
+    statusInfo = new asn1js.Sequence({ value: [new asn1js.Integer({ value: 0 })] });
+    parts.push(statusInfo, asn1js.fromBER(opts.token.slice().buffer).result);
+  } else {
+    const fields: asn1js.AsnType[] = [new asn1js.Integer({ value: opts.status })];
+    if (opts.text) fields.push(new asn1js.Sequence({ value: [new asn1js.Utf8String({ value: opts.text })] }));
+    if (opts.failInfoBit !== undefined) {
+      const bytes = new Uint8Array(Math.floor(opts.failInfoBit / 8) + 1);
+      bytes[bytes.length - 1] = 0x80 >> (opts.failInfoBit % 8);
+      fields.push(new asn1js.BitString({ valueHex: bytes.buffer, unusedBits: 7 - (opts.failInfoBit % 8) }));
+    }
+    parts.push(new asn1js.Sequence({ value: fields }));
+  }
+  return new Uint8Array(new asn1js.Sequence({ value: parts }).toBER(false));
+}
+
+/** Flip one bit of the CMS signature value (the last OCTET STRING in the token). */
+export function corruptSignature(token: Uint8Array): Uint8Array {
+  const ci = pkijs.ContentInfo.fromBER(token.slice().buffer);
+  const sd = new pkijs.SignedData({ schema: ci.content });
+  const sig = sd.signerInfos[0]?.signature.valueBlock.valueHexView;
+  if (!sig) throw new Error('no signature');
+  // Locate the signature bytes in the encoding and flip one bit of them.
+  const out = token.slice();
+  for (let i = out.length - sig.length; i >= 0; i--) {
+    if (out.subarray(i, i + sig.length).every((b, k) => b === sig[k])) {
+      // Byte 10 lies inside r of the DER ECDSA-Sig-Value, past its headers.
+      const j = i + 10;
+      out[j] = (out[j] as number) ^ 0x01;
+      return out;
+    }
+  }
+  throw new Error('signature not found');
+}
