@@ -1,0 +1,40 @@
+/** `POST /v1/logs/{logId}/events` (DESIGN §4): authenticate → authorize → append → receipts. */
+import { AppError } from '../../app/errors.ts';
+import type { IngestService } from '../../app/ingest.ts';
+import type { PrincipalService } from '../../app/principals.ts';
+import type { Route } from '../router.ts';
+import { json } from '../types.ts';
+import { logIdOf, principalOf, requireJson } from './body.ts';
+
+export function eventWriteRoutes(deps: { ingest: IngestService; principals: PrincipalService }): Route[] {
+  return [
+    {
+      method: 'POST',
+      pattern: '/v1/logs/{logId}/events',
+      auth: 'principal',
+      async handle(req) {
+        const logId = logIdOf(req);
+        const principal = principalOf(req);
+        deps.principals.authorize(principal, logId, 'events:write');
+        requireJson(req);
+        const idempotencyKey = req.headers['idempotency-key'];
+        if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+          throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+            path: '/headers/idempotency-key',
+          });
+        }
+        const result = await deps.ingest.append({
+          logId,
+          submitter: principal.id,
+          body: req.body,
+          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+        });
+        return json(
+          result.status,
+          { receipts: result.receipts },
+          result.replay ? { 'idempotent-replayed': 'true' } : {},
+        );
+      },
+    },
+  ];
+}

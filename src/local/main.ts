@@ -1,0 +1,60 @@
+/**
+ * `npm start`: runs the local stack until Ctrl-C. Reads its few settings from
+ * the environment here, at the entry point, and passes them in.
+ *   ANCHORLOG_PORT (default 8787), ANCHORLOG_HOST (default 127.0.0.1)
+ */
+import { join } from 'node:path';
+import { startLocalStack } from './stack.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const port = Number(process.env.ANCHORLOG_PORT ?? '8787');
+if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  process.stderr.write(`ANCHORLOG_PORT must be a TCP port, got ${process.env.ANCHORLOG_PORT}\n`);
+  process.exit(2);
+}
+
+const stack = await startLocalStack({
+  stateDir: join(root, '.anchorlog'),
+  host: process.env.ANCHORLOG_HOST ?? '127.0.0.1',
+  port,
+  log: (line) => process.stderr.write(`[anchorlog] ${line}\n`),
+}).catch((err: unknown) => {
+  process.stderr.write(
+    `[anchorlog] could not start the local stack: ${err instanceof Error ? err.message : String(err)}\n`,
+  );
+  process.exit(1);
+});
+
+const { info } = stack;
+const events = `${info.apiUrl}/v1/logs/${info.logId}/events`;
+process.stdout.write(`
+anchorlog local stack is up.
+
+  API            ${info.apiUrl}
+  log            ${info.logId}
+  demo API key   ${info.apiKey}
+  admin API key  ${info.adminKey}
+  AWS emulator   ${info.awsEndpoint}   (table ${info.tableName}, bucket ${info.archiveBucket})
+  TSAs           ${info.tsaUrls.join('  ')}
+  settings       .anchorlog/local-stack.json
+
+Try:
+  curl -s -X POST ${events} \\
+    -H 'authorization: Bearer ${info.apiKey}' -H 'content-type: application/json' \\
+    -d '{"events":[{"actor":{"type":"agent","id":"agent-7"},"action":"tool.call","outcome":"success","occurredAt":"${new Date().toISOString()}","target":{"type":"tool","id":"search"}}]}'
+  curl -s ${info.apiUrl}/v1/logs/${info.logId}/checkpoint -H 'authorization: Bearer ${info.apiKey}'
+  npm run demo        # a realistic stream of AI-platform events
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const shutdown = async () => {
+  if (stopping) return;
+  stopping = true;
+  process.stderr.write('[anchorlog] stopping…\n');
+  await stack.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown());
+process.on('SIGTERM', () => void shutdown());
