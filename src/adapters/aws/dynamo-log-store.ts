@@ -1,0 +1,743 @@
+/**
+ * LogStore on one DynamoDB table (key schema in ./table.ts). The SDK client
+ * is injected; nothing here reads the environment or the clock.
+ *
+ * Items this adapter owns (all strings are the `pk` / `sk` attributes):
+ *
+ *   pk=LOGS                           sk=<logId>  registry of logs (listLogs = one Query)
+ *   pk=L#<logId>                      sk=META     {logId, createdAt}; existence = log exists
+ *   pk=L#<logId>                      sk=HEAD     hint {seq, nextIndex, lastLeafHash, lastReceivedAt};
+ *                                                 only ever moved forward; may lag the truth
+ *   pk=L#<logId>#B#<seq, 16 digits>   sk=B        THE COMMIT POINT of batch seq: {seq, firstIndex,
+ *                                                 count, prevHash, lastLeafHash, receivedAt, submitter,
+ *                                                 attemptId, idempotencyKey?, enc, blob, parts?}
+ *   pk=L#<logId>#BP#<attemptId>#<try>#<k>  sk=P   overflow part k of a batch blob, written before
+ *                                                 its commit item; unreferenced parts are garbage
+ *   pk=L#<logId>#IK#<keyHash>         sk=IK       idempotency claim {state, requestHash, attemptId,
+ *                                                 tipSeqAtClaim, expiresAt, seq?, key, submitter, ttl?}
+ *   pk=L#<logId>#E#<idHash>           sk=E        client event id → {id, index, seq}
+ *
+ * `keyHash` / `idHash` are base64url SHA-256 digests computed by the caller /
+ * here, so client text never shapes a key (no length limits, no '#' games).
+ *
+ * Why one partition per batch: a partition takes at most 1,000 WCU/s. A 350 KB
+ * commit item costs 350 WCU, so a log whose batches all lived in one partition
+ * would top out near 3 batches/s. Keys per batch spread a busy log's writes
+ * over the whole table (docs/ingest.md §3 has the arithmetic).
+ *
+ * Blob: records as [uint32 BE length][canonical bytes]…, then deflate-raw when
+ * that is smaller (`enc`). The first INLINE_MAX bytes live in the commit item;
+ * the rest in part items, each named in the commit item with its SHA-256, so a
+ * reader detects a part that does not belong (INTEGRITY) instead of returning
+ * wrong bytes.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { bytesEqual, concatBytes, toBase64 } from '../../core/bytes.ts';
+import { sha256 } from '../../core/hash.ts';
+import { leafHash, ZERO_HASH } from '../../core/record.ts';
+import {
+  type BatchHeader,
+  type ClaimResult,
+  type EventIdEntry,
+  type IdempotencyClaim,
+  type IdempotencyRecord,
+  type LogStore,
+  LogStoreError,
+  type LogTip,
+  type NewBatch,
+  type StoredBatch,
+} from '../../ports/log-store.ts';
+
+/** Bytes of blob kept in the commit item itself (DynamoDB items are at most 400 KB). */
+export const INLINE_MAX = 350_000;
+/** Bytes of blob per overflow part item. */
+export const PART_MAX = 350_000;
+const SEQ_DIGITS = 16;
+/** BatchGetItem takes at most 100 keys, BatchWriteItem 25 puts. */
+const BATCH_GET_MAX = 100;
+const BATCH_WRITE_MAX = 25;
+/** Rounds of UnprocessedKeys/Items before giving up with THROTTLED. */
+const UNPROCESSED_ROUNDS = 8;
+
+type Item = Record<string, AttributeValue>;
+
+export interface DynamoLogStoreOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Pause between UnprocessedKeys rounds; injected so tests need not wait. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+const THROTTLE_NAMES = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'LimitExceededException',
+]);
+const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/**
+ * Sorts an SDK failure into THROTTLED (nothing written; back off), UNAVAILABLE
+ * (transient; the write may have happened) or undefined (a bug or
+ * misconfiguration such as a missing table: not retryable, surfaces as INTERNAL).
+ */
+export function classifyDynamoError(err: unknown): LogStoreError | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.name ?? '';
+  if (THROTTLE_NAMES.has(name)) return new LogStoreError('THROTTLED', `DynamoDB: ${name}`, { cause: err });
+  const status = e.$metadata?.httpStatusCode;
+  if (
+    (status !== undefined && status >= 500) ||
+    name === 'InternalServerError' ||
+    name === 'ServiceUnavailable'
+  )
+    return new LogStoreError('UNAVAILABLE', `DynamoDB: ${name || status}`, { cause: err });
+  if (TIMEOUT_NAMES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code)))
+    return new LogStoreError('UNAVAILABLE', `DynamoDB: ${name || e.code}`, { cause: err });
+  return undefined;
+}
+
+const pad = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
+const logPk = (logId: string) => `L#${logId}`;
+const batchPk = (logId: string, seq: number) => `L#${logId}#B#${pad(seq)}`;
+const keyPk = (logId: string, keyHash: string) => `L#${logId}#IK#${keyHash}`;
+const eventPk = (logId: string, id: string) => `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
+const partPk = (logId: string, attemptId: string, tryNumber: number, k: number) =>
+  `L#${logId}#BP#${attemptId}#${tryNumber}#${k}`;
+
+export function b64url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// --- attribute helpers (the low-level client keeps binary attributes binary) ---
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: number): AttributeValue => ({ N: String(n) });
+const B = (b: Uint8Array): AttributeValue => ({ B: b });
+
+function str(item: Item, k: string): string {
+  const v = item[k]?.S;
+  if (v === undefined) throw integrity(`item ${item.pk?.S} lacks string ${k}`);
+  return v;
+}
+function num(item: Item, k: string): number {
+  const v = item[k]?.N;
+  const n = v === undefined ? Number.NaN : Number(v);
+  if (!Number.isSafeInteger(n)) throw integrity(`item ${item.pk?.S} lacks integer ${k}`);
+  return n;
+}
+function bin(item: Item, k: string): Uint8Array {
+  const v = item[k]?.B;
+  if (v === undefined) throw integrity(`item ${item.pk?.S} lacks binary ${k}`);
+  return v;
+}
+function integrity(message: string): LogStoreError {
+  return new LogStoreError('INTEGRITY', message);
+}
+
+/** Length-prefixed records, deflated when that is smaller. */
+export function encodeBlob(records: readonly Uint8Array[]): { enc: 'raw' | 'deflate-raw'; blob: Uint8Array } {
+  let total = 0;
+  for (const r of records) total += 4 + r.length;
+  const raw = new Uint8Array(total);
+  const view = new DataView(raw.buffer);
+  let o = 0;
+  for (const r of records) {
+    view.setUint32(o, r.length);
+    raw.set(r, o + 4);
+    o += 4 + r.length;
+  }
+  const z = deflateRawSync(raw, { level: 6 });
+  if (z.length < raw.length)
+    return { enc: 'deflate-raw', blob: new Uint8Array(z.buffer, z.byteOffset, z.length) };
+  return { enc: 'raw', blob: raw };
+}
+
+export function decodeBlob(enc: string, blob: Uint8Array): Uint8Array[] {
+  let raw: Uint8Array;
+  if (enc === 'raw') raw = blob;
+  else if (enc === 'deflate-raw') {
+    const z = inflateRawSync(blob);
+    raw = new Uint8Array(z.buffer, z.byteOffset, z.length);
+  } else throw integrity(`unknown blob encoding ${enc}`);
+  const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out: Uint8Array[] = [];
+  let o = 0;
+  while (o < raw.length) {
+    if (o + 4 > raw.length) throw integrity('truncated record blob');
+    const len = view.getUint32(o);
+    if (o + 4 + len > raw.length) throw integrity('truncated record blob');
+    out.push(raw.subarray(o + 4, o + 4 + len));
+    o += 4 + len;
+  }
+  return out;
+}
+
+const HEADER_ATTRS = [
+  'pk',
+  'seq',
+  'firstIndex',
+  '#count',
+  'prevHash',
+  'lastLeafHash',
+  'receivedAt',
+  'submitter',
+  'attemptId',
+  'idempotencyKey',
+];
+const HEADER_PROJECTION = {
+  ProjectionExpression: HEADER_ATTRS.join(', '),
+  ExpressionAttributeNames: { '#count': 'count' },
+};
+
+export class DynamoLogStore implements LogStore {
+  readonly #ddb: DynamoDBClient;
+  readonly #table: string;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(opts: DynamoLogStoreOptions) {
+    this.#ddb = opts.client;
+    this.#table = opts.tableName;
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Sends a command, translating transient failures into LogStoreError. */
+  async #send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw err;
+      throw classifyDynamoError(err) ?? err;
+    }
+  }
+
+  async #get(pk: string, sk: string, projection?: typeof HEADER_PROJECTION): Promise<Item | undefined> {
+    const out = await this.#send(() =>
+      this.#ddb.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(pk), sk: S(sk) },
+          ConsistentRead: true,
+          ...projection,
+        }),
+      ),
+    );
+    return out.Item;
+  }
+
+  /** BatchGetItem over any number of keys (consistent), retrying UnprocessedKeys. */
+  async #batchGet(keys: Array<{ pk: string; sk: string }>, projection?: typeof HEADER_PROJECTION) {
+    const found = new Map<string, Item>();
+    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
+      let pending: Item[] | undefined = keys
+        .slice(i, i + BATCH_GET_MAX)
+        .map((k) => ({ pk: S(k.pk), sk: S(k.sk) }));
+      for (let round = 0; pending && pending.length > 0; round++) {
+        if (round >= UNPROCESSED_ROUNDS)
+          throw new LogStoreError('THROTTLED', 'BatchGetItem kept returning UnprocessedKeys');
+        if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
+        const req: Item[] = pending;
+        const out = await this.#send(() =>
+          this.#ddb.send(
+            new BatchGetItemCommand({
+              RequestItems: { [this.#table]: { Keys: req, ConsistentRead: true, ...projection } },
+            }),
+          ),
+        );
+        for (const item of out.Responses?.[this.#table] ?? []) {
+          const pk = item.pk?.S;
+          if (pk !== undefined) found.set(pk, item);
+        }
+        pending = out.UnprocessedKeys?.[this.#table]?.Keys;
+      }
+    }
+    return found;
+  }
+
+  // --- logs ---
+
+  async createLog(logId: string, createdAt: string): Promise<{ created: boolean }> {
+    let created = true;
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: { pk: S(logPk(logId)), sk: S('META'), logId: S(logId), createdAt: S(createdAt) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      created = false;
+    }
+    // Registry entry after META, on every call: if we die between the two
+    // puts, the log exists but is unlisted until createLog is called again,
+    // which re-puts this idempotently. (Nothing appends without META.)
+    await this.#send(() =>
+      this.#ddb.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: { pk: S('LOGS'), sk: S(logId), logId: S(logId) },
+        }),
+      ),
+    );
+    return { created };
+  }
+
+  async logExists(logId: string): Promise<boolean> {
+    return (await this.#get(logPk(logId), 'META')) !== undefined;
+  }
+
+  async listLogs(): Promise<string[]> {
+    const out: string[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#send(() =>
+        this.#ddb.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :p',
+            ExpressionAttributeValues: { ':p': S('LOGS') },
+            ConsistentRead: true,
+            ExclusiveStartKey: start,
+          }),
+        ),
+      );
+      for (const item of page.Items ?? []) if (item.sk?.S) out.push(item.sk.S);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return out.sort();
+  }
+
+  // --- tip ---
+
+  async readTip(logId: string, from?: LogTip): Promise<LogTip> {
+    let tip: LogTip = from ?? (await this.#readHead(logId));
+    // Probe seq+1, seq+2, … until one is missing. Batches only ever appear at
+    // tip+1, so the first missing seq is the end of the log: there are no gaps
+    // to skip over. Each step checks the chain link, so a corrupt hint or batch
+    // stops here rather than being extended.
+    for (;;) {
+      const item = await this.#get(batchPk(logId, tip.seq + 1), 'B', HEADER_PROJECTION);
+      if (!item) return tip;
+      const h = headerFrom(logId, item);
+      if (
+        h.seq !== tip.seq + 1 ||
+        h.firstIndex !== tip.nextIndex ||
+        !bytesEqual(h.prevHash, tip.lastLeafHash)
+      ) {
+        throw integrity(
+          `batch ${h.seq} of log ${logId} does not continue the chain at index ${tip.nextIndex}`,
+        );
+      }
+      tip = {
+        logId,
+        seq: h.seq,
+        nextIndex: h.firstIndex + h.count,
+        lastLeafHash: h.lastLeafHash,
+        lastReceivedAt: h.receivedAt,
+      };
+    }
+  }
+
+  async #readHead(logId: string): Promise<LogTip> {
+    const item = await this.#get(logPk(logId), 'HEAD');
+    if (!item) return { logId, seq: 0, nextIndex: 0, lastLeafHash: ZERO_HASH, lastReceivedAt: undefined };
+    return {
+      logId,
+      seq: num(item, 'seq'),
+      nextIndex: num(item, 'nextIndex'),
+      lastLeafHash: bin(item, 'lastLeafHash'),
+      lastReceivedAt: str(item, 'lastReceivedAt'),
+    };
+  }
+
+  async advanceHead(tip: LogTip): Promise<void> {
+    const receivedAt = tip.lastReceivedAt;
+    if (tip.seq === 0 || receivedAt === undefined) return;
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: S(logPk(tip.logId)), sk: S('HEAD') },
+            UpdateExpression: 'SET seq = :s, nextIndex = :n, lastLeafHash = :h, lastReceivedAt = :r',
+            // Forward only: a slow writer must not drag the hint back.
+            ConditionExpression: 'attribute_not_exists(seq) OR seq < :s',
+            ExpressionAttributeValues: {
+              ':s': N(tip.seq),
+              ':n': N(tip.nextIndex),
+              ':h': B(tip.lastLeafHash),
+              ':r': S(receivedAt),
+            },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  // --- batches ---
+
+  async commitBatch(batch: NewBatch): Promise<boolean> {
+    const { enc, blob } = encodeBlob(batch.records);
+    const inline = blob.subarray(0, INLINE_MAX);
+    const parts: Array<{ pk: string; bytes: Uint8Array }> = [];
+    for (let o = INLINE_MAX, k = 0; o < blob.length; o += PART_MAX, k++) {
+      parts.push({
+        pk: partPk(batch.logId, batch.attemptId, batch.tryNumber, k),
+        bytes: blob.subarray(o, o + PART_MAX),
+      });
+    }
+    // Parts first, unconditionally: their keys are unique to this try, and
+    // nothing references them until the commit item exists. If we die here,
+    // they are unreferenced garbage and the batch does not exist.
+    await Promise.all(
+      parts.map((p) =>
+        this.#send(() =>
+          this.#ddb.send(
+            new PutItemCommand({
+              TableName: this.#table,
+              Item: { pk: S(p.pk), sk: S('P'), data: B(p.bytes) },
+            }),
+          ),
+        ),
+      ),
+    );
+    const item: Item = {
+      pk: S(batchPk(batch.logId, batch.seq)),
+      sk: S('B'),
+      logId: S(batch.logId),
+      seq: N(batch.seq),
+      firstIndex: N(batch.firstIndex),
+      count: N(batch.count),
+      prevHash: B(batch.prevHash),
+      lastLeafHash: B(batch.lastLeafHash),
+      receivedAt: S(batch.receivedAt),
+      submitter: S(batch.submitter),
+      attemptId: S(batch.attemptId),
+      enc: S(enc),
+      blob: B(inline),
+    };
+    if (batch.idempotencyKey !== undefined) item.idempotencyKey = S(batch.idempotencyKey);
+    if (parts.length > 0) {
+      item.parts = {
+        L: parts.map((p) => ({ M: { pk: S(p.pk), sha256: B(sha256(p.bytes)), size: N(p.bytes.length) } })),
+      };
+    }
+    try {
+      // COMMIT POINT. Once this conditional put succeeds the batch (and, through
+      // the part hashes, its overflow) is durable and visible; before, nothing
+      // is. If we die right here the outcome is unknown to us but not to the
+      // table: the retry reads batch `seq` back and compares attemptId.
+      await this.#send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: item,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      // Someone else holds seq: our parts are garbage. Delete best-effort; a
+      // failure only leaves unreferenced bytes behind.
+      await Promise.allSettled(
+        parts.map((p) =>
+          this.#ddb.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk: S(p.pk), sk: S('P') } })),
+        ),
+      );
+      return false;
+    }
+  }
+
+  async readBatchHeader(logId: string, seq: number): Promise<BatchHeader | undefined> {
+    const item = await this.#get(batchPk(logId, seq), 'B', HEADER_PROJECTION);
+    return item ? headerFrom(logId, item) : undefined;
+  }
+
+  async readBatch(logId: string, seq: number): Promise<StoredBatch | undefined> {
+    const item = await this.#get(batchPk(logId, seq), 'B');
+    return item ? this.#decodeBatch(logId, item) : undefined;
+  }
+
+  async readBatches(logId: string, fromSeq: number, limit: number): Promise<StoredBatch[]> {
+    const keys = Array.from({ length: Math.max(0, limit) }, (_, i) => ({
+      pk: batchPk(logId, fromSeq + i),
+      sk: 'B',
+    }));
+    const found = await this.#batchGet(keys);
+    const out: StoredBatch[] = [];
+    for (const k of keys) {
+      const item = found.get(k.pk);
+      if (!item) break;
+      out.push(await this.#decodeBatch(logId, item));
+    }
+    return out;
+  }
+
+  async findBatchByAttempt(
+    logId: string,
+    attemptId: string,
+    fromSeq: number,
+    toSeq: number,
+  ): Promise<BatchHeader | undefined> {
+    // Reads headers only; note DynamoDB still charges RCU for whole items, so
+    // callers keep the range short (it is bounded by the claim lease).
+    const keys: Array<{ pk: string; sk: string }> = [];
+    for (let s = Math.max(1, fromSeq); s <= toSeq; s++) keys.push({ pk: batchPk(logId, s), sk: 'B' });
+    const found = await this.#batchGet(keys, HEADER_PROJECTION);
+    for (const item of found.values()) {
+      if (item.attemptId?.S === attemptId) return headerFrom(logId, item);
+    }
+    return undefined;
+  }
+
+  async #decodeBatch(logId: string, item: Item): Promise<StoredBatch> {
+    const header = headerFrom(logId, item);
+    let blob = bin(item, 'blob');
+    const partList = item.parts?.L ?? [];
+    if (partList.length > 0) {
+      const chunks = await Promise.all(
+        partList.map(async (p) => {
+          const m = p.M;
+          if (!m) throw integrity(`batch ${header.seq}: malformed part list`);
+          const pk = str(m, 'pk');
+          const part = await this.#get(pk, 'P');
+          if (!part) throw integrity(`batch ${header.seq}: part ${pk} is missing`);
+          const data = bin(part, 'data');
+          if (!bytesEqual(sha256(data), bin(m, 'sha256')))
+            throw integrity(`batch ${header.seq}: part ${pk} does not match its hash`);
+          return data;
+        }),
+      );
+      blob = concatBytes(blob, ...chunks);
+    }
+    let records: Uint8Array[];
+    try {
+      records = decodeBlob(str(item, 'enc'), blob);
+    } catch (err) {
+      if (err instanceof LogStoreError) throw err;
+      throw new LogStoreError('INTEGRITY', `batch ${header.seq}: blob does not decode`, { cause: err });
+    }
+    if (records.length !== header.count)
+      throw integrity(`batch ${header.seq}: holds ${records.length} records, header says ${header.count}`);
+    const last = records[records.length - 1];
+    if (last === undefined || !bytesEqual(leafHash(last), header.lastLeafHash))
+      throw integrity(`batch ${header.seq}: last record does not hash to lastLeafHash`);
+    return { ...header, records: records.map((bytes, i) => ({ index: header.firstIndex + i, bytes })) };
+  }
+
+  // --- idempotency keys ---
+
+  async claimKey(claim: IdempotencyClaim): Promise<ClaimResult> {
+    for (let i = 0; i < 3; i++) {
+      try {
+        await this.#send(() =>
+          this.#ddb.send(
+            new PutItemCommand({
+              TableName: this.#table,
+              Item: claimItem(claim),
+              ConditionExpression: 'attribute_not_exists(pk)',
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+            }),
+          ),
+        );
+        return { claimed: true };
+      } catch (err) {
+        if (!(err instanceof ConditionalCheckFailedException)) throw err;
+        // Powertools style: the failed condition tells us the current state
+        // without another read — when the store returns it.
+        const existing = err.Item ?? (await this.#get(keyPk(claim.logId, claim.keyHash), 'IK'));
+        // Absent again: released between our put and our read; claim again.
+        if (existing) return { claimed: false, existing: claimFrom(claim.logId, existing) };
+      }
+    }
+    throw new LogStoreError('UNAVAILABLE', 'idempotency claim keeps appearing and disappearing');
+  }
+
+  async takeOverKey(claim: IdempotencyClaim, previousAttemptId: string): Promise<boolean> {
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: claimItem(claim),
+            ConditionExpression: 'attemptId = :old AND #st = :ip',
+            ExpressionAttributeNames: { '#st': 'state' },
+            ExpressionAttributeValues: { ':old': S(previousAttemptId), ':ip': S('IN_PROGRESS') },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async finishKey(logId: string, keyHash: string, attemptId: string, seq: number): Promise<boolean> {
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new UpdateItemCommand({
+            TableName: this.#table,
+            Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
+            UpdateExpression: 'SET #st = :c, seq = :s',
+            // Held by us (IN_PROGRESS, or COMMITTED by an earlier call of ours
+            // whose answer we lost: same values again, so idempotent).
+            ConditionExpression: 'attemptId = :a AND (#st = :ip OR seq = :s)',
+            ExpressionAttributeNames: { '#st': 'state' },
+            ExpressionAttributeValues: {
+              ':c': S('COMMITTED'),
+              ':s': N(seq),
+              ':a': S(attemptId),
+              ':ip': S('IN_PROGRESS'),
+            },
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async releaseKey(logId: string, keyHash: string, attemptId: string): Promise<void> {
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new DeleteItemCommand({
+            TableName: this.#table,
+            Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
+            ConditionExpression: 'attemptId = :a AND #st = :ip',
+            ExpressionAttributeNames: { '#st': 'state' },
+            ExpressionAttributeValues: { ':a': S(attemptId), ':ip': S('IN_PROGRESS') },
+          }),
+        ),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  // --- event ids ---
+
+  async readEventIds(logId: string, ids: readonly string[]): Promise<Map<string, EventIdEntry>> {
+    const unique = [...new Set(ids)];
+    const found = await this.#batchGet(unique.map((id) => ({ pk: eventPk(logId, id), sk: 'E' })));
+    const out = new Map<string, EventIdEntry>();
+    for (const item of found.values()) {
+      const id = str(item, 'id');
+      out.set(id, { id, index: num(item, 'index'), seq: num(item, 'seq') });
+    }
+    return out;
+  }
+
+  async writeEventIds(logId: string, entries: readonly EventIdEntry[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
+      chunks.push(
+        entries.slice(i, i + BATCH_WRITE_MAX).map((e) => ({
+          pk: S(eventPk(logId, e.id)),
+          sk: S('E'),
+          id: S(e.id),
+          index: N(e.index),
+          seq: N(e.seq),
+        })),
+      );
+    }
+    // A few chunks in flight at once; each retries its own unprocessed items.
+    const CONCURRENCY = 4;
+    for (let i = 0; i < chunks.length; i += CONCURRENCY) {
+      await Promise.all(chunks.slice(i, i + CONCURRENCY).map((c) => this.#batchWrite(c)));
+    }
+  }
+
+  async #batchWrite(items: Item[]): Promise<void> {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= UNPROCESSED_ROUNDS)
+        throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
+      if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
+      const req = pending;
+      const out = await this.#send(() =>
+        this.#ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: req } })),
+      );
+      pending = (out.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+      );
+    }
+  }
+}
+
+function headerFrom(logId: string, item: Item): BatchHeader {
+  const h: BatchHeader = {
+    logId,
+    seq: num(item, 'seq'),
+    firstIndex: num(item, 'firstIndex'),
+    count: num(item, 'count'),
+    prevHash: bin(item, 'prevHash'),
+    lastLeafHash: bin(item, 'lastLeafHash'),
+    receivedAt: str(item, 'receivedAt'),
+    submitter: str(item, 'submitter'),
+    attemptId: str(item, 'attemptId'),
+  };
+  const key = item.idempotencyKey?.S;
+  if (key !== undefined) h.idempotencyKey = key;
+  return h;
+}
+
+function claimItem(c: IdempotencyClaim): Item {
+  return {
+    pk: S(keyPk(c.logId, c.keyHash)),
+    sk: S('IK'),
+    state: S('IN_PROGRESS'),
+    key: S(c.key),
+    submitter: S(c.submitter),
+    requestHash: B(c.requestHash),
+    attemptId: S(c.attemptId),
+    tipSeqAtClaim: N(c.tipSeqAtClaim),
+    expiresAt: N(c.expiresAt),
+  };
+}
+
+function claimFrom(logId: string, item: Item): IdempotencyRecord {
+  const state = str(item, 'state');
+  if (state !== 'IN_PROGRESS' && state !== 'COMMITTED')
+    throw integrity(`idempotency claim in state ${state}`);
+  const pk = str(item, 'pk');
+  const r: IdempotencyRecord = {
+    logId,
+    keyHash: pk.slice(pk.lastIndexOf('#') + 1),
+    key: str(item, 'key'),
+    submitter: str(item, 'submitter'),
+    requestHash: bin(item, 'requestHash'),
+    attemptId: str(item, 'attemptId'),
+    tipSeqAtClaim: num(item, 'tipSeqAtClaim'),
+    expiresAt: num(item, 'expiresAt'),
+    state,
+  };
+  if (item.seq?.N !== undefined) r.seq = num(item, 'seq');
+  return r;
+}

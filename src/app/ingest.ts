@@ -1,0 +1,673 @@
+/**
+ * The append use case: raw request body → validated events → canonical,
+ * hash-chained records → one conditional commit per batch (docs/ingest.md).
+ *
+ * Invariants this file maintains, given a LogStore that keeps its contract:
+ *  - gap-free and fork-free: a batch is only ever committed at tip.seq + 1,
+ *    conditionally, after reading the tip consistently;
+ *  - chained: the batch's first record's `prev` is the tip's lastLeafHash,
+ *    each later record's `prev` is the leaf hash before it;
+ *  - receivedAt never decreases: max(clock, tip.lastReceivedAt);
+ *  - a 2xx means durable (the commit resolved, or we read our batch back);
+ *  - a retry with the same Idempotency-Key (or the same event ids) returns
+ *    the original receipts and never appends twice;
+ *  - the whole batch is refused, and nothing stored, if any event is bad.
+ *
+ * Errors are AppError only. Store failures are sorted the sunlight way:
+ * before the commit point they are retried and, when retries run out,
+ * surface as THROTTLED/UNAVAILABLE with Retry-After; after the commit point
+ * they are non-fatal (logged via onWarning) because the records are durable
+ * and every post-commit write is a hint or is repaired by a later retry.
+ */
+import { bytesEqual, concatBytes, toBase64, utf8 } from '../core/bytes.ts';
+import { canonicalBytes } from '../core/canonical.ts';
+import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
+import { sha256 } from '../core/hash.ts';
+import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
+import {
+  decodeRecord,
+  encodeRecord,
+  formatReceivedAt,
+  isValidLogId,
+  leafHash,
+  RecordError,
+} from '../core/record.ts';
+import type { Clock } from '../ports/clock.ts';
+import {
+  type IdempotencyClaim,
+  type LogStore,
+  LogStoreError,
+  type LogTip,
+  type Receipt,
+  type StoredBatch,
+} from '../ports/log-store.ts';
+import { AppError } from './errors.ts';
+
+export interface IngestLimits {
+  /** Largest request body accepted, bytes (DESIGN: at least 1 MiB). */
+  maxBodyBytes: number;
+  /** Most events per request (at least 1000). */
+  maxEventsPerBatch: number;
+  /** JSON nesting bound for the whole body. */
+  maxDepth: number;
+  /**
+   * Time budget of one append from its start. No commit is *started* after
+   * it, so an idempotency lease longer than budget + SDK request timeout
+   * guarantees an expired claim's owner can no longer commit.
+   */
+  attemptBudgetMs: number;
+  /** Idempotency claim lease. MUST exceed attemptBudgetMs + the SDK request timeout. */
+  leaseMs: number;
+  /** Retries of a store call after THROTTLED/UNAVAILABLE. */
+  maxRetries: number;
+  /** Commit races lost (someone else took tip+1) before pushing back. */
+  maxConflicts: number;
+  backoffBaseMs: number;
+  backoffCapMs: number;
+  /** Most batches scanned for an abandoned claim's attempt. */
+  claimScanMax: number;
+}
+
+export const DEFAULT_INGEST_LIMITS: IngestLimits = {
+  maxBodyBytes: 2 * 1024 * 1024,
+  maxEventsPerBatch: 1000,
+  maxDepth: 64,
+  attemptBudgetMs: 10_000,
+  leaseMs: 60_000,
+  maxRetries: 6,
+  maxConflicts: 100,
+  backoffBaseMs: 20,
+  backoffCapMs: 1_000,
+  claimScanMax: 1_000,
+};
+
+export interface AppendRequest {
+  logId: string;
+  /** Authenticated principal id (never client-claimed). */
+  submitter: string;
+  /** Raw request body bytes. */
+  body: Uint8Array;
+  /** The Idempotency-Key header, if sent. */
+  idempotencyKey?: string;
+}
+
+export interface AppendResult {
+  /** 201 for a new append; 200 for a replay of an earlier one. */
+  status: 200 | 201;
+  /** True when the receipts are those of an earlier identical request (HTTP: `Idempotent-Replayed: true`). */
+  replay: boolean;
+  receipts: Receipt[];
+}
+
+export interface IngestDeps {
+  store: LogStore;
+  clock: Clock;
+  limits?: Partial<IngestLimits>;
+  /** Cryptographic randomness (attempt ids, jitter). Default: crypto.getRandomValues. */
+  random?: (n: number) => Uint8Array;
+  sleep?: (ms: number) => Promise<void>;
+  /** Non-fatal problems after the commit point (counted/logged by the caller). */
+  onWarning?: (message: string, cause: unknown) => void;
+}
+
+/** The validated request, ready to be turned into records at any tip. */
+interface Prepared {
+  logId: string;
+  submitter: string;
+  events: AuditEvent[];
+  /** Client ids, in event order, when every event has one. */
+  ids: string[] | undefined;
+  requestHash: Uint8Array;
+  key: { keyHash: string; key: string } | undefined;
+}
+
+interface Built {
+  /** The tip these records continue. */
+  tipSeq: number;
+  records: Uint8Array[];
+  receipts: Receipt[];
+  receivedAt: string;
+  lastLeafHash: Uint8Array;
+}
+
+interface Committed {
+  seq: number;
+  receipts: Receipt[];
+  tip: LogTip;
+}
+
+const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
+
+export class IngestService {
+  readonly #store: LogStore;
+  readonly #clock: Clock;
+  readonly #limits: IngestLimits;
+  readonly #random: (n: number) => Uint8Array;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #warn: (message: string, cause: unknown) => void;
+  /** Logs are never deleted, so a positive existence check can be cached. */
+  readonly #knownLogs = new Set<string>();
+
+  constructor(deps: IngestDeps) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#limits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
+    this.#random = deps.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
+    this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#warn = deps.onWarning ?? (() => {});
+    if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
+      throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
+  }
+
+  async createLog(logId: string): Promise<{ created: boolean }> {
+    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    const r = await this.#retry(() => this.#store.createLog(logId, formatReceivedAt(this.#clock.now())));
+    this.#knownLogs.add(logId);
+    return r;
+  }
+
+  async append(req: AppendRequest): Promise<AppendResult> {
+    try {
+      return await this.#append(req);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  async #append(req: AppendRequest): Promise<AppendResult> {
+    const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
+    const p = this.#prepare(req);
+    await this.#requireLog(p.logId);
+    const attemptId = b64url(this.#random(16));
+    let tip = await this.#retry(() => this.#store.readTip(p.logId));
+    // Build at the tip we just read, before any write: an event whose record
+    // would exceed 64 KiB is refused (413) with nothing stored, and the first
+    // commit try reuses these bytes when the tip has not moved.
+    let first: Built | undefined = this.#build(p, tip);
+
+    let claim: IdempotencyClaim | undefined;
+    if (p.key) {
+      const c = await this.#claimOrReplay(p, p.key, tip, attemptId);
+      if ('replay' in c) return { status: 200, replay: true, receipts: c.replay };
+      claim = c.claim;
+      if (c.tip.seq !== tip.seq) first = undefined;
+      tip = c.tip;
+    }
+
+    let committed: Committed;
+    try {
+      if (p.ids) {
+        const replay = await this.#checkEventIds(p);
+        if (replay) {
+          if (claim)
+            await this.#nonFatal('release key', () =>
+              this.#store.releaseKey(p.logId, claim.keyHash, attemptId),
+            );
+          return { status: 200, replay: true, receipts: replay };
+        }
+      }
+      committed = await this.#commit(p, tip, first, attemptId, deadline, claim?.key);
+    } catch (err) {
+      // Release the claim only when we know nothing of ours can land (see
+      // #commit: ambiguous failures keep it until the lease runs out, and a
+      // retry then finds the batch by attemptId).
+      if (claim && !(err instanceof AmbiguousCommitError)) {
+        const c = claim;
+        await this.#nonFatal('release key', () => this.#store.releaseKey(p.logId, c.keyHash, attemptId));
+      }
+      throw err instanceof AmbiguousCommitError ? err.appError : err;
+    }
+
+    // The batch is durable. Nothing below may turn this into an error: every
+    // write is idempotent, and each one missing is repaired by a later retry
+    // (an IN_PROGRESS claim is finished by whoever finds our batch) or is a
+    // hint (HEAD). Order matters: event ids before COMMITTED, so a COMMITTED
+    // claim implies its event ids are recorded.
+    // If we die right after the commit: HEAD lags (readTip probes past it),
+    // the claim stays IN_PROGRESS and the next retry with the key finds the
+    // batch by attemptId, writes the event ids and finishes the claim.
+    let idsOk = true;
+    if (p.ids) {
+      const ids = p.ids;
+      idsOk = await this.#nonFatal('write event ids', () =>
+        this.#store.writeEventIds(
+          p.logId,
+          ids.map((id, i) => ({ id, index: committed.tip.nextIndex - ids.length + i, seq: committed.seq })),
+        ),
+      );
+    }
+    if (claim && idsOk) {
+      const c = claim;
+      await this.#nonFatal('finish key', async () => {
+        if (!(await this.#store.finishKey(p.logId, c.keyHash, attemptId, committed.seq)))
+          this.#warn(`idempotency claim ${c.keyHash} was taken over after our commit`, undefined);
+      });
+    }
+    await this.#nonFatal('advance head', () => this.#store.advanceHead(committed.tip));
+    return { status: 201, replay: false, receipts: committed.receipts };
+  }
+
+  // --- validation (no store access; the whole batch or nothing) ---
+
+  #prepare(req: AppendRequest): Prepared {
+    const L = this.#limits;
+    if (!isValidLogId(req.logId))
+      throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    if (req.body.length > L.maxBodyBytes)
+      throw new AppError('PAYLOAD_TOO_LARGE', `body is ${req.body.length} bytes; limit ${L.maxBodyBytes}`);
+    if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_RE.test(req.idempotencyKey))
+      throw new AppError(
+        'BAD_REQUEST',
+        'Idempotency-Key must be 1-255 printable ASCII characters without spaces',
+        {
+          path: 'Idempotency-Key',
+        },
+      );
+
+    let value: unknown;
+    try {
+      value = parseJson(req.body, { maxBytes: L.maxBodyBytes, maxDepth: L.maxDepth });
+    } catch (e) {
+      if (e instanceof CanonicalJsonError) {
+        const code = e.code === 'TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+        throw new AppError(code, `${e.message}${e.path ? ` at ${e.path}` : ''}`, { path: e.path, cause: e });
+      }
+      throw e;
+    }
+    let events: AuditEvent[];
+    try {
+      events = validateBatch(value, { maxEvents: L.maxEventsPerBatch });
+    } catch (e) {
+      if (e instanceof EventValidationError) {
+        const code = e.code === 'BATCH_TOO_LARGE' ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+        throw new AppError(code, `${e.message}${e.path ? ` at ${e.path}` : ''}`, { path: e.path, cause: e });
+      }
+      throw e;
+    }
+
+    // Client ids are unique per log, so certainly within one request.
+    const seen = new Map<string, number>();
+    events.forEach((e, i) => {
+      if (e.id === undefined) return;
+      const first = seen.get(e.id);
+      if (first !== undefined)
+        throw new AppError('BAD_REQUEST', `event id ${JSON.stringify(e.id)} repeats /events/${first}/id`, {
+          path: `/events/${i}/id`,
+        });
+      seen.set(e.id, i);
+    });
+    const ids = seen.size === events.length ? events.map((e) => e.id as string) : undefined;
+
+    const requestHash = sha256(concatBytes(utf8(req.submitter), new Uint8Array([0]), req.body));
+    let key: Prepared['key'];
+    // The key is scoped to the submitter (and hashed, so client text never
+    // shapes a table key). Domain tags keep an explicit key from colliding
+    // with an implicit one.
+    if (req.idempotencyKey !== undefined) {
+      key = { key: req.idempotencyKey, keyHash: keyHash('explicit', req.submitter, req.idempotencyKey) };
+    } else if (ids) {
+      // No header but every event has an id: a plain retry must still be safe.
+      const implicit = `ids:${b64url(sha256(canonicalBytes(ids)))}`;
+      key = { key: implicit, keyHash: keyHash('implicit', req.submitter, implicit) };
+    }
+    return { logId: req.logId, submitter: req.submitter, events, ids, requestHash, key };
+  }
+
+  #encode(record: Parameters<typeof encodeRecord>[0], position: number): Uint8Array {
+    try {
+      return encodeRecord(record);
+    } catch (e) {
+      if (e instanceof RecordError && e.code === 'RECORD_TOO_LARGE')
+        throw new AppError('PAYLOAD_TOO_LARGE', `event ${position}: its record would exceed 64 KiB`, {
+          path: `/events/${position}`,
+          cause: e,
+        });
+      if (e instanceof RecordError && e.path.startsWith('/event'))
+        throw new AppError('BAD_REQUEST', `${e.message}`, {
+          path: `/events/${position}${e.path.slice(6)}`,
+          cause: e,
+        });
+      // submitter/logId come from the server side: a bad one is our bug.
+      throw new AppError('INTERNAL', `cannot build record: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async #requireLog(logId: string): Promise<void> {
+    if (this.#knownLogs.has(logId)) return;
+    if (!(await this.#retry(() => this.#store.logExists(logId))))
+      throw new AppError('NOT_FOUND', `log ${logId} does not exist`);
+    this.#knownLogs.add(logId);
+  }
+
+  // --- the sequencer ---
+
+  /** Records for `p` continuing `tip`, with their receipts. */
+  #build(p: Prepared, tip: LogTip): Built {
+    const last = tip.lastReceivedAt === undefined ? 0 : Date.parse(tip.lastReceivedAt);
+    // Never decreasing along the log, even when this host's clock is behind
+    // the last committer's.
+    const receivedAt = formatReceivedAt(Math.max(this.#clock.now(), last));
+    let prev = tip.lastLeafHash;
+    const records: Uint8Array[] = [];
+    const receipts: Receipt[] = [];
+    p.events.forEach((event, i) => {
+      const index = tip.nextIndex + i;
+      const prevB64 = toBase64(prev);
+      const bytes = this.#encode(
+        { v: 1, logId: p.logId, index, receivedAt, submitter: p.submitter, prev: prevB64, event },
+        i,
+      );
+      const leaf = leafHash(bytes);
+      records.push(bytes);
+      receipts.push({ index, leafHash: toBase64(leaf), prev: prevB64, receivedAt });
+      prev = leaf;
+    });
+    return { tipSeq: tip.seq, records, receipts, receivedAt, lastLeafHash: prev };
+  }
+
+  /**
+   * Commits `p` at the tip, however many tries it takes. One linear loop;
+   * recovery after an ambiguous failure and a lost race share the same path:
+   * read what is committed, recognise our own batch by attemptId, else
+   * rebuild at the new tip.
+   */
+  async #commit(
+    p: Prepared,
+    tip: LogTip,
+    prebuilt: Built | undefined,
+    attemptId: string,
+    deadline: number,
+    idempotencyKey: string | undefined,
+  ): Promise<Committed> {
+    let transient = 0;
+    let conflicts = 0;
+    let ambiguous = false;
+    let lastError: LogStoreError | undefined;
+    for (let tryNumber = 1; ; tryNumber++) {
+      const pushback = (why: string, code: 'THROTTLED' | 'UNAVAILABLE') => {
+        const e = new AppError(code, `could not append to log ${p.logId}: ${why}`, {
+          retryAfterSeconds: 1,
+          cause: lastError,
+        });
+        return ambiguous ? new AmbiguousCommitError(e) : e;
+      };
+      // Refuse to *start* a commit after the deadline: the idempotency lease
+      // (> budget) then guarantees an expired claim's owner is done writing.
+      if (this.#clock.now() > deadline) throw pushback('deadline exceeded', 'UNAVAILABLE');
+
+      const built = prebuilt?.tipSeq === tip.seq ? prebuilt : this.#build(p, tip);
+      prebuilt = undefined;
+      const seq = tip.seq + 1;
+      let won: boolean;
+      try {
+        // COMMIT POINT (see DynamoLogStore.commitBatch). If we die before it
+        // resolves, the batch either exists with our attemptId or not at all;
+        // with a key, the claim stays IN_PROGRESS and a retry finds out which.
+        won = await this.#store.commitBatch({
+          logId: p.logId,
+          seq,
+          firstIndex: tip.nextIndex,
+          count: p.events.length,
+          prevHash: tip.lastLeafHash,
+          lastLeafHash: built.lastLeafHash,
+          receivedAt: built.receivedAt,
+          submitter: p.submitter,
+          attemptId,
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+          tryNumber,
+          records: built.records,
+        });
+      } catch (err) {
+        if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY') throw err;
+        lastError = err;
+        if (err.code === 'UNAVAILABLE') ambiguous = true;
+        if (++transient > this.#limits.maxRetries)
+          throw pushback(
+            `store kept failing (${err.code})`,
+            err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE',
+          );
+        await this.#sleep(this.#backoff(transient));
+        // The write may have landed (timeout after success): look before retrying.
+        const mine = await this.#ourBatchAt(p.logId, seq, attemptId);
+        if (mine) return mine;
+        tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+        continue;
+      }
+      if (won) {
+        const newTip: LogTip = {
+          logId: p.logId,
+          seq,
+          nextIndex: tip.nextIndex + p.events.length,
+          lastLeafHash: built.lastLeafHash,
+          lastReceivedAt: built.receivedAt,
+        };
+        return { seq, receipts: built.receipts, tip: newTip };
+      }
+      // Lost the race for seq — possibly to an earlier try of ours that
+      // timed out client-side but landed late.
+      const mine = await this.#ourBatchAt(p.logId, seq, attemptId);
+      if (mine) return mine;
+      if (++conflicts > this.#limits.maxConflicts) throw pushback('log is too busy', 'THROTTLED');
+      // Someone else made progress; retry at once, with a little jitter so
+      // the losers of this round do not collide again in lockstep.
+      await this.#sleep(this.#jitter(Math.min(this.#limits.backoffBaseMs, 2 * conflicts)));
+      tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+    }
+  }
+
+  /** If batch `seq` exists and was written by `attemptId`, its receipts. */
+  async #ourBatchAt(logId: string, seq: number, attemptId: string): Promise<Committed | undefined> {
+    const h = await this.#retry(() => this.#store.readBatchHeader(logId, seq));
+    if (!h || h.attemptId !== attemptId) return undefined;
+    const batch = await this.#readBatch(logId, seq);
+    return {
+      seq,
+      receipts: receiptsOf(batch),
+      tip: {
+        logId,
+        seq,
+        nextIndex: batch.firstIndex + batch.count,
+        lastLeafHash: batch.lastLeafHash,
+        lastReceivedAt: batch.receivedAt,
+      },
+    };
+  }
+
+  async #readBatch(logId: string, seq: number): Promise<StoredBatch> {
+    const b = await this.#retry(() => this.#store.readBatch(logId, seq));
+    if (!b) throw new AppError('INTEGRITY', `batch ${seq} of log ${logId} is referenced but missing`);
+    return b;
+  }
+
+  // --- idempotency ---
+
+  async #claimOrReplay(
+    p: Prepared,
+    k: { keyHash: string; key: string },
+    tip: LogTip,
+    attemptId: string,
+  ): Promise<{ replay: Receipt[] } | { claim: IdempotencyClaim; tip: LogTip }> {
+    for (let round = 0; round < 4; round++) {
+      const claim: IdempotencyClaim = {
+        logId: p.logId,
+        keyHash: k.keyHash,
+        key: k.key,
+        submitter: p.submitter,
+        requestHash: p.requestHash,
+        attemptId,
+        tipSeqAtClaim: tip.seq,
+        expiresAt: this.#clock.now() + this.#limits.leaseMs,
+      };
+      const r = await this.#retry(() => this.#store.claimKey(claim));
+      if (r.claimed) return { claim, tip };
+      const ex = r.existing;
+      if (!bytesEqual(ex.requestHash, p.requestHash))
+        throw new AppError(
+          'CONFLICT',
+          k.key.startsWith('ids:')
+            ? 'these event ids were already submitted with a different request body'
+            : 'Idempotency-Key was already used with a different request body',
+        );
+      if (ex.state === 'COMMITTED' && ex.seq !== undefined) {
+        return { replay: receiptsOf(await this.#readBatch(p.logId, ex.seq)) };
+      }
+      // IN_PROGRESS: its owner may have committed and died before finishing.
+      tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+      const to = Math.min(tip.seq, ex.tipSeqAtClaim + this.#limits.claimScanMax);
+      const found = await this.#retry(() =>
+        this.#store.findBatchByAttempt(p.logId, ex.attemptId, ex.tipSeqAtClaim + 1, to),
+      );
+      if (found) {
+        const batch = await this.#readBatch(p.logId, found.seq);
+        await this.#finishFor(p.logId, ex.keyHash, ex.attemptId, batch);
+        return { replay: receiptsOf(batch) };
+      }
+      const now = this.#clock.now();
+      if (ex.expiresAt > now) {
+        throw new AppError('IN_PROGRESS', 'a request with this Idempotency-Key is still being processed', {
+          retryAfterSeconds: Math.max(1, Math.ceil((ex.expiresAt - now) / 1000)),
+        });
+      }
+      // The lease ran out and no batch of that attempt exists: its owner can
+      // no longer commit (deadline < lease), so the key is ours to take.
+      const mine = { ...claim, tipSeqAtClaim: tip.seq, expiresAt: now + this.#limits.leaseMs };
+      if (await this.#retry(() => this.#store.takeOverKey(mine, ex.attemptId))) return { claim: mine, tip };
+      // Someone else took it over (or finished) first: look again.
+    }
+    throw new AppError('IN_PROGRESS', 'Idempotency-Key is contended', { retryAfterSeconds: 1 });
+  }
+
+  /** Completes a claim whose owner committed `batch` but did not finish. */
+  async #finishFor(logId: string, keyHash: string, attemptId: string, batch: StoredBatch): Promise<void> {
+    const entries = batch.records.flatMap((r) => {
+      const id = decodeRecord(r.bytes).event.id;
+      return id === undefined ? [] : [{ id, index: r.index, seq: batch.seq }];
+    });
+    if (
+      entries.length > 0 &&
+      !(await this.#nonFatal('write event ids', () => this.#store.writeEventIds(logId, entries)))
+    )
+      return;
+    await this.#nonFatal('finish key', () => this.#store.finishKey(logId, keyHash, attemptId, batch.seq));
+  }
+
+  /**
+   * Before committing, look the batch's client ids up: all already stored
+   * with identical events → the earlier receipts; some → 409 naming them.
+   */
+  async #checkEventIds(p: Prepared): Promise<Receipt[] | undefined> {
+    const ids = p.ids ?? [];
+    const found = await this.#retry(() => this.#store.readEventIds(p.logId, ids));
+    if (found.size === 0) return undefined;
+    if (found.size < ids.length) {
+      const dup = ids.filter((id) => found.has(id));
+      throw new AppError(
+        'CONFLICT',
+        `event ids already in log ${p.logId}: ${dup
+          .slice(0, 10)
+          .map((d) => JSON.stringify(d))
+          .join(', ')}${dup.length > 10 ? ', …' : ''}`,
+      );
+    }
+    const batches = new Map<number, StoredBatch>();
+    for (const seq of new Set([...found.values()].map((e) => e.seq)))
+      batches.set(seq, await this.#readBatch(p.logId, seq));
+    return ids.map((id, i) => {
+      const at = found.get(id);
+      const batch = at && batches.get(at.seq);
+      const rec = batch?.records.find((r) => r.index === at?.index);
+      if (!at || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
+      const stored = decodeRecord(rec.bytes);
+      const event = p.events[i];
+      if (stored.event.id !== id || !bytesEqual(canonicalBytes(stored.event), canonicalBytes(event)))
+        throw new AppError(
+          'CONFLICT',
+          `event id ${JSON.stringify(id)} was already used for a different event`,
+          {
+            path: `/events/${i}/id`,
+          },
+        );
+      return {
+        index: rec.index,
+        leafHash: toBase64(leafHash(rec.bytes)),
+        prev: stored.prev,
+        receivedAt: stored.receivedAt,
+      };
+    });
+  }
+
+  // --- retry plumbing ---
+
+  /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
+  #backoff(attempt: number): number {
+    return this.#jitter(Math.min(this.#limits.backoffCapMs, this.#limits.backoffBaseMs * 2 ** attempt));
+  }
+
+  #jitter(maxMs: number): number {
+    const b = this.#random(4);
+    const u = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+    return Math.floor((u / 2 ** 32) * maxMs);
+  }
+
+  /** Retries reads and idempotent writes on THROTTLED/UNAVAILABLE. */
+  async #retry<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY' || attempt > this.#limits.maxRetries)
+          throw err;
+        await this.#sleep(this.#backoff(attempt));
+      }
+    }
+  }
+
+  /** After the commit point: try hard, but never fail the request. */
+  async #nonFatal(what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await this.#retry(fn);
+      return true;
+    } catch (err) {
+      this.#warn(`non-fatal: ${what} failed after the commit point`, err);
+      return false;
+    }
+  }
+}
+
+/** A pushback raised after a commit try whose outcome we could not learn. */
+class AmbiguousCommitError extends Error {
+  constructor(readonly appError: AppError) {
+    super(appError.message);
+  }
+}
+
+function receiptsOf(batch: StoredBatch): Receipt[] {
+  let prev = toBase64(batch.prevHash);
+  return batch.records.map((r) => {
+    const leaf = toBase64(leafHash(r.bytes));
+    const receipt = { index: r.index, leafHash: leaf, prev, receivedAt: batch.receivedAt };
+    prev = leaf;
+    return receipt;
+  });
+}
+
+function keyHash(domain: 'explicit' | 'implicit', submitter: string, key: string): string {
+  return b64url(sha256(utf8(`anchorlog idempotency v1\0${domain}\0${submitter}\0${key}`)));
+}
+
+function b64url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof LogStoreError) {
+    const code = err.code === 'INTEGRITY' ? 'INTEGRITY' : err.code;
+    return new AppError(
+      code,
+      err.message,
+      code === 'INTEGRITY' ? { cause: err } : { retryAfterSeconds: 1, cause: err },
+    );
+  }
+  return new AppError('INTERNAL', 'unexpected error while appending', { cause: err });
+}
