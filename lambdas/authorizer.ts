@@ -1,0 +1,44 @@
+/**
+ * HTTP API Lambda authorizer (simple responses). Maps the API key to the
+ * principal on every request — result caching must stay disabled in the
+ * API (TTL 0) so that a revocation takes effect on the next request. The
+ * principal travels to the route Lambda as JSON in the authorizer context;
+ * scope checks happen there, per log.
+ */
+import type {
+  APIGatewayRequestAuthorizerEventV2,
+  APIGatewaySimpleAuthorizerWithContextResult,
+} from 'aws-lambda';
+import { AppError } from '../src/app/errors.ts';
+import { apiKeyFromHeaders } from '../src/app/principals.ts';
+import { createServices } from '../src/compose.ts';
+import { loadConfig } from '../src/config.ts';
+import type { AuthorizerContext } from '../src/http/lambda-adapter.ts';
+import { logger } from './api-handler.ts';
+
+const services = createServices(loadConfig());
+
+export async function handler(
+  event: APIGatewayRequestAuthorizerEventV2,
+): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
+  try {
+    const principal = await services.principals.authenticate(apiKeyFromHeaders(event.headers ?? {}));
+    return { isAuthorized: true, context: { principal: JSON.stringify(principal) } };
+  } catch (err) {
+    if (err instanceof AppError && err.code === 'UNAUTHENTICATED') {
+      const reason = (err as { reason?: string }).reason;
+      console.log(
+        JSON.stringify({
+          level: 'INFO',
+          message: 'denied',
+          reason,
+          requestId: event.requestContext.requestId,
+        }),
+      );
+      return { isAuthorized: false, context: {} };
+    }
+    // A store failure must not be mistaken for a bad key: let API Gateway return 500 and alarm.
+    logger.error('authorizer failed', { err: String(err) });
+    throw err;
+  }
+}
