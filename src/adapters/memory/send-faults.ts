@@ -46,7 +46,7 @@ export class InjectedFault extends Error {
   }
 }
 
-export class FaultInjector {
+export class SendFaultInjector {
   #plan: FaultPlan = () => undefined;
   #armed = false;
   #n = 0;

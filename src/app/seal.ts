@@ -1,0 +1,466 @@
+/**
+ * Seal use case (DESIGN §3 "Seal"): turn a log's newly appended records into
+ * C2SP tlog-tiles in the WORM archive and publish a KMS-signed checkpoint.
+ *
+ * One linear function, `sealLog`, in the style of sunlight's `sequencePool`:
+ * each commit point carries a comment saying what recovery looks like if the
+ * process dies right there. Recovery *is* the next run: there is no separate
+ * repair path. Everything a run writes before its CAS is a deterministic
+ * function of (sealed state, records), so a rerun rewrites byte-identical
+ * tiles and `putImmutable` accepts them.
+ *
+ * Single writer per log: the CAS on the seal-state version. Two concurrent
+ * runs write identical tiles; one CAS wins, the other publishes nothing. (The
+ * deployment also gives the seal Lambda a reserved concurrency of 1, so the
+ * race is rare, not relied upon.)
+ *
+ * Errors are sorted:
+ *  - fatal (AppError INTEGRITY): stored records, tiles or state contradict each
+ *    other. The log is halted (seal state `halted`), nothing is published, an
+ *    operator must look. Never retried.
+ *  - retryable (AppError UNAVAILABLE): anything else from a dependency. We do
+ *    not know what landed; the next run converges.
+ *  - misconfiguration (AppError INTERNAL): e.g. the KMS key is wrong. Retrying
+ *    does not help; no data is suspect.
+ */
+import { bytesEqual } from '../core/bytes.ts';
+import { CompactRange } from '../core/merkle/compact-range.ts';
+import { decodeEntryBundle, encodeEntryBundle } from '../core/merkle/entry-bundle.ts';
+import { MerkleError } from '../core/merkle/errors.ts';
+import { decodeHashTile } from '../core/merkle/hash-tile.ts';
+import { hashLeaf } from '../core/merkle/hasher.ts';
+import { rightEdgeFromTiles, type TileWrite, tilesForGrowth } from '../core/merkle/tile-growth.ts';
+import { entryBundlePath, TILE_WIDTH, tilePath } from '../core/merkle/tile-path.ts';
+import { formatCheckpoint } from '../core/note/checkpoint.ts';
+import { NoteError } from '../core/note/errors.ts';
+import { signNote } from '../core/note/sign.ts';
+import { ChainError, verifyChain, ZERO_HASH } from '../core/record.ts';
+import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
+import type { SealState, SealStateStore } from '../ports/seal-state.ts';
+import { type NoteSigner, SignerError } from '../ports/signer.ts';
+import { AppError } from './errors.ts';
+
+export interface SealServiceOptions {
+  /** Only reads are used: the sealer never writes to the log. */
+  readonly logs: Pick<LogStore, 'readBatches'>;
+  readonly state: SealStateStore;
+  readonly archive: ArchiveStore;
+  /** The log signing key; its key name is replaced per log by the origin. */
+  readonly signer: NoteSigner;
+  readonly clock: Clock;
+  /** Checkpoint origin = `${originPrefix}/${logId}`. */
+  readonly originPrefix: string;
+  /**
+   * Upper bound on records sealed per run (whole batches; a single batch larger
+   * than this is still sealed whole). Bounds a run's time so a Lambda never
+   * times out; the next run continues. Default 16,384 (64 full tiles).
+   */
+  readonly maxRecordsPerRun?: number;
+  /** Batches per log-store read. Default 100 (BatchGetItem's limit). */
+  readonly batchPage?: number;
+  /** Concurrent archive writes. Default 16. */
+  readonly writeConcurrency?: number;
+}
+
+export type SealStatus =
+  /** Nothing new: no writes, no KMS call. */
+  | 'idle'
+  /** A new checkpoint was published. */
+  | 'sealed'
+  /** Another writer's CAS won; this run published nothing. */
+  | 'lost-race';
+
+export interface SealOutcome {
+  readonly logId: string;
+  readonly status: SealStatus;
+  /** Tree size before and after this run. */
+  readonly previousSize: number;
+  readonly size: number;
+  /** Signed checkpoint text now in force (undefined if the log was never sealed). */
+  readonly checkpoint: string | undefined;
+  /** True when a pending publish of an earlier run was completed (recovery). */
+  readonly republished: boolean;
+  /** True when the run stopped at maxRecordsPerRun with records left: run again. */
+  readonly more: boolean;
+  /** What this run wrote (for metrics and the benchmark). */
+  readonly stats: { tilesWritten: number; bytesWritten: number; signatures: number };
+}
+
+const DEFAULT_MAX_RECORDS = 16_384;
+
+/** Thrown inside a run for stored state that contradicts itself; becomes a halt + AppError INTEGRITY. */
+class Integrity extends Error {}
+
+function integrity(message: string, cause?: unknown): Integrity {
+  return new Integrity(message, cause === undefined ? undefined : { cause });
+}
+
+/** Sorts any failure into the three kinds above. */
+function toAppError(logId: string, err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof Integrity || err instanceof ChainError)
+    return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+  if (err instanceof ArchiveError) {
+    if (err.code === 'IMMUTABLE_CONFLICT')
+      return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+    if (err.code === 'MISCONFIGURED')
+      return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
+  }
+  if (err instanceof LogStoreError) {
+    if (err.code === 'INTEGRITY')
+      return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+    return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
+      retryAfterSeconds: 1,
+      cause: err,
+    });
+  }
+  if (err instanceof SignerError && err.code !== 'SIGNER_UNAVAILABLE')
+    return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
+  if (err instanceof NoteError)
+    return new AppError('INTERNAL', `seal of log ${logId}: signing failed: ${err.message}`, { cause: err });
+  if (err instanceof MerkleError)
+    return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+  const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return new AppError('UNAVAILABLE', `seal of log ${logId} interrupted (${what}); the next run resumes`, {
+    retryAfterSeconds: 1,
+    cause: err,
+  });
+}
+
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class SealService {
+  readonly #o: Required<SealServiceOptions>;
+
+  constructor(options: SealServiceOptions) {
+    this.#o = {
+      maxRecordsPerRun: DEFAULT_MAX_RECORDS,
+      batchPage: 100,
+      writeConcurrency: 16,
+      ...options,
+    };
+    if (!Number.isSafeInteger(this.#o.maxRecordsPerRun) || this.#o.maxRecordsPerRun < 1)
+      throw new RangeError('maxRecordsPerRun must be a positive integer');
+  }
+
+  origin(logId: string): string {
+    return `${this.#o.originPrefix}/${logId}`;
+  }
+
+  /** The log key under this log's name (the note key name is the origin, DESIGN §2). */
+  #signerFor(logId: string): NoteSigner {
+    const base = this.#o.signer;
+    return {
+      keyName: this.origin(logId),
+      keyId: base.keyId,
+      publicKeySpki: base.publicKeySpki,
+      sign: (message) => base.sign(message),
+    };
+  }
+
+  /**
+   * Seals what is new in `logId`, up to maxRecordsPerRun. Safe to call
+   * concurrently, repeatedly and after any crash. Throws AppError: INTEGRITY
+   * (fatal; the log is halted), UNAVAILABLE/THROTTLED (retry later), INTERNAL.
+   */
+  async sealLog(logId: string): Promise<SealOutcome> {
+    try {
+      return await this.#run(logId);
+    } catch (err) {
+      const e = toAppError(logId, err);
+      // (An AppError INTEGRITY comes from a halt already in place or a corrupt
+      // seal-state item: nothing to add.)
+      if (e.code === 'INTEGRITY' && !(err instanceof AppError)) {
+        // Stop: no later run may publish on top of state we cannot explain.
+        // Best effort: if this write fails, the next run finds the same
+        // contradiction and halts then.
+        await this.#o.state.halt(logId, e.message, this.#o.clock.now()).catch(() => undefined);
+      }
+      throw e;
+    }
+  }
+
+  async #run(logId: string): Promise<SealOutcome> {
+    const o = this.#o;
+    const stats = { tilesWritten: 0, bytesWritten: 0, signatures: 0 };
+    const st = (await o.state.read(logId)) ?? initialState(logId);
+    if (st.halted !== undefined)
+      throw new AppError('INTEGRITY', `sealing of log ${logId} is halted: ${st.halted}`);
+
+    // Recovery of commit points 3–4 of an earlier run: its checkpoint is the
+    // authority (CAS done) but may be missing from the archive.
+    let republished = false;
+    if (st.version > st.publishedVersion && st.checkpoint !== undefined) {
+      await this.#publish(logId, st.version, st.checkpoint);
+      republished = true;
+    }
+
+    // Read new batches, whole ones, up to the per-run bound.
+    const { batches, more } = await this.#readNew(logId, st.seq);
+    if (batches.length === 0) {
+      return {
+        logId,
+        status: 'idle',
+        previousSize: st.size,
+        size: st.size,
+        checkpoint: st.checkpoint,
+        republished,
+        more: false,
+        stats,
+      };
+    }
+
+    // Verify the chain from the sealed tip: contiguous seqs and indexes, batch
+    // headers agreeing with their records, each record's prev = leaf hash of the
+    // one before, receivedAt never decreasing. Any mismatch is fatal.
+    const records = checkBatches(logId, st, batches);
+    const chain = verifyChain(records, st.lastLeafHash, {
+      firstIndex: st.size,
+      logId,
+      ...(st.lastReceivedAt !== undefined ? { notBefore: st.lastReceivedAt } : {}),
+    });
+    const last = batches[batches.length - 1] as StoredBatch;
+    if (!bytesEqual(chain.lastLeafHash, last.lastLeafHash))
+      throw integrity(`batch ${last.seq}: lastLeafHash does not match its records`);
+    const newSize = st.size + chain.count;
+
+    // The stored right edge must be the tree the last checkpoint signed, and the
+    // archive's partial tiles must agree with it (read: one partial tile per
+    // tile level, never the whole log).
+    const edge = st.version === 0 ? CompactRange.empty() : parseEdge(st);
+    const tiles = new Map<string, Uint8Array>();
+    const readTile = async (level: number, index: number, width: number): Promise<Uint8Array> => {
+      const path = tilePath(level, index, width);
+      let body = tiles.get(path);
+      if (body === undefined) {
+        body = await o.archive.get(archiveKey(logId, path));
+        if (body === undefined) throw integrity(`sealed tile ${path} is missing from the archive`);
+        tiles.set(path, body);
+      }
+      return body;
+    };
+    if (!(await rightEdgeFromTiles(st.size, readTile)).equals(edge))
+      throw integrity(`archived partial tiles at size ${st.size} disagree with the sealed right edge`);
+    const growth = await tilesForGrowth(st.size, newSize, chain.leafHashes, readTile, edge);
+
+    // Entry bundles: old entries of a partial bundle come from the archive and
+    // are checked against the level-0 partial tile; new entries are the records.
+    const bundles = await this.#entryBundles(logId, st.size, records, growth.tiles, readTile);
+
+    // COMMIT POINT 1 — tiles and bundles, written before anything refers to them.
+    // Dies here: some objects exist, the seal state is unchanged. The next run
+    // reads the same records and computes byte-identical objects (or, with more
+    // records, objects at new partial widths); identical existing objects are
+    // success, a different one means history changed underneath us (fatal).
+    // Objects past the sealed size are unreferenced until a checkpoint covers them.
+    const writes = [...bundles, ...growth.tiles.map((t) => ({ path: t.path, bytes: t.bytes }))];
+    await pool(writes, o.writeConcurrency, async (w) => {
+      const r = await o.archive.putImmutable(archiveKey(logId, w.path), w.bytes);
+      if (r.created) {
+        stats.tilesWritten++;
+        stats.bytesWritten += w.bytes.length;
+      }
+    });
+
+    // Sign. Dies here or KMS fails: nothing new is referenced; the next run
+    // re-signs (ECDSA is randomised, so the signature differs; no one has seen
+    // this one).
+    const body = formatCheckpoint({ origin: this.origin(logId), size: newSize, rootHash: growth.root });
+    const checkpoint = await signNote(body, [this.#signerFor(logId)]);
+    stats.signatures++;
+
+    // COMMIT POINT 2 — the CAS makes the new tree head the log's truth.
+    // Dies before it lands: as above, the next run redoes the same work.
+    // Dies after it lands (or a timeout hides success): the next run reads
+    // version > publishedVersion and publishes this exact text (recovery above).
+    const next: SealState = {
+      logId,
+      version: st.version + 1,
+      size: newSize,
+      rootHash: growth.root,
+      rightEdge: growth.edge.toBytes(),
+      seq: last.seq,
+      lastLeafHash: chain.lastLeafHash,
+      lastReceivedAt: chain.lastReceivedAt,
+      checkpoint,
+      publishedVersion: st.publishedVersion,
+      sealedAt: o.clock.now(),
+      halted: undefined,
+    };
+    if (!(await o.state.compareAndSwap(next, st.version))) {
+      return {
+        logId,
+        status: 'lost-race',
+        previousSize: st.size,
+        size: st.size,
+        checkpoint: st.checkpoint,
+        republished,
+        more: true,
+        stats,
+      };
+    }
+
+    // COMMIT POINTS 3–4 — archive copy, then the publish marker (see #publish).
+    await this.#publish(logId, next.version, checkpoint);
+    stats.bytesWritten += checkpoint.length;
+
+    return {
+      logId,
+      status: 'sealed',
+      previousSize: st.size,
+      size: newSize,
+      checkpoint,
+      republished,
+      more,
+      stats,
+    };
+  }
+
+  /**
+   * COMMIT POINT 3 — the checkpoint object in the archive (a new version;
+   * every version is retained). Dies before it: the next run sees
+   * version > publishedVersion and publishes again. Dies after it: the same,
+   * writing a second, byte-identical version — harmless.
+   * COMMIT POINT 4 — the marker. Dies before it: as for point 3.
+   * If the marker's condition fails, a newer seal has taken over and our copy
+   * may have landed after its copy: publish the newest text again so the
+   * archive's current version is never older than the state's.
+   */
+  async #publish(logId: string, version: number, checkpoint: string): Promise<void> {
+    let v = version;
+    let text = checkpoint;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.#o.archive.putCheckpoint(logId, text);
+      if (await this.#o.state.markPublished(logId, v)) return;
+      const now = await this.#o.state.read(logId);
+      if (now === undefined || now.checkpoint === undefined || now.version <= v) return;
+      v = now.version;
+      text = now.checkpoint;
+    }
+  }
+
+  /** Whole batches after `seq`, up to maxRecordsPerRun records (at least one batch). */
+  async #readNew(logId: string, seq: number): Promise<{ batches: StoredBatch[]; more: boolean }> {
+    const o = this.#o;
+    const out: StoredBatch[] = [];
+    let records = 0;
+    // First page small: an idle log costs one small read.
+    let page = Math.min(8, o.batchPage);
+    let from = seq + 1;
+    for (;;) {
+      const got = await o.logs.readBatches(logId, from, page);
+      for (const b of got) {
+        if (out.length > 0 && records + b.count > o.maxRecordsPerRun) return { batches: out, more: true };
+        out.push(b);
+        records += b.count;
+      }
+      if (got.length < page) return { batches: out, more: false };
+      if (records >= o.maxRecordsPerRun) return { batches: out, more: true };
+      from += got.length;
+      page = o.batchPage;
+    }
+  }
+
+  /**
+   * Entry bundles for the level-0 tiles that change (c2sp.org/tlog-tiles "Log
+   * entries"): bundle N holds leaves N·256 … N·256+W−1.
+   */
+  async #entryBundles(
+    logId: string,
+    oldSize: number,
+    newRecords: readonly Uint8Array[],
+    changed: readonly TileWrite[],
+    readTile: (level: number, index: number, width: number) => Promise<Uint8Array>,
+  ): Promise<Array<{ path: string; bytes: Uint8Array }>> {
+    const out: Array<{ path: string; bytes: Uint8Array }> = [];
+    for (const t of changed) {
+      if (t.coord.level !== 0) continue;
+      const start = t.coord.index * TILE_WIDTH;
+      let entries: Uint8Array[] = [];
+      if (start < oldSize) {
+        // The old partial bundle: read it and check every entry against the
+        // sealed level-0 partial tile before building on it.
+        const width = oldSize - start;
+        const path = entryBundlePath(t.coord.index, width);
+        const bytes = await this.#o.archive.get(archiveKey(logId, path));
+        if (bytes === undefined) throw integrity(`sealed entry bundle ${path} is missing from the archive`);
+        entries = decodeEntryBundle(bytes, width);
+        const hashes = decodeHashTile(await readTile(0, t.coord.index, width), width);
+        entries.forEach((e, i) => {
+          if (!bytesEqual(hashLeaf(e), hashes[i] as Uint8Array))
+            throw integrity(`entry ${start + i} of ${path} does not match tile/0 hash`);
+        });
+      }
+      const from = Math.max(start, oldSize) - oldSize;
+      const to = start + t.coord.width - oldSize;
+      entries = entries.concat(newRecords.slice(from, to));
+      out.push({ path: entryBundlePath(t.coord.index, t.coord.width), bytes: encodeEntryBundle(entries) });
+    }
+    return out;
+  }
+}
+
+function initialState(logId: string): SealState {
+  return {
+    logId,
+    version: 0,
+    size: 0,
+    rootHash: new Uint8Array(0),
+    rightEdge: new Uint8Array(0),
+    seq: 0,
+    lastLeafHash: ZERO_HASH,
+    lastReceivedAt: undefined,
+    checkpoint: undefined,
+    publishedVersion: 0,
+    sealedAt: 0,
+    halted: undefined,
+  };
+}
+
+function parseEdge(st: SealState): CompactRange {
+  let edge: CompactRange;
+  try {
+    edge = CompactRange.fromBytes(st.rightEdge);
+  } catch (cause) {
+    throw integrity('stored right edge does not parse', cause);
+  }
+  if (edge.size !== st.size)
+    throw integrity(`stored right edge is at size ${edge.size}, state at ${st.size}`);
+  if (!bytesEqual(edge.root(), st.rootHash))
+    throw integrity('stored right edge does not fold to the stored root');
+  return edge;
+}
+
+/** Batch-level continuity; returns the record bytes in index order. */
+function checkBatches(logId: string, st: SealState, batches: readonly StoredBatch[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let seq = st.seq;
+  let index = st.size;
+  let prev = st.lastLeafHash;
+  for (const b of batches) {
+    if (b.logId !== logId || b.seq !== seq + 1) throw integrity(`expected batch ${seq + 1}, got ${b.seq}`);
+    if (b.firstIndex !== index || b.count !== b.records.length)
+      throw integrity(`batch ${b.seq} does not start at index ${index} or miscounts its records`);
+    if (!bytesEqual(b.prevHash, prev))
+      throw integrity(`batch ${b.seq} does not chain from index ${index - 1}`);
+    b.records.forEach((r, i) => {
+      if (r.index !== index + i) throw integrity(`batch ${b.seq} record ${i} has index ${r.index}`);
+      out.push(r.bytes);
+    });
+    seq = b.seq;
+    index += b.count;
+    prev = b.lastLeafHash;
+  }
+  return out;
+}

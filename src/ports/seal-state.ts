@@ -1,0 +1,62 @@
+/**
+ * SealStateStore port: the sealer's per-log state and its lock, in one item
+ * (sunlight's `LockBackend`: compare-and-swap, read-after-write consistent).
+ * The item is the authority for "what has been sealed"; the archive's
+ * `checkpoint` object is a published copy of it.
+ *
+ * Implemented by src/adapters/aws/dynamo-seal-state-store.ts. A malformed item
+ * MUST reject with AppError('INTEGRITY'); transport failures reject with the
+ * client's error (callers treat them as retryable).
+ *
+ * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
+ * RFC 2119.
+ */
+
+export interface SealState {
+  readonly logId: string;
+  /** CAS version: 0 = never sealed (no item), +1 per published tree head. */
+  readonly version: number;
+  /** Tree size covered by `checkpoint`. */
+  readonly size: number;
+  /** MTH at `size`. */
+  readonly rootHash: Uint8Array;
+  /** CompactRange.toBytes() of the right edge at `size` (src/core/merkle). */
+  readonly rightEdge: Uint8Array;
+  /** Last batch seq whose records are all sealed (sealing stops at batch boundaries); 0 = none. */
+  readonly seq: number;
+  /** Leaf hash of record size-1 (zero hash at size 0): the next record's `prev`. */
+  readonly lastLeafHash: Uint8Array;
+  /** receivedAt of record size-1; undefined at size 0. */
+  readonly lastReceivedAt: string | undefined;
+  /** Signed checkpoint text at `size`; undefined only at version 0. */
+  readonly checkpoint: string | undefined;
+  /** Highest version known to be in the archive; < version means "publish pending". */
+  readonly publishedVersion: number;
+  /** Epoch ms of the seal that produced this version (injected clock). */
+  readonly sealedAt: number;
+  /** Set when sealing found the stored state contradicting itself; sealing stays stopped. */
+  readonly halted: string | undefined;
+}
+
+export interface SealStateStore {
+  /** Consistent read; undefined when the log has never been sealed nor halted. */
+  read(logId: string): Promise<SealState | undefined>;
+
+  /**
+   * Writes `next` iff the stored version is `expectedVersion` (no item for 0)
+   * and the log is not halted. `next.version` MUST be expectedVersion + 1.
+   * Resolves false, writing nothing, when the condition fails. On a thrown
+   * error the write MAY have happened: callers re-read (the next run does).
+   */
+  compareAndSwap(next: SealState, expectedVersion: number): Promise<boolean>;
+
+  /**
+   * Records that `version`'s checkpoint is in the archive. MUST change nothing
+   * and resolve false when the stored version is no longer `version` (a newer
+   * seal owns publishing now).
+   */
+  markPublished(logId: string, version: number): Promise<boolean>;
+
+  /** Stops sealing of `logId` until an operator clears it. Idempotent. */
+  halt(logId: string, reason: string, atMs: number): Promise<void>;
+}
