@@ -58,7 +58,10 @@ const key = (t: TileCoord) => `${t.level}/${t.index}/${t.width}`;
  * concurrent reads of one tile shared) for the oracle's lifetime: create one per
  * request/proof, not one per process.
  */
-export function tileNodeOracle(size: number, readTile: TileReader): NodeOracle {
+export function tileNodeOracle(
+  size: number,
+  readTile: TileReader,
+): (level: number, index: number) => Promise<Uint8Array> {
   const cache = new Map<string, Promise<Uint8Array>>();
   return async (level, index) => {
     const loc = locateNode(level, index, size);
