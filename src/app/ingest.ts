@@ -501,6 +501,8 @@ export class IngestService {
       const r = await this.#retry(() => this.#store.claimKey(claim));
       if (r.claimed) return { claim, tip };
       const ex = r.existing;
+      // Our own claim: an earlier put of ours landed but its answer was lost.
+      if (ex.attemptId === attemptId) return { claim: ex, tip };
       if (!bytesEqual(ex.requestHash, p.requestHash))
         throw new AppError(
           'CONFLICT',

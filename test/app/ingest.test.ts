@@ -73,9 +73,7 @@ describe('append: happy path', () => {
   it('accepts a 1,000-event batch of about 1 MiB', async () => {
     await svc.createLog('big');
     const pad = 'x'.repeat(780);
-    const events = Array.from({ length: 1000 }, (_, i) =>
-      event({ metadata: { n: `big-${i}`, pad } }),
-    );
+    const events = Array.from({ length: 1000 }, (_, i) => event({ metadata: { n: `big-${i}`, pad } }));
     const b = body(events);
     expect(b.length).toBeGreaterThan(900_000);
     expect(b.length).toBeLessThanOrEqual(1024 * 1024);
@@ -84,9 +82,7 @@ describe('append: happy path', () => {
     const ms = performance.now() - t0;
     expect(r.receipts).toHaveLength(1000);
     await checkInvariants(env.store, 'big', r.receipts);
-    console.log(
-      `1,000-event / ${b.length}-byte batch appended in ${ms.toFixed(0)} ms`,
-    );
+    console.log(`1,000-event / ${b.length}-byte batch appended in ${ms.toFixed(0)} ms`);
   });
 
   it('stores an incompressible ~1.4 MB batch through part items', async () => {
