@@ -1,7 +1,7 @@
 /**
  * The pkijs crypto engine, built from the platform's WebCrypto
  * (`globalThis.crypto`: Node >= 19, Lambda, browsers). The core never imports
- * node:crypto for signatures, so the verifier runs unchanged in a browser.
+ * Node's crypto module for signatures, so the verifier runs unchanged in a browser.
  *
  * We pass this engine explicitly to every pkijs call that verifies or signs,
  * and also register it with `setEngine` for the few pkijs paths that consult

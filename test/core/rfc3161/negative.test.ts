@@ -148,6 +148,13 @@ describe('each failure has its own code', () => {
     expect(await codeOf(verifyTimestamp(noEss, opts(pki)))).toBe('ESS_CERT_ID_MISSING');
   });
 
+  it('TSA_NAME_MISMATCH: TSTInfo.tsa names someone other than the signer', async () => {
+    const named = await issueToken(pki, { data: DATA, nonce: NONCE, tsaCn: 'Test TSA' });
+    expect((await verifyTimestamp(named, opts(pki))).tsaName).toBe('O=anchorlog test, CN=Test TSA');
+    const spoofed = await issueToken(pki, { data: DATA, nonce: NONCE, tsaCn: 'Spoofed TSA' });
+    expect(await codeOf(verifyTimestamp(spoofed, opts(pki)))).toBe('TSA_NAME_MISMATCH');
+  });
+
   it('UNTRUSTED_ROOT: chain ends at a root the caller did not pin', async () => {
     expect(await codeOf(verifyTimestamp(goodToken, opts(pki, { roots: [otherPki.root.der] })))).toBe(
       'UNTRUSTED_ROOT',

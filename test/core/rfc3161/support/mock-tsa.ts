@@ -150,6 +150,8 @@ export interface TokenOptions {
   readonly serial?: number;
   /** Certificates to embed; default TSA + intermediate. */
   readonly embed?: readonly Issued[];
+  /** TSTInfo.tsa as a directoryName with this CN (the mock's names are `O=anchorlog test, CN=…`). */
+  readonly tsaCn?: string;
   /** Keep pkijs' BER constructed eContent instead of the DER primitive real TSAs send. */
   readonly berEContent?: boolean;
   /** Whose certificate the ESSCertIDv2 names; default the TSA; null omits the attribute. */
@@ -192,6 +194,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
     serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
     genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
     accuracy: new pkijs.Accuracy({ seconds: 1 }),
+    ...(opts.tsaCn ? { tsa: new pkijs.GeneralName({ type: 4, value: name(opts.tsaCn) }) } : {}),
     ...(opts.nonce ? { nonce: new asn1js.Integer({ valueHex: buf(unsignedInt(opts.nonce)) }) } : {}),
   });
   const eContent = new Uint8Array(tst.toSchema().toBER(false));
