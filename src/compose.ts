@@ -9,9 +9,12 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoLogStore } from './adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from './adapters/aws/dynamo-principal-store.ts';
+import { KmsNoteSigner } from './adapters/aws/kms-signer.ts';
+import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { SystemLogAuditSink } from './app/admin-audit.ts';
 import { IngestService } from './app/ingest.ts';
 import { apiKeyFromHeaders, PrincipalService } from './app/principals.ts';
+import { ProofService } from './app/proofs.ts';
 import type { AppConfig } from './config.ts';
 import type { Authenticate } from './http/router.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
@@ -73,4 +76,30 @@ export function createServices(
   });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return { config, clients, clock, logStore, ingest, principals, authenticate };
+}
+
+/**
+ * The read side (checkpoint, tiles, proofs, keys) over the archive bucket.
+ * The public key is fetched from KMS (GetPublicKey only; the read role never
+ * signs) on the first /v1/keys, so `config.signingKeyId` may be set after
+ * this call (the local stack creates its key later).
+ */
+export function createProofService(
+  services: Pick<Services, 'config' | 'clients' | 'logStore'>,
+): ProofService {
+  const { config, clients, logStore } = services;
+  return new ProofService({
+    archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    originPrefix: config.originPrefix,
+    publicKeys: async () => {
+      if (!config.signingKeyId) throw new Error('ANCHORLOG_SIGNING_KEY_ID is not configured');
+      const k = await KmsNoteSigner.create({
+        client: clients.kms,
+        kmsKeyId: config.signingKeyId,
+        keyName: config.originPrefix,
+      });
+      return [k.publicKeySpki];
+    },
+    listLogs: () => logStore.listLogs(),
+  });
 }
