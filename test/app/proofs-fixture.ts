@@ -1,0 +1,161 @@
+/**
+ * A real read side for the proof, read-route and CLI tests: DynamoDB and S3 in
+ * moto, records appended through IngestService over DynamoLogStore, sealed by
+ * the real SealService (local P-256 signer), served by ProofService over an
+ * ArchiveStore whose `get` calls are counted.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
+import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
+import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { IngestService } from '../../src/app/ingest.ts';
+import { ProofService } from '../../src/app/proofs.ts';
+import { SealService } from '../../src/app/seal.ts';
+import { utf8 } from '../../src/core/bytes.ts';
+import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
+import { entryBundlePath, TILE_WIDTH } from '../../src/core/merkle/tile-path.ts';
+import type { Principal } from '../../src/core/principal.ts';
+import { type ArchiveStore, archiveKey } from '../../src/ports/archive-store.ts';
+import { awsClientConfig } from '../support/aws.ts';
+
+export const ORIGIN_PREFIX = 'proofs.test.anchorlog';
+
+/** ArchiveStore wrapper that counts reads (the O(log n) claim is about these). */
+export class CountingArchive implements ArchiveStore {
+  gets: string[] = [];
+  constructor(readonly inner: ArchiveStore) {}
+  putImmutable(key: string, bytes: Uint8Array) {
+    return this.inner.putImmutable(key, bytes);
+  }
+  putCheckpoint(logId: string, text: string) {
+    return this.inner.putCheckpoint(logId, text);
+  }
+  head(key: string) {
+    return this.inner.head(key);
+  }
+  get(key: string) {
+    this.gets.push(key);
+    return this.inner.get(key);
+  }
+  reset(): void {
+    this.gets = [];
+  }
+}
+
+export interface ReadEnv {
+  ddb: DynamoDBClient;
+  s3: S3Client;
+  logs: DynamoLogStore;
+  archive: S3ArchiveStore;
+  counting: CountingArchive;
+  ingest: IngestService;
+  seal: SealService;
+  signer: LocalNoteSigner;
+  proofs: ProofService;
+  clock: { t: number; now(): number };
+}
+
+export async function readEnv(name: string): Promise<ReadEnv> {
+  const cfg = awsClientConfig();
+  const ddb = new DynamoDBClient(cfg);
+  const s3 = new S3Client(cfg);
+  const table = `anchorlog-${name}`;
+  const bucket = `anchorlog-archive-${name}`;
+  await ensureTable(ddb, table);
+  await createArchiveBucket(s3, bucket, 1);
+  const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t };
+  const logs = new DynamoLogStore({ client: ddb, tableName: table, sleep: async () => {} });
+  const archive = new S3ArchiveStore({ client: s3, bucket });
+  const counting = new CountingArchive(archive);
+  const signer = LocalNoteSigner.generate('proofs-test-key');
+  const ingest = new IngestService({ store: logs, clock, sleep: async () => {} });
+  const seal = new SealService({
+    logs,
+    state: new DynamoSealStateStore({ client: ddb, tableName: table }),
+    archive,
+    signer,
+    clock,
+    originPrefix: ORIGIN_PREFIX,
+    maxRecordsPerRun: 1_000_000,
+  });
+  const proofs = new ProofService({
+    archive: counting,
+    originPrefix: ORIGIN_PREFIX,
+    publicKeys: async () => [signer.publicKeySpki],
+    listLogs: () => logs.listLogs(),
+  });
+  return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock };
+}
+
+let counter = 0;
+
+/** Appends `n` events in batches of at most 1,000 (the ingest limit). */
+export async function append(env: ReadEnv, logId: string, n: number): Promise<void> {
+  for (let left = n; left > 0; ) {
+    const k = Math.min(1000, left);
+    const events = Array.from({ length: k }, () => ({
+      occurredAt: '2026-03-01T12:00:00.000Z',
+      actor: { type: 'agent', id: `agent-${counter % 5}` },
+      action: 'tool.call',
+      target: { type: 'tool', id: `t-${counter++}` },
+      outcome: 'success',
+    }));
+    env.clock.t += 1;
+    await env.ingest.append({ logId, submitter: 'svc-proofs', body: utf8(JSON.stringify({ events })) });
+    left -= k;
+  }
+}
+
+/** Creates `logId`, then for each n appends n events and seals; returns each signed checkpoint. */
+export async function growAndSeal(env: ReadEnv, logId: string, steps: readonly number[]): Promise<string[]> {
+  await env.ingest.createLog(logId);
+  const out: string[] = [];
+  for (const n of steps) {
+    await append(env, logId, n);
+    const r = await env.seal.sealLog(logId);
+    if (r.status !== 'sealed' || r.checkpoint === undefined) throw new Error(`seal of ${logId}: ${r.status}`);
+    out.push(r.checkpoint);
+  }
+  return out;
+}
+
+/** All entries of the tree of `size`, from the archived entry bundles alone. */
+export async function entriesFromBundles(env: ReadEnv, logId: string, size: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  for (let n = 0; n * TILE_WIDTH < size; n++) {
+    const w = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
+    const body = await env.archive.get(archiveKey(logId, entryBundlePath(n, w)));
+    if (!body) throw new Error(`missing entry bundle ${n}.p/${w}`);
+    out.push(...decodeEntryBundle(body, w));
+  }
+  return out;
+}
+
+export function principal(scopes: Principal['scopes']): Principal {
+  return {
+    id: 'auditor-1',
+    name: 'Auditor',
+    kind: 'human',
+    owner: 'audit@example.com',
+    purpose: 'reads proofs',
+    scopes,
+    status: 'active',
+    keyId: 'k_0123456789abcdef',
+    version: 1,
+    createdAt: '2026-03-01T00:00:00.000Z',
+    updatedAt: '2026-03-01T00:00:00.000Z',
+    createdBy: 'system:bootstrap',
+  };
+}
+
+/** Deterministic PRNG for reproducible "random" indexes. */
+export function prng(seed: number): (n: number) => number {
+  let s = seed >>> 0;
+  return (n) => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return Math.floor((s / 2 ** 32) * n);
+  };
+}
