@@ -88,6 +88,23 @@ export interface SealOutcome {
   readonly stats: { tilesWritten: number; bytesWritten: number; signatures: number };
 }
 
+export interface SealManyResult {
+  readonly results: Array<
+    | {
+        logId: string;
+        ok: true;
+        status: SealStatus;
+        previousSize: number;
+        size: number;
+        runs: number;
+        more: boolean;
+      }
+    | { logId: string; ok: false; code: AppError['code']; message: string }
+  >;
+  /** Logs whose sealing is halted for integrity: page an operator. */
+  readonly integrityFailures: string[];
+}
+
 const DEFAULT_MAX_RECORDS = 16_384;
 
 /** Thrown inside a run for stored state that contradicts itself; becomes a halt + AppError INTEGRITY. */
@@ -166,6 +183,47 @@ export class SealService {
       keyId: base.keyId,
       publicKeySpki: base.publicKeySpki,
       sign: (message) => base.sign(message),
+    };
+  }
+
+  /**
+   * Seals each log in turn, running a log again while it has more to seal and
+   * the deadline (epoch ms, from the injected clock) allows another run. One
+   * log's failure never stops the others; INTEGRITY failures are reported for
+   * alarming. Used by the scheduled seal Lambda and the local stack.
+   */
+  async sealMany(logIds: readonly string[], deadlineMs: number): Promise<SealManyResult> {
+    const results: SealManyResult['results'] = [];
+    for (const logId of logIds) {
+      if (this.#o.clock.now() >= deadlineMs) {
+        results.push({ logId, ok: false, code: 'UNAVAILABLE', message: 'deadline reached before this log' });
+        continue;
+      }
+      try {
+        let out = await this.sealLog(logId);
+        const previousSize = out.previousSize;
+        let runs = 1;
+        while (out.more && this.#o.clock.now() < deadlineMs) {
+          out = await this.sealLog(logId);
+          runs++;
+        }
+        results.push({
+          logId,
+          ok: true,
+          status: out.status,
+          previousSize,
+          size: out.size,
+          runs,
+          more: out.more,
+        });
+      } catch (err) {
+        const e = err instanceof AppError ? err : toAppError(logId, err);
+        results.push({ logId, ok: false, code: e.code, message: e.message });
+      }
+    }
+    return {
+      results,
+      integrityFailures: results.filter((r) => !r.ok && r.code === 'INTEGRITY').map((r) => r.logId),
     };
   }
 

@@ -1,0 +1,77 @@
+// Seal λ, invoked by EventBridge Scheduler: seal every known log (or the
+// `logIds` given in the schedule's input) until the invocation's time is
+// nearly spent. Wiring at module scope: one config read, one set of SDK
+// clients and one KMS public-key fetch per container.
+import type { Context } from 'aws-lambda';
+import { DynamoLogStore } from '../src/adapters/aws/dynamo-log-store.ts';
+import { DynamoSealStateStore } from '../src/adapters/aws/dynamo-seal-state-store.ts';
+import { KmsNoteSigner } from '../src/adapters/aws/kms-signer.ts';
+import { S3ArchiveStore } from '../src/adapters/aws/s3-archive-store.ts';
+import { SealService } from '../src/app/seal.ts';
+import { createAwsClients } from '../src/compose.ts';
+import { ConfigError, loadConfig } from '../src/config.ts';
+import { isValidLogId } from '../src/core/record.ts';
+import { systemClock } from '../src/ports/clock.ts';
+
+/** Stop starting seal runs this long before the Lambda timeout. */
+const SAFETY_MS = 20_000;
+
+const config = loadConfig();
+const { signingKeyId } = config;
+if (!signingKeyId) throw new ConfigError('missing required environment variable ANCHORLOG_SIGNING_KEY_ID');
+const clients = createAwsClients(config);
+const logStore = new DynamoLogStore({ client: clients.ddb, tableName: config.tableName });
+let service: Promise<SealService> | undefined;
+
+function sealService(): Promise<SealService> {
+  service ??= KmsNoteSigner.create({
+    client: clients.kms,
+    kmsKeyId: signingKeyId as string,
+    keyName: 'anchorlog',
+  })
+    .then(
+      (signer) =>
+        new SealService({
+          logs: logStore,
+          state: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+          archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+          signer,
+          clock: systemClock,
+          originPrefix: config.originPrefix,
+        }),
+    )
+    .catch((err: unknown) => {
+      service = undefined; // a transient KMS failure must not poison the container
+      throw err;
+    });
+  return service;
+}
+
+/** The schedule's input may name logs: `{ "logIds": ["a", "b"] }`; anything else means all logs. */
+function requestedLogs(event: unknown): string[] | undefined {
+  const ids = (event as { logIds?: unknown } | null)?.logIds;
+  if (!Array.isArray(ids)) return undefined;
+  return ids.filter(isValidLogId);
+}
+
+export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
+  const seal = await sealService();
+  const logIds = requestedLogs(event) ?? (await logStore.listLogs());
+  const deadline = systemClock.now() + context.getRemainingTimeInMillis() - SAFETY_MS;
+  const out = await seal.sealMany(logIds, deadline);
+  for (const r of out.results) {
+    const level = r.ok ? 'INFO' : r.code === 'INTEGRITY' ? 'ERROR' : 'WARN';
+    if (!r.ok || r.status !== 'idle') console.log(JSON.stringify({ level, message: 'seal', ...r }));
+  }
+  if (out.integrityFailures.length > 0) {
+    // Metric filter → alarm → operator. Sealing of these logs stays halted.
+    console.error(JSON.stringify({ level: 'ERROR', alarm: 'SEAL_INTEGRITY', logIds: out.integrityFailures }));
+  }
+  const failed = out.results.filter((r) => !r.ok).length;
+  // A failed invocation shows in the Errors metric; the next schedule retries.
+  if (failed > 0) throw new Error(`seal failed for ${failed} of ${out.results.length} logs`);
+  return {
+    logs: out.results.length,
+    sealed: out.results.filter((r) => r.ok && r.status === 'sealed').length,
+  };
+};
