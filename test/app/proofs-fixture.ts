@@ -7,17 +7,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
+import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
+import { apiKeyFromHeaders, PrincipalService } from '../../src/app/principals.ts';
 import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../../src/core/merkle/tile-path.ts';
-import type { Principal } from '../../src/core/principal.ts';
+import { type Principal, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
+import type { Authenticate } from '../../src/http/router.ts';
 import { type ArchiveStore, archiveKey } from '../../src/ports/archive-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
@@ -56,6 +60,7 @@ export interface ReadEnv {
   signer: LocalNoteSigner;
   proofs: ProofService;
   clock: { t: number; now(): number };
+  table: string;
 }
 
 export async function readEnv(name: string): Promise<ReadEnv> {
@@ -87,7 +92,7 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     publicKeys: async () => [signer.publicKeySpki],
     listLogs: () => logs.listLogs(),
   });
-  return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock };
+  return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock, table };
 }
 
 let counter = 0;
@@ -157,5 +162,56 @@ export function prng(seed: number): (n: number) => number {
   return (n) => {
     s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
     return Math.floor((s / 2 ** 32) * n);
+  };
+}
+
+export interface Auth {
+  principals: PrincipalService;
+  authenticate: Authenticate;
+  /** API key of a principal with `proofs:read` on the given logs only. */
+  readerKey: string;
+  /** API key of a principal with `events:write` only. */
+  writerKey: string;
+  /** API key of a principal with `proofs:read` on every log (`*`). */
+  anyLogKey: string;
+}
+
+/** Real principals in the same table: an admin, a reader and a writer. */
+export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Auth> {
+  const principals = new PrincipalService({
+    store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
+    clock: env.clock,
+    random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    audit: new SystemLogAuditSink(env.ingest),
+  });
+  await env.ingest.createLog(SYSTEM_LOG_ID);
+  const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
+  const scopes = (s: 'proofs:read' | 'events:write') => Object.fromEntries(logIds.map((l) => [l, [s]]));
+  const mk = async (id: string, s: 'proofs:read' | 'events:write') =>
+    (
+      await principals.create(admin.principal, {
+        id,
+        name: id,
+        kind: 'application',
+        owner: 'audit@example.com',
+        purpose: 'proof tests',
+        scopes: scopes(s),
+      })
+    ).apiKey;
+  return {
+    principals,
+    authenticate: (req) => principals.authenticate(apiKeyFromHeaders(req.headers)),
+    readerKey: await mk('proof-reader', 'proofs:read'),
+    writerKey: await mk('event-writer', 'events:write'),
+    anyLogKey: (
+      await principals.create(admin.principal, {
+        id: 'any-log-reader',
+        name: 'any-log-reader',
+        kind: 'human',
+        owner: 'audit@example.com',
+        purpose: 'proof tests',
+        scopes: { '*': ['proofs:read'] },
+      })
+    ).apiKey,
   };
 }

@@ -38,7 +38,10 @@ function uintParam(req: HttpRequest, name: string, required: boolean): number | 
   }
 }
 
-export function readRoutes(deps: { proofs: ProofService; principals: PrincipalService }): Route[] {
+export function readRoutes(deps: {
+  proofs: ProofService;
+  principals: Pick<PrincipalService, 'authorize'>;
+}): Route[] {
   /** Authorizes `proofs:read` on the path's log and returns the log id. */
   const readable = (req: HttpRequest): string => {
     const logId = logIdOf(req);
