@@ -1,0 +1,411 @@
+/**
+ * Anchor use case (DESIGN §2 "Anchor", §3 "Anchor"): time-stamp a log's
+ * newest signed checkpoint with several independent RFC 3161 TSAs, keep each
+ * verified token in the WORM archive, and record per-TSA status.
+ *
+ * Policy: k of n (`quorum` of the configured TSAs). Only the newest checkpoint
+ * is anchored; older ones are covered by consistency proofs to it.
+ *  - A TSA already granted at this size is never asked again; when every TSA
+ *    is granted the run makes no TSA call and no write (an idle log costs
+ *    nothing but two reads).
+ *  - A TSA that fails is retried within the run (exponential backoff, full
+ *    jitter, fresh nonce per attempt) for transport failures, recorded as
+ *    failed with its error code, counted in the outcome and the metrics, and
+ *    asked again on every later run until it grants or a newer checkpoint
+ *    supersedes this one. It is never silently skipped.
+ *  - Fewer than k granted → outcome `below-quorum`, `failures > 0`, metric
+ *    AnchorQuorumMissed = 1.
+ *
+ * Commit points, per TSA, and what recovery looks like after a crash there:
+ *  1. token obtained and verified — nothing stored; the next run asks again.
+ *  2. TimeStampResp stored (putImmutable) — the next run finds it in the
+ *     archive, re-verifies it (Timestamper.verify) and adopts it instead of
+ *     asking the TSA again (a new token could never be stored under the same
+ *     immutable key).
+ *  3. chain stored — same as 2.
+ *  4. granted recorded in DynamoDB — done; the summary is recomputed from the
+ *     per-TSA items on the next run if we die before writing it.
+ */
+import { toBase64 } from '../core/bytes.ts';
+import { AnchorlogError } from '../core/errors.ts';
+import { sha256 } from '../core/hash.ts';
+import { parseCheckpoint } from '../core/note/checkpoint.ts';
+import { parseNote } from '../core/note/signed-note.ts';
+import { TimestampError } from '../core/rfc3161/errors.ts';
+import { type AnchorFailure, type AnchorStore, anchorPrefix } from '../ports/anchor-store.ts';
+import { ArchiveError, type ArchiveStore } from '../ports/archive-store.ts';
+import type { Clock } from '../ports/clock.ts';
+import type { MetricDatum, MetricsSink } from '../ports/metrics.ts';
+import type { SealStateStore } from '../ports/seal-state.ts';
+import { type Timestamper, TsaTransportError, type VerifiedAnchorToken } from '../ports/timestamper.ts';
+import { AppError } from './errors.ts';
+
+/** TSA names become archive key segments. */
+const TSA_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+
+export interface RetryPolicy {
+  /** Attempts per TSA per run, including the first. Default 3. */
+  readonly attempts: number;
+  /** First backoff ceiling in ms; doubles per retry. Default 500. */
+  readonly baseDelayMs: number;
+  /** Backoff ceiling cap in ms. Default 8000. */
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxDelayMs: 8000 };
+
+export interface AnchorServiceOptions {
+  /** Only `read` is used: the anchor job never changes seal state. */
+  readonly seal: Pick<SealStateStore, 'read'>;
+  readonly archive: ArchiveStore;
+  readonly anchors: AnchorStore;
+  /** The configured TSAs, n of them; names unique and key-safe. */
+  readonly timestampers: readonly Timestamper[];
+  /** k: how many TSAs must grant for a checkpoint to count as anchored (1 ≤ k ≤ n). */
+  readonly quorum: number;
+  readonly clock: Clock;
+  /** Randomness source: n cryptographically random bytes. Used for nonces and jitter. */
+  readonly random: (n: number) => Uint8Array;
+  readonly metrics: MetricsSink;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Injected for tests; default setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export type AnchorRunStatus =
+  /** The log has no signed checkpoint yet: nothing to do. */
+  | 'no-checkpoint'
+  /** Every TSA had already granted this checkpoint: no TSA call, no write. */
+  | 'already-anchored'
+  /** At least k TSAs have granted this checkpoint (some may still be failing; see `failures`). */
+  | 'anchored'
+  /** Fewer than k TSAs have granted: the run failed and the next run retries. */
+  | 'below-quorum';
+
+export interface TsaRunResult {
+  readonly tsa: string;
+  /** `granted` this run, `already-granted` earlier, `adopted` from the archive after a crash, or `failed`. */
+  readonly result: 'granted' | 'already-granted' | 'adopted' | 'failed';
+  /** Requests sent this run. */
+  readonly attempts: number;
+  readonly genTime?: string;
+  readonly failure?: AnchorFailure;
+}
+
+export interface AnchorOutcome {
+  readonly logId: string;
+  readonly status: AnchorRunStatus;
+  /** Checkpoint size anchored (0 with `no-checkpoint`). */
+  readonly size: number;
+  readonly quorum: number;
+  readonly tsaCount: number;
+  /** TSAs holding a verified token for this checkpoint after the run. */
+  readonly granted: number;
+  /** TSAs without a token for this checkpoint after the run: each is retried next run. */
+  readonly failures: number;
+  /** TSA requests sent this run (0 when idle). */
+  readonly tsaCalls: number;
+  readonly tsas: readonly TsaRunResult[];
+}
+
+/** Archive keys of one TSA's token (the TimeStampResp as received) and its chain (signer … root). */
+export function anchorKeys(logId: string, size: number, tsa: string) {
+  const p = anchorPrefix(logId, size);
+  return { response: `${p}${tsa}.tsr`, chain: `${p}${tsa}.chain.pem` };
+}
+
+/** Archive key of the signed checkpoint text the tokens at `size` stamp (`openssl ts -verify -data`). */
+export function anchoredCheckpointKey(logId: string, size: number): string {
+  return `${anchorPrefix(logId, size)}checkpoint`;
+}
+
+/** PEM (RFC 7468) of DER certificates, in order. */
+export function certificatesToPem(ders: readonly Uint8Array[]): string {
+  return ders
+    .map((der) => {
+      const b64 = toBase64(der).replace(/.{1,64}/g, '$&\n');
+      return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
+    })
+    .join('');
+}
+
+function failureOf(err: unknown): AnchorFailure {
+  if (err instanceof TsaTransportError || err instanceof TimestampError) {
+    return { code: err.code, message: err.message };
+  }
+  if (err instanceof ArchiveError) return { code: `ARCHIVE_${err.code}`, message: err.message };
+  if (err instanceof AnchorlogError) return { code: err.code, message: err.message };
+  const name = err instanceof Error ? err.name : 'Error';
+  return {
+    code: 'STORE_UNAVAILABLE',
+    message: `${name}: ${err instanceof Error ? err.message : String(err)}`,
+  };
+}
+
+export class AnchorService {
+  readonly #o: AnchorServiceOptions;
+  readonly #retry: RetryPolicy;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: AnchorServiceOptions) {
+    const names = options.timestampers.map((t) => t.name);
+    for (const name of names) {
+      if (!TSA_NAME.test(name))
+        throw new AppError('INTERNAL', `TSA name ${JSON.stringify(name)} is not key-safe`);
+    }
+    if (new Set(names).size !== names.length) throw new AppError('INTERNAL', 'TSA names must be unique');
+    const n = names.length;
+    if (!Number.isInteger(options.quorum) || options.quorum < 1 || options.quorum > n) {
+      throw new AppError(
+        'INTERNAL',
+        `anchor quorum ${options.quorum} must be within 1..${n} (configured TSAs)`,
+      );
+    }
+    this.#o = options;
+    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  /** Anchors the newest checkpoint of `logId`. Rejects only when a store read fails (retryable). */
+  async anchorLog(logId: string): Promise<AnchorOutcome> {
+    const o = this.#o;
+    const tsaCount = o.timestampers.length;
+    const state = await o.seal.read(logId);
+    if (!state || state.version === 0 || state.checkpoint === undefined) {
+      return this.#finish({
+        logId,
+        status: 'no-checkpoint',
+        size: 0,
+        quorum: o.quorum,
+        tsaCount,
+        granted: 0,
+        failures: 0,
+        tsaCalls: 0,
+        tsas: [],
+      });
+    }
+    const checkpoint = state.checkpoint;
+    const size = checkpointSize(logId, checkpoint, state.size);
+    const data = new TextEncoder().encode(checkpoint);
+    // DESIGN §2: the imprint is SHA-256 over the full signed checkpoint text.
+    const digest = sha256(data);
+
+    const before = await o.anchors.read(logId, size);
+    const grantedBefore = new Set(before.tsas.filter((t) => t.status === 'granted').map((t) => t.tsa));
+    const pending = o.timestampers.filter((t) => !grantedBefore.has(t.name));
+    if (pending.length === 0) {
+      // Idle: everything was granted on an earlier run. No TSA call, and no
+      // write unless a run died between its last token and its summary.
+      const sm = before.summary;
+      if (!sm || sm.granted !== tsaCount || sm.tsaCount !== tsaCount || sm.quorum !== o.quorum) {
+        await o.anchors.putSummary({
+          logId,
+          size,
+          checkpoint,
+          quorum: o.quorum,
+          tsaCount,
+          granted: tsaCount,
+          quorumMet: true,
+          updatedAt: o.clock.now(),
+        });
+      }
+      return this.#finish({
+        logId,
+        status: 'already-anchored',
+        size,
+        quorum: o.quorum,
+        tsaCount,
+        granted: tsaCount,
+        failures: 0,
+        tsaCalls: 0,
+        tsas: o.timestampers.map((t) => ({ tsa: t.name, result: 'already-granted', attempts: 0 })),
+      });
+    }
+
+    // The stamped bytes themselves, next to the tokens, so `openssl ts -verify
+    // -data` works from the archive alone. Deterministic: a rerun rewrites the same bytes.
+    try {
+      await o.archive.putImmutable(anchoredCheckpointKey(logId, size), data);
+    } catch (err) {
+      if (err instanceof ArchiveError && err.code === 'IMMUTABLE_CONFLICT') {
+        // Two different signed checkpoints of one size: a fork. Stop, alarm.
+        throw new AppError('INTEGRITY', `log ${logId}: a different checkpoint was anchored at size ${size}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+
+    const results = await Promise.all(
+      o.timestampers.map(
+        (t): Promise<TsaRunResult> =>
+          grantedBefore.has(t.name)
+            ? Promise.resolve({ tsa: t.name, result: 'already-granted', attempts: 0 })
+            : this.#anchorWith(t, logId, size, digest),
+      ),
+    );
+    const granted = results.filter((r) => r.result !== 'failed').length;
+    const quorumMet = granted >= o.quorum;
+    await o.anchors.putSummary({
+      logId,
+      size,
+      checkpoint,
+      quorum: o.quorum,
+      tsaCount,
+      granted,
+      quorumMet,
+      updatedAt: o.clock.now(),
+    });
+    return this.#finish({
+      logId,
+      status: quorumMet ? 'anchored' : 'below-quorum',
+      size,
+      quorum: o.quorum,
+      tsaCount,
+      granted,
+      failures: tsaCount - granted,
+      tsaCalls: results.reduce((a, r) => a + r.attempts, 0),
+      tsas: results,
+    });
+  }
+
+  /** One TSA: adopt an archived token, or request (with retries), store, record. Never rejects. */
+  async #anchorWith(t: Timestamper, logId: string, size: number, digest: Uint8Array): Promise<TsaRunResult> {
+    const o = this.#o;
+    const keys = anchorKeys(logId, size, t.name);
+    let attempts = 0;
+    try {
+      // Recovery (commit points 2–3): a token stored by a run that died before recording it.
+      const stored = await o.archive.get(keys.response);
+      let token: VerifiedAnchorToken;
+      let adopted = false;
+      if (stored !== undefined) {
+        token = await t.verify(stored, digest);
+        adopted = true;
+      } else {
+        const got = await this.#request(t, digest);
+        attempts = got.attempts;
+        if ('error' in got) throw got.error;
+        token = got.token;
+        // Commit point 2: the token, exactly as the TSA sent it, under Object Lock.
+        await o.archive.putImmutable(keys.response, token.response);
+      }
+      const chainPem = certificatesToPem(token.chain);
+      // Commit point 3.
+      await o.archive.putImmutable(keys.chain, new TextEncoder().encode(chainPem));
+      // Commit point 4.
+      await o.anchors.putGranted({
+        logId,
+        size,
+        tsa: t.name,
+        status: 'granted',
+        attempts,
+        updatedAt: o.clock.now(),
+        granted: {
+          genTime: token.genTime,
+          serialNumber: token.serialNumber,
+          policy: token.policy,
+          signerSubject: token.signerSubject,
+          token: token.token,
+          chainPem,
+          responseKey: keys.response,
+          chainKey: keys.chain,
+        },
+      });
+      await o.anchors.markAnchored(logId, size);
+      return { tsa: t.name, result: adopted ? 'adopted' : 'granted', attempts, genTime: token.genTime };
+    } catch (err) {
+      const failure = failureOf(err);
+      try {
+        await o.anchors.putFailed({
+          logId,
+          size,
+          tsa: t.name,
+          status: 'failed',
+          attempts,
+          updatedAt: o.clock.now(),
+          failure,
+        });
+      } catch {
+        // The failure is still reported in the outcome and the metrics; the
+        // status item catches up on the next run.
+      }
+      return { tsa: t.name, result: 'failed', attempts, failure };
+    }
+  }
+
+  /** Requests with retries on transient transport failures; a fresh nonce per attempt. */
+  async #request(
+    t: Timestamper,
+    digest: Uint8Array,
+  ): Promise<{ token: VerifiedAnchorToken; attempts: number } | { error: unknown; attempts: number }> {
+    const { attempts: max, baseDelayMs, maxDelayMs } = this.#retry;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const token = await t.timestamp({ digest, nonce: this.#o.random(8) });
+        return { token, attempts: attempt };
+      } catch (err) {
+        const transient = err instanceof TsaTransportError && err.retryable;
+        if (!transient || attempt >= max) return { error: err, attempts: attempt };
+        // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
+        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
+        await this.#sleep(Math.floor(this.#jitter() * ceiling));
+      }
+    }
+  }
+
+  /** Uniform in [0, 1) from the injected randomness. */
+  #jitter(): number {
+    const b = this.#o.random(4);
+    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0) / 2 ** 32;
+  }
+
+  #finish(outcome: AnchorOutcome): AnchorOutcome {
+    const now = this.#o.clock.now();
+    const metrics: MetricDatum[] = [
+      { name: 'AnchorTsaGranted', value: outcome.granted, unit: 'Count' },
+      { name: 'AnchorTsaFailures', value: outcome.failures, unit: 'Count' },
+      { name: 'AnchorTsaCalls', value: outcome.tsaCalls, unit: 'Count' },
+      { name: 'AnchorQuorumMissed', value: outcome.status === 'below-quorum' ? 1 : 0, unit: 'Count' },
+    ];
+    this.#o.metrics.emit({
+      dimensions: { LogId: outcome.logId },
+      metrics,
+      timestampMs: now,
+      properties: { status: outcome.status, size: outcome.size, quorum: outcome.quorum },
+    });
+    // Per TSA, so an alarm names the failing authority.
+    for (const r of outcome.tsas) {
+      if (r.result !== 'failed') continue;
+      this.#o.metrics.emit({
+        dimensions: { Tsa: r.tsa },
+        metrics: [{ name: 'AnchorTsaFailure', value: 1, unit: 'Count' }],
+        timestampMs: now,
+        properties: {
+          logId: outcome.logId,
+          size: outcome.size,
+          code: r.failure?.code ?? 'UNKNOWN',
+          message: r.failure?.message ?? '',
+        },
+      });
+    }
+    return outcome;
+  }
+}
+
+/** The size the signed checkpoint itself states; it must agree with the seal state. */
+function checkpointSize(logId: string, checkpoint: string, stateSize: number): number {
+  let size: number;
+  try {
+    size = parseCheckpoint(parseNote(checkpoint).text).size;
+  } catch (err) {
+    throw new AppError('INTEGRITY', `seal state of ${logId} holds an unparsable checkpoint`, { cause: err });
+  }
+  if (size !== stateSize) {
+    throw new AppError(
+      'INTEGRITY',
+      `seal state of ${logId}: checkpoint size ${size} ≠ state size ${stateSize}`,
+    );
+  }
+  return size;
+}

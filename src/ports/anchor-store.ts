@@ -1,0 +1,98 @@
+/**
+ * AnchorStore port: the hot, queryable record of which TSAs have time-stamped
+ * which checkpoint (DESIGN §3 "Anchor"). The tokens themselves are also in
+ * the WORM archive (`logs/<logId>/anchors/<size>/…`), which stays the record
+ * of truth; this store is what the anchor job and the read API consult.
+ * Implemented by src/adapters/aws/dynamo-anchor-store.ts.
+ *
+ * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
+ * RFC 2119.
+ */
+
+/** Why a TSA has no token for a checkpoint yet (a TsaTransportError, TimestampError or store code). */
+export interface AnchorFailure {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface TsaAnchorRecord {
+  readonly logId: string;
+  readonly size: number;
+  readonly tsa: string;
+  readonly status: 'granted' | 'failed';
+  /** Requests sent to this TSA for this checkpoint, over all runs. */
+  readonly attempts: number;
+  /** Epoch ms of the last change (injected clock). */
+  readonly updatedAt: number;
+  /** Set when granted. */
+  readonly granted?: {
+    readonly genTime: string;
+    readonly serialNumber: string;
+    readonly policy: string;
+    readonly signerSubject: string;
+    /** TimeStampToken (CMS ContentInfo) DER. */
+    readonly token: Uint8Array;
+    /** Signer certificate first, pinned root last, PEM. */
+    readonly chainPem: string;
+    /** Archive keys of the TimeStampResp and the chain. */
+    readonly responseKey: string;
+    readonly chainKey: string;
+  };
+  /** Set when failed: the last failure. */
+  readonly failure?: AnchorFailure;
+}
+
+export interface AnchorSummary {
+  readonly logId: string;
+  readonly size: number;
+  /** The signed checkpoint text that was time-stamped (SHA-256 of it is the imprint). */
+  readonly checkpoint: string;
+  /** k of the k-of-n policy when last evaluated. */
+  readonly quorum: number;
+  /** n: TSAs configured when last evaluated. */
+  readonly tsaCount: number;
+  readonly granted: number;
+  readonly quorumMet: boolean;
+  readonly updatedAt: number;
+}
+
+export interface AnchorsAtSize {
+  readonly summary: AnchorSummary | undefined;
+  /** Sorted by TSA name. */
+  readonly tsas: readonly TsaAnchorRecord[];
+}
+
+export interface AnchorStore {
+  /** Consistent read of everything recorded for (logId, size). */
+  read(logId: string, size: number): Promise<AnchorsAtSize>;
+
+  /**
+   * Records a verified token. MUST NOT replace an existing granted record
+   * (the first token stored in the archive wins); resolves false then.
+   * MUST be durable once it resolves.
+   */
+  putGranted(record: TsaAnchorRecord & { status: 'granted' }): Promise<boolean>;
+
+  /**
+   * Records a failed attempt, adding `attempts` to the count. MUST NOT
+   * overwrite a granted record (resolves false, writing nothing).
+   */
+  putFailed(record: TsaAnchorRecord & { status: 'failed' }): Promise<boolean>;
+
+  /** Writes the per-checkpoint summary (last writer wins; it is derived data). */
+  putSummary(summary: AnchorSummary): Promise<void>;
+
+  /**
+   * Raises the log's "newest anchored size" pointer to `size` (never lowers it).
+   * Called after a token for `size` is recorded.
+   */
+  markAnchored(logId: string, size: number): Promise<void>;
+
+  /** Newest size with at least one granted token, or undefined. */
+  newestAnchoredSize(logId: string): Promise<number | undefined>;
+}
+
+/** Archive folder of a checkpoint's anchors: `logs/<logId>/anchors/<size>/`. */
+export function anchorPrefix(logId: string, size: number): string {
+  return `logs/${logId}/anchors/${size}/`;
+}
