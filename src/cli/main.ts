@@ -8,6 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { type CliIo, type CommandRunner, EXIT_OK, EXIT_USAGE, nodeIo } from './io.ts';
+import { runPrincipals } from './principals.ts';
 import { runTimestampVerify } from './timestamp-verify.ts';
 
 export interface Command {
@@ -21,6 +22,19 @@ export const COMMANDS: readonly Command[] = [
     path: ['timestamp', 'verify'],
     summary: 'verify an RFC 3161 time-stamp offline against pinned TSA roots',
     run: runTimestampVerify,
+  },
+  {
+    path: ['principals'],
+    summary: 'create, list, rotate, revoke principals and set their scopes (admin API)',
+    // The entry point is the one place that reads the environment.
+    run: (argv, io) =>
+      runPrincipals(argv, {
+        ...io,
+        env: {
+          ANCHORLOG_API_URL: process.env.ANCHORLOG_API_URL,
+          ANCHORLOG_API_KEY: process.env.ANCHORLOG_API_KEY,
+        },
+      }),
   },
 ];
 
