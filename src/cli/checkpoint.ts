@@ -1,0 +1,99 @@
+/**
+ * `anchorlog checkpoint` — fetch a log's latest checkpoint from the read API
+ * and verify its signature against a pinned verifier key (or, loudly, the
+ * server's own key). Prints origin, size and root.
+ *
+ * Exit: 0 verified, 1 verification failed (reason code), 2 usage error.
+ */
+import { parseArgs } from 'node:util';
+import { toBase64 } from '../core/bytes.ts';
+import { type CliIo, EXIT_OK } from './io.ts';
+import {
+  apiTarget,
+  fetchVerifiedCheckpoint,
+  pinnedVerifiers,
+  type ReadApiDeps,
+  reportFailure,
+  requireLogId,
+  UsageError,
+} from './read-api.ts';
+
+export const CHECKPOINT_USAGE = `usage: anchorlog checkpoint --log LOG [--vkey VKEY | --vkey-file FILE]
+                            [--api URL] [--key KEY] [--json]
+
+  --log LOG         the log id
+  --vkey VKEY       pinned verifier key (name+keyid+key); repeatable
+  --vkey-file FILE  pinned verifier keys, one a line
+  --api URL         read API base URL (default: $ANCHORLOG_API_URL)
+  --key KEY         API key with proofs:read (default: $ANCHORLOG_API_KEY)
+  --json            machine-readable result on stdout
+
+Without a pinned key the server's own key from /v1/keys is used, with a warning.
+exit status: 0 verified, 1 verification failed, 2 usage error
+`;
+
+export async function runCheckpoint(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
+  let json = false;
+  try {
+    let values: Record<string, string | boolean | string[] | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        options: {
+          log: { type: 'string' },
+          vkey: { type: 'string', multiple: true },
+          'vkey-file': { type: 'string' },
+          api: { type: 'string' },
+          key: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+        strict: true,
+        allowPositionals: false,
+      }));
+    } catch (e) {
+      throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${CHECKPOINT_USAGE}`);
+    }
+    if (values.help) {
+      io.stdout(CHECKPOINT_USAGE);
+      return EXIT_OK;
+    }
+    json = values.json === true;
+    const logId = requireLogId(values.log as string | undefined);
+    const target = apiTarget(
+      { api: values.api as string | undefined, key: values.key as string | undefined },
+      deps.env,
+    );
+    const pinned = await pinnedVerifiers(
+      io,
+      (values.vkey as string[] | undefined) ?? [],
+      values['vkey-file'] as string | undefined,
+    );
+
+    const r = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
+    const out = {
+      verified: true,
+      origin: r.checkpoint.origin,
+      size: r.checkpoint.size,
+      rootHash: toBase64(r.checkpoint.rootHash),
+      verifiedBy: r.verifiedBy,
+      trustedServerKey: r.trustedServerKey,
+      checkpoint: r.text,
+    };
+    if (json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    else
+      io.stdout(
+        [
+          `Verification: OK${r.trustedServerKey ? ' (against the server-published key, NOT a pinned one)' : ''}`,
+          `origin:  ${out.origin}`,
+          `size:    ${out.size}`,
+          `root:    ${out.rootHash}`,
+          ...r.verifiedBy.map((v) => `key:     ${v}`),
+          '',
+        ].join('\n'),
+      );
+    return EXIT_OK;
+  } catch (err) {
+    return reportFailure(io, 'checkpoint', err, json);
+  }
+}

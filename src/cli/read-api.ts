@@ -1,0 +1,239 @@
+/**
+ * What `anchorlog checkpoint` and `anchorlog prove` share: the API target, a
+ * small GET client for the read API, pinned verifier keys, and fetching a
+ * checkpoint that is verified before anything in it is believed.
+ *
+ * Everything a server returns is attacker-controlled here: the whole point of
+ * these commands is to not trust the server. Responses are size-capped and
+ * parsed defensively; every check throws a coded error that becomes exit 1.
+ */
+import { fromUtf8 } from '../core/bytes.ts';
+import { type Checkpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
+import { NoteError } from '../core/note/errors.ts';
+import type { NoteVerifier } from '../core/note/verifiers.ts';
+import { verifyNote } from '../core/note/verify.ts';
+import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
+import { isValidLogId } from '../core/record.ts';
+import type { CliIo } from './io.ts';
+
+/** Environment the CLI entry passes in (commands never read process.env). */
+export interface CliEnv {
+  readonly ANCHORLOG_API_URL?: string | undefined;
+  readonly ANCHORLOG_API_KEY?: string | undefined;
+}
+
+export interface ReadApiDeps {
+  readonly env: CliEnv;
+  readonly fetch: typeof fetch;
+}
+
+/** Bad invocation: exit 2. */
+export class UsageError extends Error {}
+
+/** A check that failed: exit 1 with `code`. */
+export class CheckError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Largest response we read (a full entry bundle is at most 256 · 64 KiB). */
+const MAX_RESPONSE_BYTES = 17 * 1024 * 1024;
+
+export interface ApiTarget {
+  readonly url: string;
+  readonly key: string;
+}
+
+export function apiTarget(
+  flags: { api?: string | undefined; key?: string | undefined },
+  env: CliEnv,
+): ApiTarget {
+  const url = flags.api ?? env.ANCHORLOG_API_URL;
+  const key = flags.key ?? env.ANCHORLOG_API_KEY;
+  if (!url) throw new UsageError('--api URL or ANCHORLOG_API_URL is required');
+  if (!key) throw new UsageError('--key KEY or ANCHORLOG_API_KEY is required');
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new UsageError(`--api: not a URL: ${url}`);
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new UsageError('--api must be an http(s) URL');
+  return { url: url.replace(/\/+$/, ''), key };
+}
+
+export function requireLogId(log: string | undefined): string {
+  if (log === undefined) throw new UsageError('--log is required');
+  if (!isValidLogId(log)) throw new UsageError('--log must match [a-z0-9][a-z0-9-]{0,62}');
+  return log;
+}
+
+/** GET `path` (with the API key); resolves to the body bytes of a 200, throws CheckError otherwise. */
+export async function apiGet(deps: ReadApiDeps, target: ApiTarget, path: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await deps.fetch(`${target.url}${path}`, {
+      headers: { authorization: `Bearer ${target.key}` },
+      redirect: 'error',
+    });
+  } catch (e) {
+    throw new CheckError('API_UNREACHABLE', `GET ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (bytes.length > MAX_RESPONSE_BYTES) throw new CheckError('API_ERROR', `GET ${path}: response too large`);
+  if (res.status !== 200) {
+    let detail = '';
+    try {
+      const e = JSON.parse(fromUtf8(bytes)) as { error?: { code?: unknown; message?: unknown } };
+      if (typeof e.error?.code === 'string') detail = ` ${e.error.code}: ${String(e.error.message ?? '')}`;
+    } catch {
+      // Not our error format; the status says enough.
+    }
+    throw new CheckError('API_ERROR', `GET ${path}: HTTP ${res.status}${detail}`);
+  }
+  return bytes;
+}
+
+export async function apiJson(deps: ReadApiDeps, target: ApiTarget, path: string): Promise<unknown> {
+  const bytes = await apiGet(deps, target, path);
+  try {
+    return JSON.parse(fromUtf8(bytes));
+  } catch {
+    throw new CheckError('API_MALFORMED', `GET ${path}: response is not JSON`);
+  }
+}
+
+/** Pinned keys from --vkey (repeatable) and --vkey-file (one vkey a line, # comments). */
+export async function pinnedVerifiers(
+  io: CliIo,
+  vkeys: readonly string[],
+  vkeyFile: string | undefined,
+): Promise<NoteVerifier[]> {
+  const texts = [...vkeys];
+  if (vkeyFile !== undefined) {
+    let content: string;
+    try {
+      content = fromUtf8(await io.readFile(vkeyFile));
+    } catch (e) {
+      throw new UsageError(
+        `--vkey-file: cannot read ${vkeyFile}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+    const lines = content
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+    if (lines.length === 0) throw new UsageError(`--vkey-file: no vkey in ${vkeyFile}`);
+    texts.push(...lines);
+  }
+  return texts.map((t) => {
+    try {
+      return parseVerifierKey(t);
+    } catch (e) {
+      throw new UsageError(`not a usable vkey (${e instanceof NoteError ? e.code : 'error'}): ${t}`);
+    }
+  });
+}
+
+/** The server's own keys for `logId` from GET /v1/keys. Trusting them proves nothing against that server. */
+export async function serverVerifiers(
+  deps: ReadApiDeps,
+  target: ApiTarget,
+  logId: string,
+): Promise<NoteVerifier[]> {
+  const doc = (await apiJson(deps, target, '/v1/keys')) as { keys?: unknown };
+  if (!Array.isArray(doc?.keys)) throw new CheckError('API_MALFORMED', '/v1/keys: no keys array');
+  const out: NoteVerifier[] = [];
+  for (const k of doc.keys as Array<{ vkeys?: Record<string, unknown>; vkeyTemplate?: unknown }>) {
+    const own = k?.vkeys?.[logId];
+    const text =
+      typeof own === 'string'
+        ? own
+        : typeof k?.vkeyTemplate === 'string'
+          ? k.vkeyTemplate.replace('{logId}', logId)
+          : undefined;
+    if (text === undefined) continue;
+    try {
+      out.push(parseVerifierKey(text));
+    } catch {
+      // A key type we cannot use: its signatures are ignored, as for any unknown key.
+    }
+  }
+  if (out.length === 0) throw new CheckError('API_MALFORMED', `/v1/keys: no usable key for log ${logId}`);
+  return out;
+}
+
+export const TRUST_WARNING = (logId: string) =>
+  `WARNING: no --vkey or --vkey-file given: trusted the key the server itself published at /v1/keys.
+WARNING: this only shows the server is self-consistent, not that log ${logId} is honest.
+WARNING: pin the log's verifier key (--vkey 'name+keyid+key') for a real check.
+`;
+
+export interface CheckpointCheck {
+  readonly text: string;
+  readonly checkpoint: Checkpoint;
+  /** vkeys of the keys whose signature verified. */
+  readonly verifiedBy: string[];
+  /** True when no key was pinned and the server's /v1/keys was trusted. */
+  readonly trustedServerKey: boolean;
+}
+
+/**
+ * GET the latest checkpoint of `logId` and verify it (c2sp.org/signed-note):
+ * signatures first, only then the text. The origin must be the name of a key
+ * that signed it (the key name is the origin, DESIGN §2) and name this log.
+ */
+export async function fetchVerifiedCheckpoint(
+  deps: ReadApiDeps,
+  io: CliIo,
+  target: ApiTarget,
+  logId: string,
+  pinned: readonly NoteVerifier[],
+): Promise<CheckpointCheck> {
+  const trustedServerKey = pinned.length === 0;
+  const body = await apiGet(deps, target, `/v1/logs/${logId}/checkpoint`);
+  const verifiers = trustedServerKey ? await serverVerifiers(deps, target, logId) : pinned;
+  if (trustedServerKey) io.stderr(TRUST_WARNING(logId));
+  const note = verifyNote(body, verifiers);
+  const checkpoint = parseCheckpoint(note.text);
+  if (!note.verifiedBy.some((v) => v.name === checkpoint.origin))
+    throw new NoteError(
+      'ORIGIN_MISMATCH',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the name of the key that signed it`,
+    );
+  if (!checkpoint.origin.endsWith(`/${logId}`))
+    throw new NoteError(
+      'ORIGIN_MISMATCH',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} does not name log ${logId}`,
+    );
+  return {
+    text: fromUtf8(body),
+    checkpoint,
+    verifiedBy: note.verifiedBy.map(formatVerifierKey),
+    trustedServerKey,
+  };
+}
+
+/** Maps a failure to its exit code after reporting it (stdout verdict, stderr reason). */
+export function reportFailure(io: CliIo, command: string, err: unknown, asJson: boolean): number {
+  if (err instanceof UsageError) {
+    io.stderr(`anchorlog ${command}: ${err.message}\n`);
+    return 2;
+  }
+  const code =
+    err instanceof CheckError
+      ? err.code
+      : typeof (err as { code?: unknown })?.code === 'string'
+        ? String((err as { code: string }).code)
+        : 'ERROR';
+  const message = err instanceof Error ? err.message : String(err);
+  if (asJson) io.stdout(`${JSON.stringify({ verified: false, code, message }, null, 2)}\n`);
+  else io.stdout('Verification: FAILED\n');
+  io.stderr(`anchorlog ${command}: ${code}: ${message}\n`);
+  return 1;
+}
