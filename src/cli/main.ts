@@ -7,8 +7,11 @@
  * Commands that verify import only src/core (DESIGN §5: offline verifier).
  */
 import { pathToFileURL } from 'node:url';
+import { runCheckpoint } from './checkpoint.ts';
 import { type CliIo, type CommandRunner, EXIT_OK, EXIT_USAGE, nodeIo } from './io.ts';
 import { runPrincipals } from './principals.ts';
+import { runProve } from './prove.ts';
+import type { ReadApiDeps } from './read-api.ts';
 import { runTimestampVerify } from './timestamp-verify.ts';
 
 export interface Command {
@@ -17,7 +20,26 @@ export interface Command {
   readonly run: CommandRunner;
 }
 
+// The entry's environment, read here and passed in (commands never read process.env).
+const readApi = (): ReadApiDeps => ({
+  env: {
+    ANCHORLOG_API_URL: process.env.ANCHORLOG_API_URL,
+    ANCHORLOG_API_KEY: process.env.ANCHORLOG_API_KEY,
+  },
+  fetch: globalThis.fetch,
+});
+
 export const COMMANDS: readonly Command[] = [
+  {
+    path: ['checkpoint'],
+    summary: "fetch a log's latest checkpoint and verify it against a pinned key",
+    run: (argv, io) => runCheckpoint(argv, io, readApi()),
+  },
+  {
+    path: ['prove'],
+    summary: 'verify that record N is in the log (inclusion proof to a signed checkpoint)',
+    run: (argv, io) => runProve(argv, io, readApi()),
+  },
   {
     path: ['timestamp', 'verify'],
     summary: 'verify an RFC 3161 time-stamp offline against pinned TSA roots',
