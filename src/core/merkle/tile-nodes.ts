@@ -8,8 +8,8 @@
  * is read directly; otherwise up to 2^r − 1 node hashes rebuild it.
  */
 import { MerkleError } from './errors.ts';
-import { decodeHashTile, perfectRoot } from './hash-tile.ts';
-import { emptyRoot, hashChildren } from './hasher.ts';
+import { perfectRoot } from './hash-tile.ts';
+import { emptyRoot, HASH_SIZE, hashChildren } from './hasher.ts';
 import { rangeNodes } from './node-id.ts';
 import { assertSafeUint, shl } from './numbers.ts';
 import type { NodeOracle, SyncNodeOracle } from './proof-nodes.ts';
@@ -45,10 +45,20 @@ export function locateNode(level: number, index: number, size: number): NodeLoca
   return { tile, offset: first - tile.index * TILE_WIDTH, height };
 }
 
-/** The node at `loc` from the tile body (validated against the expected width). */
+/**
+ * The node at `loc` from the tile body. The body's length is checked against the
+ * expected width (tiles are read back from storage); only the 2^height hashes
+ * under the node are touched.
+ */
 export function nodeFromTile(tileBody: Uint8Array, loc: NodeLocation): Uint8Array {
-  const hashes = decodeHashTile(tileBody, loc.tile.width);
-  return perfectRoot(hashes, loc.offset, loc.height).slice();
+  if (tileBody.length !== loc.tile.width * HASH_SIZE) {
+    throw new MerkleError('BAD_TILE', `tile has ${tileBody.length} bytes, expected ${loc.tile.width} hashes`);
+  }
+  const span = 2 ** loc.height;
+  const hashes: Uint8Array[] = [];
+  for (let i = loc.offset; i < loc.offset + span; i++)
+    hashes.push(tileBody.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
+  return perfectRoot(hashes, 0, loc.height).slice();
 }
 
 const key = (t: TileCoord) => `${t.level}/${t.index}/${t.width}`;
