@@ -34,10 +34,13 @@ import {
 } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
 import {
+  type BatchHeader,
+  type CommitOutcome,
   type IdempotencyClaim,
   type LogStore,
   LogStoreError,
   type LogTip,
+  nextTip,
   type Receipt,
   type StoredBatch,
 } from '../ports/log-store.ts';
@@ -147,6 +150,12 @@ export class IngestService {
   readonly #warn: (message: string, cause: unknown) => void;
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
+  /**
+   * The last tip this instance saw per log. A committed tip stays committed,
+   * so probing forward from it is always correct; it saves the head-hint
+   * read on a warm instance (readTip costs one GetItem instead of two).
+   */
+  readonly #tips = new Map<string, LogTip>();
 
   constructor(deps: IngestDeps) {
     this.#store = deps.store;
@@ -179,7 +188,7 @@ export class IngestService {
     const p = this.#prepare(req);
     await this.#requireLog(p.logId);
     const attemptId = b64url(this.#random(16));
-    let tip = await this.#retry(() => this.#store.readTip(p.logId));
+    let tip = await this.#readTip(p.logId);
     // Build at the tip we just read, before any write: an event whose record
     // would exceed 64 KiB is refused (413) with nothing stored, and the first
     // commit try reuses these bytes when the tip has not moved.
@@ -398,12 +407,12 @@ export class IngestService {
       const built = prebuilt?.tipSeq === tip.seq ? prebuilt : this.#build(p, tip);
       prebuilt = undefined;
       const seq = tip.seq + 1;
-      let won: boolean;
+      let outcome: CommitOutcome;
       try {
         // COMMIT POINT (see DynamoLogStore.commitBatch). If we die before it
         // resolves, the batch either exists with our attemptId or not at all;
         // with a key, the claim stays IN_PROGRESS and a retry finds out which.
-        won = await this.#store.commitBatch({
+        outcome = await this.#store.commitBatch({
           logId: p.logId,
           seq,
           firstIndex: tip.nextIndex,
@@ -428,12 +437,12 @@ export class IngestService {
           );
         await this.#sleep(this.#backoff(transient));
         // The write may have landed (timeout after success): look before retrying.
-        const mine = await this.#ourBatchAt(p.logId, seq, attemptId);
-        if (mine) return mine;
-        tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+        const h = await this.#retry(() => this.#store.readBatchHeader(p.logId, seq));
+        if (h?.attemptId === attemptId) return this.#committedFrom(h);
+        tip = await this.#readTip(p.logId, h ? nextTip(tip, h) : tip);
         continue;
       }
-      if (won) {
+      if (outcome.committed) {
         const newTip: LogTip = {
           logId: p.logId,
           seq,
@@ -441,36 +450,41 @@ export class IngestService {
           lastLeafHash: built.lastLeafHash,
           lastReceivedAt: built.receivedAt,
         };
+        this.#tips.set(p.logId, newTip);
         return { seq, receipts: built.receipts, tip: newTip };
       }
       // Lost the race for seq — possibly to an earlier try of ours that
       // timed out client-side but landed late.
-      const mine = await this.#ourBatchAt(p.logId, seq, attemptId);
-      if (mine) return mine;
+      const winner = outcome.existing ?? (await this.#retry(() => this.#store.readBatchHeader(p.logId, seq)));
+      if (winner?.attemptId === attemptId) return this.#committedFrom(winner);
       if (++conflicts > this.#limits.maxConflicts) throw pushback('log is too busy', 'THROTTLED');
-      // Someone else made progress; retry at once, with a little jitter so
-      // the losers of this round do not collide again in lockstep.
-      await this.#sleep(this.#jitter(Math.min(this.#limits.backoffBaseMs, 2 * conflicts)));
-      tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+      // Someone else made progress. Full-jitter exponential backoff spreads
+      // the losers of this round so they do not collide again in lockstep.
+      await this.#sleep(this.#backoff(conflicts));
+      tip = await this.#readTip(p.logId, winner ? nextTip(tip, winner) : tip);
     }
   }
 
-  /** If batch `seq` exists and was written by `attemptId`, its receipts. */
-  async #ourBatchAt(logId: string, seq: number, attemptId: string): Promise<Committed | undefined> {
-    const h = await this.#retry(() => this.#store.readBatchHeader(logId, seq));
-    if (!h || h.attemptId !== attemptId) return undefined;
-    const batch = await this.#readBatch(logId, seq);
-    return {
-      seq,
-      receipts: receiptsOf(batch),
-      tip: {
-        logId,
-        seq,
-        nextIndex: batch.firstIndex + batch.count,
-        lastLeafHash: batch.lastLeafHash,
-        lastReceivedAt: batch.receivedAt,
-      },
+  /** Reads the tip (from our cached one when we have it) and caches it. */
+  async #readTip(logId: string, from?: LogTip): Promise<LogTip> {
+    const start = from ?? this.#tips.get(logId);
+    const tip = await this.#retry(() => this.#store.readTip(logId, start));
+    const cached = this.#tips.get(logId);
+    if (!cached || cached.seq < tip.seq) this.#tips.set(logId, tip);
+    return tip;
+  }
+
+  /** Our batch `h` landed (we learned it by reading it back): its receipts. */
+  async #committedFrom(h: BatchHeader): Promise<Committed> {
+    const batch = await this.#readBatch(h.logId, h.seq);
+    const tip: LogTip = {
+      logId: h.logId,
+      seq: h.seq,
+      nextIndex: batch.firstIndex + batch.count,
+      lastLeafHash: batch.lastLeafHash,
+      lastReceivedAt: batch.receivedAt,
     };
+    return { seq: h.seq, receipts: receiptsOf(batch), tip };
   }
 
   async #readBatch(logId: string, seq: number): Promise<StoredBatch> {
@@ -514,7 +528,7 @@ export class IngestService {
         return { replay: receiptsOf(await this.#readBatch(p.logId, ex.seq)) };
       }
       // IN_PROGRESS: its owner may have committed and died before finishing.
-      tip = await this.#retry(() => this.#store.readTip(p.logId, tip));
+      tip = await this.#readTip(p.logId, tip);
       const to = Math.min(tip.seq, ex.tipSeqAtClaim + this.#limits.claimScanMax);
       const found = await this.#retry(() =>
         this.#store.findBatchByAttempt(p.logId, ex.attemptId, ex.tipSeqAtClaim + 1, to),

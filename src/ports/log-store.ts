@@ -14,6 +14,7 @@
  *    `attemptId` stored in the batch so a retry can recognise its own write
  *    after an ambiguous failure (a timeout after the write succeeded).
  */
+import { bytesEqual } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 
 /** What a commit at `seq + 1` must continue from. */
@@ -100,6 +101,8 @@ export interface IdempotencyRecord extends IdempotencyClaim {
   seq?: number;
 }
 
+export type CommitOutcome = { committed: true } | { committed: false; existing: BatchHeader | undefined };
+
 export type ClaimResult = { claimed: true } | { claimed: false; existing: IdempotencyRecord };
 
 export interface EventIdEntry {
@@ -136,23 +139,27 @@ export interface LogStore {
   /**
    * The current tip, read-after-write consistent: it MUST NOT be older than
    * any commitBatch that resolved before the call. Starting from `from` (a tip
-   * the caller already knows to be committed) saves reads.
+   * the caller already knows to be committed, e.g. cached from its last
+   * append) saves reads; the store MAY jump ahead via its head hint when
+   * `from` is far behind.
    * MUST throw INTEGRITY if consecutive batches do not chain.
    */
   readTip(logId: string, from?: LogTip): Promise<LogTip>;
 
   /**
    * The commit point. Atomically creates batch `seq` unless it already exists.
-   * Resolves `true` only when this call created it, and only once the batch
-   * and everything it references are durable; resolves `false` when batch
-   * `seq` already existed (someone else won), in which case nothing of this
-   * call is visible. MUST NOT make a partial batch visible, ever. On
-   * UNAVAILABLE the batch may or may not exist: read it back (readBatchHeader)
-   * and compare attemptId.
+   * Resolves `{ committed: true }` only when this call created it, and only
+   * once the batch and everything it references are durable. Resolves
+   * `{ committed: false }` when batch `seq` already existed (someone else — or
+   * an earlier, late-landing try of the same attempt — won); nothing of this
+   * call is then visible, and `existing` SHOULD carry the winner's header
+   * (saves the caller a read). MUST NOT make a partial batch visible, ever.
+   * On UNAVAILABLE the batch may or may not exist: read it back
+   * (readBatchHeader) and compare attemptId.
    * The caller guarantees seq = tip.seq + 1 and chain continuity; the store
    * MAY check but MUST NOT rely on it.
    */
-  commitBatch(batch: NewBatch): Promise<boolean>;
+  commitBatch(batch: NewBatch): Promise<CommitOutcome>;
 
   /** Consistent read of a batch's header (no record bytes); undefined if absent. */
   readBatchHeader(logId: string, seq: number): Promise<BatchHeader | undefined>;
@@ -209,4 +216,21 @@ export interface LogStore {
 
   /** Records where client event ids landed. Idempotent; durable when it resolves. */
   writeEventIds(logId: string, entries: readonly EventIdEntry[]): Promise<void>;
+}
+
+/** The tip after batch `h`, which must continue `tip` (else INTEGRITY). */
+export function nextTip(tip: LogTip, h: BatchHeader): LogTip {
+  if (h.seq !== tip.seq + 1 || h.firstIndex !== tip.nextIndex || !bytesEqual(h.prevHash, tip.lastLeafHash)) {
+    throw new LogStoreError(
+      'INTEGRITY',
+      `batch ${h.seq} of log ${h.logId} does not continue the chain at index ${tip.nextIndex}`,
+    );
+  }
+  return {
+    logId: h.logId,
+    seq: h.seq,
+    nextIndex: h.firstIndex + h.count,
+    lastLeafHash: h.lastLeafHash,
+    lastReceivedAt: h.receivedAt,
+  };
 }

@@ -23,14 +23,16 @@ beforeAll(async () => {
   ({ tableName } = await newTable());
 });
 
-const FAULTS: FaultKind[] = [
+// 'throttling' (ThrottlingException) takes the same path as 'throttle' and is
+// left to the random schedules below, to keep the table's run time down.
+const TABLE_FAULTS: FaultKind[] = [
   'throttle',
-  'throttling',
   'transaction-conflict',
   'server-error',
   'timeout-before',
   'timeout-after',
 ];
+const FAULTS: FaultKind[] = [...TABLE_FAULTS, 'throttling'];
 
 const kind = (sk: string) => (input: Record<string, unknown>) => itemKind(input) === sk;
 /** Every store request of the append path, by operation and item family. */
@@ -108,7 +110,7 @@ async function scenario(rules: FaultRule[]) {
 }
 
 describe('fault table: every store call × every failure, then invariants', () => {
-  const cases = TARGETS.flatMap(([name, t]) => FAULTS.map((f) => [name, f, t] as const));
+  const cases = TARGETS.flatMap(([name, t]) => TABLE_FAULTS.map((f) => [name, f, t] as const));
   it.each(cases)('%s × %s', async (_name, fault, target) => {
     const { faults, records } = await scenario([{ ...target, fault, times: 1 }]);
     expect(faults.fired.length).toBe(1);

@@ -45,7 +45,11 @@ export interface Env {
 }
 
 /** A store on `tableName`; with `faults`, its client is a separate faulted one. */
-export function makeEnv(tableName: string, faults?: FaultInjector): Env {
+export function makeEnv(
+  tableName: string,
+  faults?: FaultInjector,
+  sleep: (ms: number) => Promise<void> = fastSleep,
+): Env {
   const client = new DynamoDBClient(awsClientConfig());
   if (faults) faults.attach(client);
   const store = new DynamoLogStore({ client, tableName, sleep: fastSleep });
@@ -60,7 +64,7 @@ export function makeEnv(tableName: string, faults?: FaultInjector): Env {
       new IngestService({
         store,
         clock: opts.clock ?? clock,
-        sleep: fastSleep,
+        sleep,
         onWarning: (m) => warnings.push(m),
         ...(opts.limits ? { limits: opts.limits } : {}),
       }),

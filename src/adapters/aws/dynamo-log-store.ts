@@ -50,6 +50,7 @@ import { leafHash, ZERO_HASH } from '../../core/record.ts';
 import {
   type BatchHeader,
   type ClaimResult,
+  type CommitOutcome,
   type EventIdEntry,
   type IdempotencyClaim,
   type IdempotencyRecord,
@@ -57,6 +58,7 @@ import {
   LogStoreError,
   type LogTip,
   type NewBatch,
+  nextTip,
   type StoredBatch,
 } from '../../ports/log-store.ts';
 
@@ -65,6 +67,8 @@ export const INLINE_MAX = 350_000;
 /** Bytes of blob per overflow part item. */
 export const PART_MAX = 350_000;
 const SEQ_DIGITS = 16;
+/** Probes from a caller's tip before consulting the head hint. */
+const FAR_BEHIND = 4;
 /** BatchGetItem takes at most 100 keys, BatchWriteItem 25 puts. */
 const BATCH_GET_MAX = 100;
 const BATCH_WRITE_MAX = 25;
@@ -329,30 +333,21 @@ export class DynamoLogStore implements LogStore {
 
   async readTip(logId: string, from?: LogTip): Promise<LogTip> {
     let tip: LogTip = from ?? (await this.#readHead(logId));
+    let consultedHead = from === undefined;
     // Probe seq+1, seq+2, … until one is missing. Batches only ever appear at
     // tip+1, so the first missing seq is the end of the log: there are no gaps
     // to skip over. Each step checks the chain link, so a corrupt hint or batch
     // stops here rather than being extended.
-    for (;;) {
+    for (let probes = 0; ; probes++) {
+      if (!consultedHead && probes >= FAR_BEHIND) {
+        // A caller's cached tip is far behind: the hint is probably closer.
+        consultedHead = true;
+        const head = await this.#readHead(logId);
+        if (head.seq > tip.seq) tip = head;
+      }
       const item = await this.#get(batchPk(logId, tip.seq + 1), 'B', HEADER_PROJECTION);
       if (!item) return tip;
-      const h = headerFrom(logId, item);
-      if (
-        h.seq !== tip.seq + 1 ||
-        h.firstIndex !== tip.nextIndex ||
-        !bytesEqual(h.prevHash, tip.lastLeafHash)
-      ) {
-        throw integrity(
-          `batch ${h.seq} of log ${logId} does not continue the chain at index ${tip.nextIndex}`,
-        );
-      }
-      tip = {
-        logId,
-        seq: h.seq,
-        nextIndex: h.firstIndex + h.count,
-        lastLeafHash: h.lastLeafHash,
-        lastReceivedAt: h.receivedAt,
-      };
+      tip = nextTip(tip, headerFrom(logId, item));
     }
   }
 
@@ -396,7 +391,7 @@ export class DynamoLogStore implements LogStore {
 
   // --- batches ---
 
-  async commitBatch(batch: NewBatch): Promise<boolean> {
+  async commitBatch(batch: NewBatch): Promise<CommitOutcome> {
     const { enc, blob } = encodeBlob(batch.records);
     const inline = blob.subarray(0, INLINE_MAX);
     const parts: Array<{ pk: string; bytes: Uint8Array }> = [];
@@ -453,10 +448,12 @@ export class DynamoLogStore implements LogStore {
             TableName: this.#table,
             Item: item,
             ConditionExpression: 'attribute_not_exists(pk)',
+            // The loser learns the winner without another read.
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         ),
       );
-      return true;
+      return { committed: true };
     } catch (err) {
       if (!(err instanceof ConditionalCheckFailedException)) throw err;
       // Someone else holds seq: our parts are garbage. Delete best-effort; a
@@ -466,7 +463,7 @@ export class DynamoLogStore implements LogStore {
           this.#ddb.send(new DeleteItemCommand({ TableName: this.#table, Key: { pk: S(p.pk), sk: S('P') } })),
         ),
       );
-      return false;
+      return { committed: false, existing: err.Item ? headerFrom(batch.logId, err.Item) : undefined };
     }
   }
 
