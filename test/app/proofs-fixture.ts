@@ -21,7 +21,9 @@ import { utf8 } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../../src/core/merkle/tile-path.ts';
 import { type Principal, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
-import type { Authenticate } from '../../src/http/router.ts';
+import { type Authenticate, createRouter } from '../../src/http/router.ts';
+import { readRoutes } from '../../src/http/routes/read.ts';
+import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
 import { type ArchiveStore, archiveKey } from '../../src/ports/archive-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
@@ -214,4 +216,12 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
       })
     ).apiKey,
   };
+}
+
+/** The read routes over real HTTP on 127.0.0.1 (for the CLI tests). */
+export function serveReadApi(env: ReadEnv, a: Auth): Promise<LocalHttpServer> {
+  const dispatch = createRouter(readRoutes({ proofs: env.proofs, principals: a.principals }), {
+    authenticate: a.authenticate,
+  });
+  return startHttpServer(dispatch, { host: '127.0.0.1', port: 0, maxBodyBytes: 1024 });
 }

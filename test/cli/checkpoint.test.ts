@@ -1,0 +1,164 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { runCheckpoint } from '../../src/cli/checkpoint.ts';
+import type { ReadApiDeps } from '../../src/cli/read-api.ts';
+import { toBase64, utf8 } from '../../src/core/bytes.ts';
+import { rootOf } from '../../src/core/merkle/root.ts';
+import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
+import { leafHash } from '../../src/core/record.ts';
+import type { LocalHttpServer } from '../../src/local/http-server.ts';
+import {
+  type Auth,
+  auth,
+  entriesFromBundles,
+  growAndSeal,
+  ORIGIN_PREFIX,
+  type ReadEnv,
+  readEnv,
+  serveReadApi,
+} from '../app/proofs-fixture.ts';
+import { captureIo } from './support.ts';
+
+const LOG = 'gamma';
+let env: ReadEnv;
+let a: Auth;
+let server: LocalHttpServer;
+let vkey: string;
+let root: string;
+
+const deps = (over: Partial<ReadApiDeps> = {}): ReadApiDeps => ({
+  env: { ANCHORLOG_API_URL: server.url, ANCHORLOG_API_KEY: a.readerKey },
+  fetch: globalThis.fetch,
+  ...over,
+});
+
+/** A fetch that lets `edit` rewrite the body of responses whose URL contains `part`. */
+function tamper(part: string, edit: (body: string) => string): typeof fetch {
+  return async (input, init) => {
+    const res = await fetch(input, init);
+    if (!String(input).includes(part)) return res;
+    return new Response(edit(await res.text()), { status: res.status, headers: res.headers });
+  };
+}
+
+beforeAll(async () => {
+  env = await readEnv('cli-checkpoint');
+  await growAndSeal(env, LOG, [10, 290]);
+  await env.ingest.createLog('other');
+  a = await auth(env, [LOG, 'other']);
+  server = await serveReadApi(env, a);
+  vkey = vkeyFromSpki(`${ORIGIN_PREFIX}/${LOG}`, env.signer.publicKeySpki);
+  root = toBase64(rootOf((await entriesFromBundles(env, LOG, 300)).map(leafHash)));
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describe('anchorlog checkpoint', () => {
+  it('verifies against a pinned --vkey and prints origin, size and root', async () => {
+    const io = captureIo();
+    expect(await runCheckpoint(['--log', LOG, '--vkey', vkey], io, deps()), io.err()).toBe(0);
+    expect(io.out()).toContain('Verification: OK\n');
+    expect(io.out()).toContain(`origin:  ${ORIGIN_PREFIX}/${LOG}\n`);
+    expect(io.out()).toContain('size:    300\n');
+    expect(io.out()).toContain(`root:    ${root}\n`);
+    expect(io.err()).toBe('');
+  });
+
+  it('--vkey-file, --api/--key flags and --json', async () => {
+    const io = captureIo({ '/keys.txt': utf8(`# pinned\n\n${vkey}\n`) });
+    const code = await runCheckpoint(
+      ['--log', LOG, '--vkey-file', '/keys.txt', '--api', server.url, '--key', a.readerKey, '--json'],
+      io,
+      deps({ env: {} }),
+    );
+    expect(code, io.err()).toBe(0);
+    const out = JSON.parse(io.out());
+    expect(out).toMatchObject({ verified: true, size: 300, rootHash: root, trustedServerKey: false });
+    expect(out.verifiedBy).toEqual([vkey]);
+  });
+
+  it('without a pinned key: trusts /v1/keys but says so loudly', async () => {
+    const io = captureIo();
+    expect(await runCheckpoint(['--log', LOG], io, deps())).toBe(0);
+    expect(io.err()).toMatch(/^WARNING: no --vkey/);
+    expect(io.out()).toContain('NOT a pinned one');
+  });
+
+  it('fails (exit 1, reason code) on a wrong key, another log, tampering, or API errors', async () => {
+    const other = LocalNoteSigner.generate('x');
+    const cases: Array<[string, string[], ReadApiDeps, string]> = [
+      [
+        'wrong key',
+        ['--vkey', vkeyFromSpki(`${ORIGIN_PREFIX}/${LOG}`, other.publicKeySpki)],
+        deps(),
+        'NO_TRUSTED_SIGNATURE',
+      ],
+      [
+        "another log's key",
+        ['--vkey', vkeyFromSpki(`${ORIGIN_PREFIX}/other`, env.signer.publicKeySpki)],
+        deps(),
+        'NO_TRUSTED_SIGNATURE',
+      ],
+      [
+        'size rewritten',
+        ['--vkey', vkey],
+        deps({ fetch: tamper('/checkpoint', (b) => b.replace('\n300\n', '\n301\n')) }),
+        'INVALID_SIGNATURE',
+      ],
+      [
+        'root rewritten',
+        ['--vkey', vkey],
+        deps({ fetch: tamper('/checkpoint', (b) => b.replace(root, toBase64(new Uint8Array(32)))) }),
+        'INVALID_SIGNATURE',
+      ],
+      [
+        'signature dropped',
+        ['--vkey', vkey],
+        deps({ fetch: tamper('/checkpoint', (b) => `${b.split('\n\n')[0]}\n\n`) }),
+        'MISSING_SEPARATOR',
+      ],
+      [
+        'bad API key',
+        ['--vkey', vkey],
+        deps({ env: { ANCHORLOG_API_URL: server.url, ANCHORLOG_API_KEY: 'al_nope' } }),
+        'API_ERROR',
+      ],
+      ['unreachable', ['--vkey', vkey, '--api', 'http://127.0.0.1:1'], deps(), 'API_UNREACHABLE'],
+    ];
+    for (const [name, args, d, code] of cases) {
+      const io = captureIo();
+      expect([name, await runCheckpoint(['--log', LOG, ...args], io, d)]).toEqual([name, 1]);
+      expect(io.out()).toBe('Verification: FAILED\n');
+      expect([name, io.err()]).toEqual([name, expect.stringContaining(`anchorlog checkpoint: ${code}: `)]);
+    }
+    // Unsealed log: the API's 404 is a failed check, named.
+    const io = captureIo();
+    expect(await runCheckpoint(['--log', 'other', '--json'], io, deps())).toBe(1);
+    expect(JSON.parse(io.out())).toMatchObject({ verified: false, code: 'API_ERROR' });
+    expect(io.err()).toContain('HTTP 404 NOT_FOUND');
+  });
+
+  it('usage errors exit 2', async () => {
+    const cases: Array<[string[], ReadApiDeps]> = [
+      [[], deps()],
+      [['--log', 'Bad_Log'], deps()],
+      [['--log', LOG, '--vkey', 'nonsense'], deps()],
+      [['--log', LOG, '--vkey-file', '/does/not/exist'], deps()],
+      [['--log', LOG, '--bogus'], deps()],
+      [['--log', LOG, 'extra'], deps()],
+      [['--log', LOG], deps({ env: {} })],
+      [['--log', LOG, '--api', 'ftp://x', '--key', 'k'], deps({ env: {} })],
+      [['--log', LOG, '--api', server.url], deps({ env: {} })],
+    ];
+    for (const [args, d] of cases) {
+      const io = captureIo();
+      expect([args, await runCheckpoint(args, io, d)]).toEqual([args, 2]);
+      expect(io.err()).toMatch(/^anchorlog checkpoint: /);
+    }
+    const help = captureIo();
+    expect(await runCheckpoint(['--help'], help, deps())).toBe(0);
+    expect(help.out()).toMatch(/^usage: anchorlog checkpoint/);
+  });
+});
