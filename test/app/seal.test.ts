@@ -132,6 +132,19 @@ describe('SealService.sealLog', () => {
     env.faults.disarm();
   });
 
+  it('an archive object that disagrees with the records (a fork) is fatal: halt, publish nothing', async () => {
+    await newLog(env, 'fork');
+    await appendEvents(env, 'fork', 3);
+    // Someone (a buggy earlier sealer, an attacker) put a different bundle where ours goes.
+    await env.archive.putImmutable('logs/fork/tile/entries/000.p/3', utf8('not our records'));
+    const err = await sealer(env, localSigner)
+      .sealLog('fork')
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INTEGRITY' });
+    expect(await env.archive.get(checkpointKey('fork'))).toBeUndefined();
+    expect((await env.state.read('fork'))?.halted).toMatch(/different bytes/);
+  });
+
   it('KMS end to end: the served checkpoint verifies with openssl over its body', async () => {
     const kmsKey = await createKmsKey(env.kms);
     const signer = await kmsSigner(env, kmsKey);
