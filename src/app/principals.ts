@@ -200,6 +200,8 @@ export class PrincipalService {
     if (authorizationHeaderOrKey === undefined || authorizationHeaderOrKey.trim() === '') {
       throw new AuthenticationError('missing');
     }
+    // Bound attacker-controlled input before doing any work on it.
+    if (authorizationHeaderOrKey.length > 1024) throw new AuthenticationError('malformed');
     const value = authorizationHeaderOrKey.trim();
     // Anything with a space must be "Bearer <key>"; other schemes are not ours.
     const key = /\s/.test(value) ? stripBearer(value) : value;

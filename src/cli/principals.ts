@@ -272,7 +272,7 @@ function scopesFromFlags(flags: unknown): ScopeMap {
     if (!(SCOPES as readonly string[]).includes(scope)) {
       throw new UsageError(`--scope ${flag}: scope must be one of ${SCOPES.join(', ')}`);
     }
-    const entry = map[log] ?? [];
+    const entry = Object.hasOwn(map, log) ? (map[log] as string[]) : [];
     entry.push(scope);
     map[log] = entry;
   }

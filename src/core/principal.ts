@@ -241,15 +241,24 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  */
 export function hasScope(principal: Principal, logId: string, scope: Scope): boolean {
   if (principal.status !== 'active') return false;
-  const wildcard = principal.scopes['*'] ?? [];
+  const wildcard = grantsOn(principal.scopes, '*');
   if (wildcard.includes('admin')) return true;
   if (logId !== '*') {
-    const own = principal.scopes[logId] ?? [];
+    const own = grantsOn(principal.scopes, logId);
     if (own.includes(scope) || own.includes('admin')) return true;
   }
   if (scope === 'admin') return false;
   if (scope === 'events:write' && logId === SYSTEM_LOG_ID) return false;
   return wildcard.includes(scope);
+}
+
+/**
+ * Own properties only: `constructor` and `toString` are valid log ids, and a
+ * plain lookup would find Object.prototype's functions instead of a grant.
+ */
+function grantsOn(scopes: ScopeMap, target: string): readonly string[] {
+  const list = Object.hasOwn(scopes, target) ? scopes[target] : undefined;
+  return Array.isArray(list) ? list : [];
 }
 
 // ---------------------------------------------------------------------------

@@ -203,6 +203,13 @@ describe('anchorlog principals: requests and output', () => {
     expect(seen[0]?.body).toBeUndefined();
   });
 
+  it('a log named like an Object.prototype member is just a log', async () => {
+    reply = { status: 200, body: JSON.stringify({ principal }) };
+    const r = await run(['set-scopes', 'billing-agent', '--scope', 'constructor:export', ...auth()]);
+    expect(r.code).toBe(0);
+    expect(seen[0]?.body).toEqual({ scopes: { constructor: ['export'] } });
+  });
+
   it('--json prints the response as JSON', async () => {
     reply = { status: 200, body: JSON.stringify({ principals: [principal] }) };
     const r = await run(['list', '--json', ...auth()]);

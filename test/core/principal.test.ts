@@ -188,6 +188,14 @@ describe('hasScope', () => {
     expect(hasScope(p, 'tenant-b', 'events:read')).toBe(false);
     expect(hasScope(p, '*', 'admin')).toBe(false);
   });
+  it('log ids that are Object.prototype names are ordinary logs', () => {
+    const p = principal({ constructor: ['events:read'] as Principal['scopes'][string] });
+    expect(hasScope(p, 'constructor', 'events:read')).toBe(true);
+    expect(hasScope(p, 'tostring', 'events:read')).toBe(false);
+    expect(hasScope(principal({}), 'constructor', 'events:read')).toBe(false);
+    expect(hasScope(principal({}), 'hasownproperty', 'admin')).toBe(false);
+    expect(validateScopes({ constructor: ['export'] })).toEqual({ constructor: ['export'] });
+  });
   it('a revoked principal has nothing', () => {
     expect(hasScope(principal({ '*': ['admin'] }, 'revoked'), 'tenant-a', 'events:read')).toBe(false);
   });
