@@ -139,6 +139,8 @@ export class AuditClient {
     }
     if (this.buffer.length === 0) return;
     while (this.inFlight.size >= this.opts.maxInFlightBatches) await Promise.race([...this.inFlight]);
+    // Another dispatcher may have taken the buffer while this one waited for a slot.
+    if (this.buffer.length === 0) return;
     const batch = this.buffer.splice(0, this.opts.maxBatchEvents);
     this.bufferBytes = this.buffer.reduce((n, p) => n + p.bytes, 0);
     const p: Promise<void> = this.send(batch).finally(() => {

@@ -1,12 +1,15 @@
 /** `POST /v1/logs/{logId}/events` (DESIGN §4): authenticate → authorize → append → receipts. */
 import { AppError } from '../../app/errors.ts';
 import type { IngestService } from '../../app/ingest.ts';
+import { KeyedSerializer } from '../../app/keyed-serializer.ts';
 import type { PrincipalService } from '../../app/principals.ts';
 import type { Route } from '../router.ts';
 import { json } from '../types.ts';
 import { logIdOf, principalOf, requireJson } from './body.ts';
 
 export function eventWriteRoutes(deps: { ingest: IngestService; principals: PrincipalService }): Route[] {
+  // One append per log at a time in this process (see KeyedSerializer).
+  const perLog = new KeyedSerializer();
   return [
     {
       method: 'POST',
@@ -23,12 +26,14 @@ export function eventWriteRoutes(deps: { ingest: IngestService; principals: Prin
             path: '/headers/idempotency-key',
           });
         }
-        const result = await deps.ingest.append({
-          logId,
-          submitter: principal.id,
-          body: req.body,
-          ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
-        });
+        const result = await perLog.run(logId, () =>
+          deps.ingest.append({
+            logId,
+            submitter: principal.id,
+            body: req.body,
+            ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+          }),
+        );
         return json(
           result.status,
           { receipts: result.receipts },
