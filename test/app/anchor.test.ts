@@ -1,0 +1,444 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
+import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
+import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { EmfMetricsSink, toEmf } from '../../src/adapters/metrics/emf-metrics.ts';
+import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
+import { AnchorService, anchoredCheckpointKey, anchorKeys } from '../../src/app/anchor.ts';
+import { AppError } from '../../src/app/errors.ts';
+import { fromBase64, utf8 } from '../../src/core/bytes.ts';
+import { sha256 } from '../../src/core/hash.ts';
+import { formatCheckpoint } from '../../src/core/note/checkpoint.ts';
+import { signNote } from '../../src/core/note/sign.ts';
+import type { Principal } from '../../src/core/principal.ts';
+import { ZERO_HASH } from '../../src/core/record.ts';
+import { verifyTimestamp } from '../../src/core/rfc3161/verify.ts';
+import { anchorRoutes } from '../../src/http/routes/anchors.ts';
+import type { HttpRequest } from '../../src/http/types.ts';
+import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
+import type { Timestamper } from '../../src/ports/timestamper.ts';
+import {
+  editImprint,
+  editNonce,
+  editSha1,
+  type FakeTsa,
+  forward,
+  readText,
+  refusedUrl,
+  rewritingProxy,
+  sendReply,
+  startFakeTsa,
+} from '../adapters/tsa-fakes.ts';
+import { awsClientConfig } from '../support/aws.ts';
+
+const TABLE = 'anchorlog-anchor-test';
+const BUCKET = 'anchorlog-archive-anchor-test';
+const tsa = inject('tsa');
+const roots = { ecdsa: readText(tsa.ecdsa.rootCertPath), rsa: readText(tsa.rsa.rootCertPath) };
+
+let ddb: DynamoDBClient;
+let state: DynamoSealStateStore;
+let archive: S3ArchiveStore;
+let anchors: DynamoAnchorStore;
+const fakes: FakeTsa[] = [];
+const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t };
+let work: string;
+
+beforeAll(async () => {
+  const cfg = awsClientConfig();
+  ddb = new DynamoDBClient(cfg);
+  const s3 = new S3Client(cfg);
+  await ensureTable(ddb, TABLE);
+  await createArchiveBucket(s3, BUCKET, 1);
+  state = new DynamoSealStateStore({ client: ddb, tableName: TABLE });
+  archive = new S3ArchiveStore({ client: s3, bucket: BUCKET });
+  anchors = new DynamoAnchorStore({ client: ddb, tableName: TABLE });
+  work = mkdtempSync(join(tmpdir(), 'anchorlog-anchor-test-'));
+});
+afterAll(async () => {
+  await Promise.all(fakes.map((f) => f.close()));
+});
+
+async function fake(f: Promise<FakeTsa>): Promise<FakeTsa> {
+  const t = await f;
+  fakes.push(t);
+  return t;
+}
+
+/** A counting pass-through to a real TSA; `broken` makes it answer HTTP 500. */
+async function counting(upstream: string) {
+  const ctl = { broken: false };
+  const f = await fake(
+    startFakeTsa(async (body, res) => {
+      if (ctl.broken) return void res.writeHead(500).end('down');
+      sendReply(res, await forward(upstream, body));
+    }),
+  );
+  return Object.assign(f, { ctl });
+}
+
+const versions = new Map<string, number>();
+/** Writes a signed checkpoint of `size` into the log's seal state (what a seal run leaves). */
+async function sealAt(logId: string, size: number): Promise<string> {
+  const origin = `anchor.test/${logId}`;
+  const rootHash = sha256(utf8(`${logId}/${size}`));
+  const text = await signNote(formatCheckpoint({ origin, size, rootHash }), [
+    LocalNoteSigner.generate(origin),
+  ]);
+  const v = (versions.get(logId) ?? 0) + 1;
+  const ok = await state.compareAndSwap(
+    {
+      logId,
+      version: v,
+      size,
+      rootHash,
+      rightEdge: new Uint8Array(0),
+      seq: v,
+      lastLeafHash: ZERO_HASH,
+      lastReceivedAt: undefined,
+      checkpoint: text,
+      publishedVersion: v,
+      sealedAt: clock.t,
+      halted: undefined,
+    },
+    v - 1,
+  );
+  expect(ok).toBe(true);
+  versions.set(logId, v);
+  return text;
+}
+
+function http(name: string, url: string, rootsPem: string, timeoutMs = 15_000): Timestamper {
+  return new HttpTimestamper({ name, url, rootsPem, timeoutMs });
+}
+
+function service(timestampers: Timestamper[], quorum: number) {
+  const metrics = new MemoryMetricsSink();
+  const sleeps: number[] = [];
+  const svc = new AnchorService({
+    seal: state,
+    archive,
+    anchors,
+    timestampers,
+    quorum,
+    clock,
+    random: (n) => crypto.getRandomValues(new Uint8Array(n)),
+    metrics,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+  });
+  return { svc, metrics, sleeps };
+}
+
+async function opensslVerify(
+  logId: string,
+  size: number,
+  tsaName: string,
+  rootPath: string,
+): Promise<string> {
+  const tsr = await archive.get(anchorKeys(logId, size, tsaName).response);
+  const cp = await archive.get(anchoredCheckpointKey(logId, size));
+  if (!tsr || !cp) throw new Error('not archived');
+  const dir = mkdtempSync(join(work, `${logId}-${tsaName}-`));
+  writeFileSync(join(dir, 'token.tsr'), tsr);
+  writeFileSync(join(dir, 'checkpoint'), cp);
+  return execFileSync(
+    'openssl',
+    ['ts', '-verify', '-in', join(dir, 'token.tsr'), '-data', join(dir, 'checkpoint'), '-CAfile', rootPath],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+const principal = (id: string) => ({ id }) as unknown as Principal;
+function route() {
+  const scopes: string[] = [];
+  const [r] = anchorRoutes({
+    anchors,
+    principals: {
+      authorize: (p, _logId, scope) => {
+        scopes.push(scope);
+        if (p.id === 'nobody') throw new AppError('FORBIDDEN', 'no');
+      },
+    },
+  });
+  if (!r) throw new Error('no route');
+  const get = (logId: string, query: Record<string, string> = {}, who = 'auditor') => {
+    const req: HttpRequest = {
+      method: 'GET',
+      path: `/v1/logs/${logId}/anchors`,
+      headers: {},
+      query,
+      pathParams: { logId },
+      body: new Uint8Array(0),
+      principal: principal(who),
+      requestId: 'r',
+    };
+    return r.handle(req);
+  };
+  return { get, scopes };
+}
+
+describe('AnchorService.anchorLog with the two OpenSSL TSAs', () => {
+  it('anchors the newest checkpoint; stored tokens pass openssl ts -verify; an idle log makes no TSA call', async () => {
+    const ec = await counting(tsa.ecdsa.url);
+    const rs = await counting(tsa.rsa.url);
+    const { svc, metrics } = service([http('ecdsa', ec.url, roots.ecdsa), http('rsa', rs.url, roots.rsa)], 2);
+    const text = await sealAt('happy', 3);
+
+    const out = await svc.anchorLog('happy');
+    expect(out).toMatchObject({
+      status: 'anchored',
+      size: 3,
+      granted: 2,
+      failures: 0,
+      tsaCalls: 2,
+      quorum: 2,
+    });
+    expect(new TextDecoder().decode(await archive.get(anchoredCheckpointKey('happy', 3)))).toBe(text);
+    expect(await opensslVerify('happy', 3, 'ecdsa', tsa.ecdsa.rootCertPath)).toContain('Verification: OK');
+    expect(await opensslVerify('happy', 3, 'rsa', tsa.rsa.rootCertPath)).toContain('Verification: OK');
+    expect((await archive.head(anchorKeys('happy', 3, 'rsa').response))?.lockMode).toBe('COMPLIANCE');
+    const chain = new TextDecoder().decode(await archive.get(anchorKeys('happy', 3, 'ecdsa').chain));
+    expect(chain.match(/BEGIN CERTIFICATE/g)).toHaveLength(2);
+    expect(metrics.total('AnchorTsaGranted', { LogId: 'happy' })).toBe(2);
+    expect(metrics.total('AnchorQuorumMissed')).toBe(0);
+
+    // Idle: no TSA call, no write.
+    const again = await svc.anchorLog('happy');
+    expect(again).toMatchObject({ status: 'already-anchored', tsaCalls: 0, failures: 0 });
+    expect([ec.requests(), rs.requests()]).toEqual([1, 1]);
+
+    // The read route.
+    const { get, scopes } = route();
+    const res = await get('happy');
+    expect(res.status).toBe(200);
+    const body = JSON.parse(String(res.body));
+    expect(scopes).toEqual(['proofs:read']);
+    expect(body).toMatchObject({ logId: 'happy', size: 3, checkpoint: text });
+    expect(body.quorum).toEqual({ required: 2, tsaCount: 2, granted: 2, met: true });
+    expect(body.tsas.map((t: { name: string; status: string }) => [t.name, t.status])).toEqual([
+      ['ecdsa', 'granted'],
+      ['rsa', 'granted'],
+    ]);
+    for (const t of body.tsas) {
+      expect(t.chain).toHaveLength(2);
+      // The token from the API verifies offline against the pinned root, for the checkpoint text.
+      const v = await verifyTimestamp(fromBase64(t.token), {
+        expected: { data: utf8(text) },
+        roots: [fromBase64(t.chain[1].replace(/-----[A-Z ]+-----|\s/g, ''))],
+      });
+      expect(v.genTime).toBe(t.genTime);
+      expect(v.serialNumber).toBe(t.serialNumber);
+    }
+    expect((await get('happy', { size: '3' })).status).toBe(200);
+    await expect(get('happy', { size: '4' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(get('happy', { size: '-1' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(get('happy', {}, 'nobody')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(get('never-anchored')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+
+    // A newer checkpoint: only it is anchored, and it becomes the default.
+    await sealAt('happy', 8);
+    expect(await svc.anchorLog('happy')).toMatchObject({ status: 'anchored', size: 8, tsaCalls: 2 });
+    expect(JSON.parse(String((await get('happy')).body)).size).toBe(8);
+  });
+
+  it('a log without a checkpoint costs no TSA call', async () => {
+    const ec = await counting(tsa.ecdsa.url);
+    const { svc } = service([http('ecdsa', ec.url, roots.ecdsa)], 1);
+    expect(await svc.anchorLog('unsealed')).toMatchObject({ status: 'no-checkpoint', tsaCalls: 0 });
+    expect(ec.requests()).toBe(0);
+  });
+
+  it('k of n: one TSA down → anchored with a failure; it is retried every run until it grants', async () => {
+    const ec = await counting(tsa.ecdsa.url);
+    const rs = await counting(tsa.rsa.url);
+    const third = await counting(tsa.ecdsa.url);
+    third.ctl.broken = true;
+    const { svc, metrics, sleeps } = service(
+      [
+        http('ecdsa', ec.url, roots.ecdsa),
+        http('rsa', rs.url, roots.rsa),
+        http('third', third.url, roots.ecdsa),
+      ],
+      2,
+    );
+    await sealAt('partial', 5);
+    const first = await svc.anchorLog('partial');
+    expect(first).toMatchObject({ status: 'anchored', granted: 2, failures: 1 });
+    expect(first.tsas.find((t) => t.tsa === 'third')).toMatchObject({
+      result: 'failed',
+      attempts: 3,
+      failure: { code: 'TSA_HTTP_STATUS' },
+    });
+    // Backoff with full jitter: within the doubling ceilings.
+    expect(sleeps).toHaveLength(2);
+    expect(sleeps[0]).toBeLessThan(500);
+    expect(sleeps[1]).toBeLessThan(1000);
+    expect(await archive.head(anchorKeys('partial', 5, 'third').response)).toBeUndefined();
+    expect(metrics.total('AnchorTsaFailure', { Tsa: 'third' })).toBe(1);
+    const stored = await anchors.read('partial', 5);
+    expect(stored.tsas.find((t) => t.tsa === 'third')).toMatchObject({
+      status: 'failed',
+      attempts: 3,
+      failure: { code: 'TSA_HTTP_STATUS' },
+    });
+
+    // Next run: only the failing TSA is asked again.
+    const second = await svc.anchorLog('partial');
+    expect(second).toMatchObject({ status: 'anchored', failures: 1, tsaCalls: 3 });
+    expect([ec.requests(), rs.requests(), third.requests()]).toEqual([1, 1, 6]);
+
+    third.ctl.broken = false;
+    expect(await svc.anchorLog('partial')).toMatchObject({
+      status: 'anchored',
+      granted: 3,
+      failures: 0,
+      tsaCalls: 1,
+    });
+    expect(await opensslVerify('partial', 5, 'third', tsa.ecdsa.rootCertPath)).toContain('Verification: OK');
+    expect((await anchors.read('partial', 5)).tsas.find((t) => t.tsa === 'third')).toMatchObject({
+      status: 'granted',
+      attempts: 7,
+    });
+    expect(await svc.anchorLog('partial')).toMatchObject({ status: 'already-anchored', tsaCalls: 0 });
+    expect(third.requests()).toBe(7);
+  });
+
+  const faults: Array<
+    [string, () => Promise<{ url: string; roots: string; timeoutMs?: number }>, string, number]
+  > = [
+    ['refused port', async () => ({ url: await refusedUrl(), roots: roots.ecdsa }), 'TSA_UNREACHABLE', 3],
+    [
+      'HTTP 500',
+      async () => ({
+        url: (await fake(startFakeTsa((_b, r) => void r.writeHead(500).end()))).url,
+        roots: roots.ecdsa,
+      }),
+      'TSA_HTTP_STATUS',
+      3,
+    ],
+    [
+      'hang',
+      async () => ({ url: (await fake(startFakeTsa(() => {}))).url, roots: roots.ecdsa, timeoutMs: 300 }),
+      'TSA_TIMEOUT',
+      3,
+    ],
+    [
+      'garbage',
+      async () => ({
+        url: (await fake(startFakeTsa((_b, r) => sendReply(r, utf8('not a token'))))).url,
+        roots: roots.ecdsa,
+      }),
+      'MALFORMED',
+      1,
+    ],
+    [
+      'rejection status',
+      async () => ({ url: (await fake(rewritingProxy(tsa.ecdsa.url, editSha1))).url, roots: roots.ecdsa }),
+      'STATUS_NOT_GRANTED',
+      1,
+    ],
+    [
+      'other imprint',
+      async () => ({ url: (await fake(rewritingProxy(tsa.ecdsa.url, editImprint))).url, roots: roots.ecdsa }),
+      'IMPRINT_MISMATCH',
+      1,
+    ],
+    [
+      'other nonce',
+      async () => ({ url: (await fake(rewritingProxy(tsa.rsa.url, editNonce))).url, roots: roots.rsa }),
+      'NONCE_MISMATCH',
+      1,
+    ],
+    ['root not pinned', async () => ({ url: tsa.ecdsa.url, roots: roots.rsa }), 'UNTRUSTED_ROOT', 1],
+  ];
+
+  for (const [i, [what, make, code, attempts]] of faults.entries()) {
+    it(`a TSA failing by ${what} → ${code}, reported, never stored; below quorum`, async () => {
+      const logId = `fault-${i}`;
+      const bad = await make();
+      const { svc, metrics } = service(
+        [http('good', tsa.rsa.url, roots.rsa), http('bad', bad.url, bad.roots, bad.timeoutMs)],
+        2,
+      );
+      await sealAt(logId, 2);
+      const out = await svc.anchorLog(logId);
+      expect(out).toMatchObject({ status: 'below-quorum', granted: 1, failures: 1 });
+      expect(out.tsas.find((t) => t.tsa === 'bad')).toMatchObject({
+        result: 'failed',
+        attempts,
+        failure: { code },
+      });
+      expect(await archive.head(anchorKeys(logId, 2, 'bad').response)).toBeUndefined();
+      expect(await archive.head(anchorKeys(logId, 2, 'bad').chain)).toBeUndefined();
+      const rec = await anchors.read(logId, 2);
+      expect(rec.summary).toMatchObject({ granted: 1, quorumMet: false, quorum: 2, tsaCount: 2 });
+      expect(rec.tsas.map((t) => [t.tsa, t.status, t.failure?.code])).toEqual([
+        ['bad', 'failed', code],
+        ['good', 'granted', undefined],
+      ]);
+      expect(metrics.total('AnchorQuorumMissed', { LogId: logId })).toBe(1);
+      expect(metrics.total('AnchorTsaFailures', { LogId: logId })).toBe(1);
+      const res = await route().get(logId);
+      expect(JSON.parse(String(res.body)).quorum).toMatchObject({ met: false, granted: 1 });
+    });
+  }
+
+  it('recovers a token archived by a run that died before recording it (adopts, asks no TSA)', async () => {
+    const ec = await counting(tsa.ecdsa.url);
+    const t = http('ecdsa', ec.url, roots.ecdsa);
+    const text = await sealAt('crashed', 4);
+    const token = await t.timestamp({ digest: sha256(utf8(text)), nonce: new Uint8Array(8).fill(1) });
+    await archive.putImmutable(anchorKeys('crashed', 4, 'ecdsa').response, token.response);
+    const { svc } = service([t], 1);
+    const out = await svc.anchorLog('crashed');
+    expect(out).toMatchObject({ status: 'anchored', tsaCalls: 0, tsas: [{ result: 'adopted' }] });
+    expect(ec.requests()).toBe(1);
+    expect((await anchors.read('crashed', 4)).tsas[0]?.granted?.serialNumber).toBe(token.serialNumber);
+  });
+
+  it('refuses a quorum larger than the TSA count', () => {
+    expect(() => service([http('a', tsa.ecdsa.url, roots.ecdsa)], 2)).toThrow(AppError);
+  });
+});
+
+describe('EMF metrics sink', () => {
+  it('writes one CloudWatch EMF line per emission', () => {
+    const lines: string[] = [];
+    const sink = new EmfMetricsSink({ write: (l) => lines.push(l) });
+    const e = {
+      dimensions: { LogId: 'x' },
+      metrics: [{ name: 'AnchorTsaFailures', value: 2, unit: 'Count' as const }],
+      timestampMs: 1,
+      properties: { status: 'below-quorum' },
+    };
+    sink.emit(e);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.endsWith('\n')).toBe(true);
+    expect(JSON.parse(lines[0] ?? '')).toEqual(toEmf('anchorlog', e));
+    expect(JSON.parse(lines[0] ?? '')).toMatchObject({
+      _aws: {
+        Timestamp: 1,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'anchorlog',
+            Dimensions: [['LogId']],
+            Metrics: [{ Name: 'AnchorTsaFailures', Unit: 'Count' }],
+          },
+        ],
+      },
+      LogId: 'x',
+      AnchorTsaFailures: 2,
+      status: 'below-quorum',
+    });
+  });
+});
