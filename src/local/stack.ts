@@ -13,12 +13,15 @@ import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../adapters/aws/table.ts';
+import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
 import { SealService } from '../app/seal.ts';
 import { createServices, type Services } from '../compose.ts';
+import { createAnchoring } from '../compose-anchor.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
+import { anchorRoutes } from '../http/routes/anchors.ts';
 import { eventWriteRoutes } from '../http/routes/events.ts';
 import { json } from '../http/types.ts';
 import { startHttpServer } from './http-server.ts';
@@ -60,6 +63,8 @@ export interface LocalStack {
   seal: SealService;
   /** Seals every log once (what the timer does). */
   sealNow(): Promise<void>;
+  /** Anchors every log's newest checkpoint with both local TSAs once (the timer does this after sealing). */
+  anchorNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -149,6 +154,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       originPrefix: config.originPrefix,
     });
 
+    const anchoring = createAnchoring(services, {
+      metrics: new EmfMetricsSink({ write: (line) => log(`metric ${line.trimEnd()}`) }),
+    });
+
     const routes: Route[] = [
       {
         method: 'GET',
@@ -158,6 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       ...eventWriteRoutes(services),
       ...adminRoutes(services),
+      ...anchorRoutes({ anchors: anchoring.anchorStore, principals: services.principals }),
     ];
     const dispatch = createRouter(routes, {
       authenticate: services.authenticate,
@@ -170,6 +180,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     stops.push(() => server.close());
 
+    const anchorNow = async () => {
+      for (const id of [SYSTEM_LOG_ID, logId]) await anchoring.anchor.anchorLog(id);
+    };
     let sealing: Promise<void> | undefined;
     const sealNow = async () => {
       for (const id of [SYSTEM_LOG_ID, logId]) {
@@ -183,6 +196,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       const timer = setInterval(() => {
         if (sealing) return;
         sealing = sealNow()
+          .then(anchorNow)
           .catch((err: unknown) => log(`seal failed: ${String(err)}`))
           .finally(() => {
             sealing = undefined;
@@ -207,7 +221,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       signingKeyId,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, services, seal, sealNow, stop: stopAll };
+    return { info, services, seal, sealNow, anchorNow, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -39,7 +39,7 @@ function tamper(part: string, edit: (body: Uint8Array) => Uint8Array): typeof fe
   return async (input, init) => {
     const res = await fetch(input, init);
     if (!String(input).includes(part)) return res;
-    return new Response(edit(new Uint8Array(await res.arrayBuffer())), {
+    return new Response(new Uint8Array(edit(new Uint8Array(await res.arrayBuffer()))), {
       status: res.status,
       headers: res.headers,
     });

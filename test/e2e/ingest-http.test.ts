@@ -37,7 +37,7 @@ async function post(
   const res = await fetch(`${stack.info.apiUrl}/v1/logs/${opts.logId ?? stack.info.logId}/events`, {
     method: 'POST',
     headers,
-    body,
+    body: body as BodyInit,
   });
   const text = await res.text();
   let json: { error?: { code: string; message: string; path?: string }; receipts?: Receipt[] } = {};
