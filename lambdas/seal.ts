@@ -13,7 +13,10 @@ import { ConfigError, loadConfig } from '../src/config.ts';
 import { isValidLogId } from '../src/core/record.ts';
 import { systemClock } from '../src/ports/clock.ts';
 
-/** Stop starting seal runs this long before the Lambda timeout. */
+/**
+ * Stop starting seal runs this long before the Lambda timeout (at most a third
+ * of the invocation): one run is bounded by maxRecordsPerRun and must fit.
+ */
 const SAFETY_MS = 20_000;
 
 const config = loadConfig();
@@ -57,7 +60,8 @@ function requestedLogs(event: unknown): string[] | undefined {
 export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const seal = await sealService();
   const logIds = requestedLogs(event) ?? (await logStore.listLogs());
-  const deadline = systemClock.now() + context.getRemainingTimeInMillis() - SAFETY_MS;
+  const remaining = context.getRemainingTimeInMillis();
+  const deadline = systemClock.now() + remaining - Math.min(SAFETY_MS, remaining / 3);
   const out = await seal.sealMany(logIds, deadline);
   for (const r of out.results) {
     const level = r.ok ? 'INFO' : r.code === 'INTEGRITY' ? 'ERROR' : 'WARN';
