@@ -26,12 +26,21 @@ function npmPackages() {
 }
 
 function findPython() {
-  for (const py of ['python3', 'python']) if (has(py)) return py;
+  for (const py of ['python3']) if (has(py)) return py;
   return undefined;
 }
 
+// The local stack runs moto through src/local/moto_serialized.py with python3,
+// so what matters is that python3 can import moto's server.
+function motoImportable() {
+  return (
+    spawnSync('python3', ['-c', 'import moto.moto_server.threaded_moto_server'], { stdio: 'ignore' })
+      .status === 0
+  );
+}
+
 function moto() {
-  if (has('moto_server', ['--help'])) return;
+  if (motoImportable()) return;
   const py = findPython();
   if (!py) {
     throw new Error(
@@ -44,7 +53,7 @@ function moto() {
   const args = ['-m', 'pip', 'install', '--quiet', 'moto[server]>=5.1,<6'];
   let r = spawnSync(py, args, { stdio: 'inherit' });
   if (r.status !== 0) r = spawnSync(py, [...args, '--break-system-packages'], { stdio: 'inherit' });
-  if (r.status !== 0 || !has('moto_server', ['--help'])) {
+  if (r.status !== 0 || !motoImportable()) {
     throw new Error('pip could not install moto[server]; install it by hand: pip install "moto[server]"');
   }
 }

@@ -1,6 +1,8 @@
 /**
- * Runs `moto_server` (the AWS emulator) as a child process on 127.0.0.1 for the
- * local stack and the tests. The process is started in its own process group
+ * Runs moto (the AWS emulator) as a child process on 127.0.0.1 for the local
+ * stack and the tests, through moto_serialized.py: moto's own server with
+ * requests handled one at a time, because threaded moto lets two racing
+ * conditional writes both succeed (see that file). The process is started in its own process group
  * and stopped with the group, so no emulator outlives its owner; an `exit`
  * hook kills it even when the owner dies without calling stop().
  */
@@ -29,12 +31,13 @@ export async function startMoto(opts: StartMotoOptions = {}): Promise<MotoServer
   const endpoint = `http://127.0.0.1:${port}`;
   let child: ChildProcess;
   try {
-    child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
+    const script = new URL('./moto_serialized.py', import.meta.url).pathname;
+    child = spawn('python3', [script, '127.0.0.1', String(port)], {
       detached: true,
       stdio: ['ignore', opts.logTo ?? 'ignore', opts.logTo ?? 'ignore'],
     });
   } catch (err) {
-    throw new Error(`could not start moto_server (run \`npm run bootstrap\` to install it): ${String(err)}`);
+    throw new Error(`could not start moto (run \`npm run bootstrap\` to install it): ${String(err)}`);
   }
   const pid = child.pid;
   if (pid === undefined)
