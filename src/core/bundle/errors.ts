@@ -1,0 +1,71 @@
+/**
+ * Why an evidence bundle was refused (DESIGN §5). One class, one stable
+ * string-union code per distinct failure (the sigstore-js `VerificationError`
+ * pattern): the CLI maps every code to exit 1, tests assert class + code,
+ * never message text. Everything `verifyBundle` rejects with is a BundleError;
+ * lower-level errors (NoteError, MerkleError, TimestampError, RecordError)
+ * are kept as `cause`.
+ */
+import { AnchorlogError } from '../errors.ts';
+
+export type BundleErrorCode =
+  /** Not a well-formed ustar archive: bad header, checksum, truncation, trailing garbage, size limits. */
+  | 'ARCHIVE_INVALID'
+  /** A member's bytes do not match the SHA-256 (or size) the manifest lists. */
+  | 'MEMBER_HASH_MISMATCH'
+  /** header.json, manifest.json, proofs.json, consistency.json or SHA256SUMS is malformed or inconsistent. */
+  | 'MANIFEST_INVALID'
+  /** A member the format requires (or the manifest lists) is absent. */
+  | 'MISSING_MEMBER'
+  /** A member the format does not allow, a path outside it, a duplicate, or a member out of order. */
+  | 'UNEXPECTED_MEMBER'
+  /** A record is not a valid canonical record, or belongs to another log. */
+  | 'RECORD_INVALID'
+  /** A record's `prev` is not the leaf hash of the record before it, or records are out of order / duplicated / go back in time. */
+  | 'CHAIN_BROKEN'
+  /** A record or neighbour is not included under the checkpoint (bad inclusion or range proof). */
+  | 'INCLUSION_FAILED'
+  /** A checkpoint signature by a known key does not verify, or the note is malformed. */
+  | 'CHECKPOINT_SIGNATURE_INVALID'
+  /** A checkpoint is signed by no trusted log key, or names another log. */
+  | 'UNTRUSTED_KEY'
+  /** The checkpoint the proofs use does not cover the records (tree too small). */
+  | 'CHECKPOINT_STALE'
+  /** Two checkpoints are not consistent (missing or failing consistency proof). */
+  | 'CONSISTENCY_FAILED'
+  /** An RFC 3161 time-stamp does not verify (status, signature, chain, imprint, …). */
+  | 'TIMESTAMP_INVALID'
+  /** No verified time-stamp covers the exported records. */
+  | 'TIMESTAMP_MISSING'
+  /** A time-stamp's genTime is earlier than the receivedAt of a record it covers. */
+  | 'TIMESTAMP_BEFORE_RECORDS'
+  /** A record inside the range is missing: an index gap, or a neighbour that is itself inside the time range. */
+  | 'RANGE_INCOMPLETE'
+  /** Records or indexes disagree with the declared range or filter (outside the time range, wrong interval). */
+  | 'RANGE_MISMATCH'
+  /** manifest counts do not match the content. */
+  | 'COUNT_MISMATCH'
+  /** Trust material given by the caller is unusable (not attacker input). */
+  | 'INVALID_TRUST'
+  /** keys/log.vkey or keys/log.pem is malformed, misnamed, or the two differ. */
+  | 'KEY_INVALID'
+  /** The bundle writer was given inconsistent input (writer only). */
+  | 'INVALID_INPUT';
+
+export interface BundleErrorDetails {
+  /** Log index of the record at fault, when there is one. */
+  readonly index?: number;
+  /** Archive member at fault, when there is one. */
+  readonly member?: string;
+  readonly cause?: unknown;
+}
+
+export class BundleError extends AnchorlogError<BundleErrorCode> {
+  readonly index: number | undefined;
+  readonly member: string | undefined;
+  constructor(code: BundleErrorCode, message: string, details: BundleErrorDetails = {}) {
+    super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.index = details.index;
+    this.member = details.member;
+  }
+}
