@@ -15,7 +15,7 @@ import { createArchiveBucket, S3ArchiveStore } from '../adapters/aws/s3-archive-
 import { ensureTable } from '../adapters/aws/table.ts';
 import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
 import { SealService } from '../app/seal.ts';
-import { createServices, type Services } from '../compose.ts';
+import { createProofService, createServices, type Services } from '../compose.ts';
 import { createAnchoring } from '../compose-anchor.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
@@ -23,6 +23,7 @@ import { createRouter, type Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
 import { eventWriteRoutes } from '../http/routes/events.ts';
+import { readRoutes } from '../http/routes/read.ts';
 import { json } from '../http/types.ts';
 import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
@@ -154,8 +155,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       originPrefix: config.originPrefix,
     });
 
+    // Locally, only metrics that would page someone are printed (a TSA failure or a missed quorum).
+    const emf = new EmfMetricsSink({ write: (line) => log(`metric ${line.trimEnd()}`) });
     const anchoring = createAnchoring(services, {
-      metrics: new EmfMetricsSink({ write: (line) => log(`metric ${line.trimEnd()}`) }),
+      metrics: {
+        emit: (e) => {
+          if (e.metrics.some((m) => /Failure|Missed/.test(m.name) && m.value > 0)) emf.emit(e);
+        },
+      },
     });
 
     const routes: Route[] = [
@@ -167,6 +174,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       ...eventWriteRoutes(services),
       ...adminRoutes(services),
+      ...readRoutes({ proofs: createProofService(services), principals: services.principals }),
       ...anchorRoutes({ anchors: anchoring.anchorStore, principals: services.principals }),
     ];
     const dispatch = createRouter(routes, {
@@ -180,12 +188,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     stops.push(() => server.close());
 
+    // Like the scheduled Lambdas: every log, including ones created later through the admin API.
     const anchorNow = async () => {
-      for (const id of [SYSTEM_LOG_ID, logId]) await anchoring.anchor.anchorLog(id);
+      for (const id of await services.logStore.listLogs()) await anchoring.anchor.anchorLog(id);
     };
     let sealing: Promise<void> | undefined;
     const sealNow = async () => {
-      for (const id of [SYSTEM_LOG_ID, logId]) {
+      for (const id of await services.logStore.listLogs()) {
         for (;;) {
           const out = await seal.sealLog(id);
           if (!out.more) break;
