@@ -427,6 +427,22 @@ export function encodeJsonMember(value: unknown): Uint8Array {
   return utf8(`${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** manifest.json bytes: the header fields, counts, members, in this key order. */
+export function encodeManifest(m: BundleManifest): Uint8Array {
+  const c = m.counts;
+  return encodeJsonMember({
+    ...headerJson(m),
+    counts: {
+      records: c.records,
+      recordBytes: c.recordBytes,
+      checkpoints: c.checkpoints,
+      anchors: c.anchors,
+      members: c.members,
+    },
+    members: m.members.map((e) => ({ path: e.path, size: e.size, sha256: e.sha256 })),
+  });
+}
+
 export function encodeProofs(p: RangeProofs): Uint8Array {
   const n = (x: NeighbourProof | null) =>
     x === null ? null : { index: x.index, record: x.record, inclusion: b64s(x.inclusion) };

@@ -136,7 +136,8 @@ function octal(h: Uint8Array, offset: number, len: number, what: string): number
 function parseHeader(h: Uint8Array, limit: MemberLimit): { path: string; size: number } {
   let sum = 0;
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (h[i] as number);
-  if (octal(h, 148, 8, 'checksum') !== sum)
+  // Exactly `dddddd\0 ` as written, so no byte of the header escapes the checksum.
+  if (h[154] !== 0 || h[155] !== 0x20 || octal(h, 148, 6, 'checksum') !== sum)
     throw new BundleError('ARCHIVE_INVALID', 'tar header checksum mismatch');
   if (field(h, 257, 6) !== 'ustar' || h[262] !== 0 || h[263] !== 0x30 || h[264] !== 0x30)
     throw new BundleError('ARCHIVE_INVALID', 'not a POSIX ustar header');
@@ -188,8 +189,9 @@ export async function* readTar(
     if (pad > 0) {
       const p = await q.read(pad);
       if (p.length < pad) throw new BundleError('ARCHIVE_INVALID', 'archive is truncated', { member: path });
+      if (!isZero(p))
+        throw new BundleError('ARCHIVE_INVALID', `padding after ${path} is not zero`, { member: path });
     }
     yield { path, data };
   }
 }
-

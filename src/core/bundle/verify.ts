@@ -36,6 +36,7 @@ import {
   type BundleHeader,
   type ConsistencyEntry,
   classifyPath,
+  encodeManifest,
   formatSums,
   headerJson,
   MAX_ANCHORS,
@@ -830,6 +831,9 @@ class Verifier {
   #manifest(data: Uint8Array): void {
     const m = parseManifest(data);
     const h = this.header;
+    // manifest.json is covered by no hash: accept only the exact bytes the writer produces.
+    if (!bytesEqual(encodeManifest(m), data))
+      fail('MANIFEST_INVALID', 'manifest.json is not in the canonical layout', { member: 'manifest.json' });
     const { members: _m, counts: _c, ...claims } = m;
     if (JSON.stringify(headerJson(claims).range) !== JSON.stringify(headerJson(h).range))
       fail('RANGE_MISMATCH', 'manifest.json and header.json declare different ranges', {

@@ -36,6 +36,7 @@ import {
   encodeConsistency,
   encodeInclusionLine,
   encodeJsonMember,
+  encodeManifest,
   encodeProofs,
   formatSums,
   HEADER,
@@ -350,8 +351,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     },
     members: [...members],
   };
-  const manifestJson = { ...headerJson(header), counts: manifest.counts, members: manifest.members };
-  const bytes = encodeJsonMember(manifestJson);
+  const bytes = encodeManifest(manifest);
   yield tarHeader(MANIFEST, bytes.length, mtime);
   yield bytes;
   const pad = tarPadding(bytes.length);

@@ -130,7 +130,7 @@ export async function timestamp(
   const res = await fetch(tsa[which].url, {
     method: 'POST',
     headers: { 'content-type': 'application/timestamp-query' },
-    body: req,
+    body: req.slice().buffer as ArrayBuffer,
   });
   if (!res.ok) throw new Error(`TSA ${which}: ${res.status}`);
   const response = new Uint8Array(await res.arrayBuffer());
