@@ -5,16 +5,40 @@
  * Keys are strings `pk` / `sk`. Prefixes keep item families apart:
  *   L#<logId>…      log metadata, head hint, batches, idempotency, event ids
  *   P#<principalId> principals (API key hash, scopes, status)
+ * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
+ * Tables created before the GSIs existed are not altered here (add them with
+ * UpdateTable / the CDK stack).
  * Every adapter documents the items it owns next to its code.
  */
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   type DynamoDBClient,
   ResourceInUseException,
+  UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
 
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
+
+/**
+ * Item attribute DynamoDB TTL deletes by (epoch *seconds*). Only items that
+ * carry it expire: today the query projection items (docs/query.md).
+ */
+export const TTL_ATTRIBUTE = 'ttl';
+
+/**
+ * Sparse global secondary indexes of the query projection (docs/query.md).
+ * Each is keyed by a string attribute only query items carry (HASH) and the
+ * table's own `sk` (RANGE, `<receivedAt>#<index>`), projecting ALL attributes
+ * so one Query answers a page. The CDK stack declares the same four.
+ */
+export const QUERY_GSIS = [
+  { indexName: 'query-actor', partitionKey: 'qa' },
+  { indexName: 'query-submitter', partitionKey: 'qs' },
+  { indexName: 'query-action1', partitionKey: 'qx1' },
+  { indexName: 'query-action2', partitionKey: 'qx2' },
+] as const;
 
 /** Creates the table if it does not exist (on-demand billing) and waits until it is ACTIVE. */
 export async function ensureTable(ddb: DynamoDBClient, tableName: string): Promise<void> {
@@ -26,11 +50,20 @@ export async function ensureTable(ddb: DynamoDBClient, tableName: string): Promi
         AttributeDefinitions: [
           { AttributeName: TABLE_KEY.partitionKey, AttributeType: 'S' },
           { AttributeName: TABLE_KEY.sortKey, AttributeType: 'S' },
+          ...QUERY_GSIS.map((g) => ({ AttributeName: g.partitionKey, AttributeType: 'S' as const })),
         ],
         KeySchema: [
           { AttributeName: TABLE_KEY.partitionKey, KeyType: 'HASH' },
           { AttributeName: TABLE_KEY.sortKey, KeyType: 'RANGE' },
         ],
+        GlobalSecondaryIndexes: QUERY_GSIS.map((g) => ({
+          IndexName: g.indexName,
+          KeySchema: [
+            { AttributeName: g.partitionKey, KeyType: 'HASH' as const },
+            { AttributeName: TABLE_KEY.sortKey, KeyType: 'RANGE' as const },
+          ],
+          Projection: { ProjectionType: 'ALL' as const },
+        })),
       }),
     );
   } catch (err) {
@@ -38,8 +71,31 @@ export async function ensureTable(ddb: DynamoDBClient, tableName: string): Promi
   }
   for (let i = 0; i < 100; i++) {
     const d = await ddb.send(new DescribeTableCommand({ TableName: tableName }));
-    if (d.Table?.TableStatus === 'ACTIVE') return;
+    if (d.Table?.TableStatus === 'ACTIVE') {
+      await ensureTtl(ddb, tableName);
+      return;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);
+}
+
+/** Turns TTL on (attribute TTL_ATTRIBUTE) unless it is already on or turning on. */
+async function ensureTtl(ddb: DynamoDBClient, tableName: string): Promise<void> {
+  const d = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+  const status = d.TimeToLiveDescription?.TimeToLiveStatus;
+  if (status === 'ENABLED' || status === 'ENABLING') return;
+  try {
+    await ddb.send(
+      new UpdateTimeToLiveCommand({
+        TableName: tableName,
+        TimeToLiveSpecification: { Enabled: true, AttributeName: TTL_ATTRIBUTE },
+      }),
+    );
+  } catch (err) {
+    // A concurrent ensureTable won (DynamoDB: "TimeToLive is already enabled").
+    const again = await ddb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
+    const now = again.TimeToLiveDescription?.TimeToLiveStatus;
+    if (now !== 'ENABLED' && now !== 'ENABLING') throw err;
+  }
 }

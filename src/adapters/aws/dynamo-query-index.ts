@@ -1,0 +1,289 @@
+/**
+ * QueryIndexStore on the single table (key schema and GSIs in ./table.ts).
+ * The SDK client is injected; nothing here reads the environment or the clock.
+ *
+ * Items this adapter owns:
+ *
+ *   pk=L#<logId>                 sk=QUERY_CURSOR   projector cursor {seq, nextIndex, lastReceivedAt?,
+ *                                                  updatedAt, settledSeq, settledNextIndex,
+ *                                                  settledLastReceivedAt?, hotWindowMs}
+ *   pk=L#<logId>#Q#<yyyy-mm-dd>  sk=<receivedAt>#<index, 16 digits>
+ *                                                  one per record: {i, at, sub, aid, act, rec, ttl,
+ *                                                  qa, qs, qx1, qx2?}
+ *
+ * The day partition is the time index (consistent reads). The GSI hash keys
+ * on the same item are the other indexes, all sorted by `sk`:
+ *   qa  = L#<logId>#QA#<actor.id>            (GSI query-actor)
+ *   qs  = L#<logId>#QS#<submitter>           (GSI query-submitter)
+ *   qx1 = L#<logId>#QX#<first action segment> (GSI query-action1)
+ *   qx2 = L#<logId>#QX#<first two segments>   (GSI query-action2; absent for one-segment actions)
+ * `ttl` (epoch seconds) lets DynamoDB TTL drop the item after the hot window.
+ * logIds contain no '#', so a key's value part is unambiguous whatever it holds.
+ */
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { LogStoreError } from '../../ports/log-store.ts';
+import type {
+  IndexPage,
+  IndexQuery,
+  ProjectorCursor,
+  QueryIndexStore,
+  QueryItem,
+} from '../../ports/query-index.ts';
+import { sortKey } from '../../ports/query-index.ts';
+import { classifyDynamoError } from './dynamo-log-store.ts';
+import { QUERY_GSIS, TTL_ATTRIBUTE } from './table.ts';
+
+type Item = Record<string, AttributeValue>;
+
+const CURSOR_SK = 'QUERY_CURSOR';
+const BATCH_WRITE_MAX = 25;
+const WRITE_CONCURRENCY = 4;
+const UNPROCESSED_ROUNDS = 8;
+
+const S = (s: string): AttributeValue => ({ S: s });
+const N = (n: number): AttributeValue => ({ N: String(n) });
+
+export const dayPk = (logId: string, day: string) => `L#${logId}#Q#${day}`;
+const actorPk = (logId: string, actorId: string) => `L#${logId}#QA#${actorId}`;
+const submitterPk = (logId: string, submitter: string) => `L#${logId}#QS#${submitter}`;
+const actionPk = (logId: string, prefix: string) => `L#${logId}#QX#${prefix}`;
+
+const GSI = Object.fromEntries(QUERY_GSIS.map((g) => [g.partitionKey, g.indexName])) as Record<
+  (typeof QUERY_GSIS)[number]['partitionKey'],
+  string
+>;
+
+export interface DynamoQueryIndexOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+function integrity(message: string): LogStoreError {
+  return new LogStoreError('INTEGRITY', message);
+}
+function str(item: Item, k: string): string {
+  const v = item[k]?.S;
+  if (v === undefined) throw integrity(`query item ${item.pk?.S} lacks string ${k}`);
+  return v;
+}
+function num(item: Item, k: string): number {
+  const n = Number(item[k]?.N ?? Number.NaN);
+  if (!Number.isSafeInteger(n)) throw integrity(`query item ${item.pk?.S} lacks integer ${k}`);
+  return n;
+}
+
+export class DynamoQueryIndex implements QueryIndexStore {
+  readonly #ddb: DynamoDBClient;
+  readonly #table: string;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(opts: DynamoQueryIndexOptions) {
+    this.#ddb = opts.client;
+    this.#table = opts.tableName;
+    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  async #send<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) throw err;
+      throw classifyDynamoError(err) ?? err;
+    }
+  }
+
+  async readCursor(logId: string): Promise<ProjectorCursor | undefined> {
+    const out = await this.#send(() =>
+      this.#ddb.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(`L#${logId}`), sk: S(CURSOR_SK) },
+          ConsistentRead: true,
+        }),
+      ),
+    );
+    const item = out.Item;
+    if (!item) return undefined;
+    return {
+      logId,
+      seq: num(item, 'seq'),
+      nextIndex: num(item, 'nextIndex'),
+      lastReceivedAt: item.lastReceivedAt?.S,
+      updatedAt: num(item, 'updatedAt'),
+      settled: {
+        seq: num(item, 'settledSeq'),
+        nextIndex: num(item, 'settledNextIndex'),
+        lastReceivedAt: item.settledLastReceivedAt?.S,
+      },
+      hotWindowMs: num(item, 'hotWindowMs'),
+    };
+  }
+
+  async advanceCursor(next: ProjectorCursor, expectedSeq: number): Promise<boolean> {
+    const item: Item = {
+      pk: S(`L#${next.logId}`),
+      sk: S(CURSOR_SK),
+      seq: N(next.seq),
+      nextIndex: N(next.nextIndex),
+      updatedAt: N(next.updatedAt),
+      settledSeq: N(next.settled.seq),
+      settledNextIndex: N(next.settled.nextIndex),
+      hotWindowMs: N(next.hotWindowMs),
+    };
+    if (next.lastReceivedAt !== undefined) item.lastReceivedAt = S(next.lastReceivedAt);
+    if (next.settled.lastReceivedAt !== undefined)
+      item.settledLastReceivedAt = S(next.settled.lastReceivedAt);
+    try {
+      await this.#send(() =>
+        this.#ddb.send(
+          new PutItemCommand({
+            TableName: this.#table,
+            Item: item,
+            ...(expectedSeq === 0
+              ? {
+                  ConditionExpression: 'attribute_not_exists(pk) OR seq = :z',
+                  ExpressionAttributeValues: { ':z': N(0) },
+                }
+              : { ConditionExpression: 'seq = :s', ExpressionAttributeValues: { ':s': N(expectedSeq) } }),
+          }),
+        ),
+      );
+      return true;
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return false;
+      throw err;
+    }
+  }
+
+  async putItems(logId: string, items: readonly QueryItem[]): Promise<void> {
+    const chunks: Item[][] = [];
+    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
+      chunks.push(items.slice(i, i + BATCH_WRITE_MAX).map((q) => toItem(logId, q)));
+    }
+    for (let i = 0; i < chunks.length; i += WRITE_CONCURRENCY) {
+      await Promise.all(chunks.slice(i, i + WRITE_CONCURRENCY).map((c) => this.#batchWrite(c)));
+    }
+  }
+
+  async #batchWrite(items: Item[]): Promise<void> {
+    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+    for (let round = 0; pending.length > 0; round++) {
+      if (round >= UNPROCESSED_ROUNDS)
+        throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
+      if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
+      const req = pending;
+      const out = await this.#send(() =>
+        this.#ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: req } })),
+      );
+      pending = (out.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
+        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+      );
+    }
+  }
+
+  async query(q: IndexQuery): Promise<IndexPage> {
+    const names: Record<string, string> = { '#k': 'pk', '#sk': 'sk' };
+    const values: Item = { ':lo': S(q.lo), ':hi': S(q.hi) };
+    let indexName: string | undefined;
+    switch (q.key.kind) {
+      case 'time':
+        values[':p'] = S(dayPk(q.logId, q.key.day));
+        break;
+      case 'actor':
+        indexName = GSI.qa;
+        names['#k'] = 'qa';
+        values[':p'] = S(actorPk(q.logId, q.key.actorId));
+        break;
+      case 'submitter':
+        indexName = GSI.qs;
+        names['#k'] = 'qs';
+        values[':p'] = S(submitterPk(q.logId, q.key.submitter));
+        break;
+      case 'action':
+        indexName = q.key.depth === 1 ? GSI.qx1 : GSI.qx2;
+        names['#k'] = q.key.depth === 1 ? 'qx1' : 'qx2';
+        values[':p'] = S(actionPk(q.logId, q.key.prefix));
+        break;
+    }
+    const filters: string[] = [];
+    if (q.filter.actorId !== undefined) {
+      filters.push('aid = :fa');
+      values[':fa'] = S(q.filter.actorId);
+    }
+    if (q.filter.submitter !== undefined) {
+      filters.push('#sub = :fs');
+      names['#sub'] = 'sub';
+      values[':fs'] = S(q.filter.submitter);
+    }
+    if (q.filter.actionPrefix !== undefined) {
+      filters.push('(act = :fx OR begins_with(act, :fxd))');
+      values[':fx'] = S(q.filter.actionPrefix);
+      values[':fxd'] = S(`${q.filter.actionPrefix}.`);
+    }
+    const out = await this.#send(() =>
+      this.#ddb.send(
+        new QueryCommand({
+          TableName: this.#table,
+          ...(indexName ? { IndexName: indexName } : { ConsistentRead: true }),
+          KeyConditionExpression: '#k = :p AND #sk BETWEEN :lo AND :hi',
+          ...(filters.length > 0 ? { FilterExpression: filters.join(' AND ') } : {}),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          Limit: q.limit,
+        }),
+      ),
+    );
+    const items = (out.Items ?? []).map(fromItem);
+    const lastKey = out.LastEvaluatedKey?.sk?.S;
+    return { items, lastKey };
+  }
+}
+
+function toItem(logId: string, q: QueryItem): Item {
+  const item: Item = {
+    pk: S(dayPk(logId, q.receivedAt.slice(0, 10))),
+    sk: S(sortKey(q.receivedAt, q.index)),
+    i: N(q.index),
+    at: S(q.receivedAt),
+    sub: S(q.submitter),
+    aid: S(q.actorId),
+    act: S(q.action),
+    rec: { B: q.bytes },
+    [TTL_ATTRIBUTE]: N(q.expiresAtSec),
+    qa: S(actorPk(logId, q.actorId)),
+    qs: S(submitterPk(logId, q.submitter)),
+    qx1: S(actionPk(logId, actionPrefixes(q.action)[0] as string)),
+  };
+  const two = actionPrefixes(q.action)[1];
+  if (two !== undefined) item.qx2 = S(actionPk(logId, two));
+  return item;
+}
+
+function fromItem(item: Item): QueryItem {
+  const bytes = item.rec?.B;
+  if (bytes === undefined) throw integrity(`query item ${item.pk?.S} lacks rec`);
+  return {
+    index: num(item, 'i'),
+    receivedAt: str(item, 'at'),
+    submitter: str(item, 'sub'),
+    actorId: str(item, 'aid'),
+    action: str(item, 'act'),
+    bytes,
+    expiresAtSec: num(item, TTL_ATTRIBUTE),
+  };
+}
+
+/** `a.b.c` → ['a', 'a.b', 'a.b.c']. */
+export function actionPrefixes(action: string): string[] {
+  const parts = action.split('.');
+  return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+}
