@@ -19,11 +19,10 @@ import {
   vkeyFromSpki,
 } from '../../../src/core/note/index.ts';
 import { SignerError } from '../../../src/ports/signer.ts';
-import { MOTO_CLIENT_CONFIG, type MotoLocal, startMotoLocal } from '../../support/moto-local.ts';
+import { awsClientConfig } from '../../support/aws.ts';
 
 const origin = 'audit.example/tenant-1';
 
-let moto: MotoLocal;
 let client: KMSClient;
 let tmp: string;
 
@@ -71,14 +70,12 @@ function opensslVerify(pem: string, sig: Uint8Array, body: string): boolean {
 }
 
 beforeAll(async () => {
-  moto = await startMotoLocal();
-  client = new KMSClient({ ...MOTO_CLIENT_CONFIG, endpoint: moto.endpoint });
+  client = new KMSClient(awsClientConfig());
   tmp = mkdtempSync(join(tmpdir(), 'anchorlog-kms-'));
 });
 
 afterAll(async () => {
   client?.destroy();
-  await moto?.stop();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -141,7 +138,7 @@ describe('KmsNoteSigner (moto)', () => {
   });
 
   it('reports an unreachable KMS as SIGNER_UNAVAILABLE (retryable)', async () => {
-    const dead = new KMSClient({ ...MOTO_CLIENT_CONFIG, endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
+    const dead = new KMSClient({ ...awsClientConfig(), endpoint: 'http://127.0.0.1:1', maxAttempts: 1 });
     expect(
       await signerError(() => KmsNoteSigner.create({ client: dead, kmsKeyId: 'k', keyName: origin })),
     ).toBe('SIGNER_UNAVAILABLE');
