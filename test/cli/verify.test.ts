@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runVerify } from '../../src/cli/verify.ts';
+import { utf8 } from '../../src/core/bytes.ts';
+import { vkeyFromSpki } from '../../src/core/note/index.ts';
+import {
+  exportBundle,
+  find,
+  lines,
+  makeLog,
+  members,
+  repack,
+  setLines,
+  type TestLog,
+  TSA_ROOTS_PEM,
+} from '../core/bundle/fixture.ts';
+import { captureIo } from './support.ts';
+
+let log: TestLog;
+const files: Record<string, Uint8Array> = {};
+
+beforeAll(async () => {
+  log = makeLog(30);
+  const bundle = await exportBundle(log, {
+    fromTime: '2025-06-01T00:05:00.000Z',
+    toTime: '2025-06-01T00:15:00.000Z',
+  });
+  files['/mem/bundle.tar'] = bundle;
+  const ms = await members(bundle);
+  const chunk = find(ms, 'records/000000.jsonl');
+  const ls = lines(chunk);
+  ls.splice(3, 1);
+  setLines(chunk, ls);
+  files['/mem/tampered.tar'] = repack(ms, { fix: true });
+  const trust = { logKeys: [vkeyFromSpki(log.origin, log.signer.publicKeySpki)], tsaRoots: TSA_ROOTS_PEM };
+  files['/mem/trust.json'] = utf8(JSON.stringify(trust));
+  files['/mem/trust-keys-only.json'] = utf8(JSON.stringify({ logKeys: trust.logKeys }));
+  files['/mem/bad.json'] = utf8('{ not json');
+  files['/mem/unknown-field.json'] = utf8(JSON.stringify({ ...trust, extra: 1 }));
+  files['/mem/bad-vkey.json'] = utf8(JSON.stringify({ ...trust, logKeys: ['nope+00000000+AA=='] }));
+  files['/mem/bad-pem.json'] = utf8(JSON.stringify({ ...trust, tsaRoots: ['no certificate here'] }));
+});
+
+async function run(...argv: string[]) {
+  const io = captureIo(files);
+  const code = await runVerify(argv, io);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('anchorlog verify', () => {
+  it('exits 0 with a readable report when pinned, and no warning', async () => {
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/trust.json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('Bundle: OK');
+    expect(r.out).toMatch(/indexes: +5\.\.14 \(10 record/);
+    expect(r.out).toMatch(/complete: 10 record\(s\)/);
+    expect(r.out).toMatch(/test-ecdsa: \d{4}-/);
+    expect(r.err).not.toContain('WARNING');
+  });
+
+  it('without --trust: exits 0 but warns loudly that it trusted the bundle', async () => {
+    const r = await run('/mem/bundle.tar');
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('WARNING');
+    expect(r.err).toContain('LOG KEY');
+    expect(r.err).toContain('TSA ROOTS');
+  });
+
+  it('with only log keys pinned: warns about the TSA roots only', async () => {
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/trust-keys-only.json');
+    expect(r.code).toBe(0);
+    expect(r.err).toContain('TSA ROOTS');
+    expect(r.err).not.toContain('LOG KEY');
+  });
+
+  it('--json report', async () => {
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/trust.json', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({
+      ok: true,
+      logId: 'tenant-a',
+      range: { firstIndex: 5, lastIndex: 14 },
+      trustedBundleKeys: false,
+      trustedBundleTsaRoots: false,
+      completeness: { proved: true, start: 'record', end: 'record' },
+    });
+  });
+
+  it('exits 1 naming the record and the reason when a record is missing', async () => {
+    const r = await run('/mem/tampered.tar', '--trust', '/mem/trust.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('Bundle: FAILED');
+    expect(r.out).toContain('RANGE_INCOMPLETE');
+    expect(r.out).toContain('record 8');
+    expect(r.err).toMatch(/RANGE_INCOMPLETE: /);
+    const j = await run('/mem/tampered.tar', '--trust', '/mem/trust.json', '--json');
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.out)).toMatchObject({ ok: false, error: { code: 'RANGE_INCOMPLETE', index: 8 } });
+  });
+
+  it('exits 1 when the pinned key did not sign the checkpoints', async () => {
+    const other = makeLog(3, { logId: 'tenant-z' });
+    files['/mem/other-trust.json'] = utf8(
+      JSON.stringify({
+        logKeys: [vkeyFromSpki(log.origin, other.signer.publicKeySpki)],
+        tsaRoots: TSA_ROOTS_PEM,
+      }),
+    );
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/other-trust.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('UNTRUSTED_KEY');
+  });
+
+  it.each([
+    ['no file', []],
+    ['two files', ['/mem/bundle.tar', '/mem/bundle.tar']],
+    ['missing file', ['/mem/nope.tar']],
+    ['unknown flag', ['/mem/bundle.tar', '--bogus']],
+    ['--trust without a value', ['/mem/bundle.tar', '--trust']],
+    ['missing trust file', ['/mem/bundle.tar', '--trust', '/mem/nope.json']],
+    ['trust file not JSON', ['/mem/bundle.tar', '--trust', '/mem/bad.json']],
+    ['trust file with an unknown field', ['/mem/bundle.tar', '--trust', '/mem/unknown-field.json']],
+    ['trust file with a bad vkey', ['/mem/bundle.tar', '--trust', '/mem/bad-vkey.json']],
+    ['trust file with a bad PEM', ['/mem/bundle.tar', '--trust', '/mem/bad-pem.json']],
+  ])('usage error exits 2: %s', async (_n, argv) => {
+    const r = await run(...(argv as string[]));
+    expect(r.code, r.err).toBe(2);
+    expect(r.err).toContain('usage: anchorlog verify');
+  });
+
+  it('--help exits 0', async () => {
+    const r = await run('--help');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('usage: anchorlog verify');
+  });
+});
