@@ -13,6 +13,7 @@ import { runPrincipals } from './principals.ts';
 import { runProve } from './prove.ts';
 import type { ReadApiDeps } from './read-api.ts';
 import { runTimestampVerify } from './timestamp-verify.ts';
+import { runVerify } from './verify.ts';
 
 export interface Command {
   readonly path: readonly string[];
@@ -39,6 +40,11 @@ export const COMMANDS: readonly Command[] = [
     path: ['prove'],
     summary: 'verify that record N is in the log (inclusion proof to a signed checkpoint)',
     run: (argv, io) => runProve(argv, io, readApi()),
+  },
+  {
+    path: ['verify'],
+    summary: 'verify an evidence bundle offline (completeness, chain, proofs, signatures, time-stamps)',
+    run: runVerify,
   },
   {
     path: ['timestamp', 'verify'],
