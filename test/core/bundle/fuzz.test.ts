@@ -1,0 +1,65 @@
+/** Random byte mutations of a valid bundle never verify and never throw anything but BundleError. */
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BundleError, type BundleTrust, verifyBundle } from '../../../src/core/bundle/index.ts';
+import { exportBundle, makeLog, trustFor } from './fixture.ts';
+
+let bundle: Uint8Array;
+let trust: BundleTrust;
+
+beforeAll(async () => {
+  const log = makeLog(12);
+  bundle = await exportBundle(log, {
+    fromTime: '2025-06-01T00:03:00.000Z',
+    toTime: '2025-06-01T00:08:00.000Z',
+    checkpoints: [6, 12],
+    chunkBytes: 900,
+  });
+  trust = trustFor(log);
+});
+
+describe('bundle fuzz', () => {
+  it('the unmutated bundle verifies', async () => {
+    await expect(verifyBundle(bundle, trust)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('mutated bundles are refused with a BundleError', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+        async (edits) => {
+          const b = bundle.slice();
+          for (const [pos, x] of edits) {
+            const i = pos % b.length;
+            b[i] = (b[i] as number) ^ x;
+          }
+          if (b.every((v, i) => v === bundle[i])) return; // edits cancelled out
+          const err = await verifyBundle(b, trust).then(
+            () => undefined,
+            (e: unknown) => e,
+          );
+          expect(err).toBeInstanceOf(BundleError);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  it('truncations and streams of odd chunk sizes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: bundle.length - 1 }), async (cut) => {
+        const err = await verifyBundle(bundle.subarray(0, cut), trust).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(BundleError);
+      }),
+      { numRuns: 40 },
+    );
+    // The same bundle streamed in 7-byte chunks verifies.
+    const chunks = (async function* () {
+      for (let i = 0; i < bundle.length; i += 7) yield bundle.subarray(i, i + 7);
+    })();
+    await expect(verifyBundle(chunks, trust)).resolves.toMatchObject({ ok: true });
+  });
+});
