@@ -14,8 +14,9 @@ import { parseSafeUint } from '../../../src/core/merkle/numbers.ts';
 import { consistencyProof, inclusionProof } from '../../../src/core/merkle/proof-from-leaves.ts';
 import { rootOf } from '../../../src/core/merkle/root.ts';
 import { verifyConsistency, verifyInclusion } from '../../../src/core/merkle/verify.ts';
+import { VECTORS_DIR } from '../../support/vectors.ts';
 
-const dir = new URL('../../../../shared/vectors/rfc6962-proofs/', import.meta.url).pathname;
+const dir = `${VECTORS_DIR}/rfc6962-proofs/`;
 
 function files(kind: string): string[] {
   return readdirSync(join(dir, kind)).flatMap((sub) =>

@@ -2,8 +2,9 @@
 // /work/shared/vectors/real-logs/SOURCE.md for where each one comes from).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VECTORS_DIR } from '../../support/vectors.ts';
 
-export const VECTORS = '/work/shared/vectors';
+export const VECTORS = VECTORS_DIR;
 export const REAL_LOGS = join(VECTORS, 'real-logs');
 
 export const readText = (...p: string[]): string => readFileSync(join(...p), 'utf8');

@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VECTORS_DIR } from '../../support/vectors.ts';
 
-export const VECTORS = '/work/shared/vectors/rfc3161-real';
+export const VECTORS = join(VECTORS_DIR, 'rfc3161-real');
 
 export interface RealCase {
   readonly name: string;
