@@ -1,0 +1,223 @@
+/**
+ * anchorlog on AWS (DESIGN §3):
+ *
+ *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
+ *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)
+ *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
+ *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
+ *
+ * Separation of duties is expressed in the grants below, one line per
+ * function, and proved on the synthesized template by test/cdk/.
+ */
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { ArchiveBuckets } from './constructs/archive-buckets.ts';
+import { AuditAlarms } from './constructs/audit-alarms.ts';
+import { AuditApi } from './constructs/audit-api.ts';
+import { AuditTable } from './constructs/audit-table.ts';
+import { JobSchedule } from './constructs/job-schedule.ts';
+import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
+import { SigningKey } from './constructs/signing-key.ts';
+import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
+
+/**
+ * API functions deployed today. `query` and `export` have their routes,
+ * grants and settings below; add each here once its handler exists in lambdas/.
+ */
+export const API_FUNCTIONS: readonly ApiFunction[] = ['ingest', 'read', 'admin'];
+
+/** CloudWatch Logs accepts only these retention values. */
+const LOG_RETENTION_VALUES = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
+export class AnchorlogStack extends Stack {
+  readonly functions: Partial<Record<ApiFunction | 'authorizer' | 'seal' | 'anchor', ServiceFunction>> = {};
+
+  constructor(scope: Construct, id: string, props: StackProps = {}) {
+    super(scope, id, {
+      description:
+        'anchorlog: tamper-evident audit log (hash chain, Merkle tiles in S3 Object Lock, KMS-signed checkpoints, RFC 3161 anchors)',
+      ...props,
+    });
+
+    // ---- parameters -------------------------------------------------------
+    const retentionDays = new CfnParameter(this, 'RetentionDays', {
+      type: 'Number',
+      default: 400,
+      minValue: 1,
+      maxValue: 36500,
+      description:
+        'Default S3 Object Lock COMPLIANCE retention of the archive, in days (audit window plus buffer). Nobody, including the account root, can delete or shorten a locked object before it expires.',
+    });
+    const originPrefix = new CfnParameter(this, 'OriginPrefix', {
+      type: 'String',
+      allowedPattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9](/[a-z0-9._-]+)*$',
+      description:
+        'Checkpoint origin prefix, e.g. audit.example.com; a log origin is <prefix>/<logId>. Verifiers pin it: never change it after the first checkpoint.',
+    });
+    const tsaList = new CfnParameter(this, 'TsaList', {
+      type: 'String',
+      default: '[]',
+      noEcho: true,
+      description:
+        'RFC 3161 TSAs as a JSON array of {name,url,rootsPem,authorization?} (ANCHORLOG_TSAS). NoEcho: may hold TSA credentials.',
+    });
+    const anchorQuorum = new CfnParameter(this, 'AnchorQuorum', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^[0-9]*$',
+      description: 'TSAs that must grant for an anchor to count; empty = min(2, number of TSAs).',
+    });
+    const logRetentionDays = new CfnParameter(this, 'LogRetentionDays', {
+      type: 'Number',
+      default: 365,
+      allowedValues: LOG_RETENTION_VALUES.map(String),
+      description: 'CloudWatch Logs retention (days) for function and API access logs.',
+    });
+    const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      description: 'Optional e-mail address subscribed to the alarm topic.',
+    });
+
+    // ---- stores -------------------------------------------------------------
+    const table = new AuditTable(this, 'Table');
+    const buckets = new ArchiveBuckets(this, 'Buckets', { retentionDays: retentionDays.valueAsNumber });
+    const signingKey = new SigningKey(this, 'SigningKey');
+
+    const fn = (name: string, p: Omit<ServiceFunctionProps, 'entry' | 'logRetentionDays'>) =>
+      new ServiceFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
+        entry: name,
+        logRetentionDays: logRetentionDays.valueAsNumber,
+        ...p,
+        environment: { ANCHORLOG_ORIGIN_PREFIX: originPrefix.valueAsString, ...p.environment },
+      });
+
+    // ---- functions and their grants (least privilege, one place) ------------
+    // API functions: settings and grants per function; API_FUNCTIONS picks the deployed ones.
+    const apiSpecs: Record<ApiFunction, () => ServiceFunction> = {
+      ingest: () => {
+        const f = fn('ingest', {
+          description: 'POST events: validate, canonicalise, append',
+          memorySize: 1024,
+        });
+        table.grant(f, 'read-write', ['logs', 'logRegistry']);
+        buckets.archiveNameOnly(f);
+        return f;
+      },
+      read: () => {
+        const f = fn('read', { description: 'checkpoint, tiles, proofs, anchors, keys' });
+        table.grant(f, 'read', ['logs', 'logRegistry']);
+        buckets.grantArchiveRead(f);
+        signingKey.allowPublicKey(f, 'ReadRoleReadsPublicKey');
+        return f;
+      },
+      admin: () => {
+        const f = fn('admin', {
+          description: 'principals and logs administration (audited in the system log)',
+        });
+        table.grant(f, 'read-write', ['principals', 'logs', 'logRegistry']);
+        buckets.archiveNameOnly(f);
+        return f;
+      },
+      query: () => {
+        const f = fn('query', { description: 'GET events by time range, action, actor, submitter' });
+        table.grant(f, 'read', ['logs', 'logRegistry']);
+        buckets.grantArchiveRead(f);
+        return f;
+      },
+      export: () => {
+        const f = fn('export', {
+          description: 'evidence-bundle export',
+          memorySize: 2048,
+          timeout: Duration.minutes(5),
+        });
+        table.grant(f, 'read-update', ['logs', 'logRegistry']);
+        buckets.grantArchiveRead(f);
+        buckets.grantExports(f);
+        signingKey.allowPublicKey(f, 'ExportRoleReadsPublicKey');
+        return f;
+      },
+    };
+
+    const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
+    table.grant(authorizer, 'read', ['principals']);
+    buckets.archiveNameOnly(authorizer);
+    this.functions.authorizer = authorizer;
+
+    // Seal: reads records, writes tiles and checkpoints (never deletes), the only signer.
+    const seal = fn('seal', {
+      description: 'seal every log: tiles, entry bundles, signed checkpoint',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+    });
+    table.grant(seal, 'read-update', ['logs', 'logRegistry']);
+    buckets.grantArchiveSeal(seal);
+    signingKey.allowSign(seal);
+    this.functions.seal = seal;
+
+    // Anchor: reads seal state, writes anchor records and time-stamp tokens.
+    const anchor = fn('anchor', {
+      description: 'time-stamp the newest checkpoint of every log with the RFC 3161 TSAs',
+      timeout: Duration.minutes(2),
+      retryAttempts: 0,
+      environment: {
+        ANCHORLOG_TSAS: tsaList.valueAsString,
+        ANCHORLOG_ANCHOR_QUORUM: anchorQuorum.valueAsString,
+      },
+    });
+    table.grant(anchor, 'read-update', ['logs', 'logRegistry']);
+    buckets.grantArchiveAnchor(anchor);
+    this.functions.anchor = anchor;
+
+    // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
+    const api = new AuditApi(this, 'Api', {
+      authorizer,
+      logRetentionDays: logRetentionDays.valueAsNumber,
+      publicRoutes: PUBLIC_ROUTES,
+    });
+    for (const name of API_FUNCTIONS) {
+      if (!existsSync(path.join(REPO_ROOT, 'lambdas', `${name}.ts`)))
+        throw new Error(`API_FUNCTIONS names ${name} but lambdas/${name}.ts does not exist`);
+      const f = apiSpecs[name]();
+      this.functions[name] = f;
+      api.route(f, API_ROUTES[name]);
+    }
+
+    // ---- schedules ----------------------------------------------------------
+    new JobSchedule(this, 'SealSchedule', {
+      target: seal,
+      every: Duration.minutes(1),
+      description: 'anchorlog: seal every log',
+    });
+    new JobSchedule(this, 'AnchorSchedule', {
+      target: anchor,
+      every: Duration.minutes(5),
+      description: 'anchorlog: anchor the newest checkpoints',
+    });
+
+    // ---- alarms -------------------------------------------------------------
+    const alarms = new AuditAlarms(this, 'Alarms');
+    alarms.watchSeal(seal);
+    alarms.watchAnchor(anchor);
+    alarms.watchApi(api.api);
+    alarms.watchTable(table.table);
+    alarms.watchTampering(signingKey.key, buckets.archive);
+    const hasEmail = new CfnCondition(this, 'HasAlarmEmail', {
+      expression: Fn.conditionNot(Fn.conditionEquals(alarmEmail.valueAsString, '')),
+    });
+    alarms.subscribeEmail(alarmEmail.valueAsString, hasEmail);
+
+    // ---- outputs ------------------------------------------------------------
+    new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'TableName', { value: table.table.tableName });
+    new CfnOutput(this, 'ArchiveBucketName', { value: buckets.archive.bucketName });
+    new CfnOutput(this, 'ExportsBucketName', { value: buckets.exports.bucketName });
+    new CfnOutput(this, 'SigningKeyArn', { value: signingKey.key.keyArn });
+    new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+  }
+}

@@ -1,0 +1,166 @@
+/**
+ * The archive (the record of truth: tiles, entry bundles, checkpoints,
+ * anchors under `logs/<logId>/`), the exports bucket (evidence bundles,
+ * short-lived) and the server-access-log bucket both log to.
+ *
+ * The archive is versioned, Object Lock COMPLIANCE with a default retention
+ * (days, from a CfnParameter), TLS-only, never public, RETAIN. Grants are
+ * written out action by action: nobody gets s3:DeleteObject*,
+ * s3:PutObjectRetention, s3:BypassGovernanceRetention or
+ * s3:PutBucketObjectLockConfiguration, and every grant sets the bucket's env
+ * var in the same call.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge, nagArn } from '../nag.ts';
+import type { ServiceFunction } from './service-function.ts';
+
+export interface ArchiveBucketsProps {
+  /** Default Object Lock retention (COMPLIANCE) in days; may be a parameter token. */
+  readonly retentionDays: number;
+  /** Days after which evidence-bundle exports expire. */
+  readonly exportExpiryDays?: number;
+}
+
+function privateBucketDefaults(): Partial<s3.BucketProps> {
+  return {
+    blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+    encryption: s3.BucketEncryption.S3_MANAGED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removalPolicy: RemovalPolicy.RETAIN,
+  };
+}
+
+export class ArchiveBuckets extends Construct {
+  readonly archive: s3.Bucket;
+  readonly exports: s3.Bucket;
+  readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ArchiveBucketsProps) {
+    super(scope, id);
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      ...privateBucketDefaults(),
+      versioned: true,
+    });
+    // Access logs are evidence of who read the archive: keep them as long as the archive.
+    (this.accessLogs.node.defaultChild as s3.CfnBucket).lifecycleConfiguration = {
+      rules: [{ id: 'expire-with-archive', status: 'Enabled', expirationInDays: props.retentionDays }],
+    };
+
+    this.archive = new s3.Bucket(this, 'Archive', {
+      ...privateBucketDefaults(),
+      versioned: true,
+      objectLockEnabled: true,
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'archive/',
+    });
+    // The L2 validates retention with arithmetic a parameter token cannot pass: set it on the L1.
+    (this.archive.node.defaultChild as s3.CfnBucket).objectLockConfiguration = {
+      objectLockEnabled: 'Enabled',
+      rule: { defaultRetention: { mode: 'COMPLIANCE', days: props.retentionDays } },
+    };
+
+    this.exports = new s3.Bucket(this, 'Exports', {
+      ...privateBucketDefaults(),
+      serverAccessLogsBucket: this.accessLogs,
+      serverAccessLogsPrefix: 'exports/',
+      lifecycleRules: [
+        {
+          id: 'expire-exports',
+          expiration: Duration.days(props.exportExpiryDays ?? 7),
+          abortIncompleteMultipartUploadAfter: Duration.days(1),
+        },
+      ],
+    });
+  }
+
+  #acknowledgeObjects(target: ServiceFunction, pattern: string): void {
+    acknowledge(
+      target,
+      `AwsSolutions-IAM5[Resource::${nagArn(this.archive.node.defaultChild as s3.CfnBucket)}/${pattern}]`,
+      `Archive object keys are logs/<logId>/… for every log, created at run time; the wildcard is limited to the ${pattern} prefix of the archive bucket, and the actions are only s3:GetObject / s3:PutObject (no delete, no retention change).`,
+    );
+  }
+
+  #archiveEnv(target: ServiceFunction): void {
+    target.addEnv('ANCHORLOG_ARCHIVE_BUCKET', this.archive.bucketName);
+  }
+
+  #list(target: ServiceFunction, sid: string): void {
+    // Without ListBucket a missing key answers 403 instead of 404.
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid,
+        actions: ['s3:ListBucket'],
+        resources: [this.archive.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['logs/*'] } },
+      }),
+    );
+  }
+
+  /** Read tiles, entry bundles, checkpoints and anchors. */
+  grantArchiveRead(target: ServiceFunction): void {
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveRead',
+        actions: ['s3:GetObject'],
+        resources: [this.archive.arnForObjects('logs/*')],
+      }),
+    );
+    this.#acknowledgeObjects(target, 'logs/*');
+    this.#list(target, 'ArchiveList');
+    this.#archiveEnv(target);
+  }
+
+  /** The sealer: read, and create objects (tiles, entry bundles, checkpoint versions). Never delete. */
+  grantArchiveSeal(target: ServiceFunction): void {
+    this.grantArchiveRead(target);
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveSealWrite',
+        actions: ['s3:PutObject'],
+        resources: [this.archive.arnForObjects('logs/*')],
+      }),
+    );
+  }
+
+  /** The anchorer: read, and create time-stamp tokens under `logs/<logId>/anchors/`. */
+  grantArchiveAnchor(target: ServiceFunction): void {
+    this.grantArchiveRead(target);
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveAnchorWrite',
+        actions: ['s3:PutObject'],
+        resources: [this.archive.arnForObjects('logs/*/anchors/*')],
+      }),
+    );
+    this.#acknowledgeObjects(target, 'logs/*/anchors/*');
+  }
+
+  /** Only the variable, for handlers whose `loadConfig()` requires it but never touch the archive. */
+  archiveNameOnly(target: ServiceFunction): void {
+    this.#archiveEnv(target);
+  }
+
+  /** The exporter: write and read bundles (presigned downloads are signed with this role). */
+  grantExports(target: ServiceFunction): void {
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ExportsReadWrite',
+        actions: ['s3:PutObject', 's3:GetObject'],
+        resources: [this.exports.arnForObjects('*')],
+      }),
+    );
+    acknowledge(
+      target,
+      `AwsSolutions-IAM5[Resource::${nagArn(this.exports.node.defaultChild as s3.CfnBucket)}/*]`,
+      'The exports bucket holds only evidence bundles this function writes (keys chosen per export at run time); it expires them by lifecycle.',
+    );
+    target.addEnv('ANCHORLOG_EXPORTS_BUCKET', this.exports.bucketName);
+  }
+}

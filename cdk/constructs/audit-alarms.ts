@@ -1,0 +1,272 @@
+/**
+ * Alarms and the SNS topic they notify. Every alarm says in its description
+ * what it means and where the runbook is (docs/operations.md, "Alarms").
+ *
+ * Metric sources:
+ *  - EMF metrics the functions write (namespace `anchorlog`, per-log or
+ *    per-TSA dimensions). Alarms aggregate them over every dimension with a
+ *    CloudWatch Metrics Insights query, so a new log or TSA needs no new alarm.
+ *  - Metric filters on a function's log group for its structured alarm lines.
+ *  - Service metrics: Lambda Errors/Invocations, API Gateway 5xx, DynamoDB throttles.
+ *  - CloudTrail management events (EventBridge) for changes to the signing
+ *    key's policy and the archive bucket's policy, versioning and lock.
+ */
+import { type CfnCondition, Duration, Stack } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cw from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import type { ServiceFunction } from './service-function.ts';
+import { KEY_ADMIN_ACTIONS } from './signing-key.ts';
+
+export const METRICS_NAMESPACE = 'anchorlog';
+const RUNBOOK = 'Runbook: docs/operations.md#alarms';
+
+export class AuditAlarms extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: cw.Alarm[] = [];
+  readonly #action: SnsAction;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    // Alarm notifications are encrypted with a key of their own; CloudWatch and
+    // EventBridge may use it to publish, the account administers it.
+    const topicKey = new kms.Key(this, 'TopicKey', {
+      description: 'anchorlog alarm topic encryption',
+      enableKeyRotation: true,
+      pendingWindow: Duration.days(30),
+      policy: new iam.PolicyDocument({
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'AccountAdministers',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: [
+              ...KEY_ADMIN_ACTIONS.filter((a) => a !== 'kms:GetPublicKey'),
+              'kms:EnableKeyRotation',
+              'kms:DisableKeyRotation',
+              'kms:GetKeyRotationStatus',
+            ],
+            resources: ['*'],
+          }),
+          new iam.PolicyStatement({
+            sid: 'AlarmsAndRulesPublish',
+            principals: [
+              new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
+              new iam.ServicePrincipal('events.amazonaws.com'),
+            ],
+            actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            resources: ['*'],
+            conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+          }),
+        ],
+      }),
+    });
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName: 'anchorlog alarms',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    // A topic policy replaces SNS's default one: CloudWatch alarms must be named explicitly.
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+    this.#action = new SnsAction(this.topic);
+  }
+
+  /** Adds an e-mail subscription that exists only when `email` is non-empty (a parameter). */
+  subscribeEmail(email: string, condition: CfnCondition): void {
+    const sub = new sns.CfnSubscription(this, 'EmailSubscription', {
+      topicArn: this.topic.topicArn,
+      protocol: 'email',
+      endpoint: email,
+    });
+    sub.cfnOptions.condition = condition;
+  }
+
+  #alarm(id: string, props: cw.AlarmProps): cw.Alarm {
+    const alarm = new cw.Alarm(this, id, {
+      ...props,
+      alarmDescription: `${props.alarmDescription} ${RUNBOOK}`,
+    });
+    alarm.addAlarmAction(this.#action);
+    alarm.addOkAction(this.#action);
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  /** Metrics Insights over every time series of `metric` in the anchorlog namespace. */
+  static insights(stat: 'MAX' | 'SUM', metric: string, period: Duration): cw.MathExpression {
+    return new cw.MathExpression({
+      expression: `SELECT ${stat}(${metric}) FROM ${METRICS_NAMESPACE}`,
+      period,
+      label: `${stat}(${metric})`,
+    });
+  }
+
+  watchSeal(seal: ServiceFunction): void {
+    this.#alarm('SealLag', {
+      alarmDescription:
+        'SealLagSeconds (EMF, anchorlog namespace, max over logs) above 5 minutes for 3 minutes: records are durable but not yet in a signed checkpoint.',
+      metric: AuditAlarms.insights('MAX', 'SealLagSeconds', Duration.minutes(1)),
+      threshold: 300,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('SealFailing', {
+      alarmDescription: 'The seal function failed in 3 consecutive minutes: checkpoints are not advancing.',
+      metric: seal.fn.metricErrors({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('SealNotRunning', {
+      alarmDescription:
+        'The seal function was not invoked for 5 minutes: the schedule is disabled or broken.',
+      metric: seal.fn.metricInvocations({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.BREACHING,
+    });
+    // lambdas/seal.ts writes {"alarm":"SEAL_INTEGRITY",…} when stored state contradicts itself.
+    const integrity = new logs.MetricFilter(this, 'SealIntegrityFilter', {
+      logGroup: seal.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.alarm', '=', 'SEAL_INTEGRITY'),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'SealIntegrityHalts',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    this.#alarm('SealIntegrity', {
+      alarmDescription:
+        'Sealing halted for a log because stored state contradicts itself (possible tampering or a bug). Page: sealing of that log stays stopped until an operator investigates.',
+      metric: integrity.metric({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  watchAnchor(anchor: ServiceFunction): void {
+    this.#alarm('AnchorQuorumMissed', {
+      alarmDescription:
+        'AnchorQuorumMissed (EMF): a newest checkpoint got fewer than the quorum of RFC 3161 tokens in 2 consecutive runs.',
+      metric: AuditAlarms.insights('SUM', 'AnchorQuorumMissed', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('AnchorTsaFailures', {
+      alarmDescription:
+        'AnchorTsaFailures (EMF): some TSA failed for 3 consecutive runs (quorum may still be met; redundancy is reduced). The AnchorTsaFailure metric per Tsa dimension names it.',
+      metric: AuditAlarms.insights('SUM', 'AnchorTsaFailures', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('AnchorFailing', {
+      alarmDescription: 'The anchor function failed (a store was unavailable) in 2 consecutive runs.',
+      metric: anchor.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  watchApi(api: apigw.HttpApi): void {
+    this.#alarm('Api5xx', {
+      alarmDescription:
+        'The HTTP API answered 5 or more 5xx in 5 minutes (Lambda errors, authorizer store failures, timeouts): clients are retrying writes.',
+      metric: api.metricServerError({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 5,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  watchTable(table: dynamodb.Table): void {
+    const period = Duration.minutes(5);
+    this.#alarm('TableThrottled', {
+      alarmDescription:
+        'DynamoDB throttled 10 or more requests in 5 minutes (hot partition or account limit): ingest answers 429/503 with Retry-After.',
+      metric: new cw.MathExpression({
+        expression: 'r + w',
+        usingMetrics: {
+          r: table.metric('ReadThrottleEvents', { period, statistic: cw.Stats.SUM }),
+          w: table.metric('WriteThrottleEvents', { period, statistic: cw.Stats.SUM }),
+        },
+        period,
+        label: 'throttle events',
+      }),
+      threshold: 10,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /**
+   * Notifies on every change to the signing key's policy or state and to the
+   * archive bucket's policy, versioning or Object Lock configuration
+   * (CloudTrail management events; the account needs a trail).
+   */
+  watchTampering(signingKey: kms.IKey, archive: s3.IBucket): void {
+    const target = new eventTargets.SnsTopic(this.topic);
+    new events.Rule(this, 'SigningKeyChanged', {
+      description: 'anchorlog: the checkpoint signing key policy, grants or state changed',
+      eventPattern: {
+        source: ['aws.kms'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          eventName: ['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'ReplicateKey'],
+          resources: { ARN: [signingKey.keyArn] },
+        },
+      },
+      targets: [target],
+    });
+    new events.Rule(this, 'ArchiveConfigChanged', {
+      description: 'anchorlog: the archive bucket policy, versioning, Object Lock or public access changed',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['s3.amazonaws.com'],
+          eventName: [
+            'PutBucketPolicy',
+            'DeleteBucketPolicy',
+            'PutBucketVersioning',
+            'PutBucketObjectLockConfiguration',
+            'PutBucketPublicAccessBlock',
+            'DeleteBucketPublicAccessBlock',
+            'PutBucketLifecycle',
+            'DeleteBucketLifecycle',
+          ],
+          requestParameters: { bucketName: [archive.bucketName] },
+        },
+      },
+      targets: [target],
+    });
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * One anchorlog Lambda: NodejsFunction bundled by the local esbuild (ESM,
+ * ARM64, current Node runtime), its own role (no managed policies), its own
+ * log group with a retention, and the environment every handler's
+ * `loadConfig()` needs. Stores grant access *and* set their env var through
+ * `addEnv` + `role` in one call (see AuditTable, ArchiveBucket, SigningKey),
+ * so a permission and the configuration that uses it cannot drift apart.
+ */
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** Repository root (cdk/constructs/ → ../..). */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Every function runs on this runtime; the invariant tests refuse anything older than nodejs22.x. */
+export const RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** ESM bundles may still contain CommonJS `require` calls (inside dependencies). */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire as __anchorlogCreateRequire } from 'node:module'; const require = __anchorlogCreateRequire(import.meta.url);";
+
+export interface ServiceFunctionProps {
+  /** Handler module under lambdas/, without extension (e.g. `ingest`). */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize?: number;
+  readonly timeout?: Duration;
+  /** Async invocation retries (scheduled jobs set 0: the next schedule is the retry). */
+  readonly retryAttempts?: number;
+  /** CloudWatch Logs retention in days (a token from a CfnParameter is fine). */
+  readonly logRetentionDays: number;
+  /** Plain settings (origin prefix, limits, TSA list…); store names come from the stores' grants. */
+  readonly environment?: Record<string, string>;
+}
+
+export class ServiceFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: ServiceFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // A role of its own, with only what the stores grant plus writing its own log group.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `anchorlog ${props.entry} function`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: path.join(REPO_ROOT, 'lambdas', `${props.entry}.ts`),
+      handler: 'handler',
+      description: props.description,
+      runtime: RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 512,
+      timeout: props.timeout ?? Duration.seconds(29),
+      role: this.role,
+      logGroup: this.logGroup,
+      ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      projectRoot: REPO_ROOT,
+      depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
+      environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+      bundling: {
+        format: OutputFormat.ESM,
+        banner: ESM_REQUIRE_BANNER,
+        mainFields: ['module', 'main'],
+        // Bundle the AWS SDK too: the deployed code is exactly the locked, tested versions.
+        externalModules: [],
+        minify: true,
+        sourceMap: true,
+        // Never Docker: bundling must work offline with the esbuild in node_modules.
+        forceDockerBundling: false,
+      },
+    });
+    // The role must exist with its log permissions before the function does.
+    this.fn.node.addDependency(this.role);
+  }
+
+  addEnv(name: string, value: string): void {
+    this.fn.addEnvironment(name, value);
+  }
+}

@@ -1,0 +1,38 @@
+/**
+ * Which Lambda serves which HTTP route (DESIGN §4). The HTTP API creates
+ * exactly these routes; everything else is a 404 from API Gateway itself.
+ * Adding the query and export functions is one line each, once their
+ * handlers exist in lambdas/ (the stack only wires functions whose handler
+ * file is present). test/cdk/routes.test.ts checks this table against the
+ * route tables in src/http/routes/ and the synthesized API.
+ */
+export type ApiFunction = 'ingest' | 'read' | 'admin' | 'query' | 'export';
+
+/** `METHOD /path`, with HTTP API path variables (`{name}`, greedy `{name+}`). */
+export type RouteKey = `${'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} /${string}`;
+
+export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
+  ingest: ['POST /v1/logs/{logId}/events'],
+  read: [
+    'GET /v1/logs/{logId}/checkpoint',
+    'GET /v1/logs/{logId}/tile/{path+}',
+    'GET /v1/logs/{logId}/proof/inclusion',
+    'GET /v1/logs/{logId}/proof/consistency',
+    'GET /v1/logs/{logId}/anchors',
+    'GET /v1/keys',
+  ],
+  admin: [
+    'POST /v1/admin/principals',
+    'GET /v1/admin/principals',
+    'GET /v1/admin/principals/{id}',
+    'PATCH /v1/admin/principals/{id}',
+    'POST /v1/admin/principals/{id}/rotate',
+    'POST /v1/admin/principals/{id}/revoke',
+    'PUT /v1/admin/logs/{logId}',
+  ],
+  query: ['GET /v1/logs/{logId}/events'],
+  export: ['POST /v1/logs/{logId}/exports'],
+};
+
+/** Routes API Gateway lets through without the authorizer (the verifier keys are public). */
+export const PUBLIC_ROUTES: ReadonlySet<RouteKey> = new Set<RouteKey>(['GET /v1/keys']);
