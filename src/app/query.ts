@@ -644,10 +644,13 @@ class Scanner {
         this.budget.requests++;
         const batches = await this.deps.logs.readBatches(this.logId, st.q, BATCHES_PER_READ);
         if (batches.length === 0) return undefined;
-        if (batches[0]?.firstIndex !== st.i)
-          throw new LogStoreError('INTEGRITY', `batch ${st.q} does not start at index ${st.i}`);
+        // (i, q): q is the batch *holding* i, which a page may have left midway.
+        const first = batches[0];
+        if (!first || first.firstIndex > st.i || first.firstIndex + first.count <= st.i)
+          throw new LogStoreError('INTEGRITY', `batch ${st.q} does not hold index ${st.i}`);
         for (const b of batches)
           b.records.forEach((x, k) => {
+            if (x.index < st.i) return;
             const rec = decodeRecord(x.bytes);
             if (rec.index !== x.index || rec.logId !== this.logId)
               throw new LogStoreError('INTEGRITY', `record at ${x.index} names ${rec.logId}/${rec.index}`);
