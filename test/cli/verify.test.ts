@@ -133,3 +133,16 @@ describe('anchorlog verify', () => {
     expect(r.out).toContain('usage: anchorlog verify');
   });
 });
+
+describe('anchorlog verify: pinned roots that are not certificates', () => {
+  it('exit 2', async () => {
+    files['/mem/garbage-root.json'] = utf8(
+      JSON.stringify({
+        logKeys: [vkeyFromSpki(log.origin, log.signer.publicKeySpki)],
+        tsaRoots: ['-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'],
+      }),
+    );
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/garbage-root.json');
+    expect(r.code, r.err).toBe(2);
+  });
+});

@@ -474,6 +474,8 @@ class Verifier {
         coversThrough: null,
       });
     } catch (e) {
+      if (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT' && this.#trust.tsaRoots !== undefined)
+        fail('INVALID_TRUST', `pinned TSA roots: ${e.message}`, { cause: e });
       if (e instanceof TimestampError)
         fail('TIMESTAMP_INVALID', `${t.path}: ${e.code}: ${e.message}`, { member: t.path, cause: e });
       throw e;
