@@ -246,6 +246,7 @@ export class ExportService {
    * stream the bundle into the exports bucket, return a presigned URL.
    */
   async createExport(logId: string, params: ExportParams): Promise<StoredExport> {
+    this.#validate(params);
     const store = this.#o.store;
     if (!store) throw new AppError('INTERNAL', 'exports are not configured (no exports bucket)');
     const r = await this.#resolve(logId, params);
@@ -286,7 +287,8 @@ export class ExportService {
 
   // ---- plan ----
 
-  async #resolve(logId: string, params: ExportParams): Promise<Resolved> {
+  /** Checks the request alone (no store access): 400 naming the field. */
+  #validate(params: ExportParams): { fromTime: string; toTime: string; filter: BundleFilter | null } {
     const from = parseExportTime('from', params.from);
     const to = parseExportTime('to', params.to);
     if (!(from < to)) throw bad('to', 'to must be after from');
@@ -302,8 +304,11 @@ export class ExportService {
         'actor',
         'filtering by actor is not expressible in evidence bundle format v1 (its filter is an action prefix); export the range or an action prefix and select by actor after verifying',
       );
-    const fromTime = formatReceivedAt(from);
-    const toTime = formatReceivedAt(to);
+    return { fromTime: formatReceivedAt(from), toTime: formatReceivedAt(to), filter };
+  }
+
+  async #resolve(logId: string, params: ExportParams): Promise<Resolved> {
+    const { fromTime, toTime, filter } = this.#validate(params);
     const origin = this.#o.proofs.origin(logId);
 
     if (!(await this.#guard('log lookup', () => this.#o.logs.logExists(logId))))
