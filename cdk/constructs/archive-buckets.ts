@@ -79,11 +79,11 @@ export class ArchiveBuckets extends Construct {
     });
   }
 
-  #acknowledgeObjects(target: ServiceFunction, pattern: string): void {
+  #acknowledgeObjects(target: ServiceFunction, pattern: string, action: string): void {
     acknowledge(
       target,
       `AwsSolutions-IAM5[Resource::${nagArn(this.archive.node.defaultChild as s3.CfnBucket)}/${pattern}]`,
-      `Archive object keys are logs/<logId>/… for every log, created at run time; the wildcard is limited to the ${pattern} prefix of the archive bucket, and the actions are only s3:GetObject / s3:PutObject (no delete, no retention change).`,
+      `Archive object keys are logs/<logId>/… for every log, created at run time; the wildcard is limited to the ${pattern} prefix of the archive bucket, and the statement allows ${action} only (no delete, no retention or lock change).`,
     );
   }
 
@@ -105,6 +105,10 @@ export class ArchiveBuckets extends Construct {
 
   /** Read tiles, entry bundles, checkpoints and anchors. */
   grantArchiveRead(target: ServiceFunction): void {
+    this.#read(target, 's3:GetObject');
+  }
+
+  #read(target: ServiceFunction, actionsOnLogs: string): void {
     target.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveRead',
@@ -112,14 +116,14 @@ export class ArchiveBuckets extends Construct {
         resources: [this.archive.arnForObjects('logs/*')],
       }),
     );
-    this.#acknowledgeObjects(target, 'logs/*');
+    this.#acknowledgeObjects(target, 'logs/*', actionsOnLogs);
     this.#list(target, 'ArchiveList');
     this.#archiveEnv(target);
   }
 
   /** The sealer: read, and create objects (tiles, entry bundles, checkpoint versions). Never delete. */
   grantArchiveSeal(target: ServiceFunction): void {
-    this.grantArchiveRead(target);
+    this.#read(target, 's3:GetObject and s3:PutObject');
     target.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveSealWrite',
@@ -139,7 +143,7 @@ export class ArchiveBuckets extends Construct {
         resources: [this.archive.arnForObjects('logs/*/anchors/*')],
       }),
     );
-    this.#acknowledgeObjects(target, 'logs/*/anchors/*');
+    this.#acknowledgeObjects(target, 'logs/*/anchors/*', 's3:PutObject');
   }
 
   /** Only the variable, for handlers whose `loadConfig()` requires it but never touch the archive. */

@@ -1,0 +1,410 @@
+/**
+ * Invariants of the synthesized stack (DESIGN §3 "Separation of duties",
+ * "Retention"). Assertions are about properties that must hold, proved by
+ * walking every policy in the template — never about resource counts.
+ */
+
+import type { CfnResource } from 'aws-cdk-lib';
+import { Validations } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
+import { API_ROUTES, PUBLIC_ROUTES } from '../../cdk/routes.ts';
+import { allStatements, type FlatStatement, granting } from './policy-walk.ts';
+import { type Synth, synth } from './synth.ts';
+
+let s: Synth;
+let statements: FlatStatement[];
+
+beforeAll(() => {
+  s = synth();
+  statements = allStatements(s.resources);
+  console.log(`cdk synth (with esbuild bundling) took ${(s.ms / 1000).toFixed(1)} s`);
+}, 600_000);
+
+afterAll(() => s?.cleanup());
+
+const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+const roleId = (name: keyof Synth['stack']['functions']) => {
+  const f = s.stack.functions[name];
+  if (!f) throw new Error(`no ${name} function`);
+  return s.logicalId(f.role.node.defaultChild);
+};
+const fnId = (name: keyof Synth['stack']['functions']) => {
+  const f = s.stack.functions[name];
+  if (!f) throw new Error(`no ${name} function`);
+  return s.logicalId(f.fn.node.defaultChild);
+};
+const envOf = (f: { Properties?: Record<string, unknown> } | undefined): Record<string, unknown> =>
+  (f?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+const ofType = (type: string) => Object.entries(s.resources).filter(([, r]) => r.Type === type);
+/** Statements that apply to a role: its identity policies and resource policies naming it. */
+const forRole = (id: string) =>
+  statements.filter((st) =>
+    st.principals.some(
+      (p) => JSON.stringify(p) === JSON.stringify({ Ref: id }) || JSON.stringify(p).includes(`"${id}"`),
+    ),
+  );
+
+describe('archive bucket', () => {
+  it('is Object Lock COMPLIANCE with the RetentionDays parameter as default retention, versioned', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockEnabled: true,
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: { Ref: 'RetentionDays' } } },
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'archive/' },
+    });
+    s.template.hasParameter('RetentionDays', { Type: 'Number', Default: 400, MinValue: 1 });
+  });
+
+  it('is retained on stack deletion and replacement', () => {
+    s.template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({ ObjectLockEnabled: true }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('every bucket blocks public access and has a TLS-only bucket policy', () => {
+    const buckets = ofType('AWS::S3::Bucket');
+    expect(buckets.length).toBeGreaterThan(0);
+    for (const [id, b] of buckets) {
+      expect(b.Properties?.PublicAccessBlockConfiguration, id).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      const policies = ofType('AWS::S3::BucketPolicy').filter(
+        ([, p]) => JSON.stringify(p.Properties?.Bucket) === JSON.stringify({ Ref: id }),
+      );
+      const tlsDeny = policies.flatMap(([pid]) =>
+        statements.filter(
+          (st) =>
+            st.holder === pid &&
+            st.effect === 'Deny' &&
+            st.actions.includes('s3:*') &&
+            JSON.stringify(st.condition) === JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+        ),
+      );
+      expect(tlsDeny.length, `${id} has no TLS-only policy`).toBeGreaterThan(0);
+    }
+  });
+
+  it('the exports bucket expires bundles', () => {
+    s.template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Status: 'Enabled', ExpirationInDays: Match.anyValue() })]),
+      },
+      LoggingConfiguration: { LogFilePrefix: 'exports/' },
+    });
+  });
+});
+
+describe('table', () => {
+  it('is on demand with point-in-time recovery and deletion protection, and retained', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('no role may Scan (ForAllValues over no leading keys would open every item family)', () => {
+    expect(granting(statements, 'dynamodb:Scan')).toEqual([]);
+    expect(granting(statements, 'dynamodb:PartiQLSelect')).toEqual([]);
+  });
+
+  it('every table grant is limited to named item families by dynamodb:LeadingKeys', () => {
+    const tableGrants = statements.filter(
+      (st) => st.effect === 'Allow' && st.actions.some((a) => a.startsWith('dynamodb:')),
+    );
+    expect(tableGrants.length).toBeGreaterThan(0);
+    for (const st of tableGrants)
+      expect(st.condition, st.holder).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': expect.any(Array) },
+      });
+  });
+
+  it('only the admin role can write principals; the authorizer only reads them', () => {
+    const touchesPrincipals = (st: FlatStatement) => JSON.stringify(st.condition ?? null).includes('P#*');
+    const writers = statements.filter(
+      (st) => touchesPrincipals(st) && st.actions.some((a) => /Put|Update|Delete|Write/.test(a)),
+    );
+    expect(writers.flatMap((w) => w.principals)).toEqual([{ Ref: roleId('admin') }]);
+    const readers = statements.filter(touchesPrincipals).flatMap((w) => w.principals);
+    expect(readers).toEqual(expect.arrayContaining([{ Ref: roleId('authorizer') }]));
+    expect(readers).not.toContainEqual({ Ref: roleId('ingest') });
+  });
+});
+
+describe('signing key', () => {
+  it('is ECC_NIST_P256 / SIGN_VERIFY and retained', () => {
+    s.template.hasResource('AWS::KMS::Key', {
+      Properties: Match.objectLike({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('only the seal role can kms:Sign — walking every IAM policy and every key policy', () => {
+    const signers = granting(statements, 'kms:Sign');
+    expect(signers).toHaveLength(1);
+    const [only] = signers;
+    expect(only?.holderType).toBe('AWS::KMS::Key');
+    expect(only?.holder).toBe(
+      s.logicalId(s.stack.node.findChild('SigningKey').node.findChild('Key').node.defaultChild),
+    );
+    expect(only?.principals).toEqual([{ AWS: getAtt(roleId('seal')) }]);
+    expect(only?.actions).toEqual(['kms:Sign']);
+    expect(only?.condition).toEqual({
+      StringEquals: { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' },
+    });
+  });
+
+  it('nobody gets kms:*, a wildcard action, or kms:CreateGrant (a grant could hand out Sign)', () => {
+    for (const st of statements.filter((x) => x.effect === 'Allow')) {
+      expect(st.actions, st.holder).not.toContain('*');
+      expect(st.actions, st.holder).not.toContain('kms:*');
+      expect(st.notActions, st.holder).toEqual([]);
+    }
+    expect(granting(statements, 'kms:CreateGrant')).toEqual([]);
+  });
+
+  it('the account root administers the key but cannot sign, verify or use it for data', () => {
+    const root = statements.filter(
+      (st) => st.holderType === 'AWS::KMS::Key' && JSON.stringify(st.principals).includes(':root'),
+    );
+    expect(root.length).toBeGreaterThan(0);
+    for (const action of ['kms:Sign', 'kms:Verify', 'kms:Encrypt', 'kms:Decrypt', 'kms:ReEncryptFrom'])
+      expect(granting(root, action), action).toEqual([]);
+    expect(granting(root, 'kms:PutKeyPolicy').length).toBeGreaterThan(0);
+  });
+
+  it('ingest cannot sign and has no KMS or S3 permission at all', () => {
+    const ingest = forRole(roleId('ingest'));
+    expect(ingest.length).toBeGreaterThan(0);
+    expect(granting(ingest, 'kms:Sign')).toEqual([]);
+    for (const st of ingest)
+      expect(
+        st.actions.filter((a) => /^(kms|s3):/.test(a)),
+        st.holder,
+      ).toEqual([]);
+  });
+
+  it('the read role may read the public key and nothing else of KMS', () => {
+    const kmsActions = forRole(roleId('read')).flatMap((st) =>
+      st.actions.filter((a) => a.startsWith('kms:')),
+    );
+    expect([...new Set(kmsActions)].sort()).toEqual(['kms:DescribeKey', 'kms:GetPublicKey']);
+  });
+});
+
+describe('no role can delete, unlock or shorten retention', () => {
+  const forbidden = [
+    's3:DeleteObject',
+    's3:DeleteObjectVersion',
+    's3:BypassGovernanceRetention',
+    's3:PutObjectRetention',
+    's3:PutObjectLegalHold',
+    's3:PutBucketObjectLockConfiguration',
+    's3:PutBucketPolicy',
+    's3:DeleteBucketPolicy',
+    's3:PutLifecycleConfiguration',
+    's3:PutBucketVersioning',
+    's3:DeleteBucket',
+  ];
+  it.each(forbidden)('no Allow statement anywhere grants %s (so no s3:*, no *)', (action) => {
+    expect(granting(statements, action)).toEqual([]);
+  });
+
+  it('the seal role writes the archive with s3:PutObject only (plus reads)', () => {
+    const s3Actions = forRole(roleId('seal')).flatMap((st) => st.actions.filter((a) => a.startsWith('s3:')));
+    expect([...new Set(s3Actions)].sort()).toEqual(['s3:GetObject', 's3:ListBucket', 's3:PutObject']);
+  });
+
+  it('the anchor role may create objects only under logs/*/anchors/', () => {
+    const puts = granting(forRole(roleId('anchor')), 's3:PutObject');
+    expect(puts).toHaveLength(1);
+    expect(JSON.stringify(puts[0]?.resources)).toContain('/logs/*/anchors/*');
+  });
+
+  it('the read role cannot write the archive or the table', () => {
+    const read = forRole(roleId('read'));
+    expect(granting(read, 's3:PutObject')).toEqual([]);
+    expect(granting(read, 'dynamodb:PutItem')).toEqual([]);
+    expect(granting(read, 'dynamodb:UpdateItem')).toEqual([]);
+  });
+});
+
+describe('functions', () => {
+  it('every Lambda runs nodejs22.x or newer on arm64', () => {
+    const fns = ofType('AWS::Lambda::Function');
+    expect(fns.length).toBeGreaterThan(0);
+    for (const [id, f] of fns) {
+      const m = /^nodejs(\d+)\.x$/.exec(String(f.Properties?.Runtime));
+      expect(m, `${id}: ${f.Properties?.Runtime}`).not.toBeNull();
+      expect(Number(m?.[1]), id).toBeGreaterThanOrEqual(22);
+      expect(f.Properties?.Architectures, id).toEqual(['arm64']);
+    }
+  });
+
+  it('every function has the environment loadConfig() requires', () => {
+    for (const [id, f] of ofType('AWS::Lambda::Function')) {
+      const env = envOf(f);
+      expect(Object.keys(env), id).toEqual(
+        expect.arrayContaining(['ANCHORLOG_TABLE', 'ANCHORLOG_ARCHIVE_BUCKET', 'ANCHORLOG_ORIGIN_PREFIX']),
+      );
+    }
+  });
+
+  it('the signing key id reaches the seal and read functions, TSAs reach the anchor function', () => {
+    const env = (name: Parameters<typeof fnId>[0]) => envOf(s.resources[fnId(name)]);
+    expect(env('seal').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
+    expect(env('read').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
+    expect(env('ingest').ANCHORLOG_SIGNING_KEY_ID).toBeUndefined();
+    expect(env('anchor').ANCHORLOG_TSAS).toEqual({ Ref: 'TsaList' });
+    s.template.hasParameter('TsaList', { NoEcho: true });
+  });
+
+  it('seal runs every minute and anchor every 5 minutes, without scheduler retries', () => {
+    for (const [name, rate] of [
+      ['seal', 'rate(1 minute)'],
+      ['anchor', 'rate(5 minutes)'],
+    ] as const)
+      s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: rate,
+        State: 'ENABLED',
+        Target: Match.objectLike({
+          Arn: getAtt(fnId(name)),
+          RetryPolicy: Match.objectLike({ MaximumRetryAttempts: 0 }),
+        }),
+      });
+  });
+});
+
+describe('HTTP API', () => {
+  it('the Lambda authorizer never caches (revocation is effective on the next request)', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'REQUEST',
+      AuthorizerResultTtlInSeconds: 0,
+      EnableSimpleResponses: true,
+      AuthorizerPayloadFormatVersion: '2.0',
+      IdentitySource: [],
+    });
+    for (const [id, a] of ofType('AWS::ApiGatewayV2::Authorizer'))
+      expect(a.Properties?.AuthorizerResultTtlInSeconds, id).toBe(0);
+  });
+
+  it('has exactly the routes of cdk/routes.ts, each to its function, authorized unless public', () => {
+    const integrationFn = new Map(
+      ofType('AWS::ApiGatewayV2::Integration').map(([id, i]) => [
+        id,
+        JSON.stringify(i.Properties?.IntegrationUri),
+      ]),
+    );
+    const actual = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => {
+      // Target: { Fn::Join: ['', ['integrations/', { Ref: <integration> }]] }
+      const target = r.Properties?.Target as { 'Fn::Join': [string, [string, { Ref: string }]] } | undefined;
+      const integration = target?.['Fn::Join'][1][1].Ref;
+      return {
+        key: r.Properties?.RouteKey,
+        fn: integrationFn.get(String(integration)),
+        auth: r.Properties?.AuthorizationType,
+      };
+    });
+    const expected = API_FUNCTIONS.flatMap((name) =>
+      API_ROUTES[name].map((key) => ({
+        key,
+        fn: JSON.stringify(getAtt(fnId(name))),
+        auth: PUBLIC_ROUTES.has(key) ? 'NONE' : 'CUSTOM',
+      })),
+    );
+    const byKey = (a: { key: unknown }, b: { key: unknown }) => String(a.key).localeCompare(String(b.key));
+    expect(actual.sort(byKey)).toEqual(expected.sort(byKey));
+  });
+
+  it('the stage is throttled and writes JSON access logs', () => {
+    s.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('"status"') },
+      DefaultRouteSettings: Match.objectLike({ ThrottlingRateLimit: Match.anyValue() }),
+    });
+  });
+});
+
+describe('alarms', () => {
+  const alarmOn = (pattern: RegExp) =>
+    ofType('AWS::CloudWatch::Alarm').filter(([, a]) => pattern.test(JSON.stringify(a.Properties)));
+
+  it.each([
+    ['seal lag', /SELECT MAX\(SealLagSeconds\) FROM anchorlog/],
+    ['seal failures', /"MetricName":"Errors".*Seal|Seal.*"MetricName":"Errors"/],
+    ['seal integrity halt', /SealIntegrityHalts/],
+    ['anchor quorum missed', /SELECT SUM\(AnchorQuorumMissed\) FROM anchorlog/],
+    ['anchor TSA failures', /SELECT SUM\(AnchorTsaFailures\) FROM anchorlog/],
+    ['API 5xx', /"MetricName":"5xx"/],
+    ['DynamoDB throttling', /WriteThrottleEvents/],
+  ])('%s notifies the alarm topic', (_name, pattern) => {
+    const found = alarmOn(pattern);
+    expect(found.length).toBeGreaterThan(0);
+    const topic = s.logicalId(s.stack.node.findChild('Alarms').node.findChild('Topic').node.defaultChild);
+    for (const [, a] of found) expect(a.Properties?.AlarmActions).toEqual([{ Ref: topic }]);
+  });
+
+  it('changes to the signing key policy and the archive lock configuration are alarmed', () => {
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.kms'],
+        detail: Match.objectLike({ eventName: Match.arrayWith(['PutKeyPolicy', 'CreateGrant']) }),
+      }),
+    });
+    s.template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['aws.s3'],
+        detail: Match.objectLike({
+          eventName: Match.arrayWith(['PutBucketPolicy', 'PutBucketObjectLockConfiguration']),
+        }),
+      }),
+    });
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  it('reports no unacknowledged errors', () => {
+    const report = s.nag.validateScope(s.stack);
+    const errors = report.violations
+      .filter((v) => v.severity === 'error')
+      .map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(errors).toEqual([]);
+  });
+
+  it('every acknowledgement carries a written reason', () => {
+    const acks: { path: string; id: string; reason: string }[] = [];
+    for (const c of s.stack.node.findAll())
+      for (const m of c.node.metadata)
+        if (m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+          for (const [id, reason] of Object.entries(m.data as Record<string, string>))
+            acks.push({ path: c.node.path, id, reason });
+    expect(acks.length).toBeGreaterThan(0);
+    for (const a of acks) expect(a.reason.length, `${a.path} ${a.id}`).toBeGreaterThanOrEqual(40);
+    console.log(acks.map((a) => `${a.path}  ${a.id}\n    ${a.reason}`).join('\n'));
+  });
+
+  it('covers every resource in the stack (nothing synthesized outside the checked tree)', () => {
+    const cfn = s.stack.node.findAll().filter((c): c is CfnResource => 'cfnResourceType' in c);
+    expect(cfn.length).toBe(Object.keys(s.resources).length);
+  });
+});
