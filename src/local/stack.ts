@@ -17,12 +17,14 @@ import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
 import { SealService } from '../app/seal.ts';
 import { createProofService, createServices, type Services } from '../compose.ts';
 import { createAnchoring } from '../compose-anchor.ts';
+import { createQuerying } from '../compose-query.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
 import { eventWriteRoutes } from '../http/routes/events.ts';
+import { queryRoutes } from '../http/routes/query.ts';
 import { readRoutes } from '../http/routes/read.ts';
 import { json } from '../http/types.ts';
 import { startHttpServer } from './http-server.ts';
@@ -165,6 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
     });
 
+    const querying = createQuerying(services);
     const routes: Route[] = [
       {
         method: 'GET',
@@ -173,6 +176,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         handle: async () => json(200, { ok: true }),
       },
       ...eventWriteRoutes(services),
+      ...queryRoutes({ query: querying.query, principals: services.principals }),
       ...adminRoutes(services),
       ...readRoutes({ proofs: createProofService(services), principals: services.principals }),
       ...anchorRoutes({ anchors: anchoring.anchorStore, principals: services.principals }),
@@ -193,13 +197,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       for (const id of await services.logStore.listLogs()) await anchoring.anchor.anchorLog(id);
     };
     let sealing: Promise<void> | undefined;
+    // Seal, then project new records into the query indexes (two scheduled Lambdas in the cloud).
     const sealNow = async () => {
-      for (const id of await services.logStore.listLogs()) {
+      const logs = await services.logStore.listLogs();
+      for (const id of logs) {
         for (;;) {
           const out = await seal.sealLog(id);
           if (!out.more) break;
         }
       }
+      await querying.projector.projectMany(logs, services.clock.now() + 30_000);
     };
     if ((opts.sealIntervalMs ?? 1000) > 0) {
       const timer = setInterval(() => {
