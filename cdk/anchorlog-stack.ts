@@ -58,12 +58,13 @@ export class AnchorlogStack extends Stack {
       description:
         'Checkpoint origin prefix, e.g. audit.example.com; a log origin is <prefix>/<logId>. Verifiers pin it: never change it after the first checkpoint.',
     });
+    // Required: the anchor function refuses to start without at least `quorum` TSAs.
     const tsaList = new CfnParameter(this, 'TsaList', {
       type: 'String',
-      default: '[]',
       noEcho: true,
+      minLength: 2,
       description:
-        'RFC 3161 TSAs as a JSON array of {name,url,rootsPem,authorization?} (ANCHORLOG_TSAS). NoEcho: may hold TSA credentials.',
+        'RFC 3161 TSAs as a JSON array of {name,url,rootsPem,authorization?} (ANCHORLOG_TSAS), at least one. NoEcho: may hold TSA credentials. Lambda environment variables total at most 4 KB.',
     });
     const anchorQuorum = new CfnParameter(this, 'AnchorQuorum', {
       type: 'String',
