@@ -8,6 +8,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { runCheckpoint } from './checkpoint.ts';
+import { runExport } from './export.ts';
 import { type CliIo, type CommandRunner, EXIT_OK, EXIT_USAGE, nodeIo } from './io.ts';
 import { runPrincipals } from './principals.ts';
 import { runProve } from './prove.ts';
@@ -40,6 +41,11 @@ export const COMMANDS: readonly Command[] = [
     path: ['prove'],
     summary: 'verify that record N is in the log (inclusion proof to a signed checkpoint)',
     run: (argv, io) => runProve(argv, io, readApi()),
+  },
+  {
+    path: ['export'],
+    summary: 'export an evidence bundle for a time range and download it (checks its SHA-256)',
+    run: (argv, io) => runExport(argv, io, { ...readApi(), tty: process.stderr.isTTY === true }),
   },
   {
     path: ['verify'],
