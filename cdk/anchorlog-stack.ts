@@ -22,11 +22,8 @@ import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constru
 import { SigningKey } from './constructs/signing-key.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
-/**
- * API functions deployed today. `query` and `export` have their routes,
- * grants and settings below; add each here once its handler exists in lambdas/.
- */
-export const API_FUNCTIONS: readonly ApiFunction[] = ['ingest', 'read', 'admin'];
+/** API functions deployed (each needs lambdas/<name>.ts, its routes in cdk/routes.ts and a spec below). */
+export const API_FUNCTIONS: readonly ApiFunction[] = ['ingest', 'read', 'admin', 'query', 'export'];
 
 /** CloudWatch Logs accepts only these retention values. */
 const LOG_RETENTION_VALUES = [
@@ -34,7 +31,9 @@ const LOG_RETENTION_VALUES = [
 ];
 
 export class AnchorlogStack extends Stack {
-  readonly functions: Partial<Record<ApiFunction | 'authorizer' | 'seal' | 'anchor', ServiceFunction>> = {};
+  readonly functions: Partial<
+    Record<ApiFunction | 'authorizer' | 'seal' | 'anchor' | 'project', ServiceFunction>
+  > = {};
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -77,6 +76,20 @@ export class AnchorlogStack extends Stack {
       default: 365,
       allowedValues: LOG_RETENTION_VALUES.map(String),
       description: 'CloudWatch Logs retention (days) for function and API access logs.',
+    });
+    const queryHotDays = new CfnParameter(this, 'QueryHotDays', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^([2-9]|[1-9][0-9]+)?$',
+      description:
+        'Days the query projection keeps records in its indexes (ANCHORLOG_QUERY_HOT_DAYS, >= 2); empty = the default in docs/query.md.',
+    });
+    const queryCursorKey = new CfnParameter(this, 'QueryCursorKey', {
+      type: 'String',
+      default: '',
+      noEcho: true,
+      description:
+        'Base64 of >= 32 random bytes that signs query cursors (ANCHORLOG_QUERY_CURSOR_KEY); empty = checksummed, unsigned cursors.',
     });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
@@ -125,18 +138,21 @@ export class AnchorlogStack extends Stack {
         return f;
       },
       query: () => {
-        const f = fn('query', { description: 'GET events by time range, action, actor, submitter' });
-        table.grant(f, 'read', ['logs', 'logRegistry']);
+        const f = fn('query', {
+          description: 'GET events by time range, action, actor, submitter',
+          environment: {
+            ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString,
+            ANCHORLOG_QUERY_CURSOR_KEY: queryCursorKey.valueAsString,
+          },
+        });
+        table.grant(f, 'read', ['logs', 'logRegistry'], { queryIndexes: true });
         buckets.grantArchiveRead(f);
         return f;
       },
       export: () => {
-        const f = fn('export', {
-          description: 'evidence-bundle export',
-          memorySize: 2048,
-          timeout: Duration.minutes(5),
-        });
-        table.grant(f, 'read-update', ['logs', 'logRegistry']);
+        // API Gateway cuts a synchronous export at 29 s; CPU scales with memory.
+        const f = fn('export', { description: 'evidence-bundle export (synchronous)', memorySize: 2048 });
+        table.grant(f, 'read', ['logs', 'logRegistry']);
         buckets.grantArchiveRead(f);
         buckets.grantExports(f);
         signingKey.allowPublicKey(f, 'ExportRoleReadsPublicKey');
@@ -175,6 +191,17 @@ export class AnchorlogStack extends Stack {
     buckets.grantArchiveAnchor(anchor);
     this.functions.anchor = anchor;
 
+    // Query projector: indexes new records for GET events (its own items only; never signs, no S3).
+    const project = fn('project', {
+      description: 'project new records of every log into the query indexes',
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+      environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
+    });
+    table.grant(project, 'read-update-batch', ['logs', 'logRegistry']);
+    buckets.archiveNameOnly(project);
+    this.functions.project = project;
+
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
       authorizer,
@@ -195,6 +222,11 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(1),
       description: 'anchorlog: seal every log',
     });
+    new JobSchedule(this, 'ProjectSchedule', {
+      target: project,
+      every: Duration.minutes(1),
+      description: 'anchorlog: project new records into the query indexes',
+    });
     new JobSchedule(this, 'AnchorSchedule', {
       target: anchor,
       every: Duration.minutes(5),
@@ -205,6 +237,7 @@ export class AnchorlogStack extends Stack {
     const alarms = new AuditAlarms(this, 'Alarms');
     alarms.watchSeal(seal);
     alarms.watchAnchor(anchor);
+    alarms.watchProjector(project);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);

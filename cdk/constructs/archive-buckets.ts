@@ -156,7 +156,7 @@ export class ArchiveBuckets extends Construct {
     target.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ExportsReadWrite',
-        actions: ['s3:PutObject', 's3:GetObject'],
+        actions: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload'],
         resources: [this.exports.arnForObjects('*')],
       }),
     );

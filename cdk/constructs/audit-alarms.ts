@@ -193,6 +193,18 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  watchProjector(project: ServiceFunction): void {
+    this.#alarm('ProjectorFailing', {
+      alarmDescription:
+        'The query projector failed in 5 consecutive minutes: GET events misses recent records (sealing and proofs are unaffected).',
+      metric: project.fn.metricErrors({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 5,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchApi(api: apigw.HttpApi): void {
     this.#alarm('Api5xx', {
       alarmDescription:

@@ -12,6 +12,8 @@ import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
+import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
@@ -22,6 +24,8 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   ingest: { eventWriteRoutes: eventWriteRoutes(stub) },
   read: { readRoutes: readRoutes(stub), anchorRoutes: anchorRoutes(stub) },
   admin: { adminRoutes: adminRoutes(stub) },
+  query: { queryRoutes: queryRoutes(stub) },
+  export: { exportRoutes: exportRoutes(stub) },
 };
 
 /**

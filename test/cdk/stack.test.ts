@@ -10,6 +10,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
 import { API_ROUTES, PUBLIC_ROUTES } from '../../cdk/routes.ts';
+import { QUERY_GSIS, TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
 import { allStatements, type FlatStatement, granting } from './policy-walk.ts';
 import { type Synth, synth } from './synth.ts';
 
@@ -118,6 +119,22 @@ describe('table', () => {
       }),
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  it('has the query indexes and TTL the application declares (src/adapters/aws/table.ts)', () => {
+    s.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
+      GlobalSecondaryIndexes: QUERY_GSIS.map((g) =>
+        Match.objectLike({
+          IndexName: g.indexName,
+          KeySchema: [
+            { AttributeName: g.partitionKey, KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        }),
+      ),
     });
   });
 
@@ -240,12 +257,29 @@ describe('no role can delete, unlock or shorten retention', () => {
     expect(JSON.stringify(puts[0]?.resources)).toContain('/logs/*/anchors/*');
   });
 
-  it('the read role cannot write the archive or the table', () => {
-    const read = forRole(roleId('read'));
-    expect(granting(read, 's3:PutObject')).toEqual([]);
-    expect(granting(read, 'dynamodb:PutItem')).toEqual([]);
-    expect(granting(read, 'dynamodb:UpdateItem')).toEqual([]);
+  it('the export role writes only the exports bucket, never the archive', () => {
+    const puts = granting(forRole(roleId('export')), 's3:PutObject');
+    expect(puts).toHaveLength(1);
+    const exportsBucket = s.logicalId(
+      s.stack.node.findChild('Buckets').node.findChild('Exports').node.defaultChild,
+    );
+    expect(JSON.stringify(puts[0]?.resources)).toContain(`"${exportsBucket}"`);
   });
+
+  it.each(['read', 'query', 'export'] as const)(
+    'the %s role cannot write the archive or the table',
+    (name) => {
+      const read = forRole(roleId(name));
+      const archive = s.logicalId(
+        s.stack.node.findChild('Buckets').node.findChild('Archive').node.defaultChild,
+      );
+      expect(
+        granting(read, 's3:PutObject').filter((st) => JSON.stringify(st.resources).includes(archive)),
+      ).toEqual([]);
+      expect(granting(read, 'dynamodb:PutItem')).toEqual([]);
+      expect(granting(read, 'dynamodb:UpdateItem')).toEqual([]);
+    },
+  );
 });
 
 describe('functions', () => {
@@ -278,9 +312,10 @@ describe('functions', () => {
     s.template.hasParameter('TsaList', { NoEcho: true });
   });
 
-  it('seal runs every minute and anchor every 5 minutes, without scheduler retries', () => {
+  it('seal and the query projector run every minute, anchor every 5 minutes, without scheduler retries', () => {
     for (const [name, rate] of [
       ['seal', 'rate(1 minute)'],
+      ['project', 'rate(1 minute)'],
       ['anchor', 'rate(5 minutes)'],
     ] as const)
       s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
@@ -357,6 +392,7 @@ describe('alarms', () => {
     ['anchor TSA failures', /SELECT SUM\(AnchorTsaFailures\) FROM anchorlog/],
     ['API 5xx', /"MetricName":"5xx"/],
     ['DynamoDB throttling', /WriteThrottleEvents/],
+    ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],
   ])('%s notifies the alarm topic', (_name, pattern) => {
     const found = alarmOn(pattern);
     expect(found.length).toBeGreaterThan(0);
