@@ -7,6 +7,7 @@ import { DynamoLogStore } from '../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoSealStateStore } from '../src/adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../src/adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../src/adapters/aws/s3-archive-store.ts';
+import { EmfMetricsSink } from '../src/adapters/metrics/emf-metrics.ts';
 import { SealService } from '../src/app/seal.ts';
 import { createAwsClients } from '../src/compose.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
@@ -24,6 +25,8 @@ const { signingKeyId } = config;
 if (!signingKeyId) throw new ConfigError('missing required environment variable ANCHORLOG_SIGNING_KEY_ID');
 const clients = createAwsClients(config);
 const logStore = new DynamoLogStore({ client: clients.ddb, tableName: config.tableName });
+const sealState = new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName });
+const metrics = new EmfMetricsSink({ write: (line) => process.stdout.write(line) });
 let service: Promise<SealService> | undefined;
 
 function sealService(): Promise<SealService> {
@@ -36,7 +39,7 @@ function sealService(): Promise<SealService> {
       (signer) =>
         new SealService({
           logs: logStore,
-          state: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+          state: sealState,
           archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
           signer,
           clock: systemClock,
@@ -57,6 +60,25 @@ function requestedLogs(event: unknown): string[] | undefined {
   return ids.filter(isValidLogId);
 }
 
+/**
+ * SealLagSeconds per log: the age of the oldest record not yet covered by a
+ * checkpoint (0 when everything is sealed). Two consistent reads per log.
+ * The SealLag alarm watches its maximum across logs.
+ */
+async function emitSealLag(logIds: string[]): Promise<void> {
+  const now = systemClock.now();
+  for (const logId of logIds) {
+    const state = await sealState.read(logId);
+    const next = await logStore.readBatchHeader(logId, (state?.seq ?? 0) + 1);
+    const lagMs = next ? Math.max(0, now - Date.parse(next.receivedAt)) : 0;
+    metrics.emit({
+      dimensions: { LogId: logId },
+      metrics: [{ name: 'SealLagSeconds', value: Math.round(lagMs / 1000), unit: 'None' }],
+      timestampMs: now,
+    });
+  }
+}
+
 export const handler = async (event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>) => {
   const seal = await sealService();
   const logIds = requestedLogs(event) ?? (await logStore.listLogs());
@@ -71,6 +93,9 @@ export const handler = async (event: unknown, context: Pick<Context, 'getRemaini
     // Metric filter → alarm → operator. Sealing of these logs stays halted.
     console.error(JSON.stringify({ level: 'ERROR', alarm: 'SEAL_INTEGRITY', logIds: out.integrityFailures }));
   }
+  await emitSealLag(logIds).catch((err: unknown) =>
+    console.error(JSON.stringify({ level: 'WARN', message: 'seal lag metric failed', err: String(err) })),
+  );
   const failed = out.results.filter((r) => !r.ok).length;
   // A failed invocation shows in the Errors metric; the next schedule retries.
   if (failed > 0) throw new Error(`seal failed for ${failed} of ${out.results.length} logs`);
