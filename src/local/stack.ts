@@ -12,11 +12,13 @@ import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { createExportsBucket } from '../adapters/aws/s3-export-store.ts';
 import { ensureTable } from '../adapters/aws/table.ts';
 import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
 import { SealService } from '../app/seal.ts';
 import { createProofService, createServices, type Services } from '../compose.ts';
 import { createAnchoring } from '../compose-anchor.ts';
+import { createExporting } from '../compose-export.ts';
 import { createQuerying } from '../compose-query.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
@@ -24,6 +26,7 @@ import { createRouter, type Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
 import { eventWriteRoutes } from '../http/routes/events.ts';
+import { exportRoutes } from '../http/routes/exports.ts';
 import { queryRoutes } from '../http/routes/query.ts';
 import { readRoutes } from '../http/routes/read.ts';
 import { json } from '../http/types.ts';
@@ -101,6 +104,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       aws: { region: 'us-east-1', endpoint: awsEndpoint },
       tableName: 'anchorlog',
       archiveBucket: 'anchorlog-archive',
+      exportsBucket: 'anchorlog-exports',
       originPrefix: 'anchorlog.local',
       limits: DEFAULT_LIMITS,
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
@@ -114,6 +118,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     log('creating the table, the Object Lock archive bucket and the KMS signing key…');
     await ensureTable(clients.ddb, config.tableName);
     await createArchiveBucket(clients.s3, config.archiveBucket, opts.retentionDays ?? 1);
+    await createExportsBucket(clients.s3, 'anchorlog-exports');
     const key = await clients.kms.send(
       new CreateKeyCommand({
         KeySpec: 'ECC_NIST_P256',
@@ -180,6 +185,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...adminRoutes(services),
       ...readRoutes({ proofs: createProofService(services), principals: services.principals }),
       ...anchorRoutes({ anchors: anchoring.anchorStore, principals: services.principals }),
+      ...exportRoutes({ exports: createExporting(services), principals: services.principals }),
     ];
     const dispatch = createRouter(routes, {
       authenticate: services.authenticate,
