@@ -4,6 +4,7 @@ import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
+import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 
@@ -16,6 +17,7 @@ const routes: Route[] = [
   ...readRoutes(none),
   ...anchorRoutes(none),
   ...queryRoutes(none),
+  ...exportRoutes(none),
 ];
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as {
   openapi: string;
