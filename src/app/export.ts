@@ -1,7 +1,7 @@
 /**
  * Export use case (DESIGN §4 `POST /v1/logs/{logId}/exports`, §5): an
  * evidence bundle for a half-open time range [from, to), optionally filtered
- * by action prefix, streamed through the pure writer (src/core/bundle).
+ * by action prefix and/or actor id (both = AND), streamed through the pure writer (src/core/bundle).
  *
  * Plan (O(log n) store reads, no record bytes):
  *  1. the checkpoint: the newest one published in the archive (size N);
@@ -25,7 +25,13 @@
  * the range.
  */
 import { createHash } from 'node:crypto';
-import { type BundleAnchorInput, type BundleFilter, writeBundle } from '../core/bundle/index.ts';
+import {
+  type BundleAnchorInput,
+  type BundleFilter,
+  filterMatches,
+  filterProblem,
+  writeBundle,
+} from '../core/bundle/index.ts';
 import { fromUtf8, toHex } from '../core/bytes.ts';
 import { MerkleError } from '../core/merkle/errors.ts';
 import { HASH_SIZE } from '../core/merkle/hasher.ts';
@@ -62,7 +68,7 @@ export interface ExportParams {
   readonly to: string;
   /** Only records whose event.action starts with this (e.g. `access.`). */
   readonly actionPrefix?: string | undefined;
-  /** Not expressible in bundle format v1: refused with 400 (see `plan`). */
+  /** Only records whose event.actor.id equals this (with actionPrefix: both must match). */
   readonly actorId?: string | undefined;
 }
 
@@ -299,11 +305,12 @@ export class ExportService {
         throw bad('action', 'action must be an action prefix such as "access." ([a-z][a-z0-9_.]*, ≤ 128)');
       filter = { actionPrefix: p };
     }
-    if (params.actorId !== undefined)
-      throw bad(
-        'actor',
-        'filtering by actor is not expressible in evidence bundle format v1 (its filter is an action prefix); export the range or an action prefix and select by actor after verifying',
-      );
+    if (params.actorId !== undefined) {
+      const a = params.actorId;
+      if (typeof a !== 'string' || filterProblem({ actorId: a }) !== null)
+        throw bad('actor', 'actor must be an actor id: 1 to 256 characters without control characters');
+      filter = { ...(filter ?? {}), actorId: a };
+    }
     return { fromTime: formatReceivedAt(from), toTime: formatReceivedAt(to), filter };
   }
 
@@ -492,8 +499,7 @@ export class ExportService {
               );
             next++;
             scanned++;
-            if (r.filter !== null && !decodeRecord(rec.bytes).event.action.startsWith(r.filter.actionPrefix))
-              continue;
+            if (r.filter !== null && !filterMatches(r.filter, decodeRecord(rec.bytes).event)) continue;
             written++;
             yield rec.bytes;
           }

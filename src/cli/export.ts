@@ -25,7 +25,7 @@ import {
   UsageError,
 } from './read-api.ts';
 
-export const EXPORT_USAGE = `usage: anchorlog export --log LOG --from T1 --to T2 [--action PREFIX] -o FILE
+export const EXPORT_USAGE = `usage: anchorlog export --log LOG --from T1 --to T2 [--action PREFIX] [--actor ID] -o FILE
                         [--api URL] [--key KEY] [--json]
 
   --log LOG          the log id
@@ -33,7 +33,8 @@ export const EXPORT_USAGE = `usage: anchorlog export --log LOG --from T1 --to T2
   --to T2            end, exclusive, same forms
   --action PREFIX    only records whose action starts with PREFIX (e.g. access.);
                      proves each record's inclusion, not the range's completeness
-  --actor ID         (refused by the server: bundle format v1 filters by action only)
+  --actor ID         only records whose actor.id is ID (with --action: both must match);
+                     proves each record's inclusion, not the range's completeness
   -o, --output FILE  where to write the bundle (.tar)
   --api URL          API base URL (default: $ANCHORLOG_API_URL)
   --key KEY          API key with the export scope (default: $ANCHORLOG_API_KEY)

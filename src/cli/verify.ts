@@ -102,7 +102,7 @@ function readable(r: BundleReport): string {
   l.push(`time range:  [${r.range.fromTime}, ${r.range.toTime})`);
   l.push(
     `indexes:     ${r.range.firstIndex}..${r.range.lastIndex} (${r.records.count} record(s), ${r.records.bytes} bytes)` +
-      (r.filter ? `, filter action prefix "${r.filter.actionPrefix}"` : ''),
+      (r.filterText !== null ? `, filter ${r.filterText}` : ''),
   );
   l.push(
     `checkpoint:  size ${r.checkpoint.size}, root ${r.checkpoint.rootHash}, signed by ${r.checkpoint.signedBy.join(', ')}`,

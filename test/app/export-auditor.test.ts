@@ -155,6 +155,33 @@ describe('the auditor: privileged access changes, March 1 – June 30 2026', () 
     }
   });
 
+  it("exports only one actor's records (alone, and AND-ed with an action prefix), and the bundles verify", async () => {
+    for (const [name, params, keep] of [
+      ['actor.tar', { actorId: 'user-1' }, (r: { actor: string }) => r.actor === 'user-1'],
+      [
+        'actor-access.tar',
+        { actorId: 'user-1', actionPrefix: 'access.' },
+        (r: { actor: string; action: string }) => r.actor === 'user-1' && r.action.startsWith('access.'),
+      ],
+    ] as const) {
+      const expected = inPeriod().filter(keep);
+      expect(expected.length).toBeGreaterThan(0);
+      const { file, result } = await exportToFile(name, { from: FROM, to: TO, ...params });
+      expect(result.records).toBe(expected.length);
+      expect(result.filter).toEqual(params);
+      const bytes = readFileSync(file);
+      const report = await verifyBundle(bytes, trust());
+      expect(report.ok).toBe(true);
+      expect(report.mode).toBe('filtered');
+      expect(report.filter).toEqual(params);
+      expect(report.filterText).toContain('actor "user-1"');
+      expect(report.records.count).toBe(expected.length);
+      const records = recordsOf(bytes);
+      expect(records.map((r) => r.index)).toEqual(expected.map((r) => r.index));
+      for (const r of records) expect(r.event.actor.id).toBe('user-1');
+    }
+  });
+
   it('an unfiltered export of the same period verifies as complete (both neighbours outside the range)', async () => {
     const period = inPeriod();
     const { file, result } = await exportToFile('range.tar', { from: FROM, to: TO });

@@ -95,9 +95,12 @@ describe('ExportService on a real log', () => {
     expect(report.warnings.join(' ')).toContain('not covered');
   });
 
-  it('unknown log 404; actor filter 400; bad prefix 400', async () => {
+  it('unknown log 404; bad actor id 400; bad prefix 400', async () => {
     expect(await code(env.exporter().plan('nope', { from: day(1), to: day(2) }))).toBe('NOT_FOUND');
-    expect(await code(env.exporter().plan(LOG, { from: day(1), to: day(2), actorId: 'u' }))).toBe(
+    expect(await code(env.exporter().plan(LOG, { from: day(1), to: day(2), actorId: 'u\u0000' }))).toBe(
+      'BAD_REQUEST',
+    );
+    expect(await code(env.exporter().plan(LOG, { from: day(1), to: day(2), actorId: '' }))).toBe(
       'BAD_REQUEST',
     );
     expect(await code(env.exporter().plan(LOG, { from: day(1), to: day(2), actionPrefix: '.x' }))).toBe(

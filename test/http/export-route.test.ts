@@ -183,7 +183,7 @@ describe('POST /v1/logs/{logId}/exports', () => {
     ['from = to', { from: '2026-03-01', to: '2026-03-01T00:00:00Z' }, '/to'],
     ['from > to', { from: '2026-07-01', to: '2026-03-01' }, '/to'],
     ['bad action prefix', { ...GOOD, action: 'Access.*' }, '/action'],
-    ['actor filter (not in bundle format v1)', { ...GOOD, actor: 'user-1' }, '/actor'],
+    ['bad actor id', { ...GOOD, actor: 'user\u0001' }, '/actor'],
   ])('service validation: %s → 400 %s, no store touched', async (_name, body, path) => {
     const { post } = router('real');
     const res = await post(body);

@@ -21,7 +21,7 @@
  */
 import { fromBase64, toBase64, utf8 } from '../bytes.ts';
 import { parseUtcTimestamp } from '../event.ts';
-import { CanonicalJsonError, type JsonValue, parseJson } from '../ijson.ts';
+import { CanonicalJsonError, isWellFormedUnicode, type JsonValue, parseJson } from '../ijson.ts';
 import { isValidLogId } from '../record.ts';
 import { BundleError } from './errors.ts';
 
@@ -131,9 +131,49 @@ export interface BundleRange {
   readonly lastIndex: number;
 }
 
+/**
+ * A filtered export's selection: at least one criterion; with both, a record
+ * must match both. `actorId` was added in a backward-compatible way within
+ * version 1 (an optional field): actionPrefix-only bundles are unchanged.
+ */
 export interface BundleFilter {
   /** Only records whose event.action starts with this prefix. */
-  readonly actionPrefix: string;
+  readonly actionPrefix?: string;
+  /** Only records whose event.actor.id equals this id. */
+  readonly actorId?: string;
+}
+
+// C0 controls and DEL: never in an actor id (they would forge lines in text reports).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+
+/** Whether an event matches a filter (every given criterion holds). */
+export function filterMatches(
+  filter: BundleFilter,
+  event: { readonly action: string; readonly actor: { readonly id: string } },
+): boolean {
+  if (filter.actionPrefix !== undefined && !event.action.startsWith(filter.actionPrefix)) return false;
+  if (filter.actorId !== undefined && event.actor.id !== filter.actorId) return false;
+  return true;
+}
+
+/** The filter in words, e.g. `action prefix "access." and actor "u-1"`. */
+export function describeFilter(filter: BundleFilter): string {
+  const parts: string[] = [];
+  if (filter.actionPrefix !== undefined) parts.push(`action prefix ${JSON.stringify(filter.actionPrefix)}`);
+  if (filter.actorId !== undefined) parts.push(`actor ${JSON.stringify(filter.actorId)}`);
+  return parts.join(' and ');
+}
+
+/** Checks a filter's shape (at least one criterion, each well formed); returns a reason or null. */
+export function filterProblem(filter: BundleFilter): string | null {
+  const { actionPrefix: p, actorId: a } = filter;
+  if (p === undefined && a === undefined) return 'filter must give actionPrefix, actorId or both';
+  if (p !== undefined && (p.length > 128 || !/^[a-z][a-z0-9_.]*$/.test(p)))
+    return 'filter.actionPrefix must look like an action prefix';
+  if (a !== undefined && (a.length === 0 || a.length > 256 || !isWellFormedUnicode(a) || CONTROL_RE.test(a)))
+    return 'filter.actorId must be a non-empty actor id of at most 256 characters without control characters';
+  return null;
 }
 
 export type Completeness = 'range' | 'inclusion-only';
@@ -294,10 +334,15 @@ function headerFields(member: string, o: Obj): BundleHeader {
     bad(member, 'range.lastIndex must be an integer ≥ firstIndex - 1');
   let filter: BundleFilter | null = null;
   if (o.filter !== null) {
-    const f = obj(member, o.filter, 'filter', ['actionPrefix']);
-    const p = str(member, f.actionPrefix, 'filter.actionPrefix', 128);
-    if (!/^[a-z][a-z0-9_.]*$/.test(p)) bad(member, 'filter.actionPrefix must look like an action prefix');
-    filter = { actionPrefix: p };
+    const f = o.filter;
+    if (typeof f !== 'object' || Array.isArray(f)) bad(member, 'filter must be an object or null');
+    for (const k of Object.keys(f))
+      if (k !== 'actionPrefix' && k !== 'actorId') bad(member, `filter: unknown field ${JSON.stringify(k)}`);
+    const p = 'actionPrefix' in f ? str(member, f.actionPrefix, 'filter.actionPrefix', 128) : undefined;
+    const a = 'actorId' in f ? str(member, f.actorId, 'filter.actorId', 256) : undefined;
+    filter = { ...(p !== undefined ? { actionPrefix: p } : {}), ...(a !== undefined ? { actorId: a } : {}) };
+    const problem = filterProblem(filter);
+    if (problem !== null) bad(member, problem);
   }
   const completeness = o.completeness;
   if (completeness !== (filter === null ? 'range' : 'inclusion-only'))
@@ -417,7 +462,13 @@ export function headerJson(h: BundleHeader): Record<string, unknown> {
     origin: h.origin,
     createdAt: h.createdAt,
     range: { ...h.range },
-    filter: h.filter,
+    filter:
+      h.filter === null
+        ? null
+        : {
+            ...(h.filter.actionPrefix !== undefined ? { actionPrefix: h.filter.actionPrefix } : {}),
+            ...(h.filter.actorId !== undefined ? { actorId: h.filter.actorId } : {}),
+          },
     completeness: h.completeness,
     checkpoint: h.checkpoint,
   };

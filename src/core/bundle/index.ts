@@ -9,6 +9,9 @@ export {
   type BundleRange,
   classifyPath,
   DEFAULT_CHUNK_BYTES,
+  describeFilter,
+  filterMatches,
+  filterProblem,
 } from './format.ts';
 export { type AnchorReport, type BundleReport, type BundleTrust, verifyBundle } from './verify.ts';
 export { type BundleAnchorInput, type BundleWriterInput, bundleBytes, writeBundle } from './writer.ts';

@@ -4,7 +4,7 @@
  * by test/core/bundle/hand-check.test.ts; change them together.
  */
 import { utf8 } from '../bytes.ts';
-import type { BundleHeader } from './format.ts';
+import { type BundleHeader, describeFilter } from './format.ts';
 
 export interface ReadmeContext {
   readonly header: BundleHeader;
@@ -23,7 +23,11 @@ export function readmeText(c: ReadmeContext): Uint8Array {
   const scope =
     h.filter === null
       ? `all ${count} record(s) with fromTime <= receivedAt < toTime, proved complete`
-      : `records whose action starts with "${h.filter.actionPrefix}" (inclusion proved; completeness of the filter is NOT proved)`;
+      : `${
+          h.filter.actorId === undefined
+            ? `records whose action starts with "${h.filter.actionPrefix}"`
+            : `records matching ${describeFilter(h.filter)}`
+        } (inclusion proved; completeness of the filter is NOT proved)`;
   return utf8(`anchorlog evidence bundle, format ${h.version}
 
 log:         ${h.logId}

@@ -33,10 +33,13 @@ import { decodeRecord, type LogRecord, leafHash, RecordError, ZERO_HASH } from '
 import { decodePemCertificates, TimestampError, verifyTimestamp } from '../rfc3161/index.ts';
 import { BundleError, type BundleErrorCode } from './errors.ts';
 import {
+  type BundleFilter,
   type BundleHeader,
   type ConsistencyEntry,
   classifyPath,
+  describeFilter,
   encodeManifest,
+  filterMatches,
   formatSums,
   headerJson,
   MAX_ANCHORS,
@@ -79,7 +82,10 @@ export interface BundleReport {
   readonly origin: string;
   readonly createdAt: string;
   readonly mode: 'range' | 'filtered';
-  readonly filter: { readonly actionPrefix: string } | null;
+  /** The recorded filter (actionPrefix, actorId or both; both = AND), null in range mode. */
+  readonly filter: BundleFilter | null;
+  /** The filter in words, e.g. `action prefix "access." and actor "u-1"`; null in range mode. */
+  readonly filterText: string | null;
   /** What was proved, in words. */
   readonly proved: readonly string[];
   /** Declared range; in range mode it is exactly what was proved. */
@@ -699,11 +705,16 @@ class Verifier {
           index: at,
           member: path,
         });
-      if (!rec.event.action.startsWith((h.filter as { actionPrefix: string }).actionPrefix))
-        fail('RANGE_MISMATCH', `record ${at} (action ${rec.event.action}) does not match the filter`, {
-          index: at,
-          member: path,
-        });
+      const filter = h.filter as BundleFilter;
+      if (!filterMatches(filter, rec.event))
+        fail(
+          'RANGE_MISMATCH',
+          `record ${at} (action ${rec.event.action}, actor ${JSON.stringify(rec.event.actor.id)}) does not match the filter (${describeFilter(filter)})`,
+          {
+            index: at,
+            member: path,
+          },
+        );
     }
     if (rec.receivedAt < this.#lastReceivedAt)
       fail('CHAIN_BROKEN', `record ${at} goes back in time (${rec.receivedAt} < ${this.#lastReceivedAt})`, {
@@ -903,7 +914,7 @@ class Verifier {
       );
     if (!range)
       this.warnings.push(
-        `filtered export: each record is proved included, but NOT that every record matching "${h.filter?.actionPrefix}" is present`,
+        `filtered export: each record is proved included, but NOT that every record matching ${describeFilter(h.filter as BundleFilter)} is present`,
       );
     const earliest = [...covering].sort((a, b) => a.genTimeMs - b.genTimeMs)[0] as AnchorState;
     const proved: string[] = [];
@@ -921,7 +932,7 @@ class Verifier {
       );
     } else {
       proved.push(
-        `included: ${this.#count} record(s) with action prefix "${h.filter?.actionPrefix}" in ${idx}, each with an inclusion proof`,
+        `included: ${this.#count} record(s) with ${describeFilter(h.filter as BundleFilter)} in ${idx}, each with an inclusion proof`,
       );
     }
     proved.push(
@@ -940,6 +951,7 @@ class Verifier {
       createdAt: h.createdAt,
       mode: range ? 'range' : 'filtered',
       filter: h.filter,
+      filterText: h.filter === null ? null : describeFilter(h.filter),
       proved,
       range: { ...h.range },
       records: {

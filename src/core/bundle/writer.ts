@@ -33,11 +33,14 @@ import {
   type ConsistencyEntry,
   checkpointPath,
   DEFAULT_CHUNK_BYTES,
+  describeFilter,
   encodeConsistency,
   encodeInclusionLine,
   encodeJsonMember,
   encodeManifest,
   encodeProofs,
+  filterMatches,
+  filterProblem,
   formatSums,
   HEADER,
   headerJson,
@@ -159,7 +162,18 @@ async function* fromIterable<T>(it: AsyncIterable<T> | Iterable<T>): AsyncGenera
 export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uint8Array> {
   if (!isValidLogId(input.logId)) invalid('invalid logId');
   const r = input.range;
-  const filter = input.filter ?? null;
+  const given = input.filter ?? null;
+  const filter: BundleFilter | null =
+    given === null
+      ? null
+      : {
+          ...(given.actionPrefix !== undefined ? { actionPrefix: given.actionPrefix } : {}),
+          ...(given.actorId !== undefined ? { actorId: given.actorId } : {}),
+        };
+  if (filter !== null) {
+    const problem = filterProblem(filter);
+    if (problem !== null) invalid(problem);
+  }
   if (!(r.fromTime < r.toTime)) invalid('range.fromTime must be before range.toTime');
   if (!Number.isSafeInteger(r.firstIndex) || r.firstIndex < 0 || !Number.isSafeInteger(r.lastIndex))
     invalid('range indexes must be integers');
@@ -316,8 +330,8 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     if (rec.receivedAt < r.fromTime || rec.receivedAt >= r.toTime)
       invalid(`record ${at} is outside the time range`, at);
     if (rec.receivedAt < lastReceivedAt) invalid(`record ${at} goes back in time`, at);
-    if (filter !== null && !rec.event.action.startsWith(filter.actionPrefix))
-      invalid(`record ${at} does not match the filter`, at);
+    if (filter !== null && !filterMatches(filter, rec.event))
+      invalid(`record ${at} does not match the filter (${describeFilter(filter)})`, at);
     const leaf = leafHash(bytes);
     if (filter === null) {
       if (rec.prev !== toBase64(prevLeaf as Uint8Array)) invalid(`record ${at}: prev breaks the chain`, at);

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { BundleError, verifyBundle, writeBundle } from '../../../src/core/bundle/index.ts';
 import { consistencyProof, inclusionProof } from '../../../src/core/merkle/index.ts';
-import { anchorsFor, checkpointNote, exportBundle, makeLog, members, trustFor } from './fixture.ts';
+import {
+  anchorsFor,
+  checkpointNote,
+  exportBundle,
+  find,
+  makeLog,
+  members,
+  text,
+  trustFor,
+} from './fixture.ts';
 
 const at = (min: number) => new Date(Date.parse('2025-06-01T00:00:00.000Z') + min * 60_000).toISOString();
 
@@ -72,6 +81,26 @@ describe('bundle: round trips', () => {
     const r = await verifyBundle(b, trust);
     expect(r).toMatchObject({ mode: 'filtered', completeness: { proved: false }, records: { count: 14 } });
     expect(r.warnings.join('\n')).toMatch(/NOT that every record/);
+  });
+
+  it('a filter by actor (alone, and AND-ed with an action prefix) round-trips and verifies', async () => {
+    // Actors are agent-(i % 7): agent-3 holds 3, 10, 17, 24, 31, 38; access.* is i % 3 === 0.
+    for (const [filter, indexes] of [
+      [{ actorId: 'agent-3' }, [3, 10, 17, 24, 31, 38]],
+      [{ actionPrefix: 'access.', actorId: 'agent-3' }, [3, 24]],
+    ] as const) {
+      const b = await exportBundle(log, { fromTime: at(0), toTime: at(40), filter, chunkBytes: 1000 });
+      const r = await verifyBundle(b, trust);
+      expect(r).toMatchObject({ mode: 'filtered', filter, completeness: { proved: false } });
+      expect(r.records.count).toBe(indexes.length);
+      expect(r.filterText).toContain('actor "agent-3"');
+      expect(r.proved.join('\n')).toContain('actor "agent-3"');
+      const h = JSON.parse(text(find(await members(b), 'header.json'))) as {
+        filter: unknown;
+        version: number;
+      };
+      expect(h).toMatchObject({ version: 1, filter });
+    }
   });
 });
 

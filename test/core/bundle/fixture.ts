@@ -12,8 +12,10 @@ import { LocalNoteSigner } from '../../../src/adapters/memory/local-signer.ts';
 import { formatSums } from '../../../src/core/bundle/format.ts';
 import {
   type BundleAnchorInput,
+  type BundleFilter,
   type BundleTrust,
   bundleBytes,
+  filterMatches,
   writeBundle,
 } from '../../../src/core/bundle/index.ts';
 import { readTar, tarEnd, tarHeader, tarPadding } from '../../../src/core/bundle/tar.ts';
@@ -153,7 +155,7 @@ export async function anchorsFor(note: string, size: number): Promise<BundleAnch
 export interface ExportOptions {
   readonly fromTime: string;
   readonly toTime: string;
-  readonly filter?: { actionPrefix: string } | null;
+  readonly filter?: BundleFilter | null;
   /** Sizes of the checkpoints in the bundle (default [log size]). */
   readonly checkpoints?: number[];
   readonly checkpointSize?: number;
@@ -186,7 +188,7 @@ export async function exportBundle(log: TestLog, o: ExportOptions): Promise<Uint
   const selected = log.records.filter((b, i) => {
     if (i < firstIndex || i > lastIndex) return false;
     if (!filter) return true;
-    return (JSON.parse(fromUtf8(b)) as LogRecord).event.action.startsWith(filter.actionPrefix);
+    return filterMatches(filter, (JSON.parse(fromUtf8(b)) as LogRecord).event);
   });
   const anchors = o.anchors ?? (await anchorsFor(notes[sizes.indexOf(n)] as string, n));
   return bundleBytes(

@@ -537,6 +537,31 @@ describe('bundle tampering: filtered exports', () => {
     );
     await expectCode(b, 'RANGE_MISMATCH', 12);
   });
+  it('35b. a record of another actor smuggled (with a valid inclusion proof) into an actor-filtered bundle', async () => {
+    // agent-3 holds 10, 17, 24 in 10..29; record 12 is agent-5's.
+    const byActor = await exportBundle(log, { fromTime: FROM, toTime: TO, filter: { actorId: 'agent-3' } });
+    expect((await verifyBundle(byActor, trust)).records.count).toBe(3);
+    const b = await edit(
+      (ms) => {
+        const recs = find(ms, CHUNK);
+        const ls = lines(recs);
+        ls.splice(1, 0, new TextDecoder().decode(log.records[12]));
+        setLines(recs, ls);
+        const inc = find(ms, 'inclusion/000000.jsonl');
+        const il = lines(inc);
+        il.splice(
+          1,
+          0,
+          JSON.stringify({ index: 12, hashes: inclusionProof(log.leaves, 12, 60).map(toBase64) }),
+        );
+        setLines(inc, il);
+      },
+      { fix: true },
+      byActor,
+    );
+    const e = await expectCode(b, 'RANGE_MISMATCH', 12);
+    expect(e.message).toContain('actor "agent-3"');
+  });
 });
 
 describe('bundle: leaf hashes are what the README says', () => {
