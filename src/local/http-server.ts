@@ -22,7 +22,11 @@ export async function startHttpServer(
   const server: Server = createServer((req, res) => {
     void handle(req, res, dispatch, opts.maxBodyBytes);
   });
-  server.keepAliveTimeout = 5_000;
+  // Keep idle connections longer than any client does (undici: 4 s), so the
+  // client always closes first; a server-side close racing a client's reuse
+  // of the socket is what turns into ECONNRESET under load.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8787, opts.host ?? '127.0.0.1', () => resolve());
