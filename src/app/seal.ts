@@ -34,11 +34,11 @@ import { entryBundlePath, TILE_WIDTH, tilePath } from '../core/merkle/tile-path.
 import { formatCheckpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import { signNote } from '../core/note/sign.ts';
-import { ChainError, verifyChain, ZERO_HASH } from '../core/record.ts';
+import { ChainError, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
-import type { SealState, SealStateStore } from '../ports/seal-state.ts';
+import { initialSealState, type SealState, type SealStateStore } from '../ports/seal-state.ts';
 import { type NoteSigner, SignerError } from '../ports/signer.ts';
 import { AppError } from './errors.ts';
 
@@ -252,7 +252,7 @@ export class SealService {
   async #run(logId: string): Promise<SealOutcome> {
     const o = this.#o;
     const stats = { tilesWritten: 0, bytesWritten: 0, signatures: 0 };
-    const st = (await o.state.read(logId)) ?? initialState(logId);
+    const st = (await o.state.read(logId)) ?? initialSealState(logId);
     if (st.halted !== undefined)
       throw new AppError('INTEGRITY', `sealing of log ${logId} is halted: ${st.halted}`);
 
@@ -467,23 +467,6 @@ export class SealService {
     }
     return out;
   }
-}
-
-function initialState(logId: string): SealState {
-  return {
-    logId,
-    version: 0,
-    size: 0,
-    rootHash: new Uint8Array(0),
-    rightEdge: new Uint8Array(0),
-    seq: 0,
-    lastLeafHash: ZERO_HASH,
-    lastReceivedAt: undefined,
-    checkpoint: undefined,
-    publishedVersion: 0,
-    sealedAt: 0,
-    halted: undefined,
-  };
 }
 
 function parseEdge(st: SealState): CompactRange {

@@ -11,6 +11,7 @@
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
  */
+import { ZERO_HASH } from '../core/record.ts';
 
 export interface SealState {
   readonly logId: string;
@@ -59,4 +60,22 @@ export interface SealStateStore {
 
   /** Stops sealing of `logId` until an operator clears it. Idempotent. */
   halt(logId: string, reason: string, atMs: number): Promise<void>;
+}
+
+/** The state of a log that has never been sealed (version 0). */
+export function initialSealState(logId: string, halted?: string): SealState {
+  return {
+    logId,
+    version: 0,
+    size: 0,
+    rootHash: new Uint8Array(0),
+    rightEdge: new Uint8Array(0),
+    seq: 0,
+    lastLeafHash: ZERO_HASH,
+    lastReceivedAt: undefined,
+    checkpoint: undefined,
+    publishedVersion: 0,
+    sealedAt: 0,
+    halted,
+  };
 }

@@ -99,6 +99,20 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED
  * (transient; the write may have happened) or undefined (a bug or
  * misconfiguration such as a missing table: not retryable, surfaces as INTERNAL).
  */
+/**
+ * Runs one DynamoDB call, translating throttling, conflicts, 5xx and timeouts
+ * into LogStoreError (retryable) and passing ConditionalCheckFailed through
+ * untouched, since every caller treats it as "someone else won".
+ */
+export async function sendClassified<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof ConditionalCheckFailedException) throw err;
+    throw classifyDynamoError(err) ?? err;
+  }
+}
+
 export function classifyDynamoError(err: unknown): LogStoreError | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
@@ -220,13 +234,8 @@ export class DynamoLogStore implements LogStore {
   }
 
   /** Sends a command, translating transient failures into LogStoreError. */
-  async #send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw err;
-      throw classifyDynamoError(err) ?? err;
-    }
+  #send<T>(fn: () => Promise<T>): Promise<T> {
+    return sendClassified(fn);
   }
 
   async #get(pk: string, sk: string, projection?: typeof HEADER_PROJECTION): Promise<Item | undefined> {

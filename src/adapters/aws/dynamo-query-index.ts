@@ -38,7 +38,7 @@ import type {
   QueryItem,
 } from '../../ports/query-index.ts';
 import { sortKey } from '../../ports/query-index.ts';
-import { classifyDynamoError } from './dynamo-log-store.ts';
+import { sendClassified } from './dynamo-log-store.ts';
 import { QUERY_GSIS, TTL_ATTRIBUTE } from './table.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -92,13 +92,8 @@ export class DynamoQueryIndex implements QueryIndexStore {
     this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  async #send<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) throw err;
-      throw classifyDynamoError(err) ?? err;
-    }
+  #send<T>(fn: () => Promise<T>): Promise<T> {
+    return sendClassified(fn);
   }
 
   async readCursor(logId: string): Promise<ProjectorCursor | undefined> {

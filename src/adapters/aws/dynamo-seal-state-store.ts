@@ -23,8 +23,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AppError } from '../../app/errors.ts';
-import { ZERO_HASH } from '../../core/record.ts';
-import type { SealState, SealStateStore } from '../../ports/seal-state.ts';
+import { initialSealState, type SealState, type SealStateStore } from '../../ports/seal-state.ts';
 
 type Item = Record<string, AttributeValue>;
 
@@ -58,20 +57,7 @@ function fromItem(logId: string, item: Item): SealState {
   const halted = item.halted?.S;
   if (version === 0) {
     // Only a halt marker (sealing stopped before anything was ever sealed).
-    return {
-      logId,
-      version: 0,
-      size: 0,
-      rootHash: new Uint8Array(0),
-      rightEdge: new Uint8Array(0),
-      seq: 0,
-      lastLeafHash: ZERO_HASH,
-      lastReceivedAt: undefined,
-      checkpoint: undefined,
-      publishedVersion: 0,
-      sealedAt: 0,
-      halted,
-    };
+    return initialSealState(logId, halted);
   }
   const checkpoint = item.checkpoint?.S;
   if (checkpoint === undefined) throw corrupt(logId, 'checkpoint is missing');
