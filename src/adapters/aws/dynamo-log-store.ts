@@ -100,6 +100,32 @@ const NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED
  * misconfiguration such as a missing table: not retryable, surfaces as INTERNAL).
  */
 /**
+ * Puts up to 25 items with BatchWriteItem, re-sending UnprocessedItems with
+ * capped exponential backoff; THROTTLED after UNPROCESSED_ROUNDS rounds.
+ * Puts are idempotent (same key → same item), so a re-sent item is harmless.
+ */
+export async function batchPutAll(
+  ddb: DynamoDBClient,
+  table: string,
+  items: Item[],
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  let pending = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= UNPROCESSED_ROUNDS)
+      throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
+    if (round > 0) await sleep(Math.min(1000, 20 * 2 ** round));
+    const req = pending;
+    const out = await sendClassified(() =>
+      ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: req } })),
+    );
+    pending = (out.UnprocessedItems?.[table] ?? []).flatMap((r) =>
+      r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+    );
+  }
+}
+
+/**
  * Runs one DynamoDB call, translating throttling, conflicts, 5xx and timeouts
  * into LogStoreError (retryable) and passing ConditionalCheckFailed through
  * untouched, since every caller treats it as "someone else won".
@@ -680,20 +706,8 @@ export class DynamoLogStore implements LogStore {
     }
   }
 
-  async #batchWrite(items: Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 0; pending.length > 0; round++) {
-      if (round >= UNPROCESSED_ROUNDS)
-        throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
-      if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
-      const req = pending;
-      const out = await this.#send(() =>
-        this.#ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: req } })),
-      );
-      pending = (out.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
-        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-      );
-    }
+  #batchWrite(items: Item[]): Promise<void> {
+    return batchPutAll(this.#ddb, this.#table, items, this.#sleep);
   }
 }
 

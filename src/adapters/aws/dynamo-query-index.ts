@@ -22,7 +22,6 @@
  */
 import {
   type AttributeValue,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
@@ -38,7 +37,7 @@ import type {
   QueryItem,
 } from '../../ports/query-index.ts';
 import { sortKey } from '../../ports/query-index.ts';
-import { sendClassified } from './dynamo-log-store.ts';
+import { batchPutAll, sendClassified } from './dynamo-log-store.ts';
 import { QUERY_GSIS, TTL_ATTRIBUTE } from './table.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -46,7 +45,6 @@ type Item = Record<string, AttributeValue>;
 const CURSOR_SK = 'QUERY_CURSOR';
 const BATCH_WRITE_MAX = 25;
 const WRITE_CONCURRENCY = 4;
-const UNPROCESSED_ROUNDS = 8;
 
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: number): AttributeValue => ({ N: String(n) });
@@ -169,20 +167,8 @@ export class DynamoQueryIndex implements QueryIndexStore {
     }
   }
 
-  async #batchWrite(items: Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
-    for (let round = 0; pending.length > 0; round++) {
-      if (round >= UNPROCESSED_ROUNDS)
-        throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
-      if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
-      const req = pending;
-      const out = await this.#send(() =>
-        this.#ddb.send(new BatchWriteItemCommand({ RequestItems: { [this.#table]: req } })),
-      );
-      pending = (out.UnprocessedItems?.[this.#table] ?? []).flatMap((r) =>
-        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-      );
-    }
+  #batchWrite(items: Item[]): Promise<void> {
+    return batchPutAll(this.#ddb, this.#table, items, this.#sleep);
   }
 
   async query(q: IndexQuery): Promise<IndexPage> {
