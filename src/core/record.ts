@@ -9,12 +9,12 @@
  * and accept only bytes that are exactly the canonical form (one record, one
  * encoding, one hash).
  */
-import { bytesEqual, concatBytes, fromBase64, toBase64 } from './bytes.ts';
+import { bytesEqual, fromBase64, toBase64 } from './bytes.ts';
 import { canonicalBytes } from './canonical.ts';
 import { AnchorlogError } from './errors.ts';
 import { type AuditEvent, EventValidationError, parseUtcTimestamp, validateEvent } from './event.ts';
-import { sha256 } from './hash.ts';
 import { CanonicalJsonError, isWellFormedUnicode, parseJson } from './ijson.ts';
+import { hashLeaf } from './merkle/hasher.ts';
 
 export const RECORD_VERSION = 1;
 /** DESIGN §2: a record's canonical bytes are at most 64 KiB (the tlog-tiles entry-bundle limit). */
@@ -207,9 +207,8 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
 
 /** RFC 6962 §2.1: MTH({d}) = SHA-256(0x00 ‖ d). Also the record's chain hash. */
 export function leafHash(recordBytes: Uint8Array): Uint8Array {
-  return sha256(concatBytes(LEAF_PREFIX, recordBytes));
+  return hashLeaf(recordBytes);
 }
-const LEAF_PREFIX = new Uint8Array([0x00]);
 
 export interface ChainOptions {
   /** Index the first record must have (default: whatever it has). */

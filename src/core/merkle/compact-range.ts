@@ -7,29 +7,49 @@
  * Invariant: hashes.length === popcount(size) and hashes[i] is node
  * (level_i, index_i) of rangeNodes(0, size)[i].
  */
-import { bytesEqual } from '../bytes.ts';
+import { sha256Into } from '../hash.ts';
 import { MerkleError } from './errors.ts';
 import { emptyRoot, HASH_SIZE, hashChildren } from './hasher.ts';
 import { type NodeId, rangeNodes } from './node-id.ts';
 import { isSafeUint, popcount } from './numbers.ts';
 
-/** Called for every node that becomes complete, leaves included (level 0), bottom up. */
-export type NodeVisitor = (level: number, index: number, hash: Uint8Array) => void;
+/**
+ * Called for each interior node that becomes complete at a level divisible by the
+ * `every` passed to appendMany, bottom up (leaves are not visited: the caller has
+ * them). The node's hash is hashes[offset, offset + 32) and is valid only during
+ * the call: copy it to keep it.
+ */
+export type NodeVisitor = (level: number, index: number, hashes: Uint8Array, offset: number) => void;
 
 const FORMAT_VERSION = 0x01;
 const HEADER = 1 + 8;
 
+// Flat layout of #buf: byte 0 is the RFC 6962 node prefix 0x01 and bytes [1, 65)
+// the node-hash input, so merging two subtree roots is one copyWithin (no view,
+// no allocation); the subtree roots follow, slot i at SLOTS + 32·i. popcount of a
+// safe integer is at most 53, and an append holds one extra slot transiently.
+const SCRATCH = 1 + 2 * HASH_SIZE;
+const SLOTS = SCRATCH;
+const MAX_SLOTS = 54;
+
 export class CompactRange {
   #size: number;
-  readonly #hashes: Uint8Array[];
+  /** Number of subtree roots held: popcount(#size) between calls. */
+  #count: number;
+  readonly #buf: Uint8Array;
+  readonly #nodeInput: Uint8Array;
 
-  private constructor(size: number, hashes: Uint8Array[]) {
+  private constructor(size: number, roots: Uint8Array) {
     this.#size = size;
-    this.#hashes = hashes;
+    this.#count = roots.length / HASH_SIZE;
+    this.#buf = new Uint8Array(SLOTS + MAX_SLOTS * HASH_SIZE);
+    this.#buf[0] = 0x01;
+    this.#buf.set(roots, SLOTS);
+    this.#nodeInput = this.#buf.subarray(0, SCRATCH);
   }
 
   static empty(): CompactRange {
-    return new CompactRange(0, []);
+    return new CompactRange(0, new Uint8Array(0));
   }
 
   /** Build from parts (e.g. read back from storage or rebuilt from tiles); validated. */
@@ -41,13 +61,12 @@ export class CompactRange {
         `size ${size} needs ${popcount(size)} hashes, got ${hashes.length}`,
       );
     }
-    for (const h of hashes) {
+    const roots = new Uint8Array(hashes.length * HASH_SIZE);
+    hashes.forEach((h, i) => {
       if (h.length !== HASH_SIZE) throw new MerkleError('BAD_COMPACT_RANGE', 'hash is not 32 bytes');
-    }
-    return new CompactRange(
-      size,
-      hashes.map((h) => h.slice()),
-    );
+      roots.set(h, i * HASH_SIZE);
+    });
+    return new CompactRange(size, roots);
   }
 
   /** Compact range of the given leaf hashes (convenience; O(n)). */
@@ -63,7 +82,9 @@ export class CompactRange {
 
   /** The subtree roots, left to right. Copies. */
   hashes(): Uint8Array[] {
-    return this.#hashes.map((h) => h.slice());
+    const out: Uint8Array[] = [];
+    for (let i = 0; i < this.#count; i++) out.push(this.#slot(i).slice());
+    return out;
   }
 
   /** The node IDs of hashes(), in the same order. */
@@ -72,7 +93,7 @@ export class CompactRange {
   }
 
   clone(): CompactRange {
-    return new CompactRange(this.#size, this.#hashes.slice());
+    return new CompactRange(this.#size, this.#roots());
   }
 
   /**
@@ -81,50 +102,74 @@ export class CompactRange {
    * ~1 node hash per leaf amortised.
    */
   append(leafHash: Uint8Array, visit?: NodeVisitor): void {
-    if (this.#size >= Number.MAX_SAFE_INTEGER) throw new MerkleError('SIZE_OUT_OF_RANGE', 'tree is full');
-    let index = this.#size;
-    let hash = leafHash;
-    let level = 0;
-    visit?.(0, index, hash);
-    while (index % 2 === 1) {
-      const left = this.#hashes.pop() as Uint8Array;
-      hash = hashChildren(left, hash);
-      index = (index - 1) / 2;
-      level++;
-      visit?.(level, index, hash);
-    }
-    this.#hashes.push(hash);
-    this.#size++;
+    this.appendMany([leafHash], visit);
   }
 
-  appendMany(leafHashes: readonly Uint8Array[], visit?: NodeVisitor): void {
-    for (const h of leafHashes) this.append(h, visit);
+  /**
+   * Appends leaf hashes in order; `visit` (if given) sees every completed interior
+   * node at a level divisible by `every` — the sealer passes the tile height to
+   * collect the rows of tile levels 1, 2, ….
+   */
+  appendMany(leafHashes: readonly Uint8Array[], visit?: NodeVisitor, every = 1): void {
+    if (!Number.isInteger(every) || every < 1) throw new MerkleError('BAD_ARGUMENT', 'every must be ≥ 1');
+    if (this.#size + leafHashes.length > Number.MAX_SAFE_INTEGER)
+      throw new MerkleError('SIZE_OUT_OF_RANGE', 'tree is full');
+    // All or nothing: check every input before the range changes.
+    for (const leaf of leafHashes)
+      if (leaf.length !== HASH_SIZE) throw new MerkleError('BAD_HASH_SIZE', 'leaf hash is not 32 bytes');
+    const buf = this.#buf;
+    const input = this.#nodeInput;
+    for (const leaf of leafHashes) {
+      let at = SLOTS + this.#count * HASH_SIZE;
+      buf.set(leaf, at);
+      this.#count++;
+      let index = this.#size;
+      let level = 0;
+      // Invariant: slots [0, #count) are the roots of rangeNodes(0, #size) followed by
+      // the pending node (level, index); an odd index means its left sibling is the
+      // slot before it, so the two merge into their parent in the lower slot.
+      while (index % 2 === 1) {
+        this.#count--;
+        at -= HASH_SIZE;
+        buf.copyWithin(1, at, at + 2 * HASH_SIZE);
+        sha256Into(input, buf, at);
+        index = (index - 1) / 2;
+        level++;
+        if (visit !== undefined && level % every === 0) visit(level, index, buf, at);
+      }
+      this.#size++;
+    }
   }
 
   /** MTH of [0, size): fold the subtree roots from the right. */
   root(): Uint8Array {
-    const hs = this.#hashes;
-    if (hs.length === 0) return emptyRoot();
-    let r = hs[hs.length - 1] as Uint8Array;
-    for (let i = hs.length - 2; i >= 0; i--) r = hashChildren(hs[i] as Uint8Array, r);
-    return r.slice();
+    if (this.#count === 0) return emptyRoot();
+    let r: Uint8Array = this.#slot(this.#count - 1).slice();
+    for (let i = this.#count - 2; i >= 0; i--) r = hashChildren(this.#slot(i), r);
+    return r;
   }
 
   equals(other: CompactRange): boolean {
-    return (
-      this.#size === other.#size &&
-      this.#hashes.every((h, i) => bytesEqual(h, other.#hashes[i] as Uint8Array))
-    );
+    if (this.#size !== other.#size) return false;
+    const end = SLOTS + this.#count * HASH_SIZE;
+    for (let i = SLOTS; i < end; i++) if (this.#buf[i] !== other.#buf[i]) return false;
+    return true;
+  }
+
+  #slot(i: number): Uint8Array {
+    return this.#buf.subarray(SLOTS + i * HASH_SIZE, SLOTS + (i + 1) * HASH_SIZE);
+  }
+
+  #roots(): Uint8Array {
+    return this.#buf.subarray(SLOTS, SLOTS + this.#count * HASH_SIZE);
   }
 
   /** version(1) ‖ size (uint64 big-endian) ‖ popcount(size) × 32-byte hashes. */
   toBytes(): Uint8Array {
-    const out = new Uint8Array(HEADER + this.#hashes.length * HASH_SIZE);
+    const out = new Uint8Array(HEADER + this.#count * HASH_SIZE);
     out[0] = FORMAT_VERSION;
     new DataView(out.buffer).setBigUint64(1, BigInt(this.#size));
-    this.#hashes.forEach((h, i) => {
-      out.set(h, HEADER + i * HASH_SIZE);
-    });
+    out.set(this.#roots(), HEADER);
     return out;
   }
 
@@ -144,9 +189,6 @@ export class CompactRange {
     if (bytes.length !== HEADER + count * HASH_SIZE) {
       throw new MerkleError('BAD_COMPACT_RANGE', `expected ${count} hashes for size ${size}`);
     }
-    const hashes: Uint8Array[] = [];
-    for (let i = 0; i < count; i++)
-      hashes.push(bytes.slice(HEADER + i * HASH_SIZE, HEADER + (i + 1) * HASH_SIZE));
-    return new CompactRange(size, hashes);
+    return new CompactRange(size, bytes.subarray(HEADER));
   }
 }

@@ -3,26 +3,33 @@
  * leaf = SHA-256(0x00 ‖ d), node = SHA-256(0x01 ‖ left ‖ right). The prefixes keep
  * a leaf from ever being confused with an interior node (second-preimage defence).
  */
-import { sha256 } from '../hash.ts';
+import { sha256, sha256Into } from '../hash.ts';
 
 export const HASH_SIZE = 32;
 
 // Scratch buffers are reused across calls: hashing is synchronous and single-threaded
-// per isolate, so no call can observe another's partially written scratch. The one-shot
-// sha256() copies its input into the digest state before returning.
+// per isolate, so no call can observe another's partially written scratch. The hash
+// reads its whole input before anything is written to the output.
 const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = 0x01;
 let leafScratch = new Uint8Array(1024);
 
 /** SHA-256(0x00 ‖ data): the leaf hash of one record's canonical bytes. */
 export function hashLeaf(data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(HASH_SIZE);
+  hashLeafInto(data, out, 0);
+  return out;
+}
+
+/** hashLeaf(data) written into out[offset, offset + 32). */
+export function hashLeafInto(data: Uint8Array, out: Uint8Array, offset: number): void {
   if (data.length + 1 > leafScratch.length) {
     // Grow to the next power of two; records are ≤ 64 KiB so this settles quickly.
     leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(data.length + 1)));
   }
   leafScratch[0] = 0x00;
   leafScratch.set(data, 1);
-  return sha256(leafScratch.subarray(0, data.length + 1));
+  sha256Into(leafScratch.subarray(0, data.length + 1), out, offset);
 }
 
 /** SHA-256(0x01 ‖ left ‖ right). Both inputs must be 32 bytes (callers validate untrusted ones). */

@@ -11,7 +11,7 @@
  */
 import { CompactRange } from './compact-range.ts';
 import { MerkleError } from './errors.ts';
-import { decodeHashTile, encodeHashTile, perfectRoot } from './hash-tile.ts';
+import { decodeHashTile, perfectRoot } from './hash-tile.ts';
 import { HASH_SIZE } from './hasher.ts';
 import { rangeNodes } from './node-id.ts';
 import { assertSafeUint } from './numbers.ts';
@@ -35,25 +35,28 @@ export interface Growth {
   readonly root: Uint8Array;
 }
 
+/** Old partial tile bodies by tile level, length-checked against their width. */
 async function readPartials(
   coords: readonly TileCoord[],
   readTile: TileReader,
-): Promise<Map<number, Uint8Array[]>> {
+): Promise<Map<number, Uint8Array>> {
   const bodies = await Promise.all(coords.map((c) => readTile(c.level, c.index, c.width)));
-  const out = new Map<number, Uint8Array[]>();
+  const out = new Map<number, Uint8Array>();
   coords.forEach((c, i) => {
-    out.set(c.level, decodeHashTile(bodies[i] as Uint8Array, c.width));
+    const body = bodies[i] as Uint8Array;
+    decodeHashTile(body, c.width);
+    out.set(c.level, body);
   });
   return out;
 }
 
-function edgeFromPartials(size: number, partials: Map<number, Uint8Array[]>): CompactRange {
+function edgeFromPartials(size: number, partials: Map<number, Uint8Array>): CompactRange {
   const hashes: Uint8Array[] = [];
   const coords = partialTiles(size);
   // Highest tile level first: the compact range is ordered left to right.
   for (let i = coords.length - 1; i >= 0; i--) {
     const c = coords[i] as TileCoord;
-    const tile = partials.get(c.level) as Uint8Array[];
+    const tile = decodeHashTile(partials.get(c.level) as Uint8Array, c.width);
     for (const id of rangeNodes(0, c.width))
       hashes.push(perfectRoot(tile, id.index * 2 ** id.level, id.level));
   }
@@ -103,30 +106,60 @@ export async function tilesForGrowth(
   const partials = await readPartials(changing, readTile);
   const range = edge !== undefined ? edge.clone() : edgeFromPartials(oldSize, partials);
 
-  const fresh: Uint8Array[][] = [];
-  range.appendMany(newLeafHashes, (level, _index, hash) => {
-    if (level % TILE_HEIGHT !== 0) return;
-    const l = level / TILE_HEIGHT;
-    let list = fresh[l];
-    if (list === undefined) {
-      list = [];
-      fresh[l] = list;
-    }
-    list.push(hash);
-  });
+  // One flat row per changed tile level: the old partial tile's hashes (the prefix
+  // of the first changed tile), then room for every node this growth completes at
+  // that level. The compact range visits each tile-level node exactly once, as it
+  // completes, so the rows fill left to right with no further hashing.
+  const rows: Uint8Array[] = [];
+  const rowStart: number[] = [];
+  const expected: number[] = [];
+  for (let level = 0; ; level++) {
+    const cOld = nodesAtTileLevel(oldSize, level);
+    const cNew = nodesAtTileLevel(newSize, level);
+    if (cNew === cOld) break; // nothing new here means nothing new above
+    const first = Math.floor(cOld / TILE_WIDTH) * TILE_WIDTH;
+    const row = new Uint8Array((cNew - first) * HASH_SIZE);
+    const prefix = partials.get(level);
+    if (cOld > first) row.set(prefix as Uint8Array, 0);
+    rows.push(row);
+    rowStart.push(first);
+    expected.push(cNew - cOld);
+  }
+  const seen = expected.map(() => 0);
+  // Tile level 0 is the leaf hashes themselves.
+  const row0 = rows[0];
+  if (row0 !== undefined) {
+    const at0 = (oldSize - (rowStart[0] as number)) * HASH_SIZE;
+    newLeafHashes.forEach((h, i) => {
+      row0.set(h, at0 + i * HASH_SIZE);
+    });
+    seen[0] = newLeafHashes.length;
+  }
+  range.appendMany(
+    newLeafHashes,
+    (level, index, hashes, offset) => {
+      const l = level / TILE_HEIGHT;
+      const row = rows[l] as Uint8Array;
+      const at = (index - (rowStart[l] as number)) * HASH_SIZE;
+      for (let i = 0; i < HASH_SIZE; i++) row[at + i] = hashes[offset + i] as number;
+      seen[l] = (seen[l] as number) + 1;
+    },
+    TILE_HEIGHT,
+  );
+  // Internal consistency: every slot after the old prefix was written exactly once.
+  if (seen.some((n, l) => n !== expected[l]))
+    throw new MerkleError('BAD_ARGUMENT', 'tile rows incomplete after growth (internal error)');
 
   const tiles: TileWrite[] = [];
-  for (let level = 0; level < fresh.length; level++) {
-    const added = fresh[level] ?? [];
-    if (added.length === 0) break;
-    const cOld = nodesAtTileLevel(oldSize, level);
-    const all = (partials.get(level) ?? []).concat(added);
-    const first = Math.floor(cOld / TILE_WIDTH);
-    for (let k = 0; k * TILE_WIDTH < all.length; k++) {
-      const hashes = all.slice(k * TILE_WIDTH, (k + 1) * TILE_WIDTH);
-      const coord: TileCoord = { level, index: first + k, width: hashes.length };
-      tiles.push({ coord, path: tilePath(level, coord.index, coord.width), bytes: encodeHashTile(hashes) });
+  rows.forEach((row, level) => {
+    const first = (rowStart[level] as number) / TILE_WIDTH;
+    const count = row.length / HASH_SIZE;
+    for (let k = 0; k * TILE_WIDTH < count; k++) {
+      const width = Math.min(TILE_WIDTH, count - k * TILE_WIDTH);
+      const coord: TileCoord = { level, index: first + k, width };
+      const bytes = row.slice(k * TILE_WIDTH * HASH_SIZE, (k * TILE_WIDTH + width) * HASH_SIZE);
+      tiles.push({ coord, path: tilePath(level, coord.index, width), bytes });
     }
-  }
+  });
   return { tiles, edge: range, root: range.root() };
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual, fromHex, toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import { CompactRange } from '../../../src/core/merkle/compact-range.ts';
+import { MerkleError } from '../../../src/core/merkle/errors.ts';
 import { emptyRoot, hashChildren, hashLeaf } from '../../../src/core/merkle/hasher.ts';
 import { rangeNodes } from '../../../src/core/merkle/node-id.ts';
 import { bitLen, popcount, shr, trailingZeros, xor } from '../../../src/core/merkle/numbers.ts';
@@ -92,26 +93,44 @@ describe('rootOf and CompactRange', () => {
     expect(range.nodeIds()).toEqual(ids);
     expect(range.hashes()).toEqual(ids.map((id) => levels[id.level]?.[id.index]));
   });
-  it('visits every completed node once, bottom up', () => {
+  it('visits every completed interior node once, bottom up, with its hash', () => {
+    const levels = perfectLevels(leaves);
     const seen: string[] = [];
-    CompactRange.of([]).appendMany(leaves.slice(0, 8), (l, i) => seen.push(`${l}:${i}`));
-    expect(seen).toEqual([
-      '0:0',
-      '0:1',
-      '1:0',
-      '0:2',
-      '0:3',
-      '1:1',
-      '2:0',
-      '0:4',
-      '0:5',
-      '1:2',
-      '0:6',
-      '0:7',
-      '1:3',
-      '2:1',
-      '3:0',
-    ]);
+    let wrong = 0;
+    CompactRange.of([]).appendMany(leaves.slice(0, 8), (l, i, hashes, offset) => {
+      seen.push(`${l}:${i}`);
+      if (!bytesEqual(hashes.subarray(offset, offset + 32), levels[l]?.[i] as Uint8Array)) wrong++;
+    });
+    expect(seen).toEqual(['1:0', '1:1', '2:0', '1:2', '1:3', '2:1', '3:0']);
+    expect(wrong).toBe(0);
+  });
+  it('visits only levels divisible by `every` (tile rows), across chunk boundaries', () => {
+    const levels = perfectLevels(leaves);
+    const range = CompactRange.empty();
+    const seen: string[] = [];
+    let wrong = 0;
+    const visit = (l: number, i: number, hashes: Uint8Array, offset: number) => {
+      seen.push(`${l}:${i}`);
+      if (!bytesEqual(hashes.subarray(offset, offset + 32), levels[l]?.[i] as Uint8Array)) wrong++;
+    };
+    for (const [a, b] of [
+      [0, 3],
+      [3, 255],
+      [255, 256],
+      [256, 1024],
+      [1024, 1100],
+    ] as const)
+      range.appendMany(leaves.slice(a, b), visit, 8);
+    expect(seen).toEqual(['8:0', '8:1', '8:2', '8:3']);
+    expect(wrong).toBe(0);
+    expect(() => range.appendMany([], visit, 0)).toThrow(MerkleError);
+  });
+  it('rejects a leaf hash that is not 32 bytes and leaves the range unchanged', () => {
+    const range = CompactRange.of(leaves.slice(0, 5));
+    const before = range.toBytes();
+    expect(() => range.append(new Uint8Array(31))).toThrow(MerkleError);
+    expect(() => range.appendMany([...leaves.slice(5, 9), new Uint8Array(33)])).toThrow(MerkleError);
+    expect(range.toBytes()).toEqual(before);
   });
   it('appending in chunks equals appending one by one', () => {
     fc.assert(
