@@ -13,6 +13,12 @@ export const HASH_SIZE = 32;
 const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = 0x01;
 let leafScratch = new Uint8Array(1024);
+// Views of leafScratch by input length (index = length + 1), made once each: a
+// subarray() per leaf costs ~10% of a 400-byte leaf hash (docs/benchmarks.md, "Core").
+// Only short inputs are cached, so the cache stays small whatever the callers hash;
+// for longer ones a view is cheap next to the hashing.
+const MAX_CACHED_VIEW = 8192;
+let leafViews: Array<Uint8Array | undefined> = [];
 
 /** SHA-256(0x00 ‖ data): the leaf hash of one record's canonical bytes. */
 export function hashLeaf(data: Uint8Array): Uint8Array {
@@ -26,10 +32,17 @@ export function hashLeafInto(data: Uint8Array, out: Uint8Array, offset: number):
   if (data.length + 1 > leafScratch.length) {
     // Grow to the next power of two; records are ≤ 64 KiB so this settles quickly.
     leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(data.length + 1)));
+    leafViews = [];
+  }
+  const n = data.length + 1;
+  let input = leafViews[n];
+  if (input === undefined) {
+    input = leafScratch.subarray(0, n);
+    if (n <= MAX_CACHED_VIEW) leafViews[n] = input;
   }
   leafScratch[0] = 0x00;
   leafScratch.set(data, 1);
-  sha256Into(leafScratch.subarray(0, data.length + 1), out, offset);
+  sha256Into(input, out, offset);
 }
 
 /** SHA-256(0x01 ‖ left ‖ right). Both inputs must be 32 bytes (callers validate untrusted ones). */

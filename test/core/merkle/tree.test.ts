@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { bytesEqual, fromHex, toHex, utf8 } from '../../../src/core/bytes.ts';
-import { sha256 } from '../../../src/core/hash.ts';
+import { sha256, sha256Noble } from '../../../src/core/hash.ts';
 import { CompactRange } from '../../../src/core/merkle/compact-range.ts';
 import { MerkleError } from '../../../src/core/merkle/errors.ts';
 import { emptyRoot, hashChildren, hashLeaf } from '../../../src/core/merkle/hasher.ts';
@@ -28,6 +28,39 @@ describe('hashing (RFC 6962 §2.1)', () => {
     const b = hashLeaf(utf8('b'));
     expect(a).not.toEqual(b);
     expect(a).toEqual(hashLeaf(utf8('a')));
+  });
+  it('hashLeaf matches @noble/hashes for any sequence of input lengths (cached scratch views)', async () => {
+    // Each run gets a fresh module instance (scratch at its initial size), then hashes
+    // inputs whose lengths repeat and straddle the view cache's limit and the scratch
+    // buffer's growth points; every input differs from all before it. A view kept
+    // across a growth would hash the old scratch's stale bytes.
+    const len = fc.oneof(
+      fc.constantFrom(0, 1, 10, 399, 1022, 1023, 1024, 2047, 8191, 8192, 8193, 20_000),
+      fc.integer({ min: 0, max: 20_000 }),
+    );
+    let counter = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(len, { minLength: 2, maxLength: 16 }), async (lengths) => {
+        vi.resetModules();
+        const fresh = await import('../../../src/core/merkle/hasher.ts');
+        for (const n of lengths) {
+          counter++;
+          const d = new Uint8Array(n).fill(counter & 0xff);
+          if (n > 1) d[0] = (counter >> 8) & 0xff;
+          expect(fresh.hashLeaf(d)).toEqual(sha256Noble(new Uint8Array([0, ...d])));
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+  it('hashLeaf after its scratch grows: same length, new content', async () => {
+    vi.resetModules();
+    const fresh = await import('../../../src/core/merkle/hasher.ts');
+    const a = new Uint8Array(10).fill(1);
+    const b = new Uint8Array(10).fill(2);
+    fresh.hashLeaf(a);
+    fresh.hashLeaf(new Uint8Array(3000)); // grows the scratch buffer
+    expect(fresh.hashLeaf(b)).toEqual(sha256Noble(new Uint8Array([0, ...b])));
   });
   it('known root of the SOURCE.md leaves', () => {
     const leaves = [
