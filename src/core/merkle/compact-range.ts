@@ -24,12 +24,11 @@ export type NodeVisitor = (level: number, index: number, hashes: Uint8Array, off
 const FORMAT_VERSION = 0x01;
 const HEADER = 1 + 8;
 
-// Flat layout of #buf: byte 0 is the RFC 6962 node prefix 0x01 and bytes [1, 65)
-// the node-hash input, so merging two subtree roots is one copyWithin (no view,
-// no allocation); the subtree roots follow, slot i at SLOTS + 32·i. popcount of a
-// safe integer is at most 53, and an append holds one extra slot transiently.
-const SCRATCH = 1 + 2 * HASH_SIZE;
-const SLOTS = SCRATCH;
+// Flat layout of #buf: [0, SLOTS) is the node-hash input — the RFC 6962 prefix 0x01
+// then two children — so merging two subtree roots is one copyWithin (no view, no
+// allocation); the subtree roots follow, slot i at SLOTS + 32·i. popcount of a safe
+// integer is at most 53, and an append holds one extra slot transiently.
+const SLOTS = 1 + 2 * HASH_SIZE;
 const MAX_SLOTS = 54;
 
 export class CompactRange {
@@ -45,7 +44,7 @@ export class CompactRange {
     this.#buf = new Uint8Array(SLOTS + MAX_SLOTS * HASH_SIZE);
     this.#buf[0] = 0x01;
     this.#buf.set(roots, SLOTS);
-    this.#nodeInput = this.#buf.subarray(0, SCRATCH);
+    this.#nodeInput = this.#buf.subarray(0, SLOTS);
   }
 
   static empty(): CompactRange {

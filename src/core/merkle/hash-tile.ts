@@ -20,10 +20,10 @@ export function encodeHashTile(hashes: readonly Uint8Array[]): Uint8Array {
 }
 
 /**
- * Splits a tile body into hashes (views into `bytes`, not copies). When
- * `expectedWidth` is given the body must be exactly that many hashes.
+ * Checks a tile body's length — 1..256 whole hashes, exactly `expectedWidth` of
+ * them when given — and returns its width.
  */
-export function decodeHashTile(bytes: Uint8Array, expectedWidth?: number): Uint8Array[] {
+export function checkHashTile(bytes: Uint8Array, expectedWidth?: number): number {
   if (bytes.length === 0 || bytes.length % HASH_SIZE !== 0 || bytes.length > TILE_WIDTH * HASH_SIZE) {
     throw new MerkleError('BAD_TILE', `tile body of ${bytes.length} bytes is not 1..256 hashes`);
   }
@@ -31,6 +31,15 @@ export function decodeHashTile(bytes: Uint8Array, expectedWidth?: number): Uint8
   if (expectedWidth !== undefined && width !== expectedWidth) {
     throw new MerkleError('BAD_TILE', `tile has ${width} hashes, expected ${expectedWidth}`);
   }
+  return width;
+}
+
+/**
+ * Splits a tile body into hashes (views into `bytes`, not copies), after
+ * checkHashTile.
+ */
+export function decodeHashTile(bytes: Uint8Array, expectedWidth?: number): Uint8Array[] {
+  const width = checkHashTile(bytes, expectedWidth);
   const out: Uint8Array[] = [];
   for (let i = 0; i < width; i++) out.push(bytes.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE));
   return out;

@@ -29,12 +29,12 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
 
 /** hashLeaf(data) written into out[offset, offset + 32). */
 export function hashLeafInto(data: Uint8Array, out: Uint8Array, offset: number): void {
-  if (data.length + 1 > leafScratch.length) {
+  const n = data.length + 1;
+  if (n > leafScratch.length) {
     // Grow to the next power of two; records are ≤ 64 KiB so this settles quickly.
-    leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(data.length + 1)));
+    leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(n)));
     leafViews = [];
   }
-  const n = data.length + 1;
   let input = leafViews[n];
   if (input === undefined) {
     input = leafScratch.subarray(0, n);

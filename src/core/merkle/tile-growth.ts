@@ -11,7 +11,7 @@
  */
 import { CompactRange } from './compact-range.ts';
 import { MerkleError } from './errors.ts';
-import { decodeHashTile, perfectRoot } from './hash-tile.ts';
+import { checkHashTile, decodeHashTile, perfectRoot } from './hash-tile.ts';
 import { HASH_SIZE } from './hasher.ts';
 import { rangeNodes } from './node-id.ts';
 import { assertSafeUint } from './numbers.ts';
@@ -44,7 +44,7 @@ async function readPartials(
   const out = new Map<number, Uint8Array>();
   coords.forEach((c, i) => {
     const body = bodies[i] as Uint8Array;
-    decodeHashTile(body, c.width);
+    checkHashTile(body, c.width);
     out.set(c.level, body);
   });
   return out;

@@ -297,6 +297,12 @@ describe('tilesForGrowth and the tile node oracle', () => {
     await expectMerkleRejects(tilesForGrowth(300, 301, leaves.slice(300, 301), s.read, edge), 'BAD_ARGUMENT');
     const corrupt = (l: number, i: number, w: number) => s.read(l, i, w).subarray(32);
     await expectMerkleRejects(tilesForGrowth(300, 301, leaves.slice(300, 301), corrupt), 'BAD_TILE');
+    // With a stored edge only the changing level's partial tile is read; it is still length-checked.
+    const edgeAt300 = (await tilesForGrowth(0, 300, leaves.slice(0, 300), s.read)).edge;
+    await expectMerkleRejects(
+      tilesForGrowth(300, 301, leaves.slice(300, 301), corrupt, edgeAt300),
+      'BAD_TILE',
+    );
     await expectMerkleRejects(tileNodeOracle(300, corrupt)(0, 299), 'BAD_TILE');
     await expectMerkleRejects(tileNodeOracle(300, s.read)(0, 300), 'NODE_OUT_OF_RANGE');
   });
