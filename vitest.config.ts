@@ -11,8 +11,6 @@ export default defineConfig({
     maxWorkers: 2,
     globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/per-file-setup.ts'],
-    // Known: the AWS SDK asks for Node 22 after January 2027 (see src/local/main.ts).
-    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     testTimeout: 60_000,
     hookTimeout: 180_000,
     reporters: ['default', './test/support/summary-reporter.ts'],

@@ -6,9 +6,6 @@
 import { join } from 'node:path';
 import { startLocalStack } from './stack.ts';
 
-// This machine runs Node 20; the SDK's "Node 22 needed after January 2027" notice is known
-// (Lambdas run nodejs24.x; package-lock pins the SDK) and would bury the stack's own output.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const root = new URL('../..', import.meta.url).pathname;
 const port = Number(process.env.ANCHORLOG_PORT ?? '8787');
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
