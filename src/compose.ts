@@ -84,10 +84,8 @@ export function createServices(
  * signs) on the first /v1/keys, so `config.signingKeyId` may be set after
  * this call (the local stack creates its key later).
  */
-export function createProofService(
-  services: Pick<Services, 'config' | 'clients' | 'logStore'>,
-): ProofService {
-  const { config, clients, logStore } = services;
+export function createProofService(services: Pick<Services, 'config' | 'clients'>): ProofService {
+  const { config, clients } = services;
   return new ProofService({
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     originPrefix: config.originPrefix,
@@ -100,6 +98,5 @@ export function createProofService(
       });
       return [k.publicKeySpki];
     },
-    listLogs: () => logStore.listLogs(),
   });
 }
