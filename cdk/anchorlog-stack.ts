@@ -19,6 +19,7 @@ import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
+import { ServiceSecret } from './constructs/service-secret.ts';
 import { SigningKey } from './constructs/signing-key.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
@@ -58,12 +59,12 @@ export class AnchorlogStack extends Stack {
         'Checkpoint origin prefix, e.g. audit.example.com; a log origin is <prefix>/<logId>. Verifiers pin it: never change it after the first checkpoint.',
     });
     // Required: the anchor function refuses to start without at least `quorum` TSAs.
+    // No credentials here: they go in the TsaCredentials secret (the function refuses an `authorization`).
     const tsaList = new CfnParameter(this, 'TsaList', {
       type: 'String',
-      noEcho: true,
       minLength: 2,
       description:
-        'RFC 3161 TSAs as a JSON array of {name,url,rootsPem,authorization?} (ANCHORLOG_TSAS), at least one. NoEcho: may hold TSA credentials. Lambda environment variables total at most 4 KB.',
+        'RFC 3161 TSAs as a JSON array of {name,url,rootsPem} (ANCHORLOG_TSAS), at least one. Credentials go in the TsaCredentials secret (output TsaCredentialsSecretArn), never here. Lambda environment variables total at most 4 KB.',
     });
     const anchorQuorum = new CfnParameter(this, 'AnchorQuorum', {
       type: 'String',
@@ -84,13 +85,6 @@ export class AnchorlogStack extends Stack {
       description:
         'Days the query projection keeps records in its indexes (ANCHORLOG_QUERY_HOT_DAYS, >= 2); empty = the default in docs/query.md.',
     });
-    const queryCursorKey = new CfnParameter(this, 'QueryCursorKey', {
-      type: 'String',
-      default: '',
-      noEcho: true,
-      description:
-        'Base64 of >= 32 random bytes that signs query cursors (ANCHORLOG_QUERY_CURSOR_KEY); empty = checksummed, unsigned cursors.',
-    });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
       default: '',
@@ -101,6 +95,20 @@ export class AnchorlogStack extends Stack {
     const table = new AuditTable(this, 'Table');
     const buckets = new ArchiveBuckets(this, 'Buckets', { retentionDays: retentionDays.valueAsNumber });
     const signingKey = new SigningKey(this, 'SigningKey');
+    // Secrets: generated or set outside the template, read by one function each (docs/deploy.md "Secrets").
+    const cursorKey = new ServiceSecret(this, 'QueryCursorKey', {
+      description: 'anchorlog: HMAC key that signs query cursors (read by the query function at cold start)',
+      value: { generate: 64 },
+      noRotationBecause:
+        'Rotating the cursor key only invalidates outstanding query cursors (12 h at most); rotate by hand with put-secret-value plus a query function redeploy (docs/operations.md).',
+    });
+    const tsaCredentials = new ServiceSecret(this, 'TsaCredentials', {
+      description:
+        'anchorlog: TSA credentials, JSON {"<tsa name>": "<Authorization header value>"} (read by the anchor function at cold start)',
+      value: { operatorSets: '{}' },
+      noRotationBecause:
+        'TSA credentials are issued by each TSA vendor; the operator replaces them with put-secret-value when the vendor rotates them (docs/anchoring.md).',
+    });
 
     const fn = (name: string, p: Omit<ServiceFunctionProps, 'entry' | 'logRetentionDays'>) =>
       new ServiceFunction(this, `${name[0]?.toUpperCase()}${name.slice(1)}`, {
@@ -140,13 +148,11 @@ export class AnchorlogStack extends Stack {
       query: () => {
         const f = fn('query', {
           description: 'GET events by time range, action, actor, submitter',
-          environment: {
-            ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString,
-            ANCHORLOG_QUERY_CURSOR_KEY: queryCursorKey.valueAsString,
-          },
+          environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
         });
         table.grant(f, 'read', ['logs', 'logRegistry'], { queryIndexes: true });
         buckets.grantArchiveRead(f);
+        cursorKey.grantReadTo(f, 'ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
         return f;
       },
       export: () => {
@@ -189,6 +195,7 @@ export class AnchorlogStack extends Stack {
     });
     table.grant(anchor, 'read-update', ['logs', 'logRegistry']);
     buckets.grantArchiveAnchor(anchor);
+    tsaCredentials.grantReadTo(anchor, 'ANCHORLOG_TSA_CREDENTIALS_SECRET');
     this.functions.anchor = anchor;
 
     // Query projector: indexes new records for GET events (its own items only; never signs, no S3).
@@ -252,6 +259,7 @@ export class AnchorlogStack extends Stack {
     new CfnOutput(this, 'ArchiveBucketName', { value: buckets.archive.bucketName });
     new CfnOutput(this, 'ExportsBucketName', { value: buckets.exports.bucketName });
     new CfnOutput(this, 'SigningKeyArn', { value: signingKey.key.keyArn });
+    new CfnOutput(this, 'TsaCredentialsSecretArn', { value: tsaCredentials.secret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
   }
 }

@@ -1,17 +1,20 @@
 // Anchor job (EventBridge Scheduler → this Lambda): time-stamp each log's newest
 // checkpoint with the configured TSAs. Wiring at module scope: one config read,
-// one set of SDK clients per container. Failures are reported, not thrown: the
-// EMF metrics (AnchorQuorumMissed, AnchorTsaFailure per TSA) carry the alarm,
+// one secret read, one set of SDK clients per container. Failures are reported,
+// not thrown: the EMF metrics (AnchorQuorumMissed, AnchorTsaFailure per TSA) carry the alarm,
 // and the next scheduled run retries every TSA that has not granted.
 
 import { EmfMetricsSink } from '../src/adapters/metrics/emf-metrics.ts';
 import type { AnchorOutcome } from '../src/app/anchor.ts';
 import { AppError } from '../src/app/errors.ts';
-import { createServices } from '../src/compose.ts';
+import { createSecretSource, createServices } from '../src/compose.ts';
 import { createAnchoring } from '../src/compose-anchor.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, loadTsaCredentials } from '../src/config.ts';
 
-const services = createServices(loadConfig());
+// TSA credentials come from the secret named by ANCHORLOG_TSA_CREDENTIALS_SECRET,
+// read once here at cold start; the environment never holds them.
+const base = loadConfig();
+const services = createServices({ ...base, tsas: await loadTsaCredentials(base, createSecretSource(base)) });
 const { anchor } = createAnchoring(services, {
   metrics: new EmfMetricsSink({ write: (line) => process.stdout.write(line) }),
 });

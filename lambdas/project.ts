@@ -4,7 +4,7 @@
 // time is nearly spent. ANCHORLOG_QUERY_HOT_DAYS must match lambdas/query.ts.
 import type { Context } from 'aws-lambda';
 import { createServices } from '../src/compose.ts';
-import { createQuerying } from '../src/compose-query.ts';
+import { createProjector } from '../src/compose-query.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { isValidLogId } from '../src/core/record.ts';
 
@@ -21,7 +21,7 @@ function hotDays(raw: string | undefined): number | undefined {
 
 const services = createServices(loadConfig());
 const hotWindowMs = hotDays(process.env.ANCHORLOG_QUERY_HOT_DAYS);
-const { projector } = createQuerying(services, hotWindowMs !== undefined ? { hotWindowMs } : {});
+const projector = createProjector(services, hotWindowMs !== undefined ? { hotWindowMs } : {});
 
 function requestedLogs(event: unknown): string[] | undefined {
   const ids = (event as { logIds?: unknown } | null)?.logIds;

@@ -7,10 +7,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoLogStore } from './adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from './adapters/aws/dynamo-principal-store.ts';
 import { KmsNoteSigner } from './adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
+import { SecretsManagerSource } from './adapters/aws/secrets-manager-source.ts';
 import { SystemLogAuditSink } from './app/admin-audit.ts';
 import { IngestService } from './app/ingest.ts';
 import { apiKeyFromHeaders, PrincipalService } from './app/principals.ts';
@@ -18,6 +20,7 @@ import { ProofService } from './app/proofs.ts';
 import type { AppConfig } from './config.ts';
 import type { Authenticate } from './http/router.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
+import type { SecretSource } from './ports/secret-source.ts';
 
 export interface AwsClients {
   ddb: DynamoDBClient;
@@ -25,8 +28,9 @@ export interface AwsClients {
   kms: KMSClient;
 }
 
-export function createAwsClients(config: AppConfig): AwsClients {
-  const common = {
+/** Client settings shared by every SDK client: the region, and the emulator's endpoint locally. */
+function clientSettings(config: AppConfig) {
+  return {
     region: config.aws.region,
     ...(config.aws.endpoint
       ? {
@@ -36,11 +40,24 @@ export function createAwsClients(config: AppConfig): AwsClients {
         }
       : {}),
   };
+}
+
+export function createAwsClients(config: AppConfig): AwsClients {
+  const common = clientSettings(config);
   return {
     ddb: new DynamoDBClient(common),
     s3: new S3Client({ ...common, forcePathStyle: Boolean(config.aws.endpoint) }),
     kms: new KMSClient(common),
   };
+}
+
+/**
+ * The secret source of a function that reads secrets (query: the cursor key;
+ * anchor: TSA credentials). Called once at cold start, by the functions that
+ * need it only, so no other function constructs a Secrets Manager client.
+ */
+export function createSecretSource(config: AppConfig): SecretSource {
+  return new SecretsManagerSource({ client: new SecretsManagerClient(clientSettings(config)) });
 }
 
 export interface Services {
@@ -84,10 +101,8 @@ export function createServices(
  * signs) on the first /v1/keys, so `config.signingKeyId` may be set after
  * this call (the local stack creates its key later).
  */
-export function createProofService(
-  services: Pick<Services, 'config' | 'clients' | 'logStore'>,
-): ProofService {
-  const { config, clients, logStore } = services;
+export function createProofService(services: Pick<Services, 'config' | 'clients'>): ProofService {
+  const { config, clients } = services;
   return new ProofService({
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     originPrefix: config.originPrefix,
@@ -100,6 +115,5 @@ export function createProofService(
       });
       return [k.publicKeySpki];
     },
-    listLogs: () => logStore.listLogs(),
   });
 }

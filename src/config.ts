@@ -3,7 +3,16 @@
  * passed in everywhere else (Powertools `envUtils` style). This is the only
  * module that reads `process.env` outside the CLI entry and the local stack.
  * A missing required key fails loudly at cold start, not on the first request.
+ *
+ * Secrets (the query cursor key, TSA credentials) are never environment
+ * values: the environment names the secret (`*_SECRET`, an ARN), and
+ * `loadCursorKey` / `loadTsaCredentials` read it once through a SecretSource
+ * at cold start (docs/deploy.md "Secrets"). An environment that carries a
+ * secret value is refused.
  */
+import { AnchorlogError } from './core/errors.ts';
+import { SecretError, type SecretSource } from './ports/secret-source.ts';
+
 export interface AwsSettings {
   region: string;
   /** Set for the local stack / tests (moto); unset in Lambda. */
@@ -15,8 +24,19 @@ export interface TsaSettings {
   url: string;
   /** PEM bundle of the roots this TSA's tokens must chain to. */
   rootsPem: string;
-  /** Optional value for the Authorization header (commercial TSAs). */
+  /**
+   * Value for the Authorization header (commercial TSAs). Only ever from the
+   * TSA credentials secret (`loadTsaCredentials`), never from ANCHORLOG_TSAS.
+   */
   authorization?: string;
+}
+
+/** Names (ARNs) of the secrets a function may read; never their values. */
+export interface SecretRefs {
+  /** ANCHORLOG_QUERY_CURSOR_KEY_SECRET: text of at least 32 characters, the cursor HMAC key. */
+  queryCursorKey?: string;
+  /** ANCHORLOG_TSA_CREDENTIALS_SECRET: JSON `{ "<tsa name>": "<Authorization header value>" }`. */
+  tsaCredentials?: string;
 }
 
 export interface AppConfig {
@@ -32,15 +52,29 @@ export interface AppConfig {
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
+  secrets?: SecretRefs;
 }
 
-export class ConfigError extends Error {}
+export type ConfigErrorCode =
+  | 'MISSING_SETTING' // a required environment variable is absent
+  | 'INVALID_SETTING' // an environment variable does not parse or is out of range
+  | 'SECRET_IN_ENVIRONMENT' // a secret value where only a secret's name belongs
+  | 'SECRET_UNREADABLE' // the named secret does not exist or may not be read
+  | 'INVALID_SECRET'; // the secret's value is not what it must be
+
+/** The function cannot start: its configuration is wrong. Never retried into success. */
+export class ConfigError extends AnchorlogError<ConfigErrorCode> {
+  constructor(message: string, code: ConfigErrorCode = 'INVALID_SETTING') {
+    super(code, message);
+  }
+}
 
 type Env = Record<string, string | undefined>;
 
 function required(env: Env, key: string): string {
   const v = env[key];
-  if (v === undefined || v === '') throw new ConfigError(`missing required environment variable ${key}`);
+  if (v === undefined || v === '')
+    throw new ConfigError(`missing required environment variable ${key}`, 'MISSING_SETTING');
   return v;
 }
 
@@ -55,17 +89,53 @@ function int(env: Env, key: string, dflt: number, min: number): number {
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 2 * 1024 * 1024, maxEventsPerBatch: 1000 };
 
-export function loadConfig(env: Env = process.env): AppConfig {
-  let tsas: TsaSettings[] = [];
-  if (env.ANCHORLOG_TSAS) {
-    try {
-      tsas = JSON.parse(env.ANCHORLOG_TSAS) as TsaSettings[];
-    } catch {
-      throw new ConfigError('ANCHORLOG_TSAS must be a JSON array of {name,url,rootsPem,authorization?}');
-    }
-    if (!Array.isArray(tsas)) throw new ConfigError('ANCHORLOG_TSAS must be a JSON array');
+/** Secret values that older deployments put in the environment, and where they belong now. */
+const PLAIN_SECRETS: Record<string, string> = {
+  ANCHORLOG_QUERY_CURSOR_KEY: 'ANCHORLOG_QUERY_CURSOR_KEY_SECRET',
+};
+
+function tsaList(raw: string | undefined): TsaSettings[] {
+  if (raw === undefined || raw === '') return [];
+  const shape = 'ANCHORLOG_TSAS must be a JSON array of {name,url,rootsPem}';
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(shape);
   }
+  if (!Array.isArray(list)) throw new ConfigError(shape);
+  const names = new Set<string>();
+  return list.map((t: unknown, i) => {
+    const o = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+    if ('authorization' in o)
+      throw new ConfigError(
+        `ANCHORLOG_TSAS[${i}] carries an authorization: TSA credentials go in the secret named by ANCHORLOG_TSA_CREDENTIALS_SECRET`,
+        'SECRET_IN_ENVIRONMENT',
+      );
+    const { name, url, rootsPem } = o;
+    if (typeof name !== 'string' || name === '' || typeof url !== 'string' || typeof rootsPem !== 'string')
+      throw new ConfigError(`${shape} (entry ${i})`);
+    if (names.has(name)) throw new ConfigError(`ANCHORLOG_TSAS names ${JSON.stringify(name)} twice`);
+    names.add(name);
+    return { name, url, rootsPem };
+  });
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  for (const [plain, ref] of Object.entries(PLAIN_SECRETS))
+    if (env[plain] !== undefined)
+      throw new ConfigError(
+        `${plain} is a secret in the environment and is not read: store it in Secrets Manager and set ${ref} to the secret's ARN`,
+        'SECRET_IN_ENVIRONMENT',
+      );
+  const tsas = tsaList(env.ANCHORLOG_TSAS);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const secrets: SecretRefs = {
+    ...(env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET
+      ? { queryCursorKey: env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET }
+      : {}),
+    ...(env.ANCHORLOG_TSA_CREDENTIALS_SECRET ? { tsaCredentials: env.ANCHORLOG_TSA_CREDENTIALS_SECRET } : {}),
+  };
   return {
     aws: { region, ...(env.ANCHORLOG_AWS_ENDPOINT ? { endpoint: env.ANCHORLOG_AWS_ENDPOINT } : {}) },
     tableName: required(env, 'ANCHORLOG_TABLE'),
@@ -79,5 +149,87 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),
+    secrets,
   };
+}
+
+/** Minimum length of the cursor key secret's text (its UTF-8 bytes are the HMAC key). */
+export const MIN_CURSOR_KEY_CHARS = 32;
+
+/**
+ * Reads secret `id`, named by the environment variable `setting`. A secret that is missing
+ * or may not be read is a ConfigError (retrying will not help); a store
+ * failure is rethrown as the SecretError UNAVAILABLE it is.
+ */
+async function readSecret(source: SecretSource, setting: string, id: string): Promise<string> {
+  try {
+    return await source.readText(id);
+  } catch (err) {
+    if (err instanceof SecretError && err.code !== 'UNAVAILABLE')
+      throw new ConfigError(
+        `cannot read the secret ${id} named by ${setting}: ${err.code}`,
+        'SECRET_UNREADABLE',
+      );
+    throw err;
+  }
+}
+
+/**
+ * The query cursor HMAC key (docs/query.md "Cursor"): the UTF-8 bytes of the
+ * secret named by ANCHORLOG_QUERY_CURSOR_KEY_SECRET. The query function
+ * refuses to start without one.
+ */
+export async function loadCursorKey(config: AppConfig, source: SecretSource): Promise<Uint8Array> {
+  const setting = 'ANCHORLOG_QUERY_CURSOR_KEY_SECRET';
+  const id = config.secrets?.queryCursorKey;
+  if (!id)
+    throw new ConfigError(
+      `missing required environment variable ${setting} (the secret that signs query cursors)`,
+      'MISSING_SETTING',
+    );
+  const text = await readSecret(source, setting, id);
+  if (text.length < MIN_CURSOR_KEY_CHARS)
+    throw new ConfigError(
+      `the secret named by ${setting} must be at least ${MIN_CURSOR_KEY_CHARS} characters of random text`,
+      'INVALID_SECRET',
+    );
+  return new TextEncoder().encode(text);
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROL_RE = /[\x00-\x1f\x7f]/;
+
+/**
+ * `config.tsas` with each TSA's Authorization header value from the secret
+ * named by ANCHORLOG_TSA_CREDENTIALS_SECRET: a JSON object from TSA name to
+ * header value. Every name must be a configured TSA (a typo would otherwise
+ * silently send no credentials). Without the setting, no TSA has credentials.
+ */
+export async function loadTsaCredentials(config: AppConfig, source: SecretSource): Promise<TsaSettings[]> {
+  const setting = 'ANCHORLOG_TSA_CREDENTIALS_SECRET';
+  const id = config.secrets?.tsaCredentials;
+  if (!id) return config.tsas;
+  const text = await readSecret(source, setting, id);
+  const invalid = (why: string) => new ConfigError(`the secret named by ${setting} ${why}`, 'INVALID_SECRET');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw invalid('is not JSON (want {"<tsa name>": "<Authorization header value>"})');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw invalid('must be a JSON object {"<tsa name>": "<Authorization header value>"}');
+  const byName = new Map(config.tsas.map((t) => [t.name, t]));
+  const auth = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!byName.has(name))
+      throw invalid(`names ${JSON.stringify(name.slice(0, 64))}, which is not in ANCHORLOG_TSAS`);
+    if (typeof value !== 'string' || value === '' || value.length > 8192 || CONTROL_RE.test(value))
+      throw invalid(`has no usable header value for ${JSON.stringify(name)}`);
+    auth.set(name, value);
+  }
+  return config.tsas.map((t) => {
+    const a = auth.get(t.name);
+    return a === undefined ? t : { ...t, authorization: a };
+  });
 }

@@ -9,9 +9,10 @@
  * `apiKeyFromHeaders`), and an identity source would make API Gateway reject
  * the other form (it requires every listed source) before our code could
  * answer with a proper JSON 401. The cost — the authorizer runs even for
- * requests without a key — is bounded by the stage throttle.
+ * requests without a key — is bounded by the stage throttle. Public routes
+ * (GET /v1/keys) have a route throttle of their own.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaAuthorizer, HttpLambdaResponseType } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
@@ -30,6 +31,13 @@ export interface AuditApiProps {
   readonly burstLimit?: number;
   /** Routes served without the authorizer. */
   readonly publicRoutes: ReadonlySet<RouteKey>;
+  /**
+   * Throttle of each public route, its own bucket apart from the stage's:
+   * unauthenticated callers cannot spend the budget of authenticated ones
+   * (ingest). Default 20 requests/s, burst 40: the keys are cacheable for an
+   * hour and verifiers fetch them rarely.
+   */
+  readonly publicRouteThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /** JSON access log line per request, with the authorizer's verdict and latency. */
@@ -53,10 +61,14 @@ export class AuditApi extends Construct {
   readonly accessLogs: logs.LogGroup;
   readonly #authorizer: HttpLambdaAuthorizer;
   readonly #publicRoutes: ReadonlySet<RouteKey>;
+  readonly #publicThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** AWS::ApiGatewayV2::Stage RouteSettings, filled in as public routes are added. */
+  readonly #routeSettings: Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }> = {};
 
   constructor(scope: Construct, id: string, props: AuditApiProps) {
     super(scope, id);
     this.#publicRoutes = props.publicRoutes;
+    this.#publicThrottle = props.publicRouteThrottle ?? { rateLimit: 20, burstLimit: 40 };
     this.api = new apigw.HttpApi(this, 'Api', {
       description: 'anchorlog audit log API (/v1)',
       createDefaultStage: false,
@@ -74,6 +86,9 @@ export class AuditApi extends Construct {
         destination: new apigw.LogGroupLogDestination(this.accessLogs),
         format: AccessLogFormat.custom(ACCESS_LOG_FORMAT),
       },
+    });
+    (this.stage.node.defaultChild as apigw.CfnStage).routeSettings = Lazy.any({
+      produce: () => (Object.keys(this.#routeSettings).length > 0 ? this.#routeSettings : undefined),
     });
     this.#authorizer = new HttpLambdaAuthorizer('ApiKeyAuthorizer', props.authorizer.fn, {
       responseTypes: [HttpLambdaResponseType.SIMPLE],
@@ -98,12 +113,19 @@ export class AuditApi extends Construct {
         integration,
         ...(isPublic ? {} : { authorizer: this.#authorizer }),
       });
-      if (isPublic && route)
+      if (isPublic && route) {
+        this.#routeSettings[key] = {
+          ThrottlingRateLimit: this.#publicThrottle.rateLimit,
+          ThrottlingBurstLimit: this.#publicThrottle.burstLimit,
+        };
+        // RouteSettings may only name routes that exist: create the stage after them.
+        this.stage.node.addDependency(route);
         acknowledge(
           route,
           'AwsSolutions-APIG4',
-          `${key} is public by design (DESIGN §4): it serves only the log's public verifier keys, which auditors fetch to pin in TRUST.json; every other route goes through the API-key authorizer.`,
+          `${key} is public by design (docs/openapi.json): it serves only the log's public verifier keys, which auditors fetch to pin in TRUST.json, names no log, and has its own route throttle; every other route goes through the API-key authorizer.`,
         );
+      }
     }
   }
 

@@ -33,6 +33,7 @@ import { spkiToPem } from '../core/note/pem.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { ecdsaKeyId } from '../core/note/verifiers.ts';
 import { vkeyFromSpki } from '../core/note/vkey.ts';
+import { isValidLogId } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
 
@@ -47,8 +48,6 @@ export interface ProofServiceOptions {
    * succeeds.
    */
   readonly publicKeys: () => Promise<readonly Uint8Array[]>;
-  /** The registry of log ids, used only by keys() to list per-log vkeys. */
-  readonly listLogs?: () => Promise<readonly string[]>;
 }
 
 export interface InclusionProofResult {
@@ -72,18 +71,22 @@ export interface TileResult {
   readonly full: boolean;
 }
 
+/**
+ * One log signing key as GET /v1/keys publishes it. Deliberately names no
+ * log: the endpoint is public, and a list of logs would enumerate tenants.
+ */
 export interface LogKeyInfo {
-  /** The key name pattern: `${originPrefix}/{logId}` (the key name is the origin, DESIGN §2). */
+  /** The key name pattern: `${originPrefix}/{logId}` (the key name is the origin, docs/formats.md). */
   readonly name: string;
   /** 4-byte key ID, hex: SHA-256(SPKI)[:4], independent of the name. */
   readonly keyId: string;
   readonly type: 'ecdsa-p256-sha256';
   /** `vkey` with `{logId}` still to substitute; the key ID and key part are final. */
   readonly vkeyTemplate: string;
-  /** The vkey of each known log. */
-  readonly vkeys: Record<string, string>;
   /** The key as PEM SubjectPublicKeyInfo, for `openssl dgst -sha256 -verify`. */
   readonly pem: string;
+  /** The vkey of the log asked for (`keys(logId)`): the template with the id substituted. */
+  readonly vkey?: string;
 }
 
 interface Head {
@@ -91,8 +94,7 @@ interface Head {
   readonly checkpoint: Checkpoint;
 }
 
-/** Hard cap on logs listed by keys(); a registry this big needs paging, not one response. */
-const MAX_LISTED_LOGS = 1000;
+const LOG_ID_PLACEHOLDER = '{logId}';
 
 function badParam(name: string, message: string): AppError {
   return new AppError('BAD_REQUEST', message, { path: `/query/${name}` });
@@ -189,25 +191,32 @@ export class ProofService {
     return { from, to: n, hashes: proof.map(toBase64) };
   }
 
-  /** The log signing key(s), as vkeys (template and per known log) and PEM. */
-  async keys(): Promise<{ keys: LogKeyInfo[] }> {
-    const spkis = await this.#publicKeys();
-    const logs = this.#o.listLogs ? (await this.#o.listLogs()).slice(0, MAX_LISTED_LOGS) : [];
-    const placeholder = 'LOGID';
+  /**
+   * The log signing key(s) as vkey templates and PEM, and with `logId` the
+   * vkey of that log. Derived from the key and the id alone — no registry or
+   * archive read — so the answer is the same whether or not the log exists.
+   */
+  async keys(logId?: string): Promise<{ keys: LogKeyInfo[] }> {
+    if (logId !== undefined && !isValidLogId(logId))
+      throw badParam('log', 'log must match [a-z0-9][a-z0-9-]{0,62}');
+    const templates = (await this.#publicKeys()).map((spki) => this.#template(spki));
     return {
-      keys: spkis.map((spki) => {
-        const vkeys: Record<string, string> = {};
-        for (const l of logs) vkeys[l] = vkeyFromSpki(this.origin(l), spki);
-        const sample = vkeyFromSpki(this.origin(placeholder), spki);
-        return {
-          name: this.origin('{logId}'),
-          keyId: toHex(ecdsaKeyId(spki)),
-          type: 'ecdsa-p256-sha256',
-          vkeyTemplate: `${this.origin('{logId}')}${sample.slice(this.origin(placeholder).length)}`,
-          vkeys,
-          pem: spkiToPem(spki),
-        };
-      }),
+      keys: templates.map((k) =>
+        logId === undefined ? k : { ...k, vkey: k.vkeyTemplate.replace(LOG_ID_PLACEHOLDER, logId) },
+      ),
+    };
+  }
+
+  #template(spki: Uint8Array): LogKeyInfo {
+    // The vkey's name is the origin; everything after it (key ID, key) is the same for every log.
+    const sample = 'x';
+    const tail = vkeyFromSpki(this.origin(sample), spki).slice(this.origin(sample).length);
+    return {
+      name: this.origin(LOG_ID_PLACEHOLDER),
+      keyId: toHex(ecdsaKeyId(spki)),
+      type: 'ecdsa-p256-sha256',
+      vkeyTemplate: `${this.origin(LOG_ID_PLACEHOLDER)}${tail}`,
+      pem: spkiToPem(spki),
     };
   }
 

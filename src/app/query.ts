@@ -47,6 +47,7 @@ export const MAX_QUERY_LIMIT = 1000;
 export const DEFAULT_QUERY_LIMIT = 100;
 const MAX_EPOCH_MS = 253402300799999;
 const MAX_CURSOR_CHARS = 2048;
+export const MIN_CURSOR_KEY_BYTES = 32;
 const ACTION_PREFIX_RE = /^[a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)*$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
@@ -94,8 +95,12 @@ export interface QueryServiceOptions {
   readonly cursorTtlMs?: number;
   /** See ProjectorCursor.settled. Default 10 s. */
   readonly settleMs?: number;
-  /** HMAC key for cursors. Without it cursors carry a plain checksum (still strictly validated). */
-  readonly cursorKey?: Uint8Array;
+  /**
+   * HMAC-SHA-256 key for cursors, at least 32 bytes (docs/query.md "Cursor").
+   * Required: a cursor is a client-held snapshot of server state (positions,
+   * sealed size, expiry), so one the server did not sign must never be read.
+   */
+  readonly cursorKey: Uint8Array;
   /** Work per page. Defaults: 50 store requests, 20,000 records scanned. */
   readonly maxRequestsPerPage?: number;
   readonly maxScannedPerPage?: number;
@@ -307,6 +312,8 @@ export class QueryService {
     this.#maxRequests = opts.maxRequestsPerPage ?? 50;
     this.#maxScanned = opts.maxScannedPerPage ?? 20_000;
     if (this.#cursorTtlMs >= this.#marginMs) throw new RangeError('cursorTtlMs must be below marginMs');
+    if (!(opts.cursorKey instanceof Uint8Array) || opts.cursorKey.length < MIN_CURSOR_KEY_BYTES)
+      throw new RangeError(`cursorKey must be at least ${MIN_CURSOR_KEY_BYTES} bytes`);
   }
 
   async query(logId: string, params: QueryParams): Promise<QueryResult> {
@@ -494,15 +501,14 @@ export class QueryService {
     return b64url(createHash('sha256').update(text).digest().subarray(0, 12));
   }
 
-  #mac(payload: string): Buffer {
-    const key = this.#o.cursorKey;
-    const h = key ? createHmac('sha256', key) : createHash('sha256');
-    return h.update(payload).digest().subarray(0, 16);
+  /** base64url of HMAC-SHA-256(key, payload text)[:16]. */
+  #mac(payload: string): string {
+    return b64url(createHmac('sha256', this.#o.cursorKey).update(payload).digest().subarray(0, 16));
   }
 
   #encodeCursor(st: State): string {
     const payload = b64url(Buffer.from(JSON.stringify(st)));
-    return `${payload}.${b64url(this.#mac(payload))}`;
+    return `${payload}.${this.#mac(payload)}`;
   }
 
   #decodeCursor(raw: string, binding: string, now: number): State {
@@ -510,8 +516,11 @@ export class QueryService {
     if (raw.length > MAX_CURSOR_CHARS || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(raw))
       throw invalid('malformed');
     const [payload = '', mac = ''] = raw.split('.');
-    const want = this.#mac(payload);
-    const got = Buffer.from(mac, 'base64url');
+    // Compared as text, not as decoded bytes: base64url decoders ignore the
+    // spare bits of the last character, so several spellings decode to one MAC.
+    // Only the exact string the server issued is accepted.
+    const want = Buffer.from(this.#mac(payload));
+    const got = Buffer.from(mac);
     if (got.length !== want.length || !timingSafeEqual(got, want)) throw invalid('bad signature');
     let v: unknown;
     try {
@@ -523,6 +532,9 @@ export class QueryService {
     if (!st) throw invalid('malformed');
     if (st.f !== binding) throw invalid('it belongs to a query with other parameters');
     if (now > st.exp) throw invalid('expired; start the query again');
+    // Signed by us, so these hold unless the key leaked; checked anyway so that
+    // no cursor can carry the service outside the ranges it computes with.
+    if (st.exp > now + this.#cursorTtlMs) throw invalid('malformed');
     return st;
   }
 }
@@ -556,6 +568,7 @@ function checkState(v: unknown): State | undefined {
   for (const k of Object.keys(o)) if (!keys.includes(k)) return undefined;
   if (o.v !== 1 || typeof o.f !== 'string' || !/^[A-Za-z0-9_-]{16}$/.test(o.f)) return undefined;
   if (!isUint(o.exp) || !(o.tc === -1 || isUint(o.tc))) return undefined;
+  if ((o.exp as number) > MAX_EPOCH_MS || (o.tc as number) > MAX_EPOCH_MS) return undefined;
   for (const k of ['p', 'pq', 's', 'sq', 'i', 'q', 'c', 'cq']) if (!isUint(o[k])) return undefined;
   if (!isAt(o.pat) || !isAt(o.sat)) return undefined;
   if (o.ph !== 1 && o.ph !== 2 && o.ph !== 3) return undefined;

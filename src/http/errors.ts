@@ -14,7 +14,8 @@ export interface ErrorLogger {
 export function errorResponse(err: unknown, requestId: string, logger?: ErrorLogger): HttpResponse {
   if (err instanceof AppError) {
     const status = HTTP_STATUS[err.code];
-    const headers: Record<string, string> = {};
+    // Errors are about this request and this caller (a 403 names the principal): never cached.
+    const headers: Record<string, string> = { 'cache-control': 'no-store' };
     if (err.retryAfterSeconds !== undefined)
       headers['retry-after'] = String(Math.ceil(err.retryAfterSeconds));
     if (status >= 500) logger?.error('request failed', { requestId, code: err.code, err: describe(err) });
@@ -25,9 +26,11 @@ export function errorResponse(err: unknown, requestId: string, logger?: ErrorLog
     );
   }
   logger?.error('unhandled error', { requestId, err: describe(err) });
-  return json(500, {
-    error: { code: 'INTERNAL', message: 'internal error; quote the request id', requestId },
-  });
+  return json(
+    500,
+    { error: { code: 'INTERNAL', message: 'internal error; quote the request id', requestId } },
+    { 'cache-control': 'no-store' },
+  );
 }
 
 function describe(err: unknown): Record<string, unknown> {

@@ -67,7 +67,8 @@ export function createRouter(
         if (c.route.auth === 'principal' && !withParams.principal) {
           withParams.principal = await opts.authenticate(withParams);
         }
-        return await c.route.handle(withParams);
+        const res = await c.route.handle(withParams);
+        return c.route.auth === 'principal' ? privateResponse(res) : res;
       }
       if (pathMatched)
         throw new AppError('BAD_REQUEST', `method ${req.method} is not allowed on ${req.path}`);
@@ -76,6 +77,22 @@ export function createRouter(
       return errorResponse(err, req.requestId, opts.logger);
     }
   };
+}
+
+/**
+ * Responses to authenticated requests must never be stored by a shared cache
+ * (RFC 9111 §5.2.2.7). `Authorization` alone would keep them out, but API keys
+ * also travel in `x-api-key`, which no cache knows is a credential, and
+ * CDNs apply a default TTL to responses without Cache-Control. A route may
+ * choose `private, …` freshness; one that says nothing gets `no-store`.
+ */
+function privateResponse(res: HttpResponse): HttpResponse {
+  const cc = res.headers['cache-control'];
+  if (cc === undefined) return { ...res, headers: { ...res.headers, 'cache-control': 'no-store' } };
+  const directives = cc.split(',').map((d) => d.trim().toLowerCase());
+  if (directives.includes('public') || !(directives.includes('private') || directives.includes('no-store')))
+    throw new AppError('INTERNAL', `authenticated route answered with shared-cacheable ${cc}`);
+  return res;
 }
 
 function decodePathParam(raw: string): string {

@@ -6,21 +6,25 @@
  * bootstraps an admin and a demo principal, serves the API over HTTP, and
  * runs the sealer on a timer (the cloud's EventBridge schedule).
  */
+
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { createExportsBucket } from '../adapters/aws/s3-export-store.ts';
+import { putSecret } from '../adapters/aws/secrets-manager-source.ts';
 import { ensureTable } from '../adapters/aws/table.ts';
 import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
 import { SealService } from '../app/seal.ts';
-import { createProofService, createServices, type Services } from '../compose.ts';
+import { createProofService, createSecretSource, createServices, type Services } from '../compose.ts';
 import { createAnchoring } from '../compose-anchor.ts';
 import { createExporting } from '../compose-export.ts';
-import { createQuerying } from '../compose-query.ts';
-import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
+import { createProjector, createQueryService } from '../compose-query.ts';
+import { type AppConfig, DEFAULT_LIMITS, loadCursorKey } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
@@ -172,7 +176,24 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
     });
 
-    const querying = createQuerying(services);
+    // The cursor key: random per start, kept in the emulator's Secrets Manager and
+    // read back through the same path as the query Lambda's cold start.
+    const cursorKeyArn = await putSecret(
+      new SecretsManagerClient({
+        region: config.aws.region,
+        endpoint: awsEndpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+      'anchorlog/query-cursor-key',
+      randomBytes(32).toString('base64url'),
+    );
+    config.secrets = { queryCursorKey: cursorKeyArn };
+    const querying = {
+      projector: createProjector(services),
+      query: createQueryService(services, {
+        cursorKey: await loadCursorKey(config, createSecretSource(config)),
+      }),
+    };
     const routes: Route[] = [
       {
         method: 'GET',

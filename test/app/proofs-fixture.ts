@@ -20,7 +20,7 @@ import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../../src/core/merkle/tile-path.ts';
-import { type Principal, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
+import { type Principal, type Scope, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
 import { type Authenticate, createRouter } from '../../src/http/router.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
@@ -92,7 +92,6 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     archive: counting,
     originPrefix: ORIGIN_PREFIX,
     publicKeys: async () => [signer.publicKeySpki],
-    listLogs: () => logs.listLogs(),
   });
   return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock, table };
 }
@@ -170,15 +169,19 @@ export function prng(seed: number): (n: number) => number {
 export interface Auth {
   principals: PrincipalService;
   authenticate: Authenticate;
-  /** API key of a principal with `proofs:read` on the given logs only. */
+  /** API key of an auditor of the given logs only: `proofs:read` and `events:read` (entry bundles hold records). */
   readerKey: string;
+  /** API key of a principal with `proofs:read` only on the given logs: hash tiles and proofs, never records. */
+  proofsOnlyKey: string;
+  /** API key of a principal with `events:read` only on the given logs. */
+  eventsOnlyKey: string;
   /** API key of a principal with `events:write` only. */
   writerKey: string;
   /** API key of a principal with `proofs:read` on every log (`*`). */
   anyLogKey: string;
 }
 
-/** Real principals in the same table: an admin, a reader and a writer. */
+/** Real principals in the same table: an admin, readers with different scopes, and a writer. */
 export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Auth> {
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
@@ -188,8 +191,7 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
   });
   await env.ingest.createLog(SYSTEM_LOG_ID);
   const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
-  const scopes = (s: 'proofs:read' | 'events:write') => Object.fromEntries(logIds.map((l) => [l, [s]]));
-  const mk = async (id: string, s: 'proofs:read' | 'events:write') =>
+  const mk = async (id: string, s: Scope[], on: readonly string[] = logIds) =>
     (
       await principals.create(admin.principal, {
         id,
@@ -197,24 +199,17 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
         kind: 'application',
         owner: 'audit@example.com',
         purpose: 'proof tests',
-        scopes: scopes(s),
+        scopes: Object.fromEntries(on.map((l) => [l, s])),
       })
     ).apiKey;
   return {
     principals,
     authenticate: (req) => principals.authenticate(apiKeyFromHeaders(req.headers)),
-    readerKey: await mk('proof-reader', 'proofs:read'),
-    writerKey: await mk('event-writer', 'events:write'),
-    anyLogKey: (
-      await principals.create(admin.principal, {
-        id: 'any-log-reader',
-        name: 'any-log-reader',
-        kind: 'human',
-        owner: 'audit@example.com',
-        purpose: 'proof tests',
-        scopes: { '*': ['proofs:read'] },
-      })
-    ).apiKey,
+    readerKey: await mk('proof-reader', ['proofs:read', 'events:read']),
+    proofsOnlyKey: await mk('proofs-only', ['proofs:read']),
+    eventsOnlyKey: await mk('events-only', ['events:read']),
+    writerKey: await mk('event-writer', ['events:write']),
+    anyLogKey: await mk('any-log-reader', ['proofs:read'], ['*']),
   };
 }
 

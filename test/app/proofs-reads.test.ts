@@ -29,7 +29,7 @@ beforeAll(async () => {
   for (const n of SIZES) {
     const logId = `reads-${n}`;
     const [text] = await growAndSeal(env, logId, [n]);
-    const key = parseVerifierKey((await env.proofs.keys()).keys[0]?.vkeys[logId] ?? '');
+    const key = parseVerifierKey((await env.proofs.keys(logId)).keys[0]?.vkey ?? '');
     heads.set(n, checkpointFromNote(text ?? '', `${ORIGIN_PREFIX}/${logId}`, [key]));
   }
 }, 600_000);

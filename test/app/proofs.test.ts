@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
+import { ProofService } from '../../src/app/proofs.ts';
 import { bytesEqual, fromBase64 } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { hashLeaf } from '../../src/core/merkle/hasher.ts';
@@ -39,7 +40,7 @@ beforeAll(async () => {
   env = await readEnv('proofs');
   // Sizes 5, 255, 256, 556, 1256: partial, one short of full, exactly full, mixed, two tile levels.
   const texts = await growAndSeal(env, LOG, [5, 250, 1, 300, 700]);
-  const key = parseVerifierKey((await env.proofs.keys()).keys[0]?.vkeys[LOG] ?? '');
+  const key = parseVerifierKey((await env.proofs.keys(LOG)).keys[0]?.vkey ?? '');
   checkpoints = texts.map((t) => checkpointFromNote(t, origin, [key]));
   const size = checkpoints[checkpoints.length - 1]?.size ?? 0;
   leaves = verifyChain(await entriesFromBundles(env, LOG, size), ZERO_HASH, {
@@ -53,7 +54,7 @@ describe('ProofService over a sealed log (moto, real ingest and sealer)', () => 
     expect(checkpoints.map((c) => c.size)).toEqual([5, 255, 256, 556, 1256]);
     const latest = checkpoints[checkpoints.length - 1] as VerifiedCheckpoint;
     const text = await env.proofs.latestCheckpoint(LOG);
-    const key = parseVerifierKey((await env.proofs.keys()).keys[0]?.vkeys[LOG] ?? '');
+    const key = parseVerifierKey((await env.proofs.keys(LOG)).keys[0]?.vkey ?? '');
     expect(checkpointFromNote(text, origin, [key]).size).toBe(latest.size);
     expect(leaves).toHaveLength(latest.size);
     expect(bytesEqual(rootOf(leaves), latest.rootHash)).toBe(true);
@@ -187,14 +188,39 @@ describe('ProofService over a sealed log (moto, real ingest and sealer)', () => 
     expect((await env.proofs.consistencyProof(LOG, 9, 9)).hashes).toEqual([]);
   });
 
-  it('keys(): a vkey template, per-log vkeys and the PEM', async () => {
+  it('keys(): a vkey template and the PEM, naming no log; keys(L) adds the vkey of L', async () => {
     const { keys } = await env.proofs.keys();
     expect(keys).toHaveLength(1);
     const k = keys[0];
     expect(k?.name).toBe(`${ORIGIN_PREFIX}/{logId}`);
-    expect(k?.vkeyTemplate.replace('{logId}', LOG)).toBe(k?.vkeys[LOG]);
-    expect(Object.keys(k?.vkeys ?? {}).sort()).toEqual([LOG, 'unsealed']);
+    expect(k?.vkey).toBeUndefined();
+    expect(JSON.stringify(keys)).not.toContain(LOG);
     expect(k?.pem).toMatch(/^-----BEGIN PUBLIC KEY-----\n/);
-    expect(k?.vkeys[LOG]).toMatch(new RegExp(`^${ORIGIN_PREFIX}/${LOG}\\+${k?.keyId}\\+`));
+    const own = (await env.proofs.keys(LOG)).keys[0];
+    expect(own?.vkey).toBe(k?.vkeyTemplate.replace('{logId}', LOG));
+    expect(own?.vkey).toMatch(new RegExp(`^${ORIGIN_PREFIX}/${LOG}\\+${k?.keyId}\\+`));
+    // The same answer for a log that does not exist: nothing is looked up.
+    expect((await env.proofs.keys('never-created')).keys[0]?.vkey).toBe(
+      k?.vkeyTemplate.replace('{logId}', 'never-created'),
+    );
+    await expectApp(env.proofs.keys('Not_A_Log'), 'BAD_REQUEST', '/query/log');
+  });
+
+  it('keys(): the public key is fetched once and kept; a failed fetch is not kept', async () => {
+    let calls = 0;
+    let fail = true;
+    const proofs = new ProofService({
+      archive: env.counting,
+      originPrefix: ORIGIN_PREFIX,
+      publicKeys: async () => {
+        calls++;
+        if (fail) throw new Error('KMS throttled');
+        return [env.signer.publicKeySpki];
+      },
+    });
+    await expectApp(proofs.keys(), 'UNAVAILABLE');
+    fail = false;
+    for (let i = 0; i < 5; i++) await proofs.keys(i % 2 ? LOG : undefined);
+    expect(calls).toBe(2);
   });
 });

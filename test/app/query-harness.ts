@@ -4,6 +4,7 @@
  * (local signer), the projector and the query service, and a brute-force
  * reference filter over every record of the log.
  */
+import { randomBytes } from 'node:crypto';
 import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
@@ -28,6 +29,8 @@ import { decodeRecord, type LogRecord, leafHash } from '../../src/core/record.ts
 import { awsClientConfig } from '../support/aws.ts';
 
 export const HOT_WINDOW_MS = 30 * DAY_MS;
+/** The cursor key every service of a test environment shares (a deployment's one secret). */
+export const CURSOR_KEY = new Uint8Array(randomBytes(32));
 export const ACTORS = ['alice', 'bob', 'agent-7', 'svc#1', 'ünïcode'];
 export const ACTIONS = [
   'access',
@@ -82,7 +85,16 @@ export async function queryEnv(name: string): Promise<QEnv> {
     projector: (extra = {}) =>
       new QueryProjector({ logs, index, clock, hotWindowMs: HOT_WINDOW_MS, ...extra }),
     service: (extra = {}) =>
-      new QueryService({ logs, index, archive, sealState, clock, hotWindowMs: HOT_WINDOW_MS, ...extra }),
+      new QueryService({
+        logs,
+        index,
+        archive,
+        sealState,
+        clock,
+        hotWindowMs: HOT_WINDOW_MS,
+        cursorKey: CURSOR_KEY,
+        ...extra,
+      }),
     sealer: () =>
       new SealService({
         logs,

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
@@ -8,6 +9,7 @@ import {
   ACTORS,
   allRecords,
   bruteForce,
+  CURSOR_KEY,
   deleteQueryItems,
   drain,
   expectSame,
@@ -227,13 +229,53 @@ describe('QueryService over a log spread across months', () => {
     env.clock.t += 13 * 3_600_000;
     await fails({ actorId: 'bob', cursor }); // expired
     env.clock.t = saved;
-    // Well-signed but nonsensical state is refused too.
+    // A cursor signed with another key (another deployment, a rotated key) is refused.
     const keyed = env.service({ cursorKey: new Uint8Array(32).fill(7) });
     const kp = await keyed.query(LOG, { limit: 1 });
     await expect(svc.query(LOG, { limit: 1, cursor: kp.cursor as string })).rejects.toMatchObject({
       code: 'BAD_REQUEST',
     });
     expect((await keyed.query(LOG, { limit: 1, cursor: kp.cursor as string })).records).toHaveLength(1);
+  });
+
+  it('refuses to start without a cursor key of at least 32 bytes', () => {
+    for (const cursorKey of [undefined, new Uint8Array(0), new Uint8Array(31), 'a'.repeat(64)])
+      expect(() => env.service({ cursorKey: cursorKey as unknown as Uint8Array })).toThrow(RangeError);
+    expect(() => env.service({ cursorKey: new Uint8Array(32) })).not.toThrow();
+  });
+
+  it('a correctly signed cursor whose state is out of range is still a BAD_REQUEST (a leaked key buys no 5xx)', async () => {
+    const svc = env.service();
+    const page = await svc.query(LOG, { limit: 2 });
+    const state = JSON.parse(
+      Buffer.from((page.cursor as string).split('.')[0] as string, 'base64url').toString(),
+    );
+    const sign = (patch: Record<string, unknown>) => {
+      const payload = Buffer.from(JSON.stringify({ ...state, ...patch })).toString('base64url');
+      const mac = createHmac('sha256', CURSOR_KEY)
+        .update(payload)
+        .digest()
+        .subarray(0, 16)
+        .toString('base64url');
+      return `${payload}.${mac}`;
+    };
+    expect((await svc.query(LOG, { limit: 2, cursor: sign({}) })).records).toHaveLength(2);
+    for (const patch of [
+      { exp: env.clock.now() + 13 * 3_600_000 },
+      { exp: Number.MAX_SAFE_INTEGER },
+      { tc: 9e15 },
+      { tc: -2 },
+      { i: -1 },
+      { ph: 4 },
+      { extra: 1 },
+    ]) {
+      const err = await svc.query(LOG, { limit: 2, cursor: sign(patch) }).catch((e: unknown) => e);
+      expect([patch, (err as AppError).code, (err as AppError).path]).toEqual([
+        patch,
+        'BAD_REQUEST',
+        '/query/cursor',
+      ]);
+    }
   });
 
   it('rejects bad parameters and unknown logs', async () => {

@@ -45,10 +45,10 @@ beforeAll(async () => {
   await client.close();
   await stack.sealNow();
   await stack.anchorNow();
-  const keys = (await (await fetch(`${stack.info.apiUrl}/v1/keys`)).json()) as {
-    keys: Array<{ vkeys: Record<string, string> }>;
+  const keys = (await (await fetch(`${stack.info.apiUrl}/v1/keys?log=${stack.info.logId}`)).json()) as {
+    keys: Array<{ vkey: string }>;
   };
-  vkey = keys.keys[0]?.vkeys[stack.info.logId] ?? '';
+  vkey = keys.keys[0]?.vkey ?? '';
 });
 afterAll(async () => {
   await stack?.stop();

@@ -1,3 +1,5 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
 import { hasScope, type Principal } from '../../src/core/principal.ts';
@@ -142,6 +144,84 @@ describe('GET /v1/logs/{logId}/events', () => {
     const e = body(res).error;
     expect(e.code).toBe('BAD_REQUEST');
     expect(e.message).toContain(name);
+  });
+
+  it('any cursor the server did not issue is a 400 on /query/cursor, never a 5xx (crafted and fuzzed)', async () => {
+    const first = body(await request(`/v1/logs/${LOG}/events?limit=3`));
+    const cursor: string = first.cursor;
+    expect(cursor).toMatch(/^[\w-]+\.[\w-]+$/);
+    const [payload = '', mac = ''] = cursor.split('.');
+    const state = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
+    // What a client can compute without the server's key: a bare checksum, or an HMAC under a guess.
+    const checksum = (p: string) => b64(createHash('sha256').update(p).digest().subarray(0, 16));
+    const guessed = (p: string) =>
+      b64(createHmac('sha256', randomBytes(32)).update(p).digest().subarray(0, 16));
+    const forge = (patch: Record<string, unknown>) => {
+      const p = b64(JSON.stringify({ ...state, ...patch }));
+      return [`${p}.${checksum(p)}`, `${p}.${guessed(p)}`, `${p}.${mac}`];
+    };
+    const refused = async (c: string) => {
+      const res = await request(`/v1/logs/${LOG}/events?limit=3&cursor=${encodeURIComponent(c)}`);
+      const e = res.status === 400 ? body(res).error : undefined;
+      expect([c.slice(0, 120), res.status, e?.code, e?.path]).toEqual([
+        c.slice(0, 120),
+        400,
+        'BAD_REQUEST',
+        '/query/cursor',
+      ]);
+    };
+    const crafted = [
+      ...forge({ i: 0 }), // replay from the start
+      ...forge({ s: 1e9, i: 5e8 }), // past the end of the archive
+      ...forge({ tc: 9e15, ph: 2 }), // outside the Date range
+      ...forge({ exp: Number.MAX_SAFE_INTEGER }), // never expires
+      ...forge({ ph: 3, i: 1e12, q: 1, z: 0 }), // a batch that does not hold the index
+      ...forge({ lo: '9999-12-31T23:59:59.999Z#9999999999999999', ph: 2 }),
+      `${payload}.${mac.slice(0, -1)}`,
+      `${payload.slice(0, -4)}.${mac}`,
+      `${payload}.${mac}.${mac}`,
+      `${payload}.${mac}A`,
+      `${payload}.`,
+      `.${mac}`,
+      `${payload}${mac}`,
+      `${payload}=.${mac}`,
+      `${payload}.${mac}=`,
+      `${payload.toUpperCase()}.${mac}`,
+      `${cursor} `,
+      cursor.repeat(3),
+      'x'.repeat(5000),
+    ];
+    for (const c of crafted) await refused(c);
+
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ %é';
+    const mutation = fc.oneof(
+      // Replace one character (a changed last MAC character may carry only padding bits).
+      fc
+        .tuple(fc.nat(cursor.length - 1), fc.constantFrom(...alphabet))
+        .map(([at, ch]) => `${cursor.slice(0, at)}${ch}${cursor.slice(at + 1)}`),
+      // Truncate, or cut a piece out.
+      fc.nat(cursor.length - 1).map((n) => cursor.slice(0, n)),
+      fc
+        .tuple(fc.nat(cursor.length - 1), fc.integer({ min: 1, max: 8 }))
+        .map(([at, n]) => cursor.slice(0, at) + cursor.slice(at + n)),
+      // Insert characters.
+      fc
+        .tuple(fc.nat(cursor.length), fc.string({ minLength: 1, maxLength: 4 }))
+        .map(([at, x]) => cursor.slice(0, at) + x + cursor.slice(at)),
+      // Anything at all.
+      fc.string({ minLength: 1, maxLength: 300 }),
+      fc.stringMatching(/^[A-Za-z0-9_-]{1,200}\.[A-Za-z0-9_-]{1,40}$/),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        mutation.filter((c) => c !== cursor && c !== ''),
+        refused,
+      ),
+      { numRuns: 400, seed: 20260311 },
+    );
+    // The issued cursor itself still works.
+    expect((await request(`/v1/logs/${LOG}/events?limit=3&cursor=${cursor}`)).status).toBe(200);
   });
 
   it('401 without a key, 403 without events:read, 404 for an unknown log, 400 for a bad logId', async () => {

@@ -61,20 +61,20 @@ beforeAll(async () => {
   dispatch = createRouter(readRoutes({ proofs: env.proofs, principals: a.principals }), {
     authenticate: a.authenticate,
   });
-  const key = parseVerifierKey((await env.proofs.keys()).keys[0]?.vkeys[LOG] ?? '');
+  const key = parseVerifierKey((await env.proofs.keys()).keys[0]?.vkeyTemplate.replace('{logId}', LOG) ?? '');
   heads = texts.map((t) => checkpointFromNote(t, `${ORIGIN_PREFIX}/${LOG}`, [key]));
   leaves = (await entriesFromBundles(env, LOG, 343)).map(leafHash);
 });
 
 describe('read routes', () => {
   it('GET /v1/keys is public; the served checkpoint verifies with its vkey and with openssl', async () => {
-    const keys = await request('/v1/keys', { key: null });
+    const keys = await request(`/v1/keys?log=${LOG}`, { key: null });
     expect(keys.status).toBe(200);
     const k = body(keys).keys[0];
     const res = await request(`/v1/logs/${LOG}/checkpoint`);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/plain; charset=utf-8');
-    const cp = checkpointFromNote(text(res), `${ORIGIN_PREFIX}/${LOG}`, [parseVerifierKey(k.vkeys[LOG])]);
+    const cp = checkpointFromNote(text(res), `${ORIGIN_PREFIX}/${LOG}`, [parseVerifierKey(k.vkey)]);
     expect(cp.size).toBe(343);
     expect(bytesEqual(cp.rootHash, rootOf(leaves))).toBe(true);
 
@@ -95,21 +95,121 @@ describe('read routes', () => {
     expect(out.trim()).toBe('Verified OK');
   });
 
-  it('serves tiles with the right types and cache headers', async () => {
+  it('GET /v1/keys names no log: one template per key, and ?log=L adds the vkey of L whether or not L exists', async () => {
+    const plain = await request('/v1/keys', { key: null });
+    expect(plain.status).toBe(200);
+    expect(plain.headers['cache-control']).toBe('public, max-age=3600');
+    const [k, ...more] = body(plain).keys;
+    expect(more).toEqual([]);
+    expect(Object.keys(k).sort()).toEqual(['keyId', 'name', 'pem', 'type', 'vkeyTemplate']);
+    expect(k.name).toBe(`${ORIGIN_PREFIX}/{logId}`);
+    expect(k.type).toBe('ecdsa-p256-sha256');
+    // No log id appears anywhere in the public answer (it used to list every log of every tenant).
+    expect(text(plain)).not.toContain(LOG);
+
+    env.counting.reset();
+    const known = await request(`/v1/keys?log=${LOG}`, { key: null });
+    const unknown = await request('/v1/keys?log=no-such-log', { key: null });
+    // Computed from the template alone: no archive (and no registry) read, so the answer
+    // says nothing about whether the log exists.
+    expect(env.counting.gets).toEqual([]);
+    for (const [r, id] of [
+      [known, LOG],
+      [unknown, 'no-such-log'],
+    ] as const) {
+      expect(r.status).toBe(200);
+      expect(r.headers['cache-control']).toBe('public, max-age=3600');
+      const [x] = body(r).keys;
+      expect(x).toEqual({ ...k, vkey: k.vkeyTemplate.replace('{logId}', id) });
+      expect(parseVerifierKey(x.vkey).name).toBe(`${ORIGIN_PREFIX}/${id}`);
+    }
+  });
+
+  it('GET /v1/keys refuses a log id that breaks the log-id rule, and unknown parameters', async () => {
+    for (const qs of [
+      'log=Bad_Log',
+      'log=',
+      `log=${'a'.repeat(64)}`,
+      'log=-a',
+      'log=a%2Fb',
+      'log=%E2%80%AE',
+    ]) {
+      const r = await request(`/v1/keys?${qs}`, { key: null });
+      expect([qs, r.status]).toEqual([qs, 400]);
+      expect(body(r).error).toMatchObject({ code: 'BAD_REQUEST', path: '/query/log' });
+      expect(r.headers['cache-control']).toBe('no-store');
+    }
+    const r = await request('/v1/keys?logs=a', { key: null });
+    expect(r.status).toBe(400);
+    expect(body(r).error).toMatchObject({ code: 'BAD_REQUEST', path: '/query/logs' });
+  });
+
+  it('serves tiles with the right types; authenticated responses are never cacheable by shared caches', async () => {
     const full = await request(`/v1/logs/${LOG}/${tilePath(0, 0)}`);
     expect(full.status).toBe(200);
     expect(full.headers).toMatchObject({
       'content-type': 'application/octet-stream',
-      'cache-control': 'public, max-age=31536000, immutable',
+      'cache-control': 'private, max-age=31536000, immutable',
     });
     expect((full.body as Uint8Array).length).toBe(256 * 32);
     const partial = await request(`/v1/logs/${LOG}/${tilePath(0, 1, 87)}`);
     expect(partial.status).toBe(200);
-    expect(partial.headers['cache-control']).not.toContain('immutable');
+    expect(partial.headers['cache-control']).toBe('private, max-age=300');
     const bundle = await request(`/v1/logs/${LOG}/${entryBundlePath(0)}`);
     expect(bundle.status).toBe(200);
-    // Record contents behind authentication: never in a shared cache.
     expect(bundle.headers['cache-control']).toBe('private, max-age=31536000, immutable');
+    const partialBundle = await request(`/v1/logs/${LOG}/${entryBundlePath(1, 87)}`);
+    expect(partialBundle.status).toBe(200);
+    expect(partialBundle.headers['cache-control']).toBe('private, max-age=300');
+
+    // Every authenticated route, success or error: `private` or `no-store`, never `public`
+    // (API keys also travel in x-api-key, which shared caches do not know is a credential).
+    for (const path of [
+      `/v1/logs/${LOG}/checkpoint`,
+      `/v1/logs/${LOG}/${tilePath(0, 0)}`,
+      `/v1/logs/${LOG}/${tilePath(1, 0, 1)}`,
+      `/v1/logs/${LOG}/${entryBundlePath(0)}`,
+      `/v1/logs/${LOG}/proof/inclusion?index=1`,
+      `/v1/logs/${LOG}/proof/consistency?from=1`,
+      `/v1/logs/${LOG}/proof/inclusion?index=99999`,
+      `/v1/logs/${LOG}/tile/0/999`,
+      `/v1/logs/other/checkpoint`,
+    ]) {
+      const r = await request(path);
+      const cc = r.headers['cache-control'] ?? '';
+      expect([path, r.status < 500]).toEqual([path, true]);
+      expect([path, /(^|, )(private|no-store)(,|$)/.test(cc) && !cc.includes('public')]).toEqual([
+        path,
+        true,
+      ]);
+    }
+    expect((await request(`/v1/logs/${LOG}/checkpoint`)).headers['cache-control']).toBe('private, no-cache');
+    for (const key of [null, 'al_bogus']) {
+      const r = await request(`/v1/logs/${LOG}/${tilePath(0, 0)}`, { key });
+      expect(r.status).toBe(401);
+      expect(r.headers['cache-control']).toBe('no-store');
+    }
+  });
+
+  it('entry bundles (records) need events:read; hash tiles, checkpoints and proofs need proofs:read', async () => {
+    const bundle = `/v1/logs/${LOG}/${entryBundlePath(0)}`;
+    const partialBundle = `/v1/logs/${LOG}/${entryBundlePath(1, 87)}`;
+    const hashTile = `/v1/logs/${LOG}/${tilePath(0, 0)}`;
+    for (const p of [bundle, partialBundle]) {
+      expect([p, (await request(p, { key: a.proofsOnlyKey })).status]).toEqual([p, 403]);
+      expect([p, (await request(p, { key: a.anyLogKey })).status]).toEqual([p, 403]);
+      expect([p, (await request(p, { key: a.writerKey })).status]).toEqual([p, 403]);
+      expect([p, (await request(p, { key: a.eventsOnlyKey })).status]).toEqual([p, 200]);
+      expect([p, (await request(p, { key: a.readerKey })).status]).toEqual([p, 200]);
+    }
+    const denied = body(await request(bundle, { key: a.proofsOnlyKey })).error;
+    expect(denied.code).toBe('FORBIDDEN');
+    expect(denied.message).toContain('events:read');
+    expect((await request(hashTile, { key: a.proofsOnlyKey })).status).toBe(200);
+    expect((await request(hashTile, { key: a.eventsOnlyKey })).status).toBe(403);
+    expect((await request(`/v1/logs/${LOG}/checkpoint`, { key: a.eventsOnlyKey })).status).toBe(403);
+    // A garbled entries path is still refused before anything is read.
+    expect((await request(`/v1/logs/${LOG}/tile/entries/x`, { key: a.proofsOnlyKey })).status).toBe(403);
   });
 
   it('serves inclusion and consistency proofs that verify', async () => {

@@ -1,18 +1,41 @@
 /**
- * Read API (DESIGN §4): checkpoint, tiles, proofs (scope `proofs:read`) and
- * the public verifier keys. Parse → ProofService → map; every client mistake
- * is a 400 naming the parameter or a 404.
+ * Read API (docs/openapi.json): checkpoint, hash tiles and proofs (scope
+ * `proofs:read`), entry bundles (scope `events:read`: they are the records
+ * themselves) and the public verifier keys. Parse → ProofService → map;
+ * every client mistake is a 400 naming the parameter or a 404.
+ *
+ * Caching: everything behind an API key is `private` (the router refuses
+ * anything else); only GET /v1/keys is `public`.
  */
 import { AppError } from '../../app/errors.ts';
 import type { PrincipalService } from '../../app/principals.ts';
 import type { ProofService } from '../../app/proofs.ts';
 import { MerkleError } from '../../core/merkle/errors.ts';
 import { parseSafeUint } from '../../core/merkle/numbers.ts';
+import { parseTilePath } from '../../core/merkle/tile-path.ts';
+import type { Scope } from '../../core/principal.ts';
 import type { Route } from '../router.ts';
 import { type HttpRequest, json } from '../types.ts';
 import { logIdOf, principalOf } from './body.ts';
 
-const IMMUTABLE = 'public, max-age=31536000, immutable';
+/** A full tile or bundle never changes; a partial one is superseded as the log grows. */
+const FULL_TILE = 'private, max-age=31536000, immutable';
+const PARTIAL_TILE = 'private, max-age=300';
+/** The verifier keys change only on a key rotation, which is announced ahead (docs/operations.md). */
+const KEYS_CACHE = 'public, max-age=3600';
+
+/**
+ * The scope a tile path needs, from the same parser ProofService uses, so
+ * no spelling can reach an entry bundle under `proofs:read`. A path that does
+ * not parse is refused by ProofService after this check; it reads nothing.
+ */
+function tileScope(path: string): Scope {
+  try {
+    return parseTilePath(path).kind === 'entries' ? 'events:read' : 'proofs:read';
+  } catch {
+    return path.startsWith('tile/entries/') ? 'events:read' : 'proofs:read';
+  }
+}
 
 /** `name` from the query string: a canonical decimal ≤ 2^53 − 1, or undefined when absent and optional. */
 function uintParam(req: HttpRequest, name: string, required: true): number;
@@ -42,10 +65,10 @@ export function readRoutes(deps: {
   proofs: ProofService;
   principals: Pick<PrincipalService, 'authorize'>;
 }): Route[] {
-  /** Authorizes `proofs:read` on the path's log and returns the log id. */
-  const readable = (req: HttpRequest): string => {
+  /** Authorizes `scope` on the path's log and returns the log id. */
+  const readable = (req: HttpRequest, scope: Scope = 'proofs:read'): string => {
     const logId = logIdOf(req);
-    deps.principals.authorize(principalOf(req), logId, 'proofs:read');
+    deps.principals.authorize(principalOf(req), logId, scope);
     return logId;
   };
   return [
@@ -57,7 +80,8 @@ export function readRoutes(deps: {
         const text = await deps.proofs.latestCheckpoint(readable(req));
         return {
           status: 200,
-          headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache' },
+          // Revalidated on every use: the checkpoint advances with every seal.
+          headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'private, no-cache' },
           body: text,
         };
       },
@@ -67,21 +91,14 @@ export function readRoutes(deps: {
       pattern: '/v1/logs/{logId}/tile/{path+}',
       auth: 'principal',
       async handle(req) {
-        const logId = readable(req);
+        const path = `tile/${req.pathParams.path ?? ''}`;
+        const logId = readable(req, tileScope(path));
         // The router percent-decodes parameters; a tile has exactly one spelling,
         // so an encoded path (tile/0%2F000) is refused rather than aliased.
         if (req.path.includes('%'))
           throw new AppError('BAD_REQUEST', 'tile paths are never percent-encoded', { path: '/path' });
-        const tile = await deps.proofs.tile(logId, `tile/${req.pathParams.path ?? ''}`);
-        // Entry bundles carry record contents behind authentication: shared caches
-        // must not keep them. Hash tiles are hashes only.
-        const cache = tile.full
-          ? tile.kind === 'hash'
-            ? IMMUTABLE
-            : 'private, max-age=31536000, immutable'
-          : tile.kind === 'hash'
-            ? 'public, max-age=300'
-            : 'private, max-age=300';
+        const tile = await deps.proofs.tile(logId, path);
+        const cache = tile.full ? FULL_TILE : PARTIAL_TILE;
         return {
           status: 200,
           headers: { 'content-type': 'application/octet-stream', 'cache-control': cache },
@@ -115,8 +132,17 @@ export function readRoutes(deps: {
       method: 'GET',
       pattern: '/v1/keys',
       auth: 'public',
-      async handle() {
-        return json(200, await deps.proofs.keys(), { 'cache-control': 'public, max-age=300' });
+      async handle(req) {
+        for (const name of Object.keys(req.query))
+          if (name !== 'log')
+            throw new AppError(
+              'BAD_REQUEST',
+              `unknown query parameter ${JSON.stringify(name.slice(0, 64))}; allowed: log`,
+              {
+                path: `/query/${name}`,
+              },
+            );
+        return json(200, await deps.proofs.keys(req.query.log), { 'cache-control': KEYS_CACHE });
       },
     },
   ];

@@ -1,0 +1,177 @@
+// src/config.ts: the environment names secrets and never holds them; the
+// cursor key and TSA credentials are read from Secrets Manager (moto) with a
+// ConfigError, by code, for every way they can be missing or wrong.
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { putSecret, SecretsManagerSource } from '../src/adapters/aws/secrets-manager-source.ts';
+import {
+  type AppConfig,
+  ConfigError,
+  type ConfigErrorCode,
+  loadConfig,
+  loadCursorKey,
+  loadTsaCredentials,
+} from '../src/config.ts';
+import { freePort } from '../src/local/ports.ts';
+import { SecretError } from '../src/ports/secret-source.ts';
+import { awsClientConfig } from './support/aws.ts';
+
+const BASE = { ANCHORLOG_TABLE: 't', ANCHORLOG_ARCHIVE_BUCKET: 'b' };
+const TSAS = [
+  { name: 'tsa-a', url: 'https://tsa-a.example/', rootsPem: '-----BEGIN CERTIFICATE-----' },
+  { name: 'tsa-b', url: 'https://tsa-b.example/', rootsPem: '-----BEGIN CERTIFICATE-----' },
+];
+const KEY_TEXT = 'Zq3v8Hn2Wc7Lp4Tx9Bd6Fs1Km5Rj0Ya8Ue3Ni7Og2';
+
+let client: SecretsManagerClient;
+let source: SecretsManagerSource;
+
+async function configError(
+  p: Promise<unknown> | (() => unknown),
+  code: ConfigErrorCode,
+): Promise<ConfigError> {
+  const err =
+    typeof p === 'function'
+      ? (() => {
+          try {
+            p();
+          } catch (e) {
+            return e;
+          }
+        })()
+      : await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as ConfigError).code).toBe(code);
+  return err as ConfigError;
+}
+
+const config = (env: Record<string, string>): AppConfig => loadConfig({ ...BASE, ...env });
+
+beforeAll(() => {
+  client = new SecretsManagerClient(awsClientConfig());
+  source = new SecretsManagerSource({ client });
+});
+
+describe('loadConfig: no secret values in the environment', () => {
+  it('refuses a plain cursor key, even an empty one, and names the setting to use instead', async () => {
+    for (const value of ['', 'x'.repeat(44)]) {
+      const err = await configError(
+        () => config({ ANCHORLOG_QUERY_CURSOR_KEY: value }),
+        'SECRET_IN_ENVIRONMENT',
+      );
+      expect(err.message).toContain('ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
+      if (value) expect(err.message).not.toContain(value);
+    }
+  });
+
+  it('refuses TSA credentials inside ANCHORLOG_TSAS, and malformed TSA lists', async () => {
+    const withAuth = JSON.stringify([{ ...TSAS[0], authorization: 'Basic c2VjcmV0' }]);
+    const err = await configError(() => config({ ANCHORLOG_TSAS: withAuth }), 'SECRET_IN_ENVIRONMENT');
+    expect(err.message).toContain('ANCHORLOG_TSA_CREDENTIALS_SECRET');
+    expect(err.message).not.toContain('c2VjcmV0');
+    for (const bad of ['{', '{}', '[1]', JSON.stringify([{ name: 'a' }]), JSON.stringify([TSAS[0], TSAS[0]])])
+      await configError(() => config({ ANCHORLOG_TSAS: bad }), 'INVALID_SETTING');
+  });
+
+  it('keeps the secret names it is given, and nothing else', () => {
+    const c = config({
+      ANCHORLOG_TSAS: JSON.stringify(TSAS),
+      ANCHORLOG_QUERY_CURSOR_KEY_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:k',
+      ANCHORLOG_TSA_CREDENTIALS_SECRET: 'arn:aws:secretsmanager:us-east-1:1:secret:t',
+    });
+    expect(c.secrets).toEqual({
+      queryCursorKey: 'arn:aws:secretsmanager:us-east-1:1:secret:k',
+      tsaCredentials: 'arn:aws:secretsmanager:us-east-1:1:secret:t',
+    });
+    expect(c.tsas).toEqual(TSAS);
+    expect(config({}).secrets).toEqual({});
+  });
+
+  it('a missing required setting is MISSING_SETTING', async () => {
+    await configError(() => loadConfig({ ANCHORLOG_TABLE: 't' }), 'MISSING_SETTING');
+  });
+});
+
+describe('loadCursorKey (Secrets Manager on moto)', () => {
+  it('is the UTF-8 bytes of the named secret', async () => {
+    const arn = await putSecret(client, 'cfg/cursor-key', KEY_TEXT);
+    const key = await loadCursorKey(config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: arn }), source);
+    expect(new TextDecoder().decode(key)).toBe(KEY_TEXT);
+  });
+
+  it('without the setting the query function cannot start: MISSING_SETTING', async () => {
+    const err = await configError(loadCursorKey(config({}), source), 'MISSING_SETTING');
+    expect(err.message).toContain('ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
+  });
+
+  it('a secret that does not exist is SECRET_UNREADABLE, naming it and the setting', async () => {
+    const id = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cfg/absent-AbCdEf';
+    const err = await configError(
+      loadCursorKey(config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: id }), source),
+      'SECRET_UNREADABLE',
+    );
+    expect(err.message).toContain(id);
+    expect(err.message).toContain('ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
+  });
+
+  it('a short secret is INVALID_SECRET, and the message does not repeat it', async () => {
+    const arn = await putSecret(client, 'cfg/short', 'hunter2-hunter2-hunter2-hunter2');
+    const err = await configError(
+      loadCursorKey(config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: arn }), source),
+      'INVALID_SECRET',
+    );
+    expect(err.message).not.toContain('hunter2');
+  });
+
+  it('a store that is down is the SecretError UNAVAILABLE, not a ConfigError (the next cold start retries)', async () => {
+    const down = new SecretsManagerSource({
+      client: new SecretsManagerClient({
+        ...awsClientConfig(),
+        endpoint: `http://127.0.0.1:${await freePort()}`,
+      }),
+    });
+    const err = await loadCursorKey(
+      config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: 'cfg/cursor-key' }),
+      down,
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretError);
+    expect((err as SecretError).code).toBe('UNAVAILABLE');
+  });
+});
+
+describe('loadTsaCredentials (Secrets Manager on moto)', () => {
+  const withSecret = (arn: string) =>
+    config({ ANCHORLOG_TSAS: JSON.stringify(TSAS), ANCHORLOG_TSA_CREDENTIALS_SECRET: arn });
+
+  it('adds each TSA its Authorization value from the secret; without the setting, none', async () => {
+    const arn = await putSecret(client, 'cfg/tsa', JSON.stringify({ 'tsa-b': 'Basic dXNlcjpwYXNz' }));
+    expect(await loadTsaCredentials(withSecret(arn), source)).toEqual([
+      TSAS[0],
+      { ...TSAS[1], authorization: 'Basic dXNlcjpwYXNz' },
+    ]);
+    expect(await loadTsaCredentials(config({ ANCHORLOG_TSAS: JSON.stringify(TSAS) }), source)).toEqual(TSAS);
+  });
+
+  it.each([
+    ['not JSON', 'Basic dXNlcjpwYXNz'],
+    ['an array', JSON.stringify(['Basic dXNlcjpwYXNz'])],
+    ['a TSA that is not configured', JSON.stringify({ 'tsa-c': 'Basic dXNlcjpwYXNz' })],
+    ['a value that is not a string', JSON.stringify({ 'tsa-a': 42 })],
+    ['an empty value', JSON.stringify({ 'tsa-a': '' })],
+    ['a header value with a line break', JSON.stringify({ 'tsa-a': 'Basic dXNlcjpwYXNz\r\nX-Evil: 1' })],
+  ])(
+    'a secret holding %s is INVALID_SECRET, and the message does not repeat the value',
+    async (_what, value) => {
+      const arn = await putSecret(client, 'cfg/tsa-bad', value);
+      const err = await configError(loadTsaCredentials(withSecret(arn), source), 'INVALID_SECRET');
+      expect(err.message).not.toContain('dXNlcjpwYXNz');
+    },
+  );
+
+  it('a secret that does not exist is SECRET_UNREADABLE', async () => {
+    await configError(loadTsaCredentials(withSecret('cfg/tsa-absent'), source), 'SECRET_UNREADABLE');
+  });
+});
