@@ -24,7 +24,12 @@ import { type Principal, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
 import { type Authenticate, createRouter } from '../../src/http/router.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
-import { type ArchiveStore, archiveKey } from '../../src/ports/archive-store.ts';
+import {
+  type ArchiveStore,
+  archiveKey,
+  type CheckpointPrecondition,
+  checkpointKey,
+} from '../../src/ports/archive-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 export const ORIGIN_PREFIX = 'proofs.test.anchorlog';
@@ -36,8 +41,12 @@ export class CountingArchive implements ArchiveStore {
   putImmutable(key: string, bytes: Uint8Array) {
     return this.inner.putImmutable(key, bytes);
   }
-  putCheckpoint(logId: string, text: string) {
-    return this.inner.putCheckpoint(logId, text);
+  putCheckpoint(logId: string, text: string, expected: CheckpointPrecondition) {
+    return this.inner.putCheckpoint(logId, text, expected);
+  }
+  getCheckpoint(logId: string) {
+    this.gets.push(checkpointKey(logId));
+    return this.inner.getCheckpoint(logId);
   }
   head(key: string) {
     return this.inner.head(key);
