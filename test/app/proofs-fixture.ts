@@ -14,6 +14,7 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
+import { LogAdminService } from '../../src/app/logs.ts';
 import { apiKeyFromHeaders, PrincipalService } from '../../src/app/principals.ts';
 import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
@@ -67,6 +68,7 @@ export interface ReadEnv {
   archive: S3ArchiveStore;
   counting: CountingArchive;
   ingest: IngestService;
+  logAdmin: LogAdminService;
   seal: SealService;
   signer: LocalNoteSigner;
   proofs: ProofService;
@@ -103,7 +105,8 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     publicKeys: async () => [signer.publicKeySpki],
     listLogs: () => logs.listLogs(),
   });
-  return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock, table };
+  const logAdmin = new LogAdminService({ store: logs, clock });
+  return { ddb, s3, logs, archive, counting, ingest, logAdmin, seal, signer, proofs, clock, table };
 }
 
 let counter = 0;
@@ -127,7 +130,7 @@ export async function append(env: ReadEnv, logId: string, n: number): Promise<vo
 
 /** Creates `logId`, then for each n appends n events and seals; returns each signed checkpoint. */
 export async function growAndSeal(env: ReadEnv, logId: string, steps: readonly number[]): Promise<string[]> {
-  await env.ingest.createLog(logId);
+  await env.logAdmin.createLog(logId);
   const out: string[] = [];
   for (const n of steps) {
     await append(env, logId, n);
@@ -193,9 +196,9 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
     store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
     clock: env.clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    audit: new SystemLogAuditSink(env.ingest),
+    audit: new SystemLogAuditSink(env.logAdmin, env.ingest),
   });
-  await env.ingest.createLog(SYSTEM_LOG_ID);
+  await env.logAdmin.createLog(SYSTEM_LOG_ID);
   const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
   const scopes = (s: 'proofs:read' | 'events:write') => Object.fromEntries(logIds.map((l) => [l, [s]]));
   const mk = async (id: string, s: 'proofs:read' | 'events:write') =>
