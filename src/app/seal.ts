@@ -461,14 +461,14 @@ export class SealService {
     // The archive now holds exactly these bytes (created, or found identical).
     for (const t of growth.tiles) tiles.set(t.path, t.bytes);
 
-    // COMMIT POINT 1½ — the fork check, the last thing before the signature.
-    // The newest archived checkpoint is read again (another run may have
-    // published since this one started) and the new tree must extend it: a
-    // consistency proof from its size to newSize, built from the immutable
-    // tiles just written (no extra reads when the cache has them), verified
-    // against both roots. A tree that does not extend it, or an archive ahead
-    // of the tree, is never signed. Nothing is written here; dies here: as
-    // for commit point 1.
+    // THE FORK CHECK, the last step before the signature (not a commit point:
+    // nothing is written; dies here: as for commit point 1). The newest
+    // archived checkpoint is read again (another run may have published since
+    // this one started) and the new tree must extend it: a consistency proof
+    // from its size to newSize, built from the immutable tiles just written
+    // (no extra reads when this run holds them), verified against both roots.
+    // A tree that does not extend it, or an archive ahead of the tree, is
+    // never signed.
     const latest = await this.#readArchived(logId);
     if (latest === undefined && archived !== undefined)
       throw integrity('the archived checkpoint disappeared during the run');
