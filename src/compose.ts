@@ -15,6 +15,7 @@ import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { SecretsManagerSource } from './adapters/aws/secrets-manager-source.ts';
 import { SystemLogAuditSink } from './app/admin-audit.ts';
 import { IngestService } from './app/ingest.ts';
+import { LogAdminService } from './app/logs.ts';
 import { apiKeyFromHeaders, PrincipalService } from './app/principals.ts';
 import { ProofService } from './app/proofs.ts';
 import type { AppConfig } from './config.ts';
@@ -66,6 +67,8 @@ export interface Services {
   clock: Clock;
   logStore: DynamoLogStore;
   ingest: IngestService;
+  /** Creates logs: used by the admin API and the admin audit sink only. */
+  logAdmin: LogAdminService;
   principals: PrincipalService;
   authenticate: Authenticate;
 }
@@ -85,14 +88,15 @@ export function createServices(
     limits: config.limits,
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
+  const logAdmin = new LogAdminService({ store: logStore, clock });
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: clients.ddb, tableName: config.tableName }),
     clock,
     random,
-    audit: new SystemLogAuditSink(ingest),
+    audit: new SystemLogAuditSink(logAdmin, ingest),
   });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
-  return { config, clients, clock, logStore, ingest, principals, authenticate };
+  return { config, clients, clock, logStore, ingest, logAdmin, principals, authenticate };
 }
 
 /**

@@ -191,13 +191,25 @@ export class AnchorService {
     const digest = sha256(data);
 
     const before = await o.anchors.read(logId, size);
-    const grantedBefore = new Set(before.tsas.filter((t) => t.status === 'granted').map((t) => t.tsa));
+    // A legacy record (stored before issue #11 where other roles could write)
+    // is not trusted here: its TSA goes through #anchorWith again, which
+    // adopts the token from the archive (the record of truth) and records it
+    // anew, or asks the TSA if the archive has none.
+    const grantedBefore = new Set(
+      before.tsas.filter((t) => t.status === 'granted' && t.legacy !== true).map((t) => t.tsa),
+    );
     const pending = o.timestampers.filter((t) => !grantedBefore.has(t.name));
     if (pending.length === 0) {
       // Idle: everything was granted on an earlier run. No TSA call, and no
       // write unless a run died between its last token and its summary.
       const sm = before.summary;
-      if (!sm || sm.granted !== tsaCount || sm.tsaCount !== tsaCount || sm.quorum !== o.quorum) {
+      if (
+        !sm ||
+        sm.legacy === true ||
+        sm.granted !== tsaCount ||
+        sm.tsaCount !== tsaCount ||
+        sm.quorum !== o.quorum
+      ) {
         await o.anchors.putSummary({
           logId,
           size,

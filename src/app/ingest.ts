@@ -102,8 +102,15 @@ export interface AppendResult {
   receipts: Receipt[];
 }
 
+/**
+ * What ingest uses of the log store: everything but creating logs and
+ * listing the registry (src/app/logs.ts does those, on the admin path), so
+ * the ingest role never needs to write a log's metadata or the registry.
+ */
+export type IngestStore = Omit<LogStore, 'createLog' | 'listLogs'>;
+
 export interface IngestDeps {
-  store: LogStore;
+  store: IngestStore;
   clock: Clock;
   limits?: Partial<IngestLimits>;
   /** Cryptographic randomness (attempt ids, jitter). Default: crypto.getRandomValues. */
@@ -142,7 +149,7 @@ interface Committed {
 const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export class IngestService {
-  readonly #store: LogStore;
+  readonly #store: IngestStore;
   readonly #clock: Clock;
   readonly #limits: IngestLimits;
   readonly #random: (n: number) => Uint8Array;
@@ -166,13 +173,6 @@ export class IngestService {
     this.#warn = deps.onWarning ?? (() => {});
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
-  }
-
-  async createLog(logId: string): Promise<{ created: boolean }> {
-    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
-    const r = await this.#retry(() => this.#store.createLog(logId, formatReceivedAt(this.#clock.now())));
-    this.#knownLogs.add(logId);
-    return r;
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {

@@ -14,9 +14,21 @@
  * deployment also gives the seal Lambda a reserved concurrency of 1, so the
  * race is rare, not relied upon.)
  *
+ * The archive is the anchor, not the seal state (issue #11). DynamoDB can be
+ * rolled back — a point-in-time restore, or a write by anyone who can reach
+ * the item — and a sealer that trusted a rolled-back state would sign a tree
+ * that forks from one it already published. S3 Object Lock cannot be rolled
+ * back. So every run that writes first reads the archive's current
+ * checkpoint, verifies it with the log's own key, and refuses a state that is
+ * behind it; before signing it proves, with a consistency proof built from
+ * the immutable tiles, that the new tree extends the newest archived
+ * checkpoint; and it publishes by compare-and-swap on that checkpoint's ETag,
+ * so it can never replace a checkpoint it has not verified.
+ *
  * Errors are sorted:
- *  - fatal (AppError INTEGRITY): stored records, tiles or state contradict each
- *    other. The log is halted (seal state `halted`), nothing is published, an
+ *  - fatal (SealHaltError, an AppError INTEGRITY with a stable SealHaltCode):
+ *    stored records, tiles, state or archive contradict each other. The log
+ *    is halted (seal state `halted`), nothing is signed or published, an
  *    operator must look. Never retried.
  *  - retryable (AppError UNAVAILABLE): anything else from a dependency. We do
  *    not know what landed; the next run converges.
@@ -29,11 +41,16 @@ import { decodeEntryBundle, encodeEntryBundle } from '../core/merkle/entry-bundl
 import { MerkleError } from '../core/merkle/errors.ts';
 import { decodeHashTile } from '../core/merkle/hash-tile.ts';
 import { hashLeaf } from '../core/merkle/hasher.ts';
+import { consistencyProofFromOracle } from '../core/merkle/proof-nodes.ts';
 import { rightEdgeFromTiles, type TileWrite, tilesForGrowth } from '../core/merkle/tile-growth.ts';
+import { tileNodeOracle } from '../core/merkle/tile-nodes.ts';
 import { entryBundlePath, TILE_WIDTH, tilePath } from '../core/merkle/tile-path.ts';
+import { verifyConsistency } from '../core/merkle/verify.ts';
 import { formatCheckpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import { signNote } from '../core/note/sign.ts';
+import { ecdsaP256Verifier, type NoteVerifier } from '../core/note/verifiers.ts';
+import { checkpointFromNote } from '../core/note/verify.ts';
 import { ChainError, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -47,7 +64,10 @@ export interface SealServiceOptions {
   readonly logs: Pick<LogStore, 'readBatches'>;
   readonly state: SealStateStore;
   readonly archive: ArchiveStore;
-  /** The log signing key; its key name is replaced per log by the origin. */
+  /**
+   * The log signing key; its key name is replaced per log by the origin. Its
+   * public key is also the one archived checkpoints are verified with.
+   */
   readonly signer: NoteSigner;
   readonly clock: Clock;
   /** Checkpoint origin = `${originPrefix}/${logId}`. */
@@ -88,6 +108,46 @@ export interface SealOutcome {
   readonly stats: { tilesWritten: number; bytesWritten: number; signatures: number };
 }
 
+/**
+ * Why sealing of a log stopped. Stable: alarms and runbooks key on it
+ * (docs/operations.md), and the seal state's `halted` text starts with it.
+ */
+export type SealHaltCode =
+  /** Stored records, batches, tiles or the seal state contradict each other. */
+  | 'STORE_INCONSISTENT'
+  /**
+   * The seal state is older than the newest checkpoint in the archive: it was
+   * rolled back (a point-in-time restore of the table, or a write by someone
+   * other than the sealer). Building on it would fork the published log.
+   */
+  | 'STATE_BEHIND_ARCHIVE'
+  /** A tree (about to be signed, or held by the seal state) does not extend the archived checkpoint. */
+  | 'FORK'
+  /** A checkpoint in the archive or in the seal state does not verify with this log's key. */
+  | 'CHECKPOINT_INVALID';
+
+const HALT_CODES: readonly SealHaltCode[] = [
+  'STORE_INCONSISTENT',
+  'STATE_BEHIND_ARCHIVE',
+  'FORK',
+  'CHECKPOINT_INVALID',
+];
+
+/** A halt: AppError INTEGRITY (HTTP 500, never retried) that says why. */
+export class SealHaltError extends AppError {
+  readonly haltCode: SealHaltCode;
+  constructor(haltCode: SealHaltCode, message: string, opts: { cause?: unknown } = {}) {
+    super('INTEGRITY', message, opts);
+    this.haltCode = haltCode;
+  }
+}
+
+/** The code a stored `halted` text starts with (halts recorded before codes existed: STORE_INCONSISTENT). */
+export function haltCodeOf(halted: string): SealHaltCode {
+  const code = halted.slice(0, halted.indexOf(':'));
+  return (HALT_CODES as readonly string[]).includes(code) ? (code as SealHaltCode) : 'STORE_INCONSISTENT';
+}
+
 export interface SealManyResult {
   readonly results: Array<
     | {
@@ -99,7 +159,7 @@ export interface SealManyResult {
         runs: number;
         more: boolean;
       }
-    | { logId: string; ok: false; code: AppError['code']; message: string }
+    | { logId: string; ok: false; code: AppError['code']; message: string; haltCode?: SealHaltCode }
   >;
   /** Logs whose sealing is halted for integrity: page an operator. */
   readonly integrityFailures: string[];
@@ -107,27 +167,49 @@ export interface SealManyResult {
 
 const DEFAULT_MAX_RECORDS = 16_384;
 
-/** Thrown inside a run for stored state that contradicts itself; becomes a halt + AppError INTEGRITY. */
-class Integrity extends Error {}
-
-function integrity(message: string, cause?: unknown): Integrity {
-  return new Integrity(message, cause === undefined ? undefined : { cause });
+/** Thrown inside a run for stored state that contradicts itself; becomes a halt + SealHaltError. */
+class Integrity extends Error {
+  readonly code: SealHaltCode;
+  constructor(code: SealHaltCode, message: string, options?: { cause: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
 }
+
+function integrity(message: string, cause?: unknown, code: SealHaltCode = 'STORE_INCONSISTENT'): Integrity {
+  return new Integrity(code, message, cause === undefined ? undefined : { cause });
+}
+
+/** A verified tree head: a checkpoint whose signature, origin, size and root have been checked. */
+interface Head {
+  readonly text: string;
+  readonly size: number;
+  readonly rootHash: Uint8Array;
+}
+
+/** The archive's current checkpoint, verified, with the ETag that replaces exactly it. */
+interface Archived extends Head {
+  readonly etag: string;
+}
+
+type ReadTile = (level: number, index: number, width: number) => Promise<Uint8Array>;
 
 /** Sorts any failure into the three kinds above. */
 function toAppError(logId: string, err: unknown): AppError {
   if (err instanceof AppError) return err;
-  if (err instanceof Integrity || err instanceof ChainError)
-    return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+  if (err instanceof Integrity)
+    return new SealHaltError(err.code, `seal of log ${logId}: ${err.message}`, { cause: err });
+  if (err instanceof ChainError)
+    return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
   if (err instanceof ArchiveError) {
     if (err.code === 'IMMUTABLE_CONFLICT')
-      return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+      return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
     if (err.code === 'MISCONFIGURED')
       return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
   }
   if (err instanceof LogStoreError) {
     if (err.code === 'INTEGRITY')
-      return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+      return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
     return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
       retryAfterSeconds: 1,
       cause: err,
@@ -138,7 +220,7 @@ function toAppError(logId: string, err: unknown): AppError {
   if (err instanceof NoteError)
     return new AppError('INTERNAL', `seal of log ${logId}: signing failed: ${err.message}`, { cause: err });
   if (err instanceof MerkleError)
-    return new AppError('INTEGRITY', `seal of log ${logId}: ${err.message}`, { cause: err });
+    return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `seal of log ${logId} interrupted (${what}); the next run resumes`, {
     retryAfterSeconds: 1,
@@ -186,6 +268,10 @@ export class SealService {
     };
   }
 
+  #verifierFor(logId: string): NoteVerifier {
+    return ecdsaP256Verifier(this.origin(logId), this.#o.signer.publicKeySpki);
+  }
+
   /**
    * Seals each log in turn, running a log again while it has more to seal and
    * the deadline (epoch ms, from the injected clock) allows another run. One
@@ -218,7 +304,13 @@ export class SealService {
         });
       } catch (err) {
         const e = err instanceof AppError ? err : toAppError(logId, err);
-        results.push({ logId, ok: false, code: e.code, message: e.message });
+        results.push({
+          logId,
+          ok: false,
+          code: e.code,
+          message: e.message,
+          ...(e instanceof SealHaltError ? { haltCode: e.haltCode } : {}),
+        });
       }
     }
     return {
@@ -230,7 +322,8 @@ export class SealService {
   /**
    * Seals what is new in `logId`, up to maxRecordsPerRun. Safe to call
    * concurrently, repeatedly and after any crash. Throws AppError: INTEGRITY
-   * (fatal; the log is halted), UNAVAILABLE/THROTTLED (retry later), INTERNAL.
+   * (a SealHaltError: fatal, the log is halted), UNAVAILABLE/THROTTLED (retry
+   * later), INTERNAL.
    */
   async sealLog(logId: string): Promise<SealOutcome> {
     try {
@@ -239,11 +332,13 @@ export class SealService {
       const e = toAppError(logId, err);
       // (An AppError INTEGRITY comes from a halt already in place or a corrupt
       // seal-state item: nothing to add.)
-      if (e.code === 'INTEGRITY' && !(err instanceof AppError)) {
+      if (e instanceof SealHaltError && !(err instanceof AppError)) {
         // Stop: no later run may publish on top of state we cannot explain.
         // Best effort: if this write fails, the next run finds the same
         // contradiction and halts then.
-        await this.#o.state.halt(logId, e.message, this.#o.clock.now()).catch(() => undefined);
+        await this.#o.state
+          .halt(logId, `${e.haltCode}: ${e.message}`, this.#o.clock.now())
+          .catch(() => undefined);
       }
       throw e;
     }
@@ -252,15 +347,59 @@ export class SealService {
   async #run(logId: string): Promise<SealOutcome> {
     const o = this.#o;
     const stats = { tilesWritten: 0, bytesWritten: 0, signatures: 0 };
-    const st = (await o.state.read(logId)) ?? initialSealState(logId);
+    let st = (await o.state.read(logId)) ?? initialSealState(logId);
     if (st.halted !== undefined)
-      throw new AppError('INTEGRITY', `sealing of log ${logId} is halted: ${st.halted}`);
+      throw new SealHaltError(haltCodeOf(st.halted), `sealing of log ${logId} is halted: ${st.halted}`);
+    const lostRace = (republished: boolean): SealOutcome => ({
+      logId,
+      status: 'lost-race',
+      previousSize: st.size,
+      size: st.size,
+      checkpoint: st.checkpoint,
+      republished,
+      more: true,
+      stats,
+    });
 
-    // Recovery of commit points 3–4 of an earlier run: its checkpoint is the
-    // authority (CAS done) but may be missing from the archive.
+    // Archive objects this run read or wrote, by path. Tiles and bundles are
+    // immutable, so a copy is as good as a re-read for the whole run.
+    const tiles = new Map<string, Uint8Array>();
+    const readTile: ReadTile = async (level, index, width) => {
+      const path = tilePath(level, index, width);
+      let body = tiles.get(path);
+      if (body === undefined) {
+        body = await o.archive.get(archiveKey(logId, path));
+        if (body === undefined) throw integrity(`sealed tile ${path} is missing from the archive`);
+        tiles.set(path, body);
+      }
+      return body;
+    };
+
+    // A state is checked against the archive before anything is built on it
+    // or published from it (see #checkState). An idle run writes and signs
+    // nothing, so it skips the check and costs two small reads.
+    let archived: Archived | undefined;
+    let checked = false;
+    const pending = st.version > st.publishedVersion;
+    if (pending || st.legacy === true) {
+      archived = await this.#checkState(logId, st, readTile);
+      checked = true;
+    }
+
+    // COMMIT POINT 0 — adoption of a state stored where it lived before issue
+    // #11 (checked above exactly like any other state). Dies before it: the
+    // next run reads the legacy state again and redoes the checks. Dies after
+    // it: the state is current; the legacy item is never read again.
+    if (st.legacy === true) {
+      if (!(await o.state.adopt(st))) return lostRace(false);
+      st = { ...st, legacy: false };
+    }
+
+    // Recovery of commit points 3–4 of an earlier run: its CAS landed, so its
+    // checkpoint is in force, but may be missing from the archive.
     let republished = false;
-    if (st.version > st.publishedVersion && st.checkpoint !== undefined) {
-      await this.#publish(logId, st.version, st.checkpoint);
+    if (pending && st.checkpoint !== undefined) {
+      archived = await this.#publish(logId, st.version, headOf(st), archived, readTile);
       republished = true;
     }
 
@@ -293,23 +432,12 @@ export class SealService {
       throw integrity(`batch ${last.seq}: lastLeafHash does not match its records`);
     const newSize = st.size + chain.count;
 
-    // The stored right edge must be the tree the last checkpoint signed, and the
-    // archive's partial tiles must agree with it (read: one partial tile per
-    // tile level, never the whole log).
+    // The state we build on: not behind the archive, its right edge the one
+    // the archived partial tiles give (read: one partial tile per tile level,
+    // never the whole log). Checked before commit point 1, so a rolled-back
+    // state never gets a forked tile into the immutable archive.
+    if (!checked) archived = await this.#checkState(logId, st, readTile);
     const edge = st.version === 0 ? CompactRange.empty() : parseEdge(st);
-    const tiles = new Map<string, Uint8Array>();
-    const readTile = async (level: number, index: number, width: number): Promise<Uint8Array> => {
-      const path = tilePath(level, index, width);
-      let body = tiles.get(path);
-      if (body === undefined) {
-        body = await o.archive.get(archiveKey(logId, path));
-        if (body === undefined) throw integrity(`sealed tile ${path} is missing from the archive`);
-        tiles.set(path, body);
-      }
-      return body;
-    };
-    if (!(await rightEdgeFromTiles(st.size, readTile)).equals(edge))
-      throw integrity(`archived partial tiles at size ${st.size} disagree with the sealed right edge`);
     const growth = await tilesForGrowth(st.size, newSize, chain.leafHashes, readTile, edge);
 
     // Entry bundles: old entries of a partial bundle come from the archive and
@@ -330,18 +458,48 @@ export class SealService {
         stats.bytesWritten += w.bytes.length;
       }
     });
+    // The archive now holds exactly these bytes (created, or found identical).
+    for (const t of growth.tiles) tiles.set(t.path, t.bytes);
+
+    // THE FORK CHECK, the last step before the signature (not a commit point:
+    // nothing is written; dies here: as for commit point 1). The newest
+    // archived checkpoint is read again (another run may have published since
+    // this one started) and the new tree must extend it: a consistency proof
+    // from its size to newSize, built from the immutable tiles just written
+    // (no extra reads when this run holds them), verified against both roots.
+    // A tree that does not extend it, or an archive ahead of the tree, is
+    // never signed.
+    const latest = await this.#readArchived(logId);
+    if (latest === undefined && archived !== undefined)
+      throw integrity('the archived checkpoint disappeared during the run');
+    if (latest !== undefined && latest.size > newSize) {
+      // Someone published past this run's tree. A concurrent sealer whose
+      // CAS won explains it; a state that did not move does not.
+      const now = await o.state.read(logId);
+      if (now !== undefined && now.version !== st.version) return lostRace(republished);
+      throw integrity(
+        `seal state at size ${st.size} is behind the archived checkpoint at size ${latest.size}`,
+        undefined,
+        'STATE_BEHIND_ARCHIVE',
+      );
+    }
+    archived = latest;
+    const body = formatCheckpoint({ origin: this.origin(logId), size: newSize, rootHash: growth.root });
+    if (archived !== undefined)
+      await this.#proveExtends(archived, { text: body, size: newSize, rootHash: growth.root }, readTile);
 
     // Sign. Dies here or KMS fails: nothing new is referenced; the next run
     // re-signs (ECDSA is randomised, so the signature differs; no one has seen
     // this one).
-    const body = formatCheckpoint({ origin: this.origin(logId), size: newSize, rootHash: growth.root });
     const checkpoint = await signNote(body, [this.#signerFor(logId)]);
     stats.signatures++;
 
     // COMMIT POINT 2 — the CAS makes the new tree head the log's truth.
     // Dies before it lands: as above, the next run redoes the same work.
     // Dies after it lands (or a timeout hides success): the next run reads
-    // version > publishedVersion and publishes this exact text (recovery above).
+    // version > publishedVersion, checks the state against the archive (it is
+    // ahead: legal, and proven consistent with the archived checkpoint) and
+    // publishes this exact text (recovery above).
     const next: SealState = {
       logId,
       version: st.version + 1,
@@ -356,21 +514,10 @@ export class SealService {
       sealedAt: o.clock.now(),
       halted: undefined,
     };
-    if (!(await o.state.compareAndSwap(next, st.version))) {
-      return {
-        logId,
-        status: 'lost-race',
-        previousSize: st.size,
-        size: st.size,
-        checkpoint: st.checkpoint,
-        republished,
-        more: true,
-        stats,
-      };
-    }
+    if (!(await o.state.compareAndSwap(next, st.version))) return lostRace(republished);
 
     // COMMIT POINTS 3–4 — archive copy, then the publish marker (see #publish).
-    await this.#publish(logId, next.version, checkpoint);
+    await this.#publish(logId, next.version, headOf(next), archived, readTile);
     stats.bytesWritten += checkpoint.length;
 
     return {
@@ -386,26 +533,157 @@ export class SealService {
   }
 
   /**
-   * COMMIT POINT 3 — the checkpoint object in the archive (a new version;
-   * every version is retained). Dies before it: the next run sees
-   * version > publishedVersion and publishes again. Dies after it: the same,
-   * writing a second, byte-identical version — harmless.
-   * COMMIT POINT 4 — the marker. Dies before it: as for point 3.
-   * If the marker's condition fails, a newer seal has taken over and our copy
-   * may have landed after its copy: publish the newest text again so the
-   * archive's current version is never older than the state's.
+   * Checks the state a run starts from against the archive, and returns the
+   * archive's current checkpoint (verified), or undefined when there is none.
+   *
+   *  - the state's own checkpoint (version ≥ 1) verifies with the log key and
+   *    names exactly the state's size and root;
+   *  - no archived checkpoint: the log was never published, or this is the
+   *    crash window of its first seal (CAS landed, publish did not); either
+   *    way there is nothing to be behind;
+   *  - state smaller than the archived checkpoint: rolled back
+   *    (STATE_BEHIND_ARCHIVE) — this includes a missing state (version 0);
+   *  - same size: same root, or FORK;
+   *  - state larger: the crash window of commit points 2–3, legal only if the
+   *    state's tree extends the archived one (consistency proof from the
+   *    tiles of the state's tree, which were written before its CAS), or FORK;
+   *  - finally the state's right edge agrees with the archived partial tiles.
    */
-  async #publish(logId: string, version: number, checkpoint: string): Promise<void> {
-    let v = version;
-    let text = checkpoint;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      await this.#o.archive.putCheckpoint(logId, text);
-      if (await this.#o.state.markPublished(logId, v)) return;
-      const now = await this.#o.state.read(logId);
-      if (now === undefined || now.checkpoint === undefined || now.version <= v) return;
-      v = now.version;
-      text = now.checkpoint;
+  async #checkState(logId: string, st: SealState, readTile: ReadTile): Promise<Archived | undefined> {
+    const archived = await this.#readArchived(logId);
+    let head: Head | undefined;
+    if (st.version > 0) {
+      head = this.#verifyCheckpoint(logId, st.checkpoint ?? '', 'the seal state');
+      if (head.size !== st.size || !bytesEqual(head.rootHash, st.rootHash))
+        throw integrity(
+          `the seal state's checkpoint names size ${head.size}, the state ${st.size}`,
+          undefined,
+          'CHECKPOINT_INVALID',
+        );
     }
+    if (archived !== undefined) {
+      if (head === undefined || head.size < archived.size) {
+        const what = head === undefined ? 'is missing' : `at size ${head.size} is behind the archive,`;
+        throw integrity(
+          `seal state ${what} which holds a checkpoint at size ${archived.size}`,
+          undefined,
+          'STATE_BEHIND_ARCHIVE',
+        );
+      }
+      await this.#proveExtends(archived, head, readTile);
+    }
+    if (st.version > 0 && !(await rightEdgeFromTiles(st.size, readTile)).equals(parseEdge(st)))
+      throw integrity(`archived partial tiles at size ${st.size} disagree with the sealed right edge`);
+    return archived;
+  }
+
+  /** The archive's current checkpoint, verified with the log key; undefined when there is none. */
+  async #readArchived(logId: string): Promise<Archived | undefined> {
+    const got = await this.#o.archive.getCheckpoint(logId);
+    if (got === undefined) return undefined;
+    return { ...this.#verifyCheckpoint(logId, got.text, 'the archived'), etag: got.etag };
+  }
+
+  /** The tree head a checkpoint text states, once its signature by the log key for this log's origin verifies. */
+  #verifyCheckpoint(logId: string, text: string, whose: string): Head {
+    try {
+      const cp = checkpointFromNote(text, this.origin(logId), [this.#verifierFor(logId)]);
+      return { text, size: cp.size, rootHash: cp.rootHash };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw integrity(
+        `${whose} checkpoint does not verify with the log key: ${why}`,
+        err,
+        'CHECKPOINT_INVALID',
+      );
+    }
+  }
+
+  /**
+   * Throws FORK unless the tree `newer` extends `older` (older.size ≤ newer.size):
+   * equal roots at equal sizes, otherwise an RFC 9162 consistency proof built
+   * from the tiles of the newer tree and verified against both roots.
+   */
+  async #proveExtends(older: Head, newer: Head, readTile: ReadTile): Promise<void> {
+    if (older.size > newer.size) throw new TypeError('proveExtends: older tree is larger');
+    const fork = (why: string, cause?: unknown) =>
+      integrity(
+        `the tree at size ${newer.size} does not extend the archived checkpoint at size ${older.size}: ${why}`,
+        cause,
+        'FORK',
+      );
+    if (older.size === newer.size) {
+      if (!bytesEqual(older.rootHash, newer.rootHash)) throw fork('same size, different roots');
+      return;
+    }
+    if (older.size === 0) return;
+    let proof: Uint8Array[];
+    try {
+      proof = await consistencyProofFromOracle(older.size, newer.size, tileNodeOracle(newer.size, readTile));
+    } catch (err) {
+      if (err instanceof MerkleError)
+        throw integrity(`tiles at size ${newer.size} are malformed: ${err.message}`);
+      throw err;
+    }
+    try {
+      verifyConsistency(older.size, newer.size, proof, older.rootHash, newer.rootHash);
+    } catch (err) {
+      if (err instanceof MerkleError) throw fork(err.message, err);
+      throw err;
+    }
+  }
+
+  /**
+   * COMMIT POINT 3 — the checkpoint object in the archive, by compare-and-swap
+   * on the checkpoint this run verified (`expected`; none: `If-None-Match: *`).
+   * Every version is retained. Dies before it: the next run sees
+   * version > publishedVersion and publishes again. Dies after it: the next
+   * run finds this exact tree head in the archive and only sets the marker.
+   * If the condition fails, someone published since `expected` was read: the
+   * new current checkpoint is read and verified; a newer one stays (a newer
+   * seal owns publishing now), an older one must be extended by ours (else
+   * FORK) and is replaced by name.
+   * COMMIT POINT 4 — the marker. Dies before it: as for point 3.
+   * Returns the archive's current checkpoint afterwards.
+   */
+  async #publish(
+    logId: string,
+    version: number,
+    head: Head,
+    expected: Archived | undefined,
+    readTile: ReadTile,
+  ): Promise<Archived | undefined> {
+    let current = expected;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (current !== undefined && current.size > head.size) return current;
+      if (current !== undefined && current.size === head.size) {
+        // This tree head is already in the archive (an earlier attempt whose
+        // answer we lost): only the marker is missing.
+        await this.#proveExtends(current, head, readTile);
+      } else {
+        const r = await this.#o.archive.putCheckpoint(
+          logId,
+          head.text,
+          current === undefined ? { ifNoneMatch: '*' } : { ifMatch: current.etag },
+        );
+        if (!r.written) {
+          current = await this.#readArchived(logId);
+          if (current !== undefined && current.size <= head.size)
+            await this.#proveExtends(current, head, readTile);
+          continue;
+        }
+        current = { ...head, etag: r.etag };
+      }
+      await this.#o.state.markPublished(logId, version);
+      return current;
+    }
+    throw new AppError(
+      'UNAVAILABLE',
+      `publishing the checkpoint of log ${logId} kept racing; the next run resumes`,
+      {
+        retryAfterSeconds: 1,
+      },
+    );
   }
 
   /** Whole batches after `seq`, up to maxRecordsPerRun records (at least one batch). */
@@ -467,6 +745,11 @@ export class SealService {
     }
     return out;
   }
+}
+
+/** The tree head a state claims (checked by #checkState before it is used). */
+function headOf(st: SealState): Head {
+  return { text: st.checkpoint ?? '', size: st.size, rootHash: st.rootHash };
 }
 
 function parseEdge(st: SealState): CompactRange {

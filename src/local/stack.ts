@@ -135,8 +135,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     config.signingKeyId = signingKeyId;
 
     const logId = opts.logId ?? 'demo';
-    await services.ingest.createLog(SYSTEM_LOG_ID);
-    await services.ingest.createLog(logId);
+    await services.logAdmin.createLog(SYSTEM_LOG_ID);
+    await services.logAdmin.createLog(logId);
     const admin = await services.principals.bootstrapAdmin({
       id: 'local-admin',
       name: 'Local administrator',

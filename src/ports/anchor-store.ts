@@ -40,6 +40,12 @@ export interface TsaAnchorRecord {
   };
   /** Set when failed: the last failure. */
   readonly failure?: AnchorFailure;
+  /**
+   * True when read from where anchors lived before issue #11 (a partition
+   * other roles could write). Shown to readers, never trusted by the anchor
+   * job: it re-adopts the token from the archive instead.
+   */
+  readonly legacy?: boolean;
 }
 
 export interface AnchorSummary {
@@ -54,6 +60,8 @@ export interface AnchorSummary {
   readonly granted: number;
   readonly quorumMet: boolean;
   readonly updatedAt: number;
+  /** As TsaAnchorRecord.legacy. */
+  readonly legacy?: boolean;
 }
 
 export interface AnchorsAtSize {
@@ -63,7 +71,11 @@ export interface AnchorsAtSize {
 }
 
 export interface AnchorStore {
-  /** Consistent read of everything recorded for (logId, size). */
+  /**
+   * Consistent read of everything recorded for (logId, size). When nothing
+   * is recorded for the size at the current location, a store MAY fall back,
+   * read-only, to a legacy location and MUST then mark what it returns `legacy`.
+   */
   read(logId: string, size: number): Promise<AnchorsAtSize>;
 
   /**

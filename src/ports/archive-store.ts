@@ -5,8 +5,12 @@
  *
  *   tile/<L>/<N>[.p/<W>]        hash tiles           (putImmutable)
  *   tile/entries/<N>[.p/<W>]    entry bundles        (putImmutable)
- *   checkpoint                  latest signed note   (putCheckpoint, versioned)
+ *   checkpoint                  latest signed note   (putCheckpoint: compare-and-swap, versioned)
+ *   anchors/<size>/…            RFC 3161 evidence    (putImmutable, src/app/anchor.ts)
  *
+ * Every write is conditional (`If-None-Match: *` or `If-Match`), so no writer
+ * can replace what another published without first reading it; the deployed
+ * bucket policy refuses unconditional PutObject under `logs/`.
  * Implemented by src/adapters/aws/s3-archive-store.ts.
  *
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
@@ -36,6 +40,31 @@ export interface ObjectHead {
   readonly retainUntil: Date | undefined;
 }
 
+/** The archive's current checkpoint object. */
+export interface ArchivedCheckpoint {
+  /** The signed note as stored (UTF-8). Not verified here: callers verify it with the log key. */
+  readonly text: string;
+  /** ETag of this version: the `ifMatch` that replaces exactly it. */
+  readonly etag: string;
+}
+
+/** What the writer believes the current checkpoint is. */
+export type CheckpointPrecondition =
+  /** There is none yet: the log's first checkpoint. */
+  | { readonly ifNoneMatch: '*' }
+  /** It is the version with this ETag (the one the writer read and verified). */
+  | { readonly ifMatch: string };
+
+export type PutCheckpointResult =
+  | {
+      readonly written: true;
+      readonly versionId: string | undefined;
+      /** ETag of the version just written: the `ifMatch` of the next write. */
+      readonly etag: string;
+    }
+  /** The precondition failed; nothing was written. */
+  | { readonly written: false };
+
 export interface PutImmutableResult {
   /** true when this call created the object; false when identical bytes were already there. */
   readonly created: boolean;
@@ -52,11 +81,27 @@ export interface ArchiveStore {
   putImmutable(key: string, bytes: Uint8Array): Promise<PutImmutableResult>;
 
   /**
-   * Writes the signed checkpoint text to `logs/<logId>/checkpoint` as a new
-   * object version. Every version is retained by Object Lock, so the history
-   * of published checkpoints stays in the archive.
+   * The current version of `logs/<logId>/checkpoint` with its ETag, or
+   * undefined when the log has no checkpoint. The ETag is what a later
+   * putCheckpoint names to replace exactly this version.
    */
-  putCheckpoint(logId: string, text: string): Promise<{ versionId: string | undefined }>;
+  getCheckpoint(logId: string): Promise<ArchivedCheckpoint | undefined>;
+
+  /**
+   * Compare-and-swap of the signed checkpoint text at `logs/<logId>/checkpoint`:
+   * writes a new object version only if the current one is what `expected`
+   * says (S3 `If-None-Match: *` for the first checkpoint, `If-Match: <etag>`
+   * after). Every version is retained by Object Lock, so the history of
+   * published checkpoints stays in the archive.
+   *
+   * When the precondition fails it MUST write nothing and resolve
+   * `{ written: false }`: someone published since the caller read the
+   * checkpoint. The caller re-reads and decides; it MUST NOT replace a newer
+   * checkpoint with an older one. The write MUST be durable once it resolves
+   * `{ written: true }`. Unconditional writes are not offered (the bucket
+   * policy refuses them under `logs/`).
+   */
+  putCheckpoint(logId: string, text: string, expected: CheckpointPrecondition): Promise<PutCheckpointResult>;
 
   /** The bytes at `key` (current version), or undefined when there is no object. */
   get(key: string): Promise<Uint8Array | undefined>;

@@ -1,8 +1,12 @@
 /**
  * SealStateStore port: the sealer's per-log state and its lock, in one item
  * (sunlight's `LockBackend`: compare-and-swap, read-after-write consistent).
- * The item is the authority for "what has been sealed"; the archive's
- * `checkpoint` object is a published copy of it.
+ * The item is the sealer's working state; the archive's `checkpoint` object
+ * (Object Lock, every version kept) is what the world has seen. A state may
+ * be ahead of the archive (its publish is pending) but never behind it: a
+ * store can be rolled back (point-in-time restore, a write by someone other
+ * than the sealer), the archive cannot, so the sealer checks every state it
+ * builds on against the archive (src/app/seal.ts).
  *
  * Implemented by src/adapters/aws/dynamo-seal-state-store.ts. A malformed item
  * MUST reject with AppError('INTEGRITY'); transport failures reject with the
@@ -35,13 +39,35 @@ export interface SealState {
   readonly publishedVersion: number;
   /** Epoch ms of the seal that produced this version (injected clock). */
   readonly sealedAt: number;
-  /** Set when sealing found the stored state contradicting itself; sealing stays stopped. */
+  /**
+   * Set when sealing found the stored state contradicting itself or the
+   * archive; sealing stays stopped. Starts with a SealHaltCode and ': '
+   * (src/app/seal.ts) for halts recorded since issue #11.
+   */
   readonly halted: string | undefined;
+  /**
+   * True when the state was read from where it lived before issue #11 (a
+   * deployment that has not sealed since upgrading). The sealer checks such a
+   * state against the archive and `adopt`s it before building on it.
+   */
+  readonly legacy?: boolean;
 }
 
 export interface SealStateStore {
-  /** Consistent read; undefined when the log has never been sealed nor halted. */
+  /**
+   * Consistent read; undefined when the log has never been sealed nor halted.
+   * When the current location holds nothing, the store MAY fall back,
+   * read-only, to a legacy location and MUST then mark the state `legacy`.
+   * Once the current location holds a state, a legacy one MUST NOT be read.
+   */
   read(logId: string): Promise<SealState | undefined>;
+
+  /**
+   * Copies `state` (a legacy state the caller has verified) to the current
+   * location iff nothing is stored there yet. Resolves false, writing
+   * nothing, otherwise (another sealer adopted it first, or a halt landed).
+   */
+  adopt(state: SealState): Promise<boolean>;
 
   /**
    * Writes `next` iff the stored version is `expectedVersion` (no item for 0)

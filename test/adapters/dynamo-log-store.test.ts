@@ -1,4 +1,4 @@
-import { DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -24,6 +24,13 @@ beforeAll(async () => {
   await ensureTable(client, TABLE);
   store = new DynamoLogStore({ client, tableName: TABLE, sleep: async () => {} });
 });
+
+async function getItem(pk: string, sk: string) {
+  const out = await client.send(
+    new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
+  );
+  return out.Item;
+}
 
 /** A batch of opaque "records" continuing `tip` (the store does not parse records). */
 function batchAt(
@@ -57,6 +64,29 @@ describe('DynamoLogStore', () => {
     expect(await store.logExists('b-log')).toBe(true);
     expect(await store.logExists('nope')).toBe(false);
     expect(await store.listLogs()).toEqual(expect.arrayContaining(['a-log', 'b-log']));
+    // META lives in its own family (M#), not in the log's data partition the
+    // ingest role writes (issue #11).
+    expect((await getItem('M#b-log', 'META'))?.createdAt?.S).toBe('2026-03-01T12:00:00.000Z');
+    expect(await getItem('L#b-log', 'META')).toBeUndefined();
+    expect(await getItem('LOGS', 'b-log')).toBeDefined();
+  });
+
+  it('a log created before issue #11 (META under L#) exists; creating it again keeps its createdAt', async () => {
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          pk: { S: 'L#old-log' },
+          sk: { S: 'META' },
+          logId: { S: 'old-log' },
+          createdAt: { S: '2025-01-01T00:00:00.000Z' },
+        },
+      }),
+    );
+    expect(await store.logExists('old-log')).toBe(true);
+    expect(await store.createLog('old-log', '2026-03-01T12:00:00.000Z')).toEqual({ created: false });
+    expect((await getItem('M#old-log', 'META'))?.createdAt?.S).toBe('2025-01-01T00:00:00.000Z');
+    expect(await store.listLogs()).toContain('old-log');
   });
 
   it('commits conditionally, reads back, and finds the tip past a stale head hint', async () => {

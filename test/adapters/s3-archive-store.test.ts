@@ -97,15 +97,44 @@ describe('S3ArchiveStore.putImmutable', () => {
 });
 
 describe('S3ArchiveStore.putCheckpoint', () => {
-  it('keeps every checkpoint version, each locked; deleting a version is refused', async () => {
-    const a = await store.putCheckpoint('log-b', 'origin/log-b\n1\nAAAA\n');
-    const b = await store.putCheckpoint('log-b', 'origin/log-b\n2\nBBBB\n');
-    expect(a.versionId).toBeDefined();
-    expect(b.versionId).not.toBe(a.versionId);
+  it('is a compare-and-swap: first write only onto nothing, later ones only onto the version named', async () => {
     const key = checkpointKey('log-b');
     expect(key).toBe('logs/log-b/checkpoint');
+    expect(await store.getCheckpoint('log-b')).toBeUndefined();
+    const a = await store.putCheckpoint('log-b', 'origin/log-b\n1\nAAAA\n', { ifNoneMatch: '*' });
+    if (!a.written) throw new Error('first checkpoint not written');
+    // A second "first" checkpoint is refused: one exists.
+    expect(await store.putCheckpoint('log-b', 'origin/log-b\n1\nXXXX\n', { ifNoneMatch: '*' })).toEqual({
+      written: false,
+    });
+    expect(await store.getCheckpoint('log-b')).toEqual({ text: 'origin/log-b\n1\nAAAA\n', etag: a.etag });
+
+    const b = await store.putCheckpoint('log-b', 'origin/log-b\n2\nBBBB\n', { ifMatch: a.etag });
+    if (!b.written) throw new Error('second checkpoint not written');
+    expect(b.versionId).not.toBe(a.versionId);
+    // A writer still holding A's ETag cannot replace B (it has not seen it).
+    expect(await store.putCheckpoint('log-b', 'origin/log-b\n1\nAAAA\n', { ifMatch: a.etag })).toEqual({
+      written: false,
+    });
+    expect(await store.getCheckpoint('log-b')).toEqual({ text: 'origin/log-b\n2\nBBBB\n', etag: b.etag });
     expect(await versions(key)).toHaveLength(2);
-    expect(new TextDecoder().decode(await store.get(key))).toBe('origin/log-b\n2\nBBBB\n');
+  });
+
+  it('If-Match onto a log without a checkpoint writes nothing', async () => {
+    const r = await store.putCheckpoint('log-none', 'origin/log-none\n1\nAAAA\n', { ifMatch: '"0123abcd"' });
+    expect(r).toEqual({ written: false });
+    expect(await store.getCheckpoint('log-none')).toBeUndefined();
+    expect(await versions(checkpointKey('log-none'))).toHaveLength(0);
+  });
+
+  it('keeps every checkpoint version, each locked; deleting a version is refused', async () => {
+    const a = await store.putCheckpoint('log-c', 'origin/log-c\n1\nAAAA\n', { ifNoneMatch: '*' });
+    if (!a.written) throw new Error('not written');
+    const b = await store.putCheckpoint('log-c', 'origin/log-c\n2\nBBBB\n', { ifMatch: a.etag });
+    if (!b.written) throw new Error('not written');
+    const key = checkpointKey('log-c');
+    expect(await versions(key)).toHaveLength(2);
+    expect(new TextDecoder().decode(await store.get(key))).toBe('origin/log-c\n2\nBBBB\n');
     expect((await store.head(key))?.lockMode).toBe('COMPLIANCE');
     await expect(
       s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: a.versionId })),

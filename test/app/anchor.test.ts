@@ -2,7 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
@@ -114,6 +120,18 @@ async function sealAt(logId: string, size: number): Promise<string> {
   expect(ok).toBe(true);
   versions.set(logId, v);
   return text;
+}
+
+async function partition(pk: string): Promise<Record<string, AttributeValue>[]> {
+  const out = await ddb.send(
+    new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'pk = :p',
+      ExpressionAttributeValues: { ':p': { S: pk } },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items ?? [];
 }
 
 function http(name: string, url: string, rootsPem: string, timeoutMs = 15_000): Timestamper {
@@ -404,6 +422,65 @@ describe('AnchorService.anchorLog with the two OpenSSL TSAs', () => {
     expect(out).toMatchObject({ status: 'anchored', tsaCalls: 0, tsas: [{ result: 'adopted' }] });
     expect(ec.requests()).toBe(1);
     expect((await anchors.read('crashed', 4)).tsas[0]?.granted?.serialNumber).toBe(token.serialNumber);
+  });
+
+  it('anchors recorded before issue #11 (under L#) are shown to readers but never trusted by the job', async () => {
+    const logId = 'legacy-anchors';
+    const ec = await counting(tsa.ecdsa.url);
+    const rs = await counting(tsa.rsa.url);
+    const { svc } = service([http('ecdsa', ec.url, roots.ecdsa), http('rsa', rs.url, roots.rsa)], 2);
+    await sealAt(logId, 3);
+    expect(await svc.anchorLog(logId)).toMatchObject({ status: 'anchored', tsaCalls: 2 });
+    // A deployment from before issue #11: the anchor items live under L#<log>.
+    const items = await partition(`A#${logId}`);
+    expect(items.length).toBe(4); // summary, two TSAs, pointer
+    for (const item of items) {
+      await ddb.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, pk: { S: `L#${logId}` } } }));
+      await ddb.send(
+        new DeleteItemCommand({
+          TableName: TABLE,
+          Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
+        }),
+      );
+    }
+    // Readers fall back to them (read-only), marked legacy.
+    const { get } = route();
+    const res = JSON.parse(String((await get(logId)).body));
+    expect(res).toMatchObject({ size: 3, quorum: { granted: 2, met: true } });
+    expect((await anchors.read(logId, 3)).tsas.map((t) => t.legacy)).toEqual([true, true]);
+
+    // The job does not take "granted" from there: it re-adopts each token from
+    // the archive (no TSA call) and records it under A#.
+    const again = await svc.anchorLog(logId);
+    expect(again).toMatchObject({ status: 'anchored', granted: 2, tsaCalls: 0 });
+    expect(again.tsas.map((t) => t.result)).toEqual(['adopted', 'adopted']);
+    expect((await anchors.read(logId, 3)).tsas.map((t) => t.legacy)).toEqual([undefined, undefined]);
+    expect(await anchors.newestAnchoredSize(logId)).toBe(3);
+
+    // Items planted under L# for a newer checkpoint (anyone with the ingest
+    // role could write there) do not stop the job from asking the TSAs.
+    await sealAt(logId, 5);
+    for (const item of await partition(`A#${logId}`)) {
+      const sk = item.sk?.S ?? '';
+      if (!sk.includes('#TSA#')) continue;
+      await ddb.send(
+        new PutItemCommand({
+          TableName: TABLE,
+          Item: {
+            ...item,
+            pk: { S: `L#${logId}` },
+            sk: { S: sk.replace(/^ANCHOR#\d{20}/, `ANCHOR#${'5'.padStart(20, '0')}`) },
+          },
+        }),
+      );
+    }
+    expect(await svc.anchorLog(logId)).toMatchObject({
+      status: 'anchored',
+      size: 5,
+      granted: 2,
+      tsaCalls: 2,
+    });
+    expect([ec.requests(), rs.requests()]).toEqual([2, 2]);
   });
 
   it('refuses a quorum larger than the TSA count', () => {

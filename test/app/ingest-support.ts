@@ -9,6 +9,7 @@ import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import type { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { type IngestLimits, IngestService } from '../../src/app/ingest.ts';
+import { LogAdminService } from '../../src/app/logs.ts';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.ts';
 import { decodeRecord, leafHash, verifyChain, ZERO_HASH } from '../../src/core/record.ts';
 import type { Receipt, StoredBatch } from '../../src/ports/log-store.ts';
@@ -41,6 +42,8 @@ export interface Env {
   store: DynamoLogStore;
   clock: TestClock;
   service: (opts?: { limits?: Partial<IngestLimits>; clock?: TestClock }) => IngestService;
+  /** Creates logs (the admin path; ingest itself cannot). */
+  logAdmin: LogAdminService;
   warnings: string[];
 }
 
@@ -60,6 +63,7 @@ export function makeEnv(
     store,
     clock,
     warnings,
+    logAdmin: new LogAdminService({ store, clock }),
     service: (opts = {}) =>
       new IngestService({
         store,

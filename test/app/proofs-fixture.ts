@@ -14,6 +14,7 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
+import { LogAdminService } from '../../src/app/logs.ts';
 import { apiKeyFromHeaders, PrincipalService } from '../../src/app/principals.ts';
 import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
@@ -24,7 +25,12 @@ import { type Principal, type Scope, SYSTEM_LOG_ID } from '../../src/core/princi
 import { type Authenticate, createRouter } from '../../src/http/router.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
-import { type ArchiveStore, archiveKey } from '../../src/ports/archive-store.ts';
+import {
+  type ArchiveStore,
+  archiveKey,
+  type CheckpointPrecondition,
+  checkpointKey,
+} from '../../src/ports/archive-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 export const ORIGIN_PREFIX = 'proofs.test.anchorlog';
@@ -36,8 +42,12 @@ export class CountingArchive implements ArchiveStore {
   putImmutable(key: string, bytes: Uint8Array) {
     return this.inner.putImmutable(key, bytes);
   }
-  putCheckpoint(logId: string, text: string) {
-    return this.inner.putCheckpoint(logId, text);
+  putCheckpoint(logId: string, text: string, expected: CheckpointPrecondition) {
+    return this.inner.putCheckpoint(logId, text, expected);
+  }
+  getCheckpoint(logId: string) {
+    this.gets.push(checkpointKey(logId));
+    return this.inner.getCheckpoint(logId);
   }
   head(key: string) {
     return this.inner.head(key);
@@ -58,6 +68,7 @@ export interface ReadEnv {
   archive: S3ArchiveStore;
   counting: CountingArchive;
   ingest: IngestService;
+  logAdmin: LogAdminService;
   seal: SealService;
   signer: LocalNoteSigner;
   proofs: ProofService;
@@ -93,7 +104,8 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     originPrefix: ORIGIN_PREFIX,
     publicKeys: async () => [signer.publicKeySpki],
   });
-  return { ddb, s3, logs, archive, counting, ingest, seal, signer, proofs, clock, table };
+  const logAdmin = new LogAdminService({ store: logs, clock });
+  return { ddb, s3, logs, archive, counting, ingest, logAdmin, seal, signer, proofs, clock, table };
 }
 
 let counter = 0;
@@ -117,7 +129,7 @@ export async function append(env: ReadEnv, logId: string, n: number): Promise<vo
 
 /** Creates `logId`, then for each n appends n events and seals; returns each signed checkpoint. */
 export async function growAndSeal(env: ReadEnv, logId: string, steps: readonly number[]): Promise<string[]> {
-  await env.ingest.createLog(logId);
+  await env.logAdmin.createLog(logId);
   const out: string[] = [];
   for (const n of steps) {
     await append(env, logId, n);
@@ -187,9 +199,9 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
     store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
     clock: env.clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    audit: new SystemLogAuditSink(env.ingest),
+    audit: new SystemLogAuditSink(env.logAdmin, env.ingest),
   });
-  await env.ingest.createLog(SYSTEM_LOG_ID);
+  await env.logAdmin.createLog(SYSTEM_LOG_ID);
   const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
   const mk = async (id: string, s: Scope[], on: readonly string[] = logIds) =>
     (

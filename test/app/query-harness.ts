@@ -15,6 +15,7 @@ import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-a
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { IngestService } from '../../src/app/ingest.ts';
+import { LogAdminService } from '../../src/app/logs.ts';
 import {
   type QueryParams,
   type QueryRecord,
@@ -53,6 +54,7 @@ export interface QEnv {
   archive: S3ArchiveStore;
   sealState: DynamoSealStateStore;
   ingest: IngestService;
+  logAdmin: LogAdminService;
   clock: { t: number; now(): number };
   projector: (extra?: Partial<ConstructorParameters<typeof QueryProjector>[0]>) => QueryProjector;
   service: (extra?: Partial<QueryServiceOptions>) => QueryService;
@@ -82,6 +84,7 @@ export async function queryEnv(name: string): Promise<QEnv> {
     sealState,
     clock,
     ingest: new IngestService({ store: logs, clock, sleep: async () => {} }),
+    logAdmin: new LogAdminService({ store: logs, clock }),
     projector: (extra = {}) =>
       new QueryProjector({ logs, index, clock, hotWindowMs: HOT_WINDOW_MS, ...extra }),
     service: (extra = {}) =>
@@ -227,7 +230,7 @@ export async function deleteQueryItems(env: QEnv): Promise<number> {
     for (const item of page.Items ?? []) {
       const pk = item.pk;
       const sk = item.sk;
-      if (!pk || !sk || !/#Q#\d{4}-\d{2}-\d{2}$/.test(pk.S ?? '')) continue;
+      if (!pk || !sk || !/^Q#[^#]+#\d{4}-\d{2}-\d{2}$/.test(pk.S ?? '')) continue;
       await env.ddb.send(new DeleteItemCommand({ TableName: env.table, Key: { pk, sk } }));
       n++;
     }

@@ -36,6 +36,7 @@ import {
 const CLEAN_RUN = [
   'dynamodb GetItemCommand', // seal state
   'dynamodb BatchGetItemCommand', // new batches
+  's3 GetObjectCommand', // archived checkpoint: the state must not be behind it
   's3 GetObjectCommand', // partial tile/0/000.p/200 (right edge check, growth prefix)
   's3 GetObjectCommand', // partial entry bundle 000.p/200
   's3 PutObjectCommand', // entries/000
@@ -43,9 +44,10 @@ const CLEAN_RUN = [
   's3 PutObjectCommand', // tile/0/000
   's3 PutObjectCommand', // tile/0/001.p/64
   's3 PutObjectCommand', // tile/1/000.p/1
+  's3 GetObjectCommand', // archived checkpoint again: the new tree must extend the newest
   'kms SignCommand', // checkpoint signature
   'dynamodb PutItemCommand', // CAS
-  's3 PutObjectCommand', // checkpoint
+  's3 PutObjectCommand', // checkpoint, If-Match: the ETag read just above
   'dynamodb UpdateItemCommand', // publish marker
 ];
 const MODES: FaultMode[] = ['fail-before', 'fail-after', 'kill-before', 'kill-after'];

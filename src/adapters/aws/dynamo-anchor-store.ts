@@ -1,15 +1,23 @@
 /**
  * AnchorStore on the single DynamoDB table (key schema in ./table.ts).
  *
- * Items owned here, in the log's metadata partition:
- *   pk=L#<logId>  sk=ANCHOR#<size, 20 digits>            summary: checkpoint S, quorum N,
+ * Items owned here, written by the anchor role only (IAM: `A#*`; the read
+ * and export roles read them):
+ *   pk=A#<logId>  sk=ANCHOR#<size, 20 digits>            summary: checkpoint S, quorum N,
  *                                                        tsaCount N, granted N, quorumMet BOOL, updatedAt N
- *   pk=L#<logId>  sk=ANCHOR#<size, 20 digits>#TSA#<name> per TSA: status S (granted|failed),
+ *   pk=A#<logId>  sk=ANCHOR#<size, 20 digits>#TSA#<name> per TSA: status S (granted|failed),
  *                                                        attempts N, updatedAt N, and either
  *                                                        genTime, serialNumber, policy, signerSubject S,
  *                                                        token B, chainPem S, responseKey S, chainKey S
  *                                                        or errorCode S, errorMessage S
- *   pk=L#<logId>  sk=ANCHORED                            size N: newest size with a granted token
+ *   pk=A#<logId>  sk=ANCHORED                            size N: newest size with a granted token
+ *
+ * Legacy (before issue #11), read-only: the same items under pk=L#<logId>,
+ * a partition the ingest role may write. `read` falls back to them per size
+ * when `A#<logId>` holds nothing for that size, `newestAnchoredSize` when it
+ * has no pointer; what comes from there is marked `legacy`, and the anchor
+ * job never trusts it (it re-adopts the token from the archive). Nothing here
+ * writes `L#`.
  *
  * Zero-padded sizes sort numerically, so one Query on the prefix
  * `ANCHOR#<size>` returns a checkpoint's summary and all its TSA items.
@@ -31,7 +39,10 @@ import type { AnchorStore, AnchorSummary, AnchorsAtSize, TsaAnchorRecord } from 
 
 type Item = Record<string, AttributeValue>;
 
-const pk = (logId: string) => `L#${logId}`;
+/** Partition prefix of anchor items; the IAM grants in cdk/ name the same prefix. */
+export const ANCHOR_PREFIX = 'A#';
+const pk = (logId: string) => `${ANCHOR_PREFIX}${logId}`;
+const legacyPk = (logId: string) => `L#${logId}`;
 const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
 const tsaSk = (size: number, tsa: string) => `${sizeSk(size)}#TSA#${tsa}`;
 const POINTER_SK = 'ANCHORED';
@@ -114,6 +125,23 @@ export class DynamoAnchorStore implements AnchorStore {
   }
 
   async read(logId: string, size: number): Promise<AnchorsAtSize> {
+    let items = await this.#queryAt(pk(logId), size);
+    // One extra Query only for a size with nothing at the current location.
+    const legacy = items.length === 0;
+    if (legacy) items = await this.#queryAt(legacyPk(logId), size);
+    const mark = <T>(r: T): T => (legacy ? { ...r, legacy: true } : r);
+    let summary: AnchorSummary | undefined;
+    const tsas: TsaAnchorRecord[] = [];
+    for (const item of items) {
+      const sk = item.sk?.S;
+      if (sk === sizeSk(size)) summary = mark(summaryFrom(logId, size, item));
+      else if (sk?.startsWith(`${sizeSk(size)}#TSA#`)) tsas.push(mark(tsaFrom(logId, size, item)));
+    }
+    tsas.sort((a, b) => (a.tsa < b.tsa ? -1 : a.tsa > b.tsa ? 1 : 0));
+    return { summary, tsas };
+  }
+
+  async #queryAt(partition: string, size: number): Promise<Item[]> {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
@@ -121,7 +149,7 @@ export class DynamoAnchorStore implements AnchorStore {
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': { S: pk(logId) }, ':p': { S: sizeSk(size) } },
+          ExpressionAttributeValues: { ':pk': { S: partition }, ':p': { S: sizeSk(size) } },
           ConsistentRead: true,
           ...(start ? { ExclusiveStartKey: start } : {}),
         }),
@@ -129,15 +157,7 @@ export class DynamoAnchorStore implements AnchorStore {
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
-    let summary: AnchorSummary | undefined;
-    const tsas: TsaAnchorRecord[] = [];
-    for (const item of items) {
-      const sk = item.sk?.S;
-      if (sk === sizeSk(size)) summary = summaryFrom(logId, size, item);
-      else if (sk?.startsWith(`${sizeSk(size)}#TSA#`)) tsas.push(tsaFrom(logId, size, item));
-    }
-    tsas.sort((a, b) => (a.tsa < b.tsa ? -1 : a.tsa > b.tsa ? 1 : 0));
-    return { summary, tsas };
+    return items;
   }
 
   async putGranted(r: TsaAnchorRecord & { status: 'granted' }): Promise<boolean> {
@@ -248,13 +268,16 @@ export class DynamoAnchorStore implements AnchorStore {
   }
 
   async newestAnchoredSize(logId: string): Promise<number | undefined> {
-    const out = await this.#ddb.send(
-      new GetItemCommand({
-        TableName: this.#table,
-        Key: { pk: { S: pk(logId) }, sk: { S: POINTER_SK } },
-        ConsistentRead: true,
-      }),
-    );
-    return out.Item ? n(logId, out.Item, 'size') : undefined;
+    for (const partition of [pk(logId), legacyPk(logId)]) {
+      const out = await this.#ddb.send(
+        new GetItemCommand({
+          TableName: this.#table,
+          Key: { pk: { S: partition }, sk: { S: POINTER_SK } },
+          ConsistentRead: true,
+        }),
+      );
+      if (out.Item) return n(logId, out.Item, 'size');
+    }
+    return undefined;
   }
 }

@@ -1,11 +1,14 @@
 /**
  * Lists the checkpoint sizes of a log that hold at least one granted RFC 3161
- * token, in a size window, ascending: one Query over the anchor summaries
- * that DynamoAnchorStore writes (`pk=L#<logId>`, `sk=ANCHOR#<size, 20 digits>`,
+ * token, in a size window, ascending: a Query over the anchor summaries
+ * that DynamoAnchorStore writes (`pk=A#<logId>`, `sk=ANCHOR#<size, 20 digits>`,
  * attribute `granted` N; see ./dynamo-anchor-store.ts, whose key layout this
- * reads). Per-TSA items (`…#TSA#<name>`) carry no `granted` attribute and are
- * filtered out server-side. Used by the export use case to find the earliest
- * time-stamp past an exported range.
+ * reads), and one over the legacy summaries under `pk=L#<logId>` (anchors
+ * from before issue #11), merged. Read-only. Per-TSA items (`…#TSA#<name>`)
+ * carry no `granted` attribute and are filtered out server-side. Used by the
+ * export use case to find the earliest time-stamp past an exported range; the
+ * export reads each size's tokens through DynamoAnchorStore.read, which
+ * prefers the current location.
  *
  * TODO(anchor store owner): this belongs in the AnchorStore port as
  * `anchoredSizes(logId, min, max, limit)`; it lives here only to keep the
@@ -13,13 +16,25 @@
  */
 import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { AnchoredSizeLister } from '../../ports/export-store.ts';
+import { ANCHOR_PREFIX } from './dynamo-anchor-store.ts';
 
 const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
 
 export function dynamoAnchoredSizes(opts: { client: DynamoDBClient; tableName: string }): AnchoredSizeLister {
+  const list = listAt(opts);
   return async (logId, min, max, limit) => {
+    if (max < min || limit <= 0) return [];
+    const [current, legacy] = await Promise.all([
+      list(`${ANCHOR_PREFIX}${logId}`, min, max, limit),
+      list(`L#${logId}`, min, max, limit),
+    ]);
+    return [...new Set([...current, ...legacy])].sort((a, b) => a - b).slice(0, limit);
+  };
+}
+
+function listAt(opts: { client: DynamoDBClient; tableName: string }) {
+  return async (partition: string, min: number, max: number, limit: number): Promise<number[]> => {
     const out: number[] = [];
-    if (max < min || limit <= 0) return out;
     let start: Record<string, AttributeValue> | undefined;
     do {
       const res = await opts.client.send(
@@ -30,7 +45,7 @@ export function dynamoAnchoredSizes(opts: { client: DynamoDBClient; tableName: s
           ProjectionExpression: 'sk, #g',
           ExpressionAttributeNames: { '#g': 'granted' },
           ExpressionAttributeValues: {
-            ':pk': { S: `L#${logId}` },
+            ':pk': { S: partition },
             ':lo': { S: sizeSk(min) },
             // Summaries only: `ANCHOR#<max>` sorts before `ANCHOR#<max>#TSA#…`.
             ':hi': { S: sizeSk(max) },

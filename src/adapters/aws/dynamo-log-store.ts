@@ -2,10 +2,15 @@
  * LogStore on one DynamoDB table (key schema in ./table.ts). The SDK client
  * is injected; nothing here reads the environment or the clock.
  *
- * Items this adapter owns (all strings are the `pk` / `sk` attributes):
+ * Items this adapter owns (all strings are the `pk` / `sk` attributes), and
+ * which role writes them in the deployment (IAM `dynamodb:LeadingKeys`; the
+ * prefixes keep the families apart, docs/architecture.md):
  *
+ * Written by createLog only — the admin path (src/app/logs.ts):
  *   pk=LOGS                           sk=<logId>  registry of logs (listLogs = one Query)
- *   pk=L#<logId>                      sk=META     {logId, createdAt}; existence = log exists
+ *   pk=M#<logId>                      sk=META     {logId, createdAt}; existence = log exists
+ *
+ * Written by ingest (the admin role too, for the `system` log only):
  *   pk=L#<logId>                      sk=HEAD     hint {seq, nextIndex, lastLeafHash, lastReceivedAt};
  *                                                 only ever moved forward; may lag the truth
  *   pk=L#<logId>#B#<seq, 16 digits>   sk=B        THE COMMIT POINT of batch seq: {seq, firstIndex,
@@ -16,6 +21,10 @@
  *   pk=L#<logId>#IK#<keyHash>         sk=IK       idempotency claim {state, requestHash, attemptId,
  *                                                 tipSeqAtClaim, expiresAt, seq?, key, submitter, ttl?}
  *   pk=L#<logId>#E#<idHash>           sk=E        client event id → {id, index, seq}
+ *
+ * Legacy (before issue #11), read-only: pk=L#<logId> sk=META. logExists
+ * falls back to it when `M#<logId>` is absent; createLog copies it to
+ * `M#<logId>` (keeping its createdAt) the next time the log is created.
  *
  * `keyHash` / `idHash` are base64url SHA-256 digests computed by the caller /
  * here, so client text never shapes a key (no length limits, no '#' games).
@@ -158,6 +167,9 @@ export function classifyDynamoError(err: unknown): LogStoreError | undefined {
 
 const pad = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
 const logPk = (logId: string) => `L#${logId}`;
+/** Partition prefix of a log's metadata; the IAM grants in cdk/ name the same prefix. */
+export const LOG_META_PREFIX = 'M#';
+const metaPk = (logId: string) => `${LOG_META_PREFIX}${logId}`;
 const batchPk = (logId: string, seq: number) => `L#${logId}#B#${pad(seq)}`;
 const keyPk = (logId: string, keyHash: string) => `L#${logId}#IK#${keyHash}`;
 const eventPk = (logId: string, id: string) => `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
@@ -310,13 +322,17 @@ export class DynamoLogStore implements LogStore {
   // --- logs ---
 
   async createLog(logId: string, createdAt: string): Promise<{ created: boolean }> {
-    let created = true;
+    // A log created before issue #11 has its META under L#: it exists, and
+    // keeps its creation time.
+    const legacy = await this.#get(logPk(logId), 'META');
+    let created = legacy === undefined;
+    const since = legacy?.createdAt?.S ?? createdAt;
     try {
       await this.#send(() =>
         this.#ddb.send(
           new PutItemCommand({
             TableName: this.#table,
-            Item: { pk: S(logPk(logId)), sk: S('META'), logId: S(logId), createdAt: S(createdAt) },
+            Item: { pk: S(metaPk(logId)), sk: S('META'), logId: S(logId), createdAt: S(since) },
             ConditionExpression: 'attribute_not_exists(pk)',
           }),
         ),
@@ -340,6 +356,8 @@ export class DynamoLogStore implements LogStore {
   }
 
   async logExists(logId: string): Promise<boolean> {
+    if ((await this.#get(metaPk(logId), 'META')) !== undefined) return true;
+    // Read-only fallback: a log created before issue #11 and not re-created since.
     return (await this.#get(logPk(logId), 'META')) !== undefined;
   }
 

@@ -1,7 +1,8 @@
 /**
  * PrincipalStore on the single DynamoDB table (src/adapters/aws/table.ts).
  *
- * Items owned here:
+ * Items owned here, written by the admin role only (the authorizer and the
+ * API handlers read them to authenticate; ./table.ts lists every family):
  *   pk = P#<id>       sk = P     the principal entry:
  *                                  rev      N  compare-and-swap revision
  *                                  cur      S  JSON of the committed Principal (absent while creation is staged)

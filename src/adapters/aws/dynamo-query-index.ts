@@ -2,23 +2,36 @@
  * QueryIndexStore on the single table (key schema and GSIs in ./table.ts).
  * The SDK client is injected; nothing here reads the environment or the clock.
  *
- * Items this adapter owns:
+ * Items this adapter owns, written by the project role only (IAM: `Q#*`;
+ * the query role reads them and the four GSIs):
  *
- *   pk=L#<logId>                 sk=QUERY_CURSOR   projector cursor {seq, nextIndex, lastReceivedAt?,
+ *   pk=Q#<logId>                 sk=QUERY_CURSOR   projector cursor {seq, nextIndex, lastReceivedAt?,
  *                                                  updatedAt, settledSeq, settledNextIndex,
  *                                                  settledLastReceivedAt?, hotWindowMs}
- *   pk=L#<logId>#Q#<yyyy-mm-dd>  sk=<receivedAt>#<index, 16 digits>
+ *   pk=Q#<logId>#<yyyy-mm-dd>    sk=<receivedAt>#<index, 16 digits>
  *                                                  one per record: {i, at, sub, aid, act, rec, ttl,
  *                                                  qa, qs, qx1, qx2?}
  *
  * The day partition is the time index (consistent reads). The GSI hash keys
  * on the same item are the other indexes, all sorted by `sk`:
- *   qa  = L#<logId>#QA#<actor.id>            (GSI query-actor)
- *   qs  = L#<logId>#QS#<submitter>           (GSI query-submitter)
- *   qx1 = L#<logId>#QX#<first action segment> (GSI query-action1)
- *   qx2 = L#<logId>#QX#<first two segments>   (GSI query-action2; absent for one-segment actions)
+ *   qa  = Q#<logId>#QA#<actor.id>            (GSI query-actor)
+ *   qs  = Q#<logId>#QS#<submitter>           (GSI query-submitter)
+ *   qx1 = Q#<logId>#QX#<first action segment> (GSI query-action1)
+ *   qx2 = Q#<logId>#QX#<first two segments>   (GSI query-action2; absent for one-segment actions)
+ * A GSI attribute is only an attribute: any role that may write *some* item
+ * could set `qa` on it and land in a GSI partition. So a GSI hit counts only
+ * if its table key is this log's day partition, which IAM lets the project
+ * role alone write (`#fromIndex`).
  * `ttl` (epoch seconds) lets DynamoDB TTL drop the item after the hot window.
  * logIds contain no '#', so a key's value part is unambiguous whatever it holds.
+ *
+ * Before issue #11 the cursor and the day items lived under `L#<logId>`, which
+ * the ingest role may write. Nothing here reads them (there is no legacy
+ * fallback on purpose: items there may have been planted by ingest, and a
+ * legacy cursor is meaningless without them). After the upgrade the projector
+ * finds no cursor and projects the hot window again; until it catches up,
+ * queries stay complete because the query service scans the batches past the
+ * cursor (docs/query.md). The old items expire by TTL.
  */
 import {
   type AttributeValue,
@@ -49,10 +62,13 @@ const WRITE_CONCURRENCY = 4;
 const S = (s: string): AttributeValue => ({ S: s });
 const N = (n: number): AttributeValue => ({ N: String(n) });
 
-export const dayPk = (logId: string, day: string) => `L#${logId}#Q#${day}`;
-const actorPk = (logId: string, actorId: string) => `L#${logId}#QA#${actorId}`;
-const submitterPk = (logId: string, submitter: string) => `L#${logId}#QS#${submitter}`;
-const actionPk = (logId: string, prefix: string) => `L#${logId}#QX#${prefix}`;
+/** Partition prefix of the query projection; the IAM grants in cdk/ name the same prefix. */
+export const QUERY_PREFIX = 'Q#';
+const cursorPk = (logId: string) => `${QUERY_PREFIX}${logId}`;
+export const dayPk = (logId: string, day: string) => `${QUERY_PREFIX}${logId}#${day}`;
+const actorPk = (logId: string, actorId: string) => `${QUERY_PREFIX}${logId}#QA#${actorId}`;
+const submitterPk = (logId: string, submitter: string) => `${QUERY_PREFIX}${logId}#QS#${submitter}`;
+const actionPk = (logId: string, prefix: string) => `${QUERY_PREFIX}${logId}#QX#${prefix}`;
 
 const GSI = Object.fromEntries(QUERY_GSIS.map((g) => [g.partitionKey, g.indexName])) as Record<
   (typeof QUERY_GSIS)[number]['partitionKey'],
@@ -99,7 +115,7 @@ export class DynamoQueryIndex implements QueryIndexStore {
       this.#ddb.send(
         new GetItemCommand({
           TableName: this.#table,
-          Key: { pk: S(`L#${logId}`), sk: S(CURSOR_SK) },
+          Key: { pk: S(cursorPk(logId)), sk: S(CURSOR_SK) },
           ConsistentRead: true,
         }),
       ),
@@ -123,7 +139,7 @@ export class DynamoQueryIndex implements QueryIndexStore {
 
   async advanceCursor(next: ProjectorCursor, expectedSeq: number): Promise<boolean> {
     const item: Item = {
-      pk: S(`L#${next.logId}`),
+      pk: S(cursorPk(next.logId)),
       sk: S(CURSOR_SK),
       seq: N(next.seq),
       nextIndex: N(next.nextIndex),
@@ -223,7 +239,7 @@ export class DynamoQueryIndex implements QueryIndexStore {
         }),
       ),
     );
-    const items = (out.Items ?? []).map(fromItem);
+    const items = (out.Items ?? []).filter((item) => inDayPartition(q.logId, item)).map(fromItem);
     const lastKey = out.LastEvaluatedKey?.sk?.S;
     return { items, lastKey };
   }
@@ -247,6 +263,12 @@ function toItem(logId: string, q: QueryItem): Item {
   const two = actionPrefixes(q.action)[1];
   if (two !== undefined) item.qx2 = S(actionPk(logId, two));
   return item;
+}
+
+/** True iff the item's table key is `logId`'s day partition of its own receivedAt (see the header). */
+function inDayPartition(logId: string, item: Item): boolean {
+  const at = item.at?.S;
+  return at !== undefined && item.pk?.S === dayPk(logId, at.slice(0, 10));
 }
 
 function fromItem(item: Item): QueryItem {

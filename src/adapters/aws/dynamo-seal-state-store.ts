@@ -1,14 +1,21 @@
 /**
  * SealStateStore on the single DynamoDB table (key schema in ./table.ts).
  *
- * Item owned here:
- *   pk=L#<logId>  sk=SEAL   version N, size N, rootHash B, rightEdge B, seq N,
+ * Item owned here, written by the seal role only (IAM: `S#*` is the seal
+ * role's alone; everyone else may read it):
+ *   pk=S#<logId>  sk=SEAL   version N, size N, rootHash B, rightEdge B, seq N,
  *                           lastLeafHash B, lastReceivedAt S?, checkpoint S,
  *                           publishedVersion N, sealedAt N, halted S?, haltedAt N?
  *
- * It sits in the log's metadata partition next to META and HEAD (written by
- * the log store), and is written at most twice per seal run (CAS, then the
- * publish marker) — far below a partition's 1,000 WCU/s.
+ * Legacy (before issue #11), read-only: pk=L#<logId> sk=SEAL, same
+ * attributes. It sat in the log's own partition, which the ingest role may
+ * write, so a rolled-back or forged state could be planted there. `read`
+ * falls back to it only while `S#<logId>` holds nothing, and marks it
+ * `legacy`; the sealer checks it against the archive and `adopt`s it, after
+ * which it is never read again. Nothing here writes `L#`.
+ *
+ * Written at most twice per seal run (CAS, then the publish marker) — far
+ * below a partition's 1,000 WCU/s.
  *
  * The CAS is a conditional PutItem on `version` (sunlight's LockBackend
  * "compare-and-swap"); `attribute_not_exists(halted)` in the same condition
@@ -28,8 +35,10 @@ import { initialSealState, type SealState, type SealStateStore } from '../../por
 type Item = Record<string, AttributeValue>;
 
 export const SEAL_SK = 'SEAL';
-const pk = (logId: string) => `L#${logId}`;
-const key = (logId: string): Item => ({ pk: { S: pk(logId) }, sk: { S: SEAL_SK } });
+/** Partition prefix of the seal state; the IAM grants in cdk/ name the same prefix. */
+export const SEAL_STATE_PREFIX = 'S#';
+const key = (logId: string): Item => ({ pk: { S: `${SEAL_STATE_PREFIX}${logId}` }, sk: { S: SEAL_SK } });
+const legacyKey = (logId: string): Item => ({ pk: { S: `L#${logId}` }, sk: { S: SEAL_SK } });
 
 function corrupt(logId: string, what: string): AppError {
   return new AppError('INTEGRITY', `seal state of log ${logId} is malformed: ${what}`);
@@ -87,16 +96,39 @@ export class DynamoSealStateStore implements SealStateStore {
   }
 
   async read(logId: string): Promise<SealState | undefined> {
+    const current = await this.#get(key(logId));
+    if (current) return fromItem(logId, current);
+    // One extra read only while the log has no current state (never sealed,
+    // or not sealed since the upgrade).
+    const legacy = await this.#get(legacyKey(logId));
+    return legacy ? { ...fromItem(logId, legacy), legacy: true } : undefined;
+  }
+
+  async #get(k: Item): Promise<Item | undefined> {
     const out = await this.#ddb.send(
-      new GetItemCommand({ TableName: this.#table, Key: key(logId), ConsistentRead: true }),
+      new GetItemCommand({ TableName: this.#table, Key: k, ConsistentRead: true }),
     );
-    return out.Item ? fromItem(logId, out.Item) : undefined;
+    return out.Item;
+  }
+
+  async adopt(state: SealState): Promise<boolean> {
+    if (state.version === 0 || state.halted !== undefined)
+      throw new TypeError('adopt: only a sealed, running state is adopted');
+    return this.#put(state, 'attribute_not_exists(pk)');
   }
 
   async compareAndSwap(next: SealState, expectedVersion: number): Promise<boolean> {
     if (next.version !== expectedVersion + 1)
       throw new TypeError('compareAndSwap: version must advance by one');
-    if (next.checkpoint === undefined) throw new TypeError('compareAndSwap: a sealed state has a checkpoint');
+    return this.#put(
+      next,
+      expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v AND attribute_not_exists(halted)',
+      expectedVersion === 0 ? undefined : { ':v': { N: String(expectedVersion) } },
+    );
+  }
+
+  async #put(next: SealState, condition: string, values?: Item): Promise<boolean> {
+    if (next.checkpoint === undefined) throw new TypeError('a sealed state has a checkpoint');
     const item: Item = {
       ...key(next.logId),
       version: { N: String(next.version) },
@@ -115,12 +147,8 @@ export class DynamoSealStateStore implements SealStateStore {
         new PutItemCommand({
           TableName: this.#table,
           Item: item,
-          ...(expectedVersion === 0
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: 'version = :v AND attribute_not_exists(halted)',
-                ExpressionAttributeValues: { ':v': { N: String(expectedVersion) } },
-              }),
+          ConditionExpression: condition,
+          ...(values ? { ExpressionAttributeValues: values } : {}),
         }),
       );
       return true;

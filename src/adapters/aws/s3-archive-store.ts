@@ -12,6 +12,11 @@
  * test/adapters/s3-archive-store.test.ts), so no fallback (HEAD-then-PUT, which
  * races) is needed and none is implemented.
  *
+ * The checkpoint object is the one key that changes; it is written by
+ * compare-and-swap (`If-None-Match: *` for the first version, `If-Match:
+ * <etag>` after; moto 5.2.1 honours both on PutObject), so a sealer can only
+ * replace the version it read and verified, never a newer one it has not seen.
+ *
  * One gap, by design outside this adapter: S3 evaluates `If-None-Match` against
  * the *current* version, so after a delete marker a PUT succeeds and the key
  * gets a second version. Only a principal with s3:DeleteObject can create a
@@ -28,10 +33,13 @@ import {
 } from '@aws-sdk/client-s3';
 import { bytesEqual } from '../../core/bytes.ts';
 import {
+  type ArchivedCheckpoint,
   ArchiveError,
   type ArchiveStore,
+  type CheckpointPrecondition,
   checkpointKey,
   type ObjectHead,
+  type PutCheckpointResult,
   type PutImmutableResult,
 } from '../../ports/archive-store.ts';
 
@@ -112,7 +120,26 @@ export class S3ArchiveStore implements ArchiveStore {
     return { created: false };
   }
 
-  async putCheckpoint(logId: string, text: string): Promise<{ versionId: string | undefined }> {
+  async getCheckpoint(logId: string): Promise<ArchivedCheckpoint | undefined> {
+    try {
+      const out = await this.#s3.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: checkpointKey(logId) }),
+      );
+      const text = out.Body ? await out.Body.transformToString('utf-8') : '';
+      if (out.ETag === undefined)
+        throw new ArchiveError('UNAVAILABLE', 'GetObject (checkpoint) returned no ETag');
+      return { text, etag: out.ETag };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw classify(err, 'GetObject (checkpoint)');
+    }
+  }
+
+  async putCheckpoint(
+    logId: string,
+    text: string,
+    expected: CheckpointPrecondition,
+  ): Promise<PutCheckpointResult> {
     try {
       const out = await this.#s3.send(
         new PutObjectCommand({
@@ -120,10 +147,20 @@ export class S3ArchiveStore implements ArchiveStore {
           Key: checkpointKey(logId),
           Body: new TextEncoder().encode(text),
           ContentType: 'text/plain; charset=utf-8',
+          ...('ifMatch' in expected ? { IfMatch: expected.ifMatch } : { IfNoneMatch: '*' }),
         }),
       );
-      return { versionId: out.VersionId };
+      if (out.ETag === undefined)
+        throw new ArchiveError('UNAVAILABLE', 'PutObject (checkpoint) returned no ETag');
+      return { written: true, versionId: out.VersionId, etag: out.ETag };
     } catch (err) {
+      // 412: the current version is not the expected one. 404 (If-Match with
+      // no object at all) says the same. 409 ConditionalRequestConflict: a
+      // concurrent conditional write to the key is in flight. In every case
+      // nothing of ours was written, and the caller re-reads to decide.
+      const s = status(err);
+      if (s === 412 || s === 409 || errName(err) === 'PreconditionFailed' || isNotFound(err))
+        return { written: false };
       throw classify(err, 'PutObject (checkpoint)');
     }
   }

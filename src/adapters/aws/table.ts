@@ -2,10 +2,23 @@
  * The single DynamoDB table's key schema, shared by every adapter, the local
  * stack, the tests and (by the same names) the CDK stack.
  *
- * Keys are strings `pk` / `sk`. Prefixes keep item families apart:
- *   L#<logId>…      log metadata, head hint, batches, idempotency, event ids
- *   P#<principalId> principals (API key hash, scopes, status)
+ * Keys are strings `pk` / `sk`. Partition-key prefixes keep item families
+ * apart, because IAM can tell roles' items apart only by the leading key
+ * (`dynamodb:LeadingKeys`; docs/architecture.md lists the grants). Family,
+ * owning adapter, and the one role that writes it:
+ *   L#<logId>…       log data: head hint, batches, batch parts, idempotency
+ *                    claims, event ids (dynamo-log-store)        ingest; admin for `system`
+ *   M#<logId>        log metadata, META (dynamo-log-store)       admin
+ *   LOGS             log registry (dynamo-log-store)             admin
+ *   S#<logId>        seal state (dynamo-seal-state-store)        seal
+ *   A#<logId>        anchors (dynamo-anchor-store)               anchor
+ *   Q#<logId>[#day]  query cursor and items (dynamo-query-index) project
+ *   P#<id>, PRINCIPALS  principals (dynamo-principal-store)      admin
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
+ * Before issue #11 META, the seal state, anchors and the query projection
+ * also lived under L#<logId>, which the ingest role may write; those legacy
+ * items are never written again, and each adapter says whether and how it
+ * still reads them.
  * Tables created before the GSIs existed are not altered here (add them with
  * UpdateTable / the CDK stack).
  * Every adapter documents the items it owns next to its code.

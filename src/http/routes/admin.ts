@@ -4,7 +4,7 @@
  * idempotent and recorded there too.
  */
 import { AppError } from '../../app/errors.ts';
-import type { IngestService } from '../../app/ingest.ts';
+import type { LogAdminService } from '../../app/logs.ts';
 import type { PrincipalService } from '../../app/principals.ts';
 import type { Route } from '../router.ts';
 import { json } from '../types.ts';
@@ -19,7 +19,7 @@ function ifVersion(req: { headers: Record<string, string> }): { ifVersion?: numb
   return { ifVersion: n };
 }
 
-export function adminRoutes(deps: { principals: PrincipalService; ingest: IngestService }): Route[] {
+export function adminRoutes(deps: { principals: PrincipalService; logAdmin: LogAdminService }): Route[] {
   const { principals } = deps;
   return [
     {
@@ -95,7 +95,7 @@ export function adminRoutes(deps: { principals: PrincipalService; ingest: Ingest
       async handle(req) {
         const logId = logIdOf(req);
         principals.authorize(principalOf(req), '*', 'admin');
-        const r = await deps.ingest.createLog(logId);
+        const r = await deps.logAdmin.createLog(logId);
         return json(r.created ? 201 : 200, { logId, created: r.created });
       },
     },
