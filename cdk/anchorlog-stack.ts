@@ -20,6 +20,7 @@ import { AuditTable } from './constructs/audit-table.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { SigningKey } from './constructs/signing-key.ts';
+import { retentionDaysParameter } from './retention-floor.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
 /** API functions deployed (each needs lambdas/<name>.ts, its routes in cdk/routes.ts and a spec below). */
@@ -43,14 +44,8 @@ export class AnchorlogStack extends Stack {
     });
 
     // ---- parameters -------------------------------------------------------
-    const retentionDays = new CfnParameter(this, 'RetentionDays', {
-      type: 'Number',
-      default: 400,
-      minValue: 1,
-      maxValue: 36500,
-      description:
-        'Default S3 Object Lock COMPLIANCE retention of the archive, in days (audit window plus buffer). Nobody, including the account root, can delete or shorten a locked object before it expires.',
-    });
+    // Floored at synth time (cdk/retention-floor.ts); the value is chosen at deploy time.
+    const retentionDays = retentionDaysParameter(this);
     const originPrefix = new CfnParameter(this, 'OriginPrefix', {
       type: 'String',
       allowedPattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9](/[a-z0-9._-]+)*$',
@@ -118,13 +113,14 @@ export class AnchorlogStack extends Stack {
           description: 'POST events: validate, canonicalise, append',
           memorySize: 1024,
         });
-        table.grant(f, 'read-write', ['logs', 'logRegistry']);
+        // Appends to every log but the system log (admin's); reads metadata to know a log exists.
+        table.grant(f, { 'read-write': ['logData'], read: ['logMetadata'] }, { except: ['systemLogData'] });
         buckets.archiveNameOnly(f);
         return f;
       },
       read: () => {
         const f = fn('read', { description: 'checkpoint, tiles, proofs, anchors, keys' });
-        table.grant(f, 'read', ['logs', 'logRegistry']);
+        table.grant(f, { read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
         signingKey.allowPublicKey(f, 'ReadRoleReadsPublicKey');
         return f;
@@ -133,7 +129,11 @@ export class AnchorlogStack extends Stack {
         const f = fn('admin', {
           description: 'principals and logs administration (audited in the system log)',
         });
-        table.grant(f, 'read-write', ['principals', 'logs', 'logRegistry']);
+        // Creates logs and principals, and appends their changes to the system log (its only log data).
+        table.grant(f, {
+          'read-write': ['systemLogData'],
+          'read-update': ['logMetadata', 'logRegistry', 'principals'],
+        });
         buckets.archiveNameOnly(f);
         return f;
       },
@@ -145,14 +145,18 @@ export class AnchorlogStack extends Stack {
             ANCHORLOG_QUERY_CURSOR_KEY: queryCursorKey.valueAsString,
           },
         });
-        table.grant(f, 'read', ['logs', 'logRegistry'], { queryIndexes: true });
+        table.grant(
+          f,
+          { read: ['logData', 'logMetadata', 'sealState', 'queryProjection'] },
+          { queryIndexes: true },
+        );
         buckets.grantArchiveRead(f);
         return f;
       },
       export: () => {
         // API Gateway cuts a synchronous export at 29 s; CPU scales with memory.
         const f = fn('export', { description: 'evidence-bundle export (synchronous)', memorySize: 2048 });
-        table.grant(f, 'read', ['logs', 'logRegistry']);
+        table.grant(f, { read: ['logData', 'logMetadata', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
         buckets.grantExports(f);
         signingKey.allowPublicKey(f, 'ExportRoleReadsPublicKey');
@@ -161,7 +165,7 @@ export class AnchorlogStack extends Stack {
     };
 
     const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
-    table.grant(authorizer, 'read', ['principals']);
+    table.grant(authorizer, { read: ['principals'] });
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 
@@ -172,7 +176,7 @@ export class AnchorlogStack extends Stack {
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
-    table.grant(seal, 'read-update', ['logs', 'logRegistry']);
+    table.grant(seal, { read: ['logData', 'logMetadata', 'logRegistry'], 'read-update': ['sealState'] });
     buckets.grantArchiveSeal(seal);
     signingKey.allowSign(seal);
     this.functions.seal = seal;
@@ -187,7 +191,13 @@ export class AnchorlogStack extends Stack {
         ANCHORLOG_ANCHOR_QUORUM: anchorQuorum.valueAsString,
       },
     });
-    table.grant(anchor, 'read-update', ['logs', 'logRegistry']);
+    // `L#<logId>` itself is read for the legacy seal state, META and anchor items older deployments
+    // keep there (docs/architecture.md); the records under it are not the anchorer's business.
+    table.grant(
+      anchor,
+      { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'], 'read-update': ['anchors'] },
+      { except: ['logRecords'] },
+    );
     buckets.grantArchiveAnchor(anchor);
     this.functions.anchor = anchor;
 
@@ -198,7 +208,10 @@ export class AnchorlogStack extends Stack {
       retryAttempts: 0,
       environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
     });
-    table.grant(project, 'read-update-batch', ['logs', 'logRegistry']);
+    table.grant(project, {
+      read: ['logData', 'logMetadata', 'logRegistry', 'sealState'],
+      'read-update-batch': ['queryProjection'],
+    });
     buckets.archiveNameOnly(project);
     this.functions.project = project;
 

@@ -14,10 +14,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../cdk/constructs/service-function.ts';
 import { type Caller, type SimRequest, sessionOf, TemplateIam } from './iam-sim.ts';
-import { type Synth, synth } from './synth.ts';
+import { cleanupSynths, type Synth, synth } from './synth.ts';
 
 const ROLES = [
   'authorizer',
@@ -46,11 +46,11 @@ type Who = Role | 'operator';
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
   // authorizer ingest admin seal anchor read query export project
-  ['-  W  -  R  -  R  R  R  R', 'L#acme', 'log data: HEAD'],
-  ['-  W  -  R  -  R  R  R  R', 'L#acme#B#0000000000000001', 'log data: batch'],
-  ['-  W  -  R  -  R  R  R  R', 'L#acme#IK#k1', 'log data: idempotency claim'],
-  ['-  -  W  R  -  R  R  R  R', 'L#system', 'system log'],
-  ['-  -  W  R  -  R  R  R  R', 'L#system#B#0000000000000001', 'system log: batch'],
+  ['-  W  -  R  R  R  R  R  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R', 'L#system', 'system log partition'],
+  ['-  -  W  R  -  R  R  R  R', 'L#system#B#0000000000000001', 'system log records: batch'],
   ['-  R  U  R  R  R  R  R  R', 'M#acme', 'log metadata'],
   ['-  -  U  R  R  R  -  -  R', 'LOGS', 'log registry'],
   ['-  -  -  U  R  R  R  R  R', 'S#acme', 'seal state'],
@@ -296,6 +296,8 @@ beforeAll(() => {
   arns.exports = iam.arn(idOf(child('Buckets', 'Exports')));
   arns.signingKey = iam.arn(idOf(child('SigningKey', 'Key')));
 }, 120_000);
+
+afterAll(cleanupSynths);
 
 function request(row: Row): SimRequest {
   const caller = callers.get(row.who);

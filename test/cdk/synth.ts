@@ -34,8 +34,15 @@ export function synth(opts: SynthOptions = {}): Synth {
   if (cached) return cached;
   const outdir = mkdtempSync(join(tmpdir(), 'anchorlog-cdk-'));
   const t0 = performance.now();
-  const built = buildApp({ ...opts, outdir, validate: false });
-  const template = Template.fromStack(built.stack);
+  let built: ReturnType<typeof buildApp>;
+  let template: Template;
+  try {
+    built = buildApp({ ...opts, outdir, validate: false });
+    template = Template.fromStack(built.stack);
+  } catch (e) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw e;
+  }
   const ms = performance.now() - t0;
   const json = template.toJSON() as { Resources: Synth['resources'] };
   const s: Synth = {
@@ -51,4 +58,9 @@ export function synth(opts: SynthOptions = {}): Synth {
   };
   cache.set(key, s);
   return s;
+}
+
+/** Removes every synthesis this file made (call from afterAll). */
+export function cleanupSynths(): void {
+  for (const s of [...cache.values()]) s.cleanup();
 }
