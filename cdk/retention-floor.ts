@@ -12,7 +12,7 @@
 import { Annotations, CfnParameter, type Stack } from 'aws-cdk-lib';
 import { AnchorlogError } from '../src/core/errors.ts';
 
-/** Days. One year of evidence plus nothing: the shortest retention a SOC 2 audit period can live with. */
+/** Days: one year of audit history, what SOC 2 auditors expect (docs/deploy.md "Retention floor"). */
 export const RETENTION_FLOOR_DAYS = 365;
 export const DEFAULT_RETENTION_DAYS = 400;
 /** `cdk synth -c anchorlog:allowRetentionBelowFloor=true`: test and development stacks only. */

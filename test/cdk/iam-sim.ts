@@ -3,7 +3,7 @@
  * (@cloud-copilot/iam-simulate: AWS's evaluation logic — explicit deny,
  * identity and resource policies, same-account rules, KMS key policies that
  * must allow the principal themselves, every condition operator including
- * ForAllValues/ForAnyValue and Null). README.md "Dependencies" says why this
+ * ForAllValues/ForAnyValue and Null). README.md "Dependency notes" says why this
  * simulator.
  *
  * CloudFormation intrinsics (Ref, Fn::GetAtt, Fn::Join, pseudo parameters)

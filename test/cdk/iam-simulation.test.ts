@@ -8,9 +8,10 @@
  * everything.
  *
  * The same tables are in docs/architecture.md "Who may do what"; the last
- * test renders them and fails when the document differs.
+ * test renders them and fails when the document differs
+ * (`ANCHORLOG_WRITE_IAM_TABLES=1` rewrites them there from this file).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
@@ -78,7 +79,9 @@ function accessOf(row: string): Record<Role, Access> {
   return Object.fromEntries(ROLES.map((r, i) => [r, cells[i] as Access])) as Record<Role, Access>;
 }
 
+/** 'Denied' is either kind; 'Denied (explicit)' requires a Deny statement (not just a missing Allow). */
 type Expect = 'Allowed' | 'Denied' | 'Denied (explicit)';
+const DENIED_EXPLICITLY = 'Denied (explicit)';
 
 /** A resource named symbolically; resolved to the template's ARNs once synthesized. */
 type Target =
@@ -104,7 +107,7 @@ const CHECKPOINT = 'logs/acme/checkpoint';
 const TOKEN = 'logs/acme/anchors/5/tsa1.tsr';
 const ANCHORED_CHECKPOINT = 'logs/acme/anchors/5/checkpoint';
 const INM = { 's3:if-none-match': '*' };
-const IM = { 's3:if-match': '"3858f62230ac3c915f300c664312c11f"' };
+const IM = { 's3:if-match': '"e1"' };
 const SIGN = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' };
 
 /** One request made by every role: those in `allowed` must be Allowed, every other role Denied. */
@@ -138,100 +141,60 @@ const rowsOf = (e: Row | Sweep): Row[] =>
       }))
     : [e];
 
+/** One request by one caller. */
+const one = (
+  who: Who,
+  action: string,
+  target: Target,
+  expect: Expect,
+  context?: Record<string, string>,
+): Row => ({
+  who,
+  action,
+  target,
+  expect,
+  ...(context ? { context } : {}),
+});
+
 /** Requests beyond the family table: the system-log deny, the archive's write-once rules, signing. */
 const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   // ---- DynamoDB: the system log is admin's; no Scan; the query indexes are the query role's
-  { who: 'ingest', action: 'dynamodb:PutItem', target: { table: ['L#system'] }, expect: 'Denied (explicit)' },
-  {
-    who: 'ingest',
-    action: 'dynamodb:UpdateItem',
-    target: { table: ['L#system#IK#k1'] },
-    expect: 'Denied (explicit)',
-  },
-  {
-    who: 'ingest',
-    action: 'dynamodb:BatchWriteItem',
-    target: { table: ['L#acme#E#x', 'L#system#E#y'] },
-    expect: 'Denied (explicit)',
-  },
-  { who: 'ingest', action: 'dynamodb:PutItem', target: { table: ['L#systemd'] }, expect: 'Allowed' },
-  { who: 'ingest', action: 'dynamodb:PutItem', target: { table: ['L#acme', 'S#acme'] }, expect: 'Denied' },
-  { who: 'seal', action: 'dynamodb:PutItem', target: { table: ['S#acme', 'L#acme'] }, expect: 'Denied' },
-  {
-    who: 'admin',
-    action: 'dynamodb:PutItem',
-    target: { table: ['L#acme#B#0000000000000001'] },
-    expect: 'Denied',
-  },
+  one('ingest', 'dynamodb:PutItem', { table: ['L#system'] }, DENIED_EXPLICITLY),
+  one('ingest', 'dynamodb:UpdateItem', { table: ['L#system#IK#k1'] }, DENIED_EXPLICITLY),
+  one('ingest', 'dynamodb:BatchWriteItem', { table: ['L#acme#E#x', 'L#system#E#y'] }, DENIED_EXPLICITLY),
+  one('ingest', 'dynamodb:PutItem', { table: ['L#systemd'] }, 'Allowed'),
+  one('ingest', 'dynamodb:PutItem', { table: ['L#acme', 'S#acme'] }, 'Denied'),
+  one('seal', 'dynamodb:PutItem', { table: ['S#acme', 'L#acme'] }, 'Denied'),
+  one('anchor', 'dynamodb:GetItem', { table: ['L#acme#E#x'] }, DENIED_EXPLICITLY),
+  one('admin', 'dynamodb:PutItem', { table: ['L#acme#B#0000000000000001'] }, 'Denied'),
   every([], 'dynamodb:Scan', { table: [] }),
   every(['query'], 'dynamodb:Query', { index: 'query-actor', pk: 'L#acme#QA#alice' }),
-  {
-    who: 'query',
-    action: 'dynamodb:Query',
-    target: { index: 'query-action1', pk: 'Q#acme#QX#tool' },
-    expect: 'Allowed',
-  },
+  one('query', 'dynamodb:Query', { index: 'query-action1', pk: 'Q#acme#QX#tool' }, 'Allowed'),
 
   // ---- archive: who writes what, and only as a conditional write
   every(['seal'], 's3:PutObject', { archive: TILE }, INM),
   every(['seal'], 's3:PutObject', { archive: CHECKPOINT }, IM),
   every(['anchor'], 's3:PutObject', { archive: TOKEN }, INM),
-  { who: 'seal', action: 's3:PutObject', target: { archive: TILE }, expect: 'Denied (explicit)' },
-  {
-    who: 'seal',
-    action: 's3:PutObject',
-    target: { archive: TILE },
-    context: IM,
-    expect: 'Denied (explicit)',
-  },
-  { who: 'seal', action: 's3:PutObject', target: { archive: ENTRIES }, context: INM, expect: 'Allowed' },
-  { who: 'seal', action: 's3:PutObject', target: { archive: ENTRIES }, expect: 'Denied (explicit)' },
-  { who: 'seal', action: 's3:PutObject', target: { archive: CHECKPOINT }, context: INM, expect: 'Allowed' },
-  { who: 'seal', action: 's3:PutObject', target: { archive: CHECKPOINT }, expect: 'Denied (explicit)' },
-  {
-    who: 'seal',
-    action: 's3:PutObject',
-    target: { archive: ANCHORED_CHECKPOINT },
-    context: INM,
-    expect: 'Denied (explicit)',
-  },
-  { who: 'anchor', action: 's3:PutObject', target: { archive: TOKEN }, expect: 'Denied (explicit)' },
-  {
-    who: 'anchor',
-    action: 's3:PutObject',
-    target: { archive: ANCHORED_CHECKPOINT },
-    context: INM,
-    expect: 'Allowed',
-  },
-  {
-    who: 'anchor',
-    action: 's3:PutObject',
-    target: { archive: ANCHORED_CHECKPOINT },
-    context: IM,
-    expect: 'Denied (explicit)',
-  },
-  { who: 'anchor', action: 's3:PutObject', target: { archive: CHECKPOINT }, context: IM, expect: 'Denied' },
+  one('seal', 's3:PutObject', { archive: TILE }, DENIED_EXPLICITLY),
+  one('seal', 's3:PutObject', { archive: TILE }, DENIED_EXPLICITLY, IM),
+  one('seal', 's3:PutObject', { archive: ENTRIES }, 'Allowed', INM),
+  one('seal', 's3:PutObject', { archive: ENTRIES }, DENIED_EXPLICITLY),
+  one('seal', 's3:PutObject', { archive: CHECKPOINT }, 'Allowed', INM),
+  one('seal', 's3:PutObject', { archive: CHECKPOINT }, DENIED_EXPLICITLY),
+  one('seal', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, DENIED_EXPLICITLY, INM),
+  one('anchor', 's3:PutObject', { archive: TOKEN }, DENIED_EXPLICITLY),
+  one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, 'Allowed', INM),
+  one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, DENIED_EXPLICITLY, IM),
+  one('anchor', 's3:PutObject', { archive: CHECKPOINT }, 'Denied', IM),
   // The bucket policy binds everyone, administrators included.
-  { who: 'operator', action: 's3:PutObject', target: { archive: TILE }, context: INM, expect: 'Allowed' },
-  { who: 'operator', action: 's3:PutObject', target: { archive: TILE }, expect: 'Denied (explicit)' },
-  { who: 'operator', action: 's3:PutObject', target: { archive: CHECKPOINT }, expect: 'Denied (explicit)' },
-  {
-    who: 'operator',
-    action: 's3:PutObject',
-    target: { archive: TOKEN },
-    context: IM,
-    expect: 'Denied (explicit)',
-  },
+  one('operator', 's3:PutObject', { archive: TILE }, 'Allowed', INM),
+  one('operator', 's3:PutObject', { archive: TILE }, DENIED_EXPLICITLY),
+  one('operator', 's3:PutObject', { archive: CHECKPOINT }, DENIED_EXPLICITLY),
+  one('operator', 's3:PutObject', { archive: TOKEN }, DENIED_EXPLICITLY, IM),
   // A delete marker hides a tile and lets If-None-Match succeed again (a fork); nobody may create one.
-  { who: 'operator', action: 's3:DeleteObject', target: { archive: TILE }, expect: 'Denied (explicit)' },
+  one('operator', 's3:DeleteObject', { archive: TILE }, DENIED_EXPLICITLY),
   every(['seal', 'anchor', 'read', 'query', 'export'], 's3:GetObject', { archive: TILE }),
-  {
-    who: 'read',
-    action: 's3:GetObject',
-    target: { archive: TILE },
-    context: { 'aws:SecureTransport': 'false' },
-    expect: 'Denied (explicit)',
-  },
+  one('read', 's3:GetObject', { archive: TILE }, DENIED_EXPLICITLY, { 'aws:SecureTransport': 'false' }),
   ...[
     's3:DeleteObject',
     's3:DeleteObjectVersion',
@@ -251,18 +214,12 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
 
   // ---- signing key: only the seal role signs, and only ECDSA_SHA_256 over RAW messages
   every(['seal'], 'kms:Sign', { signingKey: true }, SIGN),
-  {
-    who: 'seal',
-    action: 'kms:Sign',
-    target: { signingKey: true },
-    context: { ...SIGN, 'kms:MessageType': 'DIGEST' },
-    expect: 'Denied',
-  },
-  { who: 'operator', action: 'kms:Sign', target: { signingKey: true }, context: SIGN, expect: 'Denied' },
-  { who: 'operator', action: 'kms:CreateGrant', target: { signingKey: true }, expect: 'Denied' },
-  { who: 'seal', action: 'kms:CreateGrant', target: { signingKey: true }, expect: 'Denied' },
+  one('seal', 'kms:Sign', { signingKey: true }, 'Denied', { ...SIGN, 'kms:MessageType': 'DIGEST' }),
+  one('operator', 'kms:Sign', { signingKey: true }, 'Denied', SIGN),
+  one('operator', 'kms:CreateGrant', { signingKey: true }, 'Denied'),
+  one('seal', 'kms:CreateGrant', { signingKey: true }, 'Denied'),
   // The account administers the key (alarmed: docs/operations.md); it cannot use it.
-  { who: 'operator', action: 'kms:PutKeyPolicy', target: { signingKey: true }, expect: 'Allowed' },
+  one('operator', 'kms:PutKeyPolicy', { signingKey: true }, 'Allowed'),
   every(['seal', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
 ];
 
@@ -413,13 +370,23 @@ function renderFamilies(): string {
 }
 
 describe('docs/architecture.md', () => {
-  it('shows exactly these two tables (regenerate them from this file when a row changes)', () => {
-    const doc = readFileSync(join(REPO_ROOT, 'docs', 'architecture.md'), 'utf8');
-    const between = (name: string) => {
-      const m = new RegExp(`<!-- ${name}:start -->\\n([\\s\\S]*?)\\n<!-- ${name}:end -->`).exec(doc);
-      return m?.[1];
-    };
-    expect(between('iam-families'), renderFamilies()).toBe(renderFamilies());
-    expect(between('iam-requests'), renderRequests()).toBe(renderRequests());
+  // ANCHORLOG_WRITE_IAM_TABLES=1 rewrites the two tables in the document from this file first.
+  it('shows exactly these two tables', () => {
+    const path = join(REPO_ROOT, 'docs', 'architecture.md');
+    const section = (name: string) =>
+      new RegExp(`(<!-- ${name}:start -->\\n)([\\s\\S]*?)(\\n<!-- ${name}:end -->)`);
+    const tables = { 'iam-families': renderFamilies(), 'iam-requests': renderRequests() };
+    if (process.env.ANCHORLOG_WRITE_IAM_TABLES === '1') {
+      let doc = readFileSync(path, 'utf8');
+      for (const [name, table] of Object.entries(tables))
+        doc = doc.replace(section(name), (_m, start: string, _old, end: string) => `${start}${table}${end}`);
+      writeFileSync(path, doc);
+    }
+    const doc = readFileSync(path, 'utf8');
+    for (const [name, table] of Object.entries(tables))
+      expect(
+        section(name).exec(doc)?.[2],
+        `${name} in docs/architecture.md (ANCHORLOG_WRITE_IAM_TABLES=1 rewrites it)`,
+      ).toBe(table);
   });
 });
