@@ -256,9 +256,7 @@ beforeAll(() => {
 
 afterAll(cleanupSynths);
 
-function request(row: Row): SimRequest {
-  const caller = callers.get(row.who);
-  if (!caller) throw new Error(`no caller ${row.who}`);
+function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   const t = row.target;
   let resource: string;
   let context: Record<string, string | string[]> = { ...row.context };
@@ -277,7 +275,9 @@ function request(row: Row): SimRequest {
 }
 
 async function check(row: Row): Promise<void> {
-  const d = await iam.decide(request(row));
+  const caller = callers.get(row.who);
+  if (!caller) throw new Error(`no caller ${row.who}`);
+  const d = await iam.decide(request(row, caller));
   const got: Expect =
     d.result === 'Allowed'
       ? 'Allowed'
@@ -339,6 +339,28 @@ describe('requests: system log, archive write-once, signing', () => {
       await check(row);
     },
   );
+});
+
+describe('every other role in the template (schedulers, anything CDK adds)', () => {
+  const sensitive: Omit<Row, 'who' | 'expect'>[] = [
+    { action: 'kms:Sign', target: { signingKey: true }, context: SIGN },
+    { action: 's3:PutObject', target: { archive: TILE }, context: INM },
+    { action: 's3:PutObject', target: { archive: CHECKPOINT }, context: IM },
+    { action: 's3:GetObject', target: { archive: TILE } },
+    { action: 'dynamodb:PutItem', target: { table: ['L#acme'] } },
+    { action: 'dynamodb:PutItem', target: { table: ['S#acme'] } },
+    { action: 'dynamodb:GetItem', target: { table: ['P#k1'] } },
+  ];
+  it('cannot sign, touch the archive or read or write the table', async () => {
+    const functionRoles = new Set(ROLES.map((r) => idOf(s.stack.functions[r]?.role)));
+    const others = iam.roleIds().filter((id) => !functionRoles.has(id));
+    expect(others.length).toBeGreaterThan(0);
+    for (const id of others)
+      for (const req of sensitive) {
+        const d = await iam.decide(request(req, iam.roleCaller(id, id)));
+        expect(d.result, `${id} ${req.action} ${targetText(req.target)}: ${d.because}`).not.toBe('Allowed');
+      }
+  });
 });
 
 function renderRequests(): string {
