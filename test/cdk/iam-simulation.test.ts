@@ -37,7 +37,7 @@ type Who = Role | 'operator';
 
 /**
  * DynamoDB item families (docs/architecture.md; partition-key prefixes in
- * /cdk/constructs/audit-table.ts), one sample partition key each, and what
+ * cdk/constructs/audit-table.ts), one sample partition key each, and what
  * each role may do with them:
  *   -  nothing
  *   R  read: GetItem, Query (BatchGetItem, ConditionCheckItem alike)
@@ -46,7 +46,8 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
-  // authorizer ingest admin seal anchor read query export project
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project:
+  //au in ad se an re qu ex pr
   ['-  W  -  R  R  R  R  R  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
   ['-  W  -  R  -  R  R  R  R', 'L#acme#B#0000000000000001', 'log records: batch'],
   ['-  W  -  R  -  R  R  R  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
