@@ -21,6 +21,7 @@ import { JobSchedule } from './constructs/job-schedule.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
 import { SigningKey } from './constructs/signing-key.ts';
+import { retentionDaysParameter } from './retention-floor.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
 /** API functions deployed (each needs lambdas/<name>.ts, its routes in cdk/routes.ts and a spec below). */
@@ -44,14 +45,8 @@ export class AnchorlogStack extends Stack {
     });
 
     // ---- parameters -------------------------------------------------------
-    const retentionDays = new CfnParameter(this, 'RetentionDays', {
-      type: 'Number',
-      default: 400,
-      minValue: 1,
-      maxValue: 36500,
-      description:
-        'Default S3 Object Lock COMPLIANCE retention of the archive, in days (audit window plus buffer). Nobody, including the account root, can delete or shorten a locked object before it expires.',
-    });
+    // Floored at synth time (cdk/retention-floor.ts); the value is chosen at deploy time.
+    const retentionDays = retentionDaysParameter(this);
     const originPrefix = new CfnParameter(this, 'OriginPrefix', {
       type: 'String',
       allowedPattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9](/[a-z0-9._-]+)*$',
@@ -126,13 +121,14 @@ export class AnchorlogStack extends Stack {
           description: 'POST events: validate, canonicalise, append',
           memorySize: 1024,
         });
-        table.grant(f, 'read-write', ['logs', 'logRegistry']);
+        // Appends to every log but the system log (admin's); reads metadata to know a log exists.
+        table.grant(f, { 'read-write': ['logData'], read: ['logMetadata'] }, { except: ['systemLogData'] });
         buckets.archiveNameOnly(f);
         return f;
       },
       read: () => {
         const f = fn('read', { description: 'checkpoint, tiles, proofs, anchors, keys' });
-        table.grant(f, 'read', ['logs', 'logRegistry']);
+        table.grant(f, { read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
         signingKey.allowPublicKey(f, 'ReadRoleReadsPublicKey');
         return f;
@@ -141,7 +137,18 @@ export class AnchorlogStack extends Stack {
         const f = fn('admin', {
           description: 'principals and logs administration (audited in the system log)',
         });
-        table.grant(f, 'read-write', ['principals', 'logs', 'logRegistry']);
+        // Creates logs and principals, and appends their changes to the system log (its only log
+        // data). It reads `L#<logId>` itself for the legacy META of logs created before the M#
+        // family (re-creating one keeps its createdAt), never another log's records.
+        table.grant(
+          f,
+          {
+            read: ['logData'],
+            'read-write': ['systemLogData'],
+            'read-update': ['logMetadata', 'logRegistry', 'principals'],
+          },
+          { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
+        );
         buckets.archiveNameOnly(f);
         return f;
       },
@@ -150,7 +157,11 @@ export class AnchorlogStack extends Stack {
           description: 'GET events by time range, action, actor, submitter',
           environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
         });
-        table.grant(f, 'read', ['logs', 'logRegistry'], { queryIndexes: true });
+        table.grant(
+          f,
+          { read: ['logData', 'logMetadata', 'sealState', 'queryProjection'] },
+          { queryIndexes: true },
+        );
         buckets.grantArchiveRead(f);
         cursorKey.grantReadTo(f, 'ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
         return f;
@@ -158,7 +169,7 @@ export class AnchorlogStack extends Stack {
       export: () => {
         // API Gateway cuts a synchronous export at 29 s; CPU scales with memory.
         const f = fn('export', { description: 'evidence-bundle export (synchronous)', memorySize: 2048 });
-        table.grant(f, 'read', ['logs', 'logRegistry']);
+        table.grant(f, { read: ['logData', 'logMetadata', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
         buckets.grantExports(f);
         signingKey.allowPublicKey(f, 'ExportRoleReadsPublicKey');
@@ -167,7 +178,7 @@ export class AnchorlogStack extends Stack {
     };
 
     const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
-    table.grant(authorizer, 'read', ['principals']);
+    table.grant(authorizer, { read: ['principals'] });
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 
@@ -178,7 +189,7 @@ export class AnchorlogStack extends Stack {
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
-    table.grant(seal, 'read-update', ['logs', 'logRegistry']);
+    table.grant(seal, { read: ['logData', 'logMetadata', 'logRegistry'], 'read-update': ['sealState'] });
     buckets.grantArchiveSeal(seal);
     signingKey.allowSign(seal);
     this.functions.seal = seal;
@@ -193,7 +204,13 @@ export class AnchorlogStack extends Stack {
         ANCHORLOG_ANCHOR_QUORUM: anchorQuorum.valueAsString,
       },
     });
-    table.grant(anchor, 'read-update', ['logs', 'logRegistry']);
+    // `L#<logId>` itself is read for the legacy seal state, META and anchor items older deployments
+    // keep there (docs/architecture.md); the records under it are not the anchorer's business.
+    table.grant(
+      anchor,
+      { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'], 'read-update': ['anchors'] },
+      { except: ['logRecords'] },
+    );
     buckets.grantArchiveAnchor(anchor);
     tsaCredentials.grantReadTo(anchor, 'ANCHORLOG_TSA_CREDENTIALS_SECRET');
     this.functions.anchor = anchor;
@@ -205,7 +222,10 @@ export class AnchorlogStack extends Stack {
       retryAttempts: 0,
       environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
     });
-    table.grant(project, 'read-update-batch', ['logs', 'logRegistry']);
+    table.grant(project, {
+      read: ['logData', 'logMetadata', 'logRegistry', 'sealState'],
+      'read-update-batch': ['queryProjection'],
+    });
     buckets.archiveNameOnly(project);
     this.functions.project = project;
 

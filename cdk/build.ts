@@ -16,12 +16,36 @@ export const FEATURE_FLAGS = {
   '@aws-cdk/aws-lambda:recognizeLayerVersion': true,
 };
 
-export function buildApp(opts: { outdir?: string; validate?: boolean } = {}): {
+export interface BuildOptions {
+  readonly outdir?: string;
+  /** false: do not register cdk-nag as a synth-time plugin (tests call `nag.validateScope` themselves). */
+  readonly validate?: boolean;
+  /**
+   * false: skip esbuild bundling and CDK's built-in CloudFormation schema
+   * validation. Only the functions' code assets differ; roles and policies are
+   * identical (test/cdk/stack.test.ts compares them), so policy tests use it.
+   */
+  readonly bundle?: boolean;
+  /** Extra context, as `cdk synth -c key=value` would give it (e.g. the retention-floor override). */
+  readonly context?: Record<string, unknown>;
+}
+
+export function buildApp(opts: BuildOptions = {}): {
   app: App;
   stack: AnchorlogStack;
   nag: AwsSolutionsChecks;
 } {
-  const app = new App({ context: FEATURE_FLAGS, ...(opts.outdir ? { outdir: opts.outdir } : {}) });
+  const bundle = opts.bundle !== false;
+  const app = new App({
+    context: {
+      ...FEATURE_FLAGS,
+      // An empty list is CDK's own switch for "bundle no stack" (what `cdk ls` uses).
+      ...(bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+      ...opts.context,
+    },
+    ...(bundle ? {} : { builtinCloudFormationValidation: false }),
+    ...(opts.outdir ? { outdir: opts.outdir } : {}),
+  });
   const stack = new AnchorlogStack(app, 'Anchorlog');
   // cdk-nag v3 is a policy-validation plugin: `cdk synth` fails on any unacknowledged error.
   const nag = new AwsSolutionsChecks(app, { verbose: true });

@@ -9,6 +9,14 @@
  * s3:PutObjectRetention, s3:BypassGovernanceRetention or
  * s3:PutBucketObjectLockConfiguration, and every grant sets the bucket's env
  * var in the same call.
+ *
+ * Write-once is enforced by the bucket policy, for every principal including
+ * administrators (docs/architecture.md "Write-once archive"): a PutObject
+ * without `If-None-Match` is denied everywhere except on the live checkpoint
+ * `logs/<logId>/checkpoint`, whose new versions need `If-None-Match` (the
+ * first) or `If-Match` (compare-and-swap on the version read); and nobody may
+ * create a delete marker, which would hide a tile and let `If-None-Match`
+ * succeed a second time.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -64,6 +72,7 @@ export class ArchiveBuckets extends Construct {
       objectLockEnabled: 'Enabled',
       rule: { defaultRetention: { mode: 'COMPLIANCE', days: props.retentionDays } },
     };
+    this.#enforceWriteOnce();
 
     this.exports = new s3.Bucket(this, 'Exports', {
       ...privateBucketDefaults(),
@@ -77,6 +86,60 @@ export class ArchiveBuckets extends Construct {
         },
       ],
     });
+  }
+
+  /**
+   * Deny statements for everyone (`Principal: *`). IAM ARN wildcards cross
+   * `/`, so the checkpoint pattern also matches an anchored copy
+   * `logs/<logId>/anchors/<size>/checkpoint`; the anchors statement keeps
+   * those write-once. A missing header makes its condition key absent, which
+   * `Null: true` matches. Multipart uploads (CreateMultipartUpload carries no
+   * conditional header) are therefore refused too; nothing here uses them.
+   */
+  #enforceWriteOnce(): void {
+    const objects = (pattern: string) => this.archive.arnForObjects(pattern);
+    const anyone = [new iam.AnyPrincipal()];
+    this.archive.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteOnceExceptTheCheckpoint',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:PutObject'],
+        notResources: [objects('logs/*/checkpoint')],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
+    this.archive.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AnchorsWriteOnce',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:PutObject'],
+        resources: [objects('logs/*/anchors/*')],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
+    this.archive.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CheckpointIsCompareAndSwap',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:PutObject'],
+        resources: [objects('logs/*/checkpoint')],
+        // Both keys absent (the two keys of one Null block are ANDed): neither header was sent.
+        conditions: { Null: { 's3:if-none-match': 'true', 's3:if-match': 'true' } },
+      }),
+    );
+    // Object Lock refuses to delete a locked version but not to add a delete marker on top of it.
+    this.archive.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoDeleteMarkers',
+        effect: iam.Effect.DENY,
+        principals: anyone,
+        actions: ['s3:DeleteObject'],
+        resources: [objects('*')],
+      }),
+    );
   }
 
   #acknowledgeObjects(target: ServiceFunction, pattern: string, action: string): void {
@@ -121,16 +184,34 @@ export class ArchiveBuckets extends Construct {
     this.#archiveEnv(target);
   }
 
-  /** The sealer: read, and create objects (tiles, entry bundles, checkpoint versions). Never delete. */
+  /**
+   * The sealer: read, and create tiles, entry bundles and checkpoint versions
+   * (`logs/<logId>/tile/…`, `logs/<logId>/checkpoint`). Never deletes, never
+   * writes anchors: its checkpoint pattern also matches the anchorer's
+   * copies under `anchors/` (IAM wildcards cross `/`), hence the explicit Deny.
+   */
   grantArchiveSeal(target: ServiceFunction): void {
-    this.#read(target, 's3:GetObject and s3:PutObject');
+    this.#read(target, 's3:GetObject');
     target.role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ArchiveSealWrite',
         actions: ['s3:PutObject'],
-        resources: [this.archive.arnForObjects('logs/*')],
+        resources: [
+          this.archive.arnForObjects('logs/*/tile/*'),
+          this.archive.arnForObjects('logs/*/checkpoint'),
+        ],
       }),
     );
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveSealNeverWritesAnchors',
+        effect: iam.Effect.DENY,
+        actions: ['s3:PutObject'],
+        resources: [this.archive.arnForObjects('logs/*/anchors/*')],
+      }),
+    );
+    this.#acknowledgeObjects(target, 'logs/*/tile/*', 's3:PutObject');
+    this.#acknowledgeObjects(target, 'logs/*/checkpoint', 's3:PutObject');
   }
 
   /** The anchorer: read, and create time-stamp tokens under `logs/<logId>/anchors/`. */

@@ -4,9 +4,9 @@
  *
  * Access is granted per *item family*: every grant carries a
  * `dynamodb:LeadingKeys` condition naming the partition-key prefixes the
- * function may touch, so (for example) the ingest role cannot read or mint
- * principals and the authorizer can only read them. The families are those
- * the adapters document next to their code; a new family needs a line here.
+ * function may touch. IAM can only tell items apart by that key, so families
+ * differ by pk prefix (docs/architecture.md "Who may do what"); a new family
+ * needs a line in KEY_FAMILIES and a row in test/cdk/iam-simulation.test.ts.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -15,12 +15,32 @@ import { Construct } from 'constructs';
 import { QUERY_GSIS, TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
 import type { ServiceFunction } from './service-function.ts';
 
-/** Partition-key families (see the adapters in src/adapters/aws/). */
+/** Partition-key families, as `StringLike` patterns on `dynamodb:LeadingKeys`. */
 export const KEY_FAMILIES = {
-  /** Logs: META, HEAD, batches, idempotency claims, event ids, seal state, anchors (`L#<logId>…`). */
-  logs: ['L#*'],
+  /** Every log's records: HEAD, batches `#B#`, parts `#BP#`, idempotency `#IK#`, event ids `#E#` (`L#<logId>…`). */
+  logData: ['L#*'],
+  /**
+   * The partitions *under* a log (`L#<logId>#…`: records, parts, claims, event
+   * ids), as opposed to `L#<logId>` itself (HEAD, and the legacy META, SEAL and
+   * anchor items of deployments older than the M#/S#/A# families). logIds
+   * contain no `#`, so this matches exactly those.
+   */
+  logRecords: ['L#*#*'],
+  /**
+   * The system log's records (admin changes, appended by the admin function).
+   * Exact prefixes: `L#system*` would also match a log named `systemd`.
+   */
+  systemLogData: ['L#system', 'L#system#*'],
+  /** Log existence and creation time (`M#<logId>`, sk META). */
+  logMetadata: ['M#*'],
   /** The registry of logs (`pk=LOGS`, listLogs is one Query). */
   logRegistry: ['LOGS'],
+  /** The sealer's compare-and-swap state (`S#<logId>`, sk SEAL). */
+  sealState: ['S#*'],
+  /** Anchor records (`A#<logId>`: ANCHOR#…, ANCHORED). */
+  anchors: ['A#*'],
+  /** The query projection: cursor `Q#<logId>`, day items `Q#<logId>#<yyyy-mm-dd>`. */
+  queryProjection: ['Q#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
 } as const;
@@ -32,7 +52,7 @@ const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dy
 const UPDATE = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
 /** BatchWriteItem can put *and* delete; IAM cannot tell its two request kinds apart. */
 const BATCH = ['dynamodb:BatchWriteItem'];
-const DELETE = ['dynamodb:DeleteItem', ...BATCH];
+const DELETE = ['dynamodb:DeleteItem'];
 
 export type TableAccess =
   /** Reads only. */
@@ -44,12 +64,31 @@ export type TableAccess =
   /** Reads and every item write (ingest's idempotency claims and overflow parts are released). */
   | 'read-write';
 
-const ACTIONS: Record<TableAccess, string[]> = {
-  read: READ,
-  'read-update': [...READ, ...UPDATE],
-  'read-update-batch': [...READ, ...UPDATE, ...BATCH],
-  'read-write': [...READ, ...UPDATE, ...DELETE],
-};
+/** What one function may do, by family. A family with a write level is readable too. */
+export type TableGrant = Partial<Record<TableAccess, readonly KeyFamily[]>>;
+
+export interface TableGrantOptions {
+  /** Also read the query GSIs (by exact ARN). */
+  readonly queryIndexes?: boolean;
+  /**
+   * Families carved out of the grant by an explicit Deny on every item action,
+   * for a family whose pattern overlaps a granted one (ingest's `L#*` minus the system log).
+   */
+  readonly except?: readonly KeyFamily[];
+  /**
+   * Narrows `except`: the Deny spares requests whose every leading key is in
+   * these families (admin reads `L#<logId>` and writes the system log's records,
+   * but no other log's records). Written as `ForAnyValue:StringNotLike`, so a
+   * batch that mixes a spared key with an excepted one is still denied.
+   */
+  readonly exceptUnlessAllIn?: readonly KeyFamily[];
+}
+
+const ITEM_ACTIONS = [...READ, ...UPDATE, ...BATCH, ...DELETE];
+
+const patterns = (families: Iterable<KeyFamily>) => [
+  ...new Set([...families].flatMap((f) => KEY_FAMILIES[f])),
+];
 
 export class AuditTable extends Construct {
   readonly table: dynamodb.Table;
@@ -82,26 +121,55 @@ export class AuditTable extends Construct {
     return QUERY_GSIS.map((g) => `${this.table.tableArn}/index/${g.indexName}`);
   }
 
-  /** Grants `access` on the given item families and sets ANCHORLOG_TABLE. */
-  grant(
-    target: ServiceFunction,
-    access: TableAccess,
-    families: readonly KeyFamily[],
-    opts: { queryIndexes?: boolean } = {},
-  ): void {
-    const actions = ACTIONS[access];
-    target.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: `Table${access.replace(/-(.)/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase())}`,
-        actions,
-        resources: [this.table.tableArn, ...(opts.queryIndexes ? this.indexArns : [])],
-        conditions: {
-          // ForAllValues over the request's leading keys. Scan (no leading keys) is never granted,
-          // so the empty-set case of ForAllValues cannot open the whole table.
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': families.flatMap((f) => KEY_FAMILIES[f]) },
-        },
-      }),
-    );
+  /**
+   * Grants item access by family and sets ANCHORLOG_TABLE: one statement per
+   * action class, each over the union of the families that class is granted
+   * on, so a BatchGetItem that spans two readable families is still allowed.
+   */
+  grant(target: ServiceFunction, grant: TableGrant, opts: TableGrantOptions = {}): void {
+    const at = (...levels: TableAccess[]) => levels.flatMap((l) => grant[l] ?? []);
+    const classes: [sid: string, actions: string[], families: KeyFamily[], indexes: boolean][] = [
+      [
+        'TableRead',
+        READ,
+        at('read', 'read-update', 'read-update-batch', 'read-write'),
+        opts.queryIndexes ?? false,
+      ],
+      ['TableUpdate', UPDATE, at('read-update', 'read-update-batch', 'read-write'), false],
+      ['TableBatchWrite', BATCH, at('read-update-batch', 'read-write'), false],
+      ['TableDelete', DELETE, at('read-write'), false],
+    ];
+    for (const [sid, actions, families, indexes] of classes) {
+      if (families.length === 0) continue;
+      target.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid,
+          actions,
+          resources: [this.table.tableArn, ...(indexes ? this.indexArns : [])],
+          conditions: {
+            // ForAllValues over the request's leading keys. Scan (no leading keys) is never granted,
+            // so the empty-set case of ForAllValues cannot open the whole table.
+            'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': patterns(families) },
+          },
+        }),
+      );
+    }
+    if (opts.except?.length)
+      target.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TableDenyFamilies',
+          effect: iam.Effect.DENY,
+          actions: ITEM_ACTIONS,
+          resources: [this.table.tableArn, ...this.indexArns],
+          // ForAnyValue: one key of the family anywhere in a batch denies the whole request.
+          conditions: {
+            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) },
+            ...(opts.exceptUnlessAllIn?.length
+              ? { 'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': patterns(opts.exceptUnlessAllIn) } }
+              : {}),
+          },
+        }),
+      );
     target.addEnv('ANCHORLOG_TABLE', this.table.tableName);
   }
 }

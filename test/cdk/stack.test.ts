@@ -9,10 +9,11 @@ import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
+import { RETENTION_FLOOR_DAYS } from '../../cdk/retention-floor.ts';
 import { API_ROUTES, PUBLIC_ROUTES } from '../../cdk/routes.ts';
 import { QUERY_GSIS, TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
 import { allStatements, type FlatStatement, granting } from './policy-walk.ts';
-import { type Synth, synth } from './synth.ts';
+import { cleanupSynths, type Synth, synth } from './synth.ts';
 
 let s: Synth;
 let statements: FlatStatement[];
@@ -23,7 +24,7 @@ beforeAll(() => {
   console.log(`cdk synth (with esbuild bundling) took ${(s.ms / 1000).toFixed(1)} s`);
 }, 600_000);
 
-afterAll(() => s?.cleanup());
+afterAll(cleanupSynths);
 
 const getAtt = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
 const roleId = (name: keyof Synth['stack']['functions']) => {
@@ -58,7 +59,12 @@ describe('archive bucket', () => {
       VersioningConfiguration: { Status: 'Enabled' },
       LoggingConfiguration: { DestinationBucketName: Match.anyValue(), LogFilePrefix: 'archive/' },
     });
-    s.template.hasParameter('RetentionDays', { Type: 'Number', Default: 400, MinValue: 1 });
+    // Was MinValue 1: a one-day COMPLIANCE archive is no audit trail (cdk/retention-floor.ts).
+    s.template.hasParameter('RetentionDays', {
+      Type: 'Number',
+      Default: 400,
+      MinValue: RETENTION_FLOOR_DAYS,
+    });
   });
 
   it('is retained on stack deletion and replacement', () => {
@@ -533,6 +539,24 @@ describe('alarms', () => {
         }),
       }),
     });
+  });
+});
+
+describe('the synth without bundling that the policy simulation uses (test/cdk/iam-simulation.test.ts)', () => {
+  it('has exactly the roles, policies, key policies, bucket policies and table of the deployed synth', () => {
+    const iamTypes = new Set([
+      'AWS::IAM::Role',
+      'AWS::IAM::Policy',
+      'AWS::IAM::ManagedPolicy',
+      'AWS::KMS::Key',
+      'AWS::S3::Bucket',
+      'AWS::S3::BucketPolicy',
+      'AWS::DynamoDB::Table',
+    ]);
+    const pick = (r: Synth['resources']) => Object.entries(r).filter(([, x]) => iamTypes.has(x.Type));
+    const fast = synth({ bundle: false });
+    expect(pick(fast.resources).length).toBeGreaterThan(20);
+    expect(pick(fast.resources)).toEqual(pick(s.resources));
   });
 });
 

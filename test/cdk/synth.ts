@@ -1,6 +1,10 @@
 /**
- * One synthesis of the real app per test file (cdk/build.ts, the same code
- * `cdk synth` runs), with real esbuild bundling into a temporary outdir.
+ * Synthesis of the real app (cdk/build.ts, the same code `cdk synth` runs),
+ * once per options per test file: a second call with the same options returns
+ * the same synthesis. The default is the full synth with real esbuild
+ * bundling into a temporary outdir; `{ bundle: false }` skips bundling and
+ * CDK's CloudFormation schema check (seconds instead of a minute) for tests
+ * that only read roles and policies.
  * cdk-nag is run over the same tree by the tests (validateScope) instead of as
  * a synth-time plugin, so an error shows up as a failing assertion with the
  * finding, not as a synth exception.
@@ -10,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildApp } from '../../cdk/build.ts';
+import { type BuildOptions, buildApp } from '../../cdk/build.ts';
 
 export interface Synth extends ReturnType<typeof buildApp> {
   template: Template;
@@ -20,19 +24,43 @@ export interface Synth extends ReturnType<typeof buildApp> {
   cleanup(): void;
 }
 
-export function synth(): Synth {
+export type SynthOptions = Pick<BuildOptions, 'bundle' | 'context'>;
+
+const cache = new Map<string, Synth>();
+
+export function synth(opts: SynthOptions = {}): Synth {
+  const key = JSON.stringify([opts.bundle !== false, opts.context ?? {}]);
+  const cached = cache.get(key);
+  if (cached) return cached;
   const outdir = mkdtempSync(join(tmpdir(), 'anchorlog-cdk-'));
   const t0 = performance.now();
-  const built = buildApp({ outdir, validate: false });
-  const template = Template.fromStack(built.stack);
+  let built: ReturnType<typeof buildApp>;
+  let template: Template;
+  try {
+    built = buildApp({ ...opts, outdir, validate: false });
+    template = Template.fromStack(built.stack);
+  } catch (e) {
+    rmSync(outdir, { recursive: true, force: true });
+    throw e;
+  }
   const ms = performance.now() - t0;
   const json = template.toJSON() as { Resources: Synth['resources'] };
-  return {
+  const s: Synth = {
     ...built,
     template,
     resources: json.Resources,
     ms,
     logicalId: (element) => built.stack.resolve((element as CfnElement).logicalId) as string,
-    cleanup: () => rmSync(outdir, { recursive: true, force: true }),
+    cleanup: () => {
+      cache.delete(key);
+      rmSync(outdir, { recursive: true, force: true });
+    },
   };
+  cache.set(key, s);
+  return s;
+}
+
+/** Removes every synthesis this file made (call from afterAll). */
+export function cleanupSynths(): void {
+  for (const s of [...cache.values()]) s.cleanup();
 }
