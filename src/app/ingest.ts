@@ -30,6 +30,7 @@ import {
   formatReceivedAt,
   isValidLogId,
   leafHash,
+  MAX_RECORD_BYTES,
   RecordError,
 } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -190,8 +191,11 @@ export class IngestService {
     const attemptId = b64url(this.#random(16));
     let tip = await this.#readTip(p.logId);
     // Build at the tip we just read, before any write: an event whose record
-    // would exceed 64 KiB is refused (413) with nothing stored, and the first
-    // commit try reuses these bytes when the tip has not moved.
+    // would exceed MAX_RECORD_BYTES (what an entry bundle can hold) is refused
+    // (413) with nothing stored, and the first commit try reuses these bytes
+    // when the tip has not moved. Every rebuild at a later tip (#commit) runs
+    // the same check on the bytes it will commit, so no oversized record is
+    // ever stored whatever the index grows to.
     let first: Built | undefined = this.#build(p, tip);
 
     let claim: IdempotencyClaim | undefined;
@@ -327,10 +331,12 @@ export class IngestService {
       return encodeRecord(record);
     } catch (e) {
       if (e instanceof RecordError && e.code === 'RECORD_TOO_LARGE')
-        throw new AppError('PAYLOAD_TOO_LARGE', `event ${position}: its record would exceed 64 KiB`, {
-          path: `/events/${position}`,
-          cause: e,
-        });
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `event ${position}: its record would be ${e.size ?? 'more than'} bytes; a record (the event ` +
+            `plus the index, prev, receivedAt, submitter and logId the log adds) holds at most ${MAX_RECORD_BYTES}`,
+          { path: `/events/${position}`, cause: e },
+        );
       if (e instanceof RecordError && e.path.startsWith('/event'))
         throw new AppError('BAD_REQUEST', `${e.message}`, {
           path: `/events/${position}${e.path.slice(6)}`,
