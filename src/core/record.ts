@@ -219,6 +219,10 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
   }
   let value: unknown;
   try {
+    // The parser's exact-number rule (INEXACT_NUMBER) costs nothing here and
+    // changes nothing for honest input: canonical bytes write every number as
+    // String(double), which always denotes exactly that double. A record that
+    // trips it is not canonical either, and would fail the check below.
     value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES });
   } catch (e) {
     if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);

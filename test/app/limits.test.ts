@@ -242,8 +242,12 @@ function numberCase(literal: string): Case {
   return {
     label: `number ${literal}`,
     text: () => JSON.stringify({ ...baseEvent(), metadata: { v: '@N@' } }).replace('"@N@"', literal),
-    refused: () =>
-      exact ? undefined : { stage: 'parse', status: 400, code: 'BAD_REQUEST', at: '/metadata/v' },
+    refused: () => {
+      if (exact) return undefined;
+      const range = !Number.isFinite(Number(literal)) || Number(literal) === 0;
+      const says = range ? 'IEEE-754 double' : 'cannot be stored exactly';
+      return { stage: 'parse', status: 400, code: 'BAD_REQUEST', at: '/metadata/v', says };
+    },
   };
 }
 
