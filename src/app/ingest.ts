@@ -31,6 +31,7 @@ import {
   isValidLogId,
   leafHash,
   MAX_RECORD_BYTES,
+  MAX_RECORD_DEPTH,
   RecordError,
 } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -52,7 +53,7 @@ export interface IngestLimits {
   maxBodyBytes: number;
   /** Most events per request (at least 1000). */
   maxEventsPerBatch: number;
-  /** JSON nesting bound for the whole body. */
+  /** JSON nesting bound for the whole body; at least MAX_RECORD_DEPTH + 1 (the events array). */
   maxDepth: number;
   /**
    * Time budget of one append from its start. No commit is *started* after
@@ -167,6 +168,9 @@ export class IngestService {
     this.#warn = deps.onWarning ?? (() => {});
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
+    // The body adds one level (the events array) above the record's own nesting.
+    if (this.#limits.maxDepth < MAX_RECORD_DEPTH + 1)
+      throw new RangeError(`maxDepth must be at least ${MAX_RECORD_DEPTH + 1}: the deepest valid event`);
   }
 
   async createLog(logId: string): Promise<{ created: boolean }> {

@@ -12,8 +12,14 @@
 import { bytesEqual, fromBase64, toBase64 } from './bytes.ts';
 import { canonicalBytes } from './canonical.ts';
 import { AnchorlogError } from './errors.ts';
-import { type AuditEvent, EventValidationError, parseUtcTimestamp, validateEvent } from './event.ts';
-import { CanonicalJsonError, isWellFormedUnicode, parseJson } from './ijson.ts';
+import {
+  type AuditEvent,
+  EVENT_LIMITS,
+  EventValidationError,
+  parseUtcTimestamp,
+  validateEvent,
+} from './event.ts';
+import { CanonicalJsonError, DEFAULT_MAX_DEPTH, isWellFormedUnicode, parseJson } from './ijson.ts';
 import { MAX_ENTRY_SIZE } from './merkle/entry-bundle.ts';
 import { hashLeaf } from './merkle/hasher.ts';
 
@@ -28,6 +34,17 @@ export const RECORD_VERSION = 1;
  * constant; nothing else may state the number.
  */
 export const MAX_RECORD_BYTES: number = MAX_ENTRY_SIZE;
+/**
+ * Deepest nesting of a valid record: the record, its event, `changes`, then
+ * EVENT_LIMITS.freeformDepth levels of `changes.before`/`after` (metadata is
+ * one level shallower). decodeRecord parses no deeper.
+ */
+export const MAX_RECORD_DEPTH: number = 3 + EVENT_LIMITS.freeformDepth;
+// canonicalBytes (encodeRecord, decodeRecord's canonical check) serialises at
+// most DEFAULT_MAX_DEPTH levels: a valid record must fit, or ingest would
+// refuse (or a verifier reject) an event the event rules allow.
+if (MAX_RECORD_DEPTH > DEFAULT_MAX_DEPTH)
+  throw new Error(`MAX_RECORD_DEPTH ${MAX_RECORD_DEPTH} exceeds the serialiser's ${DEFAULT_MAX_DEPTH}`);
 /** RFC 6962 leaf hashes are SHA-256: 32 bytes. */
 export const HASH_SIZE = 32;
 /** `prev` of record 0: 32 zero bytes. Do not mutate; copy if you need a buffer. */
@@ -223,7 +240,7 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
     // changes nothing for honest input: canonical bytes write every number as
     // String(double), which always denotes exactly that double. A record that
     // trips it is not canonical either, and would fail the check below.
-    value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES });
+    value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES, maxDepth: MAX_RECORD_DEPTH });
   } catch (e) {
     if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);
     throw e;

@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../../src/core/bytes.ts';
 import { canonicalJson } from '../../src/core/canonical.ts';
-import type { AuditEvent } from '../../src/core/event.ts';
+import { type AuditEvent, EVENT_LIMITS } from '../../src/core/event.ts';
 import { sha256 } from '../../src/core/hash.ts';
+import type { JsonValue } from '../../src/core/ijson.ts';
 import { decodeEntryBundle, encodeEntryBundle, MAX_ENTRY_SIZE } from '../../src/core/merkle/entry-bundle.ts';
 import {
   ChainError,
@@ -15,6 +16,7 @@ import {
   type LogRecord,
   leafHash,
   MAX_RECORD_BYTES,
+  MAX_RECORD_DEPTH,
   RecordError,
   type RecordErrorCode,
   validateLogId,
@@ -124,6 +126,21 @@ describe('encodeRecord / decodeRecord', () => {
     expect(e.code).toBe('RECORD_TOO_LARGE');
     expect(e.message).toContain(`${MAX_RECORD_BYTES + 1} bytes`);
     expect(e.message).toContain(`limit ${MAX_RECORD_BYTES}`);
+  });
+
+  it('the deepest valid record (changes.before at freeformDepth) encodes and decodes; one level more does not', () => {
+    const nested = (levels: number): JsonValue => (levels === 1 ? [] : [nested(levels - 1)]);
+    const deepest = { ...r0, event: { ...event(), changes: { before: nested(EVENT_LIMITS.freeformDepth) } } };
+    const text = fromUtf8(encodeRecord(deepest));
+    expect(text.match(/\[/g)?.length).toBe(MAX_RECORD_DEPTH - 3);
+    expect(decodeRecord(utf8(text))).toEqual(deepest);
+    const deeper = {
+      ...r0,
+      event: { ...event(), changes: { before: nested(EVENT_LIMITS.freeformDepth + 1) } },
+    };
+    expect(recordError(() => encodeRecord(deeper)).code).toBe('INVALID_RECORD');
+    const forged = text.replace('"before":[', '"before":[[').replace(/\]\}/, ']]}');
+    expect(recordError(() => decodeRecord(utf8(forged))).code).toBe('INVALID_RECORD');
   });
 
   it('RECORD_TOO_LARGE above the limit, accepted at exactly the limit', () => {
