@@ -400,6 +400,52 @@ describe('whatever ingest accepts, the sealer seals (issue #11)', () => {
     await sealAndVerify('lim-65536', out);
   });
 
+  it('a log that already holds a 65,536-byte record (written by an earlier version) halts naming it', async () => {
+    // What docs/operations.md describes: earlier ingest stored such a record.
+    // The sealed prefix stays sealed; the halt reason names the record and size.
+    await newLog(env, 'lim-legacy');
+    const first = await ingestAll('lim-legacy', [[plainCase]]);
+    expect((await sealer(env, signer).sealLog('lim-legacy')).size).toBe(1);
+    const tip = await env.logs.readTip('lim-legacy');
+    const event = sizedEvent('lim-legacy', 1, SEALABLE + 1, 'x');
+    const bytes = canonicalBytes({
+      v: 1,
+      logId: 'lim-legacy',
+      index: 1,
+      receivedAt: RECEIVED_AT,
+      submitter: SUBMITTER,
+      prev: toBase64(tip.lastLeafHash),
+      event,
+    });
+    expect(bytes.length).toBe(SEALABLE + 1);
+    const committed = await env.logs.commitBatch({
+      logId: 'lim-legacy',
+      seq: tip.seq + 1,
+      firstIndex: 1,
+      count: 1,
+      prevHash: tip.lastLeafHash,
+      lastLeafHash: leafHash(bytes),
+      receivedAt: RECEIVED_AT,
+      submitter: SUBMITTER,
+      attemptId: 'legacy-ingest',
+      tryNumber: 1,
+      records: [bytes],
+    });
+    expect(committed.committed).toBe(true);
+    const err = await sealer(env, signer)
+      .sealLog('lim-legacy')
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('INTEGRITY');
+    const st = await env.state.read('lim-legacy');
+    expect(st?.halted).toMatch(/record 1: record is 65536 bytes; limit 65535/);
+    expect(st?.size).toBe(1);
+    expect(first.accepted).toHaveLength(1);
+  });
+
   it('every limit edge, once, one event per request', async () => {
     await newLog(env, 'lim-edges');
     const out = await ingestAll(
