@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { AppError } from '../../src/app/errors.ts';
+import { IngestService } from '../../src/app/ingest.ts';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.ts';
 import { canonicalBytes, canonicalJson } from '../../src/core/canonical.ts';
 import { EVENT_LIMITS } from '../../src/core/event.ts';
@@ -21,7 +22,7 @@ import { ecdsaP256Verifier } from '../../src/core/note/verifiers.ts';
 import { checkpointFromNote } from '../../src/core/note/verify.ts';
 import { decodeRecord, leafHash, ZERO_HASH_B64 } from '../../src/core/record.ts';
 import { errorResponse } from '../../src/http/errors.ts';
-import type { Receipt } from '../../src/ports/log-store.ts';
+import type { LogStore, Receipt } from '../../src/ports/log-store.ts';
 import {
   allRecords,
   checkInvariants,
@@ -444,6 +445,56 @@ describe('whatever ingest accepts, the sealer seals (issue #11)', () => {
     expect(st?.halted).toMatch(/record 1: record is 65536 bytes; limit 65535/);
     expect(st?.size).toBe(1);
     expect(first.accepted).toHaveLength(1);
+  });
+
+  it('an event that fits at the tip it was built for but not at the tip it lands on is refused, not stored', async () => {
+    // The record's index grows by a digit at 10: an event of exactly the limit
+    // at index 9 is one byte over at index 10. Another writer takes index 9
+    // between our build and our commit; the rebuild must catch it.
+    await newLog(env, 'lim-race');
+    const nine = Array.from({ length: 9 }, () => JSON.parse(plainCase.text('lim-race', 0)) as unknown);
+    await env.ingest.append({
+      logId: 'lim-race',
+      submitter: SUBMITTER,
+      body: utf8(JSON.stringify({ events: nine })),
+    });
+    const other = new IngestService({ store: env.logs, clock: env.clock, sleep: async () => {} });
+    let raced = false;
+    const racing = new Proxy(env.logs, {
+      get(target, key) {
+        if (key === 'commitBatch')
+          return async (batch: Parameters<LogStore['commitBatch']>[0]) => {
+            if (!raced) {
+              raced = true;
+              const r = await other.append({
+                logId: 'lim-race',
+                submitter: SUBMITTER,
+                body: utf8(`{"events":[${plainCase.text('lim-race', 9)}]}`),
+              });
+              expect(r.receipts[0]?.index).toBe(9);
+            }
+            return target.commitBatch(batch);
+          };
+        const v = Reflect.get(target, key, target) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const mine = new IngestService({ store: racing, clock: env.clock, sleep: async () => {} });
+    const text = JSON.stringify(sizedEvent('lim-race', 9, SEALABLE, 'x'));
+    const err = await mine
+      .append({ logId: 'lim-race', submitter: SUBMITTER, body: utf8(`{"events":[${text}]}`) })
+      .then(
+        (r) => r,
+        (e: unknown) => e,
+      );
+    expect(raced).toBe(true);
+    expect(err).toBeInstanceOf(AppError);
+    expect(errorResponse(err, 'test').status).toBe(413);
+    expect((err as AppError).path).toBe('/events/0');
+    expect((err as AppError).message).toContain(`${SEALABLE + 1} bytes`);
+    const run = await sealer(env, signer).sealLog('lim-race');
+    expect(run.size).toBe(10);
+    expect(await checkInvariants(env, 'lim-race', signer)).toBe(10);
   });
 
   it('every limit edge, once, one event per request', async () => {
