@@ -413,7 +413,7 @@ describe('whatever ingest accepts, the sealer seals (issue #11)', () => {
       v: 1,
       logId: 'lim-legacy',
       index: 1,
-      receivedAt: RECEIVED_AT,
+      receivedAt: tip.lastReceivedAt as string,
       submitter: SUBMITTER,
       prev: toBase64(tip.lastLeafHash),
       event,
@@ -426,7 +426,7 @@ describe('whatever ingest accepts, the sealer seals (issue #11)', () => {
       count: 1,
       prevHash: tip.lastLeafHash,
       lastLeafHash: leafHash(bytes),
-      receivedAt: RECEIVED_AT,
+      receivedAt: tip.lastReceivedAt as string,
       submitter: SUBMITTER,
       attemptId: 'legacy-ingest',
       tryNumber: 1,
@@ -442,6 +442,7 @@ describe('whatever ingest accepts, the sealer seals (issue #11)', () => {
     expect(err).toBeInstanceOf(AppError);
     expect((err as AppError).code).toBe('INTEGRITY');
     const st = await env.state.read('lim-legacy');
+    // Nothing else is wrong with it: only its size halts the log.
     expect(st?.halted).toMatch(/record 1: record is 65536 bytes; limit 65535/);
     expect(st?.size).toBe(1);
     expect(first.accepted).toHaveLength(1);
