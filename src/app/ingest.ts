@@ -30,6 +30,8 @@ import {
   formatReceivedAt,
   isValidLogId,
   leafHash,
+  MAX_RECORD_BYTES,
+  MAX_RECORD_DEPTH,
   RecordError,
 } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -51,7 +53,7 @@ export interface IngestLimits {
   maxBodyBytes: number;
   /** Most events per request (at least 1000). */
   maxEventsPerBatch: number;
-  /** JSON nesting bound for the whole body. */
+  /** JSON nesting bound for the whole body; at least MAX_RECORD_DEPTH + 1 (the events array). */
   maxDepth: number;
   /**
    * Time budget of one append from its start. No commit is *started* after
@@ -173,6 +175,9 @@ export class IngestService {
     this.#warn = deps.onWarning ?? (() => {});
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
+    // The body adds one level (the events array) above the record's own nesting.
+    if (this.#limits.maxDepth < MAX_RECORD_DEPTH + 1)
+      throw new RangeError(`maxDepth must be at least ${MAX_RECORD_DEPTH + 1}: the deepest valid event`);
   }
 
   async append(req: AppendRequest): Promise<AppendResult> {
@@ -190,8 +195,11 @@ export class IngestService {
     const attemptId = b64url(this.#random(16));
     let tip = await this.#readTip(p.logId);
     // Build at the tip we just read, before any write: an event whose record
-    // would exceed 64 KiB is refused (413) with nothing stored, and the first
-    // commit try reuses these bytes when the tip has not moved.
+    // would exceed MAX_RECORD_BYTES (what an entry bundle can hold) is refused
+    // (413) with nothing stored, and the first commit try reuses these bytes
+    // when the tip has not moved. Every rebuild at a later tip (#commit) runs
+    // the same check on the bytes it will commit, so no oversized record is
+    // ever stored whatever the index grows to.
     let first: Built | undefined = this.#build(p, tip);
 
     let claim: IdempotencyClaim | undefined;
@@ -327,10 +335,12 @@ export class IngestService {
       return encodeRecord(record);
     } catch (e) {
       if (e instanceof RecordError && e.code === 'RECORD_TOO_LARGE')
-        throw new AppError('PAYLOAD_TOO_LARGE', `event ${position}: its record would exceed 64 KiB`, {
-          path: `/events/${position}`,
-          cause: e,
-        });
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `event ${position}: its record would be ${e.size ?? 'more than'} bytes; a record (the event ` +
+            `plus the index, prev, receivedAt, submitter and logId the log adds) holds at most ${MAX_RECORD_BYTES}`,
+          { path: `/events/${position}`, cause: e },
+        );
       if (e instanceof RecordError && e.path.startsWith('/event'))
         throw new AppError('BAD_REQUEST', `${e.message}`, {
           path: `/events/${position}${e.path.slice(6)}`,

@@ -45,6 +45,14 @@ import { DAY_MS, DEFAULT_HOT_WINDOW_MS, DEFAULT_SETTLE_MS } from './query-projec
 
 export const MAX_QUERY_LIMIT = 1000;
 export const DEFAULT_QUERY_LIMIT = 100;
+/**
+ * With this many record bytes a page is full. The JSON answer is the records'
+ * events plus ~100 bytes each (leafHash, keys), and the page may overshoot by
+ * one record: at most ~4.2 MB, below the 6 MB a Lambda may return.
+ */
+export const DEFAULT_MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** Per-record bytes a page's JSON adds to the record's own (leafHash, keys, separators). */
+const PAGE_BYTES_PER_RECORD = 128;
 const MAX_EPOCH_MS = 253402300799999;
 const MAX_CURSOR_CHARS = 2048;
 export const MIN_CURSOR_KEY_BYTES = 32;
@@ -104,6 +112,12 @@ export interface QueryServiceOptions {
   /** Work per page. Defaults: 50 store requests, 20,000 records scanned. */
   readonly maxRequestsPerPage?: number;
   readonly maxScannedPerPage?: number;
+  /**
+   * Record bytes per page (default 4 MiB). A page ends once it holds this
+   * much, whatever `limit` says: a Lambda answers at most 6 MB, and 100
+   * records at the 65,535-byte limit (the default page) would be 6.5 MB.
+   */
+  readonly maxPageBytes?: number;
 }
 
 /** Validated query. Times are epoch ms; from inclusive, to exclusive. */
@@ -302,6 +316,7 @@ export class QueryService {
   readonly #settleMs: number;
   readonly #maxRequests: number;
   readonly #maxScanned: number;
+  readonly #maxPageBytes: number;
 
   constructor(opts: QueryServiceOptions) {
     this.#o = opts;
@@ -311,6 +326,7 @@ export class QueryService {
     this.#settleMs = opts.settleMs ?? DEFAULT_SETTLE_MS;
     this.#maxRequests = opts.maxRequestsPerPage ?? 50;
     this.#maxScanned = opts.maxScannedPerPage ?? 20_000;
+    this.#maxPageBytes = opts.maxPageBytes ?? DEFAULT_MAX_PAGE_BYTES;
     if (this.#cursorTtlMs >= this.#marginMs) throw new RangeError('cursorTtlMs must be below marginMs');
     if (!(opts.cursorKey instanceof Uint8Array) || opts.cursorKey.length < MIN_CURSOR_KEY_BYTES)
       throw new RangeError(`cursorKey must be at least ${MIN_CURSOR_KEY_BYTES} bytes`);
@@ -380,6 +396,12 @@ export class QueryService {
 
   async #page(q: Query, st: State): Promise<QueryResult> {
     const out: QueryRecord[] = [];
+    let outBytes = 0;
+    const push = (rec: LogRecord, bytes: Uint8Array): void => {
+      out.push(result(rec, bytes));
+      outBytes += bytes.length + PAGE_BYTES_PER_RECORD;
+    };
+    const full = (): boolean => out.length >= q.limit || outBytes >= this.#maxPageBytes;
     const budget: Budget = { requests: 0, scanned: 0 };
     const scan = new Scanner(this.#o, q.logId, st, budget);
     const tc = st.tc < 0 ? Number.POSITIVE_INFINITY : st.tc;
@@ -389,7 +411,7 @@ export class QueryService {
     const more = (): QueryResult => ({ records: out, cursor: this.#encodeCursor(st) });
 
     for (;;) {
-      if (out.length >= q.limit) return more();
+      if (full()) return more();
       if (budget.requests >= this.#maxRequests || budget.scanned >= this.#maxScanned) return more();
       if (st.ph === 1) {
         const end = Math.min(q.to, tc);
@@ -412,7 +434,7 @@ export class QueryService {
           continue;
         }
         scan.consume(r);
-        if (at >= q.from && matches(q, r.rec)) out.push(result(r.rec, r.bytes));
+        if (at >= q.from && matches(q, r.rec)) push(r.rec, r.bytes);
       } else if (st.ph === 2) {
         if (st.p === 0 || st.pat === undefined || hotFrom >= q.to) {
           this.#toPhase3(st);
@@ -438,7 +460,7 @@ export class QueryService {
           filter: pl.filter,
         });
         let finished = false;
-        let full = false;
+        let pageFull = false;
         for (const item of page.items) {
           if (item.index >= st.p) {
             finished = true;
@@ -446,14 +468,14 @@ export class QueryService {
           }
           const rec = fromItem(q.logId, item);
           st.lo = succ(sortKey(item.receivedAt, item.index));
-          if (matches(q, rec)) out.push(result(rec, item.bytes));
-          if (out.length >= q.limit) {
-            full = true;
+          if (matches(q, rec)) push(rec, item.bytes);
+          if (full()) {
+            pageFull = true;
             break;
           }
         }
         if (finished) this.#toPhase3(st);
-        else if (!full) {
+        else if (!pageFull) {
           if (page.lastKey !== undefined) st.lo = succ(page.lastKey);
           else if (!pl.gsi && dayHi < hi) st.lo = iso(Date.parse(`${day}T00:00:00.000Z`) + DAY_MS);
           else this.#toPhase3(st);
@@ -469,7 +491,7 @@ export class QueryService {
         const at = parseUtcTimestamp(r.rec.receivedAt) as number;
         if (at >= q.to) return done();
         scan.consume(r);
-        if (at >= hotFrom && matches(q, r.rec)) out.push(result(r.rec, r.bytes));
+        if (at >= hotFrom && matches(q, r.rec)) push(r.rec, r.bytes);
       }
     }
   }

@@ -67,7 +67,10 @@ export interface AuditEvent {
 /** Alias of AuditEvent. Prefer AuditEvent: a file that forgets to import `Event` gets the DOM type. */
 export type Event = AuditEvent;
 
-/** Maximum lengths in UTF-16 code units. Record size (64 KiB) bounds the rest. */
+/**
+ * Maximum lengths in UTF-16 code units (an astral character counts 2). The
+ * record size (MAX_RECORD_BYTES in ./record.ts, 65,535 bytes) bounds the rest.
+ */
 export const EVENT_LIMITS = {
   id: 128,
   principalId: 256,
@@ -131,7 +134,14 @@ interface StringRule {
 function string(v: unknown, path: string, name: string, rule: StringRule): string {
   if (typeof v !== 'string') fail(path, `${name} must be a string`);
   if (v.length === 0) fail(path, `${name} must not be empty`);
-  if (v.length > rule.max) fail(path, `${name} must be at most ${rule.max} characters`);
+  if (v.length > rule.max) {
+    // Say how we count: 200 emoji are 400 code units, and "400 > 256" must not look like a bug.
+    const astral = v.length - [...v].length;
+    fail(
+      path,
+      `${name} must be at most ${rule.max} UTF-16 code units (got ${v.length}${astral > 0 ? `; ${astral} characters outside the BMP count 2 each` : ''})`,
+    );
+  }
   if (!isWellFormedUnicode(v)) fail(path, `${name} contains a lone surrogate`);
   if ((rule.noControls ?? true) && CONTROL_RE.test(v))
     fail(path, `${name} must not contain control characters`);

@@ -15,7 +15,12 @@
  * - objects are plain (`Object.prototype`), own keys unique, `__proto__` stored
  *   as an ordinary own property (never as a prototype change);
  * - every string is well-formed UTF-16 (no lone surrogates);
- * - every number is finite, and a non-zero literal never rounds to zero;
+ * - every number is exactly the number written: its RFC 8785 form
+ *   (ECMAScript Number::toString) denotes the same decimal value as the
+ *   literal (`0.10`, `1e2`, `-0` pass; `9007199254740993`, `1e400`,
+ *   `1e-400` do not), so a stored record never says something other than
+ *   what its producer sent (I-JSON, RFC 7493 §2.2, only promises doubles;
+ *   we refuse rather than round);
  * - nesting depth <= `maxDepth`.
  *
  * Errors carry `path` (RFC 6901 JSON pointer, prefixed by `basePath`) and
@@ -33,6 +38,7 @@ export type CanonicalJsonErrorCode =
   | 'DUPLICATE_KEY'
   | 'LONE_SURROGATE'
   | 'NUMBER_OUT_OF_RANGE'
+  | 'INEXACT_NUMBER'
   | 'TOO_DEEP'
   | 'TOO_LARGE'
   | 'UNSUPPORTED_VALUE';
@@ -247,6 +253,42 @@ const SHORT_ESCAPES: Record<number, string> = {
   114: '\r',
   116: '\t',
 };
+
+/**
+ * A JSON number literal as digits × 10^exponent with no leading or trailing
+ * zero digits; zero is `digits === ''` (so -0 and 0 are the same value).
+ * `text` must match the RFC 8259 §6 grammar (String(double) output does).
+ */
+function decimalOf(text: string): { negative: boolean; digits: string; exponent: number } {
+  const negative = text.charCodeAt(0) === CH_MINUS;
+  let e = text.indexOf('e');
+  if (e < 0) e = text.indexOf('E');
+  const mantissa = text.slice(negative ? 1 : 0, e < 0 ? text.length : e);
+  // An exponent beyond 2^53 is inexact as a double but then so large that no
+  // finite non-zero value can have it (the mantissa would need ~10^15 digits);
+  // callers only get here with a finite, non-zero-underflowing value.
+  let exponent = e < 0 ? 0 : Number(text.slice(e + 1));
+  const dot = mantissa.indexOf('.');
+  let digits = mantissa;
+  if (dot >= 0) {
+    digits = mantissa.slice(0, dot) + mantissa.slice(dot + 1);
+    exponent -= mantissa.length - dot - 1;
+  }
+  let lead = 0;
+  while (lead < digits.length && digits.charCodeAt(lead) === CH_ZERO) lead++;
+  let end = digits.length;
+  while (end > lead && digits.charCodeAt(end - 1) === CH_ZERO) end--;
+  exponent += digits.length - end;
+  digits = digits.slice(lead, end);
+  return digits === '' ? { negative: false, digits, exponent: 0 } : { negative, digits, exponent };
+}
+
+/** Whether two JSON number literals denote the same decimal value (not the same double). */
+function sameDecimal(a: string, b: string): boolean {
+  const x = decimalOf(a);
+  const y = decimalOf(b);
+  return x.negative === y.negative && x.digits === y.digits && x.exponent === y.exponent;
+}
 
 /** RFC 8259 grammar, with the RFC 7493 restrictions layered on. */
 class Parser {
@@ -490,6 +532,17 @@ class Parser {
     // A non-zero literal that underflows to 0 would change meaning silently.
     if (value === 0 && /[1-9]/.test(t.slice(start, mantissaEnd))) {
       this.fail('NUMBER_OUT_OF_RANGE', `number ${literal.slice(0, 40)} underflows an IEEE-754 double`, start);
+    }
+    // RFC 8785 §3.2.2.3 stores String(value). Fast path: the literal is
+    // already that text (most integers and shortest decimals).
+    const stored = String(value);
+    if (literal !== stored && !sameDecimal(literal, stored)) {
+      this.fail(
+        'INEXACT_NUMBER',
+        `number ${literal.length > 40 ? `${literal.slice(0, 40)}…` : literal} cannot be stored exactly: ` +
+          `as an IEEE-754 double its canonical form (RFC 8785) is ${stored}; send it as a string to keep every digit`,
+        start,
+      );
     }
     this.pos = p;
     return value;

@@ -12,13 +12,39 @@
 import { bytesEqual, fromBase64, toBase64 } from './bytes.ts';
 import { canonicalBytes } from './canonical.ts';
 import { AnchorlogError } from './errors.ts';
-import { type AuditEvent, EventValidationError, parseUtcTimestamp, validateEvent } from './event.ts';
-import { CanonicalJsonError, isWellFormedUnicode, parseJson } from './ijson.ts';
+import {
+  type AuditEvent,
+  EVENT_LIMITS,
+  EventValidationError,
+  parseUtcTimestamp,
+  validateEvent,
+} from './event.ts';
+import { CanonicalJsonError, DEFAULT_MAX_DEPTH, isWellFormedUnicode, parseJson } from './ijson.ts';
+import { MAX_ENTRY_SIZE } from './merkle/entry-bundle.ts';
 import { hashLeaf } from './merkle/hasher.ts';
 
 export const RECORD_VERSION = 1;
-/** DESIGN §2: a record's canonical bytes are at most 64 KiB (the tlog-tiles entry-bundle limit). */
-export const MAX_RECORD_BYTES = 65536;
+/**
+ * THE record limit: a record's canonical bytes are at most 65,535 bytes
+ * (docs/formats.md "Records"). It is not a choice but the sealer's ceiling: a
+ * C2SP entry bundle prefixes each entry with a uint16 length
+ * (c2sp.org/tlog-tiles), so a longer record could be stored but never sealed,
+ * and one such record halts its log. encodeRecord (hence ingest),
+ * decodeRecord (hence every verifier) and the bundle format all use this
+ * constant; nothing else may state the number.
+ */
+export const MAX_RECORD_BYTES: number = MAX_ENTRY_SIZE;
+/**
+ * Deepest nesting of a valid record: the record, its event, `changes`, then
+ * EVENT_LIMITS.freeformDepth levels of `changes.before`/`after` (metadata is
+ * one level shallower). decodeRecord parses no deeper.
+ */
+export const MAX_RECORD_DEPTH: number = 3 + EVENT_LIMITS.freeformDepth;
+// canonicalBytes (encodeRecord, decodeRecord's canonical check) serialises at
+// most DEFAULT_MAX_DEPTH levels: a valid record must fit, or ingest would
+// refuse (or a verifier reject) an event the event rules allow.
+if (MAX_RECORD_DEPTH > DEFAULT_MAX_DEPTH)
+  throw new Error(`MAX_RECORD_DEPTH ${MAX_RECORD_DEPTH} exceeds the serialiser's ${DEFAULT_MAX_DEPTH}`);
 /** RFC 6962 leaf hashes are SHA-256: 32 bytes. */
 export const HASH_SIZE = 32;
 /** `prev` of record 0: 32 zero bytes. Do not mutate; copy if you need a buffer. */
@@ -44,9 +70,16 @@ export type RecordErrorCode = 'INVALID_RECORD' | 'RECORD_TOO_LARGE' | 'INVALID_L
 export class RecordError extends AnchorlogError<RecordErrorCode> {
   /** JSON pointer inside the record, when the problem is a field. */
   readonly path: string;
-  constructor(code: RecordErrorCode, message: string, details: { path?: string; cause?: unknown } = {}) {
+  /** RECORD_TOO_LARGE: the record's size in bytes. */
+  readonly size: number | undefined;
+  constructor(
+    code: RecordErrorCode,
+    message: string,
+    details: { path?: string; size?: number; cause?: unknown } = {},
+  ) {
     super(code, message, details.cause === undefined ? undefined : { cause: details.cause });
     this.path = details.path ?? '';
+    this.size = details.size;
   }
 }
 
@@ -165,22 +198,29 @@ function isHash(b64: string): boolean {
 
 /**
  * Canonical bytes of a record (the leaf data). Checks the record's shape first
- * (INVALID_RECORD), and refuses more than 64 KiB with RECORD_TOO_LARGE — never
- * truncates — so the API can answer 413.
+ * (INVALID_RECORD), and refuses more than MAX_RECORD_BYTES with
+ * RECORD_TOO_LARGE — never truncates — so the API can answer 413.
  */
 export function encodeRecord(record: LogRecord): Uint8Array {
   checkRecord(record);
+  let bytes: Uint8Array;
   try {
-    return canonicalBytes(record, { maxBytes: MAX_RECORD_BYTES });
+    bytes = canonicalBytes(record);
   } catch (e) {
-    if (e instanceof CanonicalJsonError && e.code === 'TOO_LARGE') {
-      throw new RecordError('RECORD_TOO_LARGE', `record is larger than ${MAX_RECORD_BYTES} bytes`, {
-        cause: e,
-      });
-    }
     if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);
     throw e;
   }
+  // Measured after encoding so the message can say by how much: a client
+  // trimming its event needs the number. The encoding is bounded by the input
+  // it came from (ingest's body limit), so nothing is gained by stopping early.
+  if (bytes.length > MAX_RECORD_BYTES) {
+    throw new RecordError(
+      'RECORD_TOO_LARGE',
+      `record is ${bytes.length} bytes; limit ${MAX_RECORD_BYTES} (the C2SP entry-bundle maximum)`,
+      { size: bytes.length },
+    );
+  }
+  return bytes;
 }
 
 /**
@@ -190,11 +230,17 @@ export function encodeRecord(record: LogRecord): Uint8Array {
  */
 export function decodeRecord(bytes: Uint8Array): LogRecord {
   if (bytes.length > MAX_RECORD_BYTES) {
-    throw new RecordError('RECORD_TOO_LARGE', `record is ${bytes.length} bytes; limit ${MAX_RECORD_BYTES}`);
+    throw new RecordError('RECORD_TOO_LARGE', `record is ${bytes.length} bytes; limit ${MAX_RECORD_BYTES}`, {
+      size: bytes.length,
+    });
   }
   let value: unknown;
   try {
-    value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES });
+    // The parser's exact-number rule (INEXACT_NUMBER) costs nothing here and
+    // changes nothing for honest input: canonical bytes write every number as
+    // String(double), which always denotes exactly that double. A record that
+    // trips it is not canonical either, and would fail the check below.
+    value = parseJson(bytes, { maxBytes: MAX_RECORD_BYTES, maxDepth: MAX_RECORD_DEPTH });
   } catch (e) {
     if (e instanceof CanonicalJsonError) invalid(e.path, e.message, e);
     throw e;

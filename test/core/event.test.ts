@@ -189,6 +189,15 @@ describe('validateEvent: each rule, with its path', () => {
     expect(failure(() => validateEvent(v, '/events/0')).path).toBe('/events/0');
   });
 
+  it('counts string limits in UTF-16 code units and says so: 128 emoji fill actor.id, 129 do not', () => {
+    expect(
+      validateEvent({ ...minimal(), actor: { type: 'agent', id: '😀'.repeat(128) } }).actor.id,
+    ).toHaveLength(256);
+    const e = failure(() => validateEvent({ ...minimal(), actor: { type: 'agent', id: '😀'.repeat(129) } }));
+    expect(e.path).toBe('/actor/id');
+    expect(e.message).toContain('at most 256 UTF-16 code units (got 258; 129 characters outside the BMP');
+  });
+
   it('says what is allowed', () => {
     const e = failure(() => validateEvent({ ...minimal(), actor: { type: 'robot', id: 'x' } }, '/events/3'));
     expect(e.message).toContain('human|agent|service|system');

@@ -282,6 +282,148 @@ describe('parseJson: rejects', () => {
   });
 });
 
+/**
+ * Exact rational value of a JSON number literal, m × 10^e with BigInt, as an
+ * oracle independent of the parser's own decimal comparison.
+ */
+function rational(literal: string): { neg: boolean; m: bigint; e: number } {
+  const match = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(literal);
+  if (!match) throw new Error(`not a JSON number: ${literal}`);
+  const [, sign, int = '', frac = '', exp = '0'] = match;
+  return { neg: sign === '-', m: BigInt(int + frac), e: Number(exp) - frac.length };
+}
+function sameDecimal(a: string, b: string): boolean {
+  const x = rational(a);
+  const y = rational(b);
+  if (x.m === 0n || y.m === 0n) return x.m === y.m; // -0 and 0 are both zero
+  if (x.neg !== y.neg) return false;
+  const e = Math.min(x.e, y.e);
+  return x.m * 10n ** BigInt(x.e - e) === y.m * 10n ** BigInt(y.e - e);
+}
+
+describe('parseJson: a number is accepted only if RFC 8785 stores exactly what was written', () => {
+  it.each([
+    ['0.10', 0.1],
+    ['1e2', 100],
+    ['1E+2', 100],
+    ['100e-2', 1],
+    ['-0', -0],
+    ['-0.0e5', -0],
+    ['9007199254740991', 2 ** 53 - 1],
+    ['-9007199254740991', -(2 ** 53 - 1)],
+    ['9007199254740992', 2 ** 53], // canonical "9007199254740992": the same number
+    ['5e-324', 5e-324],
+    ['1.7976931348623157e308', Number.MAX_VALUE],
+    ['2.2250738585072014e-308', 2.2250738585072014e-308],
+    ['1e21', 1e21],
+    ['123456789012345680000', 123456789012345680000],
+    ['0.000001', 0.000001],
+    ['1e-7', 1e-7],
+  ])('accepts %s', (text, want) => {
+    expect(Object.is(parseJson(text), want)).toBe(true);
+  });
+
+  it.each([
+    ['9007199254740993', '9007199254740992'],
+    ['-9007199254740993', '-9007199254740992'],
+    ['1.00000000000000011', '1'],
+    ['18446744073709551616', '18446744073709552000'], // 2^64 is a double, but RFC 8785 writes it otherwise
+    ['2.4703282292062328e-324', '5e-324'],
+    ['0.1000000000000000055511151231257827', '0.1'],
+    ['333333333.33333329', '333333333.3333333'], // RFC 8785's own example of a changed number
+  ])('rejects %s (it would be stored as %s) with INEXACT_NUMBER and the path', (text, stored) => {
+    const e = errorOf(() => parseJson(`{"metadata":{"tokens":[1,${text}]}}`, { basePath: '/events/0' }));
+    expect(e.code).toBe('INEXACT_NUMBER');
+    expect(e.path).toBe('/events/0/metadata/tokens/1');
+    expect(e.message).toContain(stored);
+    expect(e.offset).toBe(25);
+  });
+
+  it.each(['1e400', '-1e400', '1e-400', '-1e-400'])('rejects %s as out of range', (text) => {
+    expect(errorOf(() => parseJson(`[${text}]`)).path).toBe('/0');
+    expectCode(text, 'NUMBER_OUT_OF_RANGE');
+  });
+
+  it('property: every finite double, however it is spelled, is accepted as itself', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }),
+        fc.integer({ min: 0, max: 30 }),
+        fc.boolean(),
+        (d, shift, upper) => {
+          const shortest = JSON.stringify(d); // = RFC 8785 §3.2.2.3
+          expect(Object.is(parseJson(shortest), d === 0 ? 0 : d)).toBe(true);
+          // The same decimal with `shift` more trailing zeros and a compensating exponent.
+          const r = rational(shortest);
+          if (r.m === 0n) return; // "00e-1" is not JSON; zero spellings are listed above
+          const respelled = `${r.neg ? '-' : ''}${r.m}${'0'.repeat(shift)}${upper ? 'E' : 'e'}${r.e - shift}`;
+          expect(parseJson(respelled)).toBe(d);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: a double perturbed below its precision is rejected', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => d !== 0),
+        fc.integer({ min: 0, max: 20 }),
+        fc.integer({ min: 1, max: 9 }),
+        (d, zeros, digit) => {
+          // 18+ significant digits, never the shortest round-trip form (at most 17 digits).
+          const r = rational(JSON.stringify(d));
+          const z = Math.max(zeros, 17 - String(r.m).length);
+          const text = `${r.neg ? '-' : ''}${r.m}${'0'.repeat(z)}${digit}e${r.e - z - 1}`;
+          const e = errorOf(() => parseJson(text));
+          expect(['INEXACT_NUMBER', 'NUMBER_OUT_OF_RANGE']).toContain(e.code);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('property: random decimal literals are accepted exactly when their canonical form is the same number', () => {
+    const literal = fc
+      .tuple(
+        fc.boolean(),
+        fc.stringMatching(/^(0|[1-9][0-9]{0,24})$/),
+        fc.option(fc.stringMatching(/^[0-9]{1,24}$/), { nil: undefined }),
+        fc.option(fc.integer({ min: -400, max: 400 }), { nil: undefined }),
+      )
+      .map(
+        ([neg, int, frac, exp]) =>
+          `${neg ? '-' : ''}${int}${frac === undefined ? '' : `.${frac}`}${exp === undefined ? '' : `e${exp}`}`,
+      );
+    fc.assert(
+      fc.property(literal, (text) => {
+        const d = Number(text);
+        const zero = rational(text).m === 0n;
+        const ok = Number.isFinite(d) && (zero || d !== 0) && sameDecimal(text, JSON.stringify(d));
+        let value: unknown;
+        let error: CanonicalJsonError | undefined;
+        try {
+          value = parseJson(text);
+        } catch (e) {
+          error = e as CanonicalJsonError;
+        }
+        if (ok) {
+          expect(error).toBeUndefined();
+          expect(value).toBe(d);
+          // What the record will say is what was written.
+          expect(sameDecimal(canonicalJson(value), text)).toBe(true);
+        } else {
+          expect(error).toBeInstanceOf(CanonicalJsonError);
+          expect(error?.code).toBe(
+            Number.isFinite(d) && (zero || d !== 0) ? 'INEXACT_NUMBER' : 'NUMBER_OUT_OF_RANGE',
+          );
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe('helpers', () => {
   it('pointer escapes ~ and / (RFC 6901)', () => {
     expect(pointer('', 'a/b', 'm~n', 3)).toBe('/a~1b/m~0n/3');

@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../../src/core/bytes.ts';
+import { bytesEqual, concatBytes, fromUtf8, toBase64, toHex, utf8 } from '../../src/core/bytes.ts';
 import { canonicalJson } from '../../src/core/canonical.ts';
-import type { AuditEvent } from '../../src/core/event.ts';
+import { type AuditEvent, EVENT_LIMITS } from '../../src/core/event.ts';
 import { sha256 } from '../../src/core/hash.ts';
+import type { JsonValue } from '../../src/core/ijson.ts';
+import { decodeEntryBundle, encodeEntryBundle, MAX_ENTRY_SIZE } from '../../src/core/merkle/entry-bundle.ts';
 import {
   ChainError,
   type ChainErrorCode,
@@ -14,6 +16,7 @@ import {
   type LogRecord,
   leafHash,
   MAX_RECORD_BYTES,
+  MAX_RECORD_DEPTH,
   RecordError,
   type RecordErrorCode,
   validateLogId,
@@ -108,7 +111,39 @@ describe('encodeRecord / decodeRecord', () => {
     expect(ZERO_HASH).toEqual(new Uint8Array(32));
   });
 
-  it('RECORD_TOO_LARGE above 64 KiB, accepted at exactly 64 KiB', () => {
+  it('the record limit is the entry-bundle limit: 65,535 bytes, and a record at it can be sealed', () => {
+    // c2sp.org/tlog-tiles length-prefixes entries with a uint16: whatever
+    // encodeRecord accepts, encodeEntryBundle must accept (issue #11).
+    expect(MAX_RECORD_BYTES).toBe(MAX_ENTRY_SIZE);
+    expect(MAX_RECORD_BYTES).toBe(65_535);
+    const base = encodeRecord({ ...r0, event: { ...event(), metadata: { pad: '' } } }).length;
+    const exact = { ...r0, event: { ...event(), metadata: { pad: 'x'.repeat(MAX_RECORD_BYTES - base) } } };
+    const bytes = encodeRecord(exact);
+    expect(bytes.length).toBe(MAX_RECORD_BYTES);
+    expect(bytesEqual(decodeEntryBundle(encodeEntryBundle([bytes]), 1)[0] as Uint8Array, bytes)).toBe(true);
+    const over = { ...r0, event: { ...event(), metadata: { pad: 'x'.repeat(MAX_RECORD_BYTES - base + 1) } } };
+    const e = recordError(() => encodeRecord(over));
+    expect(e.code).toBe('RECORD_TOO_LARGE');
+    expect(e.message).toContain(`${MAX_RECORD_BYTES + 1} bytes`);
+    expect(e.message).toContain(`limit ${MAX_RECORD_BYTES}`);
+  });
+
+  it('the deepest valid record (changes.before at freeformDepth) encodes and decodes; one level more does not', () => {
+    const nested = (levels: number): JsonValue => (levels === 1 ? [] : [nested(levels - 1)]);
+    const deepest = { ...r0, event: { ...event(), changes: { before: nested(EVENT_LIMITS.freeformDepth) } } };
+    const text = fromUtf8(encodeRecord(deepest));
+    expect(text.match(/\[/g)?.length).toBe(MAX_RECORD_DEPTH - 3);
+    expect(decodeRecord(utf8(text))).toEqual(deepest);
+    const deeper = {
+      ...r0,
+      event: { ...event(), changes: { before: nested(EVENT_LIMITS.freeformDepth + 1) } },
+    };
+    expect(recordError(() => encodeRecord(deeper)).code).toBe('INVALID_RECORD');
+    const forged = text.replace('"before":[', '"before":[[').replace(/\]\}/, ']]}');
+    expect(recordError(() => decodeRecord(utf8(forged))).code).toBe('INVALID_RECORD');
+  });
+
+  it('RECORD_TOO_LARGE above the limit, accepted at exactly the limit', () => {
     const base = encodeRecord({ ...r0, event: { ...event(), metadata: { pad: '' } } }).length;
     const fill = MAX_RECORD_BYTES - base;
     const exact = { ...r0, event: { ...event(), metadata: { pad: 'x'.repeat(fill) } } };

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { EVENT_LIMITS, validateEvent } from '../../src/core/event.ts';
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
@@ -32,4 +33,49 @@ describe('OpenAPI document', () => {
     const path = pattern.replace('{path+}', '{path}');
     expect(doc.paths[path]?.[method.toLowerCase()]).toBeDefined();
   });
+});
+
+describe('OpenAPI Event schema states the limits ingest enforces', () => {
+  type Schema = { properties: Record<string, Schema>; maxLength?: number; pattern?: string; $ref?: string };
+  const schemas = (doc as unknown as { components: { schemas: Record<string, Schema> } }).components.schemas;
+  const event = schemas.Event as Schema;
+  const prop = (s: Schema, ...keys: string[]): Schema =>
+    keys.reduce<Schema>((at, k) => {
+      const next = at.properties[k] as Schema;
+      return next.$ref ? (schemas[next.$ref.split('/').pop() as string] as Schema) : next;
+    }, s);
+
+  it.each<[string[], number]>([
+    [['id'], EVENT_LIMITS.id],
+    [['actor', 'id'], EVENT_LIMITS.principalId],
+    [['actor', 'name'], EVENT_LIMITS.name],
+    [['actor', 'onBehalfOf', 'id'], EVENT_LIMITS.principalId],
+    [['action'], EVENT_LIMITS.action],
+    [['target', 'type'], EVENT_LIMITS.targetType],
+    [['target', 'id'], EVENT_LIMITS.targetId],
+    [['context', 'requestId'], EVENT_LIMITS.contextId],
+    [['context', 'ip'], EVENT_LIMITS.ip],
+    [['context', 'userAgent'], EVENT_LIMITS.userAgent],
+  ])('%j maxLength is %d', (keys, max) => {
+    expect(prop(event, ...keys).maxLength).toBe(max);
+  });
+
+  it.each(['tool.call', 'agent.task_submit', 'tool-call', 'Tool.call', 'tool.', 'a.b.c'])(
+    'action pattern agrees with validateEvent on %s',
+    (action) => {
+      const byDoc = new RegExp(prop(event, 'action').pattern as string).test(action);
+      let byCode = true;
+      try {
+        validateEvent({
+          occurredAt: '2026-03-01T12:00:00Z',
+          actor: { type: 'agent', id: 'a' },
+          action,
+          outcome: 'success',
+        });
+      } catch {
+        byCode = false;
+      }
+      expect(byDoc).toBe(byCode);
+    },
+  );
 });

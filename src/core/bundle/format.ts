@@ -22,7 +22,7 @@
 import { fromBase64, toBase64, utf8 } from '../bytes.ts';
 import { parseUtcTimestamp } from '../event.ts';
 import { CanonicalJsonError, isWellFormedUnicode, type JsonValue, parseJson } from '../ijson.ts';
-import { isValidLogId } from '../record.ts';
+import { isValidLogId, MAX_RECORD_BYTES } from '../record.ts';
 import { BundleError } from './errors.ts';
 
 export const BUNDLE_FORMAT = 'anchorlog-evidence-bundle';
@@ -58,6 +58,16 @@ export const MAX_ANCHORS = 1024;
 export const MAX_CHUNKS = 999_999;
 /** Longest proof we accept: a tree of 2^53 leaves needs at most ~2×53 hashes. */
 const MAX_PROOF_HASHES = 128;
+/**
+ * proofs.json at its largest: two neighbour records as JSON strings, each up
+ * to MAX_RECORD_BYTES of canonical text that JSON escapes again (a record
+ * full of `\"` or `\\` doubles: 2 × MAX_RECORD_BYTES), plus four hash arrays
+ * of at most MAX_PROOF_HASHES pretty-printed hashes (≤ 56 bytes a line) and
+ * the keys. Derived, not chosen: any record ingest accepted may be a
+ * neighbour, so the verifier must read the largest proofs.json the writer can
+ * produce.
+ */
+export const MAX_PROOFS_MEMBER = 2 * (2 * MAX_RECORD_BYTES + 2) + 4 * MAX_PROOF_HASHES * 56 + 4 * KiB;
 
 const SIZE_TEXT = '(0|[1-9][0-9]{0,15})';
 const TSA_NAME = '[a-z0-9][a-z0-9-]{0,62}';
@@ -406,13 +416,14 @@ function neighbour(v: JsonValue | undefined, where: string): NeighbourProof | nu
   const o = obj(PROOFS, v, where, ['index', 'record', 'inclusion']);
   return {
     index: uint(PROOFS, o.index, `${where}.index`),
-    record: str(PROOFS, o.record, `${where}.record`, 65536),
+    // UTF-16 length ≤ UTF-8 length, so every record ingest accepted fits; decodeRecord checks the bytes.
+    record: str(PROOFS, o.record, `${where}.record`, MAX_RECORD_BYTES),
     inclusion: hashes(PROOFS, o.inclusion, `${where}.inclusion`),
   };
 }
 
 export function parseProofs(bytes: Uint8Array): RangeProofs {
-  const o = obj(PROOFS, parseJsonMember(PROOFS, bytes, MAX_SMALL_MEMBER * 4), 'proofs', [
+  const o = obj(PROOFS, parseJsonMember(PROOFS, bytes, MAX_PROOFS_MEMBER), 'proofs', [
     'checkpoint',
     'left',
     'consistency',

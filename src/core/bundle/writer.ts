@@ -4,8 +4,9 @@
  * Inputs are abstract so the export use case can feed it from DynamoDB/S3
  * (or tests from memory): records as an async iterable of canonical bytes,
  * proofs through injected functions. The output is the ustar archive as an
- * async iterable of chunks. Memory is bounded by one records chunk
- * (`chunkBytes`, default 4 MiB, plus its inclusion proofs in filtered mode):
+ * async iterable of chunks. Memory is bounded by one records chunk and, in
+ * filtered mode, its inclusion proofs, each at most `chunkBytes` (default
+ * 4 MiB, at most MAX_CHUNK_BYTES / 2, so the verifier reads every member):
  * every member is hashed as it is emitted, and manifest.json — which lists
  * every member's hash — is written last.
  *
@@ -16,7 +17,7 @@
  */
 import { toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
-import { CompactRange } from '../merkle/index.ts';
+import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
 import { decodeRecord, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
@@ -298,6 +299,8 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
   let chunk: Uint8Array[] = [];
   let chunkIndexes: number[] = [];
   let chunkSize = 0;
+  /** Upper bound of the inclusion member's size for the records in `chunk` (filtered mode). */
+  let inclusionSize = 0;
   let chunkNo = 0;
   const flush = async function* (): AsyncGenerator<Uint8Array> {
     if (chunk.length === 0) return;
@@ -320,6 +323,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     chunk = [];
     chunkIndexes = [];
     chunkSize = 0;
+    inclusionSize = 0;
   };
   for await (const bytes of fromIterable(input.records)) {
     const rec = decodeRecord(bytes);
@@ -339,10 +343,18 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     }
     lastReceivedAt = rec.receivedAt;
     expected = at + 1;
-    if (chunk.length > 0 && chunkSize + bytes.length + 1 > chunkBytes) yield* flush();
+    // In filtered mode the inclusion member grows faster than the records
+    // chunk when records are small and the tree deep (~47 bytes per proof
+    // hash per record), so it bounds the chunk too: otherwise a 4 MiB chunk of
+    // 300-byte records in a tree of 2^24 carries 16+ MiB of proofs, more than
+    // the verifier reads (MAX_CHUNK_BYTES).
+    const line = filter === null ? 0 : inclusionLineBound(at, n);
+    if (chunk.length > 0 && (chunkSize + bytes.length + 1 > chunkBytes || inclusionSize + line > chunkBytes))
+      yield* flush();
     chunk.push(bytes);
     chunkIndexes.push(at);
     chunkSize += bytes.length + 1;
+    inclusionSize += line;
     count++;
     recordBytes += bytes.length;
   }
@@ -388,4 +400,13 @@ export async function bundleBytes(chunks: AsyncIterable<Uint8Array>): Promise<Ui
     o += p.length;
   }
   return out;
+}
+
+/**
+ * Bytes of `encodeInclusionLine` for leaf `index` of a tree of `size`, or a
+ * little more: `{"index":<digits>,"hashes":[` + h quoted base64 hashes (46
+ * bytes each) and their commas + `]}` + newline.
+ */
+function inclusionLineBound(index: number, size: number): number {
+  return 23 + String(index).length + 47 * inclusionProofLength(index, size);
 }

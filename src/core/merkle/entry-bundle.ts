@@ -10,6 +10,11 @@
 import { MerkleError } from './errors.ts';
 import { TILE_WIDTH } from './tile-path.ts';
 
+/**
+ * The uint16 length prefix caps an entry at 65,535 bytes. Records take their
+ * limit from here (MAX_RECORD_BYTES in ../record.ts), so ingest can never
+ * accept a record the sealer cannot bundle.
+ */
 export const MAX_ENTRY_SIZE = 0xffff;
 
 export function encodeEntryBundle(entries: readonly Uint8Array[]): Uint8Array {

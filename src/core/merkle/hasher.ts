@@ -31,7 +31,7 @@ export function hashLeaf(data: Uint8Array): Uint8Array {
 export function hashLeafInto(data: Uint8Array, out: Uint8Array, offset: number): void {
   const n = data.length + 1;
   if (n > leafScratch.length) {
-    // Grow to the next power of two; records are ≤ 64 KiB so this settles quickly.
+    // Grow to the next power of two; records are ≤ 65,535 bytes so this settles quickly.
     leafScratch = new Uint8Array(2 ** Math.ceil(Math.log2(n)));
     leafViews = [];
   }

@@ -21,6 +21,7 @@ import {
 import { readTar, tarEnd, tarHeader, tarPadding } from '../../../src/core/bundle/tar.ts';
 import { fromUtf8, toBase64, toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
+import type { JsonObject } from '../../../src/core/ijson.ts';
 import { consistencyProof, inclusionProof, rootOf } from '../../../src/core/merkle/index.ts';
 import { formatCheckpoint, signNote, vkeyFromSpki } from '../../../src/core/note/index.ts';
 import {
@@ -51,6 +52,8 @@ export interface LogOptions {
   readonly stepMs?: number;
   readonly action?: (i: number) => string;
   readonly signer?: LocalNoteSigner;
+  /** Event metadata of record i (default: a counter and a note that needs escaping). */
+  readonly metadata?: (i: number) => JsonObject;
 }
 
 const signers = new Map<string, LocalNoteSigner>();
@@ -85,7 +88,7 @@ export function makeLog(n: number, o: LogOptions = {}): TestLog {
         action: o.action ? o.action(i) : i % 3 === 0 ? 'access.grant' : 'tool.call',
         target: { type: 'dataset', id: `ds-${i}` },
         outcome: 'success',
-        metadata: { n: i, note: 'quoted "text" and \\ and\nnewline' },
+        metadata: o.metadata ? o.metadata(i) : { n: i, note: 'quoted "text" and \\ and\nnewline' },
       },
     };
     const bytes = encodeRecord(rec);
