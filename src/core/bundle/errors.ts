@@ -27,8 +27,10 @@ export type BundleErrorCode =
   | 'INCLUSION_FAILED'
   /** A checkpoint signature by a known key does not verify, or the note is malformed. */
   | 'CHECKPOINT_SIGNATURE_INVALID'
-  /** A checkpoint is signed by no trusted log key, or names another log. */
+  /** A checkpoint is signed by no trusted log key, or names another log than the key that signed it. */
   | 'UNTRUSTED_KEY'
+  /** The bundle's log (header origin) is not one the caller pinned: no pinned log key is named after it, or it is not in `origins`. */
+  | 'ORIGIN_NOT_PINNED'
   /** The checkpoint the proofs use does not cover the records (tree too small). */
   | 'CHECKPOINT_STALE'
   /** Two checkpoints are not consistent (missing or failing consistency proof). */

@@ -22,11 +22,13 @@ import { sha256 } from '../hash.ts';
 import { CompactRange, MerkleError, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
 import { popcount } from '../merkle/numbers.ts';
 import {
-  checkpointFromNote,
+  isValidKeyName,
   NoteError,
   type NoteVerifier,
   parseVerifierKey,
   pemToSpki,
+  type VerifiedCheckpoint,
+  verifyLogCheckpoint,
   vkeyFromSpki,
 } from '../note/index.ts';
 import { decodeRecord, type LogRecord, leafHash, RecordError, ZERO_HASH } from '../record.ts';
@@ -56,9 +58,19 @@ import {
 } from './format.ts';
 import { readTar } from './tar.ts';
 
+/**
+ * What the caller pins (TRUST.json, docs/bundle.md §Trust). A pinned vkey
+ * `<name>+<id>+<key>` means exactly: "this key signs the checkpoints of the
+ * log whose origin is <name>", and of no other log.
+ */
 export interface BundleTrust {
   /** Pinned log verifier keys (C2SP vkeys). Absent: the bundle's keys/log.vkey is trusted (flagged). */
   readonly logKeys?: readonly string[];
+  /**
+   * The logs (checkpoint origins) the caller accepts. Absent: the names of
+   * `logKeys`. Each must be the name of a pinned log key.
+   */
+  readonly origins?: readonly string[];
   /** Pinned TSA roots (DER). Absent: each chain.pem's last certificate is trusted (flagged). */
   readonly tsaRoots?: readonly Uint8Array[];
 }
@@ -237,8 +249,30 @@ class Verifier {
   trustedBundleKeys = false;
   trustedBundleTsaRoots = false;
 
+  /** Parsed pinned log keys; undefined when none are pinned. */
+  readonly #pinnedKeys: readonly NoteVerifier[] | undefined;
+  /** Origins the caller accepts; undefined when nothing is pinned. */
+  readonly #pinnedOrigins: readonly string[] | undefined;
+
   constructor(trust: BundleTrust) {
     this.#trust = trust;
+    this.#pinnedKeys = trust.logKeys?.map((k) => {
+      try {
+        return parseVerifierKey(k);
+      } catch (e) {
+        return fail('INVALID_TRUST', `pinned log key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
+          cause: e,
+        });
+      }
+    });
+    const named = this.#pinnedKeys?.map((v) => v.name);
+    for (const o of trust.origins ?? []) {
+      if (!isValidKeyName(o)) fail('INVALID_TRUST', `pinned origin ${JSON.stringify(o)} is not a key name`);
+      // An origin no pinned key is named after could never verify: a mistake, not a policy.
+      if (named && !named.includes(o))
+        fail('INVALID_TRUST', `pinned origin ${JSON.stringify(o)} has no pinned log key named after it`);
+    }
+    this.#pinnedOrigins = trust.origins ?? named;
   }
 
   get header(): BundleHeader {
@@ -284,7 +318,7 @@ class Verifier {
         return;
       case 'header':
         this.#header = parseHeader(data);
-        return;
+        return this.#checkOrigin();
       case 'vkey':
         return this.#vkey(data);
       case 'pem':
@@ -312,6 +346,21 @@ class Verifier {
 
   // ---- keys ----
 
+  /**
+   * The bundle names its own log; with pinned trust that claim must be one of
+   * the pinned logs, or a bundle of log B would be checked against B's origin
+   * while the caller believes it holds log A.
+   */
+  #checkOrigin(): void {
+    const origins = this.#pinnedOrigins;
+    if (origins !== undefined && !origins.includes(this.header.origin))
+      fail(
+        'ORIGIN_NOT_PINNED',
+        `the bundle is of log ${JSON.stringify(this.header.origin)}, which is not pinned (pinned: ${origins.map((o) => JSON.stringify(o)).join(', ')})`,
+        { member: 'header.json' },
+      );
+  }
+
   #vkey(data: Uint8Array): void {
     let text: string;
     try {
@@ -332,20 +381,13 @@ class Verifier {
       fail('KEY_INVALID', 'keys/log.vkey is not named after the origin', { member: 'keys/log.vkey' });
     this.#bundleVkey = vkey;
     const pinned = this.#trust.logKeys;
-    if (pinned === undefined) {
+    if (pinned === undefined || this.#pinnedKeys === undefined) {
       this.trustedBundleKeys = true;
       this.#verifiers = [v];
       this.warnings.push('the log key was taken from the bundle itself (keys/log.vkey): pin it with --trust');
     } else {
-      this.#verifiers = pinned.map((k) => {
-        try {
-          return parseVerifierKey(k);
-        } catch (e) {
-          return fail('INVALID_TRUST', `pinned log key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
-            cause: e,
-          });
-        }
-      });
+      // Only the keys pinned for this log count (the origin was checked against the pinned ones).
+      this.#verifiers = this.#pinnedKeys.filter((k) => k.name === this.header.origin);
       if (!pinned.includes(vkey))
         this.warnings.push(
           'keys/log.vkey is not one of the pinned log keys (checkpoints were checked against the pinned keys)',
@@ -372,13 +414,13 @@ class Verifier {
     if (this.#checkpoints.size >= MAX_CHECKPOINTS)
       fail('UNEXPECTED_MEMBER', 'too many checkpoints', { member: path });
     this.#lastCheckpointSize = size;
-    let cp: ReturnType<typeof checkpointFromNote>;
+    let cp: VerifiedCheckpoint;
     try {
-      cp = checkpointFromNote(data, this.header.origin, this.#verifiers);
+      cp = verifyLogCheckpoint(data, this.#verifiers, { origin: this.header.origin });
     } catch (e) {
       if (e instanceof NoteError) {
         const code: BundleErrorCode =
-          e.code === 'NO_TRUSTED_SIGNATURE' || e.code === 'ORIGIN_MISMATCH'
+          e.code === 'NO_TRUSTED_SIGNATURE' || e.code === 'ORIGIN_MISMATCH' || e.code === 'KEY_NAME_MISMATCH'
             ? 'UNTRUSTED_KEY'
             : 'CHECKPOINT_SIGNATURE_INVALID';
         fail(code, `${path}: ${e.code}: ${e.message}`, { member: path, cause: e });
