@@ -37,6 +37,8 @@ export type BundleErrorCode =
   | 'CONSISTENCY_FAILED'
   /** An RFC 3161 time-stamp does not verify (status, signature, chain, imprint, …). */
   | 'TIMESTAMP_INVALID'
+  /** A time-stamp uses SHA-1 in its imprint, CMS digest or signature: SHA-256 or stronger is required. */
+  | 'TIMESTAMP_WEAK_HASH'
   /** No verified time-stamp covers the exported records. */
   | 'TIMESTAMP_MISSING'
   /** A time-stamp's genTime is earlier than the receivedAt of a record it covers. */

@@ -510,7 +510,13 @@ class Verifier {
     }
     const cp = this.#checkpoints.get(size) as CheckpointState;
     try {
-      const v = await verifyTimestamp(t.data, { expected: { data: cp.bytes }, roots, untrusted: chain });
+      // SHA-256 or stronger only, with no way to relax it: a bundle is evidence, not a legacy token.
+      const v = await verifyTimestamp(t.data, {
+        expected: { data: cp.bytes },
+        roots,
+        untrusted: chain,
+        allowSha1: false,
+      });
       this.#anchors.push({
         size,
         tsa,
@@ -524,6 +530,8 @@ class Verifier {
     } catch (e) {
       if (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT' && this.#trust.tsaRoots !== undefined)
         fail('INVALID_TRUST', `pinned TSA roots: ${e.message}`, { cause: e });
+      if (e instanceof TimestampError && e.code === 'WEAK_HASH')
+        fail('TIMESTAMP_WEAK_HASH', `${t.path}: ${e.message}`, { member: t.path, cause: e });
       if (e instanceof TimestampError)
         fail('TIMESTAMP_INVALID', `${t.path}: ${e.code}: ${e.message}`, { member: t.path, cause: e });
       throw e;

@@ -8,5 +8,6 @@ export { type ParsedTimestamp, type ParsedToken, parseTimestamp, parseTimestampT
 export { decodePem, decodePemCertificates, looksLikePem, type PemBlock } from './pem.ts';
 export { buildTimestampRequest, type Imprint, type TimestampRequestInput } from './request.ts';
 export type { PkiStatus } from './status.ts';
+export type { HashUse } from './strength.ts';
 export type { Accuracy, TstInfoFields } from './tstinfo.ts';
 export { type VerifiedTimestamp, type VerifyTimestampOptions, verifyTimestamp } from './verify.ts';
