@@ -55,6 +55,7 @@ import {
   parseInclusionLine,
   parseManifest,
   parseProofs,
+  README as README_PATH,
 } from './format.ts';
 import { readTar } from './tar.ts';
 
@@ -135,6 +136,12 @@ export interface BundleReport {
   readonly trustedBundleKeys: boolean;
   /** The TSA roots came from the bundle's chain files, not from the caller. */
   readonly trustedBundleTsaRoots: boolean;
+  /**
+   * README.txt differs from its SHA256SUMS / manifest entry. README.txt is
+   * informative and never trusted: this is reported (also in `warnings`) and
+   * changes nothing else in the report.
+   */
+  readonly readmeAltered: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -248,6 +255,8 @@ class Verifier {
   readonly warnings: string[] = [];
   trustedBundleKeys = false;
   trustedBundleTsaRoots = false;
+  /** README.txt differs from its SHA256SUMS / manifest entry (reported; never part of the verdict). */
+  readmeAltered = false;
 
   /** Parsed pinned log keys; undefined when none are pinned. */
   readonly #pinnedKeys: readonly NoteVerifier[] | undefined;
@@ -315,6 +324,8 @@ class Verifier {
       this.#members.push({ path, size: data.length, sha256: toHex(sha256(data)) });
     switch (kind.kind) {
       case 'readme':
+        // Informative only (docs/bundle.md §README.txt): never read, never trusted. Its
+        // bytes are still hashed above so that a change can be reported against SHA256SUMS.
         return;
       case 'header':
         this.#header = parseHeader(data);
@@ -878,8 +889,31 @@ class Verifier {
 
   // ---- trailer ----
 
+  /** Reports (once) that README.txt was changed after export; the verdict does not depend on it. */
+  #readmeAltered(): void {
+    if (this.readmeAltered) return;
+    this.readmeAltered = true;
+    this.warnings.push(
+      'README.txt does not match its SHA256SUMS/manifest entry: it was changed after export. It is informative only; the verifier does not read it and the verdict does not depend on it',
+    );
+  }
+
+  /**
+   * The members as SHA256SUMS should list them, except that README.txt's
+   * listed hash is taken as given (a different one is reported, not refused):
+   * its entry must still be there, first, with that path.
+   */
+  #expectedSums(data: Uint8Array): MemberEntry[] {
+    const members = this.#members.slice(0, -1);
+    const first = members[0];
+    const listed = /^([0-9a-f]{64}) {2}README\.txt\n/.exec(fromUtf8Safe(data.subarray(0, 80)));
+    if (first?.path !== README_PATH || !listed || listed[1] === first.sha256) return members;
+    this.#readmeAltered();
+    return [{ ...first, sha256: listed[1] as string }, ...members.slice(1)];
+  }
+
   #sums(data: Uint8Array): void {
-    const want = formatSums(this.#members.slice(0, -1));
+    const want = formatSums(this.#expectedSums(data));
     if (!bytesEqual(want, data)) {
       const got = fromUtf8Safe(data).split('\n');
       const exp = fromUtf8Safe(want).split('\n');
@@ -915,7 +949,8 @@ class Verifier {
         fail('MISSING_MEMBER', `${e.path} is listed in the manifest but not in the bundle`, {
           member: e.path,
         });
-      if (a.size !== e.size || a.sha256 !== e.sha256)
+      if ((a.size !== e.size || a.sha256 !== e.sha256) && e.path === README_PATH) this.#readmeAltered();
+      else if (a.size !== e.size || a.sha256 !== e.sha256)
         fail('MEMBER_HASH_MISMATCH', `${e.path}: SHA-256 ${a.sha256} does not match the manifest`, {
           member: e.path,
         });
@@ -1023,6 +1058,7 @@ class Verifier {
       })),
       trustedBundleKeys: this.trustedBundleKeys,
       trustedBundleTsaRoots: this.trustedBundleTsaRoots,
+      readmeAltered: this.readmeAltered,
       warnings: this.warnings,
     };
   }
