@@ -57,17 +57,20 @@ describe('anchorlog verify', () => {
     expect(r.err).not.toContain('WARNING');
   });
 
-  it('without --trust: exits 0 but warns loudly that it trusted the bundle', async () => {
+  // These two exited 0 before: a script checking the exit code could not tell
+  // "proved against what I pinned" from "the bundle vouched for itself".
+  it('without --trust: exits 3 (not against pinned trust) and warns loudly', async () => {
     const r = await run('/mem/bundle.tar');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^Bundle: VERIFIED, BUT NOT AGAINST PINNED TRUST \(exit 3\)/);
     expect(r.err).toContain('WARNING');
     expect(r.err).toContain('LOG KEY');
     expect(r.err).toContain('TSA ROOTS');
   });
 
-  it('with only log keys pinned: warns about the TSA roots only', async () => {
+  it('with only log keys pinned: exits 3 and warns about the TSA roots only', async () => {
     const r = await run('/mem/bundle.tar', '--trust', '/mem/trust-keys-only.json');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.err).toContain('TSA ROOTS');
     expect(r.err).not.toContain('LOG KEY');
   });
@@ -82,6 +85,7 @@ describe('anchorlog verify', () => {
       trustedBundleKeys: false,
       trustedBundleTsaRoots: false,
       completeness: { proved: true, start: 'record', end: 'record' },
+      verdict: { exitCode: 0, status: 'ok', shortfalls: [], accepted: [] },
     });
   });
 
@@ -94,7 +98,14 @@ describe('anchorlog verify', () => {
     expect(r.err).toMatch(/RANGE_INCOMPLETE: /);
     const j = await run('/mem/tampered.tar', '--trust', '/mem/trust.json', '--json');
     expect(j.code).toBe(1);
-    expect(JSON.parse(j.out)).toMatchObject({ ok: false, error: { code: 'RANGE_INCOMPLETE', index: 8 } });
+    expect(JSON.parse(j.out)).toMatchObject({
+      ok: false,
+      verdict: { exitCode: 1, status: 'failed' },
+      error: { code: 'RANGE_INCOMPLETE', index: 8 },
+    });
+    // No flag turns a failure into anything else.
+    const f = await run('/mem/tampered.tar', '--allow-untrusted', '--allow-incomplete');
+    expect(f.code).toBe(1);
   });
 
   it('exits 1 when the pinned key did not sign the checkpoints', async () => {

@@ -119,6 +119,8 @@ export interface BundleReport {
    * record is included and outside the time range; 'log-start' = the range
    * starts at index 0; 'checkpoint-end' = the range ends at the checkpoint's
    * last leaf, so records appended after that checkpoint are not covered.
+   * `proved` is true iff every record of the declared time range is proved
+   * present: range mode with both ends closed (`end` is not 'checkpoint-end').
    */
   readonly completeness: {
     readonly proved: boolean;
@@ -1045,7 +1047,7 @@ class Verifier {
         firstReceivedAt: this.#firstReceivedAt,
         lastReceivedAt: this.#count > 0 ? this.#lastReceivedAt : null,
       },
-      completeness: { proved: range, start, end },
+      completeness: { proved: range && end === 'record', start, end },
       checkpoint: { size: cp.size, rootHash: toBase64(cp.root), signedBy: cp.signedBy },
       checkpoints: [...this.#checkpoints.values()].map((c) => ({ size: c.size, rootHash: toBase64(c.root) })),
       anchors: this.#anchors.map((a) => ({
