@@ -38,6 +38,12 @@ beforeAll(async () => {
   files['/mem/unknown-field.json'] = utf8(JSON.stringify({ ...trust, extra: 1 }));
   files['/mem/bad-vkey.json'] = utf8(JSON.stringify({ ...trust, logKeys: ['nope+00000000+AA=='] }));
   files['/mem/bad-pem.json'] = utf8(JSON.stringify({ ...trust, tsaRoots: ['no certificate here'] }));
+  files['/mem/origins-no-keys.json'] = utf8(
+    JSON.stringify({ origins: [log.origin], tsaRoots: TSA_ROOTS_PEM }),
+  );
+  files['/mem/origin-no-key.json'] = utf8(JSON.stringify({ ...trust, origins: ['anchorlog.test/tenant-z'] }));
+  files['/mem/origin-not-name.json'] = utf8(JSON.stringify({ ...trust, origins: ['has space'] }));
+  files['/mem/origins-empty.json'] = utf8(JSON.stringify({ ...trust, origins: [] }));
 });
 
 async function run(...argv: string[]) {
@@ -132,6 +138,11 @@ describe('anchorlog verify', () => {
     ['trust file with an unknown field', ['/mem/bundle.tar', '--trust', '/mem/unknown-field.json']],
     ['trust file with a bad vkey', ['/mem/bundle.tar', '--trust', '/mem/bad-vkey.json']],
     ['trust file with a bad PEM', ['/mem/bundle.tar', '--trust', '/mem/bad-pem.json']],
+    ['origins without logKeys', ['/mem/bundle.tar', '--trust', '/mem/origins-no-keys.json']],
+    ['an origin no pinned key is named after', ['/mem/bundle.tar', '--trust', '/mem/origin-no-key.json']],
+    ['an origin that is not a key name', ['/mem/bundle.tar', '--trust', '/mem/origin-not-name.json']],
+    ['empty origins', ['/mem/bundle.tar', '--trust', '/mem/origins-empty.json']],
+    ['--allow-untrusted with a value', ['/mem/bundle.tar', '--allow-untrusted=yes']],
   ])('usage error exits 2: %s', async (_n, argv) => {
     const r = await run(...(argv as string[]));
     expect(r.code, r.err).toBe(2);
