@@ -120,7 +120,7 @@ describe('anchorlog verify: exit codes', () => {
     ],
   ];
 
-  it.each(cases)('%s → exit %s', async (_n, argv, exit, status) => {
+  it.each(cases)('%s', async (_n, argv, exit, status) => {
     const r = await run(...argv);
     expect(r.code, r.err).toBe(exit);
     const first = r.out.split('\n')[0];
