@@ -1,6 +1,6 @@
 /**
  * TRUST.json: what an auditor pins, obtained out of band (README "TRUST.json",
- * docs/bundle.md §Trust). Read by `anchorlog verify` (all fields) and by
+ * docs/bundle.md §Verifying). Read by `anchorlog verify` (all fields) and by
  * `checkpoint` / `prove` (`logKeys`, `origins`); written by `anchorlog trust`.
  *
  *   { "logKeys":  ["<origin>+<keyid>+<base64 key>", …],

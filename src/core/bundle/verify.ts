@@ -60,7 +60,7 @@ import {
 import { readTar } from './tar.ts';
 
 /**
- * What the caller pins (TRUST.json, docs/bundle.md §Trust). A pinned vkey
+ * What the caller pins (TRUST.json, docs/bundle.md §Verifying). A pinned vkey
  * `<name>+<id>+<key>` means exactly: "this key signs the checkpoints of the
  * log whose origin is <name>", and of no other log.
  */
@@ -394,7 +394,7 @@ class Verifier {
       fail('KEY_INVALID', 'keys/log.vkey is not named after the origin', { member: 'keys/log.vkey' });
     this.#bundleVkey = vkey;
     const pinned = this.#trust.logKeys;
-    if (pinned === undefined || this.#pinnedKeys === undefined) {
+    if (!pinned || !this.#pinnedKeys) {
       this.trustedBundleKeys = true;
       this.#verifiers = [v];
       this.warnings.push('the log key was taken from the bundle itself (keys/log.vkey): pin it with --trust');
@@ -951,8 +951,9 @@ class Verifier {
         fail('MISSING_MEMBER', `${e.path} is listed in the manifest but not in the bundle`, {
           member: e.path,
         });
-      if ((a.size !== e.size || a.sha256 !== e.sha256) && e.path === README_PATH) this.#readmeAltered();
-      else if (a.size !== e.size || a.sha256 !== e.sha256)
+      const differs = a.size !== e.size || a.sha256 !== e.sha256;
+      if (differs && e.path === README_PATH) this.#readmeAltered();
+      else if (differs)
         fail('MEMBER_HASH_MISMATCH', `${e.path}: SHA-256 ${a.sha256} does not match the manifest`, {
           member: e.path,
         });
