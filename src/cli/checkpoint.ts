@@ -80,6 +80,8 @@ export async function runCheckpoint(argv: string[], io: CliIo, deps: ReadApiDeps
     const r = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
     const verdict = logKeyVerdict(r.trustedServerKey, values['allow-untrusted'] === true);
     const out = {
+      // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
+      ok: verdict.exitCode === 0,
       verified: true,
       verdict,
       origin: r.checkpoint.origin,

@@ -198,6 +198,8 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
 
     const verdict = logKeyVerdict(head.trustedServerKey, values['allow-untrusted'] === true);
     const out = {
+      // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
+      ok: verdict.exitCode === 0,
       verified: true,
       verdict,
       log: logId,

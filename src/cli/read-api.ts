@@ -283,7 +283,7 @@ export function reportFailure(io: CliIo, command: string, err: unknown, asJson: 
   const message = err instanceof Error ? err.message : String(err);
   if (asJson)
     io.stdout(
-      `${JSON.stringify({ verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message }, null, 2)}\n`,
+      `${JSON.stringify({ ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message }, null, 2)}\n`,
     );
   else io.stdout('Verification: FAILED\n');
   io.stderr(`anchorlog ${command}: ${code}: ${message}\n`);

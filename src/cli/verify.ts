@@ -198,7 +198,10 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
         untrusted: args.allowUntrusted,
         incomplete: args.allowIncomplete,
       });
-      io.stdout(json ? `${JSON.stringify({ ...report, verdict })}\n` : readable(report, verdict));
+      // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
+      // for a proof; `verified` says every check that ran passed.
+      const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
+      io.stdout(json ? `${JSON.stringify(doc)}\n` : readable(report, verdict));
       return verdict.exitCode;
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
@@ -210,6 +213,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
         io.stdout(
           `${JSON.stringify({
             ok: false,
+            verified: false,
             verdict: { exitCode: EXIT_INVALID, status: 'failed' },
             error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null },
           })}\n`,

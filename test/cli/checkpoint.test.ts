@@ -75,7 +75,14 @@ describe('anchorlog checkpoint', () => {
     );
     expect(code, io.err()).toBe(0);
     const out = JSON.parse(io.out());
-    expect(out).toMatchObject({ verified: true, size: 300, rootHash: root, trustedServerKey: false });
+    expect(out).toMatchObject({
+      ok: true,
+      verified: true,
+      size: 300,
+      rootHash: root,
+      trustedServerKey: false,
+      verdict: { exitCode: 0, status: 'ok', shortfalls: [] },
+    });
     expect(out.verifiedBy).toEqual([vkey]);
   });
 
@@ -88,6 +95,7 @@ describe('anchorlog checkpoint', () => {
     const j = captureIo();
     expect(await runCheckpoint(['--log', LOG, '--json'], j, deps())).toBe(3);
     expect(JSON.parse(j.out())).toMatchObject({
+      ok: false,
       verified: true,
       trustedServerKey: true,
       verdict: {
