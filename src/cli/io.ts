@@ -13,12 +13,18 @@ export interface CliIo {
   readFile(path: string): Promise<Uint8Array>;
 }
 
-/** A command: argv after its own name → exit code (0 ok, 1 check failed, 2 usage). */
+/** A command: argv after its own name → exit code (see the EXIT_ constants). */
 export type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
 
+/** Everything checked and proved (against pinned trust, for commands that verify). */
 export const EXIT_OK = 0;
+/** A check failed, or the API did. */
 export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
+/** Verified, but not against pinned trust (verdict.ts). */
+export const EXIT_UNTRUSTED = 3;
+/** Verified against pinned trust, but completeness not proved (verdict.ts). */
+export const EXIT_INCOMPLETE = 4;
 
 export function nodeIo(): CliIo {
   return {

@@ -3,7 +3,8 @@
  *
  * To add a command, add one entry to COMMANDS — `path` is the words that name
  * it (`['verify']`, `['checkpoint', 'show']`, …), `run` gets the remaining
- * argv and a CliIo and returns the exit code (0 ok, 1 check failed, 2 usage).
+ * argv and a CliIo and returns the exit code (io.ts: 0 ok, 1 check failed,
+ * 2 usage, 3 not against pinned trust, 4 completeness not proved).
  * Commands that verify import only src/core (DESIGN §5: offline verifier).
  */
 import { pathToFileURL } from 'node:url';
@@ -14,6 +15,7 @@ import { runPrincipals } from './principals.ts';
 import { runProve } from './prove.ts';
 import type { ReadApiDeps } from './read-api.ts';
 import { runTimestampVerify } from './timestamp-verify.ts';
+import { runTrust } from './trust.ts';
 import { runVerify } from './verify.ts';
 
 export interface Command {
@@ -32,6 +34,11 @@ const readApi = (): ReadApiDeps => ({
 });
 
 export const COMMANDS: readonly Command[] = [
+  {
+    path: ['trust'],
+    summary: 'build TRUST.json for a log from a deployment and print fingerprints to compare',
+    run: (argv, io) => runTrust(argv, io, readApi()),
+  },
   {
     path: ['checkpoint'],
     summary: "fetch a log's latest checkpoint and verify it against a pinned key",

@@ -8,7 +8,8 @@
  * inclusion proof and tied to the signed root by a consistency proof S → size
  * (RFC 9162 §2.1.4.2), so the proof still ends at a signed tree head.
  *
- * Exit: 0 verified, 1 verification failed (reason code), 2 usage error.
+ * Exit: 0 verified against a pinned key, 1 verification failed (reason code),
+ * 2 usage error, 3 verified against the server's own key (verdict.ts).
  */
 import { parseArgs } from 'node:util';
 import { fromBase64, fromUtf8, toBase64 } from '../core/bytes.ts';
@@ -25,21 +26,25 @@ import {
   apiTarget,
   CheckError,
   fetchVerifiedCheckpoint,
-  pinnedVerifiers,
+  pinnedLogKeys,
   type ReadApiDeps,
   reportFailure,
   requireLogId,
   UsageError,
 } from './read-api.ts';
+import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict } from './verdict.ts';
 
-export const PROVE_USAGE = `usage: anchorlog prove --log LOG --index N [--size S] [--vkey VKEY | --vkey-file FILE]
+export const PROVE_USAGE = `usage: anchorlog prove --log LOG --index N [--size S]
+                       [--vkey VKEY | --vkey-file FILE | --trust TRUST.json] [--allow-untrusted]
                        [--leaf-hash B64 | --record FILE] [--api URL] [--key KEY] [--json]
 
   --log LOG          the log id
   --index N          0-based record index
   --size S           tree size to prove in (default: the latest checkpoint's)
-  --vkey VKEY        pinned verifier key (name+keyid+key); repeatable
+  --vkey VKEY        pinned verifier key (origin+keyid+key); repeatable
   --vkey-file FILE   pinned verifier keys, one a line
+  --trust TRUST.json pinned logKeys (and origins) from a trust file (anchorlog trust)
+  --allow-untrusted  exit 0 instead of 3 when no key is pinned
   --leaf-hash B64    the expected leaf hash (RFC 6962, base64)
   --record FILE      the record's canonical bytes (as exported)
   --api URL          read API base URL (default: $ANCHORLOG_API_URL)
@@ -47,8 +52,8 @@ export const PROVE_USAGE = `usage: anchorlog prove --log LOG --index N [--size S
   --json             machine-readable result on stdout
 
 Without --leaf-hash or --record the leaf is read from the log's entry bundle.
-exit status: 0 verified, 1 verification failed, 2 usage error
-`;
+Without a pinned key the server's own key from /v1/keys is used, with a warning.
+${EXIT_USAGE_TEXT}`;
 
 function uint(text: string | undefined, flag: string): number | undefined {
   if (text === undefined) return undefined;
@@ -98,6 +103,8 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
           size: { type: 'string' },
           vkey: { type: 'string', multiple: true },
           'vkey-file': { type: 'string' },
+          trust: { type: 'string' },
+          'allow-untrusted': { type: 'boolean' },
           'leaf-hash': { type: 'string' },
           record: { type: 'string' },
           api: { type: 'string' },
@@ -143,7 +150,11 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       }
     }
     const target = apiTarget({ api: str('api'), key: str('key') }, deps.env);
-    const pinned = await pinnedVerifiers(io, (values.vkey as string[] | undefined) ?? [], str('vkey-file'));
+    const pinned = await pinnedLogKeys(io, {
+      vkeys: (values.vkey as string[] | undefined) ?? [],
+      vkeyFile: str('vkey-file'),
+      trust: str('trust'),
+    });
 
     // 1. A signed tree head we believe.
     const head = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
@@ -185,8 +196,12 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       verifyConsistency(size, cp.size, hashesOf(cons, 'consistency proof'), root, cp.rootHash);
     }
 
+    const verdict = logKeyVerdict(head.trustedServerKey, values['allow-untrusted'] === true);
     const out = {
+      // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
+      ok: verdict.exitCode === 0,
       verified: true,
+      verdict,
       log: logId,
       origin: cp.origin,
       index,
@@ -201,7 +216,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
     if (json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
     else {
       const lines = [
-        `Verification: OK${head.trustedServerKey ? ' (against the server-published key, NOT a pinned one)' : ''}`,
+        logKeyHeadline(verdict),
         `origin:     ${cp.origin}`,
         `checkpoint: size ${cp.size}, root ${out.rootHash}`,
         `index:      ${index} in tree of size ${size}${size < cp.size ? ` (consistent with ${cp.size})` : ''}`,
@@ -211,7 +226,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
       io.stdout(`${lines.join('\n')}\n`);
     }
-    return EXIT_OK;
+    return verdict.exitCode;
   } catch (err) {
     return reportFailure(io, 'prove', err, json);
   }

@@ -8,13 +8,15 @@
  * parsed defensively; every check throws a coded error that becomes exit 1.
  */
 import { fromUtf8 } from '../core/bytes.ts';
-import { type Checkpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
+import type { Checkpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import type { NoteVerifier } from '../core/note/verifiers.ts';
-import { verifyNote } from '../core/note/verify.ts';
+import { verifyLogCheckpoint } from '../core/note/verify.ts';
 import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
 import { isValidLogId } from '../core/record.ts';
+import { CheckError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
+import { parseTrustFile } from './trust-file.ts';
 
 /** Environment the CLI entry passes in (commands never read process.env). */
 export interface CliEnv {
@@ -27,18 +29,7 @@ export interface ReadApiDeps {
   readonly fetch: typeof fetch;
 }
 
-/** Bad invocation: exit 2. */
-export class UsageError extends Error {}
-
-/** A check that failed: exit 1 with `code`. */
-export class CheckError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { CheckError, UsageError } from './errors.ts';
 
 /** Largest response we read (a full entry bundle is at most 256 · 64 KiB). */
 const MAX_RESPONSE_BYTES = 17 * 1024 * 1024;
@@ -108,6 +99,39 @@ export async function apiJson(deps: ReadApiDeps, target: ApiTarget, path: string
   }
 }
 
+/** The log keys a caller pinned: each vouches for the log named like it; `origins` narrows them. */
+export interface PinnedLogKeys {
+  readonly keys: readonly NoteVerifier[];
+  /** From TRUST.json `origins`: only these logs are accepted. */
+  readonly origins?: readonly string[];
+}
+
+/**
+ * Pinned keys from --vkey (repeatable), --vkey-file (one vkey a line, #
+ * comments) and --trust TRUST.json (`logKeys`, `origins`; trust-file.ts).
+ */
+export async function pinnedLogKeys(
+  io: CliIo,
+  flags: { vkeys: readonly string[]; vkeyFile: string | undefined; trust: string | undefined },
+): Promise<PinnedLogKeys> {
+  const keys = await pinnedVerifiers(io, flags.vkeys, flags.vkeyFile);
+  if (flags.trust === undefined) return { keys };
+  let bytes: Uint8Array;
+  try {
+    bytes = await io.readFile(flags.trust);
+  } catch (e) {
+    throw new UsageError(
+      `--trust: cannot read ${flags.trust}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  const t = parseTrustFile(bytes, flags.trust);
+  if (!t.logKeys) throw new UsageError(`--trust ${flags.trust}: no logKeys to check a checkpoint with`);
+  return {
+    keys: [...keys, ...t.logKeys.map((k) => parseVerifierKey(k))],
+    ...(t.origins ? { origins: t.origins } : {}),
+  };
+}
+
 /** Pinned keys from --vkey (repeatable) and --vkey-file (one vkey a line, # comments). */
 export async function pinnedVerifiers(
   io: CliIo,
@@ -140,26 +164,50 @@ export async function pinnedVerifiers(
   });
 }
 
+/**
+ * The vkeys for log `logId` in a `GET /v1/keys?log=` document. Current shape:
+ * `{ keys: [{ name, keyId, type, vkeyTemplate, pem, vkey? }] }`, `vkey` being
+ * the key's vkey for that log's origin; older servers sent a per-log `vkeys`
+ * map instead, and every server sends `vkeyTemplate` (`{logId}` to fill in).
+ * Returns one entry per key that has a vkey, with its PEM when given.
+ * Server output: shapes are checked, nothing in it is trusted.
+ */
+export function logVkeys(doc: unknown, logId: string): { vkey: string; pem: string | undefined }[] {
+  const keys = (doc as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys)) throw new CheckError('API_MALFORMED', '/v1/keys: no keys array');
+  const out: { vkey: string; pem: string | undefined }[] = [];
+  for (const k of keys as unknown[]) {
+    if (typeof k !== 'object' || k === null)
+      throw new CheckError('API_MALFORMED', '/v1/keys: a key is not an object');
+    const e = k as { vkey?: unknown; vkeys?: unknown; vkeyTemplate?: unknown; pem?: unknown };
+    const own =
+      typeof e.vkeys === 'object' && e.vkeys !== null
+        ? (e.vkeys as Record<string, unknown>)[logId]
+        : undefined;
+    const vkey =
+      typeof e.vkey === 'string'
+        ? e.vkey
+        : typeof own === 'string'
+          ? own
+          : typeof e.vkeyTemplate === 'string'
+            ? e.vkeyTemplate.replace('{logId}', logId)
+            : undefined;
+    if (vkey !== undefined) out.push({ vkey, pem: typeof e.pem === 'string' ? e.pem : undefined });
+  }
+  return out;
+}
+
 /** The server's own keys for `logId` from GET /v1/keys. Trusting them proves nothing against that server. */
 export async function serverVerifiers(
   deps: ReadApiDeps,
   target: ApiTarget,
   logId: string,
 ): Promise<NoteVerifier[]> {
-  const doc = (await apiJson(deps, target, '/v1/keys')) as { keys?: unknown };
-  if (!Array.isArray(doc?.keys)) throw new CheckError('API_MALFORMED', '/v1/keys: no keys array');
+  const doc = await apiJson(deps, target, `/v1/keys?log=${logId}`);
   const out: NoteVerifier[] = [];
-  for (const k of doc.keys as Array<{ vkeys?: Record<string, unknown>; vkeyTemplate?: unknown }>) {
-    const own = k?.vkeys?.[logId];
-    const text =
-      typeof own === 'string'
-        ? own
-        : typeof k?.vkeyTemplate === 'string'
-          ? k.vkeyTemplate.replace('{logId}', logId)
-          : undefined;
-    if (text === undefined) continue;
+  for (const { vkey } of logVkeys(doc, logId)) {
     try {
-      out.push(parseVerifierKey(text));
+      out.push(parseVerifierKey(vkey));
     } catch {
       // A key type we cannot use: its signatures are ignored, as for any unknown key.
     }
@@ -185,26 +233,27 @@ export interface CheckpointCheck {
 
 /**
  * GET the latest checkpoint of `logId` and verify it (c2sp.org/signed-note):
- * signatures first, only then the text. The origin must be the name of a key
- * that signed it (the key name is the origin, DESIGN §2) and name this log.
+ * signatures first, only then the text. A key that signed it must be named
+ * like its origin (a key vouches only for its own log, docs/formats.md
+ * §Checkpoints: KEY_NAME_MISMATCH), the origin must be pinned when origins
+ * are (ORIGIN_NOT_PINNED), and it must name this log.
  */
 export async function fetchVerifiedCheckpoint(
   deps: ReadApiDeps,
   io: CliIo,
   target: ApiTarget,
   logId: string,
-  pinned: readonly NoteVerifier[],
+  pinned: PinnedLogKeys,
 ): Promise<CheckpointCheck> {
-  const trustedServerKey = pinned.length === 0;
+  const trustedServerKey = pinned.keys.length === 0;
   const body = await apiGet(deps, target, `/v1/logs/${logId}/checkpoint`);
-  const verifiers = trustedServerKey ? await serverVerifiers(deps, target, logId) : pinned;
+  const verifiers = trustedServerKey ? await serverVerifiers(deps, target, logId) : pinned.keys;
   if (trustedServerKey) io.stderr(TRUST_WARNING(logId));
-  const note = verifyNote(body, verifiers);
-  const checkpoint = parseCheckpoint(note.text);
-  if (!note.verifiedBy.some((v) => v.name === checkpoint.origin))
-    throw new NoteError(
-      'ORIGIN_MISMATCH',
-      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not the name of the key that signed it`,
+  const checkpoint = verifyLogCheckpoint(body, verifiers);
+  if (pinned.origins && !pinned.origins.includes(checkpoint.origin))
+    throw new CheckError(
+      'ORIGIN_NOT_PINNED',
+      `checkpoint origin ${JSON.stringify(checkpoint.origin)} is not one of the pinned origins`,
     );
   if (!checkpoint.origin.endsWith(`/${logId}`))
     throw new NoteError(
@@ -214,7 +263,7 @@ export async function fetchVerifiedCheckpoint(
   return {
     text: fromUtf8(body),
     checkpoint,
-    verifiedBy: note.verifiedBy.map(formatVerifierKey),
+    verifiedBy: checkpoint.verifiedBy.map(formatVerifierKey),
     trustedServerKey,
   };
 }
@@ -232,7 +281,10 @@ export function reportFailure(io: CliIo, command: string, err: unknown, asJson: 
         ? String((err as { code: string }).code)
         : 'ERROR';
   const message = err instanceof Error ? err.message : String(err);
-  if (asJson) io.stdout(`${JSON.stringify({ verified: false, code, message }, null, 2)}\n`);
+  if (asJson)
+    io.stdout(
+      `${JSON.stringify({ ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message }, null, 2)}\n`,
+    );
   else io.stdout('Verification: FAILED\n');
   io.stderr(`anchorlog ${command}: ${code}: ${message}\n`);
   return 1;

@@ -5,6 +5,10 @@
  * critical id-kp-timeStamping EKU, chain valid at genTime) and -token_in
  * detected automatically. Uses only the pure core.
  *
+ * Unlike OpenSSL it refuses SHA-1 in the imprint, the CMS digest and the
+ * signature (WEAK_HASH) unless --allow-sha1 is given: the policy is explicit.
+ * The roots are always pinned (--ca is required), so exit 3 never applies.
+ *
  * Exit: 0 valid, 1 invalid (reason code + message), 2 usage error.
  */
 import { parseArgs } from 'node:util';
@@ -20,13 +24,15 @@ import {
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
 
 export const TIMESTAMP_VERIFY_USAGE = `usage: anchorlog timestamp verify --in TOKEN (--data FILE | --digest HEX) --ca ROOTS.pem
-                                 [--untrusted CERTS.pem] [--json]
+                                 [--untrusted CERTS.pem] [--allow-sha1] [--json]
 
   --in TOKEN          TimeStampResp or bare TimeStampToken (ContentInfo), DER or PEM
   --data FILE         the time-stamped data (hashed with the token's algorithm)
   --digest HEX        the messageImprint digest itself
   --ca ROOTS.pem      pinned TSA roots (PEM, several allowed; or one DER certificate)
   --untrusted CERTS   extra intermediates / TSA certificate (PEM or DER); not trusted
+  --allow-sha1        accept SHA-1 in the imprint, CMS digest or signature
+                      (default: refused with WEAK_HASH; SHA-256 or stronger only)
   --json              machine-readable result on stdout
 
 exit status: 0 valid, 1 invalid, 2 usage error
@@ -64,9 +70,13 @@ function tokenBytes(bytes: Uint8Array): Uint8Array {
   return block.der;
 }
 
+/** Whether the token relied on SHA-1 (it verified, so only with --allow-sha1). */
+const weak = (r: VerifiedTimestamp) => r.weakHashes.length > 0;
+
 function report(r: VerifiedTimestamp): string {
   const lines = [
     'Verification: OK',
+    ...(weak(r) ? [`WARNING: accepted SHA-1 (${r.weakHashes.join(', ')}) because of --allow-sha1`] : []),
     `genTime:   ${r.genTime}`,
     `TSA:       ${r.tsaName ?? r.signerSubject}`,
     `signer:    ${r.signerSubject}`,
@@ -96,6 +106,7 @@ function jsonResult(r: VerifiedTimestamp): string {
     hashAlgorithm: r.hashAlgorithm,
     messageImprint: toHex(r.messageImprint),
     form: r.form,
+    weakHashes: r.weakHashes,
     signerCertificate: toBase64(r.signerCertificate),
     chain: r.chain.map(toBase64),
   })}\n`;
@@ -107,6 +118,7 @@ interface Parsed {
   readonly digest: Uint8Array | undefined;
   readonly ca: string;
   readonly untrusted: string[];
+  readonly allowSha1: boolean;
   readonly json: boolean;
   readonly help: boolean;
 }
@@ -124,6 +136,7 @@ function parse(argv: string[]): Parsed {
         digest: { type: 'string' },
         ca: { type: 'string' },
         untrusted: { type: 'string', multiple: true },
+        'allow-sha1': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -134,7 +147,9 @@ function parse(argv: string[]): Parsed {
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const help = values.help === true;
   const json = values.json === true;
-  if (help) return { in: '', data: undefined, digest: undefined, ca: '', untrusted: [], json, help };
+  const allowSha1 = values['allow-sha1'] === true;
+  if (help)
+    return { in: '', data: undefined, digest: undefined, ca: '', untrusted: [], allowSha1, json, help };
   const input = str('in');
   if (!input) throw new UsageError('missing --in TOKEN');
   const data = str('data');
@@ -154,7 +169,7 @@ function parse(argv: string[]): Parsed {
   const ca = str('ca');
   if (!ca) throw new UsageError('missing --ca ROOTS.pem');
   const untrusted = Array.isArray(values.untrusted) ? values.untrusted : [];
-  return { in: input, data, digest, ca, untrusted, json, help };
+  return { in: input, data, digest, ca, untrusted, allowSha1, json, help };
 }
 
 export async function runTimestampVerify(argv: string[], io: CliIo): Promise<number> {
@@ -174,7 +189,12 @@ export async function runTimestampVerify(argv: string[], io: CliIo): Promise<num
     const roots = await readCerts(io, args.ca, '--ca');
     const untrusted: Uint8Array[] = [];
     for (const u of args.untrusted) untrusted.push(...(await readCerts(io, u, '--untrusted')));
-    const result = await verifyTimestamp(tokenBytes(tokenFile), { expected, roots, untrusted });
+    const result = await verifyTimestamp(tokenBytes(tokenFile), {
+      expected,
+      roots,
+      untrusted,
+      allowSha1: args.allowSha1,
+    });
     io.stdout(json ? jsonResult(result) : report(result));
     return EXIT_OK;
   } catch (e) {
@@ -185,7 +205,8 @@ export async function runTimestampVerify(argv: string[], io: CliIo): Promise<num
     if (e instanceof TimestampError) {
       if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`);
       else io.stdout('Verification: FAILED\n');
-      io.stderr(`anchorlog timestamp verify: ${e.code}: ${e.message}\n`);
+      const hint = e.code === 'WEAK_HASH' ? ' (--allow-sha1 accepts it, if you must)' : '';
+      io.stderr(`anchorlog timestamp verify: ${e.code}: ${e.message}${hint}\n`);
       return EXIT_INVALID;
     }
     throw e;

@@ -1,86 +1,47 @@
 /**
  * `anchorlog verify FILE [--trust TRUST.json] [--json]` — verify an evidence
- * bundle offline (DESIGN §5). No network: only the pure core and the files
- * named on the command line.
+ * bundle offline (docs/bundle.md). No network: only the pure core and the
+ * files named on the command line.
  *
- * TRUST.json pins what the auditor trusts: `{ "logKeys": ["<vkey>", …],
- * "tsaRoots": ["<PEM>", …] }`. Whatever is not pinned is taken from the
- * bundle itself, and the command says so loudly on stderr.
+ * TRUST.json (trust-file.ts) pins what the auditor trusts. Whatever is not
+ * pinned is taken from the bundle itself: the command says so loudly on
+ * stderr and exits 3, so a script that checks the exit code cannot mistake
+ * "the bundle vouched for itself" for a proof (verdict.ts).
  *
- * Exit: 0 every check passed, 1 a check failed (code, record, reason),
- * 2 usage error (missing file, bad trust file, unknown flag).
+ * Exit: 0 every claim printed was proved against pinned trust and the range
+ * is complete; 1 a check failed (code, record, reason); 2 usage error; 3
+ * verified but not against pinned trust; 4 verified, completeness not proved.
+ * `--allow-untrusted` / `--allow-incomplete` accept 3 / 4 explicitly.
  */
 import { parseArgs } from 'node:util';
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
-import { fromUtf8 } from '../core/bytes.ts';
-import { parseVerifierKey } from '../core/note/index.ts';
-import { decodePemCertificates } from '../core/rfc3161/index.ts';
+import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { parseTrustFile } from './trust-file.ts';
+import {
+  acceptedNote,
+  EXIT_USAGE_TEXT,
+  incomplete,
+  type Shortfall,
+  untrusted,
+  type Verdict,
+  verdictOf,
+} from './verdict.ts';
 
-export const VERIFY_USAGE = `usage: anchorlog verify FILE [--trust TRUST.json] [--json]
+export const VERIFY_USAGE = `usage: anchorlog verify FILE [--trust TRUST.json] [--allow-untrusted] [--allow-incomplete] [--json]
 
-  FILE               an evidence bundle (.tar) exported by anchorlog
-  --trust TRUST.json pinned trust: { "logKeys": ["<vkey>", ...], "tsaRoots": ["<PEM>", ...] }
-                     without it the bundle's own keys and TSA roots are used (WARNING)
-  --json             machine-readable report on stdout
+  FILE                an evidence bundle (.tar) exported by anchorlog
+  --trust TRUST.json  pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
+                      "tsaRoots": ["<PEM>", ...] } (anchorlog trust builds one)
+                      without it the bundle's own keys and TSA roots are used (WARNING, exit 3)
+  --allow-untrusted   exit 0 instead of 3 when something was not pinned
+  --allow-incomplete  exit 0 instead of 4 for a filtered export or a range that
+                      ends at its checkpoint (completeness not proved)
+  --json              machine-readable report on stdout, with verdict.exitCode
 
-exit status: 0 verified, 1 verification failed, 2 usage error
-`;
-
-class UsageError extends Error {}
+${EXIT_USAGE_TEXT}`;
 
 const WARNING_BAR = '!'.repeat(78);
-
-function parseTrust(bytes: Uint8Array, path: string): BundleTrust {
-  let v: unknown;
-  try {
-    v = JSON.parse(fromUtf8(bytes));
-  } catch (e) {
-    throw new UsageError(`--trust ${path}: not JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v))
-    throw new UsageError(`--trust ${path}: must be an object`);
-  const o = v as Record<string, unknown>;
-  for (const k of Object.keys(o))
-    if (k !== 'logKeys' && k !== 'tsaRoots')
-      throw new UsageError(`--trust ${path}: unknown field ${JSON.stringify(k)}`);
-  const strings = (k: string): string[] | undefined => {
-    const a = o[k];
-    if (a === undefined) return undefined;
-    if (!Array.isArray(a) || a.length === 0 || !a.every((s) => typeof s === 'string'))
-      throw new UsageError(`--trust ${path}: ${k} must be a non-empty array of strings`);
-    return a as string[];
-  };
-  const logKeys = strings('logKeys');
-  const rootsPem = strings('tsaRoots');
-  if (!logKeys && !rootsPem) throw new UsageError(`--trust ${path}: give logKeys and/or tsaRoots`);
-  for (const k of logKeys ?? []) {
-    try {
-      parseVerifierKey(k);
-    } catch (e) {
-      throw new UsageError(
-        `--trust ${path}: bad log key ${JSON.stringify(k.slice(0, 40))}: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    }
-  }
-  let tsaRoots: Uint8Array[] | undefined;
-  if (rootsPem) {
-    tsaRoots = [];
-    for (const p of rootsPem) {
-      let certs: Uint8Array[];
-      try {
-        certs = decodePemCertificates(p);
-      } catch (e) {
-        throw new UsageError(
-          `--trust ${path}: bad TSA root PEM: ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
-      if (certs.length === 0) throw new UsageError(`--trust ${path}: a tsaRoots entry holds no certificate`);
-      tsaRoots.push(...certs);
-    }
-  }
-  return { ...(logKeys ? { logKeys } : {}), ...(tsaRoots ? { tsaRoots } : {}) };
-}
 
 function warning(trust: BundleTrust): string {
   const what = [
@@ -96,8 +57,45 @@ ${WARNING_BAR}
 `;
 }
 
-function readable(r: BundleReport): string {
-  const l: string[] = ['Bundle: OK'];
+/** What the report proves short of everything, in the order a reader needs it. */
+function shortfallsOf(r: BundleReport): Shortfall[] {
+  const out: Shortfall[] = [];
+  if (r.trustedBundleKeys)
+    out.push(
+      untrusted('UNTRUSTED_LOG_KEY', 'the log key was taken from the bundle (keys/log.vkey), not pinned'),
+    );
+  if (r.trustedBundleTsaRoots)
+    out.push(
+      untrusted(
+        'UNTRUSTED_TSA_ROOTS',
+        'the TSA roots were taken from the bundle (anchors/*.chain.pem), not pinned',
+      ),
+    );
+  if (r.mode === 'filtered')
+    out.push(
+      incomplete(
+        'COMPLETENESS_NOT_PROVED',
+        `filtered export: nothing shows that every record with ${r.filterText} is present`,
+      ),
+    );
+  else if (r.completeness.end === 'checkpoint-end')
+    out.push(
+      incomplete(
+        'RANGE_NOT_CLOSED',
+        `the range ends at the last leaf of checkpoint ${r.checkpoint.size}: records appended after it with receivedAt < ${r.range.toTime} are not covered`,
+      ),
+    );
+  return out;
+}
+
+const HEADLINE: Record<Verdict['status'], string> = {
+  ok: 'Bundle: OK',
+  untrusted: 'Bundle: VERIFIED, BUT NOT AGAINST PINNED TRUST (exit 3)',
+  incomplete: 'Bundle: VERIFIED, COMPLETENESS NOT PROVED (exit 4)',
+};
+
+function readable(r: BundleReport, v: Verdict): string {
+  const l: string[] = [`${HEADLINE[v.status]}${v.status === 'ok' ? acceptedNote(v) : ''}`];
   l.push(`log:         ${r.logId} (origin ${r.origin})`);
   l.push(`time range:  [${r.range.fromTime}, ${r.range.toTime})`);
   l.push(
@@ -114,6 +112,13 @@ function readable(r: BundleReport): string {
     l.push(
       `  - ${a.tsa}: ${a.genTime} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}`,
     );
+  if (v.shortfalls.length > 0) {
+    l.push('not proved:');
+    for (const s of v.shortfalls)
+      l.push(
+        `  - ${s.code}: ${s.message}${v.accepted.includes(s) ? ' (accepted)' : ` (exit ${s.exitCode})`}`,
+      );
+  }
   if (r.warnings.length > 0) {
     l.push('warnings:');
     for (const w of r.warnings) l.push(`  - ${w}`);
@@ -124,6 +129,8 @@ function readable(r: BundleReport): string {
 interface Args {
   readonly file: string;
   readonly trust: string | undefined;
+  readonly allowUntrusted: boolean;
+  readonly allowIncomplete: boolean;
   readonly json: boolean;
   readonly help: boolean;
 }
@@ -138,6 +145,8 @@ function parse(argv: string[]): Args {
       allowPositionals: true,
       options: {
         trust: { type: 'string' },
+        'allow-untrusted': { type: 'boolean' },
+        'allow-incomplete': { type: 'boolean' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -150,6 +159,8 @@ function parse(argv: string[]): Args {
   return {
     file: positionals[0] ?? '',
     trust: typeof values.trust === 'string' ? values.trust : undefined,
+    allowUntrusted: values['allow-untrusted'] === true,
+    allowIncomplete: values['allow-incomplete'] === true,
     json: values.json === true,
     help,
   };
@@ -172,16 +183,26 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
       io.stdout(VERIFY_USAGE);
       return EXIT_OK;
     }
-    const trust: BundleTrust = args.trust
-      ? parseTrust(await read(io, args.trust, '--trust'), args.trust)
-      : {};
+    const file = args.trust ? parseTrustFile(await read(io, args.trust, '--trust'), args.trust) : {};
+    const trust: BundleTrust = {
+      ...(file.logKeys ? { logKeys: file.logKeys } : {}),
+      ...(file.origins ? { origins: file.origins } : {}),
+      ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
+    };
     const bundle = await read(io, args.file, 'FILE');
     const warn = warning(trust);
     if (warn) io.stderr(warn);
     try {
       const report = await verifyBundle(bundle, trust);
-      io.stdout(json ? `${JSON.stringify(report)}\n` : readable(report));
-      return EXIT_OK;
+      const verdict = verdictOf(shortfallsOf(report), {
+        untrusted: args.allowUntrusted,
+        incomplete: args.allowIncomplete,
+      });
+      // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
+      // for a proof; `verified` says every check that ran passed.
+      const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
+      io.stdout(json ? `${JSON.stringify(doc)}\n` : readable(report, verdict));
+      return verdict.exitCode;
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
       if (e.code === 'INVALID_TRUST') throw new UsageError(`--trust: ${e.message}`);
@@ -190,7 +211,12 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
         .join(', ');
       if (json)
         io.stdout(
-          `${JSON.stringify({ ok: false, error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null } })}\n`,
+          `${JSON.stringify({
+            ok: false,
+            verified: false,
+            verdict: { exitCode: EXIT_INVALID, status: 'failed' },
+            error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null },
+          })}\n`,
         );
       else
         io.stdout(

@@ -75,15 +75,87 @@ describe('anchorlog checkpoint', () => {
     );
     expect(code, io.err()).toBe(0);
     const out = JSON.parse(io.out());
-    expect(out).toMatchObject({ verified: true, size: 300, rootHash: root, trustedServerKey: false });
+    expect(out).toMatchObject({
+      ok: true,
+      verified: true,
+      size: 300,
+      rootHash: root,
+      trustedServerKey: false,
+      verdict: { exitCode: 0, status: 'ok', shortfalls: [] },
+    });
     expect(out.verifiedBy).toEqual([vkey]);
   });
 
-  it('without a pinned key: trusts /v1/keys but says so loudly', async () => {
+  // This exited 0 before: a script could not tell a pinned key from the server vouching for itself.
+  it('without a pinned key: trusts /v1/keys, says so loudly and exits 3', async () => {
     const io = captureIo();
-    expect(await runCheckpoint(['--log', LOG], io, deps())).toBe(0);
+    expect(await runCheckpoint(['--log', LOG], io, deps())).toBe(3);
     expect(io.err()).toMatch(/^WARNING: no --vkey/);
-    expect(io.out()).toContain('NOT a pinned one');
+    expect(io.out()).toMatch(/^Verification: VERIFIED, BUT NOT AGAINST A PINNED KEY \(exit 3\)\n/);
+    const j = captureIo();
+    expect(await runCheckpoint(['--log', LOG, '--json'], j, deps())).toBe(3);
+    expect(JSON.parse(j.out())).toMatchObject({
+      ok: false,
+      verified: true,
+      trustedServerKey: true,
+      verdict: {
+        exitCode: 3,
+        status: 'untrusted',
+        shortfalls: [{ code: 'UNTRUSTED_SERVER_KEY', exitCode: 3 }],
+      },
+    });
+    const allowed = captureIo();
+    expect(await runCheckpoint(['--log', LOG, '--allow-untrusted'], allowed, deps())).toBe(0);
+    expect(allowed.out()).toMatch(
+      /^Verification: OK \(accepted with --allow-untrusted\).*NOT a pinned one\n/,
+    );
+    expect(allowed.err()).toMatch(/^WARNING: no --vkey/);
+  });
+
+  it('--trust TRUST.json: logKeys pin the key, origins narrow the logs', async () => {
+    const otherVkey = vkeyFromSpki(`${ORIGIN_PREFIX}/other`, env.signer.publicKeySpki);
+    const files = {
+      '/t.json': utf8(JSON.stringify({ logKeys: [vkey] })),
+      '/t-origins.json': utf8(
+        JSON.stringify({ logKeys: [vkey, otherVkey], origins: [`${ORIGIN_PREFIX}/${LOG}`] }),
+      ),
+      '/t-other.json': utf8(
+        JSON.stringify({ logKeys: [vkey, otherVkey], origins: [`${ORIGIN_PREFIX}/other`] }),
+      ),
+      '/t-roots.json': utf8(
+        JSON.stringify({ tsaRoots: ['-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n'] }),
+      ),
+    };
+    const run = async (...args: string[]) => {
+      const io = captureIo(files);
+      return { code: await runCheckpoint(['--log', LOG, ...args], io, deps()), out: io.out(), err: io.err() };
+    };
+    expect((await run('--trust', '/t.json')).code).toBe(0);
+    expect((await run('--trust', '/t-origins.json')).code).toBe(0);
+    const r = await run('--trust', '/t-other.json');
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('anchorlog checkpoint: ORIGIN_NOT_PINNED: ');
+    expect((await run('--trust', '/t-roots.json')).code).toBe(2);
+    expect((await run('--trust', '/nope.json')).code).toBe(2);
+  });
+
+  it('the rename attack: gamma’s checkpoint signed as "other" is refused for log other (KEY_NAME_MISMATCH)', async () => {
+    // One key signs every log, so the vkeys of gamma and other differ only in their name.
+    const gamma = await (
+      await fetch(`${server.url}/v1/logs/${LOG}/checkpoint`, {
+        headers: { authorization: `Bearer ${a.readerKey}` },
+      })
+    ).text();
+    const renamed = gamma.replace(`\n— ${ORIGIN_PREFIX}/${LOG} `, `\n— ${ORIGIN_PREFIX}/other `);
+    expect(renamed).not.toBe(gamma);
+    const serveRenamed: typeof fetch = async (input, init) =>
+      String(input).includes('/v1/logs/other/checkpoint') ? new Response(renamed) : fetch(input, init);
+    const io = captureIo();
+    const otherVkey = vkeyFromSpki(`${ORIGIN_PREFIX}/other`, env.signer.publicKeySpki);
+    expect(
+      await runCheckpoint(['--log', 'other', '--vkey', otherVkey], io, deps({ fetch: serveRenamed })),
+    ).toBe(1);
+    expect(io.err()).toContain('anchorlog checkpoint: KEY_NAME_MISMATCH: ');
   });
 
   it('fails (exit 1, reason code) on a wrong key, another log, tampering, or API errors', async () => {
@@ -151,6 +223,8 @@ describe('anchorlog checkpoint', () => {
       [['--log', LOG], deps({ env: {} })],
       [['--log', LOG, '--api', 'ftp://x', '--key', 'k'], deps({ env: {} })],
       [['--log', LOG, '--api', server.url], deps({ env: {} })],
+      [['--log', LOG, '--trust'], deps()],
+      [['--log', LOG, '--allow-untrusted=yes'], deps()],
     ];
     for (const [args, d] of cases) {
       const io = captureIo();

@@ -163,6 +163,24 @@ describe('anchorlog prove', () => {
     }
   });
 
+  it('without a pinned key: exit 3, or 0 with --allow-untrusted', async () => {
+    const run = async (...args: string[]) => {
+      const io = captureIo();
+      return { code: await runProve(['--log', LOG, '--index', '7', ...args], io, deps()), out: io.out() };
+    };
+    const r = await run();
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^Verification: VERIFIED, BUT NOT AGAINST A PINNED KEY \(exit 3\)\n/);
+    expect((await run('--allow-untrusted')).code).toBe(0);
+    const j = await run('--json');
+    expect(JSON.parse(j.out)).toMatchObject({
+      verified: true,
+      verdict: { exitCode: 3, status: 'untrusted' },
+    });
+    // With the key pinned, the flag changes nothing.
+    expect((await run('--vkey', vkey, '--allow-untrusted')).code).toBe(0);
+  });
+
   it('usage errors exit 2', async () => {
     for (const args of [
       [],

@@ -38,6 +38,12 @@ beforeAll(async () => {
   files['/mem/unknown-field.json'] = utf8(JSON.stringify({ ...trust, extra: 1 }));
   files['/mem/bad-vkey.json'] = utf8(JSON.stringify({ ...trust, logKeys: ['nope+00000000+AA=='] }));
   files['/mem/bad-pem.json'] = utf8(JSON.stringify({ ...trust, tsaRoots: ['no certificate here'] }));
+  files['/mem/origins-no-keys.json'] = utf8(
+    JSON.stringify({ origins: [log.origin], tsaRoots: TSA_ROOTS_PEM }),
+  );
+  files['/mem/origin-no-key.json'] = utf8(JSON.stringify({ ...trust, origins: ['anchorlog.test/tenant-z'] }));
+  files['/mem/origin-not-name.json'] = utf8(JSON.stringify({ ...trust, origins: ['has space'] }));
+  files['/mem/origins-empty.json'] = utf8(JSON.stringify({ ...trust, origins: [] }));
 });
 
 async function run(...argv: string[]) {
@@ -57,17 +63,20 @@ describe('anchorlog verify', () => {
     expect(r.err).not.toContain('WARNING');
   });
 
-  it('without --trust: exits 0 but warns loudly that it trusted the bundle', async () => {
+  // These two exited 0 before: a script checking the exit code could not tell
+  // "proved against what I pinned" from "the bundle vouched for itself".
+  it('without --trust: exits 3 (not against pinned trust) and warns loudly', async () => {
     const r = await run('/mem/bundle.tar');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^Bundle: VERIFIED, BUT NOT AGAINST PINNED TRUST \(exit 3\)/);
     expect(r.err).toContain('WARNING');
     expect(r.err).toContain('LOG KEY');
     expect(r.err).toContain('TSA ROOTS');
   });
 
-  it('with only log keys pinned: warns about the TSA roots only', async () => {
+  it('with only log keys pinned: exits 3 and warns about the TSA roots only', async () => {
     const r = await run('/mem/bundle.tar', '--trust', '/mem/trust-keys-only.json');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.err).toContain('TSA ROOTS');
     expect(r.err).not.toContain('LOG KEY');
   });
@@ -82,6 +91,7 @@ describe('anchorlog verify', () => {
       trustedBundleKeys: false,
       trustedBundleTsaRoots: false,
       completeness: { proved: true, start: 'record', end: 'record' },
+      verdict: { exitCode: 0, status: 'ok', shortfalls: [], accepted: [] },
     });
   });
 
@@ -94,7 +104,14 @@ describe('anchorlog verify', () => {
     expect(r.err).toMatch(/RANGE_INCOMPLETE: /);
     const j = await run('/mem/tampered.tar', '--trust', '/mem/trust.json', '--json');
     expect(j.code).toBe(1);
-    expect(JSON.parse(j.out)).toMatchObject({ ok: false, error: { code: 'RANGE_INCOMPLETE', index: 8 } });
+    expect(JSON.parse(j.out)).toMatchObject({
+      ok: false,
+      verdict: { exitCode: 1, status: 'failed' },
+      error: { code: 'RANGE_INCOMPLETE', index: 8 },
+    });
+    // No flag turns a failure into anything else.
+    const f = await run('/mem/tampered.tar', '--allow-untrusted', '--allow-incomplete');
+    expect(f.code).toBe(1);
   });
 
   it('exits 1 when the pinned key did not sign the checkpoints', async () => {
@@ -121,6 +138,11 @@ describe('anchorlog verify', () => {
     ['trust file with an unknown field', ['/mem/bundle.tar', '--trust', '/mem/unknown-field.json']],
     ['trust file with a bad vkey', ['/mem/bundle.tar', '--trust', '/mem/bad-vkey.json']],
     ['trust file with a bad PEM', ['/mem/bundle.tar', '--trust', '/mem/bad-pem.json']],
+    ['origins without logKeys', ['/mem/bundle.tar', '--trust', '/mem/origins-no-keys.json']],
+    ['an origin no pinned key is named after', ['/mem/bundle.tar', '--trust', '/mem/origin-no-key.json']],
+    ['an origin that is not a key name', ['/mem/bundle.tar', '--trust', '/mem/origin-not-name.json']],
+    ['empty origins', ['/mem/bundle.tar', '--trust', '/mem/origins-empty.json']],
+    ['--allow-untrusted with a value', ['/mem/bundle.tar', '--allow-untrusted=yes']],
   ])('usage error exits 2: %s', async (_n, argv) => {
     const r = await run(...(argv as string[]));
     expect(r.code, r.err).toBe(2);

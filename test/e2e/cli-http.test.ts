@@ -46,9 +46,10 @@ beforeAll(async () => {
   await stack.sealNow();
   await stack.anchorNow();
   const keys = (await (await fetch(`${stack.info.apiUrl}/v1/keys?log=${stack.info.logId}`)).json()) as {
-    keys: Array<{ vkey: string }>;
+    keys: Array<{ vkey?: string; vkeys?: Record<string, string> }>;
   };
-  vkey = keys.keys[0]?.vkey ?? '';
+  // `vkey` with ?log= (current), or the per-log map (older servers).
+  vkey = keys.keys[0]?.vkey ?? keys.keys[0]?.vkeys?.[stack.info.logId] ?? '';
 });
 afterAll(async () => {
   await stack?.stop();
@@ -86,12 +87,20 @@ describe('anchorlog CLI against the local stack', () => {
       ...api(),
     );
     expect(exp.code, exp.err).toBe(0);
+    // TRUST.json built from the deployment; it pins the same key and roots as the stack's own files.
     const trust = join(dir, 'trust.json');
-    writeFileSync(
-      trust,
-      JSON.stringify({ logKeys: [vkey], tsaRoots: [readFileSync(stack.info.tsaRoots, 'utf8')] }),
+    const built = await cli('trust', '--log', stack.info.logId, '-o', trust, ...api());
+    expect(built.code, built.err).toBe(0);
+    const pinned = JSON.parse(readFileSync(trust, 'utf8')) as { logKeys: string[]; tsaRoots: string[] };
+    expect(pinned.logKeys).toEqual([vkey]);
+    expect(pinned.tsaRoots.join('').replace(/\s/g, '')).toBe(
+      readFileSync(stack.info.tsaRoots, 'utf8').replace(/\s/g, ''),
     );
-    const ok = await cli('verify', file, '--trust', trust);
+    // The range runs to now + 1 h: records after the checkpoint are not covered, so exit 4.
+    const open = await cli('verify', file, '--trust', trust);
+    expect(open.code, open.err).toBe(4);
+    expect(open.out).toContain('RANGE_NOT_CLOSED');
+    const ok = await cli('verify', file, '--trust', trust, '--allow-incomplete');
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toContain('Bundle: OK');
     expect(ok.out).toMatch(/250 record\(s\)/);
@@ -102,13 +111,13 @@ describe('anchorlog CLI against the local stack', () => {
     bytes.set(Buffer.from('"outcome":"failure"'), at);
     const tampered = join(dir, 'tampered.tar');
     writeFileSync(tampered, bytes);
-    const bad = await cli('verify', tampered, '--trust', trust);
+    const bad = await cli('verify', tampered, '--trust', trust, '--allow-incomplete');
     expect(bad.code).toBe(1);
   });
 
-  it('verify without --trust warns loudly that it trusted the bundle’s own keys', async () => {
+  it('verify without --trust warns loudly that it trusted the bundle’s own keys, and exits 3', async () => {
     const r = await cli('verify', join(dir, 'bundle.tar'));
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(3);
     expect(r.err).toMatch(/WARNING/);
   });
 });

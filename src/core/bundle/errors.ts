@@ -27,14 +27,18 @@ export type BundleErrorCode =
   | 'INCLUSION_FAILED'
   /** A checkpoint signature by a known key does not verify, or the note is malformed. */
   | 'CHECKPOINT_SIGNATURE_INVALID'
-  /** A checkpoint is signed by no trusted log key, or names another log. */
+  /** A checkpoint is signed by no trusted log key, or names another log than the key that signed it. */
   | 'UNTRUSTED_KEY'
+  /** The bundle's log (header origin) is not one the caller pinned: no pinned log key is named after it, or it is not in `origins`. */
+  | 'ORIGIN_NOT_PINNED'
   /** The checkpoint the proofs use does not cover the records (tree too small). */
   | 'CHECKPOINT_STALE'
   /** Two checkpoints are not consistent (missing or failing consistency proof). */
   | 'CONSISTENCY_FAILED'
   /** An RFC 3161 time-stamp does not verify (status, signature, chain, imprint, …). */
   | 'TIMESTAMP_INVALID'
+  /** A time-stamp uses SHA-1 in its imprint, CMS digest or signature: SHA-256 or stronger is required. */
+  | 'TIMESTAMP_WEAK_HASH'
   /** No verified time-stamp covers the exported records. */
   | 'TIMESTAMP_MISSING'
   /** A time-stamp's genTime is earlier than the receivedAt of a record it covers. */

@@ -334,6 +334,8 @@ function headerFields(member: string, o: Obj): BundleHeader {
   if (!isValidLogId(o.logId)) bad(member, 'logId is not a valid log id');
   const origin = str(member, o.origin, 'origin', 256);
   if (origin.length === 0 || /[\s+]/.test(origin)) bad(member, 'origin must be a non-empty key name');
+  // The origin is `<origin prefix>/<logId>` (docs/formats.md): it names the log the records say they are of.
+  if (!origin.endsWith(`/${o.logId}`)) bad(member, 'origin must end with /<logId>');
   const createdAt = time(member, o.createdAt, 'createdAt');
   const r = obj(member, o.range, 'range', ['fromTime', 'toTime', 'firstIndex', 'lastIndex']);
   const fromTime = time(member, r.fromTime, 'range.fromTime');

@@ -1,7 +1,11 @@
 /**
  * README.txt of a bundle: how an auditor checks the parts by hand with
- * tar, sha256sum, base64 and openssl (DESIGN §5). The commands are exercised
- * by test/core/bundle/hand-check.test.ts; change them together.
+ * tar, sha256sum, base64 and openssl (docs/bundle.md). The commands are
+ * exercised by test/core/bundle/hand-check.test.ts; change them together.
+ *
+ * It is informative and never trusted: the verifier does not read it (a copy
+ * that differs from its SHA256SUMS entry is reported, nothing more), so it
+ * must state what the exporter *claims*, never what is proved.
  */
 import { utf8 } from '../bytes.ts';
 import { type BundleHeader, describeFilter } from './format.ts';
@@ -22,13 +26,22 @@ export function readmeText(c: ReadmeContext): Uint8Array {
   const count = h.range.lastIndex - h.range.firstIndex + 1;
   const scope =
     h.filter === null
-      ? `all ${count} record(s) with fromTime <= receivedAt < toTime, proved complete`
+      ? `all ${count} record(s) with fromTime <= receivedAt < toTime
+             (range export: anchorlog verify proves it complete, or says up
+             to which checkpoint)`
       : `${
           h.filter.actorId === undefined
             ? `records whose action starts with "${h.filter.actionPrefix}"`
             : `records matching ${describeFilter(h.filter)}`
-        } (inclusion proved; completeness of the filter is NOT proved)`;
+        }
+             (filtered export: each record's inclusion can be proved; that
+             no matching record is missing CANNOT)`;
   return utf8(`anchorlog evidence bundle, format ${h.version}
+
+THIS FILE IS INFORMATIVE. It is not evidence and nothing checks it: anchorlog
+verify does not read it (it only reports a copy that differs from SHA256SUMS).
+Below is what the exporter CLAIMS; the claims that count are in header.json
+and are proved, or refused, by anchorlog verify.
 
 log:         ${h.logId}
 origin:      ${h.origin}
@@ -37,10 +50,16 @@ indexes:     ${h.range.firstIndex} .. ${h.range.lastIndex}
 content:     ${scope}
 proofs are relative to checkpoint size ${n} (checkpoints/${n}.note)
 
-Verify everything, offline, pinning the log key and the TSA roots you trust:
+Verify everything, offline, pinning the log key and the TSA roots you trust
+(anchorlog trust builds trust.json from a deployment; compare its fingerprints
+out of band):
 
     anchorlog verify bundle.tar --trust trust.json
-    # trust.json: { "logKeys": ["<vkey>"], "tsaRoots": ["-----BEGIN CERTIFICATE-----..."] }
+    # trust.json: { "logKeys": ["${h.origin}+<keyid>+<key>"],
+    #               "origins": ["${h.origin}"],
+    #               "tsaRoots": ["-----BEGIN CERTIFICATE-----..."] }
+    # exit 0: everything proved against your pinned trust; 3: verified, but not
+    # against pinned trust; 4: verified, completeness not proved; 1: failed.
 
 Checking the parts by hand (POSIX shell, GNU coreutils, OpenSSL 3)
 ------------------------------------------------------------------

@@ -22,11 +22,13 @@ import { sha256 } from '../hash.ts';
 import { CompactRange, MerkleError, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
 import { popcount } from '../merkle/numbers.ts';
 import {
-  checkpointFromNote,
+  isValidKeyName,
   NoteError,
   type NoteVerifier,
   parseVerifierKey,
   pemToSpki,
+  type VerifiedCheckpoint,
+  verifyLogCheckpoint,
   vkeyFromSpki,
 } from '../note/index.ts';
 import { decodeRecord, type LogRecord, leafHash, RecordError, ZERO_HASH } from '../record.ts';
@@ -53,12 +55,23 @@ import {
   parseInclusionLine,
   parseManifest,
   parseProofs,
+  README as README_PATH,
 } from './format.ts';
 import { readTar } from './tar.ts';
 
+/**
+ * What the caller pins (TRUST.json, docs/bundle.md §Verifying). A pinned vkey
+ * `<name>+<id>+<key>` means exactly: "this key signs the checkpoints of the
+ * log whose origin is <name>", and of no other log.
+ */
 export interface BundleTrust {
   /** Pinned log verifier keys (C2SP vkeys). Absent: the bundle's keys/log.vkey is trusted (flagged). */
   readonly logKeys?: readonly string[];
+  /**
+   * The logs (checkpoint origins) the caller accepts. Absent: the names of
+   * `logKeys`. Each must be the name of a pinned log key.
+   */
+  readonly origins?: readonly string[];
   /** Pinned TSA roots (DER). Absent: each chain.pem's last certificate is trusted (flagged). */
   readonly tsaRoots?: readonly Uint8Array[];
 }
@@ -106,6 +119,8 @@ export interface BundleReport {
    * record is included and outside the time range; 'log-start' = the range
    * starts at index 0; 'checkpoint-end' = the range ends at the checkpoint's
    * last leaf, so records appended after that checkpoint are not covered.
+   * `proved` is true iff every record of the declared time range is proved
+   * present: range mode with both ends closed (`end` is not 'checkpoint-end').
    */
   readonly completeness: {
     readonly proved: boolean;
@@ -123,6 +138,12 @@ export interface BundleReport {
   readonly trustedBundleKeys: boolean;
   /** The TSA roots came from the bundle's chain files, not from the caller. */
   readonly trustedBundleTsaRoots: boolean;
+  /**
+   * README.txt differs from its SHA256SUMS / manifest entry. README.txt is
+   * informative and never trusted: this is reported (also in `warnings`) and
+   * changes nothing else in the report.
+   */
+  readonly readmeAltered: boolean;
   readonly warnings: readonly string[];
 }
 
@@ -236,9 +257,33 @@ class Verifier {
   readonly warnings: string[] = [];
   trustedBundleKeys = false;
   trustedBundleTsaRoots = false;
+  /** README.txt differs from its SHA256SUMS / manifest entry (reported; never part of the verdict). */
+  readmeAltered = false;
+
+  /** Parsed pinned log keys; undefined when none are pinned. */
+  readonly #pinnedKeys: readonly NoteVerifier[] | undefined;
+  /** Origins the caller accepts; undefined when nothing is pinned. */
+  readonly #pinnedOrigins: readonly string[] | undefined;
 
   constructor(trust: BundleTrust) {
     this.#trust = trust;
+    this.#pinnedKeys = trust.logKeys?.map((k) => {
+      try {
+        return parseVerifierKey(k);
+      } catch (e) {
+        return fail('INVALID_TRUST', `pinned log key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
+          cause: e,
+        });
+      }
+    });
+    const named = this.#pinnedKeys?.map((v) => v.name);
+    for (const o of trust.origins ?? []) {
+      if (!isValidKeyName(o)) fail('INVALID_TRUST', `pinned origin ${JSON.stringify(o)} is not a key name`);
+      // An origin no pinned key is named after could never verify: a mistake, not a policy.
+      if (named && !named.includes(o))
+        fail('INVALID_TRUST', `pinned origin ${JSON.stringify(o)} has no pinned log key named after it`);
+    }
+    this.#pinnedOrigins = trust.origins ?? named;
   }
 
   get header(): BundleHeader {
@@ -281,10 +326,12 @@ class Verifier {
       this.#members.push({ path, size: data.length, sha256: toHex(sha256(data)) });
     switch (kind.kind) {
       case 'readme':
+        // Informative only (docs/bundle.md §README.txt): never read, never trusted. Its
+        // bytes are still hashed above so that a change can be reported against SHA256SUMS.
         return;
       case 'header':
         this.#header = parseHeader(data);
-        return;
+        return this.#checkOrigin();
       case 'vkey':
         return this.#vkey(data);
       case 'pem':
@@ -312,6 +359,21 @@ class Verifier {
 
   // ---- keys ----
 
+  /**
+   * The bundle names its own log; with pinned trust that claim must be one of
+   * the pinned logs, or a bundle of log B would be checked against B's origin
+   * while the caller believes it holds log A.
+   */
+  #checkOrigin(): void {
+    const origins = this.#pinnedOrigins;
+    if (origins !== undefined && !origins.includes(this.header.origin))
+      fail(
+        'ORIGIN_NOT_PINNED',
+        `the bundle is of log ${JSON.stringify(this.header.origin)}, which is not pinned (pinned: ${origins.map((o) => JSON.stringify(o)).join(', ')})`,
+        { member: 'header.json' },
+      );
+  }
+
   #vkey(data: Uint8Array): void {
     let text: string;
     try {
@@ -332,20 +394,13 @@ class Verifier {
       fail('KEY_INVALID', 'keys/log.vkey is not named after the origin', { member: 'keys/log.vkey' });
     this.#bundleVkey = vkey;
     const pinned = this.#trust.logKeys;
-    if (pinned === undefined) {
+    if (!pinned || !this.#pinnedKeys) {
       this.trustedBundleKeys = true;
       this.#verifiers = [v];
       this.warnings.push('the log key was taken from the bundle itself (keys/log.vkey): pin it with --trust');
     } else {
-      this.#verifiers = pinned.map((k) => {
-        try {
-          return parseVerifierKey(k);
-        } catch (e) {
-          return fail('INVALID_TRUST', `pinned log key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
-            cause: e,
-          });
-        }
-      });
+      // Only the keys pinned for this log count (the origin was checked against the pinned ones).
+      this.#verifiers = this.#pinnedKeys.filter((k) => k.name === this.header.origin);
       if (!pinned.includes(vkey))
         this.warnings.push(
           'keys/log.vkey is not one of the pinned log keys (checkpoints were checked against the pinned keys)',
@@ -372,13 +427,13 @@ class Verifier {
     if (this.#checkpoints.size >= MAX_CHECKPOINTS)
       fail('UNEXPECTED_MEMBER', 'too many checkpoints', { member: path });
     this.#lastCheckpointSize = size;
-    let cp: ReturnType<typeof checkpointFromNote>;
+    let cp: VerifiedCheckpoint;
     try {
-      cp = checkpointFromNote(data, this.header.origin, this.#verifiers);
+      cp = verifyLogCheckpoint(data, this.#verifiers, { origin: this.header.origin });
     } catch (e) {
       if (e instanceof NoteError) {
         const code: BundleErrorCode =
-          e.code === 'NO_TRUSTED_SIGNATURE' || e.code === 'ORIGIN_MISMATCH'
+          e.code === 'NO_TRUSTED_SIGNATURE' || e.code === 'ORIGIN_MISMATCH' || e.code === 'KEY_NAME_MISMATCH'
             ? 'UNTRUSTED_KEY'
             : 'CHECKPOINT_SIGNATURE_INVALID';
         fail(code, `${path}: ${e.code}: ${e.message}`, { member: path, cause: e });
@@ -468,7 +523,13 @@ class Verifier {
     }
     const cp = this.#checkpoints.get(size) as CheckpointState;
     try {
-      const v = await verifyTimestamp(t.data, { expected: { data: cp.bytes }, roots, untrusted: chain });
+      // SHA-256 or stronger only, with no way to relax it: a bundle is evidence, not a legacy token.
+      const v = await verifyTimestamp(t.data, {
+        expected: { data: cp.bytes },
+        roots,
+        untrusted: chain,
+        allowSha1: false,
+      });
       this.#anchors.push({
         size,
         tsa,
@@ -482,6 +543,8 @@ class Verifier {
     } catch (e) {
       if (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT' && this.#trust.tsaRoots !== undefined)
         fail('INVALID_TRUST', `pinned TSA roots: ${e.message}`, { cause: e });
+      if (e instanceof TimestampError && e.code === 'WEAK_HASH')
+        fail('TIMESTAMP_WEAK_HASH', `${t.path}: ${e.message}`, { member: t.path, cause: e });
       if (e instanceof TimestampError)
         fail('TIMESTAMP_INVALID', `${t.path}: ${e.code}: ${e.message}`, { member: t.path, cause: e });
       throw e;
@@ -828,8 +891,31 @@ class Verifier {
 
   // ---- trailer ----
 
+  /** Reports (once) that README.txt was changed after export; the verdict does not depend on it. */
+  #readmeAltered(): void {
+    if (this.readmeAltered) return;
+    this.readmeAltered = true;
+    this.warnings.push(
+      'README.txt does not match its SHA256SUMS/manifest entry: it was changed after export. It is informative only; the verifier does not read it and the verdict does not depend on it',
+    );
+  }
+
+  /**
+   * The members as SHA256SUMS should list them, except that README.txt's
+   * listed hash is taken as given (a different one is reported, not refused):
+   * its entry must still be there, first, with that path.
+   */
+  #expectedSums(data: Uint8Array): MemberEntry[] {
+    const members = this.#members.slice(0, -1);
+    const first = members[0];
+    const listed = /^([0-9a-f]{64}) {2}README\.txt\n/.exec(fromUtf8Safe(data.subarray(0, 80)));
+    if (first?.path !== README_PATH || !listed || listed[1] === first.sha256) return members;
+    this.#readmeAltered();
+    return [{ ...first, sha256: listed[1] as string }, ...members.slice(1)];
+  }
+
   #sums(data: Uint8Array): void {
-    const want = formatSums(this.#members.slice(0, -1));
+    const want = formatSums(this.#expectedSums(data));
     if (!bytesEqual(want, data)) {
       const got = fromUtf8Safe(data).split('\n');
       const exp = fromUtf8Safe(want).split('\n');
@@ -865,7 +951,9 @@ class Verifier {
         fail('MISSING_MEMBER', `${e.path} is listed in the manifest but not in the bundle`, {
           member: e.path,
         });
-      if (a.size !== e.size || a.sha256 !== e.sha256)
+      const differs = a.size !== e.size || a.sha256 !== e.sha256;
+      if (differs && e.path === README_PATH) this.#readmeAltered();
+      else if (differs)
         fail('MEMBER_HASH_MISMATCH', `${e.path}: SHA-256 ${a.sha256} does not match the manifest`, {
           member: e.path,
         });
@@ -960,7 +1048,7 @@ class Verifier {
         firstReceivedAt: this.#firstReceivedAt,
         lastReceivedAt: this.#count > 0 ? this.#lastReceivedAt : null,
       },
-      completeness: { proved: range, start, end },
+      completeness: { proved: range && end === 'record', start, end },
       checkpoint: { size: cp.size, rootHash: toBase64(cp.root), signedBy: cp.signedBy },
       checkpoints: [...this.#checkpoints.values()].map((c) => ({ size: c.size, rootHash: toBase64(c.root) })),
       anchors: this.#anchors.map((a) => ({
@@ -973,6 +1061,7 @@ class Verifier {
       })),
       trustedBundleKeys: this.trustedBundleKeys,
       trustedBundleTsaRoots: this.trustedBundleTsaRoots,
+      readmeAltered: this.readmeAltered,
       warnings: this.warnings,
     };
   }

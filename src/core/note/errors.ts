@@ -41,6 +41,11 @@ export type NoteErrorCode =
   | 'MISSING_REQUIRED_SIGNATURE'
   /** The checkpoint's origin line is not the one the caller expects. */
   | 'ORIGIN_MISMATCH'
+  /**
+   * A log checkpoint whose origin is not the name of any trusted key whose
+   * signature verified: a key vouches only for the log named like it.
+   */
+  | 'KEY_NAME_MISMATCH'
   /** PEM text that is not exactly one `PUBLIC KEY` block of strict base64. */
   | 'MALFORMED_PEM'
   /** A signer with an invalid name or key ID, or two signers for the same key. */

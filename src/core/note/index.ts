@@ -28,7 +28,9 @@ export {
   sameTreeHead,
   type VerifiedCheckpoint,
   type VerifiedNote,
+  type VerifyLogCheckpointOptions,
   type VerifyNoteOptions,
+  verifyLogCheckpoint,
   verifyNote,
 } from './verify.ts';
 export { formatVerifierKey, parseVerifierKey, sameVerifier, vkeyFromSpki } from './vkey.ts';

@@ -116,6 +116,45 @@ export function checkpointFromNote(
   return { ...cp, verifiedBy };
 }
 
+export interface VerifyLogCheckpointOptions extends VerifyNoteOptions {
+  /** The origin the caller expects; absent: any origin that a key named like it signed. */
+  readonly origin?: string;
+}
+
+/**
+ * Verifies a checkpoint of a log whose signing key is named after its origin
+ * (anchorlog: the key name is the origin, docs/formats.md). Unlike
+ * `checkpointFromNote`, which follows the signed-note rule that signatures
+ * match keys by (name, key ID) and says nothing of the origin line, this
+ * accepts the checkpoint only if a trusted key whose name IS its origin
+ * signed it. That matters because one key signs every log of a deployment and
+ * a 0x02 key ID (SHA-256 of the SPKI) does not depend on the name: log B's
+ * checkpoint with its signature line renamed to log A's key name verifies
+ * under A's vkey, so a vkey must vouch for its own origin only.
+ *
+ * `verifiedBy` holds only the keys named like the origin.
+ */
+export function verifyLogCheckpoint(
+  note: string | Uint8Array,
+  verifiers: readonly NoteVerifier[],
+  opts: VerifyLogCheckpointOptions = {},
+): VerifiedCheckpoint {
+  const { text, verifiedBy } = verifyNote(note, verifiers, opts);
+  const cp = parseCheckpoint(text);
+  const own = verifiedBy.filter((v) => v.name === cp.origin);
+  if (own.length === 0)
+    throw new NoteError(
+      'KEY_NAME_MISMATCH',
+      `checkpoint origin ${JSON.stringify(cp.origin)} is not the name of a trusted key that signed it`,
+    );
+  if (opts.origin !== undefined && cp.origin !== opts.origin)
+    throw new NoteError(
+      'ORIGIN_MISMATCH',
+      `checkpoint origin ${JSON.stringify(cp.origin)} is not the expected ${JSON.stringify(opts.origin)}`,
+    );
+  return { ...cp, verifiedBy: own };
+}
+
 /** True iff `a` and `b` name the same tree head (origin, size, root). */
 export function sameTreeHead(a: Checkpoint, b: Checkpoint): boolean {
   return a.origin === b.origin && a.size === b.size && bytesEqual(a.rootHash, b.rootHash);

@@ -36,6 +36,8 @@ export type TimestampErrorCode =
   | 'CERT_EXPIRED_AT_GENTIME'
   /** A hash or signature algorithm we do not implement or do not allow. */
   | 'UNSUPPORTED_ALGORITHM'
+  /** SHA-1 in the messageImprint, the CMS digest or the signature, and the caller did not allow it (strength.ts). */
+  | 'WEAK_HASH'
   /** The caller passed bad arguments (not attacker input). */
   | 'INVALID_ARGUMENT';
 

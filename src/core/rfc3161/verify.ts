@@ -2,8 +2,9 @@
  * Full verification of an RFC 3161 time-stamp, offline, as a chain of small
  * checks that each throw a TimestampError with its own code:
  *
- *   parse → status → signature (CMS) → ESSCertID → signer EKU/keyUsage →
- *   TSA name → chain to a pinned root at genTime → imprint → nonce → policy
+ *   parse → status → hash strength → signature (CMS) → ESSCertID →
+ *   signer EKU/keyUsage → TSA name → chain to a pinned root at genTime →
+ *   imprint → nonce → policy
  *
  * Authenticity checks run before content checks, so a forged token is reported
  * as forged rather than as "wrong data". The result carries only plain data
@@ -22,6 +23,7 @@ import { type ParsedTimestamp, type ParsedToken, parseTimestamp } from './parse.
 import type { Imprint } from './request.ts';
 import { checkSignerKeyUsage, checkTimestampingEku, checkTsaName } from './signer.ts';
 import { assertGranted } from './status.ts';
+import { checkHashStrength, type HashUse } from './strength.ts';
 import type { Accuracy } from './tstinfo.ts';
 
 export interface VerifyTimestampOptions {
@@ -35,8 +37,16 @@ export interface VerifyTimestampOptions {
   readonly nonce?: Uint8Array;
   /** Required TSA policy OID. */
   readonly policy?: string;
-  /** Allowed messageImprint hashes; default SHA-1, SHA-256, SHA-384, SHA-512 (as OpenSSL accepts). */
+  /**
+   * Allowed messageImprint hashes; default SHA-1, SHA-256, SHA-384, SHA-512
+   * (as OpenSSL accepts), but SHA-1 anywhere also needs `allowSha1`.
+   */
   readonly hashAlgorithms?: readonly HashName[];
+  /**
+   * Accept SHA-1 in the messageImprint, the CMS digest and the signature
+   * (strength.ts). Default false: such tokens are refused with WEAK_HASH.
+   */
+  readonly allowSha1?: boolean;
 }
 
 export interface VerifiedTimestamp {
@@ -59,6 +69,8 @@ export interface VerifiedTimestamp {
   readonly messageImprint: Uint8Array;
   /** Whether the input was a TimeStampResp or a bare token. */
   readonly form: 'response' | 'token';
+  /** Where the token relies on SHA-1; non-empty only when the caller allowed it (`allowSha1`). */
+  readonly weakHashes: readonly HashUse[];
 }
 
 function checkImprint(token: ParsedToken, options: VerifyTimestampOptions): HashName {
@@ -120,6 +132,7 @@ async function verifyParsed(
   const untrusted = callerCerts(options.untrusted ?? [], 'untrusted');
   const intermediates = uniqueCerts(token.certificates, untrusted);
 
+  const weakHashes = checkHashStrength(token, options.allowSha1 === true);
   const signer = await verifyCmsSignature(token, uniqueCerts(token.certificates, untrusted, roots));
   checkEssCertId(token.signerInfo, signer);
   checkTimestampingEku(signer);
@@ -147,6 +160,7 @@ async function verifyParsed(
     hashAlgorithm,
     messageImprint: tst.messageImprint,
     form: parsed.form,
+    weakHashes,
   };
 }
 

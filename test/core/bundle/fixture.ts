@@ -23,7 +23,12 @@ import { fromUtf8, toBase64, toHex, utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import type { JsonObject } from '../../../src/core/ijson.ts';
 import { consistencyProof, inclusionProof, rootOf } from '../../../src/core/merkle/index.ts';
-import { formatCheckpoint, signNote, vkeyFromSpki } from '../../../src/core/note/index.ts';
+import {
+  formatCheckpoint,
+  type NoteSigningKey,
+  signNote,
+  vkeyFromSpki,
+} from '../../../src/core/note/index.ts';
 import {
   encodeRecord,
   formatReceivedAt,
@@ -39,7 +44,7 @@ export const MINUTE = 60_000;
 export interface TestLog {
   readonly logId: string;
   readonly origin: string;
-  readonly signer: LocalNoteSigner;
+  readonly signer: NoteSigningKey;
   readonly records: Uint8Array[];
   readonly leaves: Uint8Array[];
   readonly receivedAt: string[];
@@ -51,7 +56,7 @@ export interface LogOptions {
   readonly startMs?: number;
   readonly stepMs?: number;
   readonly action?: (i: number) => string;
-  readonly signer?: LocalNoteSigner;
+  readonly signer?: NoteSigningKey;
   /** Event metadata of record i (default: a counter and a note that needs escaping). */
   readonly metadata?: (i: number) => JsonObject;
 }
@@ -64,6 +69,19 @@ export function signerFor(origin: string): LocalNoteSigner {
     signers.set(origin, s);
   }
   return s;
+}
+
+/**
+ * The same key under another key name, as one KMS key signs every log of a
+ * deployment: a 0x02 key ID is SHA-256(SPKI)[:4], so it does not change.
+ */
+export function sameKeyNamed(signer: NoteSigningKey, keyName: string): NoteSigningKey {
+  return {
+    keyName,
+    keyId: signer.keyId,
+    publicKeySpki: signer.publicKeySpki,
+    sign: (m) => signer.sign(m),
+  };
 }
 
 export function makeLog(n: number, o: LogOptions = {}): TestLog {

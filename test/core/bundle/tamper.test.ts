@@ -264,9 +264,41 @@ describe('bundle tampering: records', () => {
 });
 
 describe('bundle tampering: manifest and members', () => {
-  it('12. an edited README (manifest not fixed) fails its member hash', async () => {
+  // README.txt is informative and never trusted (docs/bundle.md §README.txt): an
+  // edit cannot change the verdict. It used to fail the bundle as
+  // MEMBER_HASH_MISMATCH, which told auditors the README was part of the evidence.
+  it('12. an edited README (sums not fixed) leaves the verdict alone and is reported', async () => {
+    for (const src of [bundle, filtered]) {
+      const b = await edit(
+        (ms) => {
+          find(ms, 'README.txt').data = utf8('Everything here is proved complete. Exit code 0 guaranteed.\n');
+        },
+        {},
+        src,
+      );
+      const r = await verifyBundle(b, trust);
+      const clean = await verifyBundle(src, trust);
+      expect(r.readmeAltered).toBe(true);
+      expect(r.warnings.join('\n')).toMatch(/README\.txt .*changed after export/);
+      const { readmeAltered: _a, warnings: w, ...verdict } = r;
+      const { readmeAltered: _b, warnings: cw, ...cleanVerdict } = clean;
+      expect(verdict).toEqual(cleanVerdict);
+      expect(w.filter((x) => !x.includes('README.txt'))).toEqual(cw);
+    }
+  });
+  it('12b. an edited README with SHA256SUMS and manifest fixed verifies, unreported (nothing tells)', async () => {
     const b = await edit((ms) => {
       find(ms, 'README.txt').data = utf8('trust me\n');
+    });
+    const r = await verifyBundle(b, trust);
+    expect(r.readmeAltered).toBe(false);
+    expect(r.warnings.join('\n')).not.toContain('README.txt');
+  });
+  it('12c. a README entry missing from SHA256SUMS is still a broken member list', async () => {
+    const b = await edit((ms) => {
+      find(ms, 'README.txt').data = utf8('trust me\n');
+      const sums = find(ms, 'SHA256SUMS');
+      sums.data = utf8(text(sums).split('\n').slice(1).join('\n'));
     }, {});
     await expectCode(b, 'MEMBER_HASH_MISMATCH');
   });

@@ -26,6 +26,13 @@ export interface RealCase {
 
 export const REAL_CASES: readonly RealCase[] = JSON.parse(readFileSync(join(VECTORS, 'cases.json'), 'utf8'));
 
+/**
+ * Valid cases whose security rests on SHA-1 (imprint, CMS digest or signature):
+ * refused by default (WEAK_HASH), verified only with allowSha1 / --allow-sha1 —
+ * `openssl ts -verify`, which the `exit` field follows, accepts them.
+ */
+export const SHA1_CASES: readonly string[] = ['digicert-2022-authenticode'];
+
 export const vectorPath = (p: string): string => join(VECTORS, p);
 
 /** OpenSSL's `Mar 11 08:52:08 2025 GMT` as epoch ms. */

@@ -7,6 +7,7 @@ import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import {
   buildTimestampRequest,
+  type HashUse,
   parseTimestamp,
   TimestampError,
   type TimestampErrorCode,
@@ -212,5 +213,42 @@ describe('each failure has its own code', () => {
       'INVALID_ARGUMENT',
     );
     expect(await codeOf(verifyTimestamp(goodToken, opts(pki, { roots: [] })))).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('WEAK_HASH: SHA-1 anywhere in a token is refused unless the caller allows it', () => {
+  // SHA-1 has had practical collisions since 2017 (SHAttered); a token's
+  // security is that of its weakest hash. allowSha1 exists for old real-world
+  // tokens (anchorlog timestamp verify --allow-sha1), never for the bundle verifier.
+  const cases: Array<[string, Parameters<typeof issueToken>[1], HashUse[]]> = [
+    ['a SHA-1 messageImprint', { data: DATA, nonce: NONCE, imprintHash: 'SHA-1' }, ['messageImprint']],
+    [
+      'a SHA-1 CMS digest (and ecdsa-with-SHA1 signature)',
+      { data: DATA, nonce: NONCE, digestHash: 'SHA-1' },
+      ['digestAlgorithm', 'signature'],
+    ],
+    [
+      'an ecdsa-with-SHA1 signature next to a SHA-256 CMS digest',
+      { data: DATA, nonce: NONCE, signatureHash: 'SHA-1' },
+      ['signature'],
+    ],
+  ];
+  it.each(cases)('%s', async (_n, o, uses) => {
+    const token = await issueToken(pki, o);
+    expect(await codeOf(verifyTimestamp(token, opts(pki)))).toBe('WEAK_HASH');
+    expect(await codeOf(verifyTimestamp(token, opts(pki, { allowSha1: false })))).toBe('WEAK_HASH');
+    // The token is otherwise valid: with the policy relaxed it verifies, and says where SHA-1 was.
+    await expect(verifyTimestamp(token, opts(pki, { allowSha1: true }))).resolves.toMatchObject({
+      weakHashes: uses,
+    });
+  });
+
+  it('a SHA-256 token reports no weak hash', async () => {
+    await expect(verifyTimestamp(goodToken, opts(pki))).resolves.toMatchObject({ weakHashes: [] });
+  });
+
+  it('a forged SHA-1 token is still refused as forged when SHA-1 is allowed', async () => {
+    const token = corruptSignature(await issueToken(pki, { data: DATA, nonce: NONCE, digestHash: 'SHA-1' }));
+    expect(await codeOf(verifyTimestamp(token, opts(pki, { allowSha1: true })))).toBe('SIGNATURE_INVALID');
   });
 });

@@ -1,8 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { fromHex } from '../../../src/core/bytes.ts';
-import { decodePemCertificates, TimestampError, verifyTimestamp } from '../../../src/core/rfc3161/index.ts';
-import { opensslTimeMs, REAL_CASES, type RealCase, vectorPath } from './cases.ts';
+import {
+  decodePemCertificates,
+  parseTimestamp,
+  TimestampError,
+  verifyTimestamp,
+} from '../../../src/core/rfc3161/index.ts';
+import { opensslTimeMs, REAL_CASES, type RealCase, SHA1_CASES, vectorPath } from './cases.ts';
 
 const read = (p: string) => new Uint8Array(readFileSync(vectorPath(p)));
 const pem = (p: string) => decodePemCertificates(readFileSync(vectorPath(p), 'utf8'));
@@ -36,12 +41,25 @@ const EXPECTED_CODE: Record<string, string> = {
   'globalsign-2017-rejection': 'STATUS_NOT_GRANTED',
 };
 
-async function run(c: RealCase) {
+async function run(c: RealCase, allowSha1 = SHA1_CASES.includes(c.name)) {
   return verifyTimestamp(read(c.token), {
     expected: c.data ? { data: read(c.data) } : { digest: fromHex(c.digest ?? '') },
     roots: pem(c.ca),
     untrusted: c.untrusted ? pem(c.untrusted) : [],
+    allowSha1,
   });
+}
+
+/** Whether a token uses SHA-1 in its imprint, CMS digest or signature algorithm (read from the DER, not the verifier). */
+function usesSha1(c: RealCase): boolean {
+  const t = parseTimestamp(read(c.token)).token;
+  if (!t) return false;
+  const sha1Oids = ['1.3.14.3.2.26', '1.2.840.113549.1.1.5', '1.2.840.10045.4.1'];
+  return (
+    t.tstInfo.hashAlgorithm === 'SHA-1' ||
+    sha1Oids.includes(t.signerInfo.digestAlgorithm.algorithmId) ||
+    sha1Oids.includes(t.signerInfo.signatureAlgorithm.algorithmId)
+  );
 }
 
 describe('real-world RFC 3161 time-stamps (shared/vectors/rfc3161-real)', () => {
@@ -54,6 +72,18 @@ describe('real-world RFC 3161 time-stamps (shared/vectors/rfc3161-real)', () => 
         .map((c) => c.name)
         .sort(),
     );
+  });
+
+  it('SHA1_CASES are exactly the valid cases that rely on SHA-1', () => {
+    const valid = REAL_CASES.filter((c) => c.exit === 0);
+    expect(valid.filter(usesSha1).map((c) => c.name)).toEqual(SHA1_CASES);
+  });
+
+  it.each(SHA1_CASES)('%s is refused by default (WEAK_HASH)', async (name) => {
+    const c = REAL_CASES.find((x) => x.name === name) as RealCase;
+    const err = await run(c, false).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TimestampError);
+    expect((err as TimestampError).code).toBe('WEAK_HASH');
   });
 
   const valid = REAL_CASES.filter((c) => c.exit === 0);
@@ -102,12 +132,13 @@ describe('real-world RFC 3161 time-stamps (shared/vectors/rfc3161-real)', () => 
     expect(s.hashAlgorithm).toBe('SHA-1');
   });
 
-  it('refuses a SHA-1 imprint when the caller allows only SHA-2', async () => {
+  it('refuses a SHA-1 imprint when the caller allows only SHA-2, even with allowSha1', async () => {
     const c = REAL_CASES.find((x) => x.name === 'digicert-2022-authenticode') as RealCase;
     const err = await verifyTimestamp(read(c.token), {
       expected: { data: read(c.data ?? '') },
       roots: pem(c.ca),
       hashAlgorithms: ['SHA-256', 'SHA-384', 'SHA-512'],
+      allowSha1: true,
     }).catch((e: unknown) => e);
     expect((err as TimestampError).code).toBe('UNSUPPORTED_ALGORITHM');
   });

@@ -8,6 +8,7 @@
  * whose EKU is not critical, a certificate expired at genTime — and tamper
  * with signed tokens.
  */
+import { sha1 } from '@noble/hashes/legacy.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { sha256 } from '../../../../src/core/hash.ts';
@@ -19,6 +20,8 @@ const OID = {
   messageDigest: '1.2.840.113549.1.9.4',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
   sha256: '2.16.840.1.101.3.4.2.1',
+  sha1: '1.3.14.3.2.26',
+  ecdsaWithSha1: '1.2.840.10045.4.1',
   timeStamping: '1.3.6.1.5.5.7.3.8',
   codeSigning: '1.3.6.1.5.5.7.3.3',
 };
@@ -156,6 +159,30 @@ export interface TokenOptions {
   readonly berEContent?: boolean;
   /** Whose certificate the ESSCertIDv2 names; default the TSA; null omits the attribute. */
   readonly essFor?: Issued | null;
+  /** messageImprint hash; default SHA-256. */
+  readonly imprintHash?: MockHash;
+  /** SignerInfo digestAlgorithm (and the message-digest attribute); default SHA-256. */
+  readonly digestHash?: MockHash;
+  /** Hash of the ECDSA signature over the signed attributes (ecdsa-with-SHA1 / -SHA256); default digestHash. */
+  readonly signatureHash?: MockHash;
+}
+
+export type MockHash = 'SHA-1' | 'SHA-256';
+const hashOid = (h: MockHash) => (h === 'SHA-1' ? OID.sha1 : OID.sha256);
+const hashFn = (h: MockHash) => (h === 'SHA-1' ? sha1 : sha256);
+
+/** DER ECDSA-Sig-Value from WebCrypto's fixed-width r ‖ s. */
+function derSignature(raw: Uint8Array): Uint8Array {
+  const int = (b: Uint8Array) => {
+    let i = 0;
+    while (i < b.length - 1 && b[i] === 0) i++;
+    const v = b.subarray(i);
+    return new asn1js.Integer({ valueHex: buf((v[0] as number) & 0x80 ? new Uint8Array([0, ...v]) : v) });
+  };
+  const half = raw.length / 2;
+  return new Uint8Array(
+    new asn1js.Sequence({ value: [int(raw.subarray(0, half)), int(raw.subarray(half))] }).toBER(false),
+  );
 }
 
 function essCertIdV2(tsa: Issued): asn1js.Sequence {
@@ -186,10 +213,12 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
     policy: opts.policy ?? '1.3.6.1.4.1.4146.2.3',
     messageImprint: new pkijs.MessageImprint({
       hashAlgorithm: new pkijs.AlgorithmIdentifier({
-        algorithmId: OID.sha256,
+        algorithmId: hashOid(opts.imprintHash ?? 'SHA-256'),
         algorithmParams: new asn1js.Null(),
       }),
-      hashedMessage: new asn1js.OctetString({ valueHex: buf(sha256(opts.data)) }),
+      hashedMessage: new asn1js.OctetString({
+        valueHex: buf(hashFn(opts.imprintHash ?? 'SHA-256')(opts.data)),
+      }),
     }),
     serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
     genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
@@ -198,6 +227,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
     ...(opts.nonce ? { nonce: new asn1js.Integer({ valueHex: buf(unsignedInt(opts.nonce)) }) } : {}),
   });
   const eContent = new Uint8Array(tst.toSchema().toBER(false));
+  const digestHash = opts.digestHash ?? 'SHA-256';
   const signed = new pkijs.SignedData({
     version: 3,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
@@ -220,7 +250,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
             }),
             new pkijs.Attribute({
               type: OID.messageDigest,
-              values: [new asn1js.OctetString({ valueHex: buf(sha256(eContent)) })],
+              values: [new asn1js.OctetString({ valueHex: buf(hashFn(digestHash)(eContent)) })],
             }),
             ...(opts.essFor === null
               ? []
@@ -239,7 +269,26 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
   // pkijs always re-wraps eContent as a constructed OCTET STRING; real TSAs send DER.
   if (!opts.berEContent)
     signed.encapContentInfo.eContent = new asn1js.OctetString({ valueHex: buf(eContent) });
-  await signed.sign(pki.tsa.keys.privateKey, 0, 'SHA-256', undefined, engine);
+  await signed.sign(pki.tsa.keys.privateKey, 0, digestHash, undefined, engine);
+  const signatureHash = opts.signatureHash ?? digestHash;
+  if (signatureHash !== digestHash) {
+    // Re-sign the DER SET OF signed attributes with another hash than digestAlgorithm
+    // names, as a TSA announcing ecdsa-with-SHA1 next to a SHA-256 digest would.
+    const si = signed.signerInfos[0] as pkijs.SignerInfo;
+    const tbs = new Uint8Array((si.signedAttrs as pkijs.SignedAndUnsignedAttributes).toSchema().toBER(false));
+    tbs[0] = 0x31;
+    const raw = new Uint8Array(
+      await globalThis.crypto.subtle.sign(
+        { name: 'ECDSA', hash: signatureHash },
+        pki.tsa.keys.privateKey,
+        buf(tbs),
+      ),
+    );
+    si.signature = new asn1js.OctetString({ valueHex: buf(derSignature(raw)) });
+    si.signatureAlgorithm = new pkijs.AlgorithmIdentifier({
+      algorithmId: signatureHash === 'SHA-1' ? OID.ecdsaWithSha1 : '1.2.840.10045.4.3.2',
+    });
+  }
   const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
   return new Uint8Array(ci.toSchema().toBER(false));
 }

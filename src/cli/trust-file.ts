@@ -1,0 +1,94 @@
+/**
+ * TRUST.json: what an auditor pins, obtained out of band (README "TRUST.json",
+ * docs/bundle.md §Verifying). Read by `anchorlog verify` (all fields) and by
+ * `checkpoint` / `prove` (`logKeys`, `origins`); written by `anchorlog trust`.
+ *
+ *   { "logKeys":  ["<origin>+<keyid>+<base64 key>", …],
+ *     "origins":  ["<origin>", …],            optional
+ *     "tsaRoots": ["-----BEGIN CERTIFICATE-----…", …] }
+ *
+ * A pinned vkey means exactly "this key signs the checkpoints of the log whose
+ * origin is the vkey's name" — of no other log, even though one key signs every
+ * log of a deployment. `origins`, when present, lists the logs accepted; each
+ * must be the name of a pinned key (an origin without one could never verify,
+ * so it is a mistake, reported as such). Without it, the keys' names are the
+ * accepted origins. Every problem is a usage error (exit 2): the file is the
+ * caller's, not attacker input.
+ */
+import { fromUtf8 } from '../core/bytes.ts';
+import { isValidKeyName, parseVerifierKey } from '../core/note/index.ts';
+import { decodePemCertificates } from '../core/rfc3161/index.ts';
+import { UsageError } from './errors.ts';
+
+export interface TrustFile {
+  readonly logKeys?: readonly string[];
+  readonly origins?: readonly string[];
+  /** The PEM texts as given. */
+  readonly tsaRootsPem?: readonly string[];
+  /** The certificates they hold (DER). */
+  readonly tsaRoots?: readonly Uint8Array[];
+}
+
+const FIELDS = ['logKeys', 'origins', 'tsaRoots'];
+
+export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
+  const bad = (msg: string): never => {
+    throw new UsageError(`--trust ${path}: ${msg}`);
+  };
+  let v: unknown;
+  try {
+    v = JSON.parse(fromUtf8(bytes));
+  } catch (e) {
+    bad(`not JSON (${e instanceof Error ? e.message : String(e)})`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) bad('must be an object');
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) if (!FIELDS.includes(k)) bad(`unknown field ${JSON.stringify(k)}`);
+  const strings = (k: string): string[] | undefined => {
+    const a = o[k];
+    if (a === undefined) return undefined;
+    if (!Array.isArray(a) || a.length === 0 || !a.every((s) => typeof s === 'string'))
+      bad(`${k} must be a non-empty array of strings`);
+    return a as string[];
+  };
+  const logKeys = strings('logKeys');
+  const origins = strings('origins');
+  const tsaRootsPem = strings('tsaRoots');
+  if (!logKeys && !tsaRootsPem) bad('give logKeys and/or tsaRoots');
+  const names = (logKeys ?? []).map((k) => {
+    try {
+      return parseVerifierKey(k).name;
+    } catch (e) {
+      return bad(
+        `bad log key ${JSON.stringify(k.slice(0, 40))}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    }
+  });
+  if (origins) {
+    if (!logKeys) bad('origins needs logKeys: a pinned origin means "the log key named after it"');
+    for (const origin of origins) {
+      if (!isValidKeyName(origin)) bad(`origin ${JSON.stringify(origin)} is not a key name`);
+      if (!names.includes(origin))
+        bad(`origin ${JSON.stringify(origin)} has no logKeys entry named after it`);
+    }
+  }
+  let tsaRoots: Uint8Array[] | undefined;
+  if (tsaRootsPem) {
+    tsaRoots = [];
+    for (const p of tsaRootsPem) {
+      let certs: Uint8Array[];
+      try {
+        certs = decodePemCertificates(p);
+      } catch (e) {
+        return bad(`bad TSA root PEM: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (certs.length === 0) bad('a tsaRoots entry holds no certificate');
+      tsaRoots.push(...certs);
+    }
+  }
+  return {
+    ...(logKeys ? { logKeys } : {}),
+    ...(origins ? { origins } : {}),
+    ...(tsaRootsPem ? { tsaRootsPem, tsaRoots } : {}),
+  };
+}

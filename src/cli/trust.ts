@@ -1,0 +1,351 @@
+/**
+ * `anchorlog trust --log L [-o TRUST.json]` — build the TRUST.json that
+ * `verify`, `checkpoint` and `prove` pin (trust-file.ts) from a deployment:
+ * the log's verifier key(s) from `GET /v1/keys?log=L`, its origin, and the
+ * self-signed root of each TSA chain in `GET /v1/logs/L/anchors`.
+ *
+ * Everything comes from the server being audited, so the file proves nothing
+ * by itself: the command prints the SHA-256 fingerprints of the log key (DER
+ * SPKI) and of each TSA root for comparison with independent sources (the
+ * operator's published key, each TSA's published root), and says so loudly.
+ * What it does check is that the pieces fit: every key is named after the
+ * log's origin and matches its PEM, the anchored checkpoint verifies under
+ * those keys (with the origin binding), and each granted token verifies
+ * against the root taken from its own chain.
+ *
+ * Exit: 0 written, 1 the API failed or sent something malformed or
+ * inconsistent (reason code), 2 usage error.
+ */
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { bytesEqual, fromBase64, toBase64, toHex, utf8 } from '../core/bytes.ts';
+import { sha256 } from '../core/hash.ts';
+import {
+  NoteError,
+  type NoteVerifier,
+  parseVerifierKey,
+  pemToSpki,
+  verifyLogCheckpoint,
+} from '../core/note/index.ts';
+import {
+  decodePemCertificates,
+  selfSignedRoot,
+  TimestampError,
+  verifyTimestamp,
+} from '../core/rfc3161/index.ts';
+import { CheckError, UsageError } from './errors.ts';
+import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { apiJson, apiTarget, logVkeys, type ReadApiDeps, requireLogId } from './read-api.ts';
+
+export const TRUST_USAGE = `usage: anchorlog trust --log LOG [-o TRUST.json] [--api URL] [--key KEY] [--json]
+
+  --log LOG          the log id
+  -o, --output FILE  write TRUST.json there (refuses to overwrite); default: stdout
+  --api URL          API base URL (default: $ANCHORLOG_API_URL)
+  --key KEY          API key with proofs:read (default: $ANCHORLOG_API_KEY)
+  --json             print the result (trust file, fingerprints) as JSON on stdout
+
+Builds { logKeys, origins, tsaRoots } from GET /v1/keys?log=LOG and the TSA chains
+of GET /v1/logs/LOG/anchors, and prints SHA-256 fingerprints of the log key and of
+each TSA root. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR COMPARISON OF THOSE
+FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.
+exit status: 0 written, 1 API failure or malformed/inconsistent data, 2 usage error
+`;
+
+export const TRUST_WARNING = `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+WARNING: everything in this TRUST.json came from the server you are about to
+audit. It is ONLY AS TRUSTWORTHY AS YOUR COMPARISON of the fingerprints above
+with ones you obtained independently: the operator's published log key, each
+TSA's published root certificate. Until then, a verification against it proves
+only that the server is consistent with itself.
+!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
+`;
+
+/** TRUST.json as `anchorlog trust` writes it. */
+export interface TrustDocument {
+  readonly logKeys: string[];
+  readonly origins: string[];
+  readonly tsaRoots: string[];
+}
+
+interface KeyFinding {
+  readonly vkey: string;
+  readonly keyId: string;
+  /** Lowercase hex SHA-256 of the DER SPKI (what `openssl dgst -sha256` prints for it). */
+  readonly spkiSha256: string;
+}
+
+interface RootFinding {
+  /** The TSAs (anchor names) whose chain ends at this root. */
+  readonly tsas: string[];
+  readonly subject: string;
+  /** `AB:CD:…` SHA-256 of the DER certificate (what `openssl x509 -fingerprint -sha256` prints). */
+  readonly sha256: string;
+  readonly pem: string;
+  readonly der: Uint8Array;
+}
+
+const colonHex = (b: Uint8Array) => (toHex(b).toUpperCase().match(/../g) ?? []).join(':');
+
+function certificatePem(der: Uint8Array): string {
+  const b64 = toBase64(der);
+  return `-----BEGIN CERTIFICATE-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
+const malformed = (what: string): never => {
+  throw new CheckError('API_MALFORMED', what);
+};
+
+/** The log's keys from /v1/keys?log=: each parsed, named after one origin that names this log, and equal to its PEM. */
+async function logKeys(
+  deps: ReadApiDeps,
+  target: { url: string; key: string },
+  logId: string,
+  io: CliIo,
+): Promise<{ origin: string; keys: NoteVerifier[]; findings: KeyFinding[] }> {
+  const entries = logVkeys(await apiJson(deps, target, `/v1/keys?log=${logId}`), logId);
+  const keys: NoteVerifier[] = [];
+  const findings: KeyFinding[] = [];
+  for (const { vkey, pem } of entries) {
+    let v: NoteVerifier;
+    try {
+      v = parseVerifierKey(vkey);
+    } catch (e) {
+      if (e instanceof NoteError && e.code === 'UNSUPPORTED_KEY_TYPE') {
+        io.stderr(`anchorlog trust: skipped a key of a type this verifier cannot use: ${vkey}\n`);
+        continue;
+      }
+      return malformed(`/v1/keys: not a usable vkey: ${JSON.stringify(vkey.slice(0, 80))}`);
+    }
+    if (v.type !== 'ecdsa-p256') {
+      io.stderr(`anchorlog trust: skipped a ${v.type} key: anchorlog logs sign with ECDSA P-256\n`);
+      continue;
+    }
+    if (!v.name.endsWith(`/${logId}`))
+      malformed(
+        `/v1/keys: the key for log ${logId} is named ${JSON.stringify(v.name)}, not <prefix>/${logId}`,
+      );
+    if (pem !== undefined) {
+      let spki: Uint8Array;
+      try {
+        spki = pemToSpki(pem);
+      } catch {
+        return malformed(`/v1/keys: the PEM of ${v.name}+${toHex(v.keyId)} is not a PUBLIC KEY`);
+      }
+      if (!bytesEqual(spki, v.publicKey))
+        malformed(`/v1/keys: the PEM and the vkey of ${v.name}+${toHex(v.keyId)} are different keys`);
+    }
+    keys.push(v);
+    findings.push({ vkey, keyId: toHex(v.keyId), spkiSha256: toHex(sha256(v.publicKey)) });
+  }
+  if (keys.length === 0) malformed(`/v1/keys: no usable key for log ${logId}`);
+  const origins = [...new Set(keys.map((k) => k.name))];
+  if (origins.length !== 1)
+    malformed(`/v1/keys: the keys for log ${logId} name different origins: ${origins.join(', ')}`);
+  return { origin: origins[0] as string, keys, findings };
+}
+
+interface AnchorsDoc {
+  readonly checkpoint: string;
+  readonly tsas: readonly { name: string; status: string; token?: string; chain?: readonly string[] }[];
+}
+
+function anchorsShape(doc: unknown, logId: string): AnchorsDoc {
+  const path = `/v1/logs/${logId}/anchors`;
+  const d = doc as { checkpoint?: unknown; tsas?: unknown } | null;
+  if (typeof d !== 'object' || d === null) return malformed(`${path}: not an object`);
+  if (typeof d.checkpoint !== 'string') malformed(`${path}: no checkpoint text`);
+  if (!Array.isArray(d.tsas)) malformed(`${path}: no tsas array`);
+  for (const t of d.tsas as unknown[]) {
+    const e = t as { name?: unknown; status?: unknown; token?: unknown; chain?: unknown } | null;
+    if (typeof e !== 'object' || e === null || typeof e.name !== 'string' || typeof e.status !== 'string')
+      malformed(`${path}: a tsas entry lacks name or status`);
+    const x = e as { name: string; status: string; token?: unknown; chain?: unknown };
+    if (x.status !== 'granted') continue;
+    if (typeof x.token !== 'string') malformed(`${path}: TSA ${x.name} is granted but has no token`);
+    if (!Array.isArray(x.chain) || x.chain.length === 0 || !x.chain.every((c) => typeof c === 'string'))
+      malformed(`${path}: TSA ${x.name} is granted but has no chain of PEM certificates`);
+  }
+  return d as AnchorsDoc;
+}
+
+/**
+ * The self-signed root of each granted TSA's chain, each shown to anchor that
+ * TSA's token over the anchored checkpoint (so a root that signs nothing here
+ * is not pinned by mistake).
+ */
+async function tsaRoots(doc: AnchorsDoc, io: CliIo): Promise<RootFinding[]> {
+  const found: RootFinding[] = [];
+  for (const t of doc.tsas) {
+    if (t.status !== 'granted') continue;
+    let chain: Uint8Array[];
+    let root: Awaited<ReturnType<typeof selfSignedRoot>>;
+    try {
+      chain = (t.chain ?? []).flatMap((p) => decodePemCertificates(p));
+      root = await selfSignedRoot(chain);
+    } catch (e) {
+      return malformed(
+        `TSA ${t.name}: its chain is not PEM certificates (${e instanceof Error ? e.message : e})`,
+      );
+    }
+    if (!root) {
+      io.stderr(`anchorlog trust: TSA ${t.name}: its chain holds no self-signed root; not pinned\n`);
+      continue;
+    }
+    try {
+      await verifyTimestamp(fromBase64(t.token ?? ''), {
+        expected: { data: utf8(doc.checkpoint) },
+        roots: [root.der],
+        untrusted: chain,
+      });
+    } catch (e) {
+      const code = e instanceof TimestampError ? e.code : 'MALFORMED';
+      throw new CheckError(
+        'TSA_TOKEN_INVALID',
+        `TSA ${t.name}: its token does not verify against the root of its own chain (${code})`,
+      );
+    }
+    const known = found.find((f) => bytesEqual(f.der, root.der));
+    if (known) known.tsas.push(t.name);
+    else
+      found.push({
+        tsas: [t.name],
+        subject: root.subject,
+        sha256: colonHex(sha256(root.der)),
+        pem: certificatePem(root.der),
+        der: root.der,
+      });
+  }
+  if (found.length === 0)
+    throw new CheckError(
+      'NO_TSA_ROOT',
+      'no granted time-stamp with a self-signed root: nothing to pin for the TSAs',
+    );
+  return found;
+}
+
+function fingerprints(origin: string, keys: readonly KeyFinding[], roots: readonly RootFinding[]): string {
+  const l = [`log origin: ${origin}`, 'log key(s):'];
+  for (const k of keys) {
+    l.push(`  ${origin}+${k.keyId}`);
+    l.push(`    SHA-256 of the DER public key (SPKI): ${k.spkiSha256}`);
+  }
+  l.push('    (check: openssl pkey -pubin -in log.pem -outform DER | openssl dgst -sha256)');
+  l.push('TSA root(s):');
+  for (const r of roots) {
+    l.push(`  ${r.subject}   (TSA ${r.tsas.join(', ')})`);
+    l.push(`    SHA-256 fingerprint: ${r.sha256}`);
+  }
+  l.push('    (check: openssl x509 -in root.pem -noout -fingerprint -sha256)');
+  return `${l.join('\n')}\n`;
+}
+
+export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    let values: Record<string, string | boolean | undefined>;
+    try {
+      ({ values } = parseArgs({
+        args: argv,
+        strict: true,
+        allowPositionals: false,
+        options: {
+          log: { type: 'string' },
+          output: { type: 'string', short: 'o' },
+          api: { type: 'string' },
+          key: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      }));
+    } catch (e) {
+      throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${TRUST_USAGE}`);
+    }
+    if (values.help) {
+      io.stdout(TRUST_USAGE);
+      return EXIT_OK;
+    }
+    json = values.json === true;
+    const logId = requireLogId(values.log as string | undefined);
+    const output = values.output as string | undefined;
+    if (output === '') throw new UsageError('-o needs a file name');
+    const target = apiTarget(
+      { api: values.api as string | undefined, key: values.key as string | undefined },
+      deps.env,
+    );
+
+    const { origin, keys, findings } = await logKeys(deps, target, logId, io);
+    const anchors = anchorsShape(await apiJson(deps, target, `/v1/logs/${logId}/anchors`), logId);
+    // The anchored checkpoint must be this log's and signed by these keys, named like its origin.
+    try {
+      verifyLogCheckpoint(anchors.checkpoint, keys, { origin });
+    } catch (e) {
+      if (e instanceof NoteError)
+        throw new CheckError(
+          e.code,
+          `the anchored checkpoint of log ${logId} does not verify under its keys: ${e.message}`,
+        );
+      throw e;
+    }
+    const roots = await tsaRoots(anchors, io);
+
+    const trust: TrustDocument = {
+      logKeys: findings.map((f) => f.vkey),
+      origins: [origin],
+      tsaRoots: roots.map((r) => r.pem),
+    };
+    const text = `${JSON.stringify(trust, null, 2)}\n`;
+    if (output !== undefined) {
+      try {
+        // 'wx': never replace a TRUST.json someone may already have compared and pinned.
+        await writeFile(output, text, { flag: 'wx' });
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        throw new UsageError(
+          code === 'EEXIST'
+            ? `-o ${output}: the file exists; remove it or choose another name`
+            : `-o ${output}: cannot write: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+    const report = fingerprints(origin, findings, roots);
+    if (json) {
+      io.stdout(
+        `${JSON.stringify(
+          {
+            ok: true,
+            log: logId,
+            origin,
+            output: output ?? null,
+            trust,
+            logKeys: findings,
+            tsaRoots: roots.map(({ pem: _pem, der: _der, ...r }) => r),
+            warning:
+              'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      io.stderr(TRUST_WARNING);
+    } else if (output !== undefined) {
+      io.stdout(`TRUST.json for log ${logId} written to ${output}\n${report}`);
+      io.stderr(TRUST_WARNING);
+    } else {
+      // TRUST.json on stdout (pipe it to a file); everything else on stderr.
+      io.stdout(text);
+      io.stderr(`${report}${TRUST_WARNING}`);
+    }
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`anchorlog trust: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if (!(err instanceof CheckError)) throw err;
+    if (json)
+      io.stdout(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
+    io.stderr(`anchorlog trust: ${err.code}: ${err.message}\nNo TRUST.json was written.\n`);
+    return EXIT_INVALID;
+  }
+}
