@@ -13,9 +13,10 @@ import { DynamoPrincipalStore } from './adapters/aws/dynamo-principal-store.ts';
 import { KmsNoteSigner } from './adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { SecretsManagerSource } from './adapters/aws/secrets-manager-source.ts';
-import { SystemLogAuditSink } from './app/admin-audit.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from './app/admin-audit.ts';
 import { IngestService } from './app/ingest.ts';
-import { apiKeyFromHeaders, PrincipalService } from './app/principals.ts';
+import { LogAdminService } from './app/log-admin.ts';
+import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from './app/principals.ts';
 import { ProofService } from './app/proofs.ts';
 import type { AppConfig } from './config.ts';
 import type { Authenticate } from './http/router.ts';
@@ -67,12 +68,29 @@ export interface Services {
   logStore: DynamoLogStore;
   ingest: IngestService;
   principals: PrincipalService;
+  logAdmin: LogAdminService;
   authenticate: Authenticate;
+}
+
+/**
+ * A principal item that its system-log record does not back: someone wrote
+ * `P#<id>` outside PrincipalService. One ERROR line per refused request, with
+ * a fixed message to alarm on (docs/operations.md).
+ */
+function logBindingFailure(f: BindingFailure): void {
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'principal not bound to its system-log record', ...f }),
+  );
 }
 
 export function createServices(
   config: AppConfig,
-  opts: { clients?: AwsClients; clock?: Clock; onWarning?: (m: string, cause: unknown) => void } = {},
+  opts: {
+    clients?: AwsClients;
+    clock?: Clock;
+    onWarning?: (m: string, cause: unknown) => void;
+    onBindingFailure?: (failure: BindingFailure) => void;
+  } = {},
 ): Services {
   const clients = opts.clients ?? createAwsClients(config);
   const clock = opts.clock ?? systemClock;
@@ -85,14 +103,19 @@ export function createServices(
     limits: config.limits,
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
+  const auditLog = new SystemLogAuditReader(logStore);
+  const audit = new SystemLogAuditSink(ingest, auditLog);
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: clients.ddb, tableName: config.tableName }),
     clock,
     random,
-    audit: new SystemLogAuditSink(ingest),
+    audit,
+    auditLog,
+    onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
   });
+  const logAdmin = new LogAdminService({ ingest, logs: logStore, audit, auditLog, clock });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
-  return { config, clients, clock, logStore, ingest, principals, authenticate };
+  return { config, clients, clock, logStore, ingest, principals, logAdmin, authenticate };
 }
 
 /**

@@ -24,6 +24,7 @@ import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
+import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import {
   decodeRecord,
   encodeRecord,
@@ -175,9 +176,31 @@ export class IngestService {
     return r;
   }
 
+  /**
+   * Appends a client batch. The `system` log is reserved for admin audit
+   * events (core/principal.ts SYSTEM_LOG_ID): an append to it is refused
+   * with FORBIDDEN whoever the submitter, before anything is read or
+   * written, so no client can register the predictable ids of admin events.
+   */
   async append(req: AppendRequest): Promise<AppendResult> {
+    if (req.logId === SYSTEM_LOG_ID) {
+      throw new AppError('FORBIDDEN', `log ${SYSTEM_LOG_ID} is reserved for admin audit events`);
+    }
     try {
       return await this.#append(req);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  /**
+   * The one way into the `system` log: used by the admin audit sink
+   * (src/app/admin-audit.ts) only, never by a request handler. In AWS only
+   * the admin role may write the system log's items (docs/deploy.md).
+   */
+  async appendToSystemLog(req: Omit<AppendRequest, 'logId'>): Promise<AppendResult> {
+    try {
+      return await this.#append({ ...req, logId: SYSTEM_LOG_ID });
     } catch (err) {
       throw toAppError(err);
     }

@@ -136,13 +136,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const logId = opts.logId ?? 'demo';
     await services.ingest.createLog(SYSTEM_LOG_ID);
-    await services.ingest.createLog(logId);
     const admin = await services.principals.bootstrapAdmin({
       id: 'local-admin',
       name: 'Local administrator',
       owner: 'local stack',
     });
     if (!admin.apiKey) throw new Error('admin principal already existed without a key to show');
+    // Through the admin path, as in AWS: the demo log's creation is recorded in the system log.
+    await services.logAdmin.createLog(admin.principal, logId);
     const demo = await services.principals.create(admin.principal, {
       id: DEMO_PRINCIPAL,
       name: 'Demo AI platform',

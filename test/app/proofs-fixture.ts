@@ -12,7 +12,7 @@ import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-s
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
-import { SystemLogAuditSink } from '../../src/app/admin-audit.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { apiKeyFromHeaders, PrincipalService } from '../../src/app/principals.ts';
 import { ProofService } from '../../src/app/proofs.ts';
@@ -183,11 +183,13 @@ export interface Auth {
 
 /** Real principals in the same table: an admin, readers with different scopes, and a writer. */
 export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Auth> {
+  const auditLog = new SystemLogAuditReader(env.logs);
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
     clock: env.clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    audit: new SystemLogAuditSink(env.ingest),
+    audit: new SystemLogAuditSink(env.ingest, auditLog),
+    auditLog,
   });
   await env.ingest.createLog(SYSTEM_LOG_ID);
   const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
