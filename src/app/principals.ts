@@ -542,28 +542,37 @@ export class PrincipalService {
     do {
       const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
       for (const listed of page.entries) {
-        let entry = listed;
-        if (entry.pending) {
-          entry = await this.#settle(entry);
-          if (entry.current?.recorded) bound.push(entry.id);
+        try {
+          // A change staged before the upgrade is completed first; its record, written by the
+          // older version, has no key commitment, so it is then bound like any legacy version.
+          const entry = listed.pending ? await this.#settle(listed) : listed;
+          const cur = entry.current;
+          if (cur?.principal.status !== 'active') continue;
+          if ((await this.#bindingProblem(cur)) === undefined) continue; // already bound
+          const why = await this.#legacyProblem(cur);
+          if (why) {
+            refused.push({ id: entry.id, why });
+            continue;
+          }
+          const checked = stateDigest(cur);
+          await this.#change(MIGRATION_ACTOR, entry.id, {}, (c) => {
+            if (stateDigest(c) !== checked) {
+              throw new AppError(
+                'CONFLICT',
+                `principal ${entry.id} changed during the migration; run it again`,
+              );
+            }
+            return {
+              action: 'principal.bind',
+              state: c,
+              metadata: { attests: principalEventId(entry.id, c.principal.version) },
+            };
+          });
+          bound.push(entry.id);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          refused.push({ id: listed.id, why: `${err.code}: ${err.message}` });
         }
-        const cur = entry.current;
-        if (!cur || cur.recorded || cur.principal.status !== 'active') continue;
-        const why = await this.#legacyProblem(cur);
-        if (why) {
-          refused.push({ id: entry.id, why });
-          continue;
-        }
-        await this.#change(MIGRATION_ACTOR, entry.id, { ifVersion: cur.principal.version }, (c) =>
-          c.recorded
-            ? undefined
-            : {
-                action: 'principal.bind',
-                state: c,
-                metadata: { attests: principalEventId(entry.id, c.principal.version) },
-              },
-        );
-        bound.push(entry.id);
       }
       cursor = page.cursor;
     } while (cursor);
@@ -809,32 +818,47 @@ export class PrincipalService {
    * version that the system log does not show exactly as stored.
    */
   async #requireBound(state: PrincipalState): Promise<void> {
+    const problem = await this.#bindingProblem(state);
+    if (!problem) return;
+    const failure = { ...problem, principalId: state.principal.id, version: state.principal.version };
+    this.#onBindingFailure(failure);
+    throw new AuthenticationError(problem.reason, failure);
+  }
+
+  /** Why the system log does not show `state` exactly as stored; undefined when it does. */
+  async #bindingProblem(
+    state: PrincipalState,
+  ): Promise<{ reason: AuthFailureReason; detail: string } | undefined> {
     const p = state.principal;
-    const fail = (reason: AuthFailureReason, detail: string): never => {
-      const failure = { reason, principalId: p.id, version: p.version, detail };
-      this.#onBindingFailure(failure);
-      throw new AuthenticationError(reason, failure);
-    };
     const at = state.recorded;
-    if (!at) return fail('unaudited', 'the stored version carries no system-log position');
+    if (!at) return { reason: 'unaudited', detail: 'the stored version carries no system-log position' };
     const [event, successor] = await Promise.all([
       this.#auditLog.read(at),
       this.#auditLog.find(principalEventId(p.id, p.version + 1)),
     ]);
     const where = `system log batch ${at.seq}, index ${at.index}`;
-    if (!event) return fail('audit_mismatch', `no record at ${where}`);
+    const mismatch = (detail: string) => ({
+      reason: 'audit_mismatch' as const,
+      detail: `${where}: ${detail}`,
+    });
+    if (!event) return mismatch('no record there');
     if (event.id !== principalEventId(p.id, p.version) || event.target?.id !== p.id) {
-      return fail('audit_mismatch', `${where} records ${JSON.stringify(event.id)}, not this version`);
+      return mismatch(`it records ${JSON.stringify(event.id)}, not this version`);
     }
-    if (!jsonEqual(event.changes?.after, view(p))) {
-      return fail('audit_mismatch', `${where}: the recorded principal differs from the stored one`);
-    }
+    if (!jsonEqual(event.changes?.after, view(p)))
+      return mismatch('the recorded principal differs from the stored one');
     if (event.metadata?.keyCommitment !== keyCommitment(state.secretHash)) {
-      return fail('audit_mismatch', `${where}: the recorded key differs from the stored one`);
+      return mismatch(
+        'the recorded key differs from the stored one (or the record predates key commitments)',
+      );
     }
     if (successor) {
-      return fail('superseded', `version ${p.version + 1} is recorded at index ${successor.index}`);
+      return {
+        reason: 'superseded',
+        detail: `version ${p.version + 1} is recorded at index ${successor.index}`,
+      };
     }
+    return undefined;
   }
 
   #remember(id: string, digest: string, at: number): void {
@@ -858,6 +882,11 @@ export class PrincipalService {
     const event = await this.#auditLog.read(at);
     if (!event || event.id !== principalEventId(p.id, p.version)) {
       return `the event id index points at a different record (batch ${at.seq}, index ${at.index})`;
+    }
+    // A record with a commitment was written by a version that binds: the item disagrees with it,
+    // and the migration must not override what that record says.
+    if (event.metadata?.keyCommitment !== undefined) {
+      return `version ${p.version} is recorded with a key commitment that the stored key does not match`;
     }
     if (!jsonEqual(event.changes?.after, view(p))) {
       return `the stored principal differs from what the system log records for version ${p.version}`;

@@ -8,7 +8,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
-import { AuthenticationError, type PrincipalService } from '../../src/app/principals.ts';
+import {
+  type AdminAuditEvent,
+  AuthenticationError,
+  type PrincipalService,
+} from '../../src/app/principals.ts';
 import { issueApiKey, type Principal } from '../../src/core/principal.ts';
 import type { PrincipalState } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
@@ -203,42 +207,97 @@ describe('the binding cache', () => {
 });
 
 describe('principals committed before bindings existed (bindLegacy)', () => {
-  it('are refused until the audited migration binds them; a state the log does not show stays refused', async () => {
-    const old = await adminEnv('principal-binding-legacy');
-    const boot = await old.principals.bootstrapAdmin({ id: 'legacy-admin', name: 'Ops', owner: 'o' });
-    const ok = await old.principals.create(boot.principal, agent('legacy-ok'));
-    const edited = await old.principals.create(boot.principal, agent('legacy-edited'));
-    const gone = await old.principals.create(boot.principal, agent('legacy-revoked'));
-    await old.principals.revoke(boot.principal, 'legacy-revoked');
-    // Items as the previous version wrote them: no position. legacy-edited was also edited out of band.
-    const strip = async (id: string, edit: (p: Principal) => Principal = (p) => p) => {
-      const entry = await old.store.get(id);
-      const cur = entry?.current;
-      if (!entry || !cur) throw new Error(`no ${id}`);
-      await old.store.put(
-        { id, current: { principal: edit(cur.principal), secretHash: cur.secretHash } },
-        entry.rev,
-      );
+  let old: AdminEnv;
+  const at = '2026-02-01T00:00:00.000Z';
+
+  /** What the previous version wrote: the record (no key commitment) and an item without a position. */
+  async function legacy(id: string, scopes: Principal['scopes'], pendingScopes?: Principal['scopes']) {
+    const key = issueApiKey(id, random);
+    const v1: Principal = {
+      ...{ id, name: id, kind: 'agent', owner: 'o', purpose: 'legacy', scopes, status: 'active' },
+      ...{ keyId: key.keyId, version: 1, createdAt: at, updatedAt: at, createdBy: 'legacy-admin' },
     };
-    for (const id of ['legacy-admin', 'legacy-ok', 'legacy-revoked']) await strip(id);
-    await strip('legacy-edited', (p) => ({ ...p, scopes: { '*': ['events:write'] } }));
+    const event = (p: Principal, action: AdminAuditEvent['action'], before: Principal | undefined) => ({
+      id: `principal/${id}/v${p.version}`,
+      occurredAt: at,
+      actor: { type: 'human' as const, id: 'legacy-admin', name: 'Ops' },
+      action,
+      target: { type: 'principal' as const, id, name: id },
+      outcome: 'success' as const,
+      changes: { before: before ? { ...before } : {}, after: { ...p } },
+    });
+    await old.sink.record(event(v1, 'principal.create', undefined));
+    await old.store.put({ id, current: { principal: v1, secretHash: key.secretHash } }, 0);
+    if (pendingScopes) {
+      // Staged by the previous version, never promoted (its record may or may not exist).
+      const v2 = { ...v1, scopes: pendingScopes, version: 2 };
+      const pending = {
+        state: { principal: v2, secretHash: key.secretHash },
+        audit: event(v2, 'principal.scopes.update', v1),
+      };
+      await old.store.put({ id, current: { principal: v1, secretHash: key.secretHash }, pending }, 1);
+    }
+    return key.apiKey;
+  }
+
+  beforeAll(async () => {
+    old = await adminEnv('principal-binding-legacy');
+  });
+
+  it('are refused until the audited migration binds them; a state the log does not show stays refused', async () => {
+    const adminKey = await legacy('legacy-admin', { '*': ['admin'] });
+    const okKey = await legacy('legacy-ok', { 'tenant-a': ['events:write'] });
+    const stagedKey = await legacy(
+      'legacy-staged',
+      { 'tenant-a': ['events:write'] },
+      { 'tenant-b': ['export'] },
+    );
+    const editedKey = await legacy('legacy-edited', { 'tenant-a': ['events:read'] });
+    await old.store.put(
+      {
+        id: 'legacy-edited',
+        current: await (async () => {
+          const cur = (await old.store.get('legacy-edited'))?.current;
+          if (!cur) throw new Error('no entry');
+          return { ...cur, principal: { ...cur.principal, scopes: { '*': ['events:read'] } } };
+        })(),
+      },
+      1,
+    );
+    // A principal created by this version, whose key hash an insider then swapped.
+    const boot = await old.principals.bootstrapAdmin({ id: 'new-admin', name: 'Ops', owner: 'o' });
+    const swapped = issueApiKey('new-admin', random);
+    const entry = await old.store.get('new-admin');
+    if (!entry?.current) throw new Error('no entry');
+    await old.store.put(
+      { id: 'new-admin', current: { ...entry.current, secretHash: swapped.secretHash } },
+      entry.rev,
+    );
+
     const svc = old.coldPrincipals();
-    expect(await outcome(svc.authenticate(boot.apiKey))).toBe('UNAUTHENTICATED:unaudited');
-    expect(await outcome(svc.authenticate(ok.apiKey))).toBe('UNAUTHENTICATED:unaudited');
+    expect(await outcome(svc.authenticate(adminKey))).toBe('UNAUTHENTICATED:unaudited');
+    expect(await outcome(svc.authenticate(okKey))).toBe('UNAUTHENTICATED:unaudited');
 
     const first = await svc.bindLegacy();
-    expect(first.bound.sort()).toEqual(['legacy-admin', 'legacy-ok']);
-    expect(first.refused).toEqual([{ id: 'legacy-edited', why: expect.stringMatching(/differs/) }]);
+    expect(first.bound.sort()).toEqual(['legacy-admin', 'legacy-ok', 'legacy-staged']);
+    expect(first.refused).toEqual([
+      { id: 'legacy-edited', why: expect.stringMatching(/differs from what the system log records/) },
+      { id: 'new-admin', why: expect.stringMatching(/key commitment/) },
+    ]);
     expect(await svc.bindLegacy()).toEqual({ bound: [], refused: first.refused }); // idempotent
 
-    expect(await outcome(svc.authenticate(boot.apiKey))).toBe('accepted');
-    expect(await outcome(svc.authenticate(ok.apiKey))).toBe('accepted');
-    expect(await outcome(svc.authenticate(edited.apiKey))).toBe('UNAUTHENTICATED:unaudited');
-    expect(await outcome(svc.authenticate(gone.apiKey))).toBe('UNAUTHENTICATED:revoked');
+    expect(await outcome(svc.authenticate(adminKey))).toBe('accepted');
+    expect(await outcome(svc.authenticate(okKey))).toBe('accepted');
+    const staged = await svc.authenticate(stagedKey);
+    expect([staged.version, staged.scopes]).toEqual([3, { 'tenant-b': ['export'] }]);
+    expect(await outcome(svc.authenticate(editedKey))).toBe('UNAUTHENTICATED:unaudited');
+    expect(await outcome(svc.authenticate(swapped.apiKey))).toBe('UNAUTHENTICATED:audit_mismatch');
+    expect(boot.apiKey).toBeDefined();
     const binds = (await old.records()).filter((r) => r.event.action === 'principal.bind');
     expect(binds.map((r) => [r.event.id, r.submitter, r.event.metadata?.attests])).toEqual([
       ['principal/legacy-admin/v2', 'system:bind', 'principal/legacy-admin/v1'],
       ['principal/legacy-ok/v2', 'system:bind', 'principal/legacy-ok/v1'],
+      ['principal/legacy-staged/v3', 'system:bind', 'principal/legacy-staged/v2'],
     ]);
   });
 });
