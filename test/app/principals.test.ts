@@ -14,7 +14,8 @@ import {
 } from '../../src/app/principals.ts';
 import { toBase64, toHex } from '../../src/core/bytes.ts';
 import { type AuditEvent, validateEvent } from '../../src/core/event.ts';
-import { fromBase64Url, type Principal } from '../../src/core/principal.ts';
+import { sha256 } from '../../src/core/hash.ts';
+import { fromBase64Url, keyCommitment, type Principal } from '../../src/core/principal.ts';
 import type { AuditPosition, PrincipalEntry, PrincipalStore } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
@@ -58,7 +59,9 @@ class MemoryAuditSink implements AdminAuditSink, AdminAuditLog {
     const index = this.#log.findIndex((e) => e.id === eventId);
     return index < 0 ? undefined : { seq: index + 1, index };
   }
+  reads = 0;
   async read(at: AuditPosition): Promise<AuditEvent | undefined> {
+    this.reads++;
     const event = at.seq === at.index + 1 ? this.#log[at.index] : undefined;
     return event && validateEvent(JSON.parse(JSON.stringify(event)));
   }
@@ -258,6 +261,43 @@ describe('authenticate', () => {
     expect(() => apiKeyFromHeaders({ 'x-api-key': [adminKey, adminKey] })).toThrow(AuthenticationError);
     const viaHeader = apiKeyFromHeaders({ authorization: `Bearer ${adminKey}` });
     expect((await svc.authenticate(viaHeader)).id).toBe('root-admin');
+  });
+});
+
+describe('binding cache', () => {
+  it('holds at most bindingCacheSize principals and re-verifies after the TTL', async () => {
+    const small = new PrincipalService({
+      store,
+      clock: { now: () => clockMs },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      audit,
+      auditLog: audit,
+      bindingCacheSize: 1,
+      bindingTtlMs: 1000,
+    });
+    const other = await svc.create(admin, agentInput());
+    const reads = async (key: string) => {
+      const before = audit.reads;
+      await small.authenticate(key);
+      return audit.reads - before;
+    };
+    expect(await reads(adminKey)).toBe(1);
+    expect(await reads(adminKey)).toBe(0);
+    expect(await reads(other.apiKey)).toBe(1); // evicts the admin's entry
+    expect(await reads(adminKey)).toBe(1);
+    clockMs += 999;
+    expect(await reads(adminKey)).toBe(0);
+    clockMs += 1;
+    expect(await reads(adminKey)).toBe(1);
+  });
+
+  it('every principal event commits to the key of its version', async () => {
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    const rotated = await svc.rotate(admin, principal.id);
+    const [created, rotation] = audit.events;
+    const hashOf = (key: string) => sha256(fromBase64Url(key.slice(-43)));
+    expect(created?.metadata?.keyCommitment).toBe(keyCommitment(hashOf(apiKey)));
+    expect(rotation?.metadata?.keyCommitment).toBe(keyCommitment(hashOf(rotated.apiKey)));
   });
 });
 
