@@ -75,7 +75,7 @@
  * (e.g. from an HTTP If-Match) so an edit based on a stale read is refused.
  */
 
-import { toBase64 } from '../core/bytes.ts';
+import { bytesEqual, toBase64 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
@@ -169,23 +169,20 @@ export type AuthFailureReason =
   | 'wrong_secret'
   | 'revoked'
   | 'revocation_pending'
+  // Binding failures: the principal item and the system log disagree, so someone wrote the item
+  // outside PrincipalService. Each is also reported to `onBindingFailure` (alarm on it).
   /** The committed version carries no system-log position (written outside PROMOTE, or before bindings). */
   | 'unaudited'
   /** The system log holds no record, or a different one, where the version says it is recorded. */
   | 'audit_mismatch'
   /** A later version of the principal is recorded: the item was rolled back. */
-  | 'superseded';
-
-/**
- * Reasons that mean the principal table and the system log disagree: someone
- * wrote a principal item outside PrincipalService. Alarm on these (the
- * `onBindingFailure` hook logs them at ERROR).
- */
-export const BINDING_FAILURES: ReadonlySet<AuthFailureReason> = new Set([
-  'unaudited',
-  'audit_mismatch',
-  'superseded',
-]);
+  | 'superseded'
+  /**
+   * The next version is recorded and staged but not promoted yet (the moment
+   * between RECORD and PROMOTE, or a crash there until recovery). Refused —
+   * the log already says the stored version is over — but not an alarm.
+   */
+  | 'promotion_pending';
 
 /**
  * UNAUTHENTICATED with one generic client-facing message; `reason` (and, for
@@ -358,7 +355,7 @@ export class PrincipalService {
     }
     const now = this.#clock.now();
     if (cached?.digest === digest && now - cached.at < this.#bindingTtlMs) return current.principal;
-    await this.#requireBound(current);
+    await this.#requireBound(current, entry.pending);
     this.#remember(current.principal.id, digest, now);
     return current.principal;
   }
@@ -523,10 +520,12 @@ export class PrincipalService {
    * refuses them with `unaudited`). Runs with the admin role's credentials
    * (scripts/bind-principals.ts), as the system actor `system:bind`.
    *
-   * An unbound active principal is bound only if the system log already
-   * shows exactly its stored state: the record `principal/<id>/v<version>`
-   * exists, its `changes.after` equals the stored principal, and no later
-   * version is recorded. Then a `principal.bind` change (version + 1, nothing
+   * An active principal that fails the binding check is bound only if the
+   * system log already shows exactly its stored state in a record written
+   * before key commitments existed: the record `principal/<id>/v<version>`
+   * exists, carries no key commitment, its `changes.after` equals the stored
+   * principal, and no later version is recorded. (A record that does carry a
+   * commitment is never overridden: an item disagreeing with it was edited.) Then a `principal.bind` change (version + 1, nothing
    * else changed; `metadata.attests` names the record checked) goes through
    * stage → record → promote like any change. Anything else is reported and
    * left unbound (refused): the migration never launders a state the log does
@@ -817,17 +816,22 @@ export class PrincipalService {
    * Refuses (AuthenticationError, reported to onBindingFailure) a committed
    * version that the system log does not show exactly as stored.
    */
-  async #requireBound(state: PrincipalState): Promise<void> {
-    const problem = await this.#bindingProblem(state);
+  async #requireBound(state: PrincipalState, pending: PendingChange | undefined): Promise<void> {
+    const problem = await this.#bindingProblem(state, pending);
     if (!problem) return;
     const failure = { ...problem, principalId: state.principal.id, version: state.principal.version };
-    this.#onBindingFailure(failure);
+    if (problem.reason !== 'promotion_pending') this.#onBindingFailure(failure);
     throw new AuthenticationError(problem.reason, failure);
   }
 
-  /** Why the system log does not show `state` exactly as stored; undefined when it does. */
+  /**
+   * Why the system log does not show `state` exactly as stored; undefined
+   * when it does. `pending` is the entry's staged change, which explains a
+   * recorded successor while it waits for PROMOTE.
+   */
   async #bindingProblem(
     state: PrincipalState,
+    pending?: PendingChange,
   ): Promise<{ reason: AuthFailureReason; detail: string } | undefined> {
     const p = state.principal;
     const at = state.recorded;
@@ -853,10 +857,9 @@ export class PrincipalService {
       );
     }
     if (successor) {
-      return {
-        reason: 'superseded',
-        detail: `version ${p.version + 1} is recorded at index ${successor.index}`,
-      };
+      const detail = `version ${p.version + 1} is recorded at index ${successor.index}`;
+      const staged = pending?.state.principal.version === p.version + 1;
+      return staged ? { reason: 'promotion_pending', detail } : { reason: 'superseded', detail };
     }
     return undefined;
   }
@@ -935,7 +938,7 @@ function view(p: Principal): Record<string, unknown> {
 /** Structural equality of two JSON values (RFC 8785 bytes, so key order does not matter). */
 function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === undefined || b === undefined) return false;
-  return toBase64(canonicalBytes(a)) === toBase64(canonicalBytes(b));
+  return bytesEqual(canonicalBytes(a), canonicalBytes(b));
 }
 
 /** Digest of everything authentication trusts in a stored state: any edit changes it. */

@@ -598,6 +598,26 @@ describe('audit ordering: stage → record → promote', () => {
     expect(audit.events).toHaveLength(2);
   });
 
+  it('between RECORD and PROMOTE the old version is already refused, without a binding alarm', async () => {
+    const failures: string[] = [];
+    const watched = new PrincipalService({
+      store,
+      clock: { now: () => clockMs },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      audit,
+      auditLog: audit,
+      onBindingFailure: (f) => failures.push(f.reason),
+    });
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    store.crashOnPut = (e) => e.id === principal.id && e.pending === undefined; // the PROMOTE write
+    await rejection(svc.updateScopes(admin, principal.id, { 'tenant-b': ['export'] }));
+    // The log says version 2 is in effect; version 1 is over even though the item still holds it.
+    await expect(watched.authenticate(apiKey)).rejects.toMatchObject({ reason: 'promotion_pending' });
+    expect(failures).toEqual([]);
+    expect(await svc.recoverPending()).toEqual({ completed: 1, failed: 0 });
+    expect((await watched.authenticate(apiKey)).scopes).toEqual({ 'tenant-b': ['export'] });
+  });
+
   it('crash at STAGE: nothing changes and nothing is recorded', async () => {
     const { principal, apiKey } = await svc.create(admin, agentInput());
     store.crashOnPut = (e) => e.pending !== undefined;
