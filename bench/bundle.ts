@@ -380,7 +380,7 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
   const { dynamoAnchoredSizes } = await import('../src/adapters/aws/dynamo-anchored-sizes.ts');
   const { HttpTimestamper } = await import('../src/adapters/tsa/http-timestamper.ts');
   const { IngestService } = await import('../src/app/ingest.ts');
-  const { LogAdminService } = await import('../src/app/logs.ts');
+  const { LogRegistry } = await import('../src/app/log-registry.ts');
   const { SealService } = await import('../src/app/seal.ts');
   const { AnchorService } = await import('../src/app/anchor.ts');
   const { ProofService } = await import('../src/app/proofs.ts');
@@ -426,7 +426,7 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
       random: (k) => crypto.getRandomValues(new Uint8Array(k)),
       metrics: new MemoryMetricsSink(),
     });
-    await new LogAdminService({ store: logs, clock }).createLog(LOG);
+    await new LogRegistry({ store: logs, clock }).createLog(LOG);
     const tIngest = performance.now();
     for (let b = 0; b < (N + 2000) / 1000; b++) {
       clock.t = T0 + b * 86_400_000;

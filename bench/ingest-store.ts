@@ -23,7 +23,7 @@ import { DynamoLogStore, encodeBlob } from '../src/adapters/aws/dynamo-log-store
 import { ensureTable } from '../src/adapters/aws/table.ts';
 import { FaultInjector } from '../src/adapters/memory/faulty-dynamo.ts';
 import { IngestService } from '../src/app/ingest.ts';
-import { LogAdminService } from '../src/app/logs.ts';
+import { LogRegistry } from '../src/app/log-registry.ts';
 import { utf8 } from '../src/core/bytes.ts';
 import { startMoto } from '../src/local/moto.ts';
 import { systemClock } from '../src/ports/clock.ts';
@@ -70,7 +70,7 @@ function service(): { svc: IngestService; counter: FaultInjector } {
   };
 }
 /** Creates logs outside the counted ingest clients (the admin path). */
-const logAdmin = new LogAdminService({
+const logRegistry = new LogRegistry({
   store: new DynamoLogStore({ client: new DynamoDBClient(config), tableName: TABLE }),
   clock: systemClock,
 });
@@ -101,7 +101,7 @@ try {
     for (const ids of [false, true]) {
       const logId = `solo-${k}-${ids ? 'ids' : 'plain'}`;
       const { svc, counter } = service();
-      await logAdmin.createLog(logId);
+      await logRegistry.createLog(logId);
       await svc.append({ logId, submitter: 'bench', body: body(k, ids) }); // warm: tip cache, log cache
       counter.calls.clear();
       const lat: number[] = [];
@@ -147,7 +147,7 @@ try {
   for (const appenders of [1, 4, 16]) {
     const logId = `race-${appenders}`;
     const svcs = Array.from({ length: appenders }, service);
-    await logAdmin.createLog(logId);
+    await logRegistry.createLog(logId);
     const per = Math.max(1, Math.round((appenders === 16 ? 2 : 6) * SCALE));
     const lat: number[] = [];
     const t0 = performance.now();

@@ -28,7 +28,7 @@ import { createArchiveBucket, S3ArchiveStore } from '../src/adapters/aws/s3-arch
 import { ensureTable } from '../src/adapters/aws/table.ts';
 import { SendFaultInjector } from '../src/adapters/memory/send-faults.ts';
 import { IngestService } from '../src/app/ingest.ts';
-import { LogAdminService } from '../src/app/logs.ts';
+import { LogRegistry } from '../src/app/log-registry.ts';
 import { SealService } from '../src/app/seal.ts';
 import { utf8 } from '../src/core/bytes.ts';
 import { startMoto } from '../src/local/moto.ts';
@@ -80,7 +80,7 @@ try {
   await createArchiveBucket(setupS3, BUCKET, 400);
   const logs = new DynamoLogStore({ client: ingestDdb, tableName: TABLE });
   const ingest = new IngestService({ store: logs, clock: systemClock, limits: { maxRetries: 20 } });
-  const logAdmin = new LogAdminService({ store: logs, clock: systemClock });
+  const logRegistry = new LogRegistry({ store: logs, clock: systemClock });
 
   // The sealer's own clients, counted.
   const counted = new SendFaultInjector();
@@ -108,7 +108,7 @@ try {
 
   // --- 1. steady state -------------------------------------------------------
   const LOG = 'steady';
-  await logAdmin.createLog(LOG);
+  await logRegistry.createLog(LOG);
   counted.arm();
   const perTick = Math.max(1, Math.round((RATE * TICK_MS) / 1000));
   const pending: Array<{ at: number; lastIndex: number }> = [];
@@ -219,7 +219,7 @@ try {
   // so the per-event costs at 1,000 events/s do not depend on emulator speed.
   const EXACT_LOG = 'exact';
   const EXACT_SECONDS = 30;
-  await logAdmin.createLog(EXACT_LOG);
+  await logRegistry.createLog(EXACT_LOG);
   let exactBytes = 0;
   let exactPuts = 0;
   let exactSigns = 0;
@@ -263,7 +263,7 @@ try {
 
   // --- 3. catch-up throughput -------------------------------------------------
   const BACKLOG_LOG = 'backlog';
-  await logAdmin.createLog(BACKLOG_LOG);
+  await logRegistry.createLog(BACKLOG_LOG);
   for (let i = 0; i < BACKLOG; i += 500) {
     await ingest.append({ logId: BACKLOG_LOG, submitter: 'svc-bench', body: body(500) });
   }

@@ -178,7 +178,7 @@ export class AnchorlogStack extends Stack {
     };
 
     const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
-    table.grant(authorizer, { read: ['principals'] });
+    table.grant(authorizer, { read: ['principals', 'systemLogRecords'] });
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 

@@ -1,4 +1,4 @@
-// /v1/admin/… (principals, logs). Every change is appended to the `system` log by PrincipalService.
+// /v1/admin/… (principals, logs). Every change is appended to the `system` log first (PrincipalService, LogAdminService).
 import { createServices } from '../src/compose.ts';
 import { loadConfig } from '../src/config.ts';
 import { adminRoutes } from '../src/http/routes/admin.ts';

@@ -3,7 +3,9 @@
  * principal on every request — result caching must stay disabled in the
  * API (TTL 0) so that a revocation takes effect on the next request. The
  * principal travels to the route Lambda as JSON in the authorizer context;
- * scope checks happen there, per log.
+ * scope checks happen there, per log. A principal is accepted only as its
+ * system-log record describes it (src/app/principals.ts, "Binding"); a
+ * mismatch is a 401 here plus an ERROR line from compose's onBindingFailure.
  */
 import type {
   APIGatewayRequestAuthorizerEventV2,

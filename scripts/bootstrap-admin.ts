@@ -26,7 +26,7 @@ if (!values.id || !values.name || !values.owner) {
 }
 
 const services = createServices(loadConfig());
-await services.logAdmin.createLog(SYSTEM_LOG_ID);
+await services.logRegistry.createLog(SYSTEM_LOG_ID);
 const { principal, apiKey } = await services.principals.bootstrapAdmin({
   id: values.id,
   name: values.name,

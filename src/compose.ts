@@ -13,10 +13,11 @@ import { DynamoPrincipalStore } from './adapters/aws/dynamo-principal-store.ts';
 import { KmsNoteSigner } from './adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { SecretsManagerSource } from './adapters/aws/secrets-manager-source.ts';
-import { SystemLogAuditSink } from './app/admin-audit.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from './app/admin-audit.ts';
 import { IngestService } from './app/ingest.ts';
-import { LogAdminService } from './app/logs.ts';
-import { apiKeyFromHeaders, PrincipalService } from './app/principals.ts';
+import { LogAdminService } from './app/log-admin.ts';
+import { LogRegistry } from './app/log-registry.ts';
+import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from './app/principals.ts';
 import { ProofService } from './app/proofs.ts';
 import type { AppConfig } from './config.ts';
 import type { Authenticate } from './http/router.ts';
@@ -67,15 +68,33 @@ export interface Services {
   clock: Clock;
   logStore: DynamoLogStore;
   ingest: IngestService;
-  /** Creates logs: used by the admin API and the admin audit sink only. */
-  logAdmin: LogAdminService;
+  /** Writes log metadata and the registry: the admin paths only (LogAdminService, the audit sink). */
+  logRegistry: LogRegistry;
   principals: PrincipalService;
+  /** Creates logs through the admin API, recording `log.create` first. */
+  logAdmin: LogAdminService;
   authenticate: Authenticate;
+}
+
+/**
+ * A principal item that its system-log record does not back: someone wrote
+ * `P#<id>` outside PrincipalService. One ERROR line per refused request, with
+ * a fixed message to alarm on (docs/operations.md).
+ */
+function logBindingFailure(f: BindingFailure): void {
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'principal not bound to its system-log record', ...f }),
+  );
 }
 
 export function createServices(
   config: AppConfig,
-  opts: { clients?: AwsClients; clock?: Clock; onWarning?: (m: string, cause: unknown) => void } = {},
+  opts: {
+    clients?: AwsClients;
+    clock?: Clock;
+    onWarning?: (m: string, cause: unknown) => void;
+    onBindingFailure?: (failure: BindingFailure) => void;
+  } = {},
 ): Services {
   const clients = opts.clients ?? createAwsClients(config);
   const clock = opts.clock ?? systemClock;
@@ -88,15 +107,20 @@ export function createServices(
     limits: config.limits,
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
-  const logAdmin = new LogAdminService({ store: logStore, clock });
+  const logRegistry = new LogRegistry({ store: logStore, clock });
+  const auditLog = new SystemLogAuditReader(logStore);
+  const audit = new SystemLogAuditSink(logRegistry, ingest, auditLog);
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: clients.ddb, tableName: config.tableName }),
     clock,
     random,
-    audit: new SystemLogAuditSink(logAdmin, ingest),
+    audit,
+    auditLog,
+    onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
   });
+  const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
-  return { config, clients, clock, logStore, ingest, logAdmin, principals, authenticate };
+  return { config, clients, clock, logStore, ingest, logRegistry, principals, logAdmin, authenticate };
 }
 
 /**

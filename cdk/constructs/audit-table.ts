@@ -43,6 +43,12 @@ export const KEY_FAMILIES = {
   queryProjection: ['Q#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
+  /**
+   * The `system` log's committed batches, their overflow parts and its event-id index: what the
+   * authorizer reads to check that a principal version is bound to its audit record
+   * (src/app/admin-audit.ts SystemLogAuditReader). A subset of `logs`.
+   */
+  systemLogRecords: ['L#system#B#*', 'L#system#BP#*', 'L#system#E#*'],
 } as const;
 
 export type KeyFamily = keyof typeof KEY_FAMILIES;

@@ -1,29 +1,99 @@
 /**
+ * The `system` log as the admin path's audit trail: the sink appends admin
+ * audit events (the only writer of that log), the reader gives them back to
+ * authentication, which accepts a principal version only if its record is
+ * there (src/app/principals.ts, "Binding").
+ */
+import type { AuditEvent } from '../core/event.ts';
+import { SYSTEM_LOG_ID } from '../core/principal.ts';
+import { decodeRecord, RecordError } from '../core/record.ts';
+import { type LogStore, LogStoreError } from '../ports/log-store.ts';
+import type { AuditPosition } from '../ports/principal-store.ts';
+import { AppError } from './errors.ts';
+import type { IngestService } from './ingest.ts';
+import type { LogRegistry } from './log-registry.ts';
+import type { AdminAuditEvent, AdminAuditLog, AdminAuditSink } from './principals.ts';
+
+/**
+ * Reads admin audit records from the system log's batches through the
+ * LogStore, which verifies record bytes against the batch's commit item
+ * (LogStore.readBatch). Each call is one consistent read: `find` one event-id
+ * item, `read` one batch item.
+ */
+export class SystemLogAuditReader implements AdminAuditLog {
+  constructor(private readonly logs: Pick<LogStore, 'readEventIds' | 'readBatch'>) {}
+
+  async find(eventId: string): Promise<AuditPosition | undefined> {
+    const found = await storeCall(() => this.logs.readEventIds(SYSTEM_LOG_ID, [eventId]));
+    const at = found.get(eventId);
+    return at ? { seq: at.seq, index: at.index } : undefined;
+  }
+
+  async read(at: AuditPosition): Promise<AuditEvent | undefined> {
+    const batch = await storeCall(() => this.logs.readBatch(SYSTEM_LOG_ID, at.seq));
+    const stored = batch?.records.find((r) => r.index === at.index);
+    if (!stored) return undefined;
+    try {
+      const record = decodeRecord(stored.bytes);
+      if (record.logId !== SYSTEM_LOG_ID || record.index !== at.index) {
+        throw new AppError('INTEGRITY', `system log batch ${at.seq} holds a record of another position`);
+      }
+      return record.event;
+    } catch (err) {
+      if (err instanceof RecordError) {
+        throw new AppError('INTEGRITY', `system log record ${at.index} does not decode: ${err.message}`, {
+          cause: err,
+        });
+      }
+      throw err;
+    }
+  }
+}
+
+/**
  * AdminAuditSink over the ingest path: every admin change becomes an event in
  * the `system` log, submitted by the acting principal. The event id doubles
  * as the Idempotency-Key, so re-recording after a crash never duplicates it
- * (the sink contract in principals.ts). Runs on the admin path only: it
- * creates the `system` log (LogAdminService) and appends to it, which the
- * ingest role may not (docs/architecture.md).
+ * (the sink contract in principals.ts). The position comes from the event-id
+ * index, which ingest writes before it returns; if that write was lost, the
+ * recording fails (retryable) and the retry, replaying the append, repairs it.
  */
-import { SYSTEM_LOG_ID } from '../core/principal.ts';
-import type { IngestService } from './ingest.ts';
-import type { LogAdminService } from './logs.ts';
-import type { AdminAuditEvent, AdminAuditSink } from './principals.ts';
-
 export class SystemLogAuditSink implements AdminAuditSink {
   constructor(
-    private readonly logs: LogAdminService,
+    private readonly registry: Pick<LogRegistry, 'createLog'>,
     private readonly ingest: IngestService,
+    private readonly reader: Pick<AdminAuditLog, 'find'>,
   ) {}
 
-  async record(event: AdminAuditEvent): Promise<void> {
-    await this.logs.createLog(SYSTEM_LOG_ID);
-    await this.ingest.append({
-      logId: SYSTEM_LOG_ID,
+  async record(event: AdminAuditEvent): Promise<AuditPosition> {
+    await this.registry.createLog(SYSTEM_LOG_ID);
+    await this.ingest.appendToSystemLog({
       submitter: event.actor.id,
       body: new TextEncoder().encode(JSON.stringify({ events: [event] })),
       idempotencyKey: event.id,
     });
+    const at = await this.reader.find(event.id);
+    if (!at) {
+      throw new AppError('UNAVAILABLE', `audit event ${event.id} is recorded but not yet indexed; retry`, {
+        retryAfterSeconds: 1,
+      });
+    }
+    return at;
+  }
+}
+
+/** LogStore failures as AppErrors: pushback stays retryable, INTEGRITY stays INTEGRITY. */
+async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof LogStoreError) {
+      throw new AppError(
+        err.code,
+        `system log: ${err.message}`,
+        err.code === 'INTEGRITY' ? { cause: err } : { retryAfterSeconds: 1, cause: err },
+      );
+    }
+    throw err;
   }
 }

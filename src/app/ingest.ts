@@ -24,6 +24,7 @@ import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
+import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import {
   decodeRecord,
   encodeRecord,
@@ -106,7 +107,7 @@ export interface AppendResult {
 
 /**
  * What ingest uses of the log store: everything but creating logs and
- * listing the registry (src/app/logs.ts does those, on the admin path), so
+ * listing the registry (src/app/log-registry.ts does those, on the admin path), so
  * the ingest role never needs to write a log's metadata or the registry.
  */
 export type IngestStore = Omit<LogStore, 'createLog' | 'listLogs'>;
@@ -180,9 +181,31 @@ export class IngestService {
       throw new RangeError(`maxDepth must be at least ${MAX_RECORD_DEPTH + 1}: the deepest valid event`);
   }
 
+  /**
+   * Appends a client batch. The `system` log is reserved for admin audit
+   * events (core/principal.ts SYSTEM_LOG_ID): an append to it is refused
+   * with FORBIDDEN whoever the submitter, before anything is read or
+   * written, so no client can register the predictable ids of admin events.
+   */
   async append(req: AppendRequest): Promise<AppendResult> {
+    if (req.logId === SYSTEM_LOG_ID) {
+      throw new AppError('FORBIDDEN', `log ${SYSTEM_LOG_ID} is reserved for admin audit events`);
+    }
     try {
       return await this.#append(req);
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  /**
+   * The one way into the `system` log: used by the admin audit sink
+   * (src/app/admin-audit.ts) only, never by a request handler. In AWS only
+   * the admin role may write the system log's items (docs/deploy.md).
+   */
+  async appendToSystemLog(req: Omit<AppendRequest, 'logId'>): Promise<AppendResult> {
+    try {
+      return await this.#append({ ...req, logId: SYSTEM_LOG_ID });
     } catch (err) {
       throw toAppError(err);
     }

@@ -35,15 +35,50 @@
  * holds — retry the rotation to get a usable key (the retry first completes
  * the staged one, then rotates again: two records, both true).
  *
- * One deliberate exception, failing closed: a STAGED revocation already makes
- * authentication fail, because refusing access early can never grant anything
- * the audit trail does not show.
+ * Two deliberate exceptions, both failing closed:
+ *   - a STAGED revocation already makes authentication fail, because refusing
+ *     access early can never grant anything the audit trail does not show;
+ *   - a revocation never waits for a staged change that cannot be recorded
+ *     (audit log down, or its event id taken): it REPLACES that change, with
+ *     a version above both, and its record names the dropped change
+ *     (`metadata.supersedes`). Otherwise a change stuck in STAGE would keep a
+ *     leaked key alive.
+ *
+ * ## Binding: authentication trusts only what the system log records
+ *
+ * Whoever can write `P#<id>` directly (the admin role's credentials) could
+ * skip all of the above. So PROMOTE also stores where the record is
+ * (`PrincipalState.recorded`: system-log batch and leaf index, from the
+ * sink), every principal record carries `metadata.keyCommitment`
+ * (core/principal.ts `keyCommitment`), and `authenticate` accepts a
+ * committed version only if
+ *   - the system log holds, at that position, the event
+ *     `principal/<id>/v<version>` whose `changes.after` equals the stored
+ *     principal (status, scopes, everything) and whose key commitment equals
+ *     the stored key's, and
+ *   - no record of version + 1 exists (so an item rolled back to an older,
+ *     genuinely recorded version is refused).
+ * A success is cached per principal by a digest of the whole stored state
+ * (any edit of the item misses the cache), for at most `bindingTtlMs`
+ * (default 60 s); in the steady state authentication stays one GetItem. The
+ * TTL is what bounds a rollback in a container that verified the old version
+ * and has not seen the item since: such a container accepts the rolled-back
+ * item until its entry expires.
+ *
+ * What this does not prevent (docs/architecture.md, Authentication): an
+ * insider with the admin role can append a forged event to the system log and
+ * bind an item to it — but the forgery is then in the hash-chained, sealed
+ * log, where an auditor reading principal changes finds it.
  *
  * Concurrency: STAGE is compare-and-swap on the entry revision, so of two
  * concurrent edits one gets CONFLICT; callers may also pass `ifVersion`
  * (e.g. from an HTTP If-Match) so an edit based on a stale read is refused.
  */
 
+import { bytesEqual, toBase64 } from '../core/bytes.ts';
+import { canonicalBytes } from '../core/canonical.ts';
+import type { AuditEvent } from '../core/event.ts';
+import { sha256 } from '../core/hash.ts';
 import {
   BOOTSTRAP_ACTOR_ID,
   constantTimeEqual,
@@ -51,6 +86,7 @@ import {
   hasScope,
   isPrincipalId,
   issueApiKey,
+  keyCommitment,
   type Principal,
   PrincipalError,
   parseApiKey,
@@ -61,6 +97,7 @@ import {
 } from '../core/principal.ts';
 import type { Clock } from '../ports/clock.ts';
 import type {
+  AuditPosition,
   PendingChange,
   PrincipalEntry,
   PrincipalState,
@@ -73,31 +110,55 @@ export type AdminAction =
   | 'principal.rotate'
   | 'principal.revoke'
   | 'principal.scopes.update'
-  | 'principal.update';
+  | 'principal.update'
+  | 'principal.bind'
+  | 'log.create';
 
 /** An Event v1 (DESIGN §2) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
-  /** `principal/<id>/v<version>`: unique per change, the idempotency key in the `system` log. */
+  /** `principal/<id>/v<version>` or `log/<logId>/create`: unique per change, the idempotency key in the `system` log. */
   id: string;
   occurredAt: string;
   /** The acting admin principal (`type: 'system'`, id `system:bootstrap` for bootstrap). */
   actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
   action: AdminAction;
-  target: { type: 'principal'; id: string; name: string };
+  target: { type: 'principal' | 'log'; id: string; name: string };
   outcome: 'success';
-  /** Public principal views (no secret material): `before` is `{}` on create. */
+  /** Public views (no secret material): `before` is `{}` on create. */
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };
   context?: { requestId?: string };
+  /**
+   * Principal events: `keyCommitment` binds the version to its key (see
+   * "Binding" above); `supersedes` names a staged change a revocation
+   * replaced; `attests` names the legacy record a `principal.bind` checked.
+   */
+  metadata?: { keyCommitment?: string; supersedes?: string; attests?: string };
 }
 
 /**
  * Where admin audit events go: the `system` log, with submitter = actor.id.
- * `record` MUST resolve only once the event is durable, and MUST be
- * idempotent on `event.id`: recording an event whose id is already in the
- * log (with the same content) resolves without adding a second record.
+ * `record` MUST resolve only once the event is durable, with the position of
+ * its record, and MUST be idempotent on `event.id`: recording an event whose
+ * id is already in the log with the same content resolves with the existing
+ * record's position and adds nothing. It MUST throw AppError CONFLICT when
+ * the id is recorded with different content.
  */
 export interface AdminAuditSink {
-  record(event: AdminAuditEvent): Promise<void>;
+  record(event: AdminAuditEvent): Promise<AuditPosition>;
+}
+
+/**
+ * Reads the `system` log back: what authentication checks a principal
+ * version against. Both calls MUST be strongly consistent with every
+ * `record` that resolved before them, and MUST read the committed log (a
+ * record is returned only if its bytes verify against the batch that
+ * committed them), never a copy the writer of `P#` items controls.
+ */
+export interface AdminAuditLog {
+  /** Where the event with this id is recorded; undefined when it is not. */
+  find(eventId: string): Promise<AuditPosition | undefined>;
+  /** The event recorded at `at`; undefined when the log holds no record there. */
+  read(at: AuditPosition): Promise<AuditEvent | undefined>;
 }
 
 export type AuthFailureReason =
@@ -107,19 +168,51 @@ export type AuthFailureReason =
   | 'unknown'
   | 'wrong_secret'
   | 'revoked'
-  | 'revocation_pending';
+  | 'revocation_pending'
+  // Binding failures: the principal item and the system log disagree, so someone wrote the item
+  // outside PrincipalService. Each is also reported to `onBindingFailure` (alarm on it).
+  /** The committed version carries no system-log position (written outside PROMOTE, or before bindings). */
+  | 'unaudited'
+  /** The system log holds no record, or a different one, where the version says it is recorded. */
+  | 'audit_mismatch'
+  /** A later version of the principal is recorded: the item was rolled back. */
+  | 'superseded'
+  /**
+   * The next version is recorded and staged but not promoted yet (the moment
+   * between RECORD and PROMOTE, or a crash there until recovery). Refused —
+   * the log already says the stored version is over — but not an alarm.
+   */
+  | 'promotion_pending';
 
 /**
- * UNAUTHENTICATED with one generic client-facing message; `reason` is for
- * server logs only (it tells an operator why, but would help an attacker
- * enumerate principals if returned).
+ * UNAUTHENTICATED with one generic client-facing message; `reason` (and, for
+ * binding failures, `principalId`, `version` and `detail`) are for server
+ * logs only: they tell an operator why, but would help an attacker enumerate
+ * principals if returned.
  */
 export class AuthenticationError extends AppError {
   readonly reason: AuthFailureReason;
-  constructor(reason: AuthFailureReason) {
+  readonly principalId: string | undefined;
+  readonly version: number | undefined;
+  readonly detail: string | undefined;
+  constructor(
+    reason: AuthFailureReason,
+    about: { principalId?: string; version?: number; detail?: string } = {},
+  ) {
     super('UNAUTHENTICATED', 'missing or invalid API key');
     this.reason = reason;
+    this.principalId = about.principalId;
+    this.version = about.version;
+    this.detail = about.detail;
   }
+}
+
+/** A binding failure, as reported to `onBindingFailure`. */
+export interface BindingFailure {
+  reason: AuthFailureReason;
+  principalId: string;
+  version: number;
+  detail: string;
 }
 
 /**
@@ -169,22 +262,52 @@ export interface PrincipalServiceDeps {
   clock: Clock;
   random: (n: number) => Uint8Array;
   audit: AdminAuditSink;
+  /** The system log read back (binding checks). */
+  auditLog: AdminAuditLog;
+  /** How long a verified binding is trusted without re-reading the system log. Default 60 s. */
+  bindingTtlMs?: number;
+  /** Most principals whose verified binding is cached. Default 10,000. */
+  bindingCacheSize?: number;
+  /** Called for every binding failure (alarm on it); the request is refused either way. */
+  onBindingFailure?: (failure: BindingFailure) => void;
 }
 
 const GLOBAL = '*';
 const BOOTSTRAP_PURPOSE = 'bootstrap administrator created at first deployment';
+const MIGRATION_ACTOR = { type: 'system' as const, id: 'system:bind', name: 'audit binding migration' };
+const DEFAULT_BINDING_TTL_MS = 60_000;
+const DEFAULT_BINDING_CACHE_SIZE = 10_000;
+
+/** The id of the audit event recording version `version` of principal `id`. */
+export function principalEventId(id: string, version: number): string {
+  return `principal/${id}/v${version}`;
+}
 
 export class PrincipalService {
   readonly #store: PrincipalStore;
   readonly #clock: Clock;
   readonly #random: (n: number) => Uint8Array;
   readonly #audit: AdminAuditSink;
+  readonly #auditLog: AdminAuditLog;
+  readonly #bindingTtlMs: number;
+  readonly #bindingCacheSize: number;
+  readonly #onBindingFailure: (failure: BindingFailure) => void;
+  /**
+   * Verified bindings: principal id → digest of the whole stored state
+   * (principal, key hash, position) and when it was verified. One entry per
+   * principal (its latest verified version); insertion order is age order.
+   */
+  readonly #verified = new Map<string, { digest: string; at: number }>();
 
   constructor(deps: PrincipalServiceDeps) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#random = deps.random;
     this.#audit = deps.audit;
+    this.#auditLog = deps.auditLog;
+    this.#bindingTtlMs = deps.bindingTtlMs ?? DEFAULT_BINDING_TTL_MS;
+    this.#bindingCacheSize = deps.bindingCacheSize ?? DEFAULT_BINDING_CACHE_SIZE;
+    this.#onBindingFailure = deps.onBindingFailure ?? (() => {});
   }
 
   // -------------------------------------------------------------------------
@@ -195,6 +318,9 @@ export class PrincipalService {
    * key (from `x-api-key`). Every failure is AuthenticationError with the
    * same message; `.reason` says why. Reads are strongly consistent, so a
    * revocation or rotation that has returned is enforced on the next call.
+   * The committed version must be bound to its system-log record ("Binding"
+   * above); the log is read only for a caller holding the right key, on a
+   * cache miss, so an unauthenticated caller cannot make us read it.
    */
   async authenticate(authorizationHeaderOrKey: string | undefined): Promise<Principal> {
     if (authorizationHeaderOrKey === undefined || authorizationHeaderOrKey.trim() === '') {
@@ -216,6 +342,10 @@ export class PrincipalService {
     const entry = await this.#store.get(presented.principalId);
     const current = entry?.current;
     if (!current) throw new AuthenticationError('unknown');
+    const digest = stateDigest(current);
+    const cached = this.#verified.get(current.principal.id);
+    // The item changed since we verified it (a legitimate change, or an edit we must re-check).
+    if (cached && cached.digest !== digest) this.#verified.delete(current.principal.id);
     if (!constantTimeEqual(presented.secretHash, current.secretHash)) {
       throw new AuthenticationError('wrong_secret');
     }
@@ -223,6 +353,10 @@ export class PrincipalService {
     if (entry.pending?.state.principal.status === 'revoked') {
       throw new AuthenticationError('revocation_pending');
     }
+    const now = this.#clock.now();
+    if (cached?.digest === digest && now - cached.at < this.#bindingTtlMs) return current.principal;
+    await this.#requireBound(current, entry.pending);
+    this.#remember(current.principal.id, digest, now);
     return current.principal;
   }
 
@@ -279,16 +413,28 @@ export class PrincipalService {
     return this.#rotateAs(actorOf(actor), id, opts);
   }
 
-  /** Revokes a principal for good (there is no un-revoke: create a new one). Revoking twice is a no-op. */
+  /**
+   * Revokes a principal for good (there is no un-revoke: create a new one).
+   * Revoking twice is a no-op. Takes effect even when a staged change cannot
+   * be recorded (it replaces that change; see the exceptions above), and as
+   * soon as it is staged: if its own record then fails, the error says the
+   * revocation is already in effect and the record follows on recovery.
+   */
   async revoke(actor: Principal, id: string, opts: ChangeOptions = {}): Promise<Principal> {
     this.#requireAdmin(actor);
-    return this.#change(actorOf(actor), id, opts, (cur, now) => {
-      if (cur.principal.status === 'revoked') return undefined;
-      return {
-        action: 'principal.revoke',
-        state: { ...cur, principal: { ...cur.principal, status: 'revoked', revokedAt: now } },
-      };
-    });
+    return this.#change(
+      actorOf(actor),
+      id,
+      opts,
+      (cur, now) => {
+        if (cur.principal.status === 'revoked') return undefined;
+        return {
+          action: 'principal.revoke',
+          state: { ...cur, principal: { ...cur.principal, status: 'revoked', revokedAt: now } },
+        };
+      },
+      { revocation: true },
+    );
   }
 
   /** Replaces the scope map. Equal scopes are a no-op (no audit event). */
@@ -369,6 +515,70 @@ export class PrincipalService {
   }
 
   /**
+   * One-time, audited migration for principals committed before bindings
+   * existed (their items have no `recorded` position, so authentication
+   * refuses them with `unaudited`). Runs with the admin role's credentials
+   * (scripts/bind-principals.ts), as the system actor `system:bind`.
+   *
+   * An active principal that fails the binding check is bound only if the
+   * system log already shows exactly its stored state in a record written
+   * before key commitments existed: the record `principal/<id>/v<version>`
+   * exists, carries no key commitment, its `changes.after` equals the stored
+   * principal, and no later version is recorded. (A record that does carry a
+   * commitment is never overridden: an item disagreeing with it was edited.) Then a `principal.bind` change (version + 1, nothing
+   * else changed; `metadata.attests` names the record checked) goes through
+   * stage → record → promote like any change. Anything else is reported and
+   * left unbound (refused): the migration never launders a state the log does
+   * not show. Legacy records carry no key commitment, so a key hash swapped
+   * before the migration cannot be detected: rotate keys afterwards.
+   * Staged changes are completed (which binds them); revoked principals are
+   * refused anyway and are skipped. Idempotent.
+   */
+  async bindLegacy(): Promise<{ bound: string[]; refused: Array<{ id: string; why: string }> }> {
+    const bound: string[] = [];
+    const refused: Array<{ id: string; why: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const listed of page.entries) {
+        try {
+          // A change staged before the upgrade is completed first; its record, written by the
+          // older version, has no key commitment, so it is then bound like any legacy version.
+          const entry = listed.pending ? await this.#settle(listed) : listed;
+          const cur = entry.current;
+          if (cur?.principal.status !== 'active') continue;
+          if ((await this.#bindingProblem(cur)) === undefined) continue; // already bound
+          const why = await this.#legacyProblem(cur);
+          if (why) {
+            refused.push({ id: entry.id, why });
+            continue;
+          }
+          const checked = stateDigest(cur);
+          await this.#change(MIGRATION_ACTOR, entry.id, {}, (c) => {
+            if (stateDigest(c) !== checked) {
+              throw new AppError(
+                'CONFLICT',
+                `principal ${entry.id} changed during the migration; run it again`,
+              );
+            }
+            return {
+              action: 'principal.bind',
+              state: c,
+              metadata: { attests: principalEventId(entry.id, c.principal.version) },
+            };
+          });
+          bound.push(entry.id);
+        } catch (err) {
+          if (!(err instanceof AppError)) throw err;
+          refused.push({ id: listed.id, why: `${err.code}: ${err.message}` });
+        }
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { bound, refused };
+  }
+
+  /**
    * Completes changes that were staged but not promoted (a crash, or the
    * audit sink failing). Safe to run at any time, concurrently with
    * everything; run it on a schedule.
@@ -437,7 +647,9 @@ export class PrincipalService {
     };
     const pending: PendingChange = {
       state: { principal, secretHash: key.secretHash },
-      audit: { ...auditEvent(actor, 'principal.create', undefined, principal, now, requestId) },
+      audit: {
+        ...auditEvent(actor, 'principal.create', undefined, principal, key.secretHash, now, requestId),
+      },
     };
     // STAGE (expectedRev 0: only if the id is free; CONFLICT otherwise).
     const rev = await this.#store.put({ id: input.id, pending }, 0);
@@ -473,15 +685,31 @@ export class PrincipalService {
    * Read-modify-write of one principal through STAGE → RECORD → PROMOTE.
    * `build` returns the new state (version/updatedAt are set here) or
    * undefined for "nothing to change", which writes and records nothing.
+   * A staged change is rolled forward first; for a revocation, one that
+   * cannot be rolled forward is replaced instead (fail closed).
    */
   async #change(
     actor: AdminAuditEvent['actor'],
     id: string,
     opts: ChangeOptions,
-    build: (cur: PrincipalState, now: string) => { action: AdminAction; state: PrincipalState } | undefined,
+    build: (
+      cur: PrincipalState,
+      now: string,
+    ) => { action: AdminAction; state: PrincipalState; metadata?: AdminAuditEvent['metadata'] } | undefined,
+    kind: { revocation?: boolean } = {},
   ): Promise<Principal> {
     let entry = isPrincipalId(id) ? await this.#store.get(id) : undefined;
-    if (entry?.pending) entry = await this.#settle(entry); // roll a staged change forward first
+    let replaced: PendingChange | undefined;
+    const staged = entry?.pending;
+    if (entry && staged) {
+      try {
+        entry = await this.#settle(entry); // roll a staged change forward first
+      } catch (err) {
+        if (!kind.revocation || !entry.current || !(err instanceof AppError)) throw err;
+        if (staged.state.principal.status === 'revoked') throw revocationInEffect(id, err);
+        replaced = staged;
+      }
+    }
     const cur = entry?.current;
     if (!entry || !cur) throw notFound(id);
     if (opts.ifVersion !== undefined && opts.ifVersion !== cur.principal.version) {
@@ -493,27 +721,48 @@ export class PrincipalService {
     const now = this.#now();
     const change = build(cur, now);
     if (!change) return cur.principal;
+    // Above the replaced change's version too: its record may exist, and ids are never reused.
     const after: Principal = {
       ...change.state.principal,
-      version: cur.principal.version + 1,
+      version: Math.max(cur.principal.version, replaced?.state.principal.version ?? 0) + 1,
       updatedAt: now,
+    };
+    const metadata = {
+      ...change.metadata,
+      ...(replaced ? { supersedes: String(replaced.audit.id) } : {}),
     };
     const pending: PendingChange = {
       state: { principal: after, secretHash: change.state.secretHash },
-      audit: { ...auditEvent(actor, change.action, cur.principal, after, now, opts.requestId) },
+      audit: {
+        ...auditEvent(
+          actor,
+          change.action,
+          cur.principal,
+          after,
+          change.state.secretHash,
+          now,
+          opts.requestId,
+          metadata,
+        ),
+      },
     };
     // STAGE: CAS on the revision we read; a concurrent edit makes this throw CONFLICT.
     const rev = await this.#store.put({ id, current: cur, pending }, entry.rev);
-    await this.#recordAndPromote({ id, current: cur, pending, rev });
+    try {
+      await this.#recordAndPromote({ id, current: cur, pending, rev });
+    } catch (err) {
+      if (kind.revocation && err instanceof AppError) throw revocationInEffect(id, err);
+      throw err;
+    }
     return after;
   }
 
   /** RECORD then PROMOTE a staged change that this call staged itself. */
   async #recordAndPromote(entry: PrincipalEntry & { pending: PendingChange }): Promise<void> {
-    await this.#record(entry.pending.audit);
+    const recorded = await this.#record(entry.pending.audit);
     const version = entry.pending.state.principal.version;
     try {
-      await this.#store.put({ id: entry.id, current: entry.pending.state }, entry.rev);
+      await this.#store.put({ id: entry.id, current: { ...entry.pending.state, recorded } }, entry.rev);
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
       // Someone rolled our staged change forward between RECORD and PROMOTE.
@@ -528,10 +777,11 @@ export class PrincipalService {
   async #settle(entry: PrincipalEntry): Promise<PrincipalEntry> {
     const pending = entry.pending;
     if (!pending) return entry;
-    await this.#record(pending.audit);
+    const recorded = await this.#record(pending.audit);
+    const current = { ...pending.state, recorded };
     try {
-      const rev = await this.#store.put({ id: entry.id, current: pending.state }, entry.rev);
-      return { id: entry.id, current: pending.state, rev };
+      const rev = await this.#store.put({ id: entry.id, current }, entry.rev);
+      return { id: entry.id, current, rev };
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
       // A concurrent caller settled it first; continue from what is stored now.
@@ -542,9 +792,9 @@ export class PrincipalService {
     }
   }
 
-  async #record(event: Record<string, unknown>): Promise<void> {
+  async #record(event: Record<string, unknown>): Promise<AuditPosition> {
     try {
-      await this.#audit.record(event as unknown as AdminAuditEvent);
+      return await this.#audit.record(event as unknown as AdminAuditEvent);
     } catch (err) {
       if (err instanceof AppError && err.code === 'CONFLICT') {
         // Same event id already recorded with different content: the log and the store disagree.
@@ -560,6 +810,91 @@ export class PrincipalService {
         { retryAfterSeconds: retry ?? 5, cause: err },
       );
     }
+  }
+
+  /**
+   * Refuses (AuthenticationError, reported to onBindingFailure) a committed
+   * version that the system log does not show exactly as stored.
+   */
+  async #requireBound(state: PrincipalState, pending: PendingChange | undefined): Promise<void> {
+    const problem = await this.#bindingProblem(state, pending);
+    if (!problem) return;
+    const failure = { ...problem, principalId: state.principal.id, version: state.principal.version };
+    if (problem.reason !== 'promotion_pending') this.#onBindingFailure(failure);
+    throw new AuthenticationError(problem.reason, failure);
+  }
+
+  /**
+   * Why the system log does not show `state` exactly as stored; undefined
+   * when it does. `pending` is the entry's staged change, which explains a
+   * recorded successor while it waits for PROMOTE.
+   */
+  async #bindingProblem(
+    state: PrincipalState,
+    pending?: PendingChange,
+  ): Promise<{ reason: AuthFailureReason; detail: string } | undefined> {
+    const p = state.principal;
+    const at = state.recorded;
+    if (!at) return { reason: 'unaudited', detail: 'the stored version carries no system-log position' };
+    const [event, successor] = await Promise.all([
+      this.#auditLog.read(at),
+      this.#auditLog.find(principalEventId(p.id, p.version + 1)),
+    ]);
+    const where = `system log batch ${at.seq}, index ${at.index}`;
+    const mismatch = (detail: string) => ({
+      reason: 'audit_mismatch' as const,
+      detail: `${where}: ${detail}`,
+    });
+    if (!event) return mismatch('no record there');
+    if (event.id !== principalEventId(p.id, p.version) || event.target?.id !== p.id) {
+      return mismatch(`it records ${JSON.stringify(event.id)}, not this version`);
+    }
+    if (!jsonEqual(event.changes?.after, view(p)))
+      return mismatch('the recorded principal differs from the stored one');
+    if (event.metadata?.keyCommitment !== keyCommitment(state.secretHash)) {
+      return mismatch(
+        'the recorded key differs from the stored one (or the record predates key commitments)',
+      );
+    }
+    if (successor) {
+      const detail = `version ${p.version + 1} is recorded at index ${successor.index}`;
+      const staged = pending?.state.principal.version === p.version + 1;
+      return staged ? { reason: 'promotion_pending', detail } : { reason: 'superseded', detail };
+    }
+    return undefined;
+  }
+
+  #remember(id: string, digest: string, at: number): void {
+    this.#verified.delete(id);
+    if (this.#verified.size >= this.#bindingCacheSize) {
+      const oldest = this.#verified.keys().next();
+      if (!oldest.done) this.#verified.delete(oldest.value);
+    }
+    this.#verified.set(id, { digest, at });
+  }
+
+  /** Why a legacy (unbound) state may not be bound, or undefined when it may. */
+  async #legacyProblem(state: PrincipalState): Promise<string | undefined> {
+    const p = state.principal;
+    const [at, successor] = await Promise.all([
+      this.#auditLog.find(principalEventId(p.id, p.version)),
+      this.#auditLog.find(principalEventId(p.id, p.version + 1)),
+    ]);
+    if (!at) return `the system log has no record of version ${p.version}`;
+    if (successor) return `a later version (${p.version + 1}) is recorded`;
+    const event = await this.#auditLog.read(at);
+    if (!event || event.id !== principalEventId(p.id, p.version)) {
+      return `the event id index points at a different record (batch ${at.seq}, index ${at.index})`;
+    }
+    // A record with a commitment was written by a version that binds: the item disagrees with it,
+    // and the migration must not override what that record says.
+    if (event.metadata?.keyCommitment !== undefined) {
+      return `version ${p.version} is recorded with a key commitment that the stored key does not match`;
+    }
+    if (!jsonEqual(event.changes?.after, view(p))) {
+      return `the stored principal differs from what the system log records for version ${p.version}`;
+    }
+    return undefined;
   }
 
   async #committed(id: string): Promise<Principal> {
@@ -590,7 +925,8 @@ const ACTOR_TYPE: Record<Principal['kind'], AdminAuditEvent['actor']['type']> = 
   application: 'service',
 };
 
-function actorOf(p: Principal): AdminAuditEvent['actor'] {
+/** The audit-event actor for an acting principal. */
+export function actorOf(p: Principal): AdminAuditEvent['actor'] {
   return { type: ACTOR_TYPE[p.kind], id: p.id, name: p.name };
 }
 
@@ -599,16 +935,50 @@ function view(p: Principal): Record<string, unknown> {
   return JSON.parse(JSON.stringify(p));
 }
 
+/** Structural equality of two JSON values (RFC 8785 bytes, so key order does not matter). */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === undefined || b === undefined) return false;
+  return bytesEqual(canonicalBytes(a), canonicalBytes(b));
+}
+
+/** Digest of everything authentication trusts in a stored state: any edit changes it. */
+function stateDigest(state: PrincipalState): string {
+  return toBase64(
+    sha256(
+      canonicalBytes({
+        principal: view(state.principal),
+        secretHash: toBase64(state.secretHash),
+        recorded: state.recorded ? [state.recorded.seq, state.recorded.index] : null,
+      }),
+    ),
+  );
+}
+
+/** The error a revocation reports when it is staged (so in effect) but not yet recorded. */
+function revocationInEffect(id: string, cause: AppError): AppError {
+  return new AppError(
+    cause.code,
+    `principal ${id}: the revocation is in effect (its key is refused), but its audit record is not ` +
+      'written yet; it is completed when the audit log recovers (recoverPending), and retrying is safe',
+    {
+      ...(cause.retryAfterSeconds !== undefined ? { retryAfterSeconds: cause.retryAfterSeconds } : {}),
+      cause,
+    },
+  );
+}
+
 function auditEvent(
   actor: AdminAuditEvent['actor'],
   action: AdminAction,
   before: Principal | undefined,
   after: Principal,
+  secretHash: Uint8Array,
   occurredAt: string,
   requestId: string | undefined,
+  metadata: AdminAuditEvent['metadata'] = {},
 ): AdminAuditEvent {
   return {
-    id: `principal/${after.id}/v${after.version}`,
+    id: principalEventId(after.id, after.version),
     occurredAt,
     actor,
     action,
@@ -616,5 +986,6 @@ function auditEvent(
     outcome: 'success',
     changes: { before: before ? view(before) : {}, after: view(after) },
     ...(requestId ? { context: { requestId } } : {}),
+    metadata: { keyCommitment: keyCommitment(secretHash), ...metadata },
   };
 }

@@ -24,7 +24,7 @@
  * so a single SHA-256 is as strong here and keeps authentication at one hash
  * per request. Hashes are compared in constant time.
  */
-import { fromBase64, toBase64, toHex } from './bytes.ts';
+import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.ts';
 import { AnchorlogError } from './errors.ts';
 import { sha256 } from './hash.ts';
 
@@ -49,7 +49,14 @@ export type Scope = (typeof SCOPES)[number];
 export type ScopeTarget = string;
 export type ScopeMap = Record<ScopeTarget, Scope[]>;
 
-/** The log that receives admin audit events. */
+/**
+ * The log that receives admin audit events. It is reserved: only the admin
+ * path (PrincipalService and log administration, through SystemLogAuditSink)
+ * appends to it. No principal can hold `events:write` on it (validateScopes
+ * refuses the grant, hasScope never grants it), because its event ids are
+ * predictable (`principal/<id>/v<n>`) and a writer who registered one first
+ * could block or impersonate an admin change.
+ */
 export const SYSTEM_LOG_ID = 'system';
 
 /** Public view of a principal. Never contains secret material or its hash. */
@@ -171,6 +178,20 @@ export function issueApiKey(principalId: string, random: (n: number) => Uint8Arr
   };
 }
 
+const KEY_COMMITMENT_DOMAIN = utf8('anchorlog principal key commitment v1\n');
+
+/**
+ * What an admin audit event says about a principal's key: a domain-separated
+ * SHA-256 of the stored secret hash, so the `system` log binds each principal
+ * version to exactly one key (an item whose hash was swapped no longer
+ * matches its record) without carrying the value authentication compares
+ * against. Base64url, 43 characters.
+ */
+export function keyCommitment(secretHash: Uint8Array): string {
+  if (secretHash.length !== 32) throw new TypeError('keyCommitment: secret hash must be 32 bytes');
+  return toBase64Url(sha256(concatBytes(KEY_COMMITMENT_DOMAIN, secretHash)));
+}
+
 export interface ParsedApiKey {
   principalId: string;
   /** SHA-256 of the presented secret, ready for a constant-time compare with the stored hash. */
@@ -231,16 +252,17 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  *    managing principals).
  * 3. A scope listed for `logId` itself is granted; `admin` on a log implies
  *    every scope *on that log* (never on another log, never global admin).
- * 4. A non-admin scope listed on `*` is granted on every log, with one
- *    exception: `events:write` on `*` does NOT cover the `system` log, which
- *    holds admin audit events; writing there needs an explicit
- *    `system: ['events:write']` grant or global admin, so a wildcard writer
- *    cannot inject look-alike admin events.
+ * 4. A non-admin scope listed on `*` is granted on every log.
  * 5. A check against `logId = '*'` ("on every log") is satisfied only by
  *    grants on `*` (rules 2 and 4), never by per-log grants.
+ * 6. Overriding all of the above: nobody has `events:write` on the `system`
+ *    log — not a global admin, not `admin` or `events:write` on `system`
+ *    (such grants are refused at creation; one stored by an older version is
+ *    inert). Admin audit events reach it only through the admin path.
  */
 export function hasScope(principal: Principal, logId: string, scope: Scope): boolean {
   if (principal.status !== 'active') return false;
+  if (scope === 'events:write' && logId === SYSTEM_LOG_ID) return false;
   const wildcard = grantsOn(principal.scopes, '*');
   if (wildcard.includes('admin')) return true;
   if (logId !== '*') {
@@ -248,7 +270,6 @@ export function hasScope(principal: Principal, logId: string, scope: Scope): boo
     if (own.includes(scope) || own.includes('admin')) return true;
   }
   if (scope === 'admin') return false;
-  if (scope === 'events:write' && logId === SYSTEM_LOG_ID) return false;
   return wildcard.includes(scope);
 }
 
@@ -312,6 +333,9 @@ export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
     list.forEach((s, i) => {
       if (typeof s !== 'string' || !(SCOPES as readonly string[]).includes(s)) {
         fail(`${tp}/${i}`, `must be one of ${SCOPES.join(', ')}`);
+      }
+      if (target === SYSTEM_LOG_ID && s === 'events:write') {
+        fail(`${tp}/${i}`, 'the system log is reserved for admin audit events; nobody may write it');
       }
     });
     out[target] = SCOPES.filter((s) => list.includes(s));

@@ -135,14 +135,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     config.signingKeyId = signingKeyId;
 
     const logId = opts.logId ?? 'demo';
-    await services.logAdmin.createLog(SYSTEM_LOG_ID);
-    await services.logAdmin.createLog(logId);
+    await services.logRegistry.createLog(SYSTEM_LOG_ID);
     const admin = await services.principals.bootstrapAdmin({
       id: 'local-admin',
       name: 'Local administrator',
       owner: 'local stack',
     });
     if (!admin.apiKey) throw new Error('admin principal already existed without a key to show');
+    // Through the admin path, as in AWS: the demo log's creation is recorded in the system log.
+    await services.logAdmin.createLog(admin.principal, logId);
     const demo = await services.principals.create(admin.principal, {
       id: DEMO_PRINCIPAL,
       name: 'Demo AI platform',

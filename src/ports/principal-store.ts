@@ -9,11 +9,26 @@
  */
 import type { Principal } from '../core/principal.ts';
 
+/** Where one record sits in the `system` log: batch `seq`, leaf `index`. */
+export interface AuditPosition {
+  seq: number;
+  index: number;
+}
+
 /** A principal plus the hash of its current secret. */
 export interface PrincipalState {
   principal: Principal;
   /** SHA-256 of the API key secret (32 bytes). Never leaves the app layer. */
   secretHash: Uint8Array;
+  /**
+   * Where the `system` log records the change that produced this version
+   * (event `principal/<id>/v<version>`). Set on PROMOTE, from the position the
+   * audit sink returned; authentication refuses a committed state without it
+   * or whose record disagrees (src/app/principals.ts, "Binding"). Absent on a
+   * staged state (not recorded yet) and on states written before bindings
+   * existed (see PrincipalService.bindLegacy).
+   */
+  recorded?: AuditPosition;
 }
 
 export interface PendingChange {

@@ -59,6 +59,18 @@ describe('DynamoPrincipalStore', () => {
     expect(e2?.current?.secretHash).toBeInstanceOf(Uint8Array);
   });
 
+  it('round-trips the audit binding of the current state; a legacy item has none', async () => {
+    const bound = { ...state('store-bound'), recorded: { seq: 7, index: 41 } };
+    await store.put({ id: 'store-bound', current: bound }, 0);
+    expect((await store.get('store-bound'))?.current).toEqual(bound);
+    await store.put({ id: 'store-legacy', current: state('store-legacy') }, 0);
+    expect((await store.get('store-legacy'))?.current?.recorded).toBeUndefined();
+    const raw = await client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'P#store-bound' }, sk: { S: 'P' } } }),
+    );
+    expect([raw.Item?.curSeq?.N, raw.Item?.curIndex?.N]).toEqual(['7', '41']);
+  });
+
   it('stores items under pk=P#<id>, sk=P', async () => {
     await store.put({ id: 'store-keys', current: state('store-keys') }, 0);
     const raw = await client.send(
@@ -125,5 +137,11 @@ describe('DynamoPrincipalStore', () => {
       }),
     );
     await expectAppError(store.get('store-bad'), 'INTEGRITY');
+    await store.put({ id: 'store-half-bound', current: state('store-half-bound') }, 0);
+    const raw = await client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'P#store-half-bound' }, sk: { S: 'P' } } }),
+    );
+    await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...raw.Item, curSeq: { N: '3' } } }));
+    await expectAppError(store.get('store-half-bound'), 'INTEGRITY');
   });
 });

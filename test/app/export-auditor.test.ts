@@ -76,7 +76,7 @@ function trust() {
 beforeAll(async () => {
   env = await exportEnv('export-auditor');
   work = mkdtempSync(join(tmpdir(), 'anchorlog-export-auditor-'));
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   // January–February, then a seal and anchor (an older checkpoint).
   await batch('2026-01-10T09:00:00.000Z', 7, 1);
   await batch('2026-02-03T10:30:00.000Z', 5, 2);

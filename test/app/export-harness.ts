@@ -20,7 +20,7 @@ import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { AnchorService } from '../../src/app/anchor.ts';
 import { ExportService, type ExportServiceOptions } from '../../src/app/export.ts';
 import { IngestService } from '../../src/app/ingest.ts';
-import { LogAdminService } from '../../src/app/logs.ts';
+import { LogRegistry } from '../../src/app/log-registry.ts';
 import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
@@ -39,7 +39,7 @@ export interface ExportEnv {
   archive: S3ArchiveStore;
   anchors: DynamoAnchorStore;
   ingest: IngestService;
-  logAdmin: LogAdminService;
+  logRegistry: LogRegistry;
   seal: SealService;
   anchor: AnchorService;
   proofs: ProofService;
@@ -119,7 +119,7 @@ export async function exportEnv(name: string): Promise<ExportEnv> {
     archive,
     anchors,
     ingest,
-    logAdmin: new LogAdminService({ store: logs, clock }),
+    logRegistry: new LogRegistry({ store: logs, clock }),
     seal,
     anchor,
     proofs,

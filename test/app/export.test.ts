@@ -21,7 +21,7 @@ const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISO
 
 beforeAll(async () => {
   env = await exportEnv('export-edge');
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   // 40 batches of 2 records, one a day from Jan 1; sealed and anchored at 80.
   for (let d = 0; d < 40; d++)
     await appendAt(env, LOG, day(d), [

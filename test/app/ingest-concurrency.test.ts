@@ -22,7 +22,7 @@ describe('concurrent appenders', () => {
     const BATCHES = 2;
     const EVENTS = 5;
     const setup = makeEnv(tableName);
-    await setup.logAdmin.createLog('busy');
+    await setup.logRegistry.createLog('busy');
     const counters: FaultInjector[] = [];
     const appenders = Array.from({ length: APPENDERS }, (_, a) => {
       const faults = new FaultInjector(
@@ -75,7 +75,7 @@ describe('concurrent appenders', () => {
 
   it('appenders with their own clocks still produce non-decreasing receivedAt', async () => {
     const setup = makeEnv(tableName);
-    await setup.logAdmin.createLog('skew');
+    await setup.logRegistry.createLog('skew');
     const skews = [0, -5_000, 3_000, -60_000];
     const receipts = (
       await Promise.all(

@@ -71,7 +71,7 @@ async function scenario(rules: FaultRule[]) {
   const logId = `faults-${++logCounter}`;
   const faults = new FaultInjector();
   const env = makeEnv(tableName, faults);
-  await env.logAdmin.createLog(logId);
+  await env.logRegistry.createLog(logId);
   for (const r of rules) faults.add(r);
   const svc = env.service({ limits: { maxRetries: 3 } });
 
@@ -132,7 +132,7 @@ describe('persistent faults', () => {
   it('a store that keeps throttling answers THROTTLED with Retry-After and stores nothing', async () => {
     const faults = new FaultInjector();
     const env = makeEnv(tableName, faults);
-    await env.logAdmin.createLog('always-throttled');
+    await env.logRegistry.createLog('always-throttled');
     faults.add({ op: 'PutItem', match: kind('B'), fault: 'throttle', times: 1e9 });
     const req = { logId: 'always-throttled', submitter: 'p', body: body([event()]), idempotencyKey: 'k' };
     const err = await env

@@ -9,7 +9,7 @@ import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import type { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { type IngestLimits, IngestService } from '../../src/app/ingest.ts';
-import { LogAdminService } from '../../src/app/logs.ts';
+import { LogRegistry } from '../../src/app/log-registry.ts';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.ts';
 import { decodeRecord, leafHash, verifyChain, ZERO_HASH } from '../../src/core/record.ts';
 import type { Receipt, StoredBatch } from '../../src/ports/log-store.ts';
@@ -43,7 +43,7 @@ export interface Env {
   clock: TestClock;
   service: (opts?: { limits?: Partial<IngestLimits>; clock?: TestClock }) => IngestService;
   /** Creates logs (the admin path; ingest itself cannot). */
-  logAdmin: LogAdminService;
+  logRegistry: LogRegistry;
   warnings: string[];
 }
 
@@ -63,7 +63,7 @@ export function makeEnv(
     store,
     clock,
     warnings,
-    logAdmin: new LogAdminService({ store, clock }),
+    logRegistry: new LogRegistry({ store, clock }),
     service: (opts = {}) =>
       new IngestService({
         store,

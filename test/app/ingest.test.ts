@@ -27,13 +27,13 @@ async function expectAppError(p: Promise<unknown>, code: string): Promise<AppErr
 
 describe('append: happy path', () => {
   it('creates logs idempotently and lists them', async () => {
-    expect(await env.logAdmin.createLog('happy')).toEqual({ created: true });
-    expect(await env.logAdmin.createLog('happy')).toEqual({ created: false });
+    expect(await env.logRegistry.createLog('happy')).toEqual({ created: true });
+    expect(await env.logRegistry.createLog('happy')).toEqual({ created: false });
     expect(await env.store.listLogs()).toContain('happy');
   });
 
   it('assigns contiguous indexes, chains every record, and returns matching receipts', async () => {
-    await env.logAdmin.createLog('chain');
+    await env.logRegistry.createLog('chain');
     const receipts: Receipt[] = [];
     for (const n of [1, 3, 5, 2]) {
       const r = await svc.append({
@@ -56,7 +56,7 @@ describe('append: happy path', () => {
   });
 
   it('keeps receivedAt non-decreasing when the clock goes backwards', async () => {
-    await env.logAdmin.createLog('clock');
+    await env.logRegistry.createLog('clock');
     const clock = new (env.clock.constructor as new (t?: number) => typeof env.clock)(Date.UTC(2026, 5, 1));
     const s = env.service({ clock });
     const a = await s.append({ logId: 'clock', submitter: 'p', body: body([event()]) });
@@ -71,7 +71,7 @@ describe('append: happy path', () => {
   });
 
   it('accepts a 1,000-event batch of about 1 MiB', async () => {
-    await env.logAdmin.createLog('big');
+    await env.logRegistry.createLog('big');
     const pad = 'x'.repeat(780);
     const events = Array.from({ length: 1000 }, (_, i) => event({ metadata: { n: `big-${i}`, pad } }));
     const b = body(events);
@@ -86,7 +86,7 @@ describe('append: happy path', () => {
   });
 
   it('stores an incompressible ~1.4 MB batch through part items', async () => {
-    await env.logAdmin.createLog('parts');
+    await env.logRegistry.createLog('parts');
     const rnd = crypto.getRandomValues(new Uint8Array(700));
     const events = Array.from({ length: 1000 }, (_, i) => {
       crypto.getRandomValues(rnd);
@@ -102,7 +102,7 @@ describe('append: happy path', () => {
 
 describe('append: idempotency', () => {
   it('replays the same key + body with the original receipts; a different body is 409', async () => {
-    await env.logAdmin.createLog('idem');
+    await env.logRegistry.createLog('idem');
     const req = { logId: 'idem', submitter: 'p', body: body([event(), event()]), idempotencyKey: 'req-1' };
     const first = await svc.append(req);
     expect(first.status).toBe(201);
@@ -121,7 +121,7 @@ describe('append: idempotency', () => {
   });
 
   it('makes a plain retry safe when every event has an id (implicit key)', async () => {
-    await env.logAdmin.createLog('ids');
+    await env.logRegistry.createLog('ids');
     const events = [event({ id: 'evt-1' }), event({ id: 'evt-2' })];
     const first = await svc.append({ logId: 'ids', submitter: 'p', body: body(events) });
     const again = await svc.append({ logId: 'ids', submitter: 'p', body: body(events) });
@@ -149,7 +149,7 @@ describe('append: idempotency', () => {
   });
 
   it('answers 409 IN_PROGRESS while another request holds the key, and takes over an expired claim', async () => {
-    await env.logAdmin.createLog('lease');
+    await env.logRegistry.createLog('lease');
     const req = { logId: 'lease', submitter: 'p', body: body([event()]), idempotencyKey: 'k-lease' };
     // A claim left behind by a request that died before committing.
     const held = await env.store.claimKey({
@@ -243,7 +243,7 @@ describe('append: bad input is refused whole, nothing stored', () => {
     ],
   ];
   it.each(cases)('%s → %s', async (_name, code, make, path) => {
-    await env.logAdmin.createLog('bad');
+    await env.logRegistry.createLog('bad');
     const e = await expectAppError(svc.append({ logId: 'bad', submitter: 'p', body: make() }), code);
     if (path !== undefined) expect(e.path).toBe(path);
     expect((await env.store.readTip('bad')).seq).toBe(0);
@@ -255,7 +255,7 @@ describe('append: bad input is refused whole, nothing stored', () => {
       svc.append({ logId: 'Bad_Id', submitter: 'p', body: body([event()]) }),
       'BAD_REQUEST',
     );
-    await env.logAdmin.createLog('bad');
+    await env.logRegistry.createLog('bad');
     await expectAppError(
       svc.append({ logId: 'bad', submitter: 'p', body: body([event()]), idempotencyKey: 'has space' }),
       'BAD_REQUEST',

@@ -6,41 +6,64 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { AppError } from '../../src/app/errors.ts';
 import {
   type AdminAuditEvent,
+  type AdminAuditLog,
   type AdminAuditSink,
   AuthenticationError,
   apiKeyFromHeaders,
   PrincipalService,
 } from '../../src/app/principals.ts';
 import { toBase64, toHex } from '../../src/core/bytes.ts';
-import { validateEvent } from '../../src/core/event.ts';
-import { fromBase64Url, type Principal } from '../../src/core/principal.ts';
-import type { PrincipalEntry, PrincipalStore } from '../../src/ports/principal-store.ts';
+import { type AuditEvent, validateEvent } from '../../src/core/event.ts';
+import { sha256 } from '../../src/core/hash.ts';
+import { fromBase64Url, keyCommitment, type Principal } from '../../src/core/principal.ts';
+import type { AuditPosition, PrincipalEntry, PrincipalStore } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 /**
- * The system log as the lead will build it: idempotent on event id, with
- * fault hooks — `failNext` fails without persisting, `failAfterNext` persists
- * and then fails (a timeout after a successful write).
+ * The system log's contract in memory, one record per batch: idempotent on
+ * event id, readable back, with fault hooks — `failNext` fails without
+ * persisting, `failAfterNext` persists and then fails (a timeout after a
+ * successful write). `events` is the log since the last `mark()` (records
+ * are never removed: authentication reads them back).
  */
-class MemoryAuditSink implements AdminAuditSink {
-  readonly events: AdminAuditEvent[] = [];
+class MemoryAuditSink implements AdminAuditSink, AdminAuditLog {
+  readonly #log: AdminAuditEvent[] = [];
+  #from = 0;
+  get events(): readonly AdminAuditEvent[] {
+    return this.#log.slice(this.#from);
+  }
+  mark(): void {
+    this.#from = this.#log.length;
+  }
   failNext = 0;
   failAfterNext = 0;
-  async record(event: AdminAuditEvent): Promise<void> {
+  async record(event: AdminAuditEvent): Promise<AuditPosition> {
     if (this.failNext > 0) {
       this.failNext--;
       throw new AppError('UNAVAILABLE', 'system log down', { retryAfterSeconds: 3 });
     }
-    const same = this.events.find((e) => e.id === event.id);
-    if (same) {
-      if (JSON.stringify(same) !== JSON.stringify(event)) throw new AppError('CONFLICT', 'id reused');
+    let index = this.#log.findIndex((e) => e.id === event.id);
+    if (index >= 0) {
+      if (JSON.stringify(this.#log[index]) !== JSON.stringify(event))
+        throw new AppError('CONFLICT', 'id reused');
     } else {
-      this.events.push(structuredClone(event));
+      index = this.#log.push(structuredClone(event)) - 1;
     }
     if (this.failAfterNext > 0) {
       this.failAfterNext--;
       throw new Error('socket hang up');
     }
+    return { seq: index + 1, index };
+  }
+  async find(eventId: string): Promise<AuditPosition | undefined> {
+    const index = this.#log.findIndex((e) => e.id === eventId);
+    return index < 0 ? undefined : { seq: index + 1, index };
+  }
+  reads = 0;
+  async read(at: AuditPosition): Promise<AuditEvent | undefined> {
+    this.reads++;
+    const event = at.seq === at.index + 1 ? this.#log[at.index] : undefined;
+    return event && validateEvent(JSON.parse(JSON.stringify(event)));
   }
 }
 
@@ -108,12 +131,13 @@ beforeEach(async () => {
     clock: { now: () => clockMs },
     random: (n) => new Uint8Array(randomBytes(n)),
     audit,
+    auditLog: audit,
   });
   const boot = await svc.bootstrapAdmin({ id: 'root-admin', name: 'Root', owner: 'sec-team@example.com' });
   if (!boot.apiKey) throw new Error('bootstrap returned no key');
   admin = boot.principal;
   adminKey = boot.apiKey;
-  audit.events.length = 0;
+  audit.mark();
 });
 
 const agentInput = (scopes: Record<string, string[]> = { 'tenant-a': ['events:write'] }) => ({
@@ -237,6 +261,43 @@ describe('authenticate', () => {
     expect(() => apiKeyFromHeaders({ 'x-api-key': [adminKey, adminKey] })).toThrow(AuthenticationError);
     const viaHeader = apiKeyFromHeaders({ authorization: `Bearer ${adminKey}` });
     expect((await svc.authenticate(viaHeader)).id).toBe('root-admin');
+  });
+});
+
+describe('binding cache', () => {
+  it('holds at most bindingCacheSize principals and re-verifies after the TTL', async () => {
+    const small = new PrincipalService({
+      store,
+      clock: { now: () => clockMs },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      audit,
+      auditLog: audit,
+      bindingCacheSize: 1,
+      bindingTtlMs: 1000,
+    });
+    const other = await svc.create(admin, agentInput());
+    const reads = async (key: string) => {
+      const before = audit.reads;
+      await small.authenticate(key);
+      return audit.reads - before;
+    };
+    expect(await reads(adminKey)).toBe(1);
+    expect(await reads(adminKey)).toBe(0);
+    expect(await reads(other.apiKey)).toBe(1); // evicts the admin's entry
+    expect(await reads(adminKey)).toBe(1);
+    clockMs += 999;
+    expect(await reads(adminKey)).toBe(0);
+    clockMs += 1;
+    expect(await reads(adminKey)).toBe(1);
+  });
+
+  it('every principal event commits to the key of its version', async () => {
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    const rotated = await svc.rotate(admin, principal.id);
+    const [created, rotation] = audit.events;
+    const hashOf = (key: string) => sha256(fromBase64Url(key.slice(-43)));
+    expect(created?.metadata?.keyCommitment).toBe(keyCommitment(hashOf(apiKey)));
+    expect(rotation?.metadata?.keyCommitment).toBe(keyCommitment(hashOf(rotated.apiKey)));
   });
 });
 
@@ -409,7 +470,7 @@ describe('concurrency', () => {
 
   it('two admins editing from the same read: one wins, the other gets CONFLICT; one record', async () => {
     const { principal } = await svc.create(admin, agentInput());
-    audit.events.length = 0;
+    audit.mark();
     store.barrier = { waiting: 0, size: 2 }; // both reads complete before either write
     const results = await Promise.allSettled([
       svc.updateScopes(admin, principal.id, { a1: ['events:read'] }),
@@ -480,6 +541,37 @@ describe('audit ordering: stage → record → promote', () => {
     expect(audit.events.map((e) => e.action)).toEqual(['principal.create', 'principal.revoke']);
   });
 
+  it('a revocation on top of a staged rotation that cannot be recorded yet still wins', async () => {
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    audit.failNext = 2; // the rotation's RECORD, then the revoke's attempt to settle that rotation first
+    await expectCode(svc.rotate(admin, principal.id), 'UNAVAILABLE');
+    expect((await svc.authenticate(apiKey)).version).toBe(1); // the rotation is not in effect
+    const revoked = await svc.revoke(admin, principal.id);
+    // Old code: revoke threw UNAVAILABLE without staging anything and the key kept working.
+    await expectAuthFails(apiKey, 'revoked');
+    expect(revoked).toMatchObject({ status: 'revoked', version: 3, keyId: principal.keyId });
+    // The unrecorded rotation is dropped; its version number is never reused.
+    expect(audit.events.map((e) => [e.action, e.id])).toEqual([
+      ['principal.create', `principal/${principal.id}/v1`],
+      ['principal.revoke', `principal/${principal.id}/v3`],
+    ]);
+    expect(audit.events[1]?.changes.before).toMatchObject({ version: 1, status: 'active' });
+    expect(audit.events[1]?.metadata).toMatchObject({ supersedes: `principal/${principal.id}/v2` });
+  });
+
+  it('audit log down for good: the revocation is staged over the pending change and fails closed', async () => {
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    audit.failNext = 3; // rotation RECORD, revoke's settle attempt, revoke's own RECORD
+    await expectCode(svc.rotate(admin, principal.id), 'UNAVAILABLE');
+    const err = await expectCode(svc.revoke(admin, principal.id), 'UNAVAILABLE');
+    expect(err.message).toMatch(/revocation is in effect/);
+    // Old code: authenticated (nothing was staged).
+    await expectAuthFails(apiKey, 'revocation_pending');
+    expect(await svc.recoverPending()).toEqual({ completed: 1, failed: 0 });
+    await expectAuthFails(apiKey, 'revoked');
+    expect(audit.events.map((e) => e.action)).toEqual(['principal.create', 'principal.revoke']);
+  });
+
   it('sink wrote but then failed (timeout after success): recovery does not duplicate the record', async () => {
     const { principal } = await svc.create(admin, agentInput());
     audit.failAfterNext = 1;
@@ -504,6 +596,26 @@ describe('audit ordering: stage → record → promote', () => {
     expect(await svc.recoverPending()).toEqual({ completed: 1, failed: 0 });
     await expectAuthFails(apiKey, 'revoked');
     expect(audit.events).toHaveLength(2);
+  });
+
+  it('between RECORD and PROMOTE the old version is already refused, without a binding alarm', async () => {
+    const failures: string[] = [];
+    const watched = new PrincipalService({
+      store,
+      clock: { now: () => clockMs },
+      random: (n) => new Uint8Array(randomBytes(n)),
+      audit,
+      auditLog: audit,
+      onBindingFailure: (f) => failures.push(f.reason),
+    });
+    const { principal, apiKey } = await svc.create(admin, agentInput());
+    store.crashOnPut = (e) => e.id === principal.id && e.pending === undefined; // the PROMOTE write
+    await rejection(svc.updateScopes(admin, principal.id, { 'tenant-b': ['export'] }));
+    // The log says version 2 is in effect; version 1 is over even though the item still holds it.
+    await expect(watched.authenticate(apiKey)).rejects.toMatchObject({ reason: 'promotion_pending' });
+    expect(failures).toEqual([]);
+    expect(await svc.recoverPending()).toEqual({ completed: 1, failed: 0 });
+    expect((await watched.authenticate(apiKey)).scopes).toEqual({ 'tenant-b': ['export'] });
   });
 
   it('crash at STAGE: nothing changes and nothing is recorded', async () => {

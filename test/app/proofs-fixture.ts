@@ -12,9 +12,9 @@ import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-s
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
-import { SystemLogAuditSink } from '../../src/app/admin-audit.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
-import { LogAdminService } from '../../src/app/logs.ts';
+import { LogRegistry } from '../../src/app/log-registry.ts';
 import { apiKeyFromHeaders, PrincipalService } from '../../src/app/principals.ts';
 import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
@@ -68,7 +68,7 @@ export interface ReadEnv {
   archive: S3ArchiveStore;
   counting: CountingArchive;
   ingest: IngestService;
-  logAdmin: LogAdminService;
+  logRegistry: LogRegistry;
   seal: SealService;
   signer: LocalNoteSigner;
   proofs: ProofService;
@@ -104,8 +104,8 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     originPrefix: ORIGIN_PREFIX,
     publicKeys: async () => [signer.publicKeySpki],
   });
-  const logAdmin = new LogAdminService({ store: logs, clock });
-  return { ddb, s3, logs, archive, counting, ingest, logAdmin, seal, signer, proofs, clock, table };
+  const logRegistry = new LogRegistry({ store: logs, clock });
+  return { ddb, s3, logs, archive, counting, ingest, logRegistry, seal, signer, proofs, clock, table };
 }
 
 let counter = 0;
@@ -129,7 +129,7 @@ export async function append(env: ReadEnv, logId: string, n: number): Promise<vo
 
 /** Creates `logId`, then for each n appends n events and seals; returns each signed checkpoint. */
 export async function growAndSeal(env: ReadEnv, logId: string, steps: readonly number[]): Promise<string[]> {
-  await env.logAdmin.createLog(logId);
+  await env.logRegistry.createLog(logId);
   const out: string[] = [];
   for (const n of steps) {
     await append(env, logId, n);
@@ -195,13 +195,15 @@ export interface Auth {
 
 /** Real principals in the same table: an admin, readers with different scopes, and a writer. */
 export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Auth> {
+  const auditLog = new SystemLogAuditReader(env.logs);
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
     clock: env.clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
-    audit: new SystemLogAuditSink(env.logAdmin, env.ingest),
+    audit: new SystemLogAuditSink(env.logRegistry, env.ingest, auditLog),
+    auditLog,
   });
-  await env.logAdmin.createLog(SYSTEM_LOG_ID);
+  await env.logRegistry.createLog(SYSTEM_LOG_ID);
   const admin = await principals.bootstrapAdmin({ id: 'proofs-admin', name: 'Admin', owner: 'ops' });
   const mk = async (id: string, s: Scope[], on: readonly string[] = logIds) =>
     (

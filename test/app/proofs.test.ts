@@ -172,7 +172,7 @@ describe('ProofService over a sealed log (moto, real ingest and sealer)', () => 
     await expectApp(env.proofs.latestCheckpoint('nope'), 'NOT_FOUND');
     await expectApp(env.proofs.inclusionProof('nope', 0), 'NOT_FOUND');
     await expectApp(env.proofs.tile('nope', tilePath(0, 0, 1)), 'NOT_FOUND');
-    await env.logAdmin.createLog('unsealed');
+    await env.logRegistry.createLog('unsealed');
     await expectApp(env.proofs.consistencyProof('unsealed', 1), 'NOT_FOUND');
 
     await expectApp(env.proofs.inclusionProof(LOG, size), 'BAD_REQUEST', '/query/index');

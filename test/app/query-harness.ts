@@ -15,7 +15,7 @@ import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-a
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { IngestService } from '../../src/app/ingest.ts';
-import { LogAdminService } from '../../src/app/logs.ts';
+import { LogRegistry } from '../../src/app/log-registry.ts';
 import {
   type QueryParams,
   type QueryRecord,
@@ -54,7 +54,7 @@ export interface QEnv {
   archive: S3ArchiveStore;
   sealState: DynamoSealStateStore;
   ingest: IngestService;
-  logAdmin: LogAdminService;
+  logRegistry: LogRegistry;
   clock: { t: number; now(): number };
   projector: (extra?: Partial<ConstructorParameters<typeof QueryProjector>[0]>) => QueryProjector;
   service: (extra?: Partial<QueryServiceOptions>) => QueryService;
@@ -84,7 +84,7 @@ export async function queryEnv(name: string): Promise<QEnv> {
     sealState,
     clock,
     ingest: new IngestService({ store: logs, clock, sleep: async () => {} }),
-    logAdmin: new LogAdminService({ store: logs, clock }),
+    logRegistry: new LogRegistry({ store: logs, clock }),
     projector: (extra = {}) =>
       new QueryProjector({ logs, index, clock, hotWindowMs: HOT_WINDOW_MS, ...extra }),
     service: (extra = {}) =>

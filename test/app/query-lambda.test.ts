@@ -50,7 +50,7 @@ async function load(extra: Record<string, string>) {
 
 beforeAll(async () => {
   env = await queryEnv('lambda-q');
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   await grow(env, LOG, { batches: 4, maxPer: 5, maxGapMs: 60_000, seed: 5 });
   keyArn = await putSecret(
     new SecretsManagerClient(awsClientConfig()),

@@ -42,7 +42,7 @@ function fullEvent(index: number): Record<string, unknown> {
 
 beforeAll(async () => {
   env = await queryEnv('qlimits');
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   for (let b = 0; b < COUNT / 25; b++) {
     env.clock.t += 1000;
     const events = Array.from({ length: 25 }, (_, k) => fullEvent(b * 25 + k));

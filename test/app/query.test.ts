@@ -32,7 +32,7 @@ async function sealAll(): Promise<void> {
 
 beforeAll(async () => {
   env = await queryEnv('query-app');
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   // ~4 months of records: sealed (archive), unsealed, projected, and a tail not yet projected.
   await grow(env, LOG, { batches: 40, maxPer: 12, maxGapMs: 4 * DAY_MS, seed: 1 });
   await sealAll();

@@ -15,7 +15,7 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { SendFaultInjector } from '../../src/adapters/memory/send-faults.ts';
 import { IngestService } from '../../src/app/ingest.ts';
-import { LogAdminService } from '../../src/app/logs.ts';
+import { LogRegistry } from '../../src/app/log-registry.ts';
 import { SealService, type SealServiceOptions } from '../../src/app/seal.ts';
 import { bytesEqual, utf8 } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
@@ -47,7 +47,7 @@ export interface Env {
   state: DynamoSealStateStore;
   archive: S3ArchiveStore;
   ingest: IngestService;
-  logAdmin: LogAdminService;
+  logRegistry: LogRegistry;
   clock: Clock & { t: number };
 }
 
@@ -69,7 +69,7 @@ export function makeEnv(): Env {
     state: new DynamoSealStateStore({ client: ddb, tableName: TABLE }),
     archive: new S3ArchiveStore({ client: s3, bucket: BUCKET }),
     ingest: new IngestService({ store: logs, clock, sleep: async () => {} }),
-    logAdmin: new LogAdminService({ store: logs, clock }),
+    logRegistry: new LogRegistry({ store: logs, clock }),
     clock,
   };
 }
@@ -122,7 +122,7 @@ export async function appendEvents(env: Env, logId: string, n: number, pad = 0):
 }
 
 export async function newLog(env: Env, logId: string): Promise<void> {
-  await env.logAdmin.createLog(logId);
+  await env.logRegistry.createLog(logId);
 }
 
 /** All record bytes of the log, from the log store. */

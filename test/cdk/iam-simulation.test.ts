@@ -52,7 +52,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  W  -  R  -  R  R  R  R', 'L#acme#B#0000000000000001', 'log records: batch'],
   ['-  W  -  R  -  R  R  R  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
   ['-  -  W  R  R  R  R  R  R', 'L#system', 'system log partition'],
-  ['-  -  W  R  -  R  R  R  R', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['R  -  W  R  -  R  R  R  R', 'L#system#B#0000000000000001', 'system log records: batch'],
   ['-  R  U  R  R  R  R  R  R', 'M#acme', 'log metadata'],
   ['-  -  U  R  R  R  -  -  R', 'LOGS', 'log registry'],
   ['-  -  -  U  R  R  R  R  R', 'S#acme', 'seal state'],

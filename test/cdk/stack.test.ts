@@ -170,6 +170,20 @@ describe('table', () => {
     expect(readers).toEqual(expect.arrayContaining([{ Ref: roleId('authorizer') }]));
     expect(readers).not.toContainEqual({ Ref: roleId('ingest') });
   });
+
+  it("the authorizer reads principals and the system log's records, and writes nothing", () => {
+    const mine = forRole(roleId('authorizer')).filter((st) =>
+      st.actions.some((a) => a.startsWith('dynamodb:')),
+    );
+    for (const st of mine) expect(st.actions.filter((a) => /Put|Update|Delete|Write/.test(a))).toEqual([]);
+    const keys = mine.flatMap(
+      (st) =>
+        (st.condition as { 'ForAllValues:StringLike'?: { 'dynamodb:LeadingKeys'?: string[] } })[
+          'ForAllValues:StringLike'
+        ]?.['dynamodb:LeadingKeys'] ?? [],
+    );
+    expect(keys.sort()).toEqual(['L#system#B#*', 'L#system#BP#*', 'L#system#E#*', 'P#*', 'PRINCIPALS']);
+  });
 });
 
 describe('signing key', () => {

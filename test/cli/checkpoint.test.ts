@@ -44,7 +44,7 @@ function tamper(part: string, edit: (body: string) => string): typeof fetch {
 beforeAll(async () => {
   env = await readEnv('cli-checkpoint');
   await growAndSeal(env, LOG, [10, 290]);
-  await env.logAdmin.createLog('other');
+  await env.logRegistry.createLog('other');
   a = await auth(env, [LOG, 'other']);
   server = await serveReadApi(env, a);
   vkey = vkeyFromSpki(`${ORIGIN_PREFIX}/${LOG}`, env.signer.publicKeySpki);

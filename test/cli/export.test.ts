@@ -89,7 +89,7 @@ const deps = (over: Partial<Parameters<typeof runExport>[2]> = {}) => ({
 beforeAll(async () => {
   env = await exportEnv('cli-export');
   work = mkdtempSync(join(tmpdir(), 'anchorlog-cli-export-'));
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   const at = ['2026-02-10', '2026-03-05', '2026-04-01', '2026-05-20', '2026-06-30', '2026-07-02'];
   let i = 0;
   for (const d of at)

@@ -8,6 +8,7 @@ import {
   hasScope,
   isPrincipalId,
   issueApiKey,
+  keyCommitment,
   MAX_API_KEY_LENGTH,
   type Principal,
   PrincipalError,
@@ -171,14 +172,20 @@ describe('hasScope', () => {
     expect(hasScope(p, 'system', 'events:write')).toBe(false);
     expect(hasScope(p, '*', 'events:read')).toBe(true);
     expect(hasScope(p, 'tenant-a', 'export')).toBe(false);
-    expect(hasScope(principal({ system: ['events:write'] }), 'system', 'events:write')).toBe(true);
   });
-  it('admin on * implies everything', () => {
+  it('nobody may write the system log: a stored grant for it is inert', () => {
+    // Such grants are refused at creation (below); these model items stored by older versions.
+    expect(hasScope(principal({ system: ['events:write'] }), 'system', 'events:write')).toBe(false);
+    expect(hasScope(principal({ system: ['admin'] }), 'system', 'events:write')).toBe(false);
+    expect(hasScope(principal({ system: ['admin'] }), 'system', 'export')).toBe(true);
+    expect(hasScope(principal({ '*': ['admin'] }), 'system', 'events:write')).toBe(false);
+  });
+  it('admin on * implies everything but writing the system log', () => {
     const p = principal({ '*': ['admin'] });
     for (const scope of ['events:write', 'events:read', 'proofs:read', 'export', 'admin'] as const) {
       expect(hasScope(p, 'tenant-a', scope)).toBe(true);
       expect(hasScope(p, '*', scope)).toBe(true);
-      expect(hasScope(p, 'system', scope)).toBe(true);
+      expect(hasScope(p, 'system', scope)).toBe(scope !== 'events:write');
     }
   });
   it('admin on a log implies every scope on that log, not global admin', () => {
@@ -198,6 +205,19 @@ describe('hasScope', () => {
   });
   it('a revoked principal has nothing', () => {
     expect(hasScope(principal({ '*': ['admin'] }, 'revoked'), 'tenant-a', 'events:read')).toBe(false);
+  });
+});
+
+describe('keyCommitment', () => {
+  it('is a domain-separated digest of the secret hash, never the hash itself', () => {
+    const key = issueApiKey('p-test', counting(7));
+    const c = keyCommitment(key.secretHash);
+    expect(c).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(c).toBe(keyCommitment(new Uint8Array(key.secretHash)));
+    expect(c).not.toBe(toBase64Url(key.secretHash));
+    expect(c).not.toBe(toBase64Url(sha256(key.secretHash)));
+    expect(keyCommitment(issueApiKey('p-test', counting(8)).secretHash)).not.toBe(c);
+    expect(() => keyCommitment(new Uint8Array(31))).toThrow(TypeError);
   });
 });
 
@@ -235,6 +255,7 @@ describe('input validation', () => {
     [{ ...ok, scopes: { 'tenant-a': [] } }, '/scopes/tenant-a'],
     [{ ...ok, scopes: { 'tenant-a': 'events:read' } }, '/scopes/tenant-a'],
     [{ ...ok, scopes: { 'tenant-a': ['events:read', 'events:delete'] } }, '/scopes/tenant-a/1'],
+    [{ ...ok, scopes: { system: ['events:read', 'events:write'] } }, '/scopes/system/1'],
   ])('rejects %j at %s', (input, path) => {
     expectCode(() => validateCreateInput(input), 'INVALID_PRINCIPAL_INPUT', path);
   });

@@ -56,7 +56,7 @@ const body = (r: HttpResponse) =>
 
 beforeAll(async () => {
   env = await queryEnv('query-http');
-  await env.logAdmin.createLog(LOG);
+  await env.logRegistry.createLog(LOG);
   await grow(env, LOG, { batches: 30, maxPer: 10, maxGapMs: 4 * 86_400_000, seed: 11 });
   const s = env.sealer();
   while ((await s.sealLog(LOG)).more);

@@ -6,7 +6,7 @@
  * which role writes them in the deployment (IAM `dynamodb:LeadingKeys`; the
  * prefixes keep the families apart, docs/architecture.md):
  *
- * Written by createLog only — the admin path (src/app/logs.ts):
+ * Written by createLog only — the admin path (src/app/log-registry.ts):
  *   pk=LOGS                           sk=<logId>  registry of logs (listLogs = one Query)
  *   pk=M#<logId>                      sk=META     {logId, createdAt}; existence = log exists
  *

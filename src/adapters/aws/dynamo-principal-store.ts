@@ -7,6 +7,9 @@
  *                                  rev      N  compare-and-swap revision
  *                                  cur      S  JSON of the committed Principal (absent while creation is staged)
  *                                  curHash  B  SHA-256 of the current secret
+ *                                  curSeq   N  system-log batch of the current version's audit record
+ *                                  curIndex N  its leaf index (both absent on entries written
+ *                                              before audit bindings; see PrincipalState.recorded)
  *                                  pend     S  JSON { principal, audit } of the staged change, if any
  *                                  pendHash B  secret hash of the staged state
  *   pk = PRINCIPALS   sk = <id>  directory entry, so listing is a Query on one
@@ -201,6 +204,10 @@ function toItem(entry: Omit<PrincipalEntry, 'rev'>, rev: number): Item {
   if (entry.current) {
     item.cur = { S: JSON.stringify(entry.current.principal) };
     item.curHash = { B: entry.current.secretHash };
+    if (entry.current.recorded) {
+      item.curSeq = { N: String(entry.current.recorded.seq) };
+      item.curIndex = { N: String(entry.current.recorded.index) };
+    }
   }
   if (entry.pending) {
     item.pend = {
@@ -224,6 +231,14 @@ function fromItem(id: string, item: Item): PrincipalEntry {
   const entry: PrincipalEntry = { id, rev };
   if (item.cur) {
     entry.current = state(item.cur.S, item.curHash?.B, id, corrupt);
+    if (item.curSeq || item.curIndex) {
+      const seq = Number(item.curSeq?.N);
+      const index = Number(item.curIndex?.N);
+      if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isSafeInteger(index) || index < 0) {
+        corrupt('curSeq/curIndex');
+      }
+      entry.current.recorded = { seq, index };
+    }
   }
   if (item.pend) {
     let parsed: { principal?: unknown; audit?: unknown };

@@ -1,10 +1,10 @@
 /**
  * Admin API (`/v1/admin/…`): principals and logs. Every principal change is
  * recorded in the `system` log by PrincipalService; creating a log is
- * idempotent and recorded there too.
+ * idempotent and recorded there first by LogAdminService.
  */
 import { AppError } from '../../app/errors.ts';
-import type { LogAdminService } from '../../app/logs.ts';
+import type { LogAdminService } from '../../app/log-admin.ts';
 import type { PrincipalService } from '../../app/principals.ts';
 import type { Route } from '../router.ts';
 import { json } from '../types.ts';
@@ -94,8 +94,7 @@ export function adminRoutes(deps: { principals: PrincipalService; logAdmin: LogA
       auth: 'principal',
       async handle(req) {
         const logId = logIdOf(req);
-        principals.authorize(principalOf(req), '*', 'admin');
-        const r = await deps.logAdmin.createLog(logId);
+        const r = await deps.logAdmin.createLog(principalOf(req), logId, { requestId: req.requestId });
         return json(r.created ? 201 : 200, { logId, created: r.created });
       },
     },

@@ -1,9 +1,9 @@
 /**
- * Creating logs: the one use case that writes a log's metadata and the log
+ * The log registry: the one piece of code that writes a log's metadata and the
  * registry (src/adapters/aws/dynamo-log-store.ts: `M#<logId>` META and
- * `LOGS`). Called by the admin API (`PUT /v1/admin/logs/{logId}`), by the
- * admin audit sink for the `system` log, and by the local stack — all of them
- * admin paths. Ingest only reads whether a log exists, so in the deployment
+ * `LOGS`). Called by LogAdminService (src/app/log-admin.ts, which records
+ * `log.create` in the `system` log first) and by the admin audit sink for the
+ * `system` log itself — both on the admin path. Ingest only reads whether a log exists, so in the deployment
  * the ingest role needs no write access to either item family (issue #11;
  * docs/architecture.md lists the grants).
  */
@@ -12,16 +12,16 @@ import type { Clock } from '../ports/clock.ts';
 import { type LogStore, LogStoreError } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
 
-export interface LogAdminDeps {
+export interface LogRegistryDeps {
   readonly store: Pick<LogStore, 'createLog'>;
   readonly clock: Clock;
 }
 
-export class LogAdminService {
+export class LogRegistry {
   readonly #store: Pick<LogStore, 'createLog'>;
   readonly #clock: Clock;
 
-  constructor(deps: LogAdminDeps) {
+  constructor(deps: LogRegistryDeps) {
     this.#store = deps.store;
     this.#clock = deps.clock;
   }
