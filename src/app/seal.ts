@@ -53,7 +53,7 @@ import { ecdsaP256Verifier, type NoteVerifier } from '../core/note/verifiers.ts'
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { ChainError, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
 import { initialSealState, type SealState, type SealStateStore } from '../ports/seal-state.ts';
 import { type NoteSigner, SignerError } from '../ports/signer.ts';
@@ -124,13 +124,21 @@ export type SealHaltCode =
   /** A tree (about to be signed, or held by the seal state) does not extend the archived checkpoint. */
   | 'FORK'
   /** A checkpoint in the archive or in the seal state does not verify with this log's key. */
-  | 'CHECKPOINT_INVALID';
+  | 'CHECKPOINT_INVALID'
+  /**
+   * A record says it was received later than the sealer's clock plus
+   * MAX_CLOCK_SKEW_MS. Signing it would let one write of a future time move
+   * records out of the range they arrived in (bundle completeness is keyed on
+   * receivedAt); waiting for the clock to catch up would let it through.
+   */
+  | 'RECEIVED_AT_IN_FUTURE';
 
 const HALT_CODES: readonly SealHaltCode[] = [
   'STORE_INCONSISTENT',
   'STATE_BEHIND_ARCHIVE',
   'FORK',
   'CHECKPOINT_INVALID',
+  'RECEIVED_AT_IN_FUTURE',
 ];
 
 /** A halt: AppError INTEGRITY (HTTP 500, never retried) that says why. */
@@ -431,6 +439,18 @@ export class SealService {
     if (!bytesEqual(chain.lastLeafHash, last.lastLeafHash))
       throw integrity(`batch ${last.seq}: lastLeafHash does not match its records`);
     const newSize = st.size + chain.count;
+    // receivedAt never decreases (verified), so the newest is the latest. It
+    // must not be ahead of this clock by more than the skew a host's clock
+    // may have: nothing else bounds it (see RECEIVED_AT_IN_FUTURE).
+    const now = o.clock.now();
+    const newest = chain.lastReceivedAt ?? '';
+    if (!(Date.parse(newest) <= now + MAX_CLOCK_SKEW_MS))
+      throw integrity(
+        `record ${newSize - 1} says it was received at ${newest}, more than ` +
+          `${MAX_CLOCK_SKEW_MS / 60_000} minutes after this sealer's clock (${new Date(now).toISOString()})`,
+        undefined,
+        'RECEIVED_AT_IN_FUTURE',
+      );
 
     // The state we build on: not behind the archive, its right edge the one
     // the archived partial tiles give (read: one partial tile per tile level,
