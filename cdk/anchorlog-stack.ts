@@ -194,7 +194,7 @@ export class AnchorlogStack extends Stack {
     signingKey.allowSign(seal);
     this.functions.seal = seal;
 
-    // Anchor: reads seal state, writes anchor records and time-stamp tokens.
+    // Anchor: reads the published checkpoint, writes anchor records and time-stamp tokens.
     const anchor = fn('anchor', {
       description: 'time-stamp the newest checkpoint of every log with the RFC 3161 TSAs',
       timeout: Duration.minutes(2),
@@ -212,6 +212,8 @@ export class AnchorlogStack extends Stack {
       { except: ['logRecords'] },
     );
     buckets.grantArchiveAnchor(anchor);
+    // It stamps the archive's checkpoint only once the log key verifies it (GetPublicKey only).
+    signingKey.allowPublicKey(anchor, 'AnchorRoleReadsPublicKey');
     tsaCredentials.grantReadTo(anchor, 'ANCHORLOG_TSA_CREDENTIALS_SECRET');
     this.functions.anchor = anchor;
 

@@ -233,7 +233,7 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('seal', 'kms:CreateGrant', { signingKey: true }, 'Denied'),
   // The account administers the key (alarmed: docs/operations.md); it cannot use it.
   one('operator', 'kms:PutKeyPolicy', { signingKey: true }, 'Allowed'),
-  every(['seal', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
+  every(['seal', 'anchor', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
 ];
 
 let s: Synth;

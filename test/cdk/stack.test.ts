@@ -309,10 +309,12 @@ describe('functions', () => {
     }
   });
 
-  it('the signing key id reaches the seal and read functions, TSAs reach the anchor function', () => {
+  it('the signing key id reaches the seal, read and anchor functions, TSAs reach the anchor function', () => {
     const env = (name: Parameters<typeof fnId>[0]) => envOf(s.resources[fnId(name)]);
     expect(env('seal').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
     expect(env('read').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
+    // The anchor job verifies the archived checkpoint with it before stamping (GetPublicKey only).
+    expect(env('anchor').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
     expect(env('ingest').ANCHORLOG_SIGNING_KEY_ID).toBeUndefined();
     expect(env('anchor').ANCHORLOG_TSAS).toEqual({ Ref: 'TsaList' });
   });
@@ -514,6 +516,7 @@ describe('alarms', () => {
     ['seal integrity halt', /SealIntegrityHalts/],
     ['anchor quorum missed', /SELECT SUM\(AnchorQuorumMissed\) FROM anchorlog/],
     ['anchor TSA failures', /SELECT SUM\(AnchorTsaFailures\) FROM anchorlog/],
+    ['anchor records the archive does not back', /SELECT SUM\(AnchorRecordMismatch\) FROM anchorlog/],
     ['API 5xx', /"MetricName":"5xx"/],
     ['DynamoDB throttling', /WriteThrottleEvents/],
     ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],
