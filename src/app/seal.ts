@@ -69,6 +69,14 @@ export interface SealServiceOptions {
    * public key is also the one archived checkpoints are verified with.
    */
   readonly signer: NoteSigner;
+  /**
+   * SPKI (DER) of retired log keys (ANCHORLOG_RETIRED_SIGNING_KEYS): a
+   * checkpoint in the archive or the seal state signed by one of them is
+   * accepted, so changing the signing key does not halt every log with
+   * CHECKPOINT_INVALID (docs/operations.md "Key rotation"). Never used to sign:
+   * every new checkpoint is signed by `signer` only.
+   */
+  readonly retiredPublicKeys?: readonly Uint8Array[];
   readonly clock: Clock;
   /** Checkpoint origin = `${originPrefix}/${logId}`. */
   readonly originPrefix: string;
@@ -252,6 +260,7 @@ export class SealService {
 
   constructor(options: SealServiceOptions) {
     this.#o = {
+      retiredPublicKeys: [],
       maxRecordsPerRun: DEFAULT_MAX_RECORDS,
       batchPage: 100,
       writeConcurrency: 16,
@@ -276,8 +285,11 @@ export class SealService {
     };
   }
 
-  #verifierFor(logId: string): NoteVerifier {
-    return ecdsaP256Verifier(this.origin(logId), this.#o.signer.publicKeySpki);
+  /** The keys a stored checkpoint of this log may be signed by: the log key, then retired ones. */
+  #verifiersFor(logId: string): NoteVerifier[] {
+    return [this.#o.signer.publicKeySpki, ...this.#o.retiredPublicKeys].map((spki) =>
+      ecdsaP256Verifier(this.origin(logId), spki),
+    );
   }
 
   /**
@@ -604,15 +616,18 @@ export class SealService {
     return { ...this.#verifyCheckpoint(logId, got.text, 'the archived'), etag: got.etag };
   }
 
-  /** The tree head a checkpoint text states, once its signature by the log key for this log's origin verifies. */
+  /**
+   * The tree head a checkpoint text states, once its signature by the log key
+   * (or a retired one) for this log's origin verifies.
+   */
   #verifyCheckpoint(logId: string, text: string, whose: string): Head {
     try {
-      const cp = checkpointFromNote(text, this.origin(logId), [this.#verifierFor(logId)]);
+      const cp = checkpointFromNote(text, this.origin(logId), this.#verifiersFor(logId));
       return { text, size: cp.size, rootHash: cp.rootHash };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw integrity(
-        `${whose} checkpoint does not verify with the log key: ${why}`,
+        `${whose} checkpoint does not verify with the log key or a retired one: ${why}`,
         err,
         'CHECKPOINT_INVALID',
       );
