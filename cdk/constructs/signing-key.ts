@@ -40,12 +40,12 @@ export const KEY_ADMIN_ACTIONS = [
 ];
 
 /** Context key listing retired log keys' ARNs (docs/operations.md "Key rotation"). */
-export const RETIRED_KEYS_CONTEXT = 'retiredSigningKeyArns';
+export const RETIRED_KEYS_CONTEXT = 'anchorlog:retiredSigningKeyArns';
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /**
- * The ARNs in context `retiredSigningKeyArns` (a list, or a comma-separated
- * string as `cdk deploy -c retiredSigningKeyArns=arn1,arn2` gives it); a
+ * The ARNs in context `anchorlog:retiredSigningKeyArns` (a list, or a comma-separated
+ * string as `cdk deploy -c anchorlog:retiredSigningKeyArns=arn1,arn2` gives it); a
  * value that is not a KMS key ARN fails the synth.
  */
 export function retiredKeyArns(scope: Construct): string[] {

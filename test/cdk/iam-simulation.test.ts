@@ -92,7 +92,7 @@ type Target =
   | { readonly archiveBucket: true }
   | { readonly exports: string }
   | { readonly signingKey: true }
-  /** A retired signing key, named in context `retiredSigningKeyArns` (a second synthesis). */
+  /** A retired signing key, named in context `anchorlog:retiredSigningKeyArns` (a second synthesis). */
   | { readonly retiredKey: true };
 
 interface Row {
@@ -244,7 +244,7 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('operator', 'kms:Sign', { retiredKey: true }, 'Denied', SIGN),
 ];
 
-/** The ARN the second synthesis names in context `retiredSigningKeyArns`. */
+/** The ARN the second synthesis names in context `anchorlog:retiredSigningKeyArns`. */
 const RETIRED_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-retired-key`;
 
 let s: Synth;
@@ -283,7 +283,7 @@ beforeAll(() => {
   arns.exports = iam.arn(idOf(child('Buckets', 'Exports')));
   arns.signingKey = iam.arn(idOf(child('SigningKey', 'Key')));
 
-  const sr = synth({ bundle: false, context: { retiredSigningKeyArns: RETIRED_KEY } });
+  const sr = synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': RETIRED_KEY } });
   iamRetired = new TemplateIam(sr.resources);
   callersOf(sr, iamRetired, retiredCallers);
   // The retired key keeps only the account's administration statement of the signing key's policy.
@@ -356,7 +356,7 @@ function targetText(t: Target): string {
   if ('archive' in t) return `archive \`${t.archive}\``;
   if ('archiveBucket' in t) return 'archive bucket';
   if ('exports' in t) return `exports \`${t.exports}\``;
-  if ('retiredKey' in t) return 'retired signing key (context `retiredSigningKeyArns`)';
+  if ('retiredKey' in t) return 'retired signing key (context `anchorlog:retiredSigningKeyArns`)';
   return 'signing key';
 }
 

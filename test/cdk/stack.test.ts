@@ -319,12 +319,12 @@ describe('functions', () => {
     expect(env('anchor').ANCHORLOG_TSAS).toEqual({ Ref: 'TsaList' });
   });
 
-  it('retired signing keys (context retiredSigningKeyArns) reach the seal and anchor functions only; anything but a KMS key ARN fails the synth', () => {
+  it('retired signing keys (context anchorlog:retiredSigningKeyArns) reach the seal and anchor functions only; anything but a KMS key ARN fails the synth', () => {
     const arns = [
       'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
       'arn:aws:kms:eu-west-1:111122223333:key/abcd1234-12ab-34cd-56ef-1234567890ab',
     ];
-    const r = synth({ bundle: false, context: { retiredSigningKeyArns: arns.join(',') } });
+    const r = synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': arns.join(',') } });
     for (const [name, f] of Object.entries(r.stack.functions)) {
       const env = envOf(r.resources[r.logicalId(f?.fn.node.defaultChild)]);
       expect(env.ANCHORLOG_RETIRED_SIGNING_KEYS, name).toBe(
@@ -332,9 +332,9 @@ describe('functions', () => {
       );
     }
     expect(envOf(s.resources[fnId('seal')]).ANCHORLOG_RETIRED_SIGNING_KEYS).toBeUndefined();
-    expect(() => synth({ bundle: false, context: { retiredSigningKeyArns: 'alias/old-key' } })).toThrow(
-      /not a KMS key ARN/,
-    );
+    expect(() =>
+      synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': 'alias/old-key' } }),
+    ).toThrow(/not a KMS key ARN/);
   });
 
   it('seal and the query projector run every minute, anchor every 5 minutes, without scheduler retries', () => {
