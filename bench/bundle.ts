@@ -417,8 +417,9 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
       maxRecordsPerRun: 1e6,
     });
     const anchor = new AnchorService({
-      seal: state,
       archive,
+      originPrefix: 'bench.anchorlog',
+      logPublicKeys: [signer.publicKeySpki],
       anchors,
       timestampers: [new HttpTimestamper({ name: 'ecdsa', url: tsaUrl, rootsPem: tsaRootPem })],
       quorum: 1,

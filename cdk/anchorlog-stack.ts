@@ -20,7 +20,7 @@ import { AuditTable } from './constructs/audit-table.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
-import { SigningKey } from './constructs/signing-key.ts';
+import { retiredKeyArns, SigningKey } from './constructs/signing-key.ts';
 import { retentionDaysParameter } from './retention-floor.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
@@ -90,6 +90,8 @@ export class AnchorlogStack extends Stack {
     const table = new AuditTable(this, 'Table');
     const buckets = new ArchiveBuckets(this, 'Buckets', { retentionDays: retentionDays.valueAsNumber });
     const signingKey = new SigningKey(this, 'SigningKey');
+    // Earlier signing keys whose checkpoints the sealer and anchorer still accept (key rotation).
+    const retiredKeys = retiredKeyArns(this);
     // Secrets: generated or set outside the template, read by one function each (docs/deploy.md "Secrets").
     const cursorKey = new ServiceSecret(this, 'QueryCursorKey', {
       description: 'anchorlog: HMAC key that signs query cursors (read by the query function at cold start)',
@@ -192,9 +194,10 @@ export class AnchorlogStack extends Stack {
     table.grant(seal, { read: ['logData', 'logMetadata', 'logRegistry'], 'read-update': ['sealState'] });
     buckets.grantArchiveSeal(seal);
     signingKey.allowSign(seal);
+    SigningKey.allowRetiredPublicKeys(seal, retiredKeys);
     this.functions.seal = seal;
 
-    // Anchor: reads seal state, writes anchor records and time-stamp tokens.
+    // Anchor: reads the published checkpoint, writes anchor records and time-stamp tokens.
     const anchor = fn('anchor', {
       description: 'time-stamp the newest checkpoint of every log with the RFC 3161 TSAs',
       timeout: Duration.minutes(2),
@@ -212,6 +215,9 @@ export class AnchorlogStack extends Stack {
       { except: ['logRecords'] },
     );
     buckets.grantArchiveAnchor(anchor);
+    // It stamps the archive's checkpoint only once the log key verifies it (GetPublicKey only).
+    signingKey.allowPublicKey(anchor, 'AnchorRoleReadsPublicKey');
+    SigningKey.allowRetiredPublicKeys(anchor, retiredKeys);
     tsaCredentials.grantReadTo(anchor, 'ANCHORLOG_TSA_CREDENTIALS_SECRET');
     this.functions.anchor = anchor;
 

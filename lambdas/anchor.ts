@@ -7,7 +7,7 @@
 import { EmfMetricsSink } from '../src/adapters/metrics/emf-metrics.ts';
 import type { AnchorOutcome } from '../src/app/anchor.ts';
 import { AppError } from '../src/app/errors.ts';
-import { createSecretSource, createServices } from '../src/compose.ts';
+import { createSecretSource, createServices, loadLogPublicKeys } from '../src/compose.ts';
 import { createAnchoring } from '../src/compose-anchor.ts';
 import { loadConfig, loadTsaCredentials } from '../src/config.ts';
 
@@ -15,8 +15,11 @@ import { loadConfig, loadTsaCredentials } from '../src/config.ts';
 // read once here at cold start; the environment never holds them.
 const base = loadConfig();
 const services = createServices({ ...base, tsas: await loadTsaCredentials(base, createSecretSource(base)) });
+// What is stamped is the archive's checkpoint once it verifies with the log key (or a retired
+// one): GetPublicKey only, once per container.
 const { anchor } = createAnchoring(services, {
   metrics: new EmfMetricsSink({ write: (line) => process.stdout.write(line) }),
+  logPublicKeys: await loadLogPublicKeys(base, services.clients.kms),
 });
 
 export interface AnchorEvent {

@@ -9,7 +9,7 @@ import { KmsNoteSigner } from '../src/adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../src/adapters/aws/s3-archive-store.ts';
 import { EmfMetricsSink } from '../src/adapters/metrics/emf-metrics.ts';
 import { SealService } from '../src/app/seal.ts';
-import { createAwsClients } from '../src/compose.ts';
+import { createAwsClients, loadRetiredPublicKeys } from '../src/compose.ts';
 import { ConfigError, loadConfig } from '../src/config.ts';
 import { isValidLogId } from '../src/core/record.ts';
 import { systemClock } from '../src/ports/clock.ts';
@@ -30,18 +30,19 @@ const metrics = new EmfMetricsSink({ write: (line) => process.stdout.write(line)
 let service: Promise<SealService> | undefined;
 
 function sealService(): Promise<SealService> {
-  service ??= KmsNoteSigner.create({
-    client: clients.kms,
-    kmsKeyId: signingKeyId as string,
-    keyName: 'anchorlog',
-  })
+  // The signing key, and the retired keys whose archived checkpoints it accepts (GetPublicKey only).
+  service ??= Promise.all([
+    KmsNoteSigner.create({ client: clients.kms, kmsKeyId: signingKeyId as string, keyName: 'anchorlog' }),
+    loadRetiredPublicKeys(config, clients.kms),
+  ])
     .then(
-      (signer) =>
+      ([signer, retiredPublicKeys]) =>
         new SealService({
           logs: logStore,
           state: sealState,
           archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
           signer,
+          retiredPublicKeys,
           clock: systemClock,
           originPrefix: config.originPrefix,
         }),

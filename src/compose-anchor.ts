@@ -1,10 +1,10 @@
 /**
  * Composition of the anchor job (DESIGN §3 "Anchor"): one HttpTimestamper per
- * configured TSA, the DynamoDB anchor store, the archive, and the metrics
+ * configured TSA, the DynamoDB anchor store, the archive (whose published
+ * checkpoint is what gets stamped), the log public keys, and the metrics
  * sink, over the clients built once by src/compose.ts.
  */
 import { DynamoAnchorStore } from './adapters/aws/dynamo-anchor-store.ts';
-import { DynamoSealStateStore } from './adapters/aws/dynamo-seal-state-store.ts';
 import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { HttpTimestamper } from './adapters/tsa/http-timestamper.ts';
 import { AnchorService, type RetryPolicy } from './app/anchor.ts';
@@ -20,6 +20,8 @@ export function createAnchoring(
   services: Pick<Services, 'config' | 'clients' | 'clock'>,
   opts: {
     metrics: MetricsSink;
+    /** From loadLogPublicKeys: the archived checkpoint must verify with one of them. */
+    logPublicKeys: readonly Uint8Array[];
     timeoutMs?: number;
     retry?: Partial<RetryPolicy>;
     fetch?: typeof fetch;
@@ -39,8 +41,9 @@ export function createAnchoring(
       }),
   );
   const anchor = new AnchorService({
-    seal: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    originPrefix: config.originPrefix,
+    logPublicKeys: opts.logPublicKeys,
     anchors: anchorStore,
     timestampers,
     quorum: config.anchorQuorum,

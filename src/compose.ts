@@ -10,7 +10,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoLogStore } from './adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from './adapters/aws/dynamo-principal-store.ts';
-import { KmsNoteSigner } from './adapters/aws/kms-signer.ts';
+import { KmsNoteSigner, kmsPublicKey } from './adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from './adapters/aws/s3-archive-store.ts';
 import { SecretsManagerSource } from './adapters/aws/secrets-manager-source.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from './app/admin-audit.ts';
@@ -19,7 +19,7 @@ import { LogAdminService } from './app/log-admin.ts';
 import { LogRegistry } from './app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from './app/principals.ts';
 import { ProofService } from './app/proofs.ts';
-import type { AppConfig } from './config.ts';
+import { type AppConfig, ConfigError } from './config.ts';
 import type { Authenticate } from './http/router.ts';
 import { type Clock, systemClock } from './ports/clock.ts';
 import type { SecretSource } from './ports/secret-source.ts';
@@ -60,6 +60,27 @@ export function createAwsClients(config: AppConfig): AwsClients {
  */
 export function createSecretSource(config: AppConfig): SecretSource {
   return new SecretsManagerSource({ client: new SecretsManagerClient(clientSettings(config)) });
+}
+
+/**
+ * Public keys (DER SPKI) of the retired log keys (ANCHORLOG_RETIRED_SIGNING_KEYS):
+ * PEMs as configured, KMS keys through GetPublicKey. Read once at cold start
+ * by the seal and anchor functions, which accept checkpoints they signed.
+ */
+export async function loadRetiredPublicKeys(config: AppConfig, kms: KMSClient): Promise<Uint8Array[]> {
+  return Promise.all(
+    config.retiredSigningKeys.map((k) => ('spki' in k ? k.spki : kmsPublicKey(kms, k.kmsKeyId))),
+  );
+}
+
+/** The log key's public key, then the retired ones: every key an archived checkpoint may be signed by. */
+export async function loadLogPublicKeys(config: AppConfig, kms: KMSClient): Promise<Uint8Array[]> {
+  if (!config.signingKeyId)
+    throw new ConfigError(
+      'missing required environment variable ANCHORLOG_SIGNING_KEY_ID',
+      'MISSING_SETTING',
+    );
+  return [await kmsPublicKey(kms, config.signingKeyId), ...(await loadRetiredPublicKeys(config, kms))];
 }
 
 export interface Services {

@@ -11,6 +11,8 @@
  * secret value is refused.
  */
 import { AnchorlogError } from './core/errors.ts';
+import { pemToSpki } from './core/note/pem.ts';
+import { p256PublicPoint } from './core/note/verifiers.ts';
 import { SecretError, type SecretSource } from './ports/secret-source.ts';
 
 export interface AwsSettings {
@@ -39,6 +41,16 @@ export interface SecretRefs {
   tsaCredentials?: string;
 }
 
+/**
+ * A retired log signing key (docs/operations.md "Key rotation"): never used
+ * to sign, only to verify checkpoints it signed before the rotation.
+ */
+export type RetiredSigningKey =
+  /** A KMS key id, key ARN or alias; its public key is fetched with GetPublicKey at cold start. */
+  | { readonly kmsKeyId: string }
+  /** The public key itself (DER SubjectPublicKeyInfo), e.g. of a key that no longer exists in KMS. */
+  | { readonly spki: Uint8Array };
+
 export interface AppConfig {
   aws: AwsSettings;
   tableName: string;
@@ -46,6 +58,8 @@ export interface AppConfig {
   exportsBucket?: string;
   /** KMS key id/ARN used by the sealer (only the seal role may sign with it). */
   signingKeyId?: string;
+  /** ANCHORLOG_RETIRED_SIGNING_KEYS: earlier log keys whose checkpoints still verify. */
+  retiredSigningKeys: RetiredSigningKey[];
   /** Checkpoint origin is `${originPrefix}/${logId}`. */
   originPrefix: string;
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
@@ -121,6 +135,40 @@ function tsaList(raw: string | undefined): TsaSettings[] {
   });
 }
 
+const KMS_KEY_REF = /^[A-Za-z0-9:/_.-]{1,2048}$/;
+
+/**
+ * ANCHORLOG_RETIRED_SIGNING_KEYS: a comma-separated list, each entry a KMS key
+ * id, key ARN or alias, or a P-256 public key as a `-----BEGIN PUBLIC KEY-----`
+ * PEM block (neither contains a comma).
+ */
+function retiredKeys(raw: string | undefined): RetiredSigningKey[] {
+  if (raw === undefined) return [];
+  const out: RetiredSigningKey[] = [];
+  for (const [i, entry] of raw
+    .split(',')
+    .map((e) => e.trim())
+    .entries()) {
+    if (entry === '') continue;
+    if (entry.startsWith('-----BEGIN')) {
+      try {
+        const spki = pemToSpki(entry);
+        p256PublicPoint(spki);
+        out.push({ spki });
+      } catch {
+        throw new ConfigError(
+          `ANCHORLOG_RETIRED_SIGNING_KEYS entry ${i} is not a P-256 public key (-----BEGIN PUBLIC KEY----- PEM)`,
+        );
+      }
+    } else if (KMS_KEY_REF.test(entry)) out.push({ kmsKeyId: entry });
+    else
+      throw new ConfigError(
+        `ANCHORLOG_RETIRED_SIGNING_KEYS entry ${i} is neither a KMS key id, ARN or alias nor a PEM public key`,
+      );
+  }
+  return out;
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   for (const [plain, ref] of Object.entries(PLAIN_SECRETS))
     if (env[plain] !== undefined)
@@ -142,6 +190,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     archiveBucket: required(env, 'ANCHORLOG_ARCHIVE_BUCKET'),
     ...(env.ANCHORLOG_EXPORTS_BUCKET ? { exportsBucket: env.ANCHORLOG_EXPORTS_BUCKET } : {}),
     ...(env.ANCHORLOG_SIGNING_KEY_ID ? { signingKeyId: env.ANCHORLOG_SIGNING_KEY_ID } : {}),
+    retiredSigningKeys: retiredKeys(env.ANCHORLOG_RETIRED_SIGNING_KEYS),
     originPrefix: env.ANCHORLOG_ORIGIN_PREFIX ?? 'anchorlog.local',
     limits: {
       maxBodyBytes: int(env, 'ANCHORLOG_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1024 * 1024),

@@ -1,9 +1,11 @@
 // src/config.ts: the environment names secrets and never holds them; the
 // cursor key and TSA credentials are read from Secrets Manager (moto) with a
 // ConfigError, by code, for every way they can be missing or wrong.
+import { generateKeyPairSync } from 'node:crypto';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { putSecret, SecretsManagerSource } from '../src/adapters/aws/secrets-manager-source.ts';
+import { LocalNoteSigner } from '../src/adapters/memory/local-signer.ts';
 import {
   type AppConfig,
   ConfigError,
@@ -12,6 +14,7 @@ import {
   loadCursorKey,
   loadTsaCredentials,
 } from '../src/config.ts';
+import { pemToSpki, spkiToPem } from '../src/core/note/pem.ts';
 import { freePort } from '../src/local/ports.ts';
 import { SecretError } from '../src/ports/secret-source.ts';
 import { awsClientConfig } from './support/aws.ts';
@@ -92,6 +95,40 @@ describe('loadConfig: no secret values in the environment', () => {
 
   it('a missing required setting is MISSING_SETTING', async () => {
     await configError(() => loadConfig({ ANCHORLOG_TABLE: 't' }), 'MISSING_SETTING');
+  });
+});
+
+describe('loadConfig: retired log signing keys (ANCHORLOG_RETIRED_SIGNING_KEYS)', () => {
+  const pem = spkiToPem(LocalNoteSigner.generate('retired').publicKeySpki);
+  const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  it('none by default; KMS key ids, ARNs and aliases, and PEM public keys, comma-separated', () => {
+    expect(loadConfig(BASE).retiredSigningKeys).toEqual([]);
+    const keys = loadConfig({
+      ...BASE,
+      ANCHORLOG_RETIRED_SIGNING_KEYS: ` ${arn}, alias/old-signing ,${pem},`,
+    }).retiredSigningKeys;
+    expect(keys).toEqual([{ kmsKeyId: arn }, { kmsKeyId: 'alias/old-signing' }, { spki: pemToSpki(pem) }]);
+  });
+
+  it('an entry that is neither is INVALID_SETTING, naming its position', async () => {
+    const e = await configError(
+      () => loadConfig({ ...BASE, ANCHORLOG_RETIRED_SIGNING_KEYS: `${arn},not a key` }),
+      'INVALID_SETTING',
+    );
+    expect(e.message).toContain('entry 1');
+    // A public key, but not P-256.
+    const ed25519 = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    await configError(
+      () => loadConfig({ ...BASE, ANCHORLOG_RETIRED_SIGNING_KEYS: ed25519 }),
+      'INVALID_SETTING',
+    );
+    await configError(
+      () => loadConfig({ ...BASE, ANCHORLOG_RETIRED_SIGNING_KEYS: '-----BEGIN PUBLIC KEY-----\nAAAA\n' }),
+      'INVALID_SETTING',
+    );
   });
 });
 

@@ -183,6 +183,15 @@ export class AuditAlarms extends Construct {
       evaluationPeriods: 3,
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
     });
+    this.#alarm('AnchorRecordMismatch', {
+      alarmDescription:
+        'AnchorRecordMismatch (EMF): an anchor record said granted but the archive held no matching token for that checkpoint (anchor items written by someone else, or brought back by a restore). The job asked the TSA again; investigate.',
+      metric: AuditAlarms.insights('SUM', 'AnchorRecordMismatch', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
     this.#alarm('AnchorFailing', {
       alarmDescription: 'The anchor function failed (a store was unavailable) in 2 consecutive runs.',
       metric: anchor.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),

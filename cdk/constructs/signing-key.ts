@@ -39,6 +39,27 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:RetireGrant',
 ];
 
+/** Context key listing retired log keys' ARNs (docs/operations.md "Key rotation"). */
+export const RETIRED_KEYS_CONTEXT = 'anchorlog:retiredSigningKeyArns';
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
+
+/**
+ * The ARNs in context `anchorlog:retiredSigningKeyArns` (a list, or a comma-separated
+ * string as `cdk deploy -c anchorlog:retiredSigningKeyArns=arn1,arn2` gives it); a
+ * value that is not a KMS key ARN fails the synth.
+ */
+export function retiredKeyArns(scope: Construct): string[] {
+  const raw: unknown = scope.node.tryGetContext(RETIRED_KEYS_CONTEXT);
+  if (raw === undefined || raw === '') return [];
+  const list = Array.isArray(raw) ? raw : String(raw).split(',');
+  return list.map((a) => {
+    const arn = String(a).trim();
+    if (!KMS_KEY_ARN.test(arn))
+      throw new Error(`context ${RETIRED_KEYS_CONTEXT}: ${JSON.stringify(arn)} is not a KMS key ARN`);
+    return arn;
+  });
+}
+
 export class SigningKey extends Construct {
   readonly key: kms.Key;
 
@@ -90,6 +111,18 @@ export class SigningKey extends Construct {
   /** Readers of the verifier key (GET /v1/keys, exports): GetPublicKey only. */
   allowPublicKey(target: ServiceFunction, sid: string): void {
     this.#allowPublicKey(target, sid);
+  }
+
+  /**
+   * Retired log keys (no longer in this stack): `kms:GetPublicKey` only, in the
+   * role's own policy, so the seal and anchor functions accept checkpoints
+   * those keys signed. Works while the retired key's policy lets the account
+   * delegate GetPublicKey (this construct's account statement does).
+   */
+  static allowRetiredPublicKeys(target: ServiceFunction, arns: readonly string[]): void {
+    if (arns.length === 0) return;
+    target.role.addToPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: [...arns] }));
+    target.addEnv('ANCHORLOG_RETIRED_SIGNING_KEYS', arns.join(','));
   }
 
   #allowPublicKey(target: ServiceFunction, sid: string): void {

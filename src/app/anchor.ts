@@ -3,11 +3,21 @@
  * newest signed checkpoint with several independent RFC 3161 TSAs, keep each
  * verified token in the WORM archive, and record per-TSA status.
  *
+ * What is stamped is the checkpoint published in the archive
+ * (`logs/<logId>/checkpoint`), after its signature verifies with the log key
+ * (or a retired one): never the seal state's text, which someone holding the
+ * seal role could have written without publishing it (issue #11).
+ *
  * Policy: k of n (`quorum` of the configured TSAs). Only the newest checkpoint
  * is anchored; older ones are covered by consistency proofs to it.
- *  - A TSA already granted at this size is never asked again; when every TSA
- *    is granted the run makes no TSA call and no write (an idle log costs
- *    nothing but two reads).
+ *  - A TSA already granted at this size is not asked again — but a granted
+ *    record in DynamoDB counts only when the token at its archive key
+ *    verifies over this checkpoint and is the record's token. One that does
+ *    not is reported (result `recordMismatch`, metric AnchorRecordMismatch:
+ *    someone wrote the anchor items, or a restore brought old ones back), the
+ *    token is adopted from the archive or asked for again, and the record is
+ *    replaced. Each archived token is checked once per process (tokens are
+ *    immutable), so an idle log costs two reads after the first run.
  *  - A TSA that fails is retried within the run (exponential backoff, full
  *    jitter, fresh nonce per attempt) for transport failures, recorded as
  *    failed with its error code, counted in the outcome and the metrics, and
@@ -26,17 +36,21 @@
  *  4. granted recorded in DynamoDB — done; the summary is recomputed from the
  *     per-TSA items on the next run if we die before writing it.
  */
-import { toBase64 } from '../core/bytes.ts';
+import { bytesEqual, toBase64, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
-import { parseCheckpoint } from '../core/note/checkpoint.ts';
-import { parseNote } from '../core/note/signed-note.ts';
+import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
+import { checkpointFromNote } from '../core/note/verify.ts';
 import { TimestampError } from '../core/rfc3161/errors.ts';
-import { type AnchorFailure, type AnchorStore, anchorPrefix } from '../ports/anchor-store.ts';
+import {
+  type AnchorFailure,
+  type AnchorStore,
+  anchorPrefix,
+  type TsaAnchorRecord,
+} from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveStore } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { MetricDatum, MetricsSink } from '../ports/metrics.ts';
-import type { SealStateStore } from '../ports/seal-state.ts';
 import { type Timestamper, TsaTransportError, type VerifiedAnchorToken } from '../ports/timestamper.ts';
 import { AppError } from './errors.ts';
 
@@ -55,9 +69,15 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { attempts: 3, baseDelayMs: 500, maxDelayMs: 8000 };
 
 export interface AnchorServiceOptions {
-  /** Only `read` is used: the anchor job never changes seal state. */
-  readonly seal: Pick<SealStateStore, 'read'>;
+  /** The record of truth: the published checkpoint is read from it, tokens go into it. */
   readonly archive: ArchiveStore;
+  /** Checkpoint origin = `${originPrefix}/${logId}` (as the sealer's). */
+  readonly originPrefix: string;
+  /**
+   * SPKI (DER) of the log signing key and of any retired ones: the archived
+   * checkpoint must verify with one of them before it is time-stamped.
+   */
+  readonly logPublicKeys: readonly Uint8Array[];
   readonly anchors: AnchorStore;
   /** The configured TSAs, n of them; names unique and key-safe. */
   readonly timestampers: readonly Timestamper[];
@@ -86,6 +106,13 @@ export interface TsaRunResult {
   readonly tsa: string;
   /** `granted` this run, `already-granted` earlier, `adopted` from the archive after a crash, or `failed`. */
   readonly result: 'granted' | 'already-granted' | 'adopted' | 'failed';
+  /**
+   * Set when DynamoDB held a granted record for this TSA and checkpoint that
+   * the archive does not back, so it was not trusted: no token at its archive
+   * key, a token that does not verify over this checkpoint, or one that is
+   * not the record's.
+   */
+  readonly recordMismatch?: RecordMismatch;
   /** Requests sent this run. */
   readonly attempts: number;
   readonly genTime?: string;
@@ -107,6 +134,8 @@ export interface AnchorOutcome {
   readonly tsaCalls: number;
   readonly tsas: readonly TsaRunResult[];
 }
+
+export type RecordMismatch = 'NO_ARCHIVED_TOKEN' | 'ARCHIVED_TOKEN_INVALID' | 'TOKEN_DIFFERS';
 
 /** Archive keys of one TSA's token (the TimeStampResp as received) and its chain (signer … root). */
 export function anchorKeys(logId: string, size: number, tsa: string) {
@@ -146,6 +175,12 @@ export class AnchorService {
   readonly #o: AnchorServiceOptions;
   readonly #retry: RetryPolicy;
   readonly #sleep: (ms: number) => Promise<void>;
+  /**
+   * Per log and TSA, the last (size, checkpoint digest, record token) whose
+   * archived token this process verified. Archive tokens are write-once, so
+   * the fact stays true; bounded by logs × TSAs.
+   */
+  readonly #backed = new Map<string, string>();
 
   constructor(options: AnchorServiceOptions) {
     const names = options.timestampers.map((t) => t.name);
@@ -161,17 +196,23 @@ export class AnchorService {
         `anchor quorum ${options.quorum} must be within 1..${n} (configured TSAs)`,
       );
     }
+    if (options.logPublicKeys.length === 0)
+      throw new AppError('INTERNAL', 'the anchor job needs the log public key to verify checkpoints');
     this.#o = options;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Anchors the newest checkpoint of `logId`. Rejects only when a store read fails (retryable). */
+  /**
+   * Anchors the newest published checkpoint of `logId`. Rejects when a store
+   * read fails (retryable), and with INTEGRITY when the archived checkpoint
+   * does not verify with the log key (nothing is stamped).
+   */
   async anchorLog(logId: string): Promise<AnchorOutcome> {
     const o = this.#o;
     const tsaCount = o.timestampers.length;
-    const state = await o.seal.read(logId);
-    if (!state || state.version === 0 || state.checkpoint === undefined) {
+    const published = await this.#published(logId);
+    if (published === undefined) {
       return this.#finish({
         logId,
         status: 'no-checkpoint',
@@ -184,8 +225,7 @@ export class AnchorService {
         tsas: [],
       });
     }
-    const checkpoint = state.checkpoint;
-    const size = checkpointSize(logId, checkpoint, state.size);
+    const { checkpoint, size } = published;
     const data = new TextEncoder().encode(checkpoint);
     // DESIGN §2: the imprint is SHA-256 over the full signed checkpoint text.
     const digest = sha256(data);
@@ -194,10 +234,17 @@ export class AnchorService {
     // A legacy record (stored before issue #11 where other roles could write)
     // is not trusted here: its TSA goes through #anchorWith again, which
     // adopts the token from the archive (the record of truth) and records it
-    // anew, or asks the TSA if the archive has none.
-    const grantedBefore = new Set(
-      before.tsas.filter((t) => t.status === 'granted' && t.legacy !== true).map((t) => t.tsa),
-    );
+    // anew, or asks the TSA if the archive has none. A current granted record
+    // counts only if the archive backs it; one that is not backed is replaced.
+    const grantedBefore = new Set<string>();
+    const stale = new Map<string, { token: Uint8Array; why: RecordMismatch }>();
+    for (const t of o.timestampers) {
+      const rec = before.tsas.find((r) => r.tsa === t.name && r.status === 'granted' && r.legacy !== true);
+      if (!rec?.granted) continue;
+      const why = await this.#backedByArchive(t, logId, size, digest, rec.granted.token);
+      if (why === undefined) grantedBefore.add(t.name);
+      else stale.set(t.name, { token: rec.granted.token, why });
+    }
     const pending = o.timestampers.filter((t) => !grantedBefore.has(t.name));
     if (pending.length === 0) {
       // Idle: everything was granted on an earlier run. No TSA call, and no
@@ -253,7 +300,7 @@ export class AnchorService {
         (t): Promise<TsaRunResult> =>
           grantedBefore.has(t.name)
             ? Promise.resolve({ tsa: t.name, result: 'already-granted', attempts: 0 })
-            : this.#anchorWith(t, logId, size, digest),
+            : this.#anchorWith(t, logId, size, digest, stale.get(t.name)),
       ),
     );
     const granted = results.filter((r) => r.result !== 'failed').length;
@@ -281,10 +328,72 @@ export class AnchorService {
     });
   }
 
-  /** One TSA: adopt an archived token, or request (with retries), store, record. Never rejects. */
-  async #anchorWith(t: Timestamper, logId: string, size: number, digest: Uint8Array): Promise<TsaRunResult> {
+  /**
+   * The archive's current checkpoint and its size, once its signature by the
+   * log key (or a retired one) for this log's origin verifies; undefined when
+   * the log has never been published.
+   */
+  async #published(logId: string): Promise<{ checkpoint: string; size: number } | undefined> {
+    const got = await this.#o.archive.getCheckpoint(logId);
+    if (got === undefined) return undefined;
+    const origin = `${this.#o.originPrefix}/${logId}`;
+    try {
+      const verifiers = this.#o.logPublicKeys.map((spki) => ecdsaP256Verifier(origin, spki));
+      return { checkpoint: got.text, size: checkpointFromNote(got.text, origin, verifiers).size };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      throw new AppError(
+        'INTEGRITY',
+        `log ${logId}: the archived checkpoint does not verify with the log key (${why}); nothing is time-stamped`,
+        { cause: err },
+      );
+    }
+  }
+
+  /**
+   * Undefined when the token at the TSA's archive key for this size verifies
+   * over `digest` and is `recordToken`; otherwise why not. Only store read
+   * failures reject.
+   */
+  async #backedByArchive(
+    t: Timestamper,
+    logId: string,
+    size: number,
+    digest: Uint8Array,
+    recordToken: Uint8Array,
+  ): Promise<RecordMismatch | undefined> {
+    const cacheKey = `${logId}\0${t.name}`;
+    const fact = `${size}:${toHex(digest)}:${toHex(sha256(recordToken))}`;
+    if (this.#backed.get(cacheKey) === fact) return undefined;
+    const stored = await this.#o.archive.get(anchorKeys(logId, size, t.name).response);
+    if (stored === undefined) return 'NO_ARCHIVED_TOKEN';
+    let token: VerifiedAnchorToken;
+    try {
+      token = await t.verify(stored, digest);
+    } catch (err) {
+      if (err instanceof TimestampError) return 'ARCHIVED_TOKEN_INVALID';
+      throw err;
+    }
+    if (!bytesEqual(token.token, recordToken)) return 'TOKEN_DIFFERS';
+    this.#backed.set(cacheKey, fact);
+    return undefined;
+  }
+
+  /**
+   * One TSA: adopt an archived token, or request (with retries), store,
+   * record — replacing a granted record the archive did not back (`stale`).
+   * Never rejects.
+   */
+  async #anchorWith(
+    t: Timestamper,
+    logId: string,
+    size: number,
+    digest: Uint8Array,
+    stale?: { token: Uint8Array; why: RecordMismatch },
+  ): Promise<TsaRunResult> {
     const o = this.#o;
     const keys = anchorKeys(logId, size, t.name);
+    const mismatch = stale ? { recordMismatch: stale.why } : {};
     let attempts = 0;
     try {
       // Recovery (commit points 2–3): a token stored by a run that died before recording it.
@@ -305,8 +414,9 @@ export class AnchorService {
       const chainPem = certificatesToPem(token.chain);
       // Commit point 3.
       await o.archive.putImmutable(keys.chain, new TextEncoder().encode(chainPem));
-      // Commit point 4.
-      await o.anchors.putGranted({
+      // Commit point 4. A stale record (granted, not backed by the archive)
+      // is replaced, conditional on the exact token we found not backed.
+      const record: TsaAnchorRecord & { status: 'granted' } = {
         logId,
         size,
         tsa: t.name,
@@ -323,9 +433,16 @@ export class AnchorService {
           responseKey: keys.response,
           chainKey: keys.chain,
         },
-      });
+      };
+      if (!(await o.anchors.putGranted(record)) && stale) await o.anchors.replaceGranted(record, stale.token);
       await o.anchors.markAnchored(logId, size);
-      return { tsa: t.name, result: adopted ? 'adopted' : 'granted', attempts, genTime: token.genTime };
+      return {
+        tsa: t.name,
+        result: adopted ? 'adopted' : 'granted',
+        attempts,
+        genTime: token.genTime,
+        ...mismatch,
+      };
     } catch (err) {
       const failure = failureOf(err);
       try {
@@ -342,7 +459,7 @@ export class AnchorService {
         // The failure is still reported in the outcome and the metrics; the
         // status item catches up on the next run.
       }
-      return { tsa: t.name, result: 'failed', attempts, failure };
+      return { tsa: t.name, result: 'failed', attempts, failure, ...mismatch };
     }
   }
 
@@ -386,6 +503,16 @@ export class AnchorService {
       timestampMs: now,
       properties: { status: outcome.status, size: outcome.size, quorum: outcome.quorum },
     });
+    // Alarmed (docs/operations.md): the anchor records said granted and the archive disagreed.
+    for (const r of outcome.tsas) {
+      if (r.recordMismatch === undefined) continue;
+      this.#o.metrics.emit({
+        dimensions: { LogId: outcome.logId },
+        metrics: [{ name: 'AnchorRecordMismatch', value: 1, unit: 'Count' }],
+        timestampMs: now,
+        properties: { tsa: r.tsa, size: outcome.size, reason: r.recordMismatch, result: r.result },
+      });
+    }
     // Per TSA, so an alarm names the failing authority.
     for (const r of outcome.tsas) {
       if (r.result !== 'failed') continue;
@@ -403,21 +530,4 @@ export class AnchorService {
     }
     return outcome;
   }
-}
-
-/** The size the signed checkpoint itself states; it must agree with the seal state. */
-function checkpointSize(logId: string, checkpoint: string, stateSize: number): number {
-  let size: number;
-  try {
-    size = parseCheckpoint(parseNote(checkpoint).text).size;
-  } catch (err) {
-    throw new AppError('INTEGRITY', `seal state of ${logId} holds an unparsable checkpoint`, { cause: err });
-  }
-  if (size !== stateSize) {
-    throw new AppError(
-      'INTEGRITY',
-      `seal state of ${logId}: checkpoint size ${size} ≠ state size ${stateSize}`,
-    );
-  }
-  return size;
 }

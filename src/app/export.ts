@@ -40,7 +40,7 @@ import { tileNodeOracle } from '../core/merkle/tile-nodes.ts';
 import { tilePath } from '../core/merkle/tile-path.ts';
 import { parseCheckpoint } from '../core/note/checkpoint.ts';
 import { parseNote } from '../core/note/signed-note.ts';
-import { decodeRecord, formatReceivedAt } from '../core/record.ts';
+import { decodeRecord, formatReceivedAt, MAX_EPOCH_MS } from '../core/record.ts';
 import { decodePemCertificates } from '../core/rfc3161/pem.ts';
 import type { AnchorStore } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
@@ -159,17 +159,26 @@ function bad(field: string, message: string): AppError {
   return new AppError('BAD_REQUEST', message, { path: `/${field}` });
 }
 
-/** RFC 3339 date-time (rounded up to the ms, as the query API does) or a UTC date. */
+/**
+ * RFC 3339 date-time (rounded up to the ms, as the query API does) or a UTC
+ * date, at most 9999-12-31T23:59:59.999Z: the range goes into the bundle as
+ * receivedAt-format text, which ends there. That is enough to export every
+ * record, since the log assigns receivedAt up to one ms before it
+ * (MAX_RECEIVED_AT_MS).
+ */
 export function parseExportTime(field: string, raw: string): number {
   if (typeof raw !== 'string' || raw.length > 64)
     throw bad(field, `${field} must be an RFC 3339 date-time or a date (YYYY-MM-DD)`);
   const text = DATE_ONLY_RE.test(raw) ? `${raw}T00:00:00Z` : raw;
+  let ms: number;
   try {
-    return parseTimeBound(field, text);
+    ms = parseTimeBound(field, text);
   } catch (err) {
     if (err instanceof AppError) throw bad(field, err.message);
     throw err;
   }
+  if (ms > MAX_EPOCH_MS) throw bad(field, `${field} must be at most ${formatReceivedAt(MAX_EPOCH_MS)}`);
+  return ms;
 }
 
 /** Store failures are the server's, never the client's. */

@@ -7,7 +7,11 @@
  *    conditionally, after reading the tip consistently;
  *  - chained: the batch's first record's `prev` is the tip's lastLeafHash,
  *    each later record's `prev` is the leaf hash before it;
- *  - receivedAt never decreases: max(clock, tip.lastReceivedAt);
+ *  - receivedAt never decreases: max(clock, tip.lastReceivedAt), and is
+ *    never later than clock + MAX_CLOCK_SKEW_MS (a tip further ahead is
+ *    refused, not carried forward);
+ *  - the tip a batch continues is made from committed batches only (the
+ *    store's commit items, or our own commit), never from the head hint;
  *  - a 2xx means durable (the commit resolved, or we read our batch back);
  *  - a retry with the same Idempotency-Key (or the same event ids) returns
  *    the original receipts and never appends twice;
@@ -31,11 +35,12 @@ import {
   formatReceivedAt,
   isValidLogId,
   leafHash,
+  MAX_RECEIVED_AT_MS,
   MAX_RECORD_BYTES,
   MAX_RECORD_DEPTH,
   RecordError,
 } from '../core/record.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import {
   type BatchHeader,
   type CommitOutcome,
@@ -385,10 +390,26 @@ export class IngestService {
 
   /** Records for `p` continuing `tip`, with their receipts. */
   #build(p: Prepared, tip: LogTip): Built {
+    const now = this.#clock.now();
     const last = tip.lastReceivedAt === undefined ? 0 : Date.parse(tip.lastReceivedAt);
+    // The chain's last time is carried forward (below), so one committed in
+    // the future would stamp every later record with it and move honest
+    // events out of the range they arrived in. Past the allowed skew it is
+    // not carried but refused: an operator must look (the sealer halts the
+    // log on the same record, docs/operations.md "Clock skew").
+    if (!Number.isFinite(last) || last > now + MAX_CLOCK_SKEW_MS)
+      throw new AppError(
+        'INTEGRITY',
+        `log ${p.logId}: its last record (index ${tip.nextIndex - 1}) says it was received at ` +
+          `${tip.lastReceivedAt}, more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes after this server's clock ` +
+          `(${formatReceivedAt(now)}); no record is appended after it`,
+      );
     // Never decreasing along the log, even when this host's clock is behind
-    // the last committer's.
-    const receivedAt = formatReceivedAt(Math.max(this.#clock.now(), last));
+    // the last committer's (by at most the skew, checked above).
+    const at = Math.max(now, last);
+    if (at > MAX_RECEIVED_AT_MS)
+      throw new AppError('INTERNAL', `the clock (${now} ms) is past the last receivedAt a log assigns`);
+    const receivedAt = formatReceivedAt(at);
     let prev = tip.lastLeafHash;
     const records: Uint8Array[] = [];
     const receipts: Receipt[] = [];
@@ -445,6 +466,12 @@ export class IngestService {
         // COMMIT POINT (see DynamoLogStore.commitBatch). If we die before it
         // resolves, the batch either exists with our attemptId or not at all;
         // with a key, the claim stays IN_PROGRESS and a retry finds out which.
+        // Invariant: prevHash is the lastLeafHash of committed batch seq-1 as
+        // its own commit item states it. `tip` only ever comes from
+        // store.readTip (which takes it from commit items, never from the
+        // head hint), from nextTip over the winner's committed header, or
+        // from our own commit; the code never rewrites a committed batch, so
+        // the batch we commit here chains.
         outcome = await this.#store.commitBatch({
           logId: p.logId,
           seq,

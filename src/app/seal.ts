@@ -53,7 +53,7 @@ import { ecdsaP256Verifier, type NoteVerifier } from '../core/note/verifiers.ts'
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { ChainError, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
 import { initialSealState, type SealState, type SealStateStore } from '../ports/seal-state.ts';
 import { type NoteSigner, SignerError } from '../ports/signer.ts';
@@ -69,6 +69,14 @@ export interface SealServiceOptions {
    * public key is also the one archived checkpoints are verified with.
    */
   readonly signer: NoteSigner;
+  /**
+   * SPKI (DER) of retired log keys (ANCHORLOG_RETIRED_SIGNING_KEYS): a
+   * checkpoint in the archive or the seal state signed by one of them is
+   * accepted, so changing the signing key does not halt every log with
+   * CHECKPOINT_INVALID (docs/operations.md "Key rotation"). Never used to sign:
+   * every new checkpoint is signed by `signer` only.
+   */
+  readonly retiredPublicKeys?: readonly Uint8Array[];
   readonly clock: Clock;
   /** Checkpoint origin = `${originPrefix}/${logId}`. */
   readonly originPrefix: string;
@@ -124,13 +132,21 @@ export type SealHaltCode =
   /** A tree (about to be signed, or held by the seal state) does not extend the archived checkpoint. */
   | 'FORK'
   /** A checkpoint in the archive or in the seal state does not verify with this log's key. */
-  | 'CHECKPOINT_INVALID';
+  | 'CHECKPOINT_INVALID'
+  /**
+   * A record says it was received later than the sealer's clock plus
+   * MAX_CLOCK_SKEW_MS. Signing it would let one write of a future time move
+   * records out of the range they arrived in (bundle completeness is keyed on
+   * receivedAt); waiting for the clock to catch up would let it through.
+   */
+  | 'RECEIVED_AT_IN_FUTURE';
 
 const HALT_CODES: readonly SealHaltCode[] = [
   'STORE_INCONSISTENT',
   'STATE_BEHIND_ARCHIVE',
   'FORK',
   'CHECKPOINT_INVALID',
+  'RECEIVED_AT_IN_FUTURE',
 ];
 
 /** A halt: AppError INTEGRITY (HTTP 500, never retried) that says why. */
@@ -244,6 +260,7 @@ export class SealService {
 
   constructor(options: SealServiceOptions) {
     this.#o = {
+      retiredPublicKeys: [],
       maxRecordsPerRun: DEFAULT_MAX_RECORDS,
       batchPage: 100,
       writeConcurrency: 16,
@@ -268,8 +285,11 @@ export class SealService {
     };
   }
 
-  #verifierFor(logId: string): NoteVerifier {
-    return ecdsaP256Verifier(this.origin(logId), this.#o.signer.publicKeySpki);
+  /** The keys a stored checkpoint of this log may be signed by: the log key, then retired ones. */
+  #verifiersFor(logId: string): NoteVerifier[] {
+    return [this.#o.signer.publicKeySpki, ...this.#o.retiredPublicKeys].map((spki) =>
+      ecdsaP256Verifier(this.origin(logId), spki),
+    );
   }
 
   /**
@@ -431,6 +451,18 @@ export class SealService {
     if (!bytesEqual(chain.lastLeafHash, last.lastLeafHash))
       throw integrity(`batch ${last.seq}: lastLeafHash does not match its records`);
     const newSize = st.size + chain.count;
+    // receivedAt never decreases (verified), so the newest is the latest. It
+    // must not be ahead of this clock by more than the skew a host's clock
+    // may have: nothing else bounds it (see RECEIVED_AT_IN_FUTURE).
+    const now = o.clock.now();
+    const newest = chain.lastReceivedAt ?? '';
+    if (!(Date.parse(newest) <= now + MAX_CLOCK_SKEW_MS))
+      throw integrity(
+        `record ${newSize - 1} says it was received at ${newest}, more than ` +
+          `${MAX_CLOCK_SKEW_MS / 60_000} minutes after this sealer's clock (${new Date(now).toISOString()})`,
+        undefined,
+        'RECEIVED_AT_IN_FUTURE',
+      );
 
     // The state we build on: not behind the archive, its right edge the one
     // the archived partial tiles give (read: one partial tile per tile level,
@@ -584,15 +616,18 @@ export class SealService {
     return { ...this.#verifyCheckpoint(logId, got.text, 'the archived'), etag: got.etag };
   }
 
-  /** The tree head a checkpoint text states, once its signature by the log key for this log's origin verifies. */
+  /**
+   * The tree head a checkpoint text states, once its signature by the log key
+   * (or a retired one) for this log's origin verifies.
+   */
   #verifyCheckpoint(logId: string, text: string, whose: string): Head {
     try {
-      const cp = checkpointFromNote(text, this.origin(logId), [this.#verifierFor(logId)]);
+      const cp = checkpointFromNote(text, this.origin(logId), this.#verifiersFor(logId));
       return { text, size: cp.size, rootHash: cp.rootHash };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw integrity(
-        `${whose} checkpoint does not verify with the log key: ${why}`,
+        `${whose} checkpoint does not verify with the log key or a retired one: ${why}`,
         err,
         'CHECKPOINT_INVALID',
       );

@@ -124,7 +124,15 @@ export function validateLogId(v: unknown): string {
 }
 
 /** Latest instant `formatReceivedAt` accepts: 9999-12-31T23:59:59.999Z. */
-const MAX_EPOCH_MS = 253402300799999;
+export const MAX_EPOCH_MS = 253402300799999;
+
+/**
+ * Latest receivedAt the log assigns: 9999-12-31T23:59:59.998Z, one
+ * millisecond before the last writable instant, so every record lies in a
+ * half-open range [from, to) whose `to` is still a time in this format
+ * (exports and bundles, docs/bundle.md).
+ */
+export const MAX_RECEIVED_AT_MS = MAX_EPOCH_MS - 1;
 
 /**
  * The log's `receivedAt` text for an epoch-millisecond instant from the

@@ -113,6 +113,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       limits: DEFAULT_LIMITS,
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
       anchorQuorum: 2,
+      retiredSigningKeys: [],
     };
     const services = createServices(config, {
       onWarning: (m, cause) => log(`warning: ${m}: ${String(cause)}`),
@@ -170,6 +171,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Locally, only metrics that would page someone are printed (a TSA failure or a missed quorum).
     const emf = new EmfMetricsSink({ write: (line) => log(`metric ${line.trimEnd()}`) });
     const anchoring = createAnchoring(services, {
+      logPublicKeys: [signer.publicKeySpki],
       metrics: {
         emit: (e) => {
           if (e.metrics.some((m) => /Failure|Missed/.test(m.name) && m.value > 0)) emf.emit(e);

@@ -72,7 +72,10 @@ export interface AnchorsAtSize {
 
 export interface AnchorStore {
   /**
-   * Consistent read of everything recorded for (logId, size). When nothing
+   * Consistent read of everything recorded for (logId, size). What it says
+   * is an index for readers, not evidence: the anchor job counts a granted
+   * record only when the token at its archive key verifies over the
+   * checkpoint (src/app/anchor.ts). When nothing
    * is recorded for the size at the current location, a store MAY fall back,
    * read-only, to a legacy location and MUST then mark what it returns `legacy`.
    */
@@ -84,6 +87,15 @@ export interface AnchorStore {
    * MUST be durable once it resolves.
    */
   putGranted(record: TsaAnchorRecord & { status: 'granted' }): Promise<boolean>;
+
+  /**
+   * Replaces a granted record whose token is `staleToken` — one the archive
+   * does not back (the anchor job checked) — with `record`, whose token is
+   * the one at its archive key. MUST write nothing and resolve false if the
+   * stored record is not granted with exactly that token (someone replaced
+   * it first). MUST be durable once it resolves true.
+   */
+  replaceGranted(record: TsaAnchorRecord & { status: 'granted' }, staleToken: Uint8Array): Promise<boolean>;
 
   /**
    * Records a failed attempt, adding `attempts` to the count. MUST NOT

@@ -142,6 +142,11 @@ export interface LogStore {
    * the caller already knows to be committed, e.g. cached from its last
    * append) saves reads; the store MAY jump ahead via its head hint when
    * `from` is far behind.
+   * The tip's nextIndex, lastLeafHash and lastReceivedAt MUST come from the
+   * commit of batch `seq` itself (or from `from`, extended batch by batch),
+   * never from the head hint: a hint may say where to look, not what is
+   * there (issue #11). A wrong hint MAY cost reads and MUST NOT change the
+   * answer.
    * MUST throw INTEGRITY if consecutive batches do not chain.
    */
   readTip(logId: string, from?: LogTip): Promise<LogTip>;
@@ -184,7 +189,8 @@ export interface LogStore {
 
   /**
    * Moves the head hint forward to `tip`. A hint only: MUST NOT move it
-   * backwards; MAY be skipped or lost (readTip probes past a stale hint).
+   * backwards; MAY be skipped or lost (readTip probes past a stale hint), and
+   * readTip MUST give the right answer whatever the hint says.
    */
   advanceHead(tip: LogTip): Promise<void>;
 

@@ -100,4 +100,37 @@ describe('DynamoAnchorStore', () => {
     expect(await list('b', 0, 100, 10)).toEqual([1, 3, 7]);
     expect(await list('b', 2, 100, 1)).toEqual([3]);
   });
+
+  it('a granted record is never overwritten, except by replaceGranted naming its exact token', async () => {
+    const granted = (token: number, serialNumber: string) => ({
+      logId: 'c',
+      size: 2,
+      tsa: 'tsa1',
+      status: 'granted' as const,
+      attempts: 1,
+      updatedAt: 1,
+      granted: {
+        genTime: '2026-03-01T00:00:00.000Z',
+        serialNumber,
+        policy: '1.2.3',
+        signerSubject: 'CN=tsa',
+        token: new Uint8Array([token]),
+        chainPem: '',
+        responseKey: 'logs/c/anchors/2/tsa1.tsr',
+        chainKey: 'logs/c/anchors/2/tsa1.chain.pem',
+      },
+    });
+    expect(await store.putGranted(granted(1, 'forged'))).toBe(true);
+    expect(await store.putGranted(granted(2, 'real'))).toBe(false);
+    expect(
+      await store.putFailed({ ...granted(2, 'x'), status: 'failed', failure: { code: 'E', message: '' } }),
+    ).toBe(false);
+    // Naming a token other than the stored one changes nothing.
+    expect(await store.replaceGranted(granted(2, 'real'), new Uint8Array([9]))).toBe(false);
+    expect((await store.read('c', 2)).tsas[0]?.granted?.serialNumber).toBe('forged');
+    expect(await store.replaceGranted(granted(2, 'real'), new Uint8Array([1]))).toBe(true);
+    const [rec] = (await store.read('c', 2)).tsas;
+    expect(rec?.granted).toMatchObject({ serialNumber: 'real', token: new Uint8Array([2]) });
+    expect(await store.replaceGranted(granted(3, 'again'), new Uint8Array([1]))).toBe(false);
+  });
 });

@@ -138,6 +138,53 @@ describe('DynamoLogStore', () => {
     await expect(store.readTip('broken')).rejects.toMatchObject({ code: 'INTEGRITY' });
   });
 
+  it('takes the tip from the batch the head hint names, never its hash, index or time (issue #11)', async () => {
+    let tip = await store.readTip('hinted');
+    const b1 = batchAt(tip, [utf8('h0'), utf8('h1')]);
+    await store.commitBatch(b1);
+    tip = await store.readTip('hinted');
+    await store.advanceHead(tip);
+    const truth = { seq: 1, nextIndex: 2, lastReceivedAt: '2026-03-01T12:00:00.000Z' };
+    const forge = async (fields: Record<string, { S: string } | { N: string } | { B: Uint8Array }>) => {
+      const item = await getItem('L#hinted', 'HEAD');
+      await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, ...fields } }));
+    };
+    // A HEAD rewritten by whoever can write it (an insider, a restore): wrong hash, index and
+    // time under the right seq. The tip is batch 1's own.
+    await forge({
+      lastLeafHash: { B: new Uint8Array(32).fill(0xee) },
+      nextIndex: { N: '7' },
+      lastReceivedAt: { S: '2026-06-01T00:00:00.000Z' },
+    });
+    let got = await store.readTip('hinted');
+    expect(got).toMatchObject(truth);
+    expect(bytesEqual(got.lastLeafHash, b1.lastLeafHash)).toBe(true);
+    // A seq past the end of the log: the end is found (by halving), not believed.
+    await forge({ seq: { N: '1000000' } });
+    got = await store.readTip('hinted');
+    expect(got).toMatchObject(truth);
+    expect(bytesEqual(got.lastLeafHash, b1.lastLeafHash)).toBe(true);
+    // Also when a caller's cached tip is far behind and the store jumps ahead through the hint.
+    let last = b1;
+    for (let i = 2; i <= 6; i++) {
+      last = batchAt(got, [utf8(`h${i}`)]);
+      await store.commitBatch(last);
+      got = await store.readTip('hinted', got);
+    }
+    await store.advanceHead(got);
+    await forge({ lastLeafHash: { B: new Uint8Array(32).fill(0xee) }, nextIndex: { N: '70' } });
+    const empty = {
+      logId: 'hinted',
+      seq: 0,
+      nextIndex: 0,
+      lastLeafHash: ZERO_HASH,
+      lastReceivedAt: undefined,
+    };
+    got = await store.readTip('hinted', empty);
+    expect(got).toMatchObject({ seq: 6, nextIndex: 7 });
+    expect(bytesEqual(got.lastLeafHash, last.lastLeafHash)).toBe(true);
+  });
+
   it('stores incompressible batches through part items and verifies their hashes', async () => {
     const tip = await store.readTip('parts');
     const records = Array.from({ length: 20 }, () => crypto.getRandomValues(new Uint8Array(60_000)));

@@ -29,7 +29,9 @@ import { ZERO_HASH } from '../../src/core/record.ts';
 import { verifyTimestamp } from '../../src/core/rfc3161/verify.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import type { HttpRequest } from '../../src/http/types.ts';
+import type { ArchiveStore } from '../../src/ports/archive-store.ts';
 import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
+import type { NoteSigner } from '../../src/ports/signer.ts';
 import type { Timestamper } from '../../src/ports/timestamper.ts';
 import {
   editImprint,
@@ -91,14 +93,41 @@ async function counting(upstream: string) {
   return Object.assign(f, { ctl });
 }
 
+/** The log signing key the anchor job verifies archived checkpoints with. */
+const LOG_KEY = LocalNoteSigner.generate('anchor-test-log-key');
+const ORIGIN_PREFIX = 'anchor.test';
+
+/** A key under the note name of one log's origin (as the sealer signs, src/app/seal.ts). */
+function signerFor(origin: string, key: LocalNoteSigner = LOG_KEY): NoteSigner {
+  return { keyName: origin, keyId: key.keyId, publicKeySpki: key.publicKeySpki, sign: (m) => key.sign(m) };
+}
+
+/** Publishes `text` as the log's current archived checkpoint (compare-and-swap, as the sealer does). */
+async function publish(logId: string, text: string): Promise<void> {
+  const current = await archive.getCheckpoint(logId);
+  const r = await archive.putCheckpoint(
+    logId,
+    text,
+    current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+  );
+  expect(r.written).toBe(true);
+}
+
 const versions = new Map<string, number>();
-/** Writes a signed checkpoint of `size` into the log's seal state (what a seal run leaves). */
-async function sealAt(logId: string, size: number): Promise<string> {
-  const origin = `anchor.test/${logId}`;
+/**
+ * What a seal run leaves: a checkpoint of `size` signed by the log key in the
+ * seal state and, unless `publish` is false (a run that died between its CAS
+ * and its publish, or a state someone else wrote), in the archive.
+ */
+async function sealAt(
+  logId: string,
+  size: number,
+  opts: { publish?: boolean; key?: LocalNoteSigner } = {},
+): Promise<string> {
+  const origin = `${ORIGIN_PREFIX}/${logId}`;
   const rootHash = sha256(utf8(`${logId}/${size}`));
-  const text = await signNote(formatCheckpoint({ origin, size, rootHash }), [
-    LocalNoteSigner.generate(origin),
-  ]);
+  const text = await signNote(formatCheckpoint({ origin, size, rootHash }), [signerFor(origin, opts.key)]);
+  if (opts.publish !== false) await publish(logId, text);
   const v = (versions.get(logId) ?? 0) + 1;
   const ok = await state.compareAndSwap(
     {
@@ -138,12 +167,13 @@ function http(name: string, url: string, rootsPem: string, timeoutMs = 15_000): 
   return new HttpTimestamper({ name, url, rootsPem, timeoutMs });
 }
 
-function service(timestampers: Timestamper[], quorum: number) {
+function service(timestampers: Timestamper[], quorum: number, opts: { archive?: ArchiveStore } = {}) {
   const metrics = new MemoryMetricsSink();
   const sleeps: number[] = [];
   const svc = new AnchorService({
-    seal: state,
-    archive,
+    archive: opts.archive ?? archive,
+    originPrefix: ORIGIN_PREFIX,
+    logPublicKeys: [LOG_KEY.publicKeySpki],
     anchors,
     timestampers,
     quorum,
@@ -481,6 +511,125 @@ describe('AnchorService.anchorLog with the two OpenSSL TSAs', () => {
       tsaCalls: 2,
     });
     expect([ec.requests(), rs.requests()]).toEqual([2, 2]);
+  });
+
+  it('forged "granted" records do not stop the next checkpoint being time-stamped; the disagreement is reported and repaired', async () => {
+    const logId = 'forged-granted';
+    const ec = await counting(tsa.ecdsa.url);
+    const rs = await counting(tsa.rsa.url);
+    const { svc, metrics } = service([http('ecdsa', ec.url, roots.ecdsa), http('rsa', rs.url, roots.rsa)], 2);
+    await sealAt(logId, 1);
+    expect(await svc.anchorLog(logId)).toMatchObject({ status: 'anchored', tsaCalls: 2 });
+    // Whoever can write the anchor items copies size 1's granted records to the next sizes.
+    const real = await anchors.read(logId, 1);
+    for (let size = 2; size <= 5; size++)
+      for (const t of real.tsas)
+        await anchors.putGranted({ ...(t as typeof t & { status: 'granted' }), size });
+
+    await sealAt(logId, 2);
+    const run = await svc.anchorLog(logId);
+    // Before the fix: { status: 'already-anchored', tsaCalls: 0 } and no token for size 2 anywhere.
+    expect(run).toMatchObject({ status: 'anchored', size: 2, granted: 2, tsaCalls: 2 });
+    expect(run.tsas.map((t) => [t.tsa, t.result, t.recordMismatch])).toEqual([
+      ['ecdsa', 'granted', 'NO_ARCHIVED_TOKEN'],
+      ['rsa', 'granted', 'NO_ARCHIVED_TOKEN'],
+    ]);
+    expect(metrics.total('AnchorRecordMismatch', { LogId: logId })).toBe(2);
+    expect(await opensslVerify(logId, 2, 'ecdsa', tsa.ecdsa.rootCertPath)).toContain('Verification: OK');
+    expect(await opensslVerify(logId, 2, 'rsa', tsa.rsa.rootCertPath)).toContain('Verification: OK');
+    // The records now say what the archive holds, so readers and exports get the real tokens.
+    for (const t of (await anchors.read(logId, 2)).tsas) {
+      const response = await archive.get(anchorKeys(logId, 2, t.tsa).response);
+      expect(t.granted?.responseKey).toBe(anchorKeys(logId, 2, t.tsa).response);
+      expect(Buffer.from(response ?? []).includes(Buffer.from(t.granted?.token ?? [1]))).toBe(true);
+    }
+    expect(await svc.anchorLog(logId)).toMatchObject({ status: 'already-anchored', tsaCalls: 0 });
+    expect(metrics.total('AnchorRecordMismatch', { LogId: logId })).toBe(2);
+  });
+
+  it('a granted record whose token differs from the archived one is re-adopted from the archive (no TSA call)', async () => {
+    const logId = 'rewritten-granted';
+    const ec = await counting(tsa.ecdsa.url);
+    const { svc, metrics } = service([http('ecdsa', ec.url, roots.ecdsa)], 1);
+    await sealAt(logId, 3);
+    await svc.anchorLog(logId);
+    const other = await anchors.read('forged-granted', 1);
+    const [mine] = (await anchors.read(logId, 3)).tsas;
+    const foreign = other.tsas.find((t) => t.tsa === 'ecdsa');
+    if (!mine?.granted || !foreign?.granted) throw new Error('no granted records');
+    // Replace the token in the record (the archive keeps the real one).
+    await ddb.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: {
+          ...(await partition(`A#${logId}`)).find((i) => i.sk?.S?.endsWith('#TSA#ecdsa')),
+          token: { B: foreign.granted.token },
+        },
+      }),
+    );
+    const fresh = service([http('ecdsa', ec.url, roots.ecdsa)], 1);
+    const run = await fresh.svc.anchorLog(logId);
+    expect(run).toMatchObject({ status: 'anchored', tsaCalls: 0 });
+    expect(run.tsas).toMatchObject([{ result: 'adopted', recordMismatch: 'TOKEN_DIFFERS' }]);
+    expect(fresh.metrics.total('AnchorRecordMismatch', { LogId: logId })).toBe(1);
+    expect((await anchors.read(logId, 3)).tsas[0]?.granted?.token).toEqual(mine.granted.token);
+    expect(ec.requests()).toBe(1);
+    expect(metrics.total('AnchorRecordMismatch')).toBe(0);
+  });
+
+  it('an idle run checks each granted token against the archive once per process, not on every run', async () => {
+    const logId = 'idle-cost';
+    await sealAt(logId, 4);
+    const timestampers = [http('ecdsa', tsa.ecdsa.url, roots.ecdsa), http('rsa', tsa.rsa.url, roots.rsa)];
+    await service(timestampers, 2).svc.anchorLog(logId);
+    const reads: string[] = [];
+    const counted: ArchiveStore = {
+      putImmutable: (k, b) => archive.putImmutable(k, b),
+      getCheckpoint: (l) => archive.getCheckpoint(l),
+      putCheckpoint: (l, t, e) => archive.putCheckpoint(l, t, e),
+      get: (k) => {
+        reads.push(k);
+        return archive.get(k);
+      },
+      head: (k) => archive.head(k),
+    };
+    const { svc } = service(timestampers, 2, { archive: counted });
+    expect(await svc.anchorLog(logId)).toMatchObject({ status: 'already-anchored', tsaCalls: 0 });
+    expect(reads.sort()).toEqual([
+      anchorKeys(logId, 4, 'ecdsa').response,
+      anchorKeys(logId, 4, 'rsa').response,
+    ]);
+    reads.length = 0;
+    expect(await svc.anchorLog(logId)).toMatchObject({ status: 'already-anchored', tsaCalls: 0 });
+    expect(reads).toEqual([]);
+  });
+
+  it('time-stamps the checkpoint published in the archive, not the seal state’s', async () => {
+    const logId = 'unpublished';
+    const ec = await counting(tsa.ecdsa.url);
+    const { svc } = service([http('ecdsa', ec.url, roots.ecdsa)], 1);
+    const published = await sealAt(logId, 8);
+    // A state ahead of the archive, signed by the log key but never published (a seal run that
+    // died between its CAS and its publish, or a state written by someone holding the seal role).
+    await sealAt(logId, 9, { publish: false });
+    const run = await svc.anchorLog(logId);
+    // Before the fix: size 9, the unpublished text.
+    expect(run).toMatchObject({ status: 'anchored', size: 8 });
+    expect(new TextDecoder().decode(await archive.get(anchoredCheckpointKey(logId, 8)))).toBe(published);
+    expect(await archive.head(anchoredCheckpointKey(logId, 9))).toBeUndefined();
+  });
+
+  it('refuses (INTEGRITY, no TSA call) an archived checkpoint the log key did not sign', async () => {
+    const logId = 'planted';
+    const ec = await counting(tsa.ecdsa.url);
+    const { svc } = service([http('ecdsa', ec.url, roots.ecdsa)], 1);
+    await sealAt(logId, 6, { key: LocalNoteSigner.generate('another-key') });
+    const err = await svc.anchorLog(logId).catch((e: unknown) => e);
+    // Before the fix: the job stamped whatever text the seal state held.
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('INTEGRITY');
+    expect(ec.requests()).toBe(0);
+    expect(await archive.head(anchoredCheckpointKey(logId, 6))).toBeUndefined();
   });
 
   it('refuses a quorum larger than the TSA count', () => {

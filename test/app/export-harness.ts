@@ -83,8 +83,9 @@ export async function exportEnv(name: string): Promise<ExportEnv> {
     readFileSync(tsa.rsa.rootCertPath, 'utf8'),
   ];
   const anchor = new AnchorService({
-    seal: state,
     archive,
+    originPrefix: ORIGIN_PREFIX,
+    logPublicKeys: [signer.publicKeySpki],
     anchors,
     timestampers: [
       new HttpTimestamper({ name: 'ecdsa', url: tsa.ecdsa.url, rootsPem: tsaRootsPem[0] as string }),

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { verifyBundle } from '../../src/core/bundle/index.ts';
-import { toHex } from '../../src/core/bytes.ts';
+import { toHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import type { ExportStore } from '../../src/ports/export-store.ts';
@@ -93,6 +93,40 @@ describe('ExportService on a real log', () => {
     const report = await verifyBundle(chunks, trust());
     expect(report.completeness).toMatchObject({ proved: false, end: 'checkpoint-end' });
     expect(report.warnings.join(' ')).toContain('not covered');
+  });
+
+  it('the latest receivedAt the log assigns lies in an exportable range', async () => {
+    const logId = 'end-of-time';
+    await env.logRegistry.createLog(logId);
+    const event = (target: string) => ({
+      occurredAt: '2026-03-01T00:00:00.000Z',
+      actor: { type: 'human', id: 'u' },
+      action: 'tool.call',
+      target: { type: 'resource', id: target },
+      outcome: 'success',
+    });
+    const append = () =>
+      env.ingest.append({ logId, submitter: 'p', body: utf8(JSON.stringify({ events: [event('x')] })) });
+    // A clock at the last instant a bundle can name is past the log's time range: refused, nothing
+    // stored. (It used to stamp 9999-12-31T23:59:59.999Z, which no range [from, to) of bundle
+    // times contains, and an export asked for a `to` past it was a 500.)
+    env.clock.t = Date.parse('9999-12-31T23:59:59.999Z');
+    expect(await code(append())).toBe('INTERNAL');
+    expect((await env.logs.readTip(logId)).seq).toBe(0);
+    const at = '9999-12-31T23:59:59.998Z';
+    await appendAt(env, logId, at, [{ action: 'tool.call', actor: 'u', target: 'last' }]);
+    expect(await env.seal.sealLog(logId)).toMatchObject({ status: 'sealed', size: 1 });
+    // Back to this century for the rest (the bundle's tar headers carry the export time).
+    env.clock.t = Date.UTC(2026, 5, 1);
+    expect(await env.anchor.anchorLog(logId)).toMatchObject({ status: 'anchored', size: 1 });
+    const chunks: Uint8Array[] = [];
+    const r = await env
+      .exporter()
+      .export(logId, { from: '9999-12-31', to: '9999-12-31T23:59:59.999Z' }, (c) => void chunks.push(c));
+    // The bundle holds the record. (Offline verification then refuses it, rightly: no TSA's
+    // genTime is after a receivedAt in 9999.)
+    expect(r).toMatchObject({ firstIndex: 0, lastIndex: 0, intervalRecords: 1, unsealedRecords: 0 });
+    expect(Buffer.concat(chunks).includes(Buffer.from(`"receivedAt":"${at}"`))).toBe(true);
   });
 
   it('unknown log 404; bad actor id 400; bad prefix 400', async () => {

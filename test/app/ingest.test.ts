@@ -55,15 +55,20 @@ describe('append: happy path', () => {
     expect(rec).toMatchObject({ v: 1, logId: 'chain', index: 0, submitter: 'svc:ingest-test' });
   });
 
-  it('keeps receivedAt non-decreasing when the clock goes backwards', async () => {
+  it('keeps receivedAt non-decreasing when the clock goes backwards (within the allowed skew)', async () => {
     await env.logRegistry.createLog('clock');
     const clock = new (env.clock.constructor as new (t?: number) => typeof env.clock)(Date.UTC(2026, 5, 1));
     const s = env.service({ clock });
     const a = await s.append({ logId: 'clock', submitter: 'p', body: body([event()]) });
-    clock.t -= 3_600_000; // an hour back: a different host with a skewed clock
+    clock.t -= 4 * 60_000; // four minutes back: a different host with a skewed clock
     const b = await s.append({ logId: 'clock', submitter: 'p', body: body([event(), event()]) });
     expect(b.receipts[0]?.receivedAt).toBe(a.receipts[0]?.receivedAt);
-    clock.t += 7_200_000;
+    // An hour back is past MAX_CLOCK_SKEW_MS: carrying the chain's time forward that far is what
+    // a forged future time would rely on, so the append is refused (issue #11; it used to be
+    // stamped with the later time).
+    clock.t -= 3_600_000;
+    await expectAppError(s.append({ logId: 'clock', submitter: 'p', body: body([event()]) }), 'INTEGRITY');
+    clock.t += 3_600_000 + 7_200_000;
     const c = await s.append({ logId: 'clock', submitter: 'p', body: body([event()]) });
     expect((c.receipts[0]?.receivedAt ?? '') > (a.receipts[0]?.receivedAt ?? '')).toBe(true);
     expect(a.receipts[0]?.receivedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

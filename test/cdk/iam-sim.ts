@@ -67,6 +67,8 @@ const PSEUDO: Record<string, string> = {
 
 export class TemplateIam {
   readonly #resources: Record<string, Resource>;
+  /** Key policies of KMS keys outside the template (e.g. a retired signing key), by ARN. */
+  readonly #externalKeyPolicies = new Map<string, Json>();
 
   constructor(resources: Record<string, Resource>) {
     this.#resources = resources;
@@ -176,8 +178,22 @@ export class TemplateIam {
     return sessionOf(name, this.ref(roleId), [...attached, ...inline]);
   }
 
+  /** Declares the key policy of a KMS key the template references but does not create. */
+  addExternalKey(arn: string, keyPolicy: Json): void {
+    this.#externalKeyPolicies.set(arn, keyPolicy);
+  }
+
+  /** The key policy of the template's key `id`, resolved. */
+  keyPolicy(id: string): Json {
+    const r = this.#resource(id);
+    if (r.Type !== 'AWS::KMS::Key') throw new Error(`${id} is not a KMS key`);
+    return this.resolve(r.Properties?.KeyPolicy);
+  }
+
   /** The resource policy that governs `arn` (bucket policy, key policy, table resource policy), if any. */
   resourcePolicy(arn: string): Json | undefined {
+    const external = this.#externalKeyPolicies.get(arn);
+    if (external !== undefined) return external;
     const s3 = /^arn:aws:s3:::([^/]+)/.exec(arn);
     if (s3) {
       const policies = Object.values(this.#resources).filter(

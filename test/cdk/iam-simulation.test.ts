@@ -17,7 +17,7 @@ import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../cdk/constructs/service-function.ts';
-import { type Caller, type SimRequest, sessionOf, TemplateIam } from './iam-sim.ts';
+import { ACCOUNT, type Caller, REGION, type SimRequest, sessionOf, TemplateIam } from './iam-sim.ts';
 import { cleanupSynths, type Synth, synth } from './synth.ts';
 
 const ROLES = [
@@ -91,7 +91,9 @@ type Target =
   | { readonly archive: string }
   | { readonly archiveBucket: true }
   | { readonly exports: string }
-  | { readonly signingKey: true };
+  | { readonly signingKey: true }
+  /** A retired signing key, named in context `anchorlog:retiredSigningKeyArns` (a second synthesis). */
+  | { readonly retiredKey: true };
 
 interface Row {
   readonly who: Who;
@@ -233,38 +235,65 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('seal', 'kms:CreateGrant', { signingKey: true }, 'Denied'),
   // The account administers the key (alarmed: docs/operations.md); it cannot use it.
   one('operator', 'kms:PutKeyPolicy', { signingKey: true }, 'Allowed'),
-  every(['seal', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
+  every(['seal', 'anchor', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
+  // After a rotation (docs/operations.md "Key rotation"): the old key, its policy cut down to the
+  // account's administration statement, is readable by the two functions that verify archived
+  // checkpoints, and nobody signs with it.
+  every(['seal', 'anchor'], 'kms:GetPublicKey', { retiredKey: true }),
+  every([], 'kms:Sign', { retiredKey: true }, SIGN),
+  one('operator', 'kms:Sign', { retiredKey: true }, 'Denied', SIGN),
 ];
+
+/** The ARN the second synthesis names in context `anchorlog:retiredSigningKeyArns`. */
+const RETIRED_KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/0000aaaa-retired-key`;
 
 let s: Synth;
 let iam: TemplateIam;
 const callers = new Map<Who, Caller>();
+/** The stack synthesized with one retired signing key, and its callers. */
+let iamRetired: TemplateIam;
+const retiredCallers = new Map<Who, Caller>();
 const arns = { table: '', archive: '', exports: '', signingKey: '' };
 
 const idOf = (c: IConstruct | undefined) => s.logicalId(c?.node.defaultChild as CfnElement);
 
+const OPERATOR = sessionOf('operator', 'Operator', [
+  {
+    name: 'AdministratorAccess',
+    policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+  },
+]);
+
+function callersOf(synthesis: Synth, sim: TemplateIam, into: Map<Who, Caller>): void {
+  for (const role of ROLES) {
+    const f = synthesis.stack.functions[role];
+    if (!f) throw new Error(`the stack deploys no ${role} function`);
+    into.set(role, sim.roleCaller(synthesis.logicalId(f.role.node.defaultChild as CfnElement), role));
+  }
+  into.set('operator', OPERATOR);
+}
+
 beforeAll(() => {
   s = synth({ bundle: false });
   iam = new TemplateIam(s.resources);
-  for (const role of ROLES) {
-    const f = s.stack.functions[role];
-    if (!f) throw new Error(`the stack deploys no ${role} function`);
-    callers.set(role, iam.roleCaller(idOf(f.role), role));
-  }
-  callers.set(
-    'operator',
-    sessionOf('operator', 'Operator', [
-      {
-        name: 'AdministratorAccess',
-        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-      },
-    ]),
-  );
+  callersOf(s, iam, callers);
   const child = (...path: string[]) => path.reduce<IConstruct>((c, p) => c.node.findChild(p), s.stack);
   arns.table = iam.arn(idOf(child('Table', 'Table')));
   arns.archive = iam.arn(idOf(child('Buckets', 'Archive')));
   arns.exports = iam.arn(idOf(child('Buckets', 'Exports')));
   arns.signingKey = iam.arn(idOf(child('SigningKey', 'Key')));
+
+  const sr = synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': RETIRED_KEY } });
+  iamRetired = new TemplateIam(sr.resources);
+  callersOf(sr, iamRetired, retiredCallers);
+  // The retired key keeps only the account's administration statement of the signing key's policy.
+  const policy = iam.keyPolicy(idOf(child('SigningKey', 'Key'))) as {
+    Statement: { Sid?: string }[];
+  };
+  iamRetired.addExternalKey(RETIRED_KEY, {
+    ...policy,
+    Statement: policy.Statement.filter((st) => st.Sid === 'AccountAdministersButCannotSign'),
+  });
 }, 120_000);
 
 afterAll(cleanupSynths);
@@ -282,15 +311,17 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   } else if ('archive' in t) resource = `${arns.archive}/${t.archive}`;
   else if ('archiveBucket' in t) resource = arns.archive;
   else if ('exports' in t) resource = `${arns.exports}/${t.exports}`;
+  else if ('retiredKey' in t) resource = RETIRED_KEY;
   else resource = arns.signingKey;
   if (resource.startsWith('arn:aws:s3:')) context = { 's3:TlsVersion': '1.3', ...context };
   return { caller, action: row.action, resource, context };
 }
 
 async function check(row: Row): Promise<void> {
-  const caller = callers.get(row.who);
+  const retired = 'retiredKey' in row.target;
+  const caller = (retired ? retiredCallers : callers).get(row.who);
   if (!caller) throw new Error(`no caller ${row.who}`);
-  const d = await iam.decide(request(row, caller));
+  const d = await (retired ? iamRetired : iam).decide(request(row, caller));
   const got: Expect =
     d.result === 'Allowed'
       ? 'Allowed'
@@ -325,6 +356,7 @@ function targetText(t: Target): string {
   if ('archive' in t) return `archive \`${t.archive}\``;
   if ('archiveBucket' in t) return 'archive bucket';
   if ('exports' in t) return `exports \`${t.exports}\``;
+  if ('retiredKey' in t) return 'retired signing key (context `anchorlog:retiredSigningKeyArns`)';
   return 'signing key';
 }
 

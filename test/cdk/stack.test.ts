@@ -323,12 +323,32 @@ describe('functions', () => {
     }
   });
 
-  it('the signing key id reaches the seal and read functions, TSAs reach the anchor function', () => {
+  it('the signing key id reaches the seal, read and anchor functions, TSAs reach the anchor function', () => {
     const env = (name: Parameters<typeof fnId>[0]) => envOf(s.resources[fnId(name)]);
     expect(env('seal').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
     expect(env('read').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
+    // The anchor job verifies the archived checkpoint with it before stamping (GetPublicKey only).
+    expect(env('anchor').ANCHORLOG_SIGNING_KEY_ID).toBeDefined();
     expect(env('ingest').ANCHORLOG_SIGNING_KEY_ID).toBeUndefined();
     expect(env('anchor').ANCHORLOG_TSAS).toEqual({ Ref: 'TsaList' });
+  });
+
+  it('retired signing keys (context anchorlog:retiredSigningKeyArns) reach the seal and anchor functions only; anything but a KMS key ARN fails the synth', () => {
+    const arns = [
+      'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'arn:aws:kms:eu-west-1:111122223333:key/abcd1234-12ab-34cd-56ef-1234567890ab',
+    ];
+    const r = synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': arns.join(',') } });
+    for (const [name, f] of Object.entries(r.stack.functions)) {
+      const env = envOf(r.resources[r.logicalId(f?.fn.node.defaultChild)]);
+      expect(env.ANCHORLOG_RETIRED_SIGNING_KEYS, name).toBe(
+        name === 'seal' || name === 'anchor' ? arns.join(',') : undefined,
+      );
+    }
+    expect(envOf(s.resources[fnId('seal')]).ANCHORLOG_RETIRED_SIGNING_KEYS).toBeUndefined();
+    expect(() =>
+      synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': 'alias/old-key' } }),
+    ).toThrow(/not a KMS key ARN/);
   });
 
   it('seal and the query projector run every minute, anchor every 5 minutes, without scheduler retries', () => {
@@ -528,6 +548,7 @@ describe('alarms', () => {
     ['seal integrity halt', /SealIntegrityHalts/],
     ['anchor quorum missed', /SELECT SUM\(AnchorQuorumMissed\) FROM anchorlog/],
     ['anchor TSA failures', /SELECT SUM\(AnchorTsaFailures\) FROM anchorlog/],
+    ['anchor records the archive does not back', /SELECT SUM\(AnchorRecordMismatch\) FROM anchorlog/],
     ['API 5xx', /"MetricName":"5xx"/],
     ['DynamoDB throttling', /WriteThrottleEvents/],
     ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],

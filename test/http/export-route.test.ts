@@ -184,6 +184,14 @@ describe('POST /v1/logs/{logId}/exports', () => {
     ['from > to', { from: '2026-07-01', to: '2026-03-01' }, '/to'],
     ['bad action prefix', { ...GOOD, action: 'Access.*' }, '/action'],
     ['bad actor id', { ...GOOD, actor: 'user\u0001' }, '/actor'],
+    // The last instant a bundle can name is 9999-12-31T23:59:59.999Z; this rounds up past it.
+    // (It used to reach formatReceivedAt and come back as a 500.)
+    ['to past the last bundle time', { from: '2026-01-01', to: '9999-12-31T23:59:59.9991Z' }, '/to'],
+    [
+      'from at the last bundle time',
+      { from: '9999-12-31T23:59:59.999Z', to: '9999-12-31T23:59:59.9991Z' },
+      '/to',
+    ],
   ])('service validation: %s → 400 %s, no store touched', async (_name, body, path) => {
     const { post } = router('real');
     const res = await post(body);

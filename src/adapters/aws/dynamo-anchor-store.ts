@@ -21,8 +21,10 @@
  *
  * Zero-padded sizes sort numerically, so one Query on the prefix
  * `ANCHOR#<size>` returns a checkpoint's summary and all its TSA items.
- * A granted item is never overwritten: every write carries
- * `attribute_not_exists(status) OR status <> granted`.
+ * A granted item is never overwritten by putGranted/putFailed (they carry
+ * `attribute_not_exists(status) OR status <> granted`); only replaceGranted
+ * replaces one, conditional on the exact token it found not backed by the
+ * archive.
  * Write volume: a few items per checkpoint per run, far below a partition's limits.
  */
 import {
@@ -115,6 +117,31 @@ function tsaFrom(logId: string, size: number, item: Item): TsaAnchorRecord {
 
 const NOT_GRANTED = 'attribute_not_exists(#st) OR #st <> :granted';
 
+function grantedUpdate(r: TsaAnchorRecord & { status: 'granted' }) {
+  const g = r.granted;
+  if (!g) throw new TypeError('a granted record carries its token');
+  return {
+    UpdateExpression:
+      'SET #st = :granted, tsa = :tsa, updatedAt = :t, genTime = :gt, serialNumber = :sn, policy = :po, ' +
+      'signerSubject = :ss, #tok = :tok, chainPem = :cp, responseKey = :rk, chainKey = :ck ' +
+      'REMOVE errorCode, errorMessage ADD attempts :a',
+    ExpressionAttributeNames: { '#st': 'status', '#tok': 'token' },
+    ExpressionAttributeValues: {
+      ':tsa': { S: r.tsa },
+      ':t': { N: String(r.updatedAt) },
+      ':gt': { S: g.genTime },
+      ':sn': { S: g.serialNumber },
+      ':po': { S: g.policy },
+      ':ss': { S: g.signerSubject },
+      ':tok': { B: g.token },
+      ':cp': { S: g.chainPem },
+      ':rk': { S: g.responseKey },
+      ':ck': { S: g.chainKey },
+      ':a': { N: String(r.attempts) },
+    } as Item,
+  };
+}
+
 export class DynamoAnchorStore implements AnchorStore {
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
@@ -161,40 +188,25 @@ export class DynamoAnchorStore implements AnchorStore {
   }
 
   async putGranted(r: TsaAnchorRecord & { status: 'granted' }): Promise<boolean> {
-    const g = r.granted;
-    if (!g) throw new TypeError('putGranted: a granted record carries its token');
-    return this.#conditionalUpdate(r, {
-      UpdateExpression:
-        'SET #st = :granted, tsa = :tsa, updatedAt = :t, genTime = :gt, serialNumber = :sn, policy = :po, ' +
-        'signerSubject = :ss, #tok = :tok, chainPem = :cp, responseKey = :rk, chainKey = :ck ' +
-        'REMOVE errorCode, errorMessage ADD attempts :a',
-      ExpressionAttributeNames: { '#st': 'status', '#tok': 'token' },
-      ExpressionAttributeValues: {
-        ':granted': { S: 'granted' },
-        ':tsa': { S: r.tsa },
-        ':t': { N: String(r.updatedAt) },
-        ':gt': { S: g.genTime },
-        ':sn': { S: g.serialNumber },
-        ':po': { S: g.policy },
-        ':ss': { S: g.signerSubject },
-        ':tok': { B: g.token },
-        ':cp': { S: g.chainPem },
-        ':rk': { S: g.responseKey },
-        ':ck': { S: g.chainKey },
-        ':a': { N: String(r.attempts) },
-      },
+    return this.#conditionalUpdate(r, NOT_GRANTED, grantedUpdate(r));
+  }
+
+  async replaceGranted(r: TsaAnchorRecord & { status: 'granted' }, staleToken: Uint8Array): Promise<boolean> {
+    const update = grantedUpdate(r);
+    return this.#conditionalUpdate(r, '#st = :granted AND #tok = :stale', {
+      ...update,
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':stale': { B: staleToken } },
     });
   }
 
   async putFailed(r: TsaAnchorRecord & { status: 'failed' }): Promise<boolean> {
     const f = r.failure ?? { code: 'UNKNOWN', message: '' };
-    return this.#conditionalUpdate(r, {
+    return this.#conditionalUpdate(r, NOT_GRANTED, {
       UpdateExpression:
         'SET #st = :failed, tsa = :tsa, updatedAt = :t, errorCode = :ec, errorMessage = :em ADD attempts :a',
       ExpressionAttributeNames: { '#st': 'status' },
       ExpressionAttributeValues: {
         ':failed': { S: 'failed' },
-        ':granted': { S: 'granted' },
         ':tsa': { S: r.tsa },
         ':t': { N: String(r.updatedAt) },
         ':ec': { S: f.code },
@@ -206,6 +218,7 @@ export class DynamoAnchorStore implements AnchorStore {
 
   async #conditionalUpdate(
     r: TsaAnchorRecord,
+    condition: string,
     update: {
       UpdateExpression: string;
       ExpressionAttributeNames: Record<string, string>;
@@ -217,14 +230,15 @@ export class DynamoAnchorStore implements AnchorStore {
         new UpdateItemCommand({
           TableName: this.#table,
           Key: { pk: { S: pk(r.logId) }, sk: { S: tsaSk(r.size, r.tsa) } },
-          ConditionExpression: NOT_GRANTED,
+          ConditionExpression: condition,
           ...update,
           ExpressionAttributeValues: { ':granted': { S: 'granted' }, ...update.ExpressionAttributeValues },
         }),
       );
       return true;
     } catch (err) {
-      // Already granted (a concurrent or earlier run stored a token): keep it.
+      // The condition failed (already granted; or, for a replacement, no
+      // longer the stale record): keep what is there.
       if (err instanceof ConditionalCheckFailedException) return false;
       throw err;
     }

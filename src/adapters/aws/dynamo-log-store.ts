@@ -12,7 +12,9 @@
  *
  * Written by ingest (the admin role too, for the `system` log only):
  *   pk=L#<logId>                      sk=HEAD     hint {seq, nextIndex, lastLeafHash, lastReceivedAt};
- *                                                 only ever moved forward; may lag the truth
+ *                                                 only ever moved forward; may lag the truth, or be
+ *                                                 anything at all: readTip takes only its seq, as a
+ *                                                 place to start looking (the rest is for operators)
  *   pk=L#<logId>#B#<seq, 16 digits>   sk=B        THE COMMIT POINT of batch seq: {seq, firstIndex,
  *                                                 count, prevHash, lastLeafHash, receivedAt, submitter,
  *                                                 attemptId, idempotencyKey?, enc, blob, parts?}
@@ -385,18 +387,17 @@ export class DynamoLogStore implements LogStore {
   // --- tip ---
 
   async readTip(logId: string, from?: LogTip): Promise<LogTip> {
-    let tip: LogTip = from ?? (await this.#readHead(logId));
+    let tip: LogTip = from ?? (await this.#tipNearHead(logId, emptyTip(logId)));
     let consultedHead = from === undefined;
     // Probe seq+1, seq+2, … until one is missing. Batches only ever appear at
     // tip+1, so the first missing seq is the end of the log: there are no gaps
-    // to skip over. Each step checks the chain link, so a corrupt hint or batch
-    // stops here rather than being extended.
+    // to skip over. Each step checks the chain link, so a corrupt batch stops
+    // here rather than being extended.
     for (let probes = 0; ; probes++) {
       if (!consultedHead && probes >= FAR_BEHIND) {
         // A caller's cached tip is far behind: the hint is probably closer.
         consultedHead = true;
-        const head = await this.#readHead(logId);
-        if (head.seq > tip.seq) tip = head;
+        tip = await this.#tipNearHead(logId, tip);
       }
       const item = await this.#get(batchPk(logId, tip.seq + 1), 'B', HEADER_PROJECTION);
       if (!item) return tip;
@@ -404,16 +405,33 @@ export class DynamoLogStore implements LogStore {
     }
   }
 
-  async #readHead(logId: string): Promise<LogTip> {
-    const item = await this.#get(logPk(logId), 'HEAD');
-    if (!item) return { logId, seq: 0, nextIndex: 0, lastLeafHash: ZERO_HASH, lastReceivedAt: undefined };
-    return {
-      logId,
-      seq: num(item, 'seq'),
-      nextIndex: num(item, 'nextIndex'),
-      lastLeafHash: bin(item, 'lastLeafHash'),
-      lastReceivedAt: str(item, 'lastReceivedAt'),
-    };
+  /**
+   * A committed tip at or after `known` (itself committed), found through the
+   * head hint. Only the hint's seq is used, as a place to look: the tip is
+   * made from that batch's own commit item, so a hint rewritten by anyone who
+   * can write it (or brought back by a restore) can cost reads but can never
+   * choose the next batch's prevHash, index or receivedAt (issue #11). A hint
+   * past the end of the log is answered by halving down to the last batch
+   * present (batches 1..n exist, none after n): at most ~log2(seq) reads.
+   */
+  async #tipNearHead(logId: string, known: LogTip): Promise<LogTip> {
+    const head = await this.#get(logPk(logId), 'HEAD');
+    const hinted = Number(head?.seq?.N);
+    if (!Number.isSafeInteger(hinted) || hinted <= known.seq) return known;
+    const hintedItem = await this.#get(batchPk(logId, hinted), 'B', HEADER_PROJECTION);
+    if (hintedItem) return tipAfter(logId, hinted, hintedItem);
+    let present: { seq: number; item: Item } | undefined;
+    let lo = known.seq;
+    let hi = hinted;
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const item = await this.#get(batchPk(logId, mid), 'B', HEADER_PROJECTION);
+      if (item) {
+        present = { seq: mid, item };
+        lo = mid;
+      } else hi = mid;
+    }
+    return present ? tipAfter(logId, present.seq, present.item) : known;
   }
 
   async advanceHead(tip: LogTip): Promise<void> {
@@ -744,6 +762,23 @@ function headerFrom(logId: string, item: Item): BatchHeader {
   const key = item.idempotencyKey?.S;
   if (key !== undefined) h.idempotencyKey = key;
   return h;
+}
+
+function emptyTip(logId: string): LogTip {
+  return { logId, seq: 0, nextIndex: 0, lastLeafHash: ZERO_HASH, lastReceivedAt: undefined };
+}
+
+/** The tip right after batch `seq`, from its commit item (read at that seq's key). */
+function tipAfter(logId: string, seq: number, item: Item): LogTip {
+  const h = headerFrom(logId, item);
+  if (h.seq !== seq) throw integrity(`batch item ${item.pk?.S} says it is batch ${h.seq}`);
+  return {
+    logId,
+    seq,
+    nextIndex: h.firstIndex + h.count,
+    lastLeafHash: h.lastLeafHash,
+    lastReceivedAt: h.receivedAt,
+  };
 }
 
 function claimItem(c: IdempotencyClaim): Item {

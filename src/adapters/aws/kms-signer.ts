@@ -71,29 +71,7 @@ export class KmsNoteSigner implements NoteSigner {
    * start-up rather than at the first seal.
    */
   static async create(opts: KmsNoteSignerOptions): Promise<KmsNoteSigner> {
-    let out: GetPublicKeyCommandOutput;
-    try {
-      out = await opts.client.send(new GetPublicKeyCommand({ KeyId: opts.kmsKeyId }));
-    } catch (err) {
-      throw classify(err, 'GetPublicKey');
-    }
-    // Real KMS returns both KeySpec and its deprecated alias CustomerMasterKeySpec; moto only the alias.
-    const keySpec = out.KeySpec ?? out.CustomerMasterKeySpec;
-    if (keySpec !== 'ECC_NIST_P256' || out.KeyUsage !== 'SIGN_VERIFY')
-      throw new SignerError(
-        'KEY_MISCONFIGURED',
-        `KMS key must be ECC_NIST_P256 / SIGN_VERIFY, is ${keySpec} / ${out.KeyUsage}`,
-      );
-    if (!out.SigningAlgorithms?.includes('ECDSA_SHA_256'))
-      throw new SignerError('KEY_MISCONFIGURED', 'KMS key does not allow ECDSA_SHA_256');
-    if (!out.PublicKey) throw new SignerError('KEY_MISCONFIGURED', 'KMS returned no public key');
-    const spki = Uint8Array.from(out.PublicKey);
-    try {
-      p256PublicPoint(spki);
-    } catch (cause) {
-      throw new SignerError('KEY_MISCONFIGURED', 'KMS public key is not a valid P-256 SPKI', { cause });
-    }
-    return new KmsNoteSigner(opts, spki);
+    return new KmsNoteSigner(opts, await kmsPublicKey(opts.client, opts.kmsKeyId));
   }
 
   async sign(message: Uint8Array): Promise<Uint8Array> {
@@ -120,4 +98,35 @@ export class KmsNoteSigner implements NoteSigner {
       throw new SignerError('SIGNER_UNAVAILABLE', 'KMS returned no signature');
     return Uint8Array.from(signature);
   }
+}
+
+/**
+ * The public key (DER SPKI) of a KMS log key, checked to be a P-256 signing
+ * key that allows ECDSA_SHA_256. GetPublicKey only: what the seal role needs
+ * for its own key, and the seal and anchor roles for retired ones.
+ */
+export async function kmsPublicKey(client: KMSClient, kmsKeyId: string): Promise<Uint8Array> {
+  let out: GetPublicKeyCommandOutput;
+  try {
+    out = await client.send(new GetPublicKeyCommand({ KeyId: kmsKeyId }));
+  } catch (err) {
+    throw classify(err, 'GetPublicKey');
+  }
+  // Real KMS returns both KeySpec and its deprecated alias CustomerMasterKeySpec; moto only the alias.
+  const keySpec = out.KeySpec ?? out.CustomerMasterKeySpec;
+  if (keySpec !== 'ECC_NIST_P256' || out.KeyUsage !== 'SIGN_VERIFY')
+    throw new SignerError(
+      'KEY_MISCONFIGURED',
+      `KMS key must be ECC_NIST_P256 / SIGN_VERIFY, is ${keySpec} / ${out.KeyUsage}`,
+    );
+  if (!out.SigningAlgorithms?.includes('ECDSA_SHA_256'))
+    throw new SignerError('KEY_MISCONFIGURED', 'KMS key does not allow ECDSA_SHA_256');
+  if (!out.PublicKey) throw new SignerError('KEY_MISCONFIGURED', 'KMS returned no public key');
+  const spki = Uint8Array.from(out.PublicKey);
+  try {
+    p256PublicPoint(spki);
+  } catch (cause) {
+    throw new SignerError('KEY_MISCONFIGURED', 'KMS public key is not a valid P-256 SPKI', { cause });
+  }
+  return spki;
 }
