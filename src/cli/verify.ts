@@ -32,7 +32,8 @@ export const VERIFY_USAGE = `usage: anchorlog verify FILE [--trust TRUST.json] [
 
   FILE                an evidence bundle (.tar) exported by anchorlog
   --trust TRUST.json  pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
-                      "tsaRoots": ["<PEM>", ...] } (anchorlog trust builds one)
+                      "tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
+                      "existed by" needs tokens from k distinct TSA roots (default min(2, roots))
                       without it the bundle's own keys and TSA roots are used (WARNING, exit 3)
   --allow-untrusted   exit 0 instead of 3 when something was not pinned
   --allow-incomplete  exit 0 instead of 4 for a filtered export or a range that
@@ -110,7 +111,7 @@ function readable(r: BundleReport, v: Verdict): string {
   l.push('anchors:');
   for (const a of r.anchors)
     l.push(
-      `  - ${a.tsa}: ${a.genTime} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}`,
+      `  - ${a.tsa}: ${a.genTime}${a.accuracyMs === null ? '' : ` ± ${a.accuracyMs} ms`} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}; existed by ${a.existedBy}`,
     );
   if (v.shortfalls.length > 0) {
     l.push('not proved:');
@@ -188,6 +189,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
       ...(file.logKeys ? { logKeys: file.logKeys } : {}),
       ...(file.origins ? { origins: file.origins } : {}),
       ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
+      ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
     };
     const bundle = await read(io, args.file, 'FILE');
     const warn = warning(trust);

@@ -147,6 +147,8 @@ export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
 export interface TokenOptions {
   readonly data: Uint8Array;
   readonly genTime?: Date;
+  /** TSTInfo.accuracy; default 1 second; null omits it. */
+  readonly accuracy?: { readonly seconds?: number; readonly millis?: number } | null;
   /** Nonce as unsigned big-endian bytes. */
   readonly nonce?: Uint8Array;
   readonly policy?: string;
@@ -222,7 +224,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
     }),
     serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
     genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
-    accuracy: new pkijs.Accuracy({ seconds: 1 }),
+    ...(opts.accuracy === null ? {} : { accuracy: new pkijs.Accuracy(opts.accuracy ?? { seconds: 1 }) }),
     ...(opts.tsaCn ? { tsa: new pkijs.GeneralName({ type: 4, value: name(opts.tsaCn) }) } : {}),
     ...(opts.nonce ? { nonce: new asn1js.Integer({ valueHex: buf(unsignedInt(opts.nonce)) }) } : {}),
   });
