@@ -19,6 +19,7 @@ import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../core/merkle/verify.ts';
 import { decodeRecord, leafHash } from '../core/record.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
 import {
   type ApiTarget,
   apiGet,
@@ -213,7 +214,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       trustedServerKey: head.trustedServerKey,
       ...(parsed !== undefined ? { record: parsed } : {}),
     };
-    if (json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    if (json) io.stdout(printableJson(out, 2));
     else {
       const lines = [
         logKeyHeadline(verdict),
@@ -224,7 +225,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
         `proof:      ${path.length} hashes`,
       ];
       if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
-      io.stdout(`${lines.join('\n')}\n`);
+      io.stdout(printableLines(lines));
     }
     return verdict.exitCode;
   } catch (err) {

@@ -16,6 +16,7 @@ import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
 import { isValidLogId } from '../core/record.ts';
 import { CheckError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
+import { printable, printableJson } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 
 /** Environment the CLI entry passes in (commands never read process.env). */
@@ -283,9 +284,13 @@ export function reportFailure(io: CliIo, command: string, err: unknown, asJson: 
   const message = err instanceof Error ? err.message : String(err);
   if (asJson)
     io.stdout(
-      `${JSON.stringify({ ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message }, null, 2)}\n`,
+      printableJson(
+        { ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message },
+        2,
+      ),
     );
   else io.stdout('Verification: FAILED\n');
-  io.stderr(`anchorlog ${command}: ${code}: ${message}\n`);
+  // Messages quote server text (origins, error bodies).
+  io.stderr(`anchorlog ${command}: ${printable(code)}: ${printable(message)}\n`);
   return 1;
 }

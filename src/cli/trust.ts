@@ -39,6 +39,7 @@ import {
 } from '../core/rfc3161/index.ts';
 import { CheckError, UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson, printableLines } from './printable.ts';
 import { apiJson, apiTarget, logVkeys, type ReadApiDeps, requireLogId } from './read-api.ts';
 
 export const TRUST_USAGE = `usage: anchorlog trust --log LOG [-o TRUST.json] [--api URL] [--key KEY] [--json]
@@ -118,7 +119,7 @@ async function logKeys(
       v = parseVerifierKey(vkey);
     } catch (e) {
       if (e instanceof NoteError && e.code === 'UNSUPPORTED_KEY_TYPE') {
-        io.stderr(`anchorlog trust: skipped a key of a type this verifier cannot use: ${vkey}\n`);
+        io.stderr(`anchorlog trust: skipped a key of a type this verifier cannot use: ${printable(vkey)}\n`);
         continue;
       }
       return malformed(`/v1/keys: not a usable vkey: ${JSON.stringify(vkey.slice(0, 80))}`);
@@ -199,7 +200,9 @@ async function tsaRoots(doc: AnchorsDoc, io: CliIo): Promise<RootFinding[]> {
       );
     }
     if (!root) {
-      io.stderr(`anchorlog trust: TSA ${t.name}: its chain holds no self-signed root; not pinned\n`);
+      io.stderr(
+        `anchorlog trust: TSA ${printable(t.name)}: its chain holds no self-signed root; not pinned\n`,
+      );
       continue;
     }
     try {
@@ -255,7 +258,8 @@ function fingerprints(
   l.push(
     `TSA quorum: ${tsaQuorum} distinct TSA root(s) must agree for "existed by" (the deployment's AnchorQuorum)`,
   );
-  return `${l.join('\n')}\n`;
+  // Origins, subjects and TSA names are the server's.
+  return printableLines(l);
 }
 
 export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
@@ -319,7 +323,7 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       tsaRoots: roots.map((r) => r.pem),
       tsaQuorum,
     };
-    const text = `${JSON.stringify(trust, null, 2)}\n`;
+    const text = printableJson(trust, 2);
     if (output !== undefined) {
       try {
         // 'wx': never replace a TRUST.json someone may already have compared and pinned.
@@ -336,7 +340,7 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
     const report = fingerprints(origin, findings, roots, tsaQuorum);
     if (json) {
       io.stdout(
-        `${JSON.stringify(
+        printableJson(
           {
             ok: true,
             log: logId,
@@ -348,9 +352,8 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
             warning:
               'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
           },
-          null,
           2,
-        )}\n`,
+        ),
       );
       io.stderr(TRUST_WARNING);
     } else if (output !== undefined) {
@@ -368,9 +371,8 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       return EXIT_USAGE;
     }
     if (!(err instanceof CheckError)) throw err;
-    if (json)
-      io.stdout(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
-    io.stderr(`anchorlog trust: ${err.code}: ${err.message}\nNo TRUST.json was written.\n`);
+    if (json) io.stdout(printableJson({ ok: false, error: { code: err.code, message: err.message } }));
+    io.stderr(`anchorlog trust: ${err.code}: ${printable(err.message)}\nNo TRUST.json was written.\n`);
     return EXIT_INVALID;
   }
 }

@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import {
   acceptedNote,
@@ -124,7 +125,8 @@ function readable(r: BundleReport, v: Verdict): string {
     l.push('warnings:');
     for (const w of r.warnings) l.push(`  - ${w}`);
   }
-  return `${l.join('\n')}\n`;
+  // Origins, TSA names, filter values and messages come from the bundle: one escaped line each.
+  return printableLines(l);
 }
 
 interface Args {
@@ -203,7 +205,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
       // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
       // for a proof; `verified` says every check that ran passed.
       const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
-      io.stdout(json ? `${JSON.stringify(doc)}\n` : readable(report, verdict));
+      io.stdout(json ? printableJson(doc) : readable(report, verdict));
       return verdict.exitCode;
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
@@ -213,18 +215,23 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
         .join(', ');
       if (json)
         io.stdout(
-          `${JSON.stringify({
+          printableJson({
             ok: false,
             verified: false,
             verdict: { exitCode: EXIT_INVALID, status: 'failed' },
             error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null },
-          })}\n`,
+          }),
         );
       else
         io.stdout(
-          `Bundle: FAILED\ncode:   ${e.code}\n${where ? `where:  ${where}\n` : ''}reason: ${e.message}\n`,
+          printableLines([
+            'Bundle: FAILED',
+            `code:   ${e.code}`,
+            ...(where ? [`where:  ${where}`] : []),
+            `reason: ${e.message}`,
+          ]),
         );
-      io.stderr(`anchorlog verify: ${e.code}: ${e.message}\n`);
+      io.stderr(`anchorlog verify: ${e.code}: ${printable(e.message)}\n`);
       return EXIT_INVALID;
     }
   } catch (e) {

@@ -114,6 +114,8 @@ export interface PkiOptions {
   /** TSA certificate validity; default 2020-01-01 .. 2030-01-01. */
   readonly tsaNotBefore?: Date;
   readonly tsaNotAfter?: Date;
+  /** CN of the TSA certificate; default 'Test TSA'. */
+  readonly tsaCn?: string;
 }
 
 export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
@@ -133,7 +135,7 @@ export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
     notAfter: new Date('2035-01-01T00:00:00Z'),
   });
   const tsa = await issue({
-    cn: 'Test TSA',
+    cn: opts.tsaCn ?? 'Test TSA',
     serial: 3,
     issuer: intermediate,
     ca: false,
