@@ -249,6 +249,7 @@ export class IngestService {
       idsOk = await this.#nonFatal('write event ids', () =>
         this.#store.writeEventIds(
           p.logId,
+          p.submitter,
           ids.map((id, i) => ({ id, index: committed.tip.nextIndex - ids.length + i, seq: committed.seq })),
         ),
       );
@@ -302,7 +303,7 @@ export class IngestService {
       throw e;
     }
 
-    // Client ids are unique per log, so certainly within one request.
+    // Client ids are unique per (log, submitter), so certainly within one request.
     const seen = new Map<string, number>();
     events.forEach((e, i) => {
       if (e.id === undefined) return;
@@ -571,38 +572,57 @@ export class IngestService {
     });
     if (
       entries.length > 0 &&
-      !(await this.#nonFatal('write event ids', () => this.#store.writeEventIds(logId, entries)))
+      !(await this.#nonFatal('write event ids', () =>
+        this.#store.writeEventIds(logId, batch.submitter, entries),
+      ))
     )
       return;
     await this.#nonFatal('finish key', () => this.#store.finishKey(logId, keyHash, attemptId, batch.seq));
   }
 
   /**
-   * Before committing, look the batch's client ids up: all already stored
-   * with identical events → the earlier receipts; some → 409 naming them.
+   * Before committing, look the batch's client ids up among the submitter's
+   * own (event ids are scoped to the submitter, so another writer cannot
+   * squat an id and get this batch refused): all already stored with
+   * identical events → the earlier receipts; some → 409 naming them.
    */
   async #checkEventIds(p: Prepared): Promise<Receipt[] | undefined> {
     const ids = p.ids ?? [];
-    const found = await this.#retry(() => this.#store.readEventIds(p.logId, ids));
+    const found = await this.#retry(() => this.#store.readEventIds(p.logId, p.submitter, ids));
+    if (found.size === 0) return undefined;
+    const batches = new Map<number, StoredBatch>();
+    const batch = async (seq: number) => {
+      const known = batches.get(seq);
+      if (known) return known;
+      const b = await this.#readBatch(p.logId, seq);
+      batches.set(seq, b);
+      return b;
+    };
+    // An id recorded per log before issue #11 is this submitter's only if its batch is.
+    for (const [id, at] of found)
+      if (at.legacy && (await batch(at.seq)).submitter !== p.submitter) found.delete(id);
     if (found.size === 0) return undefined;
     if (found.size < ids.length) {
       const dup = ids.filter((id) => found.has(id));
       throw new AppError(
         'CONFLICT',
-        `event ids already in log ${p.logId}: ${dup
+        `event ids you already used in log ${p.logId}: ${dup
           .slice(0, 10)
           .map((d) => JSON.stringify(d))
           .join(', ')}${dup.length > 10 ? ', …' : ''}`,
       );
     }
-    const batches = new Map<number, StoredBatch>();
-    for (const seq of new Set([...found.values()].map((e) => e.seq)))
-      batches.set(seq, await this.#readBatch(p.logId, seq));
+    for (const at of found.values()) await batch(at.seq);
     return ids.map((id, i) => {
       const at = found.get(id);
-      const batch = at && batches.get(at.seq);
-      const rec = batch?.records.find((r) => r.index === at?.index);
-      if (!at || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
+      const b = at && batches.get(at.seq);
+      const rec = b?.records.find((r) => r.index === at?.index);
+      if (!at || !b || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
+      if (b.submitter !== p.submitter)
+        throw new AppError(
+          'INTEGRITY',
+          `event id ${id} of ${p.submitter} points at a record of ${b.submitter}`,
+        );
       const stored = decodeRecord(rec.bytes);
       const event = p.events[i];
       if (stored.event.id !== id || !bytesEqual(canonicalBytes(stored.event), canonicalBytes(event)))
