@@ -132,6 +132,7 @@ export class AnchorlogStack extends Stack {
         const f = fn('read', { description: 'checkpoint, tiles, proofs, anchors, keys' });
         table.grant(f, { read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
+        buckets.grantEntryBundleVersionRead(f);
         signingKey.allowPublicKey(f, 'ReadRoleReadsPublicKey');
         return f;
       },

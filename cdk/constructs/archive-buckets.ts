@@ -171,6 +171,22 @@ export class ArchiveBuckets extends Construct {
     this.#read(target, 's3:GetObject');
   }
 
+  /**
+   * The read API answers an entry bundle too large for a Lambda response with
+   * a presigned GET of its exact version (src/app/proofs.ts), which S3
+   * authorizes as s3:GetObjectVersion of the signing role: entry bundles only.
+   */
+  grantEntryBundleVersionRead(target: ServiceFunction): void {
+    target.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ArchiveEntryBundleVersions',
+        actions: ['s3:GetObjectVersion'],
+        resources: [this.archive.arnForObjects('logs/*/tile/entries/*')],
+      }),
+    );
+    this.#acknowledgeObjects(target, 'logs/*/tile/entries/*', 's3:GetObjectVersion');
+  }
+
   #read(target: ServiceFunction, actionsOnLogs: string): void {
     target.role.addToPrincipalPolicy(
       new iam.PolicyStatement({

@@ -10,7 +10,7 @@ import { decodeRecord, RecordError } from '../core/record.ts';
 import { type LogStore, LogStoreError } from '../ports/log-store.ts';
 import type { AuditPosition } from '../ports/principal-store.ts';
 import { AppError } from './errors.ts';
-import type { IngestService } from './ingest.ts';
+import { type IngestService, SYSTEM_EVENT_ID_SCOPE } from './ingest.ts';
 import type { LogRegistry } from './log-registry.ts';
 import type { AdminAuditEvent, AdminAuditLog, AdminAuditSink } from './principals.ts';
 
@@ -24,7 +24,9 @@ export class SystemLogAuditReader implements AdminAuditLog {
   constructor(private readonly logs: Pick<LogStore, 'readEventIds' | 'readBatch'>) {}
 
   async find(eventId: string): Promise<AuditPosition | undefined> {
-    const found = await storeCall(() => this.logs.readEventIds(SYSTEM_LOG_ID, [eventId]));
+    const found = await storeCall(() =>
+      this.logs.readEventIds(SYSTEM_LOG_ID, SYSTEM_EVENT_ID_SCOPE, [eventId]),
+    );
     const at = found.get(eventId);
     return at ? { seq: at.seq, index: at.index } : undefined;
   }

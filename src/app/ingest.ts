@@ -54,6 +54,21 @@ import {
 } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
 
+/**
+ * The namespace a client event id is unique in (LogStore.readEventIds). On a
+ * producers' log it is the submitter, so one writer cannot squat the ids of
+ * another. The `system` log is written by the admin path alone, and there an id
+ * names one admin change (`principal/<id>/v<n>`, `log/<id>/create`) whoever
+ * records it: two admins recording the same change must collide, and
+ * authentication finds a change's record by its id alone (admin-audit.ts). So
+ * the system log's ids are one namespace for the whole log: the empty scope,
+ * which no submitter can have (submitters are non-empty).
+ */
+export function eventIdScope(logId: string, submitter: string): string {
+  return logId === SYSTEM_LOG_ID ? SYSTEM_EVENT_ID_SCOPE : submitter;
+}
+export const SYSTEM_EVENT_ID_SCOPE = '';
+
 export interface IngestLimits {
   /** Largest request body accepted, bytes (DESIGN: at least 1 MiB). */
   maxBodyBytes: number;
@@ -277,6 +292,7 @@ export class IngestService {
       idsOk = await this.#nonFatal('write event ids', () =>
         this.#store.writeEventIds(
           p.logId,
+          eventIdScope(p.logId, p.submitter),
           ids.map((id, i) => ({ id, index: committed.tip.nextIndex - ids.length + i, seq: committed.seq })),
         ),
       );
@@ -330,7 +346,7 @@ export class IngestService {
       throw e;
     }
 
-    // Client ids are unique per log, so certainly within one request.
+    // Client ids are unique per (log, submitter), so certainly within one request.
     const seen = new Map<string, number>();
     events.forEach((e, i) => {
       if (e.id === undefined) return;
@@ -621,38 +637,67 @@ export class IngestService {
     });
     if (
       entries.length > 0 &&
-      !(await this.#nonFatal('write event ids', () => this.#store.writeEventIds(logId, entries)))
+      !(await this.#nonFatal('write event ids', () =>
+        this.#store.writeEventIds(logId, eventIdScope(logId, batch.submitter), entries),
+      ))
     )
       return;
     await this.#nonFatal('finish key', () => this.#store.finishKey(logId, keyHash, attemptId, batch.seq));
   }
 
   /**
-   * Before committing, look the batch's client ids up: all already stored
-   * with identical events → the earlier receipts; some → 409 naming them.
+   * Before committing, look the batch's client ids up among the submitter's
+   * own (event ids are scoped to the submitter, so another writer cannot
+   * squat an id and get this batch refused): all already stored with
+   * identical events → the earlier receipts; some → 409 naming them.
    */
   async #checkEventIds(p: Prepared): Promise<Receipt[] | undefined> {
     const ids = p.ids ?? [];
-    const found = await this.#retry(() => this.#store.readEventIds(p.logId, ids));
+    const found = await this.#retry(() =>
+      this.#store.readEventIds(p.logId, eventIdScope(p.logId, p.submitter), ids),
+    );
+    if (found.size === 0) return undefined;
+    const batches = new Map<number, StoredBatch>();
+    const batch = async (seq: number) => {
+      const known = batches.get(seq);
+      if (known) return known;
+      const b = await this.#readBatch(p.logId, seq);
+      batches.set(seq, b);
+      return b;
+    };
+    // A legacy (per-log) id counts for this submitter only if it recorded it — except on the
+    // system log, whose ids are log-wide in both layouts.
+    for (const [id, at] of found)
+      if (at.legacy && p.logId !== SYSTEM_LOG_ID && (await batch(at.seq)).submitter !== p.submitter)
+        found.delete(id);
     if (found.size === 0) return undefined;
     if (found.size < ids.length) {
       const dup = ids.filter((id) => found.has(id));
       throw new AppError(
         'CONFLICT',
-        `event ids already in log ${p.logId}: ${dup
+        `event ids you already used in log ${p.logId}: ${dup
           .slice(0, 10)
           .map((d) => JSON.stringify(d))
           .join(', ')}${dup.length > 10 ? ', …' : ''}`,
       );
     }
-    const batches = new Map<number, StoredBatch>();
-    for (const seq of new Set([...found.values()].map((e) => e.seq)))
-      batches.set(seq, await this.#readBatch(p.logId, seq));
+    for (const at of found.values()) await batch(at.seq);
     return ids.map((id, i) => {
       const at = found.get(id);
-      const batch = at && batches.get(at.seq);
-      const rec = batch?.records.find((r) => r.index === at?.index);
-      if (!at || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
+      const b = at && batches.get(at.seq);
+      const rec = b?.records.find((r) => r.index === at?.index);
+      if (!at || !b || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
+      // On the system log ids are log-wide: another admin's record of the same change is a conflict.
+      if (b.submitter !== p.submitter && p.logId === SYSTEM_LOG_ID)
+        throw new AppError(
+          'CONFLICT',
+          `event id ${JSON.stringify(id)} was already recorded by ${b.submitter}`,
+        );
+      if (b.submitter !== p.submitter)
+        throw new AppError(
+          'INTEGRITY',
+          `event id ${id} of ${p.submitter} points at a record of ${b.submitter}`,
+        );
       const stored = decodeRecord(rec.bytes);
       const event = p.events[i];
       if (stored.event.id !== id || !bytesEqual(canonicalBytes(stored.event), canonicalBytes(event)))

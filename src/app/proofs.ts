@@ -37,9 +37,22 @@ import { isValidLogId } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
 
+/**
+ * Largest entry bundle answered in the response body. The API Lambda's
+ * response is at most 6 MB after base64 (≈ 4.4 MiB of bytes), while a full
+ * bundle may hold 256 records of up to 65,535 bytes (≈ 16.8 MB). Bundles of
+ * typical audit records (≈ 600 B each, ≈ 150 KB a bundle) stay well below
+ * 1 MiB and keep the one-request path; larger ones are a redirect to S3.
+ */
+export const ENTRY_BUNDLE_INLINE_MAX = 1024 * 1024;
+/** Lifetime of the presigned URL an entry-bundle redirect points at. */
+export const ENTRY_BUNDLE_URL_SECONDS = 300;
+
 export interface ProofServiceOptions {
-  /** Only `get` is used: the read side never writes. */
-  readonly archive: Pick<ArchiveStore, 'get'>;
+  /** Reads and presigned reads only: the read side never writes. */
+  readonly archive: Pick<ArchiveStore, 'get' | 'getBounded' | 'presignGet'>;
+  /** Entry bundles larger than this are a redirect (default ENTRY_BUNDLE_INLINE_MAX). */
+  readonly entryBundleInlineMax?: number;
   /** Checkpoint origin (and key name) of log L is `${originPrefix}/${L}`. */
   readonly originPrefix: string;
   /**
@@ -69,6 +82,17 @@ export interface TileResult {
   readonly kind: 'hash' | 'entries';
   /** True for a full (256-wide) tile: its bytes can never change. */
   readonly full: boolean;
+}
+
+/** An entry bundle too large for the response body: where to GET exactly the archived version. */
+export interface TileRedirect {
+  readonly kind: 'entries';
+  readonly full: boolean;
+  /** Its size, bytes. */
+  readonly size: number;
+  /** A presigned S3 GET of that object version; grants nothing else. */
+  readonly url: string;
+  readonly expiresInSeconds: number;
 }
 
 /**
@@ -142,6 +166,24 @@ export class ProofService {
    * tile of the current tree (a partial tile is a prefix of the full one).
    */
   async tile(logId: string, path: string): Promise<TileResult> {
+    const r = await this.tileOrRedirect(logId, path, Number.POSITIVE_INFINITY);
+    if ('url' in r) throw new AppError('INTERNAL', `${path} was not read inline`);
+    return r;
+  }
+
+  /**
+   * As `tile`, but an entry bundle larger than `inlineMax` (default: the
+   * service's entryBundleInlineMax) is answered with a presigned URL of the
+   * exact archived object version instead of its bytes. A partial bundle
+   * that must be cut from a wider one is always cut here; if the cut is still
+   * larger than `inlineMax` it is NOT_FOUND, naming the stored width whose
+   * first entries it is (tlog-tiles clients fall back to a wider tile).
+   */
+  async tileOrRedirect(
+    logId: string,
+    path: string,
+    inlineMax: number = this.#o.entryBundleInlineMax ?? ENTRY_BUNDLE_INLINE_MAX,
+  ): Promise<TileResult | TileRedirect> {
     let t: ParsedTilePath;
     try {
       t = parseTilePath(path);
@@ -157,10 +199,28 @@ export class ProofService {
     const keyFor = (w: number) =>
       archiveKey(logId, t.kind === 'entries' ? entryBundlePath(t.index, w) : tilePath(t.level, t.index, w));
     const full = t.width === TILE_WIDTH;
-    let bytes = await this.#get(keyFor(t.width), path);
+    let bytes: Uint8Array | undefined;
+    if (t.kind === 'entries' && Number.isFinite(inlineMax)) {
+      const key = keyFor(t.width);
+      const found = await this.#guard(() => this.#o.archive.getBounded(key, inlineMax), path);
+      if (found?.bytes) bytes = found.bytes;
+      else if (found) {
+        const url = await this.#guard(
+          () => this.#o.archive.presignGet(key, found.versionId, ENTRY_BUNDLE_URL_SECONDS),
+          path,
+        );
+        return { kind: 'entries', full, size: found.size, url, expiresInSeconds: ENTRY_BUNDLE_URL_SECONDS };
+      }
+    } else bytes = await this.#get(keyFor(t.width), path);
     if (bytes === undefined && t.width < stored) {
       const wider = await this.#get(keyFor(stored), path);
       if (wider !== undefined) bytes = this.#prefix(t, wider, stored, path);
+      if (bytes !== undefined && bytes.length > inlineMax)
+        throw new AppError(
+          'NOT_FOUND',
+          `${path} is not stored, and cut from ${entryBundlePath(t.index, stored)} it is ${bytes.length} bytes, ` +
+            `more than the ${inlineMax} served inline: read ${entryBundlePath(t.index, stored)} (its first ${t.width} entries are these)`,
+        );
     }
     if (bytes === undefined) throw new AppError('INTEGRITY', `${path} is missing from the archive`);
     return { bytes, kind: t.kind, full };
@@ -274,11 +334,11 @@ export class ProofService {
     }
   }
 
-  async #guard<T>(fn: () => Promise<T>): Promise<T> {
+  async #guard<T>(fn: () => Promise<T>, what = 'tile'): Promise<T> {
     try {
       return await fn();
     } catch (err) {
-      throw fromArchive(err, 'tile');
+      throw fromArchive(err, what);
     }
   }
 

@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { toBase64 } from '../core/bytes.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
 import {
   apiTarget,
   fetchVerifiedCheckpoint,
@@ -91,17 +92,16 @@ export async function runCheckpoint(argv: string[], io: CliIo, deps: ReadApiDeps
       trustedServerKey: r.trustedServerKey,
       checkpoint: r.text,
     };
-    if (json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    if (json) io.stdout(printableJson(out, 2));
     else
       io.stdout(
-        [
+        printableLines([
           logKeyHeadline(verdict),
           `origin:  ${out.origin}`,
           `size:    ${out.size}`,
           `root:    ${out.rootHash}`,
           ...r.verifiedBy.map((v) => `key:     ${v}`),
-          '',
-        ].join('\n'),
+        ]),
       );
     return verdict.exitCode;
   } catch (err) {

@@ -16,6 +16,7 @@ import { rename, rm } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { fromUtf8 } from '../core/bytes.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable } from './printable.ts';
 import {
   apiTarget,
   CheckError,
@@ -250,7 +251,8 @@ export async function runExport(argv: string[], io: CliIo, deps: ExportCliDeps):
     }
     if (json) return reportFailure(io, 'export', err, json);
     const code = err instanceof CheckError ? err.code : 'ERROR';
-    io.stderr(`anchorlog export: ${code}: ${err instanceof Error ? err.message : String(err)}\n`);
+    // Messages quote the server's error bodies.
+    io.stderr(`anchorlog export: ${code}: ${printable(err instanceof Error ? err.message : String(err))}\n`);
     return EXIT_INVALID;
   }
 }

@@ -36,6 +36,7 @@ import {
   validateScopes,
 } from '../core/principal.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson } from './printable.ts';
 
 export interface PrincipalsIo extends CliIo {
   /** Values the entry point read from the environment; flags take precedence. */
@@ -139,7 +140,7 @@ export async function runPrincipals(argv: string[], io: PrincipalsIo): Promise<n
     const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
     const code = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
     const message = typeof e?.message === 'string' ? e.message : res.statusText || 'request failed';
-    io.stderr(`error: ${code}: ${message}\n`);
+    io.stderr(`error: ${printable(code)}: ${printable(message)}\n`);
     return EXIT_INVALID;
   }
   if (typeof body !== 'object' || body === null) {
@@ -147,7 +148,7 @@ export async function runPrincipals(argv: string[], io: PrincipalsIo): Promise<n
     return EXIT_INVALID;
   }
   if (json) {
-    io.stdout(`${JSON.stringify(body, null, 2)}\n`);
+    io.stdout(printableJson(body, 2));
     return EXIT_OK;
   }
   io.stdout(render(command, body as Record<string, unknown>));
@@ -289,6 +290,9 @@ function flagMessage(err: PrincipalError): string {
   return field ? `--${field === 'scopes' ? 'scope' : field}: ${err.message}` : err.message;
 }
 
+/** A value from the API response as one printable field. */
+const field = (v: unknown): string => printable(String(v));
+
 function render(command: string, body: Record<string, unknown>): string {
   const p = body.principal as Principal | undefined;
   const key = typeof body.apiKey === 'string' ? body.apiKey : undefined;
@@ -296,19 +300,21 @@ function render(command: string, body: Record<string, unknown>): string {
     case 'create':
     case 'rotate':
       return (
-        `${command === 'create' ? 'created' : 'rotated key of'} principal ${p?.id} (${p?.kind}, ${p?.name}), key id ${p?.keyId}\n` +
-        `API key — shown only once, store it now:\n${key}\n`
+        `${command === 'create' ? 'created' : 'rotated key of'} principal ${field(p?.id)} (${field(p?.kind)}, ${field(p?.name)}), key id ${field(p?.keyId)}\n` +
+        `API key — shown only once, store it now:\n${field(key)}\n`
       );
     case 'revoke':
-      return `revoked principal ${p?.id} (${p?.name}) at ${p?.revokedAt}\n`;
+      return `revoked principal ${field(p?.id)} (${field(p?.name)}) at ${field(p?.revokedAt)}\n`;
     case 'list': {
       const rows = (Array.isArray(body.principals) ? body.principals : []) as Principal[];
-      const lines = rows.map((r) => [r.id, r.kind, r.status, r.name, formatScopes(r.scopes)].join('\t'));
-      const more = typeof body.cursor === 'string' ? `more: --cursor ${body.cursor}\n` : '';
+      const lines = rows.map((r) =>
+        [r.id, r.kind, r.status, r.name, formatScopes(r.scopes)].map(field).join('\t'),
+      );
+      const more = typeof body.cursor === 'string' ? `more: --cursor ${field(body.cursor)}\n` : '';
       return `${['ID\tKIND\tSTATUS\tNAME\tSCOPES', ...lines].join('\n')}\n${more}`;
     }
     default:
-      return p ? describe(p) : `${JSON.stringify(body, null, 2)}\n`;
+      return p ? describe(p) : printableJson(body, 2);
   }
 }
 
@@ -336,6 +342,6 @@ function describe(p: Principal): string {
   ];
   return `${rows
     .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k.padEnd(8)} ${v}`)
+    .map(([k, v]) => `${k.padEnd(8)} ${field(v)}`)
     .join('\n')}\n`;
 }

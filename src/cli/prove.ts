@@ -19,6 +19,7 @@ import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../core/merkle/verify.ts';
 import { decodeRecord, leafHash } from '../core/record.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
 import {
   type ApiTarget,
   apiGet,
@@ -76,7 +77,13 @@ function hashesOf(doc: unknown, what: string): Uint8Array[] {
   }
 }
 
-/** Record N's bytes from the entry bundle holding it in the tree of `size`. */
+/**
+ * Record N's bytes from the entry bundle holding it in the tree of the
+ * verified checkpoint's `size`: at that width the bundle is always stored
+ * (a partial at an older size may not be, and would have to be cut). Its
+ * bytes may come through a redirect to S3; either way they are only a
+ * candidate: the caller hashes the record and proves it against the signed root.
+ */
 async function leafFromBundle(
   deps: ReadApiDeps,
   target: ApiTarget,
@@ -86,7 +93,9 @@ async function leafFromBundle(
 ): Promise<Uint8Array> {
   const n = Math.floor(index / TILE_WIDTH);
   const width = Math.min(TILE_WIDTH, size - n * TILE_WIDTH);
-  const bytes = await apiGet(deps, target, `/v1/logs/${logId}/${entryBundlePath(n, width)}`);
+  const bytes = await apiGet(deps, target, `/v1/logs/${logId}/${entryBundlePath(n, width)}`, {
+    followRedirect: true,
+  });
   return decodeEntryBundle(bytes, width)[index % TILE_WIDTH] as Uint8Array;
 }
 
@@ -170,7 +179,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
 
     // 2. The leaf: given, or from the entry bundle (and then the record is shown).
     const fromBundle = givenLeaf === undefined && record === undefined;
-    if (fromBundle) record = await leafFromBundle(deps, target, logId, index, size);
+    if (fromBundle) record = await leafFromBundle(deps, target, logId, index, cp.size);
     const leaf = givenLeaf ?? leafHash(record as Uint8Array);
 
     // 3. The record is the one it claims to be: canonical bytes naming this log and index.
@@ -213,7 +222,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       trustedServerKey: head.trustedServerKey,
       ...(parsed !== undefined ? { record: parsed } : {}),
     };
-    if (json) io.stdout(`${JSON.stringify(out, null, 2)}\n`);
+    if (json) io.stdout(printableJson(out, 2));
     else {
       const lines = [
         logKeyHeadline(verdict),
@@ -224,7 +233,7 @@ export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
         `proof:      ${path.length} hashes`,
       ];
       if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
-      io.stdout(`${lines.join('\n')}\n`);
+      io.stdout(printableLines(lines));
     }
     return verdict.exitCode;
   } catch (err) {

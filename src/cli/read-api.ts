@@ -16,6 +16,7 @@ import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
 import { isValidLogId } from '../core/record.ts';
 import { CheckError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
+import { printable, printableJson } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 
 /** Environment the CLI entry passes in (commands never read process.env). */
@@ -64,16 +65,44 @@ export function requireLogId(log: string | undefined): string {
   return log;
 }
 
-/** GET `path` (with the API key); resolves to the body bytes of a 200, throws CheckError otherwise. */
-export async function apiGet(deps: ReadApiDeps, target: ApiTarget, path: string): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await deps.fetch(`${target.url}${path}`, {
-      headers: { authorization: `Bearer ${target.key}` },
-      redirect: 'error',
-    });
-  } catch (e) {
-    throw new CheckError('API_UNREACHABLE', `GET ${path}: ${e instanceof Error ? e.message : String(e)}`);
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * GET `path` (with the API key); resolves to the body bytes of a 200, throws
+ * CheckError otherwise. With `followRedirect` (entry bundles: the API answers
+ * a large one with a 307 to a presigned S3 URL, docs/formats.md "Entry
+ * bundles") one redirect to an http(s) URL is followed *without* the API key,
+ * which must never leave for another origin; what comes back is checked by
+ * the caller exactly as an inline body would be.
+ */
+export async function apiGet(
+  deps: ReadApiDeps,
+  target: ApiTarget,
+  path: string,
+  opts: { followRedirect?: boolean } = {},
+): Promise<Uint8Array> {
+  const get = async (url: string, init: RequestInit) => {
+    try {
+      return await deps.fetch(url, init);
+    } catch (e) {
+      throw new CheckError('API_UNREACHABLE', `GET ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  let res = await get(`${target.url}${path}`, {
+    headers: { authorization: `Bearer ${target.key}` },
+    redirect: opts.followRedirect ? 'manual' : 'error',
+  });
+  if (opts.followRedirect && REDIRECTS.has(res.status)) {
+    await res.body?.cancel();
+    let to: URL;
+    try {
+      to = new URL(res.headers.get('location') ?? '', `${target.url}${path}`);
+    } catch {
+      throw new CheckError('API_MALFORMED', `GET ${path}: HTTP ${res.status} without a usable Location`);
+    }
+    if (to.protocol !== 'https:' && to.protocol !== 'http:')
+      throw new CheckError('API_MALFORMED', `GET ${path}: redirected to a ${to.protocol} URL`);
+    res = await get(to.href, { redirect: 'error' });
   }
   const bytes = new Uint8Array(await res.arrayBuffer());
   if (bytes.length > MAX_RESPONSE_BYTES) throw new CheckError('API_ERROR', `GET ${path}: response too large`);
@@ -283,9 +312,13 @@ export function reportFailure(io: CliIo, command: string, err: unknown, asJson: 
   const message = err instanceof Error ? err.message : String(err);
   if (asJson)
     io.stdout(
-      `${JSON.stringify({ ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message }, null, 2)}\n`,
+      printableJson(
+        { ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message },
+        2,
+      ),
     );
   else io.stdout('Verification: FAILED\n');
-  io.stderr(`anchorlog ${command}: ${code}: ${message}\n`);
+  // Messages quote server text (origins, error bodies).
+  io.stderr(`anchorlog ${command}: ${printable(code)}: ${printable(message)}\n`);
   return 1;
 }

@@ -22,6 +22,7 @@ import {
   verifyTimestamp,
 } from '../core/rfc3161/index.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson, printableLines } from './printable.ts';
 
 export const TIMESTAMP_VERIFY_USAGE = `usage: anchorlog timestamp verify --in TOKEN (--data FILE | --digest HEX) --ca ROOTS.pem
                                  [--untrusted CERTS.pem] [--allow-sha1] [--json]
@@ -88,11 +89,12 @@ function report(r: VerifiedTimestamp): string {
     lines.push(`accuracy:  ${r.accuracy.seconds}s ${r.accuracy.millis}ms ${r.accuracy.micros}us`);
   }
   lines.push(`chain:     ${r.chain.length} certificate(s) to a pinned root`);
-  return `${lines.join('\n')}\n`;
+  // TSA and signer names come from the token.
+  return printableLines(lines);
 }
 
 function jsonResult(r: VerifiedTimestamp): string {
-  return `${JSON.stringify({
+  return printableJson({
     ok: true,
     genTime: r.genTime,
     genTimeMs: r.genTimeMs,
@@ -109,7 +111,7 @@ function jsonResult(r: VerifiedTimestamp): string {
     weakHashes: r.weakHashes,
     signerCertificate: toBase64(r.signerCertificate),
     chain: r.chain.map(toBase64),
-  })}\n`;
+  });
 }
 
 interface Parsed {
@@ -203,10 +205,10 @@ export async function runTimestampVerify(argv: string[], io: CliIo): Promise<num
       return EXIT_USAGE;
     }
     if (e instanceof TimestampError) {
-      if (json) io.stdout(`${JSON.stringify({ ok: false, error: { code: e.code, message: e.message } })}\n`);
+      if (json) io.stdout(printableJson({ ok: false, error: { code: e.code, message: e.message } }));
       else io.stdout('Verification: FAILED\n');
       const hint = e.code === 'WEAK_HASH' ? ' (--allow-sha1 accepts it, if you must)' : '';
-      io.stderr(`anchorlog timestamp verify: ${e.code}: ${e.message}${hint}\n`);
+      io.stderr(`anchorlog timestamp verify: ${e.code}: ${printable(e.message)}${hint}\n`);
       return EXIT_INVALID;
     }
     throw e;

@@ -3,19 +3,26 @@
  * docs/bundle.md §Verifying). Read by `anchorlog verify` (all fields) and by
  * `checkpoint` / `prove` (`logKeys`, `origins`); written by `anchorlog trust`.
  *
- *   { "logKeys":  ["<origin>+<keyid>+<base64 key>", …],
- *     "origins":  ["<origin>", …],            optional
- *     "tsaRoots": ["-----BEGIN CERTIFICATE-----…", …] }
+ *   { "logKeys":   ["<origin>+<keyid>+<base64 key>", …],
+ *     "origins":   ["<origin>", …],            optional
+ *     "tsaRoots":  ["-----BEGIN CERTIFICATE-----…", …],
+ *     "tsaQuorum": k }                          optional
  *
  * A pinned vkey means exactly "this key signs the checkpoints of the log whose
  * origin is the vkey's name" — of no other log, even though one key signs every
  * log of a deployment. `origins`, when present, lists the logs accepted; each
  * must be the name of a pinned key (an origin without one could never verify,
  * so it is a mistake, reported as such). Without it, the keys' names are the
- * accepted origins. Every problem is a usage error (exit 2): the file is the
- * caller's, not attacker input.
+ * accepted origins. `tsaQuorum` is how many distinct TSAs (distinct roots)
+ * must agree for the "existed by" claim (docs/bundle.md §Time-stamps); without
+ * it the verifier uses min(2, pinned roots), as the deployment's `AnchorQuorum`
+ * defaults to min(2, TSAs). It needs `tsaRoots` and can be at most the number
+ * of distinct roots pinned: a quorum that can never be met is a mistake.
+ * Every problem is a usage error (exit 2): the file is the caller's, not
+ * attacker input.
  */
-import { fromUtf8 } from '../core/bytes.ts';
+import { fromUtf8, toHex } from '../core/bytes.ts';
+import { sha256 } from '../core/hash.ts';
 import { isValidKeyName, parseVerifierKey } from '../core/note/index.ts';
 import { decodePemCertificates } from '../core/rfc3161/index.ts';
 import { UsageError } from './errors.ts';
@@ -27,9 +34,10 @@ export interface TrustFile {
   readonly tsaRootsPem?: readonly string[];
   /** The certificates they hold (DER). */
   readonly tsaRoots?: readonly Uint8Array[];
+  readonly tsaQuorum?: number;
 }
 
-const FIELDS = ['logKeys', 'origins', 'tsaRoots'];
+const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum'];
 
 export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
   const bad = (msg: string): never => {
@@ -86,9 +94,19 @@ export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
       tsaRoots.push(...certs);
     }
   }
+  const tsaQuorum = o.tsaQuorum;
+  if (tsaQuorum !== undefined) {
+    if (typeof tsaQuorum !== 'number' || !Number.isSafeInteger(tsaQuorum) || tsaQuorum < 1)
+      bad('tsaQuorum must be a positive integer');
+    if (!tsaRoots) bad('tsaQuorum needs tsaRoots: it counts distinct pinned TSA roots');
+    const distinct = new Set((tsaRoots ?? []).map((d) => toHex(sha256(d)))).size;
+    if ((tsaQuorum as number) > distinct)
+      bad(`tsaQuorum ${tsaQuorum} can never be met: ${distinct} distinct TSA root(s) are pinned`);
+  }
   return {
     ...(logKeys ? { logKeys } : {}),
     ...(origins ? { origins } : {}),
     ...(tsaRootsPem ? { tsaRootsPem, tsaRoots } : {}),
+    ...(tsaQuorum !== undefined ? { tsaQuorum: tsaQuorum as number } : {}),
   };
 }

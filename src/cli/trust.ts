@@ -1,8 +1,11 @@
 /**
  * `anchorlog trust --log L [-o TRUST.json]` — build the TRUST.json that
  * `verify`, `checkpoint` and `prove` pin (trust-file.ts) from a deployment:
- * the log's verifier key(s) from `GET /v1/keys?log=L`, its origin, and the
- * self-signed root of each TSA chain in `GET /v1/logs/L/anchors`.
+ * the log's verifier key(s) from `GET /v1/keys?log=L`, its origin, the
+ * self-signed root of each TSA chain in `GET /v1/logs/L/anchors`, and the
+ * deployment's anchor quorum (`quorum.required` there) as `tsaQuorum`, so that
+ * `verify` proves "existed by" only with as many independent TSAs as the
+ * deployment itself requires.
  *
  * Everything comes from the server being audited, so the file proves nothing
  * by itself: the command prints the SHA-256 fingerprints of the log key (DER
@@ -10,8 +13,9 @@
  * operator's published key, each TSA's published root), and says so loudly.
  * What it does check is that the pieces fit: every key is named after the
  * log's origin and matches its PEM, the anchored checkpoint verifies under
- * those keys (with the origin binding), and each granted token verifies
- * against the root taken from its own chain.
+ * those keys (with the origin binding), each granted token verifies
+ * against the root taken from its own chain, and there are at least as many
+ * distinct roots as the quorum (else the file could never verify a bundle).
  *
  * Exit: 0 written, 1 the API failed or sent something malformed or
  * inconsistent (reason code), 2 usage error.
@@ -35,6 +39,7 @@ import {
 } from '../core/rfc3161/index.ts';
 import { CheckError, UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson, printableLines } from './printable.ts';
 import { apiJson, apiTarget, logVkeys, type ReadApiDeps, requireLogId } from './read-api.ts';
 
 export const TRUST_USAGE = `usage: anchorlog trust --log LOG [-o TRUST.json] [--api URL] [--key KEY] [--json]
@@ -45,8 +50,8 @@ export const TRUST_USAGE = `usage: anchorlog trust --log LOG [-o TRUST.json] [--
   --key KEY          API key with proofs:read (default: $ANCHORLOG_API_KEY)
   --json             print the result (trust file, fingerprints) as JSON on stdout
 
-Builds { logKeys, origins, tsaRoots } from GET /v1/keys?log=LOG and the TSA chains
-of GET /v1/logs/LOG/anchors, and prints SHA-256 fingerprints of the log key and of
+Builds { logKeys, origins, tsaRoots, tsaQuorum } from GET /v1/keys?log=LOG and the TSA
+chains and quorum of GET /v1/logs/LOG/anchors, and prints SHA-256 fingerprints of the log key and of
 each TSA root. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR COMPARISON OF THOSE
 FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.
 exit status: 0 written, 1 API failure or malformed/inconsistent data, 2 usage error
@@ -66,6 +71,8 @@ export interface TrustDocument {
   readonly logKeys: string[];
   readonly origins: string[];
   readonly tsaRoots: string[];
+  /** The deployment's anchor quorum: distinct TSA roots needed for "existed by". */
+  readonly tsaQuorum: number;
 }
 
 interface KeyFinding {
@@ -112,7 +119,7 @@ async function logKeys(
       v = parseVerifierKey(vkey);
     } catch (e) {
       if (e instanceof NoteError && e.code === 'UNSUPPORTED_KEY_TYPE') {
-        io.stderr(`anchorlog trust: skipped a key of a type this verifier cannot use: ${vkey}\n`);
+        io.stderr(`anchorlog trust: skipped a key of a type this verifier cannot use: ${printable(vkey)}\n`);
         continue;
       }
       return malformed(`/v1/keys: not a usable vkey: ${JSON.stringify(vkey.slice(0, 80))}`);
@@ -147,6 +154,7 @@ async function logKeys(
 
 interface AnchorsDoc {
   readonly checkpoint: string;
+  readonly quorum: { readonly required: number };
   readonly tsas: readonly { name: string; status: string; token?: string; chain?: readonly string[] }[];
 }
 
@@ -155,6 +163,9 @@ function anchorsShape(doc: unknown, logId: string): AnchorsDoc {
   const d = doc as { checkpoint?: unknown; tsas?: unknown } | null;
   if (typeof d !== 'object' || d === null) return malformed(`${path}: not an object`);
   if (typeof d.checkpoint !== 'string') malformed(`${path}: no checkpoint text`);
+  const required = (d as { quorum?: { required?: unknown } }).quorum?.required;
+  if (typeof required !== 'number' || !Number.isSafeInteger(required) || required < 1)
+    malformed(`${path}: quorum.required is not a positive integer`);
   if (!Array.isArray(d.tsas)) malformed(`${path}: no tsas array`);
   for (const t of d.tsas as unknown[]) {
     const e = t as { name?: unknown; status?: unknown; token?: unknown; chain?: unknown } | null;
@@ -189,7 +200,9 @@ async function tsaRoots(doc: AnchorsDoc, io: CliIo): Promise<RootFinding[]> {
       );
     }
     if (!root) {
-      io.stderr(`anchorlog trust: TSA ${t.name}: its chain holds no self-signed root; not pinned\n`);
+      io.stderr(
+        `anchorlog trust: TSA ${printable(t.name)}: its chain holds no self-signed root; not pinned\n`,
+      );
       continue;
     }
     try {
@@ -224,7 +237,12 @@ async function tsaRoots(doc: AnchorsDoc, io: CliIo): Promise<RootFinding[]> {
   return found;
 }
 
-function fingerprints(origin: string, keys: readonly KeyFinding[], roots: readonly RootFinding[]): string {
+function fingerprints(
+  origin: string,
+  keys: readonly KeyFinding[],
+  roots: readonly RootFinding[],
+  tsaQuorum: number,
+): string {
   const l = [`log origin: ${origin}`, 'log key(s):'];
   for (const k of keys) {
     l.push(`  ${origin}+${k.keyId}`);
@@ -237,7 +255,11 @@ function fingerprints(origin: string, keys: readonly KeyFinding[], roots: readon
     l.push(`    SHA-256 fingerprint: ${r.sha256}`);
   }
   l.push('    (check: openssl x509 -in root.pem -noout -fingerprint -sha256)');
-  return `${l.join('\n')}\n`;
+  l.push(
+    `TSA quorum: ${tsaQuorum} distinct TSA root(s) must agree for "existed by" (the deployment's AnchorQuorum)`,
+  );
+  // Origins, subjects and TSA names are the server's.
+  return printableLines(l);
 }
 
 export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
@@ -288,13 +310,20 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       throw e;
     }
     const roots = await tsaRoots(anchors, io);
+    const tsaQuorum = anchors.quorum.required;
+    if (roots.length < tsaQuorum)
+      throw new CheckError(
+        'TSA_QUORUM_NOT_PINNABLE',
+        `the deployment requires ${tsaQuorum} TSAs per anchor, but the newest anchors of log ${logId} show only ${roots.length} distinct TSA root(s) (${roots.flatMap((r) => r.tsas).join(', ')}); retry after an anchor run that meets the quorum`,
+      );
 
     const trust: TrustDocument = {
       logKeys: findings.map((f) => f.vkey),
       origins: [origin],
       tsaRoots: roots.map((r) => r.pem),
+      tsaQuorum,
     };
-    const text = `${JSON.stringify(trust, null, 2)}\n`;
+    const text = printableJson(trust, 2);
     if (output !== undefined) {
       try {
         // 'wx': never replace a TRUST.json someone may already have compared and pinned.
@@ -308,10 +337,10 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
         );
       }
     }
-    const report = fingerprints(origin, findings, roots);
+    const report = fingerprints(origin, findings, roots, tsaQuorum);
     if (json) {
       io.stdout(
-        `${JSON.stringify(
+        printableJson(
           {
             ok: true,
             log: logId,
@@ -323,9 +352,8 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
             warning:
               'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
           },
-          null,
           2,
-        )}\n`,
+        ),
       );
       io.stderr(TRUST_WARNING);
     } else if (output !== undefined) {
@@ -343,9 +371,8 @@ export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Pr
       return EXIT_USAGE;
     }
     if (!(err instanceof CheckError)) throw err;
-    if (json)
-      io.stdout(`${JSON.stringify({ ok: false, error: { code: err.code, message: err.message } })}\n`);
-    io.stderr(`anchorlog trust: ${err.code}: ${err.message}\nNo TRUST.json was written.\n`);
+    if (json) io.stdout(printableJson({ ok: false, error: { code: err.code, message: err.message } }));
+    io.stderr(`anchorlog trust: ${err.code}: ${printable(err.message)}\nNo TRUST.json was written.\n`);
     return EXIT_INVALID;
   }
 }

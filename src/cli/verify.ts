@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { printable, printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import {
   acceptedNote,
@@ -32,7 +33,8 @@ export const VERIFY_USAGE = `usage: anchorlog verify FILE [--trust TRUST.json] [
 
   FILE                an evidence bundle (.tar) exported by anchorlog
   --trust TRUST.json  pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
-                      "tsaRoots": ["<PEM>", ...] } (anchorlog trust builds one)
+                      "tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
+                      "existed by" needs tokens from k distinct TSA roots (default min(2, roots))
                       without it the bundle's own keys and TSA roots are used (WARNING, exit 3)
   --allow-untrusted   exit 0 instead of 3 when something was not pinned
   --allow-incomplete  exit 0 instead of 4 for a filtered export or a range that
@@ -110,7 +112,7 @@ function readable(r: BundleReport, v: Verdict): string {
   l.push('anchors:');
   for (const a of r.anchors)
     l.push(
-      `  - ${a.tsa}: ${a.genTime} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}`,
+      `  - ${a.tsa}: ${a.genTime}${a.accuracyMs === null ? '' : ` ± ${a.accuracyMs} ms`} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}; existed by ${a.existedBy}`,
     );
   if (v.shortfalls.length > 0) {
     l.push('not proved:');
@@ -123,7 +125,8 @@ function readable(r: BundleReport, v: Verdict): string {
     l.push('warnings:');
     for (const w of r.warnings) l.push(`  - ${w}`);
   }
-  return `${l.join('\n')}\n`;
+  // Origins, TSA names, filter values and messages come from the bundle: one escaped line each.
+  return printableLines(l);
 }
 
 interface Args {
@@ -188,6 +191,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
       ...(file.logKeys ? { logKeys: file.logKeys } : {}),
       ...(file.origins ? { origins: file.origins } : {}),
       ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
+      ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
     };
     const bundle = await read(io, args.file, 'FILE');
     const warn = warning(trust);
@@ -201,7 +205,7 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
       // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
       // for a proof; `verified` says every check that ran passed.
       const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
-      io.stdout(json ? `${JSON.stringify(doc)}\n` : readable(report, verdict));
+      io.stdout(json ? printableJson(doc) : readable(report, verdict));
       return verdict.exitCode;
     } catch (e) {
       if (!(e instanceof BundleError)) throw e;
@@ -211,18 +215,23 @@ export async function runVerify(argv: string[], io: CliIo): Promise<number> {
         .join(', ');
       if (json)
         io.stdout(
-          `${JSON.stringify({
+          printableJson({
             ok: false,
             verified: false,
             verdict: { exitCode: EXIT_INVALID, status: 'failed' },
             error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null },
-          })}\n`,
+          }),
         );
       else
         io.stdout(
-          `Bundle: FAILED\ncode:   ${e.code}\n${where ? `where:  ${where}\n` : ''}reason: ${e.message}\n`,
+          printableLines([
+            'Bundle: FAILED',
+            `code:   ${e.code}`,
+            ...(where ? [`where:  ${where}`] : []),
+            `reason: ${e.message}`,
+          ]),
         );
-      io.stderr(`anchorlog verify: ${e.code}: ${e.message}\n`);
+      io.stderr(`anchorlog verify: ${e.code}: ${printable(e.message)}\n`);
       return EXIT_INVALID;
     }
   } catch (e) {

@@ -65,6 +65,16 @@ export type PutCheckpointResult =
   /** The precondition failed; nothing was written. */
   | { readonly written: false };
 
+/** What getBounded found at a key. */
+export interface BoundedObject {
+  /** Size of the whole object, bytes. */
+  readonly size: number;
+  /** The version read (undefined only on a bucket without versioning). */
+  readonly versionId: string | undefined;
+  /** The whole object when size ≤ the bound; undefined when it is larger. */
+  readonly bytes: Uint8Array | undefined;
+}
+
 export interface PutImmutableResult {
   /** true when this call created the object; false when identical bytes were already there. */
   readonly created: boolean;
@@ -108,6 +118,22 @@ export interface ArchiveStore {
 
   /** Metadata of the current version at `key`, or undefined when there is none. */
   head(key: string): Promise<ObjectHead | undefined>;
+
+  /**
+   * The current version at `key`: its bytes when it holds at most `maxBytes`,
+   * else only its size and version, in one request; undefined when there is
+   * no object. For objects that may be too large to pass through a Lambda
+   * response (entry bundles, docs/formats.md "Entry bundles").
+   */
+  getBounded(key: string, maxBytes: number): Promise<BoundedObject | undefined>;
+
+  /**
+   * A URL that lets whoever holds it GET version `versionId` of `key` (the
+   * current version when undefined) until it expires, signed with this
+   * store's credentials. It grants nothing else; it MUST NOT outlive
+   * `expiresInSeconds`.
+   */
+  presignGet(key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string>;
 }
 
 /** `logs/<logId>/<path>`: where a log's tiles (path from src/core/merkle tile-path) live. */

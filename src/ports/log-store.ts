@@ -111,6 +111,16 @@ export interface EventIdEntry {
   seq: number;
 }
 
+/** An event id found by readEventIds. */
+export interface FoundEventId extends EventIdEntry {
+  /**
+   * True when it was recorded before issue #11, per log rather than per
+   * submitter: it belongs to whoever submitted the record it points at, which
+   * the caller must check.
+   */
+  legacy: boolean;
+}
+
 /**
  * Errors a store raises. Anything else a store throws is a bug or a
  * misconfiguration (INTERNAL).
@@ -217,11 +227,18 @@ export interface LogStore {
   /** Deletes the claim if still IN_PROGRESS and held by `attemptId`; otherwise does nothing. */
   releaseKey(logId: string, keyHash: string, attemptId: string): Promise<void>;
 
-  /** Consistent lookup of client event ids; absent ids are absent from the map. */
-  readEventIds(logId: string, ids: readonly string[]): Promise<Map<string, EventIdEntry>>;
+  /**
+   * Consistent lookup of client event ids in the namespace `submitter` (the
+   * submitter itself on producers' logs, so no writer can take an id another
+   * will use; one namespace for the whole `system` log: src/app/ingest.ts
+   * eventIdScope, docs/ingest.md §4). Also returns, marked `legacy`, an id recorded per
+   * log before issue #11 when `submitter` has none of its own; absent ids are
+   * absent from the map.
+   */
+  readEventIds(logId: string, submitter: string, ids: readonly string[]): Promise<Map<string, FoundEventId>>;
 
-  /** Records where client event ids landed. Idempotent; durable when it resolves. */
-  writeEventIds(logId: string, entries: readonly EventIdEntry[]): Promise<void>;
+  /** Records where `submitter`'s client event ids landed. Idempotent; durable when it resolves. */
+  writeEventIds(logId: string, submitter: string, entries: readonly EventIdEntry[]): Promise<void>;
 }
 
 /** The tip after batch `h`, which must continue `tip` (else INTEGRITY). */

@@ -251,13 +251,20 @@ describe('DynamoLogStore', () => {
     expect((await store.claimKey({ ...claim, keyHash: 'h2' })).claimed).toBe(true);
   });
 
-  it('event ids: write in chunks of 25, read in chunks of 100', async () => {
+  it('event ids: per submitter, written in chunks of 25, read in chunks of 100', async () => {
     const entries = Array.from({ length: 130 }, (_, i) => ({ id: `id/${i}#x`, index: i, seq: 1 + (i >> 4) }));
-    await store.writeEventIds('eid', entries);
-    await store.writeEventIds('eid', entries.slice(0, 3)); // idempotent
-    const got = await store.readEventIds('eid', [...entries.map((e) => e.id), 'absent']);
+    await store.writeEventIds('eid', 'p', entries);
+    await store.writeEventIds('eid', 'p', entries.slice(0, 3)); // idempotent
+    const got = await store.readEventIds('eid', 'p', [...entries.map((e) => e.id), 'absent']);
     expect(got.size).toBe(130);
-    expect(got.get('id/129#x')).toEqual({ id: 'id/129#x', index: 129, seq: 9 });
+    expect(got.get('id/129#x')).toEqual({ id: 'id/129#x', index: 129, seq: 9, legacy: false });
+    // Another submitter's namespace is its own.
+    const others = await store.readEventIds(
+      'eid',
+      'q',
+      entries.map((e) => e.id),
+    );
+    expect(others.size).toBe(0);
   });
 
   it('faults on the store surface as THROTTLED / UNAVAILABLE', async () => {

@@ -142,3 +142,36 @@ describe('S3ArchiveStore.putCheckpoint', () => {
     expect(await versions(key)).toHaveLength(2);
   });
 });
+
+describe('S3ArchiveStore: entry bundles too large to pass through the API Lambda', () => {
+  it('getBounded: the bytes up to the bound, else only size and version (one ranged GET)', async () => {
+    const small = archiveKey('log-b', 'tile/entries/000.p/2');
+    const big = archiveKey('log-b', 'tile/entries/001');
+    const bigBytes = crypto.getRandomValues(new Uint8Array(5000));
+    await store.putImmutable(small, bytes('0123456789'));
+    await store.putImmutable(big, bigBytes);
+    const [bigVersion] = await versions(big);
+    expect(await store.getBounded(small, 10)).toMatchObject({ size: 10, bytes: bytes('0123456789') });
+    expect(await store.getBounded(small, 4096)).toMatchObject({ size: 10, bytes: bytes('0123456789') });
+    const over = await store.getBounded(big, 4096);
+    expect(over).toEqual({ size: 5000, versionId: bigVersion?.VersionId, bytes: undefined });
+    expect(await store.getBounded(big, 5000)).toMatchObject({ size: 5000, bytes: bigBytes });
+    expect(await store.getBounded(archiveKey('log-b', 'tile/entries/002'), 10)).toBeUndefined();
+    const empty = archiveKey('log-b', 'probe/empty');
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: empty, Body: new Uint8Array(0) }));
+    expect(await store.getBounded(empty, 10)).toMatchObject({ size: 0, bytes: new Uint8Array(0) });
+  });
+
+  it('presignGet: a URL anyone can GET for a while, for exactly that version', async () => {
+    const key = archiveKey('log-b', 'tile/entries/003');
+    const data = crypto.getRandomValues(new Uint8Array(3000));
+    await store.putImmutable(key, data);
+    const [v] = await versions(key);
+    const url = await store.presignGet(key, v?.VersionId, 60);
+    expect(new URL(url).searchParams.get('versionId')).toBe(v?.VersionId);
+    expect(new URL(url).searchParams.get('X-Amz-Expires')).toBe('60');
+    const res = await fetch(url);
+    expect(res.status).toBe(200);
+    expect(new Uint8Array(await res.arrayBuffer())).toEqual(data);
+  });
+});

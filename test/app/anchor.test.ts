@@ -592,6 +592,8 @@ describe('AnchorService.anchorLog with the two OpenSSL TSAs', () => {
         return archive.get(k);
       },
       head: (k) => archive.head(k),
+      getBounded: (k, max) => archive.getBounded(k, max),
+      presignGet: (k, v, s) => archive.presignGet(k, v, s),
     };
     const { svc } = service(timestampers, 2, { archive: counted });
     expect(await svc.anchorLog(logId)).toMatchObject({ status: 'already-anchored', tsaCalls: 0 });

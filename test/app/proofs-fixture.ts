@@ -56,6 +56,13 @@ export class CountingArchive implements ArchiveStore {
     this.gets.push(key);
     return this.inner.get(key);
   }
+  getBounded(key: string, maxBytes: number) {
+    this.gets.push(key);
+    return this.inner.getBounded(key, maxBytes);
+  }
+  presignGet(key: string, versionId: string | undefined, expiresInSeconds: number) {
+    return this.inner.presignGet(key, versionId, expiresInSeconds);
+  }
   reset(): void {
     this.gets = [];
   }

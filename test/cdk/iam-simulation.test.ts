@@ -210,6 +210,9 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('operator', 's3:DeleteObject', { archive: TILE }, DENIED_EXPLICITLY),
   every(['seal', 'anchor', 'read', 'query', 'export'], 's3:GetObject', { archive: TILE }),
   one('read', 's3:GetObject', { archive: TILE }, DENIED_EXPLICITLY, { 'aws:SecureTransport': 'false' }),
+  // Presigned redirects to large entry bundles name the version (src/app/proofs.ts): read role, bundles only.
+  every(['read'], 's3:GetObjectVersion', { archive: ENTRIES }),
+  one('read', 's3:GetObjectVersion', { archive: TILE }, 'Denied'),
   ...[
     's3:DeleteObject',
     's3:DeleteObjectVersion',

@@ -91,6 +91,8 @@ describe('anchorlog trust', () => {
     const roots = decodePemCertificates(readFileSync(stack.info.tsaRoots, 'utf8'));
     expect(t.tsaRoots.flatMap((p) => decodePemCertificates(p))).toEqual(expect.arrayContaining(roots));
     expect(t.tsaRoots).toHaveLength(roots.length);
+    // The deployment's AnchorQuorum (the local stack runs 2 TSAs with quorum 2).
+    expect(t.tsaQuorum).toBe(2);
 
     const spki = parseVerifierKey(vkey).publicKey;
     expect(r.out).toContain(`written to ${file}`);
@@ -304,6 +306,39 @@ describe('anchorlog trust: what the server sends is checked, and garbage exits 1
       'INVALID_SIGNATURE',
     ],
     ['a log with no anchored checkpoint (HTTP 404)', 'nope', undefined, 'API_ERROR'],
+    [
+      'anchors: a quorum that is not a positive integer',
+      '',
+      rewrite(
+        '/anchors',
+        editJson((d) => {
+          (d.quorum as { required: unknown }).required = '2';
+        }),
+      ),
+      'API_MALFORMED',
+    ],
+    [
+      'anchors: the quorum needs more TSAs than there are roots to pin',
+      '',
+      rewrite(
+        '/anchors',
+        editJson((d) => {
+          (d.quorum as { required: number }).required = 3;
+        }),
+      ),
+      'TSA_QUORUM_NOT_PINNABLE',
+    ],
+    [
+      'anchors: only one TSA granted under quorum 2',
+      '',
+      rewrite(
+        '/anchors',
+        editJson((d) => {
+          d.tsas = (d.tsas as unknown[]).slice(0, 1);
+        }),
+      ),
+      'TSA_QUORUM_NOT_PINNABLE',
+    ],
   ];
 
   it.each(cases)('%s → exit 1', async (name, log, f, code) => {

@@ -3,6 +3,8 @@ import { runVerify } from '../../src/cli/verify.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/index.ts';
 import {
+  anchorsFor,
+  checkpointNote,
   exportBundle,
   find,
   lines,
@@ -44,6 +46,21 @@ beforeAll(async () => {
   files['/mem/origin-no-key.json'] = utf8(JSON.stringify({ ...trust, origins: ['anchorlog.test/tenant-z'] }));
   files['/mem/origin-not-name.json'] = utf8(JSON.stringify({ ...trust, origins: ['has space'] }));
   files['/mem/origins-empty.json'] = utf8(JSON.stringify({ ...trust, origins: [] }));
+  // Time-stamped by one of the two pinned TSAs only.
+  const note = await checkpointNote(log, 30);
+  const ecdsaOnly = (await anchorsFor(note, 30)).filter((a) => a.tsa === 'test-ecdsa');
+  files['/mem/one-tsa.tar'] = await exportBundle(log, {
+    fromTime: '2025-06-01T00:05:00.000Z',
+    toTime: '2025-06-01T00:15:00.000Z',
+    notes: [note],
+    anchors: ecdsaOnly,
+  });
+  files['/mem/quorum-1.json'] = utf8(JSON.stringify({ ...trust, tsaQuorum: 1 }));
+  files['/mem/quorum-2.json'] = utf8(JSON.stringify({ ...trust, tsaQuorum: 2 }));
+  files['/mem/quorum-3.json'] = utf8(JSON.stringify({ ...trust, tsaQuorum: 3 }));
+  files['/mem/quorum-0.json'] = utf8(JSON.stringify({ ...trust, tsaQuorum: 0 }));
+  files['/mem/quorum-string.json'] = utf8(JSON.stringify({ ...trust, tsaQuorum: '2' }));
+  files['/mem/quorum-no-roots.json'] = utf8(JSON.stringify({ logKeys: trust.logKeys, tsaQuorum: 1 }));
 });
 
 async function run(...argv: string[]) {
@@ -143,6 +160,10 @@ describe('anchorlog verify', () => {
     ['an origin that is not a key name', ['/mem/bundle.tar', '--trust', '/mem/origin-not-name.json']],
     ['empty origins', ['/mem/bundle.tar', '--trust', '/mem/origins-empty.json']],
     ['--allow-untrusted with a value', ['/mem/bundle.tar', '--allow-untrusted=yes']],
+    ['tsaQuorum above the pinned roots', ['/mem/bundle.tar', '--trust', '/mem/quorum-3.json']],
+    ['tsaQuorum 0', ['/mem/bundle.tar', '--trust', '/mem/quorum-0.json']],
+    ['tsaQuorum not a number', ['/mem/bundle.tar', '--trust', '/mem/quorum-string.json']],
+    ['tsaQuorum without tsaRoots', ['/mem/bundle.tar', '--trust', '/mem/quorum-no-roots.json']],
   ])('usage error exits 2: %s', async (_n, argv) => {
     const r = await run(...(argv as string[]));
     expect(r.code, r.err).toBe(2);
@@ -153,6 +174,27 @@ describe('anchorlog verify', () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
     expect(r.out).toContain('usage: anchorlog verify');
+  });
+});
+
+describe('anchorlog verify: the TSA quorum (TRUST.json tsaQuorum)', () => {
+  it('prints "existed by" as the quorum-th earliest time of distinct TSAs', async () => {
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/quorum-2.json');
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/existed by \S+Z: 2 of 2 distinct TSA\(s\)/);
+    expect(r.out).toMatch(/test-ecdsa: \S+Z ± \d+ ms by .*; existed by \S+Z/);
+  });
+
+  it("two pinned roots and one TSA's tokens: exit 1 (the default quorum is 2); tsaQuorum 1 accepts it", async () => {
+    const r = await run('/mem/one-tsa.tar', '--trust', '/mem/trust.json');
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('TIMESTAMP_QUORUM_NOT_MET');
+    const j = await run('/mem/one-tsa.tar', '--trust', '/mem/trust.json', '--json', '--allow-untrusted');
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.out)).toMatchObject({ ok: false, error: { code: 'TIMESTAMP_QUORUM_NOT_MET' } });
+    const one = await run('/mem/one-tsa.tar', '--trust', '/mem/quorum-1.json', '--json');
+    expect(one.code, one.err).toBe(0);
+    expect(JSON.parse(one.out)).toMatchObject({ timeStamps: { quorum: 1, distinctTsas: 1 } });
   });
 });
 

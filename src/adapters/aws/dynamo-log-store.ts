@@ -22,14 +22,18 @@
  *                                                 its commit item; unreferenced parts are garbage
  *   pk=L#<logId>#IK#<keyHash>         sk=IK       idempotency claim {state, requestHash, attemptId,
  *                                                 tipSeqAtClaim, expiresAt, seq?, key, submitter, ttl?}
- *   pk=L#<logId>#E#<idHash>           sk=E        client event id → {id, index, seq}
+ *   pk=L#<logId>#E#<scopedIdHash>     sk=E        a submitter's client event id → {id, submitter, index, seq}
  *
  * Legacy (before issue #11), read-only: pk=L#<logId> sk=META. logExists
  * falls back to it when `M#<logId>` is absent; createLog copies it to
  * `M#<logId>` (keeping its createdAt) the next time the log is created.
+ * And pk=L#<logId>#E#<idHash> sk=E, a client event id per log (any
+ * submitter's), read by readEventIds next to the scoped one (marked legacy).
  *
- * `keyHash` / `idHash` are base64url SHA-256 digests computed by the caller /
- * here, so client text never shapes a key (no length limits, no '#' games).
+ * `keyHash` / `idHash` / `scopedIdHash` are base64url SHA-256 digests computed
+ * by the caller / here, so client text never shapes a key (no length limits,
+ * no '#' games): idHash = SHA-256(id), scopedIdHash = SHA-256("anchorlog event
+ * id v2" 0x00 submitter 0x00 id).
  *
  * Why one partition per batch: a partition takes at most 1,000 WCU/s. A 350 KB
  * commit item costs 350 WCU, so a log whose batches all lived in one partition
@@ -63,6 +67,7 @@ import {
   type ClaimResult,
   type CommitOutcome,
   type EventIdEntry,
+  type FoundEventId,
   type IdempotencyClaim,
   type IdempotencyRecord,
   type LogStore,
@@ -174,7 +179,12 @@ export const LOG_META_PREFIX = 'M#';
 const metaPk = (logId: string) => `${LOG_META_PREFIX}${logId}`;
 const batchPk = (logId: string, seq: number) => `L#${logId}#B#${pad(seq)}`;
 const keyPk = (logId: string, keyHash: string) => `L#${logId}#IK#${keyHash}`;
-const eventPk = (logId: string, id: string) => `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
+/** Before issue #11: one event-id namespace per log (read only). */
+const legacyEventPk = (logId: string, id: string) =>
+  `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
+/** A submitter's event id; the domain tag keeps it apart from every legacy hash. */
+const eventPk = (logId: string, submitter: string, id: string) =>
+  `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(`anchorlog event id v2\0${submitter}\0${id}`)))}`;
 const partPk = (logId: string, attemptId: string, tryNumber: number, k: number) =>
   `L#${logId}#BP#${attemptId}#${tryNumber}#${k}`;
 
@@ -711,25 +721,40 @@ export class DynamoLogStore implements LogStore {
 
   // --- event ids ---
 
-  async readEventIds(logId: string, ids: readonly string[]): Promise<Map<string, EventIdEntry>> {
+  // Both keys of each id in one BatchGetItem: the legacy one costs a read per
+  // id, and keeps a retry of an event recorded before issue #11 from being
+  // stored twice (docs/ingest.md §4).
+  async readEventIds(
+    logId: string,
+    submitter: string,
+    ids: readonly string[],
+  ): Promise<Map<string, FoundEventId>> {
     const unique = [...new Set(ids)];
-    const found = await this.#batchGet(unique.map((id) => ({ pk: eventPk(logId, id), sk: 'E' })));
-    const out = new Map<string, EventIdEntry>();
-    for (const item of found.values()) {
-      const id = str(item, 'id');
-      out.set(id, { id, index: num(item, 'index'), seq: num(item, 'seq') });
+    const own = new Map(unique.map((id) => [eventPk(logId, submitter, id), id]));
+    const legacy = new Map(unique.map((id) => [legacyEventPk(logId, id), id]));
+    const found = await this.#batchGet([...own.keys(), ...legacy.keys()].map((pk) => ({ pk, sk: 'E' })));
+    const out = new Map<string, FoundEventId>();
+    for (const [pk, item] of found) {
+      const id = own.get(pk) ?? legacy.get(pk);
+      if (id === undefined || str(item, 'id') !== id)
+        throw new LogStoreError('INTEGRITY', `event id item ${pk} does not hold the id it is keyed by`);
+      const isLegacy = !own.has(pk);
+      // The submitter's own item wins over a legacy one for the same id.
+      if (isLegacy && out.has(id)) continue;
+      out.set(id, { id, index: num(item, 'index'), seq: num(item, 'seq'), legacy: isLegacy });
     }
     return out;
   }
 
-  async writeEventIds(logId: string, entries: readonly EventIdEntry[]): Promise<void> {
+  async writeEventIds(logId: string, submitter: string, entries: readonly EventIdEntry[]): Promise<void> {
     const chunks: Item[][] = [];
     for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
       chunks.push(
         entries.slice(i, i + BATCH_WRITE_MAX).map((e) => ({
-          pk: S(eventPk(logId, e.id)),
+          pk: S(eventPk(logId, submitter, e.id)),
           sk: S('E'),
           id: S(e.id),
+          submitter: S(submitter),
           index: N(e.index),
           seq: N(e.seq),
         })),

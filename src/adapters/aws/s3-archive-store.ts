@@ -31,11 +31,13 @@ import {
   PutObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bytesEqual } from '../../core/bytes.ts';
 import {
   type ArchivedCheckpoint,
   ArchiveError,
   type ArchiveStore,
+  type BoundedObject,
   type CheckpointPrecondition,
   checkpointKey,
   type ObjectHead,
@@ -173,6 +175,51 @@ export class S3ArchiveStore implements ArchiveStore {
     } catch (err) {
       if (isNotFound(err)) return undefined;
       throw classify(err, 'GetObject');
+    }
+  }
+
+  /**
+   * One ranged GET (`bytes=0-<maxBytes-1>`): S3 answers with at most that
+   * much and `Content-Range: bytes 0-<n>/<size>`, so the size is known without
+   * a HEAD and a small object arrives whole. A zero-byte object answers 416
+   * to any range.
+   */
+  async getBounded(key: string, maxBytes: number): Promise<BoundedObject | undefined> {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError('maxBytes must be ≥ 1');
+    try {
+      const out = await this.#s3.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=0-${maxBytes - 1}` }),
+      );
+      const total = /\/(\d+)$/.exec(out.ContentRange ?? '')?.[1];
+      const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+      // No Content-Range: the server ignored the range and sent the whole object.
+      const size = total === undefined ? bytes.length : Number(total);
+      return { size, versionId: out.VersionId, bytes: size <= maxBytes ? bytes : undefined };
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      if (status(err) === 416 || errName(err) === 'InvalidRange') {
+        const h = await this.head(key);
+        if (h === undefined) return undefined;
+        if (h.size === 0) return { size: 0, versionId: h.versionId, bytes: new Uint8Array(0) };
+      }
+      throw classify(err, 'GetObject (range)');
+    }
+  }
+
+  async presignGet(key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
+    const expiresIn = Math.min(7 * 24 * 3600, Math.max(1, Math.floor(expiresInSeconds)));
+    try {
+      return await getSignedUrl(
+        this.#s3,
+        new GetObjectCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          ...(versionId === undefined ? {} : { VersionId: versionId }),
+        }),
+        { expiresIn },
+      );
+    } catch (err) {
+      throw classify(err, 'presign');
     }
   }
 

@@ -41,8 +41,13 @@ export type BundleErrorCode =
   | 'TIMESTAMP_WEAK_HASH'
   /** No verified time-stamp covers the exported records. */
   | 'TIMESTAMP_MISSING'
-  /** A time-stamp's genTime is earlier than the receivedAt of a record it covers. */
+  /**
+   * A time-stamp's genTime, plus at most MAX_CREDITED_ACCURACY_MS of its accuracy, is earlier than
+   * the receivedAt of a record it covers: impossible for an honest TSA (the checkpoint did not exist yet).
+   */
   | 'TIMESTAMP_BEFORE_RECORDS'
+  /** Fewer distinct TSAs (distinct roots) than the quorum time-stamped a checkpoint covering the records. */
+  | 'TIMESTAMP_QUORUM_NOT_MET'
   /** A record inside the range is missing: an index gap, or a neighbour that is itself inside the time range. */
   | 'RANGE_INCOMPLETE'
   /** Records or indexes disagree with the declared range or filter (outside the time range, wrong interval). */

@@ -74,7 +74,23 @@ export interface BundleTrust {
   readonly origins?: readonly string[];
   /** Pinned TSA roots (DER). Absent: each chain.pem's last certificate is trusted (flagged). */
   readonly tsaRoots?: readonly Uint8Array[];
+  /**
+   * How many distinct TSAs (distinct roots) must have time-stamped a checkpoint
+   * covering the records for "existed by" to be proved; it is then the k-th
+   * earliest of their times. Default: min(2, distinct pinned roots), as the
+   * deployment's `AnchorQuorum` defaults to min(2, TSAs); 1 without pinned roots.
+   * At most the number of distinct pinned roots (else INVALID_TRUST).
+   */
+  readonly tsaQuorum?: number;
 }
+
+/**
+ * The most of a token's own `accuracy` the verifier credits when it checks that
+ * the token is not older than the records it covers (docs/bundle.md
+ * §Time-stamps). RFC 3161 leaves accuracy unbounded; without a cap a TSA could
+ * claim "±3 months" and date a checkpoint before the records it contains.
+ */
+export const MAX_CREDITED_ACCURACY_MS = 60_000;
 
 export interface AnchorReport {
   readonly checkpointSize: number;
@@ -83,6 +99,15 @@ export interface AnchorReport {
   /** TSTInfo.tsa or the signer subject. */
   readonly tsaName: string;
   readonly genTime: string;
+  /** TSTInfo.accuracy in milliseconds (micros rounded up); null when the token states none. */
+  readonly accuracyMs: number | null;
+  /**
+   * The latest moment the token allows: genTime + accuracy, + 999 ms when
+   * genTime is a whole second (it may be truncated). What "existed by" means.
+   */
+  readonly existedBy: string;
+  /** Lowercase hex SHA-256 of the root certificate (DER) the token chains to: one TSA per root. */
+  readonly tsaRoot: string;
   readonly serialNumber: string;
   /** Records of the bundle this time-stamp covers (index < checkpoint size). */
   readonly coversThroughIndex: number | null;
@@ -134,6 +159,17 @@ export interface BundleReport {
   };
   readonly checkpoints: readonly { readonly size: number; readonly rootHash: string }[];
   readonly anchors: readonly AnchorReport[];
+  /**
+   * The time claim: `distinctTsas` TSAs (distinct roots) time-stamped a
+   * checkpoint covering the range; `existedBy` is the `quorum`-th earliest of
+   * their times (each TSA's earliest `existedBy`), so no fewer than `quorum`
+   * TSAs vouch that the records existed by then.
+   */
+  readonly timeStamps: {
+    readonly quorum: number;
+    readonly distinctTsas: number;
+    readonly existedBy: string;
+  };
   /** The log key(s) came from the bundle itself, not from the caller. */
   readonly trustedBundleKeys: boolean;
   /** The TSA roots came from the bundle's chain files, not from the caller. */
@@ -211,16 +247,42 @@ interface AnchorState {
   readonly tsaName: string;
   readonly genTime: string;
   readonly genTimeMs: number;
-  /** genTime widened by the token's accuracy and whole-second truncation. */
-  readonly latestMs: number;
+  readonly accuracyMs: number | null;
+  /** The latest time an honest TSA may have issued it, crediting at most MAX_CREDITED_ACCURACY_MS. */
+  readonly plausibleMs: number;
+  /** genTime + the full accuracy + truncation: the latest moment the token allows. */
+  readonly existedByMs: number;
+  readonly tsaRoot: string;
   readonly serialNumber: string;
   coversThrough: number | null;
 }
 
-/** Milliseconds of slack for comparing genTime with receivedAt (see docs/bundle.md §Time-stamps). */
-function slackMs(genTimeMs: number, acc: { seconds: number; millis: number; micros: number } | null): number {
-  const accuracy = acc ? acc.seconds * 1000 + acc.millis + Math.ceil(acc.micros / 1000) : 0;
-  return accuracy + (genTimeMs % 1000 === 0 ? 999 : 0);
+/** ECMAScript's largest time value (8.64e15 ms, year 275760). */
+const MAX_DATE_MS = 8.64e15;
+
+type Accuracy = { seconds: number; millis: number; micros: number };
+
+const accuracyMs = (acc: Accuracy): number => acc.seconds * 1000 + acc.millis + Math.ceil(acc.micros / 1000);
+
+/** RFC 3161 lets a TSA omit fractions of a second: a whole-second genTime may be up to 999 ms early. */
+const truncationMs = (genTimeMs: number): number => (genTimeMs % 1000 === 0 ? 999 : 0);
+
+/**
+ * Distinct certificates by their DER bytes. A verifier's unit of "one TSA" is
+ * the root its tokens chain to: two signer certificates under one root are one
+ * authority, which could also issue itself any number of them.
+ */
+const certId = (der: Uint8Array): string => toHex(sha256(der));
+
+function quorumOf(trust: BundleTrust): number {
+  const pinned = trust.tsaRoots ? new Set(trust.tsaRoots.map(certId)).size : undefined;
+  const k = trust.tsaQuorum;
+  if (k === undefined) return pinned === undefined ? 1 : Math.min(2, pinned);
+  if (!Number.isSafeInteger(k) || k < 1)
+    fail('INVALID_TRUST', `tsaQuorum ${String(k)} is not a positive integer`);
+  if (pinned !== undefined && k > pinned)
+    fail('INVALID_TRUST', `tsaQuorum ${k} can never be met: only ${pinned} distinct TSA root(s) are pinned`);
+  return k;
 }
 
 class Verifier {
@@ -264,6 +326,8 @@ class Verifier {
   readonly #pinnedKeys: readonly NoteVerifier[] | undefined;
   /** Origins the caller accepts; undefined when nothing is pinned. */
   readonly #pinnedOrigins: readonly string[] | undefined;
+  /** Distinct TSAs needed for the "existed by" claim. */
+  readonly #quorum: number;
 
   constructor(trust: BundleTrust) {
     this.#trust = trust;
@@ -284,6 +348,7 @@ class Verifier {
         fail('INVALID_TRUST', `pinned origin ${JSON.stringify(o)} has no pinned log key named after it`);
     }
     this.#pinnedOrigins = trust.origins ?? named;
+    this.#quorum = quorumOf(trust);
   }
 
   get header(): BundleHeader {
@@ -530,13 +595,19 @@ class Verifier {
         untrusted: chain,
         allowSha1: false,
       });
+      const acc = v.accuracy ? accuracyMs(v.accuracy) : null;
+      const root = v.chain[v.chain.length - 1] as Uint8Array;
       this.#anchors.push({
         size,
         tsa,
         tsaName: v.tsaName ?? v.signerSubject,
         genTime: v.genTime,
         genTimeMs: v.genTimeMs,
-        latestMs: v.genTimeMs + slackMs(v.genTimeMs, v.accuracy),
+        accuracyMs: acc,
+        plausibleMs: v.genTimeMs + Math.min(acc ?? 0, MAX_CREDITED_ACCURACY_MS) + truncationMs(v.genTimeMs),
+        // Clamped to the last instant a Date can show: an absurd accuracy makes a weak claim, not a crash.
+        existedByMs: Math.min(MAX_DATE_MS, v.genTimeMs + (acc ?? 0) + truncationMs(v.genTimeMs)),
+        tsaRoot: certId(root),
         serialNumber: v.serialNumber,
         coversThrough: null,
       });
@@ -551,15 +622,20 @@ class Verifier {
     }
   }
 
-  /** Every verified time-stamp over a checkpoint that contains record `index` must be no earlier than its receivedAt. */
+  /**
+   * Every verified time-stamp over a checkpoint that contains record `index`
+   * must be no earlier than its receivedAt: the checkpoint cannot be stamped
+   * before it existed. Only MAX_CREDITED_ACCURACY_MS of a token's accuracy
+   * counts, whatever it claims.
+   */
   #checkTimestamps(index: number, receivedAt: string): void {
     const at = Date.parse(receivedAt);
     for (const a of this.#anchors) {
       if (index >= a.size) continue;
-      if (a.latestMs < at)
+      if (a.plausibleMs < at)
         fail(
           'TIMESTAMP_BEFORE_RECORDS',
-          `record ${index} was received at ${receivedAt}, after the time-stamp by ${a.tsa} (${a.genTime}) over checkpoint ${a.size}`,
+          `record ${index} was received at ${receivedAt}, after the time-stamp by ${a.tsa} (genTime ${a.genTime}${a.accuracyMs === null ? '' : `, accuracy ${a.accuracyMs} ms of which at most ${MAX_CREDITED_ACCURACY_MS} ms count`}) over checkpoint ${a.size}`,
           { index, member: `anchors/${a.size}/${a.tsa}.tsr` },
         );
       if (a.coversThrough === null || index > a.coversThrough) a.coversThrough = index;
@@ -978,6 +1054,28 @@ class Verifier {
 
   // ---- end ----
 
+  /**
+   * The "existed by" claim over the covering tokens: each distinct TSA (root)
+   * votes with its earliest existedBy, and the claim is the quorum-th earliest
+   * vote, i.e. the first moment by which `quorum` independent TSAs all say the
+   * records existed. One TSA alone can move it only within the others' times.
+   */
+  #existedBy(covering: readonly AnchorState[]): { kth: AnchorState; distinct: number } {
+    const vote = new Map<string, AnchorState>();
+    for (const a of covering) {
+      const v = vote.get(a.tsaRoot);
+      if (!v || a.existedByMs < v.existedByMs) vote.set(a.tsaRoot, a);
+    }
+    const votes = [...vote.values()].sort((a, b) => a.existedByMs - b.existedByMs);
+    const kth = votes[this.#quorum - 1];
+    if (!kth)
+      fail(
+        'TIMESTAMP_QUORUM_NOT_MET',
+        `the time-stamps covering the range come from ${votes.length} distinct TSA(s) (${votes.map((v) => v.tsa).join(', ')}); the quorum is ${this.#quorum}`,
+      );
+    return { kth, distinct: votes.length };
+  }
+
   finish(): BundleReport {
     if (this.#pendingTsr) this.#missingChain();
     for (const [p, name] of REQUIRED)
@@ -1004,7 +1102,7 @@ class Verifier {
       this.warnings.push(
         `filtered export: each record is proved included, but NOT that every record matching ${describeFilter(h.filter as BundleFilter)} is present`,
       );
-    const earliest = [...covering].sort((a, b) => a.genTimeMs - b.genTimeMs)[0] as AnchorState;
+    const claim = this.#existedBy(covering);
     const proved: string[] = [];
     const idx =
       h.range.lastIndex >= h.range.firstIndex
@@ -1027,9 +1125,12 @@ class Verifier {
       `included in checkpoint ${cp.size} signed by ${cp.signedBy.join(', ')}${this.trustedBundleKeys ? ' (key from the bundle)' : ' (pinned key)'}`,
     );
     proved.push(`consistent: ${this.#checkpoints.size} checkpoint(s) form one append-only history`);
+    const k = claim.kth;
     proved.push(
-      `existed by ${earliest.genTime}: time-stamped by ${earliest.tsaName} (${earliest.tsa}) over checkpoint ${earliest.size}` +
-        (this.trustedBundleTsaRoots ? ' (TSA root from the bundle)' : ' (pinned TSA root)'),
+      `existed by ${iso(k.existedByMs)}: ${this.#quorum} of ${claim.distinct} distinct TSA(s) time-stamped a checkpoint covering the range by then (quorum ${this.#quorum}); ` +
+        `the last of them: ${k.tsaName} (${k.tsa}) over checkpoint ${k.size}, genTime ${k.genTime}` +
+        (k.accuracyMs === null ? '' : ` ± ${k.accuracyMs} ms`) +
+        (this.trustedBundleTsaRoots ? ' (TSA roots from the bundle)' : ' (pinned TSA roots)'),
     );
     return {
       ok: true,
@@ -1056,9 +1157,17 @@ class Verifier {
         tsa: a.tsa,
         tsaName: a.tsaName,
         genTime: a.genTime,
+        accuracyMs: a.accuracyMs,
+        existedBy: iso(a.existedByMs),
+        tsaRoot: a.tsaRoot,
         serialNumber: a.serialNumber,
         coversThroughIndex: a.coversThrough,
       })),
+      timeStamps: {
+        quorum: this.#quorum,
+        distinctTsas: claim.distinct,
+        existedBy: iso(claim.kth.existedByMs),
+      },
       trustedBundleKeys: this.trustedBundleKeys,
       trustedBundleTsaRoots: this.trustedBundleTsaRoots,
       readmeAltered: this.readmeAltered,
@@ -1066,6 +1175,8 @@ class Verifier {
     };
   }
 }
+
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 function fromUtf8Safe(b: Uint8Array): string {
   return new TextDecoder().decode(b);

@@ -6,6 +6,12 @@
  *
  * Caching: everything behind an API key is `private` (the router refuses
  * anything else); only GET /v1/keys is `public`.
+ *
+ * An entry bundle above ENTRY_BUNDLE_INLINE_MAX cannot pass through the API
+ * Lambda's 6 MB response: it is a 307 to a presigned S3 GET of the exact
+ * archived version, valid ENTRY_BUNDLE_URL_SECONDS (docs/formats.md "Entry
+ * bundles"). The redirect may be reused privately for a minute, well inside
+ * the URL's lifetime; the scope check has already happened.
  */
 import { AppError } from '../../app/errors.ts';
 import type { PrincipalService } from '../../app/principals.ts';
@@ -15,12 +21,13 @@ import { parseSafeUint } from '../../core/merkle/numbers.ts';
 import { parseTilePath } from '../../core/merkle/tile-path.ts';
 import type { Scope } from '../../core/principal.ts';
 import type { Route } from '../router.ts';
-import { type HttpRequest, json } from '../types.ts';
+import { type HttpRequest, type HttpResponse, json } from '../types.ts';
 import { logIdOf, principalOf } from './body.ts';
 
 /** A full tile or bundle never changes; a partial one is superseded as the log grows. */
 const FULL_TILE = 'private, max-age=31536000, immutable';
 const PARTIAL_TILE = 'private, max-age=300';
+const REDIRECT_CACHE = 'private, max-age=60';
 /** The verifier keys change only on a key rotation, which is announced ahead (docs/operations.md). */
 const KEYS_CACHE = 'public, max-age=3600';
 
@@ -90,14 +97,20 @@ export function readRoutes(deps: {
       method: 'GET',
       pattern: '/v1/logs/{logId}/tile/{path+}',
       auth: 'principal',
-      async handle(req) {
+      async handle(req): Promise<HttpResponse> {
         const path = `tile/${req.pathParams.path ?? ''}`;
         const logId = readable(req, tileScope(path));
         // The router percent-decodes parameters; a tile has exactly one spelling,
         // so an encoded path (tile/0%2F000) is refused rather than aliased.
         if (req.path.includes('%'))
           throw new AppError('BAD_REQUEST', 'tile paths are never percent-encoded', { path: '/path' });
-        const tile = await deps.proofs.tile(logId, path);
+        const tile = await deps.proofs.tileOrRedirect(logId, path);
+        if ('url' in tile)
+          return {
+            status: 307,
+            headers: { location: tile.url, 'cache-control': REDIRECT_CACHE },
+            body: '',
+          };
         const cache = tile.full ? FULL_TILE : PARTIAL_TILE;
         return {
           status: 200,

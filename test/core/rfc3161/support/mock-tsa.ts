@@ -114,6 +114,8 @@ export interface PkiOptions {
   /** TSA certificate validity; default 2020-01-01 .. 2030-01-01. */
   readonly tsaNotBefore?: Date;
   readonly tsaNotAfter?: Date;
+  /** CN of the TSA certificate; default 'Test TSA'. */
+  readonly tsaCn?: string;
 }
 
 export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
@@ -133,7 +135,7 @@ export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
     notAfter: new Date('2035-01-01T00:00:00Z'),
   });
   const tsa = await issue({
-    cn: 'Test TSA',
+    cn: opts.tsaCn ?? 'Test TSA',
     serial: 3,
     issuer: intermediate,
     ca: false,
@@ -147,6 +149,8 @@ export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
 export interface TokenOptions {
   readonly data: Uint8Array;
   readonly genTime?: Date;
+  /** TSTInfo.accuracy; default 1 second; null omits it. */
+  readonly accuracy?: { readonly seconds?: number; readonly millis?: number } | null;
   /** Nonce as unsigned big-endian bytes. */
   readonly nonce?: Uint8Array;
   readonly policy?: string;
@@ -222,7 +226,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
     }),
     serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
     genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
-    accuracy: new pkijs.Accuracy({ seconds: 1 }),
+    ...(opts.accuracy === null ? {} : { accuracy: new pkijs.Accuracy(opts.accuracy ?? { seconds: 1 }) }),
     ...(opts.tsaCn ? { tsa: new pkijs.GeneralName({ type: 4, value: name(opts.tsaCn) }) } : {}),
     ...(opts.nonce ? { nonce: new asn1js.Integer({ valueHex: buf(unsignedInt(opts.nonce)) }) } : {}),
   });
