@@ -4,6 +4,7 @@
  *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
  *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)
  *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
+ *             ─▶ project ─▶ query indexes;  recover ─▶ staged principal changes ─▶ system log
  *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
  *
  * Separation of duties is expressed in the grants below, one line per
@@ -34,7 +35,7 @@ const LOG_RETENTION_VALUES = [
 
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
-    Record<ApiFunction | 'authorizer' | 'seal' | 'anchor' | 'project', ServiceFunction>
+    Record<ApiFunction | 'authorizer' | 'seal' | 'anchor' | 'project' | 'recover', ServiceFunction>
   > = {};
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -236,6 +237,21 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(project);
     this.functions.project = project;
 
+    // Principal recovery: completes changes staged but not recorded (PrincipalService.recoverPending).
+    // It records them in the system log and promotes them: the admin function's grants, narrowed to
+    // the system log's own metadata, and never another log's partition.
+    const recover = fn('recover', {
+      description: 'complete principal changes a crash left staged (recorded in the system log)',
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+    });
+    table.grant(recover, {
+      'read-write': ['systemLogData'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'principals'],
+    });
+    buckets.archiveNameOnly(recover);
+    this.functions.recover = recover;
+
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
       authorizer,
@@ -266,12 +282,18 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(5),
       description: 'anchorlog: anchor the newest checkpoints',
     });
+    new JobSchedule(this, 'RecoverSchedule', {
+      target: recover,
+      every: Duration.minutes(5),
+      description: 'anchorlog: complete principal changes a crash left staged',
+    });
 
     // ---- alarms -------------------------------------------------------------
     const alarms = new AuditAlarms(this, 'Alarms');
     alarms.watchSeal(seal);
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
+    alarms.watchRecovery(recover);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);

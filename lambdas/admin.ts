@@ -1,8 +1,8 @@
 // /v1/admin/… (principals, logs). Every change is appended to the `system` log first (PrincipalService, LogAdminService).
-import { createServices } from '../src/compose.ts';
+import { adminApi } from '../src/compose/principals.ts';
+import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';
-import { adminRoutes } from '../src/http/routes/admin.ts';
 import { apiHandler } from './api-handler.ts';
 
 const services = createServices(loadConfig());
-export const handler = apiHandler(adminRoutes(services), services.authenticate);
+export const handler = apiHandler(adminApi(services), services.authenticate);

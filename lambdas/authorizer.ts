@@ -5,26 +5,26 @@
  * principal travels to the route Lambda as JSON in the authorizer context;
  * scope checks happen there, per log. A principal is accepted only as its
  * system-log record describes it (src/app/principals.ts, "Binding"); a
- * mismatch is a 401 here plus an ERROR line from compose's onBindingFailure.
+ * mismatch is a 401 here plus an ERROR line (src/compose/services.ts, onBindingFailure).
  */
 import type {
   APIGatewayRequestAuthorizerEventV2,
   APIGatewaySimpleAuthorizerWithContextResult,
 } from 'aws-lambda';
 import { AppError } from '../src/app/errors.ts';
-import { apiKeyFromHeaders } from '../src/app/principals.ts';
-import { createServices } from '../src/compose.ts';
+import { apiKeyAuthorizer } from '../src/compose/principals.ts';
+import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AuthorizerContext } from '../src/http/lambda-adapter.ts';
 import { logger } from './api-handler.ts';
 
-const services = createServices(loadConfig());
+const authenticate = apiKeyAuthorizer(createServices(loadConfig()));
 
 export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   try {
-    const principal = await services.principals.authenticate(apiKeyFromHeaders(event.headers ?? {}));
+    const principal = await authenticate(event.headers ?? {});
     return { isAuthorized: true, context: { principal: JSON.stringify(principal) } };
   } catch (err) {
     if (err instanceof AppError && err.code === 'UNAUTHENTICATED') {

@@ -15,7 +15,7 @@
  * (PrincipalService.bindLegacy). Idempotent. Exit status 1 when any principal
  * was refused, so a pipeline notices.
  */
-import { createServices } from '../src/compose.ts';
+import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';
 
 const services = createServices(loadConfig());

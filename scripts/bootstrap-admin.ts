@@ -13,7 +13,7 @@
  * completed by rotating, so the key printed is always usable.
  */
 import { parseArgs } from 'node:util';
-import { createServices } from '../src/compose.ts';
+import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';
 import { SYSTEM_LOG_ID } from '../src/core/principal.ts';
 

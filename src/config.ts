@@ -1,8 +1,10 @@
 /**
  * Configuration, read once from the environment into a typed object that is
- * passed in everywhere else (Powertools `envUtils` style). This is the only
- * module that reads `process.env` outside the CLI entry and the local stack.
- * A missing required key fails loudly at cold start, not on the first request.
+ * passed in everywhere else (Powertools `envUtils` style). Every setting a
+ * Lambda uses is read here and nowhere else: this is the only module in src/
+ * and lambdas/ that reads `process.env`, besides the entry points of the CLI
+ * and the local stack (test/architecture.test.ts holds that). A missing
+ * required key fails loudly at cold start, not on the first request.
  *
  * Secrets (the query cursor key, TSA credentials) are never environment
  * values: the environment names the secret (`*_SECRET`, an ARN), and
@@ -66,6 +68,19 @@ export interface AppConfig {
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
+  /**
+   * ANCHORLOG_QUERY_HOT_DAYS (an integer >= 2) in ms: how long the query
+   * projection keeps records (docs/query.md). Unset: the default there. The
+   * query and project functions must be given the same value.
+   */
+  queryHotWindowMs?: number;
+  /** The synchronous export path's limits; each unset one is ExportService's default. */
+  exportLimits?: {
+    /** ANCHORLOG_EXPORT_MAX_RECORDS: largest index interval exported (default 200,000). */
+    maxRecords?: number;
+    /** ANCHORLOG_EXPORT_URL_TTL_SECONDS: the presigned URL's lifetime (default 3600). */
+    urlTtlSeconds?: number;
+  };
   secrets?: SecretRefs;
 }
 
@@ -92,14 +107,21 @@ function required(env: Env, key: string): string {
   return v;
 }
 
-function int(env: Env, key: string, dflt: number, min: number): number {
+/** An optional integer setting: undefined when unset or empty. */
+function optionalInt(env: Env, key: string, min: number): number | undefined {
   const raw = env[key];
-  if (raw === undefined || raw === '') return dflt;
+  if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
   if (!Number.isSafeInteger(n) || n < min)
     throw new ConfigError(`${key} must be an integer >= ${min}, got ${raw}`);
   return n;
 }
+
+function int(env: Env, key: string, dflt: number, min: number): number {
+  return optionalInt(env, key, min) ?? dflt;
+}
+
+const DAY_MS = 86_400_000;
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 2 * 1024 * 1024, maxEventsPerBatch: 1000 };
 
@@ -177,6 +199,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'SECRET_IN_ENVIRONMENT',
       );
   const tsas = tsaList(env.ANCHORLOG_TSAS);
+  const hotDays = optionalInt(env, 'ANCHORLOG_QUERY_HOT_DAYS', 2);
+  const maxRecords = optionalInt(env, 'ANCHORLOG_EXPORT_MAX_RECORDS', 1);
+  const urlTtlSeconds = optionalInt(env, 'ANCHORLOG_EXPORT_URL_TTL_SECONDS', 1);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const secrets: SecretRefs = {
     ...(env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET
@@ -198,6 +223,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),
+    ...(hotDays !== undefined ? { queryHotWindowMs: hotDays * DAY_MS } : {}),
+    exportLimits: {
+      ...(maxRecords !== undefined ? { maxRecords } : {}),
+      ...(urlTtlSeconds !== undefined ? { urlTtlSeconds } : {}),
+    },
     secrets,
   };
 }

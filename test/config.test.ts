@@ -98,6 +98,44 @@ describe('loadConfig: no secret values in the environment', () => {
   });
 });
 
+describe('loadConfig: the query hot window and the export limits (read here, not in the handlers)', () => {
+  it('unset or empty: undefined, so each use case keeps its documented default', () => {
+    const unset: Record<string, string>[] = [
+      {},
+      { ANCHORLOG_QUERY_HOT_DAYS: '', ANCHORLOG_EXPORT_MAX_RECORDS: '' },
+    ];
+    for (const env of unset) {
+      const c = config(env);
+      expect(c.queryHotWindowMs).toBeUndefined();
+      expect(c.exportLimits).toEqual({});
+    }
+  });
+
+  it('ANCHORLOG_QUERY_HOT_DAYS in days, as ms; the export limits as given', () => {
+    const c = config({
+      ANCHORLOG_QUERY_HOT_DAYS: '7',
+      ANCHORLOG_EXPORT_MAX_RECORDS: '5000',
+      ANCHORLOG_EXPORT_URL_TTL_SECONDS: '600',
+    });
+    expect(c.queryHotWindowMs).toBe(7 * 86_400_000);
+    expect(c.exportLimits).toEqual({ maxRecords: 5000, urlTtlSeconds: 600 });
+  });
+
+  it('out of range or not an integer is INVALID_SETTING, naming the setting', async () => {
+    for (const [key, bad] of [
+      ['ANCHORLOG_QUERY_HOT_DAYS', '1'],
+      ['ANCHORLOG_QUERY_HOT_DAYS', '2.5'],
+      ['ANCHORLOG_QUERY_HOT_DAYS', 'week'],
+      ['ANCHORLOG_EXPORT_MAX_RECORDS', '0'],
+      ['ANCHORLOG_EXPORT_MAX_RECORDS', '-3'],
+      ['ANCHORLOG_EXPORT_URL_TTL_SECONDS', '1e3x'],
+    ] as const) {
+      const err = await configError(() => config({ [key]: bad }), 'INVALID_SETTING');
+      expect(err.message).toContain(key);
+    }
+  });
+});
+
 describe('loadConfig: retired log signing keys (ANCHORLOG_RETIRED_SIGNING_KEYS)', () => {
   const pem = spkiToPem(LocalNoteSigner.generate('retired').publicKeySpki);
   const arn = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';

@@ -144,7 +144,7 @@ export class AuditAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cw.TreatMissingData.BREACHING,
     });
-    // lambdas/seal.ts writes {"alarm":"SEAL_INTEGRITY",…} when stored state contradicts itself.
+    // The seal job writes {"alarm":"SEAL_INTEGRITY",…} when stored state contradicts itself (src/jobs/scheduled-job.ts).
     const integrity = new logs.MetricFilter(this, 'SealIntegrityFilter', {
       logGroup: seal.logGroup,
       filterPattern: logs.FilterPattern.stringValue('$.alarm', '=', 'SEAL_INTEGRITY'),
@@ -210,6 +210,18 @@ export class AuditAlarms extends Construct {
       threshold: 1,
       comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 5,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  watchRecovery(recover: ServiceFunction): void {
+    this.#alarm('PrincipalRecoveryFailing', {
+      alarmDescription:
+        'The principal recovery job failed in 3 consecutive runs: a staged principal change cannot be recorded in the system log (the log is unavailable, or its event id is taken by other content). The change is not in effect; a staged revocation already refuses the key.',
+      metric: recover.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
     });
   }

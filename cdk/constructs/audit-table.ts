@@ -33,6 +33,8 @@ export const KEY_FAMILIES = {
   systemLogData: ['L#system', 'L#system#*'],
   /** Log existence and creation time (`M#<logId>`, sk META). */
   logMetadata: ['M#*'],
+  /** The `system` log's metadata only (the principal recovery job re-creates that log, idempotently). */
+  systemLogMetadata: ['M#system'],
   /** The registry of logs (`pk=LOGS`, listLogs is one Query). */
   logRegistry: ['LOGS'],
   /** The sealer's compare-and-swap state (`S#<logId>`, sk SEAL). */

@@ -1,5 +1,5 @@
 /**
- * EventBridge Scheduler → a job Lambda (seal, anchor). No retries at the
+ * EventBridge Scheduler → a job Lambda (seal, project, anchor, recover). No retries at the
  * scheduler or Lambda level: the jobs are idempotent and the next tick is
  * the retry, so a slow run never stacks up behind retried ones.
  *
@@ -43,7 +43,7 @@ export class JobSchedule extends Construct {
       target: {
         arn: props.target.fn.functionArn,
         roleArn: role.roleArn,
-        // An empty object means "every log" to both jobs.
+        // An empty object means "every log" to the per-log jobs (src/jobs/scheduled-job.ts).
         input: '{}',
         retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: props.every.toSeconds() },
       },

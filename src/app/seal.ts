@@ -296,7 +296,7 @@ export class SealService {
    * Seals each log in turn, running a log again while it has more to seal and
    * the deadline (epoch ms, from the injected clock) allows another run. One
    * log's failure never stops the others; INTEGRITY failures are reported for
-   * alarming. Used by the scheduled seal Lambda (lambdas/seal.ts).
+   * alarming. Used by the seal job (src/compose/seal.ts).
    */
   async sealMany(logIds: readonly string[], deadlineMs: number): Promise<SealManyResult> {
     const results: SealManyResult['results'] = [];

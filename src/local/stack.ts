@@ -2,38 +2,31 @@
  * The local stack: everything `npm start` runs, as a function so end-to-end
  * tests can start the very same thing. It starts (or reuses) the AWS
  * emulator and two OpenSSL TSAs, creates the table, the Object Lock archive
- * bucket and the KMS signing key, wires the same services the Lambdas use,
- * bootstraps an admin and a demo principal, serves the API over HTTP, and
- * runs the sealer on a timer (the cloud's EventBridge schedule).
+ * bucket and the KMS signing key, composes the API and the scheduled jobs
+ * through the same functions as the Lambdas (src/compose/), bootstraps an
+ * admin and a demo principal, serves the API over HTTP, and runs the jobs on
+ * a timer (the cloud's EventBridge schedules).
  */
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
-import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
-import { createArchiveBucket, S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
-import { createExportsBucket } from '../adapters/aws/s3-export-store.ts';
-import { putSecret } from '../adapters/aws/secrets-manager-source.ts';
-import { ensureTable } from '../adapters/aws/table.ts';
-import { EmfMetricsSink } from '../adapters/metrics/emf-metrics.ts';
-import { SealService } from '../app/seal.ts';
-import { createProofService, createSecretSource, createServices, type Services } from '../compose.ts';
-import { createAnchoring } from '../compose-anchor.ts';
-import { createExporting } from '../compose-export.ts';
-import { createProjector, createQueryService } from '../compose-query.ts';
-import { type AppConfig, DEFAULT_LIMITS, loadCursorKey } from '../config.ts';
+import { anchorJob } from '../compose/anchor.ts';
+import { createAwsClients } from '../compose/aws.ts';
+import { exportApi } from '../compose/export.ts';
+import { ingestApi } from '../compose/ingest.ts';
+import { provisionEmulator } from '../compose/local.ts';
+import { emfMetrics } from '../compose/metrics.ts';
+import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
+import { projectJob, queryApi } from '../compose/query.ts';
+import { readApi } from '../compose/read.ts';
+import { sealJob } from '../compose/seal.ts';
+import { createServices, type Services } from '../compose/services.ts';
+import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
-import { adminRoutes } from '../http/routes/admin.ts';
-import { anchorRoutes } from '../http/routes/anchors.ts';
-import { eventWriteRoutes } from '../http/routes/events.ts';
-import { exportRoutes } from '../http/routes/exports.ts';
-import { queryRoutes } from '../http/routes/query.ts';
-import { readRoutes } from '../http/routes/read.ts';
 import { json } from '../http/types.ts';
+import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
+import type { MetricsSink } from '../ports/metrics.ts';
 import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { ensureTsaPki, rootsPem } from './tsa/pki.ts';
@@ -48,7 +41,7 @@ export interface LocalStackOptions {
   /** Use this emulator instead of starting one (tests share the harness's). */
   awsEndpoint?: string;
   logId?: string;
-  /** Seal every N ms; 0 disables the timer (tests call sealNow). */
+  /** Run the scheduled jobs every N ms; 0 disables the timer (tests call sealNow, anchorNow, recoverNow). */
   sealIntervalMs?: number;
   retentionDays?: number;
   log?: (line: string) => void;
@@ -70,13 +63,21 @@ export interface LocalStackInfo {
 export interface LocalStack {
   info: LocalStackInfo;
   services: Services;
-  seal: SealService;
-  /** Seals every log once (what the timer does). */
+  /** Seals every log, then projects it into the query indexes (what the timer does first). */
   sealNow(): Promise<void>;
   /** Anchors every log's newest checkpoint with both local TSAs once (the timer does this after sealing). */
   anchorNow(): Promise<void>;
+  /** Completes principal changes a crash left staged (the timer does this last). */
+  recoverNow(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/**
+ * The Lambda context the local jobs run with: as long as Lambda ever allows
+ * (15 minutes), so a local run is not cut short where a deployed one would
+ * simply continue on the next schedule.
+ */
+const LOCAL_JOB_CONTEXT: JobContext = { getRemainingTimeInMillis: () => 15 * 60_000 };
 
 const DEMO_PRINCIPAL = 'demo-agent-platform';
 
@@ -104,7 +105,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const tsaRootsPath = join(opts.stateDir, 'tsa-roots.pem');
     writeFileSync(tsaRootsPath, rootsPem(pkis));
 
-    const config: AppConfig = {
+    const base: AppConfig = {
       aws: { region: 'us-east-1', endpoint: awsEndpoint },
       tableName: 'anchorlog',
       archiveBucket: 'anchorlog-archive',
@@ -115,25 +116,18 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       anchorQuorum: 2,
       retiredSigningKeys: [],
     };
+    const clients = createAwsClients(base);
+    log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');
+    const provisioned = await provisionEmulator(base, clients, { retentionDays: opts.retentionDays ?? 1 });
+    const config: AppConfig = {
+      ...base,
+      signingKeyId: provisioned.signingKeyId,
+      secrets: { queryCursorKey: provisioned.cursorKeySecret },
+    };
     const services = createServices(config, {
+      clients,
       onWarning: (m, cause) => log(`warning: ${m}: ${String(cause)}`),
     });
-    const { clients } = services;
-
-    log('creating the table, the Object Lock archive bucket and the KMS signing key…');
-    await ensureTable(clients.ddb, config.tableName);
-    await createArchiveBucket(clients.s3, config.archiveBucket, opts.retentionDays ?? 1);
-    await createExportsBucket(clients.s3, 'anchorlog-exports');
-    const key = await clients.kms.send(
-      new CreateKeyCommand({
-        KeySpec: 'ECC_NIST_P256',
-        KeyUsage: 'SIGN_VERIFY',
-        Description: 'anchorlog local checkpoint signing key',
-      }),
-    );
-    const signingKeyId = key.KeyMetadata?.KeyId;
-    if (!signingKeyId) throw new Error('KMS CreateKey returned no key id');
-    config.signingKeyId = signingKeyId;
 
     const logId = opts.logId ?? 'demo';
     await services.logRegistry.createLog(SYSTEM_LOG_ID);
@@ -154,49 +148,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       scopes: { [logId]: ['events:write', 'events:read', 'proofs:read', 'export'] },
     });
 
-    const signer = await KmsNoteSigner.create({
-      client: clients.kms,
-      kmsKeyId: signingKeyId,
-      keyName: config.originPrefix,
-    });
-    const seal = new SealService({
-      logs: services.logStore,
-      state: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
-      archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
-      signer,
-      clock: services.clock,
-      originPrefix: config.originPrefix,
-    });
-
-    // Locally, only metrics that would page someone are printed (a TSA failure or a missed quorum).
-    const emf = new EmfMetricsSink({ write: (line) => log(`metric ${line.trimEnd()}`) });
-    const anchoring = createAnchoring(services, {
-      logPublicKeys: [signer.publicKeySpki],
-      metrics: {
-        emit: (e) => {
-          if (e.metrics.some((m) => /Failure|Missed/.test(m.name) && m.value > 0)) emf.emit(e);
-        },
-      },
-    });
-
-    // The cursor key: random per start, kept in the emulator's Secrets Manager and
-    // read back through the same path as the query Lambda's cold start.
-    const cursorKeyArn = await putSecret(
-      new SecretsManagerClient({
-        region: config.aws.region,
-        endpoint: awsEndpoint,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-      'anchorlog/query-cursor-key',
-      randomBytes(32).toString('base64url'),
-    );
-    config.secrets = { queryCursorKey: cursorKeyArn };
-    const querying = {
-      projector: createProjector(services),
-      query: createQueryService(services, {
-        cursorKey: await loadCursorKey(config, createSecretSource(config)),
-      }),
-    };
     const routes: Route[] = [
       {
         method: 'GET',
@@ -204,12 +155,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         auth: 'public',
         handle: async () => json(200, { ok: true }),
       },
-      ...eventWriteRoutes(services),
-      ...queryRoutes({ query: querying.query, principals: services.principals }),
-      ...adminRoutes(services),
-      ...readRoutes({ proofs: createProofService(services), principals: services.principals }),
-      ...anchorRoutes({ anchors: anchoring.anchorStore, principals: services.principals }),
-      ...exportRoutes({ exports: createExporting(services), principals: services.principals }),
+      ...ingestApi(services),
+      ...(await queryApi(services)),
+      ...adminApi(services),
+      ...readApi(services),
+      ...exportApi(services),
     ];
     const dispatch = createRouter(routes, {
       authenticate: services.authenticate,
@@ -222,35 +172,50 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     });
     stops.push(() => server.close());
 
-    // Like the scheduled Lambdas: every log, including ones created later through the admin API.
-    const anchorNow = async () => {
-      for (const id of await services.logStore.listLogs()) await anchoring.anchor.anchorLog(id);
+    // The scheduled jobs, composed and wrapped as the Lambdas are. Locally only what would
+    // page someone is printed: WARN and ERROR lines, and the metrics of a TSA failure or a
+    // missed quorum.
+    const emf = emfMetrics((line) => log(`metric ${line.trimEnd()}`));
+    const metrics: MetricsSink = {
+      emit: (e) => {
+        if (e.metrics.some((m) => /Failure|Missed/.test(m.name) && m.value > 0)) emf.emit(e);
+      },
     };
-    let sealing: Promise<void> | undefined;
-    // Seal, then project new records into the query indexes (two scheduled Lambdas in the cloud).
+    const jobLog = (line: JobLogLine) => {
+      if (line.level !== 'INFO') log(JSON.stringify(line));
+    };
+    const jobs = {
+      seal: scheduledJob(sealJob(services, { metrics }), jobLog),
+      project: scheduledJob(projectJob(services), jobLog),
+      anchor: scheduledJob(await anchorJob(services, { metrics }), jobLog),
+      recover: scheduledJob(principalsRecoveryJob(services), jobLog),
+    };
+    // Every log, including ones created later through the admin API (an empty input).
     const sealNow = async () => {
-      const logs = await services.logStore.listLogs();
-      for (const id of logs) {
-        for (;;) {
-          const out = await seal.sealLog(id);
-          if (!out.more) break;
-        }
-      }
-      await querying.projector.projectMany(logs, services.clock.now() + 30_000);
+      await jobs.seal({}, LOCAL_JOB_CONTEXT);
+      await jobs.project({}, LOCAL_JOB_CONTEXT);
     };
+    const anchorNow = async () => {
+      await jobs.anchor({}, LOCAL_JOB_CONTEXT);
+    };
+    const recoverNow = async () => {
+      await jobs.recover({}, LOCAL_JOB_CONTEXT);
+    };
+    let running: Promise<void> | undefined;
     if ((opts.sealIntervalMs ?? 1000) > 0) {
       const timer = setInterval(() => {
-        if (sealing) return;
-        sealing = sealNow()
+        if (running) return;
+        running = sealNow()
           .then(anchorNow)
-          .catch((err: unknown) => log(`seal failed: ${String(err)}`))
+          .then(recoverNow)
+          .catch((err: unknown) => log(`scheduled jobs failed: ${String(err)}`))
           .finally(() => {
-            sealing = undefined;
+            running = undefined;
           });
       }, opts.sealIntervalMs ?? 1000);
       stops.push(async () => {
         clearInterval(timer);
-        await sealing;
+        await running;
       });
     }
 
@@ -264,10 +229,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tableName: config.tableName,
       tsaRoots: tsaRootsPath,
       tsaUrls: tsas.map((t) => t.url),
-      signingKeyId,
+      signingKeyId: provisioned.signingKeyId,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, services, seal, sealNow, anchorNow, stop: stopAll };
+    return { info, services, sealNow, anchorNow, recoverNow, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -13,7 +13,7 @@ import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { AnchorService } from '../../src/app/anchor.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { SealHaltError } from '../../src/app/seal.ts';
-import { loadLogPublicKeys, loadRetiredPublicKeys } from '../../src/compose.ts';
+import { loadLogPublicKeys, loadRetiredPublicKeys } from '../../src/compose/aws.ts';
 import { type AppConfig, loadConfig } from '../../src/config.ts';
 import { consistencyProof } from '../../src/core/merkle/proof-from-leaves.ts';
 import { rootOf } from '../../src/core/merkle/root.ts';

@@ -30,6 +30,7 @@ const ROLES = [
   'query',
   'export',
   'project',
+  'recover',
 ] as const;
 type Role = (typeof ROLES)[number];
 /** A role of the stack, or an operator whose identity policy allows `*` on `*` (AdministratorAccess). */
@@ -46,21 +47,22 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
-  // authorizer, ingest, admin, seal, anchor, read, query, export, project:
-  //au in ad se an re qu ex pr
-  ['-  W  R  R  R  R  R  R  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
-  ['-  W  -  R  -  R  R  R  R', 'L#acme#B#0000000000000001', 'log records: batch'],
-  ['-  W  -  R  -  R  R  R  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
-  ['-  -  W  R  R  R  R  R  R', 'L#system', 'system log partition'],
-  ['R  -  W  R  -  R  R  R  R', 'L#system#B#0000000000000001', 'system log records: batch'],
-  ['-  R  U  R  R  R  R  R  R', 'M#acme', 'log metadata'],
-  ['-  -  U  R  R  R  -  -  R', 'LOGS', 'log registry'],
-  ['-  -  -  U  R  R  R  R  R', 'S#acme', 'seal state'],
-  ['-  -  -  -  U  R  -  R  -', 'A#acme', 'anchors'],
-  ['-  -  -  -  -  -  R  -  B', 'Q#acme', 'query cursor'],
-  ['-  -  -  -  -  -  R  -  B', 'Q#acme#2026-01-01', 'query day items'],
-  ['R  -  U  -  -  -  -  -  -', 'P#k1', 'principal'],
-  ['R  -  U  -  -  -  -  -  -', 'PRINCIPALS', 'principal directory'],
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover:
+  //au in ad se an re qu ex pr rc
+  ['-  W  R  R  R  R  R  R  R  -', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R  -', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R  -', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R  W', 'L#system', 'system log partition'],
+  ['R  -  W  R  -  R  R  R  R  W', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['-  R  U  R  R  R  R  R  R  -', 'M#acme', 'log metadata'],
+  ['-  R  U  R  R  R  R  R  R  U', 'M#system', 'system log metadata'],
+  ['-  -  U  R  R  R  -  -  R  U', 'LOGS', 'log registry'],
+  ['-  -  -  U  R  R  R  R  R  -', 'S#acme', 'seal state'],
+  ['-  -  -  -  U  R  -  R  -  -', 'A#acme', 'anchors'],
+  ['-  -  -  -  -  -  R  -  B  -', 'Q#acme', 'query cursor'],
+  ['-  -  -  -  -  -  R  -  B  -', 'Q#acme#2026-01-01', 'query day items'],
+  ['R  -  U  -  -  -  -  -  -  U', 'P#k1', 'principal'],
+  ['R  -  U  -  -  -  -  -  -  U', 'PRINCIPALS', 'principal directory'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';
@@ -182,6 +184,10 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   ),
   one('admin', 'dynamodb:BatchGetItem', { table: ['L#system', 'L#system#B#0000000000000001'] }, 'Allowed'),
   one('admin', 'dynamodb:PutItem', { table: ['L#system#B#0000000000000002'] }, 'Allowed'),
+  // recover writes the system log's metadata and no other log's, not even one named like it
+  one('recover', 'dynamodb:PutItem', { table: ['M#systemd'] }, 'Denied'),
+  one('recover', 'dynamodb:BatchGetItem', { table: ['M#system', 'M#acme'] }, 'Denied'),
+  one('recover', 'dynamodb:BatchGetItem', { table: ['P#k1', 'L#system#E#x'] }, 'Allowed'),
   every([], 'dynamodb:Scan', { table: [] }),
   every(['query'], 'dynamodb:Query', { index: 'query-actor', pk: 'L#acme#QA#alice' }),
   one('query', 'dynamodb:Query', { index: 'query-action1', pk: 'Q#acme#QX#tool' }, 'Allowed'),

@@ -28,6 +28,23 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   export: { exportRoutes: exportRoutes(stub) },
 };
 
+/** The composition function (src/compose/<file>) each API Lambda builds its routes with. */
+const COMPOSED: Record<ApiFunction, readonly [file: string, fn: string]> = {
+  ingest: ['ingest.ts', 'ingestApi'],
+  read: ['read.ts', 'readApi'],
+  admin: ['principals.ts', 'adminApi'],
+  query: ['query.ts', 'queryApi'],
+  export: ['export.ts', 'exportApi'],
+};
+
+/** The text of `export [async] function <name>` in `source`, up to the next top-level export. */
+function functionText(source: string, name: string): string {
+  const start = source.search(new RegExp(`^export (async )?function ${name}\\b`, 'm'));
+  if (start < 0) return '';
+  const next = source.slice(start + 1).search(/^export /m);
+  return next < 0 ? source.slice(start) : source.slice(start, start + 1 + next);
+}
+
 /**
  * Factories whose routes API Gateway already sends to a function whose
  * handler does not mount them yet (the handler answers 404). Listed so the
@@ -58,9 +75,16 @@ describe('API Gateway routes ⇄ application routes', () => {
   });
 
   it.each(API_FUNCTIONS)('lambdas/%s.ts mounts the route factories API Gateway sends it', (name) => {
-    const source = readFileSync(new URL(`../../lambdas/${name}.ts`, import.meta.url), 'utf8');
+    const handler = readFileSync(new URL(`../../lambdas/${name}.ts`, import.meta.url), 'utf8');
+    const [file, fn] = COMPOSED[name];
+    expect(handler, `lambdas/${name}.ts should build its routes with ${fn}`).toContain(`${fn}(`);
+    const composed = functionText(
+      readFileSync(new URL(`../../src/compose/${file}`, import.meta.url), 'utf8'),
+      fn,
+    );
+    expect(composed, `src/compose/${file} should define ${fn}`).not.toBe('');
     const pending = NOT_YET_MOUNTED[name] ?? [];
     for (const factory of Object.keys(FACTORIES[name] ?? {}))
-      if (!pending.includes(factory)) expect(source, `${name} should mount ${factory}`).toContain(factory);
+      if (!pending.includes(factory)) expect(composed, `${fn} should mount ${factory}`).toContain(factory);
   });
 });

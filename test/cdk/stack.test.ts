@@ -160,12 +160,16 @@ describe('table', () => {
       });
   });
 
-  it('only the admin role can write principals; the authorizer only reads them', () => {
+  it('only the admin and principal recovery roles can write principals; the authorizer only reads them', () => {
     const touchesPrincipals = (st: FlatStatement) => JSON.stringify(st.condition ?? null).includes('P#*');
     const writers = statements.filter(
       (st) => touchesPrincipals(st) && st.actions.some((a) => /Put|Update|Delete|Write/.test(a)),
     );
-    expect(writers.flatMap((w) => w.principals)).toEqual([{ Ref: roleId('admin') }]);
+    const writerRoles = writers.flatMap((w) => w.principals);
+    expect(writerRoles).toHaveLength(2);
+    expect(writerRoles).toEqual(
+      expect.arrayContaining([{ Ref: roleId('admin') }, { Ref: roleId('recover') }]),
+    );
     const readers = statements.filter(touchesPrincipals).flatMap((w) => w.principals);
     expect(readers).toEqual(expect.arrayContaining([{ Ref: roleId('authorizer') }]));
     expect(readers).not.toContainEqual({ Ref: roleId('ingest') });
@@ -351,11 +355,12 @@ describe('functions', () => {
     ).toThrow(/not a KMS key ARN/);
   });
 
-  it('seal and the query projector run every minute, anchor every 5 minutes, without scheduler retries', () => {
+  it('seal and the query projector run every minute, anchor and principal recovery every 5 minutes, without scheduler retries', () => {
     for (const [name, rate] of [
       ['seal', 'rate(1 minute)'],
       ['project', 'rate(1 minute)'],
       ['anchor', 'rate(5 minutes)'],
+      ['recover', 'rate(5 minutes)'],
     ] as const)
       s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: rate,
@@ -552,6 +557,7 @@ describe('alarms', () => {
     ['API 5xx', /"MetricName":"5xx"/],
     ['DynamoDB throttling', /WriteThrottleEvents/],
     ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],
+    ['principal recovery failures', /"MetricName":"Errors".*Recover|Recover.*"MetricName":"Errors"/],
   ])('%s notifies the alarm topic', (_name, pattern) => {
     const found = alarmOn(pattern);
     expect(found.length).toBeGreaterThan(0);

@@ -12,7 +12,7 @@ import {
 import { SecretError, type SecretErrorCode, type SecretSource } from '../../ports/secret-source.ts';
 
 export interface SecretsManagerSourceOptions {
-  /** Created once at module scope by the caller (src/compose.ts) and injected. */
+  /** Created once at module scope by the caller (src/compose/aws.ts) and injected. */
   readonly client: SecretsManagerClient;
 }
 

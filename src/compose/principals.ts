@@ -1,0 +1,68 @@
+/**
+ * Principals (src/app/principals.ts): the admin API, the authorizer's
+ * API-key check, and the recovery job that completes changes a crash left
+ * staged. All three record into, and trust only, the `system` log.
+ */
+import { apiKeyFromHeaders } from '../app/principals.ts';
+import type { Principal } from '../core/principal.ts';
+import type { Route } from '../http/router.ts';
+import { adminRoutes } from '../http/routes/admin.ts';
+import type { ScheduledJob } from '../jobs/scheduled-job.ts';
+import type { Services } from './services.ts';
+
+/** The admin function's routes (/v1/admin/…): every change is appended to the `system` log first. */
+export function adminApi(services: Pick<Services, 'principals' | 'logAdmin'>): Route[] {
+  return adminRoutes(services);
+}
+
+/**
+ * The authorizer's check: the principal an API key (from the request's
+ * headers) belongs to, as its system-log record describes it. Throws
+ * AppError UNAUTHENTICATED for a missing, unknown, revoked or unbound key;
+ * anything else is a store failure.
+ */
+export function apiKeyAuthorizer(
+  services: Pick<Services, 'principals'>,
+): (headers: Parameters<typeof apiKeyFromHeaders>[0]) => Promise<Principal> {
+  return (headers) => services.principals.authenticate(apiKeyFromHeaders(headers));
+}
+
+export type RecoveryJobOutcome =
+  | { ok: true; completed: number; failed: 0 }
+  | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
+
+/**
+ * The principal recovery job: `recoverPending()` on a schedule, so a change
+ * staged before a crash (or while the system log was unavailable) takes
+ * effect, with its one audit record, even if nobody touches that principal
+ * again. Not per log; it walks the whole principal directory every run.
+ */
+export function principalsRecoveryJob(
+  services: Pick<Services, 'principals' | 'clock'>,
+): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
+  return {
+    name: 'recover',
+    clock: services.clock,
+    // recoverPending has no deadline of its own; the function's timeout bounds it.
+    safetyMs: 0,
+    run: async () => {
+      const { completed, failed } = await services.principals.recoverPending();
+      return [
+        failed === 0
+          ? { ok: true, completed, failed: 0 }
+          : {
+              ok: false,
+              completed,
+              failed,
+              code: 'INCOMPLETE',
+              message: `${failed} staged principal change(s) could not be completed; the next run retries them`,
+            },
+      ];
+    },
+    notable: (o) => o.completed > 0,
+    summarize: (outcomes) => ({
+      completed: outcomes.reduce((n, o) => n + o.completed, 0),
+      failed: outcomes.reduce((n, o) => n + o.failed, 0),
+    }),
+  };
+}

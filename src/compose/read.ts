@@ -1,0 +1,47 @@
+/**
+ * The read side (docs/architecture.md "Routes → functions"): checkpoint,
+ * tiles, proofs and anchors for auditors, and the public GET /v1/keys. Reads
+ * only; the log key is used through GetPublicKey, never Sign.
+ */
+import { DynamoAnchorStore } from '../adapters/aws/dynamo-anchor-store.ts';
+import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
+import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { ProofService } from '../app/proofs.ts';
+import type { Route } from '../http/router.ts';
+import { anchorRoutes } from '../http/routes/anchors.ts';
+import { readRoutes } from '../http/routes/read.ts';
+import type { Services } from './services.ts';
+
+/**
+ * Proofs over the archive bucket. The public key is fetched from KMS on the
+ * first /v1/keys, so a missing ANCHORLOG_SIGNING_KEY_ID fails that request,
+ * not the function's start.
+ */
+export function createProofService(services: Pick<Services, 'config' | 'clients'>): ProofService {
+  const { config, clients } = services;
+  return new ProofService({
+    archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    originPrefix: config.originPrefix,
+    publicKeys: async () => {
+      if (!config.signingKeyId) throw new Error('ANCHORLOG_SIGNING_KEY_ID is not configured');
+      const k = await KmsNoteSigner.create({
+        client: clients.kms,
+        kmsKeyId: config.signingKeyId,
+        keyName: config.originPrefix,
+      });
+      return [k.publicKeySpki];
+    },
+  });
+}
+
+/** The read function's routes (scope proofs:read, and the public keys). */
+export function readApi(services: Pick<Services, 'config' | 'clients' | 'principals'>): Route[] {
+  const { config, clients, principals } = services;
+  return [
+    ...readRoutes({ proofs: createProofService(services), principals }),
+    ...anchorRoutes({
+      anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),
+      principals,
+    }),
+  ];
+}

@@ -1,0 +1,92 @@
+/**
+ * What every API function shares: the log store, the ingest path, and the
+ * principals with their audit trail in the `system` log (an API request is
+ * authenticated through them, an admin change is recorded through ingest).
+ * Building it does no I/O, so a function that uses part of it pays nothing
+ * for the rest.
+ */
+import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
+import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
+import { IngestService } from '../app/ingest.ts';
+import { LogAdminService } from '../app/log-admin.ts';
+import { LogRegistry } from '../app/log-registry.ts';
+import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import type { AppConfig } from '../config.ts';
+import type { Authenticate } from '../http/router.ts';
+import { type Clock, systemClock } from '../ports/clock.ts';
+import type { LogStore } from '../ports/log-store.ts';
+import { type AwsClients, createAwsClients } from './aws.ts';
+
+export interface Services {
+  readonly config: AppConfig;
+  readonly clients: AwsClients;
+  readonly clock: Clock;
+  readonly random: (n: number) => Uint8Array;
+  readonly logStore: LogStore;
+  readonly ingest: IngestService;
+  /** Writes log metadata and the registry: the admin paths only (LogAdminService, the audit sink). */
+  readonly logRegistry: LogRegistry;
+  readonly principals: PrincipalService;
+  /** Creates logs through the admin API, recording `log.create` first. */
+  readonly logAdmin: LogAdminService;
+  readonly authenticate: Authenticate;
+}
+
+export interface ServicesOptions {
+  /** Default: made from the config (createAwsClients). */
+  readonly clients?: AwsClients;
+  readonly clock?: Clock;
+  readonly onWarning?: (m: string, cause: unknown) => void;
+  readonly onBindingFailure?: (failure: BindingFailure) => void;
+}
+
+/**
+ * A principal item that its system-log record does not back: someone wrote
+ * `P#<id>` outside PrincipalService. One ERROR line per refused request, with
+ * a fixed message to alarm on (docs/operations.md).
+ */
+function logBindingFailure(f: BindingFailure): void {
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'principal not bound to its system-log record', ...f }),
+  );
+}
+
+export function createServices(config: AppConfig, opts: ServicesOptions = {}): Services {
+  const clients = opts.clients ?? createAwsClients(config);
+  const clock = opts.clock ?? systemClock;
+  const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
+  const logStore = new DynamoLogStore({ client: clients.ddb, tableName: config.tableName });
+  const ingest = new IngestService({
+    store: logStore,
+    clock,
+    random,
+    limits: config.limits,
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
+  });
+  const logRegistry = new LogRegistry({ store: logStore, clock });
+  const auditLog = new SystemLogAuditReader(logStore);
+  const audit = new SystemLogAuditSink(logRegistry, ingest, auditLog);
+  const principals = new PrincipalService({
+    store: new DynamoPrincipalStore({ client: clients.ddb, tableName: config.tableName }),
+    clock,
+    random,
+    audit,
+    auditLog,
+    onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
+  });
+  const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
+  const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
+  return {
+    config,
+    clients,
+    clock,
+    random,
+    logStore,
+    ingest,
+    logRegistry,
+    principals,
+    logAdmin,
+    authenticate,
+  };
+}
