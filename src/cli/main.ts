@@ -10,6 +10,7 @@
 import { pathToFileURL } from 'node:url';
 import { runCheckpoint } from './checkpoint.ts';
 import { runExport } from './export.ts';
+import { cliFetch } from './http-client.ts';
 import { type CliIo, type CommandRunner, EXIT_OK, EXIT_USAGE, nodeIo } from './io.ts';
 import { runPrincipals } from './principals.ts';
 import { runProve } from './prove.ts';
@@ -30,7 +31,7 @@ const readApi = (): ReadApiDeps => ({
     ANCHORLOG_API_URL: process.env.ANCHORLOG_API_URL,
     ANCHORLOG_API_KEY: process.env.ANCHORLOG_API_KEY,
   },
-  fetch: globalThis.fetch,
+  fetch: cliFetch,
 });
 
 export const COMMANDS: readonly Command[] = [
