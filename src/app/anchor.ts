@@ -39,6 +39,7 @@
 import { bytesEqual, toBase64, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
+import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { TimestampError } from '../core/rfc3161/errors.ts';
@@ -53,9 +54,6 @@ import type { Clock } from '../ports/clock.ts';
 import type { MetricDatum, MetricsSink } from '../ports/metrics.ts';
 import { type Timestamper, TsaTransportError, type VerifiedAnchorToken } from '../ports/timestamper.ts';
 import { AppError } from './errors.ts';
-
-/** TSA names become archive key segments. */
-const TSA_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
 export interface RetryPolicy {
   /** Attempts per TSA per run, including the first. Default 3. */
@@ -185,8 +183,8 @@ export class AnchorService {
   constructor(options: AnchorServiceOptions) {
     const names = options.timestampers.map((t) => t.name);
     for (const name of names) {
-      if (!TSA_NAME.test(name))
-        throw new AppError('INTERNAL', `TSA name ${JSON.stringify(name)} is not key-safe`);
+      if (!isValidTsaName(name))
+        throw new AppError('INTERNAL', `TSA name ${JSON.stringify(name)}: ${TSA_NAME_RULE}`);
     }
     if (new Set(names).size !== names.length) throw new AppError('INTERNAL', 'TSA names must be unique');
     const n = names.length;

@@ -28,12 +28,12 @@ import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey, isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import {
   decodeRecord,
   encodeRecord,
   formatReceivedAt,
-  isValidLogId,
   leafHash,
   MAX_RECEIVED_AT_MS,
   MAX_RECORD_BYTES,
@@ -153,8 +153,6 @@ interface Committed {
   receipts: Receipt[];
   tip: LogTip;
 }
-
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
 
 export class IngestService {
   readonly #store: IngestStore;
@@ -296,18 +294,11 @@ export class IngestService {
 
   #prepare(req: AppendRequest): Prepared {
     const L = this.#limits;
-    if (!isValidLogId(req.logId))
-      throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    if (!isValidLogId(req.logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
     if (req.body.length > L.maxBodyBytes)
       throw new AppError('PAYLOAD_TOO_LARGE', `body is ${req.body.length} bytes; limit ${L.maxBodyBytes}`);
-    if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_RE.test(req.idempotencyKey))
-      throw new AppError(
-        'BAD_REQUEST',
-        'Idempotency-Key must be 1-255 printable ASCII characters without spaces',
-        {
-          path: 'Idempotency-Key',
-        },
-      );
+    if (req.idempotencyKey !== undefined && !isValidIdempotencyKey(req.idempotencyKey))
+      throw new AppError('BAD_REQUEST', IDEMPOTENCY_KEY_RULE, { path: 'Idempotency-Key' });
 
     let value: unknown;
     try {

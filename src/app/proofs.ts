@@ -28,12 +28,12 @@ import {
   TILE_WIDTH,
   tilePath,
 } from '../core/merkle/tile-path.ts';
+import { isValidLogId, LOG_ID_PATTERN } from '../core/names.ts';
 import { type Checkpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
 import { spkiToPem } from '../core/note/pem.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { ecdsaKeyId } from '../core/note/verifiers.ts';
 import { vkeyFromSpki } from '../core/note/vkey.ts';
-import { isValidLogId } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
 
@@ -198,7 +198,7 @@ export class ProofService {
    */
   async keys(logId?: string): Promise<{ keys: LogKeyInfo[] }> {
     if (logId !== undefined && !isValidLogId(logId))
-      throw badParam('log', 'log must match [a-z0-9][a-z0-9-]{0,62}');
+      throw badParam('log', `log must match ${LOG_ID_PATTERN}`);
     const templates = (await this.#publicKeys()).map((spki) => this.#template(spki));
     return {
       keys: templates.map((k) =>

@@ -27,6 +27,7 @@
 import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.ts';
 import { AnchorlogError } from './errors.ts';
 import { sha256 } from './hash.ts';
+import { isValidLogId, LOG_ID_PATTERN } from './names.ts';
 
 export type PrincipalErrorCode = 'INVALID_PRINCIPAL_INPUT' | 'MALFORMED_API_KEY';
 export class PrincipalError extends AnchorlogError<PrincipalErrorCode> {
@@ -105,15 +106,15 @@ export interface UpdatePrincipalInput {
 
 const GENERATED_ID = /^p_[0-9a-f]{32}$/;
 const SLUG_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
-const LOG_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const KEY_ID = /^k_[0-9a-f]{16}$/;
 
 export function isPrincipalId(id: string): boolean {
   return GENERATED_ID.test(id) || SLUG_ID.test(id);
 }
 
+/** A log id (the one rule in ./names.ts). */
 export function isLogId(id: string): boolean {
-  return LOG_ID.test(id);
+  return isValidLogId(id);
 }
 
 export function isKeyId(id: string): boolean {
@@ -325,7 +326,7 @@ export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
   const out: ScopeMap = {};
   for (const target of targets.sort()) {
     const tp = `${path}/${target}`;
-    if (target !== '*' && !isLogId(target)) fail(tp, 'must be a log id ([a-z0-9][a-z0-9-]{0,62}) or "*"');
+    if (target !== '*' && !isLogId(target)) fail(tp, `must be a log id (${LOG_ID_PATTERN}) or "*"`);
     const list = v[target];
     if (!Array.isArray(list)) fail(tp, 'must be an array of scopes');
     if (list.length === 0) fail(tp, 'must grant at least one scope (omit the log instead)');
