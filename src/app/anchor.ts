@@ -36,12 +36,13 @@
  *  4. granted recorded in DynamoDB — done; the summary is recomputed from the
  *     per-TSA items on the next run if we die before writing it.
  */
-import { bytesEqual, toBase64, toHex } from '../core/bytes.ts';
+import { bytesEqual, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
+import { encodePemCertificates } from '../core/pem.ts';
 import { TimestampError } from '../core/rfc3161/errors.ts';
 import {
   type AnchorFailure,
@@ -144,16 +145,6 @@ export function anchorKeys(logId: string, size: number, tsa: string) {
 /** Archive key of the signed checkpoint text the tokens at `size` stamp (`openssl ts -verify -data`). */
 export function anchoredCheckpointKey(logId: string, size: number): string {
   return `${anchorPrefix(logId, size)}checkpoint`;
-}
-
-/** PEM (RFC 7468) of DER certificates, in order. */
-export function certificatesToPem(ders: readonly Uint8Array[]): string {
-  return ders
-    .map((der) => {
-      const b64 = toBase64(der).replace(/.{1,64}/g, '$&\n');
-      return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
-    })
-    .join('');
 }
 
 function failureOf(err: unknown): AnchorFailure {
@@ -409,7 +400,7 @@ export class AnchorService {
         // Commit point 2: the token, exactly as the TSA sent it, under Object Lock.
         await o.archive.putImmutable(keys.response, token.response);
       }
-      const chainPem = certificatesToPem(token.chain);
+      const chainPem = encodePemCertificates(token.chain);
       // Commit point 3.
       await o.archive.putImmutable(keys.chain, new TextEncoder().encode(chainPem));
       // Commit point 4. A stale record (granted, not backed by the archive)

@@ -23,7 +23,7 @@
  * they are non-fatal (logged via onWarning) because the records are durable
  * and every post-commit write is a hint or is repaired by a later retry.
  */
-import { bytesEqual, concatBytes, toBase64, utf8 } from '../core/bytes.ts';
+import { bytesEqual, concatBytes, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
@@ -218,7 +218,7 @@ export class IngestService {
     const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
     const p = this.#prepare(req);
     await this.#requireLog(p.logId);
-    const attemptId = b64url(this.#random(16));
+    const attemptId = toBase64Url(this.#random(16));
     let tip = await this.#readTip(p.logId);
     // Build at the tip we just read, before any write: an event whose record
     // would exceed MAX_RECORD_BYTES (what an entry bundle can hold) is refused
@@ -343,7 +343,7 @@ export class IngestService {
       key = { key: req.idempotencyKey, keyHash: keyHash('explicit', req.submitter, req.idempotencyKey) };
     } else if (ids) {
       // No header but every event has an id: a plain retry must still be safe.
-      const implicit = `ids:${b64url(sha256(canonicalBytes(ids)))}`;
+      const implicit = `ids:${toBase64Url(sha256(canonicalBytes(ids)))}`;
       key = { key: implicit, keyHash: keyHash('implicit', req.submitter, implicit) };
     }
     return { logId: req.logId, submitter: req.submitter, events, ids, requestHash, key };
@@ -719,11 +719,7 @@ function receiptsOf(batch: StoredBatch): Receipt[] {
 }
 
 function keyHash(domain: 'explicit' | 'implicit', submitter: string, key: string): string {
-  return b64url(sha256(utf8(`anchorlog idempotency v1\0${domain}\0${submitter}\0${key}`)));
-}
-
-function b64url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64Url(sha256(utf8(`anchorlog idempotency v1\0${domain}\0${submitter}\0${key}`)));
 }
 
 function toAppError(err: unknown): AppError {

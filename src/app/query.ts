@@ -20,7 +20,7 @@
  * empty — with a cursor; only a page without a cursor is the end.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { toBase64 } from '../core/bytes.ts';
+import { fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { parseUtcTimestamp } from '../core/event.ts';
 import { isWellFormedUnicode } from '../core/ijson.ts';
@@ -305,9 +305,6 @@ function toAppError(logId: string, err: unknown): AppError {
   });
 }
 
-const b64url = (b: Uint8Array | Buffer) =>
-  Buffer.from(b).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-
 export class QueryService {
   readonly #o: QueryServiceOptions;
   readonly #hotWindowMs: number;
@@ -520,16 +517,16 @@ export class QueryService {
 
   #binding(q: Query): string {
     const text = JSON.stringify([q.logId, q.from, q.to, q.actionPrefix, q.actorId, q.submitter]);
-    return b64url(createHash('sha256').update(text).digest().subarray(0, 12));
+    return toBase64Url(createHash('sha256').update(text).digest().subarray(0, 12));
   }
 
   /** base64url of HMAC-SHA-256(key, payload text)[:16]. */
   #mac(payload: string): string {
-    return b64url(createHmac('sha256', this.#o.cursorKey).update(payload).digest().subarray(0, 16));
+    return toBase64Url(createHmac('sha256', this.#o.cursorKey).update(payload).digest().subarray(0, 16));
   }
 
   #encodeCursor(st: State): string {
-    const payload = b64url(Buffer.from(JSON.stringify(st)));
+    const payload = toBase64Url(utf8(JSON.stringify(st)));
     return `${payload}.${this.#mac(payload)}`;
   }
 
@@ -546,7 +543,7 @@ export class QueryService {
     if (got.length !== want.length || !timingSafeEqual(got, want)) throw invalid('bad signature');
     let v: unknown;
     try {
-      v = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      v = JSON.parse(fromUtf8(fromBase64Url(payload)));
     } catch {
       throw invalid('malformed');
     }

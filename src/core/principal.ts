@@ -24,7 +24,7 @@
  * so a single SHA-256 is as strong here and keeps authentication at one hash
  * per request. Hashes are compared in constant time.
  */
-import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.ts';
+import { concatBytes, fromBase64Url, toBase64Url, toHex, utf8 } from './bytes.ts';
 import { AnchorlogError } from './errors.ts';
 import { sha256 } from './hash.ts';
 import { isValidLogId, LOG_ID_PATTERN } from './names.ts';
@@ -146,20 +146,6 @@ const SECRET_BYTES = 32;
 const SECRET_CHARS = 43; // ceil(32 * 8 / 6), unpadded
 /** Longest well-formed key: prefix + 63-char slug + `_` + secret. Anything longer is refused before parsing. */
 export const MAX_API_KEY_LENGTH = API_KEY_PREFIX.length + 63 + 1 + SECRET_CHARS;
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-export function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-/** Strict unpadded base64url; non-canonical trailing bits are rejected (via the strict standard decoder). */
-export function fromBase64Url(text: string): Uint8Array {
-  if (!B64URL.test(text) || text.length % 4 === 1) {
-    throw new PrincipalError('MALFORMED_API_KEY', 'invalid base64url');
-  }
-  const std = text.replace(/-/g, '+').replace(/_/g, '/');
-  return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
-}
 
 export interface IssuedKey {
   /** The full key, shown to the caller once and never stored. */

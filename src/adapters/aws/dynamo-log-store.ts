@@ -55,7 +55,7 @@ import {
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { bytesEqual, concatBytes, toBase64 } from '../../core/bytes.ts';
+import { bytesEqual, concatBytes, toBase64Url, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/hash.ts';
 import { leafHash, ZERO_HASH } from '../../core/record.ts';
 import {
@@ -174,13 +174,9 @@ export const LOG_META_PREFIX = 'M#';
 const metaPk = (logId: string) => `${LOG_META_PREFIX}${logId}`;
 const batchPk = (logId: string, seq: number) => `L#${logId}#B#${pad(seq)}`;
 const keyPk = (logId: string, keyHash: string) => `L#${logId}#IK#${keyHash}`;
-const eventPk = (logId: string, id: string) => `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
+const eventPk = (logId: string, id: string) => `L#${logId}#E#${toBase64Url(sha256(utf8(id)))}`;
 const partPk = (logId: string, attemptId: string, tryNumber: number, k: number) =>
   `L#${logId}#BP#${attemptId}#${tryNumber}#${k}`;
-
-export function b64url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
 
 // --- attribute helpers (the low-level client keeps binary attributes binary) ---
 const S = (s: string): AttributeValue => ({ S: s });

@@ -32,8 +32,8 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { AppError } from '../../app/errors.ts';
-import { fromUtf8, utf8 } from '../../core/bytes.ts';
-import { fromBase64Url, isPrincipalId, type Principal, toBase64Url } from '../../core/principal.ts';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../core/bytes.ts';
+import { isPrincipalId, type Principal } from '../../core/principal.ts';
 import type {
   PrincipalEntry,
   PrincipalPage,

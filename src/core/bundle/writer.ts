@@ -20,6 +20,7 @@ import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
 import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
+import { encodePemCertificates } from '../pem.ts';
 import { decodeRecord, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
 import {
@@ -138,14 +139,7 @@ function prepareCheckpoints(input: BundleWriterInput): CheckpointIn[] {
 }
 
 function certificatesPem(ders: readonly Uint8Array[]): Uint8Array {
-  return utf8(
-    ders
-      .map(
-        (d) =>
-          `-----BEGIN CERTIFICATE-----\n${toBase64(d).replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`,
-      )
-      .join(''),
-  );
+  return utf8(encodePemCertificates(ders));
 }
 
 const ms = (t: string): number => Date.parse(t);
