@@ -36,6 +36,13 @@
  *  4. granted recorded in DynamoDB — done; the summary is recomputed from the
  *     per-TSA items on the next run if we die before writing it.
  */
+import {
+  type BackoffPolicy,
+  type Sleep,
+  type Uniform,
+  uniformFromBytes,
+  withBackoff,
+} from '../core/backoff.ts';
 import { bytesEqual, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
@@ -51,10 +58,11 @@ import {
   type TsaAnchorRecord,
 } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveStore } from '../ports/archive-store.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, systemSleep } from '../ports/clock.ts';
 import type { MetricDatum, MetricsSink } from '../ports/metrics.ts';
 import { type Timestamper, TsaTransportError, type VerifiedAnchorToken } from '../ports/timestamper.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 
 export interface RetryPolicy {
   /** Attempts per TSA per run, including the first. Default 3. */
@@ -87,8 +95,8 @@ export interface AnchorServiceOptions {
   readonly random: (n: number) => Uint8Array;
   readonly metrics: MetricsSink;
   readonly retry?: Partial<RetryPolicy>;
-  /** Injected for tests; default setTimeout. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected for tests; default a real wait. */
+  readonly sleep?: Sleep;
 }
 
 export type AnchorRunStatus =
@@ -162,8 +170,10 @@ function failureOf(err: unknown): AnchorFailure {
 
 export class AnchorService {
   readonly #o: AnchorServiceOptions;
-  readonly #retry: RetryPolicy;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #retry: BackoffPolicy;
+  readonly #sleep: Sleep;
+  /** Jitter, drawn from the injected randomness. */
+  readonly #uniform: Uniform;
   /**
    * Per log and TSA, the last (size, checkpoint digest, record token) whose
    * archived token this process verified. Archive tokens are write-once, so
@@ -188,16 +198,27 @@ export class AnchorService {
     if (options.logPublicKeys.length === 0)
       throw new AppError('INTERNAL', 'the anchor job needs the log public key to verify checkpoints');
     this.#o = options;
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#retry = { baseMs: retry.baseDelayMs, capMs: retry.maxDelayMs, maxRetries: retry.attempts - 1 };
+    this.#sleep = options.sleep ?? systemSleep;
+    this.#uniform = uniformFromBytes(options.random);
   }
 
   /**
-   * Anchors the newest published checkpoint of `logId`. Rejects when a store
-   * read fails (retryable), and with INTEGRITY when the archived checkpoint
-   * does not verify with the log key (nothing is stamped).
+   * Anchors the newest published checkpoint of `logId`. Rejects with an
+   * AppError: THROTTLED/UNAVAILABLE when a store fails (retryable), INTEGRITY
+   * when the archived checkpoint does not verify with the log key (nothing is
+   * stamped) or a different checkpoint was anchored at its size.
    */
   async anchorLog(logId: string): Promise<AnchorOutcome> {
+    try {
+      return await this.#anchorLog(logId);
+    } catch (err) {
+      throw fromPortError(err, `anchor of log ${logId}`) ?? err;
+    }
+  }
+
+  async #anchorLog(logId: string): Promise<AnchorOutcome> {
     const o = this.#o;
     const tsaCount = o.timestampers.length;
     const published = await this.#published(logId);
@@ -457,25 +478,24 @@ export class AnchorService {
     t: Timestamper,
     digest: Uint8Array,
   ): Promise<{ token: VerifiedAnchorToken; attempts: number } | { error: unknown; attempts: number }> {
-    const { attempts: max, baseDelayMs, maxDelayMs } = this.#retry;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const token = await t.timestamp({ digest, nonce: this.#o.random(8) });
-        return { token, attempts: attempt };
-      } catch (err) {
-        const transient = err instanceof TsaTransportError && err.retryable;
-        if (!transient || attempt >= max) return { error: err, attempts: attempt };
-        // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await this.#sleep(Math.floor(this.#jitter() * ceiling));
-      }
+    let attempts = 0;
+    try {
+      const token = await withBackoff(
+        (attempt) => {
+          attempts = attempt;
+          return t.timestamp({ digest, nonce: this.#o.random(8) });
+        },
+        {
+          policy: this.#retry,
+          retryable: (err) => err instanceof TsaTransportError && err.retryable,
+          sleep: this.#sleep,
+          random: this.#uniform,
+        },
+      );
+      return { token, attempts };
+    } catch (error) {
+      return { error, attempts };
     }
-  }
-
-  /** Uniform in [0, 1) from the injected randomness. */
-  #jitter(): number {
-    const b = this.#o.random(4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0) / 2 ** 32;
   }
 
   #finish(outcome: AnchorOutcome): AnchorOutcome {

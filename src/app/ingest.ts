@@ -23,6 +23,7 @@
  * they are non-fatal (logged via onWarning) because the records are durable
  * and every post-commit write is a hint or is repaired by a later retry.
  */
+import { Backoff, type Sleep, type Uniform, uniformFromBytes, withBackoff } from '../core/backoff.ts';
 import { bytesEqual, concatBytes, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
@@ -40,7 +41,7 @@ import {
   MAX_RECORD_DEPTH,
   RecordError,
 } from '../core/record.ts';
-import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
+import { type Clock, MAX_CLOCK_SKEW_MS, systemSleep } from '../ports/clock.ts';
 import {
   type BatchHeader,
   type CommitOutcome,
@@ -53,6 +54,7 @@ import {
   type StoredBatch,
 } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 
 export interface IngestLimits {
   /** Largest request body accepted, bytes (DESIGN: at least 1 MiB). */
@@ -123,7 +125,7 @@ export interface IngestDeps {
   limits?: Partial<IngestLimits>;
   /** Cryptographic randomness (attempt ids, jitter). Default: crypto.getRandomValues. */
   random?: (n: number) => Uint8Array;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   /** Non-fatal problems after the commit point (counted/logged by the caller). */
   onWarning?: (message: string, cause: unknown) => void;
 }
@@ -159,7 +161,9 @@ export class IngestService {
   readonly #clock: Clock;
   readonly #limits: IngestLimits;
   readonly #random: (n: number) => Uint8Array;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: Sleep;
+  /** Jitter, drawn from #random. */
+  readonly #uniform: Uniform;
   readonly #warn: (message: string, cause: unknown) => void;
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
@@ -175,7 +179,8 @@ export class IngestService {
     this.#clock = deps.clock;
     this.#limits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
     this.#random = deps.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
-    this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#sleep = deps.sleep ?? systemSleep;
+    this.#uniform = uniformFromBytes(this.#random);
     this.#warn = deps.onWarning ?? (() => {});
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
@@ -433,8 +438,9 @@ export class IngestService {
     deadline: number,
     idempotencyKey: string | undefined,
   ): Promise<Committed> {
-    let transient = 0;
-    let conflicts = 0;
+    // Two budgets of full-jitter backoff: store failures, and lost races.
+    const transient = this.#backoff(this.#limits.maxRetries);
+    const conflicts = this.#backoff(this.#limits.maxConflicts);
     let ambiguous = false;
     let lastError: LogStoreError | undefined;
     for (let tryNumber = 1; ; tryNumber++) {
@@ -481,12 +487,11 @@ export class IngestService {
         if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY') throw err;
         lastError = err;
         if (err.code === 'UNAVAILABLE') ambiguous = true;
-        if (++transient > this.#limits.maxRetries)
+        if (!(await transient.wait()))
           throw pushback(
             `store kept failing (${err.code})`,
             err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE',
           );
-        await this.#sleep(this.#backoff(transient));
         // The write may have landed (timeout after success): look before retrying.
         const h = await this.#retry(() => this.#store.readBatchHeader(p.logId, seq));
         if (h?.attemptId === attemptId) return this.#committedFrom(h);
@@ -508,10 +513,9 @@ export class IngestService {
       // timed out client-side but landed late.
       const winner = outcome.existing ?? (await this.#retry(() => this.#store.readBatchHeader(p.logId, seq)));
       if (winner?.attemptId === attemptId) return this.#committedFrom(winner);
-      if (++conflicts > this.#limits.maxConflicts) throw pushback('log is too busy', 'THROTTLED');
       // Someone else made progress. Full-jitter exponential backoff spreads
       // the losers of this round so they do not collide again in lockstep.
-      await this.#sleep(this.#backoff(conflicts));
+      if (!(await conflicts.wait())) throw pushback('log is too busy', 'THROTTLED');
       tip = await this.#readTip(p.logId, winner ? nextTip(tip, winner) : tip);
     }
   }
@@ -665,28 +669,21 @@ export class IngestService {
 
   // --- retry plumbing ---
 
-  /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
-  #backoff(attempt: number): number {
-    return this.#jitter(Math.min(this.#limits.backoffCapMs, this.#limits.backoffBaseMs * 2 ** attempt));
-  }
-
-  #jitter(maxMs: number): number {
-    const b = this.#random(4);
-    const u = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
-    return Math.floor((u / 2 ** 32) * maxMs);
+  /** Full-jitter backoff (src/core/backoff.ts) with this service's base and cap. */
+  #backoff(maxRetries: number): Backoff {
+    const { backoffBaseMs: baseMs, backoffCapMs: capMs } = this.#limits;
+    return new Backoff({ baseMs, capMs, maxRetries }, this.#sleep, this.#uniform);
   }
 
   /** Retries reads and idempotent writes on THROTTLED/UNAVAILABLE. */
-  async #retry<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY' || attempt > this.#limits.maxRetries)
-          throw err;
-        await this.#sleep(this.#backoff(attempt));
-      }
-    }
+  #retry<T>(fn: () => Promise<T>): Promise<T> {
+    const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
+    return withBackoff(fn, {
+      policy: { baseMs, capMs, maxRetries },
+      retryable: (err) => err instanceof LogStoreError && err.code !== 'INTEGRITY',
+      sleep: this.#sleep,
+      random: this.#uniform,
+    });
   }
 
   /** After the commit point: try hard, but never fail the request. */
@@ -723,14 +720,8 @@ function keyHash(domain: 'explicit' | 'implicit', submitter: string, key: string
 }
 
 function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError) {
-    const code = err.code === 'INTEGRITY' ? 'INTEGRITY' : err.code;
-    return new AppError(
-      code,
-      err.message,
-      code === 'INTEGRITY' ? { cause: err } : { retryAfterSeconds: 1, cause: err },
-    );
-  }
-  return new AppError('INTERNAL', 'unexpected error while appending', { cause: err });
+  return (
+    fromPortError(err, 'append') ??
+    new AppError('INTERNAL', 'unexpected error while appending', { cause: err })
+  );
 }

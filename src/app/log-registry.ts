@@ -10,8 +10,9 @@
 import { isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { formatReceivedAt } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
-import { type LogStore, LogStoreError } from '../ports/log-store.ts';
+import type { LogStore } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 
 export interface LogRegistryDeps {
   readonly store: Pick<LogStore, 'createLog'>;
@@ -37,12 +38,7 @@ export class LogRegistry {
     try {
       return await this.#store.createLog(logId, formatReceivedAt(this.#clock.now()));
     } catch (err) {
-      if (!(err instanceof LogStoreError)) throw err;
-      if (err.code === 'INTEGRITY') throw new AppError('INTEGRITY', err.message, { cause: err });
-      throw new AppError(err.code, `creating log ${logId}: ${err.message}`, {
-        retryAfterSeconds: 1,
-        cause: err,
-      });
+      throw fromPortError(err, `creating log ${logId}`) ?? err;
     }
   }
 }

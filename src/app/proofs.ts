@@ -34,8 +34,9 @@ import { spkiToPem } from '../core/note/pem.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { ecdsaKeyId } from '../core/note/verifiers.ts';
 import { vkeyFromSpki } from '../core/note/vkey.ts';
-import { ArchiveError, type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
+import { type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 
 export interface ProofServiceOptions {
   /** Only `get` is used: the read side never writes. */
@@ -102,18 +103,12 @@ function badParam(name: string, message: string): AppError {
 
 /** Archive failures are the server's, never the client's. */
 function fromArchive(err: unknown, what: string): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof ArchiveError && err.code === 'UNAVAILABLE')
-    return new AppError('UNAVAILABLE', `archive read of ${what} failed; retry`, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  if (err instanceof ArchiveError)
-    return new AppError('INTERNAL', `archive read of ${what} failed`, { cause: err });
+  const mapped = fromPortError(err, `archive read of ${what}`);
+  if (mapped) return mapped;
   if (err instanceof MerkleError)
     return new AppError('INTEGRITY', `stored ${what} is malformed: ${err.message}`, { cause: err });
   return new AppError('UNAVAILABLE', `archive read of ${what} failed; retry`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }

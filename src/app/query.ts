@@ -28,7 +28,7 @@ import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
 import { MerkleError } from '../core/merkle/errors.ts';
 import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { decodeRecord, type LogRecord, leafHash, RecordError } from '../core/record.ts';
-import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
+import { type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import { type LogStore, LogStoreError } from '../ports/log-store.ts';
 import {
@@ -41,6 +41,7 @@ import {
 } from '../ports/query-index.ts';
 import type { SealStateStore } from '../ports/seal-state.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 import { DAY_MS, DEFAULT_HOT_WINDOW_MS, DEFAULT_SETTLE_MS } from './query-projector.ts';
 
 export const MAX_QUERY_LIMIT = 1000;
@@ -282,25 +283,13 @@ function matches(q: Query, r: LogRecord): boolean {
 }
 
 function toAppError(logId: string, err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError) {
-    if (err.code === 'INTEGRITY')
-      return new AppError('INTEGRITY', `query of log ${logId}: ${err.message}`, { cause: err });
-    return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  }
-  if (err instanceof ArchiveError) {
-    if (err.code === 'UNAVAILABLE')
-      return new AppError('UNAVAILABLE', err.message, { retryAfterSeconds: 1, cause: err });
-    return new AppError('INTERNAL', `query of log ${logId}: ${err.message}`, { cause: err });
-  }
+  const mapped = fromPortError(err, `query of log ${logId}`);
+  if (mapped) return mapped;
   if (err instanceof RecordError || err instanceof MerkleError)
     return new AppError('INTEGRITY', `query of log ${logId}: ${err.message}`, { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `query of log ${logId} failed (${what}); retry`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }
