@@ -69,9 +69,9 @@ const TSA_TRANSPORT: Record<TsaTransportErrorCode, ApiMeaning> = {
   TSA_RESPONSE_TOO_LARGE: 'UNAVAILABLE',
 };
 
-// biome-ignore lint/suspicious/noExplicitAny: each row pairs a class with the table of its own codes
+/** A port's error class and the API meaning of each of its codes. */
 type Row = readonly [
-  abstract new (...args: any[]) => { code: string; message: string },
+  abstract new (...args: never[]) => { code: string; message: string },
   Record<string, ApiMeaning>,
 ];
 

@@ -2,7 +2,12 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { classifyDynamoError } from '../../src/adapters/aws/dynamo-items.ts';
-import { DynamoLogStore, decodeBlob, encodeBlob, INLINE_MAX } from '../../src/adapters/aws/dynamo-log-store.ts';
+import {
+  DynamoLogStore,
+  decodeBlob,
+  encodeBlob,
+  INLINE_MAX,
+} from '../../src/adapters/aws/dynamo-log-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { bytesEqual, utf8 } from '../../src/core/bytes.ts';

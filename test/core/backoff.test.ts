@@ -21,12 +21,16 @@ describe('backoffDelay: full jitter', () => {
 
   it('is uniform below the ceiling: every draw lands in [0, ceiling)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 40 }), fc.double({ min: 0, max: 1, maxExcluded: true }), (n, u) => {
-        const d = backoffDelay(n, policy, () => u);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThan(Math.min(policy.capMs, policy.baseMs * 2 ** (n - 1)));
-        expect(Number.isInteger(d)).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 40 }),
+        fc.double({ min: 0, max: 1, maxExcluded: true }),
+        (n, u) => {
+          const d = backoffDelay(n, policy, () => u);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThan(Math.min(policy.capMs, policy.baseMs * 2 ** (n - 1)));
+          expect(Number.isInteger(d)).toBe(true);
+        },
+      ),
     );
   });
 
@@ -42,7 +46,12 @@ describe('Backoff', () => {
   it('waits before each retry and refuses, without waiting, after maxRetries', async () => {
     const r = recorder();
     const b = new Backoff({ baseMs: 100, capMs: 250, maxRetries: 3 }, r.sleep, () => 0.5);
-    expect([await b.wait(), await b.wait(), await b.wait(), await b.wait()]).toEqual([true, true, true, false]);
+    expect([await b.wait(), await b.wait(), await b.wait(), await b.wait()]).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
     expect(r.waits).toEqual([50, 100, 125]);
     expect(b.retries).toBe(3);
   });
