@@ -13,6 +13,7 @@
  * secret value is refused.
  */
 import { AnchorlogError } from './core/errors.ts';
+import { isValidTsaName, TSA_NAME_RULE } from './core/names.ts';
 import { pemToSpki } from './core/note/pem.ts';
 import { p256PublicPoint } from './core/note/verifiers.ts';
 import { SecretError, type SecretSource } from './ports/secret-source.ts';
@@ -151,6 +152,11 @@ function tsaList(raw: string | undefined): TsaSettings[] {
     const { name, url, rootsPem } = o;
     if (typeof name !== 'string' || name === '' || typeof url !== 'string' || typeof rootsPem !== 'string')
       throw new ConfigError(`${shape} (entry ${i})`);
+    // The one rule every layer applies (core/names.ts): refused here, at cold start, rather than by the anchor job.
+    if (!isValidTsaName(name))
+      throw new ConfigError(
+        `ANCHORLOG_TSAS[${i}].name ${JSON.stringify(name.slice(0, 80))}: ${TSA_NAME_RULE}`,
+      );
     if (names.has(name)) throw new ConfigError(`ANCHORLOG_TSAS names ${JSON.stringify(name)} twice`);
     names.add(name);
     return { name, url, rootsPem };

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 // The core must run unchanged in Lambda, the CLI and a browser: no AWS SDK,
@@ -87,5 +87,56 @@ describe('architecture', () => {
   it('detects a violation (self-check of the rules)', () => {
     const bad = "import { DynamoDBClient } from '@aws-sdk/client-dynamodb';\nconst x = process.env.FOO;";
     expect(forbidden.filter(([re]) => re.test(bad)).length).toBe(2);
+  });
+});
+
+// Adapters implement ports: they may use the core and the ports, never the
+// use cases. In particular they never throw the app layer's AppError; each
+// throws its own port's error class, which src/app/port-errors.ts maps.
+const adaptersDir = join(root, 'src/adapters');
+const appDir = join(root, 'src/app');
+
+/** Module specifiers a TypeScript file imports or re-exports (static and dynamic). */
+function importsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'";]*?from\s*['"]([^'"]+)['"]/g))
+    out.push(m[1] as string);
+  for (const m of text.matchAll(/(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) out.push(m[1] as string);
+  for (const m of text.matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)) out.push(m[1] as string);
+  return out;
+}
+
+function importsApp(file: string, text: string): string[] {
+  return importsOf(text).filter((spec) => {
+    if (!spec.startsWith('.')) return false;
+    const target = join(dirname(file), spec);
+    return target === appDir || target.startsWith(`${appDir}/`);
+  });
+}
+
+describe('architecture: adapters never import the app layer', () => {
+  const files = walk(adaptersDir);
+  it('has adapters to check', () => {
+    expect(files.length).toBeGreaterThan(0);
+  });
+  it.each(files.map((f) => [relative(root, f)]))('%s imports nothing from src/app', (rel) => {
+    const file = join(root, rel);
+    expect(importsApp(file, readFileSync(file, 'utf8'))).toEqual([]);
+  });
+  it('detects a violation (self-check of the rule)', () => {
+    const file = join(adaptersDir, 'aws/x.ts');
+    const bad = [
+      "import { AppError } from '../../app/errors.ts';",
+      "import type { X } from '../../app/seal.ts';",
+      "export { y } from '../../app/anchor.ts';",
+      "const z = await import('../../app/query.ts');",
+      "import { ok } from '../../ports/log-store.ts';",
+    ].join('\n');
+    expect(importsApp(file, bad)).toEqual([
+      '../../app/errors.ts',
+      '../../app/seal.ts',
+      '../../app/anchor.ts',
+      '../../app/query.ts',
+    ]);
   });
 });

@@ -7,11 +7,12 @@
 import type { AuditEvent } from '../core/event.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { decodeRecord, RecordError } from '../core/record.ts';
-import { type LogStore, LogStoreError } from '../ports/log-store.ts';
+import type { LogStore } from '../ports/log-store.ts';
 import type { AuditPosition } from '../ports/principal-store.ts';
 import { AppError } from './errors.ts';
 import { type IngestService, SYSTEM_EVENT_ID_SCOPE } from './ingest.ts';
 import type { LogRegistry } from './log-registry.ts';
+import { fromPortError } from './port-errors.ts';
 import type { AdminAuditEvent, AdminAuditLog, AdminAuditSink } from './principals.ts';
 
 /**
@@ -89,13 +90,6 @@ async function storeCall<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    if (err instanceof LogStoreError) {
-      throw new AppError(
-        err.code,
-        `system log: ${err.message}`,
-        err.code === 'INTEGRITY' ? { cause: err } : { retryAfterSeconds: 1, cause: err },
-      );
-    }
-    throw err;
+    throw fromPortError(err, 'system log') ?? err;
   }
 }

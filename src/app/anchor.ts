@@ -36,11 +36,20 @@
  *  4. granted recorded in DynamoDB — done; the summary is recomputed from the
  *     per-TSA items on the next run if we die before writing it.
  */
-import { bytesEqual, toBase64, toHex } from '../core/bytes.ts';
+import {
+  type BackoffPolicy,
+  type Sleep,
+  type Uniform,
+  uniformFromBytes,
+  withBackoff,
+} from '../core/backoff.ts';
+import { bytesEqual, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
+import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
+import { encodePemCertificates } from '../core/pem.ts';
 import { TimestampError } from '../core/rfc3161/errors.ts';
 import {
   type AnchorFailure,
@@ -49,13 +58,11 @@ import {
   type TsaAnchorRecord,
 } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveStore } from '../ports/archive-store.ts';
-import type { Clock } from '../ports/clock.ts';
+import { type Clock, systemSleep } from '../ports/clock.ts';
 import type { MetricDatum, MetricsSink } from '../ports/metrics.ts';
 import { type Timestamper, TsaTransportError, type VerifiedAnchorToken } from '../ports/timestamper.ts';
 import { AppError } from './errors.ts';
-
-/** TSA names become archive key segments. */
-const TSA_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+import { fromPortError } from './port-errors.ts';
 
 export interface RetryPolicy {
   /** Attempts per TSA per run, including the first. Default 3. */
@@ -88,8 +95,8 @@ export interface AnchorServiceOptions {
   readonly random: (n: number) => Uint8Array;
   readonly metrics: MetricsSink;
   readonly retry?: Partial<RetryPolicy>;
-  /** Injected for tests; default setTimeout. */
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Injected for tests; default a real wait. */
+  readonly sleep?: Sleep;
 }
 
 export type AnchorRunStatus =
@@ -148,16 +155,6 @@ export function anchoredCheckpointKey(logId: string, size: number): string {
   return `${anchorPrefix(logId, size)}checkpoint`;
 }
 
-/** PEM (RFC 7468) of DER certificates, in order. */
-export function certificatesToPem(ders: readonly Uint8Array[]): string {
-  return ders
-    .map((der) => {
-      const b64 = toBase64(der).replace(/.{1,64}/g, '$&\n');
-      return `-----BEGIN CERTIFICATE-----\n${b64}-----END CERTIFICATE-----\n`;
-    })
-    .join('');
-}
-
 function failureOf(err: unknown): AnchorFailure {
   if (err instanceof TsaTransportError || err instanceof TimestampError) {
     return { code: err.code, message: err.message };
@@ -173,8 +170,10 @@ function failureOf(err: unknown): AnchorFailure {
 
 export class AnchorService {
   readonly #o: AnchorServiceOptions;
-  readonly #retry: RetryPolicy;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #retry: BackoffPolicy;
+  readonly #sleep: Sleep;
+  /** Jitter, drawn from the injected randomness. */
+  readonly #uniform: Uniform;
   /**
    * Per log and TSA, the last (size, checkpoint digest, record token) whose
    * archived token this process verified. Archive tokens are write-once, so
@@ -185,8 +184,8 @@ export class AnchorService {
   constructor(options: AnchorServiceOptions) {
     const names = options.timestampers.map((t) => t.name);
     for (const name of names) {
-      if (!TSA_NAME.test(name))
-        throw new AppError('INTERNAL', `TSA name ${JSON.stringify(name)} is not key-safe`);
+      if (!isValidTsaName(name))
+        throw new AppError('INTERNAL', `TSA name ${JSON.stringify(name)}: ${TSA_NAME_RULE}`);
     }
     if (new Set(names).size !== names.length) throw new AppError('INTERNAL', 'TSA names must be unique');
     const n = names.length;
@@ -199,16 +198,27 @@ export class AnchorService {
     if (options.logPublicKeys.length === 0)
       throw new AppError('INTERNAL', 'the anchor job needs the log public key to verify checkpoints');
     this.#o = options;
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
-    this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#retry = { baseMs: retry.baseDelayMs, capMs: retry.maxDelayMs, maxRetries: retry.attempts - 1 };
+    this.#sleep = options.sleep ?? systemSleep;
+    this.#uniform = uniformFromBytes(options.random);
   }
 
   /**
-   * Anchors the newest published checkpoint of `logId`. Rejects when a store
-   * read fails (retryable), and with INTEGRITY when the archived checkpoint
-   * does not verify with the log key (nothing is stamped).
+   * Anchors the newest published checkpoint of `logId`. Rejects with an
+   * AppError: THROTTLED/UNAVAILABLE when a store fails (retryable), INTEGRITY
+   * when the archived checkpoint does not verify with the log key (nothing is
+   * stamped) or a different checkpoint was anchored at its size.
    */
   async anchorLog(logId: string): Promise<AnchorOutcome> {
+    try {
+      return await this.#anchorLog(logId);
+    } catch (err) {
+      throw fromPortError(err, `anchor of log ${logId}`) ?? err;
+    }
+  }
+
+  async #anchorLog(logId: string): Promise<AnchorOutcome> {
     const o = this.#o;
     const tsaCount = o.timestampers.length;
     const published = await this.#published(logId);
@@ -411,7 +421,7 @@ export class AnchorService {
         // Commit point 2: the token, exactly as the TSA sent it, under Object Lock.
         await o.archive.putImmutable(keys.response, token.response);
       }
-      const chainPem = certificatesToPem(token.chain);
+      const chainPem = encodePemCertificates(token.chain);
       // Commit point 3.
       await o.archive.putImmutable(keys.chain, new TextEncoder().encode(chainPem));
       // Commit point 4. A stale record (granted, not backed by the archive)
@@ -468,25 +478,24 @@ export class AnchorService {
     t: Timestamper,
     digest: Uint8Array,
   ): Promise<{ token: VerifiedAnchorToken; attempts: number } | { error: unknown; attempts: number }> {
-    const { attempts: max, baseDelayMs, maxDelayMs } = this.#retry;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const token = await t.timestamp({ digest, nonce: this.#o.random(8) });
-        return { token, attempts: attempt };
-      } catch (err) {
-        const transient = err instanceof TsaTransportError && err.retryable;
-        if (!transient || attempt >= max) return { error: err, attempts: attempt };
-        // Full jitter (AWS Architecture Blog, "Exponential Backoff And Jitter").
-        const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1));
-        await this.#sleep(Math.floor(this.#jitter() * ceiling));
-      }
+    let attempts = 0;
+    try {
+      const token = await withBackoff(
+        (attempt) => {
+          attempts = attempt;
+          return t.timestamp({ digest, nonce: this.#o.random(8) });
+        },
+        {
+          policy: this.#retry,
+          retryable: (err) => err instanceof TsaTransportError && err.retryable,
+          sleep: this.#sleep,
+          random: this.#uniform,
+        },
+      );
+      return { token, attempts };
+    } catch (error) {
+      return { error, attempts };
     }
-  }
-
-  /** Uniform in [0, 1) from the injected randomness. */
-  #jitter(): number {
-    const b = this.#o.random(4);
-    return new DataView(b.buffer, b.byteOffset, 4).getUint32(0) / 2 ** 32;
   }
 
   #finish(outcome: AnchorOutcome): AnchorOutcome {

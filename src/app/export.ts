@@ -43,20 +43,16 @@ import { parseNote } from '../core/note/signed-note.ts';
 import { decodeRecord, formatReceivedAt, MAX_EPOCH_MS } from '../core/record.ts';
 import { decodePemCertificates } from '../core/rfc3161/pem.ts';
 import type { AnchorStore } from '../ports/anchor-store.ts';
-import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
+import { type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
-import {
-  type AnchoredSizeLister,
-  type ExportStore,
-  ExportStoreError,
-  exportKey,
-} from '../ports/export-store.ts';
+import { type AnchoredSizeLister, type ExportStore, exportKey } from '../ports/export-store.ts';
 
 export type { AnchoredSizeLister };
 
-import { type BatchHeader, type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
+import type { BatchHeader, LogStore, StoredBatch } from '../ports/log-store.ts';
 import { anchoredCheckpointKey } from './anchor.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 import type { ProofService } from './proofs.ts';
 import { parseTimeBound } from './query.ts';
 
@@ -183,13 +179,8 @@ export function parseExportTime(field: string, raw: string): number {
 
 /** Store failures are the server's, never the client's. */
 function fromStore(err: unknown, what: string): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError && err.code === 'INTEGRITY')
-    return new AppError('INTEGRITY', `${what}: ${err.message}`, { cause: err });
-  if (err instanceof ArchiveError && err.code === 'MISCONFIGURED')
-    return new AppError('INTERNAL', `${what}: ${err.message}`, { cause: err });
-  if (err instanceof ExportStoreError && err.code === 'MISCONFIGURED')
-    return new AppError('INTERNAL', `${what}: ${err.message}`, { cause: err });
+  const mapped = fromPortError(err, what);
+  if (mapped) return mapped;
   if (err instanceof MerkleError)
     return new AppError('INTEGRITY', `${what}: stored tiles are malformed: ${err.message}`, { cause: err });
   return new AppError('UNAVAILABLE', `${what} failed; retry`, { retryAfterSeconds: 2, cause: err });

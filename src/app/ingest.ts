@@ -23,24 +23,25 @@
  * they are non-fatal (logged via onWarning) because the records are durable
  * and every post-commit write is a hint or is repaired by a later retry.
  */
-import { bytesEqual, concatBytes, toBase64, utf8 } from '../core/bytes.ts';
+import { Backoff, type Sleep, type Uniform, uniformFromBytes, withBackoff } from '../core/backoff.ts';
+import { bytesEqual, concatBytes, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey, isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import {
   decodeRecord,
   encodeRecord,
   formatReceivedAt,
-  isValidLogId,
   leafHash,
   MAX_RECEIVED_AT_MS,
   MAX_RECORD_BYTES,
   MAX_RECORD_DEPTH,
   RecordError,
 } from '../core/record.ts';
-import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
+import { type Clock, MAX_CLOCK_SKEW_MS, systemSleep } from '../ports/clock.ts';
 import {
   type BatchHeader,
   type CommitOutcome,
@@ -53,6 +54,7 @@ import {
   type StoredBatch,
 } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 
 /**
  * The namespace a client event id is unique in (LogStore.readEventIds). On a
@@ -138,7 +140,7 @@ export interface IngestDeps {
   limits?: Partial<IngestLimits>;
   /** Cryptographic randomness (attempt ids, jitter). Default: crypto.getRandomValues. */
   random?: (n: number) => Uint8Array;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
   /** Non-fatal problems after the commit point (counted/logged by the caller). */
   onWarning?: (message: string, cause: unknown) => void;
 }
@@ -169,14 +171,14 @@ interface Committed {
   tip: LogTip;
 }
 
-const IDEMPOTENCY_KEY_RE = /^[\x21-\x7e]{1,255}$/;
-
 export class IngestService {
   readonly #store: IngestStore;
   readonly #clock: Clock;
   readonly #limits: IngestLimits;
   readonly #random: (n: number) => Uint8Array;
-  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #sleep: Sleep;
+  /** Jitter, drawn from #random. */
+  readonly #uniform: Uniform;
   readonly #warn: (message: string, cause: unknown) => void;
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
@@ -192,7 +194,8 @@ export class IngestService {
     this.#clock = deps.clock;
     this.#limits = { ...DEFAULT_INGEST_LIMITS, ...deps.limits };
     this.#random = deps.random ?? ((n) => crypto.getRandomValues(new Uint8Array(n)));
-    this.#sleep = deps.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#sleep = deps.sleep ?? systemSleep;
+    this.#uniform = uniformFromBytes(this.#random);
     this.#warn = deps.onWarning ?? (() => {});
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
@@ -235,7 +238,7 @@ export class IngestService {
     const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
     const p = this.#prepare(req);
     await this.#requireLog(p.logId);
-    const attemptId = b64url(this.#random(16));
+    const attemptId = toBase64Url(this.#random(16));
     let tip = await this.#readTip(p.logId);
     // Build at the tip we just read, before any write: an event whose record
     // would exceed MAX_RECORD_BYTES (what an entry bundle can hold) is refused
@@ -312,18 +315,11 @@ export class IngestService {
 
   #prepare(req: AppendRequest): Prepared {
     const L = this.#limits;
-    if (!isValidLogId(req.logId))
-      throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    if (!isValidLogId(req.logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
     if (req.body.length > L.maxBodyBytes)
       throw new AppError('PAYLOAD_TOO_LARGE', `body is ${req.body.length} bytes; limit ${L.maxBodyBytes}`);
-    if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY_RE.test(req.idempotencyKey))
-      throw new AppError(
-        'BAD_REQUEST',
-        'Idempotency-Key must be 1-255 printable ASCII characters without spaces',
-        {
-          path: 'Idempotency-Key',
-        },
-      );
+    if (req.idempotencyKey !== undefined && !isValidIdempotencyKey(req.idempotencyKey))
+      throw new AppError('BAD_REQUEST', IDEMPOTENCY_KEY_RULE, { path: 'Idempotency-Key' });
 
     let value: unknown;
     try {
@@ -368,7 +364,7 @@ export class IngestService {
       key = { key: req.idempotencyKey, keyHash: keyHash('explicit', req.submitter, req.idempotencyKey) };
     } else if (ids) {
       // No header but every event has an id: a plain retry must still be safe.
-      const implicit = `ids:${b64url(sha256(canonicalBytes(ids)))}`;
+      const implicit = `ids:${toBase64Url(sha256(canonicalBytes(ids)))}`;
       key = { key: implicit, keyHash: keyHash('implicit', req.submitter, implicit) };
     }
     return { logId: req.logId, submitter: req.submitter, events, ids, requestHash, key };
@@ -458,8 +454,9 @@ export class IngestService {
     deadline: number,
     idempotencyKey: string | undefined,
   ): Promise<Committed> {
-    let transient = 0;
-    let conflicts = 0;
+    // Two budgets of full-jitter backoff: store failures, and lost races.
+    const transient = this.#backoff(this.#limits.maxRetries);
+    const conflicts = this.#backoff(this.#limits.maxConflicts);
     let ambiguous = false;
     let lastError: LogStoreError | undefined;
     for (let tryNumber = 1; ; tryNumber++) {
@@ -506,12 +503,11 @@ export class IngestService {
         if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY') throw err;
         lastError = err;
         if (err.code === 'UNAVAILABLE') ambiguous = true;
-        if (++transient > this.#limits.maxRetries)
+        if (!(await transient.wait()))
           throw pushback(
             `store kept failing (${err.code})`,
             err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE',
           );
-        await this.#sleep(this.#backoff(transient));
         // The write may have landed (timeout after success): look before retrying.
         const h = await this.#retry(() => this.#store.readBatchHeader(p.logId, seq));
         if (h?.attemptId === attemptId) return this.#committedFrom(h);
@@ -533,10 +529,9 @@ export class IngestService {
       // timed out client-side but landed late.
       const winner = outcome.existing ?? (await this.#retry(() => this.#store.readBatchHeader(p.logId, seq)));
       if (winner?.attemptId === attemptId) return this.#committedFrom(winner);
-      if (++conflicts > this.#limits.maxConflicts) throw pushback('log is too busy', 'THROTTLED');
       // Someone else made progress. Full-jitter exponential backoff spreads
       // the losers of this round so they do not collide again in lockstep.
-      await this.#sleep(this.#backoff(conflicts));
+      if (!(await conflicts.wait())) throw pushback('log is too busy', 'THROTTLED');
       tip = await this.#readTip(p.logId, winner ? nextTip(tip, winner) : tip);
     }
   }
@@ -719,28 +714,21 @@ export class IngestService {
 
   // --- retry plumbing ---
 
-  /** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff And Jitter"). */
-  #backoff(attempt: number): number {
-    return this.#jitter(Math.min(this.#limits.backoffCapMs, this.#limits.backoffBaseMs * 2 ** attempt));
-  }
-
-  #jitter(maxMs: number): number {
-    const b = this.#random(4);
-    const u = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
-    return Math.floor((u / 2 ** 32) * maxMs);
+  /** Full-jitter backoff (src/core/backoff.ts) with this service's base and cap. */
+  #backoff(maxRetries: number): Backoff {
+    const { backoffBaseMs: baseMs, backoffCapMs: capMs } = this.#limits;
+    return new Backoff({ baseMs, capMs, maxRetries }, this.#sleep, this.#uniform);
   }
 
   /** Retries reads and idempotent writes on THROTTLED/UNAVAILABLE. */
-  async #retry<T>(fn: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY' || attempt > this.#limits.maxRetries)
-          throw err;
-        await this.#sleep(this.#backoff(attempt));
-      }
-    }
+  #retry<T>(fn: () => Promise<T>): Promise<T> {
+    const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
+    return withBackoff(fn, {
+      policy: { baseMs, capMs, maxRetries },
+      retryable: (err) => err instanceof LogStoreError && err.code !== 'INTEGRITY',
+      sleep: this.#sleep,
+      random: this.#uniform,
+    });
   }
 
   /** After the commit point: try hard, but never fail the request. */
@@ -773,22 +761,12 @@ function receiptsOf(batch: StoredBatch): Receipt[] {
 }
 
 function keyHash(domain: 'explicit' | 'implicit', submitter: string, key: string): string {
-  return b64url(sha256(utf8(`anchorlog idempotency v1\0${domain}\0${submitter}\0${key}`)));
-}
-
-function b64url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return toBase64Url(sha256(utf8(`anchorlog idempotency v1\0${domain}\0${submitter}\0${key}`)));
 }
 
 function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError) {
-    const code = err.code === 'INTEGRITY' ? 'INTEGRITY' : err.code;
-    return new AppError(
-      code,
-      err.message,
-      code === 'INTEGRITY' ? { cause: err } : { retryAfterSeconds: 1, cause: err },
-    );
-  }
-  return new AppError('INTERNAL', 'unexpected error while appending', { cause: err });
+  return (
+    fromPortError(err, 'append') ??
+    new AppError('INTERNAL', 'unexpected error while appending', { cause: err })
+  );
 }

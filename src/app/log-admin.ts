@@ -17,8 +17,9 @@
  * Logs that already exist are left alone and nothing is recorded (logs
  * created before this audit existed stay without a record).
  */
+
+import { isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { hasScope, type Principal, SYSTEM_LOG_ID } from '../core/principal.ts';
-import { isValidLogId } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { LogStore } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
@@ -45,7 +46,7 @@ export class LogAdminService {
     if (!hasScope(actor, '*', 'admin')) {
       throw new AppError('FORBIDDEN', `principal ${actor.id} lacks scope admin on log *`);
     }
-    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
     // The system log is created by its first record (the audit sink), never recorded in itself.
     if (logId === SYSTEM_LOG_ID || (await this.deps.logs.logExists(logId))) {
       return this.deps.registry.createLog(logId);

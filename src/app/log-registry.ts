@@ -7,10 +7,12 @@
  * the ingest role needs no write access to either item family (issue #11;
  * docs/architecture.md lists the grants).
  */
-import { formatReceivedAt, isValidLogId } from '../core/record.ts';
+import { isValidLogId, LOG_ID_RULE } from '../core/names.ts';
+import { formatReceivedAt } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
-import { type LogStore, LogStoreError } from '../ports/log-store.ts';
+import type { LogStore } from '../ports/log-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError } from './port-errors.ts';
 
 export interface LogRegistryDeps {
   readonly store: Pick<LogStore, 'createLog'>;
@@ -32,16 +34,11 @@ export class LogRegistry {
    * the store pushes back (a retry is safe).
    */
   async createLog(logId: string): Promise<{ created: boolean }> {
-    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+    if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
     try {
       return await this.#store.createLog(logId, formatReceivedAt(this.#clock.now()));
     } catch (err) {
-      if (!(err instanceof LogStoreError)) throw err;
-      if (err.code === 'INTEGRITY') throw new AppError('INTEGRITY', err.message, { cause: err });
-      throw new AppError(err.code, `creating log ${logId}: ${err.message}`, {
-        retryAfterSeconds: 1,
-        cause: err,
-      });
+      throw fromPortError(err, `creating log ${logId}`) ?? err;
     }
   }
 }

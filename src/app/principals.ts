@@ -104,6 +104,7 @@ import type {
   PrincipalStore,
 } from '../ports/principal-store.ts';
 import { AppError } from './errors.ts';
+import { withPortErrors } from './port-errors.ts';
 
 export type AdminAction =
   | 'principal.create'
@@ -300,7 +301,9 @@ export class PrincipalService {
   readonly #verified = new Map<string, { digest: string; at: number }>();
 
   constructor(deps: PrincipalServiceDeps) {
-    this.#store = deps.store;
+    // Store failures as AppErrors (src/app/port-errors.ts): a lost
+    // compare-and-swap is CONFLICT, which the change protocol below handles.
+    this.#store = withPortErrors(deps.store, 'principal store');
     this.#clock = deps.clock;
     this.#random = deps.random;
     this.#audit = deps.audit;

@@ -28,14 +28,15 @@ import {
   TILE_WIDTH,
   tilePath,
 } from '../core/merkle/tile-path.ts';
+import { isValidLogId, LOG_ID_PATTERN } from '../core/names.ts';
 import { type Checkpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
 import { spkiToPem } from '../core/note/pem.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { ecdsaKeyId } from '../core/note/verifiers.ts';
 import { vkeyFromSpki } from '../core/note/vkey.ts';
-import { isValidLogId } from '../core/record.ts';
-import { ArchiveError, type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
+import { type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 
 /**
  * Largest entry bundle answered in the response body. The API Lambda's
@@ -126,18 +127,12 @@ function badParam(name: string, message: string): AppError {
 
 /** Archive failures are the server's, never the client's. */
 function fromArchive(err: unknown, what: string): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof ArchiveError && err.code === 'UNAVAILABLE')
-    return new AppError('UNAVAILABLE', `archive read of ${what} failed; retry`, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  if (err instanceof ArchiveError)
-    return new AppError('INTERNAL', `archive read of ${what} failed`, { cause: err });
+  const mapped = fromPortError(err, `archive read of ${what}`);
+  if (mapped) return mapped;
   if (err instanceof MerkleError)
     return new AppError('INTEGRITY', `stored ${what} is malformed: ${err.message}`, { cause: err });
   return new AppError('UNAVAILABLE', `archive read of ${what} failed; retry`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }
@@ -258,7 +253,7 @@ export class ProofService {
    */
   async keys(logId?: string): Promise<{ keys: LogKeyInfo[] }> {
     if (logId !== undefined && !isValidLogId(logId))
-      throw badParam('log', 'log must match [a-z0-9][a-z0-9-]{0,62}');
+      throw badParam('log', `log must match ${LOG_ID_PATTERN}`);
     const templates = (await this.#publicKeys()).map((spki) => this.#template(spki));
     return {
       keys: templates.map((k) =>

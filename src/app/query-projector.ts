@@ -15,6 +15,7 @@ import type { Clock } from '../ports/clock.ts';
 import { type LogStore, LogStoreError } from '../ports/log-store.ts';
 import type { ProjectorCursor, QueryIndexStore, QueryItem } from '../ports/query-index.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 
 export const DAY_MS = 86_400_000;
 export const DEFAULT_HOT_WINDOW_MS = 90 * DAY_MS;
@@ -53,20 +54,13 @@ export type ProjectManyResult = Array<
 >;
 
 function toAppError(logId: string, err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError) {
-    if (err.code === 'INTEGRITY')
-      return new AppError('INTEGRITY', `projection of log ${logId}: ${err.message}`, { cause: err });
-    return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  }
+  const mapped = fromPortError(err, `projection of log ${logId}`);
+  if (mapped) return mapped;
   if (err instanceof RecordError)
     return new AppError('INTEGRITY', `projection of log ${logId}: ${err.message}`, { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `projection of log ${logId} interrupted (${what})`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }

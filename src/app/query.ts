@@ -20,7 +20,7 @@
  * empty — with a cursor; only a page without a cursor is the end.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { toBase64 } from '../core/bytes.ts';
+import { fromBase64Url, fromUtf8, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { parseUtcTimestamp } from '../core/event.ts';
 import { isWellFormedUnicode } from '../core/ijson.ts';
@@ -28,7 +28,7 @@ import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
 import { MerkleError } from '../core/merkle/errors.ts';
 import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { decodeRecord, type LogRecord, leafHash, RecordError } from '../core/record.ts';
-import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
+import { type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import { type LogStore, LogStoreError } from '../ports/log-store.ts';
 import {
@@ -41,6 +41,7 @@ import {
 } from '../ports/query-index.ts';
 import type { SealStateStore } from '../ports/seal-state.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 import { DAY_MS, DEFAULT_HOT_WINDOW_MS, DEFAULT_SETTLE_MS } from './query-projector.ts';
 
 export const MAX_QUERY_LIMIT = 1000;
@@ -282,31 +283,16 @@ function matches(q: Query, r: LogRecord): boolean {
 }
 
 function toAppError(logId: string, err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof LogStoreError) {
-    if (err.code === 'INTEGRITY')
-      return new AppError('INTEGRITY', `query of log ${logId}: ${err.message}`, { cause: err });
-    return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  }
-  if (err instanceof ArchiveError) {
-    if (err.code === 'UNAVAILABLE')
-      return new AppError('UNAVAILABLE', err.message, { retryAfterSeconds: 1, cause: err });
-    return new AppError('INTERNAL', `query of log ${logId}: ${err.message}`, { cause: err });
-  }
+  const mapped = fromPortError(err, `query of log ${logId}`);
+  if (mapped) return mapped;
   if (err instanceof RecordError || err instanceof MerkleError)
     return new AppError('INTEGRITY', `query of log ${logId}: ${err.message}`, { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `query of log ${logId} failed (${what}); retry`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }
-
-const b64url = (b: Uint8Array | Buffer) =>
-  Buffer.from(b).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 
 export class QueryService {
   readonly #o: QueryServiceOptions;
@@ -520,16 +506,16 @@ export class QueryService {
 
   #binding(q: Query): string {
     const text = JSON.stringify([q.logId, q.from, q.to, q.actionPrefix, q.actorId, q.submitter]);
-    return b64url(createHash('sha256').update(text).digest().subarray(0, 12));
+    return toBase64Url(createHash('sha256').update(text).digest().subarray(0, 12));
   }
 
   /** base64url of HMAC-SHA-256(key, payload text)[:16]. */
   #mac(payload: string): string {
-    return b64url(createHmac('sha256', this.#o.cursorKey).update(payload).digest().subarray(0, 16));
+    return toBase64Url(createHmac('sha256', this.#o.cursorKey).update(payload).digest().subarray(0, 16));
   }
 
   #encodeCursor(st: State): string {
-    const payload = b64url(Buffer.from(JSON.stringify(st)));
+    const payload = toBase64Url(utf8(JSON.stringify(st)));
     return `${payload}.${this.#mac(payload)}`;
   }
 
@@ -546,7 +532,7 @@ export class QueryService {
     if (got.length !== want.length || !timingSafeEqual(got, want)) throw invalid('bad signature');
     let v: unknown;
     try {
-      v = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+      v = JSON.parse(fromUtf8(fromBase64Url(payload)));
     } catch {
       throw invalid('malformed');
     }

@@ -56,8 +56,9 @@ import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-st
 import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
 import { initialSealState, type SealState, type SealStateStore } from '../ports/seal-state.ts';
-import { type NoteSigner, SignerError } from '../ports/signer.ts';
+import type { NoteSigner } from '../ports/signer.ts';
 import { AppError } from './errors.ts';
+import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 
 export interface SealServiceOptions {
   /** Only reads are used: the sealer never writes to the log. */
@@ -210,36 +211,33 @@ interface Archived extends Head {
 
 type ReadTile = (level: number, index: number, width: number) => Promise<Uint8Array>;
 
-/** Sorts any failure into the three kinds above. */
+/**
+ * Sorts any failure into the three kinds above. The sealer's own meanings
+ * come first: what says the stored history contradicts itself halts the log.
+ * The port errors left follow the one table (src/app/port-errors.ts): store
+ * pushback and transient failures are retryable, a misconfigured archive or
+ * key is INTERNAL, and a malformed seal-state item is INTEGRITY without a
+ * halt (the item itself is what an operator must look at). Anything else
+ * is taken as an interruption the next run resumes from.
+ */
 function toAppError(logId: string, err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (err instanceof Integrity)
-    return new SealHaltError(err.code, `seal of log ${logId}: ${err.message}`, { cause: err });
-  if (err instanceof ChainError)
-    return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
-  if (err instanceof ArchiveError) {
-    if (err.code === 'IMMUTABLE_CONFLICT')
-      return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
-    if (err.code === 'MISCONFIGURED')
-      return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
-  }
-  if (err instanceof LogStoreError) {
-    if (err.code === 'INTEGRITY')
-      return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
-    return new AppError(err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE', err.message, {
-      retryAfterSeconds: 1,
-      cause: err,
-    });
-  }
-  if (err instanceof SignerError && err.code !== 'SIGNER_UNAVAILABLE')
-    return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
+  const halt = (code: SealHaltCode, e: Error) =>
+    new SealHaltError(code, `seal of log ${logId}: ${e.message}`, { cause: e });
+  if (err instanceof Integrity) return halt(err.code, err);
+  if (
+    err instanceof ChainError ||
+    err instanceof MerkleError ||
+    (err instanceof ArchiveError && err.code === 'IMMUTABLE_CONFLICT') ||
+    (err instanceof LogStoreError && err.code === 'INTEGRITY')
+  )
+    return halt('STORE_INCONSISTENT', err);
+  const mapped = fromPortError(err, `seal of log ${logId}`);
+  if (mapped) return mapped;
   if (err instanceof NoteError)
     return new AppError('INTERNAL', `seal of log ${logId}: signing failed: ${err.message}`, { cause: err });
-  if (err instanceof MerkleError)
-    return new SealHaltError('STORE_INCONSISTENT', `seal of log ${logId}: ${err.message}`, { cause: err });
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `seal of log ${logId} interrupted (${what}); the next run resumes`, {
-    retryAfterSeconds: 1,
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
     cause: err,
   });
 }
@@ -350,8 +348,8 @@ export class SealService {
       return await this.#run(logId);
     } catch (err) {
       const e = toAppError(logId, err);
-      // (An AppError INTEGRITY comes from a halt already in place or a corrupt
-      // seal-state item: nothing to add.)
+      // (A SealHaltError thrown as such is a halt already in place; a corrupt
+      // seal-state item is a plain INTEGRITY: nothing to add.)
       if (e instanceof SealHaltError && !(err instanceof AppError)) {
         // Stop: no later run may publish on top of state we cannot explain.
         // Best effort: if this write fails, the next run finds the same

@@ -8,12 +8,12 @@
  * parsed defensively; every check throws a coded error that becomes exit 1.
  */
 import { fromUtf8 } from '../core/bytes.ts';
+import { isValidLogId, LOG_ID_PATTERN } from '../core/names.ts';
 import type { Checkpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import type { NoteVerifier } from '../core/note/verifiers.ts';
 import { verifyLogCheckpoint } from '../core/note/verify.ts';
 import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
-import { isValidLogId } from '../core/record.ts';
 import { CheckError, UsageError } from './errors.ts';
 import type { CliIo } from './io.ts';
 import { printable, printableJson } from './printable.ts';
@@ -61,7 +61,7 @@ export function apiTarget(
 
 export function requireLogId(log: string | undefined): string {
   if (log === undefined) throw new UsageError('--log is required');
-  if (!isValidLogId(log)) throw new UsageError('--log must match [a-z0-9][a-z0-9-]{0,62}');
+  if (!isValidLogId(log)) throw new UsageError(`--log must match ${LOG_ID_PATTERN}`);
   return log;
 }
 

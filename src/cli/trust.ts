@@ -22,7 +22,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { bytesEqual, fromBase64, toBase64, toHex, utf8 } from '../core/bytes.ts';
+import { bytesEqual, fromBase64, toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import {
   NoteError,
@@ -31,6 +31,7 @@ import {
   pemToSpki,
   verifyLogCheckpoint,
 } from '../core/note/index.ts';
+import { encodePem } from '../core/pem.ts';
 import {
   decodePemCertificates,
   selfSignedRoot,
@@ -94,10 +95,7 @@ interface RootFinding {
 
 const colonHex = (b: Uint8Array) => (toHex(b).toUpperCase().match(/../g) ?? []).join(':');
 
-function certificatePem(der: Uint8Array): string {
-  const b64 = toBase64(der);
-  return `-----BEGIN CERTIFICATE-----\n${(b64.match(/.{1,64}/g) ?? []).join('\n')}\n-----END CERTIFICATE-----\n`;
-}
+const certificatePem = (der: Uint8Array): string => encodePem('CERTIFICATE', der);
 
 const malformed = (what: string): never => {
   throw new CheckError('API_MALFORMED', what);

@@ -17,6 +17,7 @@
  * stored the event (the server answered 201/200), or rejects with an
  * AuditClientError once retries are exhausted.
  */
+import { backoffDelay } from '../core/backoff.ts';
 
 export interface Receipt {
   index: number;
@@ -206,8 +207,8 @@ export class AuditClient {
       }
       if (attempt < this.opts.maxAttempts) {
         this.stats.retries++;
-        const cap = Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** (attempt - 1));
-        await this.sleep(Math.max(retryAfterMs ?? 0, Math.floor(this.random() * cap)));
+        const policy = { baseMs: this.opts.baseBackoffMs, capMs: this.opts.maxBackoffMs };
+        await this.sleep(Math.max(retryAfterMs ?? 0, backoffDelay(attempt, policy, this.random)));
       }
     }
     const err = lastError ?? new AuditClientError('RETRIES_EXHAUSTED', 'retries exhausted');

@@ -5,7 +5,7 @@
  */
 import { AnchorlogError } from './errors.ts';
 
-export type EncodingErrorCode = 'INVALID_BASE64' | 'INVALID_HEX';
+export type EncodingErrorCode = 'INVALID_BASE64' | 'INVALID_HEX' | 'INVALID_PEM';
 export class EncodingError extends AnchorlogError<EncodingErrorCode> {}
 
 const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
@@ -63,6 +63,25 @@ export function fromBase64(text: string): Uint8Array {
     if (o < out.length) out[o++] = n & 255;
   }
   return out;
+}
+
+/** Unpadded base64url (RFC 4648 §5), the form used in keys, cursors and API keys. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+const B64URL_TEXT = /^[A-Za-z0-9_-]*$/;
+
+/**
+ * Strict unpadded base64url decode: no padding, no standard alphabet, and
+ * non-canonical trailing bits rejected (through the strict standard decoder),
+ * so every byte string has exactly one accepted spelling.
+ */
+export function fromBase64Url(text: string): Uint8Array {
+  if (!B64URL_TEXT.test(text) || text.length % 4 === 1)
+    throw new EncodingError('INVALID_BASE64', 'invalid base64url');
+  const std = text.replace(/-/g, '+').replace(/_/g, '/');
+  return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
 }
 
 export function toHex(bytes: Uint8Array): string {

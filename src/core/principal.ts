@@ -24,9 +24,10 @@
  * so a single SHA-256 is as strong here and keeps authentication at one hash
  * per request. Hashes are compared in constant time.
  */
-import { concatBytes, fromBase64, toBase64, toHex, utf8 } from './bytes.ts';
+import { concatBytes, fromBase64Url, toBase64Url, toHex, utf8 } from './bytes.ts';
 import { AnchorlogError } from './errors.ts';
 import { sha256 } from './hash.ts';
+import { isValidLogId, LOG_ID_PATTERN } from './names.ts';
 
 export type PrincipalErrorCode = 'INVALID_PRINCIPAL_INPUT' | 'MALFORMED_API_KEY';
 export class PrincipalError extends AnchorlogError<PrincipalErrorCode> {
@@ -105,15 +106,15 @@ export interface UpdatePrincipalInput {
 
 const GENERATED_ID = /^p_[0-9a-f]{32}$/;
 const SLUG_ID = /^[a-z0-9][a-z0-9-]{2,62}$/;
-const LOG_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const KEY_ID = /^k_[0-9a-f]{16}$/;
 
 export function isPrincipalId(id: string): boolean {
   return GENERATED_ID.test(id) || SLUG_ID.test(id);
 }
 
+/** A log id (the one rule in ./names.ts). */
 export function isLogId(id: string): boolean {
-  return LOG_ID.test(id);
+  return isValidLogId(id);
 }
 
 export function isKeyId(id: string): boolean {
@@ -145,20 +146,6 @@ const SECRET_BYTES = 32;
 const SECRET_CHARS = 43; // ceil(32 * 8 / 6), unpadded
 /** Longest well-formed key: prefix + 63-char slug + `_` + secret. Anything longer is refused before parsing. */
 export const MAX_API_KEY_LENGTH = API_KEY_PREFIX.length + 63 + 1 + SECRET_CHARS;
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-export function toBase64Url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-/** Strict unpadded base64url; non-canonical trailing bits are rejected (via the strict standard decoder). */
-export function fromBase64Url(text: string): Uint8Array {
-  if (!B64URL.test(text) || text.length % 4 === 1) {
-    throw new PrincipalError('MALFORMED_API_KEY', 'invalid base64url');
-  }
-  const std = text.replace(/-/g, '+').replace(/_/g, '/');
-  return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
-}
 
 export interface IssuedKey {
   /** The full key, shown to the caller once and never stored. */
@@ -325,7 +312,7 @@ export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
   const out: ScopeMap = {};
   for (const target of targets.sort()) {
     const tp = `${path}/${target}`;
-    if (target !== '*' && !isLogId(target)) fail(tp, 'must be a log id ([a-z0-9][a-z0-9-]{0,62}) or "*"');
+    if (target !== '*' && !isLogId(target)) fail(tp, `must be a log id (${LOG_ID_PATTERN}) or "*"`);
     const list = v[target];
     if (!Array.isArray(list)) fail(tp, 'must be an array of scopes');
     if (list.length === 0) fail(tp, 'must grant at least one scope (omit the log instead)');

@@ -22,6 +22,7 @@ import {
 import { CanonicalJsonError, DEFAULT_MAX_DEPTH, isWellFormedUnicode, parseJson } from './ijson.ts';
 import { MAX_ENTRY_SIZE } from './merkle/entry-bundle.ts';
 import { hashLeaf } from './merkle/hasher.ts';
+import { isValidLogId, LOG_ID_RULE } from './names.ts';
 
 export const RECORD_VERSION = 1;
 /**
@@ -103,23 +104,18 @@ export class ChainError extends AnchorlogError<ChainErrorCode> {
   }
 }
 
-// DESIGN §1: logId is [a-z0-9][a-z0-9-]{0,62}.
-const LOG_ID_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const RECEIVED_AT_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
 const MAX_SUBMITTER = 256;
 const RECORD_KEYS = ['event', 'index', 'logId', 'prev', 'receivedAt', 'submitter', 'v'];
 
-export function isValidLogId(v: unknown): v is string {
-  return typeof v === 'string' && LOG_ID_RE.test(v);
-}
+/** The one log id rule (./names.ts), re-exported where records are. */
+export { isValidLogId };
 
-/** Throws RecordError('INVALID_LOG_ID') unless `v` matches `[a-z0-9][a-z0-9-]{0,62}`. */
+/** Throws RecordError('INVALID_LOG_ID') unless `v` is a valid log id (./names.ts). */
 export function validateLogId(v: unknown): string {
-  if (!isValidLogId(v)) {
-    throw new RecordError('INVALID_LOG_ID', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
-  }
+  if (!isValidLogId(v)) throw new RecordError('INVALID_LOG_ID', LOG_ID_RULE);
   return v;
 }
 
@@ -159,7 +155,7 @@ function checkRecord(v: unknown): LogRecord {
     if (!RECORD_KEYS.includes(k)) invalid(`/${k}`, `unknown record field ${JSON.stringify(k)}`);
   for (const k of RECORD_KEYS) if (!(k in o)) invalid(`/${k}`, `record field ${k} is missing`);
   if (o.v !== RECORD_VERSION) invalid('/v', `unsupported record version (expected ${RECORD_VERSION})`);
-  if (!isValidLogId(o.logId)) invalid('/logId', 'logId must match [a-z0-9][a-z0-9-]{0,62}');
+  if (!isValidLogId(o.logId)) invalid('/logId', LOG_ID_RULE);
   if (typeof o.index !== 'number' || !Number.isSafeInteger(o.index) || o.index < 0) {
     invalid('/index', 'index must be a non-negative safe integer');
   }

@@ -1,17 +1,22 @@
 /**
  * Maps errors to `{ "error": { "code", "message" } }` responses (DESIGN §4).
- * Only AppError carries a client-facing message; anything else is a bug or an
- * unclassified dependency failure and is reported as a generic 500 with the
- * request id, never with the exception text (which may hold internals).
+ * Only AppError carries a client-facing message. A port error that reaches
+ * here (a route that reads a store directly, like the anchors route) goes
+ * through the same table as the use cases (src/app/port-errors.ts); anything
+ * else is a bug or an unclassified dependency failure and is reported as a
+ * generic 500 with the request id, never with the exception text (which may
+ * hold internals).
  */
 import { AppError, HTTP_STATUS } from '../app/errors.ts';
+import { fromPortError } from '../app/port-errors.ts';
 import { type HttpResponse, json } from './types.ts';
 
 export interface ErrorLogger {
   error(message: string, fields: Record<string, unknown>): void;
 }
 
-export function errorResponse(err: unknown, requestId: string, logger?: ErrorLogger): HttpResponse {
+export function errorResponse(thrown: unknown, requestId: string, logger?: ErrorLogger): HttpResponse {
+  const err = fromPortError(thrown, 'store') ?? thrown;
   if (err instanceof AppError) {
     const status = HTTP_STATUS[err.code];
     // Errors are about this request and this caller (a 403 names the principal): never cached.

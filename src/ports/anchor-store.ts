@@ -3,11 +3,24 @@
  * which checkpoint (DESIGN §3 "Anchor"). The tokens themselves are also in
  * the WORM archive (`logs/<logId>/anchors/<size>/…`), which stays the record
  * of truth; this store is what the anchor job and the read API consult.
- * Implemented by src/adapters/aws/dynamo-anchor-store.ts.
+ * Implemented by src/adapters/aws/dynamo-anchor-store.ts. Every method MUST
+ * reject only with an AnchorStoreError (below) for a store failure.
  *
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
  */
+import { AnchorlogError } from '../core/errors.ts';
+
+/**
+ * Errors an anchor store raises. Anything else it throws is a bug or a
+ * misconfiguration (INTERNAL). A refused conditional write is not an error:
+ * the methods resolve false.
+ *  - THROTTLED: the store pushed back; nothing was written. Retry later.
+ *  - UNAVAILABLE: transient failure; a write MAY have happened (timeouts).
+ *  - INTEGRITY: a stored item is malformed. Not retryable; needs an operator.
+ */
+export type AnchorStoreErrorCode = 'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY';
+export class AnchorStoreError extends AnchorlogError<AnchorStoreErrorCode> {}
 
 /** Why a TSA has no token for a checkpoint yet (a TsaTransportError, TimestampError or store code). */
 export interface AnchorFailure {

@@ -6,6 +6,9 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => Date.now() };
 
+/** Real waiting, for the retry loops of src/core/backoff.ts (tests inject a sleep that returns at once). */
+export const systemSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * How far a record's receivedAt may be ahead of the clock of the component
  * that checks it (ingest continuing the chain, the sealer signing it).

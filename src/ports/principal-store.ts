@@ -7,7 +7,26 @@
  * and at most one staged change (`pending`) waiting for its audit record —
  * see src/app/principals.ts for why changes are staged.
  */
+import { AnchorlogError } from '../core/errors.ts';
 import type { Principal } from '../core/principal.ts';
+
+/**
+ * Errors a principal store raises. Anything else it throws is a bug or a
+ * misconfiguration (INTERNAL).
+ *  - THROTTLED: the store pushed back; nothing was written. Retry later.
+ *  - UNAVAILABLE: transient failure; a write MAY have happened (timeouts).
+ *  - INTEGRITY: a stored entry is malformed. Not retryable; needs an operator.
+ *  - CONFLICT: `put`'s revision precondition failed; nothing was written.
+ *  - INVALID_CURSOR: `list` got a cursor this store did not issue (the
+ *    caller's input, so the API answers 400).
+ */
+export type PrincipalStoreErrorCode =
+  | 'THROTTLED'
+  | 'UNAVAILABLE'
+  | 'INTEGRITY'
+  | 'CONFLICT'
+  | 'INVALID_CURSOR';
+export class PrincipalStoreError extends AnchorlogError<PrincipalStoreErrorCode> {}
 
 /** Where one record sits in the `system` log: batch `seq`, leaf `index`. */
 export interface AuditPosition {
@@ -66,16 +85,16 @@ export interface PrincipalStore {
    * Writes `entry` (everything but `rev`) if and only if the stored revision
    * equals `expectedRev`; `expectedRev = 0` means "only if no entry exists".
    * On success the stored revision becomes `expectedRev + 1`, which is
-   * returned. MUST throw AppError CONFLICT when the precondition fails, and
-   * MUST NOT write anything in that case. MUST be durable once it resolves.
+   * returned. MUST reject with PrincipalStoreError('CONFLICT') when the
+   * precondition fails, and MUST NOT write anything in that case. MUST be durable once it resolves.
    */
   put(entry: Omit<PrincipalEntry, 'rev'>, expectedRev: number): Promise<number>;
 
   /**
    * Lists entries in ascending id order. Each returned entry MUST be read
    * strongly consistently. `limit` (1–100) bounds the entries per page; a page
-   * MAY hold fewer entries even when a cursor is returned. MUST throw AppError
-   * BAD_REQUEST for a cursor it did not issue.
+   * MAY hold fewer entries even when a cursor is returned. MUST reject with
+   * PrincipalStoreError('INVALID_CURSOR') for a cursor it did not issue.
    */
   list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage>;
 }

@@ -4,11 +4,24 @@
  * item per record and moves a per-log cursor; the query service
  * (src/app/query.ts) reads pages of items through one of a few indexes.
  *
- * Implemented by src/adapters/aws/dynamo-query-index.ts.
+ * Implemented by src/adapters/aws/dynamo-query-index.ts. Every method MUST
+ * reject only with a QueryIndexError (below) for a store failure.
  *
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
  */
+import { AnchorlogError } from '../core/errors.ts';
+
+/**
+ * Errors a query index raises. Anything else it throws is a bug or a
+ * misconfiguration (INTERNAL). A lost cursor race is not an error:
+ * advanceCursor resolves false.
+ *  - THROTTLED: the store pushed back; nothing was written. Retry later.
+ *  - UNAVAILABLE: transient failure; a write MAY have happened (timeouts).
+ *  - INTEGRITY: a stored item is malformed. Not retryable; needs an operator.
+ */
+export type QueryIndexErrorCode = 'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY';
+export class QueryIndexError extends AnchorlogError<QueryIndexErrorCode> {}
 
 /** One record as projected for queries. */
 export interface QueryItem {

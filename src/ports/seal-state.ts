@@ -8,14 +8,25 @@
  * than the sealer), the archive cannot, so the sealer checks every state it
  * builds on against the archive (src/app/seal.ts).
  *
- * Implemented by src/adapters/aws/dynamo-seal-state-store.ts. A malformed item
- * MUST reject with AppError('INTEGRITY'); transport failures reject with the
- * client's error (callers treat them as retryable).
+ * Implemented by src/adapters/aws/dynamo-seal-state-store.ts. Every method
+ * MUST reject only with a SealStateError (below) for a store failure.
  *
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
  */
+import { AnchorlogError } from '../core/errors.ts';
 import { ZERO_HASH } from '../core/record.ts';
+
+/**
+ * Errors a seal-state store raises. Anything else it throws is a bug or a
+ * misconfiguration (INTERNAL). A lost compare-and-swap is not an error: the
+ * methods resolve false.
+ *  - THROTTLED: the store pushed back; nothing was written. Retry later.
+ *  - UNAVAILABLE: transient failure; a write MAY have happened (timeouts).
+ *  - INTEGRITY: a stored state is malformed. Not retryable; needs an operator.
+ */
+export type SealStateErrorCode = 'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY';
+export class SealStateError extends AnchorlogError<SealStateErrorCode> {}
 
 export interface SealState {
   readonly logId: string;

@@ -1,8 +1,8 @@
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { classifyDynamoError } from '../../src/adapters/aws/dynamo-items.ts';
 import {
-  classifyDynamoError,
   DynamoLogStore,
   decodeBlob,
   encodeBlob,

@@ -2,9 +2,8 @@ import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { AppError } from '../../src/app/errors.ts';
 import type { Principal } from '../../src/core/principal.ts';
-import type { PrincipalState } from '../../src/ports/principal-store.ts';
+import { type PrincipalState, PrincipalStoreError } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 const TABLE = 'anchorlog-principals-test';
@@ -35,13 +34,14 @@ function state(id: string, version = 1, fill = 1): PrincipalState {
   return { principal, secretHash: new Uint8Array(32).fill(fill) };
 }
 
-async function expectAppError(p: Promise<unknown>, code: string) {
+/** The store's own error class (the app layer maps it: src/app/port-errors.ts). */
+async function expectStoreError(p: Promise<unknown>, code: string) {
   const err = await p.then(
     () => undefined,
     (e: unknown) => e,
   );
-  expect(err).toBeInstanceOf(AppError);
-  expect((err as AppError).code).toBe(code);
+  expect(err).toBeInstanceOf(PrincipalStoreError);
+  expect((err as PrincipalStoreError).code).toBe(code);
 }
 
 describe('DynamoPrincipalStore', () => {
@@ -82,7 +82,7 @@ describe('DynamoPrincipalStore', () => {
 
   it('create is conditional on absence → CONFLICT', async () => {
     await store.put({ id: 'store-b', current: state('store-b') }, 0);
-    await expectAppError(store.put({ id: 'store-b', current: state('store-b', 1, 9) }, 0), 'CONFLICT');
+    await expectStoreError(store.put({ id: 'store-b', current: state('store-b', 1, 9) }, 0), 'CONFLICT');
     expect((await store.get('store-b'))?.current?.secretHash[0]).toBe(1);
   });
 
@@ -92,7 +92,7 @@ describe('DynamoPrincipalStore', () => {
   it('updates are conditional on the revision → stale writer gets CONFLICT and writes nothing', async () => {
     await store.put({ id: 'store-c', current: state('store-c') }, 0);
     await store.put({ id: 'store-c', current: state('store-c', 2, 2) }, 1);
-    await expectAppError(store.put({ id: 'store-c', current: state('store-c', 2, 3) }, 1), 'CONFLICT');
+    await expectStoreError(store.put({ id: 'store-c', current: state('store-c', 2, 3) }, 1), 'CONFLICT');
     const e = await store.get('store-c');
     expect(e?.rev).toBe(2);
     expect(e?.current?.secretHash[0]).toBe(2);
@@ -123,10 +123,11 @@ describe('DynamoPrincipalStore', () => {
   });
 
   it('rejects bad cursors and limits', async () => {
-    await expectAppError(store.list({ limit: 10, cursor: 'not a cursor!' }), 'BAD_REQUEST');
-    await expectAppError(store.list({ limit: 10, cursor: 'QUJD' }), 'BAD_REQUEST'); // "ABC": not a valid id
-    await expectAppError(store.list({ limit: 0 }), 'BAD_REQUEST');
-    await expectAppError(store.list({ limit: 101 }), 'BAD_REQUEST');
+    await expectStoreError(store.list({ limit: 10, cursor: 'not a cursor!' }), 'INVALID_CURSOR');
+    await expectStoreError(store.list({ limit: 10, cursor: 'QUJD' }), 'INVALID_CURSOR'); // "ABC": not a valid id
+    // The limit is the caller's contract (the service answers 400 before asking the store).
+    await expect(store.list({ limit: 0 })).rejects.toBeInstanceOf(RangeError);
+    await expect(store.list({ limit: 101 })).rejects.toBeInstanceOf(RangeError);
   });
 
   it('reports a corrupted item as INTEGRITY', async () => {
@@ -136,12 +137,12 @@ describe('DynamoPrincipalStore', () => {
         Item: { pk: { S: 'P#store-bad' }, sk: { S: 'P' }, rev: { N: '1' }, cur: { S: '{not json' } },
       }),
     );
-    await expectAppError(store.get('store-bad'), 'INTEGRITY');
+    await expectStoreError(store.get('store-bad'), 'INTEGRITY');
     await store.put({ id: 'store-half-bound', current: state('store-half-bound') }, 0);
     const raw = await client.send(
       new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'P#store-half-bound' }, sk: { S: 'P' } } }),
     );
     await client.send(new PutItemCommand({ TableName: TABLE, Item: { ...raw.Item, curSeq: { N: '3' } } }));
-    await expectAppError(store.get('store-half-bound'), 'INTEGRITY');
+    await expectStoreError(store.get('store-half-bound'), 'INTEGRITY');
   });
 });

@@ -51,7 +51,21 @@ export interface ExportEnv {
   vkey(logId: string): string;
 }
 
-export async function exportEnv(name: string): Promise<ExportEnv> {
+/** A TSA the anchor service asks, as src/config.ts `tsas[]` describes one. */
+export interface HarnessTsa {
+  name: string;
+  url: string;
+  rootsPem: string;
+}
+
+/**
+ * `tsas` replaces the harness's two TSAs (`ecdsa`, `rsa`), e.g. with
+ * `loadConfig(...).tsas`; the quorum is then all of them.
+ */
+export async function exportEnv(
+  name: string,
+  opts: { tsas?: readonly HarnessTsa[] } = {},
+): Promise<ExportEnv> {
   const cfg = awsClientConfig();
   const ddb = new DynamoDBClient(cfg);
   const s3 = new S3Client(cfg);
@@ -82,16 +96,17 @@ export async function exportEnv(name: string): Promise<ExportEnv> {
     readFileSync(tsa.ecdsa.rootCertPath, 'utf8'),
     readFileSync(tsa.rsa.rootCertPath, 'utf8'),
   ];
+  const tsas = opts.tsas ?? [
+    { name: 'ecdsa', url: tsa.ecdsa.url, rootsPem: tsaRootsPem[0] as string },
+    { name: 'rsa', url: tsa.rsa.url, rootsPem: tsaRootsPem[1] as string },
+  ];
   const anchor = new AnchorService({
     archive,
     originPrefix: ORIGIN_PREFIX,
     logPublicKeys: [signer.publicKeySpki],
     anchors,
-    timestampers: [
-      new HttpTimestamper({ name: 'ecdsa', url: tsa.ecdsa.url, rootsPem: tsaRootsPem[0] as string }),
-      new HttpTimestamper({ name: 'rsa', url: tsa.rsa.url, rootsPem: tsaRootsPem[1] as string }),
-    ],
-    quorum: 2,
+    timestampers: tsas.map((t) => new HttpTimestamper(t)),
+    quorum: tsas.length,
     clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
     metrics: new MemoryMetricsSink(),
@@ -163,12 +178,12 @@ export async function appendAt(
   return out.receipts[0]?.index ?? -1;
 }
 
-/** Seal then anchor with both TSAs; throws unless both happen. Returns the checkpoint size. */
+/** Seal then anchor with every TSA; throws unless all of that happens. Returns the checkpoint size. */
 export async function sealAndAnchor(env: ExportEnv, logId: string): Promise<number> {
   const s = await env.seal.sealLog(logId);
   if (s.status !== 'sealed') throw new Error(`seal of ${logId}: ${s.status}`);
   const a = await env.anchor.anchorLog(logId);
-  if (a.status !== 'anchored' || a.granted !== 2)
+  if (a.status !== 'anchored' || a.granted !== a.tsaCount)
     throw new Error(`anchor of ${logId}: ${a.status} (${JSON.stringify(a.tsas)})`);
   return a.size;
 }

@@ -10,10 +10,9 @@
  */
 import { DeleteItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { b64url } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import type { IngestService } from '../../src/app/ingest.ts';
-import { utf8 } from '../../src/core/bytes.ts';
+import { toBase64Url as b64url, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import { body, checkInvariants, type Env, event, makeEnv, newTable, readAll } from './ingest-support.ts';

@@ -12,10 +12,10 @@ import {
   apiKeyFromHeaders,
   PrincipalService,
 } from '../../src/app/principals.ts';
-import { toBase64, toHex } from '../../src/core/bytes.ts';
+import { fromBase64Url, toBase64, toHex } from '../../src/core/bytes.ts';
 import { type AuditEvent, validateEvent } from '../../src/core/event.ts';
 import { sha256 } from '../../src/core/hash.ts';
-import { fromBase64Url, keyCommitment, type Principal } from '../../src/core/principal.ts';
+import { keyCommitment, type Principal } from '../../src/core/principal.ts';
 import type { AuditPosition, PrincipalEntry, PrincipalStore } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
 

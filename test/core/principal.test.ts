@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { fromBase64Url, toBase64Url } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import {
   constantTimeEqual,
-  fromBase64Url,
   generatePrincipalId,
   hasScope,
   isPrincipalId,
@@ -13,7 +13,6 @@ import {
   type Principal,
   PrincipalError,
   parseApiKey,
-  toBase64Url,
   validateCreateInput,
   validateScopes,
   validateUpdateInput,

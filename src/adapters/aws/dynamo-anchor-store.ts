@@ -28,80 +28,72 @@
  * Write volume: a few items per checkpoint per run, far below a partition's limits.
  */
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { AppError } from '../../app/errors.ts';
-import type { AnchorStore, AnchorSummary, AnchorsAtSize, TsaAnchorRecord } from '../../ports/anchor-store.ts';
-
-type Item = Record<string, AttributeValue>;
+import {
+  type AnchorStore,
+  AnchorStoreError,
+  type AnchorSummary,
+  type AnchorsAtSize,
+  type TsaAnchorRecord,
+} from '../../ports/anchor-store.ts';
+import { B, DynamoTable, type Item, itemReader, N, S } from './dynamo-items.ts';
 
 /** Partition prefix of anchor items; the IAM grants in cdk/ name the same prefix. */
 export const ANCHOR_PREFIX = 'A#';
 const pk = (logId: string) => `${ANCHOR_PREFIX}${logId}`;
 const legacyPk = (logId: string) => `L#${logId}`;
-const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
+/** Sort key of a checkpoint's summary; its TSA items extend it (`…#TSA#<name>`). */
+export const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
 const tsaSk = (size: number, tsa: string) => `${sizeSk(size)}#TSA#${tsa}`;
 const POINTER_SK = 'ANCHORED';
 
-function corrupt(logId: string, what: string): AppError {
-  return new AppError('INTEGRITY', `anchor state of log ${logId} is malformed: ${what}`);
+function corrupt(logId: string, what: string): AnchorStoreError {
+  return new AnchorStoreError('INTEGRITY', `anchor state of log ${logId} is malformed: ${what}`);
 }
 
-function s(logId: string, item: Item, k: string): string {
-  const v = item[k]?.S;
-  if (v === undefined) throw corrupt(logId, `${k} is missing`);
-  return v;
-}
-
-function n(logId: string, item: Item, k: string): number {
-  const v = Number(item[k]?.N);
-  if (!Number.isSafeInteger(v) || v < 0) throw corrupt(logId, `${k} is not a count`);
-  return v;
-}
+const read = (logId: string, item: Item) => itemReader(item, (what) => corrupt(logId, what));
 
 function summaryFrom(logId: string, size: number, item: Item): AnchorSummary {
+  const r = read(logId, item);
   return {
     logId,
     size,
-    checkpoint: s(logId, item, 'checkpoint'),
-    quorum: n(logId, item, 'quorum'),
-    tsaCount: n(logId, item, 'tsaCount'),
-    granted: n(logId, item, 'granted'),
+    checkpoint: r.str('checkpoint'),
+    quorum: r.count('quorum'),
+    tsaCount: r.count('tsaCount'),
+    granted: r.count('granted'),
     quorumMet: item.quorumMet?.BOOL === true,
-    updatedAt: n(logId, item, 'updatedAt'),
+    updatedAt: r.count('updatedAt'),
   };
 }
 
 function tsaFrom(logId: string, size: number, item: Item): TsaAnchorRecord {
-  const status = s(logId, item, 'status');
+  const r = read(logId, item);
+  const status = r.str('status');
   const base = {
     logId,
     size,
-    tsa: s(logId, item, 'tsa'),
-    attempts: n(logId, item, 'attempts'),
-    updatedAt: n(logId, item, 'updatedAt'),
+    tsa: r.str('tsa'),
+    attempts: r.count('attempts'),
+    updatedAt: r.count('updatedAt'),
   };
   if (status === 'granted') {
-    const token = item.token?.B;
-    if (!token) throw corrupt(logId, 'token is missing');
     return {
       ...base,
       status,
       granted: {
-        genTime: s(logId, item, 'genTime'),
-        serialNumber: s(logId, item, 'serialNumber'),
-        policy: s(logId, item, 'policy'),
-        signerSubject: s(logId, item, 'signerSubject'),
-        token,
-        chainPem: s(logId, item, 'chainPem'),
-        responseKey: s(logId, item, 'responseKey'),
-        chainKey: s(logId, item, 'chainKey'),
+        genTime: r.str('genTime'),
+        serialNumber: r.str('serialNumber'),
+        policy: r.str('policy'),
+        signerSubject: r.str('signerSubject'),
+        token: r.bin('token'),
+        chainPem: r.str('chainPem'),
+        responseKey: r.str('responseKey'),
+        chainKey: r.str('chainKey'),
       },
     };
   }
@@ -109,7 +101,7 @@ function tsaFrom(logId: string, size: number, item: Item): TsaAnchorRecord {
     return {
       ...base,
       status,
-      failure: { code: s(logId, item, 'errorCode'), message: item.errorMessage?.S ?? '' },
+      failure: { code: r.str('errorCode'), message: item.errorMessage?.S ?? '' },
     };
   }
   throw corrupt(logId, `status ${JSON.stringify(status)}`);
@@ -127,26 +119,28 @@ function grantedUpdate(r: TsaAnchorRecord & { status: 'granted' }) {
       'REMOVE errorCode, errorMessage ADD attempts :a',
     ExpressionAttributeNames: { '#st': 'status', '#tok': 'token' },
     ExpressionAttributeValues: {
-      ':tsa': { S: r.tsa },
-      ':t': { N: String(r.updatedAt) },
-      ':gt': { S: g.genTime },
-      ':sn': { S: g.serialNumber },
-      ':po': { S: g.policy },
-      ':ss': { S: g.signerSubject },
-      ':tok': { B: g.token },
-      ':cp': { S: g.chainPem },
-      ':rk': { S: g.responseKey },
-      ':ck': { S: g.chainKey },
-      ':a': { N: String(r.attempts) },
+      ':tsa': S(r.tsa),
+      ':t': N(r.updatedAt),
+      ':gt': S(g.genTime),
+      ':sn': S(g.serialNumber),
+      ':po': S(g.policy),
+      ':ss': S(g.signerSubject),
+      ':tok': B(g.token),
+      ':cp': S(g.chainPem),
+      ':rk': S(g.responseKey),
+      ':ck': S(g.chainKey),
+      ':a': N(r.attempts),
     } as Item,
   };
 }
 
 export class DynamoAnchorStore implements AnchorStore {
+  readonly #t: DynamoTable;
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
 
   constructor(opts: { client: DynamoDBClient; tableName: string }) {
+    this.#t = new DynamoTable({ client: opts.client, tableName: opts.tableName, errors: AnchorStoreError });
     this.#ddb = opts.client;
     this.#table = opts.tableName;
   }
@@ -172,14 +166,16 @@ export class DynamoAnchorStore implements AnchorStore {
     const items: Item[] = [];
     let start: Item | undefined;
     do {
-      const out = await this.#ddb.send(
-        new QueryCommand({
-          TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
-          ExpressionAttributeValues: { ':pk': { S: partition }, ':p': { S: sizeSk(size) } },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
+      const out = await this.#t.send(() =>
+        this.#ddb.send(
+          new QueryCommand({
+            TableName: this.#table,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+            ExpressionAttributeValues: { ':pk': S(partition), ':p': S(sizeSk(size)) },
+            ConsistentRead: true,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        ),
       );
       items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
@@ -195,7 +191,7 @@ export class DynamoAnchorStore implements AnchorStore {
     const update = grantedUpdate(r);
     return this.#conditionalUpdate(r, '#st = :granted AND #tok = :stale', {
       ...update,
-      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':stale': { B: staleToken } },
+      ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':stale': B(staleToken) },
     });
   }
 
@@ -206,12 +202,12 @@ export class DynamoAnchorStore implements AnchorStore {
         'SET #st = :failed, tsa = :tsa, updatedAt = :t, errorCode = :ec, errorMessage = :em ADD attempts :a',
       ExpressionAttributeNames: { '#st': 'status' },
       ExpressionAttributeValues: {
-        ':failed': { S: 'failed' },
-        ':tsa': { S: r.tsa },
-        ':t': { N: String(r.updatedAt) },
-        ':ec': { S: f.code },
-        ':em': { S: f.message.slice(0, 2000) },
-        ':a': { N: String(r.attempts) },
+        ':failed': S('failed'),
+        ':tsa': S(r.tsa),
+        ':t': N(r.updatedAt),
+        ':ec': S(f.code),
+        ':em': S(f.message.slice(0, 2000)),
+        ':a': N(r.attempts),
       },
     });
   }
@@ -225,72 +221,62 @@ export class DynamoAnchorStore implements AnchorStore {
       ExpressionAttributeValues: Item;
     },
   ): Promise<boolean> {
-    try {
-      await this.#ddb.send(
+    // A refused condition (already granted; or, for a replacement, no longer
+    // the stale record) keeps what is there.
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
         new UpdateItemCommand({
           TableName: this.#table,
-          Key: { pk: { S: pk(r.logId) }, sk: { S: tsaSk(r.size, r.tsa) } },
+          Key: { pk: S(pk(r.logId)), sk: S(tsaSk(r.size, r.tsa)) },
           ConditionExpression: condition,
           ...update,
-          ExpressionAttributeValues: { ':granted': { S: 'granted' }, ...update.ExpressionAttributeValues },
+          ExpressionAttributeValues: { ':granted': S('granted'), ...update.ExpressionAttributeValues },
         }),
-      );
-      return true;
-    } catch (err) {
-      // The condition failed (already granted; or, for a replacement, no
-      // longer the stale record): keep what is there.
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async putSummary(x: AnchorSummary): Promise<void> {
-    await this.#ddb.send(
-      new PutItemCommand({
-        TableName: this.#table,
-        Item: {
-          pk: { S: pk(x.logId) },
-          sk: { S: sizeSk(x.size) },
-          size: { N: String(x.size) },
-          checkpoint: { S: x.checkpoint },
-          quorum: { N: String(x.quorum) },
-          tsaCount: { N: String(x.tsaCount) },
-          granted: { N: String(x.granted) },
-          quorumMet: { BOOL: x.quorumMet },
-          updatedAt: { N: String(x.updatedAt) },
-        },
-      }),
+    await this.#t.send(() =>
+      this.#ddb.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: {
+            pk: S(pk(x.logId)),
+            sk: S(sizeSk(x.size)),
+            size: N(x.size),
+            checkpoint: S(x.checkpoint),
+            quorum: N(x.quorum),
+            tsaCount: N(x.tsaCount),
+            granted: N(x.granted),
+            quorumMet: { BOOL: x.quorumMet },
+            updatedAt: N(x.updatedAt),
+          },
+        }),
+      ),
     );
   }
 
   async markAnchored(logId: string, size: number): Promise<void> {
-    try {
-      await this.#ddb.send(
+    // Refused when already at or past `size`: the pointer never moves back.
+    await this.#t.ifCondition(() =>
+      this.#ddb.send(
         new UpdateItemCommand({
           TableName: this.#table,
-          Key: { pk: { S: pk(logId) }, sk: { S: POINTER_SK } },
+          Key: { pk: S(pk(logId)), sk: S(POINTER_SK) },
           UpdateExpression: 'SET #sz = :s',
           ConditionExpression: 'attribute_not_exists(#sz) OR #sz < :s',
           ExpressionAttributeNames: { '#sz': 'size' },
-          ExpressionAttributeValues: { ':s': { N: String(size) } },
+          ExpressionAttributeValues: { ':s': N(size) },
         }),
-      );
-    } catch (err) {
-      // Already at or past `size`: the pointer never moves back.
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+      ),
+    );
   }
 
   async newestAnchoredSize(logId: string): Promise<number | undefined> {
     for (const partition of [pk(logId), legacyPk(logId)]) {
-      const out = await this.#ddb.send(
-        new GetItemCommand({
-          TableName: this.#table,
-          Key: { pk: { S: partition }, sk: { S: POINTER_SK } },
-          ConsistentRead: true,
-        }),
-      );
-      if (out.Item) return n(logId, out.Item, 'size');
+      const item = await this.#t.get({ pk: S(partition), sk: S(POINTER_SK) });
+      if (item) return read(logId, item).count('size');
     }
     return undefined;
   }

@@ -14,14 +14,15 @@
  * `anchoredSizes(logId, min, max, limit)`; it lives here only to keep the
  * export work out of that file.
  */
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { AnchorStoreError } from '../../ports/anchor-store.ts';
 import type { AnchoredSizeLister } from '../../ports/export-store.ts';
-import { ANCHOR_PREFIX } from './dynamo-anchor-store.ts';
+import { ANCHOR_PREFIX, sizeSk } from './dynamo-anchor-store.ts';
+import { DynamoTable, type Item, N, S } from './dynamo-items.ts';
 
-const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
-
+/** Failures are AnchorStoreErrors: this reads the anchor store's items. */
 export function dynamoAnchoredSizes(opts: { client: DynamoDBClient; tableName: string }): AnchoredSizeLister {
-  const list = listAt(opts);
+  const list = listAt(new DynamoTable({ ...opts, errors: AnchorStoreError }));
   return async (logId, min, max, limit) => {
     if (max < min || limit <= 0) return [];
     const [current, legacy] = await Promise.all([
@@ -32,29 +33,28 @@ export function dynamoAnchoredSizes(opts: { client: DynamoDBClient; tableName: s
   };
 }
 
-function listAt(opts: { client: DynamoDBClient; tableName: string }) {
+function listAt(table: DynamoTable) {
   return async (partition: string, min: number, max: number, limit: number): Promise<number[]> => {
     const out: number[] = [];
-    let start: Record<string, AttributeValue> | undefined;
+    let start: Item | undefined;
     do {
-      const res = await opts.client.send(
-        new QueryCommand({
-          TableName: opts.tableName,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
-          FilterExpression: '#g > :zero',
-          ProjectionExpression: 'sk, #g',
-          ExpressionAttributeNames: { '#g': 'granted' },
-          ExpressionAttributeValues: {
-            ':pk': { S: partition },
-            ':lo': { S: sizeSk(min) },
-            // Summaries only: `ANCHOR#<max>` sorts before `ANCHOR#<max>#TSA#…`.
-            ':hi': { S: sizeSk(max) },
-            ':zero': { N: '0' },
-          },
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
+      const query = new QueryCommand({
+        TableName: table.name,
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :lo AND :hi',
+        FilterExpression: '#g > :zero',
+        ProjectionExpression: 'sk, #g',
+        ExpressionAttributeNames: { '#g': 'granted' },
+        ExpressionAttributeValues: {
+          ':pk': S(partition),
+          ':lo': S(sizeSk(min)),
+          // Summaries only: `ANCHOR#<max>` sorts before `ANCHOR#<max>#TSA#…`.
+          ':hi': S(sizeSk(max)),
+          ':zero': N(0),
+        },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      });
+      const res = await table.send(() => table.client.send(query));
       for (const item of res.Items ?? []) {
         const m = /^ANCHOR#(\d{20})$/.exec(item.sk?.S ?? '');
         if (!m) continue;

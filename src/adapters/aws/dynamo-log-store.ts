@@ -48,18 +48,15 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
   ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { bytesEqual, concatBytes, toBase64 } from '../../core/bytes.ts';
+import type { Sleep } from '../../core/backoff.ts';
+import { bytesEqual, concatBytes, toBase64Url, utf8 } from '../../core/bytes.ts';
 import { sha256 } from '../../core/hash.ts';
 import { leafHash, ZERO_HASH } from '../../core/record.ts';
 import {
@@ -77,6 +74,7 @@ import {
   nextTip,
   type StoredBatch,
 } from '../../ports/log-store.ts';
+import { B, DynamoTable, type Item, itemReader, N, S } from './dynamo-items.ts';
 
 /** Bytes of blob kept in the commit item itself (DynamoDB items are at most 400 KB). */
 export const INLINE_MAX = 350_000;
@@ -85,91 +83,12 @@ export const PART_MAX = 350_000;
 const SEQ_DIGITS = 16;
 /** Probes from a caller's tip before consulting the head hint. */
 const FAR_BEHIND = 4;
-/** BatchGetItem takes at most 100 keys, BatchWriteItem 25 puts. */
-const BATCH_GET_MAX = 100;
-const BATCH_WRITE_MAX = 25;
-/** Rounds of UnprocessedKeys/Items before giving up with THROTTLED. */
-const UNPROCESSED_ROUNDS = 8;
-
-type Item = Record<string, AttributeValue>;
 
 export interface DynamoLogStoreOptions {
   client: DynamoDBClient;
   tableName: string;
   /** Pause between UnprocessedKeys rounds; injected so tests need not wait. */
-  sleep?: (ms: number) => Promise<void>;
-}
-
-const THROTTLE_NAMES = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'TransactionConflictException',
-  'LimitExceededException',
-]);
-const TIMEOUT_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNREFUSED', 'EAI_AGAIN', 'ENOTFOUND']);
-
-/**
- * Sorts an SDK failure into THROTTLED (nothing written; back off), UNAVAILABLE
- * (transient; the write may have happened) or undefined (a bug or
- * misconfiguration such as a missing table: not retryable, surfaces as INTERNAL).
- */
-/**
- * Puts up to 25 items with BatchWriteItem, re-sending UnprocessedItems with
- * capped exponential backoff; THROTTLED after UNPROCESSED_ROUNDS rounds.
- * Puts are idempotent (same key → same item), so a re-sent item is harmless.
- */
-export async function batchPutAll(
-  ddb: DynamoDBClient,
-  table: string,
-  items: Item[],
-  sleep: (ms: number) => Promise<void>,
-): Promise<void> {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let round = 0; pending.length > 0; round++) {
-    if (round >= UNPROCESSED_ROUNDS)
-      throw new LogStoreError('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');
-    if (round > 0) await sleep(Math.min(1000, 20 * 2 ** round));
-    const req = pending;
-    const out = await sendClassified(() =>
-      ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: req } })),
-    );
-    pending = (out.UnprocessedItems?.[table] ?? []).flatMap((r) =>
-      r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
-    );
-  }
-}
-
-/**
- * Runs one DynamoDB call, translating throttling, conflicts, 5xx and timeouts
- * into LogStoreError (retryable) and passing ConditionalCheckFailed through
- * untouched, since every caller treats it as "someone else won".
- */
-export async function sendClassified<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) throw err;
-    throw classifyDynamoError(err) ?? err;
-  }
-}
-
-export function classifyDynamoError(err: unknown): LogStoreError | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-  const name = e.name ?? '';
-  if (THROTTLE_NAMES.has(name)) return new LogStoreError('THROTTLED', `DynamoDB: ${name}`, { cause: err });
-  const status = e.$metadata?.httpStatusCode;
-  if (
-    (status !== undefined && status >= 500) ||
-    name === 'InternalServerError' ||
-    name === 'ServiceUnavailable'
-  )
-    return new LogStoreError('UNAVAILABLE', `DynamoDB: ${name || status}`, { cause: err });
-  if (TIMEOUT_NAMES.has(name) || (e.code !== undefined && NETWORK_CODES.has(e.code)))
-    return new LogStoreError('UNAVAILABLE', `DynamoDB: ${name || e.code}`, { cause: err });
-  return undefined;
+  sleep?: Sleep;
 }
 
 const pad = (seq: number) => String(seq).padStart(SEQ_DIGITS, '0');
@@ -180,42 +99,19 @@ const metaPk = (logId: string) => `${LOG_META_PREFIX}${logId}`;
 const batchPk = (logId: string, seq: number) => `L#${logId}#B#${pad(seq)}`;
 const keyPk = (logId: string, keyHash: string) => `L#${logId}#IK#${keyHash}`;
 /** Before issue #11: one event-id namespace per log (read only). */
-const legacyEventPk = (logId: string, id: string) =>
-  `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(id)))}`;
+const legacyEventPk = (logId: string, id: string) => `L#${logId}#E#${toBase64Url(sha256(utf8(id)))}`;
 /** A submitter's event id; the domain tag keeps it apart from every legacy hash. */
 const eventPk = (logId: string, submitter: string, id: string) =>
-  `L#${logId}#E#${b64url(sha256(new TextEncoder().encode(`anchorlog event id v2\0${submitter}\0${id}`)))}`;
+  `L#${logId}#E#${toBase64Url(sha256(utf8(`anchorlog event id v2\0${submitter}\0${id}`)))}`;
 const partPk = (logId: string, attemptId: string, tryNumber: number, k: number) =>
   `L#${logId}#BP#${attemptId}#${tryNumber}#${k}`;
 
-export function b64url(bytes: Uint8Array): string {
-  return toBase64(bytes).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-// --- attribute helpers (the low-level client keeps binary attributes binary) ---
-const S = (s: string): AttributeValue => ({ S: s });
-const N = (n: number): AttributeValue => ({ N: String(n) });
-const B = (b: Uint8Array): AttributeValue => ({ B: b });
-
-function str(item: Item, k: string): string {
-  const v = item[k]?.S;
-  if (v === undefined) throw integrity(`item ${item.pk?.S} lacks string ${k}`);
-  return v;
-}
-function num(item: Item, k: string): number {
-  const v = item[k]?.N;
-  const n = v === undefined ? Number.NaN : Number(v);
-  if (!Number.isSafeInteger(n)) throw integrity(`item ${item.pk?.S} lacks integer ${k}`);
-  return n;
-}
-function bin(item: Item, k: string): Uint8Array {
-  const v = item[k]?.B;
-  if (v === undefined) throw integrity(`item ${item.pk?.S} lacks binary ${k}`);
-  return v;
-}
 function integrity(message: string): LogStoreError {
   return new LogStoreError('INTEGRITY', message);
 }
+
+/** The attributes of one of our items; a missing or ill-typed one is INTEGRITY. */
+const read = (item: Item) => itemReader(item, (what) => integrity(`item ${item.pk?.S}: ${what}`));
 
 /** Length-prefixed records, deflated when that is smaller. */
 export function encodeBlob(records: readonly Uint8Array[]): { enc: 'raw' | 'deflate-raw'; blob: Uint8Array } {
@@ -273,60 +169,39 @@ const HEADER_PROJECTION = {
 };
 
 export class DynamoLogStore implements LogStore {
+  readonly #t: DynamoTable;
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
-  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(opts: DynamoLogStoreOptions) {
+    this.#t = new DynamoTable({
+      client: opts.client,
+      tableName: opts.tableName,
+      errors: LogStoreError,
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
     this.#ddb = opts.client;
     this.#table = opts.tableName;
-    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   /** Sends a command, translating transient failures into LogStoreError. */
   #send<T>(fn: () => Promise<T>): Promise<T> {
-    return sendClassified(fn);
+    return this.#t.send(fn);
   }
 
-  async #get(pk: string, sk: string, projection?: typeof HEADER_PROJECTION): Promise<Item | undefined> {
-    const out = await this.#send(() =>
-      this.#ddb.send(
-        new GetItemCommand({
-          TableName: this.#table,
-          Key: { pk: S(pk), sk: S(sk) },
-          ConsistentRead: true,
-          ...projection,
-        }),
-      ),
-    );
-    return out.Item;
+  #get(pk: string, sk: string, projection?: typeof HEADER_PROJECTION): Promise<Item | undefined> {
+    return this.#t.get({ pk: S(pk), sk: S(sk) }, projection);
   }
 
-  /** BatchGetItem over any number of keys (consistent), retrying UnprocessedKeys. */
+  /** Consistent BatchGetItem over any number of keys, by partition key. */
   async #batchGet(keys: Array<{ pk: string; sk: string }>, projection?: typeof HEADER_PROJECTION) {
     const found = new Map<string, Item>();
-    for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
-      let pending: Item[] | undefined = keys
-        .slice(i, i + BATCH_GET_MAX)
-        .map((k) => ({ pk: S(k.pk), sk: S(k.sk) }));
-      for (let round = 0; pending && pending.length > 0; round++) {
-        if (round >= UNPROCESSED_ROUNDS)
-          throw new LogStoreError('THROTTLED', 'BatchGetItem kept returning UnprocessedKeys');
-        if (round > 0) await this.#sleep(Math.min(1000, 20 * 2 ** round));
-        const req: Item[] = pending;
-        const out = await this.#send(() =>
-          this.#ddb.send(
-            new BatchGetItemCommand({
-              RequestItems: { [this.#table]: { Keys: req, ConsistentRead: true, ...projection } },
-            }),
-          ),
-        );
-        for (const item of out.Responses?.[this.#table] ?? []) {
-          const pk = item.pk?.S;
-          if (pk !== undefined) found.set(pk, item);
-        }
-        pending = out.UnprocessedKeys?.[this.#table]?.Keys;
-      }
+    for (const item of await this.#t.batchGet(
+      keys.map((k) => ({ pk: S(k.pk), sk: S(k.sk) })),
+      projection,
+    )) {
+      const pk = item.pk?.S;
+      if (pk !== undefined) found.set(pk, item);
     }
     return found;
   }
@@ -339,20 +214,16 @@ export class DynamoLogStore implements LogStore {
     const legacy = await this.#get(logPk(logId), 'META');
     let created = legacy === undefined;
     const since = legacy?.createdAt?.S ?? createdAt;
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: { pk: S(metaPk(logId)), sk: S('META'), logId: S(logId), createdAt: S(since) },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-      created = false;
-    }
+    const put = await this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: { pk: S(metaPk(logId)), sk: S('META'), logId: S(logId), createdAt: S(since) },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    if (!put) created = false;
     // Registry entry after META, on every call: if we die between the two
     // puts, the log exists but is unlisted until createLog is called again,
     // which re-puts this idempotently. (Nothing appends without META.)
@@ -447,27 +318,23 @@ export class DynamoLogStore implements LogStore {
   async advanceHead(tip: LogTip): Promise<void> {
     const receivedAt = tip.lastReceivedAt;
     if (tip.seq === 0 || receivedAt === undefined) return;
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new UpdateItemCommand({
-            TableName: this.#table,
-            Key: { pk: S(logPk(tip.logId)), sk: S('HEAD') },
-            UpdateExpression: 'SET seq = :s, nextIndex = :n, lastLeafHash = :h, lastReceivedAt = :r',
-            // Forward only: a slow writer must not drag the hint back.
-            ConditionExpression: 'attribute_not_exists(seq) OR seq < :s',
-            ExpressionAttributeValues: {
-              ':s': N(tip.seq),
-              ':n': N(tip.nextIndex),
-              ':h': B(tip.lastLeafHash),
-              ':r': S(receivedAt),
-            },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    await this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(logPk(tip.logId)), sk: S('HEAD') },
+          UpdateExpression: 'SET seq = :s, nextIndex = :n, lastLeafHash = :h, lastReceivedAt = :r',
+          // Forward only: a slow writer must not drag the hint back (refused = already ahead).
+          ConditionExpression: 'attribute_not_exists(seq) OR seq < :s',
+          ExpressionAttributeValues: {
+            ':s': N(tip.seq),
+            ':n': N(tip.nextIndex),
+            ':h': B(tip.lastLeafHash),
+            ':r': S(receivedAt),
+          },
+        }),
+      ),
+    );
   }
 
   // --- batches ---
@@ -592,18 +459,19 @@ export class DynamoLogStore implements LogStore {
 
   async #decodeBatch(logId: string, item: Item): Promise<StoredBatch> {
     const header = headerFrom(logId, item);
-    let blob = bin(item, 'blob');
+    let blob = read(item).bin('blob');
     const partList = item.parts?.L ?? [];
     if (partList.length > 0) {
       const chunks = await Promise.all(
         partList.map(async (p) => {
           const m = p.M;
           if (!m) throw integrity(`batch ${header.seq}: malformed part list`);
-          const pk = str(m, 'pk');
+          const ref = itemReader(m, (what) => integrity(`batch ${header.seq}: part list: ${what}`));
+          const pk = ref.str('pk');
           const part = await this.#get(pk, 'P');
           if (!part) throw integrity(`batch ${header.seq}: part ${pk} is missing`);
-          const data = bin(part, 'data');
-          if (!bytesEqual(sha256(data), bin(m, 'sha256')))
+          const data = read(part).bin('data');
+          if (!bytesEqual(sha256(data), ref.bin('sha256')))
             throw integrity(`batch ${header.seq}: part ${pk} does not match its hash`);
           return data;
         }),
@@ -612,7 +480,7 @@ export class DynamoLogStore implements LogStore {
     }
     let records: Uint8Array[];
     try {
-      records = decodeBlob(str(item, 'enc'), blob);
+      records = decodeBlob(read(item).str('enc'), blob);
     } catch (err) {
       if (err instanceof LogStoreError) throw err;
       throw new LogStoreError('INTEGRITY', `batch ${header.seq}: blob does not decode`, { cause: err });
@@ -653,70 +521,55 @@ export class DynamoLogStore implements LogStore {
     throw new LogStoreError('UNAVAILABLE', 'idempotency claim keeps appearing and disappearing');
   }
 
-  async takeOverKey(claim: IdempotencyClaim, previousAttemptId: string): Promise<boolean> {
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: claimItem(claim),
-            ConditionExpression: 'attemptId = :old AND #st = :ip',
-            ExpressionAttributeNames: { '#st': 'state' },
-            ExpressionAttributeValues: { ':old': S(previousAttemptId), ':ip': S('IN_PROGRESS') },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+  takeOverKey(claim: IdempotencyClaim, previousAttemptId: string): Promise<boolean> {
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: claimItem(claim),
+          ConditionExpression: 'attemptId = :old AND #st = :ip',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: { ':old': S(previousAttemptId), ':ip': S('IN_PROGRESS') },
+        }),
+      ),
+    );
   }
 
-  async finishKey(logId: string, keyHash: string, attemptId: string, seq: number): Promise<boolean> {
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new UpdateItemCommand({
-            TableName: this.#table,
-            Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
-            UpdateExpression: 'SET #st = :c, seq = :s',
-            // Held by us (IN_PROGRESS, or COMMITTED by an earlier call of ours
-            // whose answer we lost: same values again, so idempotent).
-            ConditionExpression: 'attemptId = :a AND (#st = :ip OR seq = :s)',
-            ExpressionAttributeNames: { '#st': 'state' },
-            ExpressionAttributeValues: {
-              ':c': S('COMMITTED'),
-              ':s': N(seq),
-              ':a': S(attemptId),
-              ':ip': S('IN_PROGRESS'),
-            },
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+  finishKey(logId: string, keyHash: string, attemptId: string, seq: number): Promise<boolean> {
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
+          UpdateExpression: 'SET #st = :c, seq = :s',
+          // Held by us (IN_PROGRESS, or COMMITTED by an earlier call of ours
+          // whose answer we lost: same values again, so idempotent).
+          ConditionExpression: 'attemptId = :a AND (#st = :ip OR seq = :s)',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: {
+            ':c': S('COMMITTED'),
+            ':s': N(seq),
+            ':a': S(attemptId),
+            ':ip': S('IN_PROGRESS'),
+          },
+        }),
+      ),
+    );
   }
 
   async releaseKey(logId: string, keyHash: string, attemptId: string): Promise<void> {
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new DeleteItemCommand({
-            TableName: this.#table,
-            Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
-            ConditionExpression: 'attemptId = :a AND #st = :ip',
-            ExpressionAttributeNames: { '#st': 'state' },
-            ExpressionAttributeValues: { ':a': S(attemptId), ':ip': S('IN_PROGRESS') },
-          }),
-        ),
-      );
-    } catch (err) {
-      if (!(err instanceof ConditionalCheckFailedException)) throw err;
-    }
+    // Refused: the claim is no longer ours to release (taken over or committed).
+    await this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new DeleteItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(keyPk(logId, keyHash)), sk: S('IK') },
+          ConditionExpression: 'attemptId = :a AND #st = :ip',
+          ExpressionAttributeNames: { '#st': 'state' },
+          ExpressionAttributeValues: { ':a': S(attemptId), ':ip': S('IN_PROGRESS') },
+        }),
+      ),
+    );
   }
 
   // --- event ids ---
@@ -736,53 +589,43 @@ export class DynamoLogStore implements LogStore {
     const out = new Map<string, FoundEventId>();
     for (const [pk, item] of found) {
       const id = own.get(pk) ?? legacy.get(pk);
-      if (id === undefined || str(item, 'id') !== id)
-        throw new LogStoreError('INTEGRITY', `event id item ${pk} does not hold the id it is keyed by`);
+      if (id === undefined || read(item).str('id') !== id)
+        throw integrity(`event id item ${pk} does not hold the id it is keyed by`);
       const isLegacy = !own.has(pk);
       // The submitter's own item wins over a legacy one for the same id.
       if (isLegacy && out.has(id)) continue;
-      out.set(id, { id, index: num(item, 'index'), seq: num(item, 'seq'), legacy: isLegacy });
+      const r = read(item);
+      out.set(id, { id, index: r.int('index'), seq: r.int('seq'), legacy: isLegacy });
     }
     return out;
   }
 
-  async writeEventIds(logId: string, submitter: string, entries: readonly EventIdEntry[]): Promise<void> {
-    const chunks: Item[][] = [];
-    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
-      chunks.push(
-        entries.slice(i, i + BATCH_WRITE_MAX).map((e) => ({
-          pk: S(eventPk(logId, submitter, e.id)),
-          sk: S('E'),
-          id: S(e.id),
-          submitter: S(submitter),
-          index: N(e.index),
-          seq: N(e.seq),
-        })),
-      );
-    }
-    // A few chunks in flight at once; each retries its own unprocessed items.
-    const CONCURRENCY = 4;
-    for (let i = 0; i < chunks.length; i += CONCURRENCY) {
-      await Promise.all(chunks.slice(i, i + CONCURRENCY).map((c) => this.#batchWrite(c)));
-    }
-  }
-
-  #batchWrite(items: Item[]): Promise<void> {
-    return batchPutAll(this.#ddb, this.#table, items, this.#sleep);
+  writeEventIds(logId: string, submitter: string, entries: readonly EventIdEntry[]): Promise<void> {
+    return this.#t.batchPut(
+      entries.map((e) => ({
+        pk: S(eventPk(logId, submitter, e.id)),
+        sk: S('E'),
+        id: S(e.id),
+        submitter: S(submitter),
+        index: N(e.index),
+        seq: N(e.seq),
+      })),
+    );
   }
 }
 
 function headerFrom(logId: string, item: Item): BatchHeader {
+  const r = read(item);
   const h: BatchHeader = {
     logId,
-    seq: num(item, 'seq'),
-    firstIndex: num(item, 'firstIndex'),
-    count: num(item, 'count'),
-    prevHash: bin(item, 'prevHash'),
-    lastLeafHash: bin(item, 'lastLeafHash'),
-    receivedAt: str(item, 'receivedAt'),
-    submitter: str(item, 'submitter'),
-    attemptId: str(item, 'attemptId'),
+    seq: r.int('seq'),
+    firstIndex: r.int('firstIndex'),
+    count: r.int('count'),
+    prevHash: r.bin('prevHash'),
+    lastLeafHash: r.bin('lastLeafHash'),
+    receivedAt: r.str('receivedAt'),
+    submitter: r.str('submitter'),
+    attemptId: r.str('attemptId'),
   };
   const key = item.idempotencyKey?.S;
   if (key !== undefined) h.idempotencyKey = key;
@@ -821,21 +664,22 @@ function claimItem(c: IdempotencyClaim): Item {
 }
 
 function claimFrom(logId: string, item: Item): IdempotencyRecord {
-  const state = str(item, 'state');
+  const f = read(item);
+  const state = f.str('state');
   if (state !== 'IN_PROGRESS' && state !== 'COMMITTED')
     throw integrity(`idempotency claim in state ${state}`);
-  const pk = str(item, 'pk');
+  const pk = f.str('pk');
   const r: IdempotencyRecord = {
     logId,
     keyHash: pk.slice(pk.lastIndexOf('#') + 1),
-    key: str(item, 'key'),
-    submitter: str(item, 'submitter'),
-    requestHash: bin(item, 'requestHash'),
-    attemptId: str(item, 'attemptId'),
-    tipSeqAtClaim: num(item, 'tipSeqAtClaim'),
-    expiresAt: num(item, 'expiresAt'),
+    key: f.str('key'),
+    submitter: f.str('submitter'),
+    requestHash: f.bin('requestHash'),
+    attemptId: f.str('attemptId'),
+    tipSeqAtClaim: f.int('tipSeqAtClaim'),
+    expiresAt: f.int('expiresAt'),
     state,
   };
-  if (item.seq?.N !== undefined) r.seq = num(item, 'seq');
+  if (item.seq?.N !== undefined) r.seq = f.int('seq');
   return r;
 }

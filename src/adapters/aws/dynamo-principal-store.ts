@@ -23,67 +23,64 @@
  * transaction.
  */
 import {
-  type AttributeValue as AV,
-  BatchGetItemCommand,
   ConditionalCheckFailedException,
   type DynamoDBClient,
-  GetItemCommand,
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { AppError } from '../../app/errors.ts';
-import { fromUtf8, utf8 } from '../../core/bytes.ts';
-import { fromBase64Url, isPrincipalId, type Principal, toBase64Url } from '../../core/principal.ts';
-import type {
-  PrincipalEntry,
-  PrincipalPage,
-  PrincipalState,
-  PrincipalStore,
+import type { Sleep } from '../../core/backoff.ts';
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../core/bytes.ts';
+import { isPrincipalId, type Principal } from '../../core/principal.ts';
+import {
+  type PrincipalEntry,
+  type PrincipalPage,
+  type PrincipalState,
+  type PrincipalStore,
+  PrincipalStoreError,
 } from '../../ports/principal-store.ts';
+import { B, DynamoTable, type Item, N, S } from './dynamo-items.ts';
 
 const ENTRY_SK = 'P';
 const DIRECTORY_PK = 'PRINCIPALS';
 const entryPk = (id: string) => `P#${id}`;
 
-type Item = Record<string, AV>;
-
 export class DynamoPrincipalStore implements PrincipalStore {
+  readonly #t: DynamoTable;
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
 
-  constructor(opts: { client: DynamoDBClient; tableName: string }) {
+  constructor(opts: { client: DynamoDBClient; tableName: string; sleep?: Sleep }) {
+    this.#t = new DynamoTable({
+      client: opts.client,
+      tableName: opts.tableName,
+      errors: PrincipalStoreError,
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
     this.#ddb = opts.client;
     this.#table = opts.tableName;
   }
 
   async get(id: string): Promise<PrincipalEntry | undefined> {
-    const out = await send(() =>
-      this.#ddb.send(
-        new GetItemCommand({
-          TableName: this.#table,
-          Key: { pk: { S: entryPk(id) }, sk: { S: ENTRY_SK } },
-          ConsistentRead: true, // contract: a revocation is visible to the next request
-        }),
-      ),
-    );
-    return out.Item ? fromItem(id, out.Item) : undefined;
+    // Consistent (contract: a revocation is visible to the next request).
+    const item = await this.#t.get({ pk: S(entryPk(id)), sk: S(ENTRY_SK) });
+    return item ? fromItem(id, item) : undefined;
   }
 
   async put(entry: Omit<PrincipalEntry, 'rev'>, expectedRev: number): Promise<number> {
     if (!Number.isSafeInteger(expectedRev) || expectedRev < 0) throw new TypeError('put: bad expectedRev');
     if (expectedRev === 0) {
-      await send(() =>
+      await this.#t.send(() =>
         this.#ddb.send(
           new PutItemCommand({
             TableName: this.#table,
-            Item: { pk: { S: DIRECTORY_PK }, sk: { S: entry.id } },
+            Item: { pk: S(DIRECTORY_PK), sk: S(entry.id) },
           }),
         ),
       );
     }
     const rev = expectedRev + 1;
     try {
-      await send(() =>
+      await this.#t.send(() =>
         this.#ddb.send(
           new PutItemCommand({
             TableName: this.#table,
@@ -93,14 +90,14 @@ export class DynamoPrincipalStore implements PrincipalStore {
               : {
                   ConditionExpression: '#rev = :expected',
                   ExpressionAttributeNames: { '#rev': 'rev' },
-                  ExpressionAttributeValues: { ':expected': { N: String(expectedRev) } },
+                  ExpressionAttributeValues: { ':expected': N(expectedRev) },
                 }),
           }),
         ),
       );
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) {
-        throw new AppError(
+        throw new PrincipalStoreError(
           'CONFLICT',
           expectedRev === 0
             ? `principal ${entry.id} already exists`
@@ -114,53 +111,30 @@ export class DynamoPrincipalStore implements PrincipalStore {
   }
 
   async list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage> {
-    if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > 100) {
-      throw new AppError('BAD_REQUEST', 'limit must be an integer from 1 to 100', { path: '/limit' });
-    }
+    // The caller (src/app/principals.ts) validates the client's limit; here it is a contract.
+    if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > 100)
+      throw new RangeError('list: limit must be an integer from 1 to 100');
     const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
-    const page = await send(() =>
+    const page = await this.#t.send(() =>
       this.#ddb.send(
         new QueryCommand({
           TableName: this.#table,
           KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': { S: DIRECTORY_PK } },
+          ExpressionAttributeValues: { ':pk': S(DIRECTORY_PK) },
           ConsistentRead: true,
           Limit: opts.limit,
-          ...(after ? { ExclusiveStartKey: { pk: { S: DIRECTORY_PK }, sk: { S: after } } } : {}),
+          ...(after ? { ExclusiveStartKey: { pk: S(DIRECTORY_PK), sk: S(after) } } : {}),
         }),
       ),
     );
     const ids = (page.Items ?? []).map((i) => i.sk?.S).filter((s): s is string => typeof s === 'string');
-    const entries = await this.#batchGet(ids);
+    const items = await this.#t.batchGet(ids.map((id) => ({ pk: S(entryPk(id)), sk: S(ENTRY_SK) })));
+    const entries = items.map((item) => fromItem((item.pk?.S ?? '').slice(2), item));
     const lastId = page.LastEvaluatedKey?.sk?.S;
     return {
       entries: entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
       ...(lastId ? { cursor: toBase64Url(utf8(lastId)) } : {}),
     };
-  }
-
-  async #batchGet(ids: string[]): Promise<PrincipalEntry[]> {
-    const out: PrincipalEntry[] = [];
-    let keys: Item[] = ids.map((id) => ({ pk: { S: entryPk(id) }, sk: { S: ENTRY_SK } }));
-    // BatchGetItem may return UnprocessedKeys under load; retry those with backoff, bounded.
-    for (let attempt = 0; keys.length > 0; attempt++) {
-      if (attempt >= 8)
-        throw new AppError('UNAVAILABLE', 'principal store is busy', { retryAfterSeconds: 1 });
-      if (attempt > 0) await new Promise((r) => setTimeout(r, 25 * 2 ** attempt));
-      const res = await send(() =>
-        this.#ddb.send(
-          new BatchGetItemCommand({
-            RequestItems: { [this.#table]: { Keys: keys, ConsistentRead: true } },
-          }),
-        ),
-      );
-      for (const item of res.Responses?.[this.#table] ?? []) {
-        const pk = item.pk?.S ?? '';
-        out.push(fromItem(pk.slice(2), item));
-      }
-      keys = res.UnprocessedKeys?.[this.#table]?.Keys ?? [];
-    }
-    return out;
   }
 }
 
@@ -171,49 +145,29 @@ function decodeCursor(cursor: string): string {
   } catch {
     // fall through: any decoding failure is the same bad cursor
   }
-  throw new AppError('BAD_REQUEST', 'invalid cursor', { path: '/cursor' });
-}
-
-/** Maps DynamoDB pushback onto THROTTLED; everything else propagates unchanged. */
-async function send<T>(op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    const name = (err as { name?: unknown })?.name;
-    if (
-      name === 'ProvisionedThroughputExceededException' ||
-      name === 'ThrottlingException' ||
-      name === 'RequestLimitExceeded'
-    ) {
-      throw new AppError('THROTTLED', 'principal store throttled the request', {
-        retryAfterSeconds: 1,
-        cause: err,
-      });
-    }
-    throw err;
-  }
+  throw new PrincipalStoreError('INVALID_CURSOR', 'invalid cursor');
 }
 
 function toItem(entry: Omit<PrincipalEntry, 'rev'>, rev: number): Item {
   const item: Item = {
-    pk: { S: entryPk(entry.id) },
-    sk: { S: ENTRY_SK },
-    schema: { N: '1' },
-    rev: { N: String(rev) },
+    pk: S(entryPk(entry.id)),
+    sk: S(ENTRY_SK),
+    schema: N(1),
+    rev: N(rev),
   };
   if (entry.current) {
-    item.cur = { S: JSON.stringify(entry.current.principal) };
-    item.curHash = { B: entry.current.secretHash };
+    item.cur = S(JSON.stringify(entry.current.principal));
+    item.curHash = B(entry.current.secretHash);
     if (entry.current.recorded) {
-      item.curSeq = { N: String(entry.current.recorded.seq) };
-      item.curIndex = { N: String(entry.current.recorded.index) };
+      item.curSeq = N(entry.current.recorded.seq);
+      item.curIndex = N(entry.current.recorded.index);
     }
   }
   if (entry.pending) {
     item.pend = {
       S: JSON.stringify({ principal: entry.pending.state.principal, audit: entry.pending.audit }),
     };
-    item.pendHash = { B: entry.pending.state.secretHash };
+    item.pendHash = B(entry.pending.state.secretHash);
   }
   return item;
 }
@@ -224,7 +178,7 @@ function toItem(entry: Omit<PrincipalEntry, 'rev'>, rev: number): Item {
  */
 function fromItem(id: string, item: Item): PrincipalEntry {
   const corrupt = (why: string): never => {
-    throw new AppError('INTEGRITY', `stored principal ${id} is malformed: ${why}`);
+    throw new PrincipalStoreError('INTEGRITY', `stored principal ${id} is malformed: ${why}`);
   };
   const rev = Number(item.rev?.N);
   if (!Number.isSafeInteger(rev) || rev < 1) corrupt('rev');

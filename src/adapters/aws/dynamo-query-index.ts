@@ -33,34 +33,21 @@
  * queries stay complete because the query service scans the batches past the
  * cursor (docs/query.md). The old items expire by TTL.
  */
+import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import type { Sleep } from '../../core/backoff.ts';
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { LogStoreError } from '../../ports/log-store.ts';
-import type {
-  IndexPage,
-  IndexQuery,
-  ProjectorCursor,
-  QueryIndexStore,
-  QueryItem,
+  type IndexPage,
+  type IndexQuery,
+  type ProjectorCursor,
+  QueryIndexError,
+  type QueryIndexStore,
+  type QueryItem,
+  sortKey,
 } from '../../ports/query-index.ts';
-import { sortKey } from '../../ports/query-index.ts';
-import { batchPutAll, sendClassified } from './dynamo-log-store.ts';
+import { B, DynamoTable, type Item, itemReader, N, S } from './dynamo-items.ts';
 import { QUERY_GSIS, TTL_ATTRIBUTE } from './table.ts';
 
-type Item = Record<string, AttributeValue>;
-
 const CURSOR_SK = 'QUERY_CURSOR';
-const BATCH_WRITE_MAX = 25;
-const WRITE_CONCURRENCY = 4;
-
-const S = (s: string): AttributeValue => ({ S: s });
-const N = (n: number): AttributeValue => ({ N: String(n) });
 
 /** Partition prefix of the query projection; the IAM grants in cdk/ name the same prefix. */
 export const QUERY_PREFIX = 'Q#';
@@ -78,62 +65,45 @@ const GSI = Object.fromEntries(QUERY_GSIS.map((g) => [g.partitionKey, g.indexNam
 export interface DynamoQueryIndexOptions {
   client: DynamoDBClient;
   tableName: string;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: Sleep;
 }
 
-function integrity(message: string): LogStoreError {
-  return new LogStoreError('INTEGRITY', message);
-}
-function str(item: Item, k: string): string {
-  const v = item[k]?.S;
-  if (v === undefined) throw integrity(`query item ${item.pk?.S} lacks string ${k}`);
-  return v;
-}
-function num(item: Item, k: string): number {
-  const n = Number(item[k]?.N ?? Number.NaN);
-  if (!Number.isSafeInteger(n)) throw integrity(`query item ${item.pk?.S} lacks integer ${k}`);
-  return n;
-}
+/** The attributes of one of our items; a missing or ill-typed one is INTEGRITY. */
+const read = (item: Item) =>
+  itemReader(item, (what) => new QueryIndexError('INTEGRITY', `query item ${item.pk?.S}: ${what}`));
 
 export class DynamoQueryIndex implements QueryIndexStore {
+  readonly #t: DynamoTable;
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
-  readonly #sleep: (ms: number) => Promise<void>;
 
   constructor(opts: DynamoQueryIndexOptions) {
+    this.#t = new DynamoTable({
+      client: opts.client,
+      tableName: opts.tableName,
+      errors: QueryIndexError,
+      ...(opts.sleep ? { sleep: opts.sleep } : {}),
+    });
     this.#ddb = opts.client;
     this.#table = opts.tableName;
-    this.#sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
-  }
-
-  #send<T>(fn: () => Promise<T>): Promise<T> {
-    return sendClassified(fn);
   }
 
   async readCursor(logId: string): Promise<ProjectorCursor | undefined> {
-    const out = await this.#send(() =>
-      this.#ddb.send(
-        new GetItemCommand({
-          TableName: this.#table,
-          Key: { pk: S(cursorPk(logId)), sk: S(CURSOR_SK) },
-          ConsistentRead: true,
-        }),
-      ),
-    );
-    const item = out.Item;
+    const item = await this.#t.get({ pk: S(cursorPk(logId)), sk: S(CURSOR_SK) });
     if (!item) return undefined;
+    const r = read(item);
     return {
       logId,
-      seq: num(item, 'seq'),
-      nextIndex: num(item, 'nextIndex'),
+      seq: r.int('seq'),
+      nextIndex: r.int('nextIndex'),
       lastReceivedAt: item.lastReceivedAt?.S,
-      updatedAt: num(item, 'updatedAt'),
+      updatedAt: r.int('updatedAt'),
       settled: {
-        seq: num(item, 'settledSeq'),
-        nextIndex: num(item, 'settledNextIndex'),
+        seq: r.int('settledSeq'),
+        nextIndex: r.int('settledNextIndex'),
         lastReceivedAt: item.settledLastReceivedAt?.S,
       },
-      hotWindowMs: num(item, 'hotWindowMs'),
+      hotWindowMs: r.int('hotWindowMs'),
     };
   }
 
@@ -151,40 +121,24 @@ export class DynamoQueryIndex implements QueryIndexStore {
     if (next.lastReceivedAt !== undefined) item.lastReceivedAt = S(next.lastReceivedAt);
     if (next.settled.lastReceivedAt !== undefined)
       item.settledLastReceivedAt = S(next.settled.lastReceivedAt);
-    try {
-      await this.#send(() =>
-        this.#ddb.send(
-          new PutItemCommand({
-            TableName: this.#table,
-            Item: item,
-            ...(expectedSeq === 0
-              ? {
-                  ConditionExpression: 'attribute_not_exists(pk) OR seq = :z',
-                  ExpressionAttributeValues: { ':z': N(0) },
-                }
-              : { ConditionExpression: 'seq = :s', ExpressionAttributeValues: { ':s': N(expectedSeq) } }),
-          }),
-        ),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new PutItemCommand({
+          TableName: this.#table,
+          Item: item,
+          ...(expectedSeq === 0
+            ? {
+                ConditionExpression: 'attribute_not_exists(pk) OR seq = :z',
+                ExpressionAttributeValues: { ':z': N(0) },
+              }
+            : { ConditionExpression: 'seq = :s', ExpressionAttributeValues: { ':s': N(expectedSeq) } }),
+        }),
+      ),
+    );
   }
 
-  async putItems(logId: string, items: readonly QueryItem[]): Promise<void> {
-    const chunks: Item[][] = [];
-    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) {
-      chunks.push(items.slice(i, i + BATCH_WRITE_MAX).map((q) => toItem(logId, q)));
-    }
-    for (let i = 0; i < chunks.length; i += WRITE_CONCURRENCY) {
-      await Promise.all(chunks.slice(i, i + WRITE_CONCURRENCY).map((c) => this.#batchWrite(c)));
-    }
-  }
-
-  #batchWrite(items: Item[]): Promise<void> {
-    return batchPutAll(this.#ddb, this.#table, items, this.#sleep);
+  putItems(logId: string, items: readonly QueryItem[]): Promise<void> {
+    return this.#t.batchPut(items.map((q) => toItem(logId, q)));
   }
 
   async query(q: IndexQuery): Promise<IndexPage> {
@@ -226,7 +180,7 @@ export class DynamoQueryIndex implements QueryIndexStore {
       values[':fx'] = S(q.filter.actionPrefix);
       values[':fxd'] = S(`${q.filter.actionPrefix}.`);
     }
-    const out = await this.#send(() =>
+    const out = await this.#t.send(() =>
       this.#ddb.send(
         new QueryCommand({
           TableName: this.#table,
@@ -254,7 +208,7 @@ function toItem(logId: string, q: QueryItem): Item {
     sub: S(q.submitter),
     aid: S(q.actorId),
     act: S(q.action),
-    rec: { B: q.bytes },
+    rec: B(q.bytes),
     [TTL_ATTRIBUTE]: N(q.expiresAtSec),
     qa: S(actorPk(logId, q.actorId)),
     qs: S(submitterPk(logId, q.submitter)),
@@ -272,16 +226,15 @@ function inDayPartition(logId: string, item: Item): boolean {
 }
 
 function fromItem(item: Item): QueryItem {
-  const bytes = item.rec?.B;
-  if (bytes === undefined) throw integrity(`query item ${item.pk?.S} lacks rec`);
+  const r = read(item);
   return {
-    index: num(item, 'i'),
-    receivedAt: str(item, 'at'),
-    submitter: str(item, 'sub'),
-    actorId: str(item, 'aid'),
-    action: str(item, 'act'),
-    bytes,
-    expiresAtSec: num(item, TTL_ATTRIBUTE),
+    index: r.int('i'),
+    receivedAt: r.str('at'),
+    submitter: r.str('sub'),
+    actorId: r.str('aid'),
+    action: r.str('act'),
+    bytes: r.bin('rec'),
+    expiresAtSec: r.int(TTL_ATTRIBUTE),
   };
 }
 

@@ -21,76 +21,55 @@
  * "compare-and-swap"); `attribute_not_exists(halted)` in the same condition
  * means a halt can never be overwritten by a racing seal.
  */
+import { type DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { AppError } from '../../app/errors.ts';
-import { initialSealState, type SealState, type SealStateStore } from '../../ports/seal-state.ts';
-
-type Item = Record<string, AttributeValue>;
+  initialSealState,
+  type SealState,
+  SealStateError,
+  type SealStateStore,
+} from '../../ports/seal-state.ts';
+import { B, DynamoTable, type Item, itemReader, N, S } from './dynamo-items.ts';
 
 export const SEAL_SK = 'SEAL';
 /** Partition prefix of the seal state; the IAM grants in cdk/ name the same prefix. */
 export const SEAL_STATE_PREFIX = 'S#';
-const key = (logId: string): Item => ({ pk: { S: `${SEAL_STATE_PREFIX}${logId}` }, sk: { S: SEAL_SK } });
-const legacyKey = (logId: string): Item => ({ pk: { S: `L#${logId}` }, sk: { S: SEAL_SK } });
-
-function corrupt(logId: string, what: string): AppError {
-  return new AppError('INTEGRITY', `seal state of log ${logId} is malformed: ${what}`);
-}
-
-function num(logId: string, item: Item, k: string, dflt?: number): number {
-  const v = item[k]?.N;
-  if (v === undefined && dflt !== undefined) return dflt;
-  const n = Number(v);
-  if (v === undefined || !Number.isSafeInteger(n) || n < 0) throw corrupt(logId, `${k} is not a count`);
-  return n;
-}
-
-function bin(logId: string, item: Item, k: string, dflt?: Uint8Array): Uint8Array {
-  const v = item[k]?.B;
-  if (v === undefined) {
-    if (dflt !== undefined) return dflt;
-    throw corrupt(logId, `${k} is missing`);
-  }
-  return v;
-}
+const key = (logId: string): Item => ({ pk: S(`${SEAL_STATE_PREFIX}${logId}`), sk: S(SEAL_SK) });
+const legacyKey = (logId: string): Item => ({ pk: S(`L#${logId}`), sk: S(SEAL_SK) });
 
 function fromItem(logId: string, item: Item): SealState {
-  const version = num(logId, item, 'version', 0);
+  const r = itemReader(
+    item,
+    (what) => new SealStateError('INTEGRITY', `seal state of log ${logId} is malformed: ${what}`),
+  );
+  const version = r.count('version', 0);
   const halted = item.halted?.S;
   if (version === 0) {
     // Only a halt marker (sealing stopped before anything was ever sealed).
     return initialSealState(logId, halted);
   }
-  const checkpoint = item.checkpoint?.S;
-  if (checkpoint === undefined) throw corrupt(logId, 'checkpoint is missing');
   return {
     logId,
     version,
-    size: num(logId, item, 'size'),
-    rootHash: bin(logId, item, 'rootHash'),
-    rightEdge: bin(logId, item, 'rightEdge'),
-    seq: num(logId, item, 'seq'),
-    lastLeafHash: bin(logId, item, 'lastLeafHash'),
+    size: r.count('size'),
+    rootHash: r.bin('rootHash'),
+    rightEdge: r.bin('rightEdge'),
+    seq: r.count('seq'),
+    lastLeafHash: r.bin('lastLeafHash'),
     lastReceivedAt: item.lastReceivedAt?.S,
-    checkpoint,
-    publishedVersion: num(logId, item, 'publishedVersion', 0),
-    sealedAt: num(logId, item, 'sealedAt', 0),
+    checkpoint: r.str('checkpoint'),
+    publishedVersion: r.count('publishedVersion', 0),
+    sealedAt: r.count('sealedAt', 0),
     halted,
   };
 }
 
 export class DynamoSealStateStore implements SealStateStore {
+  readonly #t: DynamoTable;
   readonly #ddb: DynamoDBClient;
   readonly #table: string;
 
   constructor(opts: { client: DynamoDBClient; tableName: string }) {
+    this.#t = new DynamoTable({ client: opts.client, tableName: opts.tableName, errors: SealStateError });
     this.#ddb = opts.client;
     this.#table = opts.tableName;
   }
@@ -104,11 +83,8 @@ export class DynamoSealStateStore implements SealStateStore {
     return legacy ? { ...fromItem(logId, legacy), legacy: true } : undefined;
   }
 
-  async #get(k: Item): Promise<Item | undefined> {
-    const out = await this.#ddb.send(
-      new GetItemCommand({ TableName: this.#table, Key: k, ConsistentRead: true }),
-    );
-    return out.Item;
+  #get(k: Item): Promise<Item | undefined> {
+    return this.#t.get(k);
   }
 
   async adopt(state: SealState): Promise<boolean> {
@@ -123,7 +99,7 @@ export class DynamoSealStateStore implements SealStateStore {
     return this.#put(
       next,
       expectedVersion === 0 ? 'attribute_not_exists(pk)' : 'version = :v AND attribute_not_exists(halted)',
-      expectedVersion === 0 ? undefined : { ':v': { N: String(expectedVersion) } },
+      expectedVersion === 0 ? undefined : { ':v': N(expectedVersion) },
     );
   }
 
@@ -131,59 +107,53 @@ export class DynamoSealStateStore implements SealStateStore {
     if (next.checkpoint === undefined) throw new TypeError('a sealed state has a checkpoint');
     const item: Item = {
       ...key(next.logId),
-      version: { N: String(next.version) },
-      size: { N: String(next.size) },
-      rootHash: { B: next.rootHash },
-      rightEdge: { B: next.rightEdge },
-      seq: { N: String(next.seq) },
-      lastLeafHash: { B: next.lastLeafHash },
-      checkpoint: { S: next.checkpoint },
-      publishedVersion: { N: String(next.publishedVersion) },
-      sealedAt: { N: String(next.sealedAt) },
-      ...(next.lastReceivedAt !== undefined ? { lastReceivedAt: { S: next.lastReceivedAt } } : {}),
+      version: N(next.version),
+      size: N(next.size),
+      rootHash: B(next.rootHash),
+      rightEdge: B(next.rightEdge),
+      seq: N(next.seq),
+      lastLeafHash: B(next.lastLeafHash),
+      checkpoint: S(next.checkpoint),
+      publishedVersion: N(next.publishedVersion),
+      sealedAt: N(next.sealedAt),
+      ...(next.lastReceivedAt !== undefined ? { lastReceivedAt: S(next.lastReceivedAt) } : {}),
     };
-    try {
-      await this.#ddb.send(
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
         new PutItemCommand({
           TableName: this.#table,
           Item: item,
           ConditionExpression: condition,
           ...(values ? { ExpressionAttributeValues: values } : {}),
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
-  async markPublished(logId: string, version: number): Promise<boolean> {
-    try {
-      await this.#ddb.send(
+  markPublished(logId: string, version: number): Promise<boolean> {
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
         new UpdateItemCommand({
           TableName: this.#table,
           Key: key(logId),
           UpdateExpression: 'SET publishedVersion = :v',
           ConditionExpression: 'version = :v',
-          ExpressionAttributeValues: { ':v': { N: String(version) } },
+          ExpressionAttributeValues: { ':v': N(version) },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (err instanceof ConditionalCheckFailedException) return false;
-      throw err;
-    }
+      ),
+    );
   }
 
   async halt(logId: string, reason: string, atMs: number): Promise<void> {
-    await this.#ddb.send(
-      new UpdateItemCommand({
-        TableName: this.#table,
-        Key: key(logId),
-        UpdateExpression: 'SET halted = if_not_exists(halted, :r), haltedAt = if_not_exists(haltedAt, :t)',
-        ExpressionAttributeValues: { ':r': { S: reason.slice(0, 1000) }, ':t': { N: String(atMs) } },
-      }),
+    await this.#t.send(() =>
+      this.#ddb.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: key(logId),
+          UpdateExpression: 'SET halted = if_not_exists(halted, :r), haltedAt = if_not_exists(haltedAt, :t)',
+          ExpressionAttributeValues: { ':r': S(reason.slice(0, 1000)), ':t': N(atMs) },
+        }),
+      ),
     );
   }
 }

@@ -31,6 +31,7 @@ import {
   ResourceInUseException,
   UpdateTimeToLiveCommand,
 } from '@aws-sdk/client-dynamodb';
+import { systemSleep } from '../../ports/clock.ts';
 
 export const TABLE_KEY = { partitionKey: 'pk', sortKey: 'sk' } as const;
 
@@ -88,7 +89,7 @@ export async function ensureTable(ddb: DynamoDBClient, tableName: string): Promi
       await ensureTtl(ddb, tableName);
       return;
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await systemSleep(100);
   }
   throw new Error(`table ${tableName} did not become ACTIVE`);
 }

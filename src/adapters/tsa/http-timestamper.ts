@@ -8,6 +8,7 @@
  * this TSA's pinned roots before anything is returned. See the contract in
  * src/ports/timestamper.ts.
  */
+import { concatBytes } from '../../core/bytes.ts';
 import {
   decodePemCertificates,
   parseTimestamp,
@@ -195,13 +196,8 @@ export class HttpTimestamper implements Timestamper {
       }
       chunks.push(value);
     }
-    const out = new Uint8Array(total);
-    let off = 0;
-    for (const c of chunks) {
-      out.set(c, off);
-      off += c.length;
-    }
-    return out;
+    // At most maxResponseBytes in all (checked above), so few chunks to spread.
+    return concatBytes(...chunks);
   }
 
   #networkError(e: unknown, timedOut: boolean, where: string): TsaTransportError {

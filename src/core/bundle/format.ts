@@ -22,7 +22,8 @@
 import { fromBase64, toBase64, utf8 } from '../bytes.ts';
 import { parseUtcTimestamp } from '../event.ts';
 import { CanonicalJsonError, isWellFormedUnicode, type JsonValue, parseJson } from '../ijson.ts';
-import { isValidLogId, MAX_RECORD_BYTES } from '../record.ts';
+import { isValidLogId, TSA_NAME_PATTERN } from '../names.ts';
+import { MAX_RECORD_BYTES } from '../record.ts';
 import { BundleError } from './errors.ts';
 
 export const BUNDLE_FORMAT = 'anchorlog-evidence-bundle';
@@ -70,8 +71,6 @@ const MAX_PROOF_HASHES = 128;
 export const MAX_PROOFS_MEMBER = 2 * (2 * MAX_RECORD_BYTES + 2) + 4 * MAX_PROOF_HASHES * 56 + 4 * KiB;
 
 const SIZE_TEXT = '(0|[1-9][0-9]{0,15})';
-const TSA_NAME = '[a-z0-9][a-z0-9-]{0,62}';
-export const TSA_NAME_RE = new RegExp(`^${TSA_NAME}$`);
 
 export type MemberKind =
   | { kind: 'readme' | 'header' | 'vkey' | 'pem' | 'consistency' | 'proofs' | 'sums' | 'manifest' }
@@ -90,7 +89,9 @@ const FIXED: Record<string, MemberKind> = {
   [MANIFEST]: { kind: 'manifest' },
 };
 const CHECKPOINT_RE = new RegExp(`^checkpoints/${SIZE_TEXT}\\.note$`);
-const ANCHOR_RE = new RegExp(`^anchors/${SIZE_TEXT}/(${TSA_NAME})\\.(tsr|chain\\.pem)$`);
+// TSA names may hold dots; `.tsr` and `.chain.pem` are not suffixes of each
+// other, so each member path still has exactly one (name, kind) reading.
+const ANCHOR_RE = new RegExp(`^anchors/${SIZE_TEXT}/(${TSA_NAME_PATTERN})\\.(tsr|chain\\.pem)$`);
 const CHUNK_RE = /^(records|inclusion)\/([0-9]{6})\.jsonl$/;
 
 /**

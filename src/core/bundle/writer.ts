@@ -18,7 +18,9 @@
 import { toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
+import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
 import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
+import { encodePemCertificates } from '../pem.ts';
 import { decodeRecord, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
 import {
@@ -58,7 +60,6 @@ import {
   README,
   recordsPath,
   SUMS,
-  TSA_NAME_RE,
 } from './format.ts';
 import { readmeText } from './readme.ts';
 import { tarEnd, tarHeader, tarPadding } from './tar.ts';
@@ -66,7 +67,7 @@ import { tarEnd, tarHeader, tarPadding } from './tar.ts';
 export interface BundleAnchorInput {
   /** Size of the checkpoint the token time-stamps (its full signed-note text). */
   readonly size: number;
-  /** TSA name, `[a-z0-9][a-z0-9-]{0,62}` (the anchor service's configured name). */
+  /** TSA name (the anchor service's configured name; the rule is in core/names.ts). */
   readonly tsa: string;
   /** The TimeStampResp as received (DER). */
   readonly response: Uint8Array;
@@ -138,14 +139,7 @@ function prepareCheckpoints(input: BundleWriterInput): CheckpointIn[] {
 }
 
 function certificatesPem(ders: readonly Uint8Array[]): Uint8Array {
-  return utf8(
-    ders
-      .map(
-        (d) =>
-          `-----BEGIN CERTIFICATE-----\n${toBase64(d).replace(/.{1,64}/g, '$&\n')}-----END CERTIFICATE-----\n`,
-      )
-      .join(''),
-  );
+  return utf8(encodePemCertificates(ders));
 }
 
 const ms = (t: string): number => Date.parse(t);
@@ -189,7 +183,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
   const anchorKeys = new Set<string>();
   for (const a of input.anchors) {
     if (!sizes.has(a.size)) invalid(`anchor over checkpoint ${a.size}, which is not in the bundle`);
-    if (!TSA_NAME_RE.test(a.tsa)) invalid(`invalid TSA name ${JSON.stringify(a.tsa)}`);
+    if (!isValidTsaName(a.tsa)) invalid(`invalid TSA name ${JSON.stringify(a.tsa)}: ${TSA_NAME_RULE}`);
     if (anchorKeys.has(`${a.size}/${a.tsa}`)) invalid(`two anchors by ${a.tsa} over checkpoint ${a.size}`);
     anchorKeys.add(`${a.size}/${a.tsa}`);
   }

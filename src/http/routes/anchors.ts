@@ -8,6 +8,8 @@
 import { AppError } from '../../app/errors.ts';
 import type { PrincipalService } from '../../app/principals.ts';
 import { toBase64 } from '../../core/bytes.ts';
+import { encodePem } from '../../core/pem.ts';
+import { decodePemCertificates } from '../../core/rfc3161/pem.ts';
 import type { AnchorStore, TsaAnchorRecord } from '../../ports/anchor-store.ts';
 import type { Route } from '../router.ts';
 import { json } from '../types.ts';
@@ -27,8 +29,9 @@ function sizeParam(raw: string | undefined): number | undefined {
   return n;
 }
 
+/** The stored chain (concatenated PEM, as the anchor job wrote it) as one PEM string per certificate. */
 function pemBlocks(pem: string): string[] {
-  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----\n?/g) ?? [];
+  return decodePemCertificates(pem).map((der) => encodePem('CERTIFICATE', der));
 }
 
 function tsaView(r: TsaAnchorRecord) {

@@ -1,5 +1,6 @@
 import { AppError } from '../../app/errors.ts';
 import { parseJson } from '../../core/ijson.ts';
+import { isValidLogId, LOG_ID_RULE } from '../../core/names.ts';
 import type { HttpRequest } from '../types.ts';
 
 /** Requires a JSON content type (charset, if given, must be UTF-8). */
@@ -39,8 +40,6 @@ export function principalOf(req: HttpRequest) {
 /** `logId` path parameter, validated before it reaches any store key. */
 export function logIdOf(req: HttpRequest): string {
   const logId = req.pathParams.logId ?? '';
-  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(logId)) {
-    throw new AppError('BAD_REQUEST', 'logId must match [a-z0-9][a-z0-9-]{0,62}', { path: '/logId' });
-  }
+  if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE, { path: '/logId' });
   return logId;
 }

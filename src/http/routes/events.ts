@@ -3,6 +3,7 @@ import { AppError } from '../../app/errors.ts';
 import type { IngestService } from '../../app/ingest.ts';
 import { KeyedSerializer } from '../../app/keyed-serializer.ts';
 import type { PrincipalService } from '../../app/principals.ts';
+import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey } from '../../core/names.ts';
 import type { Route } from '../router.ts';
 import { json } from '../types.ts';
 import { logIdOf, principalOf, requireJson } from './body.ts';
@@ -21,8 +22,8 @@ export function eventWriteRoutes(deps: { ingest: IngestService; principals: Prin
         deps.principals.authorize(principal, logId, 'events:write');
         requireJson(req);
         const idempotencyKey = req.headers['idempotency-key'];
-        if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-          throw new AppError('BAD_REQUEST', 'Idempotency-Key must be 1-255 visible ASCII characters', {
+        if (idempotencyKey !== undefined && !isValidIdempotencyKey(idempotencyKey)) {
+          throw new AppError('BAD_REQUEST', IDEMPOTENCY_KEY_RULE, {
             path: '/headers/idempotency-key',
           });
         }

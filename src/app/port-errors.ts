@@ -1,0 +1,139 @@
+/**
+ * The one table from port errors to API errors. Every port owns a coded
+ * error class (src/ports/*) and its adapters throw nothing else for a store
+ * or dependency failure; use cases turn those into AppError here and nowhere
+ * else, so a code means the same thing on every route: pushback stays 429,
+ * a transient failure 503 (both with Retry-After), corruption 500 INTEGRITY
+ * (page an operator), and a deployment mistake 500 INTERNAL.
+ *
+ * Each row is a Record over the port's whole code union, so adding a code
+ * to a port without deciding its API meaning does not compile.
+ *
+ * A use case with its own meaning for a port code (the sealer halts a log on
+ * a store INTEGRITY error or an immutable-write conflict, src/app/seal.ts)
+ * decides that first and leaves the rest to this table.
+ */
+import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
+import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
+import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
+import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
+import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
+import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
+import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
+import { SecretError, type SecretErrorCode } from '../ports/secret-source.ts';
+import { SignerError, type SignerErrorCode } from '../ports/signer.ts';
+import { TsaTransportError, type TsaTransportErrorCode } from '../ports/timestamper.ts';
+import { AppError, type AppErrorCode } from './errors.ts';
+
+/** What one port code becomes. `path` marks client input (the field at fault). */
+type ApiMeaning = AppErrorCode | { readonly code: AppErrorCode; readonly path: string };
+
+const STORE = { THROTTLED: 'THROTTLED', UNAVAILABLE: 'UNAVAILABLE', INTEGRITY: 'INTEGRITY' } as const;
+
+const LOG_STORE: Record<LogStoreErrorCode, ApiMeaning> = STORE;
+const SEAL_STATE: Record<SealStateErrorCode, ApiMeaning> = STORE;
+const ANCHOR_STORE: Record<AnchorStoreErrorCode, ApiMeaning> = STORE;
+const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
+const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const ARCHIVE: Record<ArchiveErrorCode, ApiMeaning> = {
+  // The archive and a writer disagree about history: never retried.
+  IMMUTABLE_CONFLICT: 'INTEGRITY',
+  UNAVAILABLE: 'UNAVAILABLE',
+  MISCONFIGURED: 'INTERNAL',
+};
+const EXPORT_STORE: Record<ExportStoreErrorCode, ApiMeaning> = {
+  UNAVAILABLE: 'UNAVAILABLE',
+  MISCONFIGURED: 'INTERNAL',
+};
+const SIGNER: Record<SignerErrorCode, ApiMeaning> = {
+  SIGNER_UNAVAILABLE: 'UNAVAILABLE',
+  MESSAGE_TOO_LARGE: 'INTERNAL',
+  KEY_MISCONFIGURED: 'INTERNAL',
+};
+const SECRETS: Record<SecretErrorCode, ApiMeaning> = {
+  NOT_FOUND: 'INTERNAL',
+  ACCESS_DENIED: 'INTERNAL',
+  NOT_TEXT: 'INTERNAL',
+  UNAVAILABLE: 'UNAVAILABLE',
+};
+/** A TSA that did not give a usable reply is a dependency that failed. */
+const TSA_TRANSPORT: Record<TsaTransportErrorCode, ApiMeaning> = {
+  TSA_UNREACHABLE: 'UNAVAILABLE',
+  TSA_TIMEOUT: 'UNAVAILABLE',
+  TSA_HTTP_STATUS: 'UNAVAILABLE',
+  TSA_BAD_CONTENT_TYPE: 'UNAVAILABLE',
+  TSA_RESPONSE_TOO_LARGE: 'UNAVAILABLE',
+};
+
+/** A port's error class and the API meaning of each of its codes. */
+type Row = readonly [
+  abstract new (...args: never[]) => { code: string; message: string },
+  Record<string, ApiMeaning>,
+];
+
+const TABLE: readonly Row[] = [
+  [LogStoreError, LOG_STORE],
+  [SealStateError, SEAL_STATE],
+  [AnchorStoreError, ANCHOR_STORE],
+  [QueryIndexError, QUERY_INDEX],
+  [PrincipalStoreError, PRINCIPAL_STORE],
+  [ArchiveError, ARCHIVE],
+  [ExportStoreError, EXPORT_STORE],
+  [SignerError, SIGNER],
+  [SecretError, SECRETS],
+  [TsaTransportError, TSA_TRANSPORT],
+];
+
+/** Seconds a client waits before retrying pushback or a transient failure. */
+export const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * The AppError for a port error: `err` itself when it already is an
+ * AppError, undefined when it is neither (a bug, or a failure the caller
+ * classifies itself). `what` names the operation for server-side failures
+ * (5xx messages); client-facing ones (400, 409) keep the port's message.
+ */
+export function fromPortError(err: unknown, what: string): AppError | undefined {
+  if (err instanceof AppError) return err;
+  for (const [cls, table] of TABLE) {
+    if (!(err instanceof cls)) continue;
+    const meaning = table[err.code];
+    if (meaning === undefined) return undefined;
+    const code = typeof meaning === 'string' ? meaning : meaning.code;
+    const path = typeof meaning === 'string' ? undefined : meaning.path;
+    const retry = code === 'THROTTLED' || code === 'UNAVAILABLE';
+    const serverSide =
+      code === 'THROTTLED' || code === 'UNAVAILABLE' || code === 'INTEGRITY' || code === 'INTERNAL';
+    return new AppError(code, serverSide ? `${what}: ${err.message}` : err.message, {
+      cause: err,
+      ...(retry ? { retryAfterSeconds: RETRY_AFTER_SECONDS } : {}),
+      ...(path ? { path } : {}),
+    });
+  }
+  return undefined;
+}
+
+/**
+ * `port` with every method's rejection passed through fromPortError, for a
+ * use case that talks to one port in many places and reasons in AppErrors
+ * (src/app/principals.ts). Errors that are not port errors pass unchanged.
+ */
+export function withPortErrors<T extends object>(port: T, what: string): T {
+  return new Proxy(port, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        const out = Reflect.apply(v, target, args);
+        if (!(out instanceof Promise)) return out;
+        return out.catch((err: unknown) => {
+          throw fromPortError(err, what) ?? err;
+        });
+      };
+    },
+  });
+}
