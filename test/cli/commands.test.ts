@@ -8,7 +8,9 @@
  * and none ends in a stack trace. Then garbage argv, generated: never a
  * throw, never a stack trace, never an exit code outside the table.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
@@ -366,5 +368,20 @@ describe('garbage argv never throws and never prints a stack trace', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('the installed command as a process', () => {
+  it('a usage error with --json: exit status 2, one JSON document on stdout, no stack trace', () => {
+    const bin = fileURLToPath(new URL('../../bin/anchorlog.mjs', import.meta.url));
+    const r = spawnSync(process.execPath, [bin, 'prove', '--log', 'prod', '--index', '1e3', '--json'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, ANCHORLOG_API_URL: API, ANCHORLOG_API_KEY: READ_KEY },
+    });
+    expect(r.status).toBe(2);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ok: false, error: { code: 'BAD_VALUE' } });
+    expect(r.stderr).toMatch(/^anchorlog prove: --index '1e3' must be a non-negative decimal integer/);
+    expect(r.stderr).not.toMatch(STACK);
   });
 });
