@@ -80,13 +80,15 @@ export function reportUsage(
   io: CliIo,
   err: UsageError,
   json: boolean,
-  where: { readonly label: string; readonly usage: string; readonly more: string },
+  where: { readonly label: string; readonly usage: string; readonly more?: string },
 ): number {
   if (json)
     io.stdout(
       printableJson({ ok: false, error: { code: err.code, message: err.message, usage: where.usage } }, 2),
     );
-  io.stderr(`${where.label}: ${printable(err.message)}\n${where.usage}\n${where.more}\n`);
+  io.stderr(
+    `${where.label}: ${printable(err.message)}\n${where.usage}\n${where.more ? `${where.more}\n` : ''}`,
+  );
   return EXIT_USAGE;
 }
 

@@ -58,7 +58,6 @@ export async function dispatch(
     reportUsage(io, new UsageError('UNKNOWN_COMMAND', message), json, {
       label: 'anchorlog',
       usage: listing(among, prefix).trimEnd(),
-      more: "Run 'anchorlog help <command>' for a command's options and examples.",
     });
   const first = argv[0];
   if (first === undefined) return unknown('no command given', commands);

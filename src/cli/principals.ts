@@ -1,16 +1,9 @@
 /**
- * `anchorlog principals …`: manage principals through the HTTP admin API.
- *
- *   anchorlog principals create --name N --kind human|application|agent --owner O --purpose P
- *                               --scope LOG:SCOPE [--scope …] [--id SLUG]
- *   anchorlog principals list [--limit N] [--cursor C]
- *   anchorlog principals get ID
- *   anchorlog principals rotate ID
- *   anchorlog principals revoke ID
- *   anchorlog principals set-scopes ID --scope LOG:SCOPE [--scope …]
- *
+ * `anchorlog principals create|list|get|rotate|revoke|set-scopes`: manage
+ * principals through the HTTP admin API. Each subcommand is declared below
+ * (its flags, its request); `anchorlog help principals <subcommand>` shows it.
  * Common: --api URL, --key KEY (else ANCHORLOG_API_URL / ANCHORLOG_API_KEY,
- * which the entry point reads and passes in `io.env`), --json.
+ * which the entry point reads and passes in), --json (the API's response).
  * Exit codes: 0 ok, 1 the API refused or could not be reached, 2 usage.
  *
  * Admin API contract this client expects (the HTTP layer implements it):
