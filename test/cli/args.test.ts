@@ -6,7 +6,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  type Args,
   defineCommand,
   flag,
   nearest,
@@ -273,6 +272,3 @@ describe('values', () => {
     expect(nearest('output', ['log', 'trust'])).toBeUndefined();
   });
 });
-
-// Args is exported for command bodies; a type-level check that it composes.
-export type DemoArgs = Args<typeof SPEC.options, string>;
