@@ -7,104 +7,84 @@
  * Exit: 0 verified against a pinned key, 1 verification failed (reason code),
  * 2 usage error, 3 verified against the server's own key (verdict.ts).
  */
-import { parseArgs } from 'node:util';
 import { toBase64 } from '../core/bytes.ts';
-import { type CliIo, EXIT_OK } from './io.ts';
+import { defineCommand, option } from './args.ts';
+import { runCommand } from './command.ts';
+import type { CliIo } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import {
-  apiTarget,
+  apiOptions,
   fetchVerifiedCheckpoint,
+  PIN_GROUP,
+  PIN_OPTIONS,
   pinnedLogKeys,
   type ReadApiDeps,
-  reportFailure,
-  requireLogId,
-  UsageError,
 } from './read-api.ts';
-import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict } from './verdict.ts';
+import { logId } from './values.ts';
+import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict, VERIFICATION_FAILED } from './verdict.ts';
 
-export const CHECKPOINT_USAGE = `usage: anchorlog checkpoint --log LOG [--vkey VKEY | --vkey-file FILE | --trust TRUST.json]
-                            [--allow-untrusted] [--api URL] [--key KEY] [--json]
+export const CHECKPOINT = defineCommand({
+  path: ['checkpoint'],
+  summary: "fetch a log's latest checkpoint and verify it against a pinned key",
+  description: `Fetches the latest checkpoint of a log from the read API and verifies its signature
+against a pinned verifier key named like its origin, then prints origin, size and root.
+A pinned key vouches only for the log whose origin is its name. Without a pinned key the
+server's own key from /v1/keys is used, with a warning, and the exit status is 3.`,
+  options: {
+    log: option(logId, 'the log id', { required: true }),
+    ...PIN_OPTIONS,
+    ...apiOptions('with proofs:read on the log'),
+  },
+  exclusive: [PIN_GROUP],
+  json: '{ ok, verified, verdict, origin, size, rootHash, verifiedBy, trustedServerKey, checkpoint }',
+  examples: [
+    {
+      title: 'the live head of log prod, against the TRUST.json you pinned (anchorlog trust)',
+      command: 'anchorlog checkpoint --log prod --trust TRUST.json',
+    },
+    {
+      title: 'the same against keys kept one a line, for a script that reads the size',
+      command: 'anchorlog checkpoint --log prod --vkey-file vkeys.txt --api https://audit.example.com --json',
+    },
+  ],
+  exitStatus: EXIT_USAGE_TEXT,
+});
 
-  --log LOG          the log id
-  --vkey VKEY        pinned verifier key (origin+keyid+key); repeatable
-  --vkey-file FILE   pinned verifier keys, one a line
-  --trust TRUST.json pinned logKeys (and origins) from a trust file (anchorlog trust)
-  --allow-untrusted  exit 0 instead of 3 when no key is pinned
-  --api URL          read API base URL (default: $ANCHORLOG_API_URL)
-  --key KEY          API key with proofs:read (default: $ANCHORLOG_API_KEY)
-  --json             machine-readable result on stdout
-
-A pinned key vouches only for the log whose origin is its name.
-Without a pinned key the server's own key from /v1/keys is used, with a warning.
-${EXIT_USAGE_TEXT}`;
-
-export async function runCheckpoint(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
-  let json = false;
-  try {
-    let values: Record<string, string | boolean | string[] | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          log: { type: 'string' },
-          vkey: { type: 'string', multiple: true },
-          'vkey-file': { type: 'string' },
-          trust: { type: 'string' },
-          'allow-untrusted': { type: 'boolean' },
-          api: { type: 'string' },
-          key: { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${CHECKPOINT_USAGE}`);
-    }
-    if (values.help) {
-      io.stdout(CHECKPOINT_USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const logId = requireLogId(values.log as string | undefined);
-    const target = apiTarget(
-      { api: values.api as string | undefined, key: values.key as string | undefined },
-      deps.env,
-    );
-    const pinned = await pinnedLogKeys(io, {
-      vkeys: (values.vkey as string[] | undefined) ?? [],
-      vkeyFile: values['vkey-file'] as string | undefined,
-      trust: values.trust as string | undefined,
-    });
-
-    const r = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
-    const verdict = logKeyVerdict(r.trustedServerKey, values['allow-untrusted'] === true);
-    const out = {
-      // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
-      ok: verdict.exitCode === 0,
-      verified: true,
-      verdict,
-      origin: r.checkpoint.origin,
-      size: r.checkpoint.size,
-      rootHash: toBase64(r.checkpoint.rootHash),
-      verifiedBy: r.verifiedBy,
-      trustedServerKey: r.trustedServerKey,
-      checkpoint: r.text,
-    };
-    if (json) io.stdout(printableJson(out, 2));
-    else
-      io.stdout(
-        printableLines([
-          logKeyHeadline(verdict),
-          `origin:  ${out.origin}`,
-          `size:    ${out.size}`,
-          `root:    ${out.rootHash}`,
-          ...r.verifiedBy.map((v) => `key:     ${v}`),
-        ]),
-      );
-    return verdict.exitCode;
-  } catch (err) {
-    return reportFailure(io, 'checkpoint', err, json);
-  }
+export function runCheckpoint(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
+  return runCommand(
+    CHECKPOINT,
+    argv,
+    io,
+    deps.env,
+    async (args) => {
+      const pinned = await pinnedLogKeys(io, args);
+      const r = await fetchVerifiedCheckpoint(deps, io, { url: args.api, key: args.key }, args.log, pinned);
+      const verdict = logKeyVerdict(r.trustedServerKey, args['allow-untrusted']);
+      const out = {
+        // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
+        ok: verdict.exitCode === 0,
+        verified: true,
+        verdict,
+        origin: r.checkpoint.origin,
+        size: r.checkpoint.size,
+        rootHash: toBase64(r.checkpoint.rootHash),
+        verifiedBy: r.verifiedBy,
+        trustedServerKey: r.trustedServerKey,
+        checkpoint: r.text,
+      };
+      if (args.json) io.stdout(printableJson(out, 2));
+      else
+        io.stdout(
+          printableLines([
+            logKeyHeadline(verdict),
+            `origin:  ${out.origin}`,
+            `size:    ${out.size}`,
+            `root:    ${out.rootHash}`,
+            ...r.verifiedBy.map((v) => `key:     ${v}`),
+          ]),
+        );
+      return verdict.exitCode;
+    },
+    VERIFICATION_FAILED,
+  );
 }

@@ -13,37 +13,58 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { fromUtf8 } from '../core/bytes.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
-import { printable } from './printable.ts';
-import {
-  apiTarget,
-  CheckError,
-  type ReadApiDeps,
-  reportFailure,
-  requireLogId,
-  UsageError,
-} from './read-api.ts';
+import { type ArgsOf, defineCommand, option } from './args.ts';
+import { runCommand } from './command.ts';
+import { type CliIo, EXIT_OK } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
+import { apiOptions, CheckError, type ReadApiDeps } from './read-api.ts';
+import { logId, outputFile, text, timeBound } from './values.ts';
+import { VERIFICATION_FAILED } from './verdict.ts';
 
-export const EXPORT_USAGE = `usage: anchorlog export --log LOG --from T1 --to T2 [--action PREFIX] [--actor ID] -o FILE
-                        [--api URL] [--key KEY] [--json]
-
-  --log LOG          the log id
-  --from T1          start, inclusive: RFC 3339 (2026-03-01T00:00:00Z) or a UTC date (2026-03-01)
-  --to T2            end, exclusive, same forms
-  --action PREFIX    only records whose action starts with PREFIX (e.g. access.);
-                     proves each record's inclusion, not the range's completeness
-  --actor ID         only records whose actor.id is ID (with --action: both must match);
-                     proves each record's inclusion, not the range's completeness
-  -o, --output FILE  where to write the bundle (.tar)
-  --api URL          API base URL (default: $ANCHORLOG_API_URL)
-  --key KEY          API key with the export scope (default: $ANCHORLOG_API_KEY)
-  --json             print the export's description as JSON on stdout
-
-Then check it offline: anchorlog verify FILE --trust TRUST.json
-exit status: 0 downloaded and hash checked, 1 refused or failed, 2 usage error
-`;
+export const EXPORT = defineCommand({
+  path: ['export'],
+  summary: 'export an evidence bundle for a time range and download it (checks its SHA-256)',
+  description: `Asks the API for an evidence bundle of a time range, downloads it from the presigned URL
+the API returns, and checks the download's size and SHA-256 against the ones the API reported.
+The file appears only when the download is complete and its hash matches (it is written to
+FILE.part, then renamed); progress goes to stderr on a terminal. What the bundle proves is
+checked offline, by anchorlog verify.`,
+  options: {
+    log: option(logId, 'the log id', { required: true }),
+    from: option(timeBound, 'start, inclusive: RFC 3339 (2026-03-01T00:00:00Z) or a UTC date (2026-03-01)', {
+      required: true,
+      placeholder: 'T1',
+    }),
+    to: option(timeBound, 'end, exclusive, in the same forms', { required: true, placeholder: 'T2' }),
+    action: option(
+      text('PREFIX'),
+      "only records whose action starts with PREFIX (e.g. access.);\nproves each record's inclusion, not the range's completeness",
+    ),
+    actor: option(
+      text('ID'),
+      "only records whose actor.id is ID (with --action: both must match);\nproves each record's inclusion, not the range's completeness",
+    ),
+    output: option(outputFile(), 'where to write the bundle (.tar); replaced if it exists', {
+      required: true,
+      short: 'o',
+    }),
+    ...apiOptions('with the export scope on the log'),
+  },
+  json: "the export's description: { ok, exportId, records, bytes, sha256, range, …, file, verifiedSha256 }",
+  examples: [
+    {
+      title: 'March of log prod, then its proof checked offline',
+      command: 'anchorlog export --log prod --from 2026-03-01 --to 2026-04-01 -o march.tar',
+    },
+    {
+      title: 'only the access changes of one quarter (inclusion of each, not completeness)',
+      command:
+        'anchorlog export --log prod --from 2026-01-01 --to 2026-04-01 --action access. -o access-q1.tar --json',
+    },
+  ],
+  exitStatus: 'exit status: 0 downloaded and hash checked, 1 refused or failed, 2 usage error',
+});
 
 export interface ExportCliDeps extends ReadApiDeps {
   /** Show progress on stderr (the entry passes process.stderr.isTTY). */
@@ -67,30 +88,6 @@ function human(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-function parse(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        log: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        action: { type: 'string' },
-        actor: { type: 'string' },
-        output: { type: 'string', short: 'o' },
-        api: { type: 'string' },
-        key: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
 }
 
 async function requestExport(
@@ -215,44 +212,29 @@ async function download(
   }
 }
 
-export async function runExport(argv: string[], io: CliIo, deps: ExportCliDeps): Promise<number> {
-  let json = false;
-  try {
-    const v = parse(argv);
-    if (v.help) {
-      io.stdout(EXPORT_USAGE);
-      return EXIT_OK;
-    }
-    json = v.json === true;
-    const logId = requireLogId(v.log);
-    if (v.from === undefined) throw new UsageError('--from is required');
-    if (v.to === undefined) throw new UsageError('--to is required');
-    if (v.output === undefined) throw new UsageError('-o FILE is required');
-    const target = apiTarget({ api: v.api, key: v.key }, deps.env);
-    const body: Record<string, string> = { from: v.from, to: v.to };
-    if (v.action !== undefined) body.action = v.action;
-    if (v.actor !== undefined) body.actor = v.actor;
-    const e = await requestExport(deps, target, logId, body);
-    const got = await download(deps, io, e, v.output);
-    if (json)
-      io.stdout(
-        `${JSON.stringify({ ...e, url: undefined, file: v.output, verifiedSha256: got.sha256 }, null, 2)}\n`,
-      );
-    else
-      io.stdout(
-        `exported ${e.records} record(s) of log ${logId} to ${v.output} (${human(got.bytes)}, sha256 ${got.sha256})\n` +
-          `check it offline: anchorlog verify ${v.output} --trust TRUST.json\n`,
-      );
-    return EXIT_OK;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`anchorlog export: ${err.message}\n\n${EXPORT_USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (json) return reportFailure(io, 'export', err, json);
-    const code = err instanceof CheckError ? err.code : 'ERROR';
-    // Messages quote the server's error bodies.
-    io.stderr(`anchorlog export: ${code}: ${printable(err instanceof Error ? err.message : String(err))}\n`);
-    return EXIT_INVALID;
-  }
+export function runExport(argv: string[], io: CliIo, deps: ExportCliDeps): Promise<number> {
+  // As for `checkpoint`: in JSON a failure carries the verdict; on a terminal, the reason alone.
+  return runCommand(EXPORT, argv, io, deps.env, (args) => runExportWith(args, io, deps), {
+    json: VERIFICATION_FAILED.json,
+  });
+}
+
+async function runExportWith(args: ArgsOf<typeof EXPORT>, io: CliIo, deps: ExportCliDeps): Promise<number> {
+  const body: Record<string, string> = { from: args.from, to: args.to };
+  if (args.action !== undefined) body.action = args.action;
+  if (args.actor !== undefined) body.actor = args.actor;
+  const e = await requestExport(deps, { url: args.api, key: args.key }, args.log, body);
+  const got = await download(deps, io, e, args.output);
+  if (args.json)
+    io.stdout(
+      printableJson({ ok: true, ...e, url: undefined, file: args.output, verifiedSha256: got.sha256 }, 2),
+    );
+  else
+    io.stdout(
+      printableLines([
+        `exported ${e.records} record(s) of log ${args.log} to ${args.output} (${human(got.bytes)}, sha256 ${got.sha256})`,
+        `check it offline: anchorlog verify ${args.output} --trust TRUST.json`,
+      ]),
+    );
+  return EXIT_OK;
 }

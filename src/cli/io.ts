@@ -3,6 +3,7 @@
  * tests run them in-process with captured output and an in-memory file map.
  */
 import { readFile } from 'node:fs/promises';
+import { UsageError } from './errors.ts';
 
 export interface CliIo {
   /** Write text to standard output (no newline added). */
@@ -11,6 +12,12 @@ export interface CliIo {
   stderr(text: string): void;
   /** Read a whole file; rejects if it cannot be read. */
   readFile(path: string): Promise<Uint8Array>;
+}
+
+/** The environment the entry point (main.ts) reads and passes in: commands never read process.env. */
+export interface CliEnv {
+  readonly ANCHORLOG_API_URL?: string | undefined;
+  readonly ANCHORLOG_API_KEY?: string | undefined;
 }
 
 /** A command: argv after its own name → exit code (see the EXIT_ constants). */
@@ -25,6 +32,18 @@ export const EXIT_USAGE = 2;
 export const EXIT_UNTRUSTED = 3;
 /** Verified against pinned trust, but completeness not proved (verdict.ts). */
 export const EXIT_INCOMPLETE = 4;
+
+/** The bytes of a file named on the command line by `flag`; UNREADABLE_FILE (exit 2) with the reason if not. */
+export async function readInput(io: CliIo, flag: string, path: string): Promise<Uint8Array> {
+  try {
+    return await io.readFile(path);
+  } catch (e) {
+    throw new UsageError(
+      'UNREADABLE_FILE',
+      `${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
 
 export function nodeIo(): CliIo {
   return {

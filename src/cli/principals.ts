@@ -1,16 +1,9 @@
 /**
- * `anchorlog principals …`: manage principals through the HTTP admin API.
- *
- *   anchorlog principals create --name N --kind human|application|agent --owner O --purpose P
- *                               --scope LOG:SCOPE [--scope …] [--id SLUG]
- *   anchorlog principals list [--limit N] [--cursor C]
- *   anchorlog principals get ID
- *   anchorlog principals rotate ID
- *   anchorlog principals revoke ID
- *   anchorlog principals set-scopes ID --scope LOG:SCOPE [--scope …]
- *
+ * `anchorlog principals create|list|get|rotate|revoke|set-scopes`: manage
+ * principals through the HTTP admin API. Each subcommand is declared below
+ * (its flags, its request); `anchorlog help principals <subcommand>` shows it.
  * Common: --api URL, --key KEY (else ANCHORLOG_API_URL / ANCHORLOG_API_KEY,
- * which the entry point reads and passes in `io.env`), --json.
+ * which the entry point reads and passes in), --json (the API's response).
  * Exit codes: 0 ok, 1 the API refused or could not be reached, 2 usage.
  *
  * Admin API contract this client expects (the HTTP layer implements it):
@@ -22,97 +15,267 @@
  *   PATCH /v1/admin/principals/{id}          body { scopes }          → 200 { principal }
  *   errors: { error: { code, message } }
  */
-import { parseArgs } from 'node:util';
 import {
-  isLogId,
-  isPrincipalId,
   PRINCIPAL_KINDS,
   type Principal,
   PrincipalError,
-  parseApiKey,
   SCOPES,
   type ScopeMap,
   validateCreateInput,
   validateScopes,
 } from '../core/principal.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { type Args, type CommandSpec, defineCommand, type OptionSpecs, option } from './args.ts';
+import { type FailureView, runCommand } from './command.ts';
+import { type Command, dispatch } from './dispatch.ts';
+import { CheckError, UsageError } from './errors.ts';
+import { type CliEnv, type CliIo, EXIT_OK } from './io.ts';
 import { printable, printableJson } from './printable.ts';
+import {
+  adminApiKey,
+  choice,
+  httpUrl,
+  principalId,
+  type ScopeGrant,
+  scopeGrant,
+  text,
+  wholeNumberIn,
+} from './values.ts';
 
-export interface PrincipalsIo extends CliIo {
+/** What the subcommands need besides a CliIo. */
+export interface AdminApiDeps {
   /** Values the entry point read from the environment; flags take precedence. */
-  env?: { ANCHORLOG_API_URL?: string | undefined; ANCHORLOG_API_KEY?: string | undefined };
+  readonly env?: CliEnv;
   /** Injected for tests; defaults to the global fetch. */
-  fetch?: typeof fetch;
+  readonly fetch?: typeof fetch;
 }
 
-const USAGE = `usage: anchorlog principals <command> [options]
+export interface PrincipalsIo extends CliIo, AdminApiDeps {}
 
-  create --name N --kind ${PRINCIPAL_KINDS.join('|')} --owner O --purpose P --scope LOG:SCOPE [--scope …] [--id SLUG]
-  list [--limit N] [--cursor C]
-  get ID
-  rotate ID                 issue a new key; the old key stops working at once
-  revoke ID                 revoke for good
-  set-scopes ID --scope LOG:SCOPE [--scope …]   replace all scopes
-
-  LOG is a log id or '*' (quote it in the shell); SCOPE is one of ${SCOPES.join(', ')}.
-
-common options:
-  --api URL    admin API base URL (default: $ANCHORLOG_API_URL)
-  --key KEY    admin API key      (default: $ANCHORLOG_API_KEY)
-  --json       print the API response as JSON
-`;
-
-class UsageError extends Error {}
-
-const OPTIONS = {
-  api: { type: 'string' },
-  key: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  name: { type: 'string' },
-  kind: { type: 'string' },
-  owner: { type: 'string' },
-  purpose: { type: 'string' },
-  id: { type: 'string' },
-  scope: { type: 'string', multiple: true },
-  limit: { type: 'string' },
-  cursor: { type: 'string' },
-} as const;
-
-/** Which options each command accepts, beyond the common ones. */
-const COMMAND_OPTIONS: Record<string, { options: readonly string[]; positionals: number }> = {
-  create: { options: ['name', 'kind', 'owner', 'purpose', 'id', 'scope'], positionals: 0 },
-  list: { options: ['limit', 'cursor'], positionals: 0 },
-  get: { options: [], positionals: 1 },
-  rotate: { options: [], positionals: 1 },
-  revoke: { options: [], positionals: 1 },
-  'set-scopes': { options: ['scope'], positionals: 1 },
+const ADMIN_API = {
+  api: option(httpUrl, 'admin API base URL', { required: true, env: 'ANCHORLOG_API_URL' }),
+  key: option(adminApiKey, 'API key of a principal with the admin scope', {
+    required: true,
+    env: 'ANCHORLOG_API_KEY',
+    secret: true,
+  }),
 };
 
+const scopes = (what: string) =>
+  option(
+    scopeGrant,
+    `${what}: LOG is a log id or '*' (quote it in the shell),\nSCOPE one of ${SCOPES.join(', ')}`,
+    { required: true, multiple: true },
+  );
+
+const ID = { name: 'ID', type: principalId, description: 'the principal id' };
+
+const EXIT_STATUS = 'exit status: 0 ok, 1 the API refused or could not be reached, 2 usage error';
+const PRINTS_RESPONSE = "the API's response as it is: { principal, apiKey? } or { principals, cursor? }";
+
+/** What a subcommand asks the admin API. */
 interface Request {
   method: 'GET' | 'POST' | 'PATCH';
   path: string;
   body?: unknown;
 }
 
-export async function runPrincipals(argv: string[], io: PrincipalsIo): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv, io);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`anchorlog principals: ${err.message}\n\n${USAGE}`);
-      return EXIT_USAGE;
+const BASE = '/v1/admin/principals';
+
+/** One subcommand: its command line and the request its arguments make. */
+interface Subcommand<O extends OptionSpecs, A> {
+  readonly spec: CommandSpec<O, A>;
+  readonly request: (args: Args<O, A>) => Request;
+}
+
+const subcommand = <O extends OptionSpecs, A>(
+  spec: CommandSpec<O, A>,
+  request: (args: Args<O, A>) => Request,
+): Subcommand<O, A> => ({ spec, request });
+
+const CREATE = subcommand(
+  defineCommand({
+    path: ['principals', 'create'],
+    summary: 'create a principal and print its API key (shown once)',
+    description: `Creates a principal (a person, an application or an agent) with the scopes given, and
+prints its API key: it is shown only this once, so store it at once. The change is an admin
+audit event in the system log.`,
+    options: {
+      name: option(text('NAME'), 'a name people recognise', { required: true }),
+      kind: option(choice(PRINCIPAL_KINDS, 'KIND'), `one of ${PRINCIPAL_KINDS.join(', ')}`, {
+        required: true,
+      }),
+      owner: option(text('OWNER'), 'who answers for it (an e-mail address, a team)', { required: true }),
+      purpose: option(text('PURPOSE'), 'what it is for', { required: true }),
+      scope: scopes('a grant LOG:SCOPE'),
+      id: option(text('SLUG'), 'its id, [a-z0-9][a-z0-9-]{2,62} (default: a generated p_… id)'),
+      ...ADMIN_API,
+    },
+    json: PRINTS_RESPONSE,
+    examples: [
+      {
+        title: 'an agent that writes events to log prod and reads its proofs',
+        command:
+          "anchorlog principals create --id agent-platform --name 'Agent platform' --kind application --owner platform@example.com --purpose 'writes agent events' --scope prod:events:write --scope prod:proofs:read",
+      },
+    ],
+    exitStatus: EXIT_STATUS,
+  }),
+  (a) => {
+    const input: Record<string, unknown> = {
+      name: a.name,
+      kind: a.kind,
+      owner: a.owner,
+      purpose: a.purpose,
+      scopes: scopeMap(a.scope),
+      ...(a.id !== undefined ? { id: a.id } : {}),
+    };
+    try {
+      return { method: 'POST', path: BASE, body: validateCreateInput(input) };
+    } catch (err) {
+      if (err instanceof PrincipalError) throw new UsageError('BAD_VALUE', flagMessage(err));
+      throw err;
     }
-    throw err;
-  }
-  if (parsed === 'help') {
-    io.stdout(USAGE);
-    return EXIT_OK;
-  }
-  const { command, request, api, key, json } = parsed;
-  const doFetch = io.fetch ?? fetch;
-  const url = new URL(request.path.replace(/^\//, ''), api.endsWith('/') ? api : `${api}/`);
+  },
+);
+
+const LIST = subcommand(
+  defineCommand({
+    path: ['principals', 'list'],
+    summary: 'list principals, a page at a time',
+    description: 'Lists principals with their kind, status, name and scopes, a page at a time.',
+    options: {
+      limit: option(wholeNumberIn(1, 100), 'at most N per page (1 to 100)'),
+      cursor: option(text('CURSOR'), 'the next page, as the previous one printed it'),
+      ...ADMIN_API,
+    },
+    json: PRINTS_RESPONSE,
+    examples: [
+      { title: 'everyone, for the quarterly access review', command: 'anchorlog principals list --json' },
+      { title: 'the next page', command: 'anchorlog principals list --limit 50 --cursor eyJrIjoiYiJ9' },
+    ],
+    exitStatus: EXIT_STATUS,
+  }),
+  (a) => {
+    const q = new URLSearchParams();
+    if (a.limit !== undefined) q.set('limit', String(a.limit));
+    if (a.cursor !== undefined) q.set('cursor', a.cursor);
+    const qs = q.toString();
+    return { method: 'GET', path: qs ? `${BASE}?${qs}` : BASE };
+  },
+);
+
+/** `get`, `rotate`, `revoke`: a principal id and nothing else. */
+function onePrincipal(
+  name: string,
+  summary: string,
+  description: string,
+  title: string,
+  request: (id: string) => Request,
+) {
+  return subcommand(
+    defineCommand({
+      path: ['principals', name],
+      summary,
+      description,
+      argument: ID,
+      options: { ...ADMIN_API },
+      json: PRINTS_RESPONSE,
+      examples: [{ title, command: `anchorlog principals ${name} agent-platform` }],
+      exitStatus: EXIT_STATUS,
+    }),
+    (a) => request(a.argument),
+  );
+}
+
+const GET = onePrincipal(
+  'get',
+  'show one principal',
+  'Shows one principal: who owns it, what for, its scopes, key id and history.',
+  'what agent-platform may do, and since when',
+  (id) => ({ method: 'GET', path: `${BASE}/${id}` }),
+);
+const ROTATE = onePrincipal(
+  'rotate',
+  'issue a new API key; the old key stops working at once',
+  'Issues a new API key for the principal and prints it (shown only once); the old key stops\nworking at once.',
+  'replace a key that may have leaked',
+  (id) => ({ method: 'POST', path: `${BASE}/${id}/rotate` }),
+);
+const REVOKE = onePrincipal(
+  'revoke',
+  'revoke a principal for good',
+  'Revokes the principal for good: its key stops working on the next request.',
+  'cut off a retired agent',
+  (id) => ({ method: 'POST', path: `${BASE}/${id}/revoke` }),
+);
+
+const SET_SCOPES = subcommand(
+  defineCommand({
+    path: ['principals', 'set-scopes'],
+    summary: "replace all of a principal's scopes",
+    description: "Replaces all of the principal's scopes with the ones given.",
+    argument: ID,
+    options: { scope: scopes('a grant LOG:SCOPE; together they replace all scopes'), ...ADMIN_API },
+    json: PRINTS_RESPONSE,
+    examples: [
+      {
+        title: 'let an auditor export log prod and read its proofs, and nothing else',
+        command: 'anchorlog principals set-scopes auditor-1 --scope prod:export --scope prod:proofs:read',
+      },
+    ],
+    exitStatus: EXIT_STATUS,
+  }),
+  (a) => ({ method: 'PATCH', path: `${BASE}/${a.argument}`, body: { scopes: scopeMap(a.scope) } }),
+);
+
+/** Every failure: `error: CODE: message` on stderr (and the JSON document with --json). */
+const ADMIN_FAILURE: FailureView = { label: 'error' };
+
+/** One subcommand as a dispatcher entry: its request to the admin API, the answer printed. */
+function command<O extends OptionSpecs, A>(sub: Subcommand<O, A>, deps: () => AdminApiDeps): Command {
+  const name = sub.spec.path[1] as string;
+  const run = (argv: readonly string[], io: CliIo) =>
+    runCommand(
+      sub.spec,
+      argv,
+      io,
+      deps().env ?? {},
+      async (args) => {
+        // Every subcommand spreads ADMIN_API, which the type of a generic O cannot show.
+        const base = args as Args<O, A> & { readonly api: string; readonly key: string };
+        const body = await call(sub.request(args), base.api, base.key, deps().fetch ?? fetch);
+        io.stdout(args.json ? printableJson(body, 2) : render(name, body));
+        return EXIT_OK;
+      },
+      ADMIN_FAILURE,
+    );
+  return { path: sub.spec.path, summary: sub.spec.summary, run };
+}
+
+/** The principals subcommands as dispatcher entries; `deps` (read when one runs) gives the environment and fetch. */
+export function principalsCommands(deps: () => AdminApiDeps): Command[] {
+  return [
+    command(CREATE, deps),
+    command(LIST, deps),
+    command(GET, deps),
+    command(ROTATE, deps),
+    command(REVOKE, deps),
+    command(SET_SCOPES, deps),
+  ];
+}
+
+/** `anchorlog principals …` (argv after `principals`), with the environment and fetch in `io`. */
+export function runPrincipals(argv: string[], io: PrincipalsIo): Promise<number> {
+  return dispatch(
+    ['principals', ...argv],
+    io,
+    principalsCommands(() => io),
+  );
+}
+
+/** The request sent, the JSON object answered; anything else is a CheckError (exit 1). */
+async function call(request: Request, api: string, key: string, doFetch: typeof fetch): Promise<object> {
+  const url = new URL(request.path.replace(/^\//, ''), `${api}/`);
   let res: Response;
   try {
     res = await doFetch(url, {
@@ -126,8 +289,7 @@ export async function runPrincipals(argv: string[], io: PrincipalsIo): Promise<n
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    io.stderr(`error: UNAVAILABLE: cannot reach ${url.origin}: ${(err as Error).message}\n`);
-    return EXIT_INVALID;
+    throw new CheckError('UNAVAILABLE', `cannot reach ${url.origin}: ${(err as Error).message}`);
   }
   const text = await res.text();
   let body: unknown;
@@ -140,139 +302,17 @@ export async function runPrincipals(argv: string[], io: PrincipalsIo): Promise<n
     const e = (body as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
     const code = typeof e?.code === 'string' ? e.code : `HTTP_${res.status}`;
     const message = typeof e?.message === 'string' ? e.message : res.statusText || 'request failed';
-    io.stderr(`error: ${printable(code)}: ${printable(message)}\n`);
-    return EXIT_INVALID;
+    throw new CheckError(code, message);
   }
-  if (typeof body !== 'object' || body === null) {
-    io.stderr(`error: INVALID_RESPONSE: the API answered HTTP ${res.status} without a JSON object\n`);
-    return EXIT_INVALID;
-  }
-  if (json) {
-    io.stdout(printableJson(body, 2));
-    return EXIT_OK;
-  }
-  io.stdout(render(command, body as Record<string, unknown>));
-  return EXIT_OK;
+  if (typeof body !== 'object' || body === null)
+    throw new CheckError('INVALID_RESPONSE', `the API answered HTTP ${res.status} without a JSON object`);
+  return body;
 }
 
-function parse(argv: string[], io: PrincipalsIo) {
-  const [command, ...rest] = argv;
-  if (command === undefined) throw new UsageError('missing command');
-  if (command === '--help' || command === '-h' || command === 'help') return 'help' as const;
-  const spec = COMMAND_OPTIONS[command];
-  if (!spec) throw new UsageError(`unknown command '${command}'`);
-  let values: Record<string, string | boolean | string[] | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: rest,
-      options: OPTIONS,
-      allowPositionals: true,
-      strict: true,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) return 'help' as const;
-  for (const name of Object.keys(values)) {
-    if (!['api', 'key', 'json', 'help', ...spec.options].includes(name)) {
-      throw new UsageError(`option --${name} does not apply to '${command}'`);
-    }
-  }
-  if (positionals.length !== spec.positionals) {
-    throw new UsageError(
-      spec.positionals === 0
-        ? `'${command}' takes no arguments, got '${positionals.join(' ')}'`
-        : `'${command}' needs exactly one principal id`,
-    );
-  }
-  const api = str(values.api) ?? io.env?.ANCHORLOG_API_URL;
-  const key = str(values.key) ?? io.env?.ANCHORLOG_API_KEY;
-  if (!api) throw new UsageError('no API URL: pass --api URL or set ANCHORLOG_API_URL');
-  if (!/^https?:\/\/[^\s]+$/.test(api) || !URL.canParse(api))
-    throw new UsageError('--api must be an http(s) URL');
-  if (!key) throw new UsageError('no API key: pass --key KEY or set ANCHORLOG_API_KEY');
-  try {
-    parseApiKey(key.trim());
-  } catch {
-    // Never echo the key: it may be a real secret pasted into the wrong place.
-    throw new UsageError('the API key is not a well-formed anchorlog key (alk_<id>_<secret>)');
-  }
-  const id = positionals[0];
-  if (id !== undefined && !isPrincipalId(id)) throw new UsageError(`'${id}' is not a principal id`);
-  const base = '/v1/admin/principals';
-  let request: Request;
-  switch (command) {
-    case 'create': {
-      const input: Record<string, unknown> = {
-        name: required(values.name, 'name'),
-        kind: required(values.kind, 'kind'),
-        owner: required(values.owner, 'owner'),
-        purpose: required(values.purpose, 'purpose'),
-        scopes: scopesFromFlags(values.scope),
-        ...(values.id !== undefined ? { id: values.id } : {}),
-      };
-      try {
-        request = { method: 'POST', path: base, body: validateCreateInput(input) };
-      } catch (err) {
-        if (err instanceof PrincipalError) throw new UsageError(flagMessage(err));
-        throw err;
-      }
-      break;
-    }
-    case 'list': {
-      const q = new URLSearchParams();
-      const limit = str(values.limit);
-      if (limit !== undefined) {
-        if (!/^[1-9][0-9]{0,2}$/.test(limit) || Number(limit) > 100) {
-          throw new UsageError('--limit must be an integer from 1 to 100');
-        }
-        q.set('limit', limit);
-      }
-      const cursor = str(values.cursor);
-      if (cursor !== undefined) q.set('cursor', cursor);
-      const qs = q.toString();
-      request = { method: 'GET', path: qs ? `${base}?${qs}` : base };
-      break;
-    }
-    case 'get':
-      request = { method: 'GET', path: `${base}/${id}` };
-      break;
-    case 'rotate':
-      request = { method: 'POST', path: `${base}/${id}/rotate` };
-      break;
-    case 'revoke':
-      request = { method: 'POST', path: `${base}/${id}/revoke` };
-      break;
-    default: // set-scopes
-      request = { method: 'PATCH', path: `${base}/${id}`, body: { scopes: scopesFromFlags(values.scope) } };
-  }
-  return { command, request, api, key: key.trim(), json: values.json === true };
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' ? v : undefined;
-}
-
-function required(v: unknown, name: string): string {
-  if (typeof v !== 'string' || v.trim() === '') throw new UsageError(`--${name} is required`);
-  return v;
-}
-
-/** `--scope LOG:SCOPE` flags → scope map; split at the first ':' (scopes themselves contain ':'). */
-function scopesFromFlags(flags: unknown): ScopeMap {
-  const list = Array.isArray(flags) ? (flags as string[]) : [];
-  if (list.length === 0) throw new UsageError('at least one --scope LOG:SCOPE is required');
+/** `--scope LOG:SCOPE` grants → the scope map the API takes. */
+function scopeMap(grants: readonly ScopeGrant[]): ScopeMap {
   const map: Record<string, string[]> = {};
-  for (const flag of list) {
-    const i = flag.indexOf(':');
-    const log = i < 0 ? flag : flag.slice(0, i);
-    const scope = i < 0 ? '' : flag.slice(i + 1);
-    if (log !== '*' && !isLogId(log))
-      throw new UsageError(`--scope ${flag}: '${log}' is not a log id or '*'`);
-    if (!(SCOPES as readonly string[]).includes(scope)) {
-      throw new UsageError(`--scope ${flag}: scope must be one of ${SCOPES.join(', ')}`);
-    }
+  for (const { log, scope } of grants) {
     const entry = Object.hasOwn(map, log) ? (map[log] as string[]) : [];
     entry.push(scope);
     map[log] = entry;
@@ -280,7 +320,7 @@ function scopesFromFlags(flags: unknown): ScopeMap {
   try {
     return validateScopes(map);
   } catch (err) {
-    if (err instanceof PrincipalError) throw new UsageError(flagMessage(err));
+    if (err instanceof PrincipalError) throw new UsageError('BAD_VALUE', flagMessage(err));
     throw err;
   }
 }
@@ -293,7 +333,8 @@ function flagMessage(err: PrincipalError): string {
 /** A value from the API response as one printable field. */
 const field = (v: unknown): string => printable(String(v));
 
-function render(command: string, body: Record<string, unknown>): string {
+function render(command: string, response: object): string {
+  const body = response as Record<string, unknown>;
   const p = body.principal as Principal | undefined;
   const key = typeof body.apiKey === 'string' ? body.apiKey : undefined;
   switch (command) {

@@ -11,59 +11,62 @@
  * Exit: 0 verified against a pinned key, 1 verification failed (reason code),
  * 2 usage error, 3 verified against the server's own key (verdict.ts).
  */
-import { parseArgs } from 'node:util';
 import { fromBase64, fromUtf8, toBase64 } from '../core/bytes.ts';
 import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
-import { parseSafeUint } from '../core/merkle/numbers.ts';
 import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../core/merkle/verify.ts';
 import { decodeRecord, leafHash } from '../core/record.ts';
-import { type CliIo, EXIT_OK } from './io.ts';
+import { type ArgsOf, defineCommand, option } from './args.ts';
+import { runCommand } from './command.ts';
+import { type CliIo, readInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import {
   type ApiTarget,
   apiGet,
   apiJson,
-  apiTarget,
+  apiOptions,
   CheckError,
   fetchVerifiedCheckpoint,
+  PIN_GROUP,
+  PIN_OPTIONS,
   pinnedLogKeys,
   type ReadApiDeps,
-  reportFailure,
-  requireLogId,
-  UsageError,
 } from './read-api.ts';
-import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict } from './verdict.ts';
+import { base64Hash, inputFile, logId, wholeNumber } from './values.ts';
+import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict, VERIFICATION_FAILED } from './verdict.ts';
 
-export const PROVE_USAGE = `usage: anchorlog prove --log LOG --index N [--size S]
-                       [--vkey VKEY | --vkey-file FILE | --trust TRUST.json] [--allow-untrusted]
-                       [--leaf-hash B64 | --record FILE] [--api URL] [--key KEY] [--json]
-
-  --log LOG          the log id
-  --index N          0-based record index
-  --size S           tree size to prove in (default: the latest checkpoint's)
-  --vkey VKEY        pinned verifier key (origin+keyid+key); repeatable
-  --vkey-file FILE   pinned verifier keys, one a line
-  --trust TRUST.json pinned logKeys (and origins) from a trust file (anchorlog trust)
-  --allow-untrusted  exit 0 instead of 3 when no key is pinned
-  --leaf-hash B64    the expected leaf hash (RFC 6962, base64)
-  --record FILE      the record's canonical bytes (as exported)
-  --api URL          read API base URL (default: $ANCHORLOG_API_URL)
-  --key KEY          API key with proofs:read (default: $ANCHORLOG_API_KEY)
-  --json             machine-readable result on stdout
-
-Without --leaf-hash or --record the leaf is read from the log's entry bundle.
-Without a pinned key the server's own key from /v1/keys is used, with a warning.
-${EXIT_USAGE_TEXT}`;
-
-function uint(text: string | undefined, flag: string): number | undefined {
-  if (text === undefined) return undefined;
-  try {
-    return parseSafeUint(text, flag, 'BAD_ARGUMENT');
-  } catch {
-    throw new UsageError(`${flag} must be a non-negative decimal integer`);
-  }
-}
+export const PROVE = defineCommand({
+  path: ['prove'],
+  summary: 'verify that record N is in the log (inclusion proof to a signed checkpoint)',
+  description: `Fetches and verifies the latest checkpoint (as anchorlog checkpoint does), then the
+inclusion proof of record N, and verifies it (RFC 9162 §2.1.3.2) for the leaf given by --leaf-hash
+or --record, or read from the entry bundle that holds N (then the record is printed too).
+With --size S below the checkpoint's size, the root at S is derived from the inclusion proof and
+tied to the signed root by a consistency proof S → size, so the proof still ends at a signed head.`,
+  options: {
+    log: option(logId, 'the log id', { required: true }),
+    index: option(wholeNumber(), '0-based record index', { required: true }),
+    size: option(wholeNumber('S'), "tree size to prove in (default: the latest checkpoint's)"),
+    ...PIN_OPTIONS,
+    'leaf-hash': option(base64Hash, 'the expected leaf hash (RFC 6962, base64)'),
+    record: option(inputFile(), "the record's canonical bytes (as exported)"),
+    ...apiOptions('with proofs:read on the log'),
+  },
+  exclusive: [PIN_GROUP, { options: ['leaf-hash', 'record'] }],
+  json: '{ ok, verified, verdict, log, origin, index, size, checkpointSize, rootHash, leafHash, proofLength, trustedServerKey, record? }',
+  examples: [
+    {
+      title: 'record 1234 of log prod: proved, and printed from its entry bundle',
+      command: 'anchorlog prove --log prod --index 1234 --trust TRUST.json',
+    },
+    {
+      title: 'an exported record, in the tree an older checkpoint signed',
+      command:
+        'anchorlog prove --log prod --index 1234 --size 5000 --record record.json --vkey-file vkeys.txt',
+    },
+  ],
+  exitStatus: EXIT_USAGE_TEXT,
+});
 
 /** base64 hashes from a proof response, each 32 bytes (checked again by the verifier). */
 function hashesOf(doc: unknown, what: string): Uint8Array[] {
@@ -99,144 +102,86 @@ async function leafFromBundle(
   return decodeEntryBundle(bytes, width)[index % TILE_WIDTH] as Uint8Array;
 }
 
-export async function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
-  let json = false;
-  try {
-    let values: Record<string, string | boolean | string[] | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        options: {
-          log: { type: 'string' },
-          index: { type: 'string' },
-          size: { type: 'string' },
-          vkey: { type: 'string', multiple: true },
-          'vkey-file': { type: 'string' },
-          trust: { type: 'string' },
-          'allow-untrusted': { type: 'boolean' },
-          'leaf-hash': { type: 'string' },
-          record: { type: 'string' },
-          api: { type: 'string' },
-          key: { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-        strict: true,
-        allowPositionals: false,
-      }));
-    } catch (e) {
-      throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${PROVE_USAGE}`);
-    }
-    if (values.help) {
-      io.stdout(PROVE_USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const str = (k: string) => values[k] as string | undefined;
-    const logId = requireLogId(str('log'));
-    const index = uint(str('index'), '--index');
-    if (index === undefined) throw new UsageError('--index is required');
-    const wantSize = uint(str('size'), '--size');
-    if (str('leaf-hash') !== undefined && str('record') !== undefined)
-      throw new UsageError('give --leaf-hash or --record, not both');
-    let givenLeaf: Uint8Array | undefined;
-    if (str('leaf-hash') !== undefined) {
-      try {
-        givenLeaf = fromBase64(str('leaf-hash') as string);
-      } catch {
-        throw new UsageError('--leaf-hash is not base64');
-      }
-      if (givenLeaf.length !== 32) throw new UsageError('--leaf-hash must be 32 bytes');
-    }
-    let record: Uint8Array | undefined;
-    if (str('record') !== undefined) {
-      try {
-        record = await io.readFile(str('record') as string);
-      } catch (e) {
-        throw new UsageError(
-          `--record: cannot read ${str('record')}: ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
-    }
-    const target = apiTarget({ api: str('api'), key: str('key') }, deps.env);
-    const pinned = await pinnedLogKeys(io, {
-      vkeys: (values.vkey as string[] | undefined) ?? [],
-      vkeyFile: str('vkey-file'),
-      trust: str('trust'),
-    });
+export function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
+  return runCommand(PROVE, argv, io, deps.env, (args) => prove(args, io, deps), VERIFICATION_FAILED);
+}
 
-    // 1. A signed tree head we believe.
-    const head = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
-    const cp = head.checkpoint;
-    const size = wantSize ?? cp.size;
-    if (size > cp.size)
-      throw new CheckError(
-        'SIZE_BEYOND_CHECKPOINT',
-        `--size ${size} is beyond the verified checkpoint size ${cp.size}`,
-      );
-    if (index >= size)
-      throw new CheckError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
+async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): Promise<number> {
+  const { log: logId, index } = args;
+  const record0 = args.record === undefined ? undefined : await readInput(io, '--record', args.record);
+  const target: ApiTarget = { url: args.api, key: args.key };
+  const pinned = await pinnedLogKeys(io, args);
 
-    // 2. The leaf: given, or from the entry bundle (and then the record is shown).
-    const fromBundle = givenLeaf === undefined && record === undefined;
-    if (fromBundle) record = await leafFromBundle(deps, target, logId, index, cp.size);
-    const leaf = givenLeaf ?? leafHash(record as Uint8Array);
+  // 1. A signed tree head we believe.
+  const head = await fetchVerifiedCheckpoint(deps, io, target, logId, pinned);
+  const cp = head.checkpoint;
+  const size = args.size ?? cp.size;
+  if (size > cp.size)
+    throw new CheckError(
+      'SIZE_BEYOND_CHECKPOINT',
+      `--size ${size} is beyond the verified checkpoint size ${cp.size}`,
+    );
+  if (index >= size)
+    throw new CheckError('INDEX_OUT_OF_RANGE', `index ${index} is not below tree size ${size}`);
 
-    // 3. The record is the one it claims to be: canonical bytes naming this log and index.
-    let parsed: unknown;
-    if (record !== undefined) {
-      const r = decodeRecord(record);
-      if (r.index !== index || r.logId !== logId)
-        throw new CheckError('RECORD_MISMATCH', `record says log ${r.logId} index ${r.index}`);
-      parsed = r;
-    }
+  // 2. The leaf: given, or from the entry bundle (and then the record is shown).
+  const givenLeaf = args['leaf-hash'];
+  const fromBundle = givenLeaf === undefined && record0 === undefined;
+  const record = fromBundle ? await leafFromBundle(deps, target, logId, index, cp.size) : record0;
+  const leaf = givenLeaf ?? leafHash(record as Uint8Array);
 
-    // 4. Inclusion in the tree of `size`, ending at the signed root.
-    const incl = await apiJson(deps, target, `/v1/logs/${logId}/proof/inclusion?index=${index}&size=${size}`);
-    const path = hashesOf(incl, 'inclusion proof');
-    if (size === cp.size) verifyInclusion(leaf, index, size, path, cp.rootHash);
-    else {
-      const root = rootFromInclusionProof(leaf, index, size, path);
-      const cons = await apiJson(
-        deps,
-        target,
-        `/v1/logs/${logId}/proof/consistency?from=${size}&to=${cp.size}`,
-      );
-      verifyConsistency(size, cp.size, hashesOf(cons, 'consistency proof'), root, cp.rootHash);
-    }
-
-    const verdict = logKeyVerdict(head.trustedServerKey, values['allow-untrusted'] === true);
-    const out = {
-      // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
-      ok: verdict.exitCode === 0,
-      verified: true,
-      verdict,
-      log: logId,
-      origin: cp.origin,
-      index,
-      size,
-      checkpointSize: cp.size,
-      rootHash: toBase64(cp.rootHash),
-      leafHash: toBase64(leaf),
-      proofLength: path.length,
-      trustedServerKey: head.trustedServerKey,
-      ...(parsed !== undefined ? { record: parsed } : {}),
-    };
-    if (json) io.stdout(printableJson(out, 2));
-    else {
-      const lines = [
-        logKeyHeadline(verdict),
-        `origin:     ${cp.origin}`,
-        `checkpoint: size ${cp.size}, root ${out.rootHash}`,
-        `index:      ${index} in tree of size ${size}${size < cp.size ? ` (consistent with ${cp.size})` : ''}`,
-        `leaf hash:  ${out.leafHash}`,
-        `proof:      ${path.length} hashes`,
-      ];
-      if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
-      io.stdout(printableLines(lines));
-    }
-    return verdict.exitCode;
-  } catch (err) {
-    return reportFailure(io, 'prove', err, json);
+  // 3. The record is the one it claims to be: canonical bytes naming this log and index.
+  let parsed: unknown;
+  if (record !== undefined) {
+    const r = decodeRecord(record);
+    if (r.index !== index || r.logId !== logId)
+      throw new CheckError('RECORD_MISMATCH', `record says log ${r.logId} index ${r.index}`);
+    parsed = r;
   }
+
+  // 4. Inclusion in the tree of `size`, ending at the signed root.
+  const incl = await apiJson(deps, target, `/v1/logs/${logId}/proof/inclusion?index=${index}&size=${size}`);
+  const path = hashesOf(incl, 'inclusion proof');
+  if (size === cp.size) verifyInclusion(leaf, index, size, path, cp.rootHash);
+  else {
+    const root = rootFromInclusionProof(leaf, index, size, path);
+    const cons = await apiJson(
+      deps,
+      target,
+      `/v1/logs/${logId}/proof/consistency?from=${size}&to=${cp.size}`,
+    );
+    verifyConsistency(size, cp.size, hashesOf(cons, 'consistency proof'), root, cp.rootHash);
+  }
+
+  const verdict = logKeyVerdict(head.trustedServerKey, args['allow-untrusted']);
+  const out = {
+    // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
+    ok: verdict.exitCode === 0,
+    verified: true,
+    verdict,
+    log: logId,
+    origin: cp.origin,
+    index,
+    size,
+    checkpointSize: cp.size,
+    rootHash: toBase64(cp.rootHash),
+    leafHash: toBase64(leaf),
+    proofLength: path.length,
+    trustedServerKey: head.trustedServerKey,
+    ...(parsed !== undefined ? { record: parsed } : {}),
+  };
+  if (args.json) io.stdout(printableJson(out, 2));
+  else {
+    const lines = [
+      logKeyHeadline(verdict),
+      `origin:     ${cp.origin}`,
+      `checkpoint: size ${cp.size}, root ${out.rootHash}`,
+      `index:      ${index} in tree of size ${size}${size < cp.size ? ` (consistent with ${cp.size})` : ''}`,
+      `leaf hash:  ${out.leafHash}`,
+      `proof:      ${path.length} hashes`,
+    ];
+    if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
+    io.stdout(printableLines(lines));
+  }
+  return verdict.exitCode;
 }

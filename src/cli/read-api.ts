@@ -1,29 +1,25 @@
 /**
- * What `anchorlog checkpoint` and `anchorlog prove` share: the API target, a
- * small GET client for the read API, pinned verifier keys, and fetching a
- * checkpoint that is verified before anything in it is believed.
+ * What the commands that call the read API share: the `--api`/`--key` options,
+ * a small GET client, pinned verifier keys (`checkpoint`, `prove`), and
+ * fetching a checkpoint that is verified before anything in it is believed.
  *
  * Everything a server returns is attacker-controlled here: the whole point of
  * these commands is to not trust the server. Responses are size-capped and
  * parsed defensively; every check throws a coded error that becomes exit 1.
  */
 import { fromUtf8 } from '../core/bytes.ts';
-import { isValidLogId, LOG_ID_PATTERN } from '../core/names.ts';
 import type { Checkpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import type { NoteVerifier } from '../core/note/verifiers.ts';
 import { verifyLogCheckpoint } from '../core/note/verify.ts';
 import { formatVerifierKey, parseVerifierKey } from '../core/note/vkey.ts';
+import { type ExclusiveGroup, flag, option } from './args.ts';
 import { CheckError, UsageError } from './errors.ts';
-import type { CliIo } from './io.ts';
-import { printable, printableJson } from './printable.ts';
+import { type CliEnv, type CliIo, readInput } from './io.ts';
 import { parseTrustFile } from './trust-file.ts';
+import { httpUrl, inputFile, text, vkey } from './values.ts';
 
-/** Environment the CLI entry passes in (commands never read process.env). */
-export interface CliEnv {
-  readonly ANCHORLOG_API_URL?: string | undefined;
-  readonly ANCHORLOG_API_KEY?: string | undefined;
-}
+export type { CliEnv } from './io.ts';
 
 export interface ReadApiDeps {
   readonly env: CliEnv;
@@ -36,34 +32,44 @@ export { CheckError, UsageError } from './errors.ts';
 const MAX_RESPONSE_BYTES = 17 * 1024 * 1024;
 
 export interface ApiTarget {
+  /** Base URL without trailing slashes (values.ts httpUrl). */
   readonly url: string;
   readonly key: string;
 }
 
-export function apiTarget(
-  flags: { api?: string | undefined; key?: string | undefined },
-  env: CliEnv,
-): ApiTarget {
-  const url = flags.api ?? env.ANCHORLOG_API_URL;
-  const key = flags.key ?? env.ANCHORLOG_API_KEY;
-  if (!url) throw new UsageError('--api URL or ANCHORLOG_API_URL is required');
-  if (!key) throw new UsageError('--key KEY or ANCHORLOG_API_KEY is required');
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--api: not a URL: ${url}`);
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
-    throw new UsageError('--api must be an http(s) URL');
-  return { url: url.replace(/\/+$/, ''), key };
+/** `--api URL` and `--key KEY` of a command that calls the API, with their environment fallbacks. */
+export function apiOptions(keyNeeds: string) {
+  return {
+    api: option(httpUrl, 'API base URL', { required: true, env: 'ANCHORLOG_API_URL' }),
+    key: option(text('KEY'), `API key ${keyNeeds}`, {
+      required: true,
+      env: 'ANCHORLOG_API_KEY',
+      secret: true,
+    }),
+  };
 }
 
-export function requireLogId(log: string | undefined): string {
-  if (log === undefined) throw new UsageError('--log is required');
-  if (!isValidLogId(log)) throw new UsageError(`--log must match ${LOG_ID_PATTERN}`);
-  return log;
-}
+/** How `checkpoint` and `prove` pin the log key: one way at a time (PIN_GROUP). */
+export const PIN_OPTIONS = {
+  vkey: option(vkey, 'a pinned verifier key <origin>+<keyid>+<key>: vouches only for the log named like it', {
+    multiple: true,
+  }),
+  'vkey-file': option(inputFile(), 'pinned verifier keys, one a line (# comments)'),
+  trust: option(
+    inputFile('TRUST.json'),
+    'pinned logKeys, and origins, from a trust file (anchorlog trust writes one)',
+  ),
+  'allow-untrusted': flag("exit 0 instead of 3 when no key is pinned (the server's own key was used)"),
+};
+
+/**
+ * Keys from flags or from a TRUST.json, not both: a TRUST.json's `origins`
+ * narrow its own keys, and what they would mean for a key given beside it is
+ * a question better not asked.
+ */
+export const PIN_GROUP: ExclusiveGroup<'vkey' | 'vkey-file' | 'trust'> = {
+  options: ['vkey', 'vkey-file', 'trust'],
+};
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
@@ -137,58 +143,45 @@ export interface PinnedLogKeys {
 
 /**
  * Pinned keys from --vkey (repeatable), --vkey-file (one vkey a line, #
- * comments) and --trust TRUST.json (`logKeys`, `origins`; trust-file.ts).
+ * comments) or --trust TRUST.json (`logKeys`, `origins`; trust-file.ts).
  */
 export async function pinnedLogKeys(
   io: CliIo,
-  flags: { vkeys: readonly string[]; vkeyFile: string | undefined; trust: string | undefined },
+  flags: {
+    readonly vkey: readonly NoteVerifier[];
+    readonly 'vkey-file': string | undefined;
+    readonly trust: string | undefined;
+  },
 ): Promise<PinnedLogKeys> {
-  const keys = await pinnedVerifiers(io, flags.vkeys, flags.vkeyFile);
+  const keys = [...flags.vkey];
+  const vkeyFile = flags['vkey-file'];
+  if (vkeyFile !== undefined)
+    keys.push(...vkeyLines(fromUtf8(await readInput(io, '--vkey-file', vkeyFile)), vkeyFile));
   if (flags.trust === undefined) return { keys };
-  let bytes: Uint8Array;
-  try {
-    bytes = await io.readFile(flags.trust);
-  } catch (e) {
-    throw new UsageError(
-      `--trust: cannot read ${flags.trust}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-  const t = parseTrustFile(bytes, flags.trust);
-  if (!t.logKeys) throw new UsageError(`--trust ${flags.trust}: no logKeys to check a checkpoint with`);
+  const t = parseTrustFile(await readInput(io, '--trust', flags.trust), flags.trust);
+  if (!t.logKeys)
+    throw new UsageError('BAD_FILE', `--trust ${flags.trust}: no logKeys to check a checkpoint with`);
   return {
-    keys: [...keys, ...t.logKeys.map((k) => parseVerifierKey(k))],
+    keys: t.logKeys.map((k) => parseVerifierKey(k)),
     ...(t.origins ? { origins: t.origins } : {}),
   };
 }
 
-/** Pinned keys from --vkey (repeatable) and --vkey-file (one vkey a line, # comments). */
-export async function pinnedVerifiers(
-  io: CliIo,
-  vkeys: readonly string[],
-  vkeyFile: string | undefined,
-): Promise<NoteVerifier[]> {
-  const texts = [...vkeys];
-  if (vkeyFile !== undefined) {
-    let content: string;
+/** The vkeys of a --vkey-file: one a line, blank lines and # comments skipped. */
+function vkeyLines(content: string, path: string): NoteVerifier[] {
+  const lines = content
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'));
+  if (lines.length === 0) throw new UsageError('BAD_FILE', `--vkey-file ${path}: no vkey in it`);
+  return lines.map((line, i) => {
     try {
-      content = fromUtf8(await io.readFile(vkeyFile));
+      return parseVerifierKey(line);
     } catch (e) {
       throw new UsageError(
-        `--vkey-file: cannot read ${vkeyFile}: ${e instanceof Error ? e.message : String(e)}`,
+        'BAD_FILE',
+        `--vkey-file ${path}: entry ${i + 1} is not a usable vkey (${e instanceof NoteError ? e.code : 'error'}): ${line}`,
       );
-    }
-    const lines = content
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
-    if (lines.length === 0) throw new UsageError(`--vkey-file: no vkey in ${vkeyFile}`);
-    texts.push(...lines);
-  }
-  return texts.map((t) => {
-    try {
-      return parseVerifierKey(t);
-    } catch (e) {
-      throw new UsageError(`not a usable vkey (${e instanceof NoteError ? e.code : 'error'}): ${t}`);
     }
   });
 }
@@ -295,30 +288,4 @@ export async function fetchVerifiedCheckpoint(
     verifiedBy: checkpoint.verifiedBy.map(formatVerifierKey),
     trustedServerKey,
   };
-}
-
-/** Maps a failure to its exit code after reporting it (stdout verdict, stderr reason). */
-export function reportFailure(io: CliIo, command: string, err: unknown, asJson: boolean): number {
-  if (err instanceof UsageError) {
-    io.stderr(`anchorlog ${command}: ${err.message}\n`);
-    return 2;
-  }
-  const code =
-    err instanceof CheckError
-      ? err.code
-      : typeof (err as { code?: unknown })?.code === 'string'
-        ? String((err as { code: string }).code)
-        : 'ERROR';
-  const message = err instanceof Error ? err.message : String(err);
-  if (asJson)
-    io.stdout(
-      printableJson(
-        { ok: false, verified: false, verdict: { exitCode: 1, status: 'failed' }, code, message },
-        2,
-      ),
-    );
-  else io.stdout('Verification: FAILED\n');
-  // Messages quote server text (origins, error bodies).
-  io.stderr(`anchorlog ${command}: ${printable(code)}: ${printable(message)}\n`);
-  return 1;
 }

@@ -11,8 +11,7 @@
  *
  * Exit: 0 valid, 1 invalid (reason code + message), 2 usage error.
  */
-import { parseArgs } from 'node:util';
-import { EncodingError, fromHex, toBase64, toHex } from '../core/bytes.ts';
+import { toBase64, toHex } from '../core/bytes.ts';
 import {
   decodePem,
   decodePemCertificates,
@@ -21,45 +20,63 @@ import {
   type VerifiedTimestamp,
   verifyTimestamp,
 } from '../core/rfc3161/index.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
-import { printable, printableJson, printableLines } from './printable.ts';
+import { defineCommand, flag, option } from './args.ts';
+import { runCommand } from './command.ts';
+import { UsageError } from './errors.ts';
+import { type CliIo, EXIT_OK, readInput } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
+import { hexDigest, inputFile } from './values.ts';
 
-export const TIMESTAMP_VERIFY_USAGE = `usage: anchorlog timestamp verify --in TOKEN (--data FILE | --digest HEX) --ca ROOTS.pem
-                                 [--untrusted CERTS.pem] [--allow-sha1] [--json]
-
-  --in TOKEN          TimeStampResp or bare TimeStampToken (ContentInfo), DER or PEM
-  --data FILE         the time-stamped data (hashed with the token's algorithm)
-  --digest HEX        the messageImprint digest itself
-  --ca ROOTS.pem      pinned TSA roots (PEM, several allowed; or one DER certificate)
-  --untrusted CERTS   extra intermediates / TSA certificate (PEM or DER); not trusted
-  --allow-sha1        accept SHA-1 in the imprint, CMS digest or signature
-                      (default: refused with WEAK_HASH; SHA-256 or stronger only)
-  --json              machine-readable result on stdout
-
-exit status: 0 valid, 1 invalid, 2 usage error
-`;
-
-class UsageError extends Error {}
-
-async function readInput(io: CliIo, path: string, flag: string): Promise<Uint8Array> {
-  try {
-    return await io.readFile(path);
-  } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
-    throw new UsageError(`${flag}: cannot read ${path}: ${why}`);
-  }
-}
+export const TIMESTAMP_VERIFY = defineCommand({
+  path: ['timestamp', 'verify'],
+  summary: 'verify an RFC 3161 time-stamp offline against pinned TSA roots',
+  description: `Checks an RFC 3161 time-stamp offline, like openssl ts -verify, with anchorlog's full rule
+set (ESSCertID, a critical id-kp-timeStamping EKU, a chain valid at genTime); a bare token
+(-token_in) is detected by itself. Unlike OpenSSL it refuses SHA-1 in the imprint, the CMS digest
+and the signature (WEAK_HASH) unless --allow-sha1 is given. The roots are always pinned (--ca),
+so exit 3 never applies.`,
+  options: {
+    in: option(inputFile('TOKEN'), 'TimeStampResp or bare TimeStampToken (ContentInfo), DER or PEM', {
+      required: true,
+    }),
+    data: option(inputFile(), "the time-stamped data (hashed with the token's algorithm)"),
+    digest: option(hexDigest, 'the messageImprint digest itself'),
+    ca: option(inputFile('ROOTS.pem'), 'pinned TSA roots (PEM, several allowed; or one DER certificate)', {
+      required: true,
+    }),
+    untrusted: option(inputFile('CERTS'), 'extra intermediates / TSA certificate (PEM or DER); not trusted', {
+      multiple: true,
+    }),
+    'allow-sha1': flag(
+      'accept SHA-1 in the imprint, CMS digest or signature\n(default: refused with WEAK_HASH; SHA-256 or stronger only)',
+    ),
+  },
+  exclusive: [{ options: ['data', 'digest'], required: true }],
+  json: '{ ok, genTime, genTimeMs, tsaName, signerSubject, serialNumber, policy, accuracy, hashAlgorithm, messageImprint, chain, … }',
+  examples: [
+    {
+      title: 'an anchor of checkpoint.txt, against the TSA roots you pinned',
+      command: 'anchorlog timestamp verify --in anchor.tsr --data checkpoint.txt --ca tsa-roots.pem',
+    },
+    {
+      title: 'a token over a known SHA-256, with the TSA certificate shipped apart',
+      command:
+        'anchorlog timestamp verify --in token.der --digest 5f2b9c6e0d1a4b7c8e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d --ca root.pem --untrusted tsa.pem --json',
+    },
+  ],
+  exitStatus: 'exit status: 0 valid, 1 invalid, 2 usage error',
+});
 
 /** Certificates from a PEM bundle (any number) or a single DER certificate. */
 async function readCerts(io: CliIo, path: string, flag: string): Promise<Uint8Array[]> {
-  const bytes = await readInput(io, path, flag);
+  const bytes = await readInput(io, flag, path);
   let certs: Uint8Array[];
   try {
     certs = looksLikePem(bytes) ? decodePemCertificates(new TextDecoder().decode(bytes)) : [bytes];
   } catch (e) {
-    throw new UsageError(`${flag}: ${path}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new UsageError('BAD_FILE', `${flag}: ${path}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (certs.length === 0) throw new UsageError(`${flag}: no certificates in ${path}`);
+  if (certs.length === 0) throw new UsageError('BAD_FILE', `${flag}: no certificates in ${path}`);
   return certs;
 }
 
@@ -114,103 +131,40 @@ function jsonResult(r: VerifiedTimestamp): string {
   });
 }
 
-interface Parsed {
-  readonly in: string;
-  readonly data: string | undefined;
-  readonly digest: Uint8Array | undefined;
-  readonly ca: string;
-  readonly untrusted: string[];
-  readonly allowSha1: boolean;
-  readonly json: boolean;
-  readonly help: boolean;
-}
-
-function parse(argv: string[]): Parsed {
-  let values: Record<string, string | string[] | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        in: { type: 'string' },
-        data: { type: 'string' },
-        digest: { type: 'string' },
-        ca: { type: 'string' },
-        untrusted: { type: 'string', multiple: true },
-        'allow-sha1': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
-  const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
-  const help = values.help === true;
-  const json = values.json === true;
-  const allowSha1 = values['allow-sha1'] === true;
-  if (help)
-    return { in: '', data: undefined, digest: undefined, ca: '', untrusted: [], allowSha1, json, help };
-  const input = str('in');
-  if (!input) throw new UsageError('missing --in TOKEN');
-  const data = str('data');
-  const digestHex = str('digest');
-  if ((data === undefined) === (digestHex === undefined))
-    throw new UsageError('give exactly one of --data or --digest');
-  let digest: Uint8Array | undefined;
-  if (digestHex !== undefined) {
-    try {
-      digest = fromHex(digestHex);
-    } catch (e) {
-      if (e instanceof EncodingError) throw new UsageError(`--digest: ${e.message}`);
-      throw e;
-    }
-    if (digest.length === 0) throw new UsageError('--digest: empty');
-  }
-  const ca = str('ca');
-  if (!ca) throw new UsageError('missing --ca ROOTS.pem');
-  const untrusted = Array.isArray(values.untrusted) ? values.untrusted : [];
-  return { in: input, data, digest, ca, untrusted, allowSha1, json, help };
-}
-
-export async function runTimestampVerify(argv: string[], io: CliIo): Promise<number> {
-  let args: Parsed;
-  let json = argv.includes('--json');
-  try {
-    args = parse(argv);
-    json = args.json;
-    if (args.help) {
-      io.stdout(TIMESTAMP_VERIFY_USAGE);
+export function runTimestampVerify(argv: string[], io: CliIo): Promise<number> {
+  return runCommand(
+    TIMESTAMP_VERIFY,
+    argv,
+    io,
+    {},
+    async (args) => {
+      const tokenFile = await readInput(io, '--in', args.in);
+      const expected = args.digest
+        ? { digest: args.digest }
+        : { data: await readInput(io, '--data', args.data as string) };
+      const roots = await readCerts(io, args.ca, '--ca');
+      const untrusted: Uint8Array[] = [];
+      for (const u of args.untrusted) untrusted.push(...(await readCerts(io, u, '--untrusted')));
+      let result: VerifiedTimestamp;
+      try {
+        result = await verifyTimestamp(tokenBytes(tokenFile), {
+          expected,
+          roots,
+          untrusted,
+          allowSha1: args['allow-sha1'],
+        });
+      } catch (e) {
+        // The verifier's own complaint about what it was asked: the command line's fault.
+        if (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT')
+          throw new UsageError('BAD_VALUE', e.message);
+        throw e;
+      }
+      io.stdout(args.json ? jsonResult(result) : report(result));
       return EXIT_OK;
-    }
-    const tokenFile = await readInput(io, args.in, '--in');
-    const expected = args.digest
-      ? { digest: args.digest }
-      : { data: await readInput(io, args.data as string, '--data') };
-    const roots = await readCerts(io, args.ca, '--ca');
-    const untrusted: Uint8Array[] = [];
-    for (const u of args.untrusted) untrusted.push(...(await readCerts(io, u, '--untrusted')));
-    const result = await verifyTimestamp(tokenBytes(tokenFile), {
-      expected,
-      roots,
-      untrusted,
-      allowSha1: args.allowSha1,
-    });
-    io.stdout(json ? jsonResult(result) : report(result));
-    return EXIT_OK;
-  } catch (e) {
-    if (e instanceof UsageError || (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT')) {
-      io.stderr(`anchorlog timestamp verify: ${e.message}\n${TIMESTAMP_VERIFY_USAGE}`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof TimestampError) {
-      if (json) io.stdout(printableJson({ ok: false, error: { code: e.code, message: e.message } }));
-      else io.stdout('Verification: FAILED\n');
-      const hint = e.code === 'WEAK_HASH' ? ' (--allow-sha1 accepts it, if you must)' : '';
-      io.stderr(`anchorlog timestamp verify: ${e.code}: ${printable(e.message)}${hint}\n`);
-      return EXIT_INVALID;
-    }
-    throw e;
-  }
+    },
+    {
+      text: () => 'Verification: FAILED\n',
+      note: (f) => (f.code === 'WEAK_HASH' ? ' (--allow-sha1 accepts it, if you must)' : ''),
+    },
+  );
 }

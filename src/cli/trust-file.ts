@@ -41,7 +41,7 @@ const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum'];
 
 export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
   const bad = (msg: string): never => {
-    throw new UsageError(`--trust ${path}: ${msg}`);
+    throw new UsageError('BAD_FILE', `--trust ${path}: ${msg}`);
   };
   let v: unknown;
   try {

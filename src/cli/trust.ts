@@ -21,7 +21,6 @@
  * inconsistent (reason code), 2 usage error.
  */
 import { writeFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { bytesEqual, fromBase64, toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import {
@@ -38,25 +37,46 @@ import {
   TimestampError,
   verifyTimestamp,
 } from '../core/rfc3161/index.ts';
+import { type ArgsOf, defineCommand, option } from './args.ts';
+import { runCommand } from './command.ts';
 import { CheckError, UsageError } from './errors.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
+import { type CliIo, EXIT_OK } from './io.ts';
 import { printable, printableJson, printableLines } from './printable.ts';
-import { apiJson, apiTarget, logVkeys, type ReadApiDeps, requireLogId } from './read-api.ts';
+import { apiJson, apiOptions, logVkeys, type ReadApiDeps } from './read-api.ts';
+import { logId as logIdType, outputFile } from './values.ts';
 
-export const TRUST_USAGE = `usage: anchorlog trust --log LOG [-o TRUST.json] [--api URL] [--key KEY] [--json]
-
-  --log LOG          the log id
-  -o, --output FILE  write TRUST.json there (refuses to overwrite); default: stdout
-  --api URL          API base URL (default: $ANCHORLOG_API_URL)
-  --key KEY          API key with proofs:read (default: $ANCHORLOG_API_KEY)
-  --json             print the result (trust file, fingerprints) as JSON on stdout
-
-Builds { logKeys, origins, tsaRoots, tsaQuorum } from GET /v1/keys?log=LOG and the TSA
-chains and quorum of GET /v1/logs/LOG/anchors, and prints SHA-256 fingerprints of the log key and of
-each TSA root. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR COMPARISON OF THOSE
-FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.
-exit status: 0 written, 1 API failure or malformed/inconsistent data, 2 usage error
-`;
+export const TRUST = defineCommand({
+  path: ['trust'],
+  summary: 'build TRUST.json for a log from a deployment and print fingerprints to compare',
+  description: `Builds { logKeys, origins, tsaRoots, tsaQuorum } from GET /v1/keys?log=LOG and the TSA
+chains and quorum of GET /v1/logs/LOG/anchors, checks that the pieces fit (the anchored checkpoint
+verifies under the keys, each token under the root of its own chain), and prints the SHA-256
+fingerprints of the log key and of each TSA root. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR
+COMPARISON OF THOSE FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.`,
+  options: {
+    log: option(logIdType, 'the log id', { required: true }),
+    output: option(
+      outputFile('TRUST.json'),
+      'write TRUST.json there (never replaces a file); default: stdout',
+      {
+        short: 'o',
+      },
+    ),
+    ...apiOptions('with proofs:read on the log'),
+  },
+  json: '{ ok, log, origin, output, trust, logKeys: [{ vkey, keyId, spkiSha256 }], tsaRoots: [{ tsas, subject, sha256 }], warning }',
+  examples: [
+    {
+      title: 'pin log prod: write TRUST.json, then compare the printed fingerprints out of band',
+      command: 'anchorlog trust --log prod -o TRUST.json --api https://audit.example.com',
+    },
+    {
+      title: 'the fingerprints for a script that compares them with published ones',
+      command: 'anchorlog trust --log prod --json',
+    },
+  ],
+  exitStatus: 'exit status: 0 written, 1 API failure or malformed/inconsistent data, 2 usage error',
+});
 
 export const TRUST_WARNING = `!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!
 WARNING: everything in this TRUST.json came from the server you are about to
@@ -260,117 +280,83 @@ function fingerprints(
   return printableLines(l);
 }
 
-export async function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
-  let json = argv.includes('--json');
+export function runTrust(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<number> {
+  return runCommand(TRUST, argv, io, deps.env, (args) => buildTrust(args, io, deps), {
+    note: () => '\nNo TRUST.json was written.',
+  });
+}
+
+async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDeps): Promise<number> {
+  const { log: logId, output } = args;
+  const target = { url: args.api, key: args.key };
+  const { origin, keys, findings } = await logKeys(deps, target, logId, io);
+  const anchors = anchorsShape(await apiJson(deps, target, `/v1/logs/${logId}/anchors`), logId);
+  // The anchored checkpoint must be this log's and signed by these keys, named like its origin.
   try {
-    let values: Record<string, string | boolean | undefined>;
-    try {
-      ({ values } = parseArgs({
-        args: argv,
-        strict: true,
-        allowPositionals: false,
-        options: {
-          log: { type: 'string' },
-          output: { type: 'string', short: 'o' },
-          api: { type: 'string' },
-          key: { type: 'string' },
-          json: { type: 'boolean' },
-          help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (e) {
-      throw new UsageError(`${e instanceof Error ? e.message : String(e)}\n${TRUST_USAGE}`);
-    }
-    if (values.help) {
-      io.stdout(TRUST_USAGE);
-      return EXIT_OK;
-    }
-    json = values.json === true;
-    const logId = requireLogId(values.log as string | undefined);
-    const output = values.output as string | undefined;
-    if (output === '') throw new UsageError('-o needs a file name');
-    const target = apiTarget(
-      { api: values.api as string | undefined, key: values.key as string | undefined },
-      deps.env,
+    verifyLogCheckpoint(anchors.checkpoint, keys, { origin });
+  } catch (e) {
+    if (e instanceof NoteError)
+      throw new CheckError(
+        e.code,
+        `the anchored checkpoint of log ${logId} does not verify under its keys: ${e.message}`,
+      );
+    throw e;
+  }
+  const roots = await tsaRoots(anchors, io);
+  const tsaQuorum = anchors.quorum.required;
+  if (roots.length < tsaQuorum)
+    throw new CheckError(
+      'TSA_QUORUM_NOT_PINNABLE',
+      `the deployment requires ${tsaQuorum} TSAs per anchor, but the newest anchors of log ${logId} show only ${roots.length} distinct TSA root(s) (${roots.flatMap((r) => r.tsas).join(', ')}); retry after an anchor run that meets the quorum`,
     );
 
-    const { origin, keys, findings } = await logKeys(deps, target, logId, io);
-    const anchors = anchorsShape(await apiJson(deps, target, `/v1/logs/${logId}/anchors`), logId);
-    // The anchored checkpoint must be this log's and signed by these keys, named like its origin.
+  const trust: TrustDocument = {
+    logKeys: findings.map((f) => f.vkey),
+    origins: [origin],
+    tsaRoots: roots.map((r) => r.pem),
+    tsaQuorum,
+  };
+  const text = printableJson(trust, 2);
+  if (output !== undefined) {
     try {
-      verifyLogCheckpoint(anchors.checkpoint, keys, { origin });
+      // 'wx': never replace a TRUST.json someone may already have compared and pinned.
+      await writeFile(output, text, { flag: 'wx' });
     } catch (e) {
-      if (e instanceof NoteError)
-        throw new CheckError(
-          e.code,
-          `the anchored checkpoint of log ${logId} does not verify under its keys: ${e.message}`,
-        );
-      throw e;
-    }
-    const roots = await tsaRoots(anchors, io);
-    const tsaQuorum = anchors.quorum.required;
-    if (roots.length < tsaQuorum)
-      throw new CheckError(
-        'TSA_QUORUM_NOT_PINNABLE',
-        `the deployment requires ${tsaQuorum} TSAs per anchor, but the newest anchors of log ${logId} show only ${roots.length} distinct TSA root(s) (${roots.flatMap((r) => r.tsas).join(', ')}); retry after an anchor run that meets the quorum`,
+      const code = (e as { code?: unknown }).code;
+      throw new UsageError(
+        'BAD_OUTPUT',
+        code === 'EEXIST'
+          ? `-o ${output}: the file exists; remove it or choose another name`
+          : `-o ${output}: cannot write: ${e instanceof Error ? e.message : String(e)}`,
       );
-
-    const trust: TrustDocument = {
-      logKeys: findings.map((f) => f.vkey),
-      origins: [origin],
-      tsaRoots: roots.map((r) => r.pem),
-      tsaQuorum,
-    };
-    const text = printableJson(trust, 2);
-    if (output !== undefined) {
-      try {
-        // 'wx': never replace a TRUST.json someone may already have compared and pinned.
-        await writeFile(output, text, { flag: 'wx' });
-      } catch (e) {
-        const code = (e as { code?: unknown }).code;
-        throw new UsageError(
-          code === 'EEXIST'
-            ? `-o ${output}: the file exists; remove it or choose another name`
-            : `-o ${output}: cannot write: ${e instanceof Error ? e.message : String(e)}`,
-        );
-      }
     }
-    const report = fingerprints(origin, findings, roots, tsaQuorum);
-    if (json) {
-      io.stdout(
-        printableJson(
-          {
-            ok: true,
-            log: logId,
-            origin,
-            output: output ?? null,
-            trust,
-            logKeys: findings,
-            tsaRoots: roots.map(({ pem: _pem, der: _der, ...r }) => r),
-            warning:
-              'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
-          },
-          2,
-        ),
-      );
-      io.stderr(TRUST_WARNING);
-    } else if (output !== undefined) {
-      io.stdout(`TRUST.json for log ${logId} written to ${output}\n${report}`);
-      io.stderr(TRUST_WARNING);
-    } else {
-      // TRUST.json on stdout (pipe it to a file); everything else on stderr.
-      io.stdout(text);
-      io.stderr(`${report}${TRUST_WARNING}`);
-    }
-    return EXIT_OK;
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`anchorlog trust: ${err.message}\n`);
-      return EXIT_USAGE;
-    }
-    if (!(err instanceof CheckError)) throw err;
-    if (json) io.stdout(printableJson({ ok: false, error: { code: err.code, message: err.message } }));
-    io.stderr(`anchorlog trust: ${err.code}: ${printable(err.message)}\nNo TRUST.json was written.\n`);
-    return EXIT_INVALID;
   }
+  const report = fingerprints(origin, findings, roots, tsaQuorum);
+  if (args.json) {
+    io.stdout(
+      printableJson(
+        {
+          ok: true,
+          log: logId,
+          origin,
+          output: output ?? null,
+          trust,
+          logKeys: findings,
+          tsaRoots: roots.map(({ pem: _pem, der: _der, ...r }) => r),
+          warning:
+            'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
+        },
+        2,
+      ),
+    );
+    io.stderr(TRUST_WARNING);
+  } else if (output !== undefined) {
+    io.stdout(`TRUST.json for log ${logId} written to ${printable(output)}\n${report}`);
+    io.stderr(TRUST_WARNING);
+  } else {
+    // TRUST.json on stdout (pipe it to a file); everything else on stderr.
+    io.stdout(text);
+    io.stderr(`${report}${TRUST_WARNING}`);
+  }
+  return EXIT_OK;
 }

@@ -16,7 +16,8 @@
  *
  * When both 3 and 4 apply, 3 wins: what is not pinned proves nothing at all.
  */
-import { EXIT_INCOMPLETE, EXIT_OK, EXIT_UNTRUSTED } from './io.ts';
+import type { FailureView } from './command.ts';
+import { EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, EXIT_UNTRUSTED } from './io.ts';
 
 export type ShortfallCode =
   /** The bundle's keys/log.vkey was used: no log key pinned. */
@@ -103,3 +104,19 @@ export function logKeyHeadline(v: Verdict): string {
     return `Verification: OK${acceptedNote(v)}: against the server-published key, NOT a pinned one`;
   return 'Verification: OK';
 }
+
+/**
+ * A failed `checkpoint` / `prove` (and `export`): "Verification: FAILED" on
+ * stdout, and in JSON the verdict a script reads as for a success. The
+ * top-level `code` and `message` repeat `error` for scripts written against
+ * the document before `error` was common to every command.
+ */
+export const VERIFICATION_FAILED: FailureView = {
+  json: (f) => ({
+    verified: false,
+    verdict: { exitCode: EXIT_INVALID, status: 'failed' },
+    code: f.code,
+    message: f.message,
+  }),
+  text: () => 'Verification: FAILED\n',
+};

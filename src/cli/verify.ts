@@ -13,12 +13,14 @@
  * verified but not against pinned trust; 4 verified, completeness not proved.
  * `--allow-untrusted` / `--allow-incomplete` accept 3 / 4 explicitly.
  */
-import { parseArgs } from 'node:util';
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
+import { defineCommand, flag, option } from './args.ts';
+import { type Failure, runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, EXIT_USAGE } from './io.ts';
-import { printable, printableJson, printableLines } from './printable.ts';
+import { type CliIo, EXIT_INVALID, EXIT_OK, readInput } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
+import { inputFile } from './values.ts';
 import {
   acceptedNote,
   EXIT_USAGE_TEXT,
@@ -29,19 +31,44 @@ import {
   verdictOf,
 } from './verdict.ts';
 
-export const VERIFY_USAGE = `usage: anchorlog verify FILE [--trust TRUST.json] [--allow-untrusted] [--allow-incomplete] [--json]
-
-  FILE                an evidence bundle (.tar) exported by anchorlog
-  --trust TRUST.json  pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
-                      "tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
-                      "existed by" needs tokens from k distinct TSA roots (default min(2, roots))
-                      without it the bundle's own keys and TSA roots are used (WARNING, exit 3)
-  --allow-untrusted   exit 0 instead of 3 when something was not pinned
-  --allow-incomplete  exit 0 instead of 4 for a filtered export or a range that
-                      ends at its checkpoint (completeness not proved)
-  --json              machine-readable report on stdout, with verdict.exitCode
-
-${EXIT_USAGE_TEXT}`;
+export const VERIFY = defineCommand({
+  path: ['verify'],
+  summary: 'verify an evidence bundle offline (completeness, chain, proofs, signatures, time-stamps)',
+  description: `Verifies an evidence bundle offline (docs/bundle.md): every record, the hash chain, each
+inclusion proof, the checkpoint signatures and consistency, the RFC 3161 time-stamps and, for a
+range export, that no record of the range is missing. No network: only the files named here.
+What TRUST.json does not pin is taken from the bundle itself, with a loud warning and exit 3:
+anyone can build a bundle that passes that way.`,
+  argument: {
+    name: 'FILE',
+    type: inputFile(),
+    description: 'an evidence bundle (.tar) exported by anchorlog',
+  },
+  options: {
+    trust: option(
+      inputFile('TRUST.json'),
+      `pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
+"tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
+"existed by" needs tokens from k distinct TSA roots (default min(2, roots))`,
+    ),
+    'allow-untrusted': flag('exit 0 instead of 3 when something was not pinned'),
+    'allow-incomplete': flag(
+      'exit 0 instead of 4 for a filtered export or a range that\nends at its checkpoint (completeness not proved)',
+    ),
+  },
+  json: 'the report: { ok, verified, verdict: { exitCode, status, shortfalls, accepted }, logId, range, records, completeness, checkpoint, anchors, … }',
+  examples: [
+    {
+      title: 'a bundle against the trust you pinned: exit 0 only if everything is proved',
+      command: 'anchorlog verify march.tar --trust TRUST.json',
+    },
+    {
+      title: 'a filtered export, accepting that completeness is not proved, for a script',
+      command: 'anchorlog verify access-q1.tar --trust TRUST.json --allow-incomplete --json',
+    },
+  ],
+  exitStatus: EXIT_USAGE_TEXT,
+});
 
 const WARNING_BAR = '!'.repeat(78);
 
@@ -129,116 +156,64 @@ function readable(r: BundleReport, v: Verdict): string {
   return printableLines(l);
 }
 
-interface Args {
-  readonly file: string;
-  readonly trust: string | undefined;
-  readonly allowUntrusted: boolean;
-  readonly allowIncomplete: boolean;
-  readonly json: boolean;
-  readonly help: boolean;
+function failureLines(f: Failure): string {
+  const e = f.error instanceof BundleError ? f.error : undefined;
+  const where = [e?.index !== undefined ? `record ${e.index}` : '', e?.member ? `member ${e.member}` : '']
+    .filter(Boolean)
+    .join(', ');
+  return printableLines([
+    'Bundle: FAILED',
+    `code:   ${f.code}`,
+    ...(where ? [`where:  ${where}`] : []),
+    `reason: ${f.message}`,
+  ]);
 }
 
-function parse(argv: string[]): Args {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        trust: { type: 'string' },
-        'allow-untrusted': { type: 'boolean' },
-        'allow-incomplete': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
-  }
-  const help = values.help === true;
-  if (!help && positionals.length !== 1) throw new UsageError('give exactly one bundle FILE');
-  return {
-    file: positionals[0] ?? '',
-    trust: typeof values.trust === 'string' ? values.trust : undefined,
-    allowUntrusted: values['allow-untrusted'] === true,
-    allowIncomplete: values['allow-incomplete'] === true,
-    json: values.json === true,
-    help,
-  };
-}
-
-async function read(io: CliIo, path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await io.readFile(path);
-  } catch (e) {
-    throw new UsageError(`${what}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
-export async function runVerify(argv: string[], io: CliIo): Promise<number> {
-  let json = argv.includes('--json');
-  try {
-    const args = parse(argv);
-    json = args.json;
-    if (args.help) {
-      io.stdout(VERIFY_USAGE);
-      return EXIT_OK;
-    }
-    const file = args.trust ? parseTrustFile(await read(io, args.trust, '--trust'), args.trust) : {};
-    const trust: BundleTrust = {
-      ...(file.logKeys ? { logKeys: file.logKeys } : {}),
-      ...(file.origins ? { origins: file.origins } : {}),
-      ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
-      ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
-    };
-    const bundle = await read(io, args.file, 'FILE');
-    const warn = warning(trust);
-    if (warn) io.stderr(warn);
-    try {
-      const report = await verifyBundle(bundle, trust);
+export function runVerify(argv: string[], io: CliIo): Promise<number> {
+  return runCommand(
+    VERIFY,
+    argv,
+    io,
+    {},
+    async (args) => {
+      const file = args.trust ? parseTrustFile(await readInput(io, '--trust', args.trust), args.trust) : {};
+      const trust: BundleTrust = {
+        ...(file.logKeys ? { logKeys: file.logKeys } : {}),
+        ...(file.origins ? { origins: file.origins } : {}),
+        ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
+        ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
+      };
+      const bundle = await readInput(io, 'FILE', args.argument);
+      const warn = warning(trust);
+      if (warn) io.stderr(warn);
+      let report: BundleReport;
+      try {
+        report = await verifyBundle(bundle, trust);
+      } catch (e) {
+        if (e instanceof BundleError && e.code === 'INVALID_TRUST')
+          throw new UsageError('BAD_FILE', `--trust: ${e.message}`);
+        throw e;
+      }
       const verdict = verdictOf(shortfallsOf(report), {
-        untrusted: args.allowUntrusted,
-        incomplete: args.allowIncomplete,
+        untrusted: args['allow-untrusted'],
+        incomplete: args['allow-incomplete'],
       });
       // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
       // for a proof; `verified` says every check that ran passed.
       const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
-      io.stdout(json ? printableJson(doc) : readable(report, verdict));
+      io.stdout(args.json ? printableJson(doc) : readable(report, verdict));
       return verdict.exitCode;
-    } catch (e) {
-      if (!(e instanceof BundleError)) throw e;
-      if (e.code === 'INVALID_TRUST') throw new UsageError(`--trust: ${e.message}`);
-      const where = [e.index !== undefined ? `record ${e.index}` : '', e.member ? `member ${e.member}` : '']
-        .filter(Boolean)
-        .join(', ');
-      if (json)
-        io.stdout(
-          printableJson({
-            ok: false,
-            verified: false,
-            verdict: { exitCode: EXIT_INVALID, status: 'failed' },
-            error: { code: e.code, message: e.message, index: e.index ?? null, member: e.member ?? null },
-          }),
-        );
-      else
-        io.stdout(
-          printableLines([
-            'Bundle: FAILED',
-            `code:   ${e.code}`,
-            ...(where ? [`where:  ${where}`] : []),
-            `reason: ${e.message}`,
-          ]),
-        );
-      io.stderr(`anchorlog verify: ${e.code}: ${printable(e.message)}\n`);
-      return EXIT_INVALID;
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`anchorlog verify: ${e.message}\n${VERIFY_USAGE}`);
-      return EXIT_USAGE;
-    }
-    throw e;
-  }
+    },
+    {
+      json: (f) => {
+        const e = f.error instanceof BundleError ? f.error : undefined;
+        return {
+          verified: false,
+          verdict: { exitCode: EXIT_INVALID, status: 'failed' },
+          error: { code: f.code, message: f.message, index: e?.index ?? null, member: e?.member ?? null },
+        };
+      },
+      text: failureLines,
+    },
+  );
 }

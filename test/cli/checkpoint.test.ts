@@ -212,6 +212,25 @@ describe('anchorlog checkpoint', () => {
     expect(io.err()).toContain('HTTP 404 NOT_FOUND');
   });
 
+  it('--json: a failure carries the error as every command does, and the verdict a script reads', async () => {
+    const io = captureIo();
+    const d = deps({ fetch: tamper('/checkpoint', (b) => b.replace('\n300\n', '\n301\n')) });
+    expect(await runCheckpoint(['--log', LOG, '--vkey', vkey, '--json'], io, d)).toBe(1);
+    const doc = JSON.parse(io.out());
+    expect(doc).toEqual({
+      ok: false,
+      error: { code: 'INVALID_SIGNATURE', message: expect.any(String) },
+      verified: false,
+      verdict: { exitCode: 1, status: 'failed' },
+      code: 'INVALID_SIGNATURE',
+      message: doc.error.message,
+    });
+    // A usage error found after parsing (an unreadable TRUST.json) is JSON too, with its code.
+    const u = captureIo();
+    expect(await runCheckpoint(['--log', LOG, '--trust', '/nope.json', '--json'], u, deps())).toBe(2);
+    expect(JSON.parse(u.out())).toMatchObject({ ok: false, error: { code: 'UNREADABLE_FILE' } });
+  });
+
   it('usage errors exit 2', async () => {
     const cases: Array<[string[], ReadApiDeps]> = [
       [[], deps()],

@@ -179,6 +179,25 @@ describe('anchorlog export', () => {
     expect(doc.url).toBeUndefined();
   });
 
+  it('--json escapes what the API sent (it is untrusted text) and parses to the same values', async () => {
+    const file = join(work, 'hostile.tar');
+    const hostile: typeof fetch = async (input, init) => {
+      const res = await globalThis.fetch(input, init);
+      if (!String(input).endsWith('/exports')) return res;
+      const doc = (await res.json()) as Record<string, unknown>;
+      return new Response(JSON.stringify({ ...doc, note: 'a\u202eb\u009b2J\u2028' }), { status: res.status });
+    };
+    const { io: cio, out } = io();
+    const code = await runExport(
+      ['--log', LOG, '--from', '2026-03-01', '--to', '2026-04-01', '-o', file, '--json'],
+      cio,
+      deps({ fetch: hostile }),
+    );
+    expect(code).toBe(0);
+    expect(out.join('')).not.toMatch(/[\u202e\u009b\u2028]/);
+    expect(JSON.parse(out.join(''))).toMatchObject({ ok: true, note: 'a\u202eb\u009b2J\u2028', file });
+  });
+
   it('a download that does not match the reported SHA-256 fails (exit 1) and leaves no file', async () => {
     const file = join(work, 'tampered.tar');
     const tampering: typeof fetch = async (input, init) => {

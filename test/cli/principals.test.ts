@@ -254,6 +254,14 @@ describe('anchorlog principals: API errors exit 1 with code and message', () => 
     expect(r.err).not.toContain(adminKey);
   });
 
+  it('--json: an API error is a JSON document on stdout too', async () => {
+    reply = { status: 403, body: JSON.stringify({ error: { code: 'FORBIDDEN', message: 'no admin' } }) };
+    const r = await run(['rotate', 'billing-agent', '--json', ...auth()]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out)).toEqual({ ok: false, error: { code: 'FORBIDDEN', message: 'no admin' } });
+    expect(r.err).toBe('error: FORBIDDEN: no admin\n');
+  });
+
   it('unreachable API', async () => {
     const r = await run(['list', '--api', 'http://127.0.0.1:1', '--key', adminKey]);
     expect(r.code).toBe(1);

@@ -163,6 +163,29 @@ describe('anchorlog prove', () => {
     }
   });
 
+  it('--json: success fields, and a failure as { ok: false, error }', async () => {
+    const ok = await prove(['--index', '7', '--record', '/r.json', '--json']);
+    expect(ok.code, ok.err).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({
+      ok: true,
+      verified: true,
+      verdict: { exitCode: 0, status: 'ok', shortfalls: [] },
+      log: LOG,
+      index: 7,
+      size: 320,
+      leafHash: toBase64(leafHash(records[7] as Uint8Array)),
+      trustedServerKey: false,
+      record: { index: 7, logId: LOG },
+    });
+    const bad = await prove(['--index', '7', '--record', '/r8.json', '--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out)).toMatchObject({
+      ok: false,
+      verified: false,
+      error: { code: 'RECORD_MISMATCH', message: 'record says log delta index 8' },
+    });
+  });
+
   it('without a pinned key: exit 3, or 0 with --allow-untrusted', async () => {
     const run = async (...args: string[]) => {
       const io = captureIo();

@@ -158,6 +158,19 @@ describe('anchorlog trust', () => {
     ]);
   });
 
+  it('--json with -o: the document names the file, which holds exactly the trust it reports', async () => {
+    const file = join(dir, 'TRUST-json.json');
+    const r = await trust(['--json', '-o', file]);
+    expect(r.code, r.err).toBe(0);
+    const doc = JSON.parse(r.out);
+    expect(doc).toMatchObject({ ok: true, output: file, origin, log: stack.info.logId });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(doc.trust);
+    expect(
+      doc.tsaRoots.every((t: { sha256: string }) => /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(t.sha256)),
+    ).toBe(true);
+    expect(r.err).toContain('ONLY AS TRUSTWORTHY AS YOUR COMPARISON');
+  });
+
   it('reads both /v1/keys shapes: `vkey` per key (current) and a per-log `vkeys` map (older)', async () => {
     const only = (shape: 'vkey' | 'vkeys') =>
       rewrite(

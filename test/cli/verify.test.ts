@@ -170,6 +170,22 @@ describe('anchorlog verify', () => {
     expect(r.err).toContain('usage: anchorlog verify');
   });
 
+  it('--json on a usage error: the error as JSON on stdout, the usage line on stderr', async () => {
+    const r = await run('/mem/bundle.tar', '--trust', '/mem/nope.json', '--json');
+    expect(r.code).toBe(2);
+    expect(JSON.parse(r.out)).toEqual({
+      ok: false,
+      error: {
+        code: 'UNREADABLE_FILE',
+        message: expect.stringMatching(/^--trust: cannot read \/mem\/nope\.json: /),
+        usage: expect.stringMatching(/^usage: anchorlog verify FILE/),
+      },
+    });
+    expect(r.err).toContain('usage: anchorlog verify');
+    const t = await run('/mem/bundle.tar', '--trust', '/mem/unknown-field.json', '--json');
+    expect(JSON.parse(t.out)).toMatchObject({ ok: false, error: { code: 'BAD_FILE' } });
+  });
+
   it('--help exits 0', async () => {
     const r = await run('--help');
     expect(r.code).toBe(0);
