@@ -385,7 +385,7 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
   const { AnchorService } = await import('../src/app/anchor.ts');
   const { ProofService } = await import('../src/app/proofs.ts');
   const { ExportService } = await import('../src/app/export.ts');
-  const { MemoryMetricsSink } = await import('../src/ports/metrics.ts');
+  const { MemoryMetricsSink } = await import('../src/adapters/memory/metrics.ts');
   const N = 10_000;
   const moto = await startMoto();
   try {

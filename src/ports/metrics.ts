@@ -27,20 +27,3 @@ export interface MetricsEmission {
 export interface MetricsSink {
   emit(emission: MetricsEmission): void;
 }
-
-/** A sink that keeps emissions in memory (tests, the local stack). */
-export class MemoryMetricsSink implements MetricsSink {
-  readonly emissions: MetricsEmission[] = [];
-  emit(emission: MetricsEmission): void {
-    this.emissions.push(emission);
-  }
-  /** Sum of `name` over all emissions whose dimensions include `where`. */
-  total(name: string, where: Record<string, string> = {}): number {
-    let sum = 0;
-    for (const e of this.emissions) {
-      if (!Object.entries(where).every(([k, v]) => e.dimensions[k] === v)) continue;
-      for (const m of e.metrics) if (m.name === name) sum += m.value;
-    }
-    return sum;
-  }
-}

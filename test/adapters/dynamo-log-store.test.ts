@@ -11,8 +11,9 @@ import {
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { bytesEqual, utf8 } from '../../src/core/bytes.ts';
-import { leafHash, ZERO_HASH } from '../../src/core/record.ts';
-import { LogStoreError, type LogTip, type NewBatch } from '../../src/ports/log-store.ts';
+import { ZERO_HASH } from '../../src/core/record.ts';
+import { LogStoreError } from '../../src/ports/log-store.ts';
+import { batchAt } from '../contracts/log-store.contract.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 const TABLE = 'anchorlog-log-store';
@@ -32,38 +33,14 @@ async function getItem(pk: string, sk: string) {
   return out.Item;
 }
 
-/** A batch of opaque "records" continuing `tip` (the store does not parse records). */
-function batchAt(
-  tip: LogTip,
-  records: Uint8Array[],
-  attemptId = `a-${tip.seq + 1}`,
-  tryNumber = 1,
-): NewBatch {
-  let last = tip.lastLeafHash;
-  for (const r of records) last = leafHash(r);
-  return {
-    logId: tip.logId,
-    seq: tip.seq + 1,
-    firstIndex: tip.nextIndex,
-    count: records.length,
-    prevHash: tip.lastLeafHash,
-    lastLeafHash: last,
-    receivedAt: '2026-03-01T12:00:00.000Z',
-    submitter: 'p',
-    attemptId,
-    tryNumber,
-    records,
-  };
-}
-
 describe('DynamoLogStore', () => {
-  it('creates, finds and lists logs', async () => {
+  // What every LogStore does is test/contracts/log-store.contract.ts (run
+  // against this adapter by test/contracts/aws.test.ts); here, only what is
+  // DynamoDB's own: the key layout, items from before issue #11, part items,
+  // and SDK faults.
+  it('keeps log metadata in its own family and the registry under LOGS', async () => {
     expect(await store.createLog('b-log', '2026-03-01T12:00:00.000Z')).toEqual({ created: true });
-    expect(await store.createLog('b-log', '2026-03-01T12:00:00.000Z')).toEqual({ created: false });
     await store.createLog('a-log', '2026-03-01T12:00:00.000Z');
-    expect(await store.logExists('b-log')).toBe(true);
-    expect(await store.logExists('nope')).toBe(false);
-    expect(await store.listLogs()).toEqual(expect.arrayContaining(['a-log', 'b-log']));
     // META lives in its own family (M#), not in the log's data partition the
     // ingest role writes (issue #11).
     expect((await getItem('M#b-log', 'META'))?.createdAt?.S).toBe('2026-03-01T12:00:00.000Z');
@@ -87,55 +64,6 @@ describe('DynamoLogStore', () => {
     expect(await store.createLog('old-log', '2026-03-01T12:00:00.000Z')).toEqual({ created: false });
     expect((await getItem('M#old-log', 'META'))?.createdAt?.S).toBe('2025-01-01T00:00:00.000Z');
     expect(await store.listLogs()).toContain('old-log');
-  });
-
-  it('commits conditionally, reads back, and finds the tip past a stale head hint', async () => {
-    let tip = await store.readTip('t1');
-    expect(tip).toMatchObject({ seq: 0, nextIndex: 0, lastReceivedAt: undefined });
-    expect(tip.lastLeafHash).toEqual(ZERO_HASH);
-    const b1 = batchAt(tip, [utf8('r0'), utf8('r1')]);
-    expect(await store.commitBatch(b1)).toEqual({ committed: true });
-    // Same seq again: the loser learns the winner without another read.
-    const lost = await store.commitBatch({ ...b1, attemptId: 'other' });
-    expect(lost.committed).toBe(false);
-    expect(lost.committed === false && lost.existing?.attemptId).toBe(b1.attemptId);
-    tip = await store.readTip('t1');
-    expect(tip).toMatchObject({ seq: 1, nextIndex: 2 });
-    await store.advanceHead(tip);
-    const b2 = batchAt(tip, [utf8('r2')]);
-    await store.commitBatch(b2);
-    const b3 = batchAt({ ...tip, seq: 2, nextIndex: 3, lastLeafHash: b2.lastLeafHash }, [utf8('r3')]);
-    await store.commitBatch(b3);
-    // Head says 1; the probe walks to 3.
-    expect(await store.readTip('t1')).toMatchObject({ seq: 3, nextIndex: 4 });
-    // The hint never moves backwards.
-    await store.advanceHead({ ...tip, seq: 3, nextIndex: 4, lastLeafHash: b3.lastLeafHash });
-    await store.advanceHead(tip);
-    expect((await store.readTip('t1')).seq).toBe(3);
-    const batches = await store.readBatches('t1', 1, 10);
-    expect(batches.map((b) => b.seq)).toEqual([1, 2, 3]);
-    expect(
-      batches.flatMap((b) => b.records.map((r) => [r.index, new TextDecoder().decode(r.bytes)])),
-    ).toEqual([
-      [0, 'r0'],
-      [1, 'r1'],
-      [2, 'r2'],
-      [3, 'r3'],
-    ]);
-    expect(await store.readBatch('t1', 4)).toBeUndefined();
-    expect((await store.findBatchByAttempt('t1', 'a-2', 1, 3))?.seq).toBe(2);
-    expect(await store.findBatchByAttempt('t1', 'nobody', 1, 3)).toBeUndefined();
-  });
-
-  it('refuses to extend a broken chain (INTEGRITY)', async () => {
-    const tip = await store.readTip('broken');
-    await store.commitBatch(batchAt(tip, [utf8('x')]));
-    // A batch 2 whose prevHash is not batch 1's last leaf hash.
-    await store.commitBatch({
-      ...batchAt({ ...tip, seq: 1, nextIndex: 1 }, [utf8('y')]),
-      prevHash: new Uint8Array(32).fill(7),
-    });
-    await expect(store.readTip('broken')).rejects.toMatchObject({ code: 'INTEGRITY' });
   });
 
   it('takes the tip from the batch the head hint names, never its hash, index or time (issue #11)', async () => {
@@ -205,66 +133,6 @@ describe('DynamoLogStore', () => {
     await expect(store.readBatch('parts', 1)).rejects.toMatchObject({ code: 'INTEGRITY' });
     await client.send(new DeleteItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: 'P' } } }));
     await expect(store.readBatch('parts', 1)).rejects.toMatchObject({ code: 'INTEGRITY' });
-  });
-
-  it('a lost commit leaves no visible parts behind it', async () => {
-    const tip = await store.readTip('lost-parts');
-    await store.commitBatch(batchAt(tip, [utf8('winner')]));
-    const big = Array.from({ length: 10 }, () => crypto.getRandomValues(new Uint8Array(60_000)));
-    const out = await store.commitBatch(batchAt(tip, big, 'loser'));
-    expect(out.committed).toBe(false);
-    const b = await store.readBatch('lost-parts', 1);
-    expect(b?.attemptId).toBe('a-1');
-    expect(b?.records).toHaveLength(1);
-  });
-
-  it('idempotency claims: claim, conflict, take over, finish, release', async () => {
-    const claim = {
-      logId: 'ik',
-      keyHash: 'h1',
-      key: 'k',
-      submitter: 'p',
-      requestHash: new Uint8Array(32).fill(1),
-      attemptId: 'att-1',
-      tipSeqAtClaim: 0,
-      expiresAt: 1000,
-    };
-    expect(await store.claimKey(claim)).toEqual({ claimed: true });
-    const again = await store.claimKey({ ...claim, attemptId: 'att-2' });
-    expect(again.claimed).toBe(false);
-    expect(!again.claimed && again.existing).toMatchObject({
-      state: 'IN_PROGRESS',
-      attemptId: 'att-1',
-      keyHash: 'h1',
-    });
-    expect(await store.takeOverKey({ ...claim, attemptId: 'att-3' }, 'wrong')).toBe(false);
-    expect(await store.takeOverKey({ ...claim, attemptId: 'att-3' }, 'att-1')).toBe(true);
-    expect(await store.finishKey('ik', 'h1', 'att-1', 5)).toBe(false);
-    expect(await store.finishKey('ik', 'h1', 'att-3', 5)).toBe(true);
-    expect(await store.finishKey('ik', 'h1', 'att-3', 5)).toBe(true); // idempotent
-    const done = await store.claimKey({ ...claim, attemptId: 'att-4' });
-    expect(!done.claimed && done.existing).toMatchObject({ state: 'COMMITTED', seq: 5 });
-    await store.releaseKey('ik', 'h1', 'att-3'); // committed: not released
-    expect((await store.claimKey({ ...claim, attemptId: 'att-5' })).claimed).toBe(false);
-    await store.claimKey({ ...claim, keyHash: 'h2' });
-    await store.releaseKey('ik', 'h2', 'att-1');
-    expect((await store.claimKey({ ...claim, keyHash: 'h2' })).claimed).toBe(true);
-  });
-
-  it('event ids: per submitter, written in chunks of 25, read in chunks of 100', async () => {
-    const entries = Array.from({ length: 130 }, (_, i) => ({ id: `id/${i}#x`, index: i, seq: 1 + (i >> 4) }));
-    await store.writeEventIds('eid', 'p', entries);
-    await store.writeEventIds('eid', 'p', entries.slice(0, 3)); // idempotent
-    const got = await store.readEventIds('eid', 'p', [...entries.map((e) => e.id), 'absent']);
-    expect(got.size).toBe(130);
-    expect(got.get('id/129#x')).toEqual({ id: 'id/129#x', index: 129, seq: 9, legacy: false });
-    // Another submitter's namespace is its own.
-    const others = await store.readEventIds(
-      'eid',
-      'q',
-      entries.map((e) => e.id),
-    );
-    expect(others.size).toBe(0);
   });
 
   it('faults on the store surface as THROTTLED / UNAVAILABLE', async () => {

@@ -16,6 +16,7 @@ import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-s
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { EmfMetricsSink, toEmf } from '../../src/adapters/metrics/emf-metrics.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { AnchorService, anchoredCheckpointKey, anchorKeys } from '../../src/app/anchor.ts';
@@ -30,7 +31,6 @@ import { verifyTimestamp } from '../../src/core/rfc3161/verify.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import type { HttpRequest } from '../../src/http/types.ts';
 import type { ArchiveStore } from '../../src/ports/archive-store.ts';
-import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
 import type { NoteSigner } from '../../src/ports/signer.ts';
 import type { Timestamper } from '../../src/ports/timestamper.ts';
 import {

@@ -16,6 +16,7 @@ import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-a
 import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { AnchorService } from '../../src/app/anchor.ts';
 import { ExportService, type ExportServiceOptions } from '../../src/app/export.ts';
@@ -25,7 +26,6 @@ import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
-import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 export const ORIGIN_PREFIX = 'export.test.anchorlog';

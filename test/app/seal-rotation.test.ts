@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
+import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { AnchorService } from '../../src/app/anchor.ts';
 import { AppError } from '../../src/app/errors.ts';
@@ -21,7 +22,6 @@ import { verifyConsistency } from '../../src/core/merkle/verify.ts';
 import { ecdsaP256Verifier } from '../../src/core/note/verifiers.ts';
 import { checkpointFromNote, verifyNote } from '../../src/core/note/verify.ts';
 import { leafHash } from '../../src/core/record.ts';
-import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
 import {
   allRecords,
   appendEvents,

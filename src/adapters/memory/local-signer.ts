@@ -5,13 +5,25 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { ecdsaKeyId } from '../../core/note/verifiers.ts';
-import { type NoteSigner, SignerError } from '../../ports/signer.ts';
+import { type NoteSigner, SignerError, type SignerErrorCode } from '../../ports/signer.ts';
+import { FaultPlan } from './faults.ts';
+
+/**
+ * Largest message `sign` accepts by default: what KMS signs with MessageType
+ * RAW (KMS_RAW_MESSAGE_LIMIT in src/adapters/aws/kms-signer.ts), so a message
+ * the deployed signer would refuse is refused in tests too.
+ */
+export const LOCAL_SIGNER_MESSAGE_LIMIT = 4096;
 
 export class LocalNoteSigner implements NoteSigner {
   readonly keyName: string;
   readonly keyId: Uint8Array;
   readonly publicKeySpki: Uint8Array;
   readonly #key: KeyObject;
+  /** Bytes `sign` accepts at most (MESSAGE_TOO_LARGE beyond). */
+  maxMessageBytes = LOCAL_SIGNER_MESSAGE_LIMIT;
+  /** Injected failures of `sign` (SIGNER_UNAVAILABLE, KEY_MISCONFIGURED), as KMS raises them. */
+  readonly faults = new FaultPlan<SignerErrorCode>((code, message) => new SignerError(code, message));
 
   private constructor(keyName: string, key: KeyObject) {
     if (
@@ -49,8 +61,15 @@ export class LocalNoteSigner implements NoteSigner {
     return this.#key.export({ type: 'pkcs8', format: 'pem' }).toString();
   }
 
-  async sign(message: Uint8Array): Promise<Uint8Array> {
-    const sig = sign('sha256', message, { key: this.#key, dsaEncoding: 'der' });
-    return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength).slice();
+  sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.faults.run('sign', this.keyName, () => {
+      if (message.length > this.maxMessageBytes)
+        throw new SignerError(
+          'MESSAGE_TOO_LARGE',
+          `local signing takes at most ${this.maxMessageBytes} bytes`,
+        );
+      const sig = sign('sha256', message, { key: this.#key, dsaEncoding: 'der' });
+      return new Uint8Array(sig.buffer, sig.byteOffset, sig.byteLength).slice();
+    });
   }
 }
