@@ -7,8 +7,9 @@
  * and at most one staged change (`pending`) waiting for its audit record —
  * see src/app/principals.ts for why changes are staged.
  */
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
-import type { Principal } from '../core/principal.ts';
+import { isPrincipalId, type Principal } from '../core/principal.ts';
 
 /**
  * Errors a principal store raises. Anything else it throws is a bug or a
@@ -97,4 +98,24 @@ export interface PrincipalStore {
    * PrincipalStoreError('INVALID_CURSOR') for a cursor it did not issue.
    */
   list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage>;
+}
+
+/**
+ * The `list` cursor every store issues: the last id of the page, base64url.
+ * Opaque to callers; a store reads back only a cursor that decodes to a
+ * principal id (anything else is INVALID_CURSOR: the client's input).
+ */
+export function encodePrincipalCursor(lastId: string): string {
+  return toBase64Url(utf8(lastId));
+}
+
+/** The id a cursor from encodePrincipalCursor names; INVALID_CURSOR for anything else. */
+export function decodePrincipalCursor(cursor: string): string {
+  try {
+    const id = fromUtf8(fromBase64Url(cursor));
+    if (isPrincipalId(id)) return id;
+  } catch {
+    // fall through: any decoding failure is the same bad cursor
+  }
+  throw new PrincipalStoreError('INVALID_CURSOR', 'invalid cursor');
 }

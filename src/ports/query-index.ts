@@ -123,3 +123,12 @@ export const SORT_INDEX_DIGITS = 16;
 export function sortKey(receivedAt: string, index: number): string {
   return `${receivedAt}#${String(index).padStart(SORT_INDEX_DIGITS, '0')}`;
 }
+
+/**
+ * `a.b.c` → ['a', 'a.b', 'a.b.c']: the action prefixes a record is indexed
+ * under (the `action` index has depth 1 and 2; filters match any depth).
+ */
+export function actionPrefixes(action: string): string[] {
+  const parts = action.split('.');
+  return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
+}

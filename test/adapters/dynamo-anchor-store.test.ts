@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import type { AnchorSummary } from '../../src/ports/anchor-store.ts';
+import { anchorSummary } from '../contracts/anchor-store.contract.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 const TABLE = 'anchorlog-anchor-store';
@@ -22,20 +22,10 @@ beforeAll(async () => {
 });
 
 const sizeSk = (size: number) => `ANCHOR#${String(size).padStart(20, '0')}`;
-const summary = (logId: string, size: number): AnchorSummary => ({
-  logId,
-  size,
-  checkpoint: `origin/${logId}\n${size}\nAAAA\n`,
-  quorum: 1,
-  tsaCount: 1,
-  granted: 1,
-  quorumMet: true,
-  updatedAt: 1,
-});
 
 /** An anchor summary and pointer as a deployment from before issue #11 wrote them. */
 async function putLegacy(logId: string, size: number): Promise<void> {
-  const s = summary(logId, size);
+  const s = anchorSummary(logId, size);
   await client.send(
     new PutItemCommand({
       TableName: TABLE,
@@ -68,8 +58,11 @@ async function getItem(pk: string, sk: string) {
 }
 
 describe('DynamoAnchorStore', () => {
+  // What every AnchorStore does is test/contracts/anchor-store.contract.ts
+  // (run against this adapter by test/contracts/aws.test.ts); here, the key
+  // layout and the items from before issue #11.
   it('writes under A#<log> only', async () => {
-    await store.putSummary(summary('a', 5));
+    await store.putSummary(anchorSummary('a', 5));
     await store.markAnchored('a', 5);
     expect(await getItem('A#a', sizeSk(5))).toBeDefined();
     expect(await getItem('A#a', 'ANCHORED')).toBeDefined();
@@ -86,8 +79,8 @@ describe('DynamoAnchorStore', () => {
     expect((await store.read('b', 3)).summary).toMatchObject({ size: 3, legacy: true });
     expect((await store.read('b', 4)).summary).toBeUndefined();
 
-    await store.putSummary({ ...summary('b', 3), granted: 0, quorumMet: false });
-    await store.putSummary(summary('b', 7));
+    await store.putSummary({ ...anchorSummary('b', 3), granted: 0, quorumMet: false });
+    await store.putSummary(anchorSummary('b', 7));
     await store.markAnchored('b', 7);
     const current = (await store.read('b', 3)).summary;
     expect(current).toMatchObject({ granted: 0 });
@@ -99,38 +92,5 @@ describe('DynamoAnchorStore', () => {
     await putLegacy('b', 1);
     expect(await list('b', 0, 100, 10)).toEqual([1, 3, 7]);
     expect(await list('b', 2, 100, 1)).toEqual([3]);
-  });
-
-  it('a granted record is never overwritten, except by replaceGranted naming its exact token', async () => {
-    const granted = (token: number, serialNumber: string) => ({
-      logId: 'c',
-      size: 2,
-      tsa: 'tsa1',
-      status: 'granted' as const,
-      attempts: 1,
-      updatedAt: 1,
-      granted: {
-        genTime: '2026-03-01T00:00:00.000Z',
-        serialNumber,
-        policy: '1.2.3',
-        signerSubject: 'CN=tsa',
-        token: new Uint8Array([token]),
-        chainPem: '',
-        responseKey: 'logs/c/anchors/2/tsa1.tsr',
-        chainKey: 'logs/c/anchors/2/tsa1.chain.pem',
-      },
-    });
-    expect(await store.putGranted(granted(1, 'forged'))).toBe(true);
-    expect(await store.putGranted(granted(2, 'real'))).toBe(false);
-    expect(
-      await store.putFailed({ ...granted(2, 'x'), status: 'failed', failure: { code: 'E', message: '' } }),
-    ).toBe(false);
-    // Naming a token other than the stored one changes nothing.
-    expect(await store.replaceGranted(granted(2, 'real'), new Uint8Array([9]))).toBe(false);
-    expect((await store.read('c', 2)).tsas[0]?.granted?.serialNumber).toBe('forged');
-    expect(await store.replaceGranted(granted(2, 'real'), new Uint8Array([1]))).toBe(true);
-    const [rec] = (await store.read('c', 2)).tsas;
-    expect(rec?.granted).toMatchObject({ serialNumber: 'real', token: new Uint8Array([2]) });
-    expect(await store.replaceGranted(granted(3, 'again'), new Uint8Array([1]))).toBe(false);
   });
 });

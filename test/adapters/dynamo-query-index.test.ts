@@ -8,7 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { utf8 } from '../../src/core/bytes.ts';
-import { type ProjectorCursor, type QueryItem, sortKey } from '../../src/ports/query-index.ts';
+import { sortKey } from '../../src/ports/query-index.ts';
+import { projectorCursor, queryItem } from '../contracts/query-index.contract.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 const TABLE = 'anchorlog-query-index';
@@ -21,26 +22,6 @@ beforeAll(async () => {
   index = new DynamoQueryIndex({ client, tableName: TABLE, sleep: async () => {} });
 });
 
-const item = (i: number, actorId: string): QueryItem => ({
-  index: i,
-  receivedAt: `2026-03-01T12:00:0${i}.000Z`,
-  submitter: 'svc',
-  actorId,
-  action: 'tool.call',
-  bytes: utf8(`record ${i}`),
-  expiresAtSec: 2_000_000_000,
-});
-
-const cursor = (logId: string, seq: number): ProjectorCursor => ({
-  logId,
-  seq,
-  nextIndex: seq,
-  lastReceivedAt: undefined,
-  updatedAt: 1,
-  settled: { seq: 0, nextIndex: 0, lastReceivedAt: undefined },
-  hotWindowMs: 90 * 86_400_000,
-});
-
 async function getItem(pk: string, sk: string) {
   const out = await client.send(
     new GetItemCommand({ TableName: TABLE, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }),
@@ -50,9 +31,12 @@ async function getItem(pk: string, sk: string) {
 
 describe('DynamoQueryIndex', () => {
   it('keeps the cursor and the day items under Q#<log>, never under L#', async () => {
-    await index.putItems('qa', [item(0, 'alice'), item(1, 'bob')]);
-    expect(await index.advanceCursor(cursor('qa', 1), 0)).toBe(true);
-    expect(await index.advanceCursor(cursor('qa', 2), 0)).toBe(false);
+    await index.putItems('qa', [
+      queryItem(0, '2026-03-01T12:00:00.000Z', 'alice'),
+      queryItem(1, '2026-03-01T12:00:01.000Z', 'bob'),
+    ]);
+    expect(await index.advanceCursor(projectorCursor('qa', 1), 0)).toBe(true);
+    expect(await index.advanceCursor(projectorCursor('qa', 2), 0)).toBe(false);
     expect(await index.readCursor('qa')).toMatchObject({ seq: 1 });
     expect(await getItem('Q#qa', 'QUERY_CURSOR')).toBeDefined();
     const sk = sortKey('2026-03-01T12:00:00.000Z', 0);
@@ -72,10 +56,10 @@ describe('DynamoQueryIndex', () => {
   });
 
   it('ignores an item planted outside the day partition that carries a GSI key', async () => {
-    await index.putItems('qc', [item(0, 'carol')]);
+    await index.putItems('qc', [queryItem(0, '2026-03-01T12:00:00.000Z', 'carol')]);
     // Any role that may write some partition (here the log's own, which
     // ingest writes) could give an item the attributes of a query item.
-    const forged = item(1, 'carol');
+    const forged = queryItem(1, '2026-03-01T12:00:01.000Z', 'carol');
     await client.send(
       new PutItemCommand({
         TableName: TABLE,

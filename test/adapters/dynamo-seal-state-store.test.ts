@@ -8,7 +8,7 @@ import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import type { SealState } from '../../src/ports/seal-state.ts';
+import { sealState } from '../contracts/seal-state.contract.ts';
 import { awsClientConfig } from '../support/aws.ts';
 
 const TABLE = 'anchorlog-seal-state-store';
@@ -20,23 +20,6 @@ beforeAll(async () => {
   await ensureTable(client, TABLE);
   store = new DynamoSealStateStore({ client, tableName: TABLE });
 });
-
-function state(logId: string, version: number, size: number): SealState {
-  return {
-    logId,
-    version,
-    size,
-    rootHash: new Uint8Array(32).fill(size),
-    rightEdge: new Uint8Array(32).fill(size),
-    seq: version,
-    lastLeafHash: new Uint8Array(32).fill(1),
-    lastReceivedAt: '2026-03-01T12:00:00.000Z',
-    checkpoint: `origin/${logId}\n${size}\nAAAA\n`,
-    publishedVersion: version,
-    sealedAt: 1,
-    halted: undefined,
-  };
-}
 
 const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'SEAL' } });
 async function getItem(pk: string) {
@@ -54,9 +37,9 @@ async function makeLegacy(logId: string): Promise<void> {
 
 describe('DynamoSealStateStore', () => {
   it('keeps the state under S#<log> and never writes L#', async () => {
-    expect(await store.compareAndSwap(state('a', 1, 5), 0)).toBe(true);
-    expect(await store.compareAndSwap(state('a', 2, 9), 1)).toBe(true);
-    expect(await store.compareAndSwap(state('a', 2, 9), 1)).toBe(false);
+    expect(await store.compareAndSwap(sealState('a', 1, 5), 0)).toBe(true);
+    expect(await store.compareAndSwap(sealState('a', 2, 9), 1)).toBe(true);
+    expect(await store.compareAndSwap(sealState('a', 2, 9), 1)).toBe(false);
     expect(await store.markPublished('a', 2)).toBe(true);
     await store.halt('a', 'FORK: test', 7);
     expect((await getItem('S#a'))?.size?.N).toBe('9');
@@ -65,20 +48,20 @@ describe('DynamoSealStateStore', () => {
   });
 
   it('reads a legacy state only while S# is empty, marked legacy', async () => {
-    await store.compareAndSwap(state('b', 1, 5), 0);
+    await store.compareAndSwap(sealState('b', 1, 5), 0);
     await makeLegacy('b');
     const legacy = await store.read('b');
     expect(legacy).toMatchObject({ version: 1, size: 5, legacy: true });
 
     // S# wins from the moment it holds anything, whatever L# says.
-    await store.compareAndSwap(state('b', 1, 6), 0);
+    await store.compareAndSwap(sealState('b', 1, 6), 0);
     const current = await store.read('b');
     expect(current).toMatchObject({ version: 1, size: 6 });
     expect(current?.legacy).toBeUndefined();
   });
 
   it('adopts a legacy state onto an empty S# only', async () => {
-    await store.compareAndSwap(state('c', 1, 4), 0);
+    await store.compareAndSwap(sealState('c', 1, 4), 0);
     await makeLegacy('c');
     const legacy = await store.read('c');
     if (!legacy) throw new Error('no legacy state');
@@ -88,10 +71,10 @@ describe('DynamoSealStateStore', () => {
     expect(adopted).toMatchObject({ version: 1, size: 4 });
     expect(adopted?.legacy).toBeUndefined();
     // After adoption the ordinary CAS continues from the adopted version.
-    expect(await store.compareAndSwap(state('c', 2, 8), 1)).toBe(true);
+    expect(await store.compareAndSwap(sealState('c', 2, 8), 1)).toBe(true);
 
     // A halt that lands first is never overwritten by an adoption.
-    await store.compareAndSwap(state('d', 1, 4), 0);
+    await store.compareAndSwap(sealState('d', 1, 4), 0);
     await makeLegacy('d');
     const d = await store.read('d');
     await store.halt('d', 'STATE_BEHIND_ARCHIVE: test', 1);

@@ -29,9 +29,10 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Sleep } from '../../core/backoff.ts';
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../../core/bytes.ts';
-import { isPrincipalId, type Principal } from '../../core/principal.ts';
+import type { Principal } from '../../core/principal.ts';
 import {
+  decodePrincipalCursor,
+  encodePrincipalCursor,
   type PrincipalEntry,
   type PrincipalPage,
   type PrincipalState,
@@ -114,7 +115,7 @@ export class DynamoPrincipalStore implements PrincipalStore {
     // The caller (src/app/principals.ts) validates the client's limit; here it is a contract.
     if (!Number.isSafeInteger(opts.limit) || opts.limit < 1 || opts.limit > 100)
       throw new RangeError('list: limit must be an integer from 1 to 100');
-    const after = opts.cursor === undefined ? undefined : decodeCursor(opts.cursor);
+    const after = opts.cursor === undefined ? undefined : decodePrincipalCursor(opts.cursor);
     const page = await this.#t.send(() =>
       this.#ddb.send(
         new QueryCommand({
@@ -133,19 +134,9 @@ export class DynamoPrincipalStore implements PrincipalStore {
     const lastId = page.LastEvaluatedKey?.sk?.S;
     return {
       entries: entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
-      ...(lastId ? { cursor: toBase64Url(utf8(lastId)) } : {}),
+      ...(lastId ? { cursor: encodePrincipalCursor(lastId) } : {}),
     };
   }
-}
-
-function decodeCursor(cursor: string): string {
-  try {
-    const id = fromUtf8(fromBase64Url(cursor));
-    if (isPrincipalId(id)) return id;
-  } catch {
-    // fall through: any decoding failure is the same bad cursor
-  }
-  throw new PrincipalStoreError('INVALID_CURSOR', 'invalid cursor');
 }
 
 function toItem(entry: Omit<PrincipalEntry, 'rev'>, rev: number): Item {

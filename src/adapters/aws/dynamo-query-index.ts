@@ -36,6 +36,7 @@
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import type { Sleep } from '../../core/backoff.ts';
 import {
+  actionPrefixes,
   type IndexPage,
   type IndexQuery,
   type ProjectorCursor,
@@ -236,10 +237,4 @@ function fromItem(item: Item): QueryItem {
     bytes: r.bin('rec'),
     expiresAtSec: r.int(TTL_ATTRIBUTE),
   };
-}
-
-/** `a.b.c` → ['a', 'a.b', 'a.b.c']. */
-export function actionPrefixes(action: string): string[] {
-  const parts = action.split('.');
-  return parts.map((_, i) => parts.slice(0, i + 1).join('.'));
 }
