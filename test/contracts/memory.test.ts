@@ -4,11 +4,15 @@
  * against the AWS adapters; a difference is a bug in whichever is wrong.
  */
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
+import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
+import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
+import { archiveStoreContract } from './archive-store.contract.ts';
+import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
@@ -25,3 +29,15 @@ principalStoreContract('MemoryPrincipalStore', async () => ({
   store: new MemoryPrincipalStore(),
   empty: async () => new MemoryPrincipalStore(),
 }));
+archiveStoreContract('MemoryArchiveStore', async () => {
+  const store = new MemoryArchiveStore({ retentionDays: 400 });
+  return {
+    store,
+    versionCount: async (key) => store.versions(key).length,
+    download: async (url) => store.resolve(url),
+  };
+});
+exportStoreContract('MemoryExportStore', async () => {
+  const store = new MemoryExportStore();
+  return { store, download: async (url) => store.resolve(url) };
+});
