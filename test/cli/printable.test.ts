@@ -19,7 +19,7 @@ import { encodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { formatCheckpoint, signNote, vkeyFromSpki } from '../../src/core/note/index.ts';
 import { encodeRecord, leafHash, ZERO_HASH_B64 } from '../../src/core/record.ts';
 import { checkpointNote, exportBundle, makeLog } from '../core/bundle/fixture.ts';
-import { createPki, issueToken, response } from '../core/rfc3161/support/mock-tsa.ts';
+import { createPki, issueToken, response } from '../../src/adapters/memory/tsa-pki.ts';
 import { captureIo } from './support.ts';
 
 /** What must never reach a terminal raw (newline aside, which separates our own lines). */

@@ -5,26 +5,46 @@
  * adapters. AWS-only behaviour (key layout, legacy items, IAM, metering,
  * SDK faults) stays in test/adapters/.
  */
+
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { inject } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
+import { putSecret, SecretsManagerSource } from '../../src/adapters/aws/secrets-manager-source.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
+import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
+import { systemClock } from '../../src/ports/clock.ts';
+import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
 import { awsClientConfig } from '../support/aws.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
+import { clockContract } from './clock.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
+import { metricsContract } from './metrics.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
+import { secretSourceContract } from './secret-source.contract.ts';
+import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
 import { uniqueId } from './support.ts';
+import { timestamperContract } from './timestamper.contract.ts';
 
 const TABLE = 'anchorlog-contracts';
 const tables = new Map<string, Promise<DynamoDBClient>>();
@@ -124,3 +144,68 @@ exportStoreContract('S3ExportStore', async () => {
     },
   };
 });
+
+signerContract('KmsNoteSigner', async () => {
+  const kms = new KMSClient(awsClientConfig());
+  const key = await kms.send(new CreateKeyCommand({ KeySpec: 'ECC_NIST_P256', KeyUsage: 'SIGN_VERIFY' }));
+  const kmsKeyId = key.KeyMetadata?.KeyId;
+  if (!kmsKeyId) throw new Error('CreateKey returned no key id');
+  return KmsNoteSigner.create({ client: kms, kmsKeyId, keyName: SIGNER_CONTRACT_ORIGIN });
+});
+
+secretSourceContract('SecretsManagerSource', async () => {
+  const client = new SecretsManagerClient(awsClientConfig());
+  return {
+    source: new SecretsManagerSource({ client }),
+    put: (name, value) => putSecret(client, name, value),
+    putBinary: async (name, value) => {
+      await client.send(new CreateSecretCommand({ Name: name, SecretBinary: value }));
+    },
+    remove: async (name) => {
+      await client.send(new DeleteSecretCommand({ SecretId: name, RecoveryWindowInDays: 7 }));
+    },
+  };
+});
+
+for (const flavour of ['ecdsa', 'rsa'] as const)
+  timestamperContract(`HttpTimestamper (OpenSSL TSA, ${flavour})`, async () => {
+    const tsa = inject('tsa')[flavour];
+    const rootsPem = readFileSync(tsa.rootCertPath, 'utf8');
+    return { timestamper: new HttpTimestamper({ name: 'contract-tsa', url: tsa.url, rootsPem }), rootsPem };
+  });
+
+clockContract('systemClock', () => systemClock);
+
+metricsContract('EmfMetricsSink', async () => {
+  const lines: string[] = [];
+  return {
+    sink: new EmfMetricsSink({ write: (line) => lines.push(line) }),
+    emitted: () => lines.map((l) => fromEmf(JSON.parse(l))),
+  };
+});
+
+/** The emission an EMF document encodes (the inverse of toEmf, for reading back). */
+function fromEmf(doc: Record<string, unknown>): MetricsEmission {
+  const aws = doc._aws as {
+    Timestamp: number;
+    CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: MetricUnit }> }>;
+  };
+  const spec = aws.CloudWatchMetrics[0];
+  const dimNames = spec?.Dimensions[0] ?? [];
+  const metrics: MetricDatum[] = (spec?.Metrics ?? []).map((m) => ({
+    name: m.Name,
+    value: doc[m.Name] as number,
+    unit: m.Unit,
+  }));
+  const taken = new Set(['_aws', ...dimNames, ...metrics.map((m) => m.name)]);
+  const properties = Object.fromEntries(Object.entries(doc).filter(([k]) => !taken.has(k))) as Record<
+    string,
+    string | number | boolean
+  >;
+  return {
+    dimensions: Object.fromEntries(dimNames.map((d) => [d, String(doc[d])])),
+    metrics,
+    timestampMs: aws.Timestamp,
+    ...(Object.keys(properties).length > 0 ? { properties } : {}),
+  };
+}

@@ -5,18 +5,28 @@
  */
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
+import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
+import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
+import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
+import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
+import { clockContract } from './clock.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
+import { metricsContract } from './metrics.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
+import { secretSourceContract } from './secret-source.contract.ts';
+import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
+import { timestamperContract } from './timestamper.contract.ts';
 
 logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
 sealStateContract('MemorySealStateStore', async () => new MemorySealStateStore());
@@ -40,4 +50,26 @@ archiveStoreContract('MemoryArchiveStore', async () => {
 exportStoreContract('MemoryExportStore', async () => {
   const store = new MemoryExportStore();
   return { store, download: async (url) => store.resolve(url) };
+});
+signerContract('LocalNoteSigner', async () => LocalNoteSigner.generate(SIGNER_CONTRACT_ORIGIN));
+secretSourceContract('MemorySecretSource', async () => {
+  const source = new MemorySecretSource();
+  return {
+    source,
+    put: async (name, value) => source.put(name, value),
+    putBinary: async (name, value) => {
+      source.putBinary(name, value);
+    },
+    remove: async (name) => source.remove(name),
+  };
+});
+for (const keyAlgorithm of ['ecdsa', 'rsa'] as const)
+  timestamperContract(`MemoryTimestamper (${keyAlgorithm})`, async () => {
+    const timestamper = await MemoryTimestamper.create('contract-tsa', { keyAlgorithm });
+    return { timestamper, rootsPem: timestamper.rootsPem };
+  });
+clockContract('ManualClock', () => new ManualClock({ startMs: Date.UTC(2026, 0, 1), stepMs: 1 }));
+metricsContract('MemoryMetricsSink', async () => {
+  const sink = new MemoryMetricsSink();
+  return { sink, emitted: () => sink.emissions };
 });

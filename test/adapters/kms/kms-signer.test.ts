@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsNoteSigner } from '../../../src/adapters/aws/kms-signer.ts';
-import { toHex, utf8 } from '../../../src/core/bytes.ts';
+import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import {
   checkpointFromNote,
@@ -80,14 +80,8 @@ afterAll(async () => {
 });
 
 describe('KmsNoteSigner (moto)', () => {
-  it('derives the 0x02 key ID from the SPKI', async () => {
-    const keyId = await createKey('ECC_NIST_P256');
-    const signer = await KmsNoteSigner.create({ client, kmsKeyId: keyId, keyName: origin });
-    expect(signer.keyName).toBe(origin);
-    expect(toHex(signer.keyId)).toBe(toHex(sha256(signer.publicKeySpki).subarray(0, 4)));
-    expect(vkeyFromSpki(origin, signer.publicKeySpki).split('+')[1]).toBe(toHex(signer.keyId));
-  });
-
+  // The key ID, signatures that verify, MESSAGE_TOO_LARGE: test/contracts/signer.contract.ts
+  // (run against this adapter by test/contracts/aws.test.ts). Here: openssl interop, start-up checks, faults.
   it('signs checkpoints that verify with the core verifier and with openssl', async () => {
     const keyId = await createKey('ECC_NIST_P256');
     // Record which commands reach KMS: the public key is fetched once, not per signature.
@@ -128,13 +122,6 @@ describe('KmsNoteSigner (moto)', () => {
     expect(
       await signerError(() => KmsNoteSigner.create({ client, kmsKeyId: missing, keyName: origin })),
     ).toBe('KEY_MISCONFIGURED');
-  });
-
-  it('refuses messages over the 4096-byte RAW limit without calling KMS', async () => {
-    const keyId = await createKey('ECC_NIST_P256');
-    const signer = await KmsNoteSigner.create({ client, kmsKeyId: keyId, keyName: origin });
-    expect(await signerError(() => signer.sign(new Uint8Array(4097)))).toBe('MESSAGE_TOO_LARGE');
-    expect((await signer.sign(new Uint8Array(4096))).length).toBeGreaterThan(8);
   });
 
   it('reports an unreachable KMS as SIGNER_UNAVAILABLE (retryable)', async () => {

@@ -1,6 +1,6 @@
 /**
  * What `verifyBundle` says about time when a pinned TSA lies (issue #11,
- * docs/bundle.md §Time-stamps). The hostile TSA is a real one (mock-tsa.ts:
+ * docs/bundle.md §Time-stamps). The hostile TSA is a real one (src/adapters/memory/tsa-pki.ts:
  * pkijs, a CA of its own, a token a conforming TSA would send) whose genTime
  * and accuracy are whatever the test asks; the honest ones are the harness's
  * OpenSSL TSAs or further mock PKIs.
@@ -23,7 +23,7 @@ import {
 } from '../../../src/core/bundle/index.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../../src/core/note/index.ts';
-import { createPki, issueToken, type MockPki, response } from '../rfc3161/support/mock-tsa.ts';
+import { createPki, issueToken, type MockPki, response } from '../../../src/adapters/memory/tsa-pki.ts';
 import { anchorsFor, checkpointNote, exportBundle, makeLog, type TestLog, TSA_ROOTS } from './fixture.ts';
 
 let log: TestLog;

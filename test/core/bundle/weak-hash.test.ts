@@ -2,7 +2,7 @@
  * The bundle verifier accepts only time-stamps whose imprint, CMS digest and
  * signature use SHA-256 or stronger (TIMESTAMP_WEAK_HASH otherwise): there is
  * no way to relax this for a bundle (docs/bundle.md §Time-stamps). Tokens
- * come from a real pkijs TSA (test/core/rfc3161/support/mock-tsa.ts) over the
+ * come from a real pkijs TSA (src/adapters/memory/tsa-pki.ts) over the
  * bundle's own checkpoint, so each is valid except for its hash.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ import {
   type MockPki,
   response,
   type TokenOptions,
-} from '../rfc3161/support/mock-tsa.ts';
+} from '../../../src/adapters/memory/tsa-pki.ts';
 import { checkpointNote, exportBundle, makeLog, type TestLog } from './fixture.ts';
 
 const FROM = '2025-06-01T00:05:00.000Z';

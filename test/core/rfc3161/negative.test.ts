@@ -1,5 +1,5 @@
 /**
- * Negative cases built at test time with a real pkijs TSA (support/mock-tsa.ts):
+ * Negative cases built at test time with a real pkijs TSA (src/adapters/memory/tsa-pki.ts):
  * each distinct failure must be refused with its own TimestampError code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import {
   type VerifyTimestampOptions,
   verifyTimestamp,
 } from '../../../src/core/rfc3161/index.ts';
-import { corruptSignature, createPki, issueToken, type MockPki, response } from './support/mock-tsa.ts';
+import { corruptSignature, createPki, issueToken, type MockPki, response } from '../../../src/adapters/memory/tsa-pki.ts';
 
 const DATA = utf8('origin.example/log\n42\nroot-hash-base64\n');
 const NONCE = new Uint8Array([0x9a, 1, 2, 3, 4, 5, 6, 7]);

@@ -1,23 +1,28 @@
 /**
- * A real (not canned) RFC 3161 TSA for tests, built with pkijs + WebCrypto in
- * the style of sigstore-js packages/mock: a CA, an intermediate, a TSA
- * certificate, and tokens signed over a real TSTInfo. Everything is generated
- * at test time (ECDSA P-256, fast); no keys are committed.
+ * A real (not canned) RFC 3161 time-stamping authority in process, built with
+ * pkijs + WebCrypto in the style of sigstore-js packages/mock: a root, an
+ * intermediate, a TSA certificate (EKU id-kp-timeStamping, critical), and
+ * tokens signed over a real TSTInfo. Everything is generated at run time; no
+ * keys are committed. Two key families, as the OpenSSL TSAs of the test
+ * harness (src/local/tsa/pki.ts): ECDSA P-256 signing with ESSCertIDv2, and
+ * RSA-2048 signing with ESSCertID v1.
  *
- * Knobs let tests build what OpenSSL refuses to issue — a TSA certificate
- * whose EKU is not critical, a certificate expired at genTime — and tamper
- * with signed tokens.
+ * The memory timestamper (./timestamper.ts) issues its tokens here. The knobs
+ * also build what no honest TSA issues — a TSA certificate whose EKU is not
+ * critical, one expired at genTime, a token naming another certificate — for
+ * the negative tests of src/core/rfc3161.
  */
 import { sha1 } from '@noble/hashes/legacy.js';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { sha256 } from '../../../../src/core/hash.ts';
+import { sha256 } from '../../core/hash.ts';
 
 const OID = {
   tstInfo: '1.2.840.113549.1.9.16.1.4',
   signedData: '1.2.840.113549.1.7.2',
   contentType: '1.2.840.113549.1.9.3',
   messageDigest: '1.2.840.113549.1.9.4',
+  signingCertificate: '1.2.840.113549.1.9.16.2.12',
   signingCertificateV2: '1.2.840.113549.1.9.16.2.47',
   sha256: '2.16.840.1.101.3.4.2.1',
   sha1: '1.3.14.3.2.26',
@@ -37,7 +42,11 @@ export interface Issued {
 
 export type EkuMode = 'critical' | 'non-critical' | 'absent' | 'extra-purpose';
 
+/** Key family of a PKI: every key of it is ECDSA P-256 or RSA-2048 (PKCS#1 v1.5, SHA-256). */
+export type KeyAlgorithm = 'ecdsa' | 'rsa';
+
 interface CertSpec {
+  readonly keyAlgorithm: KeyAlgorithm;
   readonly cn: string;
   readonly serial: number;
   readonly issuer?: Issued;
@@ -47,11 +56,17 @@ interface CertSpec {
   readonly eku?: EkuMode;
 }
 
-async function keyPair(): Promise<CryptoKeyPair> {
-  return (await globalThis.crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ])) as CryptoKeyPair;
+async function keyPair(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
+  const params =
+    alg === 'ecdsa'
+      ? { name: 'ECDSA', namedCurve: 'P-256' }
+      : {
+          name: 'RSASSA-PKCS1-v1_5',
+          modulusLength: 2048,
+          publicExponent: new Uint8Array([1, 0, 1]),
+          hash: 'SHA-256',
+        };
+  return (await globalThis.crypto.subtle.generateKey(params, true, ['sign', 'verify'])) as CryptoKeyPair;
 }
 
 function name(cn: string): pkijs.RelativeDistinguishedNames {
@@ -67,7 +82,7 @@ function name(cn: string): pkijs.RelativeDistinguishedNames {
 }
 
 async function issue(spec: CertSpec): Promise<Issued> {
-  const keys = await keyPair();
+  const keys = await keyPair(spec.keyAlgorithm);
   const cert = new pkijs.Certificate();
   cert.version = 2;
   cert.serialNumber = new asn1js.Integer({ value: spec.serial });
@@ -104,12 +119,20 @@ async function issue(spec: CertSpec): Promise<Issued> {
 }
 
 export interface MockPki {
+  readonly keyAlgorithm: KeyAlgorithm;
   readonly root: Issued;
   readonly intermediate: Issued;
   readonly tsa: Issued;
 }
 
 export interface PkiOptions {
+  /** Default 'ecdsa'. */
+  readonly keyAlgorithm?: KeyAlgorithm;
+  /**
+   * End of validity of all three certificates; default root 2040, intermediate
+   * 2035, TSA 2030 (tsaNotAfter still wins for the TSA). At most 2049 (UTCTime).
+   */
+  readonly validUntil?: Date;
   readonly eku?: EkuMode;
   /** TSA certificate validity; default 2020-01-01 .. 2030-01-01. */
   readonly tsaNotBefore?: Date;
@@ -119,35 +142,42 @@ export interface PkiOptions {
 }
 
 export async function createPki(opts: PkiOptions = {}): Promise<MockPki> {
+  const keyAlgorithm = opts.keyAlgorithm ?? 'ecdsa';
   const root = await issue({
+    keyAlgorithm,
     cn: 'Test Root',
     serial: 1,
     ca: true,
     notBefore: new Date('2019-01-01T00:00:00Z'),
-    notAfter: new Date('2040-01-01T00:00:00Z'),
+    notAfter: opts.validUntil ?? new Date('2040-01-01T00:00:00Z'),
   });
   const intermediate = await issue({
+    keyAlgorithm,
     cn: 'Test Intermediate',
     serial: 2,
     issuer: root,
     ca: true,
     notBefore: new Date('2019-06-01T00:00:00Z'),
-    notAfter: new Date('2035-01-01T00:00:00Z'),
+    notAfter: opts.validUntil ?? new Date('2035-01-01T00:00:00Z'),
   });
   const tsa = await issue({
+    keyAlgorithm,
     cn: opts.tsaCn ?? 'Test TSA',
     serial: 3,
     issuer: intermediate,
     ca: false,
     eku: opts.eku ?? 'critical',
     notBefore: opts.tsaNotBefore ?? new Date('2020-01-01T00:00:00Z'),
-    notAfter: opts.tsaNotAfter ?? new Date('2030-01-01T00:00:00Z'),
+    notAfter: opts.tsaNotAfter ?? opts.validUntil ?? new Date('2030-01-01T00:00:00Z'),
   });
-  return { root, intermediate, tsa };
+  return { keyAlgorithm, root, intermediate, tsa };
 }
 
 export interface TokenOptions {
-  readonly data: Uint8Array;
+  /** What is time-stamped: hashed with `imprintHash` into the messageImprint… */
+  readonly data?: Uint8Array;
+  /** …or the messageImprint's hashedMessage itself (a digest already made with `imprintHash`). */
+  readonly digest?: Uint8Array;
   readonly genTime?: Date;
   /** TSTInfo.accuracy; default 1 second; null omits it. */
   readonly accuracy?: { readonly seconds?: number; readonly millis?: number } | null;
@@ -161,8 +191,14 @@ export interface TokenOptions {
   readonly tsaCn?: string;
   /** Keep pkijs' BER constructed eContent instead of the DER primitive real TSAs send. */
   readonly berEContent?: boolean;
-  /** Whose certificate the ESSCertIDv2 names; default the TSA; null omits the attribute. */
+  /** Whose certificate the ESSCertID(v2) names; default the TSA; null omits the attribute. */
   readonly essFor?: Issued | null;
+  /**
+   * signing-certificate-v2 with a SHA-256 ESSCertIDv2 (RFC 5816), or the v1
+   * attribute with a SHA-1 ESSCertID (RFC 2634); default v2 for an ECDSA PKI,
+   * v1 for an RSA one (as the OpenSSL TSAs of the test harness).
+   */
+  readonly ess?: 'v1' | 'v2';
   /** messageImprint hash; default SHA-256. */
   readonly imprintHash?: MockHash;
   /** SignerInfo digestAlgorithm (and the message-digest attribute); default SHA-256. */
@@ -189,8 +225,9 @@ function derSignature(raw: Uint8Array): Uint8Array {
   );
 }
 
-function essCertIdV2(tsa: Issued): asn1js.Sequence {
+function essCertId(tsa: Issued, version: 'v1' | 'v2'): asn1js.Sequence {
   // SigningCertificateV2 { certs { ESSCertIDv2 { certHash (SHA-256 default), issuerSerial } } }
+  // SigningCertificate   { certs { ESSCertID   { certHash (SHA-1),            issuerSerial } } }
   const issuerSerial = new asn1js.Sequence({
     value: [
       new asn1js.Sequence({
@@ -205,7 +242,10 @@ function essCertIdV2(tsa: Issued): asn1js.Sequence {
     ],
   });
   const id = new asn1js.Sequence({
-    value: [new asn1js.OctetString({ valueHex: buf(sha256(tsa.der)) }), issuerSerial],
+    value: [
+      new asn1js.OctetString({ valueHex: buf(version === 'v2' ? sha256(tsa.der) : sha1(tsa.der)) }),
+      issuerSerial,
+    ],
   });
   return new asn1js.Sequence({ value: [new asn1js.Sequence({ value: [id] })] });
 }
@@ -220,9 +260,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
         algorithmId: hashOid(opts.imprintHash ?? 'SHA-256'),
         algorithmParams: new asn1js.Null(),
       }),
-      hashedMessage: new asn1js.OctetString({
-        valueHex: buf(hashFn(opts.imprintHash ?? 'SHA-256')(opts.data)),
-      }),
+      hashedMessage: new asn1js.OctetString({ valueHex: buf(imprintOf(opts)) }),
     }),
     serialNumber: new asn1js.Integer({ value: opts.serial ?? 42 }),
     genTime: opts.genTime ?? new Date('2025-06-01T12:00:00Z'),
@@ -232,6 +270,7 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
   });
   const eContent = new Uint8Array(tst.toSchema().toBER(false));
   const digestHash = opts.digestHash ?? 'SHA-256';
+  const ess = opts.ess ?? (pki.keyAlgorithm === 'rsa' ? 'v1' : 'v2');
   const signed = new pkijs.SignedData({
     version: 3,
     encapContentInfo: new pkijs.EncapsulatedContentInfo({
@@ -260,8 +299,8 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
               ? []
               : [
                   new pkijs.Attribute({
-                    type: OID.signingCertificateV2,
-                    values: [essCertIdV2(opts.essFor ?? pki.tsa)],
+                    type: ess === 'v2' ? OID.signingCertificateV2 : OID.signingCertificate,
+                    values: [essCertId(opts.essFor ?? pki.tsa, ess)],
                   }),
                 ]),
           ],
@@ -295,6 +334,12 @@ export async function issueToken(pki: MockPki, opts: TokenOptions): Promise<Uint
   }
   const ci = new pkijs.ContentInfo({ contentType: OID.signedData, content: signed.toSchema(true) });
   return new Uint8Array(ci.toSchema().toBER(false));
+}
+
+function imprintOf(opts: TokenOptions): Uint8Array {
+  if (opts.digest !== undefined) return opts.digest;
+  if (opts.data === undefined) throw new TypeError('issueToken: give data or digest');
+  return hashFn(opts.imprintHash ?? 'SHA-256')(opts.data);
 }
 
 function unsignedInt(b: Uint8Array): Uint8Array {
