@@ -9,6 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { createPki, issueToken, response } from '../../src/adapters/memory/tsa-pki.ts';
 import { runCheckpoint } from '../../src/cli/checkpoint.ts';
 import { runMain } from '../../src/cli/main.ts';
 import { printable, printableJson } from '../../src/cli/printable.ts';
@@ -19,7 +20,6 @@ import { encodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { formatCheckpoint, signNote, vkeyFromSpki } from '../../src/core/note/index.ts';
 import { encodeRecord, leafHash, ZERO_HASH_B64 } from '../../src/core/record.ts';
 import { checkpointNote, exportBundle, makeLog } from '../core/bundle/fixture.ts';
-import { createPki, issueToken, response } from '../../src/adapters/memory/tsa-pki.ts';
 import { captureIo } from './support.ts';
 
 /** What must never reach a terminal raw (newline aside, which separates our own lines). */

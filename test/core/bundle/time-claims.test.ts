@@ -14,6 +14,7 @@
  *    and fewer than k is TIMESTAMP_QUORUM_NOT_MET.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createPki, issueToken, type MockPki, response } from '../../../src/adapters/memory/tsa-pki.ts';
 import {
   type BundleAnchorInput,
   BundleError,
@@ -23,7 +24,6 @@ import {
 } from '../../../src/core/bundle/index.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../../src/core/note/index.ts';
-import { createPki, issueToken, type MockPki, response } from '../../../src/adapters/memory/tsa-pki.ts';
 import { anchorsFor, checkpointNote, exportBundle, makeLog, type TestLog, TSA_ROOTS } from './fixture.ts';
 
 let log: TestLog;

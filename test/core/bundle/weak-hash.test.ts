@@ -6,10 +6,6 @@
  * bundle's own checkpoint, so each is valid except for its hash.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BundleError, type BundleTrust, verifyBundle } from '../../../src/core/bundle/index.ts';
-import { utf8 } from '../../../src/core/bytes.ts';
-import { vkeyFromSpki } from '../../../src/core/note/index.ts';
-import { verifyTimestamp } from '../../../src/core/rfc3161/index.ts';
 import {
   createPki,
   issueToken,
@@ -17,6 +13,10 @@ import {
   response,
   type TokenOptions,
 } from '../../../src/adapters/memory/tsa-pki.ts';
+import { BundleError, type BundleTrust, verifyBundle } from '../../../src/core/bundle/index.ts';
+import { utf8 } from '../../../src/core/bytes.ts';
+import { vkeyFromSpki } from '../../../src/core/note/index.ts';
+import { verifyTimestamp } from '../../../src/core/rfc3161/index.ts';
 import { checkpointNote, exportBundle, makeLog, type TestLog } from './fixture.ts';
 
 const FROM = '2025-06-01T00:05:00.000Z';

@@ -3,6 +3,13 @@
  * each distinct failure must be refused with its own TimestampError code.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  corruptSignature,
+  createPki,
+  issueToken,
+  type MockPki,
+  response,
+} from '../../../src/adapters/memory/tsa-pki.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { sha256 } from '../../../src/core/hash.ts';
 import {
@@ -14,7 +21,6 @@ import {
   type VerifyTimestampOptions,
   verifyTimestamp,
 } from '../../../src/core/rfc3161/index.ts';
-import { corruptSignature, createPki, issueToken, type MockPki, response } from '../../../src/adapters/memory/tsa-pki.ts';
 
 const DATA = utf8('origin.example/log\n42\nroot-hash-base64\n');
 const NONCE = new Uint8Array([0x9a, 1, 2, 3, 4, 5, 6, 7]);
