@@ -2,12 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { TimestampError } from '../../src/core/rfc3161/errors.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import { TsaTransportError } from '../../src/ports/timestamper.ts';
+import { harnessTsas } from '../support/tsa.ts';
 import {
   editImprint,
   editNonce,
@@ -21,7 +22,7 @@ import {
   startFakeTsa,
 } from './tsa-fakes.ts';
 
-const tsa = inject('tsa');
+const tsa = harnessTsas();
 const ecdsaRoots = readText(tsa.ecdsa.rootCertPath);
 const rsaRoots = readText(tsa.rsa.rootCertPath);
 const data = new TextEncoder().encode(

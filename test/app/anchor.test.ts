@@ -10,7 +10,7 @@ import {
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
@@ -46,10 +46,11 @@ import {
   startFakeTsa,
 } from '../adapters/tsa-fakes.ts';
 import { awsClientConfig } from '../support/aws.ts';
+import { harnessTsas } from '../support/tsa.ts';
 
 const TABLE = 'anchorlog-anchor-test';
 const BUCKET = 'anchorlog-archive-anchor-test';
-const tsa = inject('tsa');
+const tsa = harnessTsas();
 const roots = { ecdsa: readText(tsa.ecdsa.rootCertPath), rsa: readText(tsa.rsa.rootCertPath) };
 
 let ddb: DynamoDBClient;

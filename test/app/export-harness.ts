@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
-import { inject } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
@@ -27,6 +26,7 @@ import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
 import { awsClientConfig } from '../support/aws.ts';
+import { harnessTsas } from '../support/tsa.ts';
 
 export const ORIGIN_PREFIX = 'export.test.anchorlog';
 
@@ -91,7 +91,7 @@ export async function exportEnv(
     originPrefix: ORIGIN_PREFIX,
     maxRecordsPerRun: 1_000_000,
   });
-  const tsa = inject('tsa');
+  const tsa = harnessTsas();
   const tsaRootsPem = [
     readFileSync(tsa.ecdsa.rootCertPath, 'utf8'),
     readFileSync(tsa.rsa.rootCertPath, 'utf8'),

@@ -7,7 +7,7 @@
  * and the anchor job refuses, as for any checkpoint no known key signed.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
@@ -22,6 +22,7 @@ import { verifyConsistency } from '../../src/core/merkle/verify.ts';
 import { ecdsaP256Verifier } from '../../src/core/note/verifiers.ts';
 import { checkpointFromNote, verifyNote } from '../../src/core/note/verify.ts';
 import { leafHash } from '../../src/core/record.ts';
+import { harnessTsas } from '../support/tsa.ts';
 import {
   allRecords,
   appendEvents,
@@ -68,7 +69,7 @@ async function sealedWithOldKey(logId: string): Promise<number> {
 }
 
 function anchorer(logPublicKeys: Uint8Array[]): AnchorService {
-  const tsa = inject('tsa');
+  const tsa = harnessTsas();
   return new AnchorService({
     archive: env.archive,
     originPrefix: ORIGIN_PREFIX,

@@ -10,10 +10,11 @@
  * bundle is verified by the same verifier as `anchorlog verify`.
  */
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { verifyBundle } from '../../src/core/bundle/index.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
+import { harnessTsas } from '../support/tsa.ts';
 import { appendAt, type ExportEnv, exportEnv, sealAndAnchor } from './export-harness.ts';
 
 const LOG = 'dotted-tsas';
@@ -23,7 +24,7 @@ let env: ExportEnv;
 let roots: string[];
 
 beforeAll(async () => {
-  const tsa = inject('tsa');
+  const tsa = harnessTsas();
   roots = [readFileSync(tsa.ecdsa.rootCertPath, 'utf8'), readFileSync(tsa.rsa.rootCertPath, 'utf8')];
   const config = loadConfig({
     ...BASE,

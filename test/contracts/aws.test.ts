@@ -15,7 +15,6 @@ import {
   DeleteSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { inject } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
@@ -32,6 +31,7 @@ import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
 import { awsClientConfig } from '../support/aws.ts';
+import { harnessTsas } from '../support/tsa.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
@@ -169,7 +169,7 @@ secretSourceContract('SecretsManagerSource', async () => {
 
 for (const flavour of ['ecdsa', 'rsa'] as const)
   timestamperContract(`HttpTimestamper (OpenSSL TSA, ${flavour})`, async () => {
-    const tsa = inject('tsa')[flavour];
+    const tsa = harnessTsas()[flavour];
     const rootsPem = readFileSync(tsa.rootCertPath, 'utf8');
     return { timestamper: new HttpTimestamper({ name: 'contract-tsa', url: tsa.url, rootsPem }), rootsPem };
   });

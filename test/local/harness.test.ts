@@ -3,8 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateBucketCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { awsClientConfig, resetMoto } from '../support/aws.ts';
+import { harnessTsas } from '../support/tsa.ts';
 
 describe('emulator harness', () => {
   it('serves S3 and resets between files', async () => {
@@ -20,7 +21,7 @@ describe('emulator harness', () => {
 });
 
 describe('local OpenSSL TSAs', () => {
-  const tsa = inject('tsa');
+  const tsa = harnessTsas();
   it.each(['ecdsa', 'rsa'] as const)('%s TSA answers with a token openssl verifies', async (flavour) => {
     const t = tsa[flavour];
     const dir = mkdtempSync(join(tmpdir(), 'tsa-test-'));

@@ -4,8 +4,10 @@
  * global-setup.ts); per-file-setup.ts resets it before each file.
  */
 import { inject } from 'vitest';
+import { requireHarness } from './tier.ts';
 
 export function motoEndpoint(): string {
+  requireHarness('The AWS emulator (moto)');
   const endpoints = inject('motoEndpoints');
   const slot = Number(process.env.VITEST_POOL_ID ?? '1');
   const endpoint = endpoints[(slot - 1) % endpoints.length];

@@ -1,14 +1,16 @@
 /**
  * Builds real logs and real bundles in-process for the bundle tests:
  * canonical chained records from the core, checkpoints signed with a
- * LocalNoteSigner, and RFC 3161 tokens from the OpenSSL TSAs the test harness
- * runs (inject('tsa')). Plus `repack`, which rewrites members of a bundle and
+ * LocalNoteSigner, and real RFC 3161 tokens from two in-process TSAs
+ * (src/adapters/memory/timestamper.ts), one per key family the OpenSSL TSAs
+ * of the test harness have: ECDSA with ESSCertIDv2, RSA with ESSCertID v1.
+ * (Tokens from OpenSSL itself: test/adapters/tsa-http.test.ts, the anchor
+ * and export tests.) Plus `repack`, which rewrites members of a bundle and
  * (optionally) fixes SHA256SUMS and manifest.json so tampering reaches the
  * deeper checks instead of stopping at a member hash.
  */
-import { readFileSync } from 'node:fs';
-import { inject } from 'vitest';
 import { LocalNoteSigner } from '../../../src/adapters/memory/local-signer.ts';
+import { MemoryTsa } from '../../../src/adapters/memory/timestamper.ts';
 import { formatSums } from '../../../src/core/bundle/format.ts';
 import {
   type BundleAnchorInput,
@@ -36,7 +38,7 @@ import {
   leafHash,
   ZERO_HASH_B64,
 } from '../../../src/core/record.ts';
-import { buildTimestampRequest, decodePemCertificates } from '../../../src/core/rfc3161/index.ts';
+import { buildTimestampRequest } from '../../../src/core/rfc3161/index.ts';
 
 export const T0 = Date.parse('2025-06-01T00:00:00.000Z');
 export const MINUTE = 60_000;
@@ -132,16 +134,15 @@ export async function checkpointNote(log: TestLog, size: number, signer = log.si
   return signNote(body, [signer]);
 }
 
-const tsa = inject('tsa');
-const pem = (p: string) => readFileSync(p, 'utf8');
-export const TSA_ROOTS: Uint8Array[] = [
-  ...decodePemCertificates(pem(tsa.ecdsa.rootCertPath)),
-  ...decodePemCertificates(pem(tsa.rsa.rootCertPath)),
-];
-export const TSA_ROOTS_PEM = [pem(tsa.ecdsa.rootCertPath), pem(tsa.rsa.rootCertPath)];
+const tsa = {
+  ecdsa: await MemoryTsa.create({ keyAlgorithm: 'ecdsa', cn: 'Bundle Test TSA (ECDSA)' }),
+  rsa: await MemoryTsa.create({ keyAlgorithm: 'rsa', cn: 'Bundle Test TSA (RSA)' }),
+};
+export const TSA_ROOTS: Uint8Array[] = [tsa.ecdsa.pki.root.der, tsa.rsa.pki.root.der];
+export const TSA_ROOTS_PEM = [tsa.ecdsa.rootsPem, tsa.rsa.rootsPem];
 
 let nonceCounter = 1;
-/** A real RFC 3161 token over `data` from the harness's OpenSSL TSA. */
+/** A real RFC 3161 reply over `data` from one of the fixture's TSAs, with its chain (signer first, root last). */
 export async function timestamp(
   data: Uint8Array,
   which: 'ecdsa' | 'rsa',
@@ -149,19 +150,8 @@ export async function timestamp(
   const nonce = new Uint8Array(8);
   new DataView(nonce.buffer).setUint32(4, nonceCounter++);
   nonce[0] = 0x42;
-  const req = buildTimestampRequest({ imprint: { data }, nonce });
-  const res = await fetch(tsa[which].url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/timestamp-query' },
-    body: req.slice().buffer as ArrayBuffer,
-  });
-  if (!res.ok) throw new Error(`TSA ${which}: ${res.status}`);
-  const response = new Uint8Array(await res.arrayBuffer());
-  const chain = [
-    ...decodePemCertificates(pem(tsa[which].tsaCertPath)),
-    ...decodePemCertificates(pem(tsa[which].rootCertPath)),
-  ];
-  return { response, chain };
+  const response = await tsa[which].reply(buildTimestampRequest({ imprint: { data }, nonce }));
+  return { response, chain: tsa[which].chain };
 }
 
 export async function anchorsFor(note: string, size: number): Promise<BundleAnchorInput[]> {

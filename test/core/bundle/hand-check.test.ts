@@ -7,10 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { exportBundle, makeLog, type TestLog } from './fixture.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportBundle, makeLog, type TestLog, TSA_ROOTS_PEM } from './fixture.ts';
 
-const tsa = inject('tsa');
 let dir: string;
 let log: TestLog;
 let readme: string;
@@ -27,7 +26,7 @@ beforeAll(async () => {
     checkpoints: [25, 40],
   });
   writeFileSync(join(dir, 'bundle.tar'), bundle);
-  writeFileSync(join(dir, 'b-roots.pem'), readFileSync(tsa.ecdsa.rootCertPath));
+  writeFileSync(join(dir, 'b-roots.pem'), TSA_ROOTS_PEM[0] as string);
   sh('mkdir b && tar -xf bundle.tar -C b', dir);
   readme = readFileSync(join(dir, 'b', 'README.txt'), 'utf8');
 });

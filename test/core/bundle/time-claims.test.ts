@@ -2,8 +2,8 @@
  * What `verifyBundle` says about time when a pinned TSA lies (issue #11,
  * docs/bundle.md §Time-stamps). The hostile TSA is a real one (src/adapters/memory/tsa-pki.ts:
  * pkijs, a CA of its own, a token a conforming TSA would send) whose genTime
- * and accuracy are whatever the test asks; the honest ones are the harness's
- * OpenSSL TSAs or further mock PKIs.
+ * and accuracy are whatever the test asks; the honest ones are the fixture's
+ * in-process TSAs or further mock PKIs.
  *
  *  - a token dated before records its checkpoint covers is impossible for an
  *    honest TSA, and no claimed accuracy makes it possible: the verifier
@@ -167,7 +167,7 @@ describe('"existed by" needs a quorum of distinct pinned TSAs', () => {
     expect(existedBy(await verifyBundle(b, trust({ tsaQuorum: 3 })))).toBe('2025-06-01T00:40:01.999Z');
   });
 
-  it('the same reasoning with the harness OpenSSL TSAs stamping in the present', async () => {
+  it('the same reasoning with the fixture TSAs stamping in the present', async () => {
     const honest = await anchorsFor(notes.get(10) as string, 10);
     const b = await bundleOf([{ by: 'a', genTime: at('00:15:00') }], honest);
     const tsaRoots = [...TSA_ROOTS, pkis.a.root.der];
