@@ -140,3 +140,102 @@ describe('architecture: adapters never import the app layer', () => {
     ]);
   });
 });
+
+// Every port has an in-memory adapter (src/adapters/memory/) and a contract
+// suite (test/contracts/<port>.contract.ts) that runs against both the memory
+// adapters (test/contracts/memory.test.ts) and the AWS ones (aws.test.ts):
+// use cases are tested in milliseconds on adapters held to the same contract
+// as the deployed ones. A new port without both fails here.
+const portsDir = join(root, 'src/ports');
+const memoryDir = join(root, 'src/adapters/memory');
+const contractsDir = join(root, 'test/contracts');
+
+interface SourceFile {
+  readonly path: string;
+  readonly text: string;
+}
+
+const readAll = (dir: string): SourceFile[] =>
+  walk(dir).map((path) => ({ path, text: readFileSync(path, 'utf8') }));
+
+/** What is missing for each port: a memory adapter, a contract suite, or a run of it against either side. */
+function portCoverage(
+  ports: readonly SourceFile[],
+  memory: readonly SourceFile[],
+  contracts: ReadonlyMap<string, string>,
+): string[] {
+  const missing: string[] = [];
+  for (const port of ports) {
+    const name = port.path.slice(port.path.lastIndexOf('/') + 1, -'.ts'.length);
+    const interfaces = [...port.text.matchAll(/export interface (\w+)/g)].map((m) => m[1] as string);
+    const adapter = memory.find(
+      (f) =>
+        importsOf(f.text).some((spec) => join(dirname(f.path), spec) === port.path) &&
+        interfaces.some((i) => new RegExp(`\\bimplements\\b[^{]*\\b${i}\\b`).test(f.text)),
+    );
+    if (!adapter) missing.push(`${name}: no class in src/adapters/memory/ implements its interface`);
+    if (!contracts.has(`${name}.contract.ts`)) missing.push(`${name}: no test/contracts/${name}.contract.ts`);
+    for (const runner of ['memory.test.ts', 'aws.test.ts'])
+      if (!importsOf(contracts.get(runner) ?? '').includes(`./${name}.contract.ts`))
+        missing.push(`${name}: test/contracts/${runner} does not run its contract suite`);
+  }
+  return missing;
+}
+
+describe('architecture: in-memory adapters and contract suites', () => {
+  const ports = readAll(portsDir);
+  const memory = readAll(memoryDir);
+  const contracts = new Map(readAll(contractsDir).map((f) => [relative(contractsDir, f.path), f.text]));
+
+  it('has ports to check', () => {
+    expect(ports.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('every port has a memory adapter and a contract suite run against memory and AWS', () => {
+    expect(portCoverage(ports, memory, contracts)).toEqual([]);
+  });
+
+  it.each(memory.map((f) => [relative(root, f.path), f.text]))(
+    '%s imports nothing from the AWS SDK (nor any module that does)',
+    (rel, text) => {
+      const reach = (file: string, src: string, seen: Set<string>): string[] => {
+        if (seen.has(file)) return [];
+        seen.add(file);
+        const direct = importsOf(src).filter((s) => s.startsWith('@aws-sdk/'));
+        const nested = importsOf(src)
+          .filter((s) => s.startsWith('.'))
+          .map((s) => join(dirname(file), s))
+          .filter((p) => p.startsWith(join(root, 'src/')) && p.endsWith('.ts'))
+          .flatMap((p) => reach(p, readFileSync(p, 'utf8'), seen).map((x) => `${relative(root, p)} → ${x}`));
+        return [...direct, ...nested];
+      };
+      expect(reach(join(root, rel), text, new Set())).toEqual([]);
+    },
+  );
+
+  it('detects a port without a memory adapter or a contract (self-check of the rule)', () => {
+    const port = { path: join(portsDir, 'widget.ts'), text: 'export interface WidgetStore { get(): void }' };
+    expect(portCoverage([port], [], new Map())).toEqual([
+      'widget: no class in src/adapters/memory/ implements its interface',
+      'widget: no test/contracts/widget.contract.ts',
+      'widget: test/contracts/memory.test.ts does not run its contract suite',
+      'widget: test/contracts/aws.test.ts does not run its contract suite',
+    ]);
+    const adapter = {
+      path: join(memoryDir, 'widget.ts'),
+      text: "import type { WidgetStore } from '../../ports/widget.ts';\nexport class MemoryWidgetStore implements WidgetStore {}",
+    };
+    const run = "import { widgetContract } from './widget.contract.ts';";
+    expect(
+      portCoverage(
+        [port],
+        [adapter],
+        new Map([
+          ['widget.contract.ts', ''],
+          ['memory.test.ts', run],
+          ['aws.test.ts', run],
+        ]),
+      ),
+    ).toEqual([]);
+  });
+});

@@ -8,8 +8,8 @@ import {
   encodeBlob,
   INLINE_MAX,
 } from '../../src/adapters/aws/dynamo-log-store.ts';
+import { FaultInjector } from '../../src/adapters/aws/faulty-dynamo.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { bytesEqual, utf8 } from '../../src/core/bytes.ts';
 import { ZERO_HASH } from '../../src/core/record.ts';
 import { LogStoreError } from '../../src/ports/log-store.ts';

@@ -4,7 +4,7 @@
  * raw SDK error for pushback or a transient failure — and the one table in
  * src/app/port-errors.ts gives each code its API meaning.
  *
- * On moto, with faults injected at the SDK (src/adapters/memory/faulty-dynamo.ts)
+ * On moto, with faults injected at the SDK (src/adapters/aws/faulty-dynamo.ts)
  * and malformed items written next to the adapter's own.
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
@@ -16,8 +16,8 @@ import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { FaultInjector, type FaultKind } from '../../src/adapters/aws/faulty-dynamo.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { FaultInjector, type FaultKind } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { fromPortError } from '../../src/app/port-errors.ts';
 import { AnchorStoreError } from '../../src/ports/anchor-store.ts';

@@ -6,7 +6,7 @@
  * ambiguous writes.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FaultInjector, itemKind } from '../../src/adapters/memory/faulty-dynamo.ts';
+import { FaultInjector, itemKind } from '../../src/adapters/aws/faulty-dynamo.ts';
 import type { Receipt } from '../../src/ports/log-store.ts';
 import { body, checkInvariants, event, makeEnv, newTable } from './ingest-support.ts';
 

@@ -12,7 +12,7 @@ import {
   type FaultKind,
   type FaultRule,
   itemKind,
-} from '../../src/adapters/memory/faulty-dynamo.ts';
+} from '../../src/adapters/aws/faulty-dynamo.ts';
 import { AppError } from '../../src/app/errors.ts';
 import type { AppendResult } from '../../src/app/ingest.ts';
 import type { Receipt } from '../../src/ports/log-store.ts';

@@ -6,8 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'vitest';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
+import type { FaultInjector } from '../../src/adapters/aws/faulty-dynamo.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import type { FaultInjector } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { type IngestLimits, IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.ts';

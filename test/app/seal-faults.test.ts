@@ -12,7 +12,7 @@
  * or bundle ever got a second version.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FaultMode } from '../../src/adapters/memory/send-faults.ts';
+import type { FaultMode } from '../../src/adapters/aws/send-faults.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { parseCheckpoint } from '../../src/core/note/checkpoint.ts';
 import { checkpointKey } from '../../src/ports/archive-store.ts';
