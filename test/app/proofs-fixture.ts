@@ -1,17 +1,18 @@
 /**
- * A real read side for the proof, read-route and CLI tests: DynamoDB and S3 in
- * moto, records appended through IngestService over DynamoLogStore, sealed by
- * the real SealService (local P-256 signer), served by ProofService over an
- * ArchiveStore whose `get` calls are counted.
+ * A real read side for the proof, read-route and CLI tests: records appended
+ * through IngestService, sealed by the real SealService (local P-256 signer),
+ * served by ProofService over an ArchiveStore whose `get` calls are counted.
+ * `readEnv` builds it on the in-memory adapters (src/adapters/memory/, held
+ * to the same contracts as the AWS ones); ./proofs-moto.ts builds the same on
+ * DynamoDB and S3 in moto, for the tests about S3 itself (presigned URLs).
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
-import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
-import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
-import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+
+import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
+import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
+import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
@@ -31,7 +32,9 @@ import {
   type CheckpointPrecondition,
   checkpointKey,
 } from '../../src/ports/archive-store.ts';
-import { awsClientConfig } from '../support/aws.ts';
+import type { LogStore } from '../../src/ports/log-store.ts';
+import type { PrincipalStore } from '../../src/ports/principal-store.ts';
+import type { SealStateStore } from '../../src/ports/seal-state.ts';
 
 export const ORIGIN_PREFIX = 'proofs.test.anchorlog';
 
@@ -68,38 +71,37 @@ export class CountingArchive implements ArchiveStore {
   }
 }
 
+/** The stores a read side needs. */
+export interface ReadPorts {
+  logs: LogStore;
+  state: SealStateStore;
+  archive: ArchiveStore;
+  principals: PrincipalStore;
+}
+
 export interface ReadEnv {
-  ddb: DynamoDBClient;
-  s3: S3Client;
-  logs: DynamoLogStore;
-  archive: S3ArchiveStore;
+  logs: LogStore;
+  archive: ArchiveStore;
+  principalStore: PrincipalStore;
   counting: CountingArchive;
   ingest: IngestService;
   logRegistry: LogRegistry;
   seal: SealService;
   signer: LocalNoteSigner;
   proofs: ProofService;
-  clock: { t: number; now(): number };
-  table: string;
+  clock: ManualClock;
 }
 
-export async function readEnv(name: string): Promise<ReadEnv> {
-  const cfg = awsClientConfig();
-  const ddb = new DynamoDBClient(cfg);
-  const s3 = new S3Client(cfg);
-  const table = `anchorlog-${name}`;
-  const bucket = `anchorlog-archive-${name}`;
-  await ensureTable(ddb, table);
-  await createArchiveBucket(s3, bucket, 1);
-  const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t };
-  const logs = new DynamoLogStore({ client: ddb, tableName: table, sleep: async () => {} });
-  const archive = new S3ArchiveStore({ client: s3, bucket });
+/** The read side on `ports`. */
+export function readEnvOn(ports: ReadPorts): ReadEnv {
+  const clock = new ManualClock();
+  const { logs, archive } = ports;
   const counting = new CountingArchive(archive);
   const signer = LocalNoteSigner.generate('proofs-test-key');
-  const ingest = new IngestService({ store: logs, clock, sleep: async () => {} });
+  const ingest = new IngestService({ store: logs, clock, sleep: clock.sleep });
   const seal = new SealService({
     logs,
-    state: new DynamoSealStateStore({ client: ddb, tableName: table }),
+    state: ports.state,
     archive,
     signer,
     clock,
@@ -112,7 +114,28 @@ export async function readEnv(name: string): Promise<ReadEnv> {
     publicKeys: async () => [signer.publicKeySpki],
   });
   const logRegistry = new LogRegistry({ store: logs, clock });
-  return { ddb, s3, logs, archive, counting, ingest, logRegistry, seal, signer, proofs, clock, table };
+  return {
+    logs,
+    archive,
+    principalStore: ports.principals,
+    counting,
+    ingest,
+    logRegistry,
+    seal,
+    signer,
+    proofs,
+    clock,
+  };
+}
+
+/** The read side on the in-memory adapters. */
+export async function readEnv(): Promise<ReadEnv> {
+  return readEnvOn({
+    logs: new MemoryLogStore(),
+    state: new MemorySealStateStore(),
+    archive: new MemoryArchiveStore(),
+    principals: new MemoryPrincipalStore(),
+  });
 }
 
 let counter = 0;
@@ -128,7 +151,7 @@ export async function append(env: ReadEnv, logId: string, n: number): Promise<vo
       target: { type: 'tool', id: `t-${counter++}` },
       outcome: 'success',
     }));
-    env.clock.t += 1;
+    env.clock.advance(1);
     await env.ingest.append({ logId, submitter: 'svc-proofs', body: utf8(JSON.stringify({ events })) });
     left -= k;
   }
@@ -204,7 +227,7 @@ export interface Auth {
 export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Auth> {
   const auditLog = new SystemLogAuditReader(env.logs);
   const principals = new PrincipalService({
-    store: new DynamoPrincipalStore({ client: env.ddb, tableName: env.table }),
+    store: env.principalStore,
     clock: env.clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
     audit: new SystemLogAuditSink(env.logRegistry, env.ingest, auditLog),

@@ -25,7 +25,7 @@ let env: ReadEnv;
 const heads = new Map<number, VerifiedCheckpoint>();
 
 beforeAll(async () => {
-  env = await readEnv('proof-reads');
+  env = await readEnv();
   for (const n of SIZES) {
     const logId = `reads-${n}`;
     const [text] = await growAndSeal(env, logId, [n]);

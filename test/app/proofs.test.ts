@@ -37,7 +37,7 @@ async function expectApp(p: Promise<unknown>, code: string, path?: string): Prom
 }
 
 beforeAll(async () => {
-  env = await readEnv('proofs');
+  env = await readEnv();
   // Sizes 5, 255, 256, 556, 1256: partial, one short of full, exactly full, mixed, two tile levels.
   const texts = await growAndSeal(env, LOG, [5, 250, 1, 300, 700]);
   const key = parseVerifierKey((await env.proofs.keys(LOG)).keys[0]?.vkey ?? '');

@@ -42,7 +42,7 @@ function tamper(part: string, edit: (body: string) => string): typeof fetch {
 }
 
 beforeAll(async () => {
-  env = await readEnv('cli-checkpoint');
+  env = await readEnv();
   await growAndSeal(env, LOG, [10, 290]);
   await env.logRegistry.createLog('other');
   a = await auth(env, [LOG, 'other']);

@@ -23,9 +23,9 @@ import {
   entriesFromBundles,
   ORIGIN_PREFIX,
   type ReadEnv,
-  readEnv,
   serveReadApi,
 } from '../app/proofs-fixture.ts';
+import { readEnvOnMoto } from '../app/proofs-moto.ts';
 import { captureIo } from './support.ts';
 
 const LOG = 'large';
@@ -53,7 +53,7 @@ const deps = (fetch: typeof globalThis.fetch = globalThis.fetch): ReadApiDeps =>
 });
 
 beforeAll(async () => {
-  env = await readEnv('cli-prove-large');
+  env = await readEnvOnMoto('cli-prove-large');
   await env.logRegistry.createLog(LOG);
   // Records just under the 65,535-byte limit: 20 of them make a ~1.3 MB entry bundle.
   const events = Array.from({ length: COUNT }, (_, i) => ({

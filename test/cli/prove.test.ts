@@ -59,7 +59,7 @@ async function prove(args: string[], d: ReadApiDeps = deps()) {
 }
 
 beforeAll(async () => {
-  env = await readEnv('cli-prove');
+  env = await readEnv();
   await growAndSeal(env, LOG, [20, 300]);
   a = await auth(env, [LOG]);
   server = await serveReadApi(env, a);

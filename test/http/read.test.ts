@@ -55,7 +55,7 @@ const text = (r: HttpResponse) => (typeof r.body === 'string' ? r.body : fromUtf
 const body = (r: HttpResponse) => JSON.parse(text(r));
 
 beforeAll(async () => {
-  env = await readEnv('read-http');
+  env = await readEnv();
   const texts = await growAndSeal(env, LOG, [3, 300, 40]);
   a = await auth(env, [LOG]);
   dispatch = createRouter(readRoutes({ proofs: env.proofs, principals: a.principals }), {
