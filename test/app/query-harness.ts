@@ -1,19 +1,19 @@
 /**
- * Shared set-up for the query tests: real DynamoDB and S3 (moto), real
- * ingest (records spread over months by a steerable clock), real sealer
- * (local signer), the projector and the query service, and a brute-force
- * reference filter over every record of the log.
+ * Shared set-up for the query tests: real ingest (records spread over months
+ * by a steerable clock), real sealer (local signer), the projector and the
+ * query service, and a brute-force reference filter over every record of the
+ * log. `queryEnv` builds them on the in-memory adapters (held to the same
+ * contracts as the AWS ones); ./query-moto.ts on DynamoDB and S3 in moto, for
+ * the Lambda handler's test.
  */
 import { randomBytes } from 'node:crypto';
-import { DeleteItemCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
 import { expect } from 'vitest';
-import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
-import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
-import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
-import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
+import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
+import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import {
@@ -27,7 +27,10 @@ import { SealService } from '../../src/app/seal.ts';
 import { toBase64, utf8 } from '../../src/core/bytes.ts';
 import { parseUtcTimestamp } from '../../src/core/event.ts';
 import { decodeRecord, type LogRecord, leafHash } from '../../src/core/record.ts';
-import { awsClientConfig } from '../support/aws.ts';
+import type { ArchiveStore } from '../../src/ports/archive-store.ts';
+import type { LogStore } from '../../src/ports/log-store.ts';
+import type { QueryIndexStore } from '../../src/ports/query-index.ts';
+import type { SealStateStore } from '../../src/ports/seal-state.ts';
 
 export const HOT_WINDOW_MS = 30 * DAY_MS;
 /** The cursor key every service of a test environment shares (a deployment's one secret). */
@@ -46,44 +49,32 @@ export const ACTIONS = [
 ];
 export const SUBMITTERS = ['svc-a', 'svc-b', 'svc-c'];
 
-export interface QEnv {
-  ddb: DynamoDBClient;
-  table: string;
-  logs: DynamoLogStore;
-  index: DynamoQueryIndex;
-  archive: S3ArchiveStore;
-  sealState: DynamoSealStateStore;
+/** The stores the query tests need. */
+export interface QueryPorts {
+  logs: LogStore;
+  index: QueryIndexStore;
+  archive: ArchiveStore;
+  sealState: SealStateStore;
+}
+
+export interface QEnv extends QueryPorts {
   ingest: IngestService;
   logRegistry: LogRegistry;
-  clock: { t: number; now(): number };
+  clock: ManualClock;
   projector: (extra?: Partial<ConstructorParameters<typeof QueryProjector>[0]>) => QueryProjector;
   service: (extra?: Partial<QueryServiceOptions>) => QueryService;
   sealer: () => SealService;
 }
 
-export async function queryEnv(name: string): Promise<QEnv> {
-  const cfg = awsClientConfig();
-  const ddb = new DynamoDBClient(cfg);
-  const s3 = new S3Client(cfg);
-  const table = `anchorlog-${name}`;
-  const bucket = `anchorlog-archive-${name}`;
-  await ensureTable(ddb, table);
-  await createArchiveBucket(s3, bucket, 400);
-  const clock = { t: Date.UTC(2025, 9, 1, 8), now: () => clock.t };
-  const logs = new DynamoLogStore({ client: ddb, tableName: table, sleep: async () => {} });
-  const index = new DynamoQueryIndex({ client: ddb, tableName: table, sleep: async () => {} });
-  const archive = new S3ArchiveStore({ client: s3, bucket });
-  const sealState = new DynamoSealStateStore({ client: ddb, tableName: table });
+/** The query tests' environment on `ports`. */
+export function queryEnvOn(ports: QueryPorts): QEnv {
+  const { logs, index, archive, sealState } = ports;
+  const clock = new ManualClock({ startMs: Date.UTC(2025, 9, 1, 8) });
   const signer = LocalNoteSigner.generate('query-test-key');
   return {
-    ddb,
-    table,
-    logs,
-    index,
-    archive,
-    sealState,
+    ...ports,
     clock,
-    ingest: new IngestService({ store: logs, clock, sleep: async () => {} }),
+    ingest: new IngestService({ store: logs, clock, sleep: clock.sleep }),
     logRegistry: new LogRegistry({ store: logs, clock }),
     projector: (extra = {}) =>
       new QueryProjector({ logs, index, clock, hotWindowMs: HOT_WINDOW_MS, ...extra }),
@@ -111,6 +102,24 @@ export async function queryEnv(name: string): Promise<QEnv> {
   };
 }
 
+export interface MemoryQEnv extends QEnv {
+  index: MemoryQueryIndex;
+}
+
+/** The query tests' environment on the in-memory adapters. */
+export function queryEnv(): MemoryQEnv {
+  const index = new MemoryQueryIndex();
+  return {
+    ...queryEnvOn({
+      logs: new MemoryLogStore(),
+      index,
+      archive: new MemoryArchiveStore({ retentionDays: 400 }),
+      sealState: new MemorySealStateStore(),
+    }),
+    index,
+  };
+}
+
 /** Deterministic PRNG (mulberry32). */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -135,7 +144,7 @@ export async function grow(
   const rnd = prng(opts.seed);
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(rnd() * xs.length)] as T;
   for (let b = 0; b < opts.batches; b++) {
-    if (rnd() > 0.15) env.clock.t += Math.floor(rnd() * opts.maxGapMs);
+    if (rnd() > 0.15) env.clock.advance(Math.floor(rnd() * opts.maxGapMs));
     const n = 1 + Math.floor(rnd() * opts.maxPer);
     const events = Array.from({ length: n }, (_, k) => ({
       occurredAt: '2025-10-01T00:00:00.000Z',
@@ -221,20 +230,7 @@ export function expectSame(got: readonly QueryRecord[], want: readonly Ref[]): v
   }
 }
 
-/** Deletes every query item of the table (what DynamoDB TTL does once they expire). Test-only scan. */
-export async function deleteQueryItems(env: QEnv): Promise<number> {
-  let n = 0;
-  let start: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue> | undefined;
-  do {
-    const page = await env.ddb.send(new ScanCommand({ TableName: env.table, ExclusiveStartKey: start }));
-    for (const item of page.Items ?? []) {
-      const pk = item.pk;
-      const sk = item.sk;
-      if (!pk || !sk || !/^Q#[^#]+#\d{4}-\d{2}-\d{2}$/.test(pk.S ?? '')) continue;
-      await env.ddb.send(new DeleteItemCommand({ TableName: env.table, Key: { pk, sk } }));
-      n++;
-    }
-    start = page.LastEvaluatedKey;
-  } while (start);
-  return n;
+/** Deletes every query item (what DynamoDB TTL does once they expire). */
+export function deleteQueryItems(env: MemoryQEnv): number {
+  return env.index.expire(Number.MAX_SAFE_INTEGER);
 }

@@ -9,10 +9,11 @@ import type { ConfigError } from '../../src/config.ts';
 import type { ApiEvent } from '../../src/http/lambda-adapter.ts';
 import { awsClientConfig, motoEndpoint } from '../support/aws.ts';
 import { principal } from './proofs-fixture.ts';
-import { grow, type QEnv, queryEnv } from './query-harness.ts';
+import { grow, type QEnv } from './query-harness.ts';
+import { queryEnvOnMoto } from './query-moto.ts';
 
 const LOG = 'lq';
-let env: QEnv;
+let env: QEnv & { table: string };
 let keyArn: string;
 const saved = { ...process.env };
 
@@ -49,7 +50,7 @@ async function load(extra: Record<string, string>) {
 }
 
 beforeAll(async () => {
-  env = await queryEnv('lambda-q');
+  env = await queryEnvOnMoto('lambda-q');
   await env.logRegistry.createLog(LOG);
   await grow(env, LOG, { batches: 4, maxPer: 5, maxGapMs: 60_000, seed: 5 });
   keyArn = await putSecret(

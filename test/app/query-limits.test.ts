@@ -41,7 +41,7 @@ function fullEvent(index: number): Record<string, unknown> {
 }
 
 beforeAll(async () => {
-  env = await queryEnv('qlimits');
+  env = queryEnv();
   await env.logRegistry.createLog(LOG);
   for (let b = 0; b < COUNT / 25; b++) {
     env.clock.t += 1000;

@@ -15,14 +15,14 @@ import {
   expectSame,
   grow,
   HOT_WINDOW_MS,
-  type QEnv,
+  type MemoryQEnv,
   queryEnv,
   type Ref,
   SUBMITTERS,
 } from './query-harness.ts';
 
 const LOG = 'qlog';
-let env: QEnv;
+let env: MemoryQEnv;
 let all: Ref[];
 
 async function sealAll(): Promise<void> {
@@ -31,7 +31,7 @@ async function sealAll(): Promise<void> {
 }
 
 beforeAll(async () => {
-  env = await queryEnv('query-app');
+  env = queryEnv();
   await env.logRegistry.createLog(LOG);
   // ~4 months of records: sealed (archive), unsealed, projected, and a tail not yet projected.
   await grow(env, LOG, { batches: 40, maxPer: 12, maxGapMs: 4 * DAY_MS, seed: 1 });
@@ -303,7 +303,7 @@ describe('QueryService over a log spread across months', () => {
 
   it('beyond the hot window with every query item gone (TTL), the archive answers the same', async () => {
     await sealAll();
-    const deleted = await deleteQueryItems(env);
+    const deleted = deleteQueryItems(env);
     expect(deleted).toBeGreaterThan(0);
     const saved = env.clock.t;
     env.clock.t += HOT_WINDOW_MS + 2 * DAY_MS;

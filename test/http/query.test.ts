@@ -55,7 +55,7 @@ const body = (r: HttpResponse) =>
   JSON.parse(typeof r.body === 'string' ? r.body : new TextDecoder().decode(r.body));
 
 beforeAll(async () => {
-  env = await queryEnv('query-http');
+  env = queryEnv();
   await env.logRegistry.createLog(LOG);
   await grow(env, LOG, { batches: 30, maxPer: 10, maxGapMs: 4 * 86_400_000, seed: 11 });
   const s = env.sealer();

@@ -38,6 +38,15 @@ export class ManualClock implements Clock {
     return this.#t;
   }
 
+  /** The current time, read (without a step) and set as a property: `clock.t += 60_000`. */
+  get t(): number {
+    return this.#t;
+  }
+
+  set t(ms: number) {
+    this.set(ms);
+  }
+
   /** Jumps to `ms`; a clock may be set back, as a misbehaving host's is (MAX_CLOCK_SKEW_MS). */
   set(ms: number): void {
     if (!Number.isSafeInteger(ms)) throw new RangeError('time must be a safe integer of ms');

@@ -126,6 +126,23 @@ export class MemoryQueryIndex implements QueryIndexStore {
     return sorted;
   }
 
+  /**
+   * Deletes every item whose `expiresAtSec` is at or before `nowSec`, as
+   * DynamoDB TTL does some time after; returns how many went.
+   */
+  expire(nowSec: number): number {
+    let n = 0;
+    for (const [logId, m] of this.#items) {
+      for (const [sk, item] of m)
+        if (item.expiresAtSec <= nowSec) {
+          m.delete(sk);
+          n++;
+        }
+      this.#sorted.delete(logId);
+    }
+    return n;
+  }
+
   /** Number of items held for `logId` (tests). */
   size(logId: string): number {
     return this.#items.get(logId)?.size ?? 0;
