@@ -8,7 +8,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FaultInjector, itemKind } from '../../src/adapters/aws/faulty-dynamo.ts';
 import type { Receipt } from '../../src/ports/log-store.ts';
-import { body, checkInvariants, event, makeEnv, newTable } from './ingest-support.ts';
+import { makeEnv, newTable } from './ingest-moto.ts';
+import { body, checkInvariants, event } from './ingest-support.ts';
 
 const realSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let tableName: string;

@@ -15,9 +15,10 @@ import type { IngestService } from '../../src/app/ingest.ts';
 import { toBase64Url as b64url, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { decodeRecord } from '../../src/core/record.ts';
-import { body, checkInvariants, type Env, event, makeEnv, newTable, readAll } from './ingest-support.ts';
+import { type MotoEnv, makeEnv, newTable } from './ingest-moto.ts';
+import { body, checkInvariants, event, readAll } from './ingest-support.ts';
 
-let env: Env;
+let env: MotoEnv;
 let svc: IngestService;
 let table: string;
 

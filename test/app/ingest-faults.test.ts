@@ -16,7 +16,8 @@ import {
 import { AppError } from '../../src/app/errors.ts';
 import type { AppendResult } from '../../src/app/ingest.ts';
 import type { Receipt } from '../../src/ports/log-store.ts';
-import { body, checkInvariants, event, makeEnv, newTable } from './ingest-support.ts';
+import { makeEnv, newTable } from './ingest-moto.ts';
+import { body, checkInvariants, event } from './ingest-support.ts';
 
 let tableName: string;
 beforeAll(async () => {

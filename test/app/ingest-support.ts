@@ -1,65 +1,37 @@
 /**
- * Shared fixtures for the ingest tests: a real DynamoDB (moto) table behind
- * DynamoLogStore, an optional fault injector on the client, a steerable
- * clock, and the invariant checker every fault scenario ends with.
+ * Shared fixtures for the ingest tests: a log store, a steerable clock, the
+ * ingest service over them, and the invariant checker every scenario ends
+ * with. `memoryEnv` puts them on the in-memory log store (held to the same
+ * contract as DynamoDB's); ./ingest-moto.ts on a DynamoDB table in moto, with
+ * an optional SDK fault injector, for the fault and concurrency tests.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { expect } from 'vitest';
-import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
-import type { FaultInjector } from '../../src/adapters/aws/faulty-dynamo.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { type IngestLimits, IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import { fromBase64, toBase64, utf8 } from '../../src/core/bytes.ts';
 import { decodeRecord, leafHash, verifyChain, ZERO_HASH } from '../../src/core/record.ts';
-import type { Receipt, StoredBatch } from '../../src/ports/log-store.ts';
-import { awsClientConfig } from '../support/aws.ts';
+import type { LogStore, Receipt, StoredBatch } from '../../src/ports/log-store.ts';
 
-export class TestClock {
-  constructor(public t = Date.UTC(2026, 2, 1, 12, 0, 0)) {}
-  /** Milliseconds added after every read (0 = frozen). */
-  step = 1;
-  now(): number {
-    const v = this.t;
-    this.t += this.step;
-    return v;
-  }
-}
+/** The ingest tests' clock: 2026-03-01T12:00Z, a millisecond further after every read. */
+export const testClock = (startMs = Date.UTC(2026, 2, 1, 12, 0, 0)) =>
+  new ManualClock({ startMs, stepMs: 1 });
 
-/** Real but short pauses: backoff stays exercised without slowing the suite. */
-export const fastSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 5)));
-
-let tableCounter = 0;
-export async function newTable(): Promise<{ client: DynamoDBClient; tableName: string }> {
-  const client = new DynamoDBClient(awsClientConfig());
-  const tableName = `anchorlog-ingest-${process.pid}-${++tableCounter}`;
-  await ensureTable(client, tableName);
-  return { client, tableName };
-}
-
-export interface Env {
-  client: DynamoDBClient;
-  store: DynamoLogStore;
-  clock: TestClock;
-  service: (opts?: { limits?: Partial<IngestLimits>; clock?: TestClock }) => IngestService;
+export interface Env<S extends LogStore = LogStore> {
+  store: S;
+  clock: ManualClock;
+  service: (opts?: { limits?: Partial<IngestLimits>; clock?: ManualClock }) => IngestService;
   /** Creates logs (the admin path; ingest itself cannot). */
   logRegistry: LogRegistry;
   warnings: string[];
 }
 
-/** A store on `tableName`; with `faults`, its client is a separate faulted one. */
-export function makeEnv(
-  tableName: string,
-  faults?: FaultInjector,
-  sleep: (ms: number) => Promise<void> = fastSleep,
-): Env {
-  const client = new DynamoDBClient(awsClientConfig());
-  if (faults) faults.attach(client);
-  const store = new DynamoLogStore({ client, tableName, sleep: fastSleep });
-  const clock = new TestClock();
+/** The ingest tests' environment on `store`. */
+export function envOn<S extends LogStore>(store: S, sleep: (ms: number) => Promise<void>): Env<S> {
+  const clock = testClock();
   const warnings: string[] = [];
   return {
-    client,
     store,
     clock,
     warnings,
@@ -73,6 +45,12 @@ export function makeEnv(
         ...(opts.limits ? { limits: opts.limits } : {}),
       }),
   };
+}
+
+/** The ingest tests' environment on the in-memory log store; backoff sleeps advance the clock. */
+export function memoryEnv(): Env<MemoryLogStore> {
+  const env: Env<MemoryLogStore> = envOn(new MemoryLogStore(), (ms) => env.clock.sleep(ms));
+  return env;
 }
 
 let eventCounter = 0;
@@ -93,7 +71,7 @@ export function body(events: unknown[]): Uint8Array {
   return utf8(JSON.stringify({ events }));
 }
 
-export async function readAll(store: DynamoLogStore, logId: string): Promise<StoredBatch[]> {
+export async function readAll(store: LogStore, logId: string): Promise<StoredBatch[]> {
   const out: StoredBatch[] = [];
   for (;;) {
     const page = await store.readBatches(logId, out.length + 1, 100);
@@ -113,7 +91,7 @@ export async function readAll(store: DynamoLogStore, logId: string): Promise<Sto
  * Returns the number of records.
  */
 export async function checkInvariants(
-  store: DynamoLogStore,
+  store: LogStore,
   logId: string,
   acked: readonly Receipt[] = [],
   opts: { sameEventTwice?: boolean } = {},
