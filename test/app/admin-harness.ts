@@ -1,14 +1,15 @@
 /**
- * The admin path as deployed: PrincipalService over DynamoPrincipalStore,
+ * The admin path as deployed: PrincipalService over a principal store,
  * auditing into the `system` log through SystemLogAuditSink → IngestService →
- * DynamoLogStore, all on one moto table. `store` and `logs` are what the admin
- * role's credentials reach directly (PutItem on `P#*`, the `L#system…` items),
- * so tests use them to play an insider who bypasses the services.
+ * a log store. `store` and `logs` are what the admin role's credentials reach
+ * directly (PutItem on `P#*`, the `L#system…` items), so tests use them to
+ * play an insider who bypasses the services. `adminEnv` builds it on the
+ * in-memory adapters; ./admin-moto.ts on one moto table, for the tests that
+ * count DynamoDB requests.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
-import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
+import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../../src/app/admin-audit.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogAdminService } from '../../src/app/log-admin.ts';
@@ -16,13 +17,12 @@ import { LogRegistry } from '../../src/app/log-registry.ts';
 import { type BindingFailure, PrincipalService } from '../../src/app/principals.ts';
 import { SYSTEM_LOG_ID } from '../../src/core/principal.ts';
 import { decodeRecord, type LogRecord } from '../../src/core/record.ts';
-import { awsClientConfig } from '../support/aws.ts';
+import type { LogStore } from '../../src/ports/log-store.ts';
+import type { PrincipalStore } from '../../src/ports/principal-store.ts';
 
 export interface AdminEnv {
-  ddb: DynamoDBClient;
-  table: string;
-  logs: DynamoLogStore;
-  store: DynamoPrincipalStore;
+  logs: LogStore;
+  store: PrincipalStore;
   ingest: IngestService;
   sink: SystemLogAuditSink;
   auditLog: SystemLogAuditReader;
@@ -31,20 +31,17 @@ export interface AdminEnv {
   logAdmin: LogAdminService;
   /** What PrincipalService reported through onBindingFailure (the alarm hook). */
   bindingFailures: BindingFailure[];
-  clock: { t: number; now(): number };
+  clock: ManualClock;
   /** Every record of a log, decoded. */
   records(logId?: string): Promise<LogRecord[]>;
   /** Another PrincipalService on the same table: a Lambda container with a cold cache. */
   coldPrincipals(): PrincipalService;
 }
 
-export async function adminEnv(name: string, ddb = new DynamoDBClient(awsClientConfig())): Promise<AdminEnv> {
-  const table = `anchorlog-${name}`;
-  await ensureTable(ddb, table);
-  const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t++ };
-  const logs = new DynamoLogStore({ client: ddb, tableName: table, sleep: async () => {} });
-  const store = new DynamoPrincipalStore({ client: ddb, tableName: table });
-  const ingest = new IngestService({ store: logs, clock, sleep: async () => {} });
+/** The admin path on `logs` and `store`. */
+export function adminEnvOn(logs: LogStore, store: PrincipalStore): AdminEnv {
+  const clock = new ManualClock({ startMs: Date.UTC(2026, 2, 1, 12), stepMs: 1 });
+  const ingest = new IngestService({ store: logs, clock, sleep: clock.sleep });
   const logRegistry = new LogRegistry({ store: logs, clock });
   const auditLog = new SystemLogAuditReader(logs);
   const sink = new SystemLogAuditSink(logRegistry, ingest, auditLog);
@@ -61,8 +58,6 @@ export async function adminEnv(name: string, ddb = new DynamoDBClient(awsClientC
   const principals = coldPrincipals();
   const logAdmin = new LogAdminService({ registry: logRegistry, logs, audit: sink, auditLog, clock });
   return {
-    ddb,
-    table,
     logs,
     store,
     ingest,
@@ -83,4 +78,9 @@ export async function adminEnv(name: string, ddb = new DynamoDBClient(awsClientC
       }
     },
   };
+}
+
+/** The admin path on the in-memory adapters. */
+export function adminEnv(): AdminEnv {
+  return adminEnvOn(new MemoryLogStore(), new MemoryPrincipalStore());
 }

@@ -16,7 +16,8 @@ import {
 import { issueApiKey, type Principal } from '../../src/core/principal.ts';
 import type { PrincipalState } from '../../src/ports/principal-store.ts';
 import { awsClientConfig } from '../support/aws.ts';
-import { type AdminEnv, adminEnv } from './admin-harness.ts';
+import type { AdminEnv } from './admin-harness.ts';
+import { adminEnvOnMoto } from './admin-moto.ts';
 
 let env: AdminEnv;
 let admin: Principal;
@@ -33,7 +34,7 @@ beforeAll(async () => {
     },
     { step: 'initialize', name: 'countOperations' },
   );
-  env = await adminEnv('principal-binding', ddb);
+  env = await adminEnvOnMoto('principal-binding', ddb);
   const boot = await env.principals.bootstrapAdmin({
     id: 'ops-admin',
     name: 'Ops',
@@ -241,7 +242,7 @@ describe('principals committed before bindings existed (bindLegacy)', () => {
   }
 
   beforeAll(async () => {
-    old = await adminEnv('principal-binding-legacy');
+    old = await adminEnvOnMoto('principal-binding-legacy');
   });
 
   it('are refused until the audited migration binds them; a state the log does not show stays refused', async () => {

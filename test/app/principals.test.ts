@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import {
   type AdminAuditEvent,
@@ -17,14 +15,17 @@ import { type AuditEvent, validateEvent } from '../../src/core/event.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { keyCommitment, type Principal } from '../../src/core/principal.ts';
 import type { AuditPosition, PrincipalEntry, PrincipalStore } from '../../src/ports/principal-store.ts';
-import { awsClientConfig } from '../support/aws.ts';
 
 /**
- * The system log's contract in memory, one record per batch: idempotent on
- * event id, readable back, with fault hooks — `failNext` fails without
- * persisting, `failAfterNext` persists and then fails (a timeout after a
- * successful write). `events` is the log since the last `mark()` (records
- * are never removed: authentication reads them back).
+ * The audit sink's contract (AdminAuditSink, AdminAuditLog in
+ * src/app/principals.ts), kept as simple as it states it, one record per
+ * batch: idempotent on event id, readable back, with fault hooks on exactly
+ * the `record` call — `failNext` fails without persisting, `failAfterNext`
+ * persists and then fails (a timeout after a successful write). `events` is
+ * the log since the last `mark()` (records are never removed: authentication
+ * reads them back). The deployed sink, SystemLogAuditSink over the ingest
+ * path, is what test/app/principal-binding.test.ts and
+ * system-log-reserved.test.ts drive.
  */
 class MemoryAuditSink implements AdminAuditSink, AdminAuditLog {
   readonly #log: AdminAuditEvent[] = [];
@@ -67,16 +68,9 @@ class MemoryAuditSink implements AdminAuditSink, AdminAuditLog {
   }
 }
 
-/**
- * Wraps a store with test seams: crash before a chosen put, hold gets at a
- * barrier. Puts are serialised: moto's conditional PutItem is not atomic under
- * concurrent requests (measured: 4 of 400 two-writer races had two winners),
- * while DynamoDB serialises conditional writes per item. Serialising here
- * keeps these tests about our logic rather than the emulator's locking.
- */
+/** Wraps a store with test seams: crash before a chosen put, hold gets at a barrier. */
 class SeamStore implements PrincipalStore {
   crashOnPut: ((entry: Omit<PrincipalEntry, 'rev'>) => boolean) | undefined;
-  #putQueue: Promise<unknown> = Promise.resolve();
   barrier: { waiting: number; size: number; release?: () => void; gate?: Promise<void> } | undefined;
   constructor(readonly inner: PrincipalStore) {}
   async get(id: string) {
@@ -97,17 +91,13 @@ class SeamStore implements PrincipalStore {
       this.crashOnPut = undefined;
       return Promise.reject(new Error('simulated crash before the write'));
     }
-    const result = this.#putQueue.then(() => this.inner.put(entry, expectedRev));
-    this.#putQueue = result.catch(() => undefined);
-    return result;
+    return this.inner.put(entry, expectedRev);
   }
   list(opts: { cursor?: string; limit: number }) {
     return this.inner.list(opts);
   }
 }
 
-let client: DynamoDBClient;
-let tableNo = 0;
 let store: SeamStore;
 let audit: MemoryAuditSink;
 let svc: PrincipalService;
@@ -115,15 +105,9 @@ let clockMs: number;
 let admin: Principal;
 let adminKey: string;
 
-beforeAll(async () => {
-  client = new DynamoDBClient(awsClientConfig());
-});
-
 beforeEach(async () => {
-  // A fresh table per test keeps tests independent within the file.
-  const tableName = `principals-app-${++tableNo}`;
-  await ensureTable(client, tableName);
-  store = new SeamStore(new DynamoPrincipalStore({ client, tableName }));
+  // A fresh store per test keeps tests independent within the file.
+  store = new SeamStore(new MemoryPrincipalStore());
   audit = new MemoryAuditSink();
   clockMs = Date.parse('2026-03-01T12:00:00.000Z');
   svc = new PrincipalService({

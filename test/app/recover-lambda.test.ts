@@ -10,9 +10,10 @@ import { type AdminAuditEvent, PrincipalService } from '../../src/app/principals
 import { type Principal, SYSTEM_LOG_ID } from '../../src/core/principal.ts';
 import { ScheduledJobError } from '../../src/jobs/scheduled-job.ts';
 import { motoEndpoint } from '../support/aws.ts';
-import { type AdminEnv, adminEnv } from './admin-harness.ts';
+import type { AdminEnv } from './admin-harness.ts';
+import { adminEnvOnMoto } from './admin-moto.ts';
 
-let env: AdminEnv;
+let env: AdminEnv & { table: string };
 let admin: Principal;
 type Handler = typeof import('../../lambdas/recover.ts')['handler'];
 let handler: Handler;
@@ -45,7 +46,7 @@ const agent = (id: string) => ({
 });
 
 beforeAll(async () => {
-  env = await adminEnv('recover-lambda');
+  env = await adminEnvOnMoto('recover-lambda');
   // The Lambda appends to the system log on the system clock; so does everything here.
   env.clock.t = Date.now();
   await env.logRegistry.createLog(SYSTEM_LOG_ID);

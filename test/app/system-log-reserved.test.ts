@@ -17,7 +17,7 @@ let env: AdminEnv;
 let admin: Principal;
 
 beforeAll(async () => {
-  env = await adminEnv('system-log-reserved');
+  env = adminEnv();
   admin = (await env.principals.bootstrapAdmin({ id: 'ops-admin', name: 'Ops', owner: 'secops@example.com' }))
     .principal;
 });

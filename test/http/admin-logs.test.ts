@@ -16,7 +16,7 @@ let env: AdminEnv;
 let admin: Principal;
 
 beforeAll(async () => {
-  env = await adminEnv('admin-logs');
+  env = adminEnv();
   admin = (await env.principals.bootstrapAdmin({ id: 'ops-admin', name: 'Ops', owner: 'secops@example.com' }))
     .principal;
 });
