@@ -16,7 +16,13 @@ import { runMain } from '../../src/cli/main.ts';
 import { verifyBundle } from '../../src/core/bundle/index.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
-import { appendAt, type ExportEnv, exportEnv, type PlannedEvent, sealAndAnchor } from './export-harness.ts';
+import {
+  appendAt,
+  type ExportEnv,
+  memoryExportEnv,
+  type PlannedEvent,
+  sealAndAnchor,
+} from './export-harness.ts';
 
 const LOG = 'tenant-acme';
 let env: ExportEnv;
@@ -74,7 +80,7 @@ function trust() {
 }
 
 beforeAll(async () => {
-  env = await exportEnv('export-auditor');
+  env = await memoryExportEnv();
   work = mkdtempSync(join(tmpdir(), 'anchorlog-export-auditor-'));
   await env.logRegistry.createLog(LOG);
   // January–February, then a seal and anchor (an older checkpoint).

@@ -1,22 +1,22 @@
 /**
- * A real, sealed and anchored log for the export tests: DynamoDB and S3 in
- * moto, IngestService with an injected clock (receivedAt where the test puts
- * it), the real SealService (local P-256 signer), the real AnchorService with
- * the harness's two OpenSSL TSAs, and ExportService over all of it.
+ * A real, sealed and anchored log for the export tests: IngestService with an
+ * injected clock (receivedAt where the test puts it), the real SealService
+ * (local P-256 signer), the real AnchorService with two TSAs, and
+ * ExportService over all of it. `memoryExportEnv` builds it on the in-memory
+ * adapters with two in-process TSAs (ECDSA and RSA, as the harness's OpenSSL
+ * pair); ./export-moto.ts on DynamoDB and S3 in moto with the OpenSSL TSAs,
+ * for the tests about S3 uploads, DynamoDB items and real TSA configuration.
  */
-import { readFileSync } from 'node:fs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
-import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
-import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
-import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
-import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
-import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
-import { ensureTable } from '../../src/adapters/aws/table.ts';
+
+import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
+import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
-import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
+import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
+import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { AnchorService } from '../../src/app/anchor.ts';
 import { ExportService, type ExportServiceOptions } from '../../src/app/export.ts';
 import { IngestService } from '../../src/app/ingest.ts';
@@ -25,63 +25,51 @@ import { ProofService } from '../../src/app/proofs.ts';
 import { SealService } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
-import { awsClientConfig } from '../support/aws.ts';
-import { harnessTsas } from '../support/tsa.ts';
+import type { AnchorStore } from '../../src/ports/anchor-store.ts';
+import type { ArchiveStore } from '../../src/ports/archive-store.ts';
+import type { AnchoredSizeLister, ExportStore } from '../../src/ports/export-store.ts';
+import type { LogStore } from '../../src/ports/log-store.ts';
+import type { SealStateStore } from '../../src/ports/seal-state.ts';
+import type { Timestamper } from '../../src/ports/timestamper.ts';
 
 export const ORIGIN_PREFIX = 'export.test.anchorlog';
 
+/** The stores and TSAs an export environment runs on. */
+export interface ExportPorts {
+  logs: LogStore;
+  archive: ArchiveStore;
+  state: SealStateStore;
+  anchors: AnchorStore;
+  anchoredSizes: AnchoredSizeLister;
+  store: ExportStore;
+  timestampers: readonly Timestamper[];
+  /** PEM of the TSAs' roots. */
+  tsaRootsPem: string[];
+}
+
 export interface ExportEnv {
-  ddb: DynamoDBClient;
-  s3: S3Client;
-  table: string;
-  exportsBucket: string;
-  logs: DynamoLogStore;
-  archive: S3ArchiveStore;
-  anchors: DynamoAnchorStore;
+  logs: LogStore;
+  archive: ArchiveStore;
+  anchors: AnchorStore;
   ingest: IngestService;
   logRegistry: LogRegistry;
   seal: SealService;
   anchor: AnchorService;
   proofs: ProofService;
   signer: LocalNoteSigner;
-  clock: { t: number; now(): number };
-  /** PEM of the two TSA roots (ecdsa, rsa). */
+  clock: ManualClock;
+  /** PEM of the TSA roots. */
   tsaRootsPem: string[];
   exporter(extra?: Partial<ExportServiceOptions>): ExportService;
   vkey(logId: string): string;
 }
 
-/** A TSA the anchor service asks, as src/config.ts `tsas[]` describes one. */
-export interface HarnessTsa {
-  name: string;
-  url: string;
-  rootsPem: string;
-}
-
-/**
- * `tsas` replaces the harness's two TSAs (`ecdsa`, `rsa`), e.g. with
- * `loadConfig(...).tsas`; the quorum is then all of them.
- */
-export async function exportEnv(
-  name: string,
-  opts: { tsas?: readonly HarnessTsa[] } = {},
-): Promise<ExportEnv> {
-  const cfg = awsClientConfig();
-  const ddb = new DynamoDBClient(cfg);
-  const s3 = new S3Client(cfg);
-  const table = `anchorlog-${name}`;
-  const bucket = `anchorlog-archive-${name}`;
-  const exportsBucket = `anchorlog-exports-${name}`;
-  await ensureTable(ddb, table);
-  await createArchiveBucket(s3, bucket, 1);
-  await createExportsBucket(s3, exportsBucket);
-  const clock = { t: Date.UTC(2026, 0, 1), now: () => clock.t };
-  const logs = new DynamoLogStore({ client: ddb, tableName: table, sleep: async () => {} });
-  const archive = new S3ArchiveStore({ client: s3, bucket });
-  const state = new DynamoSealStateStore({ client: ddb, tableName: table });
-  const anchors = new DynamoAnchorStore({ client: ddb, tableName: table });
+/** The export environment on `ports`; the anchor quorum is every TSA. */
+export function exportEnvOn(ports: ExportPorts): ExportEnv {
+  const { logs, archive, state, anchors } = ports;
+  const clock = new ManualClock({ startMs: Date.UTC(2026, 0, 1) });
   const signer = LocalNoteSigner.generate('export-test-key');
-  const ingest = new IngestService({ store: logs, clock, sleep: async () => {} });
+  const ingest = new IngestService({ store: logs, clock, sleep: clock.sleep });
   const seal = new SealService({
     logs,
     state,
@@ -91,22 +79,13 @@ export async function exportEnv(
     originPrefix: ORIGIN_PREFIX,
     maxRecordsPerRun: 1_000_000,
   });
-  const tsa = harnessTsas();
-  const tsaRootsPem = [
-    readFileSync(tsa.ecdsa.rootCertPath, 'utf8'),
-    readFileSync(tsa.rsa.rootCertPath, 'utf8'),
-  ];
-  const tsas = opts.tsas ?? [
-    { name: 'ecdsa', url: tsa.ecdsa.url, rootsPem: tsaRootsPem[0] as string },
-    { name: 'rsa', url: tsa.rsa.url, rootsPem: tsaRootsPem[1] as string },
-  ];
   const anchor = new AnchorService({
     archive,
     originPrefix: ORIGIN_PREFIX,
     logPublicKeys: [signer.publicKeySpki],
     anchors,
-    timestampers: tsas.map((t) => new HttpTimestamper(t)),
-    quorum: tsas.length,
+    timestampers: ports.timestampers,
+    quorum: ports.timestampers.length,
     clock,
     random: (n) => crypto.getRandomValues(new Uint8Array(n)),
     metrics: new MemoryMetricsSink(),
@@ -121,16 +100,12 @@ export async function exportEnv(
       publicKeys,
       archive,
       anchors,
-      anchoredSizes: dynamoAnchoredSizes({ client: ddb, tableName: table }),
+      anchoredSizes: ports.anchoredSizes,
       clock,
-      store: new S3ExportStore({ client: s3, bucket: exportsBucket }),
+      store: ports.store,
       ...extra,
     });
   return {
-    ddb,
-    s3,
-    table,
-    exportsBucket,
     logs,
     archive,
     anchors,
@@ -141,10 +116,29 @@ export async function exportEnv(
     proofs,
     signer,
     clock,
-    tsaRootsPem,
+    tsaRootsPem: ports.tsaRootsPem,
     exporter,
     vkey: (logId) => vkeyFromSpki(`${ORIGIN_PREFIX}/${logId}`, signer.publicKeySpki),
   };
+}
+
+/** The export environment on the in-memory adapters, anchored by two in-process TSAs. */
+export async function memoryExportEnv(): Promise<ExportEnv> {
+  const timestampers = [
+    await MemoryTimestamper.create('ecdsa', { keyAlgorithm: 'ecdsa' }),
+    await MemoryTimestamper.create('rsa', { keyAlgorithm: 'rsa' }),
+  ];
+  const anchors = new MemoryAnchorStore();
+  return exportEnvOn({
+    logs: new MemoryLogStore(),
+    archive: new MemoryArchiveStore(),
+    state: new MemorySealStateStore(),
+    anchors,
+    anchoredSizes: anchors.anchoredSizes,
+    store: new MemoryExportStore(),
+    timestampers,
+    tsaRootsPem: timestampers.map((t) => t.rootsPem),
+  });
 }
 
 export interface PlannedEvent {

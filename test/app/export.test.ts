@@ -13,9 +13,10 @@ import { toHex, utf8 } from '../../src/core/bytes.ts';
 import { sha256 } from '../../src/core/hash.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import type { ExportStore } from '../../src/ports/export-store.ts';
-import { appendAt, type ExportEnv, exportEnv, sealAndAnchor } from './export-harness.ts';
+import { appendAt, sealAndAnchor } from './export-harness.ts';
+import { exportEnv, type MotoExportEnv } from './export-moto.ts';
 
-let env: ExportEnv;
+let env: MotoExportEnv;
 const LOG = 'edge';
 const day = (d: number) => new Date(Date.UTC(2026, 0, 1) + d * 86_400_000).toISOString();
 

@@ -15,14 +15,15 @@ import { verifyBundle } from '../../src/core/bundle/index.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
-import { appendAt, type ExportEnv, exportEnv, sealAndAnchor } from './export-harness.ts';
+import { appendAt, sealAndAnchor } from './export-harness.ts';
+import { exportEnv, type MotoExportEnv } from './export-moto.ts';
 
 const MAR1_0900 = '2026-03-01T09:00:00.000Z';
 const MAR1_1000 = '2026-03-01T10:00:00.000Z';
 /** Three months after the events really arrive. */
 const POISON = '2026-06-01T00:00:00.000Z';
 
-let env: ExportEnv;
+let env: MotoExportEnv;
 
 beforeAll(async () => {
   env = await exportEnv('tip-hint');

@@ -15,12 +15,13 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { verifyBundle } from '../../src/core/bundle/index.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import { harnessTsas } from '../support/tsa.ts';
-import { appendAt, type ExportEnv, exportEnv, sealAndAnchor } from './export-harness.ts';
+import { appendAt, sealAndAnchor } from './export-harness.ts';
+import { exportEnv, type MotoExportEnv } from './export-moto.ts';
 
 const LOG = 'dotted-tsas';
 const BASE = { ANCHORLOG_TABLE: 'unused', ANCHORLOG_ARCHIVE_BUCKET: 'unused' };
 
-let env: ExportEnv;
+let env: MotoExportEnv;
 let roots: string[];
 
 beforeAll(async () => {

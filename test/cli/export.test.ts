@@ -18,10 +18,11 @@ import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import { createRouter } from '../../src/http/router.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
-import { appendAt, type ExportEnv, exportEnv, sealAndAnchor } from '../app/export-harness.ts';
+import { appendAt, sealAndAnchor } from '../app/export-harness.ts';
+import { exportEnv, type MotoExportEnv } from '../app/export-moto.ts';
 
 const LOG = 'cli-export';
-let env: ExportEnv;
+let env: MotoExportEnv;
 let server: LocalHttpServer;
 let small: LocalHttpServer;
 let work: string;
