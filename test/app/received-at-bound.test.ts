@@ -13,16 +13,15 @@ import { SealHaltError } from '../../src/app/seal.ts';
 import { toBase64, utf8 } from '../../src/core/bytes.ts';
 import { encodeRecord, formatReceivedAt, leafHash } from '../../src/core/record.ts';
 import { MAX_CLOCK_SKEW_MS } from '../../src/ports/clock.ts';
-import { appendEvents, type Env, localSigner, makeEnv, newLog, provision, sealer } from './seal-harness.ts';
+import { appendEvents, localSigner, memorySealEnv, newLog, sealer } from './seal-support.ts';
 
 /** docs/operations.md "Clock skew": five minutes. */
 const SKEW = 5 * 60_000;
 
-let env: Env;
+let env: ReturnType<typeof memorySealEnv>;
 
-beforeAll(async () => {
-  env = makeEnv();
-  await provision(env);
+beforeAll(() => {
+  env = memorySealEnv();
 });
 
 const event = {

@@ -1,7 +1,8 @@
 /**
- * Shared set-up and the invariant checker for the seal tests: real DynamoDB,
- * S3 and KMS (moto), real ingest, real sealer. Every client goes through one
- * SendFaultInjector so tests can fail or kill any call by number.
+ * Shared set-up and the invariant checker for the seal tests on real
+ * DynamoDB, S3 and KMS (moto), real ingest, real sealer. Every client goes
+ * through one SendFaultInjector so tests can fail or kill any call by number.
+ * What does not depend on the stores is in ./seal-support.ts.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -13,11 +14,9 @@ import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { SendFaultInjector } from '../../src/adapters/aws/send-faults.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
-import { SealService, type SealServiceOptions } from '../../src/app/seal.ts';
-import { bytesEqual, utf8 } from '../../src/core/bytes.ts';
+import { bytesEqual } from '../../src/core/bytes.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { consistencyProof } from '../../src/core/merkle/proof-from-leaves.ts';
 import { rootOf } from '../../src/core/merkle/root.ts';
@@ -30,15 +29,16 @@ import { ecdsaP256Verifier } from '../../src/core/note/verifiers.ts';
 import { checkpointFromNote } from '../../src/core/note/verify.ts';
 import { verifyChain, ZERO_HASH } from '../../src/core/record.ts';
 import { archiveKey, checkpointKey } from '../../src/ports/archive-store.ts';
-import type { Clock } from '../../src/ports/clock.ts';
 import type { NoteSigner } from '../../src/ports/signer.ts';
 import { awsClientConfig } from '../support/aws.ts';
+import { allRecords, ORIGIN_PREFIX, type SealEnv, sealClock } from './seal-support.ts';
+
+export { allRecords, appendEvents, localSigner, newLog, ORIGIN_PREFIX, sealer } from './seal-support.ts';
 
 export const TABLE = 'anchorlog-seal-test';
 export const BUCKET = 'anchorlog-archive-seal-test';
-export const ORIGIN_PREFIX = 'seal.test.anchorlog';
 
-export interface Env {
+export interface Env extends SealEnv {
   faults: SendFaultInjector;
   ddb: DynamoDBClient;
   s3: S3Client;
@@ -46,9 +46,6 @@ export interface Env {
   logs: DynamoLogStore;
   state: DynamoSealStateStore;
   archive: S3ArchiveStore;
-  ingest: IngestService;
-  logRegistry: LogRegistry;
-  clock: Clock & { t: number };
 }
 
 /** Fresh clients (a "process"): all wrapped by one injector. */
@@ -58,7 +55,7 @@ export function makeEnv(): Env {
   const ddb = faults.wrap(new DynamoDBClient(cfg), 'dynamodb');
   const s3 = faults.wrap(new S3Client(cfg), 's3');
   const kms = faults.wrap(new KMSClient(cfg), 'kms');
-  const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t };
+  const clock = sealClock();
   const logs = new DynamoLogStore({ client: ddb, tableName: TABLE, sleep: async () => {} });
   return {
     faults,
@@ -90,50 +87,6 @@ export async function createKmsKey(kms: KMSClient): Promise<string> {
 
 export async function kmsSigner(env: Env, keyId: string): Promise<KmsNoteSigner> {
   return KmsNoteSigner.create({ client: env.kms, kmsKeyId: keyId, keyName: 'anchorlog-seal-key' });
-}
-
-export const localSigner = LocalNoteSigner.generate('anchorlog-seal-key');
-
-export function sealer(env: Env, signer: NoteSigner, extra: Partial<SealServiceOptions> = {}): SealService {
-  return new SealService({
-    logs: env.logs,
-    state: env.state,
-    archive: env.archive,
-    signer,
-    clock: env.clock,
-    originPrefix: ORIGIN_PREFIX,
-    ...extra,
-  });
-}
-
-let eventCounter = 0;
-/** Appends `n` events as one batch (one request). */
-export async function appendEvents(env: Env, logId: string, n: number, pad = 0): Promise<void> {
-  const events = Array.from({ length: n }, () => ({
-    occurredAt: '2026-03-01T12:00:00.000Z',
-    actor: { type: 'agent', id: `agent-${eventCounter % 7}` },
-    action: 'tool.call',
-    target: { type: 'tool', id: `t-${eventCounter++}` },
-    outcome: 'success',
-    ...(pad > 0 ? { metadata: { pad: 'x'.repeat(pad) } } : {}),
-  }));
-  env.clock.t += 1;
-  await env.ingest.append({ logId, submitter: 'svc-test', body: utf8(JSON.stringify({ events })) });
-}
-
-export async function newLog(env: Env, logId: string): Promise<void> {
-  await env.logRegistry.createLog(logId);
-}
-
-/** All record bytes of the log, from the log store. */
-export async function allRecords(env: Env, logId: string): Promise<Uint8Array[]> {
-  const out: Uint8Array[] = [];
-  for (let seq = 1; ; ) {
-    const got = await env.logs.readBatches(logId, seq, 100);
-    for (const b of got) for (const r of b.records) out.push(r.bytes);
-    if (got.length < 100) return out;
-    seq += got.length;
-  }
 }
 
 export interface ObjectVersion {
