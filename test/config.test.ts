@@ -1,11 +1,12 @@
 // src/config.ts: the environment names secrets and never holds them; the
-// cursor key and TSA credentials are read from Secrets Manager (moto) with a
-// ConfigError, by code, for every way they can be missing or wrong.
+// cursor key and TSA credentials are read from a SecretSource (here the
+// in-memory one, held to the same contract as Secrets Manager's adapter by
+// test/contracts/) with a ConfigError, by code, for every way they can be
+// missing or wrong.
 import { generateKeyPairSync } from 'node:crypto';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { putSecret, SecretsManagerSource } from '../src/adapters/aws/secrets-manager-source.ts';
 import { LocalNoteSigner } from '../src/adapters/memory/local-signer.ts';
+import { MemorySecretSource } from '../src/adapters/memory/secret-source.ts';
 import {
   type AppConfig,
   ConfigError,
@@ -15,9 +16,7 @@ import {
   loadTsaCredentials,
 } from '../src/config.ts';
 import { pemToSpki, spkiToPem } from '../src/core/note/pem.ts';
-import { freePort } from '../src/local/ports.ts';
 import { SecretError } from '../src/ports/secret-source.ts';
-import { awsClientConfig } from './support/aws.ts';
 
 const BASE = { ANCHORLOG_TABLE: 't', ANCHORLOG_ARCHIVE_BUCKET: 'b' };
 const TSAS = [
@@ -26,8 +25,7 @@ const TSAS = [
 ];
 const KEY_TEXT = 'Zq3v8Hn2Wc7Lp4Tx9Bd6Fs1Km5Rj0Ya8Ue3Ni7Og2';
 
-let client: SecretsManagerClient;
-let source: SecretsManagerSource;
+let source: MemorySecretSource;
 
 async function configError(
   p: Promise<unknown> | (() => unknown),
@@ -54,8 +52,7 @@ async function configError(
 const config = (env: Record<string, string>): AppConfig => loadConfig({ ...BASE, ...env });
 
 beforeAll(() => {
-  client = new SecretsManagerClient(awsClientConfig());
-  source = new SecretsManagerSource({ client });
+  source = new MemorySecretSource();
 });
 
 describe('loadConfig: no secret values in the environment', () => {
@@ -170,9 +167,9 @@ describe('loadConfig: retired log signing keys (ANCHORLOG_RETIRED_SIGNING_KEYS)'
   });
 });
 
-describe('loadCursorKey (Secrets Manager on moto)', () => {
+describe('loadCursorKey', () => {
   it('is the UTF-8 bytes of the named secret', async () => {
-    const arn = await putSecret(client, 'cfg/cursor-key', KEY_TEXT);
+    const arn = source.put('cfg/cursor-key', KEY_TEXT);
     const key = await loadCursorKey(config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: arn }), source);
     expect(new TextDecoder().decode(key)).toBe(KEY_TEXT);
   });
@@ -193,7 +190,7 @@ describe('loadCursorKey (Secrets Manager on moto)', () => {
   });
 
   it('a short secret is INVALID_SECRET, and the message does not repeat it', async () => {
-    const arn = await putSecret(client, 'cfg/short', 'hunter2-hunter2-hunter2-hunter2');
+    const arn = source.put('cfg/short', 'hunter2-hunter2-hunter2-hunter2');
     const err = await configError(
       loadCursorKey(config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: arn }), source),
       'INVALID_SECRET',
@@ -202,12 +199,8 @@ describe('loadCursorKey (Secrets Manager on moto)', () => {
   });
 
   it('a store that is down is the SecretError UNAVAILABLE, not a ConfigError (the next cold start retries)', async () => {
-    const down = new SecretsManagerSource({
-      client: new SecretsManagerClient({
-        ...awsClientConfig(),
-        endpoint: `http://127.0.0.1:${await freePort()}`,
-      }),
-    });
+    const down = new MemorySecretSource({ 'cfg/cursor-key': KEY_TEXT });
+    down.faults.fail({ op: 'readText', code: 'UNAVAILABLE' });
     const err = await loadCursorKey(
       config({ ANCHORLOG_QUERY_CURSOR_KEY_SECRET: 'cfg/cursor-key' }),
       down,
@@ -217,12 +210,12 @@ describe('loadCursorKey (Secrets Manager on moto)', () => {
   });
 });
 
-describe('loadTsaCredentials (Secrets Manager on moto)', () => {
+describe('loadTsaCredentials', () => {
   const withSecret = (arn: string) =>
     config({ ANCHORLOG_TSAS: JSON.stringify(TSAS), ANCHORLOG_TSA_CREDENTIALS_SECRET: arn });
 
   it('adds each TSA its Authorization value from the secret; without the setting, none', async () => {
-    const arn = await putSecret(client, 'cfg/tsa', JSON.stringify({ 'tsa-b': 'Basic dXNlcjpwYXNz' }));
+    const arn = source.put('cfg/tsa', JSON.stringify({ 'tsa-b': 'Basic dXNlcjpwYXNz' }));
     expect(await loadTsaCredentials(withSecret(arn), source)).toEqual([
       TSAS[0],
       { ...TSAS[1], authorization: 'Basic dXNlcjpwYXNz' },
@@ -240,7 +233,7 @@ describe('loadTsaCredentials (Secrets Manager on moto)', () => {
   ])(
     'a secret holding %s is INVALID_SECRET, and the message does not repeat the value',
     async (_what, value) => {
-      const arn = await putSecret(client, 'cfg/tsa-bad', value);
+      const arn = source.put('cfg/tsa-bad', value);
       const err = await configError(loadTsaCredentials(withSecret(arn), source), 'INVALID_SECRET');
       expect(err.message).not.toContain('dXNlcjpwYXNz');
     },
