@@ -17,6 +17,7 @@ import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { COMMANDS, runMain } from '../../src/cli/main.ts';
 import { vkeyFromSpki } from '../../src/core/note/index.ts';
 import { issueApiKey } from '../../src/core/principal.ts';
+import { skipChildProcesses } from '../support/tier.ts';
 import { captureIo } from './support.ts';
 
 /** A port nothing listens on: an invocation that got past parsing fails fast with exit 1. */
@@ -371,7 +372,7 @@ describe('garbage argv never throws and never prints a stack trace', () => {
   });
 });
 
-describe('the installed command as a process', () => {
+describe.skipIf(skipChildProcesses)('the installed command as a process', () => {
   it('a usage error with --json: exit status 2, one JSON document on stdout, no stack trace', () => {
     const bin = fileURLToPath(new URL('../../bin/anchorlog.mjs', import.meta.url));
     const r = spawnSync(process.execPath, [bin, 'prove', '--log', 'prod', '--index', '1e3', '--json'], {

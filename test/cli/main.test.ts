@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { type Command, runMain } from '../../src/cli/main.ts';
 import { REAL_CASES, type RealCase, vectorPath } from '../core/rfc3161/cases.ts';
+import { skipChildProcesses } from '../support/tier.ts';
 import { captureIo } from './support.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/anchorlog.mjs', import.meta.url));
@@ -57,7 +58,7 @@ describe('anchorlog dispatcher', () => {
   });
 });
 
-describe('bin/anchorlog.mjs as a child process', () => {
+describe.skipIf(skipChildProcesses)('bin/anchorlog.mjs as a child process', () => {
   const byName = (n: string) => REAL_CASES.find((c) => c.name === n) as RealCase;
   const run = (args: string[]) =>
     spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });

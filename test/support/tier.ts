@@ -23,3 +23,11 @@ export function requireHarness(what: string): void {
       'in-memory adapters (src/adapters/memory/).',
   );
 }
+
+/**
+ * True in the fast tier, for the tests that start the installed command
+ * (bin/anchorlog.mjs) or tsx as a child process: each start compiles the CLI
+ * again, about a second of CPU, and the command's code itself is tested
+ * in-process next to them. `npm test` runs them.
+ */
+export const skipChildProcesses: boolean = inFastTier();
