@@ -400,7 +400,8 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
     await ensureTable(ddb, 'bench');
     await createArchiveBucket(s3, 'bench-archive', 1);
     await createExportsBucket(s3, 'bench-exports');
-    const clock = { t: T0, now: () => clock.t };
+    const { ManualClock } = await import('../src/adapters/memory/clock.ts');
+    const clock = new ManualClock({ startMs: T0 });
     const logs = new DynamoLogStore({ client: ddb, tableName: 'bench' });
     const archive = new S3ArchiveStore({ client: s3, bucket: 'bench-archive' });
     const state = new DynamoSealStateStore({ client: ddb, tableName: 'bench' });

@@ -73,19 +73,17 @@ beforeAll(() => {
 
 describe('HttpTimestamper against the OpenSSL TSAs', () => {
   for (const flavour of ['ecdsa', 'rsa'] as const) {
-    it(`${flavour}: returns a fully verified token that openssl ts -verify accepts`, async () => {
+    // What every Timestamper returns and how verify() re-checks a reply:
+    // test/contracts/timestamper.contract.ts (run against this adapter and
+    // these TSAs by test/contracts/aws.test.ts). Here: OpenSSL's own check.
+    it(`${flavour}: returns a token that openssl ts -verify accepts, chained to the TSA's root`, async () => {
       const t = tsa[flavour];
-      const n = nonce();
-      const got = await client(t.url, readText(t.rootCertPath)).timestamp({ digest, nonce: n });
-      expect(got.tsa).toBe('test-tsa');
+      const got = await client(t.url, readText(t.rootCertPath)).timestamp({ digest, nonce: nonce() });
       expect(got.chain).toHaveLength(2);
       expect(got.chain[1]).toEqual(decodePemCertificates(readText(t.rootCertPath))[0]);
       // The policy OID has a 128-bit arc; the core currently renders it via asn1js
       // (reported to the rfc3161 owner), so only its prefix is asserted here.
       expect(got.policy.startsWith('2.25.')).toBe(true);
-      expect(Math.abs(got.genTimeMs - Date.now())).toBeLessThan(120_000);
-      expect(got.serialNumber).toMatch(/^[0-9a-f]+$/);
-      expect(got.token.length).toBeLessThan(got.response.length);
       const tsr = join(work, `${flavour}.tsr`);
       writeFileSync(tsr, got.response);
       const out = execFileSync(
@@ -94,18 +92,6 @@ describe('HttpTimestamper against the OpenSSL TSAs', () => {
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       );
       expect(out).toContain('Verification: OK');
-      // Re-verification of a stored reply (no nonce known any more) passes too…
-      await expect(
-        client(t.url, readText(t.rootCertPath)).verify(got.response, digest),
-      ).resolves.toMatchObject({
-        serialNumber: got.serialNumber,
-      });
-      // …but not for other data.
-      const other = await rejection(
-        client(t.url, readText(t.rootCertPath)).verify(got.response, sha256(new Uint8Array(3))),
-      );
-      expect(other).toBeInstanceOf(TimestampError);
-      expect(other.code).toBe('IMPRINT_MISMATCH');
     });
   }
 

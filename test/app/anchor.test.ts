@@ -15,6 +15,7 @@ import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
+import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { EmfMetricsSink, toEmf } from '../../src/adapters/metrics/emf-metrics.ts';
@@ -58,7 +59,7 @@ let state: DynamoSealStateStore;
 let archive: S3ArchiveStore;
 let anchors: DynamoAnchorStore;
 const fakes: FakeTsa[] = [];
-const clock = { t: Date.UTC(2026, 2, 1, 12), now: () => clock.t };
+const clock = new ManualClock();
 let work: string;
 
 beforeAll(async () => {
