@@ -1,5 +1,5 @@
 /**
- * anchorlog on AWS (DESIGN §3):
+ * anchorlog on AWS (docs/architecture.md):
  *
  *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
  *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)

@@ -1,5 +1,5 @@
 /**
- * Which Lambda serves which HTTP route (DESIGN §4). The HTTP API creates
+ * Which Lambda serves which HTTP route (docs/architecture.md §Routes → functions). The HTTP API creates
  * exactly these routes; everything else is a 404 from API Gateway itself.
  * Adding the query and export functions is one line each, once their
  * handlers exist in lambdas/ (the stack only wires functions whose handler

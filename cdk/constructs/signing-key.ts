@@ -1,6 +1,6 @@
 /**
  * The checkpoint signing key: KMS `ECC_NIST_P256` / `SIGN_VERIFY`
- * (DESIGN §2 "Checkpoint"), RETAIN.
+ * (docs/formats.md §Checkpoints), RETAIN.
  *
  * The key policy is written out in full. The account may administer the key
  * but not use it: no `kms:*`, no wildcard that covers `kms:Sign`, no

@@ -72,7 +72,7 @@ export function eventIdScope(logId: string, submitter: string): string {
 export const SYSTEM_EVENT_ID_SCOPE = '';
 
 export interface IngestLimits {
-  /** Largest request body accepted, bytes (DESIGN: at least 1 MiB). */
+  /** Largest request body accepted, bytes (default 2 MiB: docs/formats.md §Limits). */
   maxBodyBytes: number;
   /** Most events per request (at least 1000). */
   maxEventsPerBatch: number;

@@ -115,7 +115,7 @@ export type AdminAction =
   | 'principal.bind'
   | 'log.create';
 
-/** An Event v1 (DESIGN §2) describing one admin change. Never carries secrets or secret hashes. */
+/** An Event v1 (docs/formats.md §Events and records) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
   /** `principal/<id>/v<version>` or `log/<logId>/create`: unique per change, the idempotency key in the `system` log. */
   id: string;

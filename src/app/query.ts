@@ -1,5 +1,5 @@
 /**
- * Query use case (DESIGN §4 `GET /v1/logs/{logId}/events`; docs/query.md).
+ * Query use case: `GET /v1/logs/{logId}/events` (docs/query.md §1. API).
  *
  * A page walks the log in index order through three disjoint phases, fixed
  * by a snapshot taken on the first page and carried in the cursor:

@@ -1,5 +1,5 @@
 /**
- * Seal use case (DESIGN §3 "Seal"): turn a log's newly appended records into
+ * Seal use case (docs/architecture.md §Sealing): turn a log's newly appended records into
  * C2SP tlog-tiles in the WORM archive and publish a KMS-signed checkpoint.
  *
  * One linear function, `sealLog`, in the style of sunlight's `sequencePool`:
@@ -272,7 +272,7 @@ export class SealService {
     return `${this.#o.originPrefix}/${logId}`;
   }
 
-  /** The log key under this log's name (the note key name is the origin, DESIGN §2). */
+  /** The log key under this log's name (the note key name is the origin, docs/formats.md §Checkpoints). */
   #signerFor(logId: string): NoteSigner {
     const base = this.#o.signer;
     return {

@@ -1,5 +1,5 @@
 /**
- * ArchiveStore port: the WORM record of truth (DESIGN §3 "Retention"). One
+ * ArchiveStore port: the WORM record of truth (docs/operations.md §Retention). One
  * bucket, S3 Object Lock in COMPLIANCE mode, versioning on. Per log, under
  * `logs/<logId>/`:
  *

@@ -20,7 +20,7 @@
  * One gap, by design outside this adapter: S3 evaluates `If-None-Match` against
  * the *current* version, so after a delete marker a PUT succeeds and the key
  * gets a second version. Only a principal with s3:DeleteObject can create a
- * delete marker; the seal role has none (DESIGN §3 "the seal role cannot delete").
+ * delete marker; no role has it (docs/architecture.md §Write-once archive).
  */
 import {
   CreateBucketCommand,

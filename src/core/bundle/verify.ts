@@ -1,5 +1,5 @@
 /**
- * Offline evidence-bundle verifier (DESIGN §5). Pure: runs in the CLI and in
+ * Offline evidence-bundle verifier (docs/bundle.md §Verification order and errors). Pure: runs in the CLI and in
  * a browser; needs no network and trusts neither the log operator nor the
  * exporter — only the log keys and TSA roots the caller pins (or, flagged in
  * the report, the bundle's own copies).

@@ -1,5 +1,5 @@
 /**
- * `POST /v1/logs/{logId}/exports` (scope `export`; DESIGN §4–§5): writes an
+ * `POST /v1/logs/{logId}/exports` (scope `export`; docs/api.md §Routes, docs/bundle.md): writes an
  * evidence bundle for a time range to the exports bucket and answers
  * `201 { exportId, url, urlExpiresAt, bytes, records, sha256, … }` with a
  * presigned GET.
