@@ -206,7 +206,7 @@ export class IngestService {
 
   /**
    * Appends a client batch. The `system` log is reserved for admin audit
-   * events (core/principal.ts SYSTEM_LOG_ID): an append to it is refused
+   * events (src/core/principal.ts SYSTEM_LOG_ID): an append to it is refused
    * with FORBIDDEN whoever the submitter, before anything is read or
    * written, so no client can register the predictable ids of admin events.
    */

@@ -10,9 +10,9 @@
  * tiles and `putImmutable` accepts them.
  *
  * Single writer per log: the CAS on the seal-state version. Two concurrent
- * runs write identical tiles; one CAS wins, the other publishes nothing. (The
- * deployment also gives the seal Lambda a reserved concurrency of 1, so the
- * race is rare, not relied upon.)
+ * runs write identical tiles; one CAS wins, the other publishes nothing. The
+ * deployment does not limit the seal Lambda's concurrency, so overlapping runs
+ * (a slow run still going when the next schedule fires) rely on the CAS alone.
  *
  * The archive is the anchor, not the seal state (issue #11). DynamoDB can be
  * rolled back — a point-in-time restore, or a write by anyone who can reach

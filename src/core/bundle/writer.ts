@@ -67,7 +67,7 @@ import { tarEnd, tarHeader, tarPadding } from './tar.ts';
 export interface BundleAnchorInput {
   /** Size of the checkpoint the token time-stamps (its full signed-note text). */
   readonly size: number;
-  /** TSA name (the anchor service's configured name; the rule is in core/names.ts). */
+  /** TSA name (the anchor service's configured name; the rule is in src/core/names.ts). */
   readonly tsa: string;
   /** The TimeStampResp as received (DER). */
   readonly response: Uint8Array;
