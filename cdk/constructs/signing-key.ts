@@ -39,7 +39,7 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:RetireGrant',
 ];
 
-/** Context key listing retired log keys' ARNs (docs/operations.md "Key rotation"). */
+/** Context key listing retired log keys' ARNs (docs/operations.md §Key rotation). */
 export const RETIRED_KEYS_CONTEXT = 'anchorlog:retiredSigningKeyArns';
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 

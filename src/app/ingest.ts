@@ -408,7 +408,7 @@ export class IngestService {
     // the future would stamp every later record with it and move honest
     // events out of the range they arrived in. Past the allowed skew it is
     // not carried but refused: an operator must look (the sealer halts the
-    // log on the same record, docs/operations.md "Clock skew").
+    // log on the same record, docs/operations.md §Clock skew).
     if (!Number.isFinite(last) || last > now + MAX_CLOCK_SKEW_MS)
       throw new AppError(
         'INTEGRITY',

@@ -74,7 +74,7 @@ export interface SealServiceOptions {
    * SPKI (DER) of retired log keys (ANCHORLOG_RETIRED_SIGNING_KEYS): a
    * checkpoint in the archive or the seal state signed by one of them is
    * accepted, so changing the signing key does not halt every log with
-   * CHECKPOINT_INVALID (docs/operations.md "Key rotation"). Never used to sign:
+   * CHECKPOINT_INVALID (docs/operations.md §Key rotation). Never used to sign:
    * every new checkpoint is signed by `signer` only.
    */
   readonly retiredPublicKeys?: readonly Uint8Array[];

@@ -27,7 +27,7 @@ import { isValidLogId, LOG_ID_RULE } from './names.ts';
 export const RECORD_VERSION = 1;
 /**
  * THE record limit: a record's canonical bytes are at most 65,535 bytes
- * (docs/formats.md "Records"). It is not a choice but the sealer's ceiling: a
+ * (docs/formats.md §Limits). It is not a choice but the sealer's ceiling: a
  * C2SP entry bundle prefixes each entry with a uint16 length
  * (c2sp.org/tlog-tiles), so a longer record could be stored but never sealed,
  * and one such record halts its log. encodeRecord (hence ingest),

@@ -123,7 +123,7 @@ export interface ArchiveStore {
    * The current version at `key`: its bytes when it holds at most `maxBytes`,
    * else only its size and version, in one request; undefined when there is
    * no object. For objects that may be too large to pass through a Lambda
-   * response (entry bundles, docs/formats.md "Entry bundles").
+   * response (entry bundles, docs/formats.md §Tiles).
    */
   getBounded(key: string, maxBytes: number): Promise<BoundedObject | undefined>;
 
