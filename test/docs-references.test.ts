@@ -293,6 +293,38 @@ describe('references resolve inside the repository', () => {
   });
 });
 
+/** Package names in bold in README's "Dependency notes", with `{a,b}` expanded. */
+function documentedPackages(readme: string): Set<string> {
+  const start = readme.indexOf('## Dependency notes');
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const names = new Set<string>();
+  for (const m of section.matchAll(/\*\*([^*]+)\*\*/g)) {
+    const expanded = (m[1] as string).replace(
+      /(\S*)\{([^}]*)\}(\S*)/g,
+      (_, pre: string, alts: string, post: string) =>
+        alts
+          .split(',')
+          .map((alt) => `${pre}${alt}${post}`)
+          .join(', '),
+    );
+    for (const part of expanded.split(/,\s*|\s+\/\s+/)) names.add(part.trim());
+  }
+  return names;
+}
+
+describe("README's dependency notes", () => {
+  it('say why for every package in package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const documented = documentedPackages(readFileSync(join(root, 'README.md'), 'utf8'));
+    const all = [...Object.keys(pkg.dependencies), ...Object.keys(pkg.devDependencies)];
+    expect(all.filter((d) => !documented.has(d))).toEqual([]);
+  });
+});
+
 describe('the checker (self-check: it finds what it is meant to find)', () => {
   const doc =
     '# Formats\n\n## Events and records\n\n## 3. Commit protocol\n\n## Core (bench:core)\n\n```sh\n# not a heading\n```\n';
@@ -344,6 +376,12 @@ describe('the checker (self-check: it finds what it is meant to find)', () => {
       ).toBe(true);
     expect(problems.some((p) => p.includes('(#t)'))).toBe(false);
     expect(problems).toHaveLength(expected.length);
+  });
+
+  it('reads package names from the dependency notes', () => {
+    const readme =
+      '## Dependency notes\n\n- **a / b** — x\n- **@s/c-{d,e}**, **f, g** — y\n\n## Next\n- **h**\n';
+    expect([...documentedPackages(readme)].sort()).toEqual(['@s/c-d', '@s/c-e', 'a', 'b', 'f', 'g']);
   });
 
   it('computes GitHub anchors', () => {
