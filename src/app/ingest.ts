@@ -72,7 +72,10 @@ export function eventIdScope(logId: string, submitter: string): string {
 export const SYSTEM_EVENT_ID_SCOPE = '';
 
 export interface IngestLimits {
-  /** Largest request body accepted, bytes (default 2 MiB: docs/formats.md §Limits). */
+  /**
+   * Largest request body accepted, bytes: 2 MiB by default, at least 1 MiB
+   * (ANCHORLOG_MAX_BODY_BYTES, src/config.ts; docs/formats.md §Limits).
+   */
   maxBodyBytes: number;
   /** Most events per request (at least 1000). */
   maxEventsPerBatch: number;
