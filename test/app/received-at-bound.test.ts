@@ -15,7 +15,7 @@ import { encodeRecord, formatReceivedAt, leafHash } from '../../src/core/record.
 import { MAX_CLOCK_SKEW_MS } from '../../src/ports/clock.ts';
 import { appendEvents, localSigner, memorySealEnv, newLog, sealer } from './seal-support.ts';
 
-/** docs/operations.md "Clock skew": five minutes. */
+/** docs/operations.md §Clock skew: five minutes. */
 const SKEW = 5 * 60_000;
 
 let env: ReturnType<typeof memorySealEnv>;
