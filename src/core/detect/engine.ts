@@ -1,0 +1,623 @@
+/**
+ * The detection engine (docs/detection.md "Evaluation"): a deterministic fold
+ * of a log's steps — records in log order, and ticks of log time — over
+ * compiled rules and their state, producing new state and alerts.
+ *
+ * Two phases per chunk, so a store is read once per chunk and not per record:
+ *
+ *   prepare(cursor, steps)      pure CEL work: every rule's expressions on
+ *                               every record; lists the state keys the chunk
+ *                               touches;
+ *   (the driver reads those keys from the DetectionStateStore)
+ *   apply(cursor, prepared, items)
+ *                               the stateful fold, in order: windows,
+ *                               first-seen, silences, suppression and
+ *                               de-duplication; returns the new cursor, the
+ *                               items that changed (absolute values) and the
+ *                               outbox entries, for one atomic commit.
+ *
+ * Determinism is the whole contract: the same cursor, items and steps give
+ * the same result, byte for byte, however the stream was cut into chunks and
+ * however often a chunk was redone after a crash (test/core/detect/
+ * chunking.test.ts). Nothing here reads a clock, a random source or the
+ * environment; time is the records' receivedAt and the ticks.
+ */
+
+import type { Timestamp } from '@bufbuild/protobuf/wkt';
+import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { AnchorlogError } from '../errors.ts';
+import { parseUtcTimestamp } from '../event.ts';
+import type { LogRecord } from '../record.ts';
+import { type AlertDocument, alertId, isoMs, type OutboxEntry } from './alert.ts';
+import type { CompiledRule } from './compile.ts';
+import { formatDuration } from './duration.ts';
+import type { ExpressionPosition } from './errors.ts';
+import { actionPasses, type Bindings, type CompiledExpression, keyString, numberOf } from './expr.ts';
+import { KEY_MAX_CHARS } from './rule.ts';
+import {
+  ABSENCE_FORGET_MS,
+  type DedupItem,
+  type DetectionCursor,
+  itemKey,
+  MAX_ABSENCE_KEYS,
+  NEVER,
+  type RuleItem,
+  type SeenItem,
+  type StateItem,
+  type WindowBucket,
+  type WindowItem,
+} from './state.ts';
+
+export type Step =
+  | { readonly kind: 'record'; readonly record: LogRecord }
+  /** No record with an earlier receivedAt is still to come (docs/detection.md "Time"). */
+  | { readonly kind: 'tick'; readonly atMs: number };
+
+export type DetectionErrorCode =
+  /** The steps do not continue the cursor (a gap or a reordering of records). */
+  | 'CURSOR_GAP'
+  /** Steps of another log. */
+  | 'WRONG_LOG'
+  /** apply was given items that do not include a key prepare listed (a driver bug). */
+  | 'STATE_NOT_READ';
+export class DetectionError extends AnchorlogError<DetectionErrorCode> {}
+
+export interface RuleStats {
+  /** Match expressions evaluated (rules skipped by their action filter are not). */
+  evaluated: number;
+  matched: number;
+  /** Expressions that evaluated to an error (or a wrong type): the rule did not match. */
+  errors: number;
+  budgetExceeded: number;
+  /** The first error of the chunk, for a log line. */
+  firstError?: { path: string; code: string; message: string; position: ExpressionPosition | undefined };
+  alerts: number;
+  occurrences: number;
+  suppressed: number;
+  /** First-seen values recorded silently while the rule was learning. */
+  learned: number;
+}
+
+export interface ChunkStats {
+  records: number;
+  ticks: number;
+  /** Records before the cursor, skipped (a redo after a commit that landed). */
+  skipped: number;
+  /** Records whose receivedAt is before the watermark (ticked past too early). */
+  late: number;
+  absenceKeysDropped: number;
+  rules: Record<string, RuleStats>;
+}
+
+interface RuleEval {
+  readonly rule: number;
+  /** Threshold group, first-seen key, absence key ('' when the rule has none). */
+  readonly key: string;
+  /** First-seen value; distinct value. */
+  readonly value?: string;
+  /** Sum operand. */
+  readonly num?: number;
+  readonly dedupKey?: string;
+}
+
+interface PreparedStep {
+  readonly step: Step;
+  readonly timeMs: number;
+  readonly evals: readonly RuleEval[];
+}
+
+export interface PreparedChunk {
+  readonly logId: string;
+  readonly steps: readonly PreparedStep[];
+  /** The state items apply will read, sorted. */
+  readonly keys: readonly string[];
+  readonly stats: ChunkStats;
+}
+
+export interface ChunkResult {
+  /** The cursor to commit (version + 1). */
+  readonly cursor: DetectionCursor;
+  /** Items that changed, by key, with their complete new values. */
+  readonly puts: ReadonlyMap<string, StateItem>;
+  readonly outbox: readonly OutboxEntry[];
+  readonly stats: ChunkStats;
+}
+
+/** How many record indexes an alert's evidence lists. */
+const EVIDENCE_INDEXES = 10;
+/** Sliding windows move in steps of 1/SLIDING_STEPS of the window. */
+const SLIDING_STEPS = 60;
+
+interface Candidate {
+  readonly rule: CompiledRule;
+  readonly key: string;
+  readonly dedupKey: string | undefined;
+  readonly firedAtMs: number;
+  readonly trigger: { index: number; receivedAt: string } | null;
+  readonly triggerId: string;
+  readonly summary: string;
+  readonly value: number | null;
+  readonly evidence: { fromMs: number; toMs: number; indexes: readonly number[] };
+}
+
+export class DetectionEngine {
+  readonly logId: string;
+  /** The rules that run on this log, enabled, in the order given. */
+  readonly rules: readonly CompiledRule[];
+  readonly #absence: readonly CompiledRule[];
+  readonly #withRuleItem: readonly CompiledRule[];
+
+  constructor(logId: string, rules: readonly CompiledRule[]) {
+    this.logId = logId;
+    this.rules = rules.filter((r) => r.doc.enabled && r.appliesTo(logId));
+    this.#absence = this.rules.filter((r) => r.kind === 'absence');
+    this.#withRuleItem = this.rules.filter((r) => r.kind === 'absence' || r.kind === 'first_seen');
+  }
+
+  /** Phase 1: CEL over every record, and the state keys the chunk needs. */
+  prepare(cursor: DetectionCursor, steps: readonly Step[]): PreparedChunk {
+    if (cursor.logId !== this.logId)
+      throw new DetectionError('WRONG_LOG', `cursor of log ${cursor.logId} given to log ${this.logId}`);
+    const stats = emptyStats(this.rules);
+    const keys = new Set<string>();
+    for (const r of this.#withRuleItem) keys.add(itemKey.rule(r.stateKey));
+    const out: PreparedStep[] = [];
+    let next = cursor.nextIndex;
+    for (const step of steps) {
+      if (step.kind === 'tick') {
+        stats.ticks++;
+        out.push({ step, timeMs: step.atMs, evals: [] });
+        continue;
+      }
+      const rec = step.record;
+      if (rec.logId !== this.logId)
+        throw new DetectionError('WRONG_LOG', `record of log ${rec.logId} given to log ${this.logId}`);
+      if (rec.index < next) {
+        stats.skipped++;
+        continue;
+      }
+      if (rec.index !== next)
+        throw new DetectionError(
+          'CURSOR_GAP',
+          `expected record ${next} of log ${this.logId}, got ${rec.index}`,
+        );
+      next++;
+      stats.records++;
+      const timeMs = parseUtcTimestamp(rec.receivedAt) as number;
+      const evals = this.#evaluate(rec, timeMs, stats);
+      for (const e of evals) {
+        const r = this.rules[e.rule] as CompiledRule;
+        if (r.threshold) keys.add(itemKey.window(r.stateKey, e.key));
+        if (r.firstSeen) keys.add(itemKey.seen(r.stateKey, e.key, e.value as string));
+        if (e.dedupKey !== undefined) keys.add(itemKey.dedup(r.id, e.dedupKey));
+      }
+      out.push({ step, timeMs, evals });
+    }
+    return { logId: this.logId, steps: out, keys: [...keys].sort(), stats };
+  }
+
+  #evaluate(rec: LogRecord, timeMs: number, stats: ChunkStats): RuleEval[] {
+    let ts: Timestamp | undefined;
+    const bindings: Bindings = {
+      event: rec.event,
+      submitter: rec.submitter,
+      // Built only if an expression reads it: most do not.
+      get receivedAt() {
+        ts ??= timestampFromMs(timeMs);
+        return ts;
+      },
+      logId: rec.logId,
+      index: BigInt(rec.index),
+    };
+    const out: RuleEval[] = [];
+    const action = rec.event.action;
+    for (let i = 0; i < this.rules.length; i++) {
+      const r = this.rules[i] as CompiledRule;
+      if (!actionPasses(r.match.actionFilter, action)) continue;
+      const e = evaluateRule(r, i, bindings, stats.rules[r.id] as RuleStats);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * Phase 2: the fold. `items` must hold every key of `prepared.keys` that
+   * the store has (absent keys are simply missing). Pure: `items` is not
+   * modified.
+   */
+  apply(
+    cursor: DetectionCursor,
+    prepared: PreparedChunk,
+    items: ReadonlyMap<string, StateItem>,
+  ): ChunkResult {
+    const allowed = new Set(prepared.keys);
+    const puts = new Map<string, StateItem>();
+    const outbox: OutboxEntry[] = [];
+    const stats = prepared.stats;
+    let now = cursor.watermarkMs;
+    let nextIndex = cursor.nextIndex;
+
+    const get = <T extends StateItem>(key: string): T | undefined => {
+      if (!allowed.has(key)) throw new DetectionError('STATE_NOT_READ', `state item ${key} was not prepared`);
+      const item = puts.has(key) ? puts.get(key) : items.get(key);
+      // Expired in log time: as if absent, whether or not the store deleted it yet.
+      return item === undefined || item.expiresAtMs <= now ? undefined : (item as T);
+    };
+    const put = (key: string, item: StateItem) => {
+      puts.set(key, item);
+    };
+
+    const emit = (c: Candidate) => {
+      const r = c.rule;
+      const rs = stats.rules[r.id] as RuleStats;
+      const id = alertId(this.logId, r.id, r.version, c.triggerId);
+      const base = {
+        v: 1 as const,
+        id,
+        logId: this.logId,
+        rule: {
+          id: r.id,
+          version: r.version,
+          title: r.doc.title,
+          severity: r.doc.severity,
+          owner: r.doc.owner,
+          runbook: r.doc.runbook,
+          kind: r.kind,
+        },
+        key: c.key,
+        firedAt: isoMs(c.firedAtMs),
+        trigger: c.trigger,
+        summary: c.summary,
+        value: c.value,
+        threshold: r.threshold ? r.threshold.value : null,
+        evidence: { from: isoMs(c.evidence.fromMs), to: isoMs(c.evidence.toMs), indexes: c.evidence.indexes },
+        destinations: r.doc.destinations ?? [],
+        labels: r.doc.labels ?? {},
+      };
+      const window = r.suppress.find((w) => w.fromMs <= c.firedAtMs && c.firedAtMs < w.toMs);
+      if (window) {
+        rs.suppressed++;
+        const alert: AlertDocument = {
+          ...base,
+          dedup: null,
+          suppressed: { reason: window.reason, from: isoMs(window.fromMs), to: isoMs(window.toMs) },
+        };
+        outbox.push({ type: 'suppressed', id, alert });
+        return;
+      }
+      let dedup: AlertDocument['dedup'] = null;
+      if (r.dedup && c.dedupKey !== undefined) {
+        const key = itemKey.dedup(r.id, c.dedupKey);
+        const open = get<DedupItem>(key);
+        if (open && c.firedAtMs < open.untilMs && c.trigger) {
+          rs.occurrences++;
+          put(key, { ...open, occurrences: open.occurrences + 1 });
+          outbox.push({
+            type: 'occurrence',
+            id: `${open.alertId}#${c.trigger.index}`,
+            alertId: open.alertId,
+            logId: this.logId,
+            ruleId: r.id,
+            index: c.trigger.index,
+            receivedAt: c.trigger.receivedAt,
+          });
+          return;
+        }
+        const untilMs = c.firedAtMs + r.dedup.windowMs;
+        put(key, {
+          type: 'dedup',
+          key: c.dedupKey,
+          alertId: id,
+          untilMs,
+          occurrences: 1,
+          expiresAtMs: untilMs,
+        });
+        dedup = { key: c.dedupKey, until: isoMs(untilMs) };
+      }
+      rs.alerts++;
+      outbox.push({ type: 'alert', id, alert: { ...base, dedup, suppressed: null } });
+    };
+
+    // Rule items begin at the first step a rule version's state sees.
+    const ensureRuleItems = (atMs: number) => {
+      for (const r of this.#withRuleItem) {
+        const key = itemKey.rule(r.stateKey);
+        if (get<RuleItem>(key)) continue;
+        const keys: Record<string, { lastMs: number; lastIndex: number | null; fired: boolean }> = {};
+        if (r.absence) {
+          const tracked = r.absence.key === undefined ? [''] : r.absence.expect;
+          for (const k of tracked) keys[k] = { lastMs: atMs, lastIndex: null, fired: false };
+        }
+        put(key, {
+          type: 'rule',
+          startedAtMs: atMs,
+          keys,
+          nextDeadlineMs: r.absence && Object.keys(keys).length > 0 ? atMs + r.absence.forMs : NEVER,
+          dropped: 0,
+          expiresAtMs: NEVER,
+        });
+      }
+    };
+
+    // Log time moves to `to`: every silence that reached its `for` by then fires, once.
+    const advance = (to: number) => {
+      now = to;
+      for (const r of this.#absence) {
+        const key = itemKey.rule(r.stateKey);
+        const item = get<RuleItem>(key) as RuleItem;
+        if (!(to > item.nextDeadlineMs)) continue;
+        const forMs = (r.absence as NonNullable<CompiledRule['absence']>).forMs;
+        const keys = { ...item.keys };
+        const due = Object.entries(keys)
+          .filter(([, s]) => !s.fired && s.lastMs + forMs < to)
+          .sort(([ka, a], [kb, b]) => a.lastMs - b.lastMs || (ka < kb ? -1 : ka > kb ? 1 : 0));
+        for (const [k, s] of due) {
+          keys[k] = { ...s, fired: true };
+          const deadline = s.lastMs + forMs;
+          emit({
+            rule: r,
+            key: k,
+            dedupKey: undefined,
+            firedAtMs: deadline,
+            trigger: null,
+            triggerId: `a:${k}:${s.lastMs}`,
+            summary: `no matching record for ${formatDuration(forMs)}${k ? ` for ${k}` : ''} since ${isoMs(s.lastMs)}`,
+            value: null,
+            evidence: {
+              fromMs: s.lastMs,
+              toMs: deadline,
+              indexes: s.lastIndex === null ? [] : [s.lastIndex],
+            },
+          });
+        }
+        let nextDeadline = NEVER;
+        for (const [k, s] of Object.entries(keys)) {
+          if (!s.fired) nextDeadline = Math.min(nextDeadline, s.lastMs + forMs);
+          else if (s.lastMs + forMs + ABSENCE_FORGET_MS < to) delete keys[k];
+        }
+        put(key, { ...item, keys, nextDeadlineMs: nextDeadline });
+      }
+    };
+
+    for (const ps of prepared.steps) {
+      const step = ps.step;
+      if (step.kind === 'tick') {
+        if (step.atMs > now) {
+          ensureRuleItems(step.atMs);
+          advance(step.atMs);
+        }
+        continue;
+      }
+      const rec = step.record;
+      const t = ps.timeMs;
+      if (t < now) stats.late++;
+      ensureRuleItems(Math.max(now, t));
+      if (t > now) advance(t);
+      const trigger = { index: rec.index, receivedAt: rec.receivedAt };
+      for (const e of ps.evals) {
+        const r = this.rules[e.rule] as CompiledRule;
+        if (r.kind === 'match') {
+          emit({
+            rule: r,
+            key: '',
+            dedupKey: e.dedupKey,
+            firedAtMs: t,
+            trigger,
+            triggerId: `r:${rec.index}`,
+            summary: `${rec.event.action} by ${rec.event.actor.id} (${rec.event.outcome})`,
+            value: null,
+            evidence: { fromMs: t, toMs: t + 1, indexes: [rec.index] },
+          });
+        } else if (r.threshold) this.#threshold(r, e, rec.index, t, get, put, emit, trigger);
+        else if (r.firstSeen) {
+          const f = r.firstSeen;
+          const key = itemKey.seen(r.stateKey, e.key, e.value as string);
+          const seen = get<SeenItem>(key);
+          put(key, {
+            type: 'seen',
+            key: e.key,
+            value: e.value as string,
+            lastMs: t,
+            expiresAtMs: t + f.lookbackMs,
+          });
+          if (seen) continue;
+          const ruleItem = get<RuleItem>(itemKey.rule(r.stateKey)) as RuleItem;
+          if (t < ruleItem.startedAtMs + f.learnMs) {
+            (stats.rules[r.id] as RuleStats).learned++;
+            continue;
+          }
+          emit({
+            rule: r,
+            key: e.key,
+            dedupKey: e.dedupKey,
+            firedAtMs: t,
+            trigger,
+            triggerId: `r:${rec.index}`,
+            summary: `first ${e.value}${e.key ? ` for ${e.key}` : ''} in ${formatDuration(f.lookbackMs)}`,
+            value: null,
+            evidence: { fromMs: Math.max(0, t - f.lookbackMs), toMs: t + 1, indexes: [rec.index] },
+          });
+        } else if (r.absence) {
+          const key = itemKey.rule(r.stateKey);
+          const item = get<RuleItem>(key) as RuleItem;
+          const tracked = item.keys[e.key];
+          if (tracked === undefined && Object.keys(item.keys).length >= MAX_ABSENCE_KEYS) {
+            stats.absenceKeysDropped++;
+            put(key, { ...item, dropped: item.dropped + 1 });
+            continue;
+          }
+          put(key, {
+            ...item,
+            keys: { ...item.keys, [e.key]: { lastMs: t, lastIndex: rec.index, fired: false } },
+            nextDeadlineMs: Math.min(item.nextDeadlineMs, t + r.absence.forMs),
+          });
+        }
+      }
+      nextIndex = rec.index + 1;
+    }
+    return {
+      cursor: { logId: this.logId, nextIndex, watermarkMs: now, version: cursor.version + 1 },
+      puts,
+      outbox,
+      stats,
+    };
+  }
+
+  #threshold(
+    r: CompiledRule,
+    e: RuleEval,
+    index: number,
+    t: number,
+    get: <T extends StateItem>(key: string) => T | undefined,
+    put: (key: string, item: StateItem) => void,
+    emit: (c: Candidate) => void,
+    trigger: { index: number; receivedAt: string },
+  ): void {
+    const spec = r.threshold as NonNullable<CompiledRule['threshold']>;
+    const key = itemKey.window(r.stateKey, e.key);
+    const old = get<WindowItem>(key);
+    const sliding = spec.windowType === 'sliding';
+    const stepMs = sliding ? Math.max(1, Math.floor(spec.windowMs / SLIDING_STEPS)) : spec.windowMs;
+    const b = Math.floor(t / stepMs);
+    const firstBucket = sliding ? b - (SLIDING_STEPS - 1) : b;
+    const windowStartMs = firstBucket * stepMs;
+    let fired = old?.fired ?? false;
+    let buckets = (old?.buckets ?? []).filter((x) => x.b >= firstBucket);
+    // A new tumbling window re-arms the trigger.
+    if (!sliding && buckets.length === 0) fired = false;
+    const cap = Math.floor(spec.value) + 1;
+    const cur = buckets.find((x) => x.b === b) ?? { b, count: 0, sum: 0, distinct: [] };
+    const distinct =
+      e.value !== undefined && cur.distinct.length < cap && !cur.distinct.includes(e.value)
+        ? [...cur.distinct, e.value]
+        : cur.distinct;
+    const updated: WindowBucket = { b, count: cur.count + 1, sum: cur.sum + (e.num ?? 0), distinct };
+    buckets = [...buckets.filter((x) => x.b !== b), updated].sort((x, y) => x.b - y.b);
+    let agg: number;
+    if (spec.aggregate === 'count') agg = buckets.reduce((n, x) => n + x.count, 0);
+    else if (spec.aggregate === 'sum') agg = buckets.reduce((n, x) => n + x.sum, 0);
+    else agg = new Set(buckets.flatMap((x) => x.distinct)).size;
+    const holds = spec.op === '>' ? agg > spec.value : agg >= spec.value;
+    const recent = [...(old?.recent ?? []), [index, t] as const]
+      .filter(([, at]) => at >= windowStartMs)
+      .slice(-EVIDENCE_INDEXES);
+    if (holds && !fired) {
+      fired = true;
+      emit({
+        rule: r,
+        key: e.key,
+        dedupKey: e.dedupKey,
+        firedAtMs: t,
+        trigger,
+        triggerId: `r:${index}`,
+        summary: `${spec.aggregate} ${agg} ${spec.op} ${spec.value} over ${formatDuration(spec.windowMs)} (${spec.windowType})${e.key ? ` for ${e.key}` : ''}`,
+        value: agg,
+        evidence: { fromMs: windowStartMs, toMs: t + 1, indexes: recent.map(([i]) => i) },
+      });
+    } else if (!holds && sliding) fired = false;
+    put(key, {
+      type: 'window',
+      group: e.key,
+      buckets,
+      fired,
+      recent,
+      expiresAtMs: sliding ? (b + SLIDING_STEPS) * stepMs : (b + 1) * stepMs,
+    });
+  }
+}
+
+/** One rule on one record: its match, then its kind's expressions. Undefined: no match, or an error (counted). */
+function evaluateRule(r: CompiledRule, i: number, bindings: Bindings, s: RuleStats): RuleEval | undefined {
+  s.evaluated++;
+  const m = r.match.evaluate(bindings);
+  if (!m.ok) return fault(s, r.match, m.code, m.message, m.position, m.code === 'BUDGET_EXCEEDED');
+  if (m.value !== true) {
+    if (m.value !== false) fault(s, r.match, 'NOT_BOOL', 'match must evaluate to a bool', undefined, false);
+    return;
+  }
+  s.matched++;
+  const key = (e: CompiledExpression | undefined): string | undefined => {
+    if (e === undefined) return '';
+    const v = e.evaluate(bindings);
+    if (!v.ok) return fault(s, e, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+    const k = keyString(v.value);
+    if (k === undefined)
+      return fault(s, e, 'NOT_A_KEY', 'must evaluate to a string, number or bool', undefined, false);
+    if (k.length > KEY_MAX_CHARS)
+      return fault(s, e, 'KEY_TOO_LONG', `key longer than ${KEY_MAX_CHARS}`, undefined, false);
+    return k;
+  };
+  let ev: { key: string; value?: string; num?: number; natural: string } | undefined;
+  if (r.threshold) {
+    const t = r.threshold;
+    const g = key(t.groupBy);
+    if (g === undefined) return;
+    if (t.aggregate === 'sum') {
+      const f = t.field as CompiledExpression;
+      const v = f.evaluate(bindings);
+      if (!v.ok) return fault(s, f, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+      const n = numberOf(v.value);
+      if (n === undefined)
+        return fault(s, f, 'NOT_A_NUMBER', 'must evaluate to a finite number', undefined, false);
+      ev = { key: g, num: n, natural: g };
+    } else if (t.aggregate === 'distinct') {
+      const d = key(t.field);
+      if (d === undefined) return;
+      ev = { key: g, value: d, natural: g };
+    } else ev = { key: g, natural: g };
+  } else if (r.firstSeen) {
+    const k = key(r.firstSeen.key);
+    if (k === undefined) return;
+    const v = key(r.firstSeen.value);
+    if (v === undefined) return;
+    ev = { key: k, value: v, natural: `${k}\u0000${v}` };
+  } else if (r.absence) {
+    const k = key(r.absence.key);
+    if (k === undefined) return;
+    ev = { key: k, natural: k };
+  } else ev = { key: '', natural: '' };
+  let dedupKey: string | undefined;
+  if (r.dedup) {
+    const d = r.dedup.key === undefined ? ev.natural : key(r.dedup.key);
+    if (d === undefined) return;
+    dedupKey = d;
+  }
+  return {
+    rule: i,
+    key: ev.key,
+    ...(ev.value !== undefined ? { value: ev.value } : {}),
+    ...(ev.num !== undefined ? { num: ev.num } : {}),
+    ...(dedupKey !== undefined ? { dedupKey } : {}),
+  };
+}
+
+function emptyStats(rules: readonly CompiledRule[]): ChunkStats {
+  const out: Record<string, RuleStats> = {};
+  for (const r of rules)
+    out[r.id] = {
+      evaluated: 0,
+      matched: 0,
+      errors: 0,
+      budgetExceeded: 0,
+      alerts: 0,
+      occurrences: 0,
+      suppressed: 0,
+      learned: 0,
+    };
+  return { records: 0, ticks: 0, skipped: 0, late: 0, absenceKeysDropped: 0, rules: out };
+}
+
+/** Counts an expression error against the rule (the record does not count for it); returns undefined. */
+function fault(
+  s: RuleStats,
+  e: CompiledExpression,
+  code: string,
+  message: string,
+  position: ExpressionPosition | undefined,
+  budget: boolean,
+): undefined {
+  s.errors++;
+  if (budget) s.budgetExceeded++;
+  s.firstError ??= { path: e.path, code, message, position };
+  return undefined;
+}
