@@ -394,6 +394,8 @@ function lexicalScan(source: string, path: string): void {
   const stack: number[] = [];
   const n = source.length;
   let i = 0;
+  /** Offset of the last character outside strings and comments that is not white space. */
+  let last = -1;
   const fail = (
     code: 'EXPRESSION_SYNTAX' | 'EXPRESSION_TOO_DEEP',
     offset: number,
@@ -427,12 +429,16 @@ function lexicalScan(source: string, path: string): void {
           fail('EXPRESSION_SYNTAX', start, 'string literal is not closed on its line');
         if (c === ch && (!triple || (source[i + 1] === ch && source[i + 2] === ch))) {
           i += triple ? 3 : 1;
+          last = i - 1;
           break;
         }
         i++;
       }
       continue;
     }
+    if (ch === '=' && source[i + 1] !== '=' && !'=!<>'.includes(source[i - 1] ?? ''))
+      fail('EXPRESSION_SYNTAX', i, "'=' is not an operator; compare with '=='");
+    if (!/\s/.test(ch)) last = i;
     const open = OPEN.indexOf(ch);
     if (open >= 0) {
       stack.push(i);
@@ -453,6 +459,13 @@ function lexicalScan(source: string, path: string): void {
   const unclosed = stack.pop();
   if (unclosed !== undefined)
     fail('EXPRESSION_SYNTAX', unclosed, `${JSON.stringify(source[unclosed])} is never closed`);
+  const end = source[last] ?? '';
+  if ('+-*/%&|!<>?:,.'.includes(end))
+    fail(
+      'EXPRESSION_SYNTAX',
+      last + 1,
+      `expression ends after ${JSON.stringify(end)}: an operand is missing`,
+    );
 }
 
 function isEventAction(e: Expr | undefined): boolean {
