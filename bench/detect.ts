@@ -202,7 +202,7 @@ function buildRules(): CompiledRule[] {
           value: i % 2 === 0 ? 'event.target.id' : 'event.metadata.model',
           key: 'event.actor.id',
           lookback: '30d',
-          learn: '1m',
+          learn: '1h',
         },
       }),
     );

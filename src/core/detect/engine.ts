@@ -369,7 +369,11 @@ export class DetectionEngine {
     };
 
     // Rule items begin at the first step a rule version's state sees.
+    let ensured = false;
     const ensureRuleItems = (atMs: number) => {
+      // Rule items never expire: once there, they stay for the chunk.
+      if (ensured) return;
+      ensured = true;
       for (const r of this.#withRuleItem) {
         const key = itemKey.rule(r.stateKey);
         if (get<RuleItem>(key)) continue;
@@ -595,9 +599,10 @@ export class DetectionEngine {
       against = Math.max(spec.value, base.factor * mean);
     }
     const holds = ready && (spec.op === '>' ? agg > against : agg >= against);
-    const recent = [...(old?.recent ?? []), [index, t] as const]
-      .filter(([, at]) => at >= windowStartMs)
-      .slice(-EVIDENCE_INDEXES);
+    const before = old?.recent ?? [];
+    let skip = Math.max(0, before.length + 1 - EVIDENCE_INDEXES);
+    while (skip < before.length && (before[skip] as readonly [number, number])[1] < windowStartMs) skip++;
+    const recent = [...before.slice(skip), [index, t] as const];
     if (holds && !fired) {
       fired = true;
       emit({
@@ -643,17 +648,7 @@ function evaluateRule(
     return;
   }
   s.matched++;
-  const key = (e: CompiledExpression | undefined): string | undefined => {
-    if (e === undefined) return '';
-    const v = e.evaluate(bindings);
-    if (!v.ok) return fault(s, e, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
-    const k = keyString(v.value);
-    if (k === undefined)
-      return fault(s, e, 'NOT_A_KEY', 'must evaluate to a string, number or bool', undefined, false);
-    if (k.length > KEY_MAX_CHARS)
-      return fault(s, e, 'KEY_TOO_LONG', `key longer than ${KEY_MAX_CHARS}`, undefined, false);
-    return k;
-  };
+  const key = (e: CompiledExpression | undefined) => keyOf(e, bindings, s);
   let ev: { key: string; value?: string; num?: number; natural: string } | undefined;
   if (r.threshold) {
     const t = r.threshold;
@@ -700,6 +695,19 @@ function evaluateRule(
     ...(ev.num !== undefined ? { num: ev.num } : {}),
     ...(dedupKey !== undefined ? { dedupKey } : {}),
   };
+}
+
+/** A key expression's value as a key string ('' without one); undefined on an error (counted). */
+function keyOf(e: CompiledExpression | undefined, bindings: Bindings, s: RuleStats): string | undefined {
+  if (e === undefined) return '';
+  const v = e.evaluate(bindings);
+  if (!v.ok) return fault(s, e, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+  const k = keyString(v.value);
+  if (k === undefined)
+    return fault(s, e, 'NOT_A_KEY', 'must evaluate to a string, number or bool', undefined, false);
+  if (k.length > KEY_MAX_CHARS)
+    return fault(s, e, 'KEY_TOO_LONG', `key longer than ${KEY_MAX_CHARS}`, undefined, false);
+  return k;
 }
 
 /** A `requires` rule's precursor on one record: its key when the record is one. */
