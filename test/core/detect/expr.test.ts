@@ -267,7 +267,7 @@ describe('guards', () => {
           return { path, ne: g.value };
         case 'cmp':
           return { path, [g.op]: g.value };
-        case 'has':
+        default:
           return { path, has: true };
       }
     });
