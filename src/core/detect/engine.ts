@@ -105,10 +105,10 @@ interface RuleEval {
   /** Threshold group, first-seen key, absence key ('' when the rule has none). */
   readonly key: string;
   /** First-seen value; distinct value. */
-  readonly value?: string;
+  value?: string;
   /** Sum operand. */
-  readonly num?: number;
-  readonly dedupKey?: string;
+  num?: number;
+  dedupKey?: string;
   /** A `requires` rule's precursor (not a trigger). */
   readonly precursor?: true;
   /** The state item the rule's kind reads (window, seen, precursor), computed once in prepare. */
@@ -648,53 +648,48 @@ function evaluateRule(
     return;
   }
   s.matched++;
-  const key = (e: CompiledExpression | undefined) => keyOf(e, bindings, s);
-  let ev: { key: string; value?: string; num?: number; natural: string } | undefined;
+  // One RuleEval, built in place (this runs for every rule past its guards on every record).
+  let key: string | undefined = '';
+  let value: string | undefined;
+  let num: number | undefined;
+  let natural: string;
   if (r.threshold) {
     const t = r.threshold;
-    const g = key(t.groupBy);
-    if (g === undefined) return;
+    key = keyOf(t.groupBy, bindings, s);
+    if (key === undefined) return;
     if (t.aggregate === 'sum') {
       const f = t.field as CompiledExpression;
       const v = f.evaluate(bindings);
       if (!v.ok) return fault(s, f, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
-      const n = numberOf(v.value);
-      if (n === undefined)
+      num = numberOf(v.value);
+      if (num === undefined)
         return fault(s, f, 'NOT_A_NUMBER', 'must evaluate to a finite number', undefined, false);
-      ev = { key: g, num: n, natural: g };
     } else if (t.aggregate === 'distinct') {
-      const d = key(t.field);
-      if (d === undefined) return;
-      ev = { key: g, value: d, natural: g };
-    } else ev = { key: g, natural: g };
+      value = keyOf(t.field, bindings, s);
+      if (value === undefined) return;
+    }
+    natural = key;
   } else if (r.firstSeen) {
-    const k = key(r.firstSeen.key);
-    if (k === undefined) return;
-    const v = key(r.firstSeen.value);
-    if (v === undefined) return;
-    ev = { key: k, value: v, natural: `${k}\u0000${v}` };
-  } else if (r.requires) {
-    const k = key(r.requires.key);
-    if (k === undefined) return;
-    ev = { key: k, natural: k };
-  } else if (r.absence) {
-    const k = key(r.absence.key);
-    if (k === undefined) return;
-    ev = { key: k, natural: k };
-  } else ev = { key: '', natural: '' };
+    key = keyOf(r.firstSeen.key, bindings, s);
+    if (key === undefined) return;
+    value = keyOf(r.firstSeen.value, bindings, s);
+    if (value === undefined) return;
+    natural = `${key}\u0000${value}`;
+  } else if (r.requires || r.absence) {
+    key = keyOf((r.requires ?? r.absence)?.key, bindings, s);
+    if (key === undefined) return;
+    natural = key;
+  } else natural = '';
   let dedupKey: string | undefined;
   if (r.dedup) {
-    const d = r.dedup.key === undefined ? ev.natural : key(r.dedup.key);
-    if (d === undefined) return;
-    dedupKey = d;
+    dedupKey = r.dedup.key === undefined ? natural : keyOf(r.dedup.key, bindings, s);
+    if (dedupKey === undefined) return;
   }
-  return {
-    rule: i,
-    key: ev.key,
-    ...(ev.value !== undefined ? { value: ev.value } : {}),
-    ...(ev.num !== undefined ? { num: ev.num } : {}),
-    ...(dedupKey !== undefined ? { dedupKey } : {}),
-  };
+  const out: RuleEval = { rule: i, key };
+  if (value !== undefined) out.value = value;
+  if (num !== undefined) out.num = num;
+  if (dedupKey !== undefined) out.dedupKey = dedupKey;
+  return out;
 }
 
 /** A key expression's value as a key string ('' without one); undefined on an error (counted). */
