@@ -140,6 +140,32 @@ export interface ChunkResult {
   readonly stats: ChunkStats;
 }
 
+const ACTION_INDEX_MAX = 10_000;
+/** An expression that matches no record: the precursor test of a rule without one. */
+const NO_RECORD = (_action: string) => false;
+
+/** The test an expression's guards on `event.action` put on it; undefined when they put none. */
+function actionTest(e: CompiledExpression): ((action: string) => boolean) | undefined {
+  const tests = e.guards.filter(
+    (g) => g.path.length === 2 && g.path[0] === 'event' && g.path[1] === 'action',
+  );
+  if (tests.length === 0) return undefined;
+  return (a) =>
+    tests.every((g) => {
+      switch (g.kind) {
+        case 'in':
+          return g.values.has(a);
+        case 'ne':
+          return a !== g.value;
+        case 'prefix':
+          return a.startsWith(g.prefix);
+        default:
+          // A numeric comparison on a string is an error, and has() is true: decided later.
+          return true;
+      }
+    });
+}
+
 /** A match decided by its guards. */
 const DECIDED: ExprResult = { ok: true, value: true };
 
@@ -182,7 +208,32 @@ export class DetectionEngine {
     this.rules = rules.filter((r) => r.doc.enabled && r.appliesTo(logId));
     this.#absence = this.rules.filter((r) => r.kind === 'absence');
     this.#withRuleItem = this.rules.filter((r) => r.kind === 'absence' || r.kind === 'first_seen');
+    this.#actionTests = this.rules.map((r) => {
+      const m = actionTest(r.match);
+      const p = r.requires ? actionTest(r.requires.precursor) : NO_RECORD;
+      return m === undefined || p === undefined ? undefined : (a: string) => m(a) || p(a);
+    });
   }
+
+  /**
+   * Per `event.action` (every record has one), the rules whose guards on it
+   * can hold, in rule order: the others would be skipped by their guards
+   * anyway, so the index only saves looking at them. Memoised for the
+   * engine's life, up to ACTION_INDEX_MAX actions (an action is at most 128
+   * characters and comes from producers, so the memo is bounded).
+   */
+  #candidates(action: string): readonly number[] {
+    const hit = this.#byAction.get(action);
+    if (hit !== undefined) return hit;
+    const list: number[] = [];
+    this.#actionTests.forEach((t, i) => {
+      if (t === undefined || t(action)) list.push(i);
+    });
+    if (this.#byAction.size < ACTION_INDEX_MAX) this.#byAction.set(action, list);
+    return list;
+  }
+  readonly #actionTests: ReadonlyArray<((action: string) => boolean) | undefined>;
+  readonly #byAction = new Map<string, number[]>();
 
   /** Phase 1: CEL over every record, and the state keys the chunk needs. */
   prepare(cursor: DetectionCursor, steps: readonly Step[]): PreparedChunk {
@@ -251,7 +302,7 @@ export class DetectionEngine {
       raw: rec,
     };
     const out: RuleEval[] = [];
-    for (let i = 0; i < this.rules.length; i++) {
+    for (const i of this.#candidates(rec.event.action)) {
       const r = this.rules[i] as CompiledRule;
       const rs = stats.rules[r.id] as RuleStats;
       // A precursor first: a record can authorise what it does itself.
