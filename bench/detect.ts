@@ -19,7 +19,7 @@
  * Writes bench/results/detect.json and prints a table.
  */
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { MemoryDetectionStateStore } from '../src/adapters/memory/memory-detection-state.ts';
+import { MemoryDetectionStateStore } from '../src/adapters/memory/detection-state.ts';
 import { runDetection } from '../src/app/detection.ts';
 import { type CompiledRule, checkRuleSet, loadRule } from '../src/core/detect/compile.ts';
 import { type ChunkStats, DetectionEngine, type Step } from '../src/core/detect/engine.ts';

@@ -15,10 +15,12 @@
  */
 import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
+import { DetectionStateError, type DetectionStateErrorCode } from '../ports/detection-state.ts';
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
+import { RuleSourceError, type RuleSourceErrorCode } from '../ports/rule-source.ts';
 import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
 import { SecretError, type SecretErrorCode } from '../ports/secret-source.ts';
 import { SignerError, type SignerErrorCode } from '../ports/signer.ts';
@@ -34,6 +36,8 @@ const LOG_STORE: Record<LogStoreErrorCode, ApiMeaning> = STORE;
 const SEAL_STATE: Record<SealStateErrorCode, ApiMeaning> = STORE;
 const ANCHOR_STORE: Record<AnchorStoreErrorCode, ApiMeaning> = STORE;
 const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
+const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
+const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
@@ -80,6 +84,8 @@ const TABLE: readonly Row[] = [
   [SealStateError, SEAL_STATE],
   [AnchorStoreError, ANCHOR_STORE],
   [QueryIndexError, QUERY_INDEX],
+  [DetectionStateError, DETECTION_STATE],
+  [RuleSourceError, RULE_SOURCE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],

@@ -23,6 +23,7 @@ import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
   GetItemCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { Backoff, type BackoffPolicy, type Sleep, type Uniform } from '../../core/backoff.ts';
 import { systemSleep } from '../../ports/clock.ts';
@@ -194,22 +195,36 @@ export class DynamoTable {
    * same item), so a re-sent item is harmless.
    */
   async batchPut(items: readonly Item[]): Promise<void> {
-    const chunks: Item[][] = [];
-    for (let i = 0; i < items.length; i += BATCH_WRITE_MAX) chunks.push(items.slice(i, i + BATCH_WRITE_MAX));
+    await this.#batchWriteAll(items.map((Item) => ({ PutRequest: { Item } })));
+  }
+
+  /** Deletes any number of items by key with BatchWriteItem, like batchPut (a delete is idempotent too). */
+  async batchDelete(keys: readonly Item[]): Promise<void> {
+    await this.#batchWriteAll(keys.map((Key) => ({ DeleteRequest: { Key } })));
+  }
+
+  async #batchWriteAll(requests: readonly WriteRequest[]): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX)
+      chunks.push(requests.slice(i, i + BATCH_WRITE_MAX));
     for (let i = 0; i < chunks.length; i += WRITE_CONCURRENCY)
       await Promise.all(chunks.slice(i, i + WRITE_CONCURRENCY).map((c) => this.#batchWrite(c)));
   }
 
-  async #batchWrite(items: Item[]): Promise<void> {
-    let pending = items.map((Item) => ({ PutRequest: { Item } }));
+  async #batchWrite(requests: WriteRequest[]): Promise<void> {
+    let pending = requests;
     const backoff = this.#backoff();
     while (pending.length > 0) {
       const req = pending;
       const out = await this.send(() =>
         this.client.send(new BatchWriteItemCommand({ RequestItems: { [this.name]: req } })),
       );
-      pending = (out.UnprocessedItems?.[this.name] ?? []).flatMap((r) =>
-        r.PutRequest?.Item ? [{ PutRequest: { Item: r.PutRequest.Item } }] : [],
+      pending = (out.UnprocessedItems?.[this.name] ?? []).flatMap((r): WriteRequest[] =>
+        r.PutRequest?.Item
+          ? [{ PutRequest: { Item: r.PutRequest.Item } }]
+          : r.DeleteRequest?.Key
+            ? [{ DeleteRequest: { Key: r.DeleteRequest.Key } }]
+            : [],
       );
       if (pending.length > 0 && !(await backoff.wait()))
         throw new this.#errors('THROTTLED', 'BatchWriteItem kept returning UnprocessedItems');

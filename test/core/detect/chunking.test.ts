@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MemoryDetectionStateStore } from '../../../src/adapters/memory/memory-detection-state.ts';
+import { MemoryDetectionStateStore } from '../../../src/adapters/memory/detection-state.ts';
 import { type DetectionPhase, runDetection } from '../../../src/app/detection.ts';
 import type { OutboxEntry } from '../../../src/core/detect/alert.ts';
 import { DetectionEngine, type Step } from '../../../src/core/detect/engine.ts';

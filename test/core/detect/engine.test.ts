@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryDetectionStateStore } from '../../../src/adapters/memory/memory-detection-state.ts';
+import { MemoryDetectionStateStore } from '../../../src/adapters/memory/detection-state.ts';
 import { runDetection } from '../../../src/app/detection.ts';
 import { alertId } from '../../../src/core/detect/alert.ts';
 import { DetectionEngine, DetectionError } from '../../../src/core/detect/engine.ts';

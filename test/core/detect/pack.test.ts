@@ -233,9 +233,7 @@ describe('the starter rule pack', () => {
       });
       it('has no expression errors on its own cases', async () => {
         const { runDetection } = await import('../../../src/app/detection.ts');
-        const { MemoryDetectionStateStore } = await import(
-          '../../../src/adapters/memory/memory-detection-state.ts'
-        );
+        const { MemoryDetectionStateStore } = await import('../../../src/adapters/memory/detection-state.ts');
         const { DetectionEngine } = await import('../../../src/core/detect/engine.ts');
         for (const steps of [c.fires, c.quiet]) {
           const res = await runDetection(

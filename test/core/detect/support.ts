@@ -2,7 +2,7 @@
  * Builders for detection tests: rule documents with defaults, records, steps,
  * and one-call evaluation over the in-memory state store.
  */
-import { MemoryDetectionStateStore } from '../../../src/adapters/memory/memory-detection-state.ts';
+import { MemoryDetectionStateStore } from '../../../src/adapters/memory/detection-state.ts';
 import { type RunDetectionOptions, runDetection } from '../../../src/app/detection.ts';
 import type { AlertDocument, OutboxEntry } from '../../../src/core/detect/alert.ts';
 import { type CompiledRule, loadRule } from '../../../src/core/detect/compile.ts';
