@@ -19,6 +19,7 @@ import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-sto
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
+import { RuleStoreError, type RuleStoreErrorCode } from '../ports/rule-store.ts';
 import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
 import { SecretError, type SecretErrorCode } from '../ports/secret-source.ts';
 import { SignerError, type SignerErrorCode } from '../ports/signer.ts';
@@ -35,6 +36,11 @@ const SEAL_STATE: Record<SealStateErrorCode, ApiMeaning> = STORE;
 const ANCHOR_STORE: Record<AnchorStoreErrorCode, ApiMeaning> = STORE;
 const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -81,6 +87,7 @@ const TABLE: readonly Row[] = [
   [AnchorStoreError, ANCHOR_STORE],
   [QueryIndexError, QUERY_INDEX],
   [PrincipalStoreError, PRINCIPAL_STORE],
+  [RuleStoreError, RULE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
   [SignerError, SIGNER],
