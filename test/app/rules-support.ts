@@ -73,7 +73,8 @@ export function rulesEnv(): RulesEnv {
   const clock = {
     t: Date.UTC(2026, 2, 1, 12),
     now() {
-      return (this.t += 1000);
+      this.t += 1000;
+      return this.t;
     },
   };
   return { store, sink, clock, rules: new RuleService({ store, audit: sink, clock }) };
