@@ -98,6 +98,8 @@ interface RuleEval {
   /** Sum operand. */
   readonly num?: number;
   readonly dedupKey?: string;
+  /** A `requires` rule's precursor (not a trigger). */
+  readonly precursor?: true;
 }
 
 interface PreparedStep {
@@ -137,6 +139,8 @@ interface Candidate {
   readonly triggerId: string;
   readonly summary: string;
   readonly value: number | null;
+  /** The value compared with (threshold rules; with a baseline, the higher of the floor and factor × mean). */
+  readonly threshold?: number;
   readonly evidence: { fromMs: number; toMs: number; indexes: readonly number[] };
 }
 
@@ -189,6 +193,7 @@ export class DetectionEngine {
         const r = this.rules[e.rule] as CompiledRule;
         if (r.threshold) keys.add(itemKey.window(r.stateKey, e.key));
         if (r.firstSeen) keys.add(itemKey.seen(r.stateKey, e.key, e.value as string));
+        if (r.requires) keys.add(itemKey.precursor(r.stateKey, e.key));
         if (e.dedupKey !== undefined) keys.add(itemKey.dedup(r.id, e.dedupKey));
       }
       out.push({ step, timeMs, evals });
@@ -213,8 +218,14 @@ export class DetectionEngine {
     const action = rec.event.action;
     for (let i = 0; i < this.rules.length; i++) {
       const r = this.rules[i] as CompiledRule;
+      const rs = stats.rules[r.id] as RuleStats;
+      // A precursor first: a record can authorise what it does itself.
+      if (r.requires && actionPasses(r.requires.precursor.actionFilter, action)) {
+        const p = evaluatePrecursor(r.requires, i, bindings, rs);
+        if (p !== undefined) out.push(p);
+      }
       if (!actionPasses(r.match.actionFilter, action)) continue;
-      const e = evaluateRule(r, i, bindings, stats.rules[r.id] as RuleStats);
+      const e = evaluateRule(r, i, bindings, rs);
       if (e !== undefined) out.push(e);
     }
     return out;
@@ -269,7 +280,7 @@ export class DetectionEngine {
         trigger: c.trigger,
         summary: c.summary,
         value: c.value,
-        threshold: r.threshold ? r.threshold.value : null,
+        threshold: c.threshold ?? null,
         evidence: { from: isoMs(c.evidence.fromMs), to: isoMs(c.evidence.toMs), indexes: c.evidence.indexes },
         destinations: r.doc.destinations ?? [],
         labels: r.doc.labels ?? {},
@@ -437,6 +448,25 @@ export class DetectionEngine {
             value: null,
             evidence: { fromMs: Math.max(0, t - f.lookbackMs), toMs: t + 1, indexes: [rec.index] },
           });
+        } else if (r.requires) {
+          const q = r.requires;
+          const key = itemKey.precursor(r.stateKey, e.key);
+          if (e.precursor) {
+            put(key, { type: 'seen', key: e.key, value: '', lastMs: t, expiresAtMs: t + q.withinMs });
+            continue;
+          }
+          if (get<SeenItem>(key)) continue;
+          emit({
+            rule: r,
+            key: e.key,
+            dedupKey: e.dedupKey,
+            firedAtMs: t,
+            trigger,
+            triggerId: `r:${rec.index}`,
+            summary: `${rec.event.action}${e.key ? ` for ${e.key}` : ''} with no precursor in ${formatDuration(q.withinMs)}`,
+            value: null,
+            evidence: { fromMs: Math.max(0, t - q.withinMs), toMs: t + 1, indexes: [rec.index] },
+          });
         } else if (r.absence) {
           const key = itemKey.rule(r.stateKey);
           const item = get<RuleItem>(key) as RuleItem;
@@ -482,6 +512,15 @@ export class DetectionEngine {
     const firstBucket = sliding ? b - (SLIDING_STEPS - 1) : b;
     const windowStartMs = firstBucket * stepMs;
     let fired = old?.fired ?? false;
+    const aggOf = (x: WindowBucket) => (spec.aggregate === 'sum' ? x.sum : x.count);
+    // Baseline: windows that ended since the last record join the history (empty ones as 0).
+    let history = old?.history ?? [];
+    const base = spec.baseline;
+    const prev = old?.buckets[0];
+    if (base && prev !== undefined && prev.b < b) {
+      const gap = Math.min(b - prev.b - 1, base.windows);
+      history = [...history, aggOf(prev), ...Array<number>(gap).fill(0)].slice(-base.windows);
+    }
     let buckets = (old?.buckets ?? []).filter((x) => x.b >= firstBucket);
     // A new tumbling window re-arms the trigger.
     if (!sliding && buckets.length === 0) fired = false;
@@ -497,7 +536,14 @@ export class DetectionEngine {
     if (spec.aggregate === 'count') agg = buckets.reduce((n, x) => n + x.count, 0);
     else if (spec.aggregate === 'sum') agg = buckets.reduce((n, x) => n + x.sum, 0);
     else agg = new Set(buckets.flatMap((x) => x.distinct)).size;
-    const holds = spec.op === '>' ? agg > spec.value : agg >= spec.value;
+    let against = spec.value;
+    let ready = true;
+    if (base) {
+      ready = history.length >= base.windows;
+      const mean = history.reduce((n, x) => n + x, 0) / Math.max(1, history.length);
+      against = Math.max(spec.value, base.factor * mean);
+    }
+    const holds = ready && (spec.op === '>' ? agg > against : agg >= against);
     const recent = [...(old?.recent ?? []), [index, t] as const]
       .filter(([, at]) => at >= windowStartMs)
       .slice(-EVIDENCE_INDEXES);
@@ -510,8 +556,9 @@ export class DetectionEngine {
         firedAtMs: t,
         trigger,
         triggerId: `r:${index}`,
-        summary: `${spec.aggregate} ${agg} ${spec.op} ${spec.value} over ${formatDuration(spec.windowMs)} (${spec.windowType})${e.key ? ` for ${e.key}` : ''}`,
+        summary: `${spec.aggregate} ${agg} ${spec.op} ${against}${base ? ` (${base.factor} × the mean of ${base.windows} windows, at least ${spec.value})` : ''} over ${formatDuration(spec.windowMs)} (${spec.windowType})${e.key ? ` for ${e.key}` : ''}`,
         value: agg,
+        threshold: against,
         evidence: { fromMs: windowStartMs, toMs: t + 1, indexes: recent.map(([i]) => i) },
       });
     } else if (!holds && sliding) fired = false;
@@ -521,7 +568,9 @@ export class DetectionEngine {
       buckets,
       fired,
       recent,
-      expiresAtMs: sliding ? (b + SLIDING_STEPS) * stepMs : (b + 1) * stepMs,
+      ...(base ? { history } : {}),
+      // A baseline outlives its window by the history it keeps.
+      expiresAtMs: sliding ? (b + SLIDING_STEPS) * stepMs : (b + 1 + (base?.windows ?? 0)) * stepMs,
     });
   }
 }
@@ -571,6 +620,10 @@ function evaluateRule(r: CompiledRule, i: number, bindings: Bindings, s: RuleSta
     const v = key(r.firstSeen.value);
     if (v === undefined) return;
     ev = { key: k, value: v, natural: `${k}\u0000${v}` };
+  } else if (r.requires) {
+    const k = key(r.requires.key);
+    if (k === undefined) return;
+    ev = { key: k, natural: k };
   } else if (r.absence) {
     const k = key(r.absence.key);
     if (k === undefined) return;
@@ -589,6 +642,37 @@ function evaluateRule(r: CompiledRule, i: number, bindings: Bindings, s: RuleSta
     ...(ev.num !== undefined ? { num: ev.num } : {}),
     ...(dedupKey !== undefined ? { dedupKey } : {}),
   };
+}
+
+/** A `requires` rule's precursor on one record: its key when the record is one. */
+function evaluatePrecursor(
+  q: NonNullable<CompiledRule['requires']>,
+  i: number,
+  bindings: Bindings,
+  s: RuleStats,
+): RuleEval | undefined {
+  s.evaluated++;
+  const m = q.precursor.evaluate(bindings);
+  if (!m.ok) return fault(s, q.precursor, m.code, m.message, m.position, m.code === 'BUDGET_EXCEEDED');
+  if (m.value !== true) {
+    if (m.value !== false)
+      fault(s, q.precursor, 'NOT_BOOL', 'precursor must evaluate to a bool', undefined, false);
+    return undefined;
+  }
+  if (q.precursorKey === undefined) return { rule: i, key: '', precursor: true };
+  const v = q.precursorKey.evaluate(bindings);
+  if (!v.ok) return fault(s, q.precursorKey, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+  const k = keyString(v.value);
+  if (k === undefined || k.length > KEY_MAX_CHARS)
+    return fault(
+      s,
+      q.precursorKey,
+      'NOT_A_KEY',
+      'must evaluate to a string, number or bool',
+      undefined,
+      false,
+    );
+  return { rule: i, key: k, precursor: true };
 }
 
 function emptyStats(rules: readonly CompiledRule[]): ChunkStats {

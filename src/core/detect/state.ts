@@ -47,10 +47,12 @@ export interface WindowItem {
   readonly fired: boolean;
   /** The last record indexes that counted (index, receivedAt ms), at most 10: the alert's evidence. */
   readonly recent: readonly (readonly [number, number])[];
+  /** Baseline: the aggregates of the group's previous windows, oldest first (at most `windows`). */
+  readonly history?: readonly number[];
   readonly expiresAtMs: number;
 }
 
-/** One value of a first-seen rule, for one key. */
+/** One value of a first-seen rule, for one key; or the last precursor of a key of a `requires` rule (value ''). */
 export interface SeenItem {
   readonly type: 'seen';
   readonly key: string;
@@ -107,4 +109,5 @@ export const itemKey = {
   window: (stateKey: string, group: string) => `w#${stateKey}#${digest(group)}`,
   seen: (stateKey: string, key: string, value: string) => `s#${stateKey}#${digest(`${key}\u0000${value}`)}`,
   dedup: (ruleId: string, key: string) => `d#${ruleId}#${digest(key)}`,
+  precursor: (stateKey: string, key: string) => `p#${stateKey}#${digest(key)}`,
 };
