@@ -245,6 +245,18 @@ describe('rules diff / apply against the admin API', () => {
     expect((await cli(['rules', 'diff', '-f', d, '--exit-code', ...api()])).code).toBe(0);
   });
 
+  it('the starter pack in rules/ validates and applies as it is', async () => {
+    const pack = new URL('../../rules/', import.meta.url).pathname;
+    const valid = await cli(['rules', 'validate', pack, '--json']);
+    expect(valid.code).toBe(0);
+    const files = (asJson(valid).files as unknown[]).length;
+    expect(files).toBeGreaterThanOrEqual(10);
+    const applied = await cli(['rules', 'apply', '-f', pack, '--json', ...api()]);
+    expect([applied.code, applied.err]).toEqual([0, '']);
+    expect(env.sink.events.filter((e) => e.action === 'rule.create')).toHaveLength(files);
+    expect((await cli(['rules', 'diff', '-f', pack, '--exit-code', ...api()])).code).toBe(0);
+  });
+
   it('an invalid file stops everything before any request', async () => {
     const d = repo({
       'good.json': JSON.stringify(ruleInput('good')),

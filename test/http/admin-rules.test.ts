@@ -5,12 +5,14 @@
  * Every change leaves exactly one `rule.*` record with the whole document
  * before and after; client input never gets a 5xx.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import type { AdminAuditSink } from '../../src/app/principals.ts';
-import { RuleService } from '../../src/app/rules.ts';
+import { RuleService, validateRuleDocument as validate } from '../../src/app/rules.ts';
+import { RULE_KINDS } from '../../src/core/detect/rule.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import { createRouter } from '../../src/http/router.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
@@ -392,5 +394,37 @@ describe('a crash between the store write and the audit record', () => {
     const records = await ruleRecords('crash');
     expect(records.map((r) => r.event.id)).toEqual(['rule/crash/v1', 'rule/crash/v2']);
     expect(records[1]?.event.changes?.after).toEqual(after.json.rule);
+  });
+});
+
+describe('docs/openapi.json', () => {
+  it('the Rule schema names exactly the fields and kinds the rule parser accepts', () => {
+    const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8'));
+    const rule = doc.components.schemas.Rule as { properties: Record<string, { enum?: string[] }> };
+    expect(rule.properties.kind?.enum).toEqual([...RULE_KINDS]);
+    // Every documented field is accepted (a value of the wrong type is INVALID_FIELD, never UNKNOWN_FIELD)…
+    for (const field of Object.keys(rule.properties)) {
+      const err = (() => {
+        try {
+          validate({ ...ruleInput('f'), [field]: Symbol.for('x') });
+        } catch (e) {
+          return e as AppError;
+        }
+        return undefined;
+      })();
+      expect([field, err?.details?.reason]).not.toEqual([field, 'UNKNOWN_FIELD']);
+    }
+    // …and every field the parser allows (its UNKNOWN_FIELD message lists them) is documented.
+    const unknown = (() => {
+      try {
+        validate({ ...ruleInput('f'), 'no-such-field': 1 });
+      } catch (e) {
+        return (e as AppError).message;
+      }
+      return '';
+    })();
+    const allowed = /allowed: ([^(]+)/.exec(unknown)?.[1]?.trim().split(', ') ?? [];
+    expect(allowed.length).toBeGreaterThan(10);
+    expect(Object.keys(rule.properties).sort()).toEqual(allowed.sort());
   });
 });
