@@ -321,7 +321,22 @@ export class RuleService {
   /** The head, with a staged change rolled forward first. */
   async #settled(ruleId: string): Promise<RuleHead | undefined> {
     const head = await this.#store.get(ruleId);
-    return head?.pending ? this.#settle(head) : head;
+    if (!head?.pending) return head;
+    try {
+      return await this.#settle(head);
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'UNAVAILABLE')) throw err;
+      // Not this request's change: an earlier one, still waiting for its audit record.
+      throw new AppError(
+        'UNAVAILABLE',
+        `rule ${ruleId} has an earlier change (version ${head.pending.document.version}) waiting for its ` +
+          'audit record, and the audit log is unavailable; nothing was changed — retry',
+        {
+          ...(err.retryAfterSeconds !== undefined ? { retryAfterSeconds: err.retryAfterSeconds } : {}),
+          cause: err,
+        },
+      );
+    }
   }
 
   /** STAGE → RECORD → PROMOTE of version `doc` on top of `cur`. */

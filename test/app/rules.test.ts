@@ -308,6 +308,14 @@ describe('RuleService: a crash between the store write and the audit record', ()
     expect(sink.events.map((e) => e.id)).toEqual(['rule/k/v1']);
     const view = await rules.get(ADMIN, 'k');
     expect(view).toMatchObject({ rule: { version: 1 }, pending: { version: 2, action: 'rule.update' } });
+    // While the log stays down, another change is refused without being staged.
+    sink.failNext = 1;
+    const blocked = await appError(rules.setEnabled(OTHER_ADMIN, 'k', false));
+    expect([blocked.code, blocked.message]).toEqual([
+      'UNAVAILABLE',
+      expect.stringContaining('earlier change (version 2)'),
+    ]);
+    expect((await store.get('k'))?.pending?.document).toMatchObject({ version: 2, enabled: true });
     // No lost change: recovery completes it, with its one record.
     expect(await rules.recoverPending()).toEqual({ completed: 1, failed: 0 });
     expect(sink.events.map((e) => e.id)).toEqual(['rule/k/v1', 'rule/k/v2']);
