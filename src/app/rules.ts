@@ -69,7 +69,7 @@ import {
 } from '../ports/rule-store.ts';
 import { AppError } from './errors.ts';
 import { withPortErrors } from './port-errors.ts';
-import { type AdminAuditEvent, type AdminAuditSink, actorOf } from './principals.ts';
+import { type AdminAuditEvent, type AdminAuditLog, type AdminAuditSink, actorOf } from './principals.ts';
 
 export type RuleAction = 'rule.create' | 'rule.update' | 'rule.enable' | 'rule.disable';
 
@@ -101,6 +101,21 @@ export interface RuleServiceDeps {
   store: RuleStore;
   audit: AdminAuditSink;
   clock: Clock;
+  /** The `system` log read back: what `boundRules` checks each version against. */
+  auditLog?: AdminAuditLog;
+}
+
+/** A committed version the `system` log does not back, as `boundRules` reports it. */
+export interface UnboundRule {
+  readonly id: string;
+  readonly version: number;
+  /**
+   * `audit_mismatch`: no record at the stored position, or one that says
+   * something else; `superseded`: a later version is recorded, so the head
+   * was rolled back.
+   */
+  readonly reason: 'audit_mismatch' | 'superseded';
+  readonly detail: string;
 }
 
 /**
@@ -151,11 +166,14 @@ export class RuleService {
   readonly #audit: AdminAuditSink;
   readonly #clock: Clock;
 
+  readonly #auditLog: AdminAuditLog | undefined;
+
   constructor(deps: RuleServiceDeps) {
     // Store failures as AppErrors (src/app/port-errors.ts): a lost race is CONFLICT (409).
     this.#store = withPortErrors(deps.store, 'rule store');
     this.#audit = deps.audit;
     this.#clock = deps.clock;
+    this.#auditLog = deps.auditLog;
   }
 
   /**
@@ -276,8 +294,9 @@ export class RuleService {
 
   /**
    * The committed version of every rule, enabled or not (the engine skips
-   * disabled rules but keeps their state): what the evaluation job loads.
-   * Staged changes are not in effect and are left out.
+   * disabled rules but keeps their state); staged changes are not in effect
+   * and are left out. Unchecked against the `system` log: the evaluation job
+   * loads `boundRules` instead.
    */
   async committedRules(): Promise<RuleDocument[]> {
     const out: RuleDocument[] = [];
@@ -288,6 +307,38 @@ export class RuleService {
       cursor = page.cursor;
     } while (cursor);
     return out;
+  }
+
+  /**
+   * The committed rules that the `system` log backs, and those it does not.
+   * Whoever holds the admin role's credentials can write `R#` items
+   * directly, skipping the audit trail; as authentication does for principals
+   * (src/app/principals.ts, "Binding"), a version counts only if the record
+   * at its `change.recorded` position is its own event (`rule/<id>/v<n>`)
+   * whose `changes.after` is exactly the stored document, and no later
+   * version is recorded (a rolled-back head) unless it is the change staged
+   * right now (between its RECORD and PROMOTE). Two reads of the log per
+   * rule: for the evaluation job, which alarms on `unbound` and runs only
+   * `rules`. Needs `auditLog`.
+   */
+  async boundRules(): Promise<{ rules: RuleDocument[]; unbound: UnboundRule[] }> {
+    const log = this.#auditLog;
+    if (!log) throw new AppError('INTERNAL', 'boundRules needs the system log reader (auditLog)');
+    const rules: RuleDocument[] = [];
+    const unbound: UnboundRule[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const head of page.heads) {
+        const cur = head.current;
+        if (!cur) continue;
+        const problem = await bindingProblem(log, cur, head.pending);
+        if (problem) unbound.push({ id: head.ruleId, version: cur.document.version, ...problem });
+        else rules.push(cur.document);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { rules, unbound };
   }
 
   /**
@@ -417,6 +468,28 @@ export class RuleService {
       );
     }
   }
+}
+
+/** Why the `system` log does not back committed version `v`; undefined when it does. */
+async function bindingProblem(
+  log: AdminAuditLog,
+  v: RuleVersion,
+  pending: PendingRuleChange | undefined,
+): Promise<Omit<UnboundRule, 'id' | 'version'> | undefined> {
+  const { id, version } = v.document;
+  const at = v.change.recorded;
+  const [event, successor] = await Promise.all([log.read(at), log.find(ruleEventId(id, version + 1))]);
+  const where = `system log batch ${at.seq}, index ${at.index}`;
+  const mismatch = (detail: string) => ({ reason: 'audit_mismatch' as const, detail: `${where}: ${detail}` });
+  if (!event) return mismatch('no record there');
+  if (event.id !== ruleEventId(id, version) || event.target?.type !== 'rule' || event.target.id !== id)
+    return mismatch(`it records ${JSON.stringify(event.id)}, not version ${version} of this rule`);
+  const after = event.changes?.after;
+  if (after === undefined || !bytesEqual(canonicalBytes(after), canonicalBytes(v.document)))
+    return mismatch('the recorded rule differs from the stored one');
+  if (successor && pending?.document.version !== version + 1)
+    return { reason: 'superseded', detail: `version ${version + 1} is recorded at index ${successor.index}` };
+  return undefined;
 }
 
 function requireAdmin(actor: Principal): void {

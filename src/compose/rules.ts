@@ -6,17 +6,21 @@
  * the same `system` log sink as principal and log changes.
  */
 import { DynamoRuleStore } from '../adapters/aws/dynamo-rule-store.ts';
-import type { AdminAuditSink } from '../app/principals.ts';
+import type { AdminAuditLog, AdminAuditSink } from '../app/principals.ts';
 import { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { RuleStore } from '../ports/rule-store.ts';
 import type { AwsClients } from './aws.ts';
 
-/** The rule service over any RuleStore and audit sink (the local stack and tests pass their own). */
+/**
+ * The rule service over any RuleStore, audit sink and reader of the system
+ * log (the reader backs `boundRules`, what the evaluation job loads).
+ */
 export function createRuleService(deps: {
   store: RuleStore;
   audit: AdminAuditSink;
+  auditLog: AdminAuditLog;
   clock: Clock;
 }): RuleService {
   return new RuleService(deps);

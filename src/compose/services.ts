@@ -81,7 +81,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
   });
   const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
-  const rules = createRuleService({ store: dynamoRuleStore(config, clients), audit, clock });
+  const rules = createRuleService({ store: dynamoRuleStore(config, clients), audit, auditLog, clock });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,

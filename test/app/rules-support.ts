@@ -5,8 +5,9 @@
  */
 import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { AppError } from '../../src/app/errors.ts';
-import type { AdminAuditEvent, AdminAuditSink } from '../../src/app/principals.ts';
+import type { AdminAuditEvent, AdminAuditLog, AdminAuditSink } from '../../src/app/principals.ts';
 import { RuleService } from '../../src/app/rules.ts';
+import { type AuditEvent, validateEvent } from '../../src/core/event.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import type { AuditPosition } from '../../src/ports/principal-store.ts';
 
@@ -15,7 +16,7 @@ import type { AuditPosition } from '../../src/ports/principal-store.ts';
  * fails without recording; `failAfterNext` records, then fails (a timeout
  * after a write that landed).
  */
-export class MemoryAuditSink implements AdminAuditSink {
+export class MemoryAuditSink implements AdminAuditSink, AdminAuditLog {
   readonly events: AdminAuditEvent[] = [];
   failNext = 0;
   failAfterNext = 0;
@@ -37,6 +38,14 @@ export class MemoryAuditSink implements AdminAuditSink {
       throw new Error('socket hang up');
     }
     return { seq: index + 1, index };
+  }
+  async find(eventId: string): Promise<AuditPosition | undefined> {
+    const index = this.events.findIndex((e) => e.id === eventId);
+    return index < 0 ? undefined : { seq: index + 1, index };
+  }
+  async read(at: AuditPosition): Promise<AuditEvent | undefined> {
+    const event = at.seq === at.index + 1 ? this.events[at.index] : undefined;
+    return event && validateEvent(JSON.parse(JSON.stringify(event)));
   }
 }
 
@@ -77,7 +86,7 @@ export function rulesEnv(): RulesEnv {
       return this.t;
     },
   };
-  return { store, sink, clock, rules: new RuleService({ store, audit: sink, clock }) };
+  return { store, sink, clock, rules: new RuleService({ store, audit: sink, auditLog: sink, clock }) };
 }
 
 /** A valid rule document as a plain object (what a client sends). */

@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
-import { ruleEventId, validateRuleDocument } from '../../src/app/rules.ts';
+import type { AdminAuditEvent } from '../../src/app/principals.ts';
+import { RuleService, ruleEventId, validateRuleDocument } from '../../src/app/rules.ts';
 import { parseRuleDocument } from '../../src/core/detect/rule.ts';
 import { validateEvent } from '../../src/core/event.ts';
+import type { RuleVersion } from '../../src/ports/rule-store.ts';
 import { ADMIN, OTHER_ADMIN, principal, ruleInput, rulesEnv } from './rules-support.ts';
 
 async function appError(p: Promise<unknown>): Promise<AppError> {
@@ -411,5 +413,78 @@ describe('RuleService: a crash between the store write and the audit record', ()
           expect(new Set(env.sink.events.map((e) => e.id)).size).toBe(env.sink.events.length);
         }
     expect(crashes).toBeGreaterThan(2 * calls);
+  });
+});
+
+describe('RuleService.boundRules: only versions the system log backs', () => {
+  it('every version made through the service is bound, also while a later change waits between RECORD and PROMOTE', async () => {
+    const { rules, sink } = rulesEnv();
+    await rules.put(ADMIN, 'a', ruleInput('a'));
+    await rules.put(ADMIN, 'b', ruleInput('b'));
+    await rules.setEnabled(ADMIN, 'b', false);
+    sink.failAfterNext = 1; // v2 of a is recorded, not promoted
+    await appError(rules.put(ADMIN, 'a', ruleInput('a', 2, { severity: 'low' })));
+    const { rules: bound, unbound } = await rules.boundRules();
+    expect(unbound).toEqual([]);
+    expect(bound.map((d) => [d.id, d.version])).toEqual([
+      ['a', 1],
+      ['b', 2],
+    ]);
+  });
+
+  it('a version written around the service (an insider with the admin role) is refused and reported', async () => {
+    const { rules, store, sink } = rulesEnv();
+    await rules.put(ADMIN, 'x', ruleInput('x'));
+    await rules.put(ADMIN, 'y', ruleInput('y'));
+    // Straight into the store: a version 2 whose "record" is version 1's.
+    const forged = parseRuleDocument(ruleInput('x', 2, { enabled: false }));
+    const v1 = (await store.get('x'))?.current;
+    await store.stage({ document: forged, audit: {} });
+    await store.promote({
+      document: forged,
+      change: { ...(v1 as RuleVersion).change, eventId: 'rule/x/v2' },
+    });
+    // And one whose record position points nowhere.
+    const nowhere = parseRuleDocument(ruleInput('y', 2, { match: 'false' }));
+    await store.stage({ document: nowhere, audit: {} });
+    await store.promote({
+      document: nowhere,
+      change: {
+        action: 'rule.update',
+        by: 'insider',
+        at: 'now',
+        eventId: 'rule/y/v2',
+        recorded: { seq: 99, index: 98 },
+      },
+    });
+    const { rules: bound, unbound } = await rules.boundRules();
+    expect(bound).toEqual([]);
+    expect(unbound).toEqual([
+      { id: 'x', version: 2, reason: 'audit_mismatch', detail: expect.stringContaining('not version 2') },
+      { id: 'y', version: 2, reason: 'audit_mismatch', detail: expect.stringContaining('no record there') },
+    ]);
+    // An item and a forged record that disagree: the record's id is right, its document is not.
+    const { rules: other, store: otherStore, sink: otherSink } = rulesEnv();
+    await other.put(ADMIN, 'z', ruleInput('z'));
+    const recorded = await otherSink.record({
+      ...(otherSink.events[0] as AdminAuditEvent),
+      id: 'rule/z/v2',
+      changes: { before: {}, after: parseRuleDocument(ruleInput('z', 2)) as never },
+    });
+    const edited = parseRuleDocument(ruleInput('z', 2, { title: 'quietly edited' }));
+    await otherStore.stage({ document: edited, audit: {} });
+    await otherStore.promote({
+      document: edited,
+      change: { action: 'rule.update', by: 'insider', at: 'now', eventId: 'rule/z/v2', recorded },
+    });
+    expect((await other.boundRules()).unbound).toEqual([
+      { id: 'z', version: 2, reason: 'audit_mismatch', detail: expect.stringContaining('differs') },
+    ]);
+  });
+
+  it('needs the system log reader', async () => {
+    const { store, sink, clock } = rulesEnv();
+    const blind = new RuleService({ store, audit: sink, clock });
+    expect((await appError(blind.boundRules())).code).toBe('INTERNAL');
   });
 });

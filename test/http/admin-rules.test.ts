@@ -6,9 +6,11 @@
  * before and after; client input never gets a 5xx.
  */
 import { readFileSync } from 'node:fs';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
+import { N, S } from '../../src/adapters/aws/dynamo-items.ts';
+import { DynamoRuleStore, RULE_HEADS_PK } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import type { AdminAuditSink } from '../../src/app/principals.ts';
 import { RuleService, validateRuleDocument as validate } from '../../src/app/rules.ts';
@@ -394,6 +396,33 @@ describe('a crash between the store write and the audit record', () => {
     const records = await ruleRecords('crash');
     expect(records.map((r) => r.event.id)).toEqual(['rule/crash/v1', 'rule/crash/v2']);
     expect(records[1]?.event.changes?.after).toEqual(after.json.rule);
+  });
+});
+
+describe('boundRules on the real system log', () => {
+  it('a head rolled back to an older, genuinely recorded version is refused as superseded', async () => {
+    const bound = new RuleService({ store, audit: env.sink, auditLog: env.auditLog, clock: env.clock });
+    await bound.put(admin, 'rolled', ruleInput('rolled'));
+    const v1 = (await store.get('rolled'))?.current;
+    await bound.setEnabled(admin, 'rolled', false);
+    expect((await bound.boundRules()).unbound.filter((u) => u.id === 'rolled')).toEqual([]);
+    // The admin role's credentials put version 1 back as the head (re-enabling the rule unaudited).
+    await env.ddb.send(
+      new PutItemCommand({
+        TableName: env.table,
+        Item: { pk: S(RULE_HEADS_PK), sk: S('rolled'), ver: N(1), cur: S(JSON.stringify(v1)) },
+      }),
+    );
+    const { rules: loaded, unbound } = await bound.boundRules();
+    expect(loaded.find((d) => d.id === 'rolled')).toBeUndefined();
+    expect(unbound.filter((u) => u.id === 'rolled')).toEqual([
+      {
+        id: 'rolled',
+        version: 1,
+        reason: 'superseded',
+        detail: expect.stringContaining('version 2 is recorded'),
+      },
+    ]);
   });
 });
 
