@@ -2,7 +2,7 @@
  * Detection rule management (src/app/rules.ts): the service behind the
  * `/v1/admin/rules…` routes (mounted by adminApi, src/compose/principals.ts),
  * the recovery job's roll-forward of staged rule changes, and what the
- * evaluation job loads (`committedRules`). Its changes are recorded through
+ * evaluation job loads (`boundRules`). Its changes are recorded through
  * the same `system` log sink as principal and log changes.
  */
 import { DynamoRuleStore } from '../adapters/aws/dynamo-rule-store.ts';
