@@ -10,7 +10,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { N, S } from '../../src/adapters/aws/dynamo-items.ts';
-import { DynamoRuleStore, RULE_HEADS_PK } from '../../src/adapters/aws/dynamo-rule-store.ts';
+import { type DynamoRuleStore, RULE_HEADS_PK } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import type { AdminAuditSink } from '../../src/app/principals.ts';
 import { RuleService, validateRuleDocument as validate } from '../../src/app/rules.ts';
@@ -19,19 +19,18 @@ import type { Principal } from '../../src/core/principal.ts';
 import { createRouter } from '../../src/http/router.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
 import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
-import { type AdminEnv, adminEnv } from '../app/admin-harness.ts';
+import { type RulesOnMoto, rulesOnMoto } from '../app/rules-moto.ts';
 import { ruleInput } from '../app/rules-support.ts';
 
-let env: AdminEnv;
+let env: RulesOnMoto;
 let admin: Principal;
 let store: DynamoRuleStore;
 let rules: RuleService;
 
 beforeAll(async () => {
-  env = await adminEnv('admin-rules');
-  admin = (await env.principals.bootstrapAdmin({ id: 'ops-admin', name: 'Ops', owner: 'secops@example.com' }))
-    .principal;
-  store = new DynamoRuleStore({ client: env.ddb, tableName: env.table });
+  env = await rulesOnMoto('admin-rules');
+  ({ admin, store } = env);
+  // Without the system-log reader, as the admin function needs none to change rules.
   rules = new RuleService({ store, audit: env.sink, clock: env.clock });
 });
 
