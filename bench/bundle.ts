@@ -4,7 +4,7 @@
  * SHA-256 of the same bytes measured in the same run.
  *
  * IN-PROCESS, NOT THE EMULATOR. Ingesting 10^6 records into moto is far too
- * slow on this machine (DESIGN §8), so for each N this builds a log of
+ * slow on this machine (docs/benchmarks.md §Ingest (bench:ingest)), so for each N this builds a log of
  * N + 2,000 records in memory with the core (canonical records, hash chain,
  * every Merkle level packed into one buffer per level, a checkpoint signed by
  * a LocalNoteSigner), time-stamps the checkpoint with a real OpenSSL TSA
@@ -641,7 +641,7 @@ records and verifies at 10–14× raw leaf hashing. The synchronous API path (AP
 by \`ANCHORLOG_EXPORT_MAX_RECORDS\` (default 200,000 ≈ 8 s of in-process work here); through the emulator the
 10,000-record export to S3 ran at ~14 k records/s, and DynamoDB reads, not bundling, dominate in the cloud.
 A filtered export through the real path is slower (one tile-backed proof per record; tiles are cached per export).
-Raw bulk SHA-256 ran at 190–416 MiB/s in this run against ~1.6 GB/s on a quiet machine (DESIGN §8): the
+Raw bulk SHA-256 ran at 190–416 MiB/s in this run against ~1,600 MiB/s when the CPU is free (docs/benchmarks.md §Core (bench:core)): the
 CPU was shared with other work (see the load average), so absolute rates are low; the ratios are the point.
 `;
   const re = /## Bundle \(bench:bundle\)[\s\S]*?(?=\n## |$)/;

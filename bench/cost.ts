@@ -30,11 +30,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { itemSize, type OperationTally, RequestMeter } from '../src/adapters/aws/request-meter.ts';
 import { AuditClient } from '../src/client/audit-client.ts';
 import { demoEvents } from '../src/local/demo-events.ts';
 import { startLocalStack } from '../src/local/stack.ts';
 import { load, machine } from './machine.ts';
+import { itemSize, type OperationTally, RequestMeter } from './request-meter.ts';
 
 const SCALE = Number(process.argv[2] ?? process.env.BENCH_COST_SCALE ?? 1);
 const BATCHES = [1, 10, 100];

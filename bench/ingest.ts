@@ -20,11 +20,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { RequestMeter } from '../src/adapters/aws/request-meter.ts';
 import { AuditClient } from '../src/client/audit-client.ts';
 import { demoEvents } from '../src/local/demo-events.ts';
 import { startLocalStack } from '../src/local/stack.ts';
 import { load, machine } from './machine.ts';
+import { RequestMeter } from './request-meter.ts';
 
 const CELL_SECONDS = Number(process.argv[2] ?? process.env.BENCH_CELL_SECONDS ?? 6);
 const CLIENTS = [1, 4, 16];

@@ -1,5 +1,5 @@
 /**
- * anchorlog on AWS (DESIGN §3):
+ * anchorlog on AWS (docs/architecture.md):
  *
  *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
  *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)
@@ -93,7 +93,7 @@ export class AnchorlogStack extends Stack {
     const signingKey = new SigningKey(this, 'SigningKey');
     // Earlier signing keys whose checkpoints the sealer and anchorer still accept (key rotation).
     const retiredKeys = retiredKeyArns(this);
-    // Secrets: generated or set outside the template, read by one function each (docs/deploy.md "Secrets").
+    // Secrets: generated or set outside the template, read by one function each (docs/deploy.md §Secrets).
     const cursorKey = new ServiceSecret(this, 'QueryCursorKey', {
       description: 'anchorlog: HMAC key that signs query cursors (read by the query function at cold start)',
       value: { generate: 64 },

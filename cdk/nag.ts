@@ -1,7 +1,8 @@
 /**
  * cdk-nag (v3) acknowledgements. Each one is made next to the construct that
  * causes the finding, through this helper, so it always carries a reason;
- * test/cdk/nag.test.ts lists them all and fails on any unacknowledged error.
+ * test/cdk/stack.test.ts ("cdk-nag AwsSolutions") lists them all and fails on
+ * any unacknowledged error.
  */
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';

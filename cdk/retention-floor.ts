@@ -1,6 +1,6 @@
 /**
  * The archive's Object Lock retention and its floor (docs/deploy.md
- * "Retention floor").
+ * §Retention floor).
  *
  * Retention is the `RetentionDays` CloudFormation parameter, so its value is
  * only known at deploy time; the floor is fixed at synth time as the
@@ -12,7 +12,7 @@
 import { Annotations, CfnParameter, type Stack } from 'aws-cdk-lib';
 import { AnchorlogError } from '../src/core/errors.ts';
 
-/** Days: one year of audit history, what SOC 2 auditors expect (docs/deploy.md "Retention floor"). */
+/** Days: one year of audit history, what SOC 2 auditors expect (docs/deploy.md §Retention floor). */
 export const RETENTION_FLOOR_DAYS = 365;
 export const DEFAULT_RETENTION_DAYS = 400;
 /** `cdk synth -c anchorlog:allowRetentionBelowFloor=true`: test and development stacks only. */
@@ -46,7 +46,7 @@ export function retentionDaysParameter(stack: Stack): CfnParameter {
     maxValue: 36500,
     constraintDescription: belowFloor
       ? 'RetentionDays must be between 1 and 36500 days.'
-      : `RetentionDays must be at least ${RETENTION_FLOOR_DAYS} days (docs/deploy.md "Retention floor"). A test or development stack may go lower only from a template synthesized with -c ${ALLOW_RETENTION_BELOW_FLOOR}=true.`,
+      : `RetentionDays must be at least ${RETENTION_FLOOR_DAYS} days (docs/deploy.md §Retention floor). A test or development stack may go lower only from a template synthesized with -c ${ALLOW_RETENTION_BELOW_FLOOR}=true.`,
     description: `${
       belowFloor ? `TEST/DEV TEMPLATE: the ${RETENTION_FLOOR_DAYS}-day retention floor is disabled. ` : ''
     }Default S3 Object Lock COMPLIANCE retention of the archive, in days (audit window plus buffer; at least ${

@@ -1,10 +1,10 @@
 /**
- * Which Lambda serves which HTTP route (DESIGN §4). The HTTP API creates
+ * Which Lambda serves which HTTP route (docs/architecture.md §Routes → functions). The HTTP API creates
  * exactly these routes; everything else is a 404 from API Gateway itself.
- * Adding the query and export functions is one line each, once their
- * handlers exist in lambdas/ (the stack only wires functions whose handler
- * file is present). test/cdk/routes.test.ts checks this table against the
- * route tables in src/http/routes/ and the synthesized API.
+ * The stack deploys every function of `API_FUNCTIONS` (cdk/anchorlog-stack.ts),
+ * each from lambdas/<function>.ts, and refuses to synthesize when that file is
+ * missing. test/cdk/routes.test.ts checks this table against the route tables
+ * in src/http/routes/ and the synthesized API.
  */
 export type ApiFunction = 'ingest' | 'read' | 'admin' | 'query' | 'export';
 

@@ -1,6 +1,6 @@
 /**
  * One-time migration after upgrading a deployment whose principals predate
- * audit bindings (docs/operations.md "Binding principals to the system log").
+ * audit bindings (docs/operations.md §Binding principals to the system log).
  * Until it runs, those principals — the bootstrap admin included — get 401
  * (reason `unaudited`). Runs on the operator's machine with credentials that
  * can do what the admin role does (read-write `P#*`, write the `system` log);

@@ -9,7 +9,7 @@
  * Secrets (the query cursor key, TSA credentials) are never environment
  * values: the environment names the secret (`*_SECRET`, an ARN), and
  * `loadCursorKey` / `loadTsaCredentials` read it once through a SecretSource
- * at cold start (docs/deploy.md "Secrets"). An environment that carries a
+ * at cold start (docs/deploy.md §Secrets). An environment that carries a
  * secret value is refused.
  */
 import { AnchorlogError } from './core/errors.ts';
@@ -45,7 +45,7 @@ export interface SecretRefs {
 }
 
 /**
- * A retired log signing key (docs/operations.md "Key rotation"): never used
+ * A retired log signing key (docs/operations.md §Key rotation): never used
  * to sign, only to verify checkpoints it signed before the rotation.
  */
 export type RetiredSigningKey =
@@ -260,7 +260,7 @@ async function readSecret(source: SecretSource, setting: string, id: string): Pr
 }
 
 /**
- * The query cursor HMAC key (docs/query.md "Cursor"): the UTF-8 bytes of the
+ * The query cursor HMAC key (docs/query.md §Cursor): the UTF-8 bytes of the
  * secret named by ANCHORLOG_QUERY_CURSOR_KEY_SECRET. The query function
  * refuses to start without one.
  */

@@ -11,7 +11,7 @@
  * var in the same call.
  *
  * Write-once is enforced by the bucket policy, for every principal including
- * administrators (docs/architecture.md "Write-once archive"): a PutObject
+ * administrators (docs/architecture.md §Write-once archive): a PutObject
  * without `If-None-Match` is denied everywhere except on the live checkpoint
  * `logs/<logId>/checkpoint`, whose new versions need `If-None-Match` (the
  * first) or `If-Match` (compare-and-swap on the version read); and nobody may

@@ -1,6 +1,6 @@
 /**
  * Alarms and the SNS topic they notify. Every alarm says in its description
- * what it means and where the runbook is (docs/operations.md, "Alarms").
+ * what it means and where the runbook is (docs/operations.md §Alarms).
  *
  * Metric sources:
  *  - EMF metrics the functions write (namespace `anchorlog`, per-log or

@@ -5,7 +5,7 @@
  * Access is granted per *item family*: every grant carries a
  * `dynamodb:LeadingKeys` condition naming the partition-key prefixes the
  * function may touch. IAM can only tell items apart by that key, so families
- * differ by pk prefix (docs/architecture.md "Who may do what"); a new family
+ * differ by pk prefix (docs/architecture.md §Who may do what); a new family
  * needs a line in KEY_FAMILIES and a row in test/cdk/iam-simulation.test.ts.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';

@@ -1,6 +1,6 @@
 /**
  * A secret that one function reads once at cold start (src/config.ts
- * `loadCursorKey`, `loadTsaCredentials`; docs/deploy.md "Secrets"). The
+ * `loadCursorKey`, `loadTsaCredentials`; docs/deploy.md §Secrets). The
  * function's environment carries only the secret's ARN — anyone allowed
  * lambda:GetFunctionConfiguration reads environment values — and its role may
  * call secretsmanager:GetSecretValue on exactly this secret, nothing else.

@@ -1,6 +1,6 @@
 /**
  * The checkpoint signing key: KMS `ECC_NIST_P256` / `SIGN_VERIFY`
- * (DESIGN §2 "Checkpoint"), RETAIN.
+ * (docs/formats.md §Checkpoints), RETAIN.
  *
  * The key policy is written out in full. The account may administer the key
  * but not use it: no `kms:*`, no wildcard that covers `kms:Sign`, no
@@ -39,7 +39,7 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:RetireGrant',
 ];
 
-/** Context key listing retired log keys' ARNs (docs/operations.md "Key rotation"). */
+/** Context key listing retired log keys' ARNs (docs/operations.md §Key rotation). */
 export const RETIRED_KEYS_CONTEXT = 'anchorlog:retiredSigningKeyArns';
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 

@@ -1,5 +1,5 @@
 /**
- * Anchor use case (DESIGN §2 "Anchor", §3 "Anchor"): time-stamp a log's
+ * Anchor use case (docs/anchoring.md): time-stamp a log's
  * newest signed checkpoint with several independent RFC 3161 TSAs, keep each
  * verified token in the WORM archive, and record per-TSA status.
  *
@@ -237,7 +237,8 @@ export class AnchorService {
     }
     const { checkpoint, size } = published;
     const data = new TextEncoder().encode(checkpoint);
-    // DESIGN §2: the imprint is SHA-256 over the full signed checkpoint text.
+    // The imprint is SHA-256 over the full signed checkpoint text
+    // (docs/anchoring.md §What is requested and what is kept).
     const digest = sha256(data);
 
     const before = await o.anchors.read(logId, size);

@@ -1,7 +1,9 @@
 /**
  * Errors raised by use cases. Each code has one HTTP status and one meaning,
- * so handlers map them mechanically (src/app/http.ts) and never collapse
- * pushback, conflict and corruption into a bare 500.
+ * so the HTTP edge maps them mechanically (`HTTP_STATUS` below, used by
+ * src/http/errors.ts; docs/api.md §Errors) and never collapses pushback,
+ * conflict and corruption into a bare 500. Port errors become AppErrors
+ * through one table, src/app/port-errors.ts.
  */
 import { AnchorlogError } from '../core/errors.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Export use case (DESIGN §4 `POST /v1/logs/{logId}/exports`, §5): an
+ * Export use case, `POST /v1/logs/{logId}/exports` (docs/api.md §Routes, docs/bundle.md): an
  * evidence bundle for a half-open time range [from, to), optionally filtered
  * by action prefix and/or actor id (both = AND), streamed through the pure writer (src/core/bundle).
  *

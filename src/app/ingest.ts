@@ -72,7 +72,10 @@ export function eventIdScope(logId: string, submitter: string): string {
 export const SYSTEM_EVENT_ID_SCOPE = '';
 
 export interface IngestLimits {
-  /** Largest request body accepted, bytes (DESIGN: at least 1 MiB). */
+  /**
+   * Largest request body accepted, bytes: 2 MiB by default, at least 1 MiB
+   * (ANCHORLOG_MAX_BODY_BYTES, src/config.ts; docs/formats.md §Limits).
+   */
   maxBodyBytes: number;
   /** Most events per request (at least 1000). */
   maxEventsPerBatch: number;
@@ -206,7 +209,7 @@ export class IngestService {
 
   /**
    * Appends a client batch. The `system` log is reserved for admin audit
-   * events (core/principal.ts SYSTEM_LOG_ID): an append to it is refused
+   * events (src/core/principal.ts SYSTEM_LOG_ID): an append to it is refused
    * with FORBIDDEN whoever the submitter, before anything is read or
    * written, so no client can register the predictable ids of admin events.
    */
@@ -408,7 +411,7 @@ export class IngestService {
     // the future would stamp every later record with it and move honest
     // events out of the range they arrived in. Past the allowed skew it is
     // not carried but refused: an operator must look (the sealer halts the
-    // log on the same record, docs/operations.md "Clock skew").
+    // log on the same record, docs/operations.md §Clock skew).
     if (!Number.isFinite(last) || last > now + MAX_CLOCK_SKEW_MS)
       throw new AppError(
         'INTEGRITY',

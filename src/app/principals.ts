@@ -22,7 +22,9 @@
  *   - after STAGE, before RECORD completes: the change is not in effect and
  *     the caller got an error (UNAVAILABLE). The staged change is rolled
  *     FORWARD by the next operation on that principal or by
- *     `recoverPending()` (run it on a schedule): RECORD, then PROMOTE. We must
+ *     `recoverPending()` (on a schedule: `principalsRecoveryJob` in
+ *     src/compose/principals.ts, every 5 minutes when deployed, on the job
+ *     timer in the local stack): RECORD, then PROMOTE. We must
  *     roll forward rather than discard because we cannot know whether the
  *     sink wrote the record before failing; rolling forward is always safe
  *     because RECORD is idempotent.
@@ -50,7 +52,7 @@
  * skip all of the above. So PROMOTE also stores where the record is
  * (`PrincipalState.recorded`: system-log batch and leaf index, from the
  * sink), every principal record carries `metadata.keyCommitment`
- * (core/principal.ts `keyCommitment`), and `authenticate` accepts a
+ * (src/core/principal.ts `keyCommitment`), and `authenticate` accepts a
  * committed version only if
  *   - the system log holds, at that position, the event
  *     `principal/<id>/v<version>` whose `changes.after` equals the stored
@@ -119,7 +121,7 @@ export type AdminAction =
   | 'rule.enable'
   | 'rule.disable';
 
-/** An Event v1 (DESIGN §2) describing one admin change. Never carries secrets or secret hashes. */
+/** An Event v1 (docs/formats.md §Events and records) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
   /**
    * `principal/<id>/v<version>`, `log/<logId>/create` or `rule/<id>/v<version>`

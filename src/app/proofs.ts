@@ -1,5 +1,5 @@
 /**
- * Read side of the log (DESIGN §4): the latest checkpoint, tlog-tiles, and
+ * Read side of the log (docs/api.md §Routes): the latest checkpoint, tlog-tiles, and
  * inclusion/consistency proofs, served from the WORM archive only — stored
  * tiles and the checkpoint object, never the log store's records. A proof
  * costs one checkpoint read plus O(log n) tile reads (about two tiles per

@@ -1,5 +1,5 @@
 /**
- * Query use case (DESIGN §4 `GET /v1/logs/{logId}/events`; docs/query.md).
+ * Query use case: `GET /v1/logs/{logId}/events` (docs/query.md §1. API).
  *
  * A page walks the log in index order through three disjoint phases, fixed
  * by a snapshot taken on the first page and carried in the cursor:
@@ -105,7 +105,7 @@ export interface QueryServiceOptions {
   /** See ProjectorCursor.settled. Default 10 s. */
   readonly settleMs?: number;
   /**
-   * HMAC-SHA-256 key for cursors, at least 32 bytes (docs/query.md "Cursor").
+   * HMAC-SHA-256 key for cursors, at least 32 bytes (docs/query.md §Cursor).
    * Required: a cursor is a client-held snapshot of server state (positions,
    * sealed size, expiry), so one the server did not sign must never be read.
    */
@@ -242,7 +242,7 @@ function succ(key: string): string {
 }
 const minStr = (a: string, b: string) => (a < b ? a : b);
 
-/** The index a page reads, most selective first (docs/query.md "Choosing an index"). */
+/** The index a page reads, most selective first (docs/query.md §2, "Choosing an index"). */
 function plan(q: Query): { key: (day: string) => IndexKey; filter: ItemFilter; gsi: boolean } {
   const depth = q.actionPrefix?.split('.').length ?? 0;
   const rest = (drop: keyof ItemFilter, extra: Partial<ItemFilter> = {}): ItemFilter => {

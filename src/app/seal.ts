@@ -1,5 +1,5 @@
 /**
- * Seal use case (DESIGN §3 "Seal"): turn a log's newly appended records into
+ * Seal use case (docs/architecture.md §Sealing): turn a log's newly appended records into
  * C2SP tlog-tiles in the WORM archive and publish a KMS-signed checkpoint.
  *
  * One linear function, `sealLog`, in the style of sunlight's `sequencePool`:
@@ -10,9 +10,9 @@
  * tiles and `putImmutable` accepts them.
  *
  * Single writer per log: the CAS on the seal-state version. Two concurrent
- * runs write identical tiles; one CAS wins, the other publishes nothing. (The
- * deployment also gives the seal Lambda a reserved concurrency of 1, so the
- * race is rare, not relied upon.)
+ * runs write identical tiles; one CAS wins, the other publishes nothing. The
+ * deployment does not limit the seal Lambda's concurrency, so overlapping runs
+ * (a slow run still going when the next schedule fires) rely on the CAS alone.
  *
  * The archive is the anchor, not the seal state (issue #11). DynamoDB can be
  * rolled back — a point-in-time restore, or a write by anyone who can reach
@@ -74,7 +74,7 @@ export interface SealServiceOptions {
    * SPKI (DER) of retired log keys (ANCHORLOG_RETIRED_SIGNING_KEYS): a
    * checkpoint in the archive or the seal state signed by one of them is
    * accepted, so changing the signing key does not halt every log with
-   * CHECKPOINT_INVALID (docs/operations.md "Key rotation"). Never used to sign:
+   * CHECKPOINT_INVALID (docs/operations.md §Key rotation). Never used to sign:
    * every new checkpoint is signed by `signer` only.
    */
   readonly retiredPublicKeys?: readonly Uint8Array[];
@@ -272,7 +272,7 @@ export class SealService {
     return `${this.#o.originPrefix}/${logId}`;
   }
 
-  /** The log key under this log's name (the note key name is the origin, DESIGN §2). */
+  /** The log key under this log's name (the note key name is the origin, docs/formats.md §Checkpoints). */
   #signerFor(logId: string): NoteSigner {
     const base = this.#o.signer;
     return {

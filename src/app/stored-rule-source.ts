@@ -1,5 +1,9 @@
 /**
- * The rule store as the evaluation job's RuleSource (src/ports/rule-source.ts):
+ * The rule store as the evaluation job's RuleSource (the port of the
+ * evaluation slice, docs/detection.md "Plan of the later slices", 2:
+ * `enabledRules(logId)`, rejecting only with the port's error class, which
+ * the composition passes in as `errors`, as adapters pass theirs to
+ * DynamoTable):
  * the enabled rules among the versions in effect that the `system` log backs
  * (RuleService.boundRules, docs/detection.md "Binding"). A version the log
  * does not back is left out and reported to `onUnbound` (alarm on it), so a
@@ -12,13 +16,21 @@
  */
 import type { RuleDocument } from '../core/detect/rule.ts';
 import type { Clock } from '../ports/clock.ts';
-import { type RuleSource, RuleSourceError } from '../ports/rule-source.ts';
 import { AppError } from './errors.ts';
 import type { RuleService, UnboundRule } from './rules.ts';
+
+/** The codes a rule source rejects with: pushback, a transient failure, everything an operator must see. */
+export type RuleSourceFailure = 'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY';
 
 export interface StoredRuleSourceDeps {
   rules: Pick<RuleService, 'boundRules'>;
   clock: Clock;
+  /** The port's error class (RuleSourceError): what every failure becomes. */
+  errors: new (
+    code: RuleSourceFailure,
+    message: string,
+    options?: { cause?: unknown },
+  ) => Error;
   /** How long one load is served. Default 30 s; 0 loads on every call. */
   ttlMs?: number;
   /** Called with the versions left out on every load that finds any. */
@@ -27,7 +39,7 @@ export interface StoredRuleSourceDeps {
 
 const DEFAULT_TTL_MS = 30_000;
 
-export class StoredRuleSource implements RuleSource {
+export class StoredRuleSource {
   readonly #deps: StoredRuleSourceDeps;
   #cached: { at: number; rules: readonly RuleDocument[] } | undefined;
   #loading: Promise<readonly RuleDocument[]> | undefined;
@@ -52,7 +64,7 @@ export class StoredRuleSource implements RuleSource {
     try {
       loaded = await this.#deps.rules.boundRules();
     } catch (err) {
-      throw sourceError(err);
+      throw sourceError(err, this.#deps.errors);
     }
     if (loaded.unbound.length > 0) this.#deps.onUnbound?.(loaded.unbound);
     const rules = loaded.rules.filter((d) => d.enabled);
@@ -62,9 +74,10 @@ export class StoredRuleSource implements RuleSource {
 }
 
 /** The port allows three codes: pushback, a transient failure, and everything an operator must look at. */
-function sourceError(err: unknown): RuleSourceError {
+function sourceError(err: unknown, errors: StoredRuleSourceDeps['errors']): Error {
   const code = err instanceof AppError ? err.code : undefined;
-  const mapped = code === 'THROTTLED' ? 'THROTTLED' : code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'INTEGRITY';
+  const mapped: RuleSourceFailure =
+    code === 'THROTTLED' ? 'THROTTLED' : code === 'UNAVAILABLE' ? 'UNAVAILABLE' : 'INTEGRITY';
   const message = err instanceof Error ? err.message : String(err);
-  return new RuleSourceError(mapped, `rule store: ${message}`, { cause: err });
+  return new errors(mapped, `rule store: ${message}`, { cause: err });
 }

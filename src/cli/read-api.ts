@@ -76,8 +76,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /**
  * GET `path` (with the API key); resolves to the body bytes of a 200, throws
  * CheckError otherwise. With `followRedirect` (entry bundles: the API answers
- * a large one with a 307 to a presigned S3 URL, docs/formats.md "Entry
- * bundles") one redirect to an http(s) URL is followed *without* the API key,
+ * a large one with a 307 to a presigned S3 URL, docs/formats.md
+ * §Tiles) one redirect to an http(s) URL is followed *without* the API key,
  * which must never leave for another origin; what comes back is checked by
  * the caller exactly as an inline body would be.
  */

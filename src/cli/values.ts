@@ -122,7 +122,7 @@ export const outputFile = (placeholder = 'FILE'): ValueType<string> =>
     return t;
   });
 
-/** A log id (core/names.ts). */
+/** A log id (src/core/names.ts). */
 export const logId: ValueType<string> = valueType('LOG', (t) => {
   if (!isValidLogId(t)) throw new InvalidValue(`is not a log id: ${LOG_ID_RULE}`);
   return t;

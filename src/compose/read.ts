@@ -1,5 +1,5 @@
 /**
- * The read side (docs/architecture.md "Routes → functions"): checkpoint,
+ * The read side (docs/architecture.md §Routes → functions): checkpoint,
  * tiles, proofs and anchors for auditors, and the public GET /v1/keys. Reads
  * only; the log key is used through GetPublicKey, never Sign.
  */

@@ -1,7 +1,7 @@
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS): the one byte sequence for a JSON
  * value that every conforming implementation produces, so records can be
- * hashed and re-hashed by independent verifiers (DESIGN §2 "Canonical bytes").
+ * hashed and re-hashed by independent verifiers (docs/formats.md §Events and records).
  *
  * Why not the `canonicalize` package (v4): its number and string output and
  * its key order are correct, but it is not strict about values that have no

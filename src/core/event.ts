@@ -1,5 +1,5 @@
 /**
- * Event v1: what a client submits (DESIGN §2 "Event (input), version 1").
+ * Event v1: what a client submits (docs/formats.md §Events and records).
  *
  * Validation is strict and total: every field is checked, unknown fields are
  * refused (a typo like `outcom` must not be silently stored and then missed by
@@ -259,7 +259,7 @@ function ip(v: unknown, path: string): string {
 }
 
 /**
- * Validate one Event v1 (DESIGN §2). `path` is the event's JSON pointer in the
+ * Validate one Event v1 (docs/formats.md §Events and records). `path` is the event's JSON pointer in the
  * request (e.g. '/events/3'), prefixed to every error path. Returns a fresh
  * object holding only the validated fields; `metadata` and `changes` values are
  * the caller's objects (checked, not copied).
@@ -339,7 +339,7 @@ export interface BatchOptions {
 }
 
 /**
- * Validate a POST body `{ "events": [ … ] }` (DESIGN §4). Empty batches and
+ * Validate a POST body `{ "events": [ … ] }` (docs/api.md §Routes). Empty batches and
  * unknown top-level fields are INVALID_BATCH; more than `maxEvents` events is
  * BATCH_TOO_LARGE (checked before any event is validated). The first invalid
  * event throws INVALID_EVENT with its path, e.g. '/events/3/actor/type'.

@@ -5,7 +5,7 @@
  * at module load.
  *
  * Node's digest is requested as a latin1 string (one char per byte) and copied
- * into place. Measured in Node 20 (docs/benchmarks.md, "Core"): asking for a
+ * into place. Measured in Node 20 (docs/benchmarks.md §Core): asking for a
  * Buffer costs 0.7–1.0 µs more per call than the latin1 string — the Buffer gets an
  * external backing store and the GC pressure that comes with it — while the copy
  * into a fresh 32-byte array costs 0.07–0.1 µs. The copy also means a digest never

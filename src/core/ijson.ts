@@ -7,7 +7,7 @@
  * while another reader sees a denial), accepts lone surrogates from `\uD800`
  * escapes, turns `1e400` into `Infinity`, and reports no JSON pointer for its
  * errors. RFC 7493 §2.3 forbids duplicate names and §2.1 lone surrogates, and
- * DESIGN §2 requires us to reject them, so we need a parser that sees the
+ * the record format refuses them (docs/formats.md §Events and records), so we need a parser that sees the
  * tokens. This is a small recursive-descent parser over the decoded string
  * (V8's `charCodeAt` loop is fast; see the 1 MiB timing in the tests/report).
  *

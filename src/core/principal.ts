@@ -46,7 +46,7 @@ export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
 export const SCOPES = ['events:write', 'events:read', 'proofs:read', 'export', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Key of a scope grant: a log id (DESIGN §1) or `*` for every log. */
+/** Key of a scope grant: a log id (docs/formats.md §Names) or `*` for every log. */
 export type ScopeTarget = string;
 export type ScopeMap = Record<ScopeTarget, Scope[]>;
 

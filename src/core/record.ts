@@ -1,5 +1,5 @@
 /**
- * Records: the stored, hashed form of an event (DESIGN §2 "Record (leaf data)").
+ * Records: the stored, hashed form of an event (docs/formats.md §Events and records).
  *
  * A record's canonical bytes (RFC 8785) are the Merkle leaf data, and its leaf
  * hash SHA-256(0x00 ‖ bytes) (RFC 6962 §2.1) is also its chain hash: record i
@@ -27,7 +27,7 @@ import { isValidLogId, LOG_ID_RULE } from './names.ts';
 export const RECORD_VERSION = 1;
 /**
  * THE record limit: a record's canonical bytes are at most 65,535 bytes
- * (docs/formats.md "Records"). It is not a choice but the sealer's ceiling: a
+ * (docs/formats.md §Limits). It is not a choice but the sealer's ceiling: a
  * C2SP entry bundle prefixes each entry with a uint16 length
  * (c2sp.org/tlog-tiles), so a longer record could be stored but never sealed,
  * and one such record halts its log. encodeRecord (hence ingest),
@@ -282,7 +282,7 @@ export interface ChainSummary {
 }
 
 /**
- * Verify a contiguous run of records (DESIGN §2, §5): each decodes strictly,
+ * Verify a contiguous run of records (docs/formats.md §Events and records; docs/bundle.md §Records): each decodes strictly,
  * all share one logId, indexes are consecutive, record k's prev is the leaf
  * hash of record k-1 (the first's prev is `expectedFirstPrev`), and receivedAt
  * never decreases. Throws ChainError naming the first failing record.

@@ -1,5 +1,5 @@
 /**
- * Maps errors to `{ "error": { "code", "message" } }` responses (DESIGN §4).
+ * Maps errors to `{ "error": { "code", "message", "path"?, "requestId" } }` responses (docs/api.md §Errors).
  * Only AppError carries a client-facing message. A port error that reaches
  * here (a route that reads a store directly, like the anchors route) goes
  * through the same table as the use cases (src/app/port-errors.ts); anything

@@ -1,6 +1,6 @@
 /**
  * AnchorStore port: the hot, queryable record of which TSAs have time-stamped
- * which checkpoint (DESIGN §3 "Anchor"). The tokens themselves are also in
+ * which checkpoint (docs/anchoring.md §What is requested and what is kept). The tokens themselves are also in
  * the WORM archive (`logs/<logId>/anchors/<size>/…`), which stays the record
  * of truth; this store is what the anchor job and the read API consult.
  * Implemented by src/adapters/aws/dynamo-anchor-store.ts. Every method MUST

@@ -1,5 +1,5 @@
 /**
- * ArchiveStore port: the WORM record of truth (DESIGN §3 "Retention"). One
+ * ArchiveStore port: the WORM record of truth (docs/operations.md §Retention). One
  * bucket, S3 Object Lock in COMPLIANCE mode, versioning on. Per log, under
  * `logs/<logId>/`:
  *
@@ -123,7 +123,7 @@ export interface ArchiveStore {
    * The current version at `key`: its bytes when it holds at most `maxBytes`,
    * else only its size and version, in one request; undefined when there is
    * no object. For objects that may be too large to pass through a Lambda
-   * response (entry bundles, docs/formats.md "Entry bundles").
+   * response (entry bundles, docs/formats.md §Tiles).
    */
   getBounded(key: string, maxBytes: number): Promise<BoundedObject | undefined>;
 

@@ -23,6 +23,6 @@ export const systemSleep = (ms: number): Promise<void> => new Promise((resolve) 
  * misbehaving host while keeping what an insider can shift small: an honest
  * record's receivedAt is never more than this after it really arrived. It is
  * the tolerance Kerberos uses for the same purpose. docs/operations.md
- * "Clock skew" says what happens beyond it.
+ * §Clock skew says what happens beyond it.
  */
 export const MAX_CLOCK_SKEW_MS = 5 * 60_000;

@@ -68,7 +68,7 @@ export interface StoredBatch extends BatchHeader {
   records: StoredRecord[];
 }
 
-/** What a client gets back per event (DESIGN §4). Hashes are standard base64. */
+/** What a client gets back per event (docs/ingest.md §1). Hashes are standard base64. */
 export interface Receipt {
   index: number;
   leafHash: string;

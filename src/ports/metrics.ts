@@ -1,6 +1,6 @@
 /**
- * MetricsSink port: numbers an operator alarms on (DESIGN §3 "A TSA that fails
- * is retried and alarmed"). Implemented by src/adapters/metrics/emf-metrics.ts
+ * MetricsSink port: numbers an operator alarms on (docs/operations.md §Alarms;
+ * the anchor job's in docs/anchoring.md §Metrics and alarms). Implemented by src/adapters/metrics/emf-metrics.ts
  * (CloudWatch Embedded Metric Format on stdout) and by an in-memory sink in tests.
  *
  * `emit` MUST NOT throw and MUST NOT block on I/O: losing a metric line is

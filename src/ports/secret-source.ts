@@ -3,7 +3,7 @@
  * (the query cursor key, TSA credentials). Secrets never travel in
  * environment variables — anyone who may read a function's configuration
  * would read them too — only the secret's name or ARN does; src/config.ts
- * reads each value once, at cold start (docs/deploy.md "Secrets").
+ * reads each value once, at cold start (docs/deploy.md §Secrets).
  * Implemented by src/adapters/aws/secrets-manager-source.ts.
  *
  * The key words MUST, MUST NOT and MAY are to be interpreted as in RFC 2119.

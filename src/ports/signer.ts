@@ -1,7 +1,7 @@
 /**
- * Signer port: the log's checkpoint-signing key (DESIGN §2). Implemented by
+ * Signer port: the log's checkpoint-signing key (docs/formats.md §Checkpoints). Implemented by
  * src/adapters/aws/kms-signer.ts (production, AWS KMS) and
- * src/adapters/memory/local-signer.ts (tests, CLI). Checkpoints are signed
+ * src/adapters/memory/local-signer.ts (tests, benchmarks). Checkpoints are signed
  * with `signNote` from src/core/note, which checks each signature against
  * `publicKeySpki` before emitting it.
  *

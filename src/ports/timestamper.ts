@@ -1,6 +1,6 @@
 /**
- * Timestamper port: one RFC 3161 time-stamping authority (DESIGN §2 "Anchor",
- * §3 "Anchor"). Implemented by src/adapters/tsa/http-timestamper.ts.
+ * Timestamper port: one RFC 3161 time-stamping authority (docs/anchoring.md
+ * §What is requested and what is kept). Implemented by src/adapters/tsa/http-timestamper.ts.
  *
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
@@ -54,7 +54,7 @@ export class TsaTransportError extends AnchorlogError<TsaTransportErrorCode> {
 export interface TimestampQuery {
   /** SHA-256 of the data to time-stamp (32 bytes). */
   readonly digest: Uint8Array;
-  /** Random nonce, 8 bytes (DESIGN §2: 64-bit). A fresh one per attempt. */
+  /** Random nonce, 8 bytes (64 bits, docs/formats.md §Anchors). A fresh one per attempt. */
   readonly nonce: Uint8Array;
 }
 

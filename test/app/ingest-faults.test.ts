@@ -109,7 +109,8 @@ async function scenario(rules: FaultRule[]) {
   }
   const { records } = await checkInvariants(env.store, logId, acked);
   // The plain batch may have been stored twice only if its first try failed
-  // ambiguously and the client retried without a key — which DESIGN allows.
+  // ambiguously and the client retried without a key — a documented residual risk
+  // (docs/ingest.md §4. Idempotency).
   expect(records).toBeGreaterThanOrEqual(6);
   return { faults, records, env };
 }

@@ -15,7 +15,7 @@ import { encodeRecord, formatReceivedAt, leafHash } from '../../src/core/record.
 import { MAX_CLOCK_SKEW_MS } from '../../src/ports/clock.ts';
 import { appendEvents, type Env, localSigner, makeEnv, newLog, provision, sealer } from './seal-harness.ts';
 
-/** docs/operations.md "Clock skew": five minutes. */
+/** docs/operations.md §Clock skew: five minutes. */
 const SKEW = 5 * 60_000;
 
 let env: Env;

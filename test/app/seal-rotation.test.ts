@@ -1,5 +1,5 @@
 /**
- * Changing the log signing key (docs/operations.md "Key rotation") with two
+ * Changing the log signing key (docs/operations.md §Key rotation) with two
  * real KMS keys on moto. The sealer and the anchor job verify the archived
  * checkpoint before building on it or stamping it; with the old key listed in
  * ANCHORLOG_RETIRED_SIGNING_KEYS both accept it, and every new checkpoint is

@@ -7,8 +7,12 @@ import { describe, expect, it } from 'vitest';
 import type { UnboundRule } from '../../src/app/rules.ts';
 import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
 import { parseRuleDocument } from '../../src/core/detect/rule.ts';
-import { RuleSourceError } from '../../src/ports/rule-source.ts';
+import { AnchorlogError } from '../../src/core/errors.ts';
 import { ADMIN, ruleInput, rulesEnv } from './rules-support.ts';
+
+/** Stands in for the evaluation slice's RuleSourceError (the composition passes the real one). */
+class RuleSourceError extends AnchorlogError<'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY'> {}
+const errors = RuleSourceError;
 
 describe('StoredRuleSource', () => {
   it('serves the enabled versions in effect that the system log backs, and reports the others', async () => {
@@ -22,7 +26,7 @@ describe('StoredRuleSource', () => {
     await store.stage({ document: doc, audit: {} });
     await store.promote({ document: doc, change: { ...(v1?.change as NonNullable<typeof v1>['change']) } });
     const reported: UnboundRule[][] = [];
-    const source = new StoredRuleSource({ rules, clock, onUnbound: (u) => reported.push([...u]) });
+    const source = new StoredRuleSource({ rules, clock, errors, onUnbound: (u) => reported.push([...u]) });
     const served = await source.enabledRules('prod');
     expect(served.map((d) => [d.id, d.version])).toEqual([['on', 1]]);
     expect(reported).toEqual([
@@ -33,7 +37,7 @@ describe('StoredRuleSource', () => {
   it('one load per TTL for every log and concurrent caller; a change shows after the TTL', async () => {
     const { rules, store, clock } = rulesEnv();
     await rules.put(ADMIN, 'a', ruleInput('a'));
-    const source = new StoredRuleSource({ rules, clock, ttlMs: 60_000 });
+    const source = new StoredRuleSource({ rules, clock, errors, ttlMs: 60_000 });
     store.faults.clear();
     const [x, y] = await Promise.all([source.enabledRules('prod'), source.enabledRules('staging')]);
     expect(x).toBe(y);
@@ -53,7 +57,7 @@ describe('StoredRuleSource', () => {
   ] as const)('a store %s is the source error %s, and the next call tries again', async (code, expected) => {
     const { rules, store, clock } = rulesEnv();
     await rules.put(ADMIN, 'a', ruleInput('a'));
-    const source = new StoredRuleSource({ rules, clock, ttlMs: 0 });
+    const source = new StoredRuleSource({ rules, clock, errors, ttlMs: 0 });
     store.faults.fail({ op: 'list', code });
     const err = await source.enabledRules('prod').then(
       () => undefined,

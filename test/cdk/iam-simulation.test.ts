@@ -7,7 +7,7 @@
  * that must be Allowed are here too, so the table cannot pass by denying
  * everything.
  *
- * The same tables are in docs/architecture.md "Who may do what"; the last
+ * The same tables are in docs/architecture.md §Who may do what; the last
  * test renders them and fails when the document differs
  * (`ANCHORLOG_WRITE_IAM_TABLES=1` rewrites them there from this file).
  */
@@ -247,7 +247,7 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   // The account administers the key (alarmed: docs/operations.md); it cannot use it.
   one('operator', 'kms:PutKeyPolicy', { signingKey: true }, 'Allowed'),
   every(['seal', 'anchor', 'read', 'export'], 'kms:GetPublicKey', { signingKey: true }),
-  // After a rotation (docs/operations.md "Key rotation"): the old key, its policy cut down to the
+  // After a rotation (docs/operations.md §Key rotation): the old key, its policy cut down to the
   // account's administration statement, is readable by the two functions that verify archived
   // checkpoints, and nobody signs with it.
   every(['seal', 'anchor'], 'kms:GetPublicKey', { retiredKey: true }),

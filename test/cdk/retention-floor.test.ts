@@ -1,6 +1,6 @@
 /**
  * The archive retention floor (cdk/retention-floor.ts, docs/deploy.md
- * "Retention floor"): the template refuses RetentionDays below the floor
+ * §Retention floor): the template refuses RetentionDays below the floor
  * unless it was synthesized with the explicit override flag, and a malformed
  * flag fails the synth. Synths without bundling: only the parameter matters.
  */

@@ -1,6 +1,6 @@
 /**
- * Invariants of the synthesized stack (DESIGN §3 "Separation of duties",
- * "Retention"). Assertions are about properties that must hold, proved by
+ * Invariants of the synthesized stack (docs/architecture.md §Who may do what,
+ * docs/operations.md §Retention). Assertions are about properties that must hold, proved by
  * walking every policy in the template — never about resource counts.
  */
 

@@ -85,7 +85,7 @@ function chainError(f: () => unknown): ChainError {
 describe('encodeRecord / decodeRecord', () => {
   const r0 = chain(1).records[0] as LogRecord;
 
-  it('encodes to RFC 8785 bytes with the fields of DESIGN §2', () => {
+  it('encodes to RFC 8785 bytes with the fields of the record format', () => {
     const text = fromUtf8(encodeRecord(r0));
     expect(text).toBe(
       '{"event":{"action":"tool.call","actor":{"id":"agent-0","type":"agent"},"occurredAt":"2026-03-01T12:00:00.000Z","outcome":"success"},' +

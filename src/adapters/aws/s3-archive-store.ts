@@ -20,7 +20,7 @@
  * One gap, by design outside this adapter: S3 evaluates `If-None-Match` against
  * the *current* version, so after a delete marker a PUT succeeds and the key
  * gets a second version. Only a principal with s3:DeleteObject can create a
- * delete marker; the seal role has none (DESIGN §3 "the seal role cannot delete").
+ * delete marker; no role has it (docs/architecture.md §Write-once archive).
  */
 import {
   CreateBucketCommand,
@@ -31,7 +31,6 @@ import {
   PutObjectLockConfigurationCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { bytesEqual } from '../../core/bytes.ts';
 import {
   type ArchivedCheckpoint,
@@ -44,34 +43,14 @@ import {
   type PutCheckpointResult,
   type PutImmutableResult,
 } from '../../ports/archive-store.ts';
-
-interface SdkError {
-  name?: string;
-  $fault?: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-function status(err: unknown): number | undefined {
-  return (err as SdkError | null)?.$metadata?.httpStatusCode;
-}
-
-function errName(err: unknown): string {
-  return err instanceof Error ? err.name : '';
-}
-
-const MISCONFIGURED = new Set(['AccessDenied', 'NoSuchBucket', 'InvalidBucketState', 'InvalidRequest']);
+import { isS3NotFound, presignGetObject, s3ErrorName, s3FailureCode, s3Status } from './s3-objects.ts';
 
 /** Everything that is not one of the expected outcomes becomes a typed error. */
 function classify(err: unknown, what: string): ArchiveError {
   if (err instanceof ArchiveError) return err;
-  const name = errName(err);
-  const code = MISCONFIGURED.has(name) || status(err) === 403 ? 'MISCONFIGURED' : 'UNAVAILABLE';
-  return new ArchiveError(code, `S3 ${what} failed: ${name || 'error'}`, { cause: err });
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = errName(err);
-  return name === 'NoSuchKey' || name === 'NotFound' || status(err) === 404;
+  return new ArchiveError(s3FailureCode(err), `S3 ${what} failed: ${s3ErrorName(err) || 'error'}`, {
+    cause: err,
+  });
 }
 
 export interface S3ArchiveStoreOptions {
@@ -105,8 +84,9 @@ export class S3ArchiveStore implements ArchiveStore {
       // 412: an object exists. 409 ConditionalRequestConflict: a concurrent
       // conditional write to the same key is in flight. Either way, what is
       // stored now decides.
-      const s = status(err);
-      if (s !== 412 && s !== 409 && errName(err) !== 'PreconditionFailed') throw classify(err, 'PutObject');
+      const s = s3Status(err);
+      if (s !== 412 && s !== 409 && s3ErrorName(err) !== 'PreconditionFailed')
+        throw classify(err, 'PutObject');
     }
     const existing = await this.get(key);
     if (existing === undefined) {
@@ -132,7 +112,7 @@ export class S3ArchiveStore implements ArchiveStore {
         throw new ArchiveError('UNAVAILABLE', 'GetObject (checkpoint) returned no ETag');
       return { text, etag: out.ETag };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isS3NotFound(err)) return undefined;
       throw classify(err, 'GetObject (checkpoint)');
     }
   }
@@ -160,8 +140,8 @@ export class S3ArchiveStore implements ArchiveStore {
       // no object at all) says the same. 409 ConditionalRequestConflict: a
       // concurrent conditional write to the key is in flight. In every case
       // nothing of ours was written, and the caller re-reads to decide.
-      const s = status(err);
-      if (s === 412 || s === 409 || errName(err) === 'PreconditionFailed' || isNotFound(err))
+      const s = s3Status(err);
+      if (s === 412 || s === 409 || s3ErrorName(err) === 'PreconditionFailed' || isS3NotFound(err))
         return { written: false };
       throw classify(err, 'PutObject (checkpoint)');
     }
@@ -173,7 +153,7 @@ export class S3ArchiveStore implements ArchiveStore {
       if (!out.Body) return new Uint8Array(0);
       return await out.Body.transformToByteArray();
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isS3NotFound(err)) return undefined;
       throw classify(err, 'GetObject');
     }
   }
@@ -196,8 +176,8 @@ export class S3ArchiveStore implements ArchiveStore {
       const size = total === undefined ? bytes.length : Number(total);
       return { size, versionId: out.VersionId, bytes: size <= maxBytes ? bytes : undefined };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
-      if (status(err) === 416 || errName(err) === 'InvalidRange') {
+      if (isS3NotFound(err)) return undefined;
+      if (s3Status(err) === 416 || s3ErrorName(err) === 'InvalidRange') {
         const h = await this.head(key);
         if (h === undefined) return undefined;
         if (h.size === 0) return { size: 0, versionId: h.versionId, bytes: new Uint8Array(0) };
@@ -207,16 +187,11 @@ export class S3ArchiveStore implements ArchiveStore {
   }
 
   async presignGet(key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
-    const expiresIn = Math.min(7 * 24 * 3600, Math.max(1, Math.floor(expiresInSeconds)));
     try {
-      return await getSignedUrl(
+      return await presignGetObject(
         this.#s3,
-        new GetObjectCommand({
-          Bucket: this.#bucket,
-          Key: key,
-          ...(versionId === undefined ? {} : { VersionId: versionId }),
-        }),
-        { expiresIn },
+        { Bucket: this.#bucket, Key: key, ...(versionId === undefined ? {} : { VersionId: versionId }) },
+        expiresInSeconds,
       );
     } catch (err) {
       throw classify(err, 'presign');
@@ -234,7 +209,7 @@ export class S3ArchiveStore implements ArchiveStore {
         retainUntil: out.ObjectLockRetainUntilDate,
       };
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isS3NotFound(err)) return undefined;
       throw classify(err, 'HeadObject');
     }
   }
@@ -260,7 +235,7 @@ export async function createArchiveBucket(s3: S3Client, name: string, retentionD
   try {
     await s3.send(new CreateBucketCommand({ Bucket: name, ObjectLockEnabledForBucket: true }));
   } catch (err) {
-    if (errName(err) !== 'BucketAlreadyOwnedByYou') throw classify(err, 'CreateBucket');
+    if (s3ErrorName(err) !== 'BucketAlreadyOwnedByYou') throw classify(err, 'CreateBucket');
   }
   try {
     await s3.send(

@@ -15,13 +15,12 @@ import {
   CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
-  GetObjectCommand,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type ExportStore, ExportStoreError, type ExportUpload } from '../../ports/export-store.ts';
+import { presignGetObject, s3ErrorName, s3FailureCode } from './s3-objects.ts';
 
 const MiB = 1024 * 1024;
 const MIN_PART = 5 * MiB;
@@ -29,11 +28,9 @@ const MAX_PARTS = 10_000;
 
 function classify(err: unknown, what: string): ExportStoreError {
   if (err instanceof ExportStoreError) return err;
-  const name = err instanceof Error ? err.name : '';
-  const status = (err as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
-  const code =
-    name === 'NoSuchBucket' || name === 'AccessDenied' || status === 403 ? 'MISCONFIGURED' : 'UNAVAILABLE';
-  return new ExportStoreError(code, `S3 ${what} failed: ${name || 'error'}`, { cause: err });
+  return new ExportStoreError(s3FailureCode(err), `S3 ${what} failed: ${s3ErrorName(err) || 'error'}`, {
+    cause: err,
+  });
 }
 
 export class S3ExportStore implements ExportStore {
@@ -155,16 +152,15 @@ export class S3ExportStore implements ExportStore {
   }
 
   async downloadUrl(key: string, expiresInSeconds: number): Promise<string> {
-    const expiresIn = Math.min(7 * 24 * 3600, Math.max(1, Math.floor(expiresInSeconds)));
     try {
-      return await getSignedUrl(
+      return await presignGetObject(
         this.#s3,
-        new GetObjectCommand({
+        {
           Bucket: this.#bucket,
           Key: key,
           ResponseContentDisposition: `attachment; filename="${key.split('/').pop() ?? 'bundle.tar'}"`,
-        }),
-        { expiresIn },
+        },
+        expiresInSeconds,
       );
     } catch (err) {
       throw classify(err, 'presign');

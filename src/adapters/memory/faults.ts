@@ -1,6 +1,6 @@
 /**
  * Fault injection for the in-memory adapters, the memory twin of
- * src/adapters/aws/faulty-dynamo.ts and send-faults.ts (which fault real
+ * src/adapters/memory/faulty-dynamo.ts and send-faults.ts (which fault real
  * SDK clients): a table of rules decides, per call of a port method, whether
  * it
  *   - fails before it takes effect (`when: 'before'`, the default): nothing

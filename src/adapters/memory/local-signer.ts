@@ -1,7 +1,8 @@
 /**
- * An in-process ECDSA P-256 NoteSigner on a node:crypto key, for tests and the
- * CLI (`anchorlog` local keys). Same contract as the KMS signer: DER ECDSA over
- * SHA-256(message).
+ * An in-process ECDSA P-256 NoteSigner on a node:crypto key, for tests and
+ * benchmarks (bench/bundle.ts); production and the local stack sign with KMS
+ * (src/adapters/aws/kms-signer.ts, against the emulator locally). Same
+ * contract as the KMS signer: DER ECDSA over SHA-256(message).
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { ecdsaKeyId } from '../../core/note/verifiers.ts';
@@ -44,7 +45,7 @@ export class LocalNoteSigner implements NoteSigner {
     return new LocalNoteSigner(keyName, key);
   }
 
-  /** The private key as PKCS#8 PEM (so the CLI can persist a generated key). */
+  /** The private key as PKCS#8 PEM (to persist a generated key; `fromPrivateKeyPem` reads it back). */
   exportPrivateKeyPem(): string {
     return this.#key.export({ type: 'pkcs8', format: 'pem' }).toString();
   }

@@ -1,5 +1,5 @@
 /**
- * Why an evidence bundle was refused (DESIGN §5). One class, one stable
+ * Why an evidence bundle was refused (docs/bundle.md §Verification order and errors). One class, one stable
  * string-union code per distinct failure (the sigstore-js `VerificationError`
  * pattern): the CLI maps every code to exit 1, tests assert class + code,
  * never message text. Everything `verifyBundle` rejects with is a BundleError;

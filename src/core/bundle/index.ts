@@ -1,4 +1,4 @@
-/** Evidence bundles (DESIGN §5, docs/bundle.md): format, streaming writer, offline verifier. */
+/** Evidence bundles (docs/bundle.md): format, streaming writer, offline verifier. */
 export { BundleError, type BundleErrorCode } from './errors.ts';
 export {
   BUNDLE_FORMAT,

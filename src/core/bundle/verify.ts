@@ -1,5 +1,5 @@
 /**
- * Offline evidence-bundle verifier (DESIGN §5). Pure: runs in the CLI and in
+ * Offline evidence-bundle verifier (docs/bundle.md §Verification order and errors). Pure: runs in the CLI and in
  * a browser; needs no network and trusts neither the log operator nor the
  * exporter — only the log keys and TSA roots the caller pins (or, flagged in
  * the report, the bundle's own copies).
@@ -773,14 +773,7 @@ class Verifier {
       });
     if (data.length === 0 || data[data.length - 1] !== 0x0a)
       fail('RECORD_INVALID', `${path} does not end with a newline`, { member: path, index: this.#expected });
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    for (let i = 0; i < data.length; i++) {
-      if (data[i] === 0x0a) {
-        lines.push(data.subarray(start, i));
-        start = i + 1;
-      }
-    }
+    const { lines } = splitLines(data);
     const filtered = this.header.filter !== null;
     if (filtered) this.#pending = [];
     lines.forEach((line, pos) => {
@@ -887,15 +880,8 @@ class Verifier {
     if (this.header.filter === null || !pending || chunk !== this.#chunkNo)
       fail('UNEXPECTED_MEMBER', `${path} is not expected here`, { member: path });
     const cp = this.#cp as CheckpointState;
-    const lines: Uint8Array[] = [];
-    let start = 0;
-    for (let i = 0; i < data.length; i++) {
-      if (data[i] === 0x0a) {
-        lines.push(data.subarray(start, i));
-        start = i + 1;
-      }
-    }
-    if (start !== data.length || lines.length !== pending.length)
+    const { lines, terminated } = splitLines(data);
+    if (!terminated || lines.length !== pending.length)
       fail(
         'MANIFEST_INVALID',
         `${path} must have one line per record of ${path.replace('inclusion', 'records')}`,
@@ -1197,4 +1183,21 @@ export async function verifyBundle(input: Input, trust: BundleTrust = {}): Promi
     // Anything else on hostile input is still a refusal with a code, never a crash.
     throw new BundleError('ARCHIVE_INVALID', `bundle could not be processed: ${why(e)}`, { cause: e });
   }
+}
+
+/**
+ * Splits newline-terminated lines (records.jsonl, inclusion.jsonl members). `terminated` is false
+ * when bytes follow the last newline: a truncated final line is an error for every member, and
+ * never silently dropped.
+ */
+function splitLines(data: Uint8Array): { lines: Uint8Array[]; terminated: boolean } {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (data[i] === 0x0a) {
+      lines.push(data.subarray(start, i));
+      start = i + 1;
+    }
+  }
+  return { lines, terminated: start === data.length };
 }

@@ -15,7 +15,7 @@
  * BundleError('INVALID_INPUT'), so it never produces a bundle that the
  * verifier would reject for a reason the exporter could have seen.
  */
-import { toBase64, toHex, utf8 } from '../bytes.ts';
+import { concatBytes, toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
@@ -67,7 +67,7 @@ import { tarEnd, tarHeader, tarPadding } from './tar.ts';
 export interface BundleAnchorInput {
   /** Size of the checkpoint the token time-stamps (its full signed-note text). */
   readonly size: number;
-  /** TSA name (the anchor service's configured name; the rule is in core/names.ts). */
+  /** TSA name (the anchor service's configured name; the rule is in src/core/names.ts). */
   readonly tsa: string;
   /** The TimeStampResp as received (DER). */
   readonly response: Uint8Array;
@@ -382,18 +382,8 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
 /** Collects a bundle stream into one byte array (tests, small exports). */
 export async function bundleBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  let total = 0;
-  for await (const c of chunks) {
-    parts.push(c);
-    total += c.length;
-  }
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  for await (const c of chunks) parts.push(c);
+  return concatBytes(...parts);
 }
 
 /**

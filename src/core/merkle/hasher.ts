@@ -14,7 +14,7 @@ const nodeScratch = new Uint8Array(1 + 2 * HASH_SIZE);
 nodeScratch[0] = 0x01;
 let leafScratch = new Uint8Array(1024);
 // Views of leafScratch by input length (index = length + 1), made once each: a
-// subarray() per leaf costs ~10% of a 400-byte leaf hash (docs/benchmarks.md, "Core").
+// subarray() per leaf costs ~10% of a 400-byte leaf hash (docs/benchmarks.md §Core).
 // Only short inputs are cached, so the cache stays small whatever the callers hash;
 // for longer ones a view is cheap next to the hashing.
 const MAX_CACHED_VIEW = 8192;

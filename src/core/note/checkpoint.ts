@@ -53,7 +53,7 @@ export function parseCheckpoint(text: string): Checkpoint {
 }
 
 /**
- * Formats our own checkpoint text. We emit no extension lines (DESIGN §2),
+ * Formats our own checkpoint text. We emit no extension lines (docs/formats.md §Checkpoints),
  * since monitors cannot audit them.
  */
 export function formatCheckpoint(cp: { origin: string; size: number; rootHash: Uint8Array }): string {

@@ -1,5 +1,5 @@
 /**
- * Signing notes with 0x02 ECDSA keys (DESIGN §2): the full signed-note text
+ * Signing notes with 0x02 ECDSA keys (docs/formats.md §Checkpoints): the full signed-note text
  * from a body and one or more signers (the log key; during rotation, the old
  * and the new key).
  */

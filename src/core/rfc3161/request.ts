@@ -1,5 +1,5 @@
 /**
- * TimeStampReq (RFC 3161 §2.4.1), as anchorlog sends it (DESIGN §2 Anchor):
+ * TimeStampReq (RFC 3161 §2.4.1), as anchorlog sends it (docs/anchoring.md §What is requested and what is kept):
  * version 1, SHA-256 messageImprint, a random nonce, certReq TRUE (so the
  * token carries the TSA certificate), optional reqPolicy, no extensions.
  *
@@ -17,7 +17,7 @@ export type Imprint = { readonly data: Uint8Array } | { readonly digest: Uint8Ar
 export interface TimestampRequestInput {
   /** What to time-stamp: the data (hashed here with SHA-256) or its SHA-256 digest. */
   readonly imprint: Imprint;
-  /** Random nonce, 8..32 bytes, read as an unsigned big-endian integer. 8 bytes = the 64-bit nonce of DESIGN §2. */
+  /** Random nonce, 8..32 bytes, read as an unsigned big-endian integer. 8 bytes = the 64-bit nonce of docs/formats.md §Anchors. */
   readonly nonce: Uint8Array;
   /** reqPolicy OID, when the TSA offers several policies. */
   readonly policy?: string;

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/logs/{logId}/anchors?size=` (DESIGN §4): the RFC 3161 tokens over
+ * `GET /v1/logs/{logId}/anchors?size=` (docs/anchoring.md §Reading anchors): the RFC 3161 tokens over
  * one checkpoint — by default the newest checkpoint with at least one
  * verified token — with each TSA's status and the k-of-n quorum status.
  * Scope `proofs:read`. Reads the hot copy (DynamoDB); the same tokens are in

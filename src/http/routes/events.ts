@@ -1,4 +1,4 @@
-/** `POST /v1/logs/{logId}/events` (DESIGN §4): authenticate → authorize → append → receipts. */
+/** `POST /v1/logs/{logId}/events` (docs/ingest.md §1): authenticate → authorize → append → receipts. */
 import { AppError } from '../../app/errors.ts';
 import type { IngestService } from '../../app/ingest.ts';
 import { KeyedSerializer } from '../../app/keyed-serializer.ts';

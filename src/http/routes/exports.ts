@@ -1,5 +1,5 @@
 /**
- * `POST /v1/logs/{logId}/exports` (scope `export`; DESIGN §4–§5): writes an
+ * `POST /v1/logs/{logId}/exports` (scope `export`; docs/api.md §Routes, docs/bundle.md): writes an
  * evidence bundle for a time range to the exports bucket and answers
  * `201 { exportId, url, urlExpiresAt, bytes, records, sha256, … }` with a
  * presigned GET.
@@ -12,7 +12,7 @@
  * a range whose index interval exceeds the configured maximum (default
  * 200,000 records, `ANCHORLOG_EXPORT_MAX_RECORDS`) is refused with 413 before
  * any record is read: split the range. Measured throughput is in
- * docs/benchmarks.md ("Bundle").
+ * docs/benchmarks.md §Bundle.
  */
 import { AppError } from '../../app/errors.ts';
 import type { ExportParams, ExportService } from '../../app/export.ts';

@@ -9,8 +9,8 @@
  *
  * An entry bundle above ENTRY_BUNDLE_INLINE_MAX cannot pass through the API
  * Lambda's 6 MB response: it is a 307 to a presigned S3 GET of the exact
- * archived version, valid ENTRY_BUNDLE_URL_SECONDS (docs/formats.md "Entry
- * bundles"). The redirect may be reused privately for a minute, well inside
+ * archived version, valid ENTRY_BUNDLE_URL_SECONDS (docs/formats.md
+ * §Tiles). The redirect may be reused privately for a minute, well inside
  * the URL's lifetime; the scope check has already happened.
  */
 import { AppError } from '../../app/errors.ts';

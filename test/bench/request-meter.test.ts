@@ -18,7 +18,7 @@ import {
   RequestMeter,
   readUnits,
   writeUnits,
-} from '../../src/adapters/aws/request-meter.ts';
+} from '../../bench/request-meter.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { awsClientConfig } from '../support/aws.ts';
 

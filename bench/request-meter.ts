@@ -1,7 +1,11 @@
 /**
- * RequestMeter: counts what an AWS SDK v3 client sends, for benchmarks and
- * cost models. `meter.attach(client)` adds one middleware to the client's
- * own stack (the client object is unchanged and may be shared), which
+ * RequestMeter: counts what an AWS SDK v3 client sends, for the benchmarks and
+ * the cost model (bench/ingest.ts, bench/cost.ts). Benchmark-only: nothing in
+ * src/ or lambdas/ uses it, and it ships in no Lambda. Tested against the
+ * emulator by test/bench/request-meter.test.ts.
+ *
+ * `meter.attach(client)` adds one middleware to the client's own stack (the
+ * client object is unchanged and may be shared), which
  * tallies per service + operation, for every HTTP attempt (SDK retries
  * included, since the middleware sits inside the retry loop):
  *
