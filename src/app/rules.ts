@@ -253,7 +253,7 @@ export class RuleService {
     if (!head || !cur) throw notFound(ruleId);
     if (opts.version === undefined || opts.version === cur.document.version) return viewOf(cur, head);
     if (!Number.isSafeInteger(opts.version) || opts.version < 1)
-      throw new AppError('BAD_REQUEST', 'version must be a positive integer', { path: '/version' });
+      throw new AppError('BAD_REQUEST', 'version must be a positive integer', { path: '/query/version' });
     // A version above the committed one may exist for a moment (promotion in progress): not history yet.
     const v =
       opts.version < cur.document.version ? await this.#store.getVersion(ruleId, opts.version) : undefined;
@@ -504,7 +504,7 @@ function notFound(ruleId: string): AppError {
 function pageLimit(limit: number | undefined): number {
   const n = limit ?? 50;
   if (!Number.isSafeInteger(n) || n < 1 || n > 100)
-    throw new AppError('BAD_REQUEST', 'limit must be an integer from 1 to 100', { path: '/limit' });
+    throw new AppError('BAD_REQUEST', 'limit must be an integer from 1 to 100', { path: '/query/limit' });
   return n;
 }
 

@@ -287,7 +287,7 @@ describe('RuleService: reads', () => {
     const p2 = await rules.list(ADMIN, { limit: 2, ...(p1.cursor ? { cursor: p1.cursor } : {}) });
     expect(p2.rules.map((r) => r.rule.id)).toEqual(['c']);
     for (const limit of [0, 101, 2.5])
-      expect((await appError(rules.list(ADMIN, { limit }))).path).toBe('/limit');
+      expect((await appError(rules.list(ADMIN, { limit }))).path).toBe('/query/limit');
     const bad = await appError(rules.list(ADMIN, { cursor: 'garbage!' }));
     expect([bad.code, bad.path]).toEqual(['BAD_REQUEST', '/cursor']);
     expect((await rules.committedRules()).map((d) => [d.id, d.version])).toEqual([

@@ -22,15 +22,14 @@ function preconditions(req: HttpRequest): RuleChangeOptions {
   if (match !== undefined && noneMatch !== undefined)
     throw new AppError('BAD_REQUEST', 'give If-Match or If-None-Match, not both');
   if (noneMatch !== undefined) {
-    if (noneMatch.trim() !== '*')
-      throw new AppError('BAD_REQUEST', 'If-None-Match must be * (create only)', { path: '/If-None-Match' });
+    if (noneMatch.trim() !== '*') throw new AppError('BAD_REQUEST', 'If-None-Match must be * (create only)');
     return { ifVersion: 0 };
   }
   if (match === undefined) return {};
   const m = VERSION_RE.exec(match.trim());
   const n = m ? Number(m[1]) : Number.NaN;
   if (!Number.isSafeInteger(n) || n < 1)
-    throw new AppError('BAD_REQUEST', 'If-Match must be a rule version, e.g. "3"', { path: '/If-Match' });
+    throw new AppError('BAD_REQUEST', 'If-Match must be a rule version, e.g. "3"');
   return { ifVersion: n };
 }
 
@@ -39,7 +38,7 @@ function intParam(req: HttpRequest, name: string): number | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
   if (!/^[0-9]{1,10}$/.test(raw))
-    throw new AppError('BAD_REQUEST', `${name} must be a positive integer`, { path: `/${name}` });
+    throw new AppError('BAD_REQUEST', `${name} must be a positive integer`, { path: `/query/${name}` });
   return Number(raw);
 }
 
