@@ -1,8 +1,10 @@
 /**
  * DetectionStateStore in memory: tests, the benchmark and (until the DynamoDB
  * adapter exists) the local stack. A commit is applied under one
- * compare-and-swap, so it is atomic. Values are copied in and out, so a
- * caller can never change stored state by mutating what it holds.
+ * compare-and-swap, so it is atomic. Committed values are deep-frozen: reads hand out the stored values themselves
+ * (the engine builds new objects for every change and never mutates an item),
+ * and a caller that tried to change one would get a TypeError instead of
+ * silently changing stored state.
  */
 import type { OutboxEntry } from '../../core/detect/alert.ts';
 import type { DetectionCursor, StateItem } from '../../core/detect/state.ts';
@@ -38,7 +40,7 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
     const out = new Map<string, StateItem>();
     for (const k of keys) {
       const item = items.get(k);
-      if (item !== undefined) out.set(k, structuredClone(item));
+      if (item !== undefined) out.set(k, item);
     }
     return out;
   }
@@ -48,8 +50,9 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
       throw new TypeError('commit: the new cursor must be the next version of this log');
     const s = this.#log(c.logId);
     if ((s.cursor?.version ?? 0) !== c.expectedVersion) return false;
-    for (const [k, item] of c.puts) s.items.set(k, structuredClone(item));
-    for (const e of c.outbox) if (!s.outbox.has(e.id)) s.outbox.set(e.id, structuredClone(e));
+    // Committed values are frozen where they are, not copied: nothing can change them afterwards.
+    for (const [k, item] of c.puts) s.items.set(k, deepFreeze(item));
+    for (const e of c.outbox) if (!s.outbox.has(e.id)) s.outbox.set(e.id, deepFreeze(e));
     s.cursor = { ...c.cursor };
     this.commits++;
     return true;
@@ -64,4 +67,12 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
   itemCount(logId: string): number {
     return this.#log(logId).items.size;
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

@@ -8,20 +8,24 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RuleError } from '../../../src/core/detect/errors.ts';
 import {
-  actionPasses,
   type Bindings,
+  celJson,
   compileExpression,
   EXPRESSION_LIMITS,
+  guardVerdict,
+  Verdict,
 } from '../../../src/core/detect/expr.ts';
 import { MAX_RECORD_BYTES } from '../../../src/core/record.ts';
 import { T0 } from './support.ts';
 
 const bindings = (event: unknown = { action: 'tool.call', actor: { id: 'a', type: 'agent' } }): Bindings => ({
-  event,
+  // As the engine passes it.
+  event: celJson(event),
   submitter: 'svc',
   receivedAt: timestampFromMs(T0),
   logId: 'acme',
   index: 7n,
+  raw: { event, submitter: 'svc', logId: 'acme' },
 });
 
 function refused(source: string): RuleError {
@@ -250,54 +254,113 @@ describe('bounds on hostile expressions', () => {
   });
 });
 
-describe('action filter', () => {
-  const filter = (s: string) => compileExpression(s, '/m').actionFilter;
-  it('takes the first top-level conjunct on event.action', () => {
-    expect(filter("event.action == 'a'")).toEqual({ kind: 'exact', actions: new Set(['a']) });
-    expect(filter("event.outcome == 'denied' && 'a' == event.action")).toEqual({
-      kind: 'exact',
-      actions: new Set(['a']),
+describe('guards', () => {
+  const guards = (s: string) =>
+    compileExpression(s, '/m').guards.map((g) => {
+      const path = g.path.join('.');
+      switch (g.kind) {
+        case 'in':
+          return { path, oneOf: [...g.values] };
+        case 'prefix':
+          return { path, prefix: g.prefix };
+        case 'ne':
+          return { path, ne: g.value };
+        case 'cmp':
+          return { path, [g.op]: g.value };
+        default:
+          return { path, has: true };
+      }
     });
-    expect(filter("event.action in ['a', 'b'] && event.x")).toEqual({
-      kind: 'exact',
-      actions: new Set(['a', 'b']),
-    });
+  it('takes every top-level conjunct that compares a field with literals', () => {
+    expect(guards("event.action == 'a'")).toEqual([{ path: 'event.action', oneOf: ['a'] }]);
     expect(
-      filter("(x_ok() || true) && event.action.startsWith('tool.')".replace('x_ok() || true', 'true')),
-    ).toEqual({
-      kind: 'prefix',
-      prefix: 'tool.',
-    });
+      guards("event.outcome == 'denied' && 'a' == event.action && event.metadata.privileged == true"),
+    ).toEqual([
+      { path: 'event.outcome', oneOf: ['denied'] },
+      { path: 'event.action', oneOf: ['a'] },
+      { path: 'event.metadata.privileged', oneOf: [true] },
+    ]);
+    expect(
+      guards("event.action in ['a', 'b'] && (event.x || submitter == 's') && submitter == 'svc'"),
+    ).toEqual([
+      { path: 'event.action', oneOf: ['a', 'b'] },
+      { path: 'submitter', oneOf: ['svc'] },
+    ]);
+    expect(guards("event.action.startsWith('tool.') && logId == 'acme'")).toEqual([
+      { path: 'event.action', prefix: 'tool.' },
+      { path: 'logId', oneOf: ['acme'] },
+    ]);
   });
-  it('none when the action is not constrained by a conjunct', () => {
+  it('none where a conjunct does not constrain a field to literals', () => {
     for (const s of [
       "event.action == 'a' || event.action == 'b'",
       "!(event.action == 'a')",
-      "event.action != 'a'",
       'true',
       'event.action in event.metadata.l',
+      'event.metadata.n == 1',
+      "has(event.target) == 'x'",
+      "index == 'x'",
     ])
-      expect(filter(s)).toBeUndefined();
+      expect(guards(s)).toEqual([]);
   });
-  it('is sound: when it rejects an action, the expression is not true', () => {
+  it('takes !=, numeric comparisons and has() too, and knows when they are the whole expression', () => {
+    expect(
+      guards("event.action != 'a' && event.metadata.n > 2 && 10.5 >= event.metadata.n && has(event.target)"),
+    ).toEqual([
+      { path: 'event.action', ne: 'a' },
+      { path: 'event.metadata.n', '>': 2n },
+      { path: 'event.metadata.n', '<=': 10.5 },
+      { path: 'event.target', has: true },
+    ]);
+    expect(compileExpression("event.action == 'a' && has(event.target)", '/m').exact).toBe(true);
+    expect(compileExpression("event.action == 'a' && size(event.x) > 1", '/m').exact).toBe(false);
+  });
+
+  it('is exact: False means CEL says false, True on an exact expression means CEL says true', () => {
     const exprs = [
       "event.action == 'a' && event.metadata.n > 1",
       "event.action in ['a', 'b'] && event.outcome == 'denied'",
       "event.action.startsWith('a.') && has(event.target)",
-      "event.x.y && event.action == 'b'",
+      "event.x.y == 'b' && event.action == 'b'",
+      'event.metadata.flag == true',
+      'event.metadata.flag != true && has(event.x.y)',
+      "event.target.id == 't' || event.action == 'zz'",
+      "submitter == 'svc' && event.metadata.n != 3 && 2 <= event.metadata.n",
+      "event.outcome != 'denied' && event.metadata.n >= 2.5 && event.metadata.n < 4",
     ].map((s) => compileExpression(s, '/m'));
-    fc.assert(
-      fc.property(
-        fc.constantFrom('a', 'b', 'a.x', 'c'),
-        fc.record({ n: fc.integer(), target: fc.option(fc.constant({ id: 't' })) }),
-        fc.constantFrom('success', 'denied'),
-        (action, m, outcome) => {
-          const event = { action, outcome, metadata: { n: m.n }, ...(m.target ? { target: m.target } : {}) };
-          for (const c of exprs)
-            if (!actionPasses(c.actionFilter, action))
-              expect(c.evaluate(bindings(event))).not.toEqual({ ok: true, value: true });
-        },
-      ),
+    const value = fc.oneof(
+      fc.constantFrom('a', 'b', 'a.x', 't', 'denied', true, false, 1, 2.5, null),
+      fc.constant({ y: 'b' }),
+      fc.constant(['a']),
     );
+    const event = fc.record(
+      {
+        action: value,
+        outcome: value,
+        x: value,
+        target: fc.oneof(value, fc.record({ id: value })),
+        metadata: fc.record(
+          { n: fc.oneof(fc.integer({ min: 0, max: 4 }), value), flag: value },
+          { requiredKeys: [] },
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    let decided = 0;
+    fc.assert(
+      fc.property(event, fc.constantFrom('svc', 'other'), (ev, submitter) => {
+        for (const c of exprs) {
+          const b = { ...bindings(ev), submitter, raw: { event: ev, submitter, logId: 'acme' } };
+          const verdict = guardVerdict(c.guards, b.raw);
+          if (verdict === Verdict.False) expect(c.evaluate(b), c.source).toEqual({ ok: true, value: false });
+          if (verdict === Verdict.True && c.exact) {
+            decided++;
+            expect(c.evaluate(b), c.source).toEqual({ ok: true, value: true });
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    expect(decided).toBeGreaterThan(0);
   });
 });
