@@ -153,7 +153,7 @@ export class AnchorlogStack extends Stack {
       },
       admin: () => {
         const f = fn('admin', {
-          description: 'principals and logs administration (audited in the system log)',
+          description: 'principals, logs and detection rules administration (audited in the system log)',
         });
         // Creates logs and principals, and appends their changes to the system log (its only log
         // data). It reads `L#<logId>` itself for the legacy META of logs created before the M#
@@ -163,7 +163,7 @@ export class AnchorlogStack extends Stack {
           {
             read: ['logData'],
             'read-write': ['systemLogData'],
-            'read-update': ['logMetadata', 'logRegistry', 'principals'],
+            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules'],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
         );
@@ -274,17 +274,18 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(project);
     this.functions.project = project;
 
-    // Principal recovery: completes changes staged but not recorded (PrincipalService.recoverPending).
-    // It records them in the system log and promotes them: the admin function's grants, narrowed to
-    // the system log's own metadata, and never another log's partition.
+    // Recovery: completes principal and rule changes staged but not recorded (recoverPending of
+    // PrincipalService and RuleService). It records them in the system log and promotes them: the
+    // admin function's grants, narrowed to the system log's own metadata, and never another log's
+    // partition.
     const recover = fn('recover', {
-      description: 'complete principal changes a crash left staged (recorded in the system log)',
+      description: 'complete principal and rule changes a crash left staged (recorded in the system log)',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
     table.grant(recover, {
       'read-write': ['systemLogData'],
-      'read-update': ['systemLogMetadata', 'logRegistry', 'principals'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules'],
     });
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;
@@ -322,7 +323,7 @@ export class AnchorlogStack extends Stack {
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,
       every: Duration.minutes(5),
-      description: 'anchorlog: complete principal changes a crash left staged',
+      description: 'anchorlog: complete principal and rule changes a crash left staged',
     });
 
     // ---- alarms -------------------------------------------------------------

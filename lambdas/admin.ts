@@ -1,4 +1,4 @@
-// /v1/admin/… (principals, logs). Every change is appended to the `system` log first (PrincipalService, LogAdminService).
+// /v1/admin/… (principals, logs, detection rules). Every change is appended to the `system` log first (PrincipalService, LogAdminService, RuleService).
 import { adminApi } from '../src/compose/principals.ts';
 import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';

@@ -50,6 +50,8 @@ export const KEY_FAMILIES = {
   detection: ['D#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
+  /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
+  rules: ['R#*'],
   /**
    * The `system` log's committed batches, their overflow parts and its event-id index: what the
    * authorizer reads to check that a principal version is bound to its audit record

@@ -26,14 +26,26 @@ export class AppError extends AnchorlogError<AppErrorCode> {
   readonly retryAfterSeconds: number | undefined;
   /** JSON-pointer-ish location of the offending input, e.g. /events/3/actor/type. */
   readonly path: string | undefined;
+  /**
+   * More about client input that was refused, added to the error body beside
+   * `code`, `message` and `path` (never replacing them): an invalid rule
+   * document's `reason` (its RuleError code) and `position` in the expression.
+   */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
   constructor(
     code: AppErrorCode,
     message: string,
-    opts: { retryAfterSeconds?: number; path?: string; cause?: unknown } = {},
+    opts: {
+      retryAfterSeconds?: number;
+      path?: string;
+      details?: Readonly<Record<string, unknown>>;
+      cause?: unknown;
+    } = {},
   ) {
     super(code, message, { cause: opts.cause });
     this.retryAfterSeconds = opts.retryAfterSeconds;
     this.path = opts.path;
+    this.details = opts.details;
   }
 }
 

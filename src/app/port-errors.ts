@@ -21,6 +21,7 @@ import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
 import { RuleSourceError, type RuleSourceErrorCode } from '../ports/rule-source.ts';
+import { RuleStoreError, type RuleStoreErrorCode } from '../ports/rule-store.ts';
 import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
 import { SecretError, type SecretErrorCode } from '../ports/secret-source.ts';
 import { SignerError, type SignerErrorCode } from '../ports/signer.ts';
@@ -39,6 +40,11 @@ const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
 const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
 const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -87,6 +93,7 @@ const TABLE: readonly Row[] = [
   [DetectionStateError, DETECTION_STATE],
   [RuleSourceError, RULE_SOURCE],
   [PrincipalStoreError, PRINCIPAL_STORE],
+  [RuleStoreError, RULE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
   [SignerError, SIGNER],

@@ -115,19 +115,26 @@ export type AdminAction =
   | 'principal.scopes.update'
   | 'principal.update'
   | 'principal.bind'
-  | 'log.create';
+  | 'log.create'
+  | 'rule.create'
+  | 'rule.update'
+  | 'rule.enable'
+  | 'rule.disable';
 
 /** An Event v1 (docs/formats.md §Events and records) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
-  /** `principal/<id>/v<version>` or `log/<logId>/create`: unique per change, the idempotency key in the `system` log. */
+  /**
+   * `principal/<id>/v<version>`, `log/<logId>/create` or `rule/<id>/v<version>`
+   * (src/app/rules.ts): unique per change, the idempotency key in the `system` log.
+   */
   id: string;
   occurredAt: string;
   /** The acting admin principal (`type: 'system'`, id `system:bootstrap` for bootstrap). */
   actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
   action: AdminAction;
-  target: { type: 'principal' | 'log'; id: string; name: string };
+  target: { type: 'principal' | 'log' | 'rule'; id: string; name: string };
   outcome: 'success';
-  /** Public views (no secret material): `before` is `{}` on create. */
+  /** Public views (no secret material), whole rule documents: `before` is `{}` on create. */
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };
   context?: { requestId?: string };
   /**

@@ -17,6 +17,7 @@ import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
 import { PROVE, runProve } from './prove.ts';
+import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
 import { runTrust, TRUST } from './trust.ts';
 import { runVerify, VERIFY } from './verify.ts';
@@ -48,6 +49,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     { path: VERIFY.path, summary: VERIFY.summary, run: runVerify },
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),
+    ...rulesCommands(deps),
   ];
 }
 

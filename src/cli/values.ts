@@ -135,6 +135,13 @@ export const principalId: ValueType<string> = valueType('ID', (t) => {
   return t;
 });
 
+/** A detection rule id (docs/detection.md "Rule documents"). */
+export const ruleId: ValueType<string> = valueType('ID', (t) => {
+  if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(t))
+    throw new InvalidValue('is not a rule id: [a-z0-9][a-z0-9._-]{0,127}');
+  return t;
+});
+
 /** A verifier key `<origin>+<keyid>+<base64 key>` (c2sp.org/signed-note), as `/v1/keys` serves it. */
 export const vkey: ValueType<NoteVerifier> = valueType('VKEY', (t) => {
   try {

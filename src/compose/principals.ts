@@ -1,18 +1,23 @@
 /**
- * Principals (src/app/principals.ts): the admin API, the authorizer's
- * API-key check, and the recovery job that completes changes a crash left
- * staged. All three record into, and trust only, the `system` log.
+ * Principals (src/app/principals.ts): the admin API (with the detection
+ * rules of src/app/rules.ts), the authorizer's API-key check, and the
+ * recovery job that completes changes a crash left staged. All three record
+ * into, and trust only, the `system` log.
  */
 import { apiKeyFromHeaders } from '../app/principals.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
+import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
 
-/** The admin function's routes (/v1/admin/…): every change is appended to the `system` log first. */
-export function adminApi(services: Pick<Services, 'principals' | 'logAdmin'>): Route[] {
-  return adminRoutes(services);
+/**
+ * The admin function's routes (/v1/admin/…: principals, logs, detection
+ * rules): every change is appended to the `system` log first.
+ */
+export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules'>): Route[] {
+  return [...adminRoutes(services), ...ruleRoutes(services)];
 }
 
 /**
@@ -32,13 +37,14 @@ export type RecoveryJobOutcome =
   | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
 
 /**
- * The principal recovery job: `recoverPending()` on a schedule, so a change
- * staged before a crash (or while the system log was unavailable) takes
- * effect, with its one audit record, even if nobody touches that principal
- * again. Not per log; it walks the whole principal directory every run.
+ * The recovery job: `recoverPending()` of principals and of detection rules
+ * on a schedule, so a change staged before a crash (or while the system log
+ * was unavailable) takes effect, with its one audit record, even if nobody
+ * touches that principal or rule again. Not per log; it walks the whole
+ * principal directory and every rule head each run.
  */
 export function principalsRecoveryJob(
-  services: Pick<Services, 'principals' | 'clock'>,
+  services: Pick<Services, 'principals' | 'rules' | 'clock'>,
 ): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
   return {
     name: 'recover',
@@ -46,7 +52,10 @@ export function principalsRecoveryJob(
     // recoverPending has no deadline of its own; the function's timeout bounds it.
     safetyMs: 0,
     run: async () => {
-      const { completed, failed } = await services.principals.recoverPending();
+      const principals = await services.principals.recoverPending();
+      const rules = await services.rules.recoverPending();
+      const completed = principals.completed + rules.completed;
+      const failed = principals.failed + rules.failed;
       return [
         failed === 0
           ? { ok: true, completed, failed: 0 }
@@ -55,7 +64,7 @@ export function principalsRecoveryJob(
               completed,
               failed,
               code: 'INCOMPLETE',
-              message: `${failed} staged principal change(s) could not be completed; the next run retries them`,
+              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule) could not be completed; the next run retries them`,
             },
       ];
     },

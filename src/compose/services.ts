@@ -1,7 +1,8 @@
 /**
  * What every API function shares: the log store, the ingest path, and the
  * principals with their audit trail in the `system` log (an API request is
- * authenticated through them, an admin change is recorded through ingest).
+ * authenticated through them, an admin change is recorded through ingest),
+ * and the detection rules, whose changes are recorded the same way.
  * Building it does no I/O, so a function that uses part of it pays nothing
  * for the rest.
  */
@@ -12,11 +13,13 @@ import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import type { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
 import type { Authenticate } from '../http/router.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { LogStore } from '../ports/log-store.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
+import { createRuleService, dynamoRuleStore } from './rules.ts';
 
 export interface Services {
   readonly config: AppConfig;
@@ -30,6 +33,8 @@ export interface Services {
   readonly principals: PrincipalService;
   /** Creates logs through the admin API, recording `log.create` first. */
   readonly logAdmin: LogAdminService;
+  /** Detection rules (`R#` items), every change recorded in the `system` log first. */
+  readonly rules: RuleService;
   readonly authenticate: Authenticate;
 }
 
@@ -76,6 +81,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
   });
   const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
+  const rules = createRuleService({ store: dynamoRuleStore(config, clients), audit, auditLog, clock });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -87,6 +93,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     logRegistry,
     principals,
     logAdmin,
+    rules,
     authenticate,
   };
 }

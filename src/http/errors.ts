@@ -26,7 +26,15 @@ export function errorResponse(thrown: unknown, requestId: string, logger?: Error
     if (status >= 500) logger?.error('request failed', { requestId, code: err.code, err: describe(err) });
     return json(
       status,
-      { error: { code: err.code, message: err.message, ...(err.path ? { path: err.path } : {}), requestId } },
+      {
+        error: {
+          ...err.details,
+          code: err.code,
+          message: err.message,
+          ...(err.path ? { path: err.path } : {}),
+          requestId,
+        },
+      },
       headers,
     );
   }

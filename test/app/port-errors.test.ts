@@ -13,6 +13,7 @@ import { ExportStoreError } from '../../src/ports/export-store.ts';
 import { LogStoreError } from '../../src/ports/log-store.ts';
 import { PrincipalStoreError } from '../../src/ports/principal-store.ts';
 import { QueryIndexError } from '../../src/ports/query-index.ts';
+import { RuleStoreError } from '../../src/ports/rule-store.ts';
 import { SealStateError } from '../../src/ports/seal-state.ts';
 import { SecretError } from '../../src/ports/secret-source.ts';
 import { SignerError } from '../../src/ports/signer.ts';
@@ -26,6 +27,9 @@ describe('fromPortError', () => {
     [new QueryIndexError('THROTTLED', 'x'), 'THROTTLED', 1],
     [new PrincipalStoreError('CONFLICT', 'x'), 'CONFLICT', undefined],
     [new PrincipalStoreError('INVALID_CURSOR', 'x'), 'BAD_REQUEST', undefined],
+    [new RuleStoreError('CONFLICT', 'x'), 'CONFLICT', undefined],
+    [new RuleStoreError('INVALID_CURSOR', 'x'), 'BAD_REQUEST', undefined],
+    [new RuleStoreError('THROTTLED', 'x'), 'THROTTLED', 1],
     [new ArchiveError('IMMUTABLE_CONFLICT', 'x'), 'INTEGRITY', undefined],
     [new ArchiveError('UNAVAILABLE', 'x'), 'UNAVAILABLE', 1],
     [new ArchiveError('MISCONFIGURED', 'x'), 'INTERNAL', undefined],

@@ -175,6 +175,23 @@ describe('table', () => {
     expect(readers).not.toContainEqual({ Ref: roleId('ingest') });
   });
 
+  it('only the admin and recovery roles can write detection rules (R#); ingest, seal and anchor cannot touch them', () => {
+    const touchesRules = (st: FlatStatement) => JSON.stringify(st.condition ?? null).includes('R#*');
+    const writers = statements
+      .filter(
+        (st) =>
+          touchesRules(st) &&
+          st.effect !== 'Deny' &&
+          st.actions.some((a) => /Put|Update|Delete|Write/.test(a)),
+      )
+      .flatMap((w) => w.principals);
+    expect(writers).toHaveLength(2);
+    expect(writers).toEqual(expect.arrayContaining([{ Ref: roleId('admin') }, { Ref: roleId('recover') }]));
+    const any = statements.filter(touchesRules).flatMap((w) => w.principals);
+    for (const role of ['ingest', 'seal', 'anchor'] as const)
+      expect(any).not.toContainEqual({ Ref: roleId(role) });
+  });
+
   it("the authorizer reads principals and the system log's records, and writes nothing", () => {
     const mine = forRole(roleId('authorizer')).filter((st) =>
       st.actions.some((a) => a.startsWith('dynamodb:')),

@@ -187,6 +187,68 @@ const ROWS: readonly Row[] = [
       '--api',
     ],
   },
+  {
+    path: 'rules list',
+    flags: ['--limit', '--cursor', '--api', '--key'],
+    ok: admin,
+    missing: [['--key', ADMIN_KEY], 'MISSING_OPTION', '--api ANCHORLOG_API_URL'],
+    bad: [['--limit', '0', ...admin], '--limit'],
+    conflict: [['--limit', '10', '--limit', '20', ...admin], 'REPEATED_OPTION', '--limit'],
+  },
+  {
+    path: 'rules show',
+    flags: ['--version', '--api', '--key'],
+    ok: ['ai.data-export.volume', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+    bad: [['Bad_Rule', ...admin], 'ID'],
+    conflict: [['ai.a', 'ai.b', ...admin], 'UNEXPECTED_ARGUMENT', 'ai.b'],
+  },
+  {
+    path: 'rules history',
+    flags: ['--limit', '--cursor', '--api', '--key'],
+    ok: ['ai.data-export.volume', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+    bad: [['ai.x', '--limit', '101', ...admin], '--limit'],
+    conflict: [['ai.x', '--cursor', 'a', '--cursor', 'b', ...admin], 'REPEATED_OPTION', '--cursor'],
+  },
+  {
+    path: 'rules validate',
+    flags: [],
+    ok: ['rules/'],
+    missing: [[], 'MISSING_ARGUMENT', 'FILE|DIR'],
+    bad: [[''], 'FILE|DIR'],
+    conflict: [['rules/', 'more/'], 'UNEXPECTED_ARGUMENT', 'more/'],
+  },
+  {
+    path: 'rules diff',
+    flags: ['--file', '--exit-code', '--api', '--key'],
+    ok: ['-f', 'rules/', ...admin],
+    missing: [admin, 'MISSING_OPTION', '--file'],
+    bad: [['--file=', ...admin], '--file'],
+    conflict: [['-f', 'rules/', '--api', API, ...admin], 'REPEATED_OPTION', '--api'],
+  },
+  {
+    path: 'rules apply',
+    flags: ['--file', '--dry-run', '--api', '--key'],
+    ok: ['-f', 'rules/', ...admin],
+    missing: [admin, 'MISSING_OPTION', '--file'],
+    bad: [['-f', 'rules/', '--dry-run=yes', ...admin], '--dry-run'],
+    conflict: [['rules/', ...admin], 'UNEXPECTED_ARGUMENT', 'rules/'],
+  },
+  ...(['enable', 'disable'] as const).map(
+    (sub): Row => ({
+      path: `rules ${sub}`,
+      flags: ['--if-version', '--api', '--key'],
+      ok: ['ai.data-export.volume', ...admin],
+      missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+      bad: [['ai.x', '--if-version', '0', ...admin], '--if-version'],
+      conflict: [
+        ['ai.x', '--if-version', '1', '--if-version', '2', ...admin],
+        'REPEATED_OPTION',
+        '--if-version',
+      ],
+    }),
+  ),
 ];
 
 /** Node's "    at fn (file:line)" frames: a crash, not a message. */
@@ -356,6 +418,7 @@ describe('garbage argv never throws and never prints a stack trace', () => {
     ['help'],
     ['timestamp'],
     ['principals'],
+    ['rules'],
   );
   const argv = fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 8 })), { maxLength: 8 });
 

@@ -8,6 +8,7 @@ import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
+import { ruleRoutes } from '../../src/http/routes/rules.ts';
 
 // Route factories only read their deps when a request is handled, so empty
 // deps are enough to list the routes they define.
@@ -15,6 +16,7 @@ const none = {} as never;
 const routes: Route[] = [
   ...eventWriteRoutes(none),
   ...adminRoutes(none),
+  ...ruleRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),
   ...queryRoutes(none),
