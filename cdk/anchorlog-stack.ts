@@ -214,9 +214,11 @@ export class AnchorlogStack extends Stack {
         ANCHORLOG_DETECTION_RULES: detectionRules.valueAsString,
       },
     });
-    // `L#<logId>` itself is read for the legacy seal state of a log not sealed since issue #11.
+    // `L#<logId>` itself is read for the legacy seal state of a log not sealed since issue #11;
+    // `R#` and the system log for the rules the admin API manages (only versions the system log
+    // backs run: StoredRuleSource).
     table.grant(detect, {
-      read: ['logData', 'logRegistry', 'sealState'],
+      read: ['logData', 'logRegistry', 'sealState', 'rules'],
       'read-update-batch': ['detection'],
     });
     buckets.archiveNameOnly(detect);

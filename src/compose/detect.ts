@@ -5,19 +5,24 @@
  * reads the log's batches and seal state and writes only its own items; it
  * never signs and touches no archive object.
  *
- * Rules come from a RuleSource: until the rule store serves them, a static
- * one from the configuration (built-in packs by name, rule documents),
- * validated here, at cold start.
+ * Rules come from two RuleSources: the configuration (built-in packs by name,
+ * rule documents, validated here at cold start) and the rule store the admin
+ * API manages (only versions the `system` log backs: StoredRuleSource). A
+ * stored rule replaces a configured one with the same id, so a team can tune
+ * a pack rule with `anchorlog rules apply` without redeploying.
  */
 import { DynamoDetectionStateStore } from '../adapters/aws/dynamo-detection-state.ts';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { StaticRuleSource } from '../adapters/memory/rule-source.ts';
 import { DetectionService, type DetectOutcome } from '../app/detect.ts';
+import type { UnboundRule } from '../app/rules.ts';
+import { StoredRuleSource } from '../app/stored-rule-source.ts';
 import { type AppConfig, ConfigError } from '../config.ts';
 import { RuleError } from '../core/detect/errors.ts';
+import type { RuleDocument } from '../core/detect/rule.ts';
 import { type EachLogOutcome, eachLog, type ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
-import type { RuleSource } from '../ports/rule-source.ts';
+import { type RuleSource, RuleSourceError } from '../ports/rule-source.ts';
 import { emfMetrics } from './metrics.ts';
 import { BUILTIN_RULE_PACKS } from './rule-packs.ts';
 import type { Services } from './services.ts';
@@ -32,7 +37,7 @@ export interface DetectJobSummary {
 export interface DetectJobOptions {
   /** Default: EMF lines on stdout. */
   readonly metrics?: MetricsSink;
-  /** Default: staticRuleSource(config). */
+  /** Default: the configured rules overlaid by the rule store's (combinedRuleSource). */
   readonly rules?: RuleSource;
 }
 
@@ -70,8 +75,34 @@ export function staticRuleSource(config: Pick<AppConfig, 'detection'>): StaticRu
   }
 }
 
+/**
+ * Rules by id from each source in turn, a later source's rule replacing an earlier one's
+ * (configuration first, then the store). Rule ids are the identity detection state keys on.
+ */
+export function combinedRuleSource(sources: readonly RuleSource[]): RuleSource {
+  return {
+    async enabledRules(logId: string): Promise<readonly RuleDocument[]> {
+      const byId = new Map<string, RuleDocument>();
+      for (const rules of await Promise.all(sources.map((s) => s.enabledRules(logId))))
+        for (const rule of rules) byId.set(rule.id, rule);
+      return [...byId.values()];
+    },
+  };
+}
+
+/** What a stored rule the `system` log does not back looks like in the logs: an ERROR to alarm on. */
+function reportUnbound(unbound: readonly UnboundRule[]): void {
+  console.error(
+    JSON.stringify({
+      level: 'ERROR',
+      message: 'detection rule not bound to its system-log record',
+      rules: unbound.map((u) => ({ id: u.id, version: u.version, reason: u.reason })),
+    }),
+  );
+}
+
 export function createDetectionService(
-  services: Pick<Services, 'config' | 'clients' | 'clock' | 'logStore'>,
+  services: Pick<Services, 'config' | 'clients' | 'clock' | 'logStore' | 'rules'>,
   opts: DetectJobOptions = {},
 ): DetectionService {
   const { config, clients, clock, logStore } = services;
@@ -79,7 +110,17 @@ export function createDetectionService(
     logs: logStore,
     sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
     state: new DynamoDetectionStateStore({ client: clients.ddb, tableName: config.tableName, clock }),
-    rules: opts.rules ?? staticRuleSource(config),
+    rules:
+      opts.rules ??
+      combinedRuleSource([
+        staticRuleSource(config),
+        new StoredRuleSource({
+          rules: services.rules,
+          clock,
+          errors: RuleSourceError,
+          onUnbound: reportUnbound,
+        }),
+      ]),
     clock,
     metrics: opts.metrics ?? emfMetrics(),
   });
@@ -87,7 +128,7 @@ export function createDetectionService(
 
 /** The detection job over every log (or the logs the trigger names), until the deadline. */
 export function detectJob(
-  services: Pick<Services, 'config' | 'clients' | 'clock' | 'logStore'>,
+  services: Pick<Services, 'config' | 'clients' | 'clock' | 'logStore' | 'rules'>,
   opts: DetectJobOptions = {},
 ): ScheduledJob<DetectJobOutcome, DetectJobSummary> {
   const detection = createDetectionService(services, opts);

@@ -9,8 +9,8 @@
 import { DynamoDBClient, PutItemCommand, QueryCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DynamoDetectionStateStore, REDO_TTL_MS } from '../../src/adapters/aws/dynamo-detection-state.ts';
+import { FaultInjector, type FaultRule } from '../../src/adapters/aws/faulty-dynamo.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { FaultInjector, type FaultRule } from '../../src/adapters/memory/faulty-dynamo.ts';
 import type { StateItem } from '../../src/core/detect/state.ts';
 import type { DetectionCommit } from '../../src/ports/detection-state.ts';
 import { DetectionStateError } from '../../src/ports/detection-state.ts';

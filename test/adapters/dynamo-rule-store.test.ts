@@ -12,8 +12,8 @@ import {
   rulePk,
   versionSk,
 } from '../../src/adapters/aws/dynamo-rule-store.ts';
+import { FaultInjector, type FaultKind } from '../../src/adapters/aws/faulty-dynamo.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { FaultInjector, type FaultKind } from '../../src/adapters/memory/faulty-dynamo.ts';
 import { fromPortError } from '../../src/app/port-errors.ts';
 import { RuleStoreError } from '../../src/ports/rule-store.ts';
 import { committed, pendingChange, ruleDocument } from '../contracts/rule-store.contract.ts';

@@ -12,7 +12,7 @@
  * missing, each citing the checkpoint it was evaluated under.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { FaultMode } from '../../src/adapters/memory/send-faults.ts';
+import type { FaultMode } from '../../src/adapters/aws/send-faults.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { append, detector, makeDetectEnv, outbox, reference, ruleDoc, seal } from './detect-harness.ts';
 import { newLog, provision } from './seal-harness.ts';

@@ -7,6 +7,7 @@
  */
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-state.ts';
+import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
 import { DetectionService, type DetectionServiceOptions } from '../../src/app/detect.ts';
 import { runDetection } from '../../src/app/detection.ts';
@@ -15,7 +16,6 @@ import { loadRule } from '../../src/core/detect/compile.ts';
 import { DetectionEngine, type Step } from '../../src/core/detect/engine.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import type { DetectionStateStore, OutboxRecord } from '../../src/ports/detection-state.ts';
-import { MemoryMetricsSink } from '../../src/ports/metrics.ts';
 import { allRecords, type Env, localSigner, makeEnv, sealer, TABLE } from './seal-harness.ts';
 
 export interface DetectEnv extends Env {

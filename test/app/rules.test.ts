@@ -433,7 +433,7 @@ describe('RuleService.boundRules: only versions the system log backs', () => {
   });
 
   it('a version written around the service (an insider with the admin role) is refused and reported', async () => {
-    const { rules, store, sink } = rulesEnv();
+    const { rules, store } = rulesEnv();
     await rules.put(ADMIN, 'x', ruleInput('x'));
     await rules.put(ADMIN, 'y', ruleInput('y'));
     // Straight into the store: a version 2 whose "record" is version 1's.

@@ -65,8 +65,8 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  -  -  -  -  -  -  -  -  B', 'D#acme', 'detection: cursor, state, outbox'],
   ['R  -  U  -  -  -  -  -  -  U  -', 'P#k1', 'principal'],
   ['R  -  U  -  -  -  -  -  -  U  -', 'PRINCIPALS', 'principal directory'],
-  ['-  -  U  -  -  -  -  -  -  U  -', 'R#', 'detection rule heads'],
-  ['-  -  U  -  -  -  -  -  -  U  -', 'R#ai.data-export.volume', 'detection rule versions'],
+  ['-  -  U  -  -  -  -  -  -  U  R', 'R#', 'detection rule heads'],
+  ['-  -  U  -  -  -  -  -  -  U  R', 'R#ai.data-export.volume', 'detection rule versions'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';

@@ -17,9 +17,11 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
+import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
+import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
@@ -28,18 +30,24 @@ import { putSecret, SecretsManagerSource } from '../../src/adapters/aws/secrets-
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
+import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
+import { RuleSourceError } from '../../src/ports/rule-source.ts';
+import { rulesOnMoto } from '../app/rules-moto.ts';
 import { awsClientConfig } from '../support/aws.ts';
 import { harnessTsas } from '../support/tsa.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { ruleSourceContract } from './rule-source.contract.ts';
+import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
 import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
@@ -209,3 +217,36 @@ function fromEmf(doc: Record<string, unknown>): MetricsEmission {
     ...(Object.keys(properties).length > 0 ? { properties } : {}),
   };
 }
+
+detectionStateContract('DynamoDetectionStateStore', async () => {
+  const client = new DynamoDBClient(awsClientConfig());
+  // A table of its own: the other suites' items never mix with its transactions.
+  await ensureTable(client, 'anchorlog-contracts-detection');
+  return new DynamoDetectionStateStore({ client, tableName: 'anchorlog-contracts-detection' });
+});
+
+ruleStoreContract('DynamoRuleStore', async () => {
+  const name = 'anchorlog-contracts';
+  const client = new DynamoDBClient(awsClientConfig());
+  await ensureTable(client, name);
+  return {
+    store: new DynamoRuleStore({ client, tableName: name }),
+    // Every head shares one partition, so an empty listing needs a table of its own.
+    empty: async () => {
+      const own = uniqueId('anchorlog-rules');
+      await ensureTable(client, own);
+      return new DynamoRuleStore({ client, tableName: own });
+    },
+  };
+});
+
+// The rule store as a source: each document goes through the admin path (stage → system-log
+// record → promote) on a table of its own, and only versions the system log backs are served.
+ruleSourceContract('StoredRuleSource over DynamoRuleStore', async (documents) => {
+  const env = await rulesOnMoto(uniqueId('rulesrc'));
+  for (const doc of documents) {
+    await env.rules.put(env.admin, doc.id, { ...doc, enabled: true });
+    if (!doc.enabled) await env.rules.setEnabled(env.admin, doc.id, false);
+  }
+  return new StoredRuleSource({ rules: env.rules, clock: env.clock, errors: RuleSourceError, ttlMs: 0 });
+});

@@ -1,6 +1,6 @@
 /**
  * The DetectionStateStore contract (src/ports/detection-state.ts), run
- * against every implementation by test/contracts/detection-state.test.ts:
+ * against every implementation by test/contracts/memory.test.ts and aws.test.ts:
  * compare-and-swap on the cursor version, all-or-nothing commits (small ones
  * and ones too large for one DynamoDB transaction), items as absolute values
  * of any size, and the outbox as delivery reads and acknowledges it.

@@ -6,23 +6,29 @@
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
 import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-state.ts';
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
+import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
+import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
 import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { ruleSourceContract } from './rule-source.contract.ts';
+import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
 import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
@@ -73,3 +79,10 @@ metricsContract('MemoryMetricsSink', async () => {
   const sink = new MemoryMetricsSink();
   return { sink, emitted: () => sink.emissions };
 });
+
+detectionStateContract('MemoryDetectionStateStore', async () => new MemoryDetectionStateStore());
+ruleStoreContract('MemoryRuleStore', async () => ({
+  store: new MemoryRuleStore(),
+  empty: async () => new MemoryRuleStore(),
+}));
+ruleSourceContract('StaticRuleSource', async (documents) => new StaticRuleSource(documents));

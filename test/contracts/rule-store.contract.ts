@@ -1,7 +1,6 @@
 /**
  * The RuleStore contract (src/ports/rule-store.ts), run against every
- * implementation by test/contracts/rule-store-memory.test.ts and
- * rule-store-aws.test.ts.
+ * implementation by test/contracts/memory.test.ts and aws.test.ts.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseRuleDocument, type RuleDocument } from '../../src/core/detect/rule.ts';

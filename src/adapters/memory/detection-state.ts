@@ -63,9 +63,7 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
     const s = this.#log(c.logId);
     if ((s.cursor?.version ?? 0) !== c.expectedVersion) return false;
     // Frozen where they are, not copied: nothing can change them afterwards.
-    // Items are frozen one level deep (the engine replaces their arrays, never edits them:
-    // freezing every bucket of every window costs more than the rest of the commit).
-    for (const [k, item] of c.puts) s.items.set(k, Object.freeze(item));
+    for (const [k, item] of c.puts) s.items.set(k, deepFreeze(item));
     const checkpoint = c.checkpoint ? { size: c.checkpoint.size, checkpoint: c.checkpoint.checkpoint } : null;
     c.outbox.forEach((e, i) => {
       const position = outboxPosition(c.cursor.version, i);
