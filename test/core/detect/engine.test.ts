@@ -510,3 +510,42 @@ describe('requires rules', () => {
     expect(alerts[0]?.summary).toBe('budget.threshold.breach for w2 with no precursor in 1d');
   });
 });
+
+describe('alert documents and time', () => {
+  it('an alert of a rule with every optional field fits, canonicalised, in a system-log record many times over', async () => {
+    const { canonicalBytes } = await import('../../../src/core/canonical.ts');
+    const { MAX_RECORD_BYTES } = await import('../../../src/core/record.ts');
+    const r = rule({
+      title: 'T'.repeat(200),
+      kind: 'threshold',
+      match: 'true',
+      threshold: {
+        aggregate: 'count',
+        groupBy: 'event.metadata.k',
+        window: '1m',
+        windowType: 'tumbling',
+        op: '>=',
+        value: 1,
+      },
+      dedup: { window: '1h' },
+      destinations: Array.from({ length: 10 }, (_, i) => `d${i}${'x'.repeat(60)}`),
+      labels: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`l${i}`, 'v'.repeat(256)])),
+    });
+    const { alerts } = await evaluate([r], records([[0, { metadata: { k: 'k'.repeat(1024) } }]]));
+    expect(alerts).toHaveLength(1);
+    const size = canonicalBytes(alerts[0]).length;
+    expect(size).toBeLessThan(MAX_RECORD_BYTES / 4);
+  });
+
+  it('a tick at or before the watermark changes nothing; a record before it is counted late and still evaluated', async () => {
+    const r = rule({ kind: 'absence', match: "event.action == 'hb'", absence: { for: '10m' } });
+    const store = new MemoryDetectionStateStore();
+    const engine = new DetectionEngine('acme', [r, rule({ id: 'every' })]);
+    await runDetection(store, engine, [...records([[0, { action: 'hb' }]]), tick(5 * MIN)]);
+    const before = await store.readCursor('acme');
+    const res = await runDetection(store, engine, [tick(4 * MIN), ...records([[3 * MIN]], 1)]);
+    expect(res.stats[0]).toMatchObject({ late: 1, records: 1 });
+    expect((await store.readCursor('acme'))?.watermarkMs).toBe(before?.watermarkMs);
+    expect(store.outbox('acme').filter((e) => e.type === 'alert')).toHaveLength(2);
+  });
+});
