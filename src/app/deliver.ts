@@ -88,7 +88,7 @@ export interface DeliveryServiceOptions {
    * one is left to a later run (the schedule is the long wait). Default 5 s.
    */
   readonly maxInRunWaitMs?: number;
-  /** This run's lease owner id (default random). */
+  /** This service's lease owner id (default a random UUID: one per container). */
   readonly owner?: string;
   /** Test seam: a throw is a crash at that step. */
   readonly afterStep?: (step: DeliveryStep, entryId: string) => void;
@@ -173,9 +173,7 @@ export class DeliveryService {
     this.#policy = { ...DEFAULT_DELIVERY_RETRY, ...options.retry };
     if (!(this.#policy.maxAttempts >= 1)) throw new RangeError('retry.maxAttempts must be at least 1');
     this.#inRunWaitMs = options.maxInRunWaitMs ?? 5_000;
-    this.#owner =
-      options.owner ??
-      Array.from({ length: 4 }, () => Math.floor(options.random() * 2 ** 32).toString(16)).join('');
+    this.#owner = options.owner ?? crypto.randomUUID();
   }
 
   /**

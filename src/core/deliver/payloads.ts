@@ -96,7 +96,7 @@ export function alertText(n: AlertNotice): string {
     '',
     ...facts(n).map(([k, v]) => `${`${k}:`.padEnd(width)}${oneLine(v, 2000)}`),
     '',
-    `Export the evidence range with: anchorlog export ${a.logId} --from ${a.evidence.from} --to ${a.evidence.to}`,
+    `Export the evidence range with: anchorlog export --log ${a.logId} --from ${a.evidence.from} --to ${a.evidence.to} -o evidence.tar`,
     '',
   ].join('\n');
 }
