@@ -83,6 +83,19 @@ export interface AppConfig {
     urlTtlSeconds?: number;
   };
   secrets?: SecretRefs;
+  /**
+   * The rules detection runs until the rule store serves them
+   * (docs/detection.md; src/compose/detect.ts): built-in packs by name and
+   * rule documents, both validated when the detect function starts.
+   */
+  detection?: DetectionSettings;
+}
+
+export interface DetectionSettings {
+  /** ANCHORLOG_DETECTION_PACKS: comma-separated names of built-in rule packs (src/compose/rule-packs.ts). */
+  readonly packs: readonly string[];
+  /** ANCHORLOG_DETECTION_RULES: a JSON array of rule documents (Lambda's 4 KB of environment bound it). */
+  readonly rules: readonly unknown[];
 }
 
 export type ConfigErrorCode =
@@ -197,6 +210,34 @@ function retiredKeys(raw: string | undefined): RetiredSigningKey[] {
   return out;
 }
 
+const PACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+function detectionSettings(env: Env): DetectionSettings | undefined {
+  const packsRaw = env.ANCHORLOG_DETECTION_PACKS ?? '';
+  const rulesRaw = env.ANCHORLOG_DETECTION_RULES ?? '';
+  if (packsRaw === '' && rulesRaw === '') return undefined;
+  const packs = packsRaw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const p of packs)
+    if (!PACK_NAME.test(p))
+      throw new ConfigError(
+        `ANCHORLOG_DETECTION_PACKS names ${JSON.stringify(p.slice(0, 80))}, not a pack name`,
+      );
+  let rules: unknown = [];
+  if (rulesRaw !== '') {
+    try {
+      rules = JSON.parse(rulesRaw);
+    } catch {
+      throw new ConfigError('ANCHORLOG_DETECTION_RULES must be a JSON array of rule documents');
+    }
+    if (!Array.isArray(rules))
+      throw new ConfigError('ANCHORLOG_DETECTION_RULES must be a JSON array of rule documents');
+  }
+  return { packs, rules: rules as unknown[] };
+}
+
 export function loadConfig(env: Env = process.env): AppConfig {
   for (const [plain, ref] of Object.entries(PLAIN_SECRETS))
     if (env[plain] !== undefined)
@@ -208,6 +249,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const hotDays = optionalInt(env, 'ANCHORLOG_QUERY_HOT_DAYS', 2);
   const maxRecords = optionalInt(env, 'ANCHORLOG_EXPORT_MAX_RECORDS', 1);
   const urlTtlSeconds = optionalInt(env, 'ANCHORLOG_EXPORT_URL_TTL_SECONDS', 1);
+  const detection = detectionSettings(env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const secrets: SecretRefs = {
     ...(env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET
@@ -235,6 +277,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ...(urlTtlSeconds !== undefined ? { urlTtlSeconds } : {}),
     },
     secrets,
+    ...(detection ? { detection } : {}),
   };
 }
 

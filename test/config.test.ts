@@ -250,3 +250,22 @@ describe('loadTsaCredentials (Secrets Manager on moto)', () => {
     await configError(loadTsaCredentials(withSecret('cfg/tsa-absent'), source), 'SECRET_UNREADABLE');
   });
 });
+
+describe('loadConfig: detection rules until the rule store serves them', () => {
+  it('packs by name and rule documents as a JSON array; neither set: no detection settings', () => {
+    expect(loadConfig(BASE).detection).toBeUndefined();
+    expect(
+      loadConfig({
+        ...BASE,
+        ANCHORLOG_DETECTION_PACKS: ' ai-platform, self-monitoring ,',
+        ANCHORLOG_DETECTION_RULES: '[{"id":"r"}]',
+      }).detection,
+    ).toEqual({ packs: ['ai-platform', 'self-monitoring'], rules: [{ id: 'r' }] });
+  });
+
+  it('refuses rules that are not a JSON array, and names that are not pack names', async () => {
+    for (const bad of ['{', '{"id":"r"}', '"r"'])
+      await configError(() => loadConfig({ ...BASE, ANCHORLOG_DETECTION_RULES: bad }), 'INVALID_SETTING');
+    await configError(() => loadConfig({ ...BASE, ANCHORLOG_DETECTION_PACKS: 'Pack!' }), 'INVALID_SETTING');
+  });
+});

@@ -188,16 +188,28 @@ export class DetectionService {
       : undefined;
 
     let from = -1;
+    // Where a new log's start was found: the batch to read first (saves a search).
+    let start: LogPosition | undefined;
     const result = await runDetection(
       o.state,
       engine,
       (cursor) => {
         from = cursor.nextIndex;
-        return this.#chunks(logId, cursor, sealed, checkpoint, tickAt);
+        const hint = cursor.resume ?? (start?.firstIndex === cursor.nextIndex ? start : undefined);
+        return this.#chunks(
+          logId,
+          { ...cursor, ...(hint ? { resume: hint } : {}) },
+          sealed,
+          checkpoint,
+          tickAt,
+        );
       },
       {
         chunkRecords: this.#per,
-        startIndex: () => this.#startIndex(logId, sealed, now),
+        startIndex: async () => {
+          start = await this.#startIndex(logId, sealed, now);
+          return start.firstIndex;
+        },
         pinCursor: true,
         shouldContinue: () => o.clock.now() < deadlineMs,
         ...(o.afterPhase ? { afterPhase: o.afterPhase } : {}),
@@ -279,21 +291,23 @@ export class DetectionService {
   /**
    * Where a log without a cursor starts: its first sealed record received in
    * the last newLogLookbackMs (binary search over batch headers, whose
-   * receivedAt never decreases), or the sealed size when there is none.
+   * receivedAt never decreases), or the sealed size when there is none; with
+   * the batch that record is in.
    */
-  async #startIndex(logId: string, sealed: SealState | undefined, now: number): Promise<number> {
-    if (!sealed) return 0;
+  async #startIndex(logId: string, sealed: SealState | undefined, now: number): Promise<LogPosition> {
+    if (!sealed) return { seq: 1, firstIndex: 0 };
+    const end = { seq: sealed.seq + 1, firstIndex: sealed.size };
     const cutoff = now - (this.#o.newLogLookbackMs ?? DEFAULT_NEW_LOG_LOOKBACK_MS);
-    if (sealed.lastReceivedAt === undefined || Date.parse(sealed.lastReceivedAt) < cutoff) return sealed.size;
+    if (sealed.lastReceivedAt === undefined || Date.parse(sealed.lastReceivedAt) < cutoff) return end;
     let lo = 1;
     let hi = sealed.seq;
-    let found = sealed.size;
+    let found = end;
     while (lo <= hi) {
       const mid = Math.floor((lo + hi) / 2);
       const h = await this.#o.logs.readBatchHeader(logId, mid);
       if (!h) throw new Integrity(`sealed batch ${mid} is missing`);
       if (Date.parse(h.receivedAt) >= cutoff) {
-        found = h.firstIndex;
+        found = { seq: mid, firstIndex: h.firstIndex };
         hi = mid - 1;
       } else lo = mid + 1;
     }

@@ -80,6 +80,20 @@ export function requestedLogs(event: unknown): string[] | undefined {
   return ids.filter(isValidLogId);
 }
 
+/**
+ * The schedule input of a job that runs after another function: a Lambda
+ * destination record (the other function's asynchronous invocation ended)
+ * carries that invocation's own input in `requestPayload`, so the job works
+ * on the logs the other one was asked to (the detect job after the seal job).
+ * Anything else is a schedule input already.
+ */
+export function triggerInput(event: unknown): unknown {
+  const e = event as { requestContext?: { functionArn?: unknown }; requestPayload?: unknown } | null;
+  return typeof e?.requestContext?.functionArn === 'string' && 'requestPayload' in e
+    ? e.requestPayload
+    : event;
+}
+
 /** Epoch ms after which a job starts no new work: `safetyMs` (at most a third of the time left) early. */
 export function jobDeadline(nowMs: number, remainingMs: number, safetyMs: number): number {
   return nowMs + remainingMs - Math.min(safetyMs, remainingMs / 3);

@@ -12,6 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anchorJob } from '../compose/anchor.ts';
 import { createAwsClients } from '../compose/aws.ts';
+import { detectJob } from '../compose/detect.ts';
 import { exportApi } from '../compose/export.ts';
 import { ingestApi } from '../compose/ingest.ts';
 import { provisionEmulator } from '../compose/local.ts';
@@ -19,6 +20,7 @@ import { emfMetrics } from '../compose/metrics.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
 import { projectJob, queryApi } from '../compose/query.ts';
 import { readApi } from '../compose/read.ts';
+import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
@@ -44,6 +46,12 @@ export interface LocalStackOptions {
   /** Run the scheduled jobs every N ms; 0 disables the timer (tests call sealNow, anchorNow, recoverNow). */
   sealIntervalMs?: number;
   retentionDays?: number;
+  /**
+   * Rule documents detection runs besides every built-in pack (until the rule
+   * store serves rules). Invalid ones stop the stack at start, like a detect
+   * function's cold start.
+   */
+  detectionRules?: readonly unknown[];
   log?: (line: string) => void;
 }
 
@@ -63,7 +71,11 @@ export interface LocalStackInfo {
 export interface LocalStack {
   info: LocalStackInfo;
   services: Services;
-  /** Seals every log, then projects it into the query indexes (what the timer does first). */
+  /**
+   * Seals every log, evaluates the newly sealed records against the detection
+   * rules (alerts into the outbox), then projects them into the query indexes
+   * (what the timer does first).
+   */
   sealNow(): Promise<void>;
   /** Anchors every log's newest checkpoint with both local TSAs once (the timer does this after sealing). */
   anchorNow(): Promise<void>;
@@ -123,6 +135,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       ...base,
       signingKeyId: provisioned.signingKeyId,
       secrets: { queryCursorKey: provisioned.cursorKeySecret },
+      detection: { packs: Object.keys(BUILTIN_RULE_PACKS), rules: opts.detectionRules ?? [] },
     };
     const services = createServices(config, {
       clients,
@@ -178,7 +191,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const emf = emfMetrics((line) => log(`metric ${line.trimEnd()}`));
     const metrics: MetricsSink = {
       emit: (e) => {
-        if (e.metrics.some((m) => /Failure|Missed/.test(m.name) && m.value > 0)) emf.emit(e);
+        if (
+          e.metrics.some(
+            (m) => /Failure|Missed|DetectionAlerts|DetectionRuleErrors/.test(m.name) && m.value > 0,
+          )
+        )
+          emf.emit(e);
       },
     };
     const jobLog = (line: JobLogLine) => {
@@ -186,13 +204,16 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     };
     const jobs = {
       seal: scheduledJob(sealJob(services, { metrics }), jobLog),
+      detect: scheduledJob(detectJob(services, { metrics }), jobLog),
       project: scheduledJob(projectJob(services), jobLog),
       anchor: scheduledJob(await anchorJob(services, { metrics }), jobLog),
       recover: scheduledJob(principalsRecoveryJob(services), jobLog),
     };
-    // Every log, including ones created later through the admin API (an empty input).
+    // Every log, including ones created later through the admin API (an empty input). Detection
+    // runs right after each seal run, as the detect function does after the seal function in AWS,
+    // so an alert is in the outbox within a tick of the 201 that triggered it.
     const sealNow = async () => {
-      await jobs.seal({}, LOCAL_JOB_CONTEXT);
+      await jobs.seal({}, LOCAL_JOB_CONTEXT).finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT));
       await jobs.project({}, LOCAL_JOB_CONTEXT);
     };
     const anchorNow = async () => {

@@ -3,6 +3,7 @@
 // one that does not need it is not held back by its absence.
 import { describe, expect, it } from 'vitest';
 import { anchorJob } from '../../src/compose/anchor.ts';
+import { detectJob } from '../../src/compose/detect.ts';
 import { exportApi } from '../../src/compose/export.ts';
 import { ingestApi } from '../../src/compose/ingest.ts';
 import { adminApi, principalsRecoveryJob } from '../../src/compose/principals.ts';
@@ -45,7 +46,35 @@ describe('cold start', () => {
     }
   });
 
+  it('detect refuses an unknown rule pack or an invalid rule, naming it and where it is wrong', async () => {
+    const base = {
+      ANCHORLOG_TABLE: 't',
+      ANCHORLOG_ARCHIVE_BUCKET: 'b',
+      ANCHORLOG_AWS_ENDPOINT: 'http://127.0.0.1:9',
+    };
+    const pack = await configError(() =>
+      detectJob(createServices(loadConfig({ ...base, ANCHORLOG_DETECTION_PACKS: 'no-such-pack' }))),
+    );
+    expect(pack.message).toContain('no-such-pack');
+    const rule = {
+      schema: 'anchorlog.rule/v1',
+      id: 'bad',
+      version: 1,
+      title: 'Bad',
+      severity: 'low',
+      owner: 'secops',
+      runbook: 'https://runbooks.example/bad',
+      match: "event.action == 'x' &&",
+      kind: 'match',
+    };
+    const bad = await configError(() =>
+      detectJob(createServices(loadConfig({ ...base, ANCHORLOG_DETECTION_RULES: JSON.stringify([rule]) }))),
+    );
+    expect(bad.message).toContain('/match');
+  });
+
   it('the functions that need neither start without them', () => {
+    expect(detectJob(services).name).toBe('detect');
     expect(ingestApi(services).length).toBeGreaterThan(0);
     expect(adminApi(services).length).toBeGreaterThan(0);
     expect(readApi(services).length).toBeGreaterThan(0);

@@ -16,6 +16,7 @@ detectionStateContract('MemoryDetectionStateStore', async () => new MemoryDetect
 
 detectionStateContract('DynamoDetectionStateStore', async () => {
   const client = new DynamoDBClient(awsClientConfig());
-  await ensureTable(client, 'anchorlog-contracts');
-  return new DynamoDetectionStateStore({ client, tableName: 'anchorlog-contracts' });
+  // A table of its own: the other suites' items never mix with its transactions.
+  await ensureTable(client, 'anchorlog-contracts-detection');
+  return new DynamoDetectionStateStore({ client, tableName: 'anchorlog-contracts-detection' });
 });

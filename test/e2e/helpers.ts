@@ -6,12 +6,15 @@ import type { LogStore } from '../../src/ports/log-store.ts';
 import { motoEndpoint } from '../support/aws.ts';
 
 /** The real local stack (HTTP server, services, sealer) on the worker's emulator and a free port. */
-export function startTestStack(opts: { sealIntervalMs?: number } = {}): Promise<LocalStack> {
+export function startTestStack(
+  opts: { sealIntervalMs?: number; detectionRules?: readonly unknown[] } = {},
+): Promise<LocalStack> {
   return startLocalStack({
     stateDir: mkdtempSync(join(tmpdir(), 'anchorlog-e2e-')),
     port: 0,
     awsEndpoint: motoEndpoint(),
     sealIntervalMs: opts.sealIntervalMs ?? 0,
+    ...(opts.detectionRules ? { detectionRules: opts.detectionRules } : {}),
   });
 }
 

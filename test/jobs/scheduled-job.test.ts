@@ -12,6 +12,7 @@ import {
   type ScheduledJob,
   ScheduledJobError,
   scheduledJob,
+  triggerInput,
 } from '../../src/jobs/scheduled-job.ts';
 
 type Outcome =
@@ -73,6 +74,32 @@ describe('log selection', () => {
 
   it('drops names that are not log ids (never reaches a store key)', () => {
     expect(requestedLogs({ logIds: ['ok-1', 'Bad', '../x', 7, 'a#b', ''] })).toEqual(['ok-1']);
+  });
+
+  it('a job run as another function\u2019s Lambda destination works on what that run was asked for', async () => {
+    const destination = (requestPayload: unknown, condition = 'Success') => ({
+      version: '1.0',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      requestContext: {
+        requestId: 'r1',
+        functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:seal:$LATEST',
+        condition,
+        approximateInvokeCount: 1,
+      },
+      requestPayload,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+      responsePayload: { logs: 3, sealed: 1 },
+    });
+    for (const [event, expected] of [
+      [destination({}), ['a', 'b', 'c']],
+      [destination({ logIds: ['b'] }, 'RetriesExhausted'), ['b']],
+      [{ logIds: ['c'] }, ['c']],
+      [{ requestPayload: { logIds: ['c'] } }, ['a', 'b', 'c']],
+    ] as const) {
+      const { job, calls } = fakeJob(idle);
+      await run(job, triggerInput(event)).result;
+      expect(calls[0]?.logIds, JSON.stringify(event)).toEqual(expected);
+    }
   });
 
   it('a job that is not per log runs once with no logs, whatever the input says', async () => {
