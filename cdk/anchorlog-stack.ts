@@ -3,6 +3,7 @@
  *
  *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
  *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)
+ *                    └─▶ (its destination, on success and failure) detect ─▶ alerts into the outbox
  *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
  *             ─▶ project ─▶ query indexes;  recover ─▶ staged principal changes ─▶ system log
  *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
@@ -35,7 +36,7 @@ const LOG_RETENTION_VALUES = [
 
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
-    Record<ApiFunction | 'authorizer' | 'seal' | 'anchor' | 'project' | 'recover', ServiceFunction>
+    Record<ApiFunction | 'authorizer' | 'seal' | 'detect' | 'anchor' | 'project' | 'recover', ServiceFunction>
   > = {};
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -80,6 +81,19 @@ export class AnchorlogStack extends Stack {
       allowedPattern: '^([2-9]|[1-9][0-9]+)?$',
       description:
         'Days the query projection keeps records in its indexes (ANCHORLOG_QUERY_HOT_DAYS, >= 2); empty = the default in docs/query.md.',
+    });
+    const detectionPacks = new CfnParameter(this, 'DetectionPacks', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^[a-z0-9,-]*$',
+      description:
+        'Built-in detection rule packs the detect function runs, comma-separated (ANCHORLOG_DETECTION_PACKS; docs/detection.md); empty = none.',
+    });
+    const detectionRules = new CfnParameter(this, 'DetectionRules', {
+      type: 'String',
+      default: '',
+      description:
+        'Detection rule documents as a JSON array (ANCHORLOG_DETECTION_RULES), until the rule store serves rules; validated when the detect function starts. Lambda environment variables total at most 4 KB.',
     });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
@@ -186,12 +200,35 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 
+    // Detect: evaluates the newly sealed records of every log against the detection rules, right
+    // after every seal run (the seal function's asynchronous-invocation destination, so an alert is
+    // in the outbox one seal interval plus one run after the 201: docs/detection.md). Reads records,
+    // the registry and seal states; writes its own `D#` items only; no archive, no key.
+    const detect = fn('detect', {
+      description: 'evaluate newly sealed records against the detection rules (after every seal run)',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+      environment: {
+        ANCHORLOG_DETECTION_PACKS: detectionPacks.valueAsString,
+        ANCHORLOG_DETECTION_RULES: detectionRules.valueAsString,
+      },
+    });
+    // `L#<logId>` itself is read for the legacy seal state of a log not sealed since issue #11.
+    table.grant(detect, {
+      read: ['logData', 'logRegistry', 'sealState'],
+      'read-update-batch': ['detection'],
+    });
+    buckets.archiveNameOnly(detect);
+    this.functions.detect = detect;
+
     // Seal: reads records, writes tiles and checkpoints (never deletes), the only signer.
     const seal = fn('seal', {
       description: 'seal every log: tiles, entry bundles, signed checkpoint',
       memorySize: 1024,
       timeout: Duration.seconds(60),
       retryAttempts: 0,
+      afterwards: detect,
     });
     table.grant(seal, { read: ['logData', 'logMetadata', 'logRegistry'], 'read-update': ['sealState'] });
     buckets.grantArchiveSeal(seal);
@@ -291,6 +328,7 @@ export class AnchorlogStack extends Stack {
     // ---- alarms -------------------------------------------------------------
     const alarms = new AuditAlarms(this, 'Alarms');
     alarms.watchSeal(seal);
+    alarms.watchDetection(detect);
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);

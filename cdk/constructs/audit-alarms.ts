@@ -164,6 +164,45 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  watchDetection(detect: ServiceFunction): void {
+    this.#alarm('DetectionLag', {
+      alarmDescription:
+        'DetectionLagSeconds (EMF, anchorlog namespace, max over logs) above 5 minutes for 3 minutes: sealed records are waiting to be evaluated, so alerts are late.',
+      metric: AuditAlarms.insights('MAX', 'DetectionLagSeconds', Duration.minutes(1)),
+      threshold: 300,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('DetectFailing', {
+      alarmDescription:
+        'The detect function failed in 3 consecutive minutes: sealed records are not being evaluated and no alert is raised (DetectionLagSeconds is not emitted for a log whose run fails).',
+      metric: detect.fn.metricErrors({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    // The detect job writes {"alarm":"DETECT_INTEGRITY",…} when a log's records or detection state contradict themselves.
+    const integrity = new logs.MetricFilter(this, 'DetectIntegrityFilter', {
+      logGroup: detect.logGroup,
+      filterPattern: logs.FilterPattern.stringValue('$.alarm', '=', 'DETECT_INTEGRITY'),
+      metricNamespace: METRICS_NAMESPACE,
+      metricName: 'DetectIntegrityFailures',
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    this.#alarm('DetectIntegrity', {
+      alarmDescription:
+        'Detection stopped for a log because its sealed records or its detection state contradict themselves (possible tampering or a bug). It stays stopped for that log until an operator investigates.',
+      metric: integrity.metric({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchAnchor(anchor: ServiceFunction): void {
     this.#alarm('AnchorQuorumMissed', {
       alarmDescription:

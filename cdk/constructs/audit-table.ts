@@ -43,6 +43,11 @@ export const KEY_FAMILIES = {
   anchors: ['A#*'],
   /** The query projection: cursor `Q#<logId>`, day items `Q#<logId>#<yyyy-mm-dd>`. */
   queryProjection: ['Q#*'],
+  /**
+   * Detection state (`D#<logId>`: cursor, rule state items, outbox, redo parts), the detect
+   * function's own (src/adapters/aws/dynamo-detection-state.ts).
+   */
+  detection: ['D#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
   /**
@@ -110,7 +115,8 @@ export class AuditTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // Query projection items expire after the hot window (docs/query.md); nothing else carries it.
+      // Query projection items expire after the hot window (docs/query.md), detection state a week
+      // after it expires in log time (docs/detection.md "State").
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });

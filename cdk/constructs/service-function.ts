@@ -37,6 +37,11 @@ export interface ServiceFunctionProps {
   readonly logRetentionDays: number;
   /** Plain settings (origin prefix, limits, TSA list…); store names come from the stores' grants. */
   readonly environment?: Record<string, string>;
+  /**
+   * A function invoked, with a destination record, when an asynchronous invocation of this one
+   * ends, whatever its outcome (the seal function → the detect function). Grants the invoke.
+   */
+  readonly afterwards?: ServiceFunction;
 }
 
 export class ServiceFunction extends Construct {
@@ -68,6 +73,9 @@ export class ServiceFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       ...(props.retryAttempts !== undefined ? { retryAttempts: props.retryAttempts } : {}),
+      ...(props.afterwards
+        ? { onSuccess: this.#invokes(props.afterwards), onFailure: this.#invokes(props.afterwards) }
+        : {}),
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
@@ -85,6 +93,21 @@ export class ServiceFunction extends Construct {
     });
     // The role must exist with its log permissions before the function does.
     this.fn.node.addDependency(this.role);
+  }
+
+  /**
+   * `target` as an asynchronous-invocation destination, this role allowed to invoke exactly that
+   * function. (LambdaDestination would also grant `<function>:*`, every version and alias.)
+   */
+  #invokes(target: ServiceFunction): lambda.IDestination {
+    return {
+      bind: () => {
+        this.role.addToPrincipalPolicy(
+          new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [target.fn.functionArn] }),
+        );
+        return { destination: target.fn.functionArn };
+      },
+    };
   }
 
   addEnv(name: string, value: string): void {

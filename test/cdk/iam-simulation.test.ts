@@ -31,6 +31,7 @@ const ROLES = [
   'export',
   'project',
   'recover',
+  'detect',
 ] as const;
 type Role = (typeof ROLES)[number];
 /** A role of the stack, or an operator whose identity policy allows `*` on `*` (AdministratorAccess). */
@@ -47,22 +48,23 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
-  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover:
-  //au in ad se an re qu ex pr rc
-  ['-  W  R  R  R  R  R  R  R  -', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
-  ['-  W  -  R  -  R  R  R  R  -', 'L#acme#B#0000000000000001', 'log records: batch'],
-  ['-  W  -  R  -  R  R  R  R  -', 'L#acme#IK#k1', 'log records: idempotency claim'],
-  ['-  -  W  R  R  R  R  R  R  W', 'L#system', 'system log partition'],
-  ['R  -  W  R  -  R  R  R  R  W', 'L#system#B#0000000000000001', 'system log records: batch'],
-  ['-  R  U  R  R  R  R  R  R  -', 'M#acme', 'log metadata'],
-  ['-  R  U  R  R  R  R  R  R  U', 'M#system', 'system log metadata'],
-  ['-  -  U  R  R  R  -  -  R  U', 'LOGS', 'log registry'],
-  ['-  -  -  U  R  R  R  R  R  -', 'S#acme', 'seal state'],
-  ['-  -  -  -  U  R  -  R  -  -', 'A#acme', 'anchors'],
-  ['-  -  -  -  -  -  R  -  B  -', 'Q#acme', 'query cursor'],
-  ['-  -  -  -  -  -  R  -  B  -', 'Q#acme#2026-01-01', 'query day items'],
-  ['R  -  U  -  -  -  -  -  -  U', 'P#k1', 'principal'],
-  ['R  -  U  -  -  -  -  -  -  U', 'PRINCIPALS', 'principal directory'],
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect:
+  //au in ad se an re qu ex pr rc de
+  ['-  W  R  R  R  R  R  R  R  -  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R  -  R', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R  -  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R  W  R', 'L#system', 'system log partition'],
+  ['R  -  W  R  -  R  R  R  R  W  R', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['-  R  U  R  R  R  R  R  R  -  -', 'M#acme', 'log metadata'],
+  ['-  R  U  R  R  R  R  R  R  U  -', 'M#system', 'system log metadata'],
+  ['-  -  U  R  R  R  -  -  R  U  R', 'LOGS', 'log registry'],
+  ['-  -  -  U  R  R  R  R  R  -  R', 'S#acme', 'seal state'],
+  ['-  -  -  -  U  R  -  R  -  -  -', 'A#acme', 'anchors'],
+  ['-  -  -  -  -  -  R  -  B  -  -', 'Q#acme', 'query cursor'],
+  ['-  -  -  -  -  -  R  -  B  -  -', 'Q#acme#2026-01-01', 'query day items'],
+  ['-  -  -  -  -  -  -  -  -  -  B', 'D#acme', 'detection: cursor, state, outbox'],
+  ['R  -  U  -  -  -  -  -  -  U  -', 'P#k1', 'principal'],
+  ['R  -  U  -  -  -  -  -  -  U  -', 'PRINCIPALS', 'principal directory'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';
@@ -95,7 +97,9 @@ type Target =
   | { readonly exports: string }
   | { readonly signingKey: true }
   /** A retired signing key, named in context `anchorlog:retiredSigningKeyArns` (a second synthesis). */
-  | { readonly retiredKey: true };
+  | { readonly retiredKey: true }
+  /** One of the stack's functions. */
+  | { readonly fn: Role };
 
 interface Row {
   readonly who: Who;
@@ -236,6 +240,18 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   ].map((action) => every([], action, { archiveBucket: true })),
   every(['export'], 's3:PutObject', { exports: 'exports/acme/e1.zip' }),
 
+  // ---- detection runs after every seal run: the seal function invokes it (its Lambda destination)
+  every(['seal'], 'lambda:InvokeFunction', { fn: 'detect' }),
+  every([], 'lambda:InvokeFunction', { fn: 'seal' }),
+  // the detect role writes its own items only, not even inside a batch that names one of them
+  one('detect', 'dynamodb:BatchWriteItem', { table: ['D#acme', 'S#acme'] }, 'Denied'),
+  one(
+    'detect',
+    'dynamodb:BatchGetItem',
+    { table: ['D#acme', 'L#acme#B#0000000000000001', 'S#acme'] },
+    'Allowed',
+  ),
+
   // ---- signing key: only the seal role signs, and only ECDSA_SHA_256 over RAW messages
   every(['seal'], 'kms:Sign', { signingKey: true }, SIGN),
   one('seal', 'kms:Sign', { signingKey: true }, 'Denied', { ...SIGN, 'kms:MessageType': 'DIGEST' }),
@@ -263,6 +279,8 @@ const callers = new Map<Who, Caller>();
 let iamRetired: TemplateIam;
 const retiredCallers = new Map<Who, Caller>();
 const arns = { table: '', archive: '', exports: '', signingKey: '' };
+const fnArn = (role: Role) =>
+  iam.arn(s.logicalId(s.stack.functions[role]?.fn.node.defaultChild as CfnElement));
 
 const idOf = (c: IConstruct | undefined) => s.logicalId(c?.node.defaultChild as CfnElement);
 
@@ -321,6 +339,7 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   else if ('archiveBucket' in t) resource = arns.archive;
   else if ('exports' in t) resource = `${arns.exports}/${t.exports}`;
   else if ('retiredKey' in t) resource = RETIRED_KEY;
+  else if ('fn' in t) resource = fnArn(t.fn);
   else resource = arns.signingKey;
   if (resource.startsWith('arn:aws:s3:')) context = { 's3:TlsVersion': '1.3', ...context };
   return { caller, action: row.action, resource, context };
@@ -366,6 +385,7 @@ function targetText(t: Target): string {
   if ('archiveBucket' in t) return 'archive bucket';
   if ('exports' in t) return `exports \`${t.exports}\``;
   if ('retiredKey' in t) return 'retired signing key (context `anchorlog:retiredSigningKeyArns`)';
+  if ('fn' in t) return `function \`${t.fn}\``;
   return 'signing key';
 }
 

@@ -355,6 +355,24 @@ describe('functions', () => {
     ).toThrow(/not a KMS key ARN/);
   });
 
+  it('detect runs right after every seal run: the seal function\u2019s destination on success and on failure, never retried', () => {
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('seal') },
+      MaximumRetryAttempts: 0,
+      DestinationConfig: {
+        OnSuccess: { Destination: getAtt(fnId('detect')) },
+        OnFailure: { Destination: getAtt(fnId('detect')) },
+      },
+    });
+    s.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId('detect') },
+      MaximumRetryAttempts: 0,
+    });
+    const env = envOf(s.resources[fnId('detect')]);
+    expect(env.ANCHORLOG_DETECTION_PACKS).toEqual({ Ref: 'DetectionPacks' });
+    expect(env.ANCHORLOG_DETECTION_RULES).toEqual({ Ref: 'DetectionRules' });
+  });
+
   it('seal and the query projector run every minute, anchor and principal recovery every 5 minutes, without scheduler retries', () => {
     for (const [name, rate] of [
       ['seal', 'rate(1 minute)'],
@@ -551,6 +569,9 @@ describe('alarms', () => {
     ['seal lag', /SELECT MAX\(SealLagSeconds\) FROM anchorlog/],
     ['seal failures', /"MetricName":"Errors".*Seal|Seal.*"MetricName":"Errors"/],
     ['seal integrity halt', /SealIntegrityHalts/],
+    ['detection lag', /SELECT MAX\(DetectionLagSeconds\) FROM anchorlog/],
+    ['detect failures', /"MetricName":"Errors".*Detect|Detect.*"MetricName":"Errors"/],
+    ['detect integrity', /DetectIntegrityFailures/],
     ['anchor quorum missed', /SELECT SUM\(AnchorQuorumMissed\) FROM anchorlog/],
     ['anchor TSA failures', /SELECT SUM\(AnchorTsaFailures\) FROM anchorlog/],
     ['anchor records the archive does not back', /SELECT SUM\(AnchorRecordMismatch\) FROM anchorlog/],
