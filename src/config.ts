@@ -100,7 +100,9 @@ export interface AppConfig {
    * ANCHORLOG_ALERT_DESTINATIONS: where alerts are delivered (names → kind,
    * URL or topic, and the *name* of the secret holding a credential) and the
    * routing by severity (src/core/deliver/destinations.ts; docs/deploy.md
-   * "Alert destinations"). Secret values are read by loadAlertDestinations.
+   * "Alert destinations"), plus ANCHORLOG_ALERT_TOPIC_ARN, the stack's SNS
+   * topic (destination `alerts-topic`, the default route unless the document
+   * sets one). Secret values are read by loadAlertDestinations.
    */
   alertRouting?: DeliveryRouting;
 }
@@ -266,7 +268,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const detection = detectionSettings(env);
   let alertRouting: DeliveryRouting | undefined;
   try {
-    alertRouting = parseDeliveryRouting(env.ANCHORLOG_ALERT_DESTINATIONS);
+    alertRouting = parseDeliveryRouting(env.ANCHORLOG_ALERT_DESTINATIONS, {
+      ...(env.ANCHORLOG_ALERT_TOPIC_ARN ? { topicArn: env.ANCHORLOG_ALERT_TOPIC_ARN } : {}),
+    });
   } catch (err) {
     if (err instanceof DestinationConfigError)
       throw new ConfigError(

@@ -33,6 +33,12 @@ export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 export const DESTINATION_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
 export const MAX_DESTINATIONS = 20;
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
+/**
+ * The name of the deployment's own SNS topic (the CDK stack's, passed as
+ * ANCHORLOG_ALERT_TOPIC_ARN): a destination the document may route to without
+ * declaring it, and the default route when the document names none.
+ */
+export const STACK_TOPIC_DESTINATION = 'alerts-topic';
 
 export type DestinationSpec =
   | { readonly name: string; readonly kind: 'webhook'; readonly url: string; readonly secret: string }
@@ -177,11 +183,26 @@ function nameList(raw: unknown, path: string, known: ReadonlyMap<string, Destina
  *     "bySeverity": { "critical": ["pager"], … },   // optional
  *     "default": ["topic"] }                         // optional
  *
- * Unset or empty: no destinations (alerts are still recorded in the `system`
- * log). Throws DestinationConfigError naming the offending path.
+ * With `topicArn` (the stack's topic), the destination `alerts-topic` exists
+ * without being declared, and is the default when the document has none.
+ * Unset or empty, without a topic: no destinations (alerts are still
+ * recorded in the `system` log). Throws DestinationConfigError naming the
+ * offending path.
  */
-export function parseDeliveryRouting(text: string | undefined): DeliveryRouting {
-  if (text === undefined || text.trim() === '') return EMPTY_ROUTING;
+export function parseDeliveryRouting(
+  text: string | undefined,
+  opts: { readonly topicArn?: string } = {},
+): DeliveryRouting {
+  const topic: DestinationSpec | undefined =
+    opts.topicArn === undefined
+      ? undefined
+      : { name: STACK_TOPIC_DESTINATION, kind: 'sns', topicArn: opts.topicArn };
+  if (topic && !TOPIC_ARN_RE.test(topic.topicArn))
+    fail('', 'ANCHORLOG_ALERT_TOPIC_ARN is not an SNS topic ARN');
+  if (text === undefined || text.trim() === '')
+    return topic
+      ? { destinations: new Map([[topic.name, topic]]), bySeverity: {}, fallback: [topic.name] }
+      : EMPTY_ROUTING;
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -194,10 +215,16 @@ export function parseDeliveryRouting(text: string | undefined): DeliveryRouting 
   const list = doc.destinations ?? [];
   if (!Array.isArray(list)) fail('.destinations', 'must be a list');
   if (list.length > MAX_DESTINATIONS) fail('.destinations', `at most ${MAX_DESTINATIONS} destinations`);
-  const destinations = new Map<string, DestinationSpec>();
+  const destinations = new Map<string, DestinationSpec>(topic ? [[topic.name, topic]] : []);
   for (const [i, raw] of list.entries()) {
     const d = destination(raw, `.destinations[${i}]`);
-    if (destinations.has(d.name)) fail(`.destinations[${i}].name`, `${d.name} is configured twice`);
+    if (destinations.has(d.name))
+      fail(
+        `.destinations[${i}].name`,
+        d.name === topic?.name
+          ? `${d.name} is the stack's topic, configured already`
+          : `${d.name} is configured twice`,
+      );
     destinations.set(d.name, d);
   }
   const bySeverity: Partial<Record<Severity, string[]>> = {};
@@ -210,7 +237,8 @@ export function parseDeliveryRouting(text: string | undefined): DeliveryRouting 
       bySeverity[sev as Severity] = nameList(names, `.bySeverity.${sev}`, destinations);
     }
   }
-  const fallback = doc.default === undefined ? [] : nameList(doc.default, '.default', destinations);
+  const fallback =
+    doc.default === undefined ? (topic ? [topic.name] : []) : nameList(doc.default, '.default', destinations);
   return { destinations, bySeverity, fallback };
 }
 

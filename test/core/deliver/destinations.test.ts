@@ -136,6 +136,39 @@ describe('parseDeliveryRouting', () => {
   });
 });
 
+describe('the stack’s topic (ANCHORLOG_ALERT_TOPIC_ARN)', () => {
+  it('is the destination alerts-topic, the default unless the document sets one, routable by name', () => {
+    const alone = parseDeliveryRouting(undefined, { topicArn: TOPIC });
+    expect(alone.destinations.get('alerts-topic')).toEqual({
+      name: 'alerts-topic',
+      kind: 'sns',
+      topicArn: TOPIC,
+    });
+    expect(alone.fallback).toEqual(['alerts-topic']);
+    const withDoc = parseDeliveryRouting(
+      JSON.stringify({
+        destinations: [doc.destinations[0]],
+        bySeverity: { critical: ['alerts-topic', 'soc-webhook'] },
+      }),
+      { topicArn: TOPIC },
+    );
+    expect(withDoc.fallback).toEqual(['alerts-topic']);
+    expect(withDoc.bySeverity.critical).toEqual(['alerts-topic', 'soc-webhook']);
+    expect(parseDeliveryRouting(JSON.stringify(doc), { topicArn: TOPIC }).fallback).toEqual(['oncall']);
+  });
+  it('cannot be declared again, and must be a topic ARN', () => {
+    expect(() =>
+      parseDeliveryRouting(
+        JSON.stringify({ destinations: [{ name: 'alerts-topic', kind: 'sns', topicArn: TOPIC }] }),
+        {
+          topicArn: TOPIC,
+        },
+      ),
+    ).toThrow(/stack's topic/);
+    expect(() => parseDeliveryRouting(undefined, { topicArn: 'nope' })).toThrow(DestinationConfigError);
+  });
+});
+
 describe('routeAlert', () => {
   const r = parseDeliveryRouting(JSON.stringify(doc));
   it('uses the rule’s destinations when it names any (unknown names kept, to be dead-lettered visibly)', () => {
