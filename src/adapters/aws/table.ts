@@ -14,6 +14,8 @@
  *   A#<logId>        anchors (dynamo-anchor-store)               anchor
  *   Q#<logId>[#day]  query cursor and items (dynamo-query-index) project
  *   P#<id>, PRINCIPALS  principals (dynamo-principal-store)      admin
+ *   N#<logId>, NDL   alert delivery: lease and progress per outbox
+ *                    entry, dead letters (dynamo-delivery-store) deliver
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
  * Before issue #11 META, the seal state, anchors and the query projection
  * also lived under L#<logId>, which the ingest role may write; those legacy
