@@ -188,21 +188,24 @@ export class DeliveryService {
     let acked = 0;
     let pending = 0;
     let more = false;
+    const nothing = (status: DeliverStatus): DeliverOutcome => ({
+      logId,
+      status,
+      entries: 0,
+      recorded: 0,
+      delivered: 0,
+      failedAttempts: 0,
+      deadLettered: 0,
+      unrouted: 0,
+      acked: 0,
+      pending: 0,
+      more: false,
+    });
     try {
+      // Most logs have nothing waiting on most runs: look before writing a lease.
+      if ((await this.#o.outbox.readOutbox(logId, { limit: 1 })).records.length === 0) return nothing('idle');
       if (!(await store.acquireLease(logId, this.#owner, deadlineMs + LEASE_SLACK_MS, clock.now())))
-        return {
-          logId,
-          status: 'busy',
-          entries: 0,
-          recorded: 0,
-          delivered: 0,
-          failedAttempts: 0,
-          deadLettered: 0,
-          unrouted: 0,
-          acked: 0,
-          pending: 0,
-          more: false,
-        };
+        return nothing('busy');
       try {
         let acks: string[] = [];
         const flush = async () => {
