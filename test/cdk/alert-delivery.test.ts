@@ -38,8 +38,8 @@ const fnId = (x: Synth, name: 'deliver' | 'detect') =>
 const roleId = (x: Synth, name: string) =>
   x.logicalId(x.stack.functions[name as 'deliver']?.role.node.defaultChild);
 const envOf = (x: Synth, name: 'deliver'): Record<string, unknown> =>
-  (x.resources[fnId(x, name)]?.Properties?.Environment as { Variables?: Record<string, unknown> })
-    .Variables ?? {};
+  (x.resources[fnId(x, name)]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+    ?.Variables ?? {};
 const topicId = (x: Synth) =>
   x.logicalId(x.stack.node.findChild('Alerts').node.findChild('Topic').node.defaultChild);
 

@@ -9,8 +9,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditClient } from '../../src/client/audit-client.ts';
-import type { LocalStack } from '../../src/local/stack.ts';
 import type { ReceivedAlert } from '../../src/local/alert-receiver.ts';
+import type { LocalStack } from '../../src/local/stack.ts';
 import { startTestStack } from './helpers.ts';
 
 const EXPORT_RULE = {

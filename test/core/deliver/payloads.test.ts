@@ -1,6 +1,8 @@
 /**
  * What each destination kind receives (src/core/deliver/payloads.ts): golden
- * files for an ordinary alert and for one whose text tries to be markup, and
+ * files (test/fixtures/deliver/*.golden.txt: exact bytes, so not .json, which
+ * the formatter would rewrite) for an ordinary alert and for one whose text
+ * tries to be markup, and
  * the bounds each service imposes. Regenerate the goldens after a deliberate
  * change with `UPDATE_GOLDEN=1 vitest run test/core/deliver/payloads.test.ts`
  * and review the diff.
@@ -36,19 +38,20 @@ describe.each([
 ] as const)('%s', (name, notice) => {
   it('webhook body (Standard Webhooks payload: type, timestamp, data)', () => {
     const body = webhookPayload(notice);
-    golden(`${name}.webhook.json`, `${body}\n`);
+    golden(`${name}.webhook.golden.txt`, `${body}\n`);
     const parsed = JSON.parse(body);
     expect(parsed).toMatchObject({ type: 'alert.fire', timestamp: notice.alert.firedAt });
     expect(parsed.data.alert).toEqual(notice.alert);
   });
-  it('Slack incoming-webhook message', () => golden(`${name}.slack.json`, pretty(slackPayload(notice))));
+  it('Slack incoming-webhook message', () =>
+    golden(`${name}.slack.golden.txt`, pretty(slackPayload(notice))));
   it('PagerDuty Events API v2 trigger', () =>
-    golden(`${name}.pagerduty.json`, pretty(pagerDutyPayload(notice, ROUTING_KEY))));
+    golden(`${name}.pagerduty.golden.txt`, pretty(pagerDutyPayload(notice, ROUTING_KEY))));
   it('SNS publish (subject, per-protocol message, attributes)', () => {
     const m = snsMessage(notice);
-    golden(`${name}.sns.json`, pretty({ ...m, message: JSON.parse(m.message) }));
+    golden(`${name}.sns.golden.txt`, pretty({ ...m, message: JSON.parse(m.message) }));
   });
-  it('e-mail text', () => golden(`${name}.txt`, alertText(notice)));
+  it('e-mail text', () => golden(`${name}.text.golden.txt`, alertText(notice)));
 });
 
 describe('PagerDuty', () => {
