@@ -276,16 +276,23 @@ export class DetectionService {
   }
 
   /**
-   * Log time the run may tick to (docs/detection.md "Time"): the sealed time
-   * while the log has records not yet sealed, else this job's clock minus
-   * MAX_CLOCK_SKEW_MS (ingest stamps a record at most that far behind it);
-   * undefined when there is no time to tick to.
+   * Log time the run may tick to (docs/detection.md "Time"): 1 ms before the
+   * oldest record waiting to be sealed, if there is one, but never past this
+   * job's clock minus MAX_CLOCK_SKEW_MS (an unsealed batch is not verified
+   * yet: one planted with a future receivedAt must not move log time); else
+   * that clock minus MAX_CLOCK_SKEW_MS (ingest stamps a record at most that
+   * far behind it). Undefined when there is no time to tick to.
    */
   async #watermark(logId: string, sealed: SealState | undefined, now: number): Promise<number | undefined> {
     const sealedAt = sealed?.lastReceivedAt !== undefined ? Date.parse(sealed.lastReceivedAt) : undefined;
     const unsealed = await this.#o.logs.readBatchHeader(logId, (sealed?.seq ?? 0) + 1);
-    if (unsealed) return sealedAt;
-    return Math.max(sealedAt ?? Number.NEGATIVE_INFINITY, now - MAX_CLOCK_SKEW_MS);
+    const bound = now - MAX_CLOCK_SKEW_MS;
+    const tick = unsealed ? Math.min(Date.parse(unsealed.receivedAt) - 1, bound) : bound;
+    const t = Math.max(
+      sealedAt ?? Number.NEGATIVE_INFINITY,
+      Number.isFinite(tick) ? tick : Number.NEGATIVE_INFINITY,
+    );
+    return Number.isFinite(t) ? t : undefined;
   }
 
   /**

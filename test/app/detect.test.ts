@@ -245,16 +245,30 @@ describe('detection over sealed records', () => {
     expect(await d.detectLog(quiet)).toMatchObject({ status: 'idle', alerts: 0 });
     expect((await env.detection.readCursor(quiet))?.version).toBe(before);
 
-    // With a record appended but not sealed, log time stops at the sealed time: no tick past it.
+    // With a record waiting to be sealed, log time stops just before it, whatever the clock says.
     const busy = await freshLog();
     await append(env, busy, [{ action: 'heartbeat' }]);
     await seal(env, busy);
     await d.detectLog(busy);
-    env.clock.t += 10 * 60_000;
+    env.clock.t += 60_000;
     await append(env, busy, [{ action: 'tool.call' }]);
-    expect(await d.detectLog(busy)).toMatchObject({ status: 'idle', alerts: 0 });
+    const waiting = env.clock.t; // its receivedAt
+    env.clock.t += 9 * 60_000;
+    expect(await d.detectLog(busy)).toMatchObject({ alerts: 0 });
+    expect((await env.detection.readCursor(busy))?.watermarkMs).toBe(waiting - 1);
     await seal(env, busy);
     expect(await d.detectLog(busy)).toMatchObject({ alerts: 1, to: 2 });
+    // An unsealed batch claiming a later time moves log time no further than the clock allows.
+    const ahead = await freshLog();
+    await append(env, ahead, [{ action: 'heartbeat' }]);
+    await seal(env, ahead);
+    await d.detectLog(ahead);
+    const watermark = (await env.detection.readCursor(ahead))?.watermarkMs;
+    env.clock.t += 4 * 60_000;
+    await append(env, ahead, [{ action: 'tool.call' }]);
+    env.clock.t -= 4 * 60_000;
+    expect(await d.detectLog(ahead)).toMatchObject({ status: 'idle', alerts: 0 });
+    expect((await env.detection.readCursor(ahead))?.watermarkMs).toBe(watermark);
   });
 });
 

@@ -143,6 +143,9 @@ function commitOf(
   };
 }
 
+const commit0 = (logId: string, puts: Map<string, StateItem>, outbox: OutboxEntry[]) =>
+  commitOf(logId, 0, 1, { puts, outbox });
+
 /** Every position of a log's outbox, all pages. */
 async function allPending(store: DetectionStateStore, logId: string) {
   const out = [];
@@ -254,17 +257,34 @@ export function detectionStateContract(name: string, make: () => Promise<Detecti
       expect(got.size).toBe(items.size);
     });
 
-    it('stores copies: changing what was committed or read changes nothing stored', async () => {
+    it('stored values cannot be changed through what was committed or read (copied or frozen)', async () => {
       const log = uniqueId('copies');
       const items = sampleItems('c');
       const outbox = [alertEntry(log, 1)];
-      await store.commit(commitOf(log, 0, 1, { puts: items, outbox }));
+      await store.commit(commit0(log, items, outbox));
       type Buckets = { buckets: { count: number }[] };
       const bucketsOf = (v: StateItem | undefined) => (v as unknown as Buckets).buckets;
-      (bucketsOf(items.get('w#r@abc#c'))[0] as { count: number }).count = 999;
-      (outbox[0] as { id: string }).id = 'changed';
+      const attempt = (f: () => void) => {
+        try {
+          f();
+        } catch {
+          // frozen: fine
+        }
+      };
+      attempt(() => {
+        (bucketsOf(items.get('w#r@abc#c'))[0] as { count: number }).count = 999;
+      });
+      attempt(() => {
+        (outbox[0] as { id: string }).id = 'changed';
+      });
       const read = await store.readItems(log, ['w#r@abc#c']);
-      (bucketsOf(read.get('w#r@abc#c'))[0] as { count: number }).count = 7;
+      attempt(() => {
+        (bucketsOf(read.get('w#r@abc#c'))[0] as { count: number }).count = 7;
+      });
+      const page = await store.readOutbox(log);
+      attempt(() => {
+        (page.records[0]?.entry as { id: string }).id = 'changed';
+      });
       const again = await store.readItems(log, ['w#r@abc#c']);
       expect(bucketsOf(again.get('w#r@abc#c'))[0]?.count).toBe(3);
       expect((await store.readOutbox(log)).records[0]?.entry.id).toBe(alertEntry(log, 1).id);

@@ -1,8 +1,11 @@
 /**
  * DetectionStateStore in memory (src/ports/detection-state.ts): tests, the
  * benchmark and the contract suite's reference. A commit is applied under
- * one compare-and-swap, so it is atomic. Values are copied in and out, so a
- * caller can never change stored state by mutating what it holds.
+ * one compare-and-swap, so it is atomic. Committed values are deep-frozen
+ * where they are, not copied: reads hand out the stored values themselves
+ * (the engine builds new objects for every change and never mutates an
+ * item), and a caller that tried to change one gets a TypeError instead of
+ * silently changing stored state.
  */
 import type { OutboxEntry } from '../../core/detect/alert.ts';
 import type { StateItem } from '../../core/detect/state.ts';
@@ -41,7 +44,7 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
 
   async readCursor(logId: string): Promise<StoredCursor | undefined> {
     const c = this.#log(logId).cursor;
-    return c === undefined ? undefined : structuredClone(c);
+    return c === undefined ? undefined : { ...c };
   }
 
   async readItems(logId: string, keys: readonly string[]): Promise<Map<string, StateItem>> {
@@ -49,7 +52,7 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
     const out = new Map<string, StateItem>();
     for (const k of keys) {
       const item = items.get(k);
-      if (item !== undefined) out.set(k, structuredClone(item));
+      if (item !== undefined) out.set(k, item);
     }
     return out;
   }
@@ -59,14 +62,15 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
       throw new TypeError('commit: the new cursor must be the next version of this log');
     const s = this.#log(c.logId);
     if ((s.cursor?.version ?? 0) !== c.expectedVersion) return false;
-    for (const [k, item] of c.puts) s.items.set(k, structuredClone(item));
+    // Frozen where they are, not copied: nothing can change them afterwards.
+    for (const [k, item] of c.puts) s.items.set(k, deepFreeze(item));
     const checkpoint = c.checkpoint ? { size: c.checkpoint.size, checkpoint: c.checkpoint.checkpoint } : null;
     c.outbox.forEach((e, i) => {
       const position = outboxPosition(c.cursor.version, i);
-      s.pending.set(position, structuredClone({ logId: c.logId, position, entry: e, checkpoint }));
-      s.history.push(structuredClone(e));
+      s.pending.set(position, deepFreeze({ logId: c.logId, position, entry: deepFreeze(e), checkpoint }));
+      s.history.push(e);
     });
-    s.cursor = { ...c.cursor, ...(c.resume ? { resume: { ...c.resume } } : {}) };
+    s.cursor = deepFreeze({ ...c.cursor, ...(c.resume ? { resume: { ...c.resume } } : {}) });
     this.commits++;
     return true;
   }
@@ -77,7 +81,7 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
     const all = [...this.#log(logId).pending.values()]
       .filter((r) => r.position > after)
       .sort((a, b) => (a.position < b.position ? -1 : 1));
-    const records = all.slice(0, limit).map((r) => structuredClone(r));
+    const records = all.slice(0, limit);
     const last = records[records.length - 1];
     return all.length > limit && last ? { records, next: last.position } : { records };
   }
@@ -89,11 +93,19 @@ export class MemoryDetectionStateStore implements DetectionStateStore {
 
   /** Every outbox entry a log ever committed, acknowledged or not, in commit order. */
   outbox(logId: string): OutboxEntry[] {
-    return structuredClone(this.#log(logId).history);
+    return [...this.#log(logId).history];
   }
 
   /** Number of stored state items of a log (for memory accounting in the benchmark). */
   itemCount(logId: string): number {
     return this.#log(logId).items.size;
   }
+}
+
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
 }

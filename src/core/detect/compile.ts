@@ -29,6 +29,13 @@ export interface CompiledThreshold {
   readonly windowType: WindowType;
   readonly op: ThresholdOp;
   readonly value: number;
+  readonly baseline: { readonly windows: number; readonly factor: number } | undefined;
+}
+export interface CompiledRequires {
+  readonly precursor: CompiledExpression;
+  readonly key: CompiledExpression | undefined;
+  readonly precursorKey: CompiledExpression | undefined;
+  readonly withinMs: number;
 }
 export interface CompiledFirstSeen {
   readonly value: CompiledExpression;
@@ -59,6 +66,7 @@ export interface CompiledRule {
   readonly threshold: CompiledThreshold | undefined;
   readonly firstSeen: CompiledFirstSeen | undefined;
   readonly absence: CompiledAbsence | undefined;
+  readonly requires: CompiledRequires | undefined;
   readonly dedup: { readonly windowMs: number; readonly key: CompiledExpression | undefined } | undefined;
   /** Declared suppression windows, epoch ms, half-open [fromMs, toMs). */
   readonly suppress: readonly { readonly fromMs: number; readonly toMs: number; readonly reason: string }[];
@@ -75,8 +83,8 @@ export function compileRule(doc: RuleDocument): CompiledRule {
   const t = doc.threshold;
   const f = doc.first_seen;
   const a = doc.absence;
-  const block =
-    doc.kind === 'first_seen' ? f : doc.kind === 'threshold' ? t : doc.kind === 'absence' ? a : null;
+  const q = doc.requires;
+  const block = { threshold: t, first_seen: f, absence: a, requires: q, match: undefined }[doc.kind];
   const fingerprint = toHex(sha256(canonicalBytes({ kind: doc.kind, block: block ?? null }))).slice(0, 16);
   const logs = new Set(doc.logs);
   const firstSeenValue = f === undefined ? undefined : compileExpression(f.value, '/first_seen/value');
@@ -98,6 +106,7 @@ export function compileRule(doc: RuleDocument): CompiledRule {
             windowType: t.windowType,
             op: t.op,
             value: t.value,
+            baseline: t.baseline,
           },
     firstSeen:
       f === undefined || firstSeenValue === undefined
@@ -112,6 +121,18 @@ export function compileRule(doc: RuleDocument): CompiledRule {
       a === undefined
         ? undefined
         : { forMs: ms(a.for), key: expr(a.key, '/absence/key'), expect: a.expect ?? [] },
+    requires:
+      q === undefined
+        ? undefined
+        : {
+            precursor: compileExpression(q.precursor, '/requires/precursor'),
+            key: expr(q.key, '/requires/key'),
+            precursorKey: expr(
+              q.precursorKey ?? q.key,
+              q.precursorKey === undefined ? '/requires/key' : '/requires/precursorKey',
+            ),
+            withinMs: ms(q.within),
+          },
     dedup:
       doc.dedup === undefined
         ? undefined

@@ -32,7 +32,16 @@ import { type AlertDocument, alertId, isoMs, type OutboxEntry } from './alert.ts
 import type { CompiledRule } from './compile.ts';
 import { formatDuration } from './duration.ts';
 import type { ExpressionPosition } from './errors.ts';
-import { actionPasses, type Bindings, type CompiledExpression, keyString, numberOf } from './expr.ts';
+import {
+  type Bindings,
+  type CompiledExpression,
+  celJson,
+  type ExprResult,
+  guardVerdict,
+  keyString,
+  numberOf,
+  Verdict,
+} from './expr.ts';
 import { KEY_MAX_CHARS } from './rule.ts';
 import {
   ABSENCE_FORGET_MS,
@@ -63,8 +72,10 @@ export type DetectionErrorCode =
 export class DetectionError extends AnchorlogError<DetectionErrorCode> {}
 
 export interface RuleStats {
-  /** Match expressions evaluated (rules skipped by their action filter are not). */
+  /** Records whose match was decided past the guards (records a guard rejected are not counted). */
   evaluated: number;
+  /** …of which CEL evaluated the match (the others were decided by their guards alone). */
+  cel: number;
   matched: number;
   /** Expressions that evaluated to an error (or a wrong type): the rule did not match. */
   errors: number;
@@ -94,10 +105,16 @@ interface RuleEval {
   /** Threshold group, first-seen key, absence key ('' when the rule has none). */
   readonly key: string;
   /** First-seen value; distinct value. */
-  readonly value?: string;
+  value?: string;
   /** Sum operand. */
-  readonly num?: number;
-  readonly dedupKey?: string;
+  num?: number;
+  dedupKey?: string;
+  /** A `requires` rule's precursor (not a trigger). */
+  readonly precursor?: true;
+  /** The state item the rule's kind reads (window, seen, precursor), computed once in prepare. */
+  item?: string;
+  /** The dedup item, when the rule de-duplicates. */
+  dedupItem?: string;
 }
 
 interface PreparedStep {
@@ -123,6 +140,16 @@ export interface ChunkResult {
   readonly stats: ChunkStats;
 }
 
+/** A match decided by its guards. */
+const DECIDED: ExprResult = { ok: true, value: true };
+
+/** A match expression's value: from its guards when they decide it, else from CEL. */
+function decide(e: CompiledExpression, bindings: Bindings, s: RuleStats, verdict: Verdict): ExprResult {
+  if (verdict === Verdict.True && e.exact) return DECIDED;
+  s.cel++;
+  return e.evaluate(bindings);
+}
+
 /** How many record indexes an alert's evidence lists. */
 const EVIDENCE_INDEXES = 10;
 /** Sliding windows move in steps of 1/SLIDING_STEPS of the window. */
@@ -132,11 +159,14 @@ interface Candidate {
   readonly rule: CompiledRule;
   readonly key: string;
   readonly dedupKey: string | undefined;
+  readonly dedupItem?: string | undefined;
   readonly firedAtMs: number;
   readonly trigger: { index: number; receivedAt: string } | null;
   readonly triggerId: string;
   readonly summary: string;
   readonly value: number | null;
+  /** The value compared with (threshold rules; with a baseline, the higher of the floor and factor × mean). */
+  readonly threshold?: number;
   readonly evidence: { fromMs: number; toMs: number; indexes: readonly number[] };
 }
 
@@ -187,9 +217,14 @@ export class DetectionEngine {
       const evals = this.#evaluate(rec, timeMs, stats);
       for (const e of evals) {
         const r = this.rules[e.rule] as CompiledRule;
-        if (r.threshold) keys.add(itemKey.window(r.stateKey, e.key));
-        if (r.firstSeen) keys.add(itemKey.seen(r.stateKey, e.key, e.value as string));
-        if (e.dedupKey !== undefined) keys.add(itemKey.dedup(r.id, e.dedupKey));
+        if (r.threshold) e.item = itemKey.window(r.stateKey, e.key);
+        else if (r.firstSeen) e.item = itemKey.seen(r.stateKey, e.key, e.value as string);
+        else if (r.requires) e.item = itemKey.precursor(r.stateKey, e.key);
+        if (e.item !== undefined) keys.add(e.item);
+        if (e.dedupKey !== undefined) {
+          e.dedupItem = itemKey.dedup(r.id, e.dedupKey);
+          keys.add(e.dedupItem);
+        }
       }
       out.push({ step, timeMs, evals });
     }
@@ -198,8 +233,13 @@ export class DetectionEngine {
 
   #evaluate(rec: LogRecord, timeMs: number, stats: ChunkStats): RuleEval[] {
     let ts: Timestamp | undefined;
+    let event: unknown;
     const bindings: Bindings = {
-      event: rec.event,
+      // Converted for CEL only if an expression that needs CEL reads it.
+      get event() {
+        event ??= celJson(rec.event);
+        return event;
+      },
       submitter: rec.submitter,
       // Built only if an expression reads it: most do not.
       get receivedAt() {
@@ -208,13 +248,23 @@ export class DetectionEngine {
       },
       logId: rec.logId,
       index: BigInt(rec.index),
+      raw: rec,
     };
     const out: RuleEval[] = [];
-    const action = rec.event.action;
     for (let i = 0; i < this.rules.length; i++) {
       const r = this.rules[i] as CompiledRule;
-      if (!actionPasses(r.match.actionFilter, action)) continue;
-      const e = evaluateRule(r, i, bindings, stats.rules[r.id] as RuleStats);
+      const rs = stats.rules[r.id] as RuleStats;
+      // A precursor first: a record can authorise what it does itself.
+      if (r.requires) {
+        const v = guardVerdict(r.requires.precursor.guards, rec);
+        if (v !== Verdict.False) {
+          const p = evaluatePrecursor(r.requires, i, bindings, rs, v);
+          if (p !== undefined) out.push(p);
+        }
+      }
+      const v = guardVerdict(r.match.guards, rec);
+      if (v === Verdict.False) continue;
+      const e = evaluateRule(r, i, bindings, rs, v);
       if (e !== undefined) out.push(e);
     }
     return out;
@@ -269,7 +319,7 @@ export class DetectionEngine {
         trigger: c.trigger,
         summary: c.summary,
         value: c.value,
-        threshold: r.threshold ? r.threshold.value : null,
+        threshold: c.threshold ?? null,
         evidence: { from: isoMs(c.evidence.fromMs), to: isoMs(c.evidence.toMs), indexes: c.evidence.indexes },
         destinations: r.doc.destinations ?? [],
         labels: r.doc.labels ?? {},
@@ -287,7 +337,7 @@ export class DetectionEngine {
       }
       let dedup: AlertDocument['dedup'] = null;
       if (r.dedup && c.dedupKey !== undefined) {
-        const key = itemKey.dedup(r.id, c.dedupKey);
+        const key = c.dedupItem ?? itemKey.dedup(r.id, c.dedupKey);
         const open = get<DedupItem>(key);
         if (open && c.firedAtMs < open.untilMs && c.trigger) {
           rs.occurrences++;
@@ -319,7 +369,11 @@ export class DetectionEngine {
     };
 
     // Rule items begin at the first step a rule version's state sees.
+    let ensured = false;
     const ensureRuleItems = (atMs: number) => {
+      // Rule items never expire: once there, they stay for the chunk.
+      if (ensured) return;
+      ensured = true;
       for (const r of this.#withRuleItem) {
         const key = itemKey.rule(r.stateKey);
         if (get<RuleItem>(key)) continue;
@@ -401,6 +455,7 @@ export class DetectionEngine {
             rule: r,
             key: '',
             dedupKey: e.dedupKey,
+            dedupItem: e.dedupItem,
             firedAtMs: t,
             trigger,
             triggerId: `r:${rec.index}`,
@@ -411,7 +466,7 @@ export class DetectionEngine {
         } else if (r.threshold) this.#threshold(r, e, rec.index, t, get, put, emit, trigger);
         else if (r.firstSeen) {
           const f = r.firstSeen;
-          const key = itemKey.seen(r.stateKey, e.key, e.value as string);
+          const key = e.item as string;
           const seen = get<SeenItem>(key);
           put(key, {
             type: 'seen',
@@ -430,12 +485,33 @@ export class DetectionEngine {
             rule: r,
             key: e.key,
             dedupKey: e.dedupKey,
+            dedupItem: e.dedupItem,
             firedAtMs: t,
             trigger,
             triggerId: `r:${rec.index}`,
             summary: `first ${e.value}${e.key ? ` for ${e.key}` : ''} in ${formatDuration(f.lookbackMs)}`,
             value: null,
             evidence: { fromMs: Math.max(0, t - f.lookbackMs), toMs: t + 1, indexes: [rec.index] },
+          });
+        } else if (r.requires) {
+          const q = r.requires;
+          const key = e.item as string;
+          if (e.precursor) {
+            put(key, { type: 'seen', key: e.key, value: '', lastMs: t, expiresAtMs: t + q.withinMs });
+            continue;
+          }
+          if (get<SeenItem>(key)) continue;
+          emit({
+            rule: r,
+            key: e.key,
+            dedupKey: e.dedupKey,
+            dedupItem: e.dedupItem,
+            firedAtMs: t,
+            trigger,
+            triggerId: `r:${rec.index}`,
+            summary: `${rec.event.action}${e.key ? ` for ${e.key}` : ''} with no precursor in ${formatDuration(q.withinMs)}`,
+            value: null,
+            evidence: { fromMs: Math.max(0, t - q.withinMs), toMs: t + 1, indexes: [rec.index] },
           });
         } else if (r.absence) {
           const key = itemKey.rule(r.stateKey);
@@ -474,7 +550,7 @@ export class DetectionEngine {
     trigger: { index: number; receivedAt: string },
   ): void {
     const spec = r.threshold as NonNullable<CompiledRule['threshold']>;
-    const key = itemKey.window(r.stateKey, e.key);
+    const key = e.item as string;
     const old = get<WindowItem>(key);
     const sliding = spec.windowType === 'sliding';
     const stepMs = sliding ? Math.max(1, Math.floor(spec.windowMs / SLIDING_STEPS)) : spec.windowMs;
@@ -482,36 +558,64 @@ export class DetectionEngine {
     const firstBucket = sliding ? b - (SLIDING_STEPS - 1) : b;
     const windowStartMs = firstBucket * stepMs;
     let fired = old?.fired ?? false;
-    let buckets = (old?.buckets ?? []).filter((x) => x.b >= firstBucket);
+    const aggOf = (x: WindowBucket) => (spec.aggregate === 'sum' ? x.sum : x.count);
+    // Baseline: windows that ended since the last record join the history (empty ones as 0).
+    let history = old?.history ?? [];
+    const base = spec.baseline;
+    const prev = old?.buckets[0];
+    if (base && prev !== undefined && prev.b < b) {
+      const gap = Math.min(b - prev.b - 1, base.windows);
+      history = [...history, aggOf(prev), ...Array<number>(gap).fill(0)].slice(-base.windows);
+    }
+    // Buckets are kept in ascending order, and a record is never in a bucket
+    // before the last one (log time does not go back; a late record joins the
+    // last bucket), so only the last bucket ever changes.
+    const kept = old?.buckets ?? [];
+    let from = 0;
+    while (from < kept.length && (kept[from] as WindowBucket).b < firstBucket) from++;
+    const buckets = from === 0 ? [...kept] : kept.slice(from);
     // A new tumbling window re-arms the trigger.
     if (!sliding && buckets.length === 0) fired = false;
     const cap = Math.floor(spec.value) + 1;
-    const cur = buckets.find((x) => x.b === b) ?? { b, count: 0, sum: 0, distinct: [] };
+    const last = buckets[buckets.length - 1];
+    const cur = last !== undefined && last.b >= b ? last : { b, count: 0, sum: 0, distinct: [] };
     const distinct =
       e.value !== undefined && cur.distinct.length < cap && !cur.distinct.includes(e.value)
         ? [...cur.distinct, e.value]
         : cur.distinct;
-    const updated: WindowBucket = { b, count: cur.count + 1, sum: cur.sum + (e.num ?? 0), distinct };
-    buckets = [...buckets.filter((x) => x.b !== b), updated].sort((x, y) => x.b - y.b);
-    let agg: number;
-    if (spec.aggregate === 'count') agg = buckets.reduce((n, x) => n + x.count, 0);
-    else if (spec.aggregate === 'sum') agg = buckets.reduce((n, x) => n + x.sum, 0);
+    const updated: WindowBucket = { b: cur.b, count: cur.count + 1, sum: cur.sum + (e.num ?? 0), distinct };
+    if (cur === last) buckets[buckets.length - 1] = updated;
+    else buckets.push(updated);
+    let agg = 0;
+    if (spec.aggregate === 'count') for (const x of buckets) agg += x.count;
+    else if (spec.aggregate === 'sum') for (const x of buckets) agg += x.sum;
+    else if (buckets.length === 1) agg = distinct.length;
     else agg = new Set(buckets.flatMap((x) => x.distinct)).size;
-    const holds = spec.op === '>' ? agg > spec.value : agg >= spec.value;
-    const recent = [...(old?.recent ?? []), [index, t] as const]
-      .filter(([, at]) => at >= windowStartMs)
-      .slice(-EVIDENCE_INDEXES);
+    let against = spec.value;
+    let ready = true;
+    if (base) {
+      ready = history.length >= base.windows;
+      const mean = history.reduce((n, x) => n + x, 0) / Math.max(1, history.length);
+      against = Math.max(spec.value, base.factor * mean);
+    }
+    const holds = ready && (spec.op === '>' ? agg > against : agg >= against);
+    const before = old?.recent ?? [];
+    let skip = Math.max(0, before.length + 1 - EVIDENCE_INDEXES);
+    while (skip < before.length && (before[skip] as readonly [number, number])[1] < windowStartMs) skip++;
+    const recent = [...before.slice(skip), [index, t] as const];
     if (holds && !fired) {
       fired = true;
       emit({
         rule: r,
         key: e.key,
         dedupKey: e.dedupKey,
+        dedupItem: e.dedupItem,
         firedAtMs: t,
         trigger,
         triggerId: `r:${index}`,
-        summary: `${spec.aggregate} ${agg} ${spec.op} ${spec.value} over ${formatDuration(spec.windowMs)} (${spec.windowType})${e.key ? ` for ${e.key}` : ''}`,
+        summary: `${spec.aggregate} ${agg} ${spec.op} ${against}${base ? ` (${base.factor} × the mean of ${base.windows} windows, at least ${spec.value})` : ''} over ${formatDuration(spec.windowMs)} (${spec.windowType})${e.key ? ` for ${e.key}` : ''}`,
         value: agg,
+        threshold: against,
         evidence: { fromMs: windowStartMs, toMs: t + 1, indexes: recent.map(([i]) => i) },
       });
     } else if (!holds && sliding) fired = false;
@@ -521,74 +625,116 @@ export class DetectionEngine {
       buckets,
       fired,
       recent,
-      expiresAtMs: sliding ? (b + SLIDING_STEPS) * stepMs : (b + 1) * stepMs,
+      ...(base ? { history } : {}),
+      // A baseline outlives its window by the history it keeps.
+      expiresAtMs: sliding ? (b + SLIDING_STEPS) * stepMs : (b + 1 + (base?.windows ?? 0)) * stepMs,
     });
   }
 }
 
 /** One rule on one record: its match, then its kind's expressions. Undefined: no match, or an error (counted). */
-function evaluateRule(r: CompiledRule, i: number, bindings: Bindings, s: RuleStats): RuleEval | undefined {
+function evaluateRule(
+  r: CompiledRule,
+  i: number,
+  bindings: Bindings,
+  s: RuleStats,
+  verdict: Verdict,
+): RuleEval | undefined {
   s.evaluated++;
-  const m = r.match.evaluate(bindings);
+  const m = decide(r.match, bindings, s, verdict);
   if (!m.ok) return fault(s, r.match, m.code, m.message, m.position, m.code === 'BUDGET_EXCEEDED');
   if (m.value !== true) {
     if (m.value !== false) fault(s, r.match, 'NOT_BOOL', 'match must evaluate to a bool', undefined, false);
     return;
   }
   s.matched++;
-  const key = (e: CompiledExpression | undefined): string | undefined => {
-    if (e === undefined) return '';
-    const v = e.evaluate(bindings);
-    if (!v.ok) return fault(s, e, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
-    const k = keyString(v.value);
-    if (k === undefined)
-      return fault(s, e, 'NOT_A_KEY', 'must evaluate to a string, number or bool', undefined, false);
-    if (k.length > KEY_MAX_CHARS)
-      return fault(s, e, 'KEY_TOO_LONG', `key longer than ${KEY_MAX_CHARS}`, undefined, false);
-    return k;
-  };
-  let ev: { key: string; value?: string; num?: number; natural: string } | undefined;
+  // One RuleEval, built in place (this runs for every rule past its guards on every record).
+  let key: string | undefined = '';
+  let value: string | undefined;
+  let num: number | undefined;
+  let natural: string;
   if (r.threshold) {
     const t = r.threshold;
-    const g = key(t.groupBy);
-    if (g === undefined) return;
+    key = keyOf(t.groupBy, bindings, s);
+    if (key === undefined) return;
     if (t.aggregate === 'sum') {
       const f = t.field as CompiledExpression;
       const v = f.evaluate(bindings);
       if (!v.ok) return fault(s, f, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
-      const n = numberOf(v.value);
-      if (n === undefined)
+      num = numberOf(v.value);
+      if (num === undefined)
         return fault(s, f, 'NOT_A_NUMBER', 'must evaluate to a finite number', undefined, false);
-      ev = { key: g, num: n, natural: g };
     } else if (t.aggregate === 'distinct') {
-      const d = key(t.field);
-      if (d === undefined) return;
-      ev = { key: g, value: d, natural: g };
-    } else ev = { key: g, natural: g };
+      value = keyOf(t.field, bindings, s);
+      if (value === undefined) return;
+    }
+    natural = key;
   } else if (r.firstSeen) {
-    const k = key(r.firstSeen.key);
-    if (k === undefined) return;
-    const v = key(r.firstSeen.value);
-    if (v === undefined) return;
-    ev = { key: k, value: v, natural: `${k}\u0000${v}` };
-  } else if (r.absence) {
-    const k = key(r.absence.key);
-    if (k === undefined) return;
-    ev = { key: k, natural: k };
-  } else ev = { key: '', natural: '' };
+    key = keyOf(r.firstSeen.key, bindings, s);
+    if (key === undefined) return;
+    value = keyOf(r.firstSeen.value, bindings, s);
+    if (value === undefined) return;
+    natural = `${key}\u0000${value}`;
+  } else if (r.requires || r.absence) {
+    key = keyOf((r.requires ?? r.absence)?.key, bindings, s);
+    if (key === undefined) return;
+    natural = key;
+  } else natural = '';
   let dedupKey: string | undefined;
   if (r.dedup) {
-    const d = r.dedup.key === undefined ? ev.natural : key(r.dedup.key);
-    if (d === undefined) return;
-    dedupKey = d;
+    dedupKey = r.dedup.key === undefined ? natural : keyOf(r.dedup.key, bindings, s);
+    if (dedupKey === undefined) return;
   }
-  return {
-    rule: i,
-    key: ev.key,
-    ...(ev.value !== undefined ? { value: ev.value } : {}),
-    ...(ev.num !== undefined ? { num: ev.num } : {}),
-    ...(dedupKey !== undefined ? { dedupKey } : {}),
-  };
+  const out: RuleEval = { rule: i, key };
+  if (value !== undefined) out.value = value;
+  if (num !== undefined) out.num = num;
+  if (dedupKey !== undefined) out.dedupKey = dedupKey;
+  return out;
+}
+
+/** A key expression's value as a key string ('' without one); undefined on an error (counted). */
+function keyOf(e: CompiledExpression | undefined, bindings: Bindings, s: RuleStats): string | undefined {
+  if (e === undefined) return '';
+  const v = e.evaluate(bindings);
+  if (!v.ok) return fault(s, e, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+  const k = keyString(v.value);
+  if (k === undefined)
+    return fault(s, e, 'NOT_A_KEY', 'must evaluate to a string, number or bool', undefined, false);
+  if (k.length > KEY_MAX_CHARS)
+    return fault(s, e, 'KEY_TOO_LONG', `key longer than ${KEY_MAX_CHARS}`, undefined, false);
+  return k;
+}
+
+/** A `requires` rule's precursor on one record: its key when the record is one. */
+function evaluatePrecursor(
+  q: NonNullable<CompiledRule['requires']>,
+  i: number,
+  bindings: Bindings,
+  s: RuleStats,
+  verdict: Verdict,
+): RuleEval | undefined {
+  s.evaluated++;
+  const m = decide(q.precursor, bindings, s, verdict);
+  if (!m.ok) return fault(s, q.precursor, m.code, m.message, m.position, m.code === 'BUDGET_EXCEEDED');
+  if (m.value !== true) {
+    if (m.value !== false)
+      fault(s, q.precursor, 'NOT_BOOL', 'precursor must evaluate to a bool', undefined, false);
+    return undefined;
+  }
+  if (q.precursorKey === undefined) return { rule: i, key: '', precursor: true };
+  const v = q.precursorKey.evaluate(bindings);
+  if (!v.ok) return fault(s, q.precursorKey, v.code, v.message, v.position, v.code === 'BUDGET_EXCEEDED');
+  const k = keyString(v.value);
+  if (k === undefined || k.length > KEY_MAX_CHARS)
+    return fault(
+      s,
+      q.precursorKey,
+      'NOT_A_KEY',
+      'must evaluate to a string, number or bool',
+      undefined,
+      false,
+    );
+  return { rule: i, key: k, precursor: true };
 }
 
 function emptyStats(rules: readonly CompiledRule[]): ChunkStats {
@@ -596,6 +742,7 @@ function emptyStats(rules: readonly CompiledRule[]): ChunkStats {
   for (const r of rules)
     out[r.id] = {
       evaluated: 0,
+      cel: 0,
       matched: 0,
       errors: 0,
       budgetExceeded: 0,

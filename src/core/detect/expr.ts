@@ -21,7 +21,18 @@
  * Evaluation never throws: @bufbuild/cel returns errors as values, and a
  * result is `{ ok: false }` with the error's position when it has one.
  */
-import { CelScalar, type CelValue, celEnv, celFunc, isCelError, isCelUint, parse, plan } from '@bufbuild/cel';
+import {
+  CelScalar,
+  type CelValue,
+  celEnv,
+  celFunc,
+  celList,
+  celMap,
+  isCelError,
+  isCelUint,
+  parse,
+  plan,
+} from '@bufbuild/cel';
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { type ExpressionPosition, positionOf, RuleError } from './errors.ts';
 
@@ -45,6 +56,11 @@ export interface Bindings {
   readonly receivedAt: Timestamp;
   readonly logId: string;
   readonly index: bigint;
+  /**
+   * The record as JSON, for guards and field-path expressions evaluated
+   * without CEL. Not a CEL variable: an expression naming `raw` is refused.
+   */
+  readonly raw: GuardInput;
 }
 export const VARIABLES: readonly string[] = ['event', 'submitter', 'receivedAt', 'logId', 'index'];
 
@@ -137,14 +153,40 @@ export type ExprResult =
     };
 
 /**
- * A necessary condition on `event.action` taken from a top-level conjunct of
- * a match expression: when it is false the expression is false (CEL's `&&`
- * is false if any side is false, even next to an error), so the engine skips
- * the rule without evaluating it.
+ * A condition taken from a top-level conjunct of an expression and checked
+ * on the raw record in plain JavaScript: `event.action == 'x'`,
+ * `event.outcome in ['denied', 'failure']`, `event.action != 'x'`,
+ * `event.action.startsWith('tool.')`, `event.metadata.bytes > 1e9`,
+ * `has(event.target)`, `submitter == 'svc'`.
+ *
+ * Each is *necessary*: CEL's `&&` is false if any side is false, even next to
+ * an error, and such a conjunct whose field is absent or of another type is
+ * false or an error — never true — so when a guard fails the expression
+ * cannot be true and the engine skips it (the way Falco indexes rules by
+ * event type). Each is also *exact* when it passes: the field is there, of
+ * the compared type, and the comparison holds, which is what CEL computes
+ * (JSON numbers are doubles, compared exactly with int and double literals).
+ * So an expression whose conjuncts are all guards (`exact`) is decided by its
+ * guards alone, without CEL.
  */
-export type ActionFilter =
-  | { readonly kind: 'exact'; readonly actions: ReadonlySet<string> }
-  | { readonly kind: 'prefix'; readonly prefix: string };
+export type Guard =
+  | { readonly kind: 'in'; readonly path: readonly string[]; readonly values: ReadonlySet<string | boolean> }
+  | { readonly kind: 'ne'; readonly path: readonly string[]; readonly value: string | boolean }
+  | { readonly kind: 'prefix'; readonly path: readonly string[]; readonly prefix: string }
+  | {
+      readonly kind: 'cmp';
+      readonly path: readonly string[];
+      readonly op: '<' | '<=' | '>' | '>=';
+      readonly value: number | bigint;
+    }
+  | { readonly kind: 'has'; readonly path: readonly string[] };
+
+/** The raw values guards read: the record's event, submitter and log id. */
+export interface GuardInput {
+  readonly event: unknown;
+  readonly submitter: string;
+  readonly logId: string;
+}
 
 export interface CompiledExpression {
   readonly source: string;
@@ -152,7 +194,10 @@ export interface CompiledExpression {
   readonly path: string;
   /** AST nodes after macro expansion. */
   readonly nodes: number;
-  readonly actionFilter: ActionFilter | undefined;
+  /** Necessary conditions on the record (see Guard); empty when none could be taken. */
+  readonly guards: readonly Guard[];
+  /** Every top-level conjunct is a guard: the guards decide the expression (it is true iff they pass). */
+  readonly exact: boolean;
   evaluate(bindings: Bindings): ExprResult;
 }
 
@@ -327,14 +372,28 @@ export function compileExpression(source: string, path: string): CompiledExpress
   };
   walk(root, new Set(), 0);
 
-  const actionFilter = actionFilterOf(root);
+  const { guards, exact } = guardsOf(root);
+  // A bare field path (`event.actor.id`, `submitter`) is read without CEL: what most keys are.
+  const bare = fieldPath(root);
   const program = plan(env, root as never) as unknown as (ctx: Bindings) => unknown;
   return {
     source,
     path,
     nodes,
-    actionFilter,
+    guards,
+    exact,
     evaluate(bindings: Bindings): ExprResult {
+      if (bare !== undefined) {
+        const v = readPath(bindings.raw, bare);
+        if (v !== MISSING) return { ok: true, value: celJson(v) as CelValue };
+        // As CEL says it (a missing map key), at the expression.
+        return {
+          ok: false,
+          code: 'EVAL_ERROR',
+          message: `no such key: ${bare.at(-1)}`,
+          position: positionOf(source, 0),
+        };
+      }
       budget.left = L.maxSteps;
       budget.exhausted = false;
       const value = program(bindings);
@@ -394,6 +453,8 @@ function lexicalScan(source: string, path: string): void {
   const stack: number[] = [];
   const n = source.length;
   let i = 0;
+  /** Offset of the last character outside strings and comments that is not white space. */
+  let last = -1;
   const fail = (
     code: 'EXPRESSION_SYNTAX' | 'EXPRESSION_TOO_DEEP',
     offset: number,
@@ -427,12 +488,16 @@ function lexicalScan(source: string, path: string): void {
           fail('EXPRESSION_SYNTAX', start, 'string literal is not closed on its line');
         if (c === ch && (!triple || (source[i + 1] === ch && source[i + 2] === ch))) {
           i += triple ? 3 : 1;
+          last = i - 1;
           break;
         }
         i++;
       }
       continue;
     }
+    if (ch === '=' && source[i + 1] !== '=' && !'=!<>'.includes(source[i - 1] ?? ''))
+      fail('EXPRESSION_SYNTAX', i, "'=' is not an operator; compare with '=='");
+    if (!/\s/.test(ch)) last = i;
     const open = OPEN.indexOf(ch);
     if (open >= 0) {
       stack.push(i);
@@ -453,27 +518,111 @@ function lexicalScan(source: string, path: string): void {
   const unclosed = stack.pop();
   if (unclosed !== undefined)
     fail('EXPRESSION_SYNTAX', unclosed, `${JSON.stringify(source[unclosed])} is never closed`);
+  const end = source[last] ?? '';
+  if ('+-*/%&|!<>?:,.'.includes(end))
+    fail(
+      'EXPRESSION_SYNTAX',
+      last + 1,
+      `expression ends after ${JSON.stringify(end)}: an operand is missing`,
+    );
 }
 
-function isEventAction(e: Expr | undefined): boolean {
-  if (e?.exprKind.case !== 'selectExpr') return false;
-  const s = e.exprKind.value;
-  return (
-    !s.testOnly &&
-    s.field === 'action' &&
-    s.operand?.exprKind.case === 'identExpr' &&
-    s.operand.exprKind.value.name === 'event'
-  );
+const GUARD_ROOTS = ['event', 'submitter', 'logId'];
+const MISSING = Symbol('missing');
+
+/** The field path of `event.a.b` / `submitter` / `logId`, or undefined. */
+function fieldPath(e: Expr | undefined): string[] | undefined {
+  const path: string[] = [];
+  let cur = e;
+  while (cur?.exprKind.case === 'selectExpr') {
+    if (cur.exprKind.value.testOnly) return undefined;
+    path.unshift(cur.exprKind.value.field);
+    cur = cur.exprKind.value.operand;
+  }
+  if (cur?.exprKind.case !== 'identExpr' || !GUARD_ROOTS.includes(cur.exprKind.value.name)) return undefined;
+  path.unshift(cur.exprKind.value.name);
+  return path;
 }
 
-function stringConst(e: Expr | undefined): string | undefined {
-  if (e?.exprKind.case !== 'constExpr') return undefined;
-  const c = e.exprKind.value.constantKind;
-  return c.case === 'stringValue' ? (c.value as string) : undefined;
+/** The JSON value at `path` of the record, or MISSING (an absent key, or a step into a non-object). */
+function readPath(input: GuardInput, path: readonly string[]): unknown {
+  let v: unknown = (input as unknown as Record<string, unknown>)[path[0] as string];
+  for (let i = 1; i < path.length; i++) {
+    const k = path[i] as string;
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || !Object.hasOwn(v, k)) return MISSING;
+    v = (v as Record<string, unknown>)[k];
+  }
+  return v;
 }
 
-/** The first top-level conjunct that constrains `event.action` to literals (see ActionFilter). */
-function actionFilterOf(root: Expr): ActionFilter | undefined {
+function constant(e: Expr | undefined): { case: string | undefined; value?: unknown } | undefined {
+  return e?.exprKind.case === 'constExpr' ? e.exprKind.value.constantKind : undefined;
+}
+
+function literal(e: Expr | undefined): string | boolean | undefined {
+  const c = constant(e);
+  return c?.case === 'stringValue' || c?.case === 'boolValue' ? (c.value as string | boolean) : undefined;
+}
+
+function numberLiteral(e: Expr | undefined): number | bigint | undefined {
+  const c = constant(e);
+  if (c?.case === 'doubleValue') return Number.isNaN(c.value) ? undefined : (c.value as number);
+  if (c?.case === 'int64Value' || c?.case === 'uint64Value') return BigInt(c.value as bigint | string);
+  return undefined;
+}
+
+const FLIP = { '<': '>', '<=': '>=', '>': '<', '>=': '<=' } as const;
+const CMP: Record<string, '<' | '<=' | '>' | '>='> = { '_<_': '<', '_<=_': '<=', '_>_': '>', '_>=_': '>=' };
+
+/** One conjunct as a guard, or undefined. */
+function guardOf(c: Expr): Guard | undefined {
+  if (c.exprKind.case === 'selectExpr' && c.exprKind.value.testOnly) {
+    // has(event.a.b)
+    const operand = fieldPath(c.exprKind.value.operand);
+    return operand ? { kind: 'has', path: [...operand, c.exprKind.value.field] } : undefined;
+  }
+  if (c.exprKind.case !== 'callExpr') return undefined;
+  const { function: fn, args, target } = c.exprKind.value;
+  if ((fn === '_==_' || fn === '_!=_') && args.length === 2 && !target) {
+    const [a, b] = args;
+    const pa = fieldPath(a);
+    const pb = pa ? undefined : fieldPath(b);
+    const path = pa ?? pb;
+    const lit = pa ? literal(b) : pb ? literal(a) : undefined;
+    if (!path || lit === undefined) return undefined;
+    return fn === '_==_' ? { kind: 'in', path, values: new Set([lit]) } : { kind: 'ne', path, value: lit };
+  }
+  if ((fn === '@in' || fn === '_in_') && args.length === 2 && !target) {
+    const path = fieldPath(args[0]);
+    const list = args[1];
+    if (!path || list?.exprKind.case !== 'listExpr') return undefined;
+    const lits = list.exprKind.value.elements.map(literal);
+    return lits.every((x) => x !== undefined)
+      ? { kind: 'in', path, values: new Set(lits as Array<string | boolean>) }
+      : undefined;
+  }
+  if (fn === 'startsWith' && args.length === 1) {
+    const path = fieldPath(target);
+    const lit = literal(args[0]);
+    return path && typeof lit === 'string' ? { kind: 'prefix', path, prefix: lit } : undefined;
+  }
+  const op = CMP[fn];
+  if (op !== undefined && args.length === 2 && !target) {
+    const [a, b] = args;
+    const pa = fieldPath(a);
+    if (pa) {
+      const n = numberLiteral(b);
+      return n === undefined ? undefined : { kind: 'cmp', path: pa, op, value: n };
+    }
+    const pb = fieldPath(b);
+    const n = numberLiteral(a);
+    return pb && n !== undefined ? { kind: 'cmp', path: pb, op: FLIP[op], value: n } : undefined;
+  }
+  return undefined;
+}
+
+/** The guards among the top-level conjuncts, and whether they are all of them. */
+function guardsOf(root: Expr): { guards: Guard[]; exact: boolean } {
   const conjuncts: Expr[] = [];
   const flatten = (e: Expr) => {
     if (e.exprKind.case === 'callExpr' && e.exprKind.value.function === '_&&_' && !e.exprKind.value.target) {
@@ -481,32 +630,72 @@ function actionFilterOf(root: Expr): ActionFilter | undefined {
     } else conjuncts.push(e);
   };
   flatten(root);
+  const guards: Guard[] = [];
   for (const c of conjuncts) {
-    if (c.exprKind.case !== 'callExpr') continue;
-    const { function: fn, args, target } = c.exprKind.value;
-    if (fn === '_==_' && args.length === 2) {
-      const [a, b] = args;
-      const lit = isEventAction(a) ? stringConst(b) : isEventAction(b) ? stringConst(a) : undefined;
-      if (lit !== undefined) return { kind: 'exact', actions: new Set([lit]) };
-    }
-    if ((fn === '@in' || fn === '_in_') && args.length === 2 && isEventAction(args[0])) {
-      const list = args[1];
-      if (list?.exprKind.case === 'listExpr') {
-        const lits = list.exprKind.value.elements.map(stringConst);
-        if (lits.every((x) => x !== undefined)) return { kind: 'exact', actions: new Set(lits as string[]) };
-      }
-    }
-    if (fn === 'startsWith' && args.length === 1 && isEventAction(target)) {
-      const lit = stringConst(args[0]);
-      if (lit !== undefined) return { kind: 'prefix', prefix: lit };
-    }
+    const g = guardOf(c);
+    if (g) guards.push(g);
   }
-  return undefined;
+  return { guards, exact: guards.length === conjuncts.length };
 }
 
-export function actionPasses(filter: ActionFilter | undefined, action: string): boolean {
-  if (filter === undefined) return true;
-  return filter.kind === 'exact' ? filter.actions.has(action) : action.startsWith(filter.prefix);
+/** What the guards say about a record. */
+export enum Verdict {
+  /** A guard is false: so is the expression (false, not an error). Skip it. */
+  False = 0,
+  /** Every guard holds: an exact expression is true. */
+  True = 1,
+  /** A guard's field is absent or of a type its comparison is an error for: only CEL can tell. */
+  Unknown = 2,
+}
+
+/**
+ * The guards on a record. `False` means the expression evaluates to false —
+ * not true, and not an error either, so skipping it changes no count — and
+ * `True` with an exact expression means it evaluates to true. In every other
+ * case the caller evaluates the expression.
+ */
+export function guardVerdict(guards: readonly Guard[], input: GuardInput): Verdict {
+  let verdict = Verdict.True;
+  for (const g of guards) {
+    const v = g.kind === 'has' ? readPath(input, g.path.slice(0, -1)) : readPath(input, g.path);
+    if (v === MISSING) {
+      verdict = Verdict.Unknown;
+      continue;
+    }
+    switch (g.kind) {
+      case 'has':
+        // has() on a map: whether the key is there, and (as @bufbuild/cel
+        // evaluates it) not JSON null; on anything else: an error.
+        if (typeof v !== 'object' || v === null || Array.isArray(v)) verdict = Verdict.Unknown;
+        else {
+          const k = g.path.at(-1) as string;
+          if (!Object.hasOwn(v, k) || (v as Record<string, unknown>)[k] === null) return Verdict.False;
+        }
+        break;
+      case 'in':
+        // Equality across types is false in CEL, never an error.
+        if ((typeof v !== 'string' && typeof v !== 'boolean') || !g.values.has(v)) return Verdict.False;
+        break;
+      case 'ne':
+        if (v === g.value) return Verdict.False;
+        break;
+      case 'prefix':
+        if (typeof v !== 'string') verdict = Verdict.Unknown;
+        else if (!v.startsWith(g.prefix)) return Verdict.False;
+        break;
+      case 'cmp': {
+        if (typeof v !== 'number') {
+          verdict = Verdict.Unknown;
+          break;
+        }
+        const x = g.value;
+        if (!(g.op === '<' ? v < x : g.op === '<=' ? v <= x : g.op === '>' ? v > x : v >= x))
+          return Verdict.False;
+        break;
+      }
+    }
+  }
+  return verdict;
 }
 
 /** A CEL value as a key string (group, first-seen key and value, absence key); undefined if it cannot be one. */
@@ -531,4 +720,30 @@ export function numberOf(v: CelValue): number | undefined {
   if (typeof v === 'bigint') return Number(v);
   if (isCelUint(v)) return Number(v.value);
   return undefined;
+}
+
+/**
+ * A JSON object as a CEL map whose members are converted on first access and
+ * kept, for one record's evaluations. @bufbuild/cel converts a plain object
+ * into a new map on every access (`event.actor.id` in 13 rules: 26 maps per
+ * record); this converts `event` once per record, and only the parts read.
+ */
+class JsonMembers extends Map<string, unknown> {
+  override get(key: string): unknown {
+    const v = super.get(key);
+    if (typeof v !== 'object' || v === null) return v;
+    const converted = celJson(v);
+    if (converted !== v) super.set(key, converted);
+    return converted;
+  }
+}
+
+/** A JSON value (a record's event) as a CEL value, converted lazily (see JsonMembers). */
+export function celJson(v: unknown): unknown {
+  if (typeof v !== 'object' || v === null) return v;
+  // Elements too: @bufbuild/cel refuses objects without Object.prototype (and converts on every access).
+  if (Array.isArray(v)) return celList(v.map(celJson) as never);
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return v;
+  return celMap(new JsonMembers(Object.entries(v)) as unknown as ReadonlyMap<string, never>);
 }

@@ -26,7 +26,7 @@ const MAX_DOCUMENT_DEPTH = 16;
 
 export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-export const RULE_KINDS = ['match', 'threshold', 'first_seen', 'absence'] as const;
+export const RULE_KINDS = ['match', 'threshold', 'first_seen', 'absence', 'requires'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 export const AGGREGATES = ['count', 'sum', 'distinct'] as const;
 export type Aggregate = (typeof AGGREGATES)[number];
@@ -67,6 +67,9 @@ export const RULE_LIMITS = {
   expectKeyChars: 512,
   dedupWindowMs: { min: 1000, max: 30 * DAY },
   distinctMax: 10_000,
+  baselineWindows: { min: 2, max: 168 },
+  baselineFactorMax: 1000,
+  withinMs: { min: MINUTE, max: 400 * DAY },
 } as const;
 
 export interface ThresholdSpec {
@@ -79,6 +82,30 @@ export interface ThresholdSpec {
   readonly windowType: WindowType;
   readonly op: ThresholdOp;
   readonly value: number;
+  /**
+   * Compare with the group's own history too: the aggregate must also exceed
+   * `factor` times the mean of the group's previous `windows` windows (empty
+   * windows count as 0); `value` is then the floor. Tumbling windows, count
+   * and sum only. No alert until the group has that much history.
+   */
+  readonly baseline?: BaselineSpec;
+}
+export interface BaselineSpec {
+  readonly windows: number;
+  readonly factor: number;
+}
+/**
+ * A record matching the rule needs an earlier record matching `precursor`
+ * with the same key within `within` (an approval before a spend, a change
+ * ticket before a grant); without one it is an alert.
+ */
+export interface RequiresSpec {
+  readonly precursor: string;
+  /** CEL on the rule's records; absent: one key. */
+  readonly key?: string;
+  /** CEL on precursor records; absent: `key`. */
+  readonly precursorKey?: string;
+  readonly within: string;
 }
 export interface FirstSeenSpec {
   readonly value: string;
@@ -118,6 +145,7 @@ export interface RuleDocument {
   readonly threshold?: ThresholdSpec;
   readonly first_seen?: FirstSeenSpec;
   readonly absence?: AbsenceSpec;
+  readonly requires?: RequiresSpec;
   readonly dedup?: DedupSpec;
   readonly suppress?: readonly SuppressWindow[];
   readonly destinations?: readonly string[];
@@ -140,6 +168,7 @@ const TOP_FIELDS = [
   'threshold',
   'first_seen',
   'absence',
+  'requires',
   'dedup',
   'suppress',
   'destinations',
@@ -244,7 +273,7 @@ function threshold(v: unknown, path: string): ThresholdSpec {
   const o = object(
     v,
     path,
-    ['aggregate', 'field', 'groupBy', 'window', 'windowType', 'op', 'value'],
+    ['aggregate', 'field', 'groupBy', 'window', 'windowType', 'op', 'value', 'baseline'],
     ['aggregate', 'window', 'windowType', 'op', 'value'],
   );
   const aggregate = oneOf(o.aggregate, pointer(path, 'aggregate'), AGGREGATES);
@@ -261,8 +290,30 @@ function threshold(v: unknown, path: string): ThresholdSpec {
       pointer(path, 'value'),
       `a distinct threshold must be an integer ≤ ${RULE_LIMITS.distinctMax}`,
     );
+  let baseline: BaselineSpec | undefined;
+  if (o.baseline !== undefined) {
+    const p = pointer(path, 'baseline');
+    const b = object(o.baseline, p, ['windows', 'factor'], ['windows', 'factor']);
+    const w = b.windows;
+    const lim = RULE_LIMITS.baselineWindows;
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < lim.min || w > lim.max)
+      fail('INVALID_FIELD', pointer(p, 'windows'), `must be an integer from ${lim.min} to ${lim.max}`);
+    const f = b.factor;
+    if (typeof f !== 'number' || !Number.isFinite(f) || f <= 1 || f > RULE_LIMITS.baselineFactorMax)
+      fail(
+        'INVALID_FIELD',
+        pointer(p, 'factor'),
+        `must be a number above 1 and at most ${RULE_LIMITS.baselineFactorMax}`,
+      );
+    if (o.windowType !== 'tumbling')
+      fail('INVALID_FIELD', p, 'a baseline compares whole windows: it needs windowType tumbling');
+    if (aggregate === 'distinct')
+      fail('INVALID_FIELD', p, 'a baseline applies to count and sum (distinct values are capped per window)');
+    baseline = { windows: w, factor: f };
+  }
   return {
     aggregate,
+    ...(baseline !== undefined ? { baseline } : {}),
     ...(o.field !== undefined ? { field: expression(o.field, pointer(path, 'field')) } : {}),
     ...(o.groupBy !== undefined ? { groupBy: expression(o.groupBy, pointer(path, 'groupBy')) } : {}),
     window: duration(o.window, pointer(path, 'window'), RULE_LIMITS.windowMs),
@@ -298,6 +349,20 @@ function absence(v: unknown, path: string): AbsenceSpec {
           ),
         }
       : {}),
+  };
+}
+
+function requires(v: unknown, path: string): RequiresSpec {
+  const o = object(v, path, ['precursor', 'key', 'precursorKey', 'within'], ['precursor', 'within']);
+  if (o.precursorKey !== undefined && o.key === undefined)
+    fail('INVALID_FIELD', pointer(path, 'precursorKey'), 'precursorKey pairs with key');
+  return {
+    precursor: expression(o.precursor, pointer(path, 'precursor')),
+    ...(o.key !== undefined ? { key: expression(o.key, pointer(path, 'key')) } : {}),
+    ...(o.precursorKey !== undefined
+      ? { precursorKey: expression(o.precursorKey, pointer(path, 'precursorKey')) }
+      : {}),
+    within: duration(o.within, pointer(path, 'within'), RULE_LIMITS.withinMs),
   };
 }
 
@@ -366,7 +431,7 @@ function validate(value: unknown): RuleDocument {
   if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
     fail('INVALID_FIELD', '/enabled', 'must be true or false');
   const kind = oneOf(o.kind, '/kind', RULE_KINDS);
-  for (const k of ['threshold', 'first_seen', 'absence'] as const) {
+  for (const k of ['threshold', 'first_seen', 'absence', 'requires'] as const) {
     if (k === kind && o[k] === undefined) fail('MISSING_FIELD', `/${k}`, `kind ${kind} needs a ${k} block`);
     if (k !== kind && o[k] !== undefined)
       fail('INVALID_FIELD', `/${k}`, `a ${k} block belongs to kind ${k}, not ${kind}`);
@@ -402,6 +467,7 @@ function validate(value: unknown): RuleDocument {
     ...(kind === 'threshold' ? { threshold: threshold(o.threshold, '/threshold') } : {}),
     ...(kind === 'first_seen' ? { first_seen: firstSeen(o.first_seen, '/first_seen') } : {}),
     ...(kind === 'absence' ? { absence: absence(o.absence, '/absence') } : {}),
+    ...(kind === 'requires' ? { requires: requires(o.requires, '/requires') } : {}),
     ...(o.dedup !== undefined ? { dedup: dedup(o.dedup, '/dedup') } : {}),
     ...(o.suppress !== undefined
       ? { suppress: list(o.suppress, '/suppress', RULE_LIMITS.suppressWindows, suppressWindow) }

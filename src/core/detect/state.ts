@@ -47,10 +47,12 @@ export interface WindowItem {
   readonly fired: boolean;
   /** The last record indexes that counted (index, receivedAt ms), at most 10: the alert's evidence. */
   readonly recent: readonly (readonly [number, number])[];
+  /** Baseline: the aggregates of the group's previous windows, oldest first (at most `windows`). */
+  readonly history?: readonly number[];
   readonly expiresAtMs: number;
 }
 
-/** One value of a first-seen rule, for one key. */
+/** One value of a first-seen rule, for one key; or the last precursor of a key of a `requires` rule (value ''). */
 export interface SeenItem {
   readonly type: 'seen';
   readonly key: string;
@@ -97,14 +99,23 @@ export const MAX_ABSENCE_KEYS = 1000;
 /** An absence key unseen for `for` plus this long is forgotten. */
 export const ABSENCE_FORGET_MS = 30 * 86_400_000;
 
-/** 128-bit hex digest of a key part (group, key, value strings can be long; item keys stay short). */
+const PLAIN_KEY = /^[A-Za-z0-9._:@/+-]{0,64}$/;
+
+/**
+ * A key part in an item key: a short plain string as it is (`=agent-7`), and
+ * anything else — long, or with characters that could be confused with the
+ * separators — as `~` + the first 128 bits of its SHA-256 in hex. The two
+ * forms cannot collide (different first characters), and a plain string
+ * cannot contain `#` or NUL.
+ */
 export function digest(s: string): string {
-  return toHex(sha256(utf8(s))).slice(0, 32);
+  return PLAIN_KEY.test(s) ? `=${s}` : `~${toHex(sha256(utf8(s))).slice(0, 32)}`;
 }
 
 export const itemKey = {
   rule: (stateKey: string) => `r#${stateKey}`,
   window: (stateKey: string, group: string) => `w#${stateKey}#${digest(group)}`,
-  seen: (stateKey: string, key: string, value: string) => `s#${stateKey}#${digest(`${key}\u0000${value}`)}`,
+  seen: (stateKey: string, key: string, value: string) => `s#${stateKey}#${digest(key)}#${digest(value)}`,
   dedup: (ruleId: string, key: string) => `d#${ruleId}#${digest(key)}`,
+  precursor: (stateKey: string, key: string) => `p#${stateKey}#${digest(key)}`,
 };

@@ -76,6 +76,26 @@ const RULES = [
     first_seen: { value: 'event.target.id', key: 'event.actor.id', lookback: '1h', learn: '2m' },
   }),
   rule({
+    id: 'baseline',
+    kind: 'threshold',
+    match: "event.action != 'heartbeat'",
+    threshold: {
+      aggregate: 'count',
+      window: '2m',
+      windowType: 'tumbling',
+      op: '>=',
+      value: 1,
+      baseline: { windows: 2, factor: 1.5 },
+    },
+  }),
+  rule({
+    id: 'requires',
+    kind: 'requires',
+    match: "event.action == 'data.export'",
+    requires: { precursor: "event.action == 'admin.op'", key: 'event.actor.id', within: '2m' },
+    dedup: { window: '1m' },
+  }),
+  rule({
     id: 'silence',
     kind: 'absence',
     match: "event.action == 'heartbeat'",

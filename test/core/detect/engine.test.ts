@@ -419,3 +419,94 @@ describe('cursor', () => {
     ).toThrow(expect.objectContaining({ code: 'WRONG_LOG' }));
   });
 });
+
+describe('threshold with a baseline', () => {
+  const rate = rule({
+    kind: 'threshold',
+    match: "event.action == 'tool.call'",
+    threshold: {
+      aggregate: 'count',
+      groupBy: 'event.actor.id',
+      window: '1m',
+      windowType: 'tumbling',
+      op: '>',
+      value: 3,
+      baseline: { windows: 3, factor: 4 },
+    },
+  });
+  const calls = (minute: number, n: number, actor = 'a'): Array<[number, { actor: string }]> =>
+    Array.from({ length: n }, (_, i) => [minute * MIN + i * SEC, { actor }]);
+
+  it('fires when a window is far above the group’s own mean, not before it has history', async () => {
+    const steps = records([
+      ...calls(0, 10), // no history yet: 10 > 3 but not an alert
+      ...calls(1, 2),
+      ...calls(2, 2),
+      ...calls(3, 2), // history [10, 2, 2] → mean 4.67, × 4 = 18.7
+      ...calls(4, 12), // history [2, 2, 2] → mean 2 × 4 = 8: the 9th call fires
+    ]);
+    const { alerts } = await evaluate([rate], steps);
+    expect(alerts.map((a) => [a.trigger?.index, a.value, a.threshold])).toEqual([[10 + 6 + 8, 9, 8]]);
+  });
+
+  it('empty windows count as zero; the floor still applies', async () => {
+    // At minute 3 the history is [1, 1, 0] → mean 2/3 × 4 = 2.67 < floor 3: the 4th call fires.
+    const steps = records([...calls(0, 1), ...calls(1, 1), ...calls(3, 4)]);
+    const { alerts } = await evaluate([rate], steps);
+    expect(alerts.map((a) => [a.value, a.threshold])).toEqual([[4, 3]]);
+  });
+
+  it('a group silent for as many windows as its history starts learning afresh', async () => {
+    const steps = records([...calls(0, 1), ...calls(1, 1), ...calls(2, 1), ...calls(9, 10)]);
+    const { alerts } = await evaluate([rate], steps);
+    expect(alerts).toEqual([]);
+  });
+
+  it('only tumbling windows, count or sum', () => {
+    const base = { aggregate: 'count', window: '1m', op: '>', value: 1, baseline: { windows: 3, factor: 2 } };
+    expect(() => rule({ kind: 'threshold', threshold: { ...base, windowType: 'sliding' } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_FIELD', path: '/threshold/baseline' }),
+    );
+    expect(() =>
+      rule({
+        kind: 'threshold',
+        threshold: { ...base, aggregate: 'distinct', field: 'submitter', windowType: 'tumbling' },
+      }),
+    ).toThrow(expect.objectContaining({ path: '/threshold/baseline' }));
+  });
+});
+
+describe('requires rules', () => {
+  const budget = rule({
+    kind: 'requires',
+    match: "event.action == 'budget.threshold.breach'",
+    requires: {
+      precursor: "event.action == 'workflow.approve'",
+      key: 'event.metadata.workflowId',
+      precursorKey: 'event.target.id',
+      within: '1d',
+    },
+  });
+  const approve = (id: string) => ({ action: 'workflow.approve', target: { type: 'workflow', id } });
+  const breach = (id: string) => ({ action: 'budget.threshold.breach', metadata: { workflowId: id } });
+
+  it('alerts on a record with no matching precursor within the period', async () => {
+    const { alerts } = await evaluate(
+      [budget],
+      records([
+        [0, approve('w1')],
+        [HOUR, breach('w1')],
+        [HOUR, breach('w2')],
+        [2 * DAY, breach('w1')],
+      ]),
+    );
+    expect(alerts.map((a) => [a.key, a.trigger?.index])).toEqual([
+      ['w2', 2],
+      ['w1', 3],
+    ]);
+    expect(alerts[0]?.evidence.from).toBe(
+      new Date(T0 + HOUR - DAY).toISOString().replace(/^.*$/, (s) => (s < new Date(0).toISOString() ? s : s)),
+    );
+    expect(alerts[0]?.summary).toBe('budget.threshold.breach for w2 with no precursor in 1d');
+  });
+});
