@@ -63,7 +63,12 @@ describe('local stack: detection after every seal tick', () => {
     });
     await client.close();
     const alert = await until<ReceivedAlert>('the alert', async () =>
-      stack.alerts.received.find((r) => r.alert.trigger?.index === receipt.index),
+      stack.alerts.received.find(
+        (r) =>
+          r.alert.logId === info.logId &&
+          r.alert.rule.id === 'local.export' &&
+          r.alert.trigger?.index === receipt.index,
+      ),
     );
     expect(alert.alert.rule).toMatchObject({ id: 'local.export', version: 1, severity: 'high' });
     expect(alert.alert.trigger?.receivedAt).toBe(receipt.receivedAt);
