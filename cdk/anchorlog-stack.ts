@@ -4,6 +4,7 @@
  *   workloads ─▶ HTTP API ─▶ authorizer ─▶ ingest ─▶ DynamoDB
  *   Scheduler ─▶ seal ─▶ tiles, checkpoints ─▶ S3 Object Lock (COMPLIANCE); KMS Sign (seal role only)
  *                    └─▶ (its destination, on success and failure) detect ─▶ alerts into the outbox
+ *                          └─▶ (its destination) deliver ─▶ system log, SNS topic, webhooks, Slack, PagerDuty
  *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
  *             ─▶ project ─▶ query indexes;  recover ─▶ staged principal changes ─▶ system log
  *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
@@ -15,6 +16,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AlertDelivery } from './constructs/alert-delivery.ts';
 import { ArchiveBuckets } from './constructs/archive-buckets.ts';
 import { AuditAlarms } from './constructs/audit-alarms.ts';
 import { AuditApi } from './constructs/audit-api.ts';
@@ -36,7 +38,10 @@ const LOG_RETENTION_VALUES = [
 
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
-    Record<ApiFunction | 'authorizer' | 'seal' | 'detect' | 'anchor' | 'project' | 'recover', ServiceFunction>
+    Record<
+      ApiFunction | 'authorizer' | 'seal' | 'detect' | 'deliver' | 'anchor' | 'project' | 'recover',
+      ServiceFunction
+    >
   > = {};
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
@@ -94,6 +99,19 @@ export class AnchorlogStack extends Stack {
       default: '',
       description:
         'Detection rule documents as a JSON array (ANCHORLOG_DETECTION_RULES), until the rule store serves rules; validated when the detect function starts. Lambda environment variables total at most 4 KB.',
+    });
+    const alertEmail = new CfnParameter(this, 'AlertEmail', {
+      type: 'String',
+      default: '',
+      description:
+        'Optional e-mail address subscribed to the alerts topic (detection alerts; the address must confirm the subscription).',
+    });
+    const alertHttpsEndpoint = new CfnParameter(this, 'AlertHttpsEndpoint', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^(https://.+)?$',
+      description:
+        'Optional HTTPS endpoint subscribed to the alerts topic (it receives SNS notifications whose Message is the alert JSON). Other destinations (signed webhooks, Slack, PagerDuty): context anchorlog:alertDestinations, docs/deploy.md.',
     });
     const alarmEmail = new CfnParameter(this, 'AlarmEmail', {
       type: 'String',
@@ -200,6 +218,29 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 
+    // Deliver: the outbox of every log → `alert.*` events in the system log → the alert's destinations
+    // (docs/detection.md "Delivery"). Runs after every detect run (its destination) and every 5
+    // minutes (due retries; a safety net). It appends to the system log as the recovery function does,
+    // reads and acknowledges the outbox (`D#`), keeps its own `N#`/`NDL` items, publishes to the alerts
+    // topic only and reads the destinations' secrets only; it reads no log's records.
+    const alertDelivery = new AlertDelivery(this, 'Alerts', {
+      email: alertEmail,
+      httpsEndpoint: alertHttpsEndpoint,
+    });
+    const deliver = fn('deliver', {
+      description: 'record detection alerts in the system log and deliver them (after every detect run)',
+      timeout: Duration.seconds(90),
+      retryAttempts: 0,
+    });
+    table.grant(deliver, {
+      'read-write': ['systemLogData'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'delivery'],
+      'read-update-batch': ['detection'],
+    });
+    buckets.archiveNameOnly(deliver);
+    alertDelivery.grantDelivery(deliver);
+    this.functions.deliver = deliver;
+
     // Detect: evaluates the newly sealed records of every log against the detection rules, right
     // after every seal run (the seal function's asynchronous-invocation destination, so an alert is
     // in the outbox one seal interval plus one run after the 201: docs/detection.md). Reads records,
@@ -213,6 +254,7 @@ export class AnchorlogStack extends Stack {
         ANCHORLOG_DETECTION_PACKS: detectionPacks.valueAsString,
         ANCHORLOG_DETECTION_RULES: detectionRules.valueAsString,
       },
+      afterwards: deliver,
     });
     // `L#<logId>` itself is read for the legacy seal state of a log not sealed since issue #11;
     // `R#` and the system log for the rules the admin API manages (only versions the system log
@@ -322,6 +364,11 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(5),
       description: 'anchorlog: anchor the newest checkpoints',
     });
+    new JobSchedule(this, 'DeliverSchedule', {
+      target: deliver,
+      every: Duration.minutes(5),
+      description: 'anchorlog: deliver alerts whose retry is due (deliver also runs after every detect run)',
+    });
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,
       every: Duration.minutes(5),
@@ -332,6 +379,7 @@ export class AnchorlogStack extends Stack {
     const alarms = new AuditAlarms(this, 'Alarms');
     alarms.watchSeal(seal);
     alarms.watchDetection(detect);
+    alarms.watchDelivery(deliver);
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);
@@ -351,5 +399,6 @@ export class AnchorlogStack extends Stack {
     new CfnOutput(this, 'SigningKeyArn', { value: signingKey.key.keyArn });
     new CfnOutput(this, 'TsaCredentialsSecretArn', { value: tsaCredentials.secret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
+    new CfnOutput(this, 'AlertsTopicArn', { value: alertDelivery.topic.topicArn });
   }
 }

@@ -12,6 +12,13 @@
  * at cold start (docs/deploy.md §Secrets). An environment that carries a
  * secret value is refused.
  */
+import {
+  type DeliveryRouting,
+  DestinationConfigError,
+  endpointUrlProblem,
+  parseDeliveryRouting,
+} from './core/deliver/destinations.ts';
+import { parseWebhookSecrets, type WebhookKey } from './core/deliver/webhook-signature.ts';
 import { AnchorlogError } from './core/errors.ts';
 import { isValidTsaName, TSA_NAME_RULE } from './core/names.ts';
 import { pemToSpki } from './core/note/pem.ts';
@@ -89,6 +96,15 @@ export interface AppConfig {
    * rule documents, both validated when the detect function starts.
    */
   detection?: DetectionSettings;
+  /**
+   * ANCHORLOG_ALERT_DESTINATIONS: where alerts are delivered (names → kind,
+   * URL or topic, and the *name* of the secret holding a credential) and the
+   * routing by severity (src/core/deliver/destinations.ts; docs/deploy.md
+   * "Alert destinations"), plus ANCHORLOG_ALERT_TOPIC_ARN, the stack's SNS
+   * topic (destination `alerts-topic`, the default route unless the document
+   * sets one). Secret values are read by loadAlertDestinations.
+   */
+  alertRouting?: DeliveryRouting;
 }
 
 export interface DetectionSettings {
@@ -250,6 +266,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const maxRecords = optionalInt(env, 'ANCHORLOG_EXPORT_MAX_RECORDS', 1);
   const urlTtlSeconds = optionalInt(env, 'ANCHORLOG_EXPORT_URL_TTL_SECONDS', 1);
   const detection = detectionSettings(env);
+  let alertRouting: DeliveryRouting | undefined;
+  try {
+    alertRouting = parseDeliveryRouting(env.ANCHORLOG_ALERT_DESTINATIONS, {
+      ...(env.ANCHORLOG_ALERT_TOPIC_ARN ? { topicArn: env.ANCHORLOG_ALERT_TOPIC_ARN } : {}),
+    });
+  } catch (err) {
+    if (err instanceof DestinationConfigError)
+      throw new ConfigError(
+        err.message,
+        err.code === 'SECRET_IN_CONFIG' ? 'SECRET_IN_ENVIRONMENT' : 'INVALID_SETTING',
+      );
+    throw err;
+  }
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const secrets: SecretRefs = {
     ...(env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET
@@ -278,6 +307,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     secrets,
     ...(detection ? { detection } : {}),
+    ...(alertRouting.destinations.size > 0 ? { alertRouting } : {}),
   };
 }
 
@@ -360,4 +390,84 @@ export async function loadTsaCredentials(config: AppConfig, source: SecretSource
     const a = auth.get(t.name);
     return a === undefined ? t : { ...t, authorization: a };
   });
+}
+
+/** A destination with its credential read from its secret: what a notifier is built from. */
+export type AlertDestination =
+  | {
+      readonly name: string;
+      readonly kind: 'webhook';
+      readonly url: string;
+      readonly keys: readonly WebhookKey[];
+    }
+  | { readonly name: string; readonly kind: 'slack'; readonly url: string }
+  | { readonly name: string; readonly kind: 'pagerduty'; readonly url: string; readonly routingKey: string }
+  | { readonly name: string; readonly kind: 'sns'; readonly topicArn: string };
+
+/** A PagerDuty Events API v2 integration (routing) key: 32 letters and digits. */
+const ROUTING_KEY_RE = /^[A-Za-z0-9]{32}$/;
+
+/**
+ * The configured alert destinations with their credentials, read once at
+ * cold start through `source`: each secret named in ANCHORLOG_ALERT_DESTINATIONS
+ * once (a webhook's `whsec_` key, or two while rotating; a Slack
+ * incoming-webhook URL; a PagerDuty routing key). A secret that is missing or
+ * not what its destination needs is a ConfigError naming the destination,
+ * never quoting the value: the deliver function does not start half-configured.
+ */
+export async function loadAlertDestinations(
+  config: Pick<AppConfig, 'alertRouting'>,
+  source: SecretSource,
+): Promise<AlertDestination[]> {
+  const setting = 'ANCHORLOG_ALERT_DESTINATIONS';
+  const specs = [...(config.alertRouting?.destinations.values() ?? [])];
+  const texts = new Map<string, Promise<string>>();
+  const secret = (id: string) => {
+    let t = texts.get(id);
+    if (!t) {
+      t = readSecret(source, setting, id);
+      texts.set(id, t);
+    }
+    return t;
+  };
+  const invalid = (name: string, why: string) =>
+    new ConfigError(`the secret of alert destination ${name} (${setting}) ${why}`, 'INVALID_SECRET');
+  const out: AlertDestination[] = [];
+  for (const d of specs) {
+    switch (d.kind) {
+      case 'sns':
+        out.push(d);
+        break;
+      case 'webhook': {
+        const text = await secret(d.secret);
+        let keys: WebhookKey[];
+        try {
+          keys = parseWebhookSecrets(text);
+        } catch (err) {
+          throw invalid(
+            d.name,
+            `is not a webhook signing secret: ${err instanceof Error ? err.message : 'invalid'}`,
+          );
+        }
+        out.push({ name: d.name, kind: 'webhook', url: d.url, keys });
+        break;
+      }
+      case 'slack': {
+        const url = (await secret(d.secret)).trim();
+        const problem = endpointUrlProblem(url);
+        if (problem !== undefined)
+          throw invalid(d.name, `must be the Slack incoming-webhook URL: it ${problem}`);
+        out.push({ name: d.name, kind: 'slack', url });
+        break;
+      }
+      case 'pagerduty': {
+        const routingKey = (await secret(d.secret)).trim();
+        if (!ROUTING_KEY_RE.test(routingKey))
+          throw invalid(d.name, 'must be a PagerDuty Events API v2 routing key (32 letters and digits)');
+        out.push({ name: d.name, kind: 'pagerduty', url: d.url, routingKey });
+        break;
+      }
+    }
+  }
+  return out;
 }

@@ -203,6 +203,36 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  watchDelivery(deliver: ServiceFunction): void {
+    this.#alarm('AlertDeliveryFailing', {
+      alarmDescription:
+        'AlertDeliveryFailures (EMF, summed over destinations) in 3 consecutive 5-minute periods: a destination keeps refusing or timing out; its alerts are retried, then dead-lettered. The Destination dimension names it.',
+      metric: AuditAlarms.insights('SUM', 'AlertDeliveryFailures', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('AlertDeadLettered', {
+      alarmDescription:
+        'AlertsDeadLettered (EMF): an alert was not delivered to one of its destinations after the last attempt (or the failure was permanent). It is kept as a dead letter: fix the destination, then re-drive.',
+      metric: AuditAlarms.insights('SUM', 'AlertsDeadLettered', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('DeliverFailing', {
+      alarmDescription:
+        'The deliver function failed in 2 consecutive 5-minute periods (the system log or the table was unavailable, or it could not start: a destination secret missing or malformed): alerts wait in the outbox, recorded nowhere yet.',
+      metric: deliver.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchAnchor(anchor: ServiceFunction): void {
     this.#alarm('AnchorQuorumMissed', {
       alarmDescription:

@@ -48,6 +48,11 @@ export const KEY_FAMILIES = {
    * function's own (src/adapters/aws/dynamo-detection-state.ts).
    */
   detection: ['D#*'],
+  /**
+   * Alert delivery's own state (`N#<logId>`: lease, progress per outbox entry) and the dead
+   * letters (`NDL`), the deliver function's (src/adapters/aws/dynamo-delivery-store.ts).
+   */
+  delivery: ['N#*', 'NDL'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */

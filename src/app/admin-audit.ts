@@ -4,6 +4,7 @@
  * authentication, which accepts a principal version only if its record is
  * there (src/app/principals.ts, "Binding").
  */
+import type { AlertAuditEvent } from '../core/deliver/events.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { decodeRecord, RecordError } from '../core/record.ts';
@@ -55,7 +56,8 @@ export class SystemLogAuditReader implements AdminAuditLog {
 
 /**
  * AdminAuditSink over the ingest path: every admin change becomes an event in
- * the `system` log, submitted by the acting principal. The event id doubles
+ * the `system` log, submitted by the acting principal; so does every alert
+ * detection raised (src/app/deliver.ts, actor `system:detection`). The event id doubles
  * as the Idempotency-Key, so re-recording after a crash never duplicates it
  * (the sink contract in principals.ts). The position comes from the event-id
  * index, which ingest writes before it returns; if that write was lost, the
@@ -68,7 +70,7 @@ export class SystemLogAuditSink implements AdminAuditSink {
     private readonly reader: Pick<AdminAuditLog, 'find'>,
   ) {}
 
-  async record(event: AdminAuditEvent): Promise<AuditPosition> {
+  async record(event: AdminAuditEvent | AlertAuditEvent): Promise<AuditPosition> {
     await this.registry.createLog(SYSTEM_LOG_ID);
     await this.ingest.appendToSystemLog({
       submitter: event.actor.id,

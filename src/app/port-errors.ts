@@ -15,6 +15,7 @@
  */
 import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
+import { DeliveryStoreError, type DeliveryStoreErrorCode } from '../ports/delivery-store.ts';
 import { DetectionStateError, type DetectionStateErrorCode } from '../ports/detection-state.ts';
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
@@ -39,6 +40,7 @@ const ANCHOR_STORE: Record<AnchorStoreErrorCode, ApiMeaning> = STORE;
 const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
 const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
 const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
+const DELIVERY_STORE: Record<DeliveryStoreErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
@@ -92,6 +94,7 @@ const TABLE: readonly Row[] = [
   [QueryIndexError, QUERY_INDEX],
   [DetectionStateError, DETECTION_STATE],
   [RuleSourceError, RULE_SOURCE],
+  [DeliveryStoreError, DELIVERY_STORE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
   [ArchiveError, ARCHIVE],

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
 import { kmsPublicKey } from '../adapters/aws/kms-signer.ts';
 import { SecretsManagerSource } from '../adapters/aws/secrets-manager-source.ts';
 import { type AppConfig, ConfigError } from '../config.ts';
@@ -48,6 +49,11 @@ export function createAwsClients(config: AppConfig): AwsClients {
  */
 export function createSecretsManagerClient(config: AppConfig): SecretsManagerClient {
   return new SecretsManagerClient(clientSettings(config));
+}
+
+/** An SNS client: only for the deliver function, when a destination is an SNS topic. */
+export function createSnsClient(config: AppConfig): SNSClient {
+  return new SNSClient(clientSettings(config));
 }
 
 /** The secret source of a function that reads secrets; called once, at cold start. */

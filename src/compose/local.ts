@@ -43,3 +43,12 @@ export async function provisionEmulator(
   );
   return { signingKeyId, cursorKeySecret };
 }
+
+/**
+ * Creates (or updates) a secret in the emulator's Secrets Manager and returns
+ * its ARN: the local stack's alert receiver secret, read back by the deliver
+ * job through the same SecretSource as in AWS.
+ */
+export async function putLocalSecret(config: AppConfig, name: string, value: string): Promise<string> {
+  return putSecret(createSecretsManagerClient(config), name, value);
+}

@@ -12,10 +12,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anchorJob } from '../compose/anchor.ts';
 import { createAwsClients } from '../compose/aws.ts';
+import { createDeliveryService, deliverJob } from '../compose/deliver.ts';
 import { detectJob } from '../compose/detect.ts';
 import { exportApi } from '../compose/export.ts';
 import { ingestApi } from '../compose/ingest.ts';
-import { provisionEmulator } from '../compose/local.ts';
+import { provisionEmulator, putLocalSecret } from '../compose/local.ts';
 import { emfMetrics } from '../compose/metrics.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
 import { projectJob, queryApi } from '../compose/query.ts';
@@ -24,11 +25,13 @@ import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
+import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
 import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
+import { type AlertReceiver, startAlertReceiver } from './alert-receiver.ts';
 import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { ensureTsaPki, rootsPem } from './tsa/pki.ts';
@@ -52,6 +55,12 @@ export interface LocalStackOptions {
    * function's cold start.
    */
   detectionRules?: readonly unknown[];
+  /**
+   * ANCHORLOG_ALERT_DESTINATIONS for the deliver job (a JSON document with
+   * secret *names* in the emulator). Default: the local alert receiver, as the
+   * destination of every alert.
+   */
+  alertDestinations?: string;
   log?: (line: string) => void;
 }
 
@@ -66,6 +75,8 @@ export interface LocalStackInfo {
   tsaRoots: string;
   tsaUrls: string[];
   signingKeyId: string;
+  /** Where the local alert receiver listens (the default destination of every alert). */
+  alertReceiverUrl: string;
 }
 
 export interface LocalStack {
@@ -81,6 +92,10 @@ export interface LocalStack {
   anchorNow(): Promise<void>;
   /** Completes principal changes a crash left staged (the timer does this last). */
   recoverNow(): Promise<void>;
+  /** Delivers what is in the outbox (sealNow does this after detection). */
+  deliverNow(): Promise<void>;
+  /** The local webhook receiver: verifies signatures, prints and keeps delivered alerts. */
+  alerts: AlertReceiver;
   stop(): Promise<void>;
 }
 
@@ -131,11 +146,26 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');
     const provisioned = await provisionEmulator(base, clients, { retentionDays: opts.retentionDays ?? 1 });
+    // The team's endpoint, locally: a receiver that verifies each alert's Standard Webhooks
+    // signature and prints it. Its secret is in the emulator's Secrets Manager, read by the
+    // deliver job as a deployed function reads its destinations' secrets.
+    const alerts = await startAlertReceiver({ print: log });
+    stops.push(() => alerts.close());
+    const receiverSecret = await putLocalSecret(base, 'anchorlog/local-alert-receiver', alerts.secret);
     const config: AppConfig = {
       ...base,
       signingKeyId: provisioned.signingKeyId,
       secrets: { queryCursorKey: provisioned.cursorKeySecret },
       detection: { packs: Object.keys(BUILTIN_RULE_PACKS), rules: opts.detectionRules ?? [] },
+      alertRouting: parseDeliveryRouting(
+        opts.alertDestinations ??
+          JSON.stringify({
+            destinations: [
+              { name: 'local-receiver', kind: 'webhook', url: alerts.url, secret: receiverSecret },
+            ],
+            default: ['local-receiver'],
+          }),
+      ),
     };
     const services = createServices(config, {
       clients,
@@ -193,7 +223,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       emit: (e) => {
         if (
           e.metrics.some(
-            (m) => /Failure|Missed|DetectionAlerts|DetectionRuleErrors/.test(m.name) && m.value > 0,
+            (m) =>
+              /Failure|Missed|DetectionAlerts|DetectionRuleErrors|DeadLettered|Unrouted/.test(m.name) &&
+              m.value > 0,
           )
         )
           emf.emit(e);
@@ -205,6 +237,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const jobs = {
       seal: scheduledJob(sealJob(services, { metrics }), jobLog),
       detect: scheduledJob(detectJob(services, { metrics }), jobLog),
+      deliver: scheduledJob(deliverJob(services, await createDeliveryService(services, { metrics })), jobLog),
       project: scheduledJob(projectJob(services), jobLog),
       anchor: scheduledJob(await anchorJob(services, { metrics }), jobLog),
       recover: scheduledJob(principalsRecoveryJob(services), jobLog),
@@ -212,8 +245,14 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // Every log, including ones created later through the admin API (an empty input). Detection
     // runs right after each seal run, as the detect function does after the seal function in AWS,
     // so an alert is in the outbox within a tick of the 201 that triggered it.
+    // Delivery runs right after detection, as the deliver function does after the detect function.
+    const deliverNow = async () => {
+      await jobs.deliver({}, LOCAL_JOB_CONTEXT);
+    };
     const sealNow = async () => {
-      await jobs.seal({}, LOCAL_JOB_CONTEXT).finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT));
+      await jobs
+        .seal({}, LOCAL_JOB_CONTEXT)
+        .finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow));
       await jobs.project({}, LOCAL_JOB_CONTEXT);
     };
     const anchorNow = async () => {
@@ -251,9 +290,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tsaRoots: tsaRootsPath,
       tsaUrls: tsas.map((t) => t.url),
       signingKeyId: provisioned.signingKeyId,
+      alertReceiverUrl: alerts.url,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, services, sealNow, anchorNow, recoverNow, stop: stopAll };
+    return { info, services, sealNow, anchorNow, recoverNow, deliverNow, alerts, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

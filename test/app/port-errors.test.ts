@@ -9,6 +9,7 @@ import { fromPortError, withPortErrors } from '../../src/app/port-errors.ts';
 import { errorResponse } from '../../src/http/errors.ts';
 import { AnchorStoreError } from '../../src/ports/anchor-store.ts';
 import { ArchiveError } from '../../src/ports/archive-store.ts';
+import { DeliveryStoreError } from '../../src/ports/delivery-store.ts';
 import { ExportStoreError } from '../../src/ports/export-store.ts';
 import { LogStoreError } from '../../src/ports/log-store.ts';
 import { PrincipalStoreError } from '../../src/ports/principal-store.ts';
@@ -25,6 +26,7 @@ describe('fromPortError', () => {
     [new SealStateError('UNAVAILABLE', 'x'), 'UNAVAILABLE', 1],
     [new AnchorStoreError('INTEGRITY', 'x'), 'INTEGRITY', undefined],
     [new QueryIndexError('THROTTLED', 'x'), 'THROTTLED', 1],
+    [new DeliveryStoreError('UNAVAILABLE', 'x'), 'UNAVAILABLE', 1],
     [new PrincipalStoreError('CONFLICT', 'x'), 'CONFLICT', undefined],
     [new PrincipalStoreError('INVALID_CURSOR', 'x'), 'BAD_REQUEST', undefined],
     [new RuleStoreError('CONFLICT', 'x'), 'CONFLICT', undefined],

@@ -32,6 +32,7 @@ const ROLES = [
   'project',
   'recover',
   'detect',
+  'deliver',
 ] as const;
 type Role = (typeof ROLES)[number];
 /** A role of the stack, or an operator whose identity policy allows `*` on `*` (AdministratorAccess). */
@@ -48,25 +49,27 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
-  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect:
-  //au in ad se an re qu ex pr rc de
-  ['-  W  R  R  R  R  R  R  R  -  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
-  ['-  W  -  R  -  R  R  R  R  -  R', 'L#acme#B#0000000000000001', 'log records: batch'],
-  ['-  W  -  R  -  R  R  R  R  -  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
-  ['-  -  W  R  R  R  R  R  R  W  R', 'L#system', 'system log partition'],
-  ['R  -  W  R  -  R  R  R  R  W  R', 'L#system#B#0000000000000001', 'system log records: batch'],
-  ['-  R  U  R  R  R  R  R  R  -  -', 'M#acme', 'log metadata'],
-  ['-  R  U  R  R  R  R  R  R  U  -', 'M#system', 'system log metadata'],
-  ['-  -  U  R  R  R  -  -  R  U  R', 'LOGS', 'log registry'],
-  ['-  -  -  U  R  R  R  R  R  -  R', 'S#acme', 'seal state'],
-  ['-  -  -  -  U  R  -  R  -  -  -', 'A#acme', 'anchors'],
-  ['-  -  -  -  -  -  R  -  B  -  -', 'Q#acme', 'query cursor'],
-  ['-  -  -  -  -  -  R  -  B  -  -', 'Q#acme#2026-01-01', 'query day items'],
-  ['-  -  -  -  -  -  -  -  -  -  B', 'D#acme', 'detection: cursor, state, outbox'],
-  ['R  -  U  -  -  -  -  -  -  U  -', 'P#k1', 'principal'],
-  ['R  -  U  -  -  -  -  -  -  U  -', 'PRINCIPALS', 'principal directory'],
-  ['-  -  U  -  -  -  -  -  -  U  R', 'R#', 'detection rule heads'],
-  ['-  -  U  -  -  -  -  -  -  U  R', 'R#ai.data-export.volume', 'detection rule versions'],
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect, deliver:
+  //au in ad se an re qu ex pr rc de dl
+  ['-  W  R  R  R  R  R  R  R  -  R  -', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R  W  R  W', 'L#system', 'system log partition'],
+  ['R  -  W  R  -  R  R  R  R  W  R  W', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['-  R  U  R  R  R  R  R  R  -  -  -', 'M#acme', 'log metadata'],
+  ['-  R  U  R  R  R  R  R  R  U  -  U', 'M#system', 'system log metadata'],
+  ['-  -  U  R  R  R  -  -  R  U  R  U', 'LOGS', 'log registry'],
+  ['-  -  -  U  R  R  R  R  R  -  R  -', 'S#acme', 'seal state'],
+  ['-  -  -  -  U  R  -  R  -  -  -  -', 'A#acme', 'anchors'],
+  ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme', 'query cursor'],
+  ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme#2026-01-01', 'query day items'],
+  ['-  -  -  -  -  -  -  -  -  -  B  B', 'D#acme', 'detection: cursor, state, outbox'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U', 'N#acme', 'alert delivery: lease, progress'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U', 'NDL', 'alert delivery: dead letters'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -', 'P#k1', 'principal'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -', 'PRINCIPALS', 'principal directory'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#', 'detection rule heads'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#ai.data-export.volume', 'detection rule versions'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';
@@ -101,7 +104,9 @@ type Target =
   /** A retired signing key, named in context `anchorlog:retiredSigningKeyArns` (a second synthesis). */
   | { readonly retiredKey: true }
   /** One of the stack's functions. */
-  | { readonly fn: Role };
+  | { readonly fn: Role }
+  /** The alerts topic (detection alerts) or the alarm topic (operators' alarms). */
+  | { readonly topic: 'alerts' | 'alarms' };
 
 interface Row {
   readonly who: Who;
@@ -254,6 +259,16 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
     'Allowed',
   ),
 
+  // ---- delivery runs after every detect run (its destination) and records into the system log only
+  every(['detect'], 'lambda:InvokeFunction', { fn: 'deliver' }),
+  one('deliver', 'dynamodb:PutItem', { table: ['L#systemd'] }, 'Denied'),
+  one('deliver', 'dynamodb:BatchWriteItem', { table: ['D#acme', 'N#acme'] }, 'Denied'),
+  one('deliver', 'dynamodb:BatchGetItem', { table: ['D#acme', 'N#acme', 'L#system#E#x'] }, 'Allowed'),
+  one('deliver', 'dynamodb:GetItem', { table: ['L#acme#B#0000000000000001'] }, 'Denied'),
+  // it publishes to the alerts topic, and nobody else does (nor may it publish to the alarm topic)
+  every(['deliver'], 'sns:Publish', { topic: 'alerts' }),
+  every([], 'sns:Publish', { topic: 'alarms' }),
+
   // ---- signing key: only the seal role signs, and only ECDSA_SHA_256 over RAW messages
   every(['seal'], 'kms:Sign', { signingKey: true }, SIGN),
   one('seal', 'kms:Sign', { signingKey: true }, 'Denied', { ...SIGN, 'kms:MessageType': 'DIGEST' }),
@@ -280,7 +295,7 @@ const callers = new Map<Who, Caller>();
 /** The stack synthesized with one retired signing key, and its callers. */
 let iamRetired: TemplateIam;
 const retiredCallers = new Map<Who, Caller>();
-const arns = { table: '', archive: '', exports: '', signingKey: '' };
+const arns = { table: '', archive: '', exports: '', signingKey: '', alerts: '', alarms: '' };
 const fnArn = (role: Role) =>
   iam.arn(s.logicalId(s.stack.functions[role]?.fn.node.defaultChild as CfnElement));
 
@@ -311,6 +326,8 @@ beforeAll(() => {
   arns.archive = iam.arn(idOf(child('Buckets', 'Archive')));
   arns.exports = iam.arn(idOf(child('Buckets', 'Exports')));
   arns.signingKey = iam.arn(idOf(child('SigningKey', 'Key')));
+  arns.alerts = iam.ref(idOf(child('Alerts', 'Topic')));
+  arns.alarms = iam.ref(idOf(child('Alarms', 'Topic')));
 
   const sr = synth({ bundle: false, context: { 'anchorlog:retiredSigningKeyArns': RETIRED_KEY } });
   iamRetired = new TemplateIam(sr.resources);
@@ -342,6 +359,7 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   else if ('exports' in t) resource = `${arns.exports}/${t.exports}`;
   else if ('retiredKey' in t) resource = RETIRED_KEY;
   else if ('fn' in t) resource = fnArn(t.fn);
+  else if ('topic' in t) resource = arns[t.topic];
   else resource = arns.signingKey;
   if (resource.startsWith('arn:aws:s3:')) context = { 's3:TlsVersion': '1.3', ...context };
   return { caller, action: row.action, resource, context };
@@ -388,6 +406,7 @@ function targetText(t: Target): string {
   if ('exports' in t) return `exports \`${t.exports}\``;
   if ('retiredKey' in t) return 'retired signing key (context `anchorlog:retiredSigningKeyArns`)';
   if ('fn' in t) return `function \`${t.fn}\``;
+  if ('topic' in t) return `${t.topic} topic`;
   return 'signing key';
 }
 

@@ -7,6 +7,7 @@
  */
 
 import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
@@ -15,8 +16,10 @@ import {
   DeleteSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { afterAll } from 'vitest';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
+import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
@@ -29,8 +32,10 @@ import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-ex
 import { putSecret, SecretsManagerSource } from '../../src/adapters/aws/secrets-manager-source.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
+import { HttpNotifier } from '../../src/adapters/notify/http-notifier.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
+import { parseWebhookSecrets } from '../../src/core/deliver/webhook-signature.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
 import { RuleSourceError } from '../../src/ports/rule-source.ts';
@@ -40,10 +45,12 @@ import { harnessTsas } from '../support/tsa.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
+import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
@@ -249,4 +256,62 @@ ruleSourceContract('StoredRuleSource over DynamoRuleStore', async (documents) =>
     if (!doc.enabled) await env.rules.setEnabled(env.admin, doc.id, false);
   }
   return new StoredRuleSource({ rules: env.rules, clock: env.clock, errors: RuleSourceError, ttlMs: 0 });
+});
+
+deliveryStoreContract('DynamoDeliveryStore', async () => {
+  const client = new DynamoDBClient(awsClientConfig());
+  await ensureTable(client, 'anchorlog-contracts');
+  return new DynamoDeliveryStore({ client, tableName: 'anchorlog-contracts' });
+});
+
+const WEBHOOK_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const receivers: Server[] = [];
+afterAll(() => Promise.all(receivers.map((r) => new Promise<void>((done) => r.close(() => done())))));
+
+// The HTTP notifier (signed webhooks) against a real receiver on a local port.
+notifierContract('HttpNotifier (webhook)', {
+  async make() {
+    const ids: string[] = [];
+    let status = 204;
+    const server = createServer((req, res) => {
+      ids.push(String(req.headers['webhook-id']));
+      req.resume();
+      req.on('end', () => res.writeHead(status).end());
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+    const a = server.address();
+    if (!a || typeof a === 'string') throw new Error('no address');
+    receivers.push(server);
+    const notifier = new HttpNotifier({
+      name: 'soc',
+      kind: 'webhook',
+      url: `http://127.0.0.1:${a.port}/hook`,
+      keys: parseWebhookSecrets(WEBHOOK_SECRET),
+      clock: systemClock,
+      timeoutMs: 5_000,
+    });
+    return {
+      notifier,
+      received: async () => ids,
+      refuse(s) {
+        status = s;
+      },
+    };
+  },
+  async unreachable() {
+    // A port that was just free: nothing listens there.
+    const server = createServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', () => done()));
+    const a = server.address();
+    if (!a || typeof a === 'string') throw new Error('no address');
+    await new Promise<void>((done) => server.close(() => done()));
+    return new HttpNotifier({
+      name: 'gone',
+      kind: 'webhook',
+      url: `http://127.0.0.1:${a.port}/hook`,
+      keys: parseWebhookSecrets(WEBHOOK_SECRET),
+      clock: systemClock,
+      timeoutMs: 2_000,
+    });
+  },
 });

@@ -6,11 +6,13 @@
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
 import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryDeliveryStore } from '../../src/adapters/memory/delivery-store.ts';
 import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-state.ts';
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
+import { MemoryNotifier } from '../../src/adapters/memory/notifier.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
 import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
@@ -21,10 +23,12 @@ import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
+import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
@@ -86,3 +90,27 @@ ruleStoreContract('MemoryRuleStore', async () => ({
   empty: async () => new MemoryRuleStore(),
 }));
 ruleSourceContract('StaticRuleSource', async (documents) => new StaticRuleSource(documents));
+deliveryStoreContract('MemoryDeliveryStore', async () => new MemoryDeliveryStore());
+notifierContract('MemoryNotifier', {
+  async make() {
+    const notifier = new MemoryNotifier('soc');
+    return {
+      notifier,
+      received: async () => notifier.ids,
+      refuse(status) {
+        notifier.answer = () => ({
+          ok: false,
+          code: 'HTTP_STATUS',
+          message: `answered ${status}`,
+          status,
+          retryable: status >= 500,
+        });
+      },
+    };
+  },
+  async unreachable() {
+    const notifier = new MemoryNotifier('gone');
+    notifier.answer = () => ({ ok: false, code: 'NETWORK', message: 'connection refused', retryable: true });
+    return notifier;
+  },
+});

@@ -7,7 +7,7 @@ import { motoEndpoint } from '../support/aws.ts';
 
 /** The real local stack (HTTP server, services, sealer) on the worker's emulator and a free port. */
 export function startTestStack(
-  opts: { sealIntervalMs?: number; detectionRules?: readonly unknown[] } = {},
+  opts: { sealIntervalMs?: number; detectionRules?: readonly unknown[]; alertDestinations?: string } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     stateDir: mkdtempSync(join(tmpdir(), 'anchorlog-e2e-')),
@@ -15,6 +15,7 @@ export function startTestStack(
     awsEndpoint: motoEndpoint(),
     sealIntervalMs: opts.sealIntervalMs ?? 0,
     ...(opts.detectionRules ? { detectionRules: opts.detectionRules } : {}),
+    ...(opts.alertDestinations ? { alertDestinations: opts.alertDestinations } : {}),
   });
 }
 

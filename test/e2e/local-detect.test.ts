@@ -2,14 +2,15 @@
  * Detection on the local stack, as `npm start` runs it: the timer seals every
  * log and runs detection right after, so an event that matches a rule is an
  * alert in the outbox a tick or two after the 201 that accepted it, citing
- * the checkpoint that covers it. (No wall time is asserted: the latency
- * target is measured by the benchmark.)
+ * the checkpoint that covers it. Delivery runs right after detection and
+ * empties the outbox, so the alert is looked for where it ends up: the local
+ * receiver (test/e2e/local-deliver.test.ts covers delivery itself). (No wall
+ * time is asserted: the latency target is measured by the benchmark.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
+import type { ReceivedAlert } from '../../src/local/alert-receiver.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import type { OutboxRecord } from '../../src/ports/detection-state.ts';
 import { startTestStack } from './helpers.ts';
 
 const EXPORT_RULE = {
@@ -44,7 +45,7 @@ async function until<T>(what: string, get: () => Promise<T | undefined>, timeout
 
 describe('local stack: detection after every seal tick', () => {
   it('an event matching a rule becomes an alert in the outbox, citing its checkpoint', async () => {
-    const { info, services } = stack;
+    const { info } = stack;
     const client = new AuditClient({ apiUrl: info.apiUrl, apiKey: info.apiKey, logId: info.logId });
     await client.append({
       occurredAt: new Date().toISOString(),
@@ -61,20 +62,20 @@ describe('local stack: detection after every seal tick', () => {
       metadata: { bytes: 5_000_000 },
     });
     await client.close();
-    const store = new DynamoDetectionStateStore({ client: services.clients.ddb, tableName: info.tableName });
-    const alert = await until<OutboxRecord>('the alert', async () =>
-      (await store.readOutbox(info.logId)).records.find(
-        (r) => r.entry.type === 'alert' && r.entry.alert.trigger?.index === receipt.index,
+    const alert = await until<ReceivedAlert>('the alert', async () =>
+      stack.alerts.received.find(
+        (r) =>
+          r.alert.logId === info.logId &&
+          r.alert.rule.id === 'local.export' &&
+          r.alert.trigger?.index === receipt.index,
       ),
     );
-    if (alert.entry.type !== 'alert') throw new Error('alert');
-    expect(alert.entry.alert.rule).toMatchObject({ id: 'local.export', version: 1, severity: 'high' });
-    expect(alert.entry.alert.trigger?.receivedAt).toBe(receipt.receivedAt);
+    expect(alert.alert.rule).toMatchObject({ id: 'local.export', version: 1, severity: 'high' });
+    expect(alert.alert.trigger?.receivedAt).toBe(receipt.receivedAt);
     expect(alert.checkpoint?.size).toBeGreaterThan(receipt.index);
-    expect(alert.checkpoint?.checkpoint).toContain(`anchorlog.local/${info.logId}\n`);
+    expect(alert.checkpoint?.note).toContain(`anchorlog.local/${info.logId}\n`);
     // Exactly once, however many ticks ran since.
     await stack.sealNow();
-    const all = (await store.readOutbox(info.logId, { limit: 1000 })).records;
-    expect(all.filter((r) => r.entry.id === alert.entry.id)).toHaveLength(1);
+    expect(stack.alerts.received.filter((r) => r.id === alert.id)).toHaveLength(1);
   });
 });
