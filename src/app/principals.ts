@@ -107,6 +107,7 @@ import type {
 } from '../ports/principal-store.ts';
 import { AppError } from './errors.ts';
 import { withPortErrors } from './port-errors.ts';
+import { settleAllStaged } from './staged-changes.ts';
 
 export type AdminAction =
   | 'principal.create'
@@ -596,23 +597,13 @@ export class PrincipalService {
    * everything; run it on a schedule.
    */
   async recoverPending(): Promise<{ completed: number; failed: number }> {
-    let completed = 0;
-    let failed = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
-      for (const entry of page.entries) {
-        if (!entry.pending) continue;
-        try {
-          await this.#settle(entry);
-          completed++;
-        } catch {
-          failed++; // left staged; the next run or the next change retries it
-        }
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    return { completed, failed };
+    return settleAllStaged(
+      async (cursor) => {
+        const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+        return { items: page.entries, cursor: page.cursor };
+      },
+      (entry) => this.#settle(entry),
+    );
   }
 
   // -------------------------------------------------------------------------

@@ -70,6 +70,7 @@ import {
 import { AppError } from './errors.ts';
 import { withPortErrors } from './port-errors.ts';
 import { type AdminAuditEvent, type AdminAuditLog, type AdminAuditSink, actorOf } from './principals.ts';
+import { settleAllStaged } from './staged-changes.ts';
 
 export type RuleAction = 'rule.create' | 'rule.update' | 'rule.enable' | 'rule.disable';
 
@@ -347,23 +348,13 @@ export class RuleService {
    * with everything; the recovery job runs it on a schedule.
    */
   async recoverPending(): Promise<{ completed: number; failed: number }> {
-    let completed = 0;
-    let failed = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
-      for (const head of page.heads) {
-        if (!head.pending) continue;
-        try {
-          await this.#settle(head);
-          completed++;
-        } catch {
-          failed++; // left staged; the next run or the next change retries it
-        }
-      }
-      cursor = page.cursor;
-    } while (cursor);
-    return { completed, failed };
+    return settleAllStaged(
+      async (cursor) => {
+        const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+        return { items: page.heads, cursor: page.cursor };
+      },
+      (head) => this.#settle(head),
+    );
   }
 
   // -------------------------------------------------------------------------
