@@ -50,9 +50,9 @@ export interface LocalStackOptions {
   sealIntervalMs?: number;
   retentionDays?: number;
   /**
-   * Rule documents detection runs besides every built-in pack (until the rule
-   * store serves rules). Invalid ones stop the stack at start, like a detect
-   * function's cold start.
+   * Rule documents detection runs besides every built-in pack and the rules
+   * the admin API stores (`anchorlog rules apply`). Invalid ones stop the
+   * stack at start, like a detect function's cold start.
    */
   detectionRules?: readonly unknown[];
   /**
