@@ -1,7 +1,8 @@
 /**
  * A realistic stream of AI-platform audit events: agents taking tasks and
  * calling tools, configuration changes with before/after values, access
- * grants and revocations, a budget breach and a denied action. Deterministic
+ * grants and revocations, a budget breach with no approved workflow and a
+ * denied export, in the shapes the starter rule pack expects. Deterministic
  * for a given seed so tests and benchmarks can replay it.
  */
 export interface DemoEventOptions {
@@ -90,6 +91,10 @@ export function demoEvents(opts: DemoEventOptions): Record<string, unknown>[] {
         target: { type: 'role', id: 'prod-db-readonly' },
         outcome: 'success',
         occurredAt,
+        // The event catalog of the starter rule pack (docs/detection.md "The starter rule pack"):
+        // a grant says whether it is privileged; these name no grantor roles, so the pack's
+        // privileged-grant rule reports them.
+        ...(grant ? { metadata: { privileged: true } } : {}),
         changes: grant
           ? { before: { members: ['u-0007'] }, after: { members: ['u-0007', agent.id] } }
           : { before: { members: ['u-0007', agent.id] }, after: { members: ['u-0007'] } },
@@ -108,7 +113,7 @@ export function demoEvents(opts: DemoEventOptions): Record<string, unknown>[] {
     } else {
       out.push({
         actor: { type: 'system', id: 'budget-guard' },
-        action: 'budget.breach',
+        action: 'budget.threshold.breach',
         target: { type: 'agent', id: agent.id, name: agent.name },
         outcome: 'failure',
         occurredAt,
