@@ -25,7 +25,7 @@ import {
   parseDeliveryRouting,
 } from '../../src/core/deliver/destinations.ts';
 import type { ServiceFunction } from './service-function.ts';
-import { KEY_ADMIN_ACTIONS } from './signing-key.ts';
+import { accountAdministersTopicKey } from './signing-key.ts';
 
 /** Context key holding the destinations document (JSON, or an object in cdk.json). */
 export const ALERT_DESTINATIONS_CONTEXT = 'anchorlog:alertDestinations';
@@ -73,19 +73,7 @@ export class AlertDelivery extends Construct {
       enableKeyRotation: true,
       pendingWindow: Duration.days(30),
       policy: new iam.PolicyDocument({
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'AccountAdministers',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: [
-              ...KEY_ADMIN_ACTIONS.filter((a) => a !== 'kms:GetPublicKey'),
-              'kms:EnableKeyRotation',
-              'kms:DisableKeyRotation',
-              'kms:GetKeyRotationStatus',
-            ],
-            resources: ['*'],
-          }),
-        ],
+        statements: [accountAdministersTopicKey()],
       }),
     });
     this.topic = new sns.Topic(this, 'Topic', {

@@ -25,7 +25,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import type { ServiceFunction } from './service-function.ts';
-import { KEY_ADMIN_ACTIONS } from './signing-key.ts';
+import { accountAdministersTopicKey } from './signing-key.ts';
 
 export const METRICS_NAMESPACE = 'anchorlog';
 const RUNBOOK = 'Runbook: docs/operations.md#alarms';
@@ -45,17 +45,7 @@ export class AuditAlarms extends Construct {
       pendingWindow: Duration.days(30),
       policy: new iam.PolicyDocument({
         statements: [
-          new iam.PolicyStatement({
-            sid: 'AccountAdministers',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: [
-              ...KEY_ADMIN_ACTIONS.filter((a) => a !== 'kms:GetPublicKey'),
-              'kms:EnableKeyRotation',
-              'kms:DisableKeyRotation',
-              'kms:GetKeyRotationStatus',
-            ],
-            resources: ['*'],
-          }),
+          accountAdministersTopicKey(),
           new iam.PolicyStatement({
             sid: 'AlarmsAndRulesPublish',
             principals: [

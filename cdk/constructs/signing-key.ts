@@ -39,6 +39,25 @@ export const KEY_ADMIN_ACTIONS = [
   'kms:RetireGrant',
 ];
 
+/**
+ * The statement by which the account administers a symmetric key that encrypts an SNS topic
+ * (the alarm topic, the alerts topic): key administration plus rotation, and nothing that reads
+ * or uses data. Who may encrypt with the key is granted beside it, per topic.
+ */
+export function accountAdministersTopicKey(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'AccountAdministers',
+    principals: [new iam.AccountRootPrincipal()],
+    actions: [
+      ...KEY_ADMIN_ACTIONS.filter((a) => a !== 'kms:GetPublicKey'),
+      'kms:EnableKeyRotation',
+      'kms:DisableKeyRotation',
+      'kms:GetKeyRotationStatus',
+    ],
+    resources: ['*'],
+  });
+}
+
 /** Context key listing retired log keys' ARNs (docs/operations.md §Key rotation). */
 export const RETIRED_KEYS_CONTEXT = 'anchorlog:retiredSigningKeyArns';
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
