@@ -221,7 +221,8 @@ export class AnchorlogStack extends Stack {
     // Deliver: the outbox of every log → `alert.*` events in the system log → the alert's destinations
     // (docs/detection.md "Delivery"). Runs after every detect run (its destination) and every 5
     // minutes (due retries; a safety net). It appends to the system log as the recovery function does,
-    // reads and acknowledges the outbox (`D#`), keeps its own `N#`/`NDL` items, publishes to the alerts
+    // reads and acknowledges the outbox (`D#`), records and deletes the health observations (`H#`) of
+    // the seal and anchor functions, keeps its own `N#`/`NDL` items, publishes to the alerts
     // topic only and reads the destinations' secrets only; it reads no log's records.
     const alertDelivery = new AlertDelivery(this, 'Alerts', {
       email: alertEmail,
@@ -233,7 +234,7 @@ export class AnchorlogStack extends Stack {
       retryAttempts: 0,
     });
     table.grant(deliver, {
-      'read-write': ['systemLogData'],
+      'read-write': ['systemLogData', 'health'],
       'read-update': ['systemLogMetadata', 'logRegistry', 'delivery'],
       'read-update-batch': ['detection'],
     });
@@ -274,7 +275,11 @@ export class AnchorlogStack extends Stack {
       retryAttempts: 0,
       afterwards: detect,
     });
-    table.grant(seal, { read: ['logData', 'logMetadata', 'logRegistry'], 'read-update': ['sealState'] });
+    // It puts health observations (lag, halts) for deliver to record; it never appends to the system log.
+    table.grant(seal, {
+      read: ['logData', 'logMetadata', 'logRegistry'],
+      'read-update': ['sealState', 'health'],
+    });
     buckets.grantArchiveSeal(seal);
     signingKey.allowSign(seal);
     SigningKey.allowRetiredPublicKeys(seal, retiredKeys);
@@ -294,7 +299,7 @@ export class AnchorlogStack extends Stack {
     // keep there (docs/architecture.md); the records under it are not the anchorer's business.
     table.grant(
       anchor,
-      { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'], 'read-update': ['anchors'] },
+      { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'], 'read-update': ['anchors', 'health'] },
       { except: ['logRecords'] },
     );
     buckets.grantArchiveAnchor(anchor);

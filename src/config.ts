@@ -12,6 +12,7 @@
  * at cold start (docs/deploy.md §Secrets). An environment that carries a
  * secret value is refused.
  */
+
 import {
   type DeliveryRouting,
   DestinationConfigError,
@@ -20,6 +21,7 @@ import {
 } from './core/deliver/destinations.ts';
 import { parseWebhookSecrets, type WebhookKey } from './core/deliver/webhook-signature.ts';
 import { AnchorlogError } from './core/errors.ts';
+import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from './core/health.ts';
 import { isValidTsaName, TSA_NAME_RULE } from './core/names.ts';
 import { pemToSpki } from './core/note/pem.ts';
 import { p256PublicPoint } from './core/note/verifiers.ts';
@@ -76,6 +78,12 @@ export interface AppConfig {
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
+  /**
+   * ANCHORLOG_HEALTH_SEAL_LAG_SECONDS (integer >= 1, default 300): a log whose
+   * oldest unsealed batch has waited this long is recorded as an
+   * `anchorlog.health.seal_lag` event (docs/detection.md "Self-monitoring").
+   */
+  healthSealLagSeconds: number;
   /**
    * ANCHORLOG_QUERY_HOT_DAYS (an integer >= 2) in ms: how long the query
    * projection keeps records (docs/query.md). Unset: the default there. The
@@ -300,6 +308,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),
+    healthSealLagSeconds: int(
+      env,
+      'ANCHORLOG_HEALTH_SEAL_LAG_SECONDS',
+      DEFAULT_SEAL_LAG_THRESHOLD_SECONDS,
+      1,
+    ),
     ...(hotDays !== undefined ? { queryHotWindowMs: hotDays * DAY_MS } : {}),
     exportLimits: {
       ...(maxRecords !== undefined ? { maxRecords } : {}),

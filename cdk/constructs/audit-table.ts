@@ -53,6 +53,12 @@ export const KEY_FAMILIES = {
    * letters (`NDL`), the deliver function's (src/adapters/aws/dynamo-delivery-store.ts).
    */
   delivery: ['N#*', 'NDL'],
+  /**
+   * Health observations waiting to be recorded in the system log (`H#PENDING`): the seal and
+   * anchor functions put them, the deliver function records and deletes them
+   * (src/adapters/aws/dynamo-health-outbox.ts).
+   */
+  health: ['H#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */

@@ -6,6 +6,7 @@
  */
 import type { AlertAuditEvent } from '../core/deliver/events.ts';
 import type { AuditEvent } from '../core/event.ts';
+import type { HealthAuditEvent } from '../core/health.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { decodeRecord, RecordError } from '../core/record.ts';
 import type { LogStore } from '../ports/log-store.ts';
@@ -57,7 +58,8 @@ export class SystemLogAuditReader implements AdminAuditLog {
 /**
  * AdminAuditSink over the ingest path: every admin change becomes an event in
  * the `system` log, submitted by the acting principal; so does every alert
- * detection raised (src/app/deliver.ts, actor `system:detection`). The event id doubles
+ * detection raised (src/app/deliver.ts, actor `system:detection`) and every
+ * health observation (src/app/health.ts, actor `system:health`). The event id doubles
  * as the Idempotency-Key, so re-recording after a crash never duplicates it
  * (the sink contract in principals.ts). The position comes from the event-id
  * index, which ingest writes before it returns; if that write was lost, the
@@ -70,7 +72,7 @@ export class SystemLogAuditSink implements AdminAuditSink {
     private readonly reader: Pick<AdminAuditLog, 'find'>,
   ) {}
 
-  async record(event: AdminAuditEvent | AlertAuditEvent): Promise<AuditPosition> {
+  async record(event: AdminAuditEvent | AlertAuditEvent | HealthAuditEvent): Promise<AuditPosition> {
     await this.registry.createLog(SYSTEM_LOG_ID);
     await this.ingest.appendToSystemLog({
       submitter: event.actor.id,

@@ -2,13 +2,16 @@
  * The anchor job (docs/anchoring.md): each log's archived checkpoint, once a
  * log key (or a retired one) verifies it, is time-stamped by the configured
  * RFC 3161 TSAs; tokens go to the archive, anchor records to the table.
- * Failures per TSA are EMF metrics (AnchorQuorumMissed, AnchorTsaFailure),
- * and the next run retries every TSA that has not granted.
+ * Failures per TSA are EMF metrics (AnchorQuorumMissed, AnchorTsaFailure)
+ * and health observations (src/app/health.ts), and the next run retries
+ * every TSA that has not granted.
  */
 import { DynamoAnchorStore } from '../adapters/aws/dynamo-anchor-store.ts';
+import { DynamoHealthOutbox } from '../adapters/aws/dynamo-health-outbox.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { HttpTimestamper } from '../adapters/tsa/http-timestamper.ts';
 import { type AnchorOutcome, AnchorService, type RetryPolicy } from '../app/anchor.ts';
+import { anchorHealthEvents, putObservations } from '../app/health.ts';
 import { loadTsaCredentials } from '../config.ts';
 import { type EachLogOutcome, eachLog, type ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
@@ -70,6 +73,7 @@ export async function anchorJob(
     metrics: opts.metrics ?? emfMetrics(),
     ...(opts.retry ? { retry: opts.retry } : {}),
   });
+  const healthOutbox = new DynamoHealthOutbox({ client: clients.ddb, tableName: config.tableName });
   return {
     name: 'anchor',
     clock,
@@ -82,5 +86,14 @@ export async function anchorJob(
       anchored: outcomes.filter((o) => o.ok && o.status === 'anchored').length,
       failures: outcomes.reduce((n, o) => n + (o.ok ? o.failures : 0), 0),
     }),
+    // Missed quorums and failing TSAs become health observations, recorded in the system log
+    // by the deliver job (src/app/health.ts); the anchor role may put them, not append them.
+    metrics: (_logIds, outcomes) => {
+      const now = clock.now();
+      return putObservations(
+        healthOutbox,
+        outcomes.flatMap((o) => (o.ok ? anchorHealthEvents(o, now) : [])),
+      );
+    },
   };
 }

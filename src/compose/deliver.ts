@@ -23,6 +23,7 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDeliveryStore } from '../adapters/aws/dynamo-delivery-store.ts';
 import { DynamoDetectionStateStore } from '../adapters/aws/dynamo-detection-state.ts';
+import { DynamoHealthOutbox } from '../adapters/aws/dynamo-health-outbox.ts';
 import { SnsNotifier } from '../adapters/aws/sns-notifier.ts';
 import { HttpNotifier } from '../adapters/notify/http-notifier.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
@@ -32,10 +33,12 @@ import {
   type DeliveryServiceOptions,
   type RedriveOutcome,
 } from '../app/deliver.ts';
+import { recordHealthObservations } from '../app/health.ts';
 import { type AlertDestination, type AppConfig, loadAlertDestinations } from '../config.ts';
 import { EMPTY_ROUTING } from '../core/deliver/destinations.ts';
 import type { DeadLetter } from '../core/deliver/progress.ts';
 import { AnchorlogError } from '../core/errors.ts';
+import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { type EachLogOutcome, eachLog, type JobContext, type ScheduledJob } from '../jobs/scheduled-job.ts';
 import { systemSleep } from '../ports/clock.ts';
 import type { DeadLetterPage } from '../ports/delivery-store.ts';
@@ -49,6 +52,8 @@ import type { Services } from './services.ts';
 export type DeliverJobOutcome = EachLogOutcome<DeliverOutcome>;
 export interface DeliverJobSummary {
   logs: number;
+  /** Health observations recorded in the system log this run (src/app/health.ts). */
+  healthRecorded: number;
   delivered: number;
   deadLettered: number;
   pending: number;
@@ -135,22 +140,53 @@ export async function createDeliveryService(
   });
 }
 
-/** The delivery job over every log's outbox (or the logs the trigger names), until the deadline. */
+/**
+ * The delivery job over every log's outbox (or the logs the trigger names), until the deadline.
+ * Each run first records the pending health observations of the seal and anchor jobs in the
+ * system log (src/app/health.ts): this function already appends alerts there, and they may
+ * not. A failure to record them is reported as a failed outcome of the `system` log, so the
+ * invocation fails and DeliverFailing alarms; the observations stay pending for the next run.
+ */
 export function deliverJob(
-  services: Pick<Services, 'clock' | 'logStore'>,
+  services: DeliverServices,
   delivery: DeliveryService,
 ): ScheduledJob<DeliverJobOutcome, DeliverJobSummary> {
-  const { clock, logStore } = services;
+  const { clock, logStore, config, clients, ingest, logRegistry } = services;
+  const systemLog = new SystemLogAuditReader(logStore);
+  const health = {
+    outbox: new DynamoHealthOutbox({ client: clients.ddb, tableName: config.tableName }),
+    audit: new SystemLogAuditSink(logRegistry, ingest, systemLog),
+    recorded: systemLog,
+  };
+  // Health observations recorded by the current invocation (one at a time per container).
+  let healthRecorded = 0;
   return {
     name: 'deliver',
     clock,
     safetyMs: DELIVER_SAFETY_MS,
     listLogs: () => logStore.listLogs(),
-    run: (logIds, deadlineMs) =>
-      eachLog(logIds, deadlineMs, clock, (logId) => delivery.deliverLog(logId, deadlineMs)),
+    run: async (logIds, deadlineMs) => {
+      healthRecorded = 0;
+      const healthFailure: DeliverJobOutcome[] = [];
+      try {
+        healthRecorded = (await recordHealthObservations(health)).recorded;
+      } catch (err) {
+        healthFailure.push({
+          ok: false,
+          logId: SYSTEM_LOG_ID,
+          code: err instanceof AnchorlogError ? err.code : 'INTERNAL',
+          message: `recording health observations: ${err instanceof Error ? err.message : String(err)}`,
+        });
+      }
+      const outcomes = await eachLog(logIds, deadlineMs, clock, (logId) =>
+        delivery.deliverLog(logId, deadlineMs),
+      );
+      return [...healthFailure, ...outcomes];
+    },
     notable: (o) => o.ok && (o.entries > 0 || o.status === 'busy'),
     summarize: (outcomes) => ({
       logs: outcomes.length,
+      healthRecorded,
       delivered: outcomes.reduce((n, o) => n + (o.ok ? o.delivered : 0), 0),
       deadLettered: outcomes.reduce((n, o) => n + (o.ok ? o.deadLettered : 0), 0),
       pending: outcomes.reduce((n, o) => n + (o.ok ? o.pending : 0), 0),

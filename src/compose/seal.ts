@@ -4,6 +4,8 @@
  * checkpoints signed by a retired key (ANCHORLOG_RETIRED_SIGNING_KEYS) still
  * verify.
  */
+
+import { DynamoHealthOutbox } from '../adapters/aws/dynamo-health-outbox.ts';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
@@ -41,6 +43,7 @@ export function sealJob(
   const kmsKeyId = requireSigningKeyId(config);
   const state = new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName });
   const metrics = opts.metrics ?? emfMetrics();
+  const healthOutbox = new DynamoHealthOutbox({ client: clients.ddb, tableName: config.tableName });
   let service: Promise<SealService> | undefined;
   const sealService = (): Promise<SealService> => {
     service ??= Promise.all([
@@ -77,6 +80,21 @@ export function sealJob(
       logs: outcomes.length,
       sealed: outcomes.filter((o) => o.ok && o.status === 'sealed').length,
     }),
-    metrics: (logIds) => emitSealLag({ logs: logStore, state, metrics, clock }, logIds),
+    // Seal lag and halts also become health observations, recorded in the system log by the
+    // deliver job (src/app/health.ts); the seal role may put them, not append them.
+    metrics: (logIds) =>
+      emitSealLag(
+        {
+          logs: logStore,
+          state,
+          metrics,
+          clock,
+          health: {
+            outbox: healthOutbox,
+            lagThresholdSeconds: config.healthSealLagSeconds,
+          },
+        },
+        logIds,
+      ),
   };
 }

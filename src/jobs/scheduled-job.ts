@@ -43,8 +43,12 @@ export interface ScheduledJob<O extends JobOutcome = JobOutcome, S = unknown> {
   notable(outcome: O): boolean;
   /** The invocation's result when nothing failed. */
   summarize(outcomes: readonly O[]): S;
-  /** Emits gauges after the run (seal: SealLagSeconds). Its failure is a WARN line, not a failed run. */
-  metrics?(logIds: readonly string[]): Promise<void>;
+  /**
+   * After the run: gauges (seal: SealLagSeconds) and health observations
+   * (seal: lag and halts; anchor: missed quorums and failing TSAs). Its
+   * failure is a WARN line, not a failed run.
+   */
+  metrics?(logIds: readonly string[], outcomes: readonly O[]): Promise<void>;
 }
 
 /** The part of the Lambda context a job uses; the local stack passes its own. */
@@ -135,7 +139,7 @@ export function scheduledJob<O extends JobOutcome, S>(
       });
     if (job.metrics)
       await job
-        .metrics(logIds)
+        .metrics(logIds, outcomes)
         .catch((err: unknown) =>
           log({ level: 'WARN', message: `${job.name} metrics failed`, err: String(err) }),
         );

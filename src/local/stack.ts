@@ -26,6 +26,7 @@ import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
+import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
@@ -141,6 +142,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       limits: DEFAULT_LIMITS,
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
       anchorQuorum: 2,
+      healthSealLagSeconds: DEFAULT_SEAL_LAG_THRESHOLD_SECONDS,
       retiredSigningKeys: [],
     };
     const clients = createAwsClients(base);

@@ -66,6 +66,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  -  -  -  -  -  -  -  -  B  B', 'D#acme', 'detection: cursor, state, outbox'],
   ['-  -  -  -  -  -  -  -  -  -  -  U', 'N#acme', 'alert delivery: lease, progress'],
   ['-  -  -  -  -  -  -  -  -  -  -  U', 'NDL', 'alert delivery: dead letters'],
+  ['-  -  -  U  U  -  -  -  -  -  -  W', 'H#PENDING', 'health observations (outbox)'],
   ['R  -  U  -  -  -  -  -  -  U  -  -', 'P#k1', 'principal'],
   ['R  -  U  -  -  -  -  -  -  U  -  -', 'PRINCIPALS', 'principal directory'],
   ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#', 'detection rule heads'],

@@ -21,6 +21,7 @@ import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
+import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
@@ -48,6 +49,7 @@ import { clockContract } from './clock.contract.ts';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
+import { healthOutboxContract } from './health-outbox.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
@@ -80,6 +82,13 @@ function table(name = TABLE): Promise<DynamoDBClient> {
 logStoreContract('DynamoLogStore', async () => {
   const client = await table();
   return new DynamoLogStore({ client, tableName: TABLE, sleep: async () => {} });
+});
+
+// One partition holds every pending observation: each test gets its own table.
+healthOutboxContract('DynamoHealthOutbox', async () => {
+  const name = uniqueId('health');
+  const client = await table(name);
+  return new DynamoHealthOutbox({ client, tableName: name });
 });
 
 sealStateContract('DynamoSealStateStore', async () => {

@@ -9,6 +9,7 @@ import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { MemoryDeliveryStore } from '../../src/adapters/memory/delivery-store.ts';
 import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-state.ts';
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
+import { MemoryHealthOutbox } from '../../src/adapters/memory/health-outbox.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
@@ -26,6 +27,7 @@ import { clockContract } from './clock.contract.ts';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
+import { healthOutboxContract } from './health-outbox.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
@@ -91,6 +93,7 @@ ruleStoreContract('MemoryRuleStore', async () => ({
 }));
 ruleSourceContract('StaticRuleSource', async (documents) => new StaticRuleSource(documents));
 deliveryStoreContract('MemoryDeliveryStore', async () => new MemoryDeliveryStore());
+healthOutboxContract('MemoryHealthOutbox', async () => new MemoryHealthOutbox());
 notifierContract('MemoryNotifier', {
   async make() {
     const notifier = new MemoryNotifier('soc');

@@ -18,6 +18,8 @@
  *                    (dynamo-rule-store)                         admin
  *   N#<logId>, NDL   alert delivery: lease and progress per outbox
  *                    entry, dead letters (dynamo-delivery-store) deliver
+ *   H#PENDING        health observations (dynamo-health-outbox)  seal, anchor put;
+ *                                                                deliver deletes
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
  * Before issue #11 META, the seal state, anchors and the query projection
  * also lived under L#<logId>, which the ingest role may write; those legacy

@@ -25,6 +25,7 @@
 
 import type { Timestamp } from '@bufbuild/protobuf/wkt';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
+import { DETECTION_ACTOR } from '../deliver/events.ts';
 import { AnchorlogError } from '../errors.ts';
 import { parseUtcTimestamp } from '../event.ts';
 import type { LogRecord } from '../record.ts';
@@ -265,7 +266,10 @@ export class DetectionEngine {
       next++;
       stats.records++;
       const timeMs = parseUtcTimestamp(rec.receivedAt) as number;
-      const evals = this.#evaluate(rec, timeMs, stats);
+      // Detection's own alert records (`alert.*` in the system log, submitted by
+      // system:detection) are never evaluated: a rule matching them would fire on its
+      // own alert's record, and on that one, without end. They still advance time.
+      const evals = rec.submitter === DETECTION_ACTOR.id ? [] : this.#evaluate(rec, timeMs, stats);
       for (const e of evals) {
         const r = this.rules[e.rule] as CompiledRule;
         if (r.threshold) e.item = itemKey.window(r.stateKey, e.key);

@@ -175,8 +175,8 @@ const CASES: Record<string, Case> = {
   },
   'anchorlog.self.seal-lag': {
     log: 'system',
-    fires: stream([[0, health('anchorlog.health.seal_lag', 'acme', { lagSeconds: 301 })]], 'system'),
-    quiet: stream([[0, health('anchorlog.health.seal_lag', 'acme', { lagSeconds: 300 })]], 'system'),
+    fires: stream([[0, health('anchorlog.health.seal_lag', 'acme', { lagSeconds: 300 })]], 'system'),
+    quiet: stream([[0, health('anchorlog.health.seal_lag', 'acme', { lagSeconds: 299 })]], 'system'),
   },
   'anchorlog.self.log-halted': {
     log: 'system',

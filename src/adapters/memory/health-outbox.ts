@@ -1,0 +1,40 @@
+/**
+ * HealthOutbox in memory (src/ports/health-outbox.ts), with the semantics of
+ * src/adapters/aws/dynamo-health-outbox.ts: first writer wins per id, reads
+ * are copies. THROTTLED and UNAVAILABLE come only from injected faults.
+ */
+import type { HealthAuditEvent } from '../../core/health.ts';
+import {
+  type HealthOutbox,
+  HealthOutboxError,
+  type HealthOutboxErrorCode,
+} from '../../ports/health-outbox.ts';
+import { FaultPlan } from './faults.ts';
+
+export class MemoryHealthOutbox implements HealthOutbox {
+  readonly #pending = new Map<string, string>();
+  readonly faults = new FaultPlan<HealthOutboxErrorCode>(
+    (code, message) => new HealthOutboxError(code, message),
+  );
+
+  put(event: HealthAuditEvent): Promise<void> {
+    return this.faults.run('put', event.id, () => {
+      if (!this.#pending.has(event.id)) this.#pending.set(event.id, JSON.stringify(event));
+    });
+  }
+
+  pending(limit: number): Promise<readonly HealthAuditEvent[]> {
+    return this.faults.run('pending', '', () =>
+      [...this.#pending.keys()]
+        .sort()
+        .slice(0, Math.max(0, limit))
+        .map((id) => JSON.parse(this.#pending.get(id) as string) as HealthAuditEvent),
+    );
+  }
+
+  remove(ids: readonly string[]): Promise<void> {
+    return this.faults.run('remove', ids.join(','), () => {
+      for (const id of ids) this.#pending.delete(id);
+    });
+  }
+}
