@@ -27,11 +27,16 @@ export class SystemLogAuditReader implements AdminAuditLog {
   constructor(private readonly logs: Pick<LogStore, 'readEventIds' | 'readBatch'>) {}
 
   async find(eventId: string): Promise<AuditPosition | undefined> {
+    return (await this.findMany([eventId])).get(eventId);
+  }
+
+  /** The positions of those of `eventIds` the log holds (one consistent batch read). */
+  async findMany(eventIds: readonly string[]): Promise<Map<string, AuditPosition>> {
+    if (eventIds.length === 0) return new Map();
     const found = await storeCall(() =>
-      this.logs.readEventIds(SYSTEM_LOG_ID, SYSTEM_EVENT_ID_SCOPE, [eventId]),
+      this.logs.readEventIds(SYSTEM_LOG_ID, SYSTEM_EVENT_ID_SCOPE, eventIds),
     );
-    const at = found.get(eventId);
-    return at ? { seq: at.seq, index: at.index } : undefined;
+    return new Map([...found].map(([id, at]) => [id, { seq: at.seq, index: at.index }]));
   }
 
   async read(at: AuditPosition): Promise<AuditEvent | undefined> {
@@ -66,14 +71,54 @@ export class SystemLogAuditReader implements AdminAuditLog {
  * recording fails (retryable) and the retry, replaying the append, repairs it.
  */
 export class SystemLogAuditSink implements AdminAuditSink {
+  /** The system log exists (createLog is idempotent, and logs are never deleted): asked once per container. */
+  #created: Promise<unknown> | undefined;
+
   constructor(
     private readonly registry: Pick<LogRegistry, 'createLog'>,
     private readonly ingest: IngestService,
-    private readonly reader: Pick<AdminAuditLog, 'find'>,
+    private readonly reader: Pick<SystemLogAuditReader, 'find' | 'findMany'>,
   ) {}
 
+  #ensureLog(): Promise<unknown> {
+    this.#created ??= this.registry.createLog(SYSTEM_LOG_ID).catch((err: unknown) => {
+      this.#created = undefined;
+      throw err;
+    });
+    return this.#created;
+  }
+
+  /**
+   * Records events of one actor (detection's alerts, health observations) in
+   * as few appends as the request limits allow, skipping those the log
+   * already holds; returns how many were appended. Deduplication is by event
+   * id, whatever the content (an alert recorded earlier under another
+   * checkpoint citation is recorded). Each append carries every event's id,
+   * so ingest keys it implicitly on them: a retry adds nothing, and an id
+   * recorded by someone else meanwhile makes it fail whole (CONFLICT), never
+   * half-applied — the caller then records one by one.
+   */
+  async recordMany(events: readonly (AlertAuditEvent | HealthAuditEvent)[]): Promise<number> {
+    if (events.length === 0) return 0;
+    const submitter = events[0]?.actor.id as string;
+    if (events.some((e) => e.actor.id !== submitter))
+      throw new TypeError('recordMany records the events of one actor');
+    await this.#ensureLog();
+    const held = await this.reader.findMany(events.map((e) => e.id));
+    const missing = events.filter((e) => !held.has(e.id));
+    let appended = 0;
+    for (const chunk of byteChunks(missing)) {
+      await this.ingest.appendToSystemLog({
+        submitter,
+        body: new TextEncoder().encode(JSON.stringify({ events: chunk })),
+      });
+      appended += chunk.length;
+    }
+    return appended;
+  }
+
   async record(event: AdminAuditEvent | AlertAuditEvent | HealthAuditEvent): Promise<AuditPosition> {
-    await this.registry.createLog(SYSTEM_LOG_ID);
+    await this.#ensureLog();
     await this.ingest.appendToSystemLog({
       submitter: event.actor.id,
       body: new TextEncoder().encode(JSON.stringify({ events: [event] })),
@@ -87,6 +132,29 @@ export class SystemLogAuditSink implements AdminAuditSink {
     }
     return at;
   }
+}
+
+/**
+ * Splits events into appends of at most RECORD_MANY_EVENTS events and about
+ * RECORD_MANY_BYTES of JSON: well inside ingest's defaults (1,000 events,
+ * 2 MiB), whatever a deployment lowers them to within reason.
+ */
+const RECORD_MANY_EVENTS = 100;
+const RECORD_MANY_BYTES = 512 * 1024;
+function* byteChunks<T>(events: readonly T[]): Generator<T[]> {
+  let chunk: T[] = [];
+  let bytes = 0;
+  for (const e of events) {
+    const size = JSON.stringify(e).length;
+    if (chunk.length > 0 && (chunk.length >= RECORD_MANY_EVENTS || bytes + size > RECORD_MANY_BYTES)) {
+      yield chunk;
+      chunk = [];
+      bytes = 0;
+    }
+    chunk.push(e);
+    bytes += size;
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** LogStore failures as AppErrors: pushback stays retryable, INTEGRITY stays INTEGRITY. */

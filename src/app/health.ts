@@ -31,6 +31,7 @@ import type { HealthOutbox } from '../ports/health-outbox.ts';
 import type { AuditPosition } from '../ports/principal-store.ts';
 import type { SealState } from '../ports/seal-state.ts';
 import type { AnchorOutcome } from './anchor.ts';
+import { AppError } from './errors.ts';
 import { haltCodeOf } from './seal.ts';
 
 /** What one log's seal state and oldest unsealed batch say about its health. */
@@ -116,7 +117,11 @@ export async function putObservations(
 export interface HealthRecordingDeps {
   readonly outbox: HealthOutbox;
   /** The `system` log sink (src/app/admin-audit.ts SystemLogAuditSink): idempotent by event id. */
-  readonly audit: { record(event: HealthAuditEvent): Promise<AuditPosition> };
+  readonly audit: {
+    record(event: HealthAuditEvent): Promise<AuditPosition>;
+    /** Few appends for many, skipping ids the log holds; CONFLICT: record one by one. */
+    recordMany(events: readonly HealthAuditEvent[]): Promise<number>;
+  };
   /** Where the `system` log's event ids are looked up (SystemLogAuditReader). */
   readonly recorded: { find(eventId: string): Promise<AuditPosition | undefined> };
 }
@@ -141,15 +146,20 @@ export async function recordHealthObservations(
   limit = HEALTH_RECORDS_PER_RUN,
 ): Promise<HealthRecordingOutcome> {
   const pending = await deps.outbox.pending(limit);
+  if (pending.length === 0) return { recorded: 0, repeated: 0 };
   let recorded = 0;
-  let repeated = 0;
-  for (const event of pending) {
-    if (await deps.recorded.find(event.id)) repeated++;
-    else {
-      await deps.audit.record(event);
-      recorded++;
-    }
-    await deps.outbox.remove([event.id]);
+  try {
+    recorded = await deps.audit.recordMany(pending);
+  } catch (err) {
+    if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+    // An id recorded by someone else between the look-up and the append: one by one.
+    recorded = 0;
+    for (const event of pending)
+      if (!(await deps.recorded.find(event.id))) {
+        await deps.audit.record(event);
+        recorded++;
+      }
   }
-  return { recorded, repeated };
+  await deps.outbox.remove(pending.map((e) => e.id));
+  return { recorded, repeated: pending.length - recorded };
 }

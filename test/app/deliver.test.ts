@@ -89,6 +89,48 @@ describe('record, then deliver, then acknowledge', () => {
   });
 });
 
+describe('recording a page of entries at once', () => {
+  it('costs one system-log append for a page, skipping entries the log already holds', async () => {
+    const alerts = [1, 2, 3, 4].map((i) => alertOf(LOG, i));
+    // One of them recorded earlier (a run that crashed after recording it alone).
+    const { alertEvent } = await import('../../src/core/deliver/events.ts');
+    await env.sink.record(
+      alertEvent({ entry: fire(alerts[0] as (typeof alerts)[0]), checkpoint: CHECKPOINT }),
+    );
+    const before = (await env.systemLog()).length;
+    await env.enqueue(LOG, alerts.map(fire), CHECKPOINT);
+    expect(await env.service().deliverLog(LOG, FAR)).toMatchObject({ recorded: 4, acked: 4 });
+    const system = await env.systemLog();
+    expect(system.filter((r) => r.submitter === DETECTION_ACTOR.id).map((r) => r.event.id)).toEqual(
+      alerts.map((a) => a.id),
+    );
+    // The three new ones arrived together: one batch, consecutive indexes, one receivedAt.
+    const added = system.slice(before);
+    expect(added).toHaveLength(3);
+    expect(new Set(added.map((r) => r.receivedAt)).size).toBe(1);
+  });
+
+  it('falls back to one by one when the batch append conflicts (an id recorded meanwhile)', async () => {
+    const alerts = [1, 2, 3].map((i) => alertOf(LOG, i));
+    await env.enqueue(LOG, alerts.map(fire), CHECKPOINT);
+    const sink = env.sink;
+    const { AppError } = await import('../../src/app/errors.ts');
+    const conflicting = {
+      record: sink.record.bind(sink),
+      recordMany: async () => {
+        throw new AppError('CONFLICT', 'event ids already used');
+      },
+    };
+    expect(await env.service({ audit: conflicting }).deliverLog(LOG, FAR)).toMatchObject({
+      recorded: 3,
+      acked: 3,
+    });
+    expect(
+      (await env.systemLog()).filter((r) => r.submitter === DETECTION_ACTOR.id).map((r) => r.event.id),
+    ).toEqual(alerts.map((a) => a.id));
+  });
+});
+
 describe('retries, dead letters, re-drive', () => {
   it('retries within the run while the wait is short, leaves longer waits to later runs, then dead-letters', async () => {
     const a = alertOf(LOG, 1, { destinations: ['hook', 'pager'] });

@@ -43,6 +43,6 @@ describe('own alert records', () => {
       ),
     ].map((r) => ({ kind: 'record' as const, record: r }));
     const { alerts } = await evaluate([everything], steps, { logId: 'system' });
-    expect(alerts.map((a) => a.trigger.index)).toEqual([0, 2]);
+    expect(alerts.map((a) => a.trigger?.index)).toEqual([0, 2]);
   });
 });
