@@ -18,6 +18,9 @@
  *                    (dynamo-rule-store)                         admin
  *   N#<logId>, NDL   alert delivery: lease and progress per outbox
  *                    entry, dead letters (dynamo-delivery-store) deliver
+ *   AR#              alert review state, one item per alert
+ *                    (dynamo-alert-review-store)                 deliver opens, admin
+ *                                                                reviews, recover completes
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
  * Before issue #11 META, the seal state, anchors and the query projection
  * also lived under L#<logId>, which the ingest role may write; those legacy
