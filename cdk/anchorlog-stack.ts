@@ -181,7 +181,7 @@ export class AnchorlogStack extends Stack {
           {
             read: ['logData'],
             'read-write': ['systemLogData'],
-            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules'],
+            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews'],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
         );
@@ -222,8 +222,9 @@ export class AnchorlogStack extends Stack {
     // (docs/detection.md "Delivery"). Runs after every detect run (its destination) and every 5
     // minutes (due retries; a safety net). It appends to the system log as the recovery function does,
     // reads and acknowledges the outbox (`D#`), records and deletes the health observations (`H#`) of
-    // the seal and anchor functions, keeps its own `N#`/`NDL` items, publishes to the alerts
-    // topic only and reads the destinations' secrets only; it reads no log's records.
+    // the seal and anchor functions, keeps its own `N#`/`NDL` items, opens each recorded alert for
+    // review (`AR#`, create-only puts), publishes to the alerts topic only and reads the
+    // destinations' secrets only; it reads no log's records.
     const alertDelivery = new AlertDelivery(this, 'Alerts', {
       email: alertEmail,
       httpsEndpoint: alertHttpsEndpoint,
@@ -235,7 +236,7 @@ export class AnchorlogStack extends Stack {
     });
     table.grant(deliver, {
       'read-write': ['systemLogData', 'health'],
-      'read-update': ['systemLogMetadata', 'logRegistry', 'delivery'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'delivery', 'alertReviews'],
       'read-update-batch': ['detection'],
     });
     buckets.archiveNameOnly(deliver);
@@ -328,13 +329,13 @@ export class AnchorlogStack extends Stack {
     // admin function's grants, narrowed to the system log's own metadata, and never another log's
     // partition.
     const recover = fn('recover', {
-      description: 'complete principal and rule changes a crash left staged (recorded in the system log)',
+      description: 'complete principal, rule and alert review changes a crash left staged (recorded in the system log)',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
     table.grant(recover, {
       'read-write': ['systemLogData'],
-      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews'],
     });
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;

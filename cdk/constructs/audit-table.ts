@@ -64,6 +64,11 @@ export const KEY_FAMILIES = {
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
   /**
+   * Alert review state, one partition (`pk=AR#`, sk alert id; src/adapters/aws/
+   * dynamo-alert-review-store.ts): opened by deliver, reviewed through admin, completed by recover.
+   */
+  alertReviews: ['AR#'],
+  /**
    * The `system` log's committed batches, their overflow parts and its event-id index: what the
    * authorizer reads to check that a principal version is bound to its audit record
    * (src/app/admin-audit.ts SystemLogAuditReader). A subset of `logs`.

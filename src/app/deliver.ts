@@ -44,6 +44,7 @@ import {
   isTerminal,
   newProgress,
 } from '../core/deliver/progress.ts';
+import type { AlertDocument } from '../core/detect/alert.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { DeliveryStore, StoredProgress } from '../ports/delivery-store.ts';
 import type { DetectionStateStore, OutboxRecord } from '../ports/detection-state.ts';
@@ -80,6 +81,8 @@ export interface DeliveryServiceOptions {
   readonly outbox: Pick<DetectionStateStore, 'readOutbox' | 'ackOutbox'>;
   readonly store: DeliveryStore;
   readonly audit: AlertEventSink;
+  /** Opens each recorded alert for review (AlertReviewService.open); idempotent. */
+  readonly alerts?: { open(alert: AlertDocument): Promise<unknown> };
   readonly routing: DeliveryRouting;
   /** By destination name: one per configured destination. */
   readonly notifiers: ReadonlyMap<string, Notifier>;
@@ -297,6 +300,9 @@ export class DeliveryService {
 
     if (!p.recorded) {
       if (!preRecorded.has(id)) await this.#record(rec);
+      // Reviewers can see it before anyone is told (src/app/alerts.ts); an open
+      // that fails is repeated with the record, as `recorded` is not yet written.
+      if (rec.entry.type === 'alert') await this.#o.alerts?.open(rec.entry.alert);
       c.recorded++;
       afterStep?.('recorded', id);
       p = { ...p, recorded: true };

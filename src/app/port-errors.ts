@@ -13,6 +13,7 @@
  * a store INTEGRITY error or an immutable-write conflict, src/app/seal.ts)
  * decides that first and leaves the rest to this table.
  */
+import { AlertReviewStoreError, type AlertReviewStoreErrorCode } from '../ports/alert-review-store.ts';
 import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
 import { DeliveryStoreError, type DeliveryStoreErrorCode } from '../ports/delivery-store.ts';
@@ -47,6 +48,11 @@ const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
 };
 const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const ALERT_REVIEW_STORE: Record<AlertReviewStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -97,6 +103,7 @@ const TABLE: readonly Row[] = [
   [DeliveryStoreError, DELIVERY_STORE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
+  [AlertReviewStoreError, ALERT_REVIEW_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
   [SignerError, SIGNER],

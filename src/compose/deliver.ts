@@ -45,6 +45,7 @@ import type { DeadLetterPage } from '../ports/delivery-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import type { Notifier } from '../ports/notifier.ts';
 import type { SecretSource } from '../ports/secret-source.ts';
+import { createAlertReviewService, dynamoAlertReviewStore } from './alerts.ts';
 import { createSecretSource, createSnsClient } from './aws.ts';
 import { emfMetrics } from './metrics.ts';
 import type { Services } from './services.ts';
@@ -124,11 +125,21 @@ export async function createDeliveryService(
   opts: DeliverJobOptions = {},
 ): Promise<DeliveryService> {
   const { config, clients, clock, logStore, ingest, logRegistry } = services;
+  const auditLog = new SystemLogAuditReader(logStore);
+  const audit = new SystemLogAuditSink(logRegistry, ingest, auditLog);
   const destinations = await loadAlertDestinations(config, opts.secrets ?? createSecretSource(config));
   return new DeliveryService({
     outbox: new DynamoDetectionStateStore({ client: clients.ddb, tableName: config.tableName, clock }),
     store: new DynamoDeliveryStore({ client: clients.ddb, tableName: config.tableName }),
-    audit: new SystemLogAuditSink(logRegistry, ingest, new SystemLogAuditReader(logStore)),
+    audit,
+    // Each recorded alert is opened for review (`AR#`, which the deliver role may write).
+    alerts: createAlertReviewService({
+      store: dynamoAlertReviewStore(config, clients),
+      audit,
+      auditLog,
+      logs: logStore,
+      clock,
+    }),
     routing: config.alertRouting ?? EMPTY_ROUTING,
     notifiers: createNotifiers(config, destinations, clock, opts),
     clock,

@@ -8,6 +8,7 @@ import { apiKeyFromHeaders } from '../app/principals.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
+import { alertRoutes } from '../http/routes/alerts.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
@@ -16,8 +17,8 @@ import type { Services } from './services.ts';
  * The admin function's routes (/v1/admin/…: principals, logs, detection
  * rules): every change is appended to the `system` log first.
  */
-export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules'>): Route[] {
-  return [...adminRoutes(services), ...ruleRoutes(services)];
+export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts'>): Route[] {
+  return [...adminRoutes(services), ...ruleRoutes(services), ...alertRoutes(services)];
 }
 
 /**
@@ -37,14 +38,14 @@ export type RecoveryJobOutcome =
   | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
 
 /**
- * The recovery job: `recoverPending()` of principals and of detection rules
- * on a schedule, so a change staged before a crash (or while the system log
+ * The recovery job: `recoverPending()` of principals, detection rules and
+ * alert review transitions on a schedule, so a change staged before a crash (or while the system log
  * was unavailable) takes effect, with its one audit record, even if nobody
- * touches that principal or rule again. Not per log; it walks the whole
- * principal directory and every rule head each run.
+ * touches that principal, rule or alert again. Not per log; it walks the
+ * whole principal directory, every rule head and every alert item each run.
  */
 export function principalsRecoveryJob(
-  services: Pick<Services, 'principals' | 'rules' | 'clock'>,
+  services: Pick<Services, 'principals' | 'rules' | 'clock'> & Partial<Pick<Services, 'alerts'>>,
 ): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
   return {
     name: 'recover',
@@ -54,8 +55,9 @@ export function principalsRecoveryJob(
     run: async () => {
       const principals = await services.principals.recoverPending();
       const rules = await services.rules.recoverPending();
-      const completed = principals.completed + rules.completed;
-      const failed = principals.failed + rules.failed;
+      const alerts = (await services.alerts?.recoverPending()) ?? { completed: 0, failed: 0 };
+      const completed = principals.completed + rules.completed + alerts.completed;
+      const failed = principals.failed + rules.failed + alerts.failed;
       return [
         failed === 0
           ? { ok: true, completed, failed: 0 }
@@ -64,7 +66,7 @@ export function principalsRecoveryJob(
               completed,
               failed,
               code: 'INCOMPLETE',
-              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule) could not be completed; the next run retries them`,
+              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${alerts.failed} alert) could not be completed; the next run retries them`,
             },
       ];
     },

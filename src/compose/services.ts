@@ -9,6 +9,7 @@
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
+import type { AlertReviewService } from '../app/alerts.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
@@ -18,6 +19,7 @@ import type { AppConfig } from '../config.ts';
 import type { Authenticate } from '../http/router.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { LogStore } from '../ports/log-store.ts';
+import { createAlertReviewService, dynamoAlertReviewStore } from './alerts.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
 import { createRuleService, dynamoRuleStore } from './rules.ts';
 
@@ -35,6 +37,8 @@ export interface Services {
   readonly logAdmin: LogAdminService;
   /** Detection rules (`R#` items), every change recorded in the `system` log first. */
   readonly rules: RuleService;
+  /** Alert review (`AR#` items), every transition recorded in the `system` log first. */
+  readonly alerts: AlertReviewService;
   readonly authenticate: Authenticate;
 }
 
@@ -82,6 +86,13 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
   });
   const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
   const rules = createRuleService({ store: dynamoRuleStore(config, clients), audit, auditLog, clock });
+  const alerts = createAlertReviewService({
+    store: dynamoAlertReviewStore(config, clients),
+    audit,
+    auditLog,
+    logs: logStore,
+    clock,
+  });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -94,6 +105,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     principals,
     logAdmin,
     rules,
+    alerts,
     authenticate,
   };
 }

@@ -43,7 +43,19 @@ export const PRINCIPAL_KINDS = ['human', 'application', 'agent'] as const;
 export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
 
 /** In canonical order; scope lists are normalised to this order. */
-export const SCOPES = ['events:write', 'events:read', 'proofs:read', 'export', 'admin'] as const;
+/**
+ * `alerts:review`: list, show, acknowledge and resolve the alerts detection
+ * raised on the log (on `*`: every log, and the review report); see
+ * docs/detection.md "Reviewing alerts".
+ */
+export const SCOPES = [
+  'events:write',
+  'events:read',
+  'proofs:read',
+  'export',
+  'alerts:review',
+  'admin',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Key of a scope grant: a log id (docs/formats.md §Names) or `*` for every log. */

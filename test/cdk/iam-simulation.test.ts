@@ -71,6 +71,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['R  -  U  -  -  -  -  -  -  U  -  -', 'PRINCIPALS', 'principal directory'],
   ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#', 'detection rule heads'],
   ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#ai.data-export.volume', 'detection rule versions'],
+  ['-  -  U  -  -  -  -  -  -  U  -  U', 'AR#', 'alert review state'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';

@@ -17,6 +17,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll } from 'vitest';
+import { DynamoAlertReviewStore } from '../../src/adapters/aws/dynamo-alert-review-store.ts';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
 import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-store.ts';
@@ -43,6 +44,7 @@ import { RuleSourceError } from '../../src/ports/rule-source.ts';
 import { rulesOnMoto } from '../app/rules-moto.ts';
 import { awsClientConfig } from '../support/aws.ts';
 import { harnessTsas } from '../support/tsa.ts';
+import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
@@ -239,6 +241,21 @@ detectionStateContract('DynamoDetectionStateStore', async () => {
   // A table of its own: the other suites' items never mix with its transactions.
   await ensureTable(client, 'anchorlog-contracts-detection');
   return new DynamoDetectionStateStore({ client, tableName: 'anchorlog-contracts-detection' });
+});
+
+alertReviewStoreContract('DynamoAlertReviewStore', async () => {
+  const name = 'anchorlog-contracts';
+  const client = new DynamoDBClient(awsClientConfig());
+  await ensureTable(client, name);
+  return {
+    store: new DynamoAlertReviewStore({ client, tableName: name }),
+    // Every alert shares one partition, so an empty listing needs a table of its own.
+    empty: async () => {
+      const own = uniqueId('anchorlog-alerts');
+      await ensureTable(client, own);
+      return new DynamoAlertReviewStore({ client, tableName: own });
+    },
+  };
 });
 
 ruleStoreContract('DynamoRuleStore', async () => {

@@ -3,6 +3,7 @@
  * (src/adapters/memory/). test/contracts/aws.test.ts runs the same suites
  * against the AWS adapters; a difference is a bug in whichever is wrong.
  */
+import { MemoryAlertReviewStore } from '../../src/adapters/memory/alert-review-store.ts';
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
 import { ManualClock } from '../../src/adapters/memory/clock.ts';
@@ -21,6 +22,7 @@ import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
 import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
+import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
@@ -87,6 +89,10 @@ metricsContract('MemoryMetricsSink', async () => {
 });
 
 detectionStateContract('MemoryDetectionStateStore', async () => new MemoryDetectionStateStore());
+alertReviewStoreContract('MemoryAlertReviewStore', async () => ({
+  store: new MemoryAlertReviewStore(),
+  empty: async () => new MemoryAlertReviewStore(),
+}));
 ruleStoreContract('MemoryRuleStore', async () => ({
   store: new MemoryRuleStore(),
   empty: async () => new MemoryRuleStore(),

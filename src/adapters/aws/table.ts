@@ -20,6 +20,9 @@
  *                    entry, dead letters (dynamo-delivery-store) deliver
  *   H#PENDING        health observations (dynamo-health-outbox)  seal, anchor put;
  *                                                                deliver deletes
+ *   AR#              alert review state, one item per alert
+ *                    (dynamo-alert-review-store)                 deliver opens, admin
+ *                                                                reviews, recover completes
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
  * Before issue #11 META, the seal state, anchors and the query projection
  * also lived under L#<logId>, which the ingest role may write; those legacy
