@@ -110,6 +110,8 @@ export interface VerifyOptions {
   readonly maxChunksInFlight?: number;
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
 /** A records chunk handed to the checker, waiting to be joined in stream order. */
 interface InFlight {
   readonly data: Uint8Array;
@@ -886,7 +888,7 @@ class Verifier {
     while (this.#inFlight.length > keep) {
       const job = this.#inFlight.shift() as InFlight;
       const r = await job.result;
-      job.entry.sha256 = r?.sha256 ?? toHex(sha256(job.data));
+      job.entry.sha256 = r && SHA256_HEX.test(r.sha256) ? r.sha256 : toHex(sha256(job.data));
       if (r?.ok && this.#seamHolds(r)) this.#join(r);
       // Not proved by the checker, or the seam fails: the reference names the failure (or passes).
       else this.#recordLines(job.data, job.path);
