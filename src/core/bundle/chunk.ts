@@ -72,16 +72,14 @@ const NOT_OK = { ok: false } as const;
 
 function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_OK {
   if (data.length === 0 || data[data.length - 1] !== 0x0a) return NOT_OK;
-  let lines = 0;
-  for (let i = 0; i < data.length; i++) if (data[i] === 0x0a) lines++;
-  const leaves = new Uint8Array(lines * 32);
+  // Grown as records pass (not sized by counting lines: 16 MiB of newlines would ask for 512 MiB).
+  let leaves = new Uint8Array(32 * 1024);
   let prev: LogRecord | undefined;
   let first: LogRecord | undefined;
   let start = 0;
   let n = 0;
   let bytes = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] !== 0x0a) continue;
+  for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, start)) {
     const line = data.subarray(start, i);
     start = i + 1;
     let rec: LogRecord;
@@ -100,6 +98,11 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
       const at = Date.parse(rec.receivedAt);
       for (const a of p.anchors) if (rec.index < a.size && a.plausibleMs < at) return NOT_OK;
     }
+    if ((n + 1) * 32 > leaves.length) {
+      const grown = new Uint8Array(leaves.length * 2);
+      grown.set(leaves);
+      leaves = grown;
+    }
     hashLeafInto(line, leaves, n * 32);
     first ??= rec;
     prev = rec;
@@ -116,7 +119,7 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
     firstPrev: first.prev,
     firstReceivedAt: first.receivedAt,
     lastReceivedAt: prev.receivedAt,
-    leaves,
+    leaves: leaves.slice(0, n * 32),
   };
 }
 

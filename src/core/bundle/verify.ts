@@ -54,6 +54,8 @@ import {
   headerJson,
   MAX_ANCHORS,
   MAX_CHECKPOINTS,
+  MAX_JSON_MEMBER,
+  MAX_MEMBERS,
   type MemberEntry,
   type MemberKind,
   memberLimit,
@@ -401,6 +403,18 @@ class Verifier {
 
   // ---- ordering ----
 
+  #memberCount = 0;
+
+  /** Refuses the member beyond MAX_MEMBERS: no manifest could list them all (format.ts). */
+  #countMember(path: string): void {
+    if (++this.#memberCount > MAX_MEMBERS)
+      fail(
+        'ARCHIVE_INVALID',
+        `more than ${MAX_MEMBERS} members: more than manifest.json can list within its ${MAX_JSON_MEMBER} bytes`,
+        { member: path },
+      );
+  }
+
   #enter(kind: MemberKind, path: string): void {
     const phase = PHASE[kind.kind];
     if (phase < this.#phase || (phase === this.#phase && ![4, 6, 8].includes(phase)))
@@ -432,6 +446,7 @@ class Verifier {
       return this.#dispatch(kind.chunk, data, path);
     // Every other member is checked after the records chunks before it (stream order).
     await this.#drain(0);
+    this.#countMember(path);
     if (!kind) fail('UNEXPECTED_MEMBER', `${JSON.stringify(path)} is not a bundle member`, { member: path });
     this.#enter(kind, path);
     this.#paths.add(path);
@@ -834,10 +849,8 @@ class Verifier {
 
   /** The sequential reference: every record of a chunk, in order. */
   #recordLines(data: Uint8Array, path: string): void {
-    const { lines } = splitLines(data);
-    lines.forEach((line, pos) => {
-      this.#record(line, path, lines, pos);
-    });
+    // Lines are visited, never collected: a 16 MiB member of newlines is 16 M lines (docs/bundle.md §Memory).
+    for (const line of linesOf(data)) this.#record(line.bytes, path, data, line.next);
   }
 
   // ---- parallel records chunks (range mode; chunk.ts states what a check proves) ----
@@ -852,6 +865,7 @@ class Verifier {
   async #dispatch(chunk: number, data: Uint8Array, path: string): Promise<void> {
     const kind: MemberKind = { kind: 'records', chunk };
     try {
+      this.#countMember(path);
       this.#enter(kind, path);
       this.#recordsPrecheck(chunk, data, path);
     } catch (e) {
@@ -927,7 +941,8 @@ class Verifier {
     await Promise.all(jobs.map((j) => j.result));
   }
 
-  #record(bytes: Uint8Array, path: string, lines: readonly Uint8Array[], pos: number): void {
+  /** `data` and `next`: the chunk and where the line after this one starts (to look ahead on a gap). */
+  #record(bytes: Uint8Array, path: string, data: Uint8Array, next: number): void {
     const h = this.header;
     const filtered = h.filter !== null;
     const expected = this.#expected;
@@ -941,13 +956,15 @@ class Verifier {
         });
       if (at > expected) {
         // Out of order (the expected record comes later in this chunk) or missing?
-        const later = lines.slice(pos + 1).some((l) => {
+        let later = false;
+        for (const l of linesOf(data, next)) {
           try {
-            return decodeRecord(l).index === expected;
+            later = decodeRecord(l.bytes).index === expected;
           } catch {
-            return false;
+            later = false;
           }
-        });
+          if (later) break;
+        }
         if (later)
           fail('CHAIN_BROKEN', `records are out of order: ${at} comes before ${expected}`, {
             index: expected,
@@ -1025,14 +1042,14 @@ class Verifier {
     if (this.header.filter === null || !pending || chunk !== this.#chunkNo)
       fail('UNEXPECTED_MEMBER', `${path} is not expected here`, { member: path });
     const cp = this.#cp as CheckpointState;
-    const { lines, terminated } = splitLines(data);
-    if (!terminated || lines.length !== pending.length)
+    if (!endsWithNewline(data) || countLines(data) !== pending.length)
       fail(
         'MANIFEST_INVALID',
         `${path} must have one line per record of ${path.replace('inclusion', 'records')}`,
         { member: path },
       );
-    lines.forEach((line, i) => {
+    let i = 0;
+    for (const { bytes: line } of linesOf(data)) {
       const want = pending[i] as { index: number; leaf: Uint8Array };
       const l = parseInclusionLine(path, line, i + 1);
       if (l.index !== want.index)
@@ -1049,7 +1066,8 @@ class Verifier {
           cause: e,
         });
       }
-    });
+      i++;
+    }
     this.#pending = undefined;
     this.#chunkNo++;
   }
@@ -1124,10 +1142,17 @@ class Verifier {
   #sums(data: Uint8Array): void {
     const want = formatSums(this.#expectedSums(data));
     if (!bytesEqual(want, data)) {
-      const got = fromUtf8Safe(data).split('\n');
-      const exp = fromUtf8Safe(want).split('\n');
-      const i = exp.findIndex((l, k) => got[k] !== l);
-      const path = (exp[i] ?? got[i] ?? '').split('  ')[1] ?? 'SHA256SUMS';
+      // The first differing line (as splitting both texts on newlines would find it), one line at a time.
+      const got = segments(data);
+      let line = '';
+      for (const l of segments(want)) {
+        const g = got.next();
+        if (g.done || g.value !== l) {
+          line = l;
+          break;
+        }
+      }
+      const path = line.split('  ')[1] ?? 'SHA256SUMS';
       fail('MEMBER_HASH_MISMATCH', `SHA256SUMS does not match the members (first difference: ${path})`, {
         member: path,
       });
@@ -1355,18 +1380,37 @@ export async function verifyBundle(
 }
 
 /**
- * Splits newline-terminated lines (records.jsonl, inclusion.jsonl members). `terminated` is false
- * when bytes follow the last newline: a truncated final line is an error for every member, and
- * never silently dropped.
+ * The newline-terminated lines of a records.jsonl / inclusion.jsonl member
+ * from byte `from` on, each with where the next one starts. A generator, so a
+ * member of millions of tiny lines costs no memory per line; bytes after the
+ * last newline are not a line (callers check endsWithNewline: a truncated
+ * final line is an error for every member, never silently dropped).
  */
-function splitLines(data: Uint8Array): { lines: Uint8Array[]; terminated: boolean } {
-  const lines: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] === 0x0a) {
-      lines.push(data.subarray(start, i));
-      start = i + 1;
-    }
+function* linesOf(data: Uint8Array, from = 0): Generator<{ bytes: Uint8Array; next: number }> {
+  let start = from;
+  for (;;) {
+    const nl = data.indexOf(0x0a, start);
+    if (nl < 0) return;
+    yield { bytes: data.subarray(start, nl), next: nl + 1 };
+    start = nl + 1;
   }
-  return { lines, terminated: start === data.length };
+}
+
+/** The texts between newlines, the last one after the final newline included (as String.split gives them). */
+function* segments(b: Uint8Array): Generator<string> {
+  let start = 0;
+  for (;;) {
+    const nl = b.indexOf(0x0a, start);
+    yield fromUtf8Safe(b.subarray(start, nl < 0 ? b.length : nl));
+    if (nl < 0) return;
+    start = nl + 1;
+  }
+}
+
+const endsWithNewline = (data: Uint8Array): boolean => data.length === 0 || data[data.length - 1] === 0x0a;
+
+function countLines(data: Uint8Array): number {
+  let n = 0;
+  for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) n++;
+  return n;
 }
