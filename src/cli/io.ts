@@ -2,7 +2,7 @@
  * What a CLI command may touch. Commands take this instead of `process` so
  * tests run them in-process with captured output and an in-memory file map.
  */
-import { readFile } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { UsageError } from './errors.ts';
 
 export interface CliIo {
@@ -12,6 +12,17 @@ export interface CliIo {
   stderr(text: string): void;
   /** Read a whole file; rejects if it cannot be read. */
   readFile(path: string): Promise<Uint8Array>;
+  /**
+   * Open a file to read as a stream of chunks (rejects if it cannot be
+   * opened). Optional: without it, commands that stream fall back to readFile
+   * (test doubles with in-memory files).
+   */
+  readStream?(path: string): Promise<FileStream>;
+}
+
+/** A file being read in chunks; `close` releases it whether or not it was read to the end. */
+export interface FileStream extends AsyncIterable<Uint8Array> {
+  close(): Promise<void>;
 }
 
 /** The environment the entry point (main.ts) reads and passes in: commands never read process.env. */
@@ -33,6 +44,55 @@ export const EXIT_UNTRUSTED = 3;
 /** Verified against pinned trust, but completeness not proved (verdict.ts). */
 export const EXIT_INCOMPLETE = 4;
 
+/**
+ * A file named on the command line, as a stream of chunks (io.readStream, else
+ * the whole file as one chunk); UNREADABLE_FILE (exit 2) if it cannot be opened.
+ */
+export async function streamInput(io: CliIo, flag: string, path: string): Promise<FileStream> {
+  if (!io.readStream) {
+    const bytes = await readInput(io, flag, path);
+    return {
+      async *[Symbol.asyncIterator]() {
+        yield bytes;
+      },
+      close: async () => {},
+    };
+  }
+  try {
+    return await io.readStream(path);
+  } catch (e) {
+    throw new UsageError(
+      'UNREADABLE_FILE',
+      `${flag}: cannot read ${path}: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+}
+
+/** Read size of streamed files: memory held per read, whatever the file's size. */
+export const STREAM_CHUNK_BYTES = 1024 * 1024;
+
+/** An open file as chunks of at most STREAM_CHUNK_BYTES, each a fresh buffer (consumers may keep them). */
+async function fileStream(path: string): Promise<FileStream> {
+  const handle = await open(path, 'r');
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await handle.close();
+  };
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (;;) {
+        const buf = new Uint8Array(STREAM_CHUNK_BYTES);
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) return;
+        yield bytesRead === buf.length ? buf : buf.subarray(0, bytesRead);
+      }
+    },
+    close,
+  };
+}
+
 /** The bytes of a file named on the command line by `flag`; UNREADABLE_FILE (exit 2) with the reason if not. */
 export async function readInput(io: CliIo, flag: string, path: string): Promise<Uint8Array> {
   try {
@@ -50,5 +110,6 @@ export function nodeIo(): CliIo {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     readFile: async (p) => new Uint8Array(await readFile(p)),
+    readStream: fileStream,
   };
 }

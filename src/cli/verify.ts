@@ -17,7 +17,7 @@ import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '
 import { defineCommand, flag, option } from './args.ts';
 import { type Failure, runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, readInput } from './io.ts';
+import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, streamInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import { inputFile } from './values.ts';
@@ -30,6 +30,7 @@ import {
   type Verdict,
   verdictOf,
 } from './verdict.ts';
+import { startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
   path: ['verify'],
@@ -183,16 +184,21 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
         ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
       };
-      const bundle = await readInput(io, 'FILE', args.argument);
+      // Streamed from the file: memory is bounded by the format's member limits, not the
+      // bundle's size (docs/bundle.md §Memory); records chunks are checked by worker threads.
+      const bundle = await streamInput(io, 'FILE', args.argument);
       const warn = warning(trust);
       if (warn) io.stderr(warn);
       let report: BundleReport;
+      const pool = startChunkPool();
       try {
-        report = await verifyBundle(bundle, trust);
+        report = await verifyBundle(bundle, trust, { checkChunk: pool.check });
       } catch (e) {
         if (e instanceof BundleError && e.code === 'INVALID_TRUST')
           throw new UsageError('BAD_FILE', `--trust: ${e.message}`);
         throw e;
+      } finally {
+        await Promise.all([pool.close(), bundle.close()]);
       }
       const verdict = verdictOf(shortfallsOf(report), {
         untrusted: args['allow-untrusted'],

@@ -192,12 +192,17 @@ function checkRecord(v: unknown): LogRecord {
   return o as unknown as LogRecord;
 }
 
-function isHash(b64: string): boolean {
-  try {
-    return fromBase64(b64).length === HASH_SIZE;
-  } catch {
-    return false;
-  }
+/**
+ * Exactly the strings fromBase64 decodes to 32 bytes: 43 alphabet characters
+ * and one `=` (44 characters), the last data character with its two low bits
+ * zero (fromBase64 refuses non-canonical trailing bits). One regular
+ * expression instead of a decode: it runs for every record a verifier reads.
+ * test/core/record-fast.test.ts checks it against fromBase64.
+ */
+const HASH_B64_RE = /^[A-Za-z0-9+/]{42}[AEIMQUYcgkosw048]=$/;
+
+export function isHash(b64: string): boolean {
+  return HASH_B64_RE.test(b64);
 }
 
 /**
@@ -253,6 +258,84 @@ export function decodeRecord(bytes: Uint8Array): LogRecord {
   if (!bytesEqual(canonicalBytes(record), bytes))
     invalid('', 'record bytes are not in RFC 8785 canonical form');
   return record;
+}
+
+// ignoreBOM: a leading U+FEFF stays in the text, so it can never equal a canonical serialisation.
+const fatalUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Whether every object in `v` lists its own keys in strictly increasing
+ * UTF-16 order (RFC 8785 §3.2.3, and so no key twice) and nesting stays
+ * within MAX_RECORD_DEPTH (what decodeRecord's parser allows).
+ */
+function sortedWithin(v: unknown, depth: number): boolean {
+  if (typeof v !== 'object' || v === null) return true;
+  if (depth > MAX_RECORD_DEPTH) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!sortedWithin(v[i], depth + 1)) return false;
+    return true;
+  }
+  let prev: string | undefined;
+  for (const k of Object.keys(v)) {
+    if (prev !== undefined && !(prev < k)) return false;
+    prev = k;
+    if (!sortedWithin((v as { [k: string]: unknown })[k], depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * The fast, sound half of decodeRecord: returns the record when it can prove
+ * `bytes` are a valid record in RFC 8785 canonical form, and undefined when it
+ * cannot (then decodeRecord, the reference, decides and names the error). It
+ * never accepts what decodeRecord refuses, and accepts the same value:
+ *
+ *   T = strict UTF-8 decode of the bytes (so T holds no raw lone surrogate)
+ *   V = JSON.parse(T)                     (the engine's parser)
+ *   JSON.stringify(V) === T               (no whitespace; every string escaped
+ *     exactly as JCS escapes it; every number literal is Number::toString of
+ *     its double, so finite, exact and in its one canonical form; and no
+ *     duplicate key, since JSON.parse keeps one of each and the text would
+ *     then be longer than its re-serialisation)
+ *   T has no `\ud` escape               (JSON.stringify writes `\udXXX` only for
+ *     a lone surrogate, which JCS refuses; a false alarm like the text `\\ud`
+ *     only sends the record to the reference)
+ *   own keys strictly increasing, depth ≤ MAX_RECORD_DEPTH (sortedWithin):
+ *     JSON.stringify follows own-key order, so T's keys are in JCS order
+ *   checkRecord(V)                        (the same shape rules)
+ *
+ * Then canonicalJson(V) === T (it differs from JSON.stringify only by sorting
+ * keys and refusing what was excluded above), canonicalBytes(V) === bytes, and
+ * the strict parser reads T as the same V: decodeRecord accepts with the same
+ * record. Keys JSON.parse orders differently (integer-like keys come first)
+ * only cost the fallback. test/core/record-fast.test.ts checks the equivalence.
+ */
+export function decodeCanonicalRecordFast(bytes: Uint8Array): LogRecord | undefined {
+  if (bytes.length > MAX_RECORD_BYTES || bytes.length === 0) return undefined;
+  let text: string;
+  let value: unknown;
+  try {
+    text = fatalUtf8.decode(bytes);
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  if (JSON.stringify(value) !== text || text.includes('\\ud') || !sortedWithin(value, 1)) return undefined;
+  try {
+    return checkRecord(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * decodeRecord's verdict, faster: the fast path when it proves the bytes
+ * canonical, else decodeRecord itself (so every refusal is decodeRecord's,
+ * with its code and message).
+ */
+export function decodeRecordFast(bytes: Uint8Array): LogRecord {
+  return decodeCanonicalRecordFast(bytes) ?? decodeRecord(bytes);
 }
 
 /** RFC 6962 §2.1: MTH({d}) = SHA-256(0x00 ‖ d). Also the record's chain hash. */

@@ -57,6 +57,15 @@ export const MAX_JSON_MEMBER = 16 * MiB;
 export const MAX_CHECKPOINTS = 1024;
 export const MAX_ANCHORS = 1024;
 export const MAX_CHUNKS = 999_999;
+/**
+ * Most members a bundle that verifies can have. manifest.json (at most
+ * MAX_JSON_MEMBER bytes) lists every other member, and encodeManifest writes
+ * each entry in at least 140 bytes (131 + the path, and no member path is
+ * shorter than `README.txt`); so a bundle with more members must fail at its
+ * manifest, and the verifier refuses it as soon as it has one member too many
+ * rather than keep a record of each (docs/bundle.md §Memory).
+ */
+export const MAX_MEMBERS = Math.floor(MAX_JSON_MEMBER / 140) + 1;
 /** Longest proof we accept: a tree of 2^53 leaves needs at most ~2×53 hashes. */
 const MAX_PROOF_HASHES = 128;
 /**

@@ -1,4 +1,12 @@
 /** Evidence bundles (docs/bundle.md): format, streaming writer, offline verifier. */
+
+export {
+  type ChunkCheck,
+  type ChunkChecker,
+  type ChunkParams,
+  checkRecordsChunk,
+  inThreadChunkChecker,
+} from './chunk.ts';
 export { BundleError, type BundleErrorCode } from './errors.ts';
 export {
   BUNDLE_FORMAT,
@@ -13,5 +21,11 @@ export {
   filterMatches,
   filterProblem,
 } from './format.ts';
-export { type AnchorReport, type BundleReport, type BundleTrust, verifyBundle } from './verify.ts';
+export {
+  type AnchorReport,
+  type BundleReport,
+  type BundleTrust,
+  type VerifyOptions,
+  verifyBundle,
+} from './verify.ts';
 export { type BundleAnchorInput, type BundleWriterInput, bundleBytes, writeBundle } from './writer.ts';

@@ -31,8 +31,16 @@ import {
   verifyLogCheckpoint,
   vkeyFromSpki,
 } from '../note/index.ts';
-import { decodeRecord, type LogRecord, leafHash, RecordError, ZERO_HASH } from '../record.ts';
+import {
+  decodeRecord,
+  decodeRecordFast,
+  type LogRecord,
+  leafHash,
+  RecordError,
+  ZERO_HASH,
+} from '../record.ts';
 import { decodePemCertificates, TimestampError, verifyTimestamp } from '../rfc3161/index.ts';
+import type { ChunkCheck, ChunkChecker, ChunkParams, ChunkSummary } from './chunk.ts';
 import { BundleError, type BundleErrorCode } from './errors.ts';
 import {
   type BundleFilter,
@@ -46,6 +54,8 @@ import {
   headerJson,
   MAX_ANCHORS,
   MAX_CHECKPOINTS,
+  MAX_JSON_MEMBER,
+  MAX_MEMBERS,
   type MemberEntry,
   type MemberKind,
   memberLimit,
@@ -57,7 +67,7 @@ import {
   parseProofs,
   README as README_PATH,
 } from './format.ts';
-import { readTar } from './tar.ts';
+import { readTar, type TarMember } from './tar.ts';
 
 /**
  * What the caller pins (TRUST.json, docs/bundle.md §Verifying). A pinned vkey
@@ -82,6 +92,34 @@ export interface BundleTrust {
    * At most the number of distinct pinned roots (else INVALID_TRUST).
    */
   readonly tsaQuorum?: number;
+}
+
+/** How to verify; the verdict (report or BundleError code, index, member) is the same for every choice. */
+export interface VerifyOptions {
+  /**
+   * Decode every record with the reference parser (decodeRecord: strict I-JSON
+   * parse, shape, canonical re-serialisation) instead of the fast path
+   * (decodeRecordFast, record.ts). The reference, kept for tests and comparison.
+   */
+  readonly strict?: boolean;
+  /**
+   * Check range-mode records chunks through this checker (e.g. a worker pool)
+   * while the archive is read on; the verifier joins the results in stream
+   * order at the seams (chunk.ts). Ignored with `strict` and for filtered bundles.
+   */
+  readonly checkChunk?: ChunkChecker;
+  /** Most records chunks checked at once (default 4): with the 16 MiB member limit, the memory they hold. */
+  readonly maxChunksInFlight?: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** A records chunk handed to the checker, waiting to be joined in stream order. */
+interface InFlight {
+  readonly data: Uint8Array;
+  readonly path: string;
+  readonly entry: { path: string; size: number; sha256: string };
+  readonly result: Promise<ChunkCheck | undefined>;
 }
 
 /**
@@ -289,7 +327,7 @@ class Verifier {
   readonly #trust: BundleTrust;
   #phase = -1;
   readonly #seen = new Set<number>();
-  readonly #members: MemberEntry[] = [];
+  readonly #members: { path: string; size: number; sha256: string }[] = [];
   readonly #paths = new Set<string>();
   #header: BundleHeader | undefined;
   #bundleVkey = '';
@@ -329,8 +367,16 @@ class Verifier {
   /** Distinct TSAs needed for the "existed by" claim. */
   readonly #quorum: number;
 
-  constructor(trust: BundleTrust) {
+  readonly #strict: boolean;
+  readonly #checkChunk: ChunkChecker | undefined;
+  readonly #maxInFlight: number;
+  readonly #inFlight: InFlight[] = [];
+
+  constructor(trust: BundleTrust, options: VerifyOptions = {}) {
     this.#trust = trust;
+    this.#strict = options.strict === true;
+    this.#checkChunk = this.#strict ? undefined : options.checkChunk;
+    this.#maxInFlight = Math.max(1, options.maxChunksInFlight ?? 4);
     this.#pinnedKeys = trust.logKeys?.map((k) => {
       try {
         return parseVerifierKey(k);
@@ -356,6 +402,18 @@ class Verifier {
   }
 
   // ---- ordering ----
+
+  #memberCount = 0;
+
+  /** Refuses the member beyond MAX_MEMBERS: no manifest could list them all (format.ts). */
+  #countMember(path: string): void {
+    if (++this.#memberCount > MAX_MEMBERS)
+      fail(
+        'ARCHIVE_INVALID',
+        `more than ${MAX_MEMBERS} members: more than manifest.json can list within its ${MAX_JSON_MEMBER} bytes`,
+        { member: path },
+      );
+  }
 
   #enter(kind: MemberKind, path: string): void {
     const phase = PHASE[kind.kind];
@@ -384,6 +442,11 @@ class Verifier {
 
   async member(path: string, data: Uint8Array): Promise<void> {
     const kind = classifyPath(path);
+    if (kind?.kind === 'records' && this.#checkChunk && this.#header?.filter === null)
+      return this.#dispatch(kind.chunk, data, path);
+    // Every other member is checked after the records chunks before it (stream order).
+    await this.#drain(0);
+    this.#countMember(path);
     if (!kind) fail('UNEXPECTED_MEMBER', `${JSON.stringify(path)} is not a bundle member`, { member: path });
     this.#enter(kind, path);
     this.#paths.add(path);
@@ -705,7 +768,7 @@ class Verifier {
   #decode(bytes: Uint8Array, index: number, member: string): LogRecord {
     let rec: LogRecord;
     try {
-      rec = decodeRecord(bytes);
+      rec = this.#strict ? decodeRecord(bytes) : decodeRecordFast(bytes);
     } catch (e) {
       if (e instanceof RecordError)
         fail('RECORD_INVALID', `record ${index}: ${e.code}: ${e.message}`, { index, member, cause: e });
@@ -765,7 +828,8 @@ class Verifier {
     this.#consistency = p.consistency;
   }
 
-  #records(chunk: number, data: Uint8Array, path: string): void {
+  /** The checks of a records member that come before its records. */
+  #recordsPrecheck(chunk: number, data: Uint8Array, path: string): void {
     if (!this.#proofsSeen) fail('MISSING_MEMBER', 'proofs.json is missing', { member: 'proofs.json' });
     if (chunk !== this.#chunkNo || this.#pending)
       fail('UNEXPECTED_MEMBER', `${path} is out of order (expected records chunk ${this.#chunkNo})`, {
@@ -773,16 +837,112 @@ class Verifier {
       });
     if (data.length === 0 || data[data.length - 1] !== 0x0a)
       fail('RECORD_INVALID', `${path} does not end with a newline`, { member: path, index: this.#expected });
-    const { lines } = splitLines(data);
+  }
+
+  #records(chunk: number, data: Uint8Array, path: string): void {
+    this.#recordsPrecheck(chunk, data, path);
     const filtered = this.header.filter !== null;
     if (filtered) this.#pending = [];
-    lines.forEach((line, pos) => {
-      this.#record(line, path, lines, pos);
-    });
+    this.#recordLines(data, path);
     if (!filtered) this.#chunkNo++;
   }
 
-  #record(bytes: Uint8Array, path: string, lines: readonly Uint8Array[], pos: number): void {
+  /** The sequential reference: every record of a chunk, in order. */
+  #recordLines(data: Uint8Array, path: string): void {
+    // Lines are visited, never collected: a 16 MiB member of newlines is 16 M lines (docs/bundle.md §Memory).
+    for (const line of linesOf(data)) this.#record(line.bytes, path, data, line.next);
+  }
+
+  // ---- parallel records chunks (range mode; chunk.ts states what a check proves) ----
+
+  /**
+   * A range-mode records member, checked by #checkChunk while the archive is
+   * read on. Everything the sequential code checks before the records
+   * (#enter, #recordsPrecheck) is checked here, in the same order; if one of
+   * those fails, the chunks already in flight are joined first, so an earlier
+   * record's failure is still the one reported (stream order).
+   */
+  async #dispatch(chunk: number, data: Uint8Array, path: string): Promise<void> {
+    const kind: MemberKind = { kind: 'records', chunk };
+    try {
+      this.#countMember(path);
+      this.#enter(kind, path);
+      this.#recordsPrecheck(chunk, data, path);
+    } catch (e) {
+      await this.#drain(0);
+      throw e;
+    }
+    this.#paths.add(path);
+    // Its SHA-256 is filled in when the chunk is joined (the checker hashes it where it runs).
+    const entry = { path, size: data.length, sha256: '' };
+    this.#members.push(entry);
+    this.#chunkNo++;
+    const checker = this.#checkChunk as ChunkChecker;
+    const result = checker(data, this.#chunkParams()).then(
+      (r) => r,
+      () => undefined,
+    );
+    this.#inFlight.push({ data, path, entry, result });
+    await this.#drain(this.#maxInFlight - 1);
+  }
+
+  #chunkParams(): ChunkParams {
+    const h = this.header;
+    return {
+      logId: h.logId,
+      fromTime: h.range.fromTime,
+      toTime: h.range.toTime,
+      lastIndex: h.range.lastIndex,
+      anchors: this.#anchors.map((a) => ({ size: a.size, plausibleMs: a.plausibleMs })),
+    };
+  }
+
+  /** Joins in-flight chunks, oldest first, until at most `keep` remain. */
+  async #drain(keep: number): Promise<void> {
+    while (this.#inFlight.length > keep) {
+      const job = this.#inFlight.shift() as InFlight;
+      const r = await job.result;
+      job.entry.sha256 = r && SHA256_HEX.test(r.sha256) ? r.sha256 : toHex(sha256(job.data));
+      if (r?.ok && this.#seamHolds(r)) this.#join(r);
+      // Not proved by the checker, or the seam fails: the reference names the failure (or passes).
+      else this.#recordLines(job.data, job.path);
+    }
+  }
+
+  /** The three facts a chunk check leaves to the verifier (chunk.ts). */
+  #seamHolds(r: ChunkSummary): boolean {
+    return (
+      r.firstIndex === this.#expected &&
+      r.firstPrev === toBase64(this.#prevLeaf as Uint8Array) &&
+      r.firstReceivedAt >= this.#lastReceivedAt
+    );
+  }
+
+  /** Folds a proved chunk into the state exactly as #record would have, record by record. */
+  #join(r: ChunkSummary): void {
+    for (const a of this.#anchors) {
+      if (r.firstIndex >= a.size) continue;
+      const covered = Math.min(a.size - 1, r.lastIndex);
+      if (a.coversThrough === null || covered > a.coversThrough) a.coversThrough = covered;
+    }
+    (this.#range as CompactRange).appendPacked(r.leaves);
+    this.#prevLeaf = r.leaves.slice(r.leaves.length - 32);
+    this.#prevIndex = r.lastIndex;
+    this.#expected = r.lastIndex + 1;
+    this.#lastReceivedAt = r.lastReceivedAt;
+    this.#firstReceivedAt ??= r.firstReceivedAt;
+    this.#count += r.count;
+    this.#recordBytes += r.bytes;
+  }
+
+  /** Waits for whatever is in flight (after a failure), so no checker work outlives the call. */
+  async settle(): Promise<void> {
+    const jobs = this.#inFlight.splice(0);
+    await Promise.all(jobs.map((j) => j.result));
+  }
+
+  /** `data` and `next`: the chunk and where the line after this one starts (to look ahead on a gap). */
+  #record(bytes: Uint8Array, path: string, data: Uint8Array, next: number): void {
     const h = this.header;
     const filtered = h.filter !== null;
     const expected = this.#expected;
@@ -796,13 +956,15 @@ class Verifier {
         });
       if (at > expected) {
         // Out of order (the expected record comes later in this chunk) or missing?
-        const later = lines.slice(pos + 1).some((l) => {
+        let later = false;
+        for (const l of linesOf(data, next)) {
           try {
-            return decodeRecord(l).index === expected;
+            later = decodeRecord(l.bytes).index === expected;
           } catch {
-            return false;
+            later = false;
           }
-        });
+          if (later) break;
+        }
         if (later)
           fail('CHAIN_BROKEN', `records are out of order: ${at} comes before ${expected}`, {
             index: expected,
@@ -819,7 +981,7 @@ class Verifier {
           `record ${at} is beyond the declared range (last index ${h.range.lastIndex})`,
           { index: at, member: path },
         );
-      if (!bytesEqual(utf8(rec.prev), utf8(toBase64(this.#prevLeaf as Uint8Array))))
+      if (rec.prev !== toBase64(this.#prevLeaf as Uint8Array))
         fail('CHAIN_BROKEN', `record ${at}: prev is not the leaf hash of record ${at - 1}`, {
           index: at,
           member: path,
@@ -880,14 +1042,14 @@ class Verifier {
     if (this.header.filter === null || !pending || chunk !== this.#chunkNo)
       fail('UNEXPECTED_MEMBER', `${path} is not expected here`, { member: path });
     const cp = this.#cp as CheckpointState;
-    const { lines, terminated } = splitLines(data);
-    if (!terminated || lines.length !== pending.length)
+    if (!endsWithNewline(data) || countLines(data) !== pending.length)
       fail(
         'MANIFEST_INVALID',
         `${path} must have one line per record of ${path.replace('inclusion', 'records')}`,
         { member: path },
       );
-    lines.forEach((line, i) => {
+    let i = 0;
+    for (const { bytes: line } of linesOf(data)) {
       const want = pending[i] as { index: number; leaf: Uint8Array };
       const l = parseInclusionLine(path, line, i + 1);
       if (l.index !== want.index)
@@ -904,7 +1066,8 @@ class Verifier {
           cause: e,
         });
       }
-    });
+      i++;
+    }
     this.#pending = undefined;
     this.#chunkNo++;
   }
@@ -979,10 +1142,17 @@ class Verifier {
   #sums(data: Uint8Array): void {
     const want = formatSums(this.#expectedSums(data));
     if (!bytesEqual(want, data)) {
-      const got = fromUtf8Safe(data).split('\n');
-      const exp = fromUtf8Safe(want).split('\n');
-      const i = exp.findIndex((l, k) => got[k] !== l);
-      const path = (exp[i] ?? got[i] ?? '').split('  ')[1] ?? 'SHA256SUMS';
+      // The first differing line (as splitting both texts on newlines would find it), one line at a time.
+      const got = segments(data);
+      let line = '';
+      for (const l of segments(want)) {
+        const g = got.next();
+        if (g.done || g.value !== l) {
+          line = l;
+          break;
+        }
+      }
+      const path = line.split('  ')[1] ?? 'SHA256SUMS';
       fail('MEMBER_HASH_MISMATCH', `SHA256SUMS does not match the members (first difference: ${path})`, {
         member: path,
       });
@@ -1060,6 +1230,11 @@ class Verifier {
         `the time-stamps covering the range come from ${votes.length} distinct TSA(s) (${votes.map((v) => v.tsa).join(', ')}); the quorum is ${this.#quorum}`,
       );
     return { kth, distinct: votes.length };
+  }
+
+  /** End of the archive: joins the records chunks still in flight (stream order). */
+  async endOfArchive(): Promise<void> {
+    await this.#drain(0);
   }
 
   finish(): BundleReport {
@@ -1173,12 +1348,31 @@ function fromUtf8Safe(b: Uint8Array): string {
  * trust. Resolves with a report of what was proved; rejects only with
  * BundleError naming the failing check (code), record (index) and member.
  */
-export async function verifyBundle(input: Input, trust: BundleTrust = {}): Promise<BundleReport> {
-  const v = new Verifier(trust);
+export async function verifyBundle(
+  input: Input,
+  trust: BundleTrust = {},
+  options: VerifyOptions = {},
+): Promise<BundleReport> {
+  const v = new Verifier(trust, options);
   try {
-    for await (const m of readTar(toStream(input), memberLimit)) await v.member(m.path, m.data);
+    const members = readTar(toStream(input), memberLimit);
+    for (;;) {
+      let next: IteratorResult<TarMember>;
+      try {
+        next = await members.next();
+      } catch (e) {
+        // A sequential verifier had checked every member before this archive error: so do we.
+        await v.endOfArchive();
+        throw e;
+      }
+      if (next.done) break;
+      await v.member(next.value.path, next.value.data);
+    }
+    // Records chunks still in flight are joined before the final checks.
+    await v.endOfArchive();
     return v.finish();
   } catch (e) {
+    await v.settle();
     if (e instanceof BundleError) throw e;
     // Anything else on hostile input is still a refusal with a code, never a crash.
     throw new BundleError('ARCHIVE_INVALID', `bundle could not be processed: ${why(e)}`, { cause: e });
@@ -1186,18 +1380,37 @@ export async function verifyBundle(input: Input, trust: BundleTrust = {}): Promi
 }
 
 /**
- * Splits newline-terminated lines (records.jsonl, inclusion.jsonl members). `terminated` is false
- * when bytes follow the last newline: a truncated final line is an error for every member, and
- * never silently dropped.
+ * The newline-terminated lines of a records.jsonl / inclusion.jsonl member
+ * from byte `from` on, each with where the next one starts. A generator, so a
+ * member of millions of tiny lines costs no memory per line; bytes after the
+ * last newline are not a line (callers check endsWithNewline: a truncated
+ * final line is an error for every member, never silently dropped).
  */
-function splitLines(data: Uint8Array): { lines: Uint8Array[]; terminated: boolean } {
-  const lines: Uint8Array[] = [];
-  let start = 0;
-  for (let i = 0; i < data.length; i++) {
-    if (data[i] === 0x0a) {
-      lines.push(data.subarray(start, i));
-      start = i + 1;
-    }
+function* linesOf(data: Uint8Array, from = 0): Generator<{ bytes: Uint8Array; next: number }> {
+  let start = from;
+  for (;;) {
+    const nl = data.indexOf(0x0a, start);
+    if (nl < 0) return;
+    yield { bytes: data.subarray(start, nl), next: nl + 1 };
+    start = nl + 1;
   }
-  return { lines, terminated: start === data.length };
+}
+
+/** The texts between newlines, the last one after the final newline included (as String.split gives them). */
+function* segments(b: Uint8Array): Generator<string> {
+  let start = 0;
+  for (;;) {
+    const nl = b.indexOf(0x0a, start);
+    yield fromUtf8Safe(b.subarray(start, nl < 0 ? b.length : nl));
+    if (nl < 0) return;
+    start = nl + 1;
+  }
+}
+
+const endsWithNewline = (data: Uint8Array): boolean => data.length === 0 || data[data.length - 1] === 0x0a;
+
+function countLines(data: Uint8Array): number {
+  let n = 0;
+  for (let at = data.indexOf(0x0a); at >= 0; at = data.indexOf(0x0a, at + 1)) n++;
+  return n;
 }

@@ -21,7 +21,7 @@ import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
 import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
 import { encodePemCertificates } from '../pem.ts';
-import { decodeRecord, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
+import { decodeRecordFast, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
 import {
   anchorChainPath,
@@ -244,7 +244,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
   if (filter === null) {
     const neighbour = async (bytes: Uint8Array | null | undefined, index: number, what: string) => {
       if (!bytes) invalid(`the ${what} neighbour (record ${index}) is required`);
-      const rec = decodeRecord(bytes);
+      const rec = decodeRecordFast(bytes);
       if (rec.index !== index || rec.logId !== input.logId)
         invalid(`${what} neighbour is not record ${index}`);
       const p: NeighbourProof = {
@@ -320,7 +320,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     inclusionSize = 0;
   };
   for await (const bytes of fromIterable(input.records)) {
-    const rec = decodeRecord(bytes);
+    const rec = decodeRecordFast(bytes);
     const at = rec.index;
     if (rec.logId !== input.logId) invalid(`record ${at} is of log ${rec.logId}`, at);
     if (filter === null ? at !== expected : at < expected || at > r.lastIndex)

@@ -140,6 +140,35 @@ export class CompactRange {
     }
   }
 
+  /**
+   * Appends the leaf hashes packed in `leaves` (32 bytes each, in order), as
+   * appendMany would, without a view per leaf (the parallel bundle verifier
+   * hands over a chunk's leaves as one buffer).
+   */
+  appendPacked(leaves: Uint8Array): void {
+    if (leaves.length % HASH_SIZE !== 0)
+      throw new MerkleError('BAD_HASH_SIZE', 'packed leaf hashes are not a multiple of 32 bytes');
+    const n = leaves.length / HASH_SIZE;
+    if (this.#size + n > Number.MAX_SAFE_INTEGER) throw new MerkleError('SIZE_OUT_OF_RANGE', 'tree is full');
+    const buf = this.#buf;
+    const input = this.#nodeInput;
+    for (let k = 0; k < n; k++) {
+      let at = SLOTS + this.#count * HASH_SIZE;
+      buf.set(leaves.subarray(k * HASH_SIZE, (k + 1) * HASH_SIZE), at);
+      this.#count++;
+      let index = this.#size;
+      // Same binary-counter merge as appendMany (see its invariant).
+      while (index % 2 === 1) {
+        this.#count--;
+        at -= HASH_SIZE;
+        buf.copyWithin(1, at, at + 2 * HASH_SIZE);
+        sha256Into(input, buf, at);
+        index = (index - 1) / 2;
+      }
+      this.#size++;
+    }
+  }
+
   /** MTH of [0, size): fold the subtree roots from the right. */
   root(): Uint8Array {
     if (this.#count === 0) return emptyRoot();

@@ -5,7 +5,9 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BundleError, type BundleTrust, verifyBundle } from '../../../src/core/bundle/index.ts';
+import { BundleError, type BundleTrust } from '../../../src/core/bundle/index.ts';
+// Every mutation on the reference path and on the fast paths, with identical verdicts required.
+import { verifyBundle } from './all-paths.ts';
 import { exportBundle, makeLog, trustFor } from './fixture.ts';
 
 let bundle: Uint8Array;

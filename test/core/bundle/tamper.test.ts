@@ -6,17 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalNoteSigner } from '../../../src/adapters/memory/local-signer.ts';
-import {
-  BundleError,
-  type BundleErrorCode,
-  type BundleTrust,
-  verifyBundle,
-} from '../../../src/core/bundle/index.ts';
+import { BundleError, type BundleErrorCode, type BundleTrust } from '../../../src/core/bundle/index.ts';
 import { fromBase64, toBase64, utf8 } from '../../../src/core/bytes.ts';
 import { canonicalBytes } from '../../../src/core/canonical.ts';
 import { CompactRange, inclusionProof } from '../../../src/core/merkle/index.ts';
 import { spkiToPem, vkeyFromSpki } from '../../../src/core/note/index.ts';
 import { decodeRecord, leafHash } from '../../../src/core/record.ts';
+// Every case on the reference path and on the fast paths, with identical verdicts required.
+import { verifyBundle } from './all-paths.ts';
 import {
   checkpointNote,
   exportBundle,
