@@ -58,8 +58,28 @@ export const SCOPES = [
 ] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Key of a scope grant: a log id (docs/formats.md §Names) or `*` for every log. */
+/**
+ * Key of a scope grant: a log id (docs/formats.md §Names), `*` for every
+ * log, or a log pattern `<prefix>*` for every log whose id starts with
+ * `<prefix>` (e.g. `tenant-*`). A pattern never stands for "every log": a
+ * check against `*` (global admin) is satisfied by a grant on `*` only.
+ */
 export type ScopeTarget = string;
+
+/** A log pattern: a log-id prefix followed by `*` (at most 63 characters in all). */
+export const LOG_PATTERN_PATTERN = '[a-z0-9][a-z0-9-]{0,61}\\*';
+const LOG_PATTERN_RE = /^[a-z0-9][a-z0-9-]{0,61}\*$/;
+
+export function isLogPattern(target: string): boolean {
+  return LOG_PATTERN_RE.test(target);
+}
+
+/** Whether a grant on `target` covers log `logId` (exact id, `*`, or a matching pattern). */
+export function targetCovers(target: string, logId: string): boolean {
+  if (target === '*') return true;
+  if (isLogPattern(target)) return logId !== '*' && logId.startsWith(target.slice(0, -1));
+  return target === logId;
+}
 export type ScopeMap = Record<ScopeTarget, Scope[]>;
 
 /**
@@ -77,11 +97,38 @@ export interface Principal {
   id: string;
   name: string;
   kind: PrincipalKind;
-  /** Accountable human or team (an email, a team handle). */
+  /**
+   * Who answers for this principal. For an agent or an application: the id
+   * of a human principal (checked to be an active human when set). For a
+   * human: free text (a manager, a team). Principals created before this
+   * rule keep whatever text they had (docs/access.md, "Migration").
+   */
   owner: string;
   /** Why this principal exists; shown to auditors reviewing access. */
   purpose: string;
+  /**
+   * Direct grants: scopes given to this principal itself rather than through
+   * a role. Allowed only where no role fits; `anchorlog roles drift` and
+   * reviews flag them (docs/access.md). Principals created before roles
+   * existed hold all their grants here.
+   */
   scopes: ScopeMap;
+  /**
+   * Role ids (sorted, distinct). Absent on principals created before roles
+   * existed, which is the same as none. What a role grants is read at
+   * authentication time, so a role change reaches every holder on their next
+   * request (src/core/role.ts `effectiveScopes`).
+   */
+  roles?: string[];
+  /** Humans only: the identity-provider subject or login (e.g. an email) this principal is. */
+  idpIdentity?: string;
+  /**
+   * Runtime only, never stored or recorded: the union of `scopes` and the
+   * scopes of `roles`, set by PrincipalService.authenticate. `hasScope`
+   * checks this when present and `scopes` otherwise, so a principal that did
+   * not come through authentication never gains a role's grants.
+   */
+  effectiveScopes?: ScopeMap;
   status: 'active' | 'revoked';
   /** Public identifier of the current key (`k_` + 16 hex); changes on rotation. Not derived from the secret. */
   keyId: string;
@@ -103,7 +150,10 @@ export interface CreatePrincipalInput {
   kind: PrincipalKind;
   owner: string;
   purpose: string;
+  /** Direct scopes; `{}` when the principal gets everything through roles. */
   scopes: ScopeMap;
+  roles: string[];
+  idpIdentity?: string;
 }
 
 export interface UpdatePrincipalInput {
@@ -111,6 +161,9 @@ export interface UpdatePrincipalInput {
   owner?: string;
   purpose?: string;
   scopes?: ScopeMap;
+  roles?: string[];
+  /** `null` removes it. */
+  idpIdentity?: string | null;
 }
 
 // ---------------------------------------------------------------------------
@@ -249,11 +302,14 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * 2. `admin` on `*` implies every scope on every log, and is the only grant
  *    that satisfies a check against `logId = '*'` for `admin` (global admin:
  *    managing principals).
- * 3. A scope listed for `logId` itself is granted; `admin` on a log implies
- *    every scope *on that log* (never on another log, never global admin).
+ * 3. A scope listed for `logId` itself, or for a pattern matching it
+ *    (`tenant-*`), is granted; `admin` on a log or pattern implies every
+ *    scope *on the logs it covers* (never on another log, never global admin).
  * 4. A non-admin scope listed on `*` is granted on every log.
  * 5. A check against `logId = '*'` ("on every log") is satisfied only by
- *    grants on `*` (rules 2 and 4), never by per-log grants.
+ *    grants on `*` (rules 2 and 4), never by per-log or pattern grants.
+ * The grants checked are `effectiveScopes` when set (by authentication:
+ * direct scopes plus role scopes), the direct `scopes` otherwise.
  * 6. Overriding all of the above: nobody has `events:write` on the `system`
  *    log — not a global admin, not `admin` or `events:write` on `system`
  *    (such grants are refused at creation; one stored by an older version is
@@ -262,11 +318,15 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function hasScope(principal: Principal, logId: string, scope: Scope): boolean {
   if (principal.status !== 'active') return false;
   if (scope === 'events:write' && logId === SYSTEM_LOG_ID) return false;
-  const wildcard = grantsOn(principal.scopes, '*');
+  const scopes = principal.effectiveScopes ?? principal.scopes;
+  const wildcard = grantsOn(scopes, '*');
   if (wildcard.includes('admin')) return true;
   if (logId !== '*') {
-    const own = grantsOn(principal.scopes, logId);
-    if (own.includes(scope) || own.includes('admin')) return true;
+    for (const target of Object.keys(scopes)) {
+      if (target === '*' || !targetCovers(target, logId)) continue;
+      const own = grantsOn(scopes, target);
+      if (own.includes(scope) || own.includes('admin')) return true;
+    }
   }
   if (scope === 'admin') return false;
   return wildcard.includes(scope);
@@ -324,7 +384,8 @@ export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
   const out: ScopeMap = {};
   for (const target of targets.sort()) {
     const tp = `${path}/${target}`;
-    if (target !== '*' && !isLogId(target)) fail(tp, `must be a log id (${LOG_ID_PATTERN}) or "*"`);
+    if (target !== '*' && !isLogId(target) && !isLogPattern(target))
+      fail(tp, `must be a log id (${LOG_ID_PATTERN}), a log pattern (<log id prefix>*) or "*"`);
     const list = v[target];
     if (!Array.isArray(list)) fail(tp, 'must be an array of scopes');
     if (list.length === 0) fail(tp, 'must grant at least one scope (omit the log instead)');
@@ -342,20 +403,68 @@ export function validateScopes(v: unknown, path = '/scopes'): ScopeMap {
   return out;
 }
 
+/** A role id: also its name in files and on the command line. */
+export const ROLE_ID_PATTERN = '[a-z0-9][a-z0-9._-]{0,63}';
+const ROLE_ID_RE = new RegExp(`^${ROLE_ID_PATTERN}$`);
+export function isRoleId(v: unknown): v is string {
+  return typeof v === 'string' && ROLE_ID_RE.test(v);
+}
+/** Most roles one principal may hold (each is one read at authentication). */
+export const MAX_ROLES_PER_PRINCIPAL = 16;
+
+/** A role list, normalised: sorted, distinct. */
+export function validateRoleList(v: unknown, path = '/roles'): string[] {
+  if (!Array.isArray(v)) fail(path, 'must be an array of role ids');
+  if (v.length > MAX_ROLES_PER_PRINCIPAL) fail(path, `at most ${MAX_ROLES_PER_PRINCIPAL} roles`);
+  v.forEach((r, i) => {
+    if (!isRoleId(r)) fail(`${path}/${i}`, `must be a role id (${ROLE_ID_PATTERN})`);
+  });
+  return [...new Set(v as string[])].sort();
+}
+
+const IDP_IDENTITY_MAX = 256;
+// Visible ASCII plus non-control Unicode, no spaces at the ends: an email, a SAML NameID, an OIDC `sub`.
+function idpIdentity(v: unknown): string {
+  const path = '/idpIdentity';
+  if (typeof v !== 'string') fail(path, 'must be a string');
+  const s = v.trim();
+  if (s.length === 0) fail(path, 'must not be empty');
+  if (s.length > IDP_IDENTITY_MAX) fail(path, `must be at most ${IDP_IDENTITY_MAX} characters`);
+  if (CONTROL.test(s)) fail(path, 'must not contain control characters');
+  return s;
+}
+
+/**
+ * Syntax of `owner` for a kind: an agent or application is owned by a human
+ * principal, so its owner must be a principal id (the use case checks that
+ * it exists, is a human and is active); a human's owner is free text.
+ */
+function ownerFor(kind: PrincipalKind, v: unknown): string {
+  const owner = text(v, 'owner');
+  if (kind !== 'human' && !isPrincipalId(owner))
+    fail('/owner', `an ${kind} must be owned by a human principal: give that principal's id`);
+  return owner;
+}
+
 export function validateCreateInput(v: unknown): CreatePrincipalInput {
   if (!isPlainObject(v)) fail('', 'body must be a JSON object');
-  checkKeys(v, ['id', 'name', 'kind', 'owner', 'purpose', 'scopes'], '');
-  const out: CreatePrincipalInput = {
-    name: text(v.name, 'name'),
-    kind: 'human',
-    owner: text(v.owner, 'owner'),
-    purpose: text(v.purpose, 'purpose'),
-    scopes: validateScopes(v.scopes),
-  };
+  checkKeys(v, ['id', 'name', 'kind', 'owner', 'purpose', 'scopes', 'roles', 'idpIdentity'], '');
   if (typeof v.kind !== 'string' || !(PRINCIPAL_KINDS as readonly string[]).includes(v.kind)) {
     fail('/kind', `must be one of ${PRINCIPAL_KINDS.join(', ')}`);
   }
-  out.kind = v.kind as PrincipalKind;
+  const kind = v.kind as PrincipalKind;
+  const out: CreatePrincipalInput = {
+    name: text(v.name, 'name'),
+    kind,
+    owner: ownerFor(kind, v.owner),
+    purpose: text(v.purpose, 'purpose'),
+    scopes: v.scopes === undefined ? {} : validateScopes(v.scopes),
+    roles: v.roles === undefined ? [] : validateRoleList(v.roles),
+  };
+  if (v.idpIdentity !== undefined) {
+    if (kind !== 'human') fail('/idpIdentity', 'only a human has an identity-provider identity');
+    out.idpIdentity = idpIdentity(v.idpIdentity);
+  }
   if (v.id !== undefined) {
     if (typeof v.id !== 'string' || !SLUG_ID.test(v.id)) {
       // Callers choose slugs only; the p_ form is reserved for generated ids.
@@ -366,16 +475,57 @@ export function validateCreateInput(v: unknown): CreatePrincipalInput {
   return out;
 }
 
-export function validateUpdateInput(v: unknown): UpdatePrincipalInput {
+/**
+ * A PATCH body. Kind-dependent rules (an agent's owner is a principal id,
+ * only humans have an idpIdentity) need the principal's kind: pass it.
+ */
+export function validateUpdateInput(v: unknown, kind?: PrincipalKind): UpdatePrincipalInput {
   if (!isPlainObject(v)) fail('', 'body must be a JSON object');
-  checkKeys(v, ['name', 'owner', 'purpose', 'scopes'], '');
+  checkKeys(v, ['name', 'owner', 'purpose', 'scopes', 'roles', 'idpIdentity'], '');
   const out: UpdatePrincipalInput = {};
   if (v.name !== undefined) out.name = text(v.name, 'name');
-  if (v.owner !== undefined) out.owner = text(v.owner, 'owner');
+  if (v.owner !== undefined) out.owner = kind ? ownerFor(kind, v.owner) : text(v.owner, 'owner');
   if (v.purpose !== undefined) out.purpose = text(v.purpose, 'purpose');
   if (v.scopes !== undefined) out.scopes = validateScopes(v.scopes);
-  if (Object.keys(out).length === 0) fail('', 'nothing to update: give name, owner, purpose or scopes');
+  if (v.roles !== undefined) out.roles = validateRoleList(v.roles);
+  if (v.idpIdentity !== undefined) {
+    if (kind !== undefined && kind !== 'human')
+      fail('/idpIdentity', 'only a human has an identity-provider identity');
+    out.idpIdentity = v.idpIdentity === null ? null : idpIdentity(v.idpIdentity);
+  }
+  if (Object.keys(out).length === 0)
+    fail('', 'nothing to update: give name, owner, purpose, scopes, roles or idpIdentity');
   return out;
+}
+
+// ---------------------------------------------------------------------------
+// Key age and expiry
+
+/** Maximum key age per kind, in milliseconds; a kind left out (or 0) has no limit. */
+export type KeyAgeLimits = Partial<Record<PrincipalKind, number>>;
+
+/** When the current key was issued: the last rotation, or the creation. */
+export function keyIssuedAt(p: Principal): string {
+  return p.rotatedAt ?? p.createdAt;
+}
+
+/**
+ * When the current key stops being accepted, as epoch ms; undefined when
+ * the kind has no limit or the issue time does not parse (a stored principal
+ * without a readable time is not locked out by a clock-format bug; the
+ * binding check already vouches for what is stored).
+ */
+export function keyExpiresAtMs(p: Principal, limits: KeyAgeLimits): number | undefined {
+  const max = limits[p.kind];
+  if (max === undefined || max <= 0) return undefined;
+  const issued = Date.parse(keyIssuedAt(p));
+  return Number.isFinite(issued) ? issued + max : undefined;
+}
+
+/** Whether the key is past its maximum age at `nowMs`. The last valid instant is expiresAt − 1 ms. */
+export function keyExpired(p: Principal, limits: KeyAgeLimits, nowMs: number): boolean {
+  const at = keyExpiresAtMs(p, limits);
+  return at !== undefined && nowMs >= at;
 }
 
 /** Structural equality of two normalised scope maps. */

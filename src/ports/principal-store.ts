@@ -98,6 +98,22 @@ export interface PrincipalStore {
    * PrincipalStoreError('INVALID_CURSOR') for a cursor it did not issue.
    */
   list(opts: { cursor?: string; limit: number }): Promise<PrincipalPage>;
+
+  /**
+   * Records that principal `id` authenticated at `at` (an ISO 8601 UTC
+   * timestamp from `Date.toISOString`, so text order is time order) — if and
+   * only if no use is recorded yet or the recorded one is earlier than
+   * `ifLastBefore`. MUST be a single conditional write: of any number of
+   * concurrent callers with the same `ifLastBefore`, at most one writes.
+   * Resolves true when it wrote, false when the condition did not hold.
+   * Last use lives beside the entry, never in it: it is not an admin change
+   * (no audit record, no `rev` bump, no binding), and whoever records it —
+   * the authorizer — MUST NOT be able to change the entry itself.
+   */
+  recordUse(id: string, at: string, ifLastBefore: string): Promise<boolean>;
+
+  /** The last recorded use of each id that has one (ids without one are absent). At most 100 ids. */
+  lastUsed(ids: readonly string[]): Promise<Map<string, string>>;
 }
 
 /**

@@ -96,6 +96,12 @@ class SeamStore implements PrincipalStore {
   list(opts: { cursor?: string; limit: number }) {
     return this.inner.list(opts);
   }
+  recordUse(id: string, at: string, ifLastBefore: string) {
+    return this.inner.recordUse(id, at, ifLastBefore);
+  }
+  lastUsed(ids: readonly string[]) {
+    return this.inner.lastUsed(ids);
+  }
 }
 
 let store: SeamStore;

@@ -26,6 +26,7 @@ import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
+import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
@@ -57,6 +58,7 @@ import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
 import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
@@ -269,6 +271,21 @@ ruleStoreContract('DynamoRuleStore', async () => {
       const own = uniqueId('anchorlog-rules');
       await ensureTable(client, own);
       return new DynamoRuleStore({ client, tableName: own });
+    },
+  };
+});
+
+roleStoreContract('DynamoRoleStore', async () => {
+  const name = 'anchorlog-contracts';
+  const client = new DynamoDBClient(awsClientConfig());
+  await ensureTable(client, name);
+  return {
+    store: new DynamoRoleStore({ client, tableName: name }),
+    // Every head shares one partition, so an empty listing needs a table of its own.
+    empty: async () => {
+      const own = uniqueId('anchorlog-roles');
+      await ensureTable(client, own);
+      return new DynamoRoleStore({ client, tableName: own });
     },
   };
 });

@@ -17,6 +17,7 @@ import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryNotifier } from '../../src/adapters/memory/notifier.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
+import { MemoryRoleStore } from '../../src/adapters/memory/role-store.ts';
 import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
 import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
@@ -35,6 +36,7 @@ import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
 import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
@@ -96,6 +98,10 @@ alertReviewStoreContract('MemoryAlertReviewStore', async () => ({
 ruleStoreContract('MemoryRuleStore', async () => ({
   store: new MemoryRuleStore(),
   empty: async () => new MemoryRuleStore(),
+}));
+roleStoreContract('MemoryRoleStore', async () => ({
+  store: new MemoryRoleStore(),
+  empty: async () => new MemoryRoleStore(),
 }));
 ruleSourceContract('StaticRuleSource', async (documents) => new StaticRuleSource(documents));
 deliveryStoreContract('MemoryDeliveryStore', async () => new MemoryDeliveryStore());

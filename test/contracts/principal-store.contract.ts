@@ -136,6 +136,36 @@ export function principalStoreContract(name: string, make: () => Promise<Princip
       expect(first).toEqual({ id: 'list-0', rev: 1, current: principalState('list-0') });
     });
 
+    it('recordUse writes at most once per interval: conditional on the last use being older', async () => {
+      const id = uniqueId('store-use');
+      const other = uniqueId('store-use');
+      expect(await store.lastUsed([id, other])).toEqual(new Map());
+      const t0 = '2026-03-01T12:00:00.000Z';
+      expect(await store.recordUse(id, t0, '2026-03-01T11:00:00.000Z')).toBe(true);
+      // Within the hour: every caller's condition fails, nothing is written.
+      const within = await Promise.all(
+        Array.from({ length: 5 }, () =>
+          store.recordUse(id, '2026-03-01T12:30:00.000Z', '2026-03-01T11:30:00.000Z'),
+        ),
+      );
+      expect(within).toEqual([false, false, false, false, false]);
+      expect(await store.lastUsed([id])).toEqual(new Map([[id, t0]]));
+      // Concurrent callers after the hour: exactly one wins.
+      const after = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          store.recordUse(id, `2026-03-01T13:00:0${i}.000Z`, '2026-03-01T12:00:00.001Z'),
+        ),
+      );
+      expect(after.filter(Boolean)).toHaveLength(1);
+      const last = (await store.lastUsed([id, other])).get(id);
+      expect(last?.startsWith('2026-03-01T13:00:0')).toBe(true);
+      // Last use is beside the entry: the entry (and its rev) is untouched.
+      expect(await store.get(id)).toBeUndefined();
+      await expect(store.lastUsed(Array.from({ length: 101 }, (_, i) => `x${i}`))).rejects.toBeInstanceOf(
+        RangeError,
+      );
+    });
+
     it('rejects cursors it did not issue and limits out of 1–100', async () => {
       await expectStoreError(store.list({ limit: 10, cursor: 'not a cursor!' }), 'INVALID_CURSOR');
       await expectStoreError(store.list({ limit: 10, cursor: 'QUJD' }), 'INVALID_CURSOR'); // "ABC": not an id

@@ -224,7 +224,7 @@ describe('input validation', () => {
   const ok = {
     name: ' Billing agent ',
     kind: 'agent',
-    owner: 'team-billing@example.com',
+    owner: 'team-billing',
     purpose: 'writes tool-call events',
     scopes: { 'tenant-a': ['events:read', 'events:write', 'events:write'], '*': ['proofs:read'] },
   };

@@ -15,6 +15,11 @@
  *   pk = PRINCIPALS   sk = <id>  directory entry, so listing is a Query on one
  *                                small partition rather than a Scan of a table
  *                                that also holds every log record.
+ *   pk = U#<id>       sk = USE   last use (lastUsedAt S, ISO 8601), written by the
+ *                                authorizer at most once per principal per interval
+ *                                (one conditional UpdateItem; docs/access.md). A family
+ *                                of its own so the authorizer can write it without
+ *                                being able to write the principal.
  *
  * Each principal has its own partition, so authentication (one consistent
  * GetItem per request) spreads over partitions. The directory item is written
@@ -27,6 +32,7 @@ import {
   type DynamoDBClient,
   PutItemCommand,
   QueryCommand,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Sleep } from '../../core/backoff.ts';
 import type { Principal } from '../../core/principal.ts';
@@ -44,6 +50,8 @@ import { B, DynamoTable, type Item, N, S } from './dynamo-items.ts';
 const ENTRY_SK = 'P';
 const DIRECTORY_PK = 'PRINCIPALS';
 const entryPk = (id: string) => `P#${id}`;
+const USE_SK = 'USE';
+const usePk = (id: string) => `U#${id}`;
 
 export class DynamoPrincipalStore implements PrincipalStore {
   readonly #t: DynamoTable;
@@ -136,6 +144,34 @@ export class DynamoPrincipalStore implements PrincipalStore {
       entries: entries.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
       ...(lastId ? { cursor: encodePrincipalCursor(lastId) } : {}),
     };
+  }
+
+  async recordUse(id: string, at: string, ifLastBefore: string): Promise<boolean> {
+    return this.#t.ifCondition(() =>
+      this.#ddb.send(
+        new UpdateItemCommand({
+          TableName: this.#table,
+          Key: { pk: S(usePk(id)), sk: S(USE_SK) },
+          UpdateExpression: 'SET #schema = :one, #at = :at',
+          ConditionExpression: 'attribute_not_exists(#at) OR #at < :before',
+          ExpressionAttributeNames: { '#schema': 'schema', '#at': 'lastUsedAt' },
+          ExpressionAttributeValues: { ':one': N(1), ':at': S(at), ':before': S(ifLastBefore) },
+        }),
+      ),
+    );
+  }
+
+  async lastUsed(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length > 100) throw new RangeError('lastUsed: at most 100 ids');
+    const items = await this.#t.batchGet(ids.map((id) => ({ pk: S(usePk(id)), sk: S(USE_SK) })));
+    const out = new Map<string, string>();
+    for (const item of items) {
+      const id = (item.pk?.S ?? '').slice(2);
+      const at = item.lastUsedAt?.S;
+      // Informational only, never trusted for access: a malformed value is left out, not fatal.
+      if (typeof at === 'string' && Number.isFinite(Date.parse(at))) out.set(id, at);
+    }
+    return out;
   }
 }
 

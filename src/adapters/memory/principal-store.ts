@@ -63,6 +63,9 @@ function readBack(e: PrincipalEntry): PrincipalEntry {
 
 export class MemoryPrincipalStore implements PrincipalStore {
   readonly #entries = new Map<string, PrincipalEntry>();
+  readonly #lastUsed = new Map<string, string>();
+  /** Successful recordUse writes, for tests that bound them. */
+  useWrites = 0;
   readonly faults = new FaultPlan<PrincipalStoreErrorCode>(
     (code, message) => new PrincipalStoreError(code, message),
   );
@@ -109,6 +112,28 @@ export class MemoryPrincipalStore implements PrincipalStore {
         entries,
         ...(ids.length === opts.limit && last ? { cursor: encodePrincipalCursor(last) } : {}),
       };
+    });
+  }
+
+  recordUse(id: string, at: string, ifLastBefore: string): Promise<boolean> {
+    return this.faults.run('recordUse', id, () => {
+      const last = this.#lastUsed.get(id);
+      if (last !== undefined && !(last < ifLastBefore)) return false;
+      this.#lastUsed.set(id, at);
+      this.useWrites++;
+      return true;
+    });
+  }
+
+  lastUsed(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length > 100) return Promise.reject(new RangeError('lastUsed: at most 100 ids'));
+    return this.faults.run('lastUsed', ids.join(','), () => {
+      const out = new Map<string, string>();
+      for (const id of ids) {
+        const at = this.#lastUsed.get(id);
+        if (at !== undefined) out.set(id, at);
+      }
+      return out;
     });
   }
 
