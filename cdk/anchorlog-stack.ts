@@ -324,7 +324,8 @@ export class AnchorlogStack extends Stack {
     // admin function's grants, narrowed to the system log's own metadata, and never another log's
     // partition.
     const recover = fn('recover', {
-      description: 'complete principal, rule and alert review changes a crash left staged (recorded in the system log)',
+      description:
+        'complete principal, rule and alert review changes a crash left staged (recorded in the system log)',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });

@@ -10,12 +10,12 @@ import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES, type RouteKey } from '../../cdk/routes.ts';
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
+import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
-import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
