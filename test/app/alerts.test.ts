@@ -263,4 +263,28 @@ describe('delivery opens what it records', () => {
     expect(opened).toEqual([a.id]);
     expect((await env.reviews.get(a.id))?.state.status).toBe('open');
   });
+
+  it('an open that fails is repeated with the record: the entry stays in the outbox until both are done', async () => {
+    const d = await deliverEnv('memory');
+    const env = await alertsOnMoto(`alerts-deliver-crash-${Date.now()}`);
+    const a = alertOf('acme', 9);
+    await d.enqueue('acme', [fire(a)]);
+    let fail = 1;
+    const open = async (alert: Parameters<typeof env.alerts.open>[0]) => {
+      if (fail-- > 0) throw new AppError('UNAVAILABLE', 'alert store down', { retryAfterSeconds: 1 });
+      await env.alerts.open(alert);
+    };
+    await expect(
+      d.service({ alerts: { open } }).deliverLog('acme', d.clock.now() + 60_000),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    expect(await d.pendingOutbox('acme')).toEqual([a.id]);
+    expect(await env.reviews.get(a.id)).toBeUndefined();
+    const out = await d.service({ alerts: { open } }).deliverLog('acme', d.clock.now() + 60_000);
+    expect(out.acked).toBe(1);
+    expect((await env.reviews.get(a.id))?.state.status).toBe('open');
+    // Recorded once, however often the entry was tried.
+    expect((await d.systemLog()).filter((r) => r.event.id === a.id)).toHaveLength(1);
+  });
 });
