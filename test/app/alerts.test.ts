@@ -8,6 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
+import { MAX_NOTES } from '../../src/core/detect/review.ts';
 import type { LogRecord } from '../../src/core/record.ts';
 import { type AlertsOnMoto, alertsOnMoto } from './alerts-moto.ts';
 import { alertOf, deliverEnv, fire } from './deliver-harness.ts';
@@ -102,6 +103,16 @@ describe('alert review on the emulator', () => {
     // Only fire 3's alert.fire was added.
     expect((await env.records()).length).toBe(before + 1);
     expect(await env.reviews.get(a.id)).toEqual(item);
+  });
+
+  it('takes notes of the maximal size through every transition (the records fit the system log)', async () => {
+    const a = await env.fire(5);
+    const big = '€'.repeat(MAX_NOTES); // 3 UTF-8 bytes each: the largest notes in bytes
+    await env.alerts.acknowledge(env.admin, a.id);
+    await env.alerts.resolve(env.admin, a.id, { outcome: 'accepted_risk', notes: big });
+    await env.alerts.reopen(env.admin, a.id, { notes: big });
+    const r = await env.alerts.resolve(env.admin, a.id, { outcome: 'true_positive', notes: big });
+    expect(r.view.review).toMatchObject({ status: 'resolved', rev: 4, resolved: { notes: big } });
   });
 
   it('of concurrent reviewers of one alert exactly one wins; the loser gets 409 and nothing is recorded for it', async () => {
