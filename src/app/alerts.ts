@@ -307,13 +307,14 @@ export class AlertReviewService {
       throw err instanceof ReviewError ? reviewAppError(err) : err;
     }
     const item = await this.#item(actor, alertId);
+    // One instant for the state and the event: what the store shows is what the log says.
+    const at = new Date(this.#d.clock.now()).toISOString();
     let after: ReviewState;
     try {
-      after = applyReview(item.state, req, { by: actor.id, at: new Date(this.#d.clock.now()).toISOString() });
+      after = applyReview(item.state, req, { by: actor.id, at });
     } catch (err) {
       throw err instanceof ReviewError ? reviewAppError(err, item.state.status) : err;
     }
-    const at = new Date(this.#d.clock.now()).toISOString();
     const event = reviewEvent(item.alert, req.action as ReviewAction, item.state, after, actorOf(actor), at, {
       ...(req.action === 'alert.reopen' ? { notes: checkNotes(req.notes) } : {}),
       ...(opts.requestId ? { requestId: opts.requestId } : {}),
@@ -432,7 +433,9 @@ export class AlertReviewService {
    * The alert records of the `system` log with receivedAt in [from, until):
    * a binary search over batch headers for the first batch (every record of
    * a batch shares its receivedAt, which never decreases), then batches in
-   * order until one reaches `until`.
+   * order until one reaches `until`. Every record of the range is read (the
+   * `system` log holds admin changes and alerts only, so ranges are small);
+   * only alert records are kept, at most maxReportRecords.
    */
   async #systemRecords(from: string, until: string): Promise<LogRecord[]> {
     const logs = this.#d.logs;
@@ -461,7 +464,13 @@ export class AlertReviewService {
       for (const b of batches) {
         if (b.receivedAt >= until) return out;
         for (const r of b.records) {
-          const rec = decodeRecord(r.bytes);
+          let rec: LogRecord;
+          try {
+            rec = decodeRecord(r.bytes);
+          } catch (err) {
+            // LogStore.readBatch checked these bytes against the commit: one that does not decode is corruption.
+            throw new AppError('INTEGRITY', `system log record ${r.index} does not decode`, { cause: err });
+          }
           if (!ALERT_ACTIONS.has(rec.event.action)) continue;
           if (out.length >= max)
             throw new AppError(

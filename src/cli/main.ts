@@ -10,6 +10,7 @@
  * offline verifier).
  */
 import { pathToFileURL } from 'node:url';
+import { alertsCommands } from './alerts.ts';
 import { CHECKPOINT, runCheckpoint } from './checkpoint.ts';
 import { type Command, dispatch } from './dispatch.ts';
 import { EXPORT, runExport } from './export.ts';
@@ -50,6 +51,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),
     ...rulesCommands(deps),
+    ...alertsCommands(deps),
   ];
 }
 

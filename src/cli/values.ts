@@ -122,6 +122,12 @@ export const outputFile = (placeholder = 'FILE'): ValueType<string> =>
     return t;
   });
 
+/** An alert id (`alr_` + 32 lowercase hex digits, src/core/detect/alert.ts). */
+export const alertId: ValueType<string> = valueType('ID', (t) => {
+  if (!/^alr_[0-9a-f]{32}$/.test(t)) throw new InvalidValue('is not an alert id (alr_ and 32 hex digits)');
+  return t;
+});
+
 /** A log id (src/core/names.ts). */
 export const logId: ValueType<string> = valueType('LOG', (t) => {
   if (!isValidLogId(t)) throw new InvalidValue(`is not a log id: ${LOG_ID_RULE}`);

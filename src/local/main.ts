@@ -45,6 +45,8 @@ Try:
     -d '{"events":[{"actor":{"type":"agent","id":"agent-7"},"action":"tool.call","outcome":"success","occurredAt":"${new Date().toISOString()}","target":{"type":"tool","id":"search"}}]}'
   curl -s ${info.apiUrl}/v1/logs/${info.logId}/checkpoint -H 'authorization: Bearer ${info.apiKey}'
   npm run demo        # a realistic stream of AI-platform events
+  ANCHORLOG_API_URL=${info.apiUrl} ANCHORLOG_API_KEY=${info.adminKey} \\
+    npx anchorlog alerts list --status open   # review what fired: alerts show|ack|resolve ID
 
 Ctrl-C stops everything.
 `);

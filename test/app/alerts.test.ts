@@ -8,6 +8,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
+import { MAX_NOTES } from '../../src/core/detect/review.ts';
 import type { LogRecord } from '../../src/core/record.ts';
 import { type AlertsOnMoto, alertsOnMoto } from './alerts-moto.ts';
 import { alertOf, deliverEnv, fire } from './deliver-harness.ts';
@@ -102,6 +103,16 @@ describe('alert review on the emulator', () => {
     // Only fire 3's alert.fire was added.
     expect((await env.records()).length).toBe(before + 1);
     expect(await env.reviews.get(a.id)).toEqual(item);
+  });
+
+  it('takes notes of the maximal size through every transition (the records fit the system log)', async () => {
+    const a = await env.fire(5);
+    const big = '€'.repeat(MAX_NOTES); // 3 UTF-8 bytes each: the largest notes in bytes
+    await env.alerts.acknowledge(env.admin, a.id);
+    await env.alerts.resolve(env.admin, a.id, { outcome: 'accepted_risk', notes: big });
+    await env.alerts.reopen(env.admin, a.id, { notes: big });
+    const r = await env.alerts.resolve(env.admin, a.id, { outcome: 'true_positive', notes: big });
+    expect(r.view.review).toMatchObject({ status: 'resolved', rev: 4, resolved: { notes: big } });
   });
 
   it('of concurrent reviewers of one alert exactly one wins; the loser gets 409 and nothing is recorded for it', async () => {
@@ -262,5 +273,29 @@ describe('delivery opens what it records', () => {
     expect(out.recorded).toBe(2);
     expect(opened).toEqual([a.id]);
     expect((await env.reviews.get(a.id))?.state.status).toBe('open');
+  });
+
+  it('an open that fails is repeated with the record: the entry stays in the outbox until both are done', async () => {
+    const d = await deliverEnv('memory');
+    const env = await alertsOnMoto(`alerts-deliver-crash-${Date.now()}`);
+    const a = alertOf('acme', 9);
+    await d.enqueue('acme', [fire(a)]);
+    let fail = 1;
+    const open = async (alert: Parameters<typeof env.alerts.open>[0]) => {
+      if (fail-- > 0) throw new AppError('UNAVAILABLE', 'alert store down', { retryAfterSeconds: 1 });
+      await env.alerts.open(alert);
+    };
+    await expect(
+      d.service({ alerts: { open } }).deliverLog('acme', d.clock.now() + 60_000),
+    ).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+    });
+    expect(await d.pendingOutbox('acme')).toEqual([a.id]);
+    expect(await env.reviews.get(a.id)).toBeUndefined();
+    const out = await d.service({ alerts: { open } }).deliverLog('acme', d.clock.now() + 60_000);
+    expect(out.acked).toBe(1);
+    expect((await env.reviews.get(a.id))?.state.status).toBe('open');
+    // Recorded once, however often the entry was tried.
+    expect((await d.systemLog()).filter((r) => r.event.id === a.id)).toHaveLength(1);
   });
 });

@@ -10,6 +10,7 @@ import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES, type RouteKey } from '../../cdk/routes.ts';
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
+import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
@@ -24,7 +25,7 @@ const stub = {} as never;
 const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   ingest: { eventWriteRoutes: eventWriteRoutes(stub) },
   read: { readRoutes: readRoutes(stub), anchorRoutes: anchorRoutes(stub) },
-  admin: { adminRoutes: adminRoutes(stub), ruleRoutes: ruleRoutes(stub) },
+  admin: { adminRoutes: adminRoutes(stub), ruleRoutes: ruleRoutes(stub), alertRoutes: alertRoutes(stub) },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },
 };

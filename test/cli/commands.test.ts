@@ -27,6 +27,7 @@ const ADMIN_KEY = issueApiKey('root-admin', (n) => new Uint8Array(randomBytes(n)
 const VKEY = vkeyFromSpki('anchorlog.example.com/prod', LocalNoteSigner.generate('x').publicKeySpki);
 const api = ['--api', API, '--key', READ_KEY];
 const admin = ['--api', API, '--key', ADMIN_KEY];
+const ALERT_ID = `alr_${'0'.repeat(31)}1`;
 
 /** The usage-error codes of src/cli/errors.ts that a table row can expect. */
 type Code =
@@ -249,6 +250,66 @@ const ROWS: readonly Row[] = [
       ],
     }),
   ),
+  {
+    path: 'alerts list',
+    flags: [
+      '--status',
+      '--rule',
+      '--severity',
+      '--log',
+      '--from',
+      '--to',
+      '--limit',
+      '--cursor',
+      '--api',
+      '--key',
+    ],
+    ok: admin,
+    missing: [['--key', ADMIN_KEY], 'MISSING_OPTION', '--api ANCHORLOG_API_URL'],
+    bad: [['--status', 'closed', ...admin], '--status'],
+    conflict: [['--rule', 'a', '--rule', 'b', ...admin], 'REPEATED_OPTION', '--rule'],
+  },
+  ...(['show', 'ack', 'reopen'] as const).map(
+    (sub): Row => ({
+      path: `alerts ${sub}`,
+      flags: [...(sub === 'reopen' ? ['--notes'] : []), '--api', '--key'],
+      ok: [ALERT_ID, ...admin],
+      missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+      bad: [['alr_XYZ', ...admin], 'ID'],
+      conflict: [[ALERT_ID, ALERT_ID, ...admin], 'UNEXPECTED_ARGUMENT', ALERT_ID],
+    }),
+  ),
+  {
+    path: 'alerts resolve',
+    flags: ['--outcome', '--notes', '--api', '--key'],
+    ok: [ALERT_ID, '--outcome', 'true_positive', ...admin],
+    missing: [[ALERT_ID, ...admin], 'MISSING_OPTION', '--outcome'],
+    bad: [[ALERT_ID, '--outcome', 'maybe', ...admin], '--outcome'],
+    conflict: [
+      [ALERT_ID, '--outcome', 'true_positive', '--outcome', 'false_positive', ...admin],
+      'REPEATED_OPTION',
+      '--outcome',
+    ],
+  },
+  {
+    path: 'alerts report',
+    flags: [
+      '--from',
+      '--to',
+      '--until',
+      '--bundle',
+      '--trust',
+      '--allow-untrusted',
+      '--format',
+      '--out',
+      '--api',
+      '--key',
+    ],
+    ok: ['--from', '2026-01-01', '--to', '2026-02-01', ...admin],
+    missing: [['--from', '2026-01-01', '--to', '2026-02-01'], 'MISSING_OPTION', '--bundle'],
+    bad: [['--from', '2026-01-01', '--to', '2026-02-01', '--format', 'xml', ...admin], '--format'],
+    conflict: [['--bundle', 'x.tar', '--until', '2026-02-01'], 'CONFLICTING_OPTIONS', '--until'],
+  },
 ];
 
 /** Node's "    at fn (file:line)" frames: a crash, not a message. */
@@ -419,6 +480,7 @@ describe('garbage argv never throws and never prints a stack trace', () => {
     ['timestamp'],
     ['principals'],
     ['rules'],
+    ['alerts'],
   );
   const argv = fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 8 })), { maxLength: 8 });
 

@@ -118,6 +118,18 @@ describe('alert routes', () => {
     expect(String(c.body).split('\r\n')[0]).toBe(ALERT_REPORT_COLUMNS.join(','));
   });
 
+  it('of two reviewers racing on one alert, one gets 200 and the other 409', async () => {
+    const a = await env.fire(4);
+    const [x, y] = await Promise.all([
+      call({ method: 'POST', path: `/v1/admin/alerts/${a.id}/ack` }),
+      call({ method: 'POST', path: `/v1/admin/alerts/${a.id}/resolve`, body: { outcome: 'accepted_risk' } }),
+    ]);
+    expect([x.status, y.status].sort()).toEqual([200, 409]);
+    const lost = x.status === 409 ? x : y;
+    expect(['CONCURRENT_TRANSITION', 'INVALID_TRANSITION']).toContain(errorOf(lost).reason);
+    expect((await env.reviews.get(a.id))?.state.rev).toBe(1);
+  });
+
   it('refuses bad input with 4xx and stable codes', async () => {
     const a = await env.fire(2);
     const cases: [Call, number, Record<string, unknown>][] = [

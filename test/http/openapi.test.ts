@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { EVENT_LIMITS, validateEvent } from '../../src/core/event.ts';
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
+import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
@@ -17,6 +18,7 @@ const routes: Route[] = [
   ...eventWriteRoutes(none),
   ...adminRoutes(none),
   ...ruleRoutes(none),
+  ...alertRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),
   ...queryRoutes(none),
