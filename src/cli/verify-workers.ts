@@ -22,6 +22,7 @@ import {
 } from '../core/bundle/chunk.ts';
 
 export interface ChunkPool {
+  readonly threads: number;
   readonly check: ChunkChecker;
   /** Starts the workers now and waits until they have loaded (benchmarks: thread start is not timed). */
   warm(): Promise<void>;
@@ -71,8 +72,11 @@ class Slot {
   }
 }
 
-/** A pool of `size` workers (default: the machine's available parallelism). */
-export function startChunkPool(size = availableParallelism()): ChunkPool {
+/** Default worker threads: the machine's available parallelism, at most 4 (each costs memory, docs/bundle.md §Memory). */
+export const defaultThreads = (): number => Math.min(4, availableParallelism());
+
+/** A pool of `size` workers (default: defaultThreads()). */
+export function startChunkPool(size = defaultThreads()): ChunkPool {
   const slots: Slot[] = [];
   let nextId = 0;
   let closed = false;
@@ -101,6 +105,7 @@ export function startChunkPool(size = availableParallelism()): ChunkPool {
     });
   };
   return {
+    threads: Math.max(1, size),
     check,
     warm: async () => {
       calls = Math.max(calls, 1);

@@ -84,10 +84,22 @@ export function fromBase64Url(text: string): Uint8Array {
   return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
 }
 
+const HEX_CODES = new TextEncoder().encode('0123456789abcdef');
+const hexDecoder = new TextDecoder();
+
+/**
+ * Lowercase hex. Built as bytes and decoded once, so the string is flat: a
+ * string grown by `+=` is a rope of one node per step, ~1.5 KiB for a 32-byte
+ * hash, and a verifier keeps one per bundle member (docs/bundle.md §Memory).
+ */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    out[2 * i] = HEX_CODES[b >> 4] as number;
+    out[2 * i + 1] = HEX_CODES[b & 15] as number;
+  }
+  return hexDecoder.decode(out);
 }
 
 export function fromHex(text: string): Uint8Array {

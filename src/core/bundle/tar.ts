@@ -113,18 +113,20 @@ function isZero(b: Uint8Array): boolean {
   return true;
 }
 
+const asciiDecoder = new TextDecoder();
+
 function field(h: Uint8Array, offset: number, len: number): string {
   let end = offset;
   while (end < offset + len && h[end] !== 0) end++;
-  let s = '';
   for (let i = offset; i < end; i++) {
     const c = h[i] as number;
     // Only printable ASCII: member names in the bundle layout are ASCII.
     if (c < 0x20 || c > 0x7e)
       throw new BundleError('ARCHIVE_INVALID', 'non-ASCII byte in a tar header field');
-    s += String.fromCharCode(c);
   }
-  return s;
+  // Decoded at once, so the string is flat (not a rope of one node per character): the verifier
+  // keeps every member's path (docs/bundle.md §Memory).
+  return asciiDecoder.decode(h.subarray(offset, end));
 }
 
 function octal(h: Uint8Array, offset: number, len: number, what: string): number {

@@ -108,7 +108,7 @@ export interface VerifyOptions {
    * order at the seams (chunk.ts). Ignored with `strict` and for filtered bundles.
    */
   readonly checkChunk?: ChunkChecker;
-  /** Most records chunks checked at once (default 4): with the 16 MiB member limit, the memory they hold. */
+  /** Most records chunks checked at once (default 3): with the 16 MiB member limit, the memory they hold. */
   readonly maxChunksInFlight?: number;
 }
 
@@ -376,7 +376,7 @@ class Verifier {
     this.#trust = trust;
     this.#strict = options.strict === true;
     this.#checkChunk = this.#strict ? undefined : options.checkChunk;
-    this.#maxInFlight = Math.max(1, options.maxChunksInFlight ?? 4);
+    this.#maxInFlight = Math.max(1, options.maxChunksInFlight ?? 3);
     this.#pinnedKeys = trust.logKeys?.map((k) => {
       try {
         return parseVerifierKey(k);
