@@ -109,7 +109,17 @@ class ByteQueue {
 }
 
 function isZero(b: Uint8Array): boolean {
-  for (const x of b) if (x !== 0) return false;
+  // Four bytes at a time where aligned: the trailing zeros after the end marker are read to the end.
+  let i = 0;
+  const head = (4 - (b.byteOffset % 4)) % 4;
+  for (; i < head && i < b.length; i++) if (b[i] !== 0) return false;
+  const words = Math.floor((b.length - i) / 4);
+  if (words > 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) if (w[k] !== 0) return false;
+    i += words * 4;
+  }
+  for (; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
 }
 
