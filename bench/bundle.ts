@@ -27,6 +27,7 @@
  * of docs/benchmarks.md.
  */
 
+import { spawnSync } from 'node:child_process';
 import { hash as nodeHash } from 'node:crypto';
 import {
   createReadStream,
@@ -39,6 +40,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LocalNoteSigner } from '../src/adapters/memory/local-signer.ts';
 import { startChunkPool } from '../src/cli/verify-workers.ts';
 import {
@@ -50,6 +52,7 @@ import {
 } from '../src/core/bundle/index.ts';
 import { toBase64, utf8 } from '../src/core/bytes.ts';
 import { sha256, sha256Noble } from '../src/core/hash.ts';
+import { CompactRange } from '../src/core/merkle/index.ts';
 import {
   consistencyProofFromSyncOracle,
   inclusionProofFromSyncOracle,
@@ -66,6 +69,8 @@ import { load, machine } from './machine.ts';
 const args = process.argv.slice(2);
 const NO_EMULATOR = args.includes('--no-emulator');
 const SIZES = args.filter((a) => /^\d+$/.test(a)).map(Number);
+/** Records of the multi-GB bundle verified through the CLI (`--large=N`, 0 to skip): ~420 B each, 5 M ≈ 2.1 GB. */
+const LARGE = Number(args.find((a) => a.startsWith('--large='))?.slice('--large='.length) ?? 5_000_000);
 if (SIZES.length === 0) SIZES.push(100_000, 1_000_000);
 const MARGIN = 1000;
 const LOG = 'bench-bundle';
@@ -523,6 +528,143 @@ async function emulatorRun(tsaUrl: string, tsaRootPem: string, dir: string) {
   }
 }
 
+/**
+ * The multi-GB legitimate bundle: N records generated on the fly (never held in memory), written by the
+ * real writeBundle to a temp file, verified by the real CLI (`bin/anchorlog.mjs verify --trust`, worker
+ * threads, the heap cap) in a child process that reports its peak RSS; the file is deleted after.
+ * The range is the whole log but its last record, so both ends are closed (log start, and the last
+ * record as the `after` neighbour): a complete range, exit 0.
+ */
+async function largeRun(
+  n: number,
+  ctx: { signer: LocalNoteSigner; tsaUrl: string; chain: Uint8Array[]; rootPem: string; dir: string },
+) {
+  const STEP = 5000; // ms: 5 M records span ~9.5 months from 2025-01-01, all before the TSA's genTime
+  const at = (i: number) => formatReceivedAt(T0 + i * STEP);
+  // Canonical text by template (keys in RFC 8785 order), checked against encodeRecord below.
+  const text = (i: number, prev: string) => {
+    const t = at(i);
+    return `{"event":{"action":"${ACTIONS[i % ACTIONS.length]}","actor":{"id":"actor-${i % 97}","type":"${i % 3 === 0 ? 'human' : 'agent'}"},"context":{"requestId":"req-${i.toString(16).padStart(8, '0')}","sessionId":"s-${i % 513}"},"occurredAt":"${t}","outcome":"${i % 11 === 0 ? 'denied' : 'success'}","target":{"id":"res-${(i * 7919) % 100_003}","name":"resource ${i % 1000}","type":"resource"}},"index":${i},"logId":"${LOG}","prev":"${prev}","receivedAt":"${t}","submitter":"svc-${i % 7}","v":1}`;
+  };
+  const enc = new TextEncoder();
+  for (let i = 0; i < 5; i++) {
+    const b = enc.encode(text(i, toBase64(ZERO_HASH)));
+    if (!Buffer.from(encodeRecord(JSON.parse(Buffer.from(b).toString()))).equals(b))
+      throw new Error('large bundle: template is not canonical');
+  }
+  // Pass 1: the tree (compact range), to sign the checkpoint and prove the last record.
+  const t0 = performance.now();
+  const range = CompactRange.empty();
+  let prev: Uint8Array = ZERO_HASH;
+  let left: Uint8Array[] = [];
+  let leftIds: { level: number; index: number }[] = [];
+  let beforeLast: Uint8Array = ZERO_HASH;
+  for (let i = 0; i < n; i++) {
+    if (i === n - 1) {
+      left = range.hashes();
+      leftIds = range.nodeIds();
+      beforeLast = prev;
+    }
+    prev = leafHash(enc.encode(text(i, toBase64(prev))));
+    range.append(prev);
+  }
+  const lastLeaf = prev;
+  const note = await signNote(formatCheckpoint({ origin: ORIGIN, size: n, rootHash: range.root() }), [
+    ctx.signer,
+  ]);
+  const anchors: BundleAnchorInput[] = [
+    { size: n, tsa: 'ecdsa', response: await timestamp(ctx.tsaUrl, utf8(note)), chain: ctx.chain },
+  ];
+  // Every node a proof about the last leaf needs: the compact range of [0, n-1) and the leaf.
+  const nodes = new Map<string, Uint8Array>(
+    leftIds.map((id, k) => [`${id.level}/${id.index}`, left[k] as Uint8Array]),
+  );
+  nodes.set(`0/${n - 1}`, lastLeaf);
+  const oracle = (level: number, index: number) => {
+    const h = nodes.get(`${level}/${index}`);
+    if (!h) throw new Error(`large bundle: no node ${level}/${index}`);
+    return h;
+  };
+  const file = join(ctx.dir, `large-${n}.tar`);
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let recordBytes = 0;
+  async function* records(): AsyncGenerator<Uint8Array> {
+    let p: Uint8Array = ZERO_HASH;
+    for (let i = 0; i < n - 1; i++) {
+      const b = enc.encode(text(i, toBase64(p)));
+      p = leafHash(b);
+      recordBytes += b.length;
+      yield b;
+    }
+  }
+  const lastRecord = enc.encode(text(n - 1, toBase64(beforeLast)));
+  const tExport = performance.now();
+  for await (const c of writeBundle({
+    logId: LOG,
+    origin: ORIGIN,
+    createdAt: formatReceivedAt(Date.now()),
+    range: { fromTime: at(0), toTime: at(n - 1), firstIndex: 0, lastIndex: n - 2 },
+    filter: null,
+    logKeySpki: ctx.signer.publicKeySpki,
+    checkpoints: [note],
+    anchors,
+    records: records(),
+    before: null,
+    after: lastRecord,
+    getInclusionProof: async (i, size) => inclusionProofFromSyncOracle(i, size, oracle),
+    getConsistencyProof: async (a, b) => consistencyProofFromSyncOracle(a, b, oracle),
+  })) {
+    bytes += c.length;
+    if (!out.write(c)) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((r, j) => out.end((e?: Error | null) => (e ? j(e) : r())));
+  const exportSeconds = (performance.now() - tExport) / 1000;
+  const trustFile = join(ctx.dir, 'large-trust.json');
+  writeFileSync(
+    trustFile,
+    JSON.stringify({ logKeys: [vkeyFromSpki(ORIGIN, ctx.signer.publicKeySpki)], tsaRoots: [ctx.rootPem] }),
+  );
+  try {
+    const tv = performance.now();
+    const r = spawnSync(
+      process.execPath,
+      [
+        fileURLToPath(new URL('../bin/anchorlog.mjs', import.meta.url)),
+        'verify',
+        file,
+        '--trust',
+        trustFile,
+        '--json',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 * MiB, env: { ...process.env, ANCHORLOG_REPORT_RSS: '1' } },
+    );
+    const verifySeconds = (performance.now() - tv) / 1000;
+    const m = /\nRSS (\{.*\})\n$/.exec(r.stderr);
+    const rss = m ? (JSON.parse(m[1] as string) as { exitCode: number; maxRssKiB: number }) : undefined;
+    const report = JSON.parse(r.stdout) as { ok: boolean; records?: { count: number }; error?: unknown };
+    if (!report.ok || report.records?.count !== n - 1)
+      throw new Error(`large bundle did not verify: ${r.stdout.slice(0, 500)} ${r.stderr.slice(-500)}`);
+    return {
+      records: n - 1,
+      recordBytes,
+      bundleBytes: bytes,
+      bundleGiB: Math.round((bytes / 2 ** 30) * 100) / 100,
+      generateAndTreeSeconds: r1((tExport - t0) / 1000),
+      exportSeconds: r1(exportSeconds),
+      exportRecordsPerSecond: Math.round((n - 1) / exportSeconds),
+      cliVerifySeconds: r3(verifySeconds),
+      cliVerifyRecordsPerSecond: Math.round((n - 1) / verifySeconds),
+      cliVerifyMiBPerSecond: r1(bytes / MiB / verifySeconds),
+      cliExitCode: rss?.exitCode ?? r.status,
+      cliPeakRssMiB: rss ? mb(rss.maxRssKiB * 1024) : null,
+      loadAfter: load(),
+    };
+  } finally {
+    rmSync(file, { force: true });
+  }
+}
+
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'anchorlog-bench-bundle-'));
   const pki = ensureTsaPki(join(dir, 'pki'), 'ecdsa');
@@ -568,6 +710,11 @@ async function main() {
       data = Buffer.alloc(0);
       offsets = new Uint32Array(1);
     }
+    let large: unknown = 'skipped (--large=0)';
+    if (LARGE > 0) {
+      large = await largeRun(LARGE, { signer, tsaUrl: tsa.url, chain, rootPem, dir });
+      console.log('large:', JSON.stringify(large));
+    }
     let emulator: unknown = 'skipped (--no-emulator)';
     if (!NO_EMULATOR) {
       try {
@@ -586,6 +733,7 @@ async function main() {
       method:
         'in-process: records, tree and checkpoint built with the core in memory (not ingested into the emulator); real writeBundle/verifyBundle, real OpenSSL TSA token; bundle streamed to and verified from a temp file',
       results,
+      large,
       emulator10k: emulator,
     };
     writeFileSync(new URL('./results/bundle.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
