@@ -19,13 +19,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_MEMBERS } from '../../src/core/bundle/format.ts';
 import { tarHeader } from '../../src/core/bundle/tar.ts';
 import { utf8 } from '../../src/core/bytes.ts';
+import { canonicalBytes } from '../../src/core/canonical.ts';
 import { vkeyFromSpki } from '../../src/core/note/index.ts';
 import {
   exportBundle,
   find,
+  lines,
   makeLog,
   members,
   repack,
+  setLines,
   type TestLog,
   TSA_ROOTS_PEM,
 } from '../core/bundle/fixture.ts';
@@ -46,17 +49,21 @@ let valid: Uint8Array;
 interface Run {
   exitCode: number;
   maxRssMiB: number;
-  json: { ok: boolean; error?: { code: string; member: string | null } };
+  json: { ok: boolean; error?: { code: string; member: string | null; index: number | null } };
   stderr: string;
 }
 
-function verify(file: string, trust = trustPath): Run {
-  const r = spawnSync(process.execPath, ['bin/anchorlog.mjs', 'verify', file, '--trust', trust, '--json'], {
-    encoding: 'utf8',
-    maxBuffer: 64 * MiB,
-    timeout: 240_000,
-    env: { ...process.env, ANCHORLOG_REPORT_RSS: '1' },
-  });
+function verify(file: string, trust = trustPath, extra: string[] = []): Run {
+  const r = spawnSync(
+    process.execPath,
+    ['bin/anchorlog.mjs', 'verify', file, '--trust', trust, '--json', ...extra],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 * MiB,
+      timeout: 240_000,
+      env: { ...process.env, ANCHORLOG_REPORT_RSS: '1' },
+    },
+  );
   const m = /\nRSS (\{.*\})\n$/.exec(r.stderr);
   if (!m) throw new Error(`no RSS line (status ${r.status}, signal ${r.signal}): ${r.stderr.slice(-2000)}`);
   const rss = JSON.parse(m[1] as string) as { exitCode: number; maxRssKiB: number };
@@ -123,6 +130,22 @@ describe('anchorlog verify streams the bundle within a fixed memory bound', () =
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.json).toMatchObject({ ok: true, records: { count: 2800 } });
     expect(run.maxRssMiB).toBeLessThan(BOUND_MIB);
+  });
+
+  it('a record edited in a middle chunk: the same code and record with worker threads and without', async () => {
+    const ms = await members(valid);
+    const chunk = find(ms, 'records/000010.jsonl');
+    const ls = lines(chunk);
+    const r = JSON.parse(ls[1] as string) as { index: number; event: { outcome: string } };
+    r.event.outcome = 'failure';
+    ls[1] = new TextDecoder().decode(canonicalBytes(r));
+    setLines(chunk, ls);
+    const file = write('edited.tar', repack(ms, { fix: true }));
+    const threaded = verify(file);
+    expectRefused(threaded, 'CHAIN_BROKEN');
+    const single = verify(file, trustPath, ['--threads', '0']);
+    expect(single.json).toStrictEqual(threaded.json);
+    expect(threaded.json.error).toMatchObject({ index: r.index + 1 });
   });
 
   it('a valid bundle followed by 1 GiB of zeros verifies, the gigabyte read in bounded memory', () => {
