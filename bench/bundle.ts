@@ -42,7 +42,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalNoteSigner } from '../src/adapters/memory/local-signer.ts';
-import { startChunkPool } from '../src/cli/verify-workers.ts';
+import { allocateShared, startChunkPool } from '../src/cli/verify-workers.ts';
 import {
   type BundleAnchorInput,
   type BundleReport,
@@ -358,7 +358,11 @@ async function exportAndVerify(
   const pool = startChunkPool();
   // Warm the workers up (thread start, tsx transform) outside the timed run.
   await pool.warm();
-  const { report, ...ver } = await verifyWith({ checkChunk: pool.check }).finally(() => pool.close());
+  const { report, ...ver } = await verifyWith({
+    checkChunk: pool.check,
+    maxChunksInFlight: pool.threads + 1,
+    allocate: allocateShared,
+  }).finally(() => pool.close());
   const verifySeconds = ver.seconds;
 
   // Raw SHA-256 of the same bytes, same run: the bundle file in bulk, and the

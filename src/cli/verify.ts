@@ -30,7 +30,7 @@ import {
   type Verdict,
   verdictOf,
 } from './verdict.ts';
-import { startChunkPool } from './verify-workers.ts';
+import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
   path: ['verify'],
@@ -202,7 +202,9 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         report = await verifyBundle(
           bundle,
           trust,
-          pool ? { checkChunk: pool.check, maxChunksInFlight: pool.threads + 1 } : {},
+          pool
+            ? { checkChunk: pool.check, maxChunksInFlight: pool.threads + 1, allocate: allocateShared }
+            : {},
         );
       } catch (e) {
         if (e instanceof BundleError && e.code === 'INVALID_TRUST')

@@ -72,6 +72,8 @@ export interface TarMember {
 
 export type MemberLimit = (path: string) => number;
 
+const plain = (size: number): Uint8Array => new Uint8Array(size);
+
 /** Reads exactly-n-byte pieces from an async stream of arbitrary chunks. */
 class ByteQueue {
   readonly #it: AsyncIterator<Uint8Array>;
@@ -82,8 +84,8 @@ class ByteQueue {
     this.#it = source[Symbol.asyncIterator]();
   }
   /** Exactly n bytes, or fewer only at end of input. */
-  async read(n: number): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
+  async read(n: number, alloc: (size: number) => Uint8Array = plain): Promise<Uint8Array> {
+    const out = alloc(n);
     let o = 0;
     while (o < n) {
       if (this.#off >= this.#buf.length) {
@@ -171,12 +173,15 @@ function parseHeader(h: Uint8Array, limit: MemberLimit): { path: string; size: n
 
 /**
  * Members of a ustar archive, in order, each read whole (so `limit(path)`
- * bounds memory: it is called before the member's data is read). Throws
+ * bounds memory: it is called before the member's data is read) into a
+ * buffer from `alloc` (e.g. shared memory a worker thread can read without a
+ * copy). Throws
  * BundleError('ARCHIVE_INVALID') on anything the writer would not produce.
  */
 export async function* readTar(
   source: AsyncIterable<Uint8Array>,
   limit: MemberLimit,
+  alloc: (size: number) => Uint8Array = plain,
 ): AsyncGenerator<TarMember> {
   const q = new ByteQueue(source);
   for (;;) {
@@ -194,7 +199,7 @@ export async function* readTar(
       }
     }
     const { path, size } = parseHeader(h, limit);
-    const data = await q.read(size);
+    const data = await q.read(size, alloc);
     if (data.length < size)
       throw new BundleError('ARCHIVE_INVALID', `member ${path} is truncated`, { member: path });
     const pad = tarPadding(size).length;

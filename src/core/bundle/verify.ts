@@ -110,6 +110,12 @@ export interface VerifyOptions {
   readonly checkChunk?: ChunkChecker;
   /** Most records chunks checked at once (default 3): with the 16 MiB member limit, the memory they hold. */
   readonly maxChunksInFlight?: number;
+  /**
+   * Allocates the buffer each member is read into (default: a plain
+   * Uint8Array). The CLI passes shared memory, so a worker thread reads a
+   * records chunk without a copy; nothing writes a member after it is read.
+   */
+  readonly allocate?: (size: number) => Uint8Array;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -1355,7 +1361,7 @@ export async function verifyBundle(
 ): Promise<BundleReport> {
   const v = new Verifier(trust, options);
   try {
-    const members = readTar(toStream(input), memberLimit);
+    const members = readTar(toStream(input), memberLimit, options.allocate);
     for (;;) {
       let next: IteratorResult<TarMember>;
       try {
