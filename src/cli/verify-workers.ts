@@ -22,6 +22,7 @@ import {
 } from '../core/bundle/chunk.ts';
 
 export interface ChunkPool {
+  readonly threads: number;
   readonly check: ChunkChecker;
   /** Starts the workers now and waits until they have loaded (benchmarks: thread start is not timed). */
   warm(): Promise<void>;
@@ -71,8 +72,14 @@ class Slot {
   }
 }
 
-/** A pool of `size` workers (default: the machine's available parallelism). */
-export function startChunkPool(size = availableParallelism()): ChunkPool {
+/** Member buffers in shared memory, for VerifyOptions.allocate: the workers read records chunks in place. */
+export const allocateShared = (size: number): Uint8Array => new Uint8Array(new SharedArrayBuffer(size));
+
+/** Default worker threads: the machine's available parallelism, at most 4 (each costs memory, docs/bundle.md §Memory). */
+export const defaultThreads = (): number => Math.min(4, availableParallelism());
+
+/** A pool of `size` workers (default: defaultThreads()). */
+export function startChunkPool(size = defaultThreads()): ChunkPool {
   const slots: Slot[] = [];
   let nextId = 0;
   let closed = false;
@@ -93,14 +100,17 @@ export function startChunkPool(size = availableParallelism()): ChunkPool {
     // The least busy worker; chunks are joined in order by the verifier whatever finishes first.
     const slot = live.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
     const id = nextId++;
-    // A copy of its own goes to the worker: the verifier keeps `data` to re-check it if needed.
-    const copy = data.slice();
+    // The verifier keeps `data` to re-check it if needed: shared memory (allocateShared) goes to the
+    // worker as it is, without a copy; other bytes as a copy of their own.
+    const shared = data.buffer instanceof SharedArrayBuffer;
+    const sent = shared ? data : data.slice();
     return new Promise<ChunkCheck>((resolve) => {
       slot.pending.set(id, { resolve });
-      slot.worker.postMessage({ id, data: copy, params }, [copy.buffer]);
+      slot.worker.postMessage({ id, data: sent, params }, shared ? [] : [sent.buffer as ArrayBuffer]);
     });
   };
   return {
+    threads: Math.max(1, size),
     check,
     warm: async () => {
       calls = Math.max(calls, 1);

@@ -20,7 +20,7 @@ import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, streamInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
-import { inputFile } from './values.ts';
+import { inputFile, wholeNumberIn } from './values.ts';
 import {
   acceptedNote,
   EXIT_USAGE_TEXT,
@@ -30,7 +30,7 @@ import {
   type Verdict,
   verdictOf,
 } from './verdict.ts';
-import { startChunkPool } from './verify-workers.ts';
+import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
   path: ['verify'],
@@ -51,6 +51,12 @@ anyone can build a bundle that passes that way.`,
       `pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
 "tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
 "existed by" needs tokens from k distinct TSA roots (default min(2, roots))`,
+    ),
+    threads: option(
+      wholeNumberIn(0, 16),
+      `worker threads that check records chunks (default: the machine's
+available parallelism, at most 4; 0: check them in the main thread). The
+verdict is the same for every value; only speed and memory change`,
     ),
     'allow-untrusted': flag('exit 0 instead of 3 when something was not pinned'),
     'allow-incomplete': flag(
@@ -190,15 +196,22 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       const warn = warning(trust);
       if (warn) io.stderr(warn);
       let report: BundleReport;
-      const pool = startChunkPool();
+      const pool = args.threads === 0 ? undefined : startChunkPool(args.threads);
       try {
-        report = await verifyBundle(bundle, trust, { checkChunk: pool.check });
+        // One chunk queued per thread beyond those being checked: threads + 1 in flight (docs/bundle.md §Memory).
+        report = await verifyBundle(
+          bundle,
+          trust,
+          pool
+            ? { checkChunk: pool.check, maxChunksInFlight: pool.threads + 1, allocate: allocateShared }
+            : {},
+        );
       } catch (e) {
         if (e instanceof BundleError && e.code === 'INVALID_TRUST')
           throw new UsageError('BAD_FILE', `--trust: ${e.message}`);
         throw e;
       } finally {
-        await Promise.all([pool.close(), bundle.close()]);
+        await Promise.all([pool?.close(), bundle.close()]);
       }
       const verdict = verdictOf(shortfallsOf(report), {
         untrusted: args['allow-untrusted'],

@@ -12,13 +12,17 @@ const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
 const B64_INDEX = new Int16Array(128).fill(-1);
 for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i;
 
+/** Two base64 characters per 12 bits: half the steps of one character at a time (verifiers encode a hash per record). */
+const B64_PAIRS: string[] = [];
+for (let i = 0; i < 4096; i++) B64_PAIRS.push(B64.charAt(i >> 6) + B64.charAt(i & 63));
+
 /** Standard base64 with padding (RFC 4648 §4). */
 export function toBase64(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
   for (; i + 2 < bytes.length; i += 3) {
     const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] as number) << 8) | (bytes[i + 2] as number);
-    out += B64.charAt(n >> 18) + B64.charAt((n >> 12) & 63) + B64.charAt((n >> 6) & 63) + B64.charAt(n & 63);
+    out += (B64_PAIRS[n >> 12] as string) + (B64_PAIRS[n & 4095] as string);
   }
   const rest = bytes.length - i;
   if (rest === 1) {
@@ -84,10 +88,22 @@ export function fromBase64Url(text: string): Uint8Array {
   return fromBase64(std + '='.repeat((4 - (std.length % 4)) % 4));
 }
 
+const HEX_CODES = new TextEncoder().encode('0123456789abcdef');
+const hexDecoder = new TextDecoder();
+
+/**
+ * Lowercase hex. Built as bytes and decoded once, so the string is flat: a
+ * string grown by `+=` is a rope of one node per step, ~1.5 KiB for a 32-byte
+ * hash, and a verifier keeps one per bundle member (docs/bundle.md §Memory).
+ */
 export function toHex(bytes: Uint8Array): string {
-  let s = '';
-  for (const b of bytes) s += b.toString(16).padStart(2, '0');
-  return s;
+  const out = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    out[2 * i] = HEX_CODES[b >> 4] as number;
+    out[2 * i + 1] = HEX_CODES[b & 15] as number;
+  }
+  return hexDecoder.decode(out);
 }
 
 export function fromHex(text: string): Uint8Array {

@@ -210,18 +210,29 @@ function parseFixedUtc(s: string): number | undefined {
     const c = s.charCodeAt(i);
     if (c < 0x30 || c > 0x39) return undefined;
   }
-  const d = (i: number): number => s.charCodeAt(i) - 0x30;
-  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
-  const month = d(5) * 10 + d(6);
-  const day = d(8) * 10 + d(9);
-  const hour = d(11) * 10 + d(12);
-  const minute = d(14) * 10 + d(15);
-  const second = d(17) * 10 + d(18);
+  const year = digit(s, 0) * 1000 + digit(s, 1) * 100 + digit(s, 2) * 10 + digit(s, 3);
+  const month = digit(s, 5) * 10 + digit(s, 6);
+  const day = digit(s, 8) * 10 + digit(s, 9);
+  const hour = digit(s, 11) * 10 + digit(s, 12);
+  const minute = digit(s, 14) * 10 + digit(s, 15);
+  const second = digit(s, 17) * 10 + digit(s, 18);
   if (year < 1970 || month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
   const dim = month === 2 && leap ? 29 : (DAYS_IN_MONTH[month - 1] as number);
   if (day < 1 || day > dim) return undefined;
-  return Date.UTC(year, month - 1, day, hour, minute, second, d(20) * 100 + d(21) * 10 + d(22));
+  return Date.UTC(
+    year,
+    month - 1,
+    day,
+    hour,
+    minute,
+    second,
+    digit(s, 20) * 100 + digit(s, 21) * 10 + digit(s, 22),
+  );
+}
+
+function digit(s: string, i: number): number {
+  return s.charCodeAt(i) - 0x30;
 }
 
 function timestamp(v: unknown, path: string, name: string): string {
@@ -237,13 +248,13 @@ function timestamp(v: unknown, path: string, name: string): string {
 function principal(v: unknown, path: string, name: string, nested: boolean): Actor {
   const o = object(v, path, name, nested ? ['type', 'id', 'name'] : ['type', 'id', 'name', 'onBehalfOf']);
   const out: Actor = {
-    type: oneOf(o.type, pointer(path, 'type'), `${name}.type`, ACTOR_TYPES),
-    id: string(o.id, pointer(path, 'id'), `${name}.id`, { max: EVENT_LIMITS.principalId }),
+    type: oneOf(o.type, `${path}/type`, `${name}.type`, ACTOR_TYPES),
+    id: string(o.id, `${path}/id`, `${name}.id`, { max: EVENT_LIMITS.principalId }),
   };
   if (o.name !== undefined)
-    out.name = string(o.name, pointer(path, 'name'), `${name}.name`, { max: EVENT_LIMITS.name });
+    out.name = string(o.name, `${path}/name`, `${name}.name`, { max: EVENT_LIMITS.name });
   if (!nested && o.onBehalfOf !== undefined) {
-    out.onBehalfOf = principal(o.onBehalfOf, pointer(path, 'onBehalfOf'), `${name}.onBehalfOf`, true);
+    out.onBehalfOf = principal(o.onBehalfOf, `${path}/onBehalfOf`, `${name}.onBehalfOf`, true);
   }
   return out;
 }
@@ -309,63 +320,61 @@ export function validateEvent(value: unknown, path = ''): AuditEvent {
     if (o[required] === undefined) fail(pointer(path, required), `${required} is required`);
   }
   const event: AuditEvent = {
-    occurredAt: timestamp(o.occurredAt, pointer(path, 'occurredAt'), 'occurredAt'),
-    actor: principal(o.actor, pointer(path, 'actor'), 'actor', false),
-    action: string(o.action, pointer(path, 'action'), 'action', {
+    occurredAt: timestamp(o.occurredAt, `${path}/occurredAt`, 'occurredAt'),
+    actor: principal(o.actor, `${path}/actor`, 'actor', false),
+    action: string(o.action, `${path}/action`, 'action', {
       max: EVENT_LIMITS.action,
       pattern: ACTION_RE,
       patternHint: 'must be dot-separated lowercase identifiers, e.g. tool.call or agent.task.submit',
     }),
-    outcome: oneOf(o.outcome, pointer(path, 'outcome'), 'outcome', OUTCOMES),
+    outcome: oneOf(o.outcome, `${path}/outcome`, 'outcome', OUTCOMES),
   };
   if (o.id !== undefined) {
-    event.id = string(o.id, pointer(path, 'id'), 'id', {
+    event.id = string(o.id, `${path}/id`, 'id', {
       max: EVENT_LIMITS.id,
       pattern: CLIENT_ID_RE,
       patternHint: 'must be printable ASCII without spaces',
     });
   }
   if (o.target !== undefined) {
-    const p = pointer(path, 'target');
+    const p = `${path}/target`;
     const t = object(o.target, p, 'target', ['type', 'id', 'name']);
     const target: Target = {
-      type: string(t.type, pointer(p, 'type'), 'target.type', { max: EVENT_LIMITS.targetType }),
-      id: string(t.id, pointer(p, 'id'), 'target.id', { max: EVENT_LIMITS.targetId }),
+      type: string(t.type, `${p}/type`, 'target.type', { max: EVENT_LIMITS.targetType }),
+      id: string(t.id, `${p}/id`, 'target.id', { max: EVENT_LIMITS.targetId }),
     };
     if (t.name !== undefined)
-      target.name = string(t.name, pointer(p, 'name'), 'target.name', { max: EVENT_LIMITS.name });
+      target.name = string(t.name, `${p}/name`, 'target.name', { max: EVENT_LIMITS.name });
     event.target = target;
   }
   if (o.changes !== undefined) {
-    const p = pointer(path, 'changes');
+    const p = `${path}/changes`;
     const c = object(o.changes, p, 'changes', ['before', 'after']);
     if (c.before === undefined && c.after === undefined) fail(p, 'changes must have before and/or after');
     const changes: Changes = {};
     const depth = EVENT_LIMITS.freeformDepth;
-    if (c.before !== undefined)
-      changes.before = jsonValue(c.before, pointer(p, 'before'), 'changes.before', depth);
-    if (c.after !== undefined)
-      changes.after = jsonValue(c.after, pointer(p, 'after'), 'changes.after', depth);
+    if (c.before !== undefined) changes.before = jsonValue(c.before, `${p}/before`, 'changes.before', depth);
+    if (c.after !== undefined) changes.after = jsonValue(c.after, `${p}/after`, 'changes.after', depth);
     event.changes = changes;
   }
   if (o.context !== undefined) {
-    const p = pointer(path, 'context');
+    const p = `${path}/context`;
     const c = object(o.context, p, 'context', CONTEXT_FIELDS);
     const context: EventContext = {};
     for (const k of ['requestId', 'sessionId', 'traceId'] as const) {
       if (c[k] !== undefined)
-        context[k] = string(c[k], pointer(p, k), `context.${k}`, { max: EVENT_LIMITS.contextId });
+        context[k] = string(c[k], `${p}/${k}`, `context.${k}`, { max: EVENT_LIMITS.contextId });
     }
-    if (c.ip !== undefined) context.ip = ip(c.ip, pointer(p, 'ip'));
+    if (c.ip !== undefined) context.ip = ip(c.ip, `${p}/ip`);
     if (c.userAgent !== undefined) {
-      context.userAgent = string(c.userAgent, pointer(p, 'userAgent'), 'context.userAgent', {
+      context.userAgent = string(c.userAgent, `${p}/userAgent`, 'context.userAgent', {
         max: EVENT_LIMITS.userAgent,
       });
     }
     event.context = context;
   }
   if (o.metadata !== undefined) {
-    const p = pointer(path, 'metadata');
+    const p = `${path}/metadata`;
     if (!isPlainObject(o.metadata)) fail(p, 'metadata must be an object');
     event.metadata = jsonValue(o.metadata, p, 'metadata', EVENT_LIMITS.freeformDepth) as JsonObject;
   }

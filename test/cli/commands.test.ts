@@ -125,7 +125,7 @@ const ROWS: readonly Row[] = [
   },
   {
     path: 'verify',
-    flags: ['--trust', '--allow-untrusted', '--allow-incomplete'],
+    flags: ['--trust', '--allow-untrusted', '--allow-incomplete', '--threads'],
     ok: ['bundle.tar', '--trust', 'TRUST.json'],
     missing: [['--trust', 'TRUST.json'], 'MISSING_ARGUMENT', 'FILE'],
     bad: [['bundle.tar', '--allow-untrusted=yes'], '--allow-untrusted'],

@@ -72,6 +72,8 @@ export interface TarMember {
 
 export type MemberLimit = (path: string) => number;
 
+const plain = (size: number): Uint8Array => new Uint8Array(size);
+
 /** Reads exactly-n-byte pieces from an async stream of arbitrary chunks. */
 class ByteQueue {
   readonly #it: AsyncIterator<Uint8Array>;
@@ -82,8 +84,8 @@ class ByteQueue {
     this.#it = source[Symbol.asyncIterator]();
   }
   /** Exactly n bytes, or fewer only at end of input. */
-  async read(n: number): Promise<Uint8Array> {
-    const out = new Uint8Array(n);
+  async read(n: number, alloc: (size: number) => Uint8Array = plain): Promise<Uint8Array> {
+    const out = alloc(n);
     let o = 0;
     while (o < n) {
       if (this.#off >= this.#buf.length) {
@@ -109,22 +111,34 @@ class ByteQueue {
 }
 
 function isZero(b: Uint8Array): boolean {
-  for (const x of b) if (x !== 0) return false;
+  // Four bytes at a time where aligned: the trailing zeros after the end marker are read to the end.
+  let i = 0;
+  const head = (4 - (b.byteOffset % 4)) % 4;
+  for (; i < head && i < b.length; i++) if (b[i] !== 0) return false;
+  const words = Math.floor((b.length - i) / 4);
+  if (words > 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) if (w[k] !== 0) return false;
+    i += words * 4;
+  }
+  for (; i < b.length; i++) if (b[i] !== 0) return false;
   return true;
 }
+
+const asciiDecoder = new TextDecoder();
 
 function field(h: Uint8Array, offset: number, len: number): string {
   let end = offset;
   while (end < offset + len && h[end] !== 0) end++;
-  let s = '';
   for (let i = offset; i < end; i++) {
     const c = h[i] as number;
     // Only printable ASCII: member names in the bundle layout are ASCII.
     if (c < 0x20 || c > 0x7e)
       throw new BundleError('ARCHIVE_INVALID', 'non-ASCII byte in a tar header field');
-    s += String.fromCharCode(c);
   }
-  return s;
+  // Decoded at once, so the string is flat (not a rope of one node per character): the verifier
+  // keeps every member's path (docs/bundle.md §Memory).
+  return asciiDecoder.decode(h.subarray(offset, end));
 }
 
 function octal(h: Uint8Array, offset: number, len: number, what: string): number {
@@ -159,12 +173,15 @@ function parseHeader(h: Uint8Array, limit: MemberLimit): { path: string; size: n
 
 /**
  * Members of a ustar archive, in order, each read whole (so `limit(path)`
- * bounds memory: it is called before the member's data is read). Throws
+ * bounds memory: it is called before the member's data is read) into a
+ * buffer from `alloc` (e.g. shared memory a worker thread can read without a
+ * copy). Throws
  * BundleError('ARCHIVE_INVALID') on anything the writer would not produce.
  */
 export async function* readTar(
   source: AsyncIterable<Uint8Array>,
   limit: MemberLimit,
+  alloc: (size: number) => Uint8Array = plain,
 ): AsyncGenerator<TarMember> {
   const q = new ByteQueue(source);
   for (;;) {
@@ -182,7 +199,7 @@ export async function* readTar(
       }
     }
     const { path, size } = parseHeader(h, limit);
-    const data = await q.read(size);
+    const data = await q.read(size, alloc);
     if (data.length < size)
       throw new BundleError('ARCHIVE_INVALID', `member ${path} is truncated`, { member: path });
     const pad = tarPadding(size).length;

@@ -108,8 +108,14 @@ export interface VerifyOptions {
    * order at the seams (chunk.ts). Ignored with `strict` and for filtered bundles.
    */
   readonly checkChunk?: ChunkChecker;
-  /** Most records chunks checked at once (default 4): with the 16 MiB member limit, the memory they hold. */
+  /** Most records chunks checked at once (default 3): with the 16 MiB member limit, the memory they hold. */
   readonly maxChunksInFlight?: number;
+  /**
+   * Allocates the buffer each member is read into (default: a plain
+   * Uint8Array). The CLI passes shared memory, so a worker thread reads a
+   * records chunk without a copy; nothing writes a member after it is read.
+   */
+  readonly allocate?: (size: number) => Uint8Array;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -376,7 +382,7 @@ class Verifier {
     this.#trust = trust;
     this.#strict = options.strict === true;
     this.#checkChunk = this.#strict ? undefined : options.checkChunk;
-    this.#maxInFlight = Math.max(1, options.maxChunksInFlight ?? 4);
+    this.#maxInFlight = Math.max(1, options.maxChunksInFlight ?? 3);
     this.#pinnedKeys = trust.logKeys?.map((k) => {
       try {
         return parseVerifierKey(k);
@@ -1355,7 +1361,7 @@ export async function verifyBundle(
 ): Promise<BundleReport> {
   const v = new Verifier(trust, options);
   try {
-    const members = readTar(toStream(input), memberLimit);
+    const members = readTar(toStream(input), memberLimit, options.allocate);
     for (;;) {
       let next: IteratorResult<TarMember>;
       try {

@@ -15,7 +15,7 @@
  * BundleError('INVALID_INPUT'), so it never produces a bundle that the
  * verifier would reject for a reason the exporter could have seen.
  */
-import { concatBytes, toBase64, toHex, utf8 } from '../bytes.ts';
+import { toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
@@ -382,8 +382,19 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
 /** Collects a bundle stream into one byte array (tests, small exports). */
 export async function bundleBytes(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const c of chunks) parts.push(c);
-  return concatBytes(...parts);
+  let total = 0;
+  for await (const c of chunks) {
+    parts.push(c);
+    total += c.length;
+  }
+  // Not concatBytes(...parts): a bundle of many members is more parts than a call takes arguments.
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

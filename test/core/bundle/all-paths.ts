@@ -39,6 +39,12 @@ const verdict = (o: Outcome): unknown =>
 export const PATHS: Record<string, VerifyOptions> = {
   fast: {},
   'fast, chunks in parallel': { checkChunk: inThreadChunkChecker, maxChunksInFlight: 3 },
+  // As the CLI reads: members in shared memory (what its worker threads read in place).
+  'fast, chunks in parallel, shared memory': {
+    checkChunk: inThreadChunkChecker,
+    maxChunksInFlight: 2,
+    allocate: (n) => new Uint8Array(new SharedArrayBuffer(n)),
+  },
 };
 
 /** verifyBundle's verdict on the reference path, asserted identical on the fast paths. */
