@@ -73,6 +73,15 @@ export interface AppConfig {
   /** Checkpoint origin is `${originPrefix}/${logId}`. */
   originPrefix: string;
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
+  /**
+   * Maximum API key age per principal kind, in ms (docs/access.md "Key
+   * expiry"): ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN (default 90),
+   * …_APPLICATION (default 365), …_AGENT (default 90); 0 turns expiry off for
+   * that kind. A key older than this is refused with 401 KEY_EXPIRED until
+   * it is rotated. Read by the authorizer (and every function that
+   * authenticates), so they must all be given the same values.
+   */
+  keyMaxAgeMs: { human: number; application: number; agent: number };
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
@@ -152,6 +161,9 @@ function int(env: Env, key: string, dflt: number, min: number): number {
 }
 
 const DAY_MS = 86_400_000;
+
+/** Maximum key age per kind when not configured (docs/access.md "Key expiry"). */
+export const DEFAULT_KEY_MAX_AGE_DAYS = { human: 90, application: 365, agent: 90 } as const;
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 2 * 1024 * 1024, maxEventsPerBatch: 1000 };
 
@@ -297,6 +309,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     limits: {
       maxBodyBytes: int(env, 'ANCHORLOG_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1024 * 1024),
       maxEventsPerBatch: int(env, 'ANCHORLOG_MAX_EVENTS_PER_BATCH', DEFAULT_LIMITS.maxEventsPerBatch, 1000),
+    },
+    keyMaxAgeMs: {
+      human: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN', DEFAULT_KEY_MAX_AGE_DAYS.human, 0) * DAY_MS,
+      application:
+        int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_APPLICATION', DEFAULT_KEY_MAX_AGE_DAYS.application, 0) * DAY_MS,
+      agent: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT', DEFAULT_KEY_MAX_AGE_DAYS.agent, 0) * DAY_MS,
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),

@@ -21,6 +21,7 @@ import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-sto
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
+import { RoleStoreError, type RoleStoreErrorCode } from '../ports/role-store.ts';
 import { RuleSourceError, type RuleSourceErrorCode } from '../ports/rule-source.ts';
 import { RuleStoreError, type RuleStoreErrorCode } from '../ports/rule-store.ts';
 import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
@@ -47,6 +48,11 @@ const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
 };
 const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const ROLE_STORE: Record<RoleStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -97,6 +103,7 @@ const TABLE: readonly Row[] = [
   [DeliveryStoreError, DELIVERY_STORE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
+  [RoleStoreError, ROLE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
   [SignerError, SIGNER],

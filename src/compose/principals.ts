@@ -8,6 +8,7 @@ import { apiKeyFromHeaders } from '../app/principals.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
+import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
@@ -16,8 +17,8 @@ import type { Services } from './services.ts';
  * The admin function's routes (/v1/admin/…: principals, logs, detection
  * rules): every change is appended to the `system` log first.
  */
-export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules'>): Route[] {
-  return [...adminRoutes(services), ...ruleRoutes(services)];
+export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'roles'>): Route[] {
+  return [...adminRoutes(services), ...ruleRoutes(services), ...roleRoutes(services)];
 }
 
 /**
@@ -37,14 +38,14 @@ export type RecoveryJobOutcome =
   | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
 
 /**
- * The recovery job: `recoverPending()` of principals and of detection rules
+ * The recovery job: `recoverPending()` of principals, detection rules and roles
  * on a schedule, so a change staged before a crash (or while the system log
  * was unavailable) takes effect, with its one audit record, even if nobody
  * touches that principal or rule again. Not per log; it walks the whole
  * principal directory and every rule head each run.
  */
 export function principalsRecoveryJob(
-  services: Pick<Services, 'principals' | 'rules' | 'clock'>,
+  services: Pick<Services, 'principals' | 'rules' | 'roles' | 'clock'>,
 ): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
   return {
     name: 'recover',
@@ -54,8 +55,9 @@ export function principalsRecoveryJob(
     run: async () => {
       const principals = await services.principals.recoverPending();
       const rules = await services.rules.recoverPending();
-      const completed = principals.completed + rules.completed;
-      const failed = principals.failed + rules.failed;
+      const roles = await services.roles.recoverPending();
+      const completed = principals.completed + rules.completed + roles.completed;
+      const failed = principals.failed + rules.failed + roles.failed;
       return [
         failed === 0
           ? { ok: true, completed, failed: 0 }
@@ -64,7 +66,7 @@ export function principalsRecoveryJob(
               completed,
               failed,
               code: 'INCOMPLETE',
-              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule) could not be completed; the next run retries them`,
+              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${roles.failed} role) could not be completed; the next run retries them`,
             },
       ];
     },

@@ -58,7 +58,7 @@ const agent = (id: string, scopes: Record<string, string[]> = { 'tenant-a': ['ev
   id,
   name: id,
   kind: 'agent',
-  owner: 'ml@example.com',
+  owner: 'ops-admin',
   purpose: 'test principal',
   scopes,
 });
@@ -78,7 +78,7 @@ describe('principal items written outside PrincipalService are refused', () => {
       id: 'shadow-admin',
       name: 'Backup job',
       kind: 'application',
-      owner: 'ops@example.com',
+      owner: 'ops-admin',
       purpose: 'nightly backup',
       scopes: { '*': ['admin'] },
       status: 'active',
