@@ -558,7 +558,7 @@ export class PrincipalService {
   /** An agent's or application's owner must be an active human principal. */
   async #checkOwner(owner: string): Promise<void> {
     const p = (await this.#store.get(owner))?.current?.principal;
-    if (!p || p.kind !== 'human' || p.status !== 'active')
+    if (p?.kind !== 'human' || p.status !== 'active')
       throw new AppError(
         'BAD_REQUEST',
         `/owner: ${JSON.stringify(owner)} is not an active human principal; an agent or application must be owned by one`,

@@ -17,6 +17,7 @@ import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
 import { PROVE, runProve } from './prove.ts';
+import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
 import { runTrust, TRUST } from './trust.ts';
@@ -50,6 +51,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),
     ...rulesCommands(deps),
+    ...rolesCommands(deps),
   ];
 }
 
