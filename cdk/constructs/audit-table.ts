@@ -57,6 +57,15 @@ export const KEY_FAMILIES = {
   principals: ['P#*', 'PRINCIPALS'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
+  /** Roles: heads (`pk=G#`, sk role id) and versions (`G#<roleId>`, sk `V#…`). */
+  roles: ['G#*'],
+  /** Role heads only (`pk=G#`): what authentication reads to compute effective permissions. */
+  roleHeads: ['G#'],
+  /**
+   * Principals' last use (`U#<id>`, sk USE): written by the authorizer at most once per principal
+   * per hour, apart from `P#` so that writing it never lets the authorizer change a principal.
+   */
+  principalUsage: ['U#*'],
   /**
    * The `system` log's committed batches, their overflow parts and its event-id index: what the
    * authorizer reads to check that a principal version is bound to its audit record
