@@ -108,12 +108,12 @@ export interface RolesOnMoto {
 
 const DAY = 86_400_000;
 
-export async function rolesOnMoto(name: string): Promise<RolesOnMoto> {
+export async function rolesOnMoto(name: string, opts: { startMs?: number } = {}): Promise<RolesOnMoto> {
   const ddb = new DynamoDBClient(awsClientConfig());
   const table = `anchorlog-${name}`;
   await ensureTable(ddb, table);
   const clock = {
-    t: Date.now(),
+    t: opts.startMs ?? Date.now(),
     now() {
       this.t += 1;
       return this.t;
