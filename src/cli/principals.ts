@@ -267,7 +267,7 @@ const SET_ROLES = subcommand(
   }),
   (a) => {
     const held = a.role ?? [];
-    if ((held.length > 0) === a.none)
+    if (held.length > 0 === a.none)
       throw new UsageError('BAD_VALUE', 'give --role (one or more) or --none, not both');
     return { method: 'PATCH', path: `${BASE}/${a.argument}`, body: { roles: held } };
   },
