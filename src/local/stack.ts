@@ -26,7 +26,7 @@ import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
-import { SYSTEM_LOG_ID } from '../core/principal.ts';
+import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
 import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
@@ -144,6 +144,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         human: DEFAULT_KEY_MAX_AGE_DAYS.human * 86_400_000,
         application: DEFAULT_KEY_MAX_AGE_DAYS.application * 86_400_000,
         agent: DEFAULT_KEY_MAX_AGE_DAYS.agent * 86_400_000,
+        countFrom: KEY_EXPIRY_INTRODUCED_MS,
       },
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
       anchorQuorum: 2,
