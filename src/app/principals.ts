@@ -75,6 +75,19 @@
  * Concurrency: STAGE is compare-and-swap on the entry revision, so of two
  * concurrent edits one gets CONFLICT; callers may also pass `ifVersion`
  * (e.g. from an HTTP If-Match) so an edit based on a stale read is refused.
+ *
+ * ## Roles, key expiry, last use (docs/access.md)
+ *
+ * - A principal names roles; `authenticate` returns it with
+ *   `effectiveScopes` = direct scopes ∪ the scopes of the bound current
+ *   version of each role (RoleDirectory, src/app/roles.ts), read on every
+ *   request, so a role change applies from the next one. Nothing derived
+ *   from roles is ever stored in the principal or its audit record.
+ * - A key older than its kind's maximum age is refused with KeyExpiredError
+ *   (KEY_EXPIRED), checked after the secret, before the binding check.
+ * - Last use is recorded beside the entry (PrincipalStore.recordUse), at
+ *   most once per principal per interval, never as a principal change, and
+ *   never failing the request.
  */
 
 import { bytesEqual, toBase64 } from '../core/bytes.ts';

@@ -158,7 +158,7 @@ const LIST = subcommand(
   defineCommand({
     path: ['principals', 'list'],
     summary: 'list principals, a page at a time',
-    description: 'Lists principals with their kind, status, name and scopes, a page at a time.',
+    description: 'Lists principals with their kind, status, name, roles and direct scopes, a page at a time.',
     options: {
       limit: option(wholeNumberIn(1, 100), 'at most N per page (1 to 100)'),
       cursor: option(text('CURSOR'), 'the next page, as the previous one printed it'),
@@ -395,10 +395,12 @@ function render(command: string, response: object): string {
     case 'list': {
       const rows = (Array.isArray(body.principals) ? body.principals : []) as Principal[];
       const lines = rows.map((r) =>
-        [r.id, r.kind, r.status, r.name, formatScopes(r.scopes)].map(field).join('\t'),
+        [r.id, r.kind, r.status, r.name, (r.roles ?? []).join(',') || '-', formatScopes(r.scopes) || '-']
+          .map(field)
+          .join('\t'),
       );
       const more = typeof body.cursor === 'string' ? `more: --cursor ${field(body.cursor)}\n` : '';
-      return `${['ID\tKIND\tSTATUS\tNAME\tSCOPES', ...lines].join('\n')}\n${more}`;
+      return `${['ID\tKIND\tSTATUS\tNAME\tROLES\tDIRECT SCOPES', ...lines].join('\n')}\n${more}`;
     }
     default:
       return p ? describe(p, body.access as Access | undefined) : printableJson(body, 2);

@@ -182,7 +182,7 @@ describe('anchorlog principals: requests and output', () => {
     expect(r.code).toBe(0);
     expect(seen[0]?.method).toBe('GET');
     expect(seen[0]?.url).toBe('/v1/admin/principals?limit=10&cursor=YWJj');
-    expect(r.out).toContain('billing-agent\tagent\tactive\tBilling agent\ttenant-a:events:write');
+    expect(r.out).toContain('billing-agent\tagent\tactive\tBilling agent\t-\ttenant-a:events:write');
     expect(r.out).toContain('more: --cursor YWJj');
   });
 
