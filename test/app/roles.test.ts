@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { N, S } from '../../src/adapters/aws/dynamo-items.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { KeyExpiredError } from '../../src/app/principals.ts';
+import { principalsRecoveryJob } from '../../src/compose/principals.ts';
 import { hasScope, type Principal } from '../../src/core/principal.ts';
 import { type RolesOnMoto, rolesOnMoto, type Step } from './roles-moto.ts';
 
@@ -188,6 +189,30 @@ describe('effective permissions follow roles', () => {
       expect(hasScope(await env.principals.authenticate(key), 'tenant-a', 'export')).toBe(staged);
       expect((await env.roleStore.get(id))?.pending).toBeUndefined();
     }
+  });
+});
+
+describe('the recovery job completes role changes too', () => {
+  it('a role change staged before a crash is recorded and promoted by principalsRecoveryJob', async () => {
+    await env.roles.put(env.admin, 'job-role', writer({ ops: ['events:read'] }));
+    env.roleStore.crash = { step: 'promote', when: 'before' };
+    await expect(env.roles.put(env.admin, 'job-role', writer({ ops: ['export'] }))).rejects.toThrow();
+    expect((await env.roleStore.get('job-role'))?.pending?.role.version).toBe(2);
+    const job = principalsRecoveryJob({
+      principals: env.principals,
+      rules: { recoverPending: async () => ({ completed: 0, failed: 0 }) } as never,
+      roles: env.roles,
+      clock: env.clock,
+    });
+    const [outcome] = await job.run([], env.clock.now() + 60_000);
+    expect(outcome).toMatchObject({ ok: true });
+    expect((outcome as { completed: number }).completed).toBeGreaterThanOrEqual(1);
+    const head = await env.roleStore.get('job-role');
+    expect([head?.current?.role.version, head?.pending]).toEqual([2, undefined]);
+    expect((await roleRecords('job-role')).map((r) => r.event.id)).toEqual([
+      'role/job-role/v1',
+      'role/job-role/v2',
+    ]);
   });
 });
 
