@@ -171,7 +171,8 @@ export class AnchorlogStack extends Stack {
       },
       admin: () => {
         const f = fn('admin', {
-          description: 'principals, logs and detection rules administration (audited in the system log)',
+          description:
+            'principals, roles, logs and detection rules administration (audited in the system log)',
         });
         // Creates logs and principals, and appends their changes to the system log (its only log
         // data). It reads `L#<logId>` itself for the legacy META of logs created before the M#
@@ -179,9 +180,9 @@ export class AnchorlogStack extends Stack {
         table.grant(
           f,
           {
-            read: ['logData'],
+            read: ['logData', 'principalUsage'],
             'read-write': ['systemLogData'],
-            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews'],
+            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews', 'roles'],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
         );
@@ -214,7 +215,12 @@ export class AnchorlogStack extends Stack {
     };
 
     const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
-    table.grant(authorizer, { read: ['principals', 'systemLogRecords'] });
+    // Reads principals, the heads of their roles and the system log records both are bound to;
+    // writes only principals' last use (U#), never a principal or a role.
+    table.grant(authorizer, {
+      read: ['principals', 'roleHeads', 'systemLogRecords'],
+      'read-update': ['principalUsage'],
+    });
     buckets.archiveNameOnly(authorizer);
     this.functions.authorizer = authorizer;
 
@@ -330,13 +336,13 @@ export class AnchorlogStack extends Stack {
     // partition.
     const recover = fn('recover', {
       description:
-        'complete principal, rule and alert review changes a crash left staged (recorded in the system log)',
+        'complete principal, role, rule and alert review changes a crash left staged (recorded in the system log)',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
     table.grant(recover, {
       'read-write': ['systemLogData'],
-      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews'],
+      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews', 'roles'],
     });
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;

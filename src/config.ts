@@ -25,6 +25,7 @@ import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from './core/health.ts';
 import { isValidTsaName, TSA_NAME_RULE } from './core/names.ts';
 import { pemToSpki } from './core/note/pem.ts';
 import { p256PublicPoint } from './core/note/verifiers.ts';
+import { KEY_EXPIRY_INTRODUCED_MS } from './core/principal.ts';
 import { SecretError, type SecretSource } from './ports/secret-source.ts';
 
 export interface AwsSettings {
@@ -75,6 +76,18 @@ export interface AppConfig {
   /** Checkpoint origin is `${originPrefix}/${logId}`. */
   originPrefix: string;
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
+  /**
+   * Maximum API key age per principal kind, in ms (docs/access.md "Key
+   * expiry"): ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN (default 90),
+   * …_APPLICATION (default 365), …_AGENT (default 90); 0 turns expiry off for
+   * that kind. A key older than this is refused with 401 KEY_EXPIRED until
+   * it is rotated. Read by the authorizer (and every function that
+   * authenticates), so they must all be given the same values.
+   * `countFrom`: ANCHORLOG_KEY_EXPIRY_COUNT_FROM (an ISO 8601 date or time;
+   * default 2026-12-01, when expiry was introduced): a key issued earlier
+   * ages from then, so an upgrade never refuses existing keys at once.
+   */
+  keyMaxAgeMs: { human: number; application: number; agent: number; countFrom: number };
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
@@ -160,6 +173,19 @@ function int(env: Env, key: string, dflt: number, min: number): number {
 }
 
 const DAY_MS = 86_400_000;
+
+/** An ISO 8601 date or date-time setting, as epoch ms. */
+function instant(env: Env, key: string, dflt: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return dflt;
+  const ms = /^\d{4}-\d{2}-\d{2}(T[0-9:.]+Z)?$/.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (!Number.isFinite(ms))
+    throw new ConfigError(`${key} must be an ISO 8601 date (2026-12-01) or UTC time, got ${raw}`);
+  return ms;
+}
+
+/** Maximum key age per kind when not configured (docs/access.md "Key expiry"). */
+export const DEFAULT_KEY_MAX_AGE_DAYS = { human: 90, application: 365, agent: 90 } as const;
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 2 * 1024 * 1024, maxEventsPerBatch: 1000 };
 
@@ -305,6 +331,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     limits: {
       maxBodyBytes: int(env, 'ANCHORLOG_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1024 * 1024),
       maxEventsPerBatch: int(env, 'ANCHORLOG_MAX_EVENTS_PER_BATCH', DEFAULT_LIMITS.maxEventsPerBatch, 1000),
+    },
+    keyMaxAgeMs: {
+      human: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN', DEFAULT_KEY_MAX_AGE_DAYS.human, 0) * DAY_MS,
+      application:
+        int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_APPLICATION', DEFAULT_KEY_MAX_AGE_DAYS.application, 0) * DAY_MS,
+      agent: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT', DEFAULT_KEY_MAX_AGE_DAYS.agent, 0) * DAY_MS,
+      countFrom: instant(env, 'ANCHORLOG_KEY_EXPIRY_COUNT_FROM', KEY_EXPIRY_INTRODUCED_MS),
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),

@@ -118,6 +118,26 @@ describe('loadConfig: the query hot window and the export limits (read here, not
     expect(c.exportLimits).toEqual({ maxRecords: 5000, urlTtlSeconds: 600 });
   });
 
+  it('maximum key age per kind in days, as ms: defaults 90/365/90, 0 turns expiry off', () => {
+    expect(config({}).keyMaxAgeMs).toEqual({
+      human: 90 * 86_400_000,
+      application: 365 * 86_400_000,
+      agent: 90 * 86_400_000,
+      countFrom: Date.UTC(2026, 11, 1),
+    });
+    const c = config({
+      ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN: '30',
+      ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT: '0',
+      ANCHORLOG_KEY_EXPIRY_COUNT_FROM: '2027-01-15',
+    });
+    expect(c.keyMaxAgeMs).toEqual({
+      human: 30 * 86_400_000,
+      application: 365 * 86_400_000,
+      agent: 0,
+      countFrom: Date.UTC(2027, 0, 15),
+    });
+  });
+
   it('out of range or not an integer is INVALID_SETTING, naming the setting', async () => {
     for (const [key, bad] of [
       ['ANCHORLOG_QUERY_HOT_DAYS', '1'],
@@ -126,6 +146,10 @@ describe('loadConfig: the query hot window and the export limits (read here, not
       ['ANCHORLOG_EXPORT_MAX_RECORDS', '0'],
       ['ANCHORLOG_EXPORT_MAX_RECORDS', '-3'],
       ['ANCHORLOG_EXPORT_URL_TTL_SECONDS', '1e3x'],
+      ['ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN', '-1'],
+      ['ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT', 'ninety'],
+      ['ANCHORLOG_KEY_EXPIRY_COUNT_FROM', 'last tuesday'],
+      ['ANCHORLOG_KEY_EXPIRY_COUNT_FROM', '2026-13-45'],
     ] as const) {
       const err = await configError(() => config({ [key]: bad }), 'INVALID_SETTING');
       expect(err.message).toContain(key);

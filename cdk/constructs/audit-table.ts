@@ -63,6 +63,15 @@ export const KEY_FAMILIES = {
   principals: ['P#*', 'PRINCIPALS'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
+  /** Roles: heads (`pk=G#`, sk role id) and versions (`G#<roleId>`, sk `V#…`). */
+  roles: ['G#*'],
+  /** Role heads only (`pk=G#`): what authentication reads to compute effective permissions. */
+  roleHeads: ['G#'],
+  /**
+   * Principals' last use (`U#<id>`, sk USE): written by the authorizer at most once per principal
+   * per hour, apart from `P#` so that writing it never lets the authorizer change a principal.
+   */
+  principalUsage: ['U#*'],
   /**
    * Alert review state, one partition (`pk=AR#`, sk alert id; src/adapters/aws/
    * dynamo-alert-review-store.ts): opened by deliver, reviewed through admin, completed by recover.

@@ -10,6 +10,7 @@ import { AnchorlogError } from '../core/errors.ts';
 export type AppErrorCode =
   | 'BAD_REQUEST' // 400: malformed or invalid input; message names the field
   | 'UNAUTHENTICATED' // 401: missing, malformed, unknown or revoked credential
+  | 'KEY_EXPIRED' // 401: the right key, past its kind's maximum age (docs/access.md); rotate it
   | 'FORBIDDEN' // 403: authenticated, but the principal lacks the scope
   | 'NOT_FOUND' // 404: unknown log, principal, route, checkpoint…
   | 'CONFLICT' // 409: e.g. an Idempotency-Key reused with a different body
@@ -52,6 +53,7 @@ export class AppError extends AnchorlogError<AppErrorCode> {
 export const HTTP_STATUS: Record<AppErrorCode, number> = {
   BAD_REQUEST: 400,
   UNAUTHENTICATED: 401,
+  KEY_EXPIRED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,

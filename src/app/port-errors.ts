@@ -22,6 +22,7 @@ import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-sto
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
+import { RoleStoreError, type RoleStoreErrorCode } from '../ports/role-store.ts';
 import { RuleSourceError, type RuleSourceErrorCode } from '../ports/rule-source.ts';
 import { RuleStoreError, type RuleStoreErrorCode } from '../ports/rule-store.ts';
 import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts';
@@ -53,6 +54,11 @@ const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
 };
 const ALERT_REVIEW_STORE: Record<AlertReviewStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const ROLE_STORE: Record<RoleStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -104,6 +110,7 @@ const TABLE: readonly Row[] = [
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
   [AlertReviewStoreError, ALERT_REVIEW_STORE],
+  [RoleStoreError, ROLE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
   [SignerError, SIGNER],

@@ -75,6 +75,19 @@
  * Concurrency: STAGE is compare-and-swap on the entry revision, so of two
  * concurrent edits one gets CONFLICT; callers may also pass `ifVersion`
  * (e.g. from an HTTP If-Match) so an edit based on a stale read is refused.
+ *
+ * ## Roles, key expiry, last use (docs/access.md)
+ *
+ * - A principal names roles; `authenticate` returns it with
+ *   `effectiveScopes` = direct scopes ∪ the scopes of the bound current
+ *   version of each role (RoleDirectory, src/app/roles.ts), read on every
+ *   request, so a role change applies from the next one. Nothing derived
+ *   from roles is ever stored in the principal or its audit record.
+ * - A key older than its kind's maximum age is refused with KeyExpiredError
+ *   (KEY_EXPIRED), checked after the secret, before the binding check.
+ * - Last use is recorded beside the entry (PrincipalStore.recordUse), at
+ *   most once per principal per interval, never as a principal change, and
+ *   never failing the request.
  */
 
 import { bytesEqual, toBase64 } from '../core/bytes.ts';
@@ -88,15 +101,21 @@ import {
   hasScope,
   isPrincipalId,
   issueApiKey,
+  type KeyAgeLimits,
   keyCommitment,
+  keyExpired,
+  keyExpiresAtMs,
+  keyIssuedAt,
   type Principal,
   PrincipalError,
   parseApiKey,
   type Scope,
+  type ScopeMap,
   scopesEqual,
   validateCreateInput,
   validateUpdateInput,
 } from '../core/principal.ts';
+import { type DriftFinding, driftOf, effectiveScopes, type Role } from '../core/role.ts';
 import type { Clock } from '../ports/clock.ts';
 import type {
   AuditPosition,
@@ -120,7 +139,10 @@ export type AdminAction =
   | 'rule.create'
   | 'rule.update'
   | 'rule.enable'
-  | 'rule.disable';
+  | 'rule.disable'
+  | 'role.create'
+  | 'role.update'
+  | 'principal.roles.update';
 
 /** An Event v1 (docs/formats.md §Events and records) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
@@ -133,7 +155,7 @@ export interface AdminAuditEvent {
   /** The acting admin principal (`type: 'system'`, id `system:bootstrap` for bootstrap). */
   actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
   action: AdminAction;
-  target: { type: 'principal' | 'log' | 'rule'; id: string; name: string };
+  target: { type: 'principal' | 'log' | 'rule' | 'role'; id: string; name: string };
   outcome: 'success';
   /** Public views (no secret material), whole rule documents: `before` is `{}` on create. */
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };
@@ -218,6 +240,25 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/**
+ * The right key, past the maximum key age of its principal's kind
+ * (docs/access.md "Key expiry"). KEY_EXPIRED, 401, with a message saying so:
+ * only a caller who presented the correct secret gets here, so telling them
+ * why reveals nothing to anyone else, and "rotate the key" is actionable
+ * where "invalid key" is not.
+ */
+export class KeyExpiredError extends AppError {
+  readonly reason = 'expired' as const;
+  readonly principalId: string;
+  constructor(principalId: string, expiredAt: string) {
+    super(
+      'KEY_EXPIRED',
+      `API key expired at ${expiredAt} (older than the maximum key age for its kind); an admin must rotate it`,
+    );
+    this.principalId = principalId;
+  }
+}
+
 /** A binding failure, as reported to `onBindingFailure`. */
 export interface BindingFailure {
   reason: AuthFailureReason;
@@ -281,6 +322,56 @@ export interface PrincipalServiceDeps {
   bindingCacheSize?: number;
   /** Called for every binding failure (alarm on it); the request is refused either way. */
   onBindingFailure?: (failure: BindingFailure) => void;
+  /**
+   * Roles (src/app/roles.ts). Without it principals have their direct scopes
+   * only, and naming a role is refused.
+   */
+  roles?: RoleDirectory;
+  /** Maximum key age per kind (config `keyMaxAge`); a kind left out never expires. */
+  keyMaxAgeMs?: KeyAgeLimits;
+  /** Least time between two recorded uses of one principal. Default one hour. */
+  lastUsedIntervalMs?: number;
+  /** A failed last-use write (it never fails the request). */
+  onUseRecordFailure?: (principalId: string, cause: unknown) => void;
+}
+
+/** What principals need from roles (RoleService implements it). */
+export interface RoleDirectory {
+  /** Bound committed versions of these ids; others absent (they grant nothing). */
+  resolve(ids: readonly string[]): Promise<Map<string, Role>>;
+  /** The ids among these that name a role with a committed version. */
+  existing(ids: readonly string[]): Promise<Set<string>>;
+  /** Every bound role, and those the system log does not back. */
+  boundRoles(): Promise<{
+    roles: Map<string, Role>;
+    unbound: Array<{ id: string; version: number; reason: string; detail: string }>;
+  }>;
+}
+
+/** What a reviewer sees about a principal beyond its record (never stored, computed per read). */
+export interface PrincipalAccess {
+  /** Direct scopes ∪ the scopes of its roles, as authentication computes them now. */
+  effectiveScopes: ScopeMap;
+  /** True when the principal holds direct scopes (flagged in reviews and by `roles drift`). */
+  directScopes: boolean;
+  /** When the current key was issued (creation or last rotation). */
+  keyIssuedAt: string;
+  /** Whole days since then. */
+  keyAgeDays: number;
+  /** When the key stops being accepted; absent when its kind has no maximum age. */
+  keyExpiresAt?: string;
+  keyExpired: boolean;
+  /** Last successful authentication, to within `lastUsedIntervalMs` (absent: never, or before tracking). */
+  lastUsedAt?: string;
+}
+
+export interface DriftReport {
+  /** One per active principal with direct scopes or a missing role, in id order. */
+  findings: DriftFinding[];
+  /** Role versions the system log does not back (they grant nothing until fixed). */
+  unboundRoles: Array<{ id: string; version: number; reason: string; detail: string }>;
+  /** Active principals examined. */
+  principals: number;
 }
 
 const GLOBAL = '*';
@@ -288,6 +379,8 @@ const BOOTSTRAP_PURPOSE = 'bootstrap administrator created at first deployment';
 const MIGRATION_ACTOR = { type: 'system' as const, id: 'system:bind', name: 'audit binding migration' };
 const DEFAULT_BINDING_TTL_MS = 60_000;
 const DEFAULT_BINDING_CACHE_SIZE = 10_000;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
 
 /** The id of the audit event recording version `version` of principal `id`. */
 export function principalEventId(id: string, version: number): string {
@@ -303,6 +396,17 @@ export class PrincipalService {
   readonly #bindingTtlMs: number;
   readonly #bindingCacheSize: number;
   readonly #onBindingFailure: (failure: BindingFailure) => void;
+  readonly #roles: RoleDirectory | undefined;
+  readonly #keyMaxAgeMs: KeyAgeLimits;
+  readonly #lastUsedIntervalMs: number;
+  readonly #onUseRecordFailure: (principalId: string, cause: unknown) => void;
+  /**
+   * Principal id → when this instance last recorded (or tried to record) a
+   * use. Most requests find a recent entry here and write nothing; the
+   * store's conditional write bounds the rest (one write per principal per
+   * interval across all instances).
+   */
+  readonly #usesNoted = new Map<string, number>();
   /**
    * Verified bindings: principal id → digest of the whole stored state
    * (principal, key hash, position) and when it was verified. One entry per
@@ -321,6 +425,10 @@ export class PrincipalService {
     this.#bindingTtlMs = deps.bindingTtlMs ?? DEFAULT_BINDING_TTL_MS;
     this.#bindingCacheSize = deps.bindingCacheSize ?? DEFAULT_BINDING_CACHE_SIZE;
     this.#onBindingFailure = deps.onBindingFailure ?? (() => {});
+    this.#roles = deps.roles;
+    this.#keyMaxAgeMs = deps.keyMaxAgeMs ?? {};
+    this.#lastUsedIntervalMs = deps.lastUsedIntervalMs ?? HOUR_MS;
+    this.#onUseRecordFailure = deps.onUseRecordFailure ?? (() => {});
   }
 
   // -------------------------------------------------------------------------
@@ -367,10 +475,56 @@ export class PrincipalService {
       throw new AuthenticationError('revocation_pending');
     }
     const now = this.#clock.now();
-    if (cached?.digest === digest && now - cached.at < this.#bindingTtlMs) return current.principal;
-    await this.#requireBound(current, entry.pending);
-    this.#remember(current.principal.id, digest, now);
-    return current.principal;
+    // After the secret check: only the key's holder learns that it expired.
+    if (keyExpired(current.principal, this.#keyMaxAgeMs, now)) {
+      const at = keyExpiresAtMs(current.principal, this.#keyMaxAgeMs) ?? now;
+      throw new KeyExpiredError(current.principal.id, new Date(at).toISOString());
+    }
+    if (!(cached?.digest === digest && now - cached.at < this.#bindingTtlMs)) {
+      await this.#requireBound(current, entry.pending);
+      this.#remember(current.principal.id, digest, now);
+    }
+    const authenticated = await this.#withEffectiveScopes(current.principal);
+    await this.#noteUse(current.principal.id, now);
+    return authenticated;
+  }
+
+  /**
+   * The principal with `effectiveScopes` set: its direct scopes plus the
+   * scopes of the bound current version of every role it names (read
+   * strongly consistently, so a role change applies from the next request).
+   */
+  async #withEffectiveScopes(p: Principal): Promise<Principal> {
+    const held = p.roles ?? [];
+    const roles = held.length > 0 && this.#roles ? await this.#roles.resolve(held) : new Map<string, Role>();
+    return { ...p, effectiveScopes: effectiveScopes(p, roles) };
+  }
+
+  /**
+   * Records the use at most once per principal per interval: no write when
+   * this instance recorded one within the interval, else one conditional
+   * write that succeeds only if the stored last use is older than the
+   * interval (so other instances cannot multiply writes either). A failure
+   * is reported and swallowed: last use is review evidence, not access control.
+   */
+  async #noteUse(id: string, now: number): Promise<void> {
+    const noted = this.#usesNoted.get(id);
+    if (noted !== undefined && now - noted < this.#lastUsedIntervalMs) return;
+    this.#usesNoted.delete(id);
+    if (this.#usesNoted.size >= this.#bindingCacheSize) {
+      const oldest = this.#usesNoted.keys().next();
+      if (!oldest.done) this.#usesNoted.delete(oldest.value);
+    }
+    this.#usesNoted.set(id, now);
+    try {
+      await this.#store.recordUse(
+        id,
+        new Date(now).toISOString(),
+        new Date(now - this.#lastUsedIntervalMs + 1).toISOString(),
+      );
+    } catch (err) {
+      this.#onUseRecordFailure(id, err);
+    }
   }
 
   /** Throws FORBIDDEN naming the missing scope. Semantics: `hasScope` in src/core/principal.ts. */
@@ -391,8 +545,110 @@ export class PrincipalService {
   ): Promise<{ principal: Principal; apiKey: string }> {
     this.#requireAdmin(actor);
     const valid = badRequestOn(() => validateCreateInput(input));
+    await this.#checkRoles(valid.roles);
+    if (valid.kind !== 'human') await this.#checkOwner(valid.owner);
     const id = valid.id ?? generatePrincipalId(this.#random);
     return this.#createAs(actorOf(actor), actor.id, { ...valid, id }, opts.requestId);
+  }
+
+  /** Every role named must exist (a typo would otherwise grant nothing, silently). */
+  async #checkRoles(roles: readonly string[]): Promise<void> {
+    if (roles.length === 0) return;
+    if (!this.#roles)
+      throw new AppError('BAD_REQUEST', 'roles are not available here', {
+        path: '/roles',
+        details: { reason: 'UNKNOWN_ROLE' },
+      });
+    const existing = await this.#roles.existing(roles);
+    const i = roles.findIndex((r) => !existing.has(r));
+    if (i >= 0)
+      throw new AppError('BAD_REQUEST', `/roles/${i}: no role ${JSON.stringify(roles[i])}`, {
+        path: `/roles/${i}`,
+        details: { reason: 'UNKNOWN_ROLE' },
+      });
+  }
+
+  /** An agent's or application's owner must be an active human principal. */
+  async #checkOwner(owner: string): Promise<void> {
+    const p = (await this.#store.get(owner))?.current?.principal;
+    if (p?.kind !== 'human' || p.status !== 'active')
+      throw new AppError(
+        'BAD_REQUEST',
+        `/owner: ${JSON.stringify(owner)} is not an active human principal; an agent or application must be owned by one`,
+        { path: '/owner', details: { reason: 'OWNER_NOT_ACTIVE_HUMAN' } },
+      );
+  }
+
+  /** A principal and what a reviewer needs about it (effective scopes, key age and expiry, last use). */
+  async describe(actor: Principal, id: string): Promise<{ principal: Principal; access: PrincipalAccess }> {
+    const principal = await this.get(actor, id);
+    const [access] = await this.#accessOf([principal]);
+    return { principal, access: access as PrincipalAccess };
+  }
+
+  /** `list`, with each principal's access view (keyed by id). */
+  async listWithAccess(
+    actor: Principal,
+    opts: { cursor?: string; limit?: number } = {},
+  ): Promise<{ principals: Principal[]; access: Record<string, PrincipalAccess>; cursor?: string }> {
+    const page = await this.list(actor, opts);
+    const views = await this.#accessOf(page.principals);
+    const access: Record<string, PrincipalAccess> = {};
+    page.principals.forEach((p, i) => {
+      access[p.id] = views[i] as PrincipalAccess;
+    });
+    return { ...page, access };
+  }
+
+  /**
+   * `anchorlog roles drift`: every active principal whose effective
+   * permissions differ from what its roles grant (direct grants beyond them,
+   * or a role that does not exist), plus those holding redundant direct
+   * grants, from one pass over principals and bound roles.
+   */
+  async drift(actor: Principal): Promise<DriftReport> {
+    this.#requireAdmin(actor);
+    const { roles, unbound } = this.#roles
+      ? await this.#roles.boundRoles()
+      : { roles: new Map<string, Role>(), unbound: [] };
+    const findings: DriftFinding[] = [];
+    let principals = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const e of page.entries) {
+        const p = e.current?.principal;
+        if (p?.status !== 'active') continue;
+        principals++;
+        const f = driftOf(p, roles);
+        if (f) findings.push(f);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { findings, unboundRoles: unbound, principals };
+  }
+
+  async #accessOf(principals: readonly Principal[]): Promise<PrincipalAccess[]> {
+    const now = this.#clock.now();
+    const roleIds = [...new Set(principals.flatMap((p) => p.roles ?? []))];
+    const [roles, used] = await Promise.all([
+      roleIds.length > 0 && this.#roles ? this.#roles.resolve(roleIds) : new Map<string, Role>(),
+      principals.length > 0 ? this.#store.lastUsed(principals.map((p) => p.id)) : new Map<string, string>(),
+    ]);
+    return principals.map((p) => {
+      const issued = keyIssuedAt(p);
+      const expiresAt = keyExpiresAtMs(p, this.#keyMaxAgeMs);
+      const lastUsedAt = used.get(p.id);
+      return {
+        effectiveScopes: p.status === 'active' ? effectiveScopes(p, roles) : {},
+        directScopes: Object.keys(p.scopes).length > 0,
+        keyIssuedAt: issued,
+        keyAgeDays: Math.max(0, Math.floor((now - Date.parse(issued)) / DAY_MS)),
+        ...(expiresAt !== undefined ? { keyExpiresAt: new Date(expiresAt).toISOString() } : {}),
+        keyExpired: keyExpired(p, this.#keyMaxAgeMs, now),
+        ...(lastUsedAt ? { lastUsedAt } : {}),
+      };
+    });
   }
 
   async list(
@@ -460,13 +716,23 @@ export class PrincipalService {
     return this.update(actor, id, { scopes }, opts);
   }
 
-  /** PATCH semantics over name/owner/purpose/scopes; fields left out are kept. */
+  /**
+   * PATCH semantics over name/owner/purpose/scopes/roles/idpIdentity; fields
+   * left out are kept (`idpIdentity: null` removes it). The action recorded
+   * is `principal.scopes.update` or `principal.roles.update` when only that
+   * changed, `principal.update` otherwise; nothing changed records nothing.
+   */
   async update(actor: Principal, id: string, patch: unknown, opts: ChangeOptions = {}): Promise<Principal> {
     this.#requireAdmin(actor);
-    const valid = badRequestOn(() => validateUpdateInput(patch));
-    return this.#change(actorOf(actor), id, opts, (cur) => {
+    // Kind-dependent rules need the kind: read it first (the change below re-reads under CAS).
+    const kind = isPrincipalId(id) ? (await this.#store.get(id))?.current?.principal.kind : undefined;
+    const valid = badRequestOn(() => validateUpdateInput(patch, kind));
+    if (valid.roles) await this.#checkRoles(valid.roles);
+    return this.#change(actorOf(actor), id, opts, async (cur) => {
       const p = cur.principal;
       if (p.status === 'revoked') throw new AppError('CONFLICT', `principal ${id} is revoked`);
+      if (valid.owner !== undefined && valid.owner !== p.owner && p.kind !== 'human')
+        await this.#checkOwner(valid.owner);
       const next: Principal = {
         ...p,
         name: valid.name ?? p.name,
@@ -474,13 +740,24 @@ export class PrincipalService {
         purpose: valid.purpose ?? p.purpose,
         scopes: valid.scopes ?? p.scopes,
       };
+      if (valid.roles) next.roles = valid.roles;
+      if (valid.idpIdentity === null) delete next.idpIdentity;
+      else if (valid.idpIdentity !== undefined) next.idpIdentity = valid.idpIdentity;
       const scopesChanged = !scopesEqual(next.scopes, p.scopes);
-      const otherChanged = next.name !== p.name || next.owner !== p.owner || next.purpose !== p.purpose;
-      if (!scopesChanged && !otherChanged) return undefined;
-      return {
-        action: otherChanged ? 'principal.update' : 'principal.scopes.update',
-        state: { ...cur, principal: next },
-      };
+      const rolesChanged = (next.roles ?? []).join(',') !== (p.roles ?? []).join(',');
+      const otherChanged =
+        next.name !== p.name ||
+        next.owner !== p.owner ||
+        next.purpose !== p.purpose ||
+        next.idpIdentity !== p.idpIdentity;
+      if (!scopesChanged && !rolesChanged && !otherChanged) return undefined;
+      const action: AdminAction =
+        otherChanged || (scopesChanged && rolesChanged)
+          ? 'principal.update'
+          : scopesChanged
+            ? 'principal.scopes.update'
+            : 'principal.roles.update';
+      return { action, state: { ...cur, principal: next } };
     });
   }
 
@@ -629,6 +906,8 @@ export class PrincipalService {
       owner: string;
       purpose: string;
       scopes: Principal['scopes'];
+      roles?: string[];
+      idpIdentity?: string;
     },
     requestId: string | undefined,
   ): Promise<{ principal: Principal; apiKey: string }> {
@@ -641,6 +920,9 @@ export class PrincipalService {
       owner: input.owner,
       purpose: input.purpose,
       scopes: input.scopes,
+      // Only when given, so a principal made without roles has the same record as before roles existed.
+      ...(input.roles && input.roles.length > 0 ? { roles: input.roles } : {}),
+      ...(input.idpIdentity !== undefined ? { idpIdentity: input.idpIdentity } : {}),
       status: 'active',
       keyId: key.keyId,
       version: 1,
@@ -698,7 +980,12 @@ export class PrincipalService {
     build: (
       cur: PrincipalState,
       now: string,
-    ) => { action: AdminAction; state: PrincipalState; metadata?: AdminAuditEvent['metadata'] } | undefined,
+    ) =>
+      | { action: AdminAction; state: PrincipalState; metadata?: AdminAuditEvent['metadata'] }
+      | undefined
+      | Promise<
+          { action: AdminAction; state: PrincipalState; metadata?: AdminAuditEvent['metadata'] } | undefined
+        >,
     kind: { revocation?: boolean } = {},
   ): Promise<Principal> {
     let entry = isPrincipalId(id) ? await this.#store.get(id) : undefined;
@@ -722,7 +1009,7 @@ export class PrincipalService {
       );
     }
     const now = this.#now();
-    const change = build(cur, now);
+    const change = await build(cur, now);
     if (!change) return cur.principal;
     // Above the replaced change's version too: its record may exist, and ids are never reused.
     const after: Principal = {

@@ -18,6 +18,7 @@ import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
 import { PROVE, runProve } from './prove.ts';
+import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
 import { runTrust, TRUST } from './trust.ts';
@@ -52,6 +53,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     ...principalsCommands(deps),
     ...rulesCommands(deps),
     ...alertsCommands(deps),
+    ...rolesCommands(deps),
   ];
 }
 

@@ -24,7 +24,7 @@ import {
   validateCreateInput,
   validateScopes,
 } from '../core/principal.ts';
-import { type Args, type CommandSpec, defineCommand, type OptionSpecs, option } from './args.ts';
+import { type Args, type CommandSpec, defineCommand, flag, type OptionSpecs, option } from './args.ts';
 import { type FailureView, runCommand } from './command.ts';
 import { type Command, dispatch } from './dispatch.ts';
 import { CheckError, UsageError } from './errors.ts';
@@ -35,6 +35,7 @@ import {
   choice,
   httpUrl,
   principalId,
+  roleId,
   type ScopeGrant,
   scopeGrant,
   text,
@@ -60,12 +61,14 @@ const ADMIN_API = {
   }),
 };
 
-const scopes = (what: string) =>
+const scopes = (what: string, required = true) =>
   option(
     scopeGrant,
-    `${what}: LOG is a log id or '*' (quote it in the shell),\nSCOPE one of ${SCOPES.join(', ')}`,
-    { required: true, multiple: true },
+    `${what}: LOG is a log id, a log pattern (prefix*) or '*' (quote it in the shell),\nSCOPE one of ${SCOPES.join(', ')}`,
+    { required, multiple: true },
   );
+
+const roles = (what: string, required = false) => option(roleId, what, { required, multiple: true });
 
 const ID = { name: 'ID', type: principalId, description: 'the principal id' };
 
@@ -104,9 +107,18 @@ audit event in the system log.`,
       kind: option(choice(PRINCIPAL_KINDS, 'KIND'), `one of ${PRINCIPAL_KINDS.join(', ')}`, {
         required: true,
       }),
-      owner: option(text('OWNER'), 'who answers for it (an e-mail address, a team)', { required: true }),
+      owner: option(
+        text('OWNER'),
+        'who answers for it: for an agent or application, the id of an active human principal;\nfor a human, free text (a manager, a team)',
+        { required: true },
+      ),
       purpose: option(text('PURPOSE'), 'what it is for', { required: true }),
-      scope: scopes('a grant LOG:SCOPE'),
+      role: roles('a role it holds (docs/access.md); repeat for several'),
+      scope: scopes('a direct grant LOG:SCOPE, only where no role fits (flagged by roles drift)', false),
+      'idp-identity': option(
+        text('IDENTITY'),
+        "a human's identity-provider login or subject (e.g. an e-mail)",
+      ),
       id: option(text('SLUG'), 'its id, [a-z0-9][a-z0-9-]{2,62} (default: a generated p_… id)'),
       ...ADMIN_API,
     },
@@ -115,7 +127,7 @@ audit event in the system log.`,
       {
         title: 'an agent that writes events to log prod and reads its proofs',
         command:
-          "anchorlog principals create --id agent-platform --name 'Agent platform' --kind application --owner platform@example.com --purpose 'writes agent events' --scope prod:events:write --scope prod:proofs:read",
+          "anchorlog principals create --id agent-platform --name 'Agent platform' --kind application --owner alice --purpose 'writes agent events' --role prod-writer",
       },
     ],
     exitStatus: EXIT_STATUS,
@@ -126,11 +138,15 @@ audit event in the system log.`,
       kind: a.kind,
       owner: a.owner,
       purpose: a.purpose,
-      scopes: scopeMap(a.scope),
+      scopes: scopeMap(a.scope ?? []),
+      ...(a.role !== undefined ? { roles: a.role } : {}),
+      ...(a['idp-identity'] !== undefined ? { idpIdentity: a['idp-identity'] } : {}),
       ...(a.id !== undefined ? { id: a.id } : {}),
     };
     try {
-      return { method: 'POST', path: BASE, body: validateCreateInput(input) };
+      const { roles: held, ...body } = validateCreateInput(input);
+      // Roles only when given, so a request without them is what it was before roles existed.
+      return { method: 'POST', path: BASE, body: held.length > 0 ? { ...body, roles: held } : body };
     } catch (err) {
       if (err instanceof PrincipalError) throw new UsageError('BAD_VALUE', flagMessage(err));
       throw err;
@@ -142,7 +158,7 @@ const LIST = subcommand(
   defineCommand({
     path: ['principals', 'list'],
     summary: 'list principals, a page at a time',
-    description: 'Lists principals with their kind, status, name and scopes, a page at a time.',
+    description: 'Lists principals with their kind, status, name, roles and direct scopes, a page at a time.',
     options: {
       limit: option(wholeNumberIn(1, 100), 'at most N per page (1 to 100)'),
       cursor: option(text('CURSOR'), 'the next page, as the previous one printed it'),
@@ -228,6 +244,35 @@ const SET_SCOPES = subcommand(
   (a) => ({ method: 'PATCH', path: `${BASE}/${a.argument}`, body: { scopes: scopeMap(a.scope) } }),
 );
 
+const SET_ROLES = subcommand(
+  defineCommand({
+    path: ['principals', 'set-roles'],
+    summary: "replace all of a principal's roles",
+    description:
+      "Replaces all of the principal's roles with the ones given (none: --none). Its direct scopes are\nkept; recorded as principal.roles.update.",
+    argument: ID,
+    options: {
+      role: roles('a role; together they replace all roles'),
+      none: flag('remove every role'),
+      ...ADMIN_API,
+    },
+    json: PRINTS_RESPONSE,
+    examples: [
+      {
+        title: 'give an agent the tenant writer role and nothing else',
+        command: 'anchorlog principals set-roles agent-platform --role tenant-writer',
+      },
+    ],
+    exitStatus: EXIT_STATUS,
+  }),
+  (a) => {
+    const held = a.role ?? [];
+    if (held.length > 0 === a.none)
+      throw new UsageError('BAD_VALUE', 'give --role (one or more) or --none, not both');
+    return { method: 'PATCH', path: `${BASE}/${a.argument}`, body: { roles: held } };
+  },
+);
+
 /** Every failure: `error: CODE: message` on stderr (and the JSON document with --json). */
 const ADMIN_FAILURE: FailureView = { label: 'error' };
 
@@ -261,6 +306,7 @@ export function principalsCommands(deps: () => AdminApiDeps): Command[] {
     command(ROTATE, deps),
     command(REVOKE, deps),
     command(SET_SCOPES, deps),
+    command(SET_ROLES, deps),
   ];
 }
 
@@ -349,13 +395,15 @@ function render(command: string, response: object): string {
     case 'list': {
       const rows = (Array.isArray(body.principals) ? body.principals : []) as Principal[];
       const lines = rows.map((r) =>
-        [r.id, r.kind, r.status, r.name, formatScopes(r.scopes)].map(field).join('\t'),
+        [r.id, r.kind, r.status, r.name, (r.roles ?? []).join(',') || '-', formatScopes(r.scopes) || '-']
+          .map(field)
+          .join('\t'),
       );
       const more = typeof body.cursor === 'string' ? `more: --cursor ${field(body.cursor)}\n` : '';
-      return `${['ID\tKIND\tSTATUS\tNAME\tSCOPES', ...lines].join('\n')}\n${more}`;
+      return `${['ID\tKIND\tSTATUS\tNAME\tROLES\tDIRECT SCOPES', ...lines].join('\n')}\n${more}`;
     }
     default:
-      return p ? describe(p) : printableJson(body, 2);
+      return p ? describe(p, body.access as Access | undefined) : printableJson(body, 2);
   }
 }
 
@@ -365,7 +413,18 @@ function formatScopes(scopes: ScopeMap | undefined): string {
     .join(',');
 }
 
-function describe(p: Principal): string {
+/** The access view the API adds to a principal (src/app/principals.ts PrincipalAccess). */
+interface Access {
+  effectiveScopes?: ScopeMap;
+  directScopes?: boolean;
+  keyIssuedAt?: string;
+  keyAgeDays?: number;
+  keyExpiresAt?: string;
+  keyExpired?: boolean;
+  lastUsedAt?: string;
+}
+
+function describe(p: Principal, access?: Access): string {
   const rows: Array<[string, unknown]> = [
     ['id', p.id],
     ['name', p.name],
@@ -373,8 +432,18 @@ function describe(p: Principal): string {
     ['status', p.status],
     ['owner', p.owner],
     ['purpose', p.purpose],
-    ['scopes', formatScopes(p.scopes)],
+    ['roles', p.roles && p.roles.length > 0 ? p.roles.join(',') : undefined],
+    ['scopes', formatScopes(p.scopes) || (p.roles?.length ? '(none direct)' : '')],
+    ['idp', p.idpIdentity],
+    ['effective', access?.effectiveScopes ? formatScopes(access.effectiveScopes) || '(nothing)' : undefined],
     ['key id', p.keyId],
+    [
+      'key age',
+      access?.keyAgeDays !== undefined
+        ? `${access.keyAgeDays} days (issued ${access.keyIssuedAt}${access.keyExpiresAt ? `, ${access.keyExpired ? 'EXPIRED' : 'expires'} ${access.keyExpiresAt}` : ''})`
+        : undefined,
+    ],
+    ['last use', access ? (access.lastUsedAt ?? 'never recorded') : undefined],
     ['version', p.version],
     ['created', `${p.createdAt} by ${p.createdBy}`],
     ['updated', p.updatedAt],

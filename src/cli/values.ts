@@ -15,7 +15,7 @@ import { EncodingError, fromBase64, fromHex } from '../core/bytes.ts';
 import { parseSafeUint } from '../core/merkle/numbers.ts';
 import { isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { NoteError, type NoteVerifier, parseVerifierKey } from '../core/note/index.ts';
-import { isLogId, isPrincipalId, parseApiKey, SCOPES, type Scope } from '../core/principal.ts';
+import { isLogId, isLogPattern, isPrincipalId, parseApiKey, SCOPES, type Scope } from '../core/principal.ts';
 
 /** How one option's text becomes a value. */
 export interface ValueType<T> {
@@ -142,6 +142,13 @@ export const principalId: ValueType<string> = valueType('ID', (t) => {
 });
 
 /** A detection rule id (docs/detection.md "Rule documents"). */
+/** A role id (docs/access.md): `[a-z0-9][a-z0-9._-]{0,63}`. */
+export const roleId: ValueType<string> = valueType('ROLE', (t) => {
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/.test(t))
+    throw new InvalidValue('is not a role id: [a-z0-9][a-z0-9._-]{0,63}');
+  return t;
+});
+
 export const ruleId: ValueType<string> = valueType('ID', (t) => {
   if (!/^[a-z0-9][a-z0-9._-]{0,127}$/.test(t))
     throw new InvalidValue('is not a rule id: [a-z0-9][a-z0-9._-]{0,127}');
@@ -192,7 +199,7 @@ export const adminApiKey: ValueType<string> = valueType('KEY', (t) => {
 });
 
 export interface ScopeGrant {
-  /** A log id or '*'. */
+  /** A log id, a log pattern (`tenant-*`) or '*'. */
   readonly log: string;
   readonly scope: Scope;
 }
@@ -202,7 +209,8 @@ export const scopeGrant: ValueType<ScopeGrant> = valueType('LOG:SCOPE', (t) => {
   const i = t.indexOf(':');
   const log = i < 0 ? t : t.slice(0, i);
   const scope = i < 0 ? '' : t.slice(i + 1);
-  if (log !== '*' && !isLogId(log)) throw new InvalidValue(`'${log}' is not a log id or '*'`);
+  if (log !== '*' && !isLogId(log) && !isLogPattern(log))
+    throw new InvalidValue(`'${log}' is not a log id, a log pattern (prefix*) or '*'`);
   if (!(SCOPES as readonly string[]).includes(scope))
     throw new InvalidValue(`the scope after '${log}:' must be one of ${SCOPES.join(', ')}`);
   return { log, scope: scope as Scope };

@@ -9,6 +9,7 @@ import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
+import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
@@ -17,8 +18,15 @@ import type { Services } from './services.ts';
  * The admin function's routes (/v1/admin/…: principals, logs, detection
  * rules): every change is appended to the `system` log first.
  */
-export function adminApi(services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts'>): Route[] {
-  return [...adminRoutes(services), ...ruleRoutes(services), ...alertRoutes(services)];
+export function adminApi(
+  services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'>,
+): Route[] {
+  return [
+    ...adminRoutes(services),
+    ...ruleRoutes(services),
+    ...alertRoutes(services),
+    ...roleRoutes(services),
+  ];
 }
 
 /**
@@ -38,14 +46,14 @@ export type RecoveryJobOutcome =
   | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
 
 /**
- * The recovery job: `recoverPending()` of principals, detection rules and
+ * The recovery job: `recoverPending()` of principals, detection rules, roles and
  * alert review transitions on a schedule, so a change staged before a crash (or while the system log
  * was unavailable) takes effect, with its one audit record, even if nobody
  * touches that principal, rule or alert again. Not per log; it walks the
  * whole principal directory, every rule head and every alert item each run.
  */
 export function principalsRecoveryJob(
-  services: Pick<Services, 'principals' | 'rules' | 'clock'> & Partial<Pick<Services, 'alerts'>>,
+  services: Pick<Services, 'principals' | 'rules' | 'roles' | 'clock'> & Partial<Pick<Services, 'alerts'>>,
 ): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
   return {
     name: 'recover',
@@ -55,9 +63,10 @@ export function principalsRecoveryJob(
     run: async () => {
       const principals = await services.principals.recoverPending();
       const rules = await services.rules.recoverPending();
+      const roles = await services.roles.recoverPending();
       const alerts = (await services.alerts?.recoverPending()) ?? { completed: 0, failed: 0 };
-      const completed = principals.completed + rules.completed + alerts.completed;
-      const failed = principals.failed + rules.failed + alerts.failed;
+      const completed = principals.completed + rules.completed + roles.completed + alerts.completed;
+      const failed = principals.failed + rules.failed + roles.failed + alerts.failed;
       return [
         failed === 0
           ? { ok: true, completed, failed: 0 }
@@ -66,7 +75,7 @@ export function principalsRecoveryJob(
               completed,
               failed,
               code: 'INCOMPLETE',
-              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${alerts.failed} alert) could not be completed; the next run retries them`,
+              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${roles.failed} role, ${alerts.failed} alert) could not be completed; the next run retries them`,
             },
       ];
     },

@@ -8,12 +8,14 @@
  */
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
+import { DynamoRoleStore } from '../adapters/aws/dynamo-role-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
 import type { AlertReviewService } from '../app/alerts.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
 import type { Authenticate } from '../http/router.ts';
@@ -39,6 +41,8 @@ export interface Services {
   readonly rules: RuleService;
   /** Alert review (`AR#` items), every transition recorded in the `system` log first. */
   readonly alerts: AlertReviewService;
+  /** Roles (`G#` items), every change recorded in the `system` log first; authentication reads them. */
+  readonly roles: RoleService;
   readonly authenticate: Authenticate;
 }
 
@@ -61,6 +65,18 @@ function logBindingFailure(f: BindingFailure): void {
   );
 }
 
+/** A role version its system-log record does not back: it grants nothing; one ERROR line to alarm on. */
+function logRoleBindingFailure(f: UnboundRole): void {
+  console.error(JSON.stringify({ level: 'ERROR', message: 'role not bound to its system-log record', ...f }));
+}
+
+/** Last use is review evidence, not access control: a failed write is logged and the request goes on. */
+function logUseRecordFailure(principalId: string, cause: unknown): void {
+  console.warn(
+    JSON.stringify({ level: 'WARN', message: 'last use not recorded', principalId, cause: String(cause) }),
+  );
+}
+
 export function createServices(config: AppConfig, opts: ServicesOptions = {}): Services {
   const clients = opts.clients ?? createAwsClients(config);
   const clock = opts.clock ?? systemClock;
@@ -76,6 +92,13 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
   const logRegistry = new LogRegistry({ store: logStore, clock });
   const auditLog = new SystemLogAuditReader(logStore);
   const audit = new SystemLogAuditSink(logRegistry, ingest, auditLog);
+  const roles = new RoleService({
+    store: new DynamoRoleStore({ client: clients.ddb, tableName: config.tableName }),
+    audit,
+    auditLog,
+    clock,
+    onBindingFailure: logRoleBindingFailure,
+  });
   const principals = new PrincipalService({
     store: new DynamoPrincipalStore({ client: clients.ddb, tableName: config.tableName }),
     clock,
@@ -83,6 +106,9 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     audit,
     auditLog,
     onBindingFailure: opts.onBindingFailure ?? logBindingFailure,
+    roles,
+    keyMaxAgeMs: config.keyMaxAgeMs,
+    onUseRecordFailure: logUseRecordFailure,
   });
   const logAdmin = new LogAdminService({ registry: logRegistry, logs: logStore, audit, auditLog, clock });
   const rules = createRuleService({ store: dynamoRuleStore(config, clients), audit, auditLog, clock });
@@ -106,6 +132,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     logAdmin,
     rules,
     alerts,
+    roles,
     authenticate,
   };
 }

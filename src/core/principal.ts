@@ -501,8 +501,21 @@ export function validateUpdateInput(v: unknown, kind?: PrincipalKind): UpdatePri
 // ---------------------------------------------------------------------------
 // Key age and expiry
 
-/** Maximum key age per kind, in milliseconds; a kind left out (or 0) has no limit. */
-export type KeyAgeLimits = Partial<Record<PrincipalKind, number>>;
+/**
+ * Maximum key age per kind, in milliseconds; a kind left out (or 0) has no
+ * limit. `countFrom` (epoch ms): a key issued before it ages from then, not
+ * from its issue — so keys issued before expiry was introduced get one full
+ * period after it instead of being refused on the day of the upgrade.
+ */
+export interface KeyAgeLimits {
+  human?: number;
+  application?: number;
+  agent?: number;
+  countFrom?: number;
+}
+
+/** When expiry was introduced: the default `countFrom` (docs/access.md "Key expiry"). */
+export const KEY_EXPIRY_INTRODUCED_MS = Date.UTC(2026, 11, 1);
 
 /** When the current key was issued: the last rotation, or the creation. */
 export function keyIssuedAt(p: Principal): string {
@@ -519,7 +532,8 @@ export function keyExpiresAtMs(p: Principal, limits: KeyAgeLimits): number | und
   const max = limits[p.kind];
   if (max === undefined || max <= 0) return undefined;
   const issued = Date.parse(keyIssuedAt(p));
-  return Number.isFinite(issued) ? issued + max : undefined;
+  if (!Number.isFinite(issued)) return undefined;
+  return Math.max(issued, limits.countFrom ?? Number.NEGATIVE_INFINITY) + max;
 }
 
 /** Whether the key is past its maximum age at `nowMs`. The last valid instant is expiresAt − 1 ms. */

@@ -12,6 +12,22 @@ import type { HttpRequest, HttpResponse } from './types.ts';
 
 export interface AuthorizerContext {
   principal?: string;
+  /** JSON `{ code, message }`: a key refused with a code of its own (HttpRequest.refused). */
+  refused?: string;
+}
+
+/** The refusal an authorizer context carries, if it is one we know; anything else is ignored. */
+function refusalOf(raw: string | undefined): HttpRequest['refused'] {
+  if (!raw) return undefined;
+  try {
+    const v = JSON.parse(raw) as { code?: unknown; message?: unknown };
+    if (v.code === 'KEY_EXPIRED' && typeof v.message === 'string')
+      return { code: v.code, message: v.message };
+  } catch {
+    // not ours: fall through
+  }
+  // A context we cannot read must still refuse: never let it reach a route as unauthenticated.
+  return { code: 'KEY_EXPIRED', message: 'API key refused by the authorizer' };
 }
 
 export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
@@ -26,6 +42,7 @@ export function fromApiGateway(event: ApiEvent): HttpRequest {
     ? new Uint8Array(Buffer.from(raw, 'base64'))
     : new TextEncoder().encode(raw);
   const principalJson = event.requestContext.authorizer?.lambda?.principal;
+  const refused = refusalOf(event.requestContext.authorizer?.lambda?.refused);
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath,
@@ -34,7 +51,8 @@ export function fromApiGateway(event: ApiEvent): HttpRequest {
     pathParams: {},
     body,
     requestId: event.requestContext.requestId,
-    ...(principalJson ? { principal: JSON.parse(principalJson) as Principal } : {}),
+    ...(principalJson && !refused ? { principal: JSON.parse(principalJson) as Principal } : {}),
+    ...(refused ? { refused } : {}),
   };
 }
 

@@ -64,6 +64,10 @@ export function createRouter(
           pathParams[n] = decodePathParam(m[i + 1] ?? '');
         });
         const withParams: HttpRequest = { ...req, pathParams };
+        if (c.route.auth === 'principal' && withParams.refused) {
+          // The authorizer refused the key with a code of its own (lambda-adapter.ts): no route runs.
+          throw new AppError(withParams.refused.code, withParams.refused.message);
+        }
         if (c.route.auth === 'principal' && !withParams.principal) {
           withParams.principal = await opts.authenticate(withParams);
         }

@@ -17,6 +17,14 @@ export interface HttpRequest {
   body: Uint8Array;
   /** Set by the authorizer step; absent only on public routes. */
   principal?: Principal;
+  /**
+   * Set instead of `principal` when the Lambda authorizer recognised the key
+   * but refuses it with a code of its own (today: KEY_EXPIRED). API Gateway
+   * can only answer a refusal with its own 403 body, so the authorizer lets
+   * such a request through carrying this, and the router answers it with the
+   * code before any route runs (src/http/router.ts).
+   */
+  refused?: { code: 'KEY_EXPIRED'; message: string };
   /** Correlation id for logs and error bodies. */
   requestId: string;
 }

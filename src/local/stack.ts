@@ -24,10 +24,10 @@ import { readApi } from '../compose/read.ts';
 import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
-import { type AppConfig, DEFAULT_LIMITS } from '../config.ts';
+import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
-import { SYSTEM_LOG_ID } from '../core/principal.ts';
+import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
 import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
@@ -140,6 +140,13 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       exportsBucket: 'anchorlog-exports',
       originPrefix: 'anchorlog.local',
       limits: DEFAULT_LIMITS,
+      // The deployed defaults, so expiry behaves locally as it will in production.
+      keyMaxAgeMs: {
+        human: DEFAULT_KEY_MAX_AGE_DAYS.human * 86_400_000,
+        application: DEFAULT_KEY_MAX_AGE_DAYS.application * 86_400_000,
+        agent: DEFAULT_KEY_MAX_AGE_DAYS.agent * 86_400_000,
+        countFrom: KEY_EXPIRY_INTRODUCED_MS,
+      },
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
       anchorQuorum: 2,
       healthSealLagSeconds: DEFAULT_SEAL_LAG_THRESHOLD_SECONDS,
@@ -188,7 +195,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       id: DEMO_PRINCIPAL,
       name: 'Demo AI platform',
       kind: 'application',
-      owner: 'platform-team@example.com',
+      owner: 'local-admin',
       purpose: 'sends the demo stream of agent, tool and configuration events',
       scopes: { [logId]: ['events:write', 'events:read', 'proofs:read', 'export'] },
     });

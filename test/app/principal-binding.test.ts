@@ -58,7 +58,7 @@ const agent = (id: string, scopes: Record<string, string[]> = { 'tenant-a': ['ev
   id,
   name: id,
   kind: 'agent',
-  owner: 'ml@example.com',
+  owner: 'ops-admin',
   purpose: 'test principal',
   scopes,
 });
@@ -78,7 +78,7 @@ describe('principal items written outside PrincipalService are refused', () => {
       id: 'shadow-admin',
       name: 'Backup job',
       kind: 'application',
-      owner: 'ops@example.com',
+      owner: 'ops-admin',
       purpose: 'nightly backup',
       scopes: { '*': ['admin'] },
       status: 'active',
@@ -174,9 +174,11 @@ describe('the binding cache', () => {
     const svc: PrincipalService = env.coldPrincipals();
     sent.length = 0;
     expect(await outcome(svc.authenticate(created.apiKey))).toBe('accepted');
-    // The principal item, then the record's batch and the successor's event-id item (in either order).
+    // The principal item, then the record's batch and the successor's event-id item (in either order),
+    // then the last-use write (this container's first use of the principal this hour; docs/access.md).
     expect(sent[0]).toBe('GetItem');
-    expect(sent.slice(1).sort()).toEqual(['BatchGetItem', 'GetItem']);
+    expect(sent.slice(1, 3).sort()).toEqual(['BatchGetItem', 'GetItem']);
+    expect(sent.slice(3)).toEqual(['UpdateItem']);
     sent.length = 0;
     for (let i = 0; i < 3; i++) expect(await outcome(svc.authenticate(created.apiKey))).toBe('accepted');
     expect(sent).toEqual(['GetItem', 'GetItem', 'GetItem']);

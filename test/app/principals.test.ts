@@ -133,7 +133,7 @@ beforeEach(async () => {
 const agentInput = (scopes: Record<string, string[]> = { 'tenant-a': ['events:write'] }) => ({
   name: 'Billing agent',
   kind: 'agent',
-  owner: 'team-billing@example.com',
+  owner: 'root-admin',
   purpose: 'writes tool-call audit events',
   scopes,
 });
@@ -341,7 +341,8 @@ describe('admin use cases', () => {
     });
     expect(principal.id).toMatch(/^p_[0-9a-f]{32}$/);
     expect(apiKey.startsWith(`alk_${principal.id}_`)).toBe(true);
-    expect(await svc.authenticate(apiKey)).toEqual(principal);
+    // Authentication adds the runtime-only effective scopes (no roles here: the direct ones).
+    expect(await svc.authenticate(apiKey)).toEqual({ ...principal, effectiveScopes: principal.scopes });
     expect(await svc.get(admin, principal.id)).toEqual(principal);
     expect(JSON.stringify(await svc.get(admin, principal.id))).not.toContain(apiKey.slice(-43));
     expect(audit.events).toHaveLength(1);

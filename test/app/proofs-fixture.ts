@@ -241,7 +241,7 @@ export async function auth(env: ReadEnv, logIds: readonly string[]): Promise<Aut
         id,
         name: id,
         kind: 'application',
-        owner: 'audit@example.com',
+        owner: 'proofs-admin',
         purpose: 'proof tests',
         scopes: Object.fromEntries(on.map((l) => [l, s])),
       })

@@ -40,7 +40,7 @@ const agent = (id: string) => ({
   id,
   name: id,
   kind: 'agent',
-  owner: 'ml@example.com',
+  owner: 'ops-admin',
   purpose: 'test principal',
   scopes: { 'tenant-a': ['events:write'] },
 });

@@ -41,7 +41,7 @@ const app = (id: string, scopes: Record<string, string[]>) => ({
   id,
   name: id,
   kind: 'application',
-  owner: 'secops@example.com',
+  owner: 'ops-admin',
   purpose: 'test principal',
   scopes,
 });

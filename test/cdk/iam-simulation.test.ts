@@ -72,6 +72,9 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#', 'detection rule heads'],
   ['-  -  U  -  -  -  -  -  -  U  R  -', 'R#ai.data-export.volume', 'detection rule versions'],
   ['-  -  U  -  -  -  -  -  -  U  -  U', 'AR#', 'alert review state'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -', 'G#', 'role heads'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -', 'G#tenant-writer', 'role versions'],
+  ['U  -  R  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';

@@ -16,6 +16,7 @@ import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
+import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
@@ -25,7 +26,12 @@ const stub = {} as never;
 const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   ingest: { eventWriteRoutes: eventWriteRoutes(stub) },
   read: { readRoutes: readRoutes(stub), anchorRoutes: anchorRoutes(stub) },
-  admin: { adminRoutes: adminRoutes(stub), ruleRoutes: ruleRoutes(stub), alertRoutes: alertRoutes(stub) },
+  admin: {
+    adminRoutes: adminRoutes(stub),
+    ruleRoutes: ruleRoutes(stub),
+    alertRoutes: alertRoutes(stub),
+    roleRoutes: roleRoutes(stub),
+  },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },
 };

@@ -50,7 +50,7 @@ interface Row {
   readonly conflict: readonly [argv: readonly string[], code: Code, names: string];
 }
 
-const create = ['--name', 'Billing agent', '--kind', 'agent', '--owner', 'o@example.com', '--purpose', 'p'];
+const create = ['--name', 'Billing agent', '--kind', 'agent', '--owner', 'alice', '--purpose', 'p'];
 const ROWS: readonly Row[] = [
   {
     path: 'trust',
@@ -145,9 +145,20 @@ const ROWS: readonly Row[] = [
   },
   {
     path: 'principals create',
-    flags: ['--name', '--kind', '--owner', '--purpose', '--scope', '--id', '--api', '--key'],
+    flags: [
+      '--name',
+      '--kind',
+      '--owner',
+      '--purpose',
+      '--role',
+      '--scope',
+      '--idp-identity',
+      '--id',
+      '--api',
+      '--key',
+    ],
     ok: [...create, '--scope', 'prod:events:write', ...admin],
-    missing: [[...create, ...admin], 'MISSING_OPTION', '--scope'],
+    missing: [[...create.slice(0, 6), ...admin], 'MISSING_OPTION', '--purpose'],
     bad: [
       [...create.slice(0, 2), '--kind', 'robot', ...create.slice(4), '--scope', 'prod:export', ...admin],
       '--kind',
@@ -187,6 +198,54 @@ const ROWS: readonly Row[] = [
       'REPEATED_OPTION',
       '--api',
     ],
+  },
+  {
+    path: 'principals set-roles',
+    flags: ['--role', '--none', '--api', '--key'],
+    ok: ['billing-agent', '--role', 'tenant-writer', ...admin],
+    missing: [['billing-agent', ...admin], 'BAD_VALUE', '--role'],
+    bad: [['billing-agent', '--role', 'Bad Role', ...admin], '--role'],
+    conflict: [['billing-agent', '--role', 'a', '--none', ...admin], 'BAD_VALUE', '--none'],
+  },
+  {
+    path: 'roles list',
+    flags: ['--limit', '--cursor', '--api', '--key'],
+    ok: admin,
+    missing: [['--key', ADMIN_KEY], 'MISSING_OPTION', '--api ANCHORLOG_API_URL'],
+    bad: [['--limit', '0', ...admin], '--limit'],
+    conflict: [['--limit', '10', '--limit', '20', ...admin], 'REPEATED_OPTION', '--limit'],
+  },
+  {
+    path: 'roles show',
+    flags: ['--version', '--api', '--key'],
+    ok: ['tenant-writer', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+    bad: [['Bad_Role', ...admin], 'ID'],
+    conflict: [['role-a', 'role-b', ...admin], 'UNEXPECTED_ARGUMENT', 'role-b'],
+  },
+  {
+    path: 'roles history',
+    flags: ['--limit', '--cursor', '--api', '--key'],
+    ok: ['tenant-writer', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+    bad: [['tenant-writer', '--limit', '101', ...admin], '--limit'],
+    conflict: [['r-x', '--cursor', 'a', '--cursor', 'b', ...admin], 'REPEATED_OPTION', '--cursor'],
+  },
+  {
+    path: 'roles apply',
+    flags: ['--dry-run', '--api', '--key'],
+    ok: ['roles.yaml', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'FILE'],
+    bad: [['roles.yaml', '--dry-run=yes', ...admin], '--dry-run'],
+    conflict: [['roles.yaml', 'more.yaml', ...admin], 'UNEXPECTED_ARGUMENT', 'more.yaml'],
+  },
+  {
+    path: 'roles drift',
+    flags: ['--api', '--key'],
+    ok: admin,
+    missing: [['--key', ADMIN_KEY], 'MISSING_OPTION', '--api ANCHORLOG_API_URL'],
+    bad: [['--api', 'not a url', '--key', ADMIN_KEY], '--api'],
+    conflict: [['--api', API, ...admin], 'REPEATED_OPTION', '--api'],
   },
   {
     path: 'rules list',

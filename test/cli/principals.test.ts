@@ -142,7 +142,7 @@ describe('anchorlog principals: requests and output', () => {
       '--kind',
       'agent',
       '--owner',
-      'team@example.com',
+      'team-lead',
       '--purpose',
       'writes events',
       '--scope',
@@ -166,7 +166,7 @@ describe('anchorlog principals: requests and output', () => {
           id: 'billing-agent',
           name: 'Billing agent',
           kind: 'agent',
-          owner: 'team@example.com',
+          owner: 'team-lead',
           purpose: 'writes events',
           scopes: { '*': ['proofs:read'], 'tenant-a': ['events:write', 'events:read'] },
         },
@@ -182,7 +182,7 @@ describe('anchorlog principals: requests and output', () => {
     expect(r.code).toBe(0);
     expect(seen[0]?.method).toBe('GET');
     expect(seen[0]?.url).toBe('/v1/admin/principals?limit=10&cursor=YWJj');
-    expect(r.out).toContain('billing-agent\tagent\tactive\tBilling agent\ttenant-a:events:write');
+    expect(r.out).toContain('billing-agent\tagent\tactive\tBilling agent\t-\ttenant-a:events:write');
     expect(r.out).toContain('more: --cursor YWJj');
   });
 

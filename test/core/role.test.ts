@@ -272,6 +272,10 @@ describe('principal metadata', () => {
           expect(keyExpired(p, { agent: maxAge }, issued + elapsed)).toBe(elapsed >= maxAge);
           expect(keyExpired(p, { human: maxAge }, issued + elapsed)).toBe(false); // other kind's limit
           expect(keyExpired(p, { agent: 0 }, issued + elapsed)).toBe(false); // 0: no limit
+          // A key issued before `countFrom` ages from then: an upgrade never expires it at once.
+          const from = issued + 5000;
+          expect(keyExpiresAtMs(p, { agent: maxAge, countFrom: from })).toBe(from + maxAge);
+          expect(keyExpiresAtMs(p, { agent: maxAge, countFrom: issued - 5000 })).toBe(issued + maxAge);
         },
       ),
     );

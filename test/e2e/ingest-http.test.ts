@@ -284,7 +284,7 @@ describe('ingest over HTTP', () => {
       body: JSON.stringify({
         name: 'Temp agent',
         kind: 'agent',
-        owner: 'team@example.com',
+        owner: 'local-admin',
         purpose: 'test revocation',
         scopes: { [stack.info.logId]: ['events:write'] },
       }),

@@ -37,7 +37,7 @@ describe('local stack: the scheduled jobs on a timer', () => {
       id: 'staged-by-crash',
       name: 'staged-by-crash',
       kind: 'agent',
-      owner: 'ml@example.com',
+      owner: 'local-admin',
       purpose: 'test principal',
       scopes: { [info.logId]: ['events:write'] },
     });

@@ -9,6 +9,7 @@ import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
+import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
 
 // Route factories only read their deps when a request is handled, so empty
@@ -19,6 +20,7 @@ const routes: Route[] = [
   ...adminRoutes(none),
   ...ruleRoutes(none),
   ...alertRoutes(none),
+  ...roleRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),
   ...queryRoutes(none),

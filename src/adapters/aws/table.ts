@@ -16,6 +16,8 @@
  *   P#<id>, PRINCIPALS  principals (dynamo-principal-store)      admin
  *   R#, R#<ruleId>   detection rules: heads, versions
  *                    (dynamo-rule-store)                         admin
+ *   G#, G#<roleId>   roles: heads, versions (dynamo-role-store)  admin
+ *   U#<id>           principals' last use (dynamo-principal-store) authorizer
  *   N#<logId>, NDL   alert delivery: lease and progress per outbox
  *                    entry, dead letters (dynamo-delivery-store) deliver
  *   H#PENDING        health observations (dynamo-health-outbox)  seal, anchor put;

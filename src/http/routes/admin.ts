@@ -37,7 +37,7 @@ export function adminRoutes(deps: { principals: PrincipalService; logAdmin: LogA
       auth: 'principal',
       async handle(req) {
         const limit = req.query.limit === undefined ? undefined : Number(req.query.limit);
-        const r = await principals.list(principalOf(req), {
+        const r = await principals.listWithAccess(principalOf(req), {
           ...(req.query.cursor ? { cursor: req.query.cursor } : {}),
           ...(limit !== undefined ? { limit } : {}),
         });
@@ -49,7 +49,7 @@ export function adminRoutes(deps: { principals: PrincipalService; logAdmin: LogA
       pattern: '/v1/admin/principals/{id}',
       auth: 'principal',
       async handle(req) {
-        return json(200, { principal: await principals.get(principalOf(req), req.pathParams.id ?? '') });
+        return json(200, await principals.describe(principalOf(req), req.pathParams.id ?? ''));
       },
     },
     {
