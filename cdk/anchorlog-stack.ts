@@ -87,6 +87,24 @@ export class AnchorlogStack extends Stack {
       description:
         'Days the query projection keeps records in its indexes (ANCHORLOG_QUERY_HOT_DAYS, >= 2); empty = the default in docs/query.md.',
     });
+    // Maximum API key age per principal kind (docs/access.md "Key expiry"); empty = the default.
+    const rotationDays = Object.fromEntries(
+      (['Human', 'Application', 'Agent'] as const).map((kind) => [
+        kind,
+        new CfnParameter(this, `RotationDays${kind}`, {
+          type: 'String',
+          default: '',
+          allowedPattern: '^[0-9]{0,5}$',
+          description: `Days a ${kind.toLowerCase()} principal's API key is accepted after its issue or rotation (ANCHORLOG_ROTATION_DAYS_${kind.toUpperCase()}; 0 = no limit); empty = the default in docs/access.md.`,
+        }),
+      ]),
+    ) as Record<'Human' | 'Application' | 'Agent', CfnParameter>;
+    /** The key-age settings, for every function that authenticates or shows key expiry. */
+    const rotationEnv = {
+      ANCHORLOG_ROTATION_DAYS_HUMAN: rotationDays.Human.valueAsString,
+      ANCHORLOG_ROTATION_DAYS_APPLICATION: rotationDays.Application.valueAsString,
+      ANCHORLOG_ROTATION_DAYS_AGENT: rotationDays.Agent.valueAsString,
+    };
     const detectionPacks = new CfnParameter(this, 'DetectionPacks', {
       type: 'String',
       default: '',
@@ -173,6 +191,7 @@ export class AnchorlogStack extends Stack {
         const f = fn('admin', {
           description:
             'principals, roles, logs and detection rules administration (audited in the system log)',
+          environment: rotationEnv,
         });
         // Creates logs and principals, and appends their changes to the system log (its only log
         // data). It reads `L#<logId>` itself for the legacy META of logs created before the M#
@@ -214,7 +233,10 @@ export class AnchorlogStack extends Stack {
       },
     };
 
-    const authorizer = fn('authorizer', { description: 'HTTP API Lambda authorizer: API key → principal' });
+    const authorizer = fn('authorizer', {
+      description: 'HTTP API Lambda authorizer: API key → principal',
+      environment: rotationEnv,
+    });
     // Reads principals, the heads of their roles and the system log records both are bound to;
     // writes only principals' last use (U#), never a principal or a role.
     table.grant(authorizer, {

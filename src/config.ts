@@ -78,12 +78,12 @@ export interface AppConfig {
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
   /**
    * Maximum API key age per principal kind, in ms (docs/access.md "Key
-   * expiry"): ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN (default 90),
+   * expiry"): ANCHORLOG_ROTATION_DAYS_HUMAN (default 90),
    * …_APPLICATION (default 365), …_AGENT (default 90); 0 turns expiry off for
    * that kind. A key older than this is refused with 401 KEY_EXPIRED until
    * it is rotated. Read by the authorizer (and every function that
    * authenticates), so they must all be given the same values.
-   * `countFrom`: ANCHORLOG_KEY_EXPIRY_COUNT_FROM (an ISO 8601 date or time;
+   * `countFrom`: ANCHORLOG_ROTATION_COUNT_FROM (an ISO 8601 date or time;
    * default 2026-12-01, when expiry was introduced): a key issued earlier
    * ages from then, so an upgrade never refuses existing keys at once.
    */
@@ -333,11 +333,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxEventsPerBatch: int(env, 'ANCHORLOG_MAX_EVENTS_PER_BATCH', DEFAULT_LIMITS.maxEventsPerBatch, 1000),
     },
     keyMaxAgeMs: {
-      human: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN', DEFAULT_KEY_MAX_AGE_DAYS.human, 0) * DAY_MS,
+      human: int(env, 'ANCHORLOG_ROTATION_DAYS_HUMAN', DEFAULT_KEY_MAX_AGE_DAYS.human, 0) * DAY_MS,
       application:
-        int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_APPLICATION', DEFAULT_KEY_MAX_AGE_DAYS.application, 0) * DAY_MS,
-      agent: int(env, 'ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT', DEFAULT_KEY_MAX_AGE_DAYS.agent, 0) * DAY_MS,
-      countFrom: instant(env, 'ANCHORLOG_KEY_EXPIRY_COUNT_FROM', KEY_EXPIRY_INTRODUCED_MS),
+        int(env, 'ANCHORLOG_ROTATION_DAYS_APPLICATION', DEFAULT_KEY_MAX_AGE_DAYS.application, 0) * DAY_MS,
+      agent: int(env, 'ANCHORLOG_ROTATION_DAYS_AGENT', DEFAULT_KEY_MAX_AGE_DAYS.agent, 0) * DAY_MS,
+      countFrom: instant(env, 'ANCHORLOG_ROTATION_COUNT_FROM', KEY_EXPIRY_INTRODUCED_MS),
     },
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),

@@ -126,9 +126,9 @@ describe('loadConfig: the query hot window and the export limits (read here, not
       countFrom: Date.UTC(2026, 11, 1),
     });
     const c = config({
-      ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN: '30',
-      ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT: '0',
-      ANCHORLOG_KEY_EXPIRY_COUNT_FROM: '2027-01-15',
+      ANCHORLOG_ROTATION_DAYS_HUMAN: '30',
+      ANCHORLOG_ROTATION_DAYS_AGENT: '0',
+      ANCHORLOG_ROTATION_COUNT_FROM: '2027-01-15',
     });
     expect(c.keyMaxAgeMs).toEqual({
       human: 30 * 86_400_000,
@@ -146,10 +146,10 @@ describe('loadConfig: the query hot window and the export limits (read here, not
       ['ANCHORLOG_EXPORT_MAX_RECORDS', '0'],
       ['ANCHORLOG_EXPORT_MAX_RECORDS', '-3'],
       ['ANCHORLOG_EXPORT_URL_TTL_SECONDS', '1e3x'],
-      ['ANCHORLOG_KEY_MAX_AGE_DAYS_HUMAN', '-1'],
-      ['ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT', 'ninety'],
-      ['ANCHORLOG_KEY_EXPIRY_COUNT_FROM', 'last tuesday'],
-      ['ANCHORLOG_KEY_EXPIRY_COUNT_FROM', '2026-13-45'],
+      ['ANCHORLOG_ROTATION_DAYS_HUMAN', '-1'],
+      ['ANCHORLOG_ROTATION_DAYS_AGENT', 'ninety'],
+      ['ANCHORLOG_ROTATION_COUNT_FROM', 'last tuesday'],
+      ['ANCHORLOG_ROTATION_COUNT_FROM', '2026-13-45'],
     ] as const) {
       const err = await configError(() => config({ [key]: bad }), 'INVALID_SETTING');
       expect(err.message).toContain(key);

@@ -327,7 +327,7 @@ export interface PrincipalServiceDeps {
    * only, and naming a role is refused.
    */
   roles?: RoleDirectory;
-  /** Maximum key age per kind (config `keyMaxAge`); a kind left out never expires. */
+  /** Maximum key age per kind (config `keyMaxAgeMs`); a kind left out never expires. */
   keyMaxAgeMs?: KeyAgeLimits;
   /** Least time between two recorded uses of one principal. Default one hour. */
   lastUsedIntervalMs?: number;

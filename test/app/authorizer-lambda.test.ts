@@ -36,9 +36,9 @@ beforeAll(async () => {
     ANCHORLOG_ARCHIVE_BUCKET: 'anchorlog-archive-authorizer',
     ANCHORLOG_AWS_ENDPOINT: motoEndpoint(),
     AWS_REGION: 'us-east-1',
-    ANCHORLOG_KEY_MAX_AGE_DAYS_AGENT: '30',
+    ANCHORLOG_ROTATION_DAYS_AGENT: '30',
     // Keys issued before this date age from it (docs/access.md "Key expiry"); ours are later.
-    ANCHORLOG_KEY_EXPIRY_COUNT_FROM: new Date(Date.now() - 90 * DAY).toISOString().slice(0, 10),
+    ANCHORLOG_ROTATION_COUNT_FROM: new Date(Date.now() - 90 * DAY).toISOString().slice(0, 10),
   });
   ({ handler } = await import('../../lambdas/authorizer.ts'));
 });
