@@ -9,17 +9,21 @@
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
+import { StaticCatalogPolicy } from '../app/catalog.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
 import type { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
+import { Catalog } from '../core/catalog.ts';
 import type { Authenticate } from '../http/router.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { LogStore } from '../ports/log-store.ts';
+import type { MetricsSink } from '../ports/metrics.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
 import { createRuleService, dynamoRuleStore } from './rules.ts';
+import { STARTER_CATALOG_DOCUMENTS } from './starter-catalog.ts';
 
 export interface Services {
   readonly config: AppConfig;
@@ -28,6 +32,8 @@ export interface Services {
   readonly random: (n: number) => Uint8Array;
   readonly logStore: LogStore;
   readonly ingest: IngestService;
+  /** The event catalog and each log's mode (docs/events.md). */
+  readonly catalog: StaticCatalogPolicy;
   /** Writes log metadata and the registry: the admin paths only (LogAdminService, the audit sink). */
   readonly logRegistry: LogRegistry;
   readonly principals: PrincipalService;
@@ -43,6 +49,8 @@ export interface ServicesOptions {
   readonly clients?: AwsClients;
   readonly clock?: Clock;
   readonly onWarning?: (m: string, cause: unknown) => void;
+  /** Where ingest's CatalogProblems metric goes (the Lambdas: EMF on stdout). */
+  readonly metrics?: MetricsSink;
   readonly onBindingFailure?: (failure: BindingFailure) => void;
 }
 
@@ -62,11 +70,18 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
   const clock = opts.clock ?? systemClock;
   const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
   const logStore = new DynamoLogStore({ client: clients.ddb, tableName: config.tableName });
+  const catalog = new StaticCatalogPolicy(
+    Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS),
+    config.catalog.mode,
+    config.catalog.modes,
+  );
   const ingest = new IngestService({
     store: logStore,
     clock,
     random,
     limits: config.limits,
+    catalog,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
   const logRegistry = new LogRegistry({ store: logStore, clock });
@@ -90,6 +105,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     random,
     logStore,
     ingest,
+    catalog,
     logRegistry,
     principals,
     logAdmin,

@@ -61,6 +61,8 @@ export interface LocalStackOptions {
    * destination of every alert.
    */
   alertDestinations?: string;
+  /** The event catalog's mode (docs/events.md §Modes); default warn. */
+  catalogMode?: 'enforce' | 'warn' | 'off';
   log?: (line: string) => void;
 }
 
@@ -142,6 +144,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tsas: tsas.map((t) => ({ name: `local-${t.pki.flavour}`, url: t.url, rootsPem: rootsPem([t.pki]) })),
       anchorQuorum: 2,
       retiredSigningKeys: [],
+      // warn (the default): a local producer sees its events' catalog problems in the receipts.
+      catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map() },
     };
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');

@@ -11,6 +11,7 @@ import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES, type RouteKey } from '../.
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
+import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
@@ -23,7 +24,11 @@ const stub = {} as never;
 /** Which app route factories each deployed function is meant to mount. */
 const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   ingest: { eventWriteRoutes: eventWriteRoutes(stub) },
-  read: { readRoutes: readRoutes(stub), anchorRoutes: anchorRoutes(stub) },
+  read: {
+    readRoutes: readRoutes(stub),
+    anchorRoutes: anchorRoutes(stub),
+    catalogRoutes: catalogRoutes(stub),
+  },
   admin: { adminRoutes: adminRoutes(stub), ruleRoutes: ruleRoutes(stub) },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },
