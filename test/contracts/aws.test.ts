@@ -23,6 +23,7 @@ import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-stor
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerStore } from '../../src/adapters/aws/dynamo-producer-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
@@ -52,6 +53,7 @@ import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
+import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
 import { ruleStoreContract } from './rule-store.contract.ts';
@@ -85,6 +87,11 @@ logStoreContract('DynamoLogStore', async () => {
 sealStateContract('DynamoSealStateStore', async () => {
   const client = await table();
   return new DynamoSealStateStore({ client, tableName: TABLE });
+});
+
+producerStoreContract('DynamoProducerStore', async () => {
+  const client = await table();
+  return new DynamoProducerStore({ client, tableName: TABLE });
 });
 
 anchorStoreContract('DynamoAnchorStore', async () => {
