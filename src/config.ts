@@ -111,9 +111,10 @@ export interface AppConfig {
   /**
    * The event catalog's mode per log (docs/events.md §Modes):
    * ANCHORLOG_CATALOG_MODE for every log (default warn) and
-   * ANCHORLOG_CATALOG_MODES (`log=mode,…`) per log.
+   * ANCHORLOG_CATALOG_MODES (`log=mode,…`) per log; and the age past
+   * which a producer stream's gap is overdue.
    */
-  catalog: { mode: CatalogMode; modes: Map<string, CatalogMode> };
+  catalog: { mode: CatalogMode; modes: Map<string, CatalogMode>; gapAgeSeconds: number };
 }
 
 export interface DetectionSettings {
@@ -326,7 +327,12 @@ function catalogSettings(env: Env): AppConfig['catalog'] {
   if (!isCatalogMode(mode))
     throw new ConfigError('ANCHORLOG_CATALOG_MODE must be enforce, warn or off', 'INVALID_SETTING');
   try {
-    return { mode, modes: parseCatalogModes(env.ANCHORLOG_CATALOG_MODES) };
+    return {
+      mode,
+      modes: parseCatalogModes(env.ANCHORLOG_CATALOG_MODES),
+      // ANCHORLOG_PRODUCER_GAP_AGE_SECONDS: a producer gap older than this is overdue (docs/events.md).
+      gapAgeSeconds: int(env, 'ANCHORLOG_PRODUCER_GAP_AGE_SECONDS', 300, 1),
+    };
   } catch (err) {
     throw new ConfigError(`ANCHORLOG_CATALOG_MODES: ${(err as Error).message}`, 'INVALID_SETTING');
   }

@@ -55,6 +55,11 @@ export const KEY_FAMILIES = {
   delivery: ['N#*', 'NDL'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
+  /**
+   * Producer streams (`PS#<logId>`, sk `ST#<stream>`): written by ingest after each commit,
+   * read by the read function (src/adapters/aws/dynamo-producer-store.ts).
+   */
+  producers: ['PS#*'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
   /**

@@ -57,6 +57,7 @@ import {
 import type { MetricsSink } from '../ports/metrics.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
+import type { ProducerService } from './producers.ts';
 
 /**
  * The namespace a client event id is unique in (LogStore.readEventIds). On a
@@ -171,6 +172,12 @@ export interface IngestDeps {
   catalog?: CatalogPolicy;
   /** `CatalogProblems` (warn mode) is emitted here. */
   metrics?: MetricsSink;
+  /**
+   * Producer streams (docs/events.md §Producer streams): each committed
+   * batch's `producer` positions are folded in after the commit point, once
+   * per batch per stream; absent: not tracked.
+   */
+  producers?: Pick<ProducerService, 'observe'>;
 }
 
 /** The validated request, ready to be turned into records at any tip. */
@@ -210,6 +217,7 @@ export class IngestService {
   readonly #warn: (message: string, cause: unknown) => void;
   readonly #catalog: CatalogPolicy | undefined;
   readonly #metrics: MetricsSink | undefined;
+  readonly #producers: Pick<ProducerService, 'observe'> | undefined;
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
   /**
@@ -229,6 +237,7 @@ export class IngestService {
     this.#warn = deps.onWarning ?? (() => {});
     this.#catalog = deps.catalog;
     this.#metrics = deps.metrics;
+    this.#producers = deps.producers;
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
     // The body adds one level (the events array) above the record's own nesting.
@@ -397,6 +406,14 @@ export class IngestService {
       });
     }
     await this.#nonFatal('advance head', () => this.#store.advanceHead(committed.tip));
+    // After the commit point, so the streams' state is folded from committed records only; a
+    // failure leaves it behind (those seqs show as a gap), never ahead (src/app/producers.ts).
+    const producers = this.#producers;
+    const receivedAt = committed.receipts[0]?.receivedAt;
+    if (producers && receivedAt !== undefined && p.logId !== SYSTEM_LOG_ID)
+      await this.#nonFatal('producer streams', () =>
+        producers.observe(p.logId, p.events, Date.parse(receivedAt)),
+      );
     return { status: 201, replay: false, receipts: committed.receipts };
   }
 

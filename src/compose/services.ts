@@ -8,12 +8,14 @@
  */
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerStore } from '../adapters/aws/dynamo-producer-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
 import { StaticCatalogPolicy } from '../app/catalog.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import { ProducerService } from '../app/producers.ts';
 import type { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
 import { Catalog } from '../core/catalog.ts';
@@ -34,6 +36,8 @@ export interface Services {
   readonly ingest: IngestService;
   /** The event catalog and each log's mode (docs/events.md). */
   readonly catalog: StaticCatalogPolicy;
+  /** Producer streams (`PS#` items): folded by ingest, listed by the read function. */
+  readonly producers: ProducerService;
   /** Writes log metadata and the registry: the admin paths only (LogAdminService, the audit sink). */
   readonly logRegistry: LogRegistry;
   readonly principals: PrincipalService;
@@ -75,12 +79,19 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     config.catalog.mode,
     config.catalog.modes,
   );
+  const producers = new ProducerService({
+    store: new DynamoProducerStore({ client: clients.ddb, tableName: config.tableName }),
+    clock,
+    gapAgeMs: config.catalog.gapAgeSeconds * 1000,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   const ingest = new IngestService({
     store: logStore,
     clock,
     random,
     limits: config.limits,
     catalog,
+    producers,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
@@ -106,6 +117,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     logStore,
     ingest,
     catalog,
+    producers,
     logRegistry,
     principals,
     logAdmin,

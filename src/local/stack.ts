@@ -145,7 +145,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       anchorQuorum: 2,
       retiredSigningKeys: [],
       // warn (the default): a local producer sees its events' catalog problems in the receipts.
-      catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map() },
+      catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map(), gapAgeSeconds: 300 },
     };
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');

@@ -14,6 +14,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
@@ -28,6 +29,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     readRoutes: readRoutes(stub),
     anchorRoutes: anchorRoutes(stub),
     catalogRoutes: catalogRoutes(stub),
+    producerRoutes: producerRoutes(stub),
   },
   admin: { adminRoutes: adminRoutes(stub), ruleRoutes: ruleRoutes(stub) },
   query: { queryRoutes: queryRoutes(stub) },
