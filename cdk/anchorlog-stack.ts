@@ -175,13 +175,22 @@ export class AnchorlogStack extends Stack {
           memorySize: 1024,
         });
         // Appends to every log but the system log (admin's); reads metadata to know a log exists.
-        table.grant(f, { 'read-write': ['logData'], read: ['logMetadata'] }, { except: ['systemLogData'] });
+        // Folds producer streams (PS#) after each commit: conditional puts, never deletes.
+        table.grant(
+          f,
+          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata'] },
+          { except: ['systemLogData'] },
+        );
         buckets.archiveNameOnly(f);
         return f;
       },
       read: () => {
-        const f = fn('read', { description: 'checkpoint, tiles, proofs, anchors, keys' });
-        table.grant(f, { read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors'] });
+        const f = fn('read', {
+          description: 'checkpoint, tiles, proofs, anchors, keys, catalog, producer streams',
+        });
+        table.grant(f, {
+          read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors', 'producers'],
+        });
         buckets.grantArchiveRead(f);
         buckets.grantEntryBundleVersionRead(f);
         signingKey.allowPublicKey(f, 'ReadRoleReadsPublicKey');

@@ -20,6 +20,9 @@ export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
     'GET /v1/logs/{logId}/proof/consistency',
     'GET /v1/logs/{logId}/anchors',
     'GET /v1/keys',
+    'GET /v1/catalog',
+    'GET /v1/catalog/{action}',
+    'GET /v1/logs/{logId}/producers',
   ],
   admin: [
     'POST /v1/admin/principals',

@@ -13,6 +13,8 @@
  * secret value is refused.
  */
 
+import { DEFAULT_CATALOG_MODE, isCatalogMode, parseCatalogModes } from './app/catalog.ts';
+import type { CatalogMode } from './app/ingest.ts';
 import {
   type DeliveryRouting,
   DestinationConfigError,
@@ -126,6 +128,13 @@ export interface AppConfig {
    * sets one). Secret values are read by loadAlertDestinations.
    */
   alertRouting?: DeliveryRouting;
+  /**
+   * The event catalog's mode per log (docs/events.md §Modes):
+   * ANCHORLOG_CATALOG_MODE for every log (default warn) and
+   * ANCHORLOG_CATALOG_MODES (`log=mode,…`) per log; and the age past
+   * which a producer stream's gap is overdue.
+   */
+  catalog: { mode: CatalogMode; modes: Map<string, CatalogMode>; gapAgeSeconds: number };
 }
 
 export interface DetectionSettings {
@@ -355,7 +364,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secrets,
     ...(detection ? { detection } : {}),
     ...(alertRouting.destinations.size > 0 ? { alertRouting } : {}),
+    catalog: catalogSettings(env),
   };
+}
+
+function catalogSettings(env: Env): AppConfig['catalog'] {
+  const mode = env.ANCHORLOG_CATALOG_MODE ?? DEFAULT_CATALOG_MODE;
+  if (!isCatalogMode(mode))
+    throw new ConfigError('ANCHORLOG_CATALOG_MODE must be enforce, warn or off', 'INVALID_SETTING');
+  try {
+    return {
+      mode,
+      modes: parseCatalogModes(env.ANCHORLOG_CATALOG_MODES),
+      // ANCHORLOG_PRODUCER_GAP_AGE_SECONDS: a producer gap older than this is overdue (docs/events.md).
+      gapAgeSeconds: int(env, 'ANCHORLOG_PRODUCER_GAP_AGE_SECONDS', 300, 1),
+    };
+  } catch (err) {
+    throw new ConfigError(`ANCHORLOG_CATALOG_MODES: ${(err as Error).message}`, 'INVALID_SETTING');
+  }
 }
 
 /** Minimum length of the cursor key secret's text (its UTF-8 bytes are the HMAC key). */

@@ -61,6 +61,11 @@ export const KEY_FAMILIES = {
   health: ['H#*'],
   /** Principals (`P#<id>`) and their directory (`pk=PRINCIPALS`). */
   principals: ['P#*', 'PRINCIPALS'],
+  /**
+   * Producer streams (`PS#<logId>`, sk `ST#<stream>`): written by ingest after each commit,
+   * read by the read function (src/adapters/aws/dynamo-producer-store.ts).
+   */
+  producers: ['PS#*'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
   /** Roles: heads (`pk=G#`, sk role id) and versions (`G#<roleId>`, sk `V#…`). */

@@ -26,6 +26,7 @@
 import { Backoff, type Sleep, type Uniform, uniformFromBytes, withBackoff } from '../core/backoff.ts';
 import { bytesEqual, concatBytes, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
+import type { Catalog, CatalogProblem } from '../core/catalog.ts';
 import { type AuditEvent, EventValidationError, validateBatch } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
@@ -53,8 +54,10 @@ import {
   type Receipt,
   type StoredBatch,
 } from '../ports/log-store.ts';
+import type { MetricsSink } from '../ports/metrics.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
+import type { ProducerService } from './producers.ts';
 
 /**
  * The namespace a client event id is unique in (LogStore.readEventIds). On a
@@ -122,12 +125,31 @@ export interface AppendRequest {
   idempotencyKey?: string;
 }
 
+/** A receipt as the API returns it: in catalog mode `warn`, with the event's catalog problems. */
+export interface IngestReceipt extends Receipt {
+  problems?: readonly CatalogProblem[];
+}
+
 export interface AppendResult {
   /** 201 for a new append; 200 for a replay of an earlier one. */
   status: 200 | 201;
   /** True when the receipts are those of an earlier identical request (HTTP: `Idempotent-Replayed: true`). */
   replay: boolean;
-  receipts: Receipt[];
+  receipts: IngestReceipt[];
+}
+
+/** docs/events.md §Modes. */
+export const CATALOG_MODES = ['enforce', 'warn', 'off'] as const;
+export type CatalogMode = (typeof CATALOG_MODES)[number];
+
+/**
+ * Where ingest gets the event catalog and a log's mode. Asked once per batch;
+ * implementations cache (the catalog is compiled once, src/core/catalog.ts).
+ */
+export interface CatalogPolicy {
+  forLog(
+    logId: string,
+  ): Promise<{ mode: CatalogMode; catalog: Catalog }> | { mode: CatalogMode; catalog: Catalog };
 }
 
 /**
@@ -146,6 +168,16 @@ export interface IngestDeps {
   sleep?: Sleep;
   /** Non-fatal problems after the commit point (counted/logged by the caller). */
   onWarning?: (message: string, cause: unknown) => void;
+  /** The event catalog and each log's mode (docs/events.md); absent: no catalog checks (mode off). */
+  catalog?: CatalogPolicy;
+  /** `CatalogProblems` (warn mode) is emitted here. */
+  metrics?: MetricsSink;
+  /**
+   * Producer streams (docs/events.md §Producer streams): each committed
+   * batch's `producer` positions are folded in after the commit point, once
+   * per batch per stream; absent: not tracked.
+   */
+  producers?: Pick<ProducerService, 'observe'>;
 }
 
 /** The validated request, ready to be turned into records at any tip. */
@@ -183,6 +215,9 @@ export class IngestService {
   /** Jitter, drawn from #random. */
   readonly #uniform: Uniform;
   readonly #warn: (message: string, cause: unknown) => void;
+  readonly #catalog: CatalogPolicy | undefined;
+  readonly #metrics: MetricsSink | undefined;
+  readonly #producers: Pick<ProducerService, 'observe'> | undefined;
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
   /**
@@ -200,6 +235,9 @@ export class IngestService {
     this.#sleep = deps.sleep ?? systemSleep;
     this.#uniform = uniformFromBytes(this.#random);
     this.#warn = deps.onWarning ?? (() => {});
+    this.#catalog = deps.catalog;
+    this.#metrics = deps.metrics;
+    this.#producers = deps.producers;
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
     // The body adds one level (the events array) above the record's own nesting.
@@ -238,8 +276,65 @@ export class IngestService {
   }
 
   async #append(req: AppendRequest): Promise<AppendResult> {
+    return this.#appendChecked(req);
+  }
+
+  /**
+   * Catalog check of a validated batch (docs/events.md §Modes), before
+   * anything is read or written: `enforce` refuses the whole batch naming the
+   * first problem's field; `warn` returns the problems per event index, for
+   * the receipts. Pure given the catalog, so a replay gets the same problems.
+   * The `system` log holds anchorlog's own admin events and is never checked.
+   */
+  async #checkCatalog(p: Prepared): Promise<Map<number, CatalogProblem[]> | undefined> {
+    if (!this.#catalog || p.logId === SYSTEM_LOG_ID) return undefined;
+    const { mode, catalog } = await this.#catalog.forLog(p.logId);
+    if (mode === 'off') return undefined;
+    const out = new Map<number, CatalogProblem[]>();
+    let total = 0;
+    for (let i = 0; i < p.events.length; i++) {
+      const problems = catalog.check(p.events[i] as AuditEvent, `/events/${i}`);
+      if (problems.length === 0) continue;
+      if (mode === 'enforce') {
+        const first = problems[0] as CatalogProblem;
+        throw new AppError(
+          'BAD_REQUEST',
+          `event ${i}: ${first.message} (${first.code}; catalog mode enforce)`,
+          {
+            path: first.path,
+          },
+        );
+      }
+      out.set(i, problems);
+      total += problems.length;
+    }
+    if (total > 0)
+      this.#metrics?.emit({
+        dimensions: { LogId: p.logId },
+        metrics: [
+          { name: 'CatalogProblems', value: total, unit: 'Count' },
+          { name: 'CatalogEventsFlagged', value: out.size, unit: 'Count' },
+        ],
+        timestampMs: this.#clock.now(),
+      });
+    return out.size > 0 ? out : undefined;
+  }
+
+  async #appendChecked(req: AppendRequest): Promise<AppendResult> {
     const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
     const p = this.#prepare(req);
+    const problems = await this.#checkCatalog(p);
+    const flag = (r: AppendResult): AppendResult =>
+      problems
+        ? {
+            ...r,
+            receipts: r.receipts.map((x, i) => (problems.has(i) ? { ...x, problems: problems.get(i) } : x)),
+          }
+        : r;
+    return flag(await this.#appendPrepared(p, deadline));
+  }
+
+  async #appendPrepared(p: Prepared, deadline: number): Promise<AppendResult> {
     await this.#requireLog(p.logId);
     const attemptId = toBase64Url(this.#random(16));
     let tip = await this.#readTip(p.logId);
@@ -311,6 +406,14 @@ export class IngestService {
       });
     }
     await this.#nonFatal('advance head', () => this.#store.advanceHead(committed.tip));
+    // After the commit point, so the streams' state is folded from committed records only; a
+    // failure leaves it behind (those seqs show as a gap), never ahead (src/app/producers.ts).
+    const producers = this.#producers;
+    const receivedAt = committed.receipts[0]?.receivedAt;
+    if (producers && receivedAt !== undefined && p.logId !== SYSTEM_LOG_ID)
+      await this.#nonFatal('producer streams', () =>
+        producers.observe(p.logId, p.events, Date.parse(receivedAt)),
+      );
     return { status: 201, replay: false, receipts: committed.receipts };
   }
 

@@ -9,6 +9,8 @@ import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { ProofService } from '../app/proofs.ts';
 import type { Route } from '../http/router.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
+import { catalogRoutes } from '../http/routes/catalog.ts';
+import { producerRoutes } from '../http/routes/producers.ts';
 import { readRoutes } from '../http/routes/read.ts';
 import type { Services } from './services.ts';
 
@@ -35,9 +37,13 @@ export function createProofService(services: Pick<Services, 'config' | 'clients'
 }
 
 /** The read function's routes (scope proofs:read, and the public keys). */
-export function readApi(services: Pick<Services, 'config' | 'clients' | 'principals'>): Route[] {
+export function readApi(
+  services: Pick<Services, 'config' | 'clients' | 'principals' | 'catalog' | 'producers'>,
+): Route[] {
   const { config, clients, principals } = services;
   return [
+    ...catalogRoutes({ catalog: services.catalog }),
+    ...producerRoutes({ producers: services.producers, principals }),
     ...readRoutes({ proofs: createProofService(services), principals }),
     ...anchorRoutes({
       anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),

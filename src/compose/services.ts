@@ -8,22 +8,28 @@
  */
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerStore } from '../adapters/aws/dynamo-producer-store.ts';
 import { DynamoRoleStore } from '../adapters/aws/dynamo-role-store.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
 import type { AlertReviewService } from '../app/alerts.ts';
+import { StaticCatalogPolicy } from '../app/catalog.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
 import type { AppConfig } from '../config.ts';
+import { Catalog } from '../core/catalog.ts';
 import type { Authenticate } from '../http/router.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
 import type { LogStore } from '../ports/log-store.ts';
+import type { MetricsSink } from '../ports/metrics.ts';
 import { createAlertReviewService, dynamoAlertReviewStore } from './alerts.ts';
 import { type AwsClients, createAwsClients } from './aws.ts';
 import { createRuleService, dynamoRuleStore } from './rules.ts';
+import { STARTER_CATALOG_DOCUMENTS } from './starter-catalog.ts';
 
 export interface Services {
   readonly config: AppConfig;
@@ -32,6 +38,10 @@ export interface Services {
   readonly random: (n: number) => Uint8Array;
   readonly logStore: LogStore;
   readonly ingest: IngestService;
+  /** The event catalog and each log's mode (docs/events.md). */
+  readonly catalog: StaticCatalogPolicy;
+  /** Producer streams (`PS#` items): folded by ingest, listed by the read function. */
+  readonly producers: ProducerService;
   /** Writes log metadata and the registry: the admin paths only (LogAdminService, the audit sink). */
   readonly logRegistry: LogRegistry;
   readonly principals: PrincipalService;
@@ -51,6 +61,8 @@ export interface ServicesOptions {
   readonly clients?: AwsClients;
   readonly clock?: Clock;
   readonly onWarning?: (m: string, cause: unknown) => void;
+  /** Where ingest's CatalogProblems metric goes (the Lambdas: EMF on stdout). */
+  readonly metrics?: MetricsSink;
   readonly onBindingFailure?: (failure: BindingFailure) => void;
 }
 
@@ -82,11 +94,25 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
   const clock = opts.clock ?? systemClock;
   const random = (n: number) => crypto.getRandomValues(new Uint8Array(n));
   const logStore = new DynamoLogStore({ client: clients.ddb, tableName: config.tableName });
+  const catalog = new StaticCatalogPolicy(
+    Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS),
+    config.catalog.mode,
+    config.catalog.modes,
+  );
+  const producers = new ProducerService({
+    store: new DynamoProducerStore({ client: clients.ddb, tableName: config.tableName }),
+    clock,
+    gapAgeMs: config.catalog.gapAgeSeconds * 1000,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
   const ingest = new IngestService({
     store: logStore,
     clock,
     random,
     limits: config.limits,
+    catalog,
+    producers,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
   const logRegistry = new LogRegistry({ store: logStore, clock });
@@ -127,6 +153,8 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     random,
     logStore,
     ingest,
+    catalog,
+    producers,
     logRegistry,
     principals,
     logAdmin,

@@ -53,6 +53,18 @@ export interface EventContext {
   ip?: string;
   userAgent?: string;
 }
+/**
+ * Where an event sits in its producer's stream (docs/events.md §Producer
+ * streams): `seq` counts 1, 2, 3, … per `stream`, kept by the producer (the
+ * SDK numbers it), so ingest can tell which events never arrived. `epoch`
+ * (default 0) is bumped when a producer restarts its counter from 1 without
+ * its old state: a higher epoch starts the stream afresh.
+ */
+export interface ProducerPosition {
+  stream: string;
+  seq: number;
+  epoch?: number;
+}
 export interface AuditEvent {
   id?: string;
   occurredAt: string;
@@ -63,6 +75,10 @@ export interface AuditEvent {
   changes?: Changes;
   context?: EventContext;
   metadata?: JsonObject;
+  /** The catalog version this event was written against (docs/events.md); absent: the newest. */
+  schemaVersion?: number;
+  producer?: ProducerPosition;
+  // Room is left for a detached producer `signature` (issue #15 item 2).
 }
 /** Alias of AuditEvent. Prefer AuditEvent: a file that forgets to import `Event` gets the DOM type. */
 export type Event = AuditEvent;
@@ -81,6 +97,10 @@ export const EVENT_LIMITS = {
   contextId: 256,
   ip: 64,
   userAgent: 1024,
+  /** Producer stream ids: visible ASCII, like client ids. */
+  stream: 128,
+  /** Largest producer seq and epoch, and catalog version: exact in a double. */
+  seq: Number.MAX_SAFE_INTEGER,
   /** Nesting allowed inside metadata and changes.before/after. */
   freeformDepth: 32,
 } as const;
@@ -298,6 +318,8 @@ const EVENT_FIELDS = [
   'changes',
   'context',
   'metadata',
+  'schemaVersion',
+  'producer',
 ] as const;
 const CONTEXT_FIELDS = ['requestId', 'sessionId', 'traceId', 'ip', 'userAgent'] as const;
 
@@ -373,12 +395,36 @@ export function validateEvent(value: unknown, path = ''): AuditEvent {
     }
     event.context = context;
   }
+  if (o.schemaVersion !== undefined)
+    event.schemaVersion = positiveInt(o.schemaVersion, pointer(path, 'schemaVersion'), 'schemaVersion', 1);
+  if (o.producer !== undefined) {
+    const p = pointer(path, 'producer');
+    const c = object(o.producer, p, 'producer', ['stream', 'seq', 'epoch']);
+    if (c.stream === undefined) fail(pointer(p, 'stream'), 'producer.stream is required');
+    if (c.seq === undefined) fail(pointer(p, 'seq'), 'producer.seq is required');
+    event.producer = {
+      stream: string(c.stream, pointer(p, 'stream'), 'producer.stream', {
+        max: EVENT_LIMITS.stream,
+        pattern: CLIENT_ID_RE,
+        patternHint: 'must be printable ASCII without spaces',
+      }),
+      seq: positiveInt(c.seq, pointer(p, 'seq'), 'producer.seq', 1),
+    };
+    if (c.epoch !== undefined)
+      event.producer.epoch = positiveInt(c.epoch, pointer(p, 'epoch'), 'producer.epoch', 0);
+  }
   if (o.metadata !== undefined) {
     const p = `${path}/metadata`;
     if (!isPlainObject(o.metadata)) fail(p, 'metadata must be an object');
     event.metadata = jsonValue(o.metadata, p, 'metadata', EVENT_LIMITS.freeformDepth) as JsonObject;
   }
   return event;
+}
+
+function positiveInt(v: unknown, path: string, name: string, min: 0 | 1): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+    fail(path, `${name} must be an integer from ${min} to ${EVENT_LIMITS.seq}`);
+  return v;
 }
 
 export interface BatchOptions {

@@ -36,6 +36,19 @@ function rng(seed: number): () => number {
   };
 }
 
+function toolCallMetadata(tool: string, i: number, latencyMs: number, inputTokens: number) {
+  const hex = (i * 2654435761 + latencyMs).toString(16).padStart(8, '0').slice(-8);
+  return {
+    tool,
+    server: `mcp-${tool.split('.')[0]}`,
+    argumentsDigest: `sha256:${hex.repeat(8)}`,
+    resultStatus: 'ok',
+    durationMs: latencyMs,
+    latencyMs,
+    inputTokens,
+  };
+}
+
 export function demoEvents(opts: DemoEventOptions): Record<string, unknown>[] {
   const r = rng(opts.seed ?? 7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -68,7 +81,9 @@ export function demoEvents(opts: DemoEventOptions): Record<string, unknown>[] {
         outcome: r() < 0.95 ? 'success' : 'failure',
         occurredAt,
         context: { ...context, traceId: `trace-${Math.floor(r() * 1e12).toString(16)}` },
-        metadata: { tool, latencyMs: Math.floor(r() * 900), inputTokens: Math.floor(r() * 4000) },
+        // The catalog's tool.call (catalog/tool.call.v1.json); server and digest derive from
+        // what is already drawn, so the stream's random sequence is unchanged.
+        metadata: toolCallMetadata(tool, i, Math.floor(r() * 900), Math.floor(r() * 4000)),
       });
     } else if (roll < 0.8) {
       const h = pick(HUMANS);
@@ -108,7 +123,7 @@ export function demoEvents(opts: DemoEventOptions): Record<string, unknown>[] {
         outcome: 'denied',
         occurredAt,
         context,
-        metadata: { reason: 'policy dlp-eu-1 forbids export outside the EU region' },
+        metadata: { format: 'csv', reason: 'policy dlp-eu-1 forbids export outside the EU region' },
       });
     } else {
       out.push({

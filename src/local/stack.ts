@@ -62,6 +62,8 @@ export interface LocalStackOptions {
    * destination of every alert.
    */
   alertDestinations?: string;
+  /** The event catalog's mode (docs/events.md §Modes); default warn. */
+  catalogMode?: 'enforce' | 'warn' | 'off';
   log?: (line: string) => void;
 }
 
@@ -151,6 +153,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       anchorQuorum: 2,
       healthSealLagSeconds: DEFAULT_SEAL_LAG_THRESHOLD_SECONDS,
       retiredSigningKeys: [],
+      // warn (the default): a local producer sees its events' catalog problems in the receipts.
+      catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map(), gapAgeSeconds: 300 },
     };
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');

@@ -61,6 +61,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  U  R  R  R  -  -  R  U  R  U', 'LOGS', 'log registry'],
   ['-  -  -  U  R  R  R  R  R  -  R  -', 'S#acme', 'seal state'],
   ['-  -  -  -  U  R  -  R  -  -  -  -', 'A#acme', 'anchors'],
+  ['-  U  -  -  -  R  -  -  -  -  -  -', 'PS#acme', 'producer streams'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme', 'query cursor'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme#2026-01-01', 'query day items'],
   ['-  -  -  -  -  -  -  -  -  -  B  B', 'D#acme', 'detection: cursor, state, outbox'],

@@ -12,8 +12,10 @@ import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
+import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
@@ -25,7 +27,12 @@ const stub = {} as never;
 /** Which app route factories each deployed function is meant to mount. */
 const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
   ingest: { eventWriteRoutes: eventWriteRoutes(stub) },
-  read: { readRoutes: readRoutes(stub), anchorRoutes: anchorRoutes(stub) },
+  read: {
+    readRoutes: readRoutes(stub),
+    anchorRoutes: anchorRoutes(stub),
+    catalogRoutes: catalogRoutes(stub),
+    producerRoutes: producerRoutes(stub),
+  },
   admin: {
     adminRoutes: adminRoutes(stub),
     ruleRoutes: ruleRoutes(stub),

@@ -25,6 +25,7 @@ import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detecti
 import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerStore } from '../../src/adapters/aws/dynamo-producer-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
@@ -57,6 +58,7 @@ import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
+import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
@@ -98,6 +100,11 @@ healthOutboxContract('DynamoHealthOutbox', async () => {
 sealStateContract('DynamoSealStateStore', async () => {
   const client = await table();
   return new DynamoSealStateStore({ client, tableName: TABLE });
+});
+
+producerStoreContract('DynamoProducerStore', async () => {
+  const client = await table();
+  return new DynamoProducerStore({ client, tableName: TABLE });
 });
 
 anchorStoreContract('DynamoAnchorStore', async () => {

@@ -16,6 +16,7 @@ import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryNotifier } from '../../src/adapters/memory/notifier.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
+import { MemoryProducerStore } from '../../src/adapters/memory/producer-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
 import { MemoryRoleStore } from '../../src/adapters/memory/role-store.ts';
 import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
@@ -35,6 +36,7 @@ import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
+import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
@@ -46,6 +48,7 @@ import { timestamperContract } from './timestamper.contract.ts';
 
 logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
 sealStateContract('MemorySealStateStore', async () => new MemorySealStateStore());
+producerStoreContract('MemoryProducerStore', async () => new MemoryProducerStore());
 anchorStoreContract('MemoryAnchorStore', async () => {
   const store = new MemoryAnchorStore();
   return { store, anchoredSizes: store.anchoredSizes };
