@@ -24,10 +24,10 @@ import { emptyRoot } from '../merkle/hasher.ts';
 import { verifyConsistency } from '../merkle/verify.ts';
 import { type Checkpoint, parseCheckpoint } from '../note/checkpoint.ts';
 import { NoteError } from '../note/errors.ts';
-import type { NoteSignature } from '../note/signed-note.ts';
+import { formatSignatureLine, type NoteSignature } from '../note/signed-note.ts';
 import type { NoteVerifier } from '../note/verifiers.ts';
 import { verifyNote } from '../note/verify.ts';
-import { signCosignature } from './cosignature.ts';
+import { type Cosigner, cosignerFromSecret, signCosignature } from './cosignature.ts';
 import type { AddCheckpointRequest } from './protocol.ts';
 
 /** What a witness remembers per log: the latest checkpoint it cosigned. */
@@ -46,13 +46,16 @@ export type AddCheckpointDecision =
   | { readonly status: 409; readonly size: number; readonly reason: string }
   | { readonly status: 400 | 403 | 404 | 422; readonly reason: string };
 
+/** origin → the log keys a witness trusts for it (undefined: an unknown log, 404). */
+export type LogKeyLookup = (origin: string) => readonly NoteVerifier[] | undefined;
+
 /**
- * `logs`: origin → the log's trusted verifier keys. `current`: what this
- * witness cosigned last for that origin (undefined: never).
+ * `logs`: the log keys trusted per origin. `current`: what this witness
+ * cosigned last for that origin (undefined: never).
  */
 export function decideAddCheckpoint(
   req: AddCheckpointRequest,
-  logs: ReadonlyMap<string, readonly NoteVerifier[]>,
+  logs: LogKeyLookup | ReadonlyMap<string, readonly NoteVerifier[]>,
   current: (origin: string) => WitnessedHead | undefined,
 ): AddCheckpointDecision {
   // The origin is read before verification only to pick the keys; nothing
@@ -60,8 +63,9 @@ export function decideAddCheckpoint(
   const eol = req.checkpoint.indexOf('\n');
   if (eol <= 0) return { status: 400, reason: 'no origin line' };
   const origin = req.checkpoint.slice(0, eol);
-  const keys = logs.get(origin);
-  if (!keys) return { status: 404, reason: `unknown log origin ${JSON.stringify(origin.slice(0, 100))}` };
+  const keys = typeof logs === 'function' ? logs(origin) : logs.get(origin);
+  if (!keys || keys.length === 0)
+    return { status: 404, reason: `unknown log origin ${JSON.stringify(origin.slice(0, 100))}` };
   let noteText: string;
   try {
     // verifyNote ignores unknown keys' lines (other witnesses' cosignatures),
@@ -108,4 +112,72 @@ export function cosignAccepted(
   timestamp: number,
 ): NoteSignature {
   return signCosignature(witnessName, secretKey, decision.noteText, timestamp);
+}
+
+export type AddCheckpointAnswer =
+  | { readonly status: 200; readonly body: string; readonly size: number }
+  | { readonly status: 409; readonly size: number; readonly reason: string }
+  | { readonly status: 400 | 403 | 404 | 422; readonly reason: string };
+
+/**
+ * A whole witness over in-memory state, for the local witness server and
+ * the memory Witness adapter: decide, persist, cosign, in one synchronous
+ * step, so the check and the update are atomic (no await in between).
+ * A durable witness (DynamoDB) keeps the same order with a conditional
+ * write on the size it read.
+ */
+export class WitnessLedger {
+  readonly cosigner: Cosigner;
+  readonly #secret: Uint8Array;
+  readonly #logs: LogKeyLookup | ReadonlyMap<string, readonly NoteVerifier[]>;
+  readonly #heads = new Map<string, WitnessedHead>();
+  /** Per origin, the checkpoint last cosigned, with the log's signatures and ours (the monitoring view). */
+  readonly #latest = new Map<string, string>();
+
+  constructor(opts: {
+    name: string;
+    secretKey: Uint8Array;
+    logs: LogKeyLookup | ReadonlyMap<string, readonly NoteVerifier[]>;
+  }) {
+    this.cosigner = cosignerFromSecret(opts.name, opts.secretKey);
+    this.#secret = opts.secretKey.slice();
+    this.#logs = opts.logs;
+  }
+
+  /** What this witness last cosigned for `origin`. */
+  head(origin: string): WitnessedHead | undefined {
+    return this.#heads.get(origin);
+  }
+
+  /** Every origin's state, for persisting it. */
+  heads(): ReadonlyMap<string, WitnessedHead> {
+    return this.#heads;
+  }
+
+  /**
+   * The checkpoint last cosigned for `origin`, carrying the log's signature
+   * lines it verified and this witness's cosignature (tlog-witness §Monitor
+   * Retrieval Mechanism); undefined when it never cosigned one.
+   */
+  latest(origin: string): string | undefined {
+    return this.#latest.get(origin);
+  }
+
+  /** Test hook: forget (undefined) or overwrite the state of an origin, as a restore from backup would. */
+  setHead(origin: string, head: WitnessedHead | undefined): void {
+    if (head === undefined) this.#heads.delete(origin);
+    else this.#heads.set(origin, { size: head.size, rootHash: head.rootHash.slice() });
+  }
+
+  /** Handles one request as of `nowSeconds` (POSIX, > 0: tlog-witness forbids a zero timestamp). */
+  addCheckpoint(req: AddCheckpointRequest, nowSeconds: number): AddCheckpointAnswer {
+    const d = decideAddCheckpoint(req, this.#logs, (o) => this.#heads.get(o));
+    if (d.status !== 200) return d;
+    // Persist before replying (tlog-witness: "MUST persist the new checkpoint before responding").
+    this.#heads.set(d.checkpoint.origin, d.next);
+    const sig = cosignAccepted(d, this.cosigner.name, this.#secret, Math.max(1, Math.floor(nowSeconds)));
+    const line = `${formatSignatureLine(sig)}\n`;
+    this.#latest.set(d.checkpoint.origin, `${req.checkpoint}${line}`);
+    return { status: 200, body: line, size: d.next.size };
+  }
 }

@@ -33,8 +33,8 @@ export interface TestLog {
   append(n: number, tag?: string): void;
 }
 
-export function testLog(origin = 'anchorlog.test/log-a'): TestLog {
-  const signer = LocalNoteSigner.generate(origin);
+/** A log; pass `signer` to sign a second, diverging history with the same key (a fork). */
+export function testLog(origin = 'anchorlog.test/log-a', signer = LocalNoteSigner.generate(origin)): TestLog {
   const log: TestLog = {
     origin,
     signer,
