@@ -5,7 +5,12 @@
  * key; a second seal is cosigned through a consistency proof computed from the
  * archived tiles in S3.
  */
+import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import { parseVerifierKey, verifyNote } from '../../src/core/note/index.ts';
 import { parseCosignerKey, verifyWitnessedCheckpoint, witnessPolicy } from '../../src/core/witness/index.ts';
@@ -58,4 +63,42 @@ describe('local stack: two witnesses cosign every checkpoint', () => {
       expect(r.checkpoint.size).toBeGreaterThanOrEqual(count);
     }
   });
+
+  it('anchorlog trust --witness pins both witnesses; anchorlog witnessed verifies the served checkpoint', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anchorlog-witness-e2e-'));
+    const trustPath = join(dir, 'TRUST.json');
+    const api = ['--api', stack.info.apiUrl, '--key', stack.info.apiKey];
+    const w = stack.info.witnessVkeys.flatMap((v) => ['--witness', v]);
+    const t = await cli(
+      'trust',
+      '--log',
+      stack.info.logId,
+      '-o',
+      trustPath,
+      ...w,
+      '--witness-quorum',
+      '2',
+      ...api,
+    );
+    expect(t.code, t.err).toBe(0);
+    expect(t.out).toMatch(/on the served checkpoint: cosigned/);
+    const r = await cli('witnessed', '--log', stack.info.logId, '--trust', trustPath, ...api);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/2 of 2 witnesses cosigned, 2 required: MET/);
+  });
 });
+
+async function cli(...argv: string[]) {
+  let out = '';
+  let err = '';
+  const code = await runMain(argv, {
+    stdout: (x) => {
+      out += x;
+    },
+    stderr: (x) => {
+      err += x;
+    },
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+  });
+  return { code, out, err };
+}
