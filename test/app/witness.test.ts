@@ -339,3 +339,43 @@ describe('WitnessService', () => {
     await expect(r.service({ log: other }).witnessLog(LOG_ID)).rejects.toMatchObject({ code: 'INTEGRITY' });
   });
 });
+
+describe('ProofService.witnessedCheckpoint (GET …/checkpoint)', () => {
+  it('appends only the archived cosignatures that verify for this checkpoint', async () => {
+    const { ProofService } = await import('../../src/app/proofs.ts');
+    const { verifyNote } = await import('../../src/core/note/verify.ts');
+    const r = rig(2);
+    r.log.append(3);
+    await r.publish();
+    await r.service().witnessLog(LOG_ID);
+    const proofs = new ProofService({
+      archive: r.archive,
+      originPrefix: PREFIX,
+      publicKeys: async () => [r.log.signer.publicKeySpki],
+      witnesses: r.witnesses.map((w) => ({ name: w.name, cosigner: w.cosigner })),
+    });
+    const policy = witnessPolicy(
+      r.witnesses.map((w) => w.cosigner),
+      2,
+    );
+    const first = await proofs.witnessedCheckpoint(LOG_ID);
+    expect(verifyWitnessedCheckpoint(first, [r.log.verifier], policy).quorumMet).toBe(true);
+    expect(verifyNote(first, [r.log.verifier]).ignored).toHaveLength(2);
+
+    // A new checkpoint, not yet witnessed: served without cosignatures, never with the old ones.
+    r.log.append(1);
+    const next = await r.publish();
+    expect(await proofs.witnessedCheckpoint(LOG_ID)).toBe(next);
+    // A damaged cosignature object at the new size is not served either.
+    await r.archive.putImmutable(
+      cosignatureKey(LOG_ID, 4, 'w1'),
+      new TextEncoder().encode('— junk AAAAAAAA\n'),
+    );
+    expect(await proofs.witnessedCheckpoint(LOG_ID)).toBe(next);
+    await r.service().witnessLog(LOG_ID);
+    const served = await proofs.witnessedCheckpoint(LOG_ID);
+    const report = verifyWitnessedCheckpoint(served, [r.log.verifier], policy);
+    // w1's slot holds junk (immutable): reported ARCHIVED_COSIGNATURE_INVALID, w2 cosigned.
+    expect(report.witnesses.map((w) => w.status)).toEqual(['missing', 'cosigned']);
+  });
+});
