@@ -182,4 +182,44 @@ describe('WitnessService over HTTP with two local witnesses', () => {
     const second = await svc.witnessLog('svc');
     expect(second.witnesses.map((w) => w.result)).toEqual(['already-cosigned', 'cosigned']);
   });
+
+  it('fork attempt over HTTP: the witness refuses the diverging history (422), nothing is cosigned', async () => {
+    const honest = testLog('witness-http.test/fork');
+    const w = await startLocalWitness({
+      keyName: 'witness-f.test',
+      secretKey: seed(33),
+      logs: new Map([[honest.origin, [honest.verifier]]]),
+    });
+    extra.push(w);
+    const make = (l: typeof honest, archive: MemoryArchiveStore) =>
+      new WitnessService({
+        archive,
+        originPrefix: 'witness-http.test',
+        logPublicKeys: [honest.signer.publicKeySpki],
+        witnesses: [new HttpWitness({ name: 'f', url: w.url, cosigner: w.cosigner })],
+        quorum: 1,
+        state: new MemoryWitnessStateStore(),
+        consistencyProof: async (_id, from, to) => l.proof(from, to),
+        clock: new ManualClock({ startMs: systemClock.now() }),
+        random: (n) => new Uint8Array(n),
+        metrics: new MemoryMetricsSink(),
+      });
+    honest.append(20, 'honest');
+    const a1 = new MemoryArchiveStore();
+    await a1.putCheckpoint('fork', await honest.checkpoint(), { ifNoneMatch: '*' });
+    expect((await make(honest, a1).witnessLog('fork')).status).toBe('witnessed');
+
+    const forked = testLog(honest.origin, honest.signer);
+    forked.append(25, 'forged');
+    const a2 = new MemoryArchiveStore();
+    await a2.putCheckpoint('fork', await forked.checkpoint(), { ifNoneMatch: '*' });
+    const o = await make(forked, a2).witnessLog('fork');
+    expect(o.witnesses[0]).toMatchObject({
+      result: 'failed',
+      failure: { code: 'WITNESS_INCONSISTENT' },
+      witnessSize: 20,
+    });
+    expect(w.ledger.head(honest.origin)?.size).toBe(20);
+    expect(w.answered.get(422)).toBe(1);
+  });
 });

@@ -340,6 +340,38 @@ describe('WitnessService', () => {
   });
 });
 
+describe('WitnessService: a fault at every store call, then the invariants', () => {
+  // Fail-and-not-persist ('before') and fail-but-persist ('after', a timeout on a write that
+  // landed) for each write of a run; the next run must end cosigned, with the state equal to
+  // the checkpoint size and the archived line verifying.
+  const cases = [
+    ['putImmutable (cosignature)', 'archive', 'putImmutable', (k: string) => k.endsWith('.cosig')],
+    ['recordCosigned', 'state', 'recordCosigned', undefined],
+    ['get (state)', 'state', 'get', undefined],
+    ['get (archive)', 'archive', 'get', (k: string) => k.endsWith('.cosig')],
+  ] as const;
+  for (const [label, store, op, match] of cases)
+    for (const when of ['before', 'after'] as const)
+      it(`${label}, ${when}`, async () => {
+        const r = rig(1);
+        r.log.append(3);
+        await r.publish();
+        await r.service().witnessLog(LOG_ID);
+        r.log.append(5);
+        await r.publish();
+        const faults = store === 'archive' ? r.archive.faults : r.state.faults;
+        faults.fail({ op, code: 'UNAVAILABLE', when, ...(match ? { match } : {}) });
+        const hurt = await r.service().witnessLog(LOG_ID);
+        expect(hurt.witnesses[0]?.result).toBe('failed');
+        const healed = await r.service().witnessLog(LOG_ID);
+        expect(healed.status).toBe('witnessed');
+        expect((await r.state.get(LOG_ID, 'w1'))?.size).toBe(8);
+        expect((r.witnesses[0] as MemoryWitness).ledger.head(ORIGIN)?.size).toBe(8);
+        const policy = witnessPolicy([(r.witnesses[0] as MemoryWitness).cosigner], 1);
+        expect(verifyWitnessedCheckpoint(await served(r, 8), [r.log.verifier], policy).quorumMet).toBe(true);
+      });
+});
+
 describe('ProofService.witnessedCheckpoint (GET …/checkpoint)', () => {
   it('appends only the archived cosignatures that verify for this checkpoint', async () => {
     const { ProofService } = await import('../../src/app/proofs.ts');
