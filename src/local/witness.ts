@@ -32,7 +32,12 @@ import {
 } from '../core/witness/protocol.ts';
 import { type LogKeyLookup, WitnessLedger } from '../core/witness/witness.ts';
 
-export type WitnessFault = 'hang' | 'garbage' | 'error-500' | undefined;
+/**
+ * hang: never answer; garbage: 200 with HTML; error-500: HTTP 500; crash-after-persist: accept,
+ * persist and cosign, then drop the connection without a reply (a crash between the witness's
+ * persist and its response).
+ */
+export type WitnessFault = 'hang' | 'garbage' | 'error-500' | 'crash-after-persist' | undefined;
 
 export interface LocalWitnessOptions {
   /** The witness key name (a schema-less URL by convention), e.g. `witness-a.anchorlog.local`. */
@@ -138,7 +143,8 @@ export async function startLocalWitness(opts: LocalWitnessOptions): Promise<Loca
       status = answer.status;
       if (answer.status === 200) {
         persist();
-        send(res, 200, answer.body);
+        if (fault === 'crash-after-persist') res.destroy();
+        else send(res, 200, answer.body);
       } else if (answer.status === 409)
         send(res, 409, formatConflictBody(answer.size), TLOG_SIZE_CONTENT_TYPE);
       else send(res, answer.status, `${answer.reason}\n`);

@@ -222,4 +222,43 @@ describe('WitnessService over HTTP with two local witnesses', () => {
     expect(w.ledger.head(honest.origin)?.size).toBe(20);
     expect(w.answered.get(422)).toBe(1);
   });
+
+  it('a witness that crashes between its persist and its reply: the next run resends from its size', async () => {
+    const l = testLog('witness-http.test/crash');
+    let crash = false;
+    const w = await startLocalWitness({
+      keyName: 'witness-c.test',
+      secretKey: seed(34),
+      logs: new Map([[l.origin, [l.verifier]]]),
+      fault: () => (crash ? 'crash-after-persist' : undefined),
+    });
+    extra.push(w);
+    const archive = new MemoryArchiveStore();
+    const svc = new WitnessService({
+      archive,
+      originPrefix: 'witness-http.test',
+      logPublicKeys: [l.signer.publicKeySpki],
+      witnesses: [new HttpWitness({ name: 'c', url: w.url, cosigner: w.cosigner, timeoutMs: 2000 })],
+      quorum: 1,
+      state: new MemoryWitnessStateStore(),
+      consistencyProof: async (_id, from, to) => l.proof(from, to),
+      clock: new ManualClock({ startMs: systemClock.now() }),
+      random: (n) => new Uint8Array(n),
+      metrics: new MemoryMetricsSink(),
+      retry: { attempts: 1 },
+    });
+    l.append(5);
+    let put = await archive.putCheckpoint('crash', await l.checkpoint(), { ifNoneMatch: '*' });
+    expect((await svc.witnessLog('crash')).status).toBe('witnessed');
+    l.append(5);
+    if (!put.written) throw new Error('not published');
+    put = await archive.putCheckpoint('crash', await l.checkpoint(), { ifMatch: put.etag });
+    crash = true;
+    const lost = await svc.witnessLog('crash');
+    expect(lost.witnesses[0]).toMatchObject({ result: 'failed', failure: { code: 'WITNESS_UNREACHABLE' } });
+    expect(w.ledger.head(l.origin)?.size).toBe(10);
+    crash = false;
+    const next = await svc.witnessLog('crash');
+    expect(next.witnesses[0]).toMatchObject({ result: 'cosigned', witnessSize: 10, requests: 2 });
+  });
 });
