@@ -57,7 +57,7 @@ import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
 import { formatSignatureLine, type NoteSignature, parseNote } from '../core/note/signed-note.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
-import { checkCosigners, verifyCosignature } from '../core/witness/cosignature.ts';
+import { checkCosigners, splitCosignature, verifyCosignature } from '../core/witness/cosignature.ts';
 import { anchorPrefix } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveStore } from '../ports/archive-store.ts';
 import { type Clock, MAX_CLOCK_SKEW_MS, systemSleep } from '../ports/clock.ts';
@@ -155,7 +155,11 @@ export class WitnessService {
       if (!isValidTsaName(name))
         throw new AppError('INTERNAL', `witness name ${JSON.stringify(name)}: ${TSA_NAME_RULE}`);
     if (new Set(names).size !== names.length) throw new AppError('INTERNAL', 'witness names must be unique');
-    checkCosigners(options.witnesses.map((w) => w.cosigner));
+    try {
+      checkCosigners(options.witnesses.map((w) => w.cosigner));
+    } catch (err) {
+      throw new AppError('INTERNAL', `witness keys: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const n = names.length;
     if (!Number.isInteger(options.quorum) || options.quorum < 0 || options.quorum > n)
       throw new AppError('INTERNAL', `witness quorum ${options.quorum} must be within 0..${n}`);
@@ -298,7 +302,7 @@ export class WitnessService {
           throw new Failed('WITNESS_CONFLICT', `witness ${w.name} answered 409 twice (size ${reply.size})`);
         oldSize = reply.size;
       }
-      const t = splitTimestamp(sig);
+      const t = splitCosignature(sig.signature).timestamp;
       // Commit point B: the line exactly as verified, under Object Lock.
       const line = utf8(`${formatSignatureLine(sig)}\n`);
       let result: WitnessRunResult['result'] = 'cosigned';
@@ -423,11 +427,6 @@ export class WitnessService {
     }
     return outcome;
   }
-}
-
-function splitTimestamp(sig: NoteSignature): number {
-  const view = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8);
-  return Number(view.getBigUint64(0));
 }
 
 function failureOf(err: unknown): { code: string; message: string } {
