@@ -74,6 +74,21 @@ export class AnchorlogStack extends Stack {
       allowedPattern: '^[0-9]*$',
       description: 'TSAs that must grant for an anchor to count; empty = min(2, number of TSAs).',
     });
+    // Optional: C2SP tlog-witness witnesses the anchor function submits every checkpoint to
+    // (docs/witnessing.md). The read function gets the same list, to serve their cosignatures.
+    const witnessList = new CfnParameter(this, 'WitnessList', {
+      type: 'String',
+      default: '',
+      description:
+        'C2SP witnesses as a JSON array of {name,url,vkey} (ANCHORLOG_WITNESSES; vkey: a cosignature/v1 key, type 0x04); empty = no witnessing.',
+    });
+    const witnessQuorum = new CfnParameter(this, 'WitnessQuorum', {
+      type: 'String',
+      default: '',
+      allowedPattern: '^[0-9]*$',
+      description:
+        'Cosignatures a checkpoint needs to count as witnessed; empty = min(2, number of witnesses).',
+    });
     const logRetentionDays = new CfnParameter(this, 'LogRetentionDays', {
       type: 'Number',
       default: 365,
@@ -187,6 +202,8 @@ export class AnchorlogStack extends Stack {
       read: () => {
         const f = fn('read', {
           description: 'checkpoint, tiles, proofs, anchors, keys, catalog, producer streams',
+          // Only to verify and append the archived cosignatures to the served checkpoint.
+          environment: { ANCHORLOG_WITNESSES: witnessList.valueAsString },
         });
         table.grant(f, {
           read: ['logData', 'logMetadata', 'logRegistry', 'sealState', 'anchors', 'producers'],
@@ -331,13 +348,18 @@ export class AnchorlogStack extends Stack {
       environment: {
         ANCHORLOG_TSAS: tsaList.valueAsString,
         ANCHORLOG_ANCHOR_QUORUM: anchorQuorum.valueAsString,
+        ANCHORLOG_WITNESSES: witnessList.valueAsString,
+        ANCHORLOG_WITNESS_QUORUM: witnessQuorum.valueAsString,
       },
     });
     // `L#<logId>` itself is read for the legacy seal state, META and anchor items older deployments
     // keep there (docs/architecture.md); the records under it are not the anchorer's business.
     table.grant(
       anchor,
-      { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'], 'read-update': ['anchors', 'health'] },
+      {
+        read: ['logData', 'logMetadata', 'logRegistry', 'sealState'],
+        'read-update': ['anchors', 'health', 'witnessState'],
+      },
       { except: ['logRecords'] },
     );
     buckets.grantArchiveAnchor(anchor);

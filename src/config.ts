@@ -28,6 +28,7 @@ import { isValidTsaName, TSA_NAME_RULE } from './core/names.ts';
 import { pemToSpki } from './core/note/pem.ts';
 import { p256PublicPoint } from './core/note/verifiers.ts';
 import { KEY_EXPIRY_INTRODUCED_MS } from './core/principal.ts';
+import { type Cosigner, checkCosigners, parseCosignerKey } from './core/witness/cosignature.ts';
 import { SecretError, type SecretSource } from './ports/secret-source.ts';
 
 export interface AwsSettings {
@@ -46,6 +47,16 @@ export interface TsaSettings {
    * TSA credentials secret (`loadTsaCredentials`), never from ANCHORLOG_TSAS.
    */
   authorization?: string;
+}
+
+/** One C2SP tlog-witness witness the log submits its checkpoints to (docs/witnessing.md). */
+export interface WitnessSettings {
+  /** Stable short name (same rule as TSA names): archive keys, metrics, state items. */
+  name: string;
+  /** The witness's submission prefix; `/add-checkpoint` is appended. */
+  url: string;
+  /** Its cosigner key (vkey `<key name>+<id>+base64(0x04 ‖ Ed25519 key)`), parsed and checked. */
+  cosigner: Cosigner;
 }
 
 /** Names (ARNs) of the secrets a function may read; never their values. */
@@ -93,6 +104,10 @@ export interface AppConfig {
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
+  /** ANCHORLOG_WITNESSES: JSON array of {name, url, vkey}; empty when unset. */
+  witnesses?: WitnessSettings[];
+  /** ANCHORLOG_WITNESS_QUORUM: cosignatures for a checkpoint to count as witnessed (0..n; default min(2, n)). */
+  witnessQuorum?: number;
   /**
    * ANCHORLOG_HEALTH_SEAL_LAG_SECONDS (integer >= 1, default 300): a log whose
    * oldest unsealed batch has waited this long is recorded as an
@@ -235,6 +250,48 @@ function tsaList(raw: string | undefined): TsaSettings[] {
   });
 }
 
+function witnessList(raw: string | undefined): WitnessSettings[] {
+  if (raw === undefined || raw === '') return [];
+  const shape = 'ANCHORLOG_WITNESSES must be a JSON array of {name,url,vkey}';
+  let list: unknown;
+  try {
+    list = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(shape);
+  }
+  if (!Array.isArray(list)) throw new ConfigError(shape);
+  const names = new Set<string>();
+  const out = list.map((t: unknown, i): WitnessSettings => {
+    const o = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+    const { name, url, vkey } = o;
+    if (typeof name !== 'string' || typeof url !== 'string' || typeof vkey !== 'string')
+      throw new ConfigError(`${shape} (entry ${i})`);
+    if (!isValidTsaName(name))
+      throw new ConfigError(
+        `ANCHORLOG_WITNESSES[${i}].name ${JSON.stringify(name.slice(0, 80))}: ${TSA_NAME_RULE}`,
+      );
+    if (names.has(name)) throw new ConfigError(`ANCHORLOG_WITNESSES names ${JSON.stringify(name)} twice`);
+    names.add(name);
+    if (!/^https?:\/\/[^\s]+$/.test(url))
+      throw new ConfigError(`ANCHORLOG_WITNESSES[${i}].url is not an http(s) URL`);
+    let cosigner: Cosigner;
+    try {
+      cosigner = parseCosignerKey(vkey);
+    } catch (err) {
+      throw new ConfigError(
+        `ANCHORLOG_WITNESSES[${i}].vkey: ${err instanceof Error ? err.message : String(err)} (want a cosignature/v1 vkey, type 0x04)`,
+      );
+    }
+    return { name, url, cosigner };
+  });
+  try {
+    checkCosigners(out.map((w) => w.cosigner));
+  } catch (err) {
+    throw new ConfigError(`ANCHORLOG_WITNESSES: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return out;
+}
+
 const KMS_KEY_REF = /^[A-Za-z0-9:/_.-]{1,2048}$/;
 
 /**
@@ -305,6 +362,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'SECRET_IN_ENVIRONMENT',
       );
   const tsas = tsaList(env.ANCHORLOG_TSAS);
+  const witnesses = witnessList(env.ANCHORLOG_WITNESSES);
+  const witnessQuorum = optionalInt(env, 'ANCHORLOG_WITNESS_QUORUM', 0) ?? Math.min(2, witnesses.length);
+  if (witnessQuorum > witnesses.length)
+    throw new ConfigError(
+      `ANCHORLOG_WITNESS_QUORUM ${witnessQuorum} exceeds the ${witnesses.length} witness(es) in ANCHORLOG_WITNESSES`,
+    );
   const hotDays = optionalInt(env, 'ANCHORLOG_QUERY_HOT_DAYS', 2);
   const maxRecords = optionalInt(env, 'ANCHORLOG_EXPORT_MAX_RECORDS', 1);
   const urlTtlSeconds = optionalInt(env, 'ANCHORLOG_EXPORT_URL_TTL_SECONDS', 1);
@@ -356,6 +419,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       DEFAULT_SEAL_LAG_THRESHOLD_SECONDS,
       1,
     ),
+    witnesses,
+    witnessQuorum,
     ...(hotDays !== undefined ? { queryHotWindowMs: hotDays * DAY_MS } : {}),
     exportLimits: {
       ...(maxRecords !== undefined ? { maxRecords } : {}),

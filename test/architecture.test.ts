@@ -32,7 +32,7 @@ const AWS_CONSTRUCTION = ['src/compose/', 'src/adapters/'];
 const AWS_IMPORT = [
   /from\s+['"]@aws-sdk\//,
   /import\(\s*['"]@aws-sdk\//,
-  /from\s+['"][./]*(src\/)?adapters\/(aws|tsa|metrics)\//,
+  /from\s+['"][./]*(src\/)?adapters\/(aws|tsa|metrics|witness)\//,
 ];
 
 /** Source text without comments (a comment may name process.env; code may not). */
@@ -51,7 +51,7 @@ describe('composition: one root (src/compose/), settings read once (src/config.t
     },
   );
   it.each(deployed.filter((f) => !AWS_CONSTRUCTION.some((d) => f.startsWith(d))).map((f) => [f]))(
-    '%s neither imports the AWS SDK nor an AWS, TSA or metrics adapter (src/compose/ builds them)',
+    '%s neither imports the AWS SDK nor an AWS, TSA, witness or metrics adapter (src/compose/ builds them)',
     (rel) => {
       const text = readFileSync(join(root, rel), 'utf8');
       expect(AWS_IMPORT.filter((re) => re.test(text)).map(String)).toEqual([]);

@@ -251,6 +251,24 @@ export class AuditAlarms extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cw.TreatMissingData.NOT_BREACHING,
     });
+    this.#alarm('WitnessQuorumMissed', {
+      alarmDescription:
+        'WitnessQuorumMissed (EMF): a newest checkpoint got fewer than the quorum of witness cosignatures in 2 consecutive runs (docs/witnessing.md).',
+      metric: AuditAlarms.insights('SUM', 'WitnessQuorumMissed', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('WitnessInconsistent', {
+      alarmDescription:
+        'WitnessInconsistent (EMF): a witness refused our checkpoint as inconsistent with one it cosigned (422), or has cosigned a larger tree than we published: a split view or an archive rollback. Investigate at once (docs/witnessing.md).',
+      metric: AuditAlarms.insights('SUM', 'WitnessInconsistent', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
     this.#alarm('AnchorFailing', {
       alarmDescription: 'The anchor function failed (a store was unavailable) in 2 consecutive runs.',
       metric: anchor.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),

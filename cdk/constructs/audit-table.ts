@@ -41,6 +41,11 @@ export const KEY_FAMILIES = {
   sealState: ['S#*'],
   /** Anchor records (`A#<logId>`: ANCHOR#…, ANCHORED). */
   anchors: ['A#*'],
+  /**
+   * Per-witness state (`W#<logId>`, sk `WITNESS#<name>`: last size cosigned, last failure), the
+   * anchor function's own (src/adapters/aws/dynamo-witness-state.ts); nobody else reads it.
+   */
+  witnessState: ['W#*'],
   /** The query projection: cursor `Q#<logId>`, day items `Q#<logId>#<yyyy-mm-dd>`. */
   queryProjection: ['Q#*'],
   /**

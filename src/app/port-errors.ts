@@ -30,6 +30,7 @@ import { SealStateError, type SealStateErrorCode } from '../ports/seal-state.ts'
 import { SecretError, type SecretErrorCode } from '../ports/secret-source.ts';
 import { SignerError, type SignerErrorCode } from '../ports/signer.ts';
 import { TsaTransportError, type TsaTransportErrorCode } from '../ports/timestamper.ts';
+import { WitnessStateError, type WitnessStateErrorCode } from '../ports/witness-state.ts';
 import { AppError, type AppErrorCode } from './errors.ts';
 
 /** What one port code becomes. `path` marks client input (the field at fault). */
@@ -45,6 +46,7 @@ const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
 const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
 const DELIVERY_STORE: Record<DeliveryStoreErrorCode, ApiMeaning> = STORE;
 const PRODUCER_STORE: Record<ProducerStoreErrorCode, ApiMeaning> = STORE;
+const WITNESS_STATE: Record<WitnessStateErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
@@ -119,6 +121,7 @@ const TABLE: readonly Row[] = [
   [SignerError, SIGNER],
   [SecretError, SECRETS],
   [TsaTransportError, TSA_TRANSPORT],
+  [WitnessStateError, WITNESS_STATE],
 ];
 
 /** Seconds a client waits before retrying pushback or a transient failure. */

@@ -34,9 +34,11 @@ import { spkiToPem } from '../core/note/pem.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { ecdsaKeyId } from '../core/note/verifiers.ts';
 import { vkeyFromSpki } from '../core/note/vkey.ts';
+import { type Cosigner, verifyCosignature } from '../core/witness/cosignature.ts';
 import { type ArchiveStore, archiveKey, checkpointKey } from '../ports/archive-store.ts';
 import { AppError } from './errors.ts';
 import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
+import { cosignatureKey } from './witness.ts';
 
 /**
  * Largest entry bundle answered in the response body. The API Lambda's
@@ -62,6 +64,11 @@ export interface ProofServiceOptions {
    * succeeds.
    */
   readonly publicKeys: () => Promise<readonly Uint8Array[]>;
+  /**
+   * The configured witnesses (docs/witnessing.md): `witnessedCheckpoint`
+   * appends the archived cosignature of each, when it verifies.
+   */
+  readonly witnesses?: readonly { readonly name: string; readonly cosigner: Cosigner }[];
 }
 
 export interface InclusionProofResult {
@@ -152,6 +159,40 @@ export class ProofService {
   /** The latest signed checkpoint text. NOT_FOUND for an unknown or never sealed log. */
   async latestCheckpoint(logId: string): Promise<string> {
     return (await this.#head(logId)).text;
+  }
+
+  /**
+   * The latest checkpoint with the witnesses' cosignature lines appended
+   * (GET /v1/logs/{log}/checkpoint; docs/witnessing.md §Serving). Each line
+   * is the one archived at `anchors/<size>/<witness>.cosig` by the anchor
+   * job, appended only when it verifies under the configured witness key
+   * over this checkpoint's text, so a stale or damaged object is never
+   * served. The result is still a valid signed note: a parser that knows
+   * only the log key ignores the extra lines (signed-note: unknown keys'
+   * signatures are ignored).
+   */
+  async witnessedCheckpoint(logId: string): Promise<string> {
+    const { text, checkpoint } = await this.#head(logId);
+    const witnesses = this.#o.witnesses ?? [];
+    if (witnesses.length === 0) return text;
+    const noteText = parseNote(text).text;
+    const lines = await Promise.all(
+      witnesses.map(async (w) => {
+        const bytes = await this.#get(cosignatureKey(logId, checkpoint.size, w.name), 'cosignature');
+        if (bytes === undefined) return '';
+        let line: string;
+        try {
+          line = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+          const sigs = parseNote(`${noteText}\n${line}`).signatures;
+          const sig = sigs.length === 1 ? sigs[0] : undefined;
+          if (!sig || verifyCosignature(w.cosigner, noteText, sig) === undefined) return '';
+        } catch {
+          return '';
+        }
+        return line;
+      }),
+    );
+    return `${text}${lines.join('')}`;
   }
 
   /**

@@ -23,6 +23,7 @@ import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
 import { runTrust, TRUST } from './trust.ts';
 import { runVerify, VERIFY } from './verify.ts';
+import { runWitnessed, WITNESSED } from './witnessed.ts';
 
 export type { Command } from './dispatch.ts';
 
@@ -45,6 +46,11 @@ export function commandTable(deps: () => EntryDeps): Command[] {
       path: CHECKPOINT.path,
       summary: CHECKPOINT.summary,
       run: lazy((d) => (argv, io) => runCheckpoint(argv, io, d)),
+    },
+    {
+      path: WITNESSED.path,
+      summary: WITNESSED.summary,
+      run: lazy((d) => (argv, io) => runWitnessed(argv, io, d)),
     },
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },

@@ -6,7 +6,9 @@
  *   { "logKeys":   ["<origin>+<keyid>+<base64 key>", …],
  *     "origins":   ["<origin>", …],            optional
  *     "tsaRoots":  ["-----BEGIN CERTIFICATE-----…", …],
- *     "tsaQuorum": k }                          optional
+ *     "tsaQuorum": k,                           optional
+ *     "witnesses": ["<name>+<keyid>+<base64(0x04 ‖ key)>", …],   optional
+ *     "witnessQuorum": k }                      optional
  *
  * A pinned vkey means exactly "this key signs the checkpoints of the log whose
  * origin is the vkey's name" — of no other log, even though one key signs every
@@ -18,6 +20,11 @@
  * it the verifier uses min(2, pinned roots), as the deployment's `AnchorQuorum`
  * defaults to min(2, TSAs). It needs `tsaRoots` and can be at most the number
  * of distinct roots pinned: a quorum that can never be met is a mistake.
+ * `witnesses` are C2SP cosignature/v1 witness keys (docs/witnessing.md);
+ * `witnessQuorum` is how many of them must have cosigned a checkpoint for
+ * `anchorlog witnessed` to accept it (default min(2, witnesses), as the
+ * deployment's WitnessQuorum; 0 = report only). It needs `witnesses` when
+ * above 0 and can be at most their number.
  * Every problem is a usage error (exit 2): the file is the caller's, not
  * attacker input.
  */
@@ -25,6 +32,7 @@ import { fromUtf8, toHex } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import { isValidKeyName, parseVerifierKey } from '../core/note/index.ts';
 import { decodePemCertificates } from '../core/rfc3161/index.ts';
+import { type Cosigner, checkCosigners, parseCosignerKey } from '../core/witness/cosignature.ts';
 import { UsageError } from './errors.ts';
 
 export interface TrustFile {
@@ -35,9 +43,14 @@ export interface TrustFile {
   /** The certificates they hold (DER). */
   readonly tsaRoots?: readonly Uint8Array[];
   readonly tsaQuorum?: number;
+  /** The witness vkeys as given. */
+  readonly witnesses?: readonly string[];
+  /** Their parsed keys, in the same order. */
+  readonly cosigners?: readonly Cosigner[];
+  readonly witnessQuorum?: number;
 }
 
-const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum'];
+const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum', 'witnesses', 'witnessQuorum'];
 
 export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
   const bad = (msg: string): never => {
@@ -103,7 +116,36 @@ export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
     if ((tsaQuorum as number) > distinct)
       bad(`tsaQuorum ${tsaQuorum} can never be met: ${distinct} distinct TSA root(s) are pinned`);
   }
+  const witnesses = strings('witnesses');
+  let cosigners: Cosigner[] | undefined;
+  if (witnesses) {
+    cosigners = witnesses.map((k) => {
+      try {
+        return parseCosignerKey(k);
+      } catch (e) {
+        return bad(
+          `bad witness key ${JSON.stringify(k.slice(0, 40))}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    });
+    try {
+      checkCosigners(cosigners);
+    } catch (e) {
+      bad(`witnesses: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  const witnessQuorum = o.witnessQuorum;
+  if (witnessQuorum !== undefined) {
+    if (typeof witnessQuorum !== 'number' || !Number.isSafeInteger(witnessQuorum) || witnessQuorum < 0)
+      bad('witnessQuorum must be a non-negative integer');
+    if ((witnessQuorum as number) > (witnesses?.length ?? 0))
+      bad(
+        `witnessQuorum ${witnessQuorum} can never be met: ${witnesses?.length ?? 0} witness key(s) are pinned`,
+      );
+  }
   return {
+    ...(witnesses && cosigners ? { witnesses, cosigners } : {}),
+    ...(witnessQuorum !== undefined ? { witnessQuorum: witnessQuorum as number } : {}),
     ...(logKeys ? { logKeys } : {}),
     ...(origins ? { origins } : {}),
     ...(tsaRootsPem ? { tsaRootsPem, tsaRoots } : {}),

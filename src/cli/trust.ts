@@ -37,13 +37,15 @@ import {
   TimestampError,
   verifyTimestamp,
 } from '../core/rfc3161/index.ts';
+import { formatCosignerKey } from '../core/witness/cosignature.ts';
+import { verifyWitnessedCheckpoint, witnessPolicy } from '../core/witness/index.ts';
 import { type ArgsOf, defineCommand, option } from './args.ts';
 import { runCommand } from './command.ts';
 import { CheckError, UsageError } from './errors.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
 import { printable, printableJson, printableLines } from './printable.ts';
-import { apiJson, apiOptions, logVkeys, type ReadApiDeps } from './read-api.ts';
-import { logId as logIdType, outputFile } from './values.ts';
+import { apiGet, apiJson, apiOptions, logVkeys, type ReadApiDeps } from './read-api.ts';
+import { cosignerVkey, logId as logIdType, outputFile, wholeNumber } from './values.ts';
 
 export const TRUST = defineCommand({
   path: ['trust'],
@@ -62,13 +64,27 @@ COMPARISON OF THOSE FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.`,
         short: 'o',
       },
     ),
+    witness: option(
+      cosignerVkey,
+      'a witness key to pin (repeatable), obtained from the witness operator (docs/witnessing.md)',
+      { multiple: true },
+    ),
+    'witness-quorum': option(
+      wholeNumber('K'),
+      'cosignatures a checkpoint needs (written as witnessQuorum; default min(2, witnesses))',
+    ),
     ...apiOptions('with proofs:read on the log'),
   },
-  json: '{ ok, log, origin, output, trust, logKeys: [{ vkey, keyId, spkiSha256 }], tsaRoots: [{ tsas, subject, sha256 }], warning }',
+  json: '{ ok, log, origin, output, trust, logKeys: [{ vkey, keyId, spkiSha256 }], tsaRoots: [{ tsas, subject, sha256 }], witnesses: [{ vkey, status }], warning }',
   examples: [
     {
       title: 'pin log prod: write TRUST.json, then compare the printed fingerprints out of band',
       command: 'anchorlog trust --log prod -o TRUST.json --api https://audit.example.com',
+    },
+    {
+      title: 'also pin two witnesses (keys from their operators), both required',
+      command:
+        "anchorlog trust --log prod -o TRUST.json --witness 'w1.example+…' --witness 'w2.example+…' --witness-quorum 2",
     },
     {
       title: 'the fingerprints for a script that compares them with published ones',
@@ -94,6 +110,9 @@ export interface TrustDocument {
   readonly tsaRoots: string[];
   /** The deployment's anchor quorum: distinct TSA roots needed for "existed by". */
   readonly tsaQuorum: number;
+  /** Witness cosigner vkeys given with --witness (never taken from the server). */
+  readonly witnesses?: string[];
+  readonly witnessQuorum?: number;
 }
 
 interface KeyFinding {
@@ -310,11 +329,13 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
       `the deployment requires ${tsaQuorum} TSAs per anchor, but the newest anchors of log ${logId} show only ${roots.length} distinct TSA root(s) (${roots.flatMap((r) => r.tsas).join(', ')}); retry after an anchor run that meets the quorum`,
     );
 
+  const witnesses = await witnessFindings(args, deps, target, logId, keys);
   const trust: TrustDocument = {
     logKeys: findings.map((f) => f.vkey),
     origins: [origin],
     tsaRoots: roots.map((r) => r.pem),
     tsaQuorum,
+    ...(witnesses ? { witnesses: witnesses.found.map((w) => w.vkey), witnessQuorum: witnesses.quorum } : {}),
   };
   const text = printableJson(trust, 2);
   if (output !== undefined) {
@@ -331,7 +352,7 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
       );
     }
   }
-  const report = fingerprints(origin, findings, roots, tsaQuorum);
+  const report = `${fingerprints(origin, findings, roots, tsaQuorum)}${witnesses ? witnessReport(witnesses) : ''}`;
   if (args.json) {
     io.stdout(
       printableJson(
@@ -343,6 +364,7 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
           trust,
           logKeys: findings,
           tsaRoots: roots.map(({ pem: _pem, der: _der, ...r }) => r),
+          ...(witnesses ? { witnesses: witnesses.found, witnessQuorum: witnesses.quorum } : {}),
           warning:
             'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
         },
@@ -359,4 +381,70 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
     io.stderr(`${report}${TRUST_WARNING}`);
   }
   return EXIT_OK;
+}
+
+interface WitnessFindings {
+  readonly quorum: number;
+  /** Each pinned witness and what the served checkpoint shows of it (a check, not a condition). */
+  readonly found: { vkey: string; status: string }[];
+  readonly met: boolean;
+}
+
+/**
+ * The --witness keys and quorum, checked to fit (distinct keys, 0 ≤ k ≤ n),
+ * and each witness's status on the checkpoint the server serves now. A
+ * quorum not met there is only reported: cosignatures lag a seal by up to
+ * one anchor period, and the keys come from the witness operators, not from
+ * this server, so there is nothing to cross-check them with here.
+ */
+async function witnessFindings(
+  args: ArgsOf<typeof TRUST>,
+  deps: ReadApiDeps,
+  target: { url: string; key: string },
+  logId: string,
+  keys: readonly NoteVerifier[],
+): Promise<WitnessFindings | undefined> {
+  const cosigners = args.witness;
+  if (cosigners.length === 0) {
+    if (args['witness-quorum'] !== undefined)
+      throw new UsageError('BAD_VALUE', '--witness-quorum needs at least one --witness');
+    return undefined;
+  }
+  let policy: ReturnType<typeof witnessPolicy>;
+  try {
+    policy = witnessPolicy(cosigners, args['witness-quorum'] ?? Math.min(2, cosigners.length));
+  } catch (e) {
+    throw new UsageError('BAD_VALUE', e instanceof Error ? e.message : String(e));
+  }
+  const served = await apiGet(deps, target, `/v1/logs/${logId}/checkpoint`);
+  let report: ReturnType<typeof verifyWitnessedCheckpoint>;
+  try {
+    report = verifyWitnessedCheckpoint(served, keys, policy);
+  } catch (e) {
+    if (e instanceof NoteError)
+      throw new CheckError(
+        e.code,
+        `the served checkpoint of log ${logId} does not verify under its keys: ${e.message}`,
+      );
+    throw e;
+  }
+  return {
+    quorum: policy.quorum,
+    met: report.quorumMet,
+    found: policy.witnesses.map((w, i) => ({
+      vkey: formatCosignerKey(w),
+      status: report.witnesses[i]?.status ?? 'missing',
+    })),
+  };
+}
+
+function witnessReport(w: WitnessFindings): string {
+  const l = [
+    "witness(es), keys as given with --witness (compare them with their operators' published keys):",
+  ];
+  for (const f of w.found) l.push(`  ${f.vkey}   on the served checkpoint: ${f.status}`);
+  l.push(
+    `witness quorum: ${w.quorum}${w.met ? '' : '   (NOT met by the checkpoint served now; cosignatures follow a seal within one anchor period)'}`,
+  );
+  return printableLines(l);
 }

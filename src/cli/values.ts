@@ -16,6 +16,8 @@ import { parseSafeUint } from '../core/merkle/numbers.ts';
 import { isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { NoteError, type NoteVerifier, parseVerifierKey } from '../core/note/index.ts';
 import { isLogId, isLogPattern, isPrincipalId, parseApiKey, SCOPES, type Scope } from '../core/principal.ts';
+import { type Cosigner, parseCosignerKey } from '../core/witness/cosignature.ts';
+import { WitnessError } from '../core/witness/errors.ts';
 
 /** How one option's text becomes a value. */
 export interface ValueType<T> {
@@ -162,6 +164,17 @@ export const vkey: ValueType<NoteVerifier> = valueType('VKEY', (t) => {
   } catch (e) {
     throw new InvalidValue(
       `is not a usable verifier key (${e instanceof NoteError ? e.code : 'error'}): expected <origin>+<keyid>+<base64 key>`,
+    );
+  }
+});
+
+/** A witness key `<name>+<keyid>+<base64(0x04 ‖ Ed25519 key)>` (c2sp.org/tlog-cosignature). */
+export const cosignerVkey: ValueType<Cosigner> = valueType('VKEY', (t) => {
+  try {
+    return parseCosignerKey(t);
+  } catch (e) {
+    throw new InvalidValue(
+      `is not a witness key (${e instanceof WitnessError ? e.code : 'error'}): expected <name>+<keyid>+<base64 of 0x04 and a 32-byte Ed25519 key>`,
     );
   }
 });

@@ -24,6 +24,7 @@ export function createProofService(services: Pick<Services, 'config' | 'clients'
   return new ProofService({
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     originPrefix: config.originPrefix,
+    ...(config.witnesses?.length ? { witnesses: config.witnesses } : {}),
     publicKeys: async () => {
       if (!config.signingKeyId) throw new Error('ANCHORLOG_SIGNING_KEY_ID is not configured');
       const k = await KmsNoteSigner.create({

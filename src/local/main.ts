@@ -36,6 +36,7 @@ anchorlog local stack is up.
   admin API key  ${info.adminKey}
   AWS emulator   ${info.awsEndpoint}   (table ${info.tableName}, bucket ${info.archiveBucket})
   TSAs           ${info.tsaUrls.join('  ')}
+  witnesses      ${info.witnessUrls.join('  ')}   (C2SP tlog-witness; every checkpoint is cosigned by both)
   alert receiver ${info.alertReceiverUrl}   (verifies each alert's signature and prints it below)
   settings       .anchorlog/local-stack.json
 

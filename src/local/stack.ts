@@ -1,17 +1,18 @@
 /**
  * The local stack: everything `npm start` runs, as a function so end-to-end
  * tests can start the very same thing. It starts (or reuses) the AWS
- * emulator and two OpenSSL TSAs, creates the table, the Object Lock archive
+ * emulator, two OpenSSL TSAs and two C2SP witnesses, creates the table, the Object Lock archive
  * bucket and the KMS signing key, composes the API and the scheduled jobs
  * through the same functions as the Lambdas (src/compose/), bootstraps an
  * admin and a demo principal, serves the API over HTTP, and runs the jobs on
  * a timer (the cloud's EventBridge schedules).
  */
 
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { anchorJob } from '../compose/anchor.ts';
-import { createAwsClients } from '../compose/aws.ts';
+import { createAwsClients, loadLogPublicKeys } from '../compose/aws.ts';
 import { createDeliveryService, deliverJob } from '../compose/deliver.ts';
 import { detectJob } from '../compose/detect.ts';
 import { exportApi } from '../compose/export.ts';
@@ -27,6 +28,7 @@ import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
+import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
 import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
@@ -37,6 +39,7 @@ import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { ensureTsaPki, rootsPem } from './tsa/pki.ts';
 import { type LocalTsa, startLocalTsa } from './tsa/server.ts';
+import { type LocalWitness, startLocalWitness } from './witness.ts';
 
 export interface LocalStackOptions {
   /** Directory for generated state (TSA PKI, local-stack.json). */
@@ -80,6 +83,10 @@ export interface LocalStackInfo {
   signingKeyId: string;
   /** Where the local alert receiver listens (the default destination of every alert). */
   alertReceiverUrl: string;
+  /** The two local C2SP tlog-witness witnesses (src/local/witness.ts): submission prefixes. */
+  witnessUrls: string[];
+  /** Their cosigner vkeys (type 0x04): what `anchorlog trust --witness` pins. */
+  witnessVkeys: string[];
 }
 
 export interface LocalStack {
@@ -91,7 +98,10 @@ export interface LocalStack {
    * (what the timer does first).
    */
   sealNow(): Promise<void>;
-  /** Anchors every log's newest checkpoint with both local TSAs once (the timer does this after sealing). */
+  /**
+   * Anchors every log's newest checkpoint with both local TSAs, then submits it to both local
+   * witnesses, once (the timer does this after sealing).
+   */
   anchorNow(): Promise<void>;
   /** Completes principal changes a crash left staged (the timer does this last). */
   recoverNow(): Promise<void>;
@@ -165,8 +175,33 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const alerts = await startAlertReceiver({ print: log });
     stops.push(() => alerts.close());
     const receiverSecret = await putLocalSecret(base, 'anchorlog/local-alert-receiver', alerts.secret);
+    // Two witnesses, as in a deployment that submits to two independent operators. They trust the
+    // log key for every origin under the local prefix; their state and keys last one run, like
+    // the emulator's (a fresh log each start).
+    log('starting two C2SP tlog-witness witnesses…');
+    const logSpki = (
+      await loadLogPublicKeys({ ...base, signingKeyId: provisioned.signingKeyId }, clients.kms)
+    )[0] as Uint8Array;
+    const witnesses: LocalWitness[] = [];
+    for (const n of ['a', 'b']) {
+      const w = await startLocalWitness({
+        keyName: `witness-${n}.anchorlog.local`,
+        secretKey: randomBytes(32),
+        logs: (origin) =>
+          origin.startsWith(`${base.originPrefix}/`) ? [ecdsaP256Verifier(origin, logSpki)] : undefined,
+        host: opts.host ?? '127.0.0.1',
+      });
+      stops.push(() => w.close());
+      witnesses.push(w);
+    }
     const config: AppConfig = {
       ...base,
+      witnesses: witnesses.map((w, i) => ({
+        name: `local-witness-${i === 0 ? 'a' : 'b'}`,
+        url: w.url,
+        cosigner: w.cosigner,
+      })),
+      witnessQuorum: 2,
       signingKeyId: provisioned.signingKeyId,
       secrets: { queryCursorKey: provisioned.cursorKeySecret },
       detection: { packs: Object.keys(BUILTIN_RULE_PACKS), rules: opts.detectionRules ?? [] },
@@ -316,6 +351,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tsaUrls: tsas.map((t) => t.url),
       signingKeyId: provisioned.signingKeyId,
       alertReceiverUrl: alerts.url,
+      witnessUrls: witnesses.map((w) => w.url),
+      witnessVkeys: witnesses.map((w) => w.vkey),
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
     return { info, services, sealNow, anchorNow, recoverNow, deliverNow, alerts, stop: stopAll };

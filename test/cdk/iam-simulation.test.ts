@@ -62,6 +62,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  -  U  R  R  R  R  R  -  R  -', 'S#acme', 'seal state'],
   ['-  -  -  -  U  R  -  R  -  -  -  -', 'A#acme', 'anchors'],
   ['-  U  -  -  -  R  -  -  -  -  -  -', 'PS#acme', 'producer streams'],
+  ['-  -  -  -  U  -  -  -  -  -  -  -', 'W#acme', 'witness state'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme', 'query cursor'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme#2026-01-01', 'query day items'],
   ['-  -  -  -  -  -  -  -  -  -  B  B', 'D#acme', 'detection: cursor, state, outbox'],
@@ -128,6 +129,8 @@ const ENTRIES = 'logs/acme/tile/entries/000';
 const CHECKPOINT = 'logs/acme/checkpoint';
 const TOKEN = 'logs/acme/anchors/5/tsa1.tsr';
 const ANCHORED_CHECKPOINT = 'logs/acme/anchors/5/checkpoint';
+/** A witness cosignature, next to the tokens of the same checkpoint (src/app/witness.ts cosignatureKey). */
+const COSIGNATURE = 'logs/acme/anchors/5/witness-a.cosig';
 const INM = { 's3:if-none-match': '*' };
 const IM = { 's3:if-match': '"e1"' };
 const SIGN = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' };
@@ -221,6 +224,9 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('seal', 's3:PutObject', { archive: CHECKPOINT }, DENIED_EXPLICITLY),
   one('seal', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, DENIED_EXPLICITLY, INM),
   one('anchor', 's3:PutObject', { archive: TOKEN }, DENIED_EXPLICITLY),
+  every(['anchor'], 's3:PutObject', { archive: COSIGNATURE }, INM),
+  one('anchor', 's3:PutObject', { archive: COSIGNATURE }, DENIED_EXPLICITLY),
+  every(['seal', 'anchor', 'read', 'query', 'export'], 's3:GetObject', { archive: COSIGNATURE }),
   one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, 'Allowed', INM),
   one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, DENIED_EXPLICITLY, IM),
   one('anchor', 's3:PutObject', { archive: CHECKPOINT }, 'Denied', IM),

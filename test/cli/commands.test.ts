@@ -54,7 +54,7 @@ const create = ['--name', 'Billing agent', '--kind', 'agent', '--owner', 'alice'
 const ROWS: readonly Row[] = [
   {
     path: 'trust',
-    flags: ['--log', '--output', '--api', '--key'],
+    flags: ['--log', '--output', '--witness', '--witness-quorum', '--api', '--key'],
     ok: ['--log', 'prod', ...api],
     missing: [api, 'MISSING_OPTION', '--log'],
     bad: [['--log', 'Prod_1', ...api], '--log'],
@@ -66,6 +66,28 @@ const ROWS: readonly Row[] = [
     ok: ['--log', 'prod', '--vkey', VKEY, ...api],
     missing: [['--vkey', VKEY, ...api], 'MISSING_OPTION', '--log'],
     bad: [['--log', 'prod', '--vkey', 'not-a-vkey', ...api], '--vkey'],
+    conflict: [
+      ['--log', 'prod', '--vkey', VKEY, '--trust', 'TRUST.json', ...api],
+      'CONFLICTING_OPTIONS',
+      '--vkey --trust',
+    ],
+  },
+  {
+    path: 'witnessed',
+    flags: [
+      '--log',
+      '--vkey',
+      '--vkey-file',
+      '--trust',
+      '--allow-untrusted',
+      '--witness',
+      '--witness-quorum',
+      '--api',
+      '--key',
+    ],
+    ok: ['--log', 'prod', '--trust', 'TRUST.json', ...api],
+    missing: [['--trust', 'TRUST.json', ...api], 'MISSING_OPTION', '--log'],
+    bad: [['--log', 'prod', '--witness', 'not-a-vkey', '--trust', 'TRUST.json', ...api], '--witness'],
     conflict: [
       ['--log', 'prod', '--vkey', VKEY, '--trust', 'TRUST.json', ...api],
       'CONFLICTING_OPTIONS',

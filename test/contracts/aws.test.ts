@@ -30,6 +30,7 @@ import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { DynamoWitnessStateStore } from '../../src/adapters/aws/dynamo-witness-state.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
 import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
@@ -38,12 +39,15 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
 import { HttpNotifier } from '../../src/adapters/notify/http-notifier.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
+import { HttpWitness } from '../../src/adapters/witness/http-witness.ts';
 import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
 import { parseWebhookSecrets } from '../../src/core/deliver/webhook-signature.ts';
+import { startLocalWitness } from '../../src/local/witness.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
 import { RuleSourceError } from '../../src/ports/rule-source.ts';
 import { rulesOnMoto } from '../app/rules-moto.ts';
+import { seed, testLog } from '../core/witness/support.ts';
 import { awsClientConfig } from '../support/aws.ts';
 import { harnessTsas } from '../support/tsa.ts';
 import { alertReviewStoreContract } from './alert-review-store.contract.ts';
@@ -68,6 +72,8 @@ import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
 import { uniqueId } from './support.ts';
 import { timestamperContract } from './timestamper.contract.ts';
+import { witnessContract } from './witness.contract.ts';
+import { witnessStateContract } from './witness-state.contract.ts';
 
 const TABLE = 'anchorlog-contracts';
 const tables = new Map<string, Promise<DynamoDBClient>>();
@@ -364,4 +370,26 @@ notifierContract('HttpNotifier (webhook)', {
       timeoutMs: 2_000,
     });
   },
+});
+
+witnessStateContract('DynamoWitnessStateStore', async () => {
+  const client = await table();
+  return new DynamoWitnessStateStore({ client, tableName: TABLE });
+});
+
+const witnessServers: { close(): Promise<void> }[] = [];
+afterAll(() => Promise.all(witnessServers.map((s) => s.close())));
+
+witnessContract('HttpWitness (local tlog-witness server)', async () => {
+  const log = testLog('witness-contract.test/http');
+  const server = await startLocalWitness({
+    keyName: 'witness.contract.test',
+    secretKey: seed(12),
+    logs: new Map([[log.origin, [log.verifier]]]),
+  });
+  afterAll(() => server.close());
+  return {
+    witness: new HttpWitness({ name: 'contract-witness', url: server.url, cosigner: server.cosigner }),
+    log,
+  };
 });

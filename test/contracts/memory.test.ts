@@ -24,6 +24,10 @@ import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
 import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
+import { MemoryWitness } from '../../src/adapters/memory/witness.ts';
+import { MemoryWitnessStateStore } from '../../src/adapters/memory/witness-state.ts';
+import { systemClock } from '../../src/ports/clock.ts';
+import { seed, testLog } from '../core/witness/support.ts';
 import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
@@ -45,6 +49,8 @@ import { sealStateContract } from './seal-state.contract.ts';
 import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
 import { timestamperContract } from './timestamper.contract.ts';
+import { witnessContract } from './witness.contract.ts';
+import { witnessStateContract } from './witness-state.contract.ts';
 
 logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
 sealStateContract('MemorySealStateStore', async () => new MemorySealStateStore());
@@ -131,4 +137,17 @@ notifierContract('MemoryNotifier', {
     notifier.answer = () => ({ ok: false, code: 'NETWORK', message: 'connection refused', retryable: true });
     return notifier;
   },
+});
+
+witnessStateContract('MemoryWitnessStateStore', async () => new MemoryWitnessStateStore());
+witnessContract('MemoryWitness', async () => {
+  const log = testLog('witness-contract.test/memory');
+  const witness = new MemoryWitness({
+    name: 'contract-witness',
+    keyName: 'witness.contract.test',
+    secretKey: seed(11),
+    logs: new Map([[log.origin, [log.verifier]]]),
+    clock: systemClock,
+  });
+  return { witness, log };
 });

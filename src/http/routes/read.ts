@@ -84,7 +84,8 @@ export function readRoutes(deps: {
       pattern: '/v1/logs/{logId}/checkpoint',
       auth: 'principal',
       async handle(req) {
-        const text = await deps.proofs.latestCheckpoint(readable(req));
+        // With the witnesses' cosignatures (docs/witnessing.md §Serving): still a valid signed note.
+        const text = await deps.proofs.witnessedCheckpoint(readable(req));
         return {
           status: 200,
           // Revalidated on every use: the checkpoint advances with every seal.
