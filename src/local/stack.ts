@@ -298,14 +298,21 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       await jobs.deliver({}, LOCAL_JOB_CONTEXT);
     };
     // seal → detect → deliver: the chain an alert travels (Lambda destinations in AWS).
-    const sealChain = async () => {
-      await jobs
-        .seal({}, LOCAL_JOB_CONTEXT)
-        .finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow));
+    // One run of a chain at a time, whether the timer or a caller (tests, the demo) starts it: two
+    // seal (or projection) runs of one log at once would race on its state, and the loser reports
+    // a failed run.
+    const serial = (f: () => Promise<unknown>): (() => Promise<void>) => {
+      let tail: Promise<void> = Promise.resolve();
+      return () => {
+        const run = tail.then(f).then(() => undefined);
+        tail = run.catch(() => undefined);
+        return run;
+      };
     };
-    const projectNow = async () => {
-      await jobs.project({}, LOCAL_JOB_CONTEXT);
-    };
+    const sealChain = serial(() =>
+      jobs.seal({}, LOCAL_JOB_CONTEXT).finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow)),
+    );
+    const projectNow = serial(() => jobs.project({}, LOCAL_JOB_CONTEXT));
     const sealNow = async () => {
       await sealChain();
       await projectNow();
