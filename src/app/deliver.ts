@@ -146,6 +146,8 @@ export const PROGRESS_RETENTION_MS = 30 * 86_400_000;
 /** A run's lease outlives its deadline by this much: one attempt (its timeout) may still be in flight. */
 export const LEASE_SLACK_MS = 60_000;
 const PAGE = 100;
+/** Entries of one page delivered at once: their destinations' round trips overlap. */
+const DELIVERY_CONCURRENCY = 8;
 /** Acknowledge in batches of this many positions (one BatchWriteItem). */
 const ACK_BATCH = 25;
 
@@ -216,17 +218,20 @@ export class DeliveryService {
         return nothing('busy');
       try {
         let acks: string[] = [];
+        // Takes the batch before awaiting, so positions pushed meanwhile (by another entry of
+        // the page, delivered concurrently) wait for the next flush instead of being dropped.
         const flush = async () => {
           if (acks.length === 0) return;
-          await this.#o.outbox.ackOutbox(logId, acks);
-          acked += acks.length;
-          this.#o.afterStep?.('acked', acks.at(-1) as string);
+          const batch = acks;
           acks = [];
+          await this.#o.outbox.ackOutbox(logId, batch);
+          acked += batch.length;
+          this.#o.afterStep?.('acked', batch.at(-1) as string);
         };
         // Progress read this run, by entry id: an id seen twice (a redo brought it back) is current.
         const known = new Map<string, StoredProgress>();
         let after: string | undefined;
-        pages: for (;;) {
+        for (;;) {
           const page = await this.#o.outbox.readOutbox(logId, {
             ...(after !== undefined ? { after } : {}),
             limit: PAGE,
@@ -236,18 +241,39 @@ export class DeliveryService {
           if (unread.length > 0)
             for (const [id, p] of await store.readProgress(logId, unread)) known.set(id, p);
           const preRecorded = await this.#recordPage(page.records, known);
-          for (const rec of page.records) {
-            if (clock.now() >= deadlineMs) {
-              more = true;
-              break pages;
+          // Entries of a page are delivered DELIVERY_CONCURRENCY at a time (one destination's
+          // round trip no longer waits for another's); a page holding one entry id twice (a redo
+          // brought it back) goes one at a time, so its progress is never raced by itself.
+          // Each entry's steps keep their order (record → attempts → progress → ack), which is
+          // all the crash-safety argument above needs; a failure stops the page from starting
+          // more entries, lets those in flight finish, then fails the run.
+          const distinct = new Set(page.records.map((r) => r.entry.id)).size === page.records.length;
+          let next = 0;
+          let stopped = false;
+          let failure: { err: unknown } | undefined;
+          const worker = async () => {
+            while (!stopped && failure === undefined && next < page.records.length) {
+              const rec = page.records[next++] as OutboxRecord;
+              if (clock.now() >= deadlineMs) {
+                more = true;
+                stopped = true;
+                return;
+              }
+              entries++;
+              try {
+                const done = await this.#entry(logId, rec, known, deadlineMs, c, preRecorded);
+                if (done) {
+                  acks.push(rec.position);
+                  if (acks.length >= ACK_BATCH) await flush();
+                } else pending++;
+              } catch (err) {
+                failure ??= { err };
+              }
             }
-            entries++;
-            const done = await this.#entry(logId, rec, known, deadlineMs, c, preRecorded);
-            if (done) {
-              acks.push(rec.position);
-              if (acks.length >= ACK_BATCH) await flush();
-            } else pending++;
-          }
+          };
+          await Promise.all(Array.from({ length: distinct ? DELIVERY_CONCURRENCY : 1 }, () => worker()));
+          if (failure) throw failure.err;
+          if (stopped) break;
           if (page.next === undefined) break;
           after = page.next;
         }
@@ -351,7 +377,7 @@ export class DeliveryService {
    * one go (recordMany), before any of them is delivered: a page of alerts
    * costs one or two appends instead of one each, which is most of a run's
    * time. Returns the ids now in the system log; on CONFLICT (an id someone
-   * else recorded meanwhile) none, and #entry records them one by one.
+   * else recorded meanwhile) it records them one by one, in position order.
    */
   async #recordPage(
     records: readonly OutboxRecord[],
@@ -365,8 +391,9 @@ export class DeliveryService {
     try {
       await recordMany([...byId.values()].map(alertEvent));
     } catch (err) {
-      if (err instanceof AppError && err.code === 'CONFLICT') return new Set();
-      throw err;
+      if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
+      // One by one, still in position order (entries are then delivered concurrently).
+      for (const rec of byId.values()) await this.#record(rec);
     }
     return new Set(byId.keys());
   }

@@ -234,9 +234,12 @@ describe('runs', () => {
       calls++;
       return { ok: true };
     };
+    // Entries of a page are delivered concurrently: those the deadline leaves unattempted stay
+    // in the outbox, as `more` (not started) or `pending` (started, destination not tried).
     const out = await env.service().deliverLog(LOG, env.clock.t + 2500);
-    expect(out).toMatchObject({ more: true, acked: 3 });
-    expect(await env.service().deliverLog(LOG, FAR)).toMatchObject({ acked: 2, more: false });
+    expect(out.acked).toBe(3);
+    expect(out.more || out.pending > 0).toBe(true);
+    expect(await env.service().deliverLog(LOG, FAR)).toMatchObject({ acked: 2, more: false, pending: 0 });
     expect(calls).toBe(5);
   });
 
