@@ -19,7 +19,7 @@ import { createRouter } from '../../src/http/router.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
-import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import type { HttpResponse } from '../../src/http/types.ts';
 import { testClock } from '../app/ingest-support.ts';
 
 const LOG = 'prod';
