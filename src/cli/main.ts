@@ -16,6 +16,7 @@ import { EXPORT, runExport } from './export.ts';
 import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
+import { PRODUCERS, runProducers } from './producers.ts';
 import { PROVE, runProve } from './prove.ts';
 import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
@@ -43,6 +44,11 @@ export function commandTable(deps: () => EntryDeps): Command[] {
       path: CHECKPOINT.path,
       summary: CHECKPOINT.summary,
       run: lazy((d) => (argv, io) => runCheckpoint(argv, io, d)),
+    },
+    {
+      path: PRODUCERS.path,
+      summary: PRODUCERS.summary,
+      run: lazy((d) => (argv, io) => runProducers(argv, io, d)),
     },
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },
