@@ -4,8 +4,10 @@ import { EVENT_LIMITS, validateEvent } from '../../src/core/event.ts';
 import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
+import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
@@ -21,6 +23,8 @@ const routes: Route[] = [
   ...anchorRoutes(none),
   ...queryRoutes(none),
   ...exportRoutes(none),
+  ...catalogRoutes(none),
+  ...producerRoutes(none),
 ];
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as {
   openapi: string;
@@ -58,6 +62,7 @@ describe('OpenAPI Event schema states the limits ingest enforces', () => {
     [['context', 'requestId'], EVENT_LIMITS.contextId],
     [['context', 'ip'], EVENT_LIMITS.ip],
     [['context', 'userAgent'], EVENT_LIMITS.userAgent],
+    [['producer', 'stream'], EVENT_LIMITS.stream],
   ])('%j maxLength is %d', (keys, max) => {
     expect(prop(event, ...keys).maxLength).toBe(max);
   });
