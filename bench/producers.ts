@@ -3,8 +3,10 @@
  * docs/benchmarks.md, docs/events.md): events/s through IngestService
  * in-process on the memory adapters, batches of 100 catalogued demo events
  * (src/local/demo-events.ts), with the event catalog off, in warn and in
- * enforce mode (every event valid, so warn and enforce do the same work), and
- * with producer positions (`producer: { stream, seq }`) on every event.
+ * enforce mode (every event valid, so warn and enforce do the same work: their
+ * difference is the run's noise), with producer positions (`producer: {
+ * stream, seq }`, 4 streams) on every event, and with those streams tracked
+ * (ProducerService folding each batch, one read + one swap per stream).
  *
  * The in-process run isolates what validation adds: the local stack's HTTP,
  * auth and DynamoDB emulator would add a constant per batch that hides it
@@ -15,9 +17,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { MemoryLogStore } from '../src/adapters/memory/log-store.ts';
+import { MemoryProducerStore } from '../src/adapters/memory/producer-store.ts';
 import { StaticCatalogPolicy } from '../src/app/catalog.ts';
 import { type CatalogMode, IngestService } from '../src/app/ingest.ts';
 import { LogRegistry } from '../src/app/log-registry.ts';
+import { ProducerService } from '../src/app/producers.ts';
 import { STARTER_CATALOG_DOCUMENTS } from '../src/compose/starter-catalog.ts';
 import { utf8 } from '../src/core/bytes.ts';
 import { Catalog } from '../src/core/catalog.ts';
@@ -59,6 +63,8 @@ interface CellSpec {
   name: string;
   mode: CatalogMode;
   bodies: Uint8Array[];
+  /** Fold producer streams after each commit (ProducerService on the memory store). */
+  track?: boolean;
 }
 const CELLS: CellSpec[] = [
   { name: 'catalog off', mode: 'off', bodies: PLAIN },
@@ -66,6 +72,7 @@ const CELLS: CellSpec[] = [
   { name: 'catalog enforce', mode: 'enforce', bodies: PLAIN },
   { name: 'off + producer seq', mode: 'off', bodies: PRODUCER },
   { name: 'enforce + producer seq', mode: 'enforce', bodies: PRODUCER },
+  { name: 'enforce + streams tracked', mode: 'enforce', bodies: PRODUCER, track: true },
 ];
 
 let logN = 0;
@@ -77,6 +84,9 @@ async function runCell(spec: CellSpec): Promise<number> {
     store,
     clock: systemClock,
     catalog: new StaticCatalogPolicy(catalog, spec.mode),
+    ...(spec.track
+      ? { producers: new ProducerService({ store: new MemoryProducerStore(), clock: systemClock }) }
+      : {}),
   });
   const start = performance.now();
   for (const b of spec.bodies) {

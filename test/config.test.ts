@@ -286,3 +286,36 @@ describe('loadConfig: detection rules until the rule store serves them', () => {
     await configError(() => loadConfig({ ...BASE, ANCHORLOG_DETECTION_PACKS: 'Pack!' }), 'INVALID_SETTING');
   });
 });
+
+describe('loadConfig: the event catalog modes and the producer gap age (docs/events.md)', () => {
+  const tsas = { ANCHORLOG_TSAS: JSON.stringify(TSAS) };
+  it('warn for every log by default; per-log modes; gap age 300 s', () => {
+    const c = loadConfig({ ...BASE, ...tsas });
+    expect(c.catalog).toEqual({ mode: 'warn', modes: new Map(), gapAgeSeconds: 300 });
+    const d = loadConfig({
+      ...BASE,
+      ...tsas,
+      ANCHORLOG_CATALOG_MODE: 'off',
+      ANCHORLOG_CATALOG_MODES: 'prod=enforce, dev=warn',
+      ANCHORLOG_PRODUCER_GAP_AGE_SECONDS: '60',
+    });
+    expect(d.catalog).toEqual({
+      mode: 'off',
+      modes: new Map([
+        ['prod', 'enforce'],
+        ['dev', 'warn'],
+      ]),
+      gapAgeSeconds: 60,
+    });
+  });
+
+  it.each([
+    { ANCHORLOG_CATALOG_MODE: 'strict' },
+    { ANCHORLOG_CATALOG_MODES: 'prod=strict' },
+    { ANCHORLOG_CATALOG_MODES: 'Prod_1=warn' },
+    { ANCHORLOG_CATALOG_MODES: 'prod' },
+    { ANCHORLOG_PRODUCER_GAP_AGE_SECONDS: '0' },
+  ])('%j is INVALID_SETTING', async (env) => {
+    await configError(() => loadConfig({ ...BASE, ...tsas, ...env }), 'INVALID_SETTING');
+  });
+});

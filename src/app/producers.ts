@@ -22,7 +22,9 @@ import {
   type Position,
   type StreamState,
 } from '../core/producer.ts';
+import { decodeRecord } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
+import type { LogStore } from '../ports/log-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import type { ProducerStore } from '../ports/producer-store.ts';
 import { AppError } from './errors.ts';
@@ -114,6 +116,41 @@ export class ProducerService {
       'CONFLICT',
       `producer stream ${stream} of log ${logId}: ${MAX_SWAPS} lost swaps in a row`,
     );
+  }
+
+  /**
+   * Recomputes every stream of `logId` from its records (the state is derived:
+   * this is the repair for updates lost after a commit, docs/events.md). Folds
+   * the committed batches in order, each at its records' receivedAt, and
+   * writes each stream's state over the stored one (compare-and-swap on the
+   * version read; a batch appended meanwhile may make a swap fail, and then
+   * the stream is reported in `raced` for a second run). Returns the streams
+   * written.
+   */
+  async recount(
+    logId: string,
+    log: Pick<LogStore, 'readBatches'>,
+  ): Promise<{ streams: number; records: number; raced: string[] }> {
+    const states = new Map<string, StreamState>();
+    let records = 0;
+    for (let seq = 1; ; ) {
+      const page = await log.readBatches(logId, seq, 100);
+      for (const batch of page) {
+        const events = batch.records.map((r) => decodeRecord(r.bytes).event);
+        records += events.length;
+        const at = Date.parse(decodeRecord((batch.records[0] as { bytes: Uint8Array }).bytes).receivedAt);
+        for (const [stream, positions] of positionsByStream(events, at))
+          states.set(stream, foldStream(states.get(stream), stream, positions, this.#maxGaps));
+      }
+      if (page.length < 100) break;
+      seq = (page[page.length - 1] as { seq: number }).seq + 1;
+    }
+    const raced: string[] = [];
+    for (const [stream, state] of states) {
+      const current = await this.#store.read(logId, stream);
+      if (!(await this.#store.compareAndSwap(logId, state, current?.version ?? 0))) raced.push(stream);
+    }
+    return { streams: states.size - raced.length, records, raced };
   }
 
   /**

@@ -17,6 +17,7 @@ import { EXPORT, runExport } from './export.ts';
 import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
+import { PRODUCERS, runProducers } from './producers.ts';
 import { PROVE, runProve } from './prove.ts';
 import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
@@ -51,6 +52,11 @@ export function commandTable(deps: () => EntryDeps): Command[] {
       path: WITNESSED.path,
       summary: WITNESSED.summary,
       run: lazy((d) => (argv, io) => runWitnessed(argv, io, d)),
+    },
+    {
+      path: PRODUCERS.path,
+      summary: PRODUCERS.summary,
+      run: lazy((d) => (argv, io) => runProducers(argv, io, d)),
     },
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },

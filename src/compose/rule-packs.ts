@@ -33,6 +33,9 @@ import anchorlogSelfAnchorQuorumMissed from '../../rules/anchorlog/anchorlog.sel
 import anchorlogSelfLogHalted from '../../rules/anchorlog/anchorlog.self.log-halted.json' with {
   type: 'json',
 };
+import anchorlogSelfProducerHeartbeatMissed from '../../rules/anchorlog/anchorlog.self.producer-heartbeat-missed.json' with {
+  type: 'json',
+};
 import anchorlogSelfProducerSilence from '../../rules/anchorlog/anchorlog.self.producer-silence.json' with {
   type: 'json',
 };
@@ -57,6 +60,7 @@ export const BUILTIN_RULE_PACKS: Readonly<Record<string, () => readonly unknown[
     anchorlogAdminAdminScopeGranted,
     anchorlogSelfAnchorQuorumMissed,
     anchorlogSelfLogHalted,
+    anchorlogSelfProducerHeartbeatMissed,
     anchorlogSelfProducerSilence,
     anchorlogSelfSealLag,
     anchorlogSelfTsaFailing,

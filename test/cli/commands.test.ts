@@ -95,6 +95,14 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
+    path: 'producers',
+    flags: ['--log', '--api', '--key'],
+    ok: ['--log', 'prod', ...api],
+    missing: [api, 'MISSING_OPTION', '--log'],
+    bad: [['--log', 'Prod_1', ...api], '--log'],
+    conflict: [['--log', 'prod', '--log', 'dev', ...api], 'REPEATED_OPTION', '--log'],
+  },
+  {
     path: 'prove',
     flags: [
       '--log',

@@ -5,8 +5,10 @@ import type { Route } from '../../src/http/router.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
+import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
@@ -25,6 +27,8 @@ const routes: Route[] = [
   ...anchorRoutes(none),
   ...queryRoutes(none),
   ...exportRoutes(none),
+  ...catalogRoutes(none),
+  ...producerRoutes(none),
 ];
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as {
   openapi: string;
@@ -62,6 +66,7 @@ describe('OpenAPI Event schema states the limits ingest enforces', () => {
     [['context', 'requestId'], EVENT_LIMITS.contextId],
     [['context', 'ip'], EVENT_LIMITS.ip],
     [['context', 'userAgent'], EVENT_LIMITS.userAgent],
+    [['producer', 'stream'], EVENT_LIMITS.stream],
   ])('%j maxLength is %d', (keys, max) => {
     expect(prop(event, ...keys).maxLength).toBe(max);
   });

@@ -19,7 +19,7 @@ import { createRouter } from '../../src/http/router.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
-import type { HttpRequest, HttpResponse } from '../../src/http/types.ts';
+import type { HttpResponse } from '../../src/http/types.ts';
 import { testClock } from '../app/ingest-support.ts';
 
 const LOG = 'prod';
@@ -217,6 +217,17 @@ describe('producer streams over HTTP', () => {
     expect(r.status).toBe(201);
     expect(warnings.some((w) => w.includes('producer streams'))).toBe(true);
     producerStore.faults.clear();
+    // The lost update shows as a gap (an over-report) once seq 2 arrives…
+    expect((await post([tool(2, 'svc/f')])).status).toBe(201);
+    expect((await producerStore.read(LOG, 'svc/f'))?.state).toMatchObject({ contiguous: 0, highest: 2 });
+    // …and a recount from the records repairs it.
+    const r2 = await producers.recount(LOG, logStore);
+    expect(r2.raced).toEqual([]);
+    expect((await producerStore.read(LOG, 'svc/f'))?.state).toMatchObject({
+      contiguous: 2,
+      highest: 2,
+      gaps: [],
+    });
   });
 });
 

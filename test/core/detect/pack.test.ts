@@ -54,6 +54,13 @@ const grant = (metadata: EventSpec['metadata']): EventSpec => ({
   target: { type: 'role', id: 'prod-admin' },
   metadata,
 });
+const heartbeat = (streamId: string, seq: number): EventSpec => ({
+  action: 'producer.heartbeat',
+  actorType: 'service',
+  actor: 'svc-agents',
+  metadata: { intervalSeconds: 60 },
+  producer: { stream: streamId, seq },
+});
 const denial = (actor: string): EventSpec => ({ action: 'guardrail.prompt', actor, outcome: 'denied' });
 const principalEvent = (action: string, before: unknown, after: unknown): EventSpec => ({
   action,
@@ -198,6 +205,22 @@ const CASES: Record<string, Case> = {
       ],
       'system',
     ),
+  },
+  'anchorlog.self.producer-heartbeat-missed': {
+    // Stream a beats, then stops; stream b keeps beating.
+    fires: stream([
+      [0, heartbeat('svc/a', 1)],
+      [0, heartbeat('svc/b', 1)],
+      [10 * MIN, heartbeat('svc/b', 2)],
+      [20 * MIN, heartbeat('svc/b', 3)],
+      tick(21 * MIN),
+    ]),
+    quiet: stream([
+      [0, heartbeat('svc/a', 1)],
+      [10 * MIN, heartbeat('svc/a', 2)],
+      [20 * MIN, heartbeat('svc/a', 3)],
+      tick(21 * MIN),
+    ]),
   },
   'anchorlog.self.producer-silence': {
     fires: stream([[0, { submitter: 'svc-a' }], [30 * MIN, { submitter: 'svc-b' }], tick(61 * MIN)]),

@@ -42,6 +42,7 @@ export interface EventSpec {
   metadata?: AuditEvent['metadata'];
   changes?: AuditEvent['changes'];
   submitter?: string;
+  producer?: AuditEvent['producer'];
 }
 
 export function record(index: number, atMs: number, e: EventSpec = {}, logId = 'acme'): LogRecord {
@@ -53,6 +54,7 @@ export function record(index: number, atMs: number, e: EventSpec = {}, logId = '
     ...(e.target ? { target: e.target } : {}),
     ...(e.metadata ? { metadata: e.metadata } : {}),
     ...(e.changes ? { changes: e.changes } : {}),
+    ...(e.producer ? { producer: e.producer } : {}),
   };
   return {
     v: 1,
