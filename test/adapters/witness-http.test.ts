@@ -261,4 +261,37 @@ describe('WitnessService over HTTP with two local witnesses', () => {
     const next = await svc.witnessLog('crash');
     expect(next.witnesses[0]).toMatchObject({ result: 'cosigned', witnessSize: 10, requests: 2 });
   });
+
+  it('the local witness keeps its state across a restart when given a state file', async () => {
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const statePath = join(mkdtempSync(join(tmpdir(), 'anchorlog-witness-')), 'state.json');
+    const l = testLog('witness-http.test/restart');
+    const logs = new Map([[l.origin, [l.verifier]]]);
+    const first = await startLocalWitness({
+      keyName: 'witness-r.test',
+      secretKey: seed(35),
+      logs,
+      statePath,
+    });
+    l.append(6);
+    const c1 = new HttpWitness({ name: 'r', url: first.url, cosigner: first.cosigner });
+    expect((await c1.addCheckpoint({ oldSize: 0, proof: [], checkpoint: await l.checkpoint() })).kind).toBe(
+      'cosigned',
+    );
+    await first.close();
+    const second = await startLocalWitness({
+      keyName: 'witness-r.test',
+      secretKey: seed(35),
+      logs,
+      statePath,
+    });
+    extra.push(second);
+    const c2 = new HttpWitness({ name: 'r', url: second.url, cosigner: second.cosigner });
+    expect(await c2.addCheckpoint({ oldSize: 0, proof: [], checkpoint: await l.checkpoint() })).toEqual({
+      kind: 'conflict',
+      size: 6,
+    });
+  });
 });
