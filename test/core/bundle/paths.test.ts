@@ -126,7 +126,15 @@ function apply(ms: Member[], o: Op): void {
     }
     case 'edit': {
       const a = i(o.at);
-      const r = JSON.parse(all[a] as string) as Record<string, unknown> & { event: { outcome: string } };
+      // An earlier tamper may have left this line unparseable (noncanonical bytes): it is
+      // tampered already, and editing it is not a second tamper.
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(all[a] as string);
+      } catch {
+        break;
+      }
+      const r = parsed as Record<string, unknown> & { event: { outcome: string } };
       if (o.field === 'outcome') r.event.outcome = r.event.outcome === 'success' ? 'failure' : 'success';
       if (o.field === 'index') r.index = (r.index as number) + (o.delta || 1);
       if (o.field === 'prev') r.prev = toBase64(new Uint8Array(32).fill(o.delta + 7));
@@ -137,7 +145,12 @@ function apply(ms: Member[], o: Op): void {
       if (o.rechain)
         // Re-chain every later record, so the per-record checks pass and only the range proof can fail.
         for (let k = a + 1; k < all.length; k++) {
-          const q = JSON.parse(all[k] as string) as Record<string, unknown>;
+          let q: Record<string, unknown>;
+          try {
+            q = JSON.parse(all[k] as string) as Record<string, unknown>;
+          } catch {
+            break; // an unparseable line (an earlier tamper) ends the re-chaining
+          }
           q.prev = toBase64(leafHash(new TextEncoder().encode(all[k - 1] as string)));
           all[k] = new TextDecoder().decode(canonicalBytes(q));
         }
