@@ -23,6 +23,7 @@
 import {
   anchorQuorumMissedEvent,
   type HealthAuditEvent,
+  isHealthEvent,
   sealHaltedEvent,
   sealLagEvent,
   tsaFailureEvent,
@@ -129,6 +130,8 @@ export interface HealthRecordingDeps {
 export interface HealthRecordingOutcome {
   /** Observations appended to the `system` log and removed from the outbox this run. */
   readonly recorded: number;
+  /** Stored observations that are not health events (isHealthEvent): removed, never recorded. */
+  readonly refused: number;
   /** Observations of occurrences the `system` log already held, removed without an append. */
   readonly repeated: number;
 }
@@ -145,8 +148,15 @@ export async function recordHealthObservations(
   deps: HealthRecordingDeps,
   limit = HEALTH_RECORDS_PER_RUN,
 ): Promise<HealthRecordingOutcome> {
-  const pending = await deps.outbox.pending(limit);
-  if (pending.length === 0) return { recorded: 0, repeated: 0 };
+  const stored = await deps.outbox.pending(limit);
+  // The outbox's type says health event; its writers are other roles, so check what it holds.
+  const pending: HealthAuditEvent[] = [];
+  const refused: { id: string }[] = [];
+  for (const e of stored as readonly unknown[])
+    if (isHealthEvent(e)) pending.push(e);
+    else refused.push({ id: String((e as { id?: unknown }).id) });
+  if (refused.length > 0) await deps.outbox.remove(refused.map((e) => e.id));
+  if (pending.length === 0) return { recorded: 0, refused: refused.length, repeated: 0 };
   let recorded = 0;
   try {
     recorded = await deps.audit.recordMany(pending);
@@ -161,5 +171,5 @@ export async function recordHealthObservations(
       }
   }
   await deps.outbox.remove(pending.map((e) => e.id));
-  return { recorded, repeated: pending.length - recorded };
+  return { recorded, refused: refused.length, repeated: pending.length - recorded };
 }

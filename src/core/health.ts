@@ -48,6 +48,39 @@ export interface HealthAuditEvent {
   readonly metadata: Readonly<Record<string, string | number | boolean>>;
 }
 
+const HEALTH_ACTIONS: ReadonlySet<string> = new Set<HealthAction>([
+  'anchorlog.health.seal_lag',
+  'anchorlog.health.seal_halted',
+  'anchorlog.health.anchor_quorum_missed',
+  'anchorlog.health.tsa_failure',
+]);
+const HEALTH_ID_RE = /^health\.[a-z_]+\.[0-9a-f]{32}$/;
+
+/**
+ * Whether a stored observation is a health event as the builders below make
+ * it: one of the four actions, the health actor exactly, a health id. The
+ * outbox is written by the seal and anchor roles and read by the one that
+ * appends to the `system` log, so anything else — an observation naming a
+ * person as its actor, another action — is refused there, never recorded.
+ */
+export function isHealthEvent(e: unknown): e is HealthAuditEvent {
+  if (typeof e !== 'object' || e === null) return false;
+  const o = e as Partial<HealthAuditEvent>;
+  return (
+    typeof o.id === 'string' &&
+    HEALTH_ID_RE.test(o.id) &&
+    typeof o.action === 'string' &&
+    HEALTH_ACTIONS.has(o.action) &&
+    o.outcome === 'failure' &&
+    typeof o.actor === 'object' &&
+    o.actor !== null &&
+    Object.keys(o.actor).length === 3 &&
+    o.actor.type === HEALTH_ACTOR.type &&
+    o.actor.id === HEALTH_ACTOR.id &&
+    o.actor.name === HEALTH_ACTOR.name
+  );
+}
+
 /** Default seal-lag threshold: the starter pack's seal-lag rule fires at 5 minutes. */
 export const DEFAULT_SEAL_LAG_THRESHOLD_SECONDS = 300;
 

@@ -136,7 +136,7 @@ describe('recordHealthObservations', () => {
     const { outbox, deps, healthRecords } = setup();
     await outbox.put(lag(1, 301));
     await outbox.put(lag(2, 900));
-    expect(await recordHealthObservations(deps)).toEqual({ recorded: 2, repeated: 0 });
+    expect(await recordHealthObservations(deps)).toEqual({ recorded: 2, refused: 0, repeated: 0 });
     const records = await healthRecords();
     expect(records.map((r) => [r.event.id, r.submitter]).sort()).toEqual(
       [lag(1, 301).id, lag(2, 900).id].sort().map((id) => [id, 'system:health']),
@@ -151,7 +151,7 @@ describe('recordHealthObservations', () => {
     outbox.faults.fail({ op: 'remove', code: 'UNAVAILABLE' });
     await expect(recordHealthObservations(deps)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     expect(await healthRecords()).toHaveLength(1);
-    expect(await recordHealthObservations(deps)).toEqual({ recorded: 0, repeated: 1 });
+    expect(await recordHealthObservations(deps)).toEqual({ recorded: 0, refused: 0, repeated: 1 });
     expect(await healthRecords()).toHaveLength(1);
     expect(await outbox.pending(10)).toEqual([]);
   });
@@ -165,7 +165,7 @@ describe('recordHealthObservations', () => {
     await expect(recordHealthObservations(deps)).rejects.toMatchObject({ code: 'THROTTLED' });
     expect(await outbox.pending(10)).toHaveLength(1);
     logs.faults.clear();
-    expect(await recordHealthObservations(deps)).toEqual({ recorded: 1, repeated: 0 });
+    expect(await recordHealthObservations(deps)).toEqual({ recorded: 1, refused: 0, repeated: 0 });
     expect(await healthRecords()).toHaveLength(1);
   });
 
@@ -175,8 +175,21 @@ describe('recordHealthObservations', () => {
     await recordHealthObservations(deps);
     // The next seal run still sees batch 1 stuck, now for 15 minutes.
     await outbox.put(lag(1, 900));
-    expect(await recordHealthObservations(deps)).toEqual({ recorded: 0, repeated: 1 });
+    expect(await recordHealthObservations(deps)).toEqual({ recorded: 0, refused: 0, repeated: 1 });
     const records = await healthRecords();
     expect(records.map((r) => r.event.metadata)).toEqual([lag(1, 301).metadata]);
+  });
+
+  it('refuses a stored observation that is not a health event (a forged actor or action), recording nothing', async () => {
+    const { outbox, deps, healthRecords, env } = setup();
+    const real = lag(1, 301);
+    // What a compromised seal role could put: a health id, but a person as actor, or another action.
+    await outbox.put({ ...lag(2, 400), actor: { type: 'human', id: 'admin-1', name: 'Admin' } } as never);
+    await outbox.put({ ...lag(3, 400), action: 'principal.create' } as never);
+    await outbox.put(real);
+    expect(await recordHealthObservations(deps)).toEqual({ recorded: 1, refused: 2, repeated: 0 });
+    expect((await healthRecords()).map((r) => r.event.id)).toEqual([real.id]);
+    expect((await env.records()).some((r) => r.submitter === 'admin-1')).toBe(false);
+    expect(await outbox.pending(10)).toEqual([]);
   });
 });
