@@ -141,7 +141,11 @@ function apply(ms: Member[], o: Op): void {
       if (o.field === 'logId') r.logId = 'tenant-x';
       if (o.field === 'receivedAt')
         r.receivedAt = new Date(Date.parse(r.receivedAt as string) + o.delta * MINUTE).toISOString();
-      all[a] = new TextDecoder().decode(canonicalBytes(r));
+      try {
+        all[a] = new TextDecoder().decode(canonicalBytes(r));
+      } catch {
+        break; // an earlier tamper left a value JCS refuses (a lone surrogate): tampered already
+      }
       if (o.rechain)
         // Re-chain every later record, so the per-record checks pass and only the range proof can fail.
         for (let k = a + 1; k < all.length; k++) {
