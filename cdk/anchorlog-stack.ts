@@ -227,7 +227,15 @@ export class AnchorlogStack extends Stack {
           {
             read: ['logData', 'principalUsage'],
             'read-write': ['systemLogData'],
-            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews', 'roles'],
+            'read-update': [
+              'logMetadata',
+              'logRegistry',
+              'principals',
+              'rules',
+              'alertReviews',
+              'roles',
+              'accessReviews',
+            ],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
         );
@@ -389,13 +397,21 @@ export class AnchorlogStack extends Stack {
     // partition.
     const recover = fn('recover', {
       description:
-        'complete principal, role, rule and alert review changes a crash left staged (recorded in the system log)',
+        'complete principal, role, rule, alert review and access review changes a crash left staged (recorded in the system log)',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
     });
     table.grant(recover, {
       'read-write': ['systemLogData'],
-      'read-update': ['systemLogMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews', 'roles'],
+      'read-update': [
+        'systemLogMetadata',
+        'logRegistry',
+        'principals',
+        'rules',
+        'alertReviews',
+        'roles',
+        'accessReviews',
+      ],
     });
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;

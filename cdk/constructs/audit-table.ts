@@ -88,6 +88,11 @@ export const KEY_FAMILIES = {
    */
   alertReviews: ['AR#'],
   /**
+   * Access reviews: heads (`pk=AV#`, sk review id) and decisions (`AV#<reviewId>`, sk principal id;
+   * src/adapters/aws/dynamo-access-review-store.ts): written through admin, completed by recover.
+   */
+  accessReviews: ['AV#*'],
+  /**
    * The `system` log's committed batches, their overflow parts and its event-id index: what the
    * authorizer reads to check that a principal version is bound to its audit record
    * (src/app/admin-audit.ts SystemLogAuditReader). A subset of `logs`.

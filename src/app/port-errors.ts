@@ -13,6 +13,7 @@
  * a store INTEGRITY error or an immutable-write conflict, src/app/seal.ts)
  * decides that first and leaves the rest to this table.
  */
+import { AccessReviewStoreError, type AccessReviewStoreErrorCode } from '../ports/access-review-store.ts';
 import { AlertReviewStoreError, type AlertReviewStoreErrorCode } from '../ports/alert-review-store.ts';
 import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
@@ -58,6 +59,11 @@ const RULE_STORE: Record<RuleStoreErrorCode, ApiMeaning> = {
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
 };
 const ALERT_REVIEW_STORE: Record<AlertReviewStoreErrorCode, ApiMeaning> = {
+  ...STORE,
+  CONFLICT: 'CONFLICT',
+  INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
+};
+const ACCESS_REVIEW_STORE: Record<AccessReviewStoreErrorCode, ApiMeaning> = {
   ...STORE,
   CONFLICT: 'CONFLICT',
   INVALID_CURSOR: { code: 'BAD_REQUEST', path: '/cursor' },
@@ -115,6 +121,7 @@ const TABLE: readonly Row[] = [
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
   [AlertReviewStoreError, ALERT_REVIEW_STORE],
+  [AccessReviewStoreError, ACCESS_REVIEW_STORE],
   [RoleStoreError, ROLE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],

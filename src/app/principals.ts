@@ -706,6 +706,60 @@ export class PrincipalService {
     );
   }
 
+  /**
+   * Revokes a principal as an access-review decision (src/app/access-reviews.ts):
+   * the same change as `revoke`, recorded with the reviewer as actor.
+   * Authorization is the caller's — AccessReviewService checks
+   * `access:review` before it stages the decision this applies — so nothing
+   * else may call it.
+   */
+  async revokeByReview(
+    reviewer: AdminAuditEvent['actor'],
+    id: string,
+    opts: ChangeOptions = {},
+  ): Promise<Principal> {
+    return this.#change(
+      reviewer,
+      id,
+      opts,
+      (cur, now) =>
+        cur.principal.status === 'revoked'
+          ? undefined
+          : {
+              action: 'principal.revoke',
+              state: { ...cur, principal: { ...cur.principal, status: 'revoked', revokedAt: now } },
+            },
+      { revocation: true },
+    );
+  }
+
+  /**
+   * Everything an access-review snapshot needs (src/core/access-review.ts
+   * snapshotItems): every principal with a committed version, with its last
+   * use, the bound roles and the key-age limits. Authorization is the caller's.
+   */
+  async reviewSnapshotInput(): Promise<{
+    principals: (Principal & { lastUsedAt?: string })[];
+    roles: Map<string, Role>;
+    limits: KeyAgeLimits;
+  }> {
+    const { roles } = this.#roles ? await this.#roles.boundRoles() : { roles: new Map<string, Role>() };
+    const principals: (Principal & { lastUsedAt?: string })[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.#store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      const ps = page.entries.flatMap((e) => (e.current ? [e.current.principal] : []));
+      const used =
+        ps.length > 0 ? await this.#store.lastUsed(ps.map((p) => p.id)) : new Map<string, string>();
+      for (const p of ps) {
+        const at = used.get(p.id);
+        principals.push(at ? { ...p, lastUsedAt: at } : p);
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { principals, roles, limits: this.#keyMaxAgeMs };
+  }
+
   /** Replaces the scope map. Equal scopes are a no-op (no audit event). */
   async updateScopes(
     actor: Principal,

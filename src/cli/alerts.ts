@@ -209,11 +209,11 @@ admin API (reviews counted until --until, default now). Both run the same report
 // ---------------------------------------------------------------------------
 // The admin API
 
-interface Api {
+export interface Api {
   call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>>;
 }
 
-function adminApi(base: string, key: string, doFetch: typeof fetch): Api {
+export function adminApi(base: string, key: string, doFetch: typeof fetch): Api {
   return {
     async call(method, path, body) {
       const url = new URL(path.replace(/^\//, ''), `${base}/`);
@@ -415,7 +415,7 @@ async function emit(report: AlertReport, format: 'csv' | 'json', out: string | u
     );
 }
 
-type ReportArgs = {
+export type ReportArgs = {
   from: string | undefined;
   to: string | undefined;
   until: string | undefined;
@@ -437,7 +437,7 @@ function instant(flagName: string, t: string): string {
 }
 
 /** The bundle's verified records and what the verifier proved; refusals are exit 1, 3 or 4 (thrown or returned). */
-async function verifiedRecords(
+export async function verifiedRecords(
   a: ReportArgs,
   io: CliIo,
 ): Promise<{ report: BundleReport; records: LogRecord[] } | { exit: number; code: string; message: string }> {

@@ -10,6 +10,7 @@
  * offline verifier).
  */
 import { pathToFileURL } from 'node:url';
+import { accessReviewsCommands } from './access-reviews.ts';
 import { alertsCommands } from './alerts.ts';
 import { CHECKPOINT, runCheckpoint } from './checkpoint.ts';
 import { type Command, dispatch } from './dispatch.ts';
@@ -65,6 +66,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     ...principalsCommands(deps),
     ...rulesCommands(deps),
     ...alertsCommands(deps),
+    ...accessReviewsCommands(deps),
     ...rolesCommands(deps),
   ];
 }

@@ -130,6 +130,13 @@ export const alertId: ValueType<string> = valueType('ID', (t) => {
   return t;
 });
 
+/** An access review id (`arv_` + 24 lowercase hex digits, src/ports/access-review-store.ts). */
+export const accessReviewId: ValueType<string> = valueType('ID', (t) => {
+  if (!/^arv_[0-9a-f]{24}$/.test(t))
+    throw new InvalidValue('is not an access review id (arv_ and 24 hex digits)');
+  return t;
+});
+
 /** A log id (src/core/names.ts). */
 export const logId: ValueType<string> = valueType('LOG', (t) => {
   if (!isValidLogId(t)) throw new InvalidValue(`is not a log id: ${LOG_ID_RULE}`);

@@ -7,6 +7,7 @@
 import { apiKeyFromHeaders } from '../app/principals.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
+import { accessReviewRoutes } from '../http/routes/access-reviews.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
@@ -19,13 +20,15 @@ import type { Services } from './services.ts';
  * rules): every change is appended to the `system` log first.
  */
 export function adminApi(
-  services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'>,
+  services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
+    Partial<Pick<Services, 'accessReviews'>>,
 ): Route[] {
   return [
     ...adminRoutes(services),
     ...ruleRoutes(services),
     ...alertRoutes(services),
     ...roleRoutes(services),
+    ...(services.accessReviews ? accessReviewRoutes({ reviews: services.accessReviews }) : []),
   ];
 }
 
@@ -46,14 +49,15 @@ export type RecoveryJobOutcome =
   | { ok: false; completed: number; failed: number; code: 'INCOMPLETE'; message: string };
 
 /**
- * The recovery job: `recoverPending()` of principals, detection rules, roles and
- * alert review transitions on a schedule, so a change staged before a crash (or while the system log
+ * The recovery job: `recoverPending()` of principals, detection rules, roles,
+ * alert review transitions and access reviews on a schedule, so a change staged before a crash (or while the system log
  * was unavailable) takes effect, with its one audit record, even if nobody
  * touches that principal, rule or alert again. Not per log; it walks the
  * whole principal directory, every rule head and every alert item each run.
  */
 export function principalsRecoveryJob(
-  services: Pick<Services, 'principals' | 'rules' | 'roles' | 'clock'> & Partial<Pick<Services, 'alerts'>>,
+  services: Pick<Services, 'principals' | 'rules' | 'roles' | 'clock'> &
+    Partial<Pick<Services, 'alerts' | 'accessReviews'>>,
 ): ScheduledJob<RecoveryJobOutcome, { completed: number; failed: number }> {
   return {
     name: 'recover',
@@ -65,8 +69,10 @@ export function principalsRecoveryJob(
       const rules = await services.rules.recoverPending();
       const roles = await services.roles.recoverPending();
       const alerts = (await services.alerts?.recoverPending()) ?? { completed: 0, failed: 0 };
-      const completed = principals.completed + rules.completed + roles.completed + alerts.completed;
-      const failed = principals.failed + rules.failed + roles.failed + alerts.failed;
+      const access = (await services.accessReviews?.recoverPending()) ?? { completed: 0, failed: 0 };
+      const completed =
+        principals.completed + rules.completed + roles.completed + alerts.completed + access.completed;
+      const failed = principals.failed + rules.failed + roles.failed + alerts.failed + access.failed;
       return [
         failed === 0
           ? { ok: true, completed, failed: 0 }
@@ -75,7 +81,7 @@ export function principalsRecoveryJob(
               completed,
               failed,
               code: 'INCOMPLETE',
-              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${roles.failed} role, ${alerts.failed} alert) could not be completed; the next run retries them`,
+              message: `${failed} staged change(s) (${principals.failed} principal, ${rules.failed} rule, ${roles.failed} role, ${alerts.failed} alert, ${access.failed} access review) could not be completed; the next run retries them`,
             },
       ];
     },

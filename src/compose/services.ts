@@ -6,10 +6,12 @@
  * Building it does no I/O, so a function that uses part of it pays nothing
  * for the rest.
  */
+import { DynamoAccessReviewStore } from '../adapters/aws/dynamo-access-review-store.ts';
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerStore } from '../adapters/aws/dynamo-producer-store.ts';
 import { DynamoRoleStore } from '../adapters/aws/dynamo-role-store.ts';
+import { AccessReviewService } from '../app/access-reviews.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
 import type { AlertReviewService } from '../app/alerts.ts';
 import { StaticCatalogPolicy } from '../app/catalog.ts';
@@ -53,6 +55,8 @@ export interface Services {
   readonly alerts: AlertReviewService;
   /** Roles (`G#` items), every change recorded in the `system` log first; authentication reads them. */
   readonly roles: RoleService;
+  /** Access reviews (`AV#` items), every start, decision and close recorded in the `system` log first. */
+  readonly accessReviews: AccessReviewService;
   readonly authenticate: Authenticate;
 }
 
@@ -145,6 +149,15 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     logs: logStore,
     clock,
   });
+  const accessReviews = new AccessReviewService({
+    store: new DynamoAccessReviewStore({ client: clients.ddb, tableName: config.tableName }),
+    audit,
+    auditLog,
+    principals,
+    logs: logStore,
+    clock,
+    random,
+  });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -161,6 +174,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     rules,
     alerts,
     roles,
+    accessReviews,
     authenticate,
   };
 }

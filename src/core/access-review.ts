@@ -30,6 +30,15 @@ export const ACCESS_REVIEW_FORMAT = 'anchorlog.access-review-report/v1';
 export const ACCESS_REVIEW_START = 'access_review.start';
 export const ACCESS_REVIEW_DECIDE = 'access_review.decide';
 export const ACCESS_REVIEW_CLOSE = 'access_review.close';
+/**
+ * A part of the snapshot: a record holds at most 65,535 bytes (MAX_RECORD_BYTES
+ * in ./record.ts), so the items travel in `access_review.items` records
+ * (metadata `{ reviewId, part, items }`) recorded before the start, whose
+ * metadata says how many there are (`parts`).
+ */
+export const ACCESS_REVIEW_ITEMS = 'access_review.items';
+/** Most bytes of item JSON one `access_review.items` record carries (the rest of the record fits below 64 KiB). */
+export const SNAPSHOT_PART_BYTES = 48_000;
 
 export const REVIEW_DECISIONS = ['keep', 'revoke', 'change'] as const;
 export type ReviewDecision = (typeof REVIEW_DECISIONS)[number];
@@ -117,6 +126,28 @@ export function snapshotItems(input: SnapshotInput): ReviewItem[] {
   return items;
 }
 
+/**
+ * The items cut into parts of at most SNAPSHOT_PART_BYTES of JSON each, in
+ * order (one item larger than that is a part of its own; recording it fails
+ * loudly rather than truncating). At least one part, possibly empty.
+ */
+export function snapshotParts(items: readonly ReviewItem[]): ReviewItem[][] {
+  const parts: ReviewItem[][] = [[]];
+  let bytes = 0;
+  for (const it of items) {
+    const n = new TextEncoder().encode(JSON.stringify(it)).length + 1;
+    const cur = parts[parts.length - 1] as ReviewItem[];
+    if (cur.length > 0 && bytes + n > SNAPSHOT_PART_BYTES) {
+      parts.push([it]);
+      bytes = n;
+    } else {
+      cur.push(it);
+      bytes += n;
+    }
+  }
+  return parts;
+}
+
 export interface AccessReviewRow extends ReviewItem {
   readonly decision: ReviewDecision | null;
   readonly reason: string | null;
@@ -156,6 +187,18 @@ function meta(r: LogRecord): Record<string, unknown> {
 export function accessReviewReport(reviewId: string, records: readonly LogRecord[]): AccessReviewReport {
   const sorted = [...records].sort((a, b) => a.index - b.index);
   const problems: AccessReviewProblem[] = [];
+  // Snapshot parts, wherever they are in the log (they are recorded before the start).
+  const parts = new Map<number, ReviewItem[]>();
+  for (const r of sorted) {
+    const m = meta(r);
+    if (m.reviewId !== reviewId || r.event.action !== ACCESS_REVIEW_ITEMS) continue;
+    const part = m.part;
+    if (!Number.isSafeInteger(part) || (part as number) < 0 || !Array.isArray(m.items))
+      problems.push({ index: r.index, problem: 'malformed access_review.items' });
+    else if (parts.has(part as number))
+      problems.push({ index: r.index, problem: `second snapshot part ${part}` });
+    else parts.set(part as number, m.items as unknown as ReviewItem[]);
+  }
   let start: LogRecord | undefined;
   let items: ReviewItem[] = [];
   let close: LogRecord | undefined;
@@ -173,7 +216,13 @@ export function accessReviewReport(reviewId: string, records: readonly LogRecord
         continue;
       }
       start = r;
-      items = Array.isArray(m.items) ? (m.items as unknown as ReviewItem[]) : [];
+      items = Array.isArray(m.items) ? [...(m.items as unknown as ReviewItem[])] : [];
+      const n = Number.isSafeInteger(m.parts) && (m.parts as number) > 0 ? (m.parts as number) : 0;
+      for (let i = 0; i < n; i++) {
+        const part = parts.get(i);
+        if (part) items.push(...part);
+        else problems.push({ index: r.index, problem: `snapshot part ${i} is missing` });
+      }
     } else if (action === ACCESS_REVIEW_DECIDE) {
       const pid = m.principalId;
       const d = m.decision;

@@ -47,6 +47,9 @@ export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
  * `alerts:review`: list, show, acknowledge and resolve the alerts detection
  * raised on the log (on `*`: every log, and the review report); see
  * docs/detection.md "Reviewing alerts".
+ * `access:review` (meaningful on `*` only): start, decide and close access
+ * reviews of every principal, including revoking one as a decision; see
+ * docs/access.md "Access reviews".
  */
 export const SCOPES = [
   'events:write',
@@ -54,6 +57,7 @@ export const SCOPES = [
   'proofs:read',
   'export',
   'alerts:review',
+  'access:review',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES, type RouteKey } from '../../cdk/routes.ts';
 import type { Route } from '../../src/http/router.ts';
+import { accessReviewRoutes } from '../../src/http/routes/access-reviews.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
@@ -38,6 +39,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     ruleRoutes: ruleRoutes(stub),
     alertRoutes: alertRoutes(stub),
     roleRoutes: roleRoutes(stub),
+    accessReviewRoutes: accessReviewRoutes(stub),
   },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },

@@ -28,6 +28,7 @@ const VKEY = vkeyFromSpki('anchorlog.example.com/prod', LocalNoteSigner.generate
 const api = ['--api', API, '--key', READ_KEY];
 const admin = ['--api', API, '--key', ADMIN_KEY];
 const ALERT_ID = `alr_${'0'.repeat(31)}1`;
+const REVIEW_ID = `arv_${'0'.repeat(23)}1`;
 
 /** The usage-error codes of src/cli/errors.ts that a table row can expect. */
 type Code =
@@ -399,6 +400,66 @@ const ROWS: readonly Row[] = [
     bad: [['--from', '2026-01-01', '--to', '2026-02-01', '--format', 'xml', ...admin], '--format'],
     conflict: [['--bundle', 'x.tar', '--until', '2026-02-01'], 'CONFLICTING_OPTIONS', '--until'],
   },
+  {
+    path: 'access-reviews start',
+    flags: ['--name', '--api', '--key'],
+    ok: ['--name', '2026-Q1', ...admin],
+    missing: [admin, 'MISSING_OPTION', '--name'],
+    bad: [['--name', '', ...admin], '--name'],
+    conflict: [['--name', 'a', '--name', 'b', ...admin], 'REPEATED_OPTION', '--name'],
+  },
+  {
+    path: 'access-reviews list',
+    flags: ['--limit', '--cursor', '--api', '--key'],
+    ok: admin,
+    missing: [['--key', ADMIN_KEY], 'MISSING_OPTION', '--api ANCHORLOG_API_URL'],
+    bad: [['--limit', '0', ...admin], '--limit'],
+    conflict: [['--cursor', 'a', '--cursor', 'b', ...admin], 'REPEATED_OPTION', '--cursor'],
+  },
+  ...(['show', 'close'] as const).map(
+    (sub): Row => ({
+      path: `access-reviews ${sub}`,
+      flags: ['--api', '--key'],
+      ok: [REVIEW_ID, ...admin],
+      missing: [admin, 'MISSING_ARGUMENT', 'ID'],
+      bad: [['arv_XYZ', ...admin], 'ID'],
+      conflict: [[REVIEW_ID, REVIEW_ID, ...admin], 'UNEXPECTED_ARGUMENT', REVIEW_ID],
+    }),
+  ),
+  {
+    path: 'access-reviews decide',
+    flags: ['--principal', '--decision', '--reason', '--api', '--key'],
+    ok: [REVIEW_ID, '--principal', 'alice', '--decision', 'keep', '--reason', 'on call', ...admin],
+    missing: [[REVIEW_ID, '--principal', 'alice', '--reason', 'r', ...admin], 'MISSING_OPTION', '--decision'],
+    bad: [
+      [REVIEW_ID, '--principal', 'alice', '--decision', 'maybe', '--reason', 'r', ...admin],
+      '--decision',
+    ],
+    conflict: [
+      [
+        REVIEW_ID,
+        '--principal',
+        'alice',
+        '--decision',
+        'keep',
+        '--decision',
+        'revoke',
+        '--reason',
+        'r',
+        ...admin,
+      ],
+      'REPEATED_OPTION',
+      '--decision',
+    ],
+  },
+  {
+    path: 'access-reviews report',
+    flags: ['--bundle', '--trust', '--allow-untrusted', '--format', '--out', '--api', '--key'],
+    ok: [REVIEW_ID, ...admin],
+    missing: [[REVIEW_ID], 'MISSING_OPTION', '--bundle'],
+    bad: [[REVIEW_ID, '--format', 'xml', ...admin], '--format'],
+    conflict: [[REVIEW_ID, '--format', 'csv', '--format', 'json', ...admin], 'REPEATED_OPTION', '--format'],
+  },
 ];
 
 /** Node's "    at fn (file:line)" frames: a crash, not a message. */
@@ -570,6 +631,7 @@ describe('garbage argv never throws and never prints a stack trace', () => {
     ['principals'],
     ['rules'],
     ['alerts'],
+    ['access-reviews'],
   );
   const argv = fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 8 })), { maxLength: 8 });
 

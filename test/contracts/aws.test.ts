@@ -17,6 +17,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { afterAll } from 'vitest';
+import { DynamoAccessReviewStore } from '../../src/adapters/aws/dynamo-access-review-store.ts';
 import { DynamoAlertReviewStore } from '../../src/adapters/aws/dynamo-alert-review-store.ts';
 import { DynamoAnchorStore } from '../../src/adapters/aws/dynamo-anchor-store.ts';
 import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-sizes.ts';
@@ -50,6 +51,7 @@ import { rulesOnMoto } from '../app/rules-moto.ts';
 import { seed, testLog } from '../core/witness/support.ts';
 import { awsClientConfig } from '../support/aws.ts';
 import { harnessTsas } from '../support/tsa.ts';
+import { accessReviewStoreContract } from './access-review-store.contract.ts';
 import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
@@ -256,6 +258,21 @@ detectionStateContract('DynamoDetectionStateStore', async () => {
   // A table of its own: the other suites' items never mix with its transactions.
   await ensureTable(client, 'anchorlog-contracts-detection');
   return new DynamoDetectionStateStore({ client, tableName: 'anchorlog-contracts-detection' });
+});
+
+accessReviewStoreContract('DynamoAccessReviewStore', async () => {
+  const name = 'anchorlog-contracts';
+  const client = new DynamoDBClient(awsClientConfig());
+  await ensureTable(client, name);
+  return {
+    store: new DynamoAccessReviewStore({ client, tableName: name }),
+    // Every review head shares one partition, so an empty listing needs a table of its own.
+    empty: async () => {
+      const own = uniqueId('anchorlog-access');
+      await ensureTable(client, own);
+      return new DynamoAccessReviewStore({ client, tableName: own });
+    },
+  };
 });
 
 alertReviewStoreContract('DynamoAlertReviewStore', async () => {

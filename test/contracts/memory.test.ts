@@ -3,6 +3,7 @@
  * (src/adapters/memory/). test/contracts/aws.test.ts runs the same suites
  * against the AWS adapters; a difference is a bug in whichever is wrong.
  */
+import { MemoryAccessReviewStore } from '../../src/adapters/memory/access-review-store.ts';
 import { MemoryAlertReviewStore } from '../../src/adapters/memory/alert-review-store.ts';
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
@@ -28,6 +29,7 @@ import { MemoryWitness } from '../../src/adapters/memory/witness.ts';
 import { MemoryWitnessStateStore } from '../../src/adapters/memory/witness-state.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { seed, testLog } from '../core/witness/support.ts';
+import { accessReviewStoreContract } from './access-review-store.contract.ts';
 import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
@@ -100,6 +102,11 @@ metricsContract('MemoryMetricsSink', async () => {
 });
 
 detectionStateContract('MemoryDetectionStateStore', async () => new MemoryDetectionStateStore());
+accessReviewStoreContract('MemoryAccessReviewStore', async () => ({
+  store: new MemoryAccessReviewStore(),
+  empty: async () => new MemoryAccessReviewStore(),
+}));
+
 alertReviewStoreContract('MemoryAlertReviewStore', async () => ({
   store: new MemoryAlertReviewStore(),
   empty: async () => new MemoryAlertReviewStore(),

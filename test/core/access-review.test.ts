@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   ACCESS_REVIEW_CLOSE,
   ACCESS_REVIEW_DECIDE,
+  ACCESS_REVIEW_ITEMS,
   ACCESS_REVIEW_START,
   accessReviewCsv,
   accessReviewReport,
   REVIEW_DECISIONS,
+  SNAPSHOT_PART_BYTES,
   snapshotItems,
+  snapshotParts,
 } from '../../src/core/access-review.ts';
 import type { Principal } from '../../src/core/principal.ts';
 import type { LogRecord } from '../../src/core/record.ts';
@@ -149,5 +152,39 @@ describe('accessReviewReport (properties)', () => {
     ]);
     expect(report.undecided).toEqual(['alice']);
     expect(report.problems).toHaveLength(1);
+  });
+
+  it('a snapshot in parts: concatenated in part order wherever the parts are; a missing part is a problem', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 400 }), fc.boolean(), (n, dropOne) => {
+        idx = 0;
+        const items = snapshotItems({
+          principals: Array.from({ length: n }, (_, i) =>
+            principal(`p-${String(i).padStart(4, '0')}`, { purpose: 'x'.repeat(i % 50) }),
+          ),
+          roles: new Map(),
+          limits: {},
+          nowMs: NOW,
+        });
+        const parts = snapshotParts(items);
+        for (const part of parts)
+          expect(new TextEncoder().encode(JSON.stringify(part)).length).toBeLessThanOrEqual(
+            SNAPSHOT_PART_BYTES + 2,
+          );
+        expect(parts.flat()).toEqual(items);
+        const drop = dropOne && parts.length > 1 ? 1 : -1;
+        const recs = parts.flatMap((p, i) =>
+          i === drop ? [] : [rec(ACCESS_REVIEW_ITEMS, { reviewId: 'r', part: i, items: p as never })],
+        );
+        recs.reverse();
+        recs.push(rec(ACCESS_REVIEW_START, { reviewId: 'r', name: 'Q', parts: parts.length }));
+        const report = accessReviewReport('r', recs);
+        if (drop < 0) {
+          expect(report.items.map((r) => r.principalId)).toEqual(items.map((i) => i.principalId));
+          expect(report.problems).toEqual([]);
+        } else expect(report.problems.map((p) => p.problem)).toEqual(['snapshot part 1 is missing']);
+      }),
+      { numRuns: 30 },
+    );
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { EVENT_LIMITS, validateEvent } from '../../src/core/event.ts';
 import type { Route } from '../../src/http/router.ts';
+import { accessReviewRoutes } from '../../src/http/routes/access-reviews.ts';
 import { adminRoutes } from '../../src/http/routes/admin.ts';
 import { alertRoutes } from '../../src/http/routes/alerts.ts';
 import { anchorRoutes } from '../../src/http/routes/anchors.ts';
@@ -22,6 +23,7 @@ const routes: Route[] = [
   ...adminRoutes(none),
   ...ruleRoutes(none),
   ...alertRoutes(none),
+  ...accessReviewRoutes(none),
   ...roleRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),

@@ -25,6 +25,8 @@
  *   AR#              alert review state, one item per alert
  *                    (dynamo-alert-review-store)                 deliver opens, admin
  *                                                                reviews, recover completes
+ *   AV#, AV#<reviewId>  access reviews: heads, decisions
+ *                    (dynamo-access-review-store)                admin; recover completes
  * plus the sparse query GSIs below (QUERY_GSIS) and TTL on TTL_ATTRIBUTE.
  * Before issue #11 META, the seal state, anchors and the query projection
  * also lived under L#<logId>, which the ingest role may write; those legacy
