@@ -47,6 +47,7 @@ describe('bundle: checking by hand', () => {
       'anchors/40/test-ecdsa.chain.pem',
       'anchors/40/test-rsa.tsr',
       'anchors/40/test-rsa.chain.pem',
+      'attestations.json',
       'proofs.json',
       'records/000000.jsonl',
       'SHA256SUMS',
