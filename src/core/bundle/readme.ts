@@ -57,7 +57,10 @@ out of band):
     anchorlog verify bundle.tar --trust trust.json
     # trust.json: { "logKeys": ["${h.origin}+<keyid>+<key>"],
     #               "origins": ["${h.origin}"],
-    #               "tsaRoots": ["-----BEGIN CERTIFICATE-----..."] }
+    #               "tsaRoots": ["-----BEGIN CERTIFICATE-----..."],
+    #               "witnesses": ["<witness vkey>"], "witnessQuorum": 1 }
+    # witnesses (optional): witness keys from the witness operators; their
+    # cosignatures in attestations.json are then checked and the quorum required.
     # exit 0: everything proved against your pinned trust; 3: verified, but not
     # against pinned trust; 4: verified, completeness not proved; 1: failed.
 
@@ -98,5 +101,10 @@ Checking the parts by hand (POSIX shell, GNU coreutils, OpenSSL 3)
        sed -n '2p' ${chunk}      # its "prev" is the line above
    Merkle proofs (proofs.json, inclusion/*.jsonl) and the completeness of the
    range need a program: anchorlog verify (docs/bundle.md describes them).
+
+6. attestations.json lists every attestation over the checkpoints: the
+   time-stamps of step 4 (kind rfc3161) and witness cosignatures (kind
+   witness-cosignature, C2SP cosignature/v1 lines over a checkpoint's note
+   text). Checking a cosignature needs the witness's key: anchorlog verify.
 `);
 }
