@@ -36,4 +36,10 @@ describe('an Ed25519-signed log', () => {
     expect(r).toMatchObject({ ok: true, trustedBundleKeys: false, records: { count: 3 } });
     expect(r.checkpoint.signedBy).toEqual([vkey.split('+').slice(0, 2).join('+')]);
   });
+  it('GET /v1/keys?log=L gives the vkey computed for that log (a 0x01 key ID depends on the name)', async () => {
+    const { keys } = await env.proofs.keys(LOG);
+    expect(keys[0]?.vkey).toBe(env.vkey(LOG));
+    const other = (await env.proofs.keys('another-log')).keys[0]?.vkey as string;
+    expect(other.split('+')[1]).not.toBe(env.vkey(LOG).split('+')[1]);
+  });
 });
