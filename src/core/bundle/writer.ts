@@ -19,7 +19,7 @@ import { toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
-import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
+import { isEd25519Spki, parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
 import { encodePemCertificates } from '../pem.ts';
 import { decodeRecordFast, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
@@ -104,7 +104,7 @@ export interface BundleWriterInput {
   readonly range: BundleRange;
   /** Filtered export: only these records, each with its own inclusion proof. */
   readonly filter?: BundleFilter | null;
-  /** The log's public key, DER SubjectPublicKeyInfo (ECDSA P-256). */
+  /** The log's public key, DER SubjectPublicKeyInfo (ECDSA P-256, or Ed25519 per RFC 8410). */
   readonly logKeySpki: Uint8Array;
   /** Signed checkpoint notes, any order; distinct sizes; all of this log. */
   readonly checkpoints: readonly (string | Uint8Array)[];
@@ -237,6 +237,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     readmeText({
       header,
       ...(first ? { anchor: { size: first.size, tsa: first.tsa } } : {}),
+      keyType: isEd25519Spki(input.logKeySpki) ? 'ed25519' : 'ecdsa-p256',
     }),
   );
   yield* member(HEADER, encodeJsonMember(headerJson(header)));
