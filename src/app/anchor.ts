@@ -47,7 +47,7 @@ import { bytesEqual, toHex } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { sha256 } from '../core/hash.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
-import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
+import { verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { encodePemCertificates } from '../core/pem.ts';
 import { TimestampError } from '../core/rfc3161/errors.ts';
@@ -349,7 +349,7 @@ export class AnchorService {
     if (got === undefined) return undefined;
     const origin = `${this.#o.originPrefix}/${logId}`;
     try {
-      const verifiers = this.#o.logPublicKeys.map((spki) => ecdsaP256Verifier(origin, spki));
+      const verifiers = this.#o.logPublicKeys.map((spki) => verifierFromSpki(origin, spki));
       return { checkpoint: got.text, size: checkpointFromNote(got.text, origin, verifiers).size };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

@@ -27,6 +27,7 @@
 import { createHash } from 'node:crypto';
 import {
   type BundleAnchorInput,
+  type BundleCosignatureInput,
   type BundleFilter,
   filterMatches,
   filterProblem,
@@ -42,6 +43,7 @@ import { parseCheckpoint } from '../core/note/checkpoint.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { decodeRecord, formatReceivedAt, MAX_EPOCH_MS } from '../core/record.ts';
 import { decodePemCertificates } from '../core/rfc3161/pem.ts';
+import { type Cosigner, verifyCosignature } from '../core/witness/cosignature.ts';
 import type { AnchorStore } from '../ports/anchor-store.ts';
 import { type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import type { Clock } from '../ports/clock.ts';
@@ -55,6 +57,23 @@ import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
 import type { ProofService } from './proofs.ts';
 import { parseTimeBound } from './query.ts';
+import { cosignatureKey } from './witness.ts';
+
+/**
+ * The archived cosignature line (`— <name> <base64>\n`, src/app/witness.ts) without its
+ * newline, if it is one line that verifies under `cosigner` over `noteText`; else undefined
+ * (the bundle then simply lacks it, and the verifier's quorum says so).
+ */
+function cosignatureLine(bytes: Uint8Array, noteText: string, cosigner: Cosigner): string | undefined {
+  try {
+    const line = new TextDecoder('utf-8', { fatal: true }).decode(bytes).replace(/\n$/, '');
+    const sigs = parseNote(`${noteText}\n${line}\n`).signatures;
+    const sig = sigs.length === 1 ? sigs[0] : undefined;
+    return sig && verifyCosignature(cosigner, noteText, sig) !== undefined ? line : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** What a caller asks for (strings as received; validated here). */
 export interface ExportParams {
@@ -141,6 +160,13 @@ export interface ExportServiceOptions {
   readonly batchesPerRead?: number;
   /** Hash tiles kept for proofs. Default 512 (≤ 4 MiB). */
   readonly tileCacheSize?: number;
+  /**
+   * The configured witnesses (docs/witnessing.md): the cosignature each archived over a
+   * checkpoint of the bundle goes into its attestations.json, when it verifies under the
+   * configured key (as GET …/checkpoint serves them). The auditor's verifier judges it again
+   * against the keys it pins.
+   */
+  readonly witnesses?: readonly { readonly name: string; readonly cosigner: Cosigner }[];
   /** Writer records-chunk size (tests). */
   readonly chunkBytes?: number;
   /** Random bytes for export ids. */
@@ -460,6 +486,17 @@ export class ExportService {
         anchors.push({ size, tsa: t.tsa, response, chain: decodePemCertificates(g.chainPem) });
       }
     }
+    const cosignatures: BundleCosignatureInput[] = [];
+    for (const [size, text] of checkpoints) {
+      const noteText = parseNote(text).text;
+      for (const w of this.#o.witnesses ?? []) {
+        const bytes = await this.#guard('cosignature read', () =>
+          this.#o.archive.get(cosignatureKey(logId, size, w.name)),
+        );
+        const line = bytes === undefined ? undefined : cosignatureLine(bytes, noteText, w.cosigner);
+        if (line !== undefined) cosignatures.push({ size, witness: w.name, line });
+      }
+    }
     const [spki] = await this.#guard('log key', () => this.#o.publicKeys());
     if (!spki) throw new AppError('INTERNAL', 'no log public key is configured');
 
@@ -520,6 +557,7 @@ export class ExportService {
       checkpoints: [...checkpoints.values()],
       checkpointSize: n,
       anchors,
+      cosignatures,
       records: records(),
       before,
       after,

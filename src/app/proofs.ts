@@ -295,11 +295,14 @@ export class ProofService {
   async keys(logId?: string): Promise<{ keys: LogKeyInfo[] }> {
     if (logId !== undefined && !isValidLogId(logId))
       throw badParam('log', `log must match ${LOG_ID_PATTERN}`);
-    const templates = (await this.#publicKeys()).map((spki) => this.#template(spki));
+    const spkis = await this.#publicKeys();
     return {
-      keys: templates.map((k) =>
-        logId === undefined ? k : { ...k, vkey: k.vkeyTemplate.replace(LOG_ID_PLACEHOLDER, logId) },
-      ),
+      keys: spkis.map((spki) => {
+        const k = this.#template(spki);
+        // Computed for the log's own name, not substituted: the same for a 0x02 key, and right
+        // for a 0x01 (Ed25519) key, whose key ID depends on the name.
+        return logId === undefined ? k : { ...k, vkey: vkeyFromSpki(this.origin(logId), spki) };
+      }),
     };
   }
 

@@ -49,7 +49,7 @@ import { verifyConsistency } from '../core/merkle/verify.ts';
 import { formatCheckpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import { signNote } from '../core/note/sign.ts';
-import { ecdsaP256Verifier, type NoteVerifier } from '../core/note/verifiers.ts';
+import { type NoteVerifier, verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { ChainError, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
@@ -272,12 +272,16 @@ export class SealService {
     return `${this.#o.originPrefix}/${logId}`;
   }
 
-  /** The log key under this log's name (the note key name is the origin, docs/formats.md §Checkpoints). */
+  /**
+   * The log key under this log's name (the note key name is the origin, docs/formats.md
+   * §Checkpoints). The key ID is computed for that name: a 0x02 (P-256) ID does not depend on
+   * it, a 0x01 (Ed25519) ID does.
+   */
   #signerFor(logId: string): NoteSigner {
     const base = this.#o.signer;
     return {
       keyName: this.origin(logId),
-      keyId: base.keyId,
+      keyId: verifierFromSpki(this.origin(logId), base.publicKeySpki).keyId,
       publicKeySpki: base.publicKeySpki,
       sign: (message) => base.sign(message),
     };
@@ -286,7 +290,7 @@ export class SealService {
   /** The keys a stored checkpoint of this log may be signed by: the log key, then retired ones. */
   #verifiersFor(logId: string): NoteVerifier[] {
     return [this.#o.signer.publicKeySpki, ...this.#o.retiredPublicKeys].map((spki) =>
-      ecdsaP256Verifier(this.origin(logId), spki),
+      verifierFromSpki(this.origin(logId), spki),
     );
   }
 

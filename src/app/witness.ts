@@ -55,7 +55,7 @@ import { utf8 } from '../core/bytes.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../core/names.ts';
 import { formatSignatureLine, type NoteSignature, parseNote } from '../core/note/signed-note.ts';
-import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
+import { verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { checkCosigners, splitCosignature, verifyCosignature } from '../core/witness/cosignature.ts';
 import { anchorPrefix } from '../ports/anchor-store.ts';
@@ -205,7 +205,7 @@ export class WitnessService {
     const origin = `${o.originPrefix}/${logId}`;
     let size: number;
     try {
-      const verifiers = o.logPublicKeys.map((spki) => ecdsaP256Verifier(origin, spki));
+      const verifiers = o.logPublicKeys.map((spki) => verifierFromSpki(origin, spki));
       size = checkpointFromNote(got.text, origin, verifiers).size;
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);

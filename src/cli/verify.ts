@@ -36,7 +36,8 @@ export const VERIFY = defineCommand({
   path: ['verify'],
   summary: 'verify an evidence bundle offline (completeness, chain, proofs, signatures, time-stamps)',
   description: `Verifies an evidence bundle offline (docs/bundle.md): every record, the hash chain, each
-inclusion proof, the checkpoint signatures and consistency, the RFC 3161 time-stamps and, for a
+inclusion proof, the checkpoint signatures and consistency, the RFC 3161 time-stamps, the witness
+cosignatures against the witness keys TRUST.json pins (and their quorum) and, for a
 range export, that no record of the range is missing. No network: only the files named here.
 What TRUST.json does not pin is taken from the bundle itself, with a loud warning and exit 3:
 anyone can build a bundle that passes that way.`,
@@ -49,8 +50,10 @@ anyone can build a bundle that passes that way.`,
     trust: option(
       inputFile('TRUST.json'),
       `pinned trust: { "logKeys": ["<vkey>", ...], "origins": ["<origin>", ...],
-"tsaRoots": ["<PEM>", ...], "tsaQuorum": k } (anchorlog trust builds one);
-"existed by" needs tokens from k distinct TSA roots (default min(2, roots))`,
+"tsaRoots": ["<PEM>", ...], "tsaQuorum": k, "witnesses": ["<vkey>", ...],
+"witnessQuorum": w } (anchorlog trust builds one); "existed by" needs tokens
+from k distinct TSA roots (default min(2, roots)); with witnesses pinned, w of
+them must have cosigned a checkpoint covering the records (default min(2, n))`,
     ),
     threads: option(
       wholeNumberIn(0, 16),
@@ -148,6 +151,18 @@ function readable(r: BundleReport, v: Verdict): string {
     l.push(
       `  - ${a.tsa}: ${a.genTime}${a.accuracyMs === null ? '' : ` ± ${a.accuracyMs} ms`} by ${a.tsaName}, serial ${a.serialNumber}, over checkpoint ${a.checkpointSize}; existed by ${a.existedBy}`,
     );
+  const cosignatures = r.attestations.filter((a) => a.kind === 'witness-cosignature');
+  if (cosignatures.length > 0 || r.witnesses.pinned > 0) {
+    l.push(
+      `witnesses:   ${r.witnesses.cosigned} of ${r.witnesses.pinned} pinned cosigned` +
+        (r.witnesses.checkpointSize === null ? '' : ` checkpoint ${r.witnesses.checkpointSize}`) +
+        ` (quorum ${r.witnesses.quorum})`,
+    );
+    for (const a of cosignatures)
+      l.push(
+        `  - ${a.party}: ${a.status === 'verified' ? `cosigned at ${a.time}` : 'not a pinned witness, not counted'} (${a.by}), checkpoint ${a.checkpointSize}`,
+      );
+  }
   if (v.shortfalls.length > 0) {
     l.push('not proved:');
     for (const s of v.shortfalls)
@@ -189,6 +204,9 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         ...(file.origins ? { origins: file.origins } : {}),
         ...(file.tsaRoots ? { tsaRoots: file.tsaRoots } : {}),
         ...(file.tsaQuorum !== undefined ? { tsaQuorum: file.tsaQuorum } : {}),
+        // Witness keys come from the witness operators (docs/witnessing.md §What an auditor checks).
+        ...(file.witnesses ? { witnesses: file.witnesses } : {}),
+        ...(file.witnessQuorum !== undefined ? { witnessQuorum: file.witnessQuorum } : {}),
       };
       // Streamed from the file: memory is bounded by the format's member limits, not the
       // bundle's size (docs/bundle.md §Memory); records chunks are checked by worker threads.

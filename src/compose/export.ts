@@ -46,6 +46,7 @@ export function createExporting(
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),
     anchoredSizes: dynamoAnchoredSizes({ client: clients.ddb, tableName: config.tableName }),
+    ...(config.witnesses?.length ? { witnesses: config.witnesses } : {}),
     clock,
     ...(config.exportsBucket
       ? { store: new S3ExportStore({ client: clients.s3, bucket: config.exportsBucket }) }

@@ -28,7 +28,7 @@ import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
-import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
+import { verifierFromSpki } from '../core/note/verifiers.ts';
 import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
@@ -188,7 +188,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         keyName: `witness-${n}.anchorlog.local`,
         secretKey: randomBytes(32),
         logs: (origin) =>
-          origin.startsWith(`${base.originPrefix}/`) ? [ecdsaP256Verifier(origin, logSpki)] : undefined,
+          origin.startsWith(`${base.originPrefix}/`) ? [verifierFromSpki(origin, logSpki)] : undefined,
         host: opts.host ?? '127.0.0.1',
       });
       stops.push(() => w.close());

@@ -17,17 +17,23 @@ export interface NoteSigner {
    * (`<origin prefix>/<logId>`).
    */
   readonly keyName: string;
-  /** MUST be the 4-byte key ID SHA-256(publicKeySpki)[:4] (signature type 0x02). */
+  /**
+   * MUST be the 4-byte C2SP key ID of the key: SHA-256(publicKeySpki)[:4] for an ECDSA P-256
+   * key (signature type 0x02), SHA-256(keyName ‖ 0x0A ‖ 0x01 ‖ 32-byte key)[:4] for an Ed25519
+   * key (type 0x01; it depends on the name).
+   */
   readonly keyId: Uint8Array;
   /**
-   * DER SubjectPublicKeyInfo of an ECDSA P-256 key. It MUST be the key that
-   * `sign` uses and MUST NOT change during the signer's lifetime.
+   * DER SubjectPublicKeyInfo of an ECDSA P-256 key or of an Ed25519 key (RFC 8410); the
+   * algorithm of this SPKI is the signer's signature type. It MUST be the key that `sign` uses
+   * and MUST NOT change during the signer's lifetime.
    */
   readonly publicKeySpki: Uint8Array;
   /**
-   * Returns a DER-encoded ECDSA signature over SHA-256(message) — the message
-   * itself, not a caller-computed digest — made by the key of
-   * `publicKeySpki`. Either S form (high or low) is acceptable.
+   * ECDSA P-256: returns a DER-encoded ECDSA signature over SHA-256(message) — the message
+   * itself, not a caller-computed digest — made by the key of `publicKeySpki`. Either S form
+   * (high or low) is acceptable.
+   * Ed25519: returns the 64-byte pure Ed25519 signature (RFC 8032, no prehash) over the message.
    *
    * - It MUST NOT resolve with a signature by any other key; on any doubt it
    *   MUST reject.

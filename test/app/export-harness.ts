@@ -65,10 +65,12 @@ export interface ExportEnv {
 }
 
 /** The export environment on `ports`; the anchor quorum is every TSA. */
-export function exportEnvOn(ports: ExportPorts): ExportEnv {
+export function exportEnvOn(
+  ports: ExportPorts,
+  signer: LocalNoteSigner = LocalNoteSigner.generate('export-test-key'),
+): ExportEnv {
   const { logs, archive, state, anchors } = ports;
   const clock = new ManualClock({ startMs: Date.UTC(2026, 0, 1) });
-  const signer = LocalNoteSigner.generate('export-test-key');
   const ingest = new IngestService({ store: logs, clock, sleep: clock.sleep });
   const seal = new SealService({
     logs,
@@ -123,22 +125,25 @@ export function exportEnvOn(ports: ExportPorts): ExportEnv {
 }
 
 /** The export environment on the in-memory adapters, anchored by two in-process TSAs. */
-export async function memoryExportEnv(): Promise<ExportEnv> {
+export async function memoryExportEnv(signer?: LocalNoteSigner): Promise<ExportEnv> {
   const timestampers = [
     await MemoryTimestamper.create('ecdsa', { keyAlgorithm: 'ecdsa' }),
     await MemoryTimestamper.create('rsa', { keyAlgorithm: 'rsa' }),
   ];
   const anchors = new MemoryAnchorStore();
-  return exportEnvOn({
-    logs: new MemoryLogStore(),
-    archive: new MemoryArchiveStore(),
-    state: new MemorySealStateStore(),
-    anchors,
-    anchoredSizes: anchors.anchoredSizes,
-    store: new MemoryExportStore(),
-    timestampers,
-    tsaRootsPem: timestampers.map((t) => t.rootsPem),
-  });
+  return exportEnvOn(
+    {
+      logs: new MemoryLogStore(),
+      archive: new MemoryArchiveStore(),
+      state: new MemorySealStateStore(),
+      anchors,
+      anchoredSizes: anchors.anchoredSizes,
+      store: new MemoryExportStore(),
+      timestampers,
+      tsaRootsPem: timestampers.map((t) => t.rootsPem),
+    },
+    signer,
+  );
 }
 
 export interface PlannedEvent {

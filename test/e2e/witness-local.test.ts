@@ -85,6 +85,37 @@ describe('local stack: two witnesses cosign every checkpoint', () => {
     const r = await cli('witnessed', '--log', stack.info.logId, '--trust', trustPath, ...api);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/2 of 2 witnesses cosigned, 2 required: MET/);
+
+    // An exported bundle carries both cosignatures (attestations.json); verify checks them offline
+    // against the pinned witness keys and the quorum (docs/witnessing.md §What an auditor gets).
+    const file = join(dir, 'bundle.tar');
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const exp = await cli(
+      'export',
+      '--log',
+      stack.info.logId,
+      '--from',
+      from,
+      '--to',
+      to,
+      '-o',
+      file,
+      ...api,
+    );
+    expect(exp.code, exp.err).toBe(0);
+    const v = await cli('verify', file, '--trust', trustPath, '--allow-incomplete', '--json');
+    expect(v.code, v.out + v.err).toBe(0);
+    const report = JSON.parse(v.out) as {
+      format: number;
+      witnesses: { pinned: number; quorum: number; cosigned: number };
+      attestations: { kind: string; status: string }[];
+    };
+    expect(report.format).toBe(2);
+    expect(report.witnesses).toMatchObject({ pinned: 2, quorum: 2, cosigned: 2 });
+    expect(
+      report.attestations.filter((a) => a.kind === 'witness-cosignature' && a.status === 'verified').length,
+    ).toBeGreaterThanOrEqual(2);
   });
 });
 

@@ -48,6 +48,13 @@ export type BundleErrorCode =
   | 'TIMESTAMP_BEFORE_RECORDS'
   /** Fewer distinct TSAs (distinct roots) than the quorum time-stamped a checkpoint covering the records. */
   | 'TIMESTAMP_QUORUM_NOT_MET'
+  /**
+   * A witness cosignature in attestations.json by a pinned witness (name and key ID) does not
+   * verify over the checkpoint it names, or is not one well-formed signature line.
+   */
+  | 'COSIGNATURE_INVALID'
+  /** Fewer pinned witnesses than the witness quorum cosigned any one checkpoint covering the records. */
+  | 'WITNESS_QUORUM_NOT_MET'
   /** A record inside the range is missing: an index gap, or a neighbour that is itself inside the time range. */
   | 'RANGE_INCOMPLETE'
   /** Records or indexes disagree with the declared range or filter (outside the time range, wrong interval). */

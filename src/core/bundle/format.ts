@@ -1,5 +1,5 @@
 /**
- * The evidence-bundle format, version 1 (docs/bundle.md is the normative
+ * The evidence-bundle format, version 2 (docs/bundle.md is the normative
  * text; keep the two in step). One uncompressed POSIX ustar archive whose
  * members appear in this fixed order:
  *
@@ -10,6 +10,7 @@
  *   consistency.json                   consistency proofs between consecutive checkpoints
  *   anchors/<size>/<tsa>.tsr           RFC 3161 TimeStampResp over checkpoints/<size>.note
  *   anchors/<size>/<tsa>.chain.pem     the TSA chain (signer … root) as the log saw it
+ *   attestations.json                  version 2: every attestation, by kind (RFC 3161, witness cosignatures)
  *   proofs.json                        range proof + neighbour records (range mode)
  *   records/<nnnnnn>.jsonl             canonical records, one per line, index order
  *   inclusion/<nnnnnn>.jsonl           per-record inclusion proofs (filtered mode only)
@@ -22,12 +23,19 @@
 import { fromBase64, toBase64, utf8 } from '../bytes.ts';
 import { parseUtcTimestamp } from '../event.ts';
 import { CanonicalJsonError, isWellFormedUnicode, type JsonValue, parseJson } from '../ijson.ts';
-import { isValidLogId, TSA_NAME_PATTERN } from '../names.ts';
+import { isValidLogId, isValidTsaName, TSA_NAME_PATTERN } from '../names.ts';
 import { MAX_RECORD_BYTES } from '../record.ts';
 import { BundleError } from './errors.ts';
 
 export const BUNDLE_FORMAT = 'anchorlog-evidence-bundle';
-export const BUNDLE_VERSION = 1;
+/** The version the writer writes. */
+export const BUNDLE_VERSION = 2;
+/**
+ * Versions the verifier reads. Version 1 has no attestations.json (its only attestations are the
+ * RFC 3161 anchors); everything else is identical (docs/bundle.md §Versions).
+ */
+export const BUNDLE_VERSIONS = [1, 2] as const;
+export type BundleVersion = (typeof BUNDLE_VERSIONS)[number];
 
 export const README = 'README.txt';
 export const HEADER = 'header.json';
@@ -35,6 +43,7 @@ export const LOG_VKEY = 'keys/log.vkey';
 export const LOG_PEM = 'keys/log.pem';
 export const CONSISTENCY = 'consistency.json';
 export const PROOFS = 'proofs.json';
+export const ATTESTATIONS = 'attestations.json';
 export const SUMS = 'SHA256SUMS';
 export const MANIFEST = 'manifest.json';
 
@@ -82,7 +91,18 @@ export const MAX_PROOFS_MEMBER = 2 * (2 * MAX_RECORD_BYTES + 2) + 4 * MAX_PROOF_
 const SIZE_TEXT = '(0|[1-9][0-9]{0,15})';
 
 export type MemberKind =
-  | { kind: 'readme' | 'header' | 'vkey' | 'pem' | 'consistency' | 'proofs' | 'sums' | 'manifest' }
+  | {
+      kind:
+        | 'readme'
+        | 'header'
+        | 'vkey'
+        | 'pem'
+        | 'consistency'
+        | 'attestations'
+        | 'proofs'
+        | 'sums'
+        | 'manifest';
+    }
   | { kind: 'checkpoint'; size: number }
   | { kind: 'anchor' | 'anchor-chain'; size: number; tsa: string }
   | { kind: 'records' | 'inclusion'; chunk: number };
@@ -94,6 +114,7 @@ const FIXED: Record<string, MemberKind> = {
   [LOG_PEM]: { kind: 'pem' },
   [CONSISTENCY]: { kind: 'consistency' },
   [PROOFS]: { kind: 'proofs' },
+  [ATTESTATIONS]: { kind: 'attestations' },
   [SUMS]: { kind: 'sums' },
   [MANIFEST]: { kind: 'manifest' },
 };
@@ -130,6 +151,7 @@ export function memberLimit(path: string): number {
     case 'checkpoint':
       return MAX_NOTE_MEMBER;
     case 'proofs':
+    case 'attestations':
     case 'manifest':
     case 'consistency':
     case 'sums':
@@ -200,7 +222,8 @@ export type Completeness = 'range' | 'inclusion-only';
 
 export interface BundleHeader {
   readonly format: typeof BUNDLE_FORMAT;
-  readonly version: typeof BUNDLE_VERSION;
+  /** The writer writes BUNDLE_VERSION; the verifier reads every BUNDLE_VERSIONS. */
+  readonly version: BundleVersion;
   readonly logId: string;
   readonly origin: string;
   /** When the bundle was written (the exporter's clock; informative only). */
@@ -339,8 +362,8 @@ const HEADER_KEYS = [
 
 function headerFields(member: string, o: Obj): BundleHeader {
   if (o.format !== BUNDLE_FORMAT) bad(member, `format must be ${BUNDLE_FORMAT}`);
-  if (o.version !== BUNDLE_VERSION)
-    bad(member, `unsupported version (this verifier reads ${BUNDLE_VERSION})`);
+  if (!(BUNDLE_VERSIONS as readonly JsonValue[]).includes(o.version as JsonValue))
+    bad(member, `unsupported version (this verifier reads ${BUNDLE_VERSIONS.join(' and ')})`);
   if (!isValidLogId(o.logId)) bad(member, 'logId is not a valid log id');
   const origin = str(member, o.origin, 'origin', 256);
   if (origin.length === 0 || /[\s+]/.test(origin)) bad(member, 'origin must be a non-empty key name');
@@ -371,7 +394,7 @@ function headerFields(member: string, o: Obj): BundleHeader {
     bad(member, 'completeness must be "range" without a filter and "inclusion-only" with one');
   return {
     format: BUNDLE_FORMAT,
-    version: BUNDLE_VERSION,
+    version: o.version as BundleVersion,
     logId: o.logId,
     origin,
     createdAt,
@@ -462,6 +485,89 @@ export function parseConsistency(bytes: Uint8Array): ConsistencyEntry[] {
       to: uint(CONSISTENCY, e.to, `proofs[${i}].to`),
       hashes: hashes(CONSISTENCY, e.hashes, `proofs[${i}].hashes`),
     };
+  });
+}
+
+/**
+ * One entry of attestations.json (version 2): the attestation model of src/core/attestation
+ * as the bundle carries it. Binary evidence stays in its own members so it can be checked by
+ * hand (an RFC 3161 entry names its `.tsr` and `.chain.pem`); text evidence is inline.
+ */
+export type BundleAttestation =
+  | {
+      readonly kind: 'rfc3161';
+      readonly checkpoint: number;
+      readonly party: string;
+      readonly evidence: { readonly response: string; readonly chain: string };
+    }
+  | {
+      readonly kind: 'witness-cosignature';
+      readonly checkpoint: number;
+      readonly party: string;
+      /** The signature line, without its newline. */
+      readonly evidence: { readonly line: string };
+    };
+
+/** Most attestations a bundle carries: MAX_ANCHORS tokens and as many cosignatures. */
+export const MAX_ATTESTATIONS = 2 * MAX_ANCHORS;
+/** A signature line: a key name (≤ 255 bytes here) and base64 of at most a few hundred bytes. */
+const MAX_ATTESTATION_LINE = 1024;
+
+/** The order entries must appear in: checkpoint size, then kind, then party (strictly ascending). */
+export function attestationOrderKey(a: Pick<BundleAttestation, 'checkpoint' | 'kind' | 'party'>): string {
+  return `${String(a.checkpoint).padStart(16, '0')}/${a.kind}/${a.party}`;
+}
+
+export function parseAttestations(bytes: Uint8Array): BundleAttestation[] {
+  const M = ATTESTATIONS;
+  const o = obj(M, parseJsonMember(M, bytes, MAX_JSON_MEMBER), 'attestations', ['attestations']);
+  if (!Array.isArray(o.attestations) || o.attestations.length > MAX_ATTESTATIONS)
+    bad(M, `attestations must be an array of at most ${MAX_ATTESTATIONS} entries`);
+  let last = '';
+  return o.attestations.map((v, i): BundleAttestation => {
+    const where = `attestations[${i}]`;
+    const e = obj(M, v, where, ['kind', 'checkpoint', 'party', 'evidence']);
+    const checkpoint = uint(M, e.checkpoint, `${where}.checkpoint`);
+    const party = str(M, e.party, `${where}.party`, 63);
+    if (!isValidTsaName(party)) bad(M, `${where}.party must be a party name ([a-z0-9][a-z0-9._-]{0,62})`);
+    let a: BundleAttestation;
+    if (e.kind === 'rfc3161') {
+      const ev = obj(M, e.evidence, `${where}.evidence`, ['response', 'chain']);
+      const response = str(M, ev.response, `${where}.evidence.response`, 100);
+      const chain = str(M, ev.chain, `${where}.evidence.chain`, 100);
+      if (response !== anchorPath(checkpoint, party) || chain !== anchorChainPath(checkpoint, party))
+        bad(
+          M,
+          `${where}: an rfc3161 attestation's evidence is anchors/<checkpoint>/<party>.tsr and .chain.pem`,
+        );
+      a = { kind: 'rfc3161', checkpoint, party, evidence: { response, chain } };
+    } else if (e.kind === 'witness-cosignature') {
+      const ev = obj(M, e.evidence, `${where}.evidence`, ['line']);
+      const line = str(M, ev.line, `${where}.evidence.line`, MAX_ATTESTATION_LINE);
+      a = { kind: 'witness-cosignature', checkpoint, party, evidence: { line } };
+    } else {
+      // A kind this verifier does not know cannot be judged, so the bundle is refused rather than
+      // half-verified; a new kind comes with a verifier that knows it (docs/bundle.md §Versions).
+      return bad(M, `${where}.kind ${JSON.stringify(e.kind)} is not an attestation kind this verifier knows`);
+    }
+    const key = attestationOrderKey(a);
+    if (key <= last) bad(M, `${where} is out of order or repeated (order: checkpoint, kind, party)`);
+    last = key;
+    return a;
+  });
+}
+
+export function encodeAttestations(entries: readonly BundleAttestation[]): Uint8Array {
+  return encodeJsonMember({
+    attestations: entries.map((a) => ({
+      kind: a.kind,
+      checkpoint: a.checkpoint,
+      party: a.party,
+      evidence:
+        a.kind === 'rfc3161'
+          ? { response: a.evidence.response, chain: a.evidence.chain }
+          : { line: a.evidence.line },
+    })),
   });
 }
 

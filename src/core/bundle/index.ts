@@ -11,6 +11,8 @@ export { BundleError, type BundleErrorCode } from './errors.ts';
 export {
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
+  BUNDLE_VERSIONS,
+  type BundleAttestation,
   type BundleFilter,
   type BundleHeader,
   type BundleManifest,
@@ -23,9 +25,16 @@ export {
 } from './format.ts';
 export {
   type AnchorReport,
+  type AttestationReport,
   type BundleReport,
   type BundleTrust,
   type VerifyOptions,
   verifyBundle,
 } from './verify.ts';
-export { type BundleAnchorInput, type BundleWriterInput, bundleBytes, writeBundle } from './writer.ts';
+export {
+  type BundleAnchorInput,
+  type BundleCosignatureInput,
+  type BundleWriterInput,
+  bundleBytes,
+  writeBundle,
+} from './writer.ts';

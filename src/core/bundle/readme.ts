@@ -16,6 +16,8 @@ export interface ReadmeContext {
   readonly anchor?: { readonly size: number; readonly tsa: string };
   /** First records chunk name, if any. */
   readonly firstChunk?: string;
+  /** The log key's type: it decides the signature check's commands (default ECDSA P-256). */
+  readonly keyType?: 'ecdsa-p256' | 'ed25519';
 }
 
 export function readmeText(c: ReadmeContext): Uint8Array {
@@ -57,7 +59,10 @@ out of band):
     anchorlog verify bundle.tar --trust trust.json
     # trust.json: { "logKeys": ["${h.origin}+<keyid>+<key>"],
     #               "origins": ["${h.origin}"],
-    #               "tsaRoots": ["-----BEGIN CERTIFICATE-----..."] }
+    #               "tsaRoots": ["-----BEGIN CERTIFICATE-----..."],
+    #               "witnesses": ["<witness vkey>"], "witnessQuorum": 1 }
+    # witnesses (optional): witness keys from the witness operators; their
+    # cosignatures in attestations.json are then checked and the quorum required.
     # exit 0: everything proved against your pinned trust; 3: verified, but not
     # against pinned trust; 4: verified, completeness not proved; 1: failed.
 
@@ -74,14 +79,25 @@ Checking the parts by hand (POSIX shell, GNU coreutils, OpenSSL 3)
 2. The log key: compare keys/log.vkey with the key the log operator
    publishes (GET /v1/keys). keys/log.pem is the same key in PEM form.
 
-3. A checkpoint's signature (C2SP signed note; ECDSA P-256 over the note text):
+${
+  c.keyType === 'ed25519'
+    ? `3. A checkpoint's signature (C2SP signed note; Ed25519 over the note text):
+       sed '/^$/,$d' checkpoints/${n}.note > body.txt
+       grep '^— ${h.origin} ' checkpoints/${n}.note | head -n 1 | cut -d ' ' -f 3 \\
+         | base64 -d | tail -c +5 > sig.bin
+       openssl pkeyutl -verify -pubin -inkey keys/log.pem -rawin -in body.txt -sigfile sig.bin
+   body.txt is the signed text (origin, size, root hash lines, up to the blank
+   line); the signature line's base64 holds a 4-byte key ID, then the 64-byte
+   Ed25519 signature, which tail -c +5 keeps.`
+    : `3. A checkpoint's signature (C2SP signed note; ECDSA P-256 over the note text):
        sed '/^$/,$d' checkpoints/${n}.note > body.txt
        grep '^— ${h.origin} ' checkpoints/${n}.note | head -n 1 | cut -d ' ' -f 3 \\
          | base64 -d | tail -c +5 > sig.der
        openssl dgst -sha256 -verify keys/log.pem -signature sig.der body.txt
    body.txt is the signed text (origin, size, root hash lines, up to the blank
    line); the signature line's base64 holds a 4-byte key ID, then the DER
-   ECDSA signature, which tail -c +5 keeps.
+   ECDSA signature, which tail -c +5 keeps.`
+}
 
 4. A time-stamp (RFC 3161 TimeStampResp over the whole signed checkpoint file),
    against TSA roots you trust (tsa-roots.pem); the .chain.pem supplies the
@@ -98,5 +114,10 @@ Checking the parts by hand (POSIX shell, GNU coreutils, OpenSSL 3)
        sed -n '2p' ${chunk}      # its "prev" is the line above
    Merkle proofs (proofs.json, inclusion/*.jsonl) and the completeness of the
    range need a program: anchorlog verify (docs/bundle.md describes them).
+
+6. attestations.json lists every attestation over the checkpoints: the
+   time-stamps of step 4 (kind rfc3161) and witness cosignatures (kind
+   witness-cosignature, C2SP cosignature/v1 lines over a checkpoint's note
+   text). Checking a cosignature needs the witness's key: anchorlog verify.
 `);
 }

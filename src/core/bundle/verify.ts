@@ -9,7 +9,7 @@
  * is checked as it passes by a small function that throws a BundleError:
  *
  *   header → keys → checkpoints (signatures) → consistency → anchors (RFC 3161)
- *   → proofs (neighbours, range proof setup) → records (canonical, chain, range,
+ *   → attestations (version 2: every attestation by kind, witness cosignatures) → proofs (neighbours, range proof setup) → records (canonical, chain, range,
  *   filter, time-stamp order, inclusion) → SHA256SUMS → manifest (member hashes,
  *   counts, claims)
  *
@@ -17,6 +17,8 @@
  * range of the leaves) plus one chunk's leaf hashes in filtered mode. The
  * first failure in stream order is reported.
  */
+
+import { AttestationError, verifyAttestation } from '../attestation/index.ts';
 import { bytesEqual, fromUtf8, toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, MerkleError, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
@@ -39,10 +41,12 @@ import {
   RecordError,
   ZERO_HASH,
 } from '../record.ts';
-import { decodePemCertificates, TimestampError, verifyTimestamp } from '../rfc3161/index.ts';
+import { decodePemCertificates, TimestampError } from '../rfc3161/index.ts';
+import { type Cosigner, checkCosigners, parseCosignerKey } from '../witness/cosignature.ts';
 import type { ChunkCheck, ChunkChecker, ChunkParams, ChunkSummary } from './chunk.ts';
 import { BundleError, type BundleErrorCode } from './errors.ts';
 import {
+  ATTESTATIONS,
   type BundleFilter,
   type BundleHeader,
   type ConsistencyEntry,
@@ -60,6 +64,7 @@ import {
   type MemberKind,
   memberLimit,
   type NeighbourProof,
+  parseAttestations,
   parseConsistency,
   parseHeader,
   parseInclusionLine,
@@ -92,6 +97,18 @@ export interface BundleTrust {
    * At most the number of distinct pinned roots (else INVALID_TRUST).
    */
   readonly tsaQuorum?: number;
+  /**
+   * Pinned witness keys (C2SP cosignature/v1 vkeys, docs/witnessing.md). Cosignatures by other
+   * keys are reported as unknown and never counted.
+   */
+  readonly witnesses?: readonly string[];
+  /**
+   * How many pinned witnesses must have cosigned one checkpoint covering the records
+   * (WITNESS_QUORUM_NOT_MET otherwise). Default: min(2, pinned witnesses), as the deployment's
+   * WitnessQuorum; 0 without pinned witnesses (nothing is required, cosignatures are not checked).
+   * At most the number of pinned witnesses (else INVALID_TRUST).
+   */
+  readonly witnessQuorum?: number;
 }
 
 /** How to verify; the verdict (report or BundleError code, index, member) is the same for every choice. */
@@ -157,6 +174,23 @@ export interface AnchorReport {
   readonly coversThroughIndex: number | null;
 }
 
+/** One attestation of the bundle, as judged (docs/bundle.md §attestations.json). */
+export interface AttestationReport {
+  readonly kind: 'rfc3161' | 'witness-cosignature';
+  readonly checkpointSize: number;
+  readonly party: string;
+  /**
+   * 'verified': checked against pinned trust (or, for RFC 3161 without pinned roots, the
+   * bundle's own chain: `trustedBundleTsaRoots`). 'unknown-witness': a cosignature by a key
+   * that is not pinned, ignored (never counted).
+   */
+  readonly status: 'verified' | 'unknown-witness';
+  /** Who: the TSA root (hex SHA-256) or the witness key `<name>+<keyid hex>`. */
+  readonly by: string;
+  /** The time the attestation states: genTime, or the cosignature's timestamp (ISO 8601). */
+  readonly time: string;
+}
+
 export interface BundleReport {
   readonly ok: true;
   readonly format: number;
@@ -214,6 +248,19 @@ export interface BundleReport {
     readonly distinctTsas: number;
     readonly existedBy: string;
   };
+  /** Every attestation of the bundle, in attestations.json order (version 1: the RFC 3161 anchors). */
+  readonly attestations: readonly AttestationReport[];
+  /**
+   * The witness claim: `quorum` of `pinned` witnesses required; `checkpointSize` is the covering
+   * checkpoint with the most pinned cosignatures (`cosigned`, by `by`), null when none has any.
+   */
+  readonly witnesses: {
+    readonly pinned: number;
+    readonly quorum: number;
+    readonly checkpointSize: number | null;
+    readonly cosigned: number;
+    readonly by: readonly string[];
+  };
   /** The log key(s) came from the bundle itself, not from the caller. */
   readonly trustedBundleKeys: boolean;
   /** The TSA roots came from the bundle's chain files, not from the caller. */
@@ -260,6 +307,8 @@ const PHASE: Record<MemberKind['kind'], number> = {
   consistency: 5,
   anchor: 6,
   'anchor-chain': 6,
+  // Between the anchors it indexes and the proofs; version 2 only (checked in #enter / finish).
+  attestations: 6.5,
   proofs: 7,
   records: 8,
   inclusion: 8,
@@ -318,6 +367,16 @@ const truncationMs = (genTimeMs: number): number => (genTimeMs % 1000 === 0 ? 99
  */
 const certId = (der: Uint8Array): string => toHex(sha256(der));
 
+function witnessQuorumOf(trust: BundleTrust, pinned: number): number {
+  const k = trust.witnessQuorum;
+  if (k === undefined) return Math.min(2, pinned);
+  if (!Number.isSafeInteger(k) || k < 0)
+    fail('INVALID_TRUST', `witnessQuorum ${String(k)} is not a non-negative integer`);
+  if (k > pinned)
+    fail('INVALID_TRUST', `witnessQuorum ${k} can never be met: only ${pinned} witness key(s) are pinned`);
+  return k;
+}
+
 function quorumOf(trust: BundleTrust): number {
   const pinned = trust.tsaRoots ? new Set(trust.tsaRoots.map(certId)).size : undefined;
   const k = trust.tsaQuorum;
@@ -343,6 +402,13 @@ class Verifier {
   readonly #anchors: AnchorState[] = [];
   #pendingTsr: { size: number; tsa: string; data: Uint8Array; path: string } | undefined;
   #lastAnchorKey = '';
+  readonly #attestations: AttestationReport[] = [];
+  /** Per checkpoint size: the pinned witnesses (`name+keyid`) whose cosignature verified. */
+  readonly #cosigned = new Map<number, Set<string>>();
+  /** Parsed pinned witness keys (empty when none are pinned). */
+  readonly #witnesses: readonly Cosigner[];
+  /** Pinned witnesses that must have cosigned a covering checkpoint. */
+  readonly #witnessQuorum: number;
   // proofs / records state
   #proofsSeen = false;
   #cp: CheckpointState | undefined;
@@ -401,6 +467,21 @@ class Verifier {
     }
     this.#pinnedOrigins = trust.origins ?? named;
     this.#quorum = quorumOf(trust);
+    this.#witnesses = (trust.witnesses ?? []).map((k) => {
+      try {
+        return parseCosignerKey(k);
+      } catch (e) {
+        return fail('INVALID_TRUST', `pinned witness key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
+          cause: e,
+        });
+      }
+    });
+    try {
+      checkCosigners(this.#witnesses);
+    } catch (e) {
+      fail('INVALID_TRUST', `pinned witnesses: ${why(e)}`, { cause: e });
+    }
+    this.#witnessQuorum = witnessQuorumOf(trust, this.#witnesses.length);
   }
 
   get header(): BundleHeader {
@@ -430,6 +511,10 @@ class Verifier {
       if (p < phase && !this.#seen.has(p))
         fail('MISSING_MEMBER', `${name} is missing (before ${path})`, { member: name });
     if (this.#pendingTsr && kind.kind !== 'anchor-chain') this.#missingChain();
+    if (kind.kind === 'attestations' && this.#header?.version === 1)
+      fail('UNEXPECTED_MEMBER', `${path} is not a member of a version 1 bundle`, { member: path });
+    if (phase > PHASE.attestations && this.#header?.version !== 1 && !this.#seen.has(PHASE.attestations))
+      fail('MISSING_MEMBER', `${ATTESTATIONS} is missing (before ${path})`, { member: ATTESTATIONS });
     if (this.#pending && kind.kind !== 'inclusion')
       fail('MISSING_MEMBER', `inclusion proofs for records chunk ${this.#chunkNo} are missing`, {
         member: path,
@@ -478,6 +563,8 @@ class Verifier {
         return this.#anchor(kind.size, kind.tsa, data, path);
       case 'anchor-chain':
         return this.#anchorChain(kind.size, kind.tsa, data, path);
+      case 'attestations':
+        return this.#attestationsMember(data);
       case 'proofs':
         return this.#proofs(data);
       case 'records':
@@ -658,14 +745,15 @@ class Verifier {
     const cp = this.#checkpoints.get(size) as CheckpointState;
     try {
       // SHA-256 or stronger only, with no way to relax it: a bundle is evidence, not a legacy token.
-      const v = await verifyTimestamp(t.data, {
-        expected: { data: cp.bytes },
-        roots,
-        untrusted: chain,
-        allowSha1: false,
-      });
+      const verdict = await verifyAttestation(
+        { kind: 'rfc3161', checkpoint: size, party: tsa, evidence: { response: t.data, chain } },
+        cp.bytes,
+        { tsaRoots: roots },
+      );
+      if (verdict.kind !== 'rfc3161') throw new Error('rfc3161 attestation judged as another kind');
+      const v = verdict.timestamp;
       const acc = v.accuracy ? accuracyMs(v.accuracy) : null;
-      const root = v.chain[v.chain.length - 1] as Uint8Array;
+      const root = verdict.root;
       this.#anchors.push({
         size,
         tsa,
@@ -680,7 +768,9 @@ class Verifier {
         serialNumber: v.serialNumber,
         coversThrough: null,
       });
-    } catch (e) {
+    } catch (err) {
+      // The dispatcher wraps the kind's own error; the verdict codes follow the TimestampError.
+      const e = err instanceof AttestationError && err.cause instanceof TimestampError ? err.cause : err;
       if (e instanceof TimestampError && e.code === 'INVALID_ARGUMENT' && this.#trust.tsaRoots !== undefined)
         fail('INVALID_TRUST', `pinned TSA roots: ${e.message}`, { cause: e });
       if (e instanceof TimestampError && e.code === 'WEAK_HASH')
@@ -689,6 +779,124 @@ class Verifier {
         fail('TIMESTAMP_INVALID', `${t.path}: ${e.code}: ${e.message}`, { member: t.path, cause: e });
       throw e;
     }
+  }
+
+  /**
+   * attestations.json (version 2): every attestation of the bundle, by kind. The `rfc3161`
+   * entries index the anchors already verified above and must name exactly them, in order;
+   * each `witness-cosignature` is judged by the attestation dispatcher against the pinned
+   * witnesses: a line by a pinned witness that does not verify over its checkpoint is
+   * COSIGNATURE_INVALID (never skipped), a line by any other key is reported and not counted.
+   */
+  async #attestationsMember(data: Uint8Array): Promise<void> {
+    const entries = parseAttestations(data);
+    const tokens = entries.filter((a) => a.kind === 'rfc3161');
+    const same =
+      tokens.length === this.#anchors.length &&
+      tokens.every((a, i) => a.checkpoint === this.#anchors[i]?.size && a.party === this.#anchors[i]?.tsa);
+    if (!same)
+      fail('MANIFEST_INVALID', `${ATTESTATIONS}: its rfc3161 entries are not exactly the anchors/ members`, {
+        member: ATTESTATIONS,
+      });
+    let token = 0;
+    for (const a of entries) {
+      if (a.kind === 'rfc3161') {
+        const s = this.#anchors[token++] as AnchorState;
+        this.#attestations.push({
+          kind: 'rfc3161',
+          checkpointSize: s.size,
+          party: s.tsa,
+          status: 'verified',
+          by: s.tsaRoot,
+          time: s.genTime,
+        });
+        continue;
+      }
+      const cp = this.#checkpoints.get(a.checkpoint);
+      if (!cp)
+        fail(
+          'MISSING_MEMBER',
+          `${ATTESTATIONS}: the cosignature by ${a.party} is over checkpoints/${a.checkpoint}.note, which is not in the bundle`,
+          { member: ATTESTATIONS },
+        );
+      let verdict: Awaited<ReturnType<typeof verifyAttestation>>;
+      try {
+        verdict = await verifyAttestation(a, cp.bytes, { witnesses: this.#witnesses });
+      } catch (e) {
+        if (e instanceof AttestationError)
+          fail(
+            'COSIGNATURE_INVALID',
+            `${ATTESTATIONS}: ${a.party} over checkpoint ${a.checkpoint}: ${e.message}`,
+            {
+              member: ATTESTATIONS,
+              cause: e,
+            },
+          );
+        throw e;
+      }
+      if (verdict.kind !== 'witness-cosignature') throw new Error('cosignature judged as another kind');
+      if (verdict.status === 'unknown-party') {
+        this.#attestations.push({
+          kind: a.kind,
+          checkpointSize: a.checkpoint,
+          party: a.party,
+          status: 'unknown-witness',
+          by: `${verdict.name}+${verdict.keyId}`,
+          time: '',
+        });
+        continue;
+      }
+      const id = `${verdict.witness.name}+${toHex(verdict.witness.keyId)}`;
+      const set = this.#cosigned.get(a.checkpoint) ?? new Set<string>();
+      // One witness counts once per checkpoint, however many lines (under however many party names) it has.
+      if (set.has(id))
+        fail(
+          'MANIFEST_INVALID',
+          `${ATTESTATIONS}: two cosignatures by ${id} over checkpoint ${a.checkpoint}`,
+          {
+            member: ATTESTATIONS,
+          },
+        );
+      set.add(id);
+      this.#cosigned.set(a.checkpoint, set);
+      this.#attestations.push({
+        kind: a.kind,
+        checkpointSize: a.checkpoint,
+        party: a.party,
+        status: 'verified',
+        by: id,
+        time: iso(Math.min(MAX_DATE_MS, verdict.timestamp * 1000)),
+      });
+    }
+  }
+
+  /**
+   * The witness claim: the covering checkpoint (size > lastIndex) with the most pinned
+   * cosignatures. Any covering checkpoint will do: the consistency proofs tie every checkpoint
+   * of the bundle into one history, so a witnessed checkpoint past the records fixes them.
+   */
+  #witnessClaim(lastIndex: number): BundleReport['witnesses'] {
+    let best: { size: number; by: string[] } | undefined;
+    for (const [size, set] of this.#cosigned) {
+      if (size <= lastIndex || size === 0) continue;
+      if (!best || set.size > best.by.length || (set.size === best.by.length && size > best.size))
+        best = { size, by: [...set].sort() };
+    }
+    const cosigned = best?.by.length ?? 0;
+    if (cosigned < this.#witnessQuorum)
+      fail(
+        'WITNESS_QUORUM_NOT_MET',
+        `${this.#witnessQuorum} of the ${this.#witnesses.length} pinned witnesses must have cosigned a checkpoint covering the records; ` +
+          (best ? `at most ${cosigned} did (checkpoint ${best.size})` : 'none did'),
+        { member: ATTESTATIONS },
+      );
+    return {
+      pinned: this.#witnesses.length,
+      quorum: this.#witnessQuorum,
+      checkpointSize: best?.size ?? null,
+      cosigned,
+      by: best?.by ?? [],
+    };
   }
 
   /**
@@ -1248,6 +1456,8 @@ class Verifier {
     for (const [p, name] of REQUIRED)
       if (!this.#seen.has(p)) fail('MISSING_MEMBER', `${name} is missing`, { member: name });
     const h = this.header;
+    if (h.version !== 1 && !this.#seen.has(PHASE.attestations))
+      fail('MISSING_MEMBER', `${ATTESTATIONS} is missing`, { member: ATTESTATIONS });
     const cp = this.#cp as CheckpointState;
     const covering = this.#anchors.filter((a) => a.size > h.range.lastIndex && a.size > 0);
     if (covering.length === 0)
@@ -1270,6 +1480,7 @@ class Verifier {
         `filtered export: each record is proved included, but NOT that every record matching ${describeFilter(h.filter as BundleFilter)} is present`,
       );
     const claim = this.#existedBy(covering);
+    const witnessed = this.#witnessClaim(h.range.lastIndex);
     const proved: string[] = [];
     const idx =
       h.range.lastIndex >= h.range.firstIndex
@@ -1299,6 +1510,10 @@ class Verifier {
         (k.accuracyMs === null ? '' : ` ± ${k.accuracyMs} ms`) +
         (this.trustedBundleTsaRoots ? ' (TSA roots from the bundle)' : ' (pinned TSA roots)'),
     );
+    if (witnessed.checkpointSize !== null)
+      proved.push(
+        `witnessed: ${witnessed.cosigned} of ${witnessed.pinned} pinned witness(es) cosigned checkpoint ${witnessed.checkpointSize}, which covers the range (quorum ${witnessed.quorum}): ${witnessed.by.join(', ')}`,
+      );
     return {
       ok: true,
       format: h.version,
@@ -1335,6 +1550,18 @@ class Verifier {
         distinctTsas: claim.distinct,
         existedBy: iso(claim.kth.existedByMs),
       },
+      attestations:
+        h.version === 1
+          ? this.#anchors.map((a) => ({
+              kind: 'rfc3161' as const,
+              checkpointSize: a.size,
+              party: a.tsa,
+              status: 'verified' as const,
+              by: a.tsaRoot,
+              time: a.genTime,
+            }))
+          : this.#attestations,
+      witnesses: witnessed,
       trustedBundleKeys: this.trustedBundleKeys,
       trustedBundleTsaRoots: this.trustedBundleTsaRoots,
       readmeAltered: this.readmeAltered,

@@ -19,15 +19,18 @@ import { toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, inclusionProofLength } from '../merkle/index.ts';
 import { isValidTsaName, TSA_NAME_RULE } from '../names.ts';
-import { parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
+import { isEd25519Spki, parseCheckpoint, parseNote, spkiToPem, vkeyFromSpki } from '../note/index.ts';
 import { encodePemCertificates } from '../pem.ts';
 import { decodeRecordFast, isValidLogId, type LogRecord, leafHash, ZERO_HASH } from '../record.ts';
 import { BundleError } from './errors.ts';
 import {
+  ATTESTATIONS,
   anchorChainPath,
   anchorPath,
+  attestationOrderKey,
   BUNDLE_FORMAT,
   BUNDLE_VERSION,
+  type BundleAttestation,
   type BundleFilter,
   type BundleHeader,
   type BundleManifest,
@@ -37,6 +40,7 @@ import {
   checkpointPath,
   DEFAULT_CHUNK_BYTES,
   describeFilter,
+  encodeAttestations,
   encodeConsistency,
   encodeInclusionLine,
   encodeJsonMember,
@@ -75,6 +79,16 @@ export interface BundleAnchorInput {
   readonly chain: readonly Uint8Array[];
 }
 
+/** A witness cosignature over one of the checkpoints (docs/witnessing.md). */
+export interface BundleCosignatureInput {
+  /** Size of the checkpoint it cosigns. */
+  readonly size: number;
+  /** The witness's configured short name (the TSA name rule, src/core/names.ts). */
+  readonly witness: string;
+  /** The signature line as archived, `— <key name> <base64>`, without a newline. */
+  readonly line: string;
+}
+
 export interface BundleWriterInput {
   readonly logId: string;
   /** Checkpoint origin and log key name (`<origin prefix>/<logId>`). */
@@ -90,7 +104,7 @@ export interface BundleWriterInput {
   readonly range: BundleRange;
   /** Filtered export: only these records, each with its own inclusion proof. */
   readonly filter?: BundleFilter | null;
-  /** The log's public key, DER SubjectPublicKeyInfo (ECDSA P-256). */
+  /** The log's public key, DER SubjectPublicKeyInfo (ECDSA P-256, or Ed25519 per RFC 8410). */
   readonly logKeySpki: Uint8Array;
   /** Signed checkpoint notes, any order; distinct sizes; all of this log. */
   readonly checkpoints: readonly (string | Uint8Array)[];
@@ -98,6 +112,11 @@ export interface BundleWriterInput {
   readonly checkpointSize?: number;
   /** RFC 3161 anchors over some of the checkpoints. */
   readonly anchors: readonly BundleAnchorInput[];
+  /**
+   * Witness cosignatures over some of the checkpoints (default none). Written as they come:
+   * the verifier, not the writer, judges them against the witness keys an auditor pins.
+   */
+  readonly cosignatures?: readonly BundleCosignatureInput[];
   /**
    * Canonical record bytes, ascending index. Range mode: exactly indexes
    * firstIndex..lastIndex. Filtered mode: the selected records in that interval.
@@ -188,6 +207,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     anchorKeys.add(`${a.size}/${a.tsa}`);
   }
   const anchors = [...input.anchors].sort((a, b) => a.size - b.size || (a.tsa < b.tsa ? -1 : 1));
+  const attestations = attestationsOf(anchors, input.cosignatures ?? [], sizes);
   const header: BundleHeader = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -217,6 +237,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     readmeText({
       header,
       ...(first ? { anchor: { size: first.size, tsa: first.tsa } } : {}),
+      keyType: isEd25519Spki(input.logKeySpki) ? 'ed25519' : 'ecdsa-p256',
     }),
   );
   yield* member(HEADER, encodeJsonMember(headerJson(header)));
@@ -236,6 +257,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     yield* member(anchorPath(a.size, a.tsa), a.response);
     yield* member(anchorChainPath(a.size, a.tsa), certificatesPem(a.chain));
   }
+  yield* member(ATTESTATIONS, encodeAttestations(attestations));
 
   // proofs.json, before the records, so a streaming verifier can check them as they pass.
   let beforeRec: LogRecord | undefined;
@@ -377,6 +399,43 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
   const pad = tarPadding(bytes.length);
   if (pad.length > 0) yield pad;
   yield tarEnd();
+}
+
+/**
+ * attestations.json's entries (docs/bundle.md §attestations.json): every anchor, as an
+ * `rfc3161` attestation naming its members, and every cosignature, in the order the verifier
+ * requires (checkpoint, kind, party).
+ */
+function attestationsOf(
+  anchors: readonly BundleAnchorInput[],
+  cosignatures: readonly BundleCosignatureInput[],
+  sizes: ReadonlySet<number>,
+): BundleAttestation[] {
+  const out: BundleAttestation[] = anchors.map((a) => ({
+    kind: 'rfc3161',
+    checkpoint: a.size,
+    party: a.tsa,
+    evidence: { response: anchorPath(a.size, a.tsa), chain: anchorChainPath(a.size, a.tsa) },
+  }));
+  const seen = new Set<string>();
+  for (const c of cosignatures) {
+    if (!sizes.has(c.size)) invalid(`cosignature over checkpoint ${c.size}, which is not in the bundle`);
+    if (!isValidTsaName(c.witness))
+      invalid(`invalid witness name ${JSON.stringify(c.witness)}: ${TSA_NAME_RULE}`);
+    if (seen.has(`${c.size}/${c.witness}`))
+      invalid(`two cosignatures by ${c.witness} over checkpoint ${c.size}`);
+    seen.add(`${c.size}/${c.witness}`);
+    if (!c.line.startsWith('\u2014 ') || /[\n\r]/.test(c.line))
+      invalid(`the cosignature by ${c.witness} is not one signature line`);
+    out.push({
+      kind: 'witness-cosignature',
+      checkpoint: c.size,
+      party: c.witness,
+      evidence: { line: c.line },
+    });
+  }
+  const key = new Map(out.map((a) => [a, attestationOrderKey(a)]));
+  return out.sort((a, b) => ((key.get(a) as string) < (key.get(b) as string) ? -1 : 1));
 }
 
 /** Collects a bundle stream into one byte array (tests, small exports). */

@@ -108,6 +108,32 @@ export function p256PointFromSpki(spki: Uint8Array): Uint8Array {
   return point;
 }
 
+/**
+ * RFC 8410 §4: an Ed25519 SubjectPublicKeyInfo is SEQUENCE { SEQUENCE { OID 1.3.101.112 },
+ * BIT STRING (0 unused bits) key } with no parameters — always these 12 bytes, then the key.
+ */
+const ED25519_SPKI_PREFIX = fromHex('302a300506032b6570032100');
+
+/** True iff `spki` has the shape of an Ed25519 SubjectPublicKeyInfo (44 bytes, RFC 8410). */
+export function isEd25519Spki(spki: Uint8Array): boolean {
+  return spki.length === 44 && bytesEqual(spki.subarray(0, 12), ED25519_SPKI_PREFIX);
+}
+
+/** The 32-byte key of an Ed25519 SubjectPublicKeyInfo (RFC 8410); DerError for anything else. */
+export function ed25519KeyFromSpki(spki: Uint8Array): Uint8Array {
+  if (!isEd25519Spki(spki)) throw new DerError('not an Ed25519 SubjectPublicKeyInfo');
+  return spki.slice(12);
+}
+
+/** The RFC 8410 SubjectPublicKeyInfo of a 32-byte Ed25519 key (what `openssl pkey -pubin` reads). */
+export function ed25519Spki(key: Uint8Array): Uint8Array {
+  if (key.length !== 32) throw new DerError('an Ed25519 key is 32 bytes');
+  const out = new Uint8Array(44);
+  out.set(ED25519_SPKI_PREFIX, 0);
+  out.set(key, 12);
+  return out;
+}
+
 /** Checks that `der` is exactly one well-formed outer SEQUENCE (used for PEM sanity checks). */
 export function isDerSequence(der: Uint8Array): boolean {
   try {

@@ -1,5 +1,6 @@
 /** Signed notes, checkpoints and verifier keys (C2SP signed-note, tlog-checkpoint). */
 export { type Checkpoint, formatCheckpoint, parseCheckpoint } from './checkpoint.ts';
+export { ed25519KeyFromSpki, ed25519Spki, isEd25519Spki } from './der.ts';
 export { NoteError, type NoteErrorCode } from './errors.ts';
 export { pemToSpki, spkiToPem } from './pem.ts';
 export { type NoteSigningKey, signNote } from './sign.ts';
@@ -22,6 +23,7 @@ export {
   p256PublicPoint,
   SIG_TYPE_ECDSA,
   SIG_TYPE_ED25519,
+  verifierFromSpki,
 } from './verifiers.ts';
 export {
   checkpointFromNote,

@@ -1,12 +1,13 @@
 /**
- * Signing notes with 0x02 ECDSA keys (docs/formats.md §Checkpoints): the full signed-note text
+ * Signing notes with 0x02 ECDSA P-256 or 0x01 Ed25519 keys (docs/formats.md §Checkpoints),
+ * chosen by the signer's SPKI: the full signed-note text
  * from a body and one or more signers (the log key; during rotation, the old
  * and the new key).
  */
 import { bytesEqual, toHex, utf8 } from '../bytes.ts';
 import { NoteError } from './errors.ts';
 import { checkNoteText, formatNote, type NoteSignature } from './signed-note.ts';
-import { ecdsaP256Verifier } from './verifiers.ts';
+import { type NoteVerifier, verifierFromSpki } from './verifiers.ts';
 
 /**
  * The shape signNote needs; src/ports/signer.ts `NoteSigner` (which carries
@@ -33,14 +34,17 @@ export async function signNote(body: string, signers: readonly NoteSigningKey[])
     const id = `${s.keyName}+${toHex(s.keyId)}`;
     if (seen.has(id)) throw new NoteError('INVALID_SIGNER', `two signers for ${id}`);
     seen.add(id);
-    let v: ReturnType<typeof ecdsaP256Verifier>;
+    let v: NoteVerifier;
     try {
-      v = ecdsaP256Verifier(s.keyName, s.publicKeySpki);
+      v = verifierFromSpki(s.keyName, s.publicKeySpki);
     } catch (cause) {
       throw new NoteError('INVALID_SIGNER', `signer ${id} has an invalid name or public key`, { cause });
     }
     if (!bytesEqual(v.keyId, s.keyId))
-      throw new NoteError('INVALID_SIGNER', `signer ${id}: key ID is not SHA-256(SPKI)[:4]`);
+      throw new NoteError(
+        'INVALID_SIGNER',
+        `signer ${id}: key ID is not the one of its key (${v.type === 'ed25519' ? 'SHA-256(name ‖ 0x0A ‖ 0x01 ‖ key)[:4]' : 'SHA-256(SPKI)[:4]'})`,
+      );
     return v;
   });
   const message = utf8(body);

@@ -14,7 +14,7 @@ import { ed25519 } from '@noble/curves/ed25519.js';
 import { p256 } from '@noble/curves/nist.js';
 import { concatBytes, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
-import { DerError, ecdsaDerToCompact, p256PointFromSpki } from './der.ts';
+import { DerError, ecdsaDerToCompact, ed25519KeyFromSpki, isEd25519Spki, p256PointFromSpki } from './der.ts';
 import { NoteError } from './errors.ts';
 import { isValidKeyName } from './text.ts';
 
@@ -92,6 +92,26 @@ export function ecdsaP256Verifier(name: string, spki: Uint8Array): NoteVerifier 
       }
     },
   };
+}
+
+/**
+ * The verifier of a log key given as DER SubjectPublicKeyInfo, by its algorithm: an Ed25519
+ * SPKI (RFC 8410) is a 0x01 key, anything else must be a P-256 SPKI (0x02). Log keys reach the
+ * use cases as SPKI (KMS GetPublicKey, a local key), so this is where a deployment's choice of
+ * signer (docs/formats.md §Checkpoints) stops mattering.
+ */
+export function verifierFromSpki(name: string, spki: Uint8Array): NoteVerifier {
+  if (isEd25519Spki(spki)) {
+    checkName(name);
+    let key: Uint8Array;
+    try {
+      key = ed25519KeyFromSpki(spki);
+    } catch (cause) {
+      throw new NoteError('MALFORMED_PUBLIC_KEY', 'not a valid Ed25519 SubjectPublicKeyInfo', { cause });
+    }
+    return ed25519Verifier(name, key);
+  }
+  return ecdsaP256Verifier(name, spki);
 }
 
 /** A 0x01 verifier for a 32-byte Ed25519 public key. */

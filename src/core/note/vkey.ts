@@ -11,6 +11,7 @@ import {
   type NoteVerifier,
   SIG_TYPE_ECDSA,
   SIG_TYPE_ED25519,
+  verifierFromSpki,
 } from './verifiers.ts';
 
 const KEY_ID_HEX = /^[0-9a-f]{8}$/;
@@ -61,9 +62,12 @@ export function formatVerifierKey(v: NoteVerifier): string {
   return `${v.name}+${toHex(v.keyId)}+${toBase64(concatBytes(Uint8Array.of(type), v.publicKey))}`;
 }
 
-/** The 0x02 vkey for a P-256 key given as DER SPKI (what KMS GetPublicKey returns). */
+/**
+ * The vkey of a log key given as DER SPKI (what KMS GetPublicKey returns): 0x02 for a P-256
+ * key, 0x01 for an Ed25519 key (RFC 8410 SPKI).
+ */
 export function vkeyFromSpki(name: string, spki: Uint8Array): string {
-  return formatVerifierKey(ecdsaP256Verifier(name, spki));
+  return formatVerifierKey(verifierFromSpki(name, spki));
 }
 
 /** True iff two verifiers are the same key under the same name. */

@@ -99,7 +99,7 @@ describe('bundle: round trips', () => {
         filter: unknown;
         version: number;
       };
-      expect(h).toMatchObject({ version: 1, filter });
+      expect(h).toMatchObject({ version: 2, filter });
     }
   });
 });

@@ -14,6 +14,7 @@ import { MemoryTsa } from '../../../src/adapters/memory/timestamper.ts';
 import { formatSums } from '../../../src/core/bundle/format.ts';
 import {
   type BundleAnchorInput,
+  type BundleCosignatureInput,
   type BundleFilter,
   type BundleTrust,
   bundleBytes,
@@ -31,6 +32,7 @@ import {
   signNote,
   vkeyFromSpki,
 } from '../../../src/core/note/index.ts';
+import { formatSignatureLine, parseNote } from '../../../src/core/note/signed-note.ts';
 import {
   encodeRecord,
   formatReceivedAt,
@@ -39,6 +41,7 @@ import {
   ZERO_HASH_B64,
 } from '../../../src/core/record.ts';
 import { buildTimestampRequest } from '../../../src/core/rfc3161/index.ts';
+import { cosignerFromSecret, formatCosignerKey, signCosignature } from '../../../src/core/witness/index.ts';
 
 export const T0 = Date.parse('2025-06-01T00:00:00.000Z');
 export const MINUTE = 60_000;
@@ -171,6 +174,8 @@ export interface ExportOptions {
   readonly checkpoints?: number[];
   readonly checkpointSize?: number;
   readonly anchors?: BundleAnchorInput[];
+  /** Witness cosignatures to carry (default none). */
+  readonly cosignatures?: BundleCosignatureInput[];
   readonly notes?: string[];
   readonly chunkBytes?: number;
   readonly createdAt?: string;
@@ -213,6 +218,7 @@ export async function exportBundle(log: TestLog, o: ExportOptions): Promise<Uint
       checkpoints: notes,
       checkpointSize: n,
       anchors,
+      ...(o.cosignatures ? { cosignatures: o.cosignatures } : {}),
       records: (async function* () {
         for (const r of selected) yield r;
       })(),
@@ -223,6 +229,36 @@ export async function exportBundle(log: TestLog, o: ExportOptions): Promise<Uint
       ...(o.chunkBytes ? { chunkBytes: o.chunkBytes } : {}),
     }),
   );
+}
+
+/** A test witness: a fixed Ed25519 key per name (the seed is derived from the name). */
+export interface TestWitness {
+  /** Short name (party): archive keys, attestations.json. */
+  readonly party: string;
+  /** Key name on signature lines. */
+  readonly name: string;
+  readonly secret: Uint8Array;
+  readonly vkey: string;
+}
+
+export function testWitness(party: string, name = `${party}.witness.test`): TestWitness {
+  const secret = sha256(utf8(`witness seed ${name}`));
+  return { party, name, secret, vkey: formatCosignerKey(cosignerFromSecret(name, secret)) };
+}
+
+/** Cosignature attestations by `witnesses` over the checkpoint note `note` of size `size`. */
+export function cosign(
+  witnesses: readonly TestWitness[],
+  note: string,
+  size: number,
+  timestamp = 1_780_000_000,
+): BundleCosignatureInput[] {
+  const text = parseNote(note).text;
+  return witnesses.map((w) => ({
+    size,
+    witness: w.party,
+    line: formatSignatureLine(signCosignature(w.name, w.secret, text, timestamp)),
+  }));
 }
 
 export function trustFor(log: TestLog): BundleTrust {

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalNoteSigner } from '../../../src/adapters/memory/local-signer.ts';
 import { exportBundle, makeLog, type TestLog, TSA_ROOTS_PEM } from './fixture.ts';
 
 let dir: string;
@@ -47,6 +48,7 @@ describe('bundle: checking by hand', () => {
       'anchors/40/test-ecdsa.chain.pem',
       'anchors/40/test-rsa.tsr',
       'anchors/40/test-rsa.chain.pem',
+      'attestations.json',
       'proofs.json',
       'records/000000.jsonl',
       'SHA256SUMS',
@@ -89,5 +91,30 @@ describe('bundle: checking by hand', () => {
     const hash = sh(cmd).trim();
     const second = JSON.parse(sh("sed -n '2p' records/000000.jsonl")) as { prev: string };
     expect(hash).toBe(second.prev);
+  });
+});
+
+describe('bundle: checking by hand, Ed25519 log key', () => {
+  it("openssl verifies an Ed25519 checkpoint signature with the README's commands", async () => {
+    const edDir = mkdtempSync(join(tmpdir(), 'anchorlog-bundle-ed-'));
+    try {
+      const edLog = makeLog(30, { signer: LocalNoteSigner.generate('anchorlog.test/tenant-a', 'ed25519') });
+      const bundle = await exportBundle(edLog, {
+        fromTime: '2025-06-01T00:05:00.000Z',
+        toTime: '2025-06-01T00:10:00.000Z',
+      });
+      writeFileSync(join(edDir, 'bundle.tar'), bundle);
+      sh('mkdir b && tar -xf bundle.tar -C b', edDir);
+      const text = readFileSync(join(edDir, 'b', 'README.txt'), 'utf8');
+      const cmds = [
+        "sed '/^$/,$d' checkpoints/30.note > body.txt",
+        `grep '^— ${edLog.origin} ' checkpoints/30.note | head -n 1 | cut -d ' ' -f 3 \\\n         | base64 -d | tail -c +5 > sig.bin`,
+        'openssl pkeyutl -verify -pubin -inkey keys/log.pem -rawin -in body.txt -sigfile sig.bin',
+      ];
+      for (const c of cmds) expect(text).toContain(c);
+      expect(sh(cmds.join('\n'), join(edDir, 'b'))).toContain('Signature Verified Successfully');
+    } finally {
+      rmSync(edDir, { recursive: true, force: true });
+    }
   });
 });
