@@ -64,7 +64,7 @@ const AT = Date.parse('2026-06-01T00:00:00.000Z');
 const eventArb: fc.Arbitrary<AuditEvent> = fc
   .record({
     action: fc.constantFrom('tool.call', 'agent.task.submit', 'access.grant'),
-    actorId: fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !/[\x00-\x1f\x7f]/.test(s)),
+    actorId: fc.stringMatching(/^[a-z0-9:-]{1,20}$/),
     outcome: fc.constantFrom('success', 'failure', 'denied' as const),
     meta: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.integer(), fc.string(), fc.boolean())),
   })
