@@ -9,6 +9,7 @@ import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
+import { producerKeyRoutes } from '../http/routes/producer-keys.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
@@ -19,10 +20,13 @@ import type { Services } from './services.ts';
  * rules): every change is appended to the `system` log first.
  */
 export function adminApi(
-  services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'>,
+  services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
+    Partial<Pick<Services, 'producerKeys'>>,
 ): Route[] {
+  const { producerKeys } = services;
   return [
     ...adminRoutes(services),
+    ...(producerKeys ? producerKeyRoutes({ producerKeys }) : []),
     ...ruleRoutes(services),
     ...alertRoutes(services),
     ...roleRoutes(services),
