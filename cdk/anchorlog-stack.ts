@@ -191,9 +191,10 @@ export class AnchorlogStack extends Stack {
         });
         // Appends to every log but the system log (admin's); reads metadata to know a log exists.
         // Folds producer streams (PS#) after each commit: conditional puts, never deletes.
+        // Reads producer keys (PK#) to verify event signatures.
         table.grant(
           f,
-          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata'] },
+          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata', 'producerKeys'] },
           { except: ['systemLogData'] },
         );
         buckets.archiveNameOnly(f);
@@ -227,7 +228,15 @@ export class AnchorlogStack extends Stack {
           {
             read: ['logData', 'principalUsage'],
             'read-write': ['systemLogData'],
-            'read-update': ['logMetadata', 'logRegistry', 'principals', 'rules', 'alertReviews', 'roles'],
+            'read-update': [
+              'logMetadata',
+              'logRegistry',
+              'principals',
+              'rules',
+              'alertReviews',
+              'roles',
+              'producerKeys',
+            ],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },
         );
