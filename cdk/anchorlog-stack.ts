@@ -191,9 +191,10 @@ export class AnchorlogStack extends Stack {
         });
         // Appends to every log but the system log (admin's); reads metadata to know a log exists.
         // Folds producer streams (PS#) after each commit: conditional puts, never deletes.
+        // Reads producer keys (PK#) to verify event signatures.
         table.grant(
           f,
-          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata'] },
+          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata', 'producerKeys'] },
           { except: ['systemLogData'] },
         );
         buckets.archiveNameOnly(f);
@@ -235,6 +236,7 @@ export class AnchorlogStack extends Stack {
               'alertReviews',
               'roles',
               'accessReviews',
+              'producerKeys',
             ],
           },
           { except: ['logRecords'], exceptUnlessAllIn: ['systemLogData'] },

@@ -15,6 +15,7 @@
 
 import { DEFAULT_CATALOG_MODE, isCatalogMode, parseCatalogModes } from './app/catalog.ts';
 import type { CatalogMode } from './app/ingest.ts';
+import { parseSignaturePolicy, type SignaturePolicy } from './app/producer-keys.ts';
 import {
   type DeliveryRouting,
   DestinationConfigError,
@@ -150,6 +151,11 @@ export interface AppConfig {
    * which a producer stream's gap is overdue.
    */
   catalog: { mode: CatalogMode; modes: Map<string, CatalogMode>; gapAgeSeconds: number };
+  /**
+   * Which events each log requires producer signatures on
+   * (ANCHORLOG_SIGNATURE_POLICY, docs/producer-signatures.md §Policy); absent: none.
+   */
+  signaturePolicy?: Map<string, SignaturePolicy>;
 }
 
 export interface DetectionSettings {
@@ -430,7 +436,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(detection ? { detection } : {}),
     ...(alertRouting.destinations.size > 0 ? { alertRouting } : {}),
     catalog: catalogSettings(env),
+    ...signaturePolicySettings(env),
   };
+}
+
+function signaturePolicySettings(env: Env): Pick<AppConfig, 'signaturePolicy'> {
+  try {
+    const policy = parseSignaturePolicy(env.ANCHORLOG_SIGNATURE_POLICY);
+    return policy.size > 0 ? { signaturePolicy: policy } : {};
+  } catch (err) {
+    throw new ConfigError(`ANCHORLOG_SIGNATURE_POLICY: ${(err as Error).message}`, 'INVALID_SETTING');
+  }
 }
 
 function catalogSettings(env: Env): AppConfig['catalog'] {

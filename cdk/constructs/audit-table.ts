@@ -71,6 +71,12 @@ export const KEY_FAMILIES = {
    * read by the read function (src/adapters/aws/dynamo-producer-store.ts).
    */
   producers: ['PS#*'],
+  /**
+   * Producer signing keys (`PK#<principalId>`, sk `K#<keyId>`): written by the admin function
+   * after each change is recorded in the system log, read by ingest to verify event signatures
+   * (src/adapters/aws/dynamo-producer-key-store.ts).
+   */
+  producerKeys: ['PK#*'],
   /** Detection rules: heads (`pk=R#`, sk rule id) and versions (`R#<ruleId>`, sk `V#…`). */
   rules: ['R#*'],
   /** Roles: heads (`pk=G#`, sk role id) and versions (`G#<roleId>`, sk `V#…`). */

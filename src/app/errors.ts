@@ -9,6 +9,10 @@ import { AnchorlogError } from '../core/errors.ts';
 
 export type AppErrorCode =
   | 'BAD_REQUEST' // 400: malformed or invalid input; message names the field
+  | 'SIGNATURE_INVALID' // 400: a producer signature does not verify (docs/producer-signatures.md)
+  | 'SIGNATURE_KEY_UNKNOWN' // 400: the signing key is not registered to the submitter
+  | 'SIGNATURE_KEY_INACTIVE' // 400: the signing key is revoked, expired or not yet valid
+  | 'SIGNATURE_REQUIRED' // 400: the log's signature policy requires a signature on this event
   | 'UNAUTHENTICATED' // 401: missing, malformed, unknown or revoked credential
   | 'KEY_EXPIRED' // 401: the right key, past its kind's maximum age (docs/access.md); rotate it
   | 'FORBIDDEN' // 403: authenticated, but the principal lacks the scope
@@ -52,6 +56,10 @@ export class AppError extends AnchorlogError<AppErrorCode> {
 
 export const HTTP_STATUS: Record<AppErrorCode, number> = {
   BAD_REQUEST: 400,
+  SIGNATURE_INVALID: 400,
+  SIGNATURE_KEY_UNKNOWN: 400,
+  SIGNATURE_KEY_INACTIVE: 400,
+  SIGNATURE_REQUIRED: 400,
   UNAUTHENTICATED: 401,
   KEY_EXPIRED: 401,
   FORBIDDEN: 403,

@@ -32,6 +32,13 @@ import { sha256 } from '../core/hash.ts';
 import { CanonicalJsonError, parseJson } from '../core/ijson.ts';
 import { IDEMPOTENCY_KEY_RULE, isValidIdempotencyKey, isValidLogId, LOG_ID_RULE } from '../core/names.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
+import type { ProducerKeyRecord } from '../core/producer-key.ts';
+import {
+  defaultSignatureVerifier,
+  SignatureError,
+  type SignatureVerifier,
+  verifyEventSignature,
+} from '../core/producer-signature.ts';
 import {
   decodeRecord,
   encodeRecord,
@@ -57,6 +64,7 @@ import {
 import type { MetricsSink } from '../ports/metrics.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
+import type { SignaturePolicySource } from './producer-keys.ts';
 import type { ProducerService } from './producers.ts';
 
 /**
@@ -178,6 +186,16 @@ export interface IngestDeps {
    * per batch per stream; absent: not tracked.
    */
   producers?: Pick<ProducerService, 'observe'>;
+  /**
+   * Producer signatures (docs/producer-signatures.md): every signed event is
+   * verified against the submitter's registered key, and a log's policy may
+   * require signatures; absent: a signed event is refused (nothing could check it).
+   */
+  signatures?: {
+    keys: { keyFor(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined> };
+    policy?: SignaturePolicySource;
+    verifier?: SignatureVerifier;
+  };
 }
 
 /** The validated request, ready to be turned into records at any tip. */
@@ -218,6 +236,7 @@ export class IngestService {
   readonly #catalog: CatalogPolicy | undefined;
   readonly #metrics: MetricsSink | undefined;
   readonly #producers: Pick<ProducerService, 'observe'> | undefined;
+  readonly #signatures: IngestDeps['signatures'];
   /** Logs are never deleted, so a positive existence check can be cached. */
   readonly #knownLogs = new Set<string>();
   /**
@@ -238,6 +257,7 @@ export class IngestService {
     this.#catalog = deps.catalog;
     this.#metrics = deps.metrics;
     this.#producers = deps.producers;
+    this.#signatures = deps.signatures;
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
     // The body adds one level (the events array) above the record's own nesting.
@@ -320,10 +340,57 @@ export class IngestService {
     return out.size > 0 ? out : undefined;
   }
 
+  /**
+   * Producer signatures of a validated batch (docs/producer-signatures.md
+   * §Ingest), before anything is read from the log or written: each signed
+   * event must verify with a key registered to the submitter and active now,
+   * and each event the log's policy names must be signed. The first failure
+   * refuses the whole batch with its code (400) and the event's path.
+   */
+  async #checkSignatures(p: Prepared): Promise<void> {
+    if (p.logId === SYSTEM_LOG_ID) return;
+    const policy = this.#signatures?.policy?.forLog(p.logId);
+    const bySubmitter = policy?.principals.includes(p.submitter) ?? false;
+    const keys = new Map<string, Promise<ProducerKeyRecord | undefined>>();
+    const now = this.#clock.now();
+    for (let i = 0; i < p.events.length; i++) {
+      const event = p.events[i] as AuditEvent;
+      const path = `/events/${i}/signature`;
+      if (!event.signature) {
+        if (bySubmitter || policy?.actorTypes.includes(event.actor.type))
+          throw new AppError(
+            'SIGNATURE_REQUIRED',
+            `event ${i}: log ${p.logId} requires a producer signature on events ${bySubmitter ? `of ${p.submitter}` : `of actor type ${event.actor.type}`}`,
+            { path },
+          );
+        continue;
+      }
+      const sigs = this.#signatures;
+      if (!sigs)
+        throw new AppError('SIGNATURE_KEY_UNKNOWN', `event ${i}: this deployment has no producer keys`, {
+          path,
+        });
+      const keyId = event.signature.keyId;
+      let key = keys.get(keyId);
+      if (!key) {
+        key = sigs.keys.keyFor(p.submitter, keyId);
+        keys.set(keyId, key);
+      }
+      try {
+        await verifyEventSignature(event, await key, now, sigs.verifier ?? defaultSignatureVerifier);
+      } catch (e) {
+        if (e instanceof SignatureError)
+          throw new AppError(e.code, `event ${i}: ${e.message}`, { path, cause: e });
+        throw e;
+      }
+    }
+  }
+
   async #appendChecked(req: AppendRequest): Promise<AppendResult> {
     const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
     const p = this.#prepare(req);
     const problems = await this.#checkCatalog(p);
+    await this.#checkSignatures(p);
     const flag = (r: AppendResult): AppendResult =>
       problems
         ? {

@@ -22,6 +22,7 @@ import { DetectionStateError, type DetectionStateErrorCode } from '../ports/dete
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
+import { ProducerKeyStoreError, type ProducerKeyStoreErrorCode } from '../ports/producer-key-store.ts';
 import { ProducerStoreError, type ProducerStoreErrorCode } from '../ports/producer-store.ts';
 import { QueryIndexError, type QueryIndexErrorCode } from '../ports/query-index.ts';
 import { RoleStoreError, type RoleStoreErrorCode } from '../ports/role-store.ts';
@@ -47,6 +48,7 @@ const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
 const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
 const DELIVERY_STORE: Record<DeliveryStoreErrorCode, ApiMeaning> = STORE;
 const PRODUCER_STORE: Record<ProducerStoreErrorCode, ApiMeaning> = STORE;
+const PRODUCER_KEY_STORE: Record<ProducerKeyStoreErrorCode, ApiMeaning> = STORE;
 const WITNESS_STATE: Record<WitnessStateErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   ...STORE,
@@ -118,6 +120,7 @@ const TABLE: readonly Row[] = [
   [RuleSourceError, RULE_SOURCE],
   [DeliveryStoreError, DELIVERY_STORE],
   [ProducerStoreError, PRODUCER_STORE],
+  [ProducerKeyStoreError, PRODUCER_KEY_STORE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
   [AlertReviewStoreError, ALERT_REVIEW_STORE],

@@ -142,20 +142,23 @@ export type AdminAction =
   | 'rule.disable'
   | 'role.create'
   | 'role.update'
-  | 'principal.roles.update';
+  | 'principal.roles.update'
+  | 'producer_key.register'
+  | 'producer_key.revoke';
 
 /** An Event v1 (docs/formats.md §Events and records) describing one admin change. Never carries secrets or secret hashes. */
 export interface AdminAuditEvent {
   /**
    * `principal/<id>/v<version>`, `log/<logId>/create` or `rule/<id>/v<version>`
-   * (src/app/rules.ts): unique per change, the idempotency key in the `system` log.
+   * (src/app/rules.ts) or `producer-key/<keyId>/v<version>` (src/app/producer-keys.ts):
+   * unique per change, the idempotency key in the `system` log.
    */
   id: string;
   occurredAt: string;
   /** The acting admin principal (`type: 'system'`, id `system:bootstrap` for bootstrap). */
   actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
   action: AdminAction;
-  target: { type: 'principal' | 'log' | 'rule' | 'role'; id: string; name: string };
+  target: { type: 'principal' | 'log' | 'rule' | 'role' | 'producer_key'; id: string; name: string };
   outcome: 'success';
   /** Public views (no secret material), whole rule documents: `before` is `{}` on create. */
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };

@@ -29,7 +29,9 @@ export type ShortfallCode =
   /** A filtered export: each record is included, but not every matching record is shown to be there. */
   | 'COMPLETENESS_NOT_PROVED'
   /** A range export that ends at the checkpoint's last leaf: later records before toTime are not covered. */
-  | 'RANGE_NOT_CLOSED';
+  | 'RANGE_NOT_CLOSED'
+  /** Records carry producer signatures, but no system-log bundle was given to check them against. */
+  | 'PRODUCER_SIGNATURES_NOT_CHECKED';
 
 export interface Shortfall {
   readonly code: ShortfallCode;

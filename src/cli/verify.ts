@@ -30,6 +30,7 @@ import {
   type Verdict,
   verdictOf,
 } from './verdict.ts';
+import { producerLines, producerSignatures } from './verify-producers.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
@@ -60,6 +61,12 @@ them must have cosigned a checkpoint covering the records (default min(2, n))`,
       `worker threads that check records chunks (default: the machine's
 available parallelism, at most 4; 0: check them in the main thread). The
 verdict is the same for every value; only speed and memory change`,
+    ),
+    'producer-keys': option(
+      inputFile('SYSTEM.tar'),
+      `an evidence bundle of the system log (verified with the same trust): its
+producer_key records give the keys every producer signature is re-checked with
+(docs/producer-signatures.md); without it signed records are not checked (exit 3)`,
     ),
     'allow-untrusted': flag('exit 0 instead of 3 when something was not pinned'),
     'allow-incomplete': flag(
@@ -231,14 +238,28 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       } finally {
         await Promise.all([pool?.close(), bundle.close()]);
       }
-      const verdict = verdictOf(shortfallsOf(report), {
+      // Producer signatures: a second read of the records the verifier just accepted.
+      const producers = await producerSignatures(io, args.argument, args['producer-keys'], trust);
+      const shortfalls = [...shortfallsOf(report), ...(producers.shortfall ? [producers.shortfall] : [])];
+      const verdict = verdictOf(shortfalls, {
         untrusted: args['allow-untrusted'],
         incomplete: args['allow-incomplete'],
       });
       // `ok` is the exit code's word for it, so a script reading `.ok` cannot mistake exit 3 or 4
       // for a proof; `verified` says every check that ran passed.
-      const doc = { ...report, ok: verdict.exitCode === EXIT_OK, verified: true, verdict };
-      io.stdout(args.json ? printableJson(doc) : readable(report, verdict));
+      const doc = {
+        ...report,
+        producerSignatures: producers.section,
+        ok: verdict.exitCode === EXIT_OK,
+        verified: true,
+        verdict,
+      };
+      const producerText = producerLines(producers.section);
+      io.stdout(
+        args.json
+          ? printableJson(doc)
+          : readable(report, verdict) + (producerText.length > 0 ? printableLines(producerText) : ''),
+      );
       return verdict.exitCode;
     },
     {

@@ -13,11 +13,19 @@
  *   most `maxQueuedEvents` events wait; beyond that `append()` waits for room,
  *   so a producer faster than the log slows down instead of growing memory.
  *
+ * - Signing: given a `signer`, every event is signed before it is queued
+ *   (docs/producer-signatures.md §Client): a detached signature over the
+ *   RFC 8785 bytes of the event without `signature`.
+ *
  * Every `append()` resolves with its own receipt once the log has durably
  * stored the event (the server answered 201/200), or rejects with an
  * AuditClientError once retries are exhausted.
  */
 import { backoffDelay } from '../core/backoff.ts';
+import type { AuditEvent } from '../core/event.ts';
+import { type EventSigner, signEvent } from '../core/producer-signature.ts';
+
+export type { EventSigner };
 
 export interface Receipt {
   index: number;
@@ -40,6 +48,8 @@ export interface AuditClientOptions {
   maxBackoffMs?: number;
   /** Per-request timeout. */
   requestTimeoutMs?: number;
+  /** Signs every event (src/client/node-signer.ts makes one from a node:crypto key; KMS works too). */
+  signer?: EventSigner;
   fetch?: typeof fetch;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -66,7 +76,8 @@ interface Pending {
 const RETRYABLE = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 
 export class AuditClient {
-  private readonly opts: Required<Omit<AuditClientOptions, 'fetch' | 'random' | 'sleep'>>;
+  private readonly opts: Required<Omit<AuditClientOptions, 'fetch' | 'random' | 'sleep' | 'signer'>>;
+  private readonly signer: EventSigner | undefined;
   private readonly fetchFn: typeof fetch;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
@@ -94,14 +105,16 @@ export class AuditClient {
       ...options,
       apiUrl: options.apiUrl.replace(/\/+$/, ''),
     };
+    this.signer = options.signer;
     this.fetchFn = options.fetch ?? fetch;
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   /** Queues one event; resolves with its receipt once it is durably in the log. */
-  async append(event: unknown): Promise<Receipt> {
+  async append(input: unknown): Promise<Receipt> {
     if (this.closed) throw new AuditClientError('CLOSED', 'client is closed');
+    const event = this.signer ? await this.sign(input) : input;
     while (this.queued >= this.opts.maxQueuedEvents) {
       await new Promise<void>((r) => this.roomWaiters.push(r));
     }
@@ -120,6 +133,16 @@ export class AuditClient {
       }, this.opts.flushIntervalMs);
     }
     return receipt;
+  }
+
+  /** The event with its producer signature; a value with no JSON form is refused here, not by the server. */
+  private async sign(event: unknown): Promise<AuditEvent> {
+    const signer = this.signer as EventSigner;
+    try {
+      return await signEvent(event as AuditEvent, signer);
+    } catch (e) {
+      throw new AuditClientError('SIGNING_FAILED', `cannot sign event: ${(e as Error).message}`);
+    }
   }
 
   /** Sends everything buffered and waits until every request has finished. */

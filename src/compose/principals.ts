@@ -10,6 +10,7 @@ import type { Route } from '../http/router.ts';
 import { accessReviewRoutes } from '../http/routes/access-reviews.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
+import { producerKeyRoutes } from '../http/routes/producer-keys.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
@@ -21,10 +22,12 @@ import type { Services } from './services.ts';
  */
 export function adminApi(
   services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
-    Partial<Pick<Services, 'accessReviews'>>,
+    Partial<Pick<Services, 'accessReviews' | 'producerKeys'>>,
 ): Route[] {
+  const { producerKeys } = services;
   return [
     ...adminRoutes(services),
+    ...(producerKeys ? producerKeyRoutes({ producerKeys }) : []),
     ...ruleRoutes(services),
     ...alertRoutes(services),
     ...roleRoutes(services),

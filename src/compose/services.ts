@@ -9,6 +9,7 @@
 import { DynamoAccessReviewStore } from '../adapters/aws/dynamo-access-review-store.ts';
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerKeyStore } from '../adapters/aws/dynamo-producer-key-store.ts';
 import { DynamoProducerStore } from '../adapters/aws/dynamo-producer-store.ts';
 import { DynamoRoleStore } from '../adapters/aws/dynamo-role-store.ts';
 import { AccessReviewService } from '../app/access-reviews.ts';
@@ -19,6 +20,7 @@ import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
+import { ProducerKeyService, producerKeyReader, StaticSignaturePolicy } from '../app/producer-keys.ts';
 import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
@@ -57,6 +59,8 @@ export interface Services {
   readonly roles: RoleService;
   /** Access reviews (`AV#` items), every start, decision and close recorded in the `system` log first. */
   readonly accessReviews: AccessReviewService;
+  /** Producer signing keys (`PK#` items), every change recorded in the `system` log first. */
+  readonly producerKeys: ProducerKeyService;
   readonly authenticate: Authenticate;
 }
 
@@ -109,7 +113,13 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     gapAgeMs: config.catalog.gapAgeSeconds * 1000,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
+  // Ingest reads keys from the store; ProducerKeyService (below) records changes through ingest.
+  const producerKeyStore = new DynamoProducerKeyStore({ client: clients.ddb, tableName: config.tableName });
   const ingest = new IngestService({
+    signatures: {
+      keys: producerKeyReader(producerKeyStore),
+      policy: new StaticSignaturePolicy(config.signaturePolicy ?? new Map()),
+    },
     store: logStore,
     clock,
     random,
@@ -158,6 +168,13 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     clock,
     random,
   });
+  const producerKeys = new ProducerKeyService({
+    store: producerKeyStore,
+    audit,
+    auditLog,
+    clock,
+    principals,
+  });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -175,6 +192,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     alerts,
     roles,
     accessReviews,
+    producerKeys,
     authenticate,
   };
 }

@@ -78,7 +78,20 @@ export interface AuditEvent {
   /** The catalog version this event was written against (docs/events.md); absent: the newest. */
   schemaVersion?: number;
   producer?: ProducerPosition;
-  // Room is left for a detached producer `signature` (issue #15 item 2).
+  /**
+   * A detached producer signature over the RFC 8785 bytes of this event
+   * without this member (docs/producer-signatures.md). Part of the record, so
+   * the chain covers it.
+   */
+  signature?: EventSignature;
+}
+/** Producer signature algorithms (src/core/producer-key.ts). */
+export const SIGNATURE_ALGS = ['Ed25519', 'ES256'] as const;
+/** `keyId`: base64url SHA-256 of the key's SPKI; `sig`: base64url of the 64-byte raw signature. */
+export interface EventSignature {
+  keyId: string;
+  alg: (typeof SIGNATURE_ALGS)[number];
+  sig: string;
 }
 /** Alias of AuditEvent. Prefer AuditEvent: a file that forgets to import `Event` gets the DOM type. */
 export type Event = AuditEvent;
@@ -320,6 +333,7 @@ const EVENT_FIELDS = [
   'metadata',
   'schemaVersion',
   'producer',
+  'signature',
 ] as const;
 const CONTEXT_FIELDS = ['requestId', 'sessionId', 'traceId', 'ip', 'userAgent'] as const;
 
@@ -413,12 +427,38 @@ export function validateEvent(value: unknown, path = ''): AuditEvent {
     if (c.epoch !== undefined)
       event.producer.epoch = positiveInt(c.epoch, pointer(p, 'epoch'), 'producer.epoch', 0);
   }
+  if (o.signature !== undefined) event.signature = signature(o.signature, pointer(path, 'signature'));
   if (o.metadata !== undefined) {
     const p = `${path}/metadata`;
     if (!isPlainObject(o.metadata)) fail(p, 'metadata must be an object');
     event.metadata = jsonValue(o.metadata, p, 'metadata', EVENT_LIMITS.freeformDepth) as JsonObject;
   }
   return event;
+}
+
+// Unpadded base64url of a SHA-256 digest (43) and of a 64-byte signature (86), with the
+// unused low bits of the last character zero: exactly one text per byte string, so a
+// signature cannot be re-encoded into a second valid record (docs/producer-signatures.md).
+const KEY_ID_TEXT_RE = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
+const SIG_TEXT_RE = /^[A-Za-z0-9_-]{85}[AQgw]$/;
+
+/** Shape only: whether the signature verifies is ingest's and the verifier's business. */
+function signature(v: unknown, path: string): EventSignature {
+  const o = object(v, path, 'signature', ['keyId', 'alg', 'sig']);
+  for (const k of ['keyId', 'alg', 'sig'] as const)
+    if (o[k] === undefined) fail(pointer(path, k), `signature.${k} is required`);
+  if (typeof o.keyId !== 'string' || !KEY_ID_TEXT_RE.test(o.keyId))
+    fail(
+      pointer(path, 'keyId'),
+      'signature.keyId must be a key id: 43 base64url characters (SHA-256 of the SPKI)',
+    );
+  const alg = oneOf(o.alg, pointer(path, 'alg'), 'signature.alg', SIGNATURE_ALGS);
+  if (typeof o.sig !== 'string' || !SIG_TEXT_RE.test(o.sig))
+    fail(
+      pointer(path, 'sig'),
+      'signature.sig must be 86 base64url characters (a 64-byte raw signature, unpadded)',
+    );
+  return { keyId: o.keyId, alg, sig: o.sig };
 }
 
 function positiveInt(v: unknown, path: string, name: string, min: 0 | 1): number {

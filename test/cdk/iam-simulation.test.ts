@@ -62,6 +62,7 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  -  U  R  R  R  R  R  -  R  -', 'S#acme', 'seal state'],
   ['-  -  -  -  U  R  -  R  -  -  -  -', 'A#acme', 'anchors'],
   ['-  U  -  -  -  R  -  -  -  -  -  -', 'PS#acme', 'producer streams'],
+  ['-  R  U  -  -  -  -  -  -  -  -  -', 'PK#k1', 'producer signing keys'],
   ['-  -  -  -  U  -  -  -  -  -  -  -', 'W#acme', 'witness state'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme', 'query cursor'],
   ['-  -  -  -  -  -  R  -  B  -  -  -', 'Q#acme#2026-01-01', 'query day items'],

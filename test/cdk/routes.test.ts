@@ -16,6 +16,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerKeyRoutes } from '../../src/http/routes/producer-keys.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
@@ -40,6 +41,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     alertRoutes: alertRoutes(stub),
     roleRoutes: roleRoutes(stub),
     accessReviewRoutes: accessReviewRoutes(stub),
+    producerKeyRoutes: producerKeyRoutes(stub),
   },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },

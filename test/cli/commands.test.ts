@@ -156,7 +156,7 @@ const ROWS: readonly Row[] = [
   },
   {
     path: 'verify',
-    flags: ['--trust', '--allow-untrusted', '--allow-incomplete', '--threads'],
+    flags: ['--trust', '--allow-untrusted', '--allow-incomplete', '--threads', '--producer-keys'],
     ok: ['bundle.tar', '--trust', 'TRUST.json'],
     missing: [['--trust', 'TRUST.json'], 'MISSING_ARGUMENT', 'FILE'],
     bad: [['bundle.tar', '--allow-untrusted=yes'], '--allow-untrusted'],

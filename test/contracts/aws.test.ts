@@ -26,6 +26,7 @@ import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detecti
 import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
+import { DynamoProducerKeyStore } from '../../src/adapters/aws/dynamo-producer-key-store.ts';
 import { DynamoProducerStore } from '../../src/adapters/aws/dynamo-producer-store.ts';
 import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
@@ -64,6 +65,7 @@ import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
+import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
 import { roleStoreContract } from './role-store.contract.ts';
@@ -113,6 +115,11 @@ sealStateContract('DynamoSealStateStore', async () => {
 producerStoreContract('DynamoProducerStore', async () => {
   const client = await table();
   return new DynamoProducerStore({ client, tableName: TABLE });
+});
+
+producerKeyStoreContract('DynamoProducerKeyStore', async () => {
+  const client = await table();
+  return new DynamoProducerKeyStore({ client, tableName: TABLE });
 });
 
 anchorStoreContract('DynamoAnchorStore', async () => {

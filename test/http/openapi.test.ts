@@ -9,6 +9,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { producerKeyRoutes } from '../../src/http/routes/producer-keys.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
@@ -31,6 +32,7 @@ const routes: Route[] = [
   ...exportRoutes(none),
   ...catalogRoutes(none),
   ...producerRoutes(none),
+  ...producerKeyRoutes(none),
 ];
 const doc = JSON.parse(readFileSync(new URL('../../docs/openapi.json', import.meta.url), 'utf8')) as {
   openapi: string;

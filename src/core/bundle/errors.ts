@@ -61,6 +61,11 @@ export type BundleErrorCode =
   | 'RANGE_MISMATCH'
   /** manifest counts do not match the content. */
   | 'COUNT_MISMATCH'
+  /**
+   * A record's producer signature does not verify, or names a key the system log did not register
+   * to its submitter or that was not active when it was received (docs/producer-signatures.md).
+   */
+  | 'PRODUCER_SIGNATURE_INVALID'
   /** Trust material given by the caller is unusable (not attacker input). */
   | 'INVALID_TRUST'
   /** keys/log.vkey or keys/log.pem is malformed, misnamed, or the two differ. */

@@ -24,6 +24,15 @@ export {
   filterProblem,
 } from './format.ts';
 export {
+  checkProducerSignatures,
+  KEY_TIME_GRACE_MS,
+  type ProducerKeyDirectory,
+  type ProducerSignatureCounts,
+  type ProducerSignatureReport,
+  producerKeysFromSystemRecords,
+} from './producer-signatures.ts';
+export { bundleRecords, bundleRecordsFrom } from './records.ts';
+export {
   type AnchorReport,
   type AttestationReport,
   type BundleReport,

@@ -15,8 +15,13 @@ async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
 }
 
 /** Every record of `records/*.jsonl`, in member order (the writer's index order). */
-export async function* bundleRecords(bytes: Uint8Array): AsyncGenerator<LogRecord> {
-  for await (const m of readTar(once(bytes), memberLimit)) {
+export function bundleRecords(bytes: Uint8Array): AsyncGenerator<LogRecord> {
+  return bundleRecordsFrom(once(bytes));
+}
+
+/** bundleRecords over a stream of the archive's bytes (memory bounded by the member limits). */
+export async function* bundleRecordsFrom(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogRecord> {
+  for await (const m of readTar(chunks, memberLimit)) {
     if (classifyPath(m.path)?.kind !== 'records') continue;
     let start = 0;
     for (let i = 0; i < m.data.length; i++) {

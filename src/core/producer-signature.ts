@@ -1,0 +1,193 @@
+/**
+ * Producer signatures on events (docs/producer-signatures.md): what is signed,
+ * how it is checked, and the one error class with its stable codes.
+ *
+ * What is signed: the RFC 8785 canonical bytes of the event without its
+ * `signature` member — exactly the bytes a producer can compute before it
+ * sends, and that every verifier recomputes from the stored record
+ * (the record keeps the event byte-for-byte; src/core/record.ts).
+ *
+ * Verification goes through SignatureVerifier, a small async interface, so
+ * the same checks run on node:crypto (ingest, CLI; the default here) and on
+ * WebCrypto (a browser verifier): both implement Ed25519 and ECDSA P-256 with
+ * the 64-byte raw (IEEE P1363) signature form used on the wire.
+ */
+import { EncodingError, fromBase64Url, toBase64Url } from './bytes.ts';
+import { canonicalBytes } from './canonical.ts';
+import { AnchorlogError } from './errors.ts';
+import type { AuditEvent, EventSignature } from './event.ts';
+import { algOfSpki, keyStatusAt, type ProducerKeyRecord, type SignatureAlg, spkiOf } from './producer-key.ts';
+
+export type SignatureErrorCode =
+  /** The signature does not verify with the named key, or is malformed. */
+  | 'SIGNATURE_INVALID'
+  /** No key with that id is registered to the submitting principal. */
+  | 'SIGNATURE_KEY_UNKNOWN'
+  /** The key is registered but revoked, expired or not yet valid at that time. */
+  | 'SIGNATURE_KEY_INACTIVE'
+  /** The log's policy requires a signature on this event and there is none. */
+  | 'SIGNATURE_REQUIRED';
+
+export class SignatureError extends AnchorlogError<SignatureErrorCode> {}
+
+/**
+ * Verifies raw signatures. `verify` resolves false for a signature that does
+ * not verify and for a key it cannot import; it never throws on
+ * attacker-controlled bytes. `checkKey` tells whether the SPKI imports (for
+ * P-256: the point is on the curve) — registration runs it.
+ */
+export interface SignatureVerifier {
+  verify(alg: SignatureAlg, spki: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean>;
+  checkKey(alg: SignatureAlg, spki: Uint8Array): Promise<boolean>;
+}
+
+/** The bytes a producer signs: RFC 8785 of the event without `signature`. */
+export function signingBytes(event: AuditEvent): Uint8Array {
+  const { signature: _omit, ...unsigned } = event;
+  return canonicalBytes(unsigned);
+}
+
+/** Signs with whatever holds the private key (node:crypto, WebCrypto, KMS): returns the raw 64 bytes. */
+export interface EventSigner {
+  readonly keyId: string;
+  readonly alg: SignatureAlg;
+  sign(message: Uint8Array): Promise<Uint8Array>;
+}
+
+/** `event` with its `signature` member (any earlier one replaced). */
+export async function signEvent<E extends AuditEvent>(event: E, signer: EventSigner): Promise<E> {
+  const { signature: _old, ...unsigned } = event;
+  const sig = await signer.sign(signingBytes(unsigned as AuditEvent));
+  if (sig.length !== 64)
+    throw new RangeError(`a ${signer.alg} signature must be 64 raw bytes (got ${sig.length})`);
+  return { ...(unsigned as E), signature: { keyId: signer.keyId, alg: signer.alg, sig: toBase64Url(sig) } };
+}
+
+/**
+ * Checks `event.signature` against `key` (the record of the key it names,
+ * registered to the submitter; undefined when there is none) at `atMs`.
+ * Throws SignatureError; resolves when the signature is good.
+ */
+export async function verifyEventSignature(
+  event: AuditEvent,
+  key: ProducerKeyRecord | undefined,
+  atMs: number,
+  verifier: SignatureVerifier,
+): Promise<void> {
+  const s = event.signature as EventSignature | undefined;
+  if (!s) throw new SignatureError('SIGNATURE_REQUIRED', 'event is not signed');
+  if (!key || key.keyId !== s.keyId)
+    throw new SignatureError('SIGNATURE_KEY_UNKNOWN', `key ${s.keyId} is not registered to the submitter`);
+  const status = keyStatusAt(key, atMs);
+  if (status !== 'active') throw new SignatureError('SIGNATURE_KEY_INACTIVE', `key ${s.keyId} is ${status}`);
+  const spki = spkiOf(key);
+  if (s.alg !== key.alg || algOfSpki(spki) !== s.alg)
+    throw new SignatureError('SIGNATURE_INVALID', `key ${s.keyId} is ${key.alg}, not ${s.alg}`);
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64Url(s.sig);
+  } catch (e) {
+    if (!(e instanceof EncodingError)) throw e;
+    throw new SignatureError('SIGNATURE_INVALID', 'signature is not base64url');
+  }
+  if (sig.length !== 64) throw new SignatureError('SIGNATURE_INVALID', 'signature must be 64 bytes');
+  if (!(await verifier.verify(s.alg, spki, signingBytes(event), sig)))
+    throw new SignatureError('SIGNATURE_INVALID', `signature does not verify with key ${s.keyId}`);
+}
+
+type Subtle = SubtleCrypto;
+
+const WEBCRYPTO_PARAMS: Record<
+  SignatureAlg,
+  { importAlg: AlgorithmIdentifier | EcKeyImportParams; verifyAlg: AlgorithmIdentifier | EcdsaParams }
+> = {
+  Ed25519: { importAlg: { name: 'Ed25519' }, verifyAlg: { name: 'Ed25519' } },
+  ES256: {
+    importAlg: { name: 'ECDSA', namedCurve: 'P-256' } as EcKeyImportParams,
+    verifyAlg: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+  },
+};
+
+/** SignatureVerifier on WebCrypto (browsers; Node's globalThis.crypto.subtle too). */
+export function webCryptoVerifier(subtle: Subtle = globalThis.crypto.subtle): SignatureVerifier {
+  const imported = async (alg: SignatureAlg, spki: Uint8Array): Promise<CryptoKey | undefined> => {
+    try {
+      return await subtle.importKey('spki', spki as BufferSource, WEBCRYPTO_PARAMS[alg].importAlg, false, [
+        'verify',
+      ]);
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    async verify(alg, spki, message, signature) {
+      const key = await imported(alg, spki);
+      if (!key) return false;
+      try {
+        return await subtle.verify(
+          WEBCRYPTO_PARAMS[alg].verifyAlg,
+          key,
+          signature as BufferSource,
+          message as BufferSource,
+        );
+      } catch {
+        return false;
+      }
+    },
+    async checkKey(alg, spki) {
+      return algOfSpki(spki) === alg && (await imported(alg, spki)) !== undefined;
+    },
+  };
+}
+
+type NodeCrypto = typeof import('node:crypto');
+
+/**
+ * SignatureVerifier on node:crypto: imported keys are cached by SPKI (a
+ * producer signs a stream of events with one key), and ECDSA signatures are
+ * read in the raw P1363 form (`dsaEncoding: 'ieee-p1363'`).
+ */
+export function nodeCryptoVerifier(nodeCrypto: NodeCrypto): SignatureVerifier {
+  const cache = new Map<string, import('node:crypto').KeyObject | null>();
+  const keyOf = (spki: Uint8Array) => {
+    const id = toBase64Url(spki);
+    let k = cache.get(id);
+    if (k === undefined) {
+      try {
+        k = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+      } catch {
+        k = null;
+      }
+      if (cache.size >= 1024) cache.clear();
+      cache.set(id, k);
+    }
+    return k;
+  };
+  return {
+    async verify(alg, spki, message, signature) {
+      const key = keyOf(spki);
+      if (!key || algOfSpki(spki) !== alg) return false;
+      try {
+        return alg === 'Ed25519'
+          ? nodeCrypto.verify(null, message, key, signature)
+          : nodeCrypto.verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
+      } catch {
+        return false;
+      }
+    },
+    async checkKey(alg, spki) {
+      return algOfSpki(spki) === alg && keyOf(spki) !== null;
+    },
+  };
+}
+
+async function pickDefault(): Promise<SignatureVerifier> {
+  try {
+    return nodeCryptoVerifier(await import('node:crypto'));
+  } catch {
+    return webCryptoVerifier();
+  }
+}
+
+/** node:crypto where it exists (Node), else WebCrypto (a browser). Chosen once, at module load. */
+export const defaultSignatureVerifier: SignatureVerifier = await pickDefault();

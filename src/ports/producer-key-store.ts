@@ -1,0 +1,37 @@
+/**
+ * ProducerKeyStore port: the public keys principals register for signing
+ * their events (src/core/producer-key.ts; docs/producer-signatures.md), one
+ * item per (principal, key id), written by compare-and-swap on the record's
+ * `version`.
+ *
+ * The store is the fast path ingest reads; the `system` log is the source of
+ * truth: the admin path (src/app/producer-keys.ts) records every change there
+ * BEFORE it writes it here, so every stored version has its audit record, and
+ * an offline verifier learns key → principal from the signed log alone.
+ *
+ * Implemented by src/adapters/aws/dynamo-producer-key-store.ts and
+ * src/adapters/memory/producer-key-store.ts. Every method MUST reject only
+ * with a ProducerKeyStoreError for a store failure; a lost swap resolves
+ * false. Reads MUST be strongly consistent (a revocation is in effect for
+ * the next request once `put` resolved true).
+ */
+import { AnchorlogError } from '../core/errors.ts';
+import type { ProducerKeyRecord } from '../core/producer-key.ts';
+
+export type ProducerKeyStoreErrorCode = 'THROTTLED' | 'UNAVAILABLE' | 'INTEGRITY';
+export class ProducerKeyStoreError extends AnchorlogError<ProducerKeyStoreErrorCode> {}
+
+/** Most keys one principal may hold (listing is one page). */
+export const MAX_KEYS_PER_PRINCIPAL = 100;
+
+export interface ProducerKeyStore {
+  get(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined>;
+  /** The principal's keys in key-id order (at most MAX_KEYS_PER_PRINCIPAL). */
+  list(principalId: string): Promise<ProducerKeyRecord[]>;
+  /**
+   * Stores `record` if the stored version of (record.principalId,
+   * record.keyId) is `record.version - 1` (0: nothing stored). Resolves
+   * false when it is not.
+   */
+  put(record: ProducerKeyRecord): Promise<boolean>;
+}
