@@ -7,7 +7,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
-import { type LogSource, monitorLog } from '../../src/app/monitor.ts';
 import {
   type ClassCommitment,
   type ClassLeaf,
@@ -18,6 +17,7 @@ import {
   decodeClassLeaf,
   formatClassLine,
 } from '../../src/core/classes/index.ts';
+import { type LogSource, monitorLog } from '../../src/core/classes/monitor-run.ts';
 import { decodeEntryBundle } from '../../src/core/merkle/entry-bundle.ts';
 import { rootOf } from '../../src/core/merkle/root.ts';
 import { entryBundlePath, TILE_WIDTH } from '../../src/core/merkle/tile-path.ts';

@@ -30,5 +30,14 @@ export {
 export { ClassError, type ClassErrorCode } from './errors.ts';
 export { CLASS_LEAF_SIZE, type ClassLeaf, classLeafHash, decodeClassLeaf, encodeClassLeaf } from './leaf.ts';
 export { ClassMonitor, type Divergence, type MonitoredClass } from './monitor.ts';
+export {
+  INITIAL_MONITOR_STATE,
+  type LogSource,
+  MonitorError,
+  type MonitorErrorCode,
+  type MonitorReport,
+  type MonitorState,
+  monitorLog,
+} from './monitor-run.ts';
 export { classLeavesOf, planClasses } from './plan.ts';
 export { type ClassProverInput, proveClassAnswer } from './prove.ts';

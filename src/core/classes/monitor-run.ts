@@ -1,5 +1,5 @@
 /**
- * Class monitor use case (docs/classes.md §Monitor): recompute every class
+ * One class-monitor run (docs/classes.md §Monitor): recompute every class
  * log of a log from its main log's records and compare with the class roots
  * its signed checkpoint commits, incrementally from the last checked size.
  *
@@ -12,16 +12,16 @@
  * every later checkpoint.
  */
 
-import { fromBase64, toBase64 } from '../core/bytes.ts';
-import { classCommitments, formatClassLine, parseClassLine } from '../core/classes/commitment.ts';
-import { ClassMonitor, type Divergence, type MonitoredClass } from '../core/classes/monitor.ts';
-import { AnchorlogError } from '../core/errors.ts';
-import { CompactRange } from '../core/merkle/compact-range.ts';
-import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
-import { emptyRoot } from '../core/merkle/hasher.ts';
-import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
-import type { NoteVerifier } from '../core/note/verifiers.ts';
-import { checkpointFromNote } from '../core/note/verify.ts';
+import { fromBase64, toBase64 } from '../bytes.ts';
+import { AnchorlogError } from '../errors.ts';
+import { CompactRange } from '../merkle/compact-range.ts';
+import { decodeEntryBundle } from '../merkle/entry-bundle.ts';
+import { emptyRoot } from '../merkle/hasher.ts';
+import { entryBundlePath, TILE_WIDTH } from '../merkle/tile-path.ts';
+import type { NoteVerifier } from '../note/verifiers.ts';
+import { checkpointFromNote } from '../note/verify.ts';
+import { classCommitments, formatClassLine, parseClassLine } from './commitment.ts';
+import { ClassMonitor, type Divergence, type MonitoredClass } from './monitor.ts';
 
 /** Read access to one log's published objects (archive, or the read API). */
 export interface LogSource {
