@@ -73,6 +73,18 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
+    path: 'monitor',
+    flags: ['--log', '--state', '--vkey', '--vkey-file', '--trust', '--allow-untrusted', '--api', '--key'],
+    ok: ['--log', 'prod', '--vkey', VKEY, ...api],
+    missing: [['--vkey', VKEY, ...api], 'MISSING_OPTION', '--log'],
+    bad: [['--log', 'prod', '--vkey', 'not-a-vkey', ...api], '--vkey'],
+    conflict: [
+      ['--log', 'prod', '--vkey', VKEY, '--trust', 'TRUST.json', ...api],
+      'CONFLICTING_OPTIONS',
+      '--vkey --trust',
+    ],
+  },
+  {
     path: 'witnessed',
     flags: [
       '--log',
