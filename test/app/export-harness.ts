@@ -22,7 +22,7 @@ import { ExportService, type ExportServiceOptions } from '../../src/app/export.t
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import { ProofService } from '../../src/app/proofs.ts';
-import { SealService } from '../../src/app/seal.ts';
+import { SealService, type SealServiceOptions } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
 import type { AnchorStore } from '../../src/ports/anchor-store.ts';
@@ -65,7 +65,7 @@ export interface ExportEnv {
 }
 
 /** The export environment on `ports`; the anchor quorum is every TSA. */
-export function exportEnvOn(ports: ExportPorts): ExportEnv {
+export function exportEnvOn(ports: ExportPorts, sealExtra: Partial<SealServiceOptions> = {}): ExportEnv {
   const { logs, archive, state, anchors } = ports;
   const clock = new ManualClock({ startMs: Date.UTC(2026, 0, 1) });
   const signer = LocalNoteSigner.generate('export-test-key');
@@ -78,6 +78,7 @@ export function exportEnvOn(ports: ExportPorts): ExportEnv {
     clock,
     originPrefix: ORIGIN_PREFIX,
     maxRecordsPerRun: 1_000_000,
+    ...sealExtra,
   });
   const anchor = new AnchorService({
     archive,
@@ -123,22 +124,25 @@ export function exportEnvOn(ports: ExportPorts): ExportEnv {
 }
 
 /** The export environment on the in-memory adapters, anchored by two in-process TSAs. */
-export async function memoryExportEnv(): Promise<ExportEnv> {
+export async function memoryExportEnv(sealExtra: Partial<SealServiceOptions> = {}): Promise<ExportEnv> {
   const timestampers = [
     await MemoryTimestamper.create('ecdsa', { keyAlgorithm: 'ecdsa' }),
     await MemoryTimestamper.create('rsa', { keyAlgorithm: 'rsa' }),
   ];
   const anchors = new MemoryAnchorStore();
-  return exportEnvOn({
-    logs: new MemoryLogStore(),
-    archive: new MemoryArchiveStore(),
-    state: new MemorySealStateStore(),
-    anchors,
-    anchoredSizes: anchors.anchoredSizes,
-    store: new MemoryExportStore(),
-    timestampers,
-    tsaRootsPem: timestampers.map((t) => t.rootsPem),
-  });
+  return exportEnvOn(
+    {
+      logs: new MemoryLogStore(),
+      archive: new MemoryArchiveStore(),
+      state: new MemorySealStateStore(),
+      anchors,
+      anchoredSizes: anchors.anchoredSizes,
+      store: new MemoryExportStore(),
+      timestampers,
+      tsaRootsPem: timestampers.map((t) => t.rootsPem),
+    },
+    sealExtra,
+  );
 }
 
 export interface PlannedEvent {
