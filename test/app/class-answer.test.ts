@@ -6,12 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ClassAnswerService } from '../../src/app/class-answer.ts';
+import { runVerify } from '../../src/cli/verify.ts';
 import { fromUtf8, utf8 } from '../../src/core/bytes.ts';
 import { verifyClassAnswerDocument } from '../../src/core/classes/answer-doc.ts';
 import { ClassError } from '../../src/core/classes/errors.ts';
 import { parseVerifierKey } from '../../src/core/note/vkey.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
+import { captureIo } from '../cli/support.ts';
 import { appendAt, type ExportEnv, memoryExportEnv, sealAndAnchor } from './export-harness.ts';
 
 const ACCESS = { name: 'access', version: 1, action: 'access.*' };
@@ -135,5 +137,39 @@ describe('class answers under an anchored checkpoint', () => {
     expect(await codeOf(verifyClassAnswerDocument(utf8(JSON.stringify(short)), trust()))).toBe(
       'CLASS_OMISSION',
     );
+  });
+});
+
+describe('anchorlog verify ANSWER.json', () => {
+  const trustFile = () => utf8(JSON.stringify({ logKeys: [env.vkey(LOG)], tsaRoots: env.tsaRootsPem }));
+
+  async function cli(doc: Uint8Array, extra: string[] = []) {
+    const io = captureIo({ 'answer.json': doc, 'TRUST.json': trustFile() });
+    const code = await runVerify(['answer.json', '--trust', 'TRUST.json', ...extra], io);
+    return { code, out: io.out(), err: io.err() };
+  }
+
+  it('prints "complete for class access.* over [from, to)" and exits 0', async () => {
+    const r = await cli(
+      await svc.answer(LOG, 'access', '2026-03-01T00:00:00.000Z', '2026-07-01T00:00:00.000Z'),
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(
+      'complete for class access.* over [2026-03-01T00:00:00.000Z, 2026-07-01T00:00:00.000Z)',
+    );
+  });
+
+  it('exits 4 when not complete, 1 with CLASS_OMISSION when a record was left out', async () => {
+    const open = await cli(
+      await svc.answer(LOG, 'access', '2026-07-01T00:00:00.000Z', '2026-09-01T00:00:00.000Z'),
+    );
+    expect(open.code).toBe(4);
+    const doc = JSON.parse(
+      fromUtf8(await svc.answer(LOG, 'access', '2026-03-15T01:00:00.000Z', '2026-03-15T02:00:00.000Z')),
+    );
+    const short = { ...doc, after: doc.entries[1], entries: doc.entries.slice(0, 1) };
+    const bad = await cli(utf8(JSON.stringify(short)), ['--json']);
+    expect(bad.code).toBe(1);
+    expect(JSON.parse(bad.out).error.code).toBe('CLASS_OMISSION');
   });
 });
