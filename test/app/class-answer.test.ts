@@ -4,15 +4,24 @@
  * document; the offline verifier says "complete for class access.* over
  * [from, to)" — and refuses an exporter's omission or a smuggled record.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClassAnswerService } from '../../src/app/class-answer.ts';
+import { AppError } from '../../src/app/errors.ts';
+import { runExport } from '../../src/cli/export.ts';
 import { runVerify } from '../../src/cli/verify.ts';
 import { fromUtf8, utf8 } from '../../src/core/bytes.ts';
 import { verifyClassAnswerDocument } from '../../src/core/classes/answer-doc.ts';
 import { ClassError } from '../../src/core/classes/errors.ts';
 import { parseVerifierKey } from '../../src/core/note/vkey.ts';
+import { hasScope, type Principal } from '../../src/core/principal.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
+import { createRouter } from '../../src/http/router.ts';
+import { classRoutes } from '../../src/http/routes/classes.ts';
+import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
 import { captureIo } from '../cli/support.ts';
 import { appendAt, type ExportEnv, memoryExportEnv, sealAndAnchor } from './export-harness.ts';
 
@@ -173,3 +182,79 @@ describe('anchorlog verify ANSWER.json', () => {
     expect(JSON.parse(bad.out).error.code).toBe('CLASS_OMISSION');
   });
 });
+
+describe('anchorlog export --class, then anchorlog verify (the sample request end to end)', () => {
+  let server: LocalHttpServer;
+  beforeAll(async () => {
+    const auditor: Principal = {
+      id: 'auditor',
+      name: 'auditor',
+      kind: 'human',
+      owner: 'audit@example.com',
+      purpose: 'sample requests',
+      scopes: { [LOG]: ['export'] },
+      status: 'active',
+      keyId: 'k_0123456789abcdef',
+      version: 1,
+      createdAt: '2026-03-01T00:00:00.000Z',
+      updatedAt: '2026-03-01T00:00:00.000Z',
+      createdBy: 'system:bootstrap',
+    };
+    const dispatch = createRouter(
+      classRoutes({
+        answers: svc,
+        principals: {
+          authorize: (p, l, sc) => {
+            if (!hasScope(p, l, sc)) throw new AppError('FORBIDDEN', 'no');
+          },
+        },
+      }),
+      {
+        authenticate: async (req) => {
+          if (req.headers.authorization === 'Bearer auditor-key') return auditor;
+          throw new AppError('UNAUTHENTICATED', 'bad key');
+        },
+      },
+    );
+    server = await startHttpServer(dispatch, { host: '127.0.0.1', port: 0, maxBodyBytes: 4096 });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('exports the class answer and verify prints "complete"', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'anchorlog-class-'));
+    const out = join(dir, 'access.json');
+    const deps = {
+      env: { ANCHORLOG_API_URL: server.url, ANCHORLOG_API_KEY: 'auditor-key' },
+      fetch: globalThis.fetch,
+    };
+    const e = captureIo();
+    const argv = ['--log', LOG, '--class', 'access', '--from', '2026-03-01', '--to', '2026-07-01', '-o', out];
+    const code = await runExport(argv, e, deps);
+    expect(e.err()).toBe("");
+    expect(code).toBe(0);
+    expect(e.out()).toContain('exported 24 record(s) of class access');
+    const v = captureIo({ 'TRUST.json': trustFile() });
+    expect(await runVerify([out, '--trust', 'TRUST.json'], v)).toBe(0);
+    expect(v.out()).toContain(
+      'complete for class access.* over [2026-03-01T00:00:00.000Z, 2026-07-01T00:00:00.000Z)',
+    );
+  });
+
+  it('--class with --action is a usage error; an unknown class is 404', async () => {
+    const deps = {
+      env: { ANCHORLOG_API_URL: server.url, ANCHORLOG_API_KEY: 'auditor-key' },
+      fetch: globalThis.fetch,
+    };
+    const base = ['--log', LOG, '--from', '2026-03-01', '--to', '2026-07-01', '-o', join(tmpdir(), 'x.json')];
+    expect(await runExport([...base, '--class', 'access', '--action', 'access.'], captureIo(), deps)).toBe(2);
+    const io = captureIo();
+    expect(await runExport([...base, '--class', 'nope'], io, deps)).toBe(1);
+    expect(io.err()).toContain('404');
+  });
+});
+
+function trustFile() {
+  return utf8(JSON.stringify({ logKeys: [env.vkey(LOG)], tsaRoots: env.tsaRootsPem }));
+}
