@@ -232,7 +232,7 @@ describe('anchorlog export --class, then anchorlog verify (the sample request en
     const e = captureIo();
     const argv = ['--log', LOG, '--class', 'access', '--from', '2026-03-01', '--to', '2026-07-01', '-o', out];
     const code = await runExport(argv, e, deps);
-    expect(e.err()).toBe("");
+    expect(e.err()).toBe('');
     expect(code).toBe(0);
     expect(e.out()).toContain('exported 24 record(s) of class access');
     const v = captureIo({ 'TRUST.json': trustFile() });
