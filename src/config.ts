@@ -16,6 +16,8 @@
 import { DEFAULT_CATALOG_MODE, isCatalogMode, parseCatalogModes } from './app/catalog.ts';
 import type { CatalogMode } from './app/ingest.ts';
 import { parseSignaturePolicy, type SignaturePolicy } from './app/producer-keys.ts';
+import { type ClassDefinition, checkClassSet, DEFAULT_AI_CLASSES } from './core/classes/definition.ts';
+import { ClassError } from './core/classes/errors.ts';
 import {
   type DeliveryRouting,
   DestinationConfigError,
@@ -89,6 +91,12 @@ export interface AppConfig {
   retiredSigningKeys: RetiredSigningKey[];
   /** Checkpoint origin is `${originPrefix}/${logId}`. */
   originPrefix: string;
+  /**
+   * ANCHORLOG_CLASSES (docs/classes.md): event classes the sealer indexes.
+   * Unset or empty: none. `default`: the AI-platform set. Otherwise a JSON
+   * array of `{ name, version, action, actorType?, targetType? }`.
+   */
+  classes?: ClassDefinition[];
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
   /**
    * Maximum API key age per principal kind, in ms (docs/access.md "Key
@@ -332,6 +340,31 @@ function retiredKeys(raw: string | undefined): RetiredSigningKey[] {
   return out;
 }
 
+function optionalClasses(env: Env): Pick<AppConfig, 'classes'> {
+  const classes = classSettings(env.ANCHORLOG_CLASSES);
+  return classes === undefined ? {} : { classes };
+}
+
+function classSettings(raw: string | undefined): ClassDefinition[] | undefined {
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (raw.trim() === 'default') return [...DEFAULT_AI_CLASSES];
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('ANCHORLOG_CLASSES must be "default" or a JSON array of class definitions');
+  }
+  if (!Array.isArray(parsed) || parsed.some((d) => typeof d !== 'object' || d === null || Array.isArray(d)))
+    throw new ConfigError('ANCHORLOG_CLASSES must be "default" or a JSON array of class definitions');
+  try {
+    return checkClassSet(parsed as ClassDefinition[]);
+  } catch (err) {
+    if (err instanceof ClassError)
+      throw new ConfigError(`ANCHORLOG_CLASSES: ${err.message}`, 'INVALID_SETTING');
+    throw err;
+  }
+}
+
 const PACK_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 function detectionSettings(env: Env): DetectionSettings | undefined {
@@ -406,6 +439,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ...(env.ANCHORLOG_SIGNING_KEY_ID ? { signingKeyId: env.ANCHORLOG_SIGNING_KEY_ID } : {}),
     retiredSigningKeys: retiredKeys(env.ANCHORLOG_RETIRED_SIGNING_KEYS),
     originPrefix: env.ANCHORLOG_ORIGIN_PREFIX ?? 'anchorlog.local',
+    ...optionalClasses(env),
     limits: {
       maxBodyBytes: int(env, 'ANCHORLOG_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1024 * 1024),
       maxEventsPerBatch: int(env, 'ANCHORLOG_MAX_EVENTS_PER_BATCH', DEFAULT_LIMITS.maxEventsPerBatch, 1000),

@@ -36,6 +36,16 @@
  *    does not help; no data is suspect.
  */
 import { bytesEqual } from '../core/bytes.ts';
+import {
+  type ClassCommitment,
+  classCommitments,
+  classLogPrefix,
+  formatClassLine,
+} from '../core/classes/commitment.ts';
+import type { ClassDefinition } from '../core/classes/definition.ts';
+import { ClassError } from '../core/classes/errors.ts';
+import { classLeafHash, encodeClassLeaf } from '../core/classes/leaf.ts';
+import { classLeavesOf, planClasses } from '../core/classes/plan.ts';
 import { CompactRange } from '../core/merkle/compact-range.ts';
 import { decodeEntryBundle, encodeEntryBundle } from '../core/merkle/entry-bundle.ts';
 import { MerkleError } from '../core/merkle/errors.ts';
@@ -51,7 +61,7 @@ import { NoteError } from '../core/note/errors.ts';
 import { signNote } from '../core/note/sign.ts';
 import { type NoteVerifier, verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
-import { ChainError, verifyChain } from '../core/record.ts';
+import { ChainError, decodeRecordFast, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
@@ -91,6 +101,12 @@ export interface SealServiceOptions {
   readonly batchPage?: number;
   /** Concurrent archive writes. Default 16. */
   readonly writeConcurrency?: number;
+  /**
+   * Event classes to index (ANCHORLOG_CLASSES, docs/classes.md). Default none:
+   * checkpoints then carry no class lines. A class not in the previous
+   * checkpoint is declared at the size this run starts from.
+   */
+  readonly classes?: readonly ClassDefinition[];
 }
 
 export type SealStatus =
@@ -114,7 +130,17 @@ export interface SealOutcome {
   /** True when the run stopped at maxRecordsPerRun with records left: run again. */
   readonly more: boolean;
   /** What this run wrote (for metrics and the benchmark). */
-  readonly stats: { tilesWritten: number; bytesWritten: number; signatures: number };
+  readonly stats: SealStats;
+}
+
+export interface SealStats {
+  /** Archive objects created and their bytes, class logs included. */
+  tilesWritten: number;
+  bytesWritten: number;
+  signatures: number;
+  /** Of the above, what the class logs added (docs/classes.md §Cost). */
+  classObjectsWritten: number;
+  classBytesWritten: number;
 }
 
 /**
@@ -202,6 +228,14 @@ interface Head {
   readonly text: string;
   readonly size: number;
   readonly rootHash: Uint8Array;
+  /** Extension lines (class roots); absent on a head this run built itself. */
+  readonly extensions?: readonly string[];
+}
+
+/** A class log's writes for this run and its commitment afterwards. */
+interface ClassGrowth {
+  readonly writes: Array<{ path: string; bytes: Uint8Array }>;
+  readonly commitment: ClassCommitment;
 }
 
 /** The archive's current checkpoint, verified, with the ETag that replaces exactly it. */
@@ -235,6 +269,13 @@ function toAppError(logId: string, err: unknown): AppError {
   if (mapped) return mapped;
   if (err instanceof NoteError)
     return new AppError('INTERNAL', `seal of log ${logId}: signing failed: ${err.message}`, { cause: err });
+  // A configured class set that contradicts the signed one (or does not
+  // parse): misconfiguration, nothing is suspect; fix ANCHORLOG_CLASSES.
+  if (err instanceof ClassError && (err.code === 'CLASS_CONFLICT' || err.code === 'INVALID_CLASS'))
+    return new AppError('INTERNAL', `seal of log ${logId}: ${err.message}`, { cause: err });
+  // Class lines of a checkpoint that verified under the log key do not parse:
+  // the signed history contradicts the format.
+  if (err instanceof ClassError) return halt('STORE_INCONSISTENT', err);
   const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
   return new AppError('UNAVAILABLE', `seal of log ${logId} interrupted (${what}); the next run resumes`, {
     retryAfterSeconds: RETRY_AFTER_SECONDS,
@@ -262,6 +303,7 @@ export class SealService {
       maxRecordsPerRun: DEFAULT_MAX_RECORDS,
       batchPage: 100,
       writeConcurrency: 16,
+      classes: [],
       ...options,
     };
     if (!Number.isSafeInteger(this.#o.maxRecordsPerRun) || this.#o.maxRecordsPerRun < 1)
@@ -368,7 +410,13 @@ export class SealService {
 
   async #run(logId: string): Promise<SealOutcome> {
     const o = this.#o;
-    const stats = { tilesWritten: 0, bytesWritten: 0, signatures: 0 };
+    const stats: SealStats = {
+      tilesWritten: 0,
+      bytesWritten: 0,
+      signatures: 0,
+      classObjectsWritten: 0,
+      classBytesWritten: 0,
+    };
     let st = (await o.state.read(logId)) ?? initialSealState(logId);
     if (st.halted !== undefined)
       throw new SealHaltError(haltCodeOf(st.halted), `sealing of log ${logId} is halted: ${st.halted}`);
@@ -478,6 +526,13 @@ export class SealService {
     // are checked against the level-0 partial tile; new entries are the records.
     const bundles = await this.#entryBundles(logId, st.size, records, growth.tiles, readTile);
 
+    // Class logs (docs/classes.md): what the previous checkpoint committed,
+    // continued or declared per the configured set, grown by this run's class
+    // records. Computed before any write, from checked inputs only: the signed
+    // class lines of the state's checkpoint (verified by #checkState) and the
+    // verified records.
+    const classGrowth = await this.#classGrowth(logId, st, records, chain.leafHashes);
+
     // COMMIT POINT 1 — tiles and bundles, written before anything refers to them.
     // Dies here: some objects exist, the seal state is unchanged. The next run
     // reads the same records and computes byte-identical objects (or, with more
@@ -494,6 +549,27 @@ export class SealService {
     });
     // The archive now holds exactly these bytes (created, or found identical).
     for (const t of growth.tiles) tiles.set(t.path, t.bytes);
+
+    // COMMIT POINT 1c — class-log tiles and entry bundles (under
+    // classes/<name>/<key>/, same tlog-tiles layout), after the main tree's
+    // and before the checkpoint that commits their roots. Dies here: some
+    // class objects exist, nothing refers to them; the state is unchanged. The
+    // next run recomputes them from the same signed class lines and the same
+    // records, so they are byte-identical (accepted) or at new partial widths;
+    // a class declared by this run gets the same folder only under the same
+    // definition and declaration size (classLogPrefix), so leftovers of a run
+    // under another configuration never collide. A different existing object
+    // is IMMUTABLE_CONFLICT: history changed underneath us (fatal, as above).
+    const classWrites = classGrowth.flatMap((g) => g.writes);
+    await pool(classWrites, o.writeConcurrency, async (w) => {
+      const r = await o.archive.putImmutable(archiveKey(logId, w.path), w.bytes);
+      if (r.created) {
+        stats.tilesWritten++;
+        stats.bytesWritten += w.bytes.length;
+        stats.classObjectsWritten++;
+        stats.classBytesWritten += w.bytes.length;
+      }
+    });
 
     // THE FORK CHECK, the last step before the signature (not a commit point:
     // nothing is written; dies here: as for commit point 1). The newest
@@ -518,7 +594,13 @@ export class SealService {
       );
     }
     archived = latest;
-    const body = formatCheckpoint({ origin: this.origin(logId), size: newSize, rootHash: growth.root });
+    const extensions = classGrowth.map((g) => formatClassLine(g.commitment));
+    const body = formatCheckpoint({
+      origin: this.origin(logId),
+      size: newSize,
+      rootHash: growth.root,
+      extensions,
+    });
     if (archived !== undefined)
       await this.#proveExtends(archived, { text: body, size: newSize, rootHash: growth.root }, readTile);
 
@@ -553,6 +635,7 @@ export class SealService {
     // COMMIT POINTS 3–4 — archive copy, then the publish marker (see #publish).
     await this.#publish(logId, next.version, headOf(next), archived, readTile);
     stats.bytesWritten += checkpoint.length;
+    stats.classBytesWritten += extensions.reduce((n, l) => n + l.length + 1, 0);
 
     return {
       logId,
@@ -622,10 +705,10 @@ export class SealService {
    * The tree head a checkpoint text states, once its signature by the log key
    * (or a retired one) for this log's origin verifies.
    */
-  #verifyCheckpoint(logId: string, text: string, whose: string): Head {
+  #verifyCheckpoint(logId: string, text: string, whose: string): Head & { extensions: readonly string[] } {
     try {
       const cp = checkpointFromNote(text, this.origin(logId), this.#verifiersFor(logId));
-      return { text, size: cp.size, rootHash: cp.rootHash };
+      return { text, size: cp.size, rootHash: cp.rootHash, extensions: cp.extensions };
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err);
       throw integrity(
@@ -746,8 +829,80 @@ export class SealService {
   }
 
   /**
+   * The class logs after this run, and the objects to write for them. The
+   * class lines of the state's checkpoint are the truth about each class log
+   * (signed; the state was checked against the archive before this is
+   * called); each continued log's right edge is rebuilt from its archived
+   * partial tiles and must fold to the signed class root, so a class log is
+   * never grown from tiles that disagree with what was published.
+   */
+  async #classGrowth(
+    logId: string,
+    st: SealState,
+    records: readonly Uint8Array[],
+    leafHashes: readonly Uint8Array[],
+  ): Promise<ClassGrowth[]> {
+    const o = this.#o;
+    const previous =
+      st.version > 0
+        ? classCommitments(
+            this.#verifyCheckpoint(logId, st.checkpoint ?? '', 'the seal state').extensions,
+            st.size,
+          )
+        : [];
+    if (previous.length === 0 && o.classes.length === 0) return [];
+    const plan = planClasses(previous, o.classes, st.size);
+    const decoded = records.map((bytes, i) => ({
+      record: decodeRecordFast(bytes),
+      leafHash: leafHashes[i] as Uint8Array,
+    }));
+    const leaves = classLeavesOf(plan, decoded);
+    const out: ClassGrowth[] = [];
+    for (const [k, c] of plan.entries()) {
+      const added = leaves[k] ?? [];
+      const prefix = classLogPrefix(c);
+      const classTiles = new Map<string, Uint8Array>();
+      const readClassTile: ReadTile = async (level, index, width) => {
+        const path = prefix + tilePath(level, index, width);
+        let body = classTiles.get(path);
+        if (body === undefined) {
+          body = await o.archive.get(archiveKey(logId, path));
+          if (body === undefined) throw integrity(`sealed class tile ${path} is missing from the archive`);
+          classTiles.set(path, body);
+        }
+        return body;
+      };
+      const edge = c.size === 0 ? CompactRange.empty() : await rightEdgeFromTiles(c.size, readClassTile);
+      if (!bytesEqual(edge.root(), c.rootHash))
+        throw integrity(
+          `archived tiles of class ${c.def.name} at size ${c.size} disagree with the signed class root`,
+        );
+      if (added.length === 0) {
+        out.push({ writes: [], commitment: c });
+        continue;
+      }
+      const newSize = c.size + added.length;
+      const g = await tilesForGrowth(c.size, newSize, added.map(classLeafHash), readClassTile, edge);
+      const bundles = await this.#entryBundles(
+        logId,
+        c.size,
+        added.map(encodeClassLeaf),
+        g.tiles,
+        readClassTile,
+        prefix,
+      );
+      out.push({
+        writes: [...bundles, ...g.tiles.map((t) => ({ path: prefix + t.path, bytes: t.bytes }))],
+        commitment: { def: c.def, fromSize: c.fromSize, size: newSize, rootHash: g.root },
+      });
+    }
+    return out;
+  }
+
+  /**
    * Entry bundles for the level-0 tiles that change (c2sp.org/tlog-tiles "Log
-   * entries"): bundle N holds leaves N·256 … N·256+W−1.
+   * entries"): bundle N holds leaves N·256 … N·256+W−1. `prefix`: the class
+   * log's folder (docs/classes.md), '' for the main log.
    */
   async #entryBundles(
     logId: string,
@@ -755,6 +910,7 @@ export class SealService {
     newRecords: readonly Uint8Array[],
     changed: readonly TileWrite[],
     readTile: (level: number, index: number, width: number) => Promise<Uint8Array>,
+    prefix = '',
   ): Promise<Array<{ path: string; bytes: Uint8Array }>> {
     const out: Array<{ path: string; bytes: Uint8Array }> = [];
     for (const t of changed) {
@@ -765,7 +921,7 @@ export class SealService {
         // The old partial bundle: read it and check every entry against the
         // sealed level-0 partial tile before building on it.
         const width = oldSize - start;
-        const path = entryBundlePath(t.coord.index, width);
+        const path = prefix + entryBundlePath(t.coord.index, width);
         const bytes = await this.#o.archive.get(archiveKey(logId, path));
         if (bytes === undefined) throw integrity(`sealed entry bundle ${path} is missing from the archive`);
         entries = decodeEntryBundle(bytes, width);
@@ -778,7 +934,10 @@ export class SealService {
       const from = Math.max(start, oldSize) - oldSize;
       const to = start + t.coord.width - oldSize;
       entries = entries.concat(newRecords.slice(from, to));
-      out.push({ path: entryBundlePath(t.coord.index, t.coord.width), bytes: encodeEntryBundle(entries) });
+      out.push({
+        path: prefix + entryBundlePath(t.coord.index, t.coord.width),
+        bytes: encodeEntryBundle(entries),
+      });
     }
     return out;
   }

@@ -12,13 +12,14 @@
  */
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { fromUtf8 } from '../core/bytes.ts';
 import { type ArgsOf, defineCommand, option } from './args.ts';
 import { runCommand } from './command.ts';
+import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
-import { apiOptions, CheckError, type ReadApiDeps } from './read-api.ts';
+import { apiGet, apiOptions, CheckError, type ReadApiDeps } from './read-api.ts';
 import { logId, outputFile, text, timeBound } from './values.ts';
 import { VERIFICATION_FAILED } from './verdict.ts';
 
@@ -44,6 +45,10 @@ checked offline, by anchorlog verify.`,
     actor: option(
       text('ID'),
       "only records whose actor.id is ID (with --action: both must match);\nproves each record's inclusion, not the range's completeness",
+    ),
+    class: option(
+      text('NAME'),
+      'every record of event class NAME (docs/classes.md), proved complete:\nwrites a class answer (.json) instead of a bundle',
     ),
     output: option(outputFile(), 'where to write the bundle (.tar); replaced if it exists', {
       required: true,
@@ -220,6 +225,7 @@ export function runExport(argv: string[], io: CliIo, deps: ExportCliDeps): Promi
 }
 
 async function runExportWith(args: ArgsOf<typeof EXPORT>, io: CliIo, deps: ExportCliDeps): Promise<number> {
+  if (args.class !== undefined) return exportClassAnswer(args, io, deps);
   const body: Record<string, string> = { from: args.from, to: args.to };
   if (args.action !== undefined) body.action = args.action;
   if (args.actor !== undefined) body.actor = args.actor;
@@ -237,4 +243,44 @@ async function runExportWith(args: ArgsOf<typeof EXPORT>, io: CliIo, deps: Expor
       ]),
     );
   return EXIT_OK;
+}
+
+/**
+ * `--class NAME`: the class answer document (docs/bundle.md §Class answers),
+ * written to FILE.part and renamed when complete. What it proves is checked
+ * offline by `anchorlog verify FILE`.
+ */
+async function exportClassAnswer(
+  args: ArgsOf<typeof EXPORT>,
+  io: CliIo,
+  deps: ExportCliDeps,
+): Promise<number> {
+  if (args.action !== undefined || args.actor !== undefined)
+    throw new UsageError(
+      'CONFLICTING_OPTIONS',
+      '--class selects the records itself: give it without --action or --actor',
+    );
+  const q = `from=${encodeURIComponent(args.from)}&to=${encodeURIComponent(args.to)}`;
+  const body = await apiGet(
+    deps,
+    { url: args.api, key: args.key },
+    `/v1/logs/${args.log}/classes/${encodeURIComponent(args.class as string)}/answer?${q}`,
+  );
+  const part = `${args.output}.part`;
+  await writeFile(part, body);
+  await rename(part, args.output);
+  const doc = JSON.parse(fromUtf8(body)) as { entries?: unknown[] };
+  const n = doc.entries?.length ?? 0;
+  if (args.json)
+    io.stdout(
+      printableJson({ ok: true, class: args.class, records: n, bytes: body.length, file: args.output }, 2),
+    );
+  else
+    io.stdout(
+      printableLines([
+        `exported ${n} record(s) of class ${args.class} of log ${args.log} to ${args.output} (${human(body.length)})`,
+        `check it offline: anchorlog verify ${args.output} --trust TRUST.json`,
+      ]),
+    );
+  return 0;
 }

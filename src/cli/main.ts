@@ -17,6 +17,7 @@ import { type Command, dispatch } from './dispatch.ts';
 import { EXPORT, runExport } from './export.ts';
 import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
+import { MONITOR, runMonitor } from './monitor.ts';
 import { principalsCommands } from './principals.ts';
 import { PRODUCERS, runProducers } from './producers.ts';
 import { PROVE, runProve } from './prove.ts';
@@ -61,6 +62,7 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     },
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },
+    { path: MONITOR.path, summary: MONITOR.summary, run: lazy((d) => (argv, io) => runMonitor(argv, io, d)) },
     { path: VERIFY.path, summary: VERIFY.summary, run: runVerify },
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),

@@ -31,6 +31,7 @@ import {
   verdictOf,
 } from './verdict.ts';
 import { producerLines, producerSignatures } from './verify-producers.ts';
+import { verifyClassAnswerFile } from './verify-class.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
@@ -40,12 +41,14 @@ export const VERIFY = defineCommand({
 inclusion proof, the checkpoint signatures and consistency, the RFC 3161 time-stamps, the witness
 cosignatures against the witness keys TRUST.json pins (and their quorum) and, for a
 range export, that no record of the range is missing. No network: only the files named here.
+A FILE ending in .json is a class answer (docs/bundle.md §Class answers): it needs --trust with
+logKeys, and says "complete for class C over [from, to)" only when that is proved.
 What TRUST.json does not pin is taken from the bundle itself, with a loud warning and exit 3:
 anyone can build a bundle that passes that way.`,
   argument: {
     name: 'FILE',
     type: inputFile(),
-    description: 'an evidence bundle (.tar) exported by anchorlog',
+    description: 'an evidence bundle (.tar) or a class answer (.json) exported by anchorlog',
   },
   options: {
     trust: option(
@@ -215,6 +218,13 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         ...(file.witnesses ? { witnesses: file.witnesses } : {}),
         ...(file.witnessQuorum !== undefined ? { witnessQuorum: file.witnessQuorum } : {}),
       };
+      // A class answer document (docs/bundle.md §Class answers) is JSON, not a tar.
+      if (args.argument.endsWith('.json'))
+        return verifyClassAnswerFile(io, await readInput(io, 'FILE', args.argument), file, {
+          json: args.json,
+          allowUntrusted: args['allow-untrusted'],
+          allowIncomplete: args['allow-incomplete'],
+        });
       // Streamed from the file: memory is bounded by the format's member limits, not the
       // bundle's size (docs/bundle.md §Memory); records chunks are checked by worker threads.
       const bundle = await streamInput(io, 'FILE', args.argument);

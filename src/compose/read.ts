@@ -6,10 +6,12 @@
 import { DynamoAnchorStore } from '../adapters/aws/dynamo-anchor-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { ClassAnswerService } from '../app/class-answer.ts';
 import { ProofService } from '../app/proofs.ts';
 import type { Route } from '../http/router.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
 import { catalogRoutes } from '../http/routes/catalog.ts';
+import { classRoutes } from '../http/routes/classes.ts';
 import { producerRoutes } from '../http/routes/producers.ts';
 import { readRoutes } from '../http/routes/read.ts';
 import type { Services } from './services.ts';
@@ -42,12 +44,17 @@ export function readApi(
   services: Pick<Services, 'config' | 'clients' | 'principals' | 'catalog' | 'producers'>,
 ): Route[] {
   const { config, clients, principals } = services;
+  const anchors = new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName });
   return [
     ...catalogRoutes({ catalog: services.catalog }),
     ...producerRoutes({ producers: services.producers, principals }),
     ...readRoutes({ proofs: createProofService(services), principals }),
-    ...anchorRoutes({
-      anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),
+    ...anchorRoutes({ anchors, principals }),
+    ...classRoutes({
+      answers: new ClassAnswerService({
+        archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+        anchors,
+      }),
       principals,
     }),
   ];

@@ -61,6 +61,7 @@ export function sealJob(
             retiredPublicKeys,
             clock,
             originPrefix: config.originPrefix,
+            ...(config.classes !== undefined ? { classes: config.classes } : {}),
           }),
       )
       .catch((err: unknown) => {

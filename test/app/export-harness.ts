@@ -22,7 +22,7 @@ import { ExportService, type ExportServiceOptions } from '../../src/app/export.t
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import { ProofService } from '../../src/app/proofs.ts';
-import { SealService } from '../../src/app/seal.ts';
+import { SealService, type SealServiceOptions } from '../../src/app/seal.ts';
 import { utf8 } from '../../src/core/bytes.ts';
 import { vkeyFromSpki } from '../../src/core/note/vkey.ts';
 import type { AnchorStore } from '../../src/ports/anchor-store.ts';
@@ -68,6 +68,7 @@ export interface ExportEnv {
 export function exportEnvOn(
   ports: ExportPorts,
   signer: LocalNoteSigner = LocalNoteSigner.generate('export-test-key'),
+  sealExtra: Partial<SealServiceOptions> = {},
 ): ExportEnv {
   const { logs, archive, state, anchors } = ports;
   const clock = new ManualClock({ startMs: Date.UTC(2026, 0, 1) });
@@ -80,6 +81,7 @@ export function exportEnvOn(
     clock,
     originPrefix: ORIGIN_PREFIX,
     maxRecordsPerRun: 1_000_000,
+    ...sealExtra,
   });
   const anchor = new AnchorService({
     archive,
@@ -125,7 +127,10 @@ export function exportEnvOn(
 }
 
 /** The export environment on the in-memory adapters, anchored by two in-process TSAs. */
-export async function memoryExportEnv(signer?: LocalNoteSigner): Promise<ExportEnv> {
+export async function memoryExportEnv(
+  signer?: LocalNoteSigner,
+  sealExtra: Partial<SealServiceOptions> = {},
+): Promise<ExportEnv> {
   const timestampers = [
     await MemoryTimestamper.create('ecdsa', { keyAlgorithm: 'ecdsa' }),
     await MemoryTimestamper.create('rsa', { keyAlgorithm: 'rsa' }),
@@ -143,6 +148,7 @@ export async function memoryExportEnv(signer?: LocalNoteSigner): Promise<ExportE
       tsaRootsPem: timestampers.map((t) => t.rootsPem),
     },
     signer,
+    sealExtra,
   );
 }
 

@@ -69,12 +69,18 @@ export function sealer(
 }
 
 let eventCounter = 0;
-/** Appends `n` events as one batch (one request). */
-export async function appendEvents(env: SealEnv, logId: string, n: number, pad = 0): Promise<void> {
-  const events = Array.from({ length: n }, () => ({
+/** Appends `n` events as one batch (one request); `action(i)` names the i-th's action (default tool.call). */
+export async function appendEvents(
+  env: SealEnv,
+  logId: string,
+  n: number,
+  pad = 0,
+  action: (i: number) => string = () => 'tool.call',
+): Promise<void> {
+  const events = Array.from({ length: n }, (_, i) => ({
     occurredAt: '2026-03-01T12:00:00.000Z',
     actor: { type: 'agent', id: `agent-${eventCounter % 7}` },
-    action: 'tool.call',
+    action: action(i),
     target: { type: 'tool', id: `t-${eventCounter++}` },
     outcome: 'success',
     ...(pad > 0 ? { metadata: { pad: 'x'.repeat(pad) } } : {}),

@@ -74,6 +74,18 @@ const ROWS: readonly Row[] = [
     ],
   },
   {
+    path: 'monitor',
+    flags: ['--log', '--state', '--vkey', '--vkey-file', '--trust', '--allow-untrusted', '--api', '--key'],
+    ok: ['--log', 'prod', '--vkey', VKEY, ...api],
+    missing: [['--vkey', VKEY, ...api], 'MISSING_OPTION', '--log'],
+    bad: [['--log', 'prod', '--vkey', 'not-a-vkey', ...api], '--vkey'],
+    conflict: [
+      ['--log', 'prod', '--vkey', VKEY, '--trust', 'TRUST.json', ...api],
+      'CONFLICTING_OPTIONS',
+      '--vkey --trust',
+    ],
+  },
+  {
     path: 'witnessed',
     flags: [
       '--log',
@@ -132,7 +144,7 @@ const ROWS: readonly Row[] = [
   },
   {
     path: 'export',
-    flags: ['--log', '--from', '--to', '--action', '--actor', '--output', '--api', '--key'],
+    flags: ['--log', '--from', '--to', '--action', '--actor', '--class', '--output', '--api', '--key'],
     ok: ['--log', 'prod', '--from', '2026-03-01', '--to', '2026-04-01', '-o', 'march.tar', ...api],
     missing: [['--log', 'prod', '--from', '2026-03-01', '-o', 'march.tar', ...api], 'MISSING_OPTION', '--to'],
     bad: [['--log', 'prod', '--from', 'yesterday', '--to', '2026-04-01', '-o', 'm.tar', ...api], '--from'],

@@ -53,16 +53,25 @@ export function parseCheckpoint(text: string): Checkpoint {
 }
 
 /**
- * Formats our own checkpoint text. We emit no extension lines (docs/formats.md §Checkpoints),
- * since monitors cannot audit them.
+ * Formats our own checkpoint text. The only extension lines we emit are class
+ * roots (docs/formats.md §Class roots), which `anchorlog monitor` audits; a
+ * log without classes emits none.
  */
-export function formatCheckpoint(cp: { origin: string; size: number; rootHash: Uint8Array }): string {
+export function formatCheckpoint(cp: {
+  origin: string;
+  size: number;
+  rootHash: Uint8Array;
+  extensions?: readonly string[];
+}): string {
   if (cp.origin.length === 0 || cp.origin.includes('\n'))
     throw new NoteError('MALFORMED_CHECKPOINT', 'origin must be one non-empty line');
   if (!Number.isSafeInteger(cp.size) || cp.size < 0)
     throw new NoteError('MALFORMED_CHECKPOINT', 'size must be a non-negative safe integer');
   if (cp.rootHash.length !== 32) throw new NoteError('MALFORMED_CHECKPOINT', 'root hash must be 32 bytes');
-  const text = `${cp.origin}\n${cp.size}\n${toBase64(cp.rootHash)}\n`;
+  const ext = cp.extensions ?? [];
+  if (ext.some((l) => l.length === 0 || l.includes('\n')))
+    throw new NoteError('MALFORMED_CHECKPOINT', 'extension lines must be one non-empty line each');
+  const text = `${cp.origin}\n${cp.size}\n${toBase64(cp.rootHash)}\n${ext.map((l) => `${l}\n`).join('')}`;
   try {
     return checkNoteText(text);
   } catch (cause) {

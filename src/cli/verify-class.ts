@@ -1,0 +1,71 @@
+/**
+ * `anchorlog verify ANSWER.json` — a class answer document
+ * (docs/bundle.md §Class answers), verified offline against the pinned log
+ * keys and TSA roots of `--trust`. Prints "complete for class access.* over
+ * [from, to)" and exits 0 only when that is proved against pinned trust;
+ * 4 when the answer verifies but is not complete (a class declared inside
+ * the range, or a range past the checkpoint), 3 when the TSA roots were the
+ * document's own; 1 on any failed check, with its code — CLASS_OMISSION (a
+ * record left out), CLASS_SMUGGLED (a record not of the class or outside the
+ * range), CLASS_PROOF_INVALID, or the checkpoint's and time-stamps' codes.
+ */
+import { verifyClassAnswerDocument } from '../core/classes/answer-doc.ts';
+import { parseVerifierKey } from '../core/note/vkey.ts';
+import { UsageError } from './errors.ts';
+import type { CliIo } from './io.ts';
+import { printableJson, printableLines } from './printable.ts';
+import type { TrustFile } from './trust-file.ts';
+import { acceptedNote, incomplete, type Shortfall, untrusted, verdictOf } from './verdict.ts';
+
+export async function verifyClassAnswerFile(
+  io: CliIo,
+  bytes: Uint8Array,
+  trust: TrustFile,
+  flags: { json: boolean; allowUntrusted: boolean; allowIncomplete: boolean },
+): Promise<number> {
+  if (!trust.logKeys || trust.logKeys.length === 0)
+    throw new UsageError('MISSING_OPTION', 'a class answer carries no log key: give --trust with logKeys');
+  const r = await verifyClassAnswerDocument(bytes, {
+    logKeys: trust.logKeys.map((k) => parseVerifierKey(k)),
+    ...(trust.tsaRoots ? { tsaRoots: trust.tsaRoots } : {}),
+  });
+  const shortfalls: Shortfall[] = [];
+  if (r.trustedDocumentTsaRoots)
+    shortfalls.push(
+      untrusted('UNTRUSTED_TSA_ROOTS', "the TSA roots were the document's own chains, not pinned ones"),
+    );
+  if (r.start === 'declared-in-range') shortfalls.push(incomplete('COMPLETENESS_NOT_PROVED', r.statement));
+  else if (r.end === 'checkpoint-end') shortfalls.push(incomplete('RANGE_NOT_CLOSED', r.statement));
+  const verdict = verdictOf(shortfalls, {
+    untrusted: flags.allowUntrusted,
+    incomplete: flags.allowIncomplete,
+  });
+  if (flags.json) {
+    const { records, ...rest } = r;
+    io.stdout(
+      printableJson({
+        ...rest,
+        records: { count: records.length, indexes: records.map((x) => x.index) },
+        ok: verdict.exitCode === 0,
+        verified: true,
+        verdict,
+      }),
+    );
+  } else {
+    const head =
+      verdict.exitCode === 0
+        ? `Verification: OK${acceptedNote(verdict)}`
+        : `Verification: VERIFIED, BUT ${verdict.status === 'untrusted' ? 'NOT AGAINST PINNED TRUST' : 'NOT COMPLETE'} (exit ${verdict.exitCode})`;
+    io.stdout(
+      printableLines([
+        head,
+        r.statement,
+        `log ${r.logId} (${r.origin}), checkpoint ${r.checkpointSize}; class ${r.className} = ${r.rule}`,
+        `records: ${r.records.length}${r.records.length > 0 ? ` (indexes ${r.records[0]?.index}..${r.records[r.records.length - 1]?.index})` : ''}`,
+        ...r.anchors.map((a) => `time-stamped by ${a.tsa} at ${a.genTime}`),
+        ...verdict.shortfalls.map((s) => `${s.code}: ${s.message}`),
+      ]),
+    );
+  }
+  return verdict.exitCode;
+}

@@ -1,0 +1,142 @@
+/**
+ * The class monitor's pure core (docs/classes.md §Monitor): recomputes every
+ * class log from the main log's records and compares it with the class roots
+ * a signed checkpoint commits. Completeness of a class answer rests on the
+ * sealer having put every class record in the class log; this is how anyone
+ * holding the main log checks that it did.
+ *
+ * Incremental: the state is the main right edge and each class's right edge
+ * at the last checked size (O(log n) hashes per class), so a run reads only
+ * records appended since.
+ */
+import { bytesEqual } from '../bytes.ts';
+import { CompactRange } from '../merkle/compact-range.ts';
+import { decodeRecord, leafHash } from '../record.ts';
+import { type ClassCommitment, classLogPrefix } from './commitment.ts';
+import { classMatches, sameDefinition } from './definition.ts';
+import { classLeafHash } from './leaf.ts';
+
+export interface MonitoredClass {
+  readonly commitment: Pick<ClassCommitment, 'def' | 'fromSize'>;
+  readonly range: CompactRange;
+}
+
+/** Where the recomputed logs and the signed ones first disagree. */
+export interface Divergence {
+  /** Checkpoint size at which it was found. */
+  readonly checkpointSize: number;
+  /** The class, or undefined when the main log itself disagrees with its root. */
+  readonly className: string | undefined;
+  readonly reason: string;
+}
+
+export class ClassMonitor {
+  #size: number;
+  #main: CompactRange;
+  #classes: Map<string, MonitoredClass>;
+
+  private constructor(size: number, main: CompactRange, classes: Map<string, MonitoredClass>) {
+    this.#size = size;
+    this.#main = main;
+    this.#classes = classes;
+  }
+
+  static empty(): ClassMonitor {
+    return new ClassMonitor(0, CompactRange.empty(), new Map());
+  }
+
+  /** Resumes from a saved state (see `state`). */
+  static resume(state: {
+    size: number;
+    main: CompactRange;
+    classes: readonly MonitoredClass[];
+  }): ClassMonitor {
+    return new ClassMonitor(
+      state.size,
+      state.main.clone(),
+      new Map(state.classes.map((c) => [c.commitment.def.name, { ...c, range: c.range.clone() }])),
+    );
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  state(): { size: number; main: CompactRange; classes: MonitoredClass[] } {
+    return {
+      size: this.#size,
+      main: this.#main.clone(),
+      classes: [...this.#classes.values()].map((c) => ({ ...c, range: c.range.clone() })),
+    };
+  }
+
+  /**
+   * Checks the signed checkpoint (size, root, class lines) against the records
+   * from the last checked size to `size` (canonical bytes, index order).
+   * Returns the first divergence, or undefined and advances the state.
+   */
+  check(
+    checkpoint: { size: number; rootHash: Uint8Array; classes: readonly ClassCommitment[] },
+    records: readonly Uint8Array[],
+  ): Divergence | undefined {
+    const diverge = (className: string | undefined, reason: string): Divergence => ({
+      checkpointSize: checkpoint.size,
+      className,
+      reason,
+    });
+    if (checkpoint.size !== this.#size + records.length)
+      return diverge(
+        undefined,
+        `expected ${checkpoint.size - this.#size} records after size ${this.#size}, got ${records.length}`,
+      );
+    const main = this.#main.clone();
+    const added: { index: number; hash: Uint8Array; event: ReturnType<typeof decodeRecord>['event'] }[] = [];
+    for (const [k, bytes] of records.entries()) {
+      const hash = leafHash(bytes);
+      main.append(hash);
+      added.push({ index: this.#size + k, hash, event: decodeRecord(bytes).event });
+    }
+    if (!bytesEqual(main.root(), checkpoint.rootHash))
+      return diverge(undefined, `the records do not give the signed root at size ${checkpoint.size}`);
+
+    const next = new Map<string, MonitoredClass>();
+    for (const c of checkpoint.classes) {
+      const known = this.#classes.get(c.def.name);
+      let base: MonitoredClass;
+      if (
+        known !== undefined &&
+        sameDefinition(known.commitment.def, c.def) &&
+        known.commitment.fromSize === c.fromSize
+      ) {
+        base = known;
+      } else {
+        // A declaration since the last check: it may not be backdated.
+        if (c.fromSize < this.#size)
+          return diverge(
+            c.def.name,
+            `${classLogPrefix(c)} is declared at size ${c.fromSize}, before the last checked size ${this.#size}`,
+          );
+        base = { commitment: { def: c.def, fromSize: c.fromSize }, range: CompactRange.empty() };
+      }
+      const range = base.range.clone();
+      for (const r of added)
+        if (r.index >= c.fromSize && classMatches(c.def, r.event))
+          range.append(classLeafHash({ index: r.index, leafHash: r.hash }));
+      if (range.size !== c.size)
+        return diverge(
+          c.def.name,
+          `the class log should hold ${range.size} records at size ${checkpoint.size}, the checkpoint says ${c.size}`,
+        );
+      if (!bytesEqual(range.root(), c.rootHash))
+        return diverge(
+          c.def.name,
+          `the recomputed class root at size ${checkpoint.size} differs from the signed one`,
+        );
+      next.set(c.def.name, { commitment: base.commitment, range });
+    }
+    this.#size = checkpoint.size;
+    this.#main = main;
+    this.#classes = next;
+    return undefined;
+  }
+}
