@@ -9,6 +9,7 @@
  * Commands that verify import only src/core (docs/architecture.md: the
  * offline verifier).
  */
+
 import { pathToFileURL } from 'node:url';
 import { alertsCommands } from './alerts.ts';
 import { CHECKPOINT, runCheckpoint } from './checkpoint.ts';
@@ -19,6 +20,7 @@ import { type CliEnv, type CliIo, nodeIo } from './io.ts';
 import { principalsCommands } from './principals.ts';
 import { PRODUCERS, runProducers } from './producers.ts';
 import { PROVE, runProve } from './prove.ts';
+import { INDEX_REBUILD, QUERY, runIndexRebuild, runQuery } from './query.ts';
 import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
@@ -60,6 +62,12 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     },
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },
+    { path: QUERY.path, summary: QUERY.summary, run: lazy((d) => (argv, io) => runQuery(argv, io, d)) },
+    {
+      path: INDEX_REBUILD.path,
+      summary: INDEX_REBUILD.summary,
+      run: lazy((d) => (argv, io) => runIndexRebuild(argv, io, d)),
+    },
     { path: VERIFY.path, summary: VERIFY.summary, run: runVerify },
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),

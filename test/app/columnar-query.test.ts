@@ -122,6 +122,14 @@ describe('ColumnarQueryService filters', () => {
     await expect(service().query(LOG, p)).rejects.toMatchObject({ code: 'BAD_REQUEST', path });
   });
 
+  it('the DynamoDB path refuses the columnar-only filters with 400', async () => {
+    for (const name of ['targetType', 'targetId', 'outcome'] as const)
+      await expect(env.service().query(LOG, { [name]: 'success' })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        path: `/query/${name}`,
+      });
+  });
+
   it('a quote in a filter value is a value, not SQL', async () => {
     expect((await service().query(LOG, { actorId: "alice' OR '1'='1" })).records).toEqual([]);
   });
