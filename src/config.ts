@@ -85,6 +85,12 @@ export interface AppConfig {
   tableName: string;
   archiveBucket: string;
   exportsBucket?: string;
+  /**
+   * ANCHORLOG_INDEX_BUCKET: the columnar query index's bucket (docs/query.md §7).
+   * Set: the project function also writes Parquet, and the query function
+   * answers filters from it and serves SQL. Unset: the DynamoDB index only.
+   */
+  indexBucket?: string;
   /** KMS key id/ARN used by the sealer (only the seal role may sign with it). */
   signingKeyId?: string;
   /** ANCHORLOG_RETIRED_SIGNING_KEYS: earlier log keys whose checkpoints still verify. */
@@ -436,6 +442,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     tableName: required(env, 'ANCHORLOG_TABLE'),
     archiveBucket: required(env, 'ANCHORLOG_ARCHIVE_BUCKET'),
     ...(env.ANCHORLOG_EXPORTS_BUCKET ? { exportsBucket: env.ANCHORLOG_EXPORTS_BUCKET } : {}),
+    ...(env.ANCHORLOG_INDEX_BUCKET ? { indexBucket: env.ANCHORLOG_INDEX_BUCKET } : {}),
     ...(env.ANCHORLOG_SIGNING_KEY_ID ? { signingKeyId: env.ANCHORLOG_SIGNING_KEY_ID } : {}),
     retiredSigningKeys: retiredKeys(env.ANCHORLOG_RETIRED_SIGNING_KEYS),
     originPrefix: env.ANCHORLOG_ORIGIN_PREFIX ?? 'anchorlog.local',

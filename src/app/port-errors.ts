@@ -17,6 +17,7 @@ import { AccessReviewStoreError, type AccessReviewStoreErrorCode } from '../port
 import { AlertReviewStoreError, type AlertReviewStoreErrorCode } from '../ports/alert-review-store.ts';
 import { AnchorStoreError, type AnchorStoreErrorCode } from '../ports/anchor-store.ts';
 import { ArchiveError, type ArchiveErrorCode } from '../ports/archive-store.ts';
+import { ColumnarIndexError, type ColumnarIndexErrorCode } from '../ports/columnar-index.ts';
 import { DeliveryStoreError, type DeliveryStoreErrorCode } from '../ports/delivery-store.ts';
 import { DetectionStateError, type DetectionStateErrorCode } from '../ports/detection-state.ts';
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
@@ -81,6 +82,10 @@ const ARCHIVE: Record<ArchiveErrorCode, ApiMeaning> = {
   UNAVAILABLE: 'UNAVAILABLE',
   MISCONFIGURED: 'INTERNAL',
 };
+const COLUMNAR_INDEX: Record<ColumnarIndexErrorCode, ApiMeaning> = {
+  UNAVAILABLE: 'UNAVAILABLE',
+  MISCONFIGURED: 'INTERNAL',
+};
 const EXPORT_STORE: Record<ExportStoreErrorCode, ApiMeaning> = {
   UNAVAILABLE: 'UNAVAILABLE',
   MISCONFIGURED: 'INTERNAL',
@@ -128,6 +133,7 @@ const TABLE: readonly Row[] = [
   [RoleStoreError, ROLE_STORE],
   [ArchiveError, ARCHIVE],
   [ExportStoreError, EXPORT_STORE],
+  [ColumnarIndexError, COLUMNAR_INDEX],
   [SignerError, SIGNER],
   [SecretError, SECRETS],
   [TsaTransportError, TSA_TRANSPORT],

@@ -71,6 +71,10 @@ export interface QueryParams {
   actionPrefix?: string;
   actorId?: string;
   submitter?: string;
+  /** Columnar index only (docs/query.md §7): the DynamoDB path refuses them. */
+  targetType?: string;
+  targetId?: string;
+  outcome?: string;
   limit?: number;
   cursor?: string;
 }
@@ -319,6 +323,12 @@ export class QueryService {
   }
 
   async query(logId: string, params: QueryParams): Promise<QueryResult> {
+    for (const name of ['targetType', 'targetId', 'outcome'] as const)
+      if (params[name] !== undefined)
+        throw bad(
+          name,
+          `${name} is answered by the columnar index only (docs/query.md §7); it is not configured`,
+        );
     const q = parseQuery(logId, params);
     const binding = this.#binding(q);
     const now = this.#o.clock.now();

@@ -9,6 +9,7 @@
  * Commands that verify import only src/core (docs/architecture.md: the
  * offline verifier).
  */
+
 import { pathToFileURL } from 'node:url';
 import { accessReviewsCommands } from './access-reviews.ts';
 import { alertsCommands } from './alerts.ts';
@@ -21,6 +22,7 @@ import { MONITOR, runMonitor } from './monitor.ts';
 import { principalsCommands } from './principals.ts';
 import { PRODUCERS, runProducers } from './producers.ts';
 import { PROVE, runProve } from './prove.ts';
+import { INDEX_REBUILD, QUERY, runIndexRebuild, runQuery } from './query.ts';
 import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
@@ -63,6 +65,12 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     { path: PROVE.path, summary: PROVE.summary, run: lazy((d) => (argv, io) => runProve(argv, io, d)) },
     { path: EXPORT.path, summary: EXPORT.summary, run: lazy((d) => (argv, io) => runExport(argv, io, d)) },
     { path: MONITOR.path, summary: MONITOR.summary, run: lazy((d) => (argv, io) => runMonitor(argv, io, d)) },
+    { path: QUERY.path, summary: QUERY.summary, run: lazy((d) => (argv, io) => runQuery(argv, io, d)) },
+    {
+      path: INDEX_REBUILD.path,
+      summary: INDEX_REBUILD.summary,
+      run: lazy((d) => (argv, io) => runIndexRebuild(argv, io, d)),
+    },
     { path: VERIFY.path, summary: VERIFY.summary, run: runVerify },
     { path: TIMESTAMP_VERIFY.path, summary: TIMESTAMP_VERIFY.summary, run: runTimestampVerify },
     ...principalsCommands(deps),

@@ -3,9 +3,11 @@
  * stack (src/local/stack.ts): the table, the Object Lock archive bucket, the
  * exports bucket, the KMS signing key and the query cursor key secret.
  */
+
 import { randomBytes } from 'node:crypto';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { createArchiveBucket } from '../adapters/aws/s3-archive-store.ts';
+import { createIndexBucket } from '../adapters/aws/s3-columnar-index.ts';
 import { createExportsBucket } from '../adapters/aws/s3-export-store.ts';
 import { putSecret } from '../adapters/aws/secrets-manager-source.ts';
 import { ensureTable } from '../adapters/aws/table.ts';
@@ -27,6 +29,7 @@ export async function provisionEmulator(
   await ensureTable(clients.ddb, config.tableName);
   await createArchiveBucket(clients.s3, config.archiveBucket, opts.retentionDays);
   if (config.exportsBucket) await createExportsBucket(clients.s3, config.exportsBucket);
+  if (config.indexBucket) await createIndexBucket(clients.s3, config.indexBucket);
   const key = await clients.kms.send(
     new CreateKeyCommand({
       KeySpec: 'ECC_NIST_P256',

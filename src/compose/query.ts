@@ -8,11 +8,15 @@
 import { DynamoQueryIndex } from '../adapters/aws/dynamo-query-index.ts';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { S3ColumnarIndex } from '../adapters/aws/s3-columnar-index.ts';
+import { ColumnarIndexer, type IndexManyResult } from '../app/columnar-indexer.ts';
+import { ColumnarQueryService } from '../app/columnar-query.ts';
 import { QueryService } from '../app/query.ts';
 import { type ProjectManyResult, QueryProjector } from '../app/query-projector.ts';
 import { loadCursorKey } from '../config.ts';
 import type { Route } from '../http/router.ts';
 import { queryRoutes } from '../http/routes/query.ts';
+import { sqlRoutes } from '../http/routes/sql.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { QueryIndexStore } from '../ports/query-index.ts';
 import { createSecretSource } from './aws.ts';
@@ -22,6 +26,18 @@ type QueryServices = Pick<Services, 'config' | 'clients' | 'clock' | 'logStore'>
 
 function queryIndex({ config, clients }: QueryServices): QueryIndexStore {
   return new DynamoQueryIndex({ client: clients.ddb, tableName: config.tableName });
+}
+
+/** The columnar index's indexer, when ANCHORLOG_INDEX_BUCKET is set (docs/query.md §7). */
+export function createColumnarIndexer(services: QueryServices): ColumnarIndexer | undefined {
+  const { config, clients, clock } = services;
+  if (!config.indexBucket) return undefined;
+  return new ColumnarIndexer({
+    archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+    index: new S3ColumnarIndex({ client: clients.s3, bucket: config.indexBucket }),
+    clock,
+  });
 }
 
 const hotWindow = ({ config }: QueryServices) =>
@@ -52,14 +68,35 @@ export function createQueryService(services: QueryServices, opts: { cursorKey: U
 /**
  * The query function's routes (scope events:read). Reads the cursor key
  * secret (ANCHORLOG_QUERY_CURSOR_KEY_SECRET) once: without it the function
- * does not start.
+ * does not start. With ANCHORLOG_INDEX_BUCKET set, `GET …/events` is answered
+ * from the columnar index and the SQL and rebuild routes are mounted; the
+ * DynamoDB index stays in place (and its projector keeps running) until the
+ * columnar path has been measured (docs/query.md §7).
  */
 export async function queryApi(services: QueryServices & Pick<Services, 'principals'>): Promise<Route[]> {
   const cursorKey = await loadCursorKey(services.config, createSecretSource(services.config));
-  return queryRoutes({ query: createQueryService(services, { cursorKey }), principals: services.principals });
+  const indexer = createColumnarIndexer(services);
+  if (!indexer)
+    return queryRoutes({
+      query: createQueryService(services, { cursorKey }),
+      principals: services.principals,
+    });
+  const { config, clients, clock, logStore } = services;
+  const columnar = new ColumnarQueryService({
+    index: new S3ColumnarIndex({ client: clients.s3, bucket: config.indexBucket as string }),
+    indexer,
+    logs: logStore,
+    clock,
+    cursorKey,
+  });
+  return [
+    ...queryRoutes({ query: columnar, principals: services.principals }),
+    ...sqlRoutes({ columnar, indexer, principals: services.principals, clock }),
+  ];
 }
 
-export type ProjectJobOutcome = ProjectManyResult[number];
+/** A log's projection into the DynamoDB index, or (`columnar: true`) into the columnar index. */
+export type ProjectJobOutcome = ProjectManyResult[number] | (IndexManyResult[number] & { columnar: true });
 export interface ProjectJobSummary {
   logs: number;
   records: number;
@@ -71,16 +108,22 @@ const PROJECT_SAFETY_MS = 15_000;
 /** The projector job: new batches of every log into the query indexes, until the deadline. */
 export function projectJob(services: QueryServices): ScheduledJob<ProjectJobOutcome, ProjectJobSummary> {
   const projector = createProjector(services);
+  const indexer = createColumnarIndexer(services);
   return {
     name: 'project',
     clock: services.clock,
     safetyMs: PROJECT_SAFETY_MS,
     listLogs: () => services.logStore.listLogs(),
-    run: (logIds, deadlineMs) => projector.projectMany(logIds, deadlineMs),
+    run: async (logIds, deadlineMs) => {
+      const dynamo: ProjectJobOutcome[] = await projector.projectMany(logIds, deadlineMs);
+      if (!indexer) return dynamo;
+      const columnar = await indexer.projectMany(logIds, deadlineMs);
+      return [...dynamo, ...columnar.map((o) => ({ ...o, columnar: true as const }))];
+    },
     notable: (o) => o.ok && o.records > 0,
     summarize: (outcomes) => ({
       logs: outcomes.length,
-      records: outcomes.reduce((n, o) => n + (o.ok ? o.records : 0), 0),
+      records: outcomes.reduce((n, o) => n + (o.ok && !('columnar' in o) ? o.records : 0), 0),
     }),
   };
 }

@@ -150,6 +150,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       tableName: 'anchorlog',
       archiveBucket: 'anchorlog-archive',
       exportsBucket: 'anchorlog-exports',
+      indexBucket: 'anchorlog-index',
       originPrefix: 'anchorlog.local',
       limits: DEFAULT_LIMITS,
       // The deployed defaults, so expiry behaves locally as it will in production.

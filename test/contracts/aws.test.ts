@@ -35,6 +35,7 @@ import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-s
 import { DynamoWitnessStateStore } from '../../src/adapters/aws/dynamo-witness-state.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
+import { createIndexBucket, S3ColumnarIndex } from '../../src/adapters/aws/s3-columnar-index.ts';
 import { createExportsBucket, S3ExportStore } from '../../src/adapters/aws/s3-export-store.ts';
 import { putSecret, SecretsManagerSource } from '../../src/adapters/aws/secrets-manager-source.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
@@ -57,6 +58,7 @@ import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { columnarIndexContract } from './columnar-index.contract.ts';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
@@ -168,6 +170,13 @@ archiveStoreContract('S3ArchiveStore', async () => {
     },
     download,
   };
+});
+
+columnarIndexContract('S3ColumnarIndex', async () => {
+  const s3 = new S3Client(awsClientConfig());
+  const bucket = 'anchorlog-contracts-index';
+  await createIndexBucket(s3, bucket);
+  return new S3ColumnarIndex({ client: s3, bucket });
 });
 
 exportStoreContract('S3ExportStore', async () => {

@@ -8,6 +8,7 @@ import { MemoryAlertReviewStore } from '../../src/adapters/memory/alert-review-s
 import { MemoryAnchorStore } from '../../src/adapters/memory/anchor-store.ts';
 import { MemoryArchiveStore } from '../../src/adapters/memory/archive-store.ts';
 import { ManualClock } from '../../src/adapters/memory/clock.ts';
+import { MemoryColumnarIndex } from '../../src/adapters/memory/columnar-index.ts';
 import { MemoryDeliveryStore } from '../../src/adapters/memory/delivery-store.ts';
 import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-state.ts';
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
@@ -35,6 +36,7 @@ import { alertReviewStoreContract } from './alert-review-store.contract.ts';
 import { anchorStoreContract } from './anchor-store.contract.ts';
 import { archiveStoreContract } from './archive-store.contract.ts';
 import { clockContract } from './clock.contract.ts';
+import { columnarIndexContract } from './columnar-index.contract.ts';
 import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
@@ -65,6 +67,7 @@ anchorStoreContract('MemoryAnchorStore', async () => {
   return { store, anchoredSizes: store.anchoredSizes };
 });
 queryIndexContract('MemoryQueryIndex', async () => new MemoryQueryIndex());
+columnarIndexContract('MemoryColumnarIndex', async () => new MemoryColumnarIndex());
 principalStoreContract('MemoryPrincipalStore', async () => ({
   store: new MemoryPrincipalStore(),
   empty: async () => new MemoryPrincipalStore(),

@@ -10,7 +10,19 @@ import type { Route } from '../router.ts';
 import { json } from '../types.ts';
 import { logIdOf, principalOf } from './body.ts';
 
-const PARAMS = ['from', 'to', 'actionPrefix', 'actorId', 'submitter', 'limit', 'cursor'] as const;
+const PARAMS = [
+  'from',
+  'to',
+  'actionPrefix',
+  'actorId',
+  'submitter',
+  // Answered by the columnar index only (docs/query.md §7); the DynamoDB path refuses them.
+  'targetType',
+  'targetId',
+  'outcome',
+  'limit',
+  'cursor',
+] as const;
 
 function bad(name: string, message: string): AppError {
   return new AppError('BAD_REQUEST', message, { path: `/query/${name}` });
@@ -32,7 +44,17 @@ export function parseQueryString(query: Record<string, string>): QueryParams {
       throw bad('limit', `limit must be an integer from 1 to ${MAX_QUERY_LIMIT}`);
     out.limit = Number(query.limit);
   }
-  for (const name of ['from', 'to', 'actionPrefix', 'actorId', 'submitter', 'cursor'] as const) {
+  for (const name of [
+    'from',
+    'to',
+    'actionPrefix',
+    'actorId',
+    'submitter',
+    'targetType',
+    'targetId',
+    'outcome',
+    'cursor',
+  ] as const) {
     const v = query[name];
     if (v !== undefined) out[name] = v;
   }
