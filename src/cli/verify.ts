@@ -15,21 +15,14 @@
  */
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
 import { defineCommand, flag, option } from './args.ts';
+import { bundleShortfalls } from './bundle-verdict.ts';
 import { type Failure, runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, streamInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import { inputFile, wholeNumberIn } from './values.ts';
-import {
-  acceptedNote,
-  EXIT_USAGE_TEXT,
-  incomplete,
-  type Shortfall,
-  untrusted,
-  type Verdict,
-  verdictOf,
-} from './verdict.ts';
+import { acceptedNote, EXIT_USAGE_TEXT, type Verdict, verdictOf } from './verdict.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
@@ -91,37 +84,6 @@ Anyone can build a bundle that passes this way. Pin the log key and the TSA
 roots you obtained independently: anchorlog verify FILE --trust TRUST.json
 ${WARNING_BAR}
 `;
-}
-
-/** What the report proves short of everything, in the order a reader needs it. */
-function shortfallsOf(r: BundleReport): Shortfall[] {
-  const out: Shortfall[] = [];
-  if (r.trustedBundleKeys)
-    out.push(
-      untrusted('UNTRUSTED_LOG_KEY', 'the log key was taken from the bundle (keys/log.vkey), not pinned'),
-    );
-  if (r.trustedBundleTsaRoots)
-    out.push(
-      untrusted(
-        'UNTRUSTED_TSA_ROOTS',
-        'the TSA roots were taken from the bundle (anchors/*.chain.pem), not pinned',
-      ),
-    );
-  if (r.mode === 'filtered')
-    out.push(
-      incomplete(
-        'COMPLETENESS_NOT_PROVED',
-        `filtered export: nothing shows that every record with ${r.filterText} is present`,
-      ),
-    );
-  else if (r.completeness.end === 'checkpoint-end')
-    out.push(
-      incomplete(
-        'RANGE_NOT_CLOSED',
-        `the range ends at the last leaf of checkpoint ${r.checkpoint.size}: records appended after it with receivedAt < ${r.range.toTime} are not covered`,
-      ),
-    );
-  return out;
 }
 
 const HEADLINE: Record<Verdict['status'], string> = {
@@ -213,7 +175,7 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       } finally {
         await Promise.all([pool?.close(), bundle.close()]);
       }
-      const verdict = verdictOf(shortfallsOf(report), {
+      const verdict = verdictOf(bundleShortfalls(report), {
         untrusted: args['allow-untrusted'],
         incomplete: args['allow-incomplete'],
       });
