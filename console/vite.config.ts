@@ -9,9 +9,10 @@
  * its own. The single-file build is the verify page alone with its script,
  * style and worker inlined, for an auditor to open from disk.
  *
- * The core imports node:crypto only to prefer it when present (src/core/hash.ts);
- * here that import resolves to a module that throws, so the core falls back to
- * @noble/hashes, as it documents for browsers.
+ * The core's SHA-256 module (src/core/hash.ts) prefers node:crypto through a
+ * top-level `await import()`; the browser build uses console/src/hash-browser.ts
+ * in its place (same exports, @noble/hashes — what the core picks in a browser).
+ * Any other node:* import resolves to a module that throws, so none slips in.
  */
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -27,6 +28,10 @@ const noNodeBuiltins = (): Plugin => ({
   resolveId: (id) => (id.startsWith('node:') ? NO_NODE : null),
   load: (id) => (id === NO_NODE ? 'throw new Error("no Node built-ins in the browser");\nexport {};' : null),
 });
+
+const HASH_BROWSER = fileURLToPath(new URL('./src/hash-browser.ts', import.meta.url));
+/** src/core/hash.ts → console/src/hash-browser.ts: imported as '../hash.ts', './hash.ts' or '../core/hash.ts' (no other hash.ts is bundled). */
+const HASH_ALIAS = { find: /^(\.\.?\/)+(core\/)?hash\.ts$/, replacement: HASH_BROWSER };
 
 /** Inlines the page's one script and one stylesheet into the HTML (single-file build). */
 const inlineIntoHtml = (): Plugin => ({
@@ -70,12 +75,16 @@ export default defineConfig(({ mode }) => {
     base: './',
     logLevel: 'warn',
     plugins: [noNodeBuiltins(), ...(single ? [inlineIntoHtml()] : [])],
-    resolve: single
-      ? { alias: [{ find: /^\.\/spawn\.ts$/, replacement: `${here}src/verify/spawn-inline.ts` }] }
-      : {},
-    // One worker file: the worker loads nothing after it starts (no chunk fetched later).
+    resolve: {
+      alias: [
+        HASH_ALIAS,
+        ...(single ? [{ find: /^\.\/spawn\.ts$/, replacement: `${here}src/verify/spawn-inline.ts` }] : []),
+      ],
+    },
+    // One worker file: the worker loads nothing after it starts (no chunk fetched later). The single
+    // file's worker is classic (iife): Chromium refuses module workers from blob: URLs on file:// pages.
     worker: {
-      format: 'es',
+      format: single ? 'iife' : 'es',
       plugins: () => [noNodeBuiltins()],
       rollupOptions: { output: { codeSplitting: false } },
     },
@@ -90,7 +99,7 @@ export default defineConfig(({ mode }) => {
       assetsInlineLimit: single ? Number.MAX_SAFE_INTEGER : 4096,
       cssCodeSplit: !single,
       rollupOptions: {
-        input: single ? { index: `${here}index.html` } : { index: `${here}index.html` },
+        input: { index: `${here}index.html` },
         ...(single ? { output: { codeSplitting: false } } : {}),
       },
     },

@@ -78,10 +78,10 @@ drop.addEventListener('drop', (e) => {
 
 verifyButton.addEventListener('click', async () => {
   if (!bundle) return;
+  document.body.dataset.state = 'verifying';
   const pasted = trustText.value.trim();
   const trustBody = trust ? await trust.text() : pasted ? pasted : null;
   for (const id of ['verdict', 'claims', 'anchors', 'histograms', 'records', 'proof']) byId(id).hidden = true;
-  document.body.dataset.state = 'verifying';
   progressUpdates = 0;
   progress.value = 0;
   progressText.textContent = 'reading…';
