@@ -39,7 +39,7 @@ const inlineIntoHtml = (): Plugin => ({
   enforce: 'post',
   generateBundle(_options, bundle) {
     const html = bundle['index.html'];
-    if (!html || html.type !== 'asset') return;
+    if (html?.type !== 'asset') return;
     let text = String(html.source);
     for (const [name, out] of Object.entries(bundle)) {
       if (out.type === 'chunk' && name.endsWith('.js')) {
@@ -70,6 +70,10 @@ const inlineIntoHtml = (): Plugin => ({
 
 export default defineConfig(({ mode }) => {
   const single = mode === 'singlefile';
+  // The single file is the verify page alone: the operator pages need the API anyway.
+  const pages: Record<string, string> = single
+    ? { index: `${here}index.html` }
+    : { index: `${here}index.html`, operator: `${here}operator.html` };
   return {
     root: here,
     base: './',
@@ -99,7 +103,7 @@ export default defineConfig(({ mode }) => {
       assetsInlineLimit: single ? Number.MAX_SAFE_INTEGER : 4096,
       cssCodeSplit: !single,
       rollupOptions: {
-        input: { index: `${here}index.html` },
+        input: pages,
         ...(single ? { output: { codeSplitting: false } } : {}),
       },
     },
