@@ -14,7 +14,7 @@
  *     table's second pass are not counted.
  * Each is run `--runs` times (default 3); the best is kept. The machine is
  * shared: the load average is recorded before and after.
- * Writes bench/results/console.json.
+ * Writes console.json in bench/results/.
  */
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
