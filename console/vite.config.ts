@@ -82,7 +82,12 @@ export default defineConfig(({ mode }) => {
     resolve: {
       alias: [
         HASH_ALIAS,
-        ...(single ? [{ find: /^\.\/spawn\.ts$/, replacement: `${here}src/verify/spawn-inline.ts` }] : []),
+        ...(single
+          ? [
+              { find: /^\.\/spawn\.ts$/, replacement: `${here}src/verify/spawn-inline.ts` },
+              { find: /^\.\/spawn-chunk\.ts$/, replacement: `${here}src/verify/spawn-chunk-none.ts` },
+            ]
+          : []),
       ],
     },
     // One worker file: the worker loads nothing after it starts (no chunk fetched later). The single

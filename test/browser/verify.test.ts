@@ -165,6 +165,19 @@ describe('verify page', () => {
       file('filtered.tar'),
       await exportBundle(log, { fromTime: FROM, toTime: TO, filter: { actionPrefix: 'access.' } }),
     );
+    writeFileSync(
+      file('chunked.tar'),
+      await exportBundle(log, { fromTime: FROM, toTime: TO, chunkBytes: 2000 }),
+    );
+    {
+      const ms = await members(await readFile(file('chunked.tar')));
+      const c = find(ms, 'records/000003.jsonl');
+      setLines(
+        c,
+        lines(c).map((l, i) => (i === 1 ? l.replace('"outcome":"success"', '"outcome":"failure"') : l)),
+      );
+      writeFileSync(file('edited-chunked.tar'), repack(ms, { fix: true }));
+    }
     const good = await readFile(file('good.tar'));
     writeFileSync(file('truncated.tar'), good.subarray(0, good.length - 3000));
     const cases: [string, string, string | undefined][] = [
@@ -222,6 +235,12 @@ describe('verify page', () => {
         }),
         file('TRUST.json'),
       ],
+      [
+        'record edited in a later chunk (checked by the chunk workers)',
+        file('edited-chunked.tar'),
+        file('TRUST.json'),
+      ],
+      ['records chunked small, untouched', file('chunked.tar'), file('TRUST.json')],
       ['truncated archive', file('truncated.tar'), file('TRUST.json')],
       ["another log's key pinned", file('good.tar'), file('other-TRUST.json')],
       ['no TRUST.json', file('good.tar'), undefined],
@@ -302,6 +321,8 @@ describe('verify page', () => {
     expect(await page.locator('#verdict').getAttribute('data-exit-code')).toBe('4');
     await expect(page.locator('#record-count').getAttribute('data-total')).resolves.toBe('100000');
     expect(Number(await page.evaluate(() => document.body.dataset.progressUpdates))).toBeGreaterThan(20);
+    // Its records chunks went through the page's pool of chunk workers.
+    expect(Number(await page.locator('#verdict').getAttribute('data-pooled-chunks'))).toBeGreaterThan(0);
     // The last record's proof: the longest derivation in a range bundle.
     await page.click('#next-page');
     await page.fill('#search', '99999');

@@ -335,6 +335,7 @@ worker.onmessage = (ev: MessageEvent<Reply>) => {
     case 'verified':
       progress.value = 1;
       progressText.textContent = 'done';
+      byId('verdict').dataset.pooledChunks = String(m.pooledChunks);
       showVerified(m.report, m.verdict, m.histograms, m.records, m.millis);
       document.body.dataset.state = 'done';
       verifyButton.disabled = false;

@@ -65,6 +65,8 @@ export type Reply =
       readonly histograms: Histograms;
       readonly records: number;
       readonly millis: number;
+      /** Records chunks proved by the chunk workers (the rest were checked in the verify worker). */
+      readonly pooledChunks: number;
     }
   /** Exit 1 (a check failed) or 2 (TRUST.json unusable), with the CLI's code. */
   | {

@@ -19,8 +19,10 @@ import {
   verifyBundle,
 } from '../../../src/core/bundle/index.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
+import { startChunkPool } from './chunk-pool.ts';
 import { Evidence } from './evidence.ts';
 import type { Reply, Request } from './protocol.ts';
+import { spawnChunkWorker } from './spawn-chunk.ts';
 
 interface WorkerScope {
   postMessage(message: Reply): void;
@@ -29,6 +31,12 @@ interface WorkerScope {
 const scope = self as unknown as WorkerScope;
 
 let evidence: Evidence | undefined;
+
+// Range-bundle records chunks are checked by a pool of workers while this one reads on
+// (docs/bundle.md §Verifying fast): as many as the machine has cores, at most 4, as the CLI.
+const cores =
+  (globalThis.navigator as { hardwareConcurrency?: number } | undefined)?.hardwareConcurrency ?? 1;
+const pool = spawnChunkWorker ? startChunkPool(spawnChunkWorker, Math.min(4, Math.max(1, cores))) : undefined;
 
 /** The file as a stream of chunks, reporting how far the verifier has read. */
 async function* chunks(blob: Blob, onRead?: (read: number) => void): AsyncGenerator<Uint8Array> {
@@ -83,6 +91,7 @@ async function verify(req: Extract<Request, { type: 'verify' }>): Promise<Reply>
   const step = Math.max(1, Math.floor(total / 200));
   let reported = 0;
   const started = performance.now();
+  const provedBefore = pool?.proved() ?? 0;
   let report: BundleReport;
   try {
     const trust = trustOf(req.trust, req.trustName);
@@ -93,6 +102,8 @@ async function verify(req: Extract<Request, { type: 'verify' }>): Promise<Reply>
         scope.postMessage({ type: 'progress', read, total });
       }),
       trust,
+      // One chunk queued per worker beyond those being checked, as the CLI (docs/bundle.md §Memory).
+      pool ? { checkChunk: pool.check, maxChunksInFlight: pool.threads + 1 } : {},
     );
   } catch (e) {
     return failure(e);
@@ -108,6 +119,7 @@ async function verify(req: Extract<Request, { type: 'verify' }>): Promise<Reply>
     histograms: evidence.histograms(),
     records: evidence.rows.length,
     millis,
+    pooledChunks: (pool?.proved() ?? 0) - provedBefore,
   };
 }
 
@@ -131,4 +143,5 @@ function answer(req: Request): Promise<Reply> | Reply {
 scope.onmessage = (ev) => {
   void Promise.resolve(answer(ev.data)).then((r) => scope.postMessage(r));
 };
-scope.postMessage({ type: 'ready' });
+// Ready once the chunk workers have loaded: no script is fetched after the page is ready.
+void (pool?.ready ?? Promise.resolve()).then(() => scope.postMessage({ type: 'ready' }));
