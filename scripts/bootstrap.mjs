@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Makes a fresh clone ready for `npm start` / `npm test`: installs npm packages
 // when node_modules is missing or older than package-lock.json, and makes sure
-// the two external programs the local stack and tests drive are present:
-// moto_server (the AWS emulator) and openssl (the RFC 3161 TSA).
+// the external programs the local stack and tests drive are present:
+// moto_server (the AWS emulator), openssl (the RFC 3161 TSA) and Chromium
+// (the console's browser tests, docs/console.md); then builds the console.
 // Uses only Node built-ins, because it runs before any package is installed.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
@@ -71,10 +72,32 @@ function openssl() {
   );
 }
 
+// Debian's chromium package: Playwright's own browser downloads are not used
+// (playwright-core ships none). test/browser/support.ts looks in the same places.
+const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+
+function chromium() {
+  if (CHROMIUM_PATHS.some((p) => existsSync(p))) return;
+  if (process.getuid?.() === 0 && has('apt-get', ['--version'])) {
+    log('installing chromium with apt-get (for the console browser tests)');
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    const r = spawnSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: 'inherit' });
+    if (r.status === 0 && CHROMIUM_PATHS.some((p) => existsSync(p))) return;
+  }
+  throw new Error(
+    `Chromium is required for the console's browser tests and was not found at ${CHROMIUM_PATHS.join(', ')}. ` +
+      'Install it as root (apt-get install chromium on Debian/Ubuntu) and re-run.',
+  );
+}
+
 try {
   npmPackages();
   moto();
   openssl();
+  chromium();
+  // After npm packages: the build uses Vite from node_modules.
+  const { buildConsole } = await import('./build-console.mjs');
+  await buildConsole({ log });
 } catch (err) {
   log(`error: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);

@@ -32,6 +32,7 @@ describe('test tiers', () => {
     expect(slow.get('test/app/tsa-names.test.ts')).toMatch(/test\/support\/tsa\.ts$/);
     expect(slow.get('test/e2e/ingest-http.test.ts')).toBeDefined();
     expect(slow.get('test/cdk/stack.test.ts')).toBeDefined();
+    expect(slow.get('test/browser/verify.test.ts')).toBeDefined();
     expect(fast.filter((f) => slow.has(f))).toEqual([]);
   });
 

@@ -34,15 +34,8 @@ export interface CliEnv {
 /** A command: argv after its own name → exit code (see the EXIT_ constants). */
 export type CommandRunner = (argv: string[], io: CliIo) => Promise<number>;
 
-/** Everything checked and proved (against pinned trust, for commands that verify). */
-export const EXIT_OK = 0;
-/** A check failed, or the API did. */
-export const EXIT_INVALID = 1;
-export const EXIT_USAGE = 2;
-/** Verified, but not against pinned trust (verdict.ts). */
-export const EXIT_UNTRUSTED = 3;
-/** Verified against pinned trust, but completeness not proved (verdict.ts). */
-export const EXIT_INCOMPLETE = 4;
+// The exit codes live in exit-codes.ts (no imports: the browser console shares them).
+export { EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, EXIT_UNTRUSTED, EXIT_USAGE } from './exit-codes.ts';
 
 /**
  * A file named on the command line, as a stream of chunks (io.readStream, else

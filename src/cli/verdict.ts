@@ -17,7 +17,7 @@
  * When both 3 and 4 apply, 3 wins: what is not pinned proves nothing at all.
  */
 import type { FailureView } from './command.ts';
-import { EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, EXIT_UNTRUSTED } from './io.ts';
+import { EXIT_INCOMPLETE, EXIT_INVALID, EXIT_OK, EXIT_UNTRUSTED } from './exit-codes.ts';
 
 export type ShortfallCode =
   /** The bundle's keys/log.vkey was used: no log key pinned. */

@@ -15,23 +15,16 @@
  */
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
 import { defineCommand, flag, option } from './args.ts';
+import { bundleShortfalls } from './bundle-verdict.ts';
 import { type Failure, runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, streamInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import { inputFile, wholeNumberIn } from './values.ts';
-import {
-  acceptedNote,
-  EXIT_USAGE_TEXT,
-  incomplete,
-  type Shortfall,
-  untrusted,
-  type Verdict,
-  verdictOf,
-} from './verdict.ts';
-import { producerLines, producerSignatures } from './verify-producers.ts';
+import { acceptedNote, EXIT_USAGE_TEXT, type Verdict, verdictOf } from './verdict.ts';
 import { verifyClassAnswerFile } from './verify-class.ts';
+import { producerLines, producerSignatures } from './verify-producers.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
@@ -104,37 +97,6 @@ Anyone can build a bundle that passes this way. Pin the log key and the TSA
 roots you obtained independently: anchorlog verify FILE --trust TRUST.json
 ${WARNING_BAR}
 `;
-}
-
-/** What the report proves short of everything, in the order a reader needs it. */
-function shortfallsOf(r: BundleReport): Shortfall[] {
-  const out: Shortfall[] = [];
-  if (r.trustedBundleKeys)
-    out.push(
-      untrusted('UNTRUSTED_LOG_KEY', 'the log key was taken from the bundle (keys/log.vkey), not pinned'),
-    );
-  if (r.trustedBundleTsaRoots)
-    out.push(
-      untrusted(
-        'UNTRUSTED_TSA_ROOTS',
-        'the TSA roots were taken from the bundle (anchors/*.chain.pem), not pinned',
-      ),
-    );
-  if (r.mode === 'filtered')
-    out.push(
-      incomplete(
-        'COMPLETENESS_NOT_PROVED',
-        `filtered export: nothing shows that every record with ${r.filterText} is present`,
-      ),
-    );
-  else if (r.completeness.end === 'checkpoint-end')
-    out.push(
-      incomplete(
-        'RANGE_NOT_CLOSED',
-        `the range ends at the last leaf of checkpoint ${r.checkpoint.size}: records appended after it with receivedAt < ${r.range.toTime} are not covered`,
-      ),
-    );
-  return out;
 }
 
 const HEADLINE: Record<Verdict['status'], string> = {
@@ -250,7 +212,7 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       }
       // Producer signatures: a second read of the records the verifier just accepted.
       const producers = await producerSignatures(io, args.argument, args['producer-keys'], trust);
-      const shortfalls = [...shortfallsOf(report), ...(producers.shortfall ? [producers.shortfall] : [])];
+      const shortfalls = [...bundleShortfalls(report), ...(producers.shortfall ? [producers.shortfall] : [])];
       const verdict = verdictOf(shortfalls, {
         untrusted: args['allow-untrusted'],
         incomplete: args['allow-incomplete'],

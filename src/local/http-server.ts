@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { AppError } from '../app/errors.ts';
 import { errorResponse } from '../http/errors.ts';
 import type { HttpRequest, HttpResponse } from '../http/types.ts';
+import { type StaticMount, serveStatic } from './static-files.ts';
 
 export interface LocalHttpServer {
   readonly url: string;
@@ -17,10 +18,10 @@ export interface LocalHttpServer {
 
 export async function startHttpServer(
   dispatch: (req: HttpRequest) => Promise<HttpResponse>,
-  opts: { host?: string; port?: number; maxBodyBytes: number },
+  opts: { host?: string; port?: number; maxBodyBytes: number; static?: StaticMount },
 ): Promise<LocalHttpServer> {
   const server: Server = createServer((req, res) => {
-    void handle(req, res, dispatch, opts.maxBodyBytes);
+    void route(req, res, dispatch, opts);
   });
   // Keep idle connections longer than any client does (undici: 4 s), so the
   // client always closes first; a server-side close racing a client's reuse
@@ -41,6 +42,18 @@ export async function startHttpServer(
         server.close(() => resolve());
       }),
   };
+}
+
+async function route(
+  req: IncomingMessage,
+  res: ServerResponse,
+  dispatch: (req: HttpRequest) => Promise<HttpResponse>,
+  opts: { maxBodyBytes: number; static?: StaticMount },
+): Promise<void> {
+  // The console's files (docs/console.md); everything else is the API.
+  const path = new URL(req.url ?? '/', 'http://local').pathname;
+  if (opts.static && (await serveStatic(opts.static, (req.method ?? 'GET').toUpperCase(), path, res))) return;
+  await handle(req, res, dispatch, opts.maxBodyBytes);
 }
 
 async function handle(

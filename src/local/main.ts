@@ -2,7 +2,10 @@
  * `npm start`: runs the local stack until Ctrl-C. Reads its few settings from
  * the environment here, at the entry point, and passes them in.
  *   ANCHORLOG_PORT (default 8787), ANCHORLOG_HOST (default 127.0.0.1)
+ * The console (docs/console.md) is served from dist/console/, which the
+ * bootstrap (`prestart`) builds when its sources changed.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalStack } from './stack.ts';
 
@@ -13,7 +16,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   process.exit(2);
 }
 
+const consoleDir = join(root, 'dist', 'console');
+if (!existsSync(join(consoleDir, 'index.html'))) {
+  process.stderr.write(
+    '[anchorlog] the console is not built: run `npm run build:console` (npm start does)\n',
+  );
+}
+
 const stack = await startLocalStack({
+  consoleDir,
   stateDir: join(root, '.anchorlog'),
   host: process.env.ANCHORLOG_HOST ?? '127.0.0.1',
   port,
@@ -31,6 +42,7 @@ process.stdout.write(`
 anchorlog local stack is up.
 
   API            ${info.apiUrl}
+  console        ${info.consoleUrl}   (verify bundles offline; operator pages with an API key)
   log            ${info.logId}
   demo API key   ${info.apiKey}
   admin API key  ${info.adminKey}

@@ -68,10 +68,14 @@ export interface LocalStackOptions {
   /** The event catalog's mode (docs/events.md §Modes); default warn. */
   catalogMode?: 'enforce' | 'warn' | 'off';
   log?: (line: string) => void;
+  /** Serve this directory (the built console, dist/console/) at /console/ (docs/console.md). */
+  consoleDir?: string;
 }
 
 export interface LocalStackInfo {
   apiUrl: string;
+  /** The console's URL when consoleDir was given. */
+  consoleUrl?: string;
   apiKey: string;
   adminKey: string;
   logId: string;
@@ -261,6 +265,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       host: opts.host ?? '127.0.0.1',
       port: opts.port ?? 8787,
       maxBodyBytes: config.limits.maxBodyBytes,
+      ...(opts.consoleDir ? { static: { prefix: '/console/', dir: opts.consoleDir } } : {}),
     });
     stops.push(() => server.close());
 
@@ -349,6 +354,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
 
     const info: LocalStackInfo = {
       apiUrl: server.url,
+      ...(opts.consoleDir ? { consoleUrl: `${server.url}/console/` } : {}),
       apiKey: demo.apiKey,
       adminKey: admin.apiKey,
       logId,

@@ -7,7 +7,8 @@
  * makes a file that reaches them some other way fail clearly.
  *
  * Also left to `npm test`: test/cdk/ (synthesizing the stack takes seconds
- * per file and exercises no code under test here) and test/e2e/.
+ * per file and exercises no code under test here), test/e2e/ and
+ * test/browser/ (a real Chromium and a console build, docs/console.md).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -24,7 +25,7 @@ export const HARNESS_MODULES = [
 ] as const;
 
 /** Directories kept out of the fast tier whatever they import (see the header). */
-export const SLOW_DIRS = ['test/cdk/', 'test/e2e/'] as const;
+export const SLOW_DIRS = ['test/cdk/', 'test/e2e/', 'test/browser/'] as const;
 
 /** Imports the harness modules only to check that they refuse in the fast tier. */
 export const GUARD_TEST = 'test/tiers.test.ts';
