@@ -50,6 +50,7 @@ export const MAX_SQL_CHARS = 16_384;
 export const DEFAULT_SQL_ROWS = 1000;
 export const MAX_SQL_ROWS = 10_000;
 const MAX_CURSOR_CHARS = 1024;
+const FETCH_CONCURRENCY = 16;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -286,17 +287,23 @@ export class ColumnarQueryService {
     return [...byDay.keys()].sort().map((d) => currentFiles(byDay.get(d) as IndexFile[]).files);
   }
 
+  /** The files' bytes, fetched FETCH_CONCURRENCY at a time (a day is one GET; S3 latency dominates). */
   async #fetch(logId: string, files: readonly IndexFile[]): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for (const x of files) {
-      const b = await this.#o.index.get(x.key);
-      // Compaction deleted it after our listing: the covering file has its rows; ask again.
-      if (!b)
-        throw new AppError('UNAVAILABLE', `index of log ${logId} changed while it was read; retry`, {
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        });
-      out.push(b);
-    }
+    const out: Uint8Array[] = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const k = next++;
+        const b = await this.#o.index.get((files[k] as IndexFile).key);
+        // Compaction deleted it after our listing: the covering file has its rows; ask again.
+        if (!b)
+          throw new AppError('UNAVAILABLE', `index of log ${logId} changed while it was read; retry`, {
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+          });
+        out[k] = b;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, files.length) }, worker));
     return out;
   }
 
