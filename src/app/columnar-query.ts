@@ -240,36 +240,29 @@ export class ColumnarQueryService {
       };
       const lastDay = dayOf(f.to - 1);
       const days = await this.#days(logId, cur.d, lastDay);
-      const records: QueryRecord[] = [];
-      let i = 0;
-      while (i < days.length && records.length < f.limit) {
-        // Consecutive days up to the page's byte budget (at least one day).
-        const group: IndexFile[][] = [];
-        let bytes = 0;
-        while (i < days.length) {
-          const files = days[i] as IndexFile[];
-          const size = files.reduce((n, x) => n + x.size, 0);
-          if (group.length > 0 && bytes + size > this.#maxPage) break;
-          group.push(files);
-          bytes += size;
-          i++;
-        }
-        const flat = group.flat();
-        const rows = await this.#select(logId, flat, f, cur, f.limit - records.length);
-        records.push(...rows);
-        const last = rows.at(-1);
-        if (last) {
-          cur.a = last.index;
-          cur.d = last.receivedAt.slice(0, 10);
-        }
-        if (records.length >= f.limit) break;
-        // Every day of the group is exhausted: continue after it.
-        const next = days[i]?.[0]?.day;
-        if (next === undefined) return { records };
-        cur.d = next;
-        if (bytes >= this.#maxPage) break;
+      // One page reads consecutive days from the cursor's, up to maxBytesPerPage of Parquet
+      // (at least one day), so its work is bounded whatever the filters match.
+      const group: IndexFile[][] = [];
+      let bytes = 0;
+      for (const files of days) {
+        const size = files.reduce((n, x) => n + x.size, 0);
+        if (group.length > 0 && bytes + size > this.#maxPage) break;
+        group.push(files);
+        bytes += size;
       }
-      if (records.length < f.limit && i >= days.length) return { records };
+      const records = await this.#select(logId, group.flat(), f, cur, f.limit);
+      const last = records.at(-1);
+      if (records.length >= f.limit && last) {
+        // Full: the next page resumes after the last row, on its day.
+        cur.a = last.index;
+        cur.d = last.receivedAt.slice(0, 10);
+        return { records, cursor: this.#encodeCursor(cur) };
+      }
+      // Every day read is exhausted: the next page starts at the first day not read.
+      const next = days[group.length]?.[0]?.day;
+      if (next === undefined) return { records };
+      if (last) cur.a = last.index;
+      cur.d = next;
       return { records, cursor: this.#encodeCursor(cur) };
     } catch (err) {
       throw toAppError(logId, err);
