@@ -112,7 +112,7 @@ export interface ColumnarQueryOptions {
   readonly cursorKey: Uint8Array;
   /** Parquet bytes one filter page may read. Default 256 MiB. */
   readonly maxBytesPerPage?: number;
-  /** Parquet bytes one SQL request may read. Default 512 MiB. */
+  /** Parquet bytes one SQL request may read (they are written to the temporary directory: Lambda /tmp is 512 MB by default). Default 256 MiB. */
   readonly maxSqlBytes?: number;
   /** SQL time limit. Default 10 s. */
   readonly sqlTimeoutMs?: number;
@@ -211,7 +211,7 @@ export class ColumnarQueryService {
   constructor(opts: ColumnarQueryOptions) {
     this.#o = opts;
     this.#maxPage = opts.maxBytesPerPage ?? 256 * MiB;
-    this.#maxSql = opts.maxSqlBytes ?? 512 * MiB;
+    this.#maxSql = opts.maxSqlBytes ?? 256 * MiB;
     this.#timeout = opts.sqlTimeoutMs ?? 10_000;
     this.#memory = opts.memoryLimit ?? '512MB';
     this.#ttl = opts.cursorTtlMs ?? 12 * 3_600_000;
