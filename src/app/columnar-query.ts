@@ -25,7 +25,6 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StatementType } from '@duckdb/node-api';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../core/bytes.ts';
 import { currentFiles, type IndexFile, logPrefix, parseFileKey } from '../core/columnar.ts';
 import { type AuditEvent, OUTCOMES } from '../core/event.ts';
@@ -34,7 +33,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ColumnarIndexStore } from '../ports/columnar-index.ts';
 import type { LogStore } from '../ports/log-store.ts';
 import type { ColumnarIndexer } from './columnar-indexer.ts';
-import { withView } from './duckdb-engine.ts';
+import { duckdb, withView } from './duckdb-engine.ts';
 import { AppError } from './errors.ts';
 import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 import {
@@ -430,6 +429,7 @@ export class ColumnarQueryService {
     } catch (err) {
       throw sqlRefusal(err) ?? err;
     }
+    const { StatementType } = await duckdb();
     // DuckDB's parser, not a pattern: PRAGMA, COPY, ATTACH, SET, LOAD, CREATE … all have their own type.
     if (prepared.statementType !== StatementType.SELECT)
       throw refuse(
