@@ -12,6 +12,7 @@ import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
+import { scimRoutes } from '../http/routes/scim.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
 
@@ -21,7 +22,7 @@ import type { Services } from './services.ts';
  */
 export function adminApi(
   services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
-    Partial<Pick<Services, 'accessReviews'>>,
+    Partial<Pick<Services, 'accessReviews' | 'scim'>>,
 ): Route[] {
   return [
     ...adminRoutes(services),
@@ -29,6 +30,7 @@ export function adminApi(
     ...alertRoutes(services),
     ...roleRoutes(services),
     ...(services.accessReviews ? accessReviewRoutes({ reviews: services.accessReviews }) : []),
+    ...(services.scim ? scimRoutes({ scim: services.scim }) : []),
   ];
 }
 

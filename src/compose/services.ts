@@ -22,6 +22,7 @@ import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app
 import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
+import { ScimService } from '../app/scim.ts';
 import type { AppConfig } from '../config.ts';
 import { Catalog } from '../core/catalog.ts';
 import type { Authenticate } from '../http/router.ts';
@@ -57,6 +58,8 @@ export interface Services {
   readonly roles: RoleService;
   /** Access reviews (`AV#` items), every start, decision and close recorded in the `system` log first. */
   readonly accessReviews: AccessReviewService;
+  /** SCIM 2.0 provisioning of human principals by an identity provider (`scim:provision`). */
+  readonly scim: ScimService;
   readonly authenticate: Authenticate;
 }
 
@@ -158,6 +161,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     clock,
     random,
   });
+  const scim = new ScimService({ principals });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -175,6 +179,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     alerts,
     roles,
     accessReviews,
+    scim,
     authenticate,
   };
 }

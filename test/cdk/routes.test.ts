@@ -21,6 +21,7 @@ import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
+import { scimRoutes } from '../../src/http/routes/scim.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
 const stub = {} as never;
@@ -40,6 +41,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     alertRoutes: alertRoutes(stub),
     roleRoutes: roleRoutes(stub),
     accessReviewRoutes: accessReviewRoutes(stub),
+    scimRoutes: scimRoutes(stub),
   },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },
