@@ -21,6 +21,7 @@ import {
 } from '../core/bundle/index.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { defaultSignatureVerifier } from '../core/producer-signature.ts';
+import type { LogRecord } from '../core/record.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, readInput, streamInput } from './io.ts';
 import { type Shortfall, untrusted } from './verdict.ts';
@@ -67,7 +68,7 @@ export async function producerSignatures(
   try {
     if (!keys) {
       const counts = new Map<string, ProducerSignatureCounts & { signed: number }>();
-      for await (const r of bundleRecordsFrom(stream)) {
+      for await (const r of bundleRecordsFrom(stream, parseAccepted)) {
         const c = counts.get(r.submitter) ?? {
           producer: r.submitter,
           verified: 0,
@@ -93,6 +94,7 @@ export async function producerSignatures(
           : {}),
       };
     }
+    // Strict decoding here: these records are what the signature verdict is about.
     const report = await checkProducerSignatures(bundleRecordsFrom(stream), keys, defaultSignatureVerifier);
     const first = report.failures[0];
     if (first)
@@ -121,6 +123,15 @@ export function producerLines(s: ProducerSignatureSection): string[] {
         : `  - ${p.producer}: ${p.signed ?? 0} signed (not checked), ${p.unsigned} unsigned`,
     );
   return l;
+}
+
+const decoder = new TextDecoder();
+/**
+ * For counting only (nothing is verified from it): the records were decoded
+ * strictly by verifyBundle a moment ago, so a plain parse, a few times faster.
+ */
+function parseAccepted(bytes: Uint8Array): LogRecord {
+  return JSON.parse(decoder.decode(bytes)) as LogRecord;
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
