@@ -112,6 +112,9 @@ class Spool:
                 try:
                     entry = json.loads(raw[good:nl])
                 except ValueError:
+                    # Only the last line can be torn by a crash; damage before the end is an error.
+                    if nl + 1 < len(raw):
+                        raise ValueError(f"spool segment {path} has a damaged entry before its end")
                     break
                 if entry["seq"] != seg_last + 1:
                     raise ValueError(f"spool segment {path} is out of sequence")
@@ -156,9 +159,19 @@ class Spool:
                 new = False
             seg = self.segments[-1]
             fd = os.open(seg[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            size = os.fstat(fd).st_size
             try:
-                os.write(fd, data)
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
                 os.fsync(fd)
+            except OSError:
+                # Cut a partly written line so the next append does not follow a torn one.
+                try:
+                    os.ftruncate(fd, size)
+                except OSError:
+                    pass
+                raise
             finally:
                 os.close(fd)
             if new:
