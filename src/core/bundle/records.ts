@@ -19,21 +19,14 @@ export function bundleRecords(bytes: Uint8Array): AsyncGenerator<LogRecord> {
   return bundleRecordsFrom(once(bytes));
 }
 
-/**
- * bundleRecords over a stream of the archive's bytes (memory bounded by the
- * member limits). `decode` defaults to the strict decodeRecord; a caller
- * re-reading bytes the verifier already accepted may pass a plain JSON parse.
- */
-export async function* bundleRecordsFrom(
-  chunks: AsyncIterable<Uint8Array>,
-  decode: (bytes: Uint8Array) => LogRecord = decodeRecord,
-): AsyncGenerator<LogRecord> {
+/** bundleRecords over a stream of the archive's bytes (memory bounded by the member limits). */
+export async function* bundleRecordsFrom(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<LogRecord> {
   for await (const m of readTar(chunks, memberLimit)) {
     if (classifyPath(m.path)?.kind !== 'records') continue;
     let start = 0;
     for (let i = 0; i < m.data.length; i++) {
       if (m.data[i] !== 0x0a) continue;
-      yield decode(m.data.subarray(start, i));
+      yield decodeRecord(m.data.subarray(start, i));
       start = i + 1;
     }
     if (start !== m.data.length)
