@@ -26,6 +26,7 @@ import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
+import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
@@ -165,6 +166,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       retiredSigningKeys: [],
       // warn (the default): a local producer sees its events' catalog problems in the receipts.
       catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map(), gapAgeSeconds: 300 },
+      // The default AI-platform classes (docs/classes.md), as ANCHORLOG_CLASSES=default: the
+      // sample request (`anchorlog export --class access`) works against the demo.
+      classes: [...DEFAULT_AI_CLASSES],
     };
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');
