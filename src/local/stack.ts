@@ -11,7 +11,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { anchorJob } from '../compose/anchor.ts';
 import { createAwsClients, loadLogPublicKeys } from '../compose/aws.ts';
 import { createDeliveryService, deliverJob } from '../compose/deliver.ts';
@@ -20,6 +19,7 @@ import { exportApi } from '../compose/export.ts';
 import { ingestApi } from '../compose/ingest.ts';
 import { provisionEmulator, putLocalSecret } from '../compose/local.ts';
 import { emfMetrics } from '../compose/metrics.ts';
+import { classMonitor } from '../compose/monitor.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
 import { projectJob, queryApi } from '../compose/query.ts';
 import { readApi } from '../compose/read.ts';
@@ -28,7 +28,6 @@ import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
-import { type MonitorState, monitorLog } from '../core/classes/monitor-run.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
 import { ecdsaP256Verifier } from '../core/note/verifiers.ts';
@@ -36,7 +35,6 @@ import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
 import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
-import { archiveKey } from '../ports/archive-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import { type AlertReceiver, startAlertReceiver } from './alert-receiver.ts';
 import { startHttpServer } from './http-server.ts';
@@ -319,29 +317,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // The class monitor after every seal (docs/classes.md §Monitor): each log's class roots are
     // recomputed from its records, from the size checked last time. A divergence is printed; it
     // never stops the chain (the monitor is an observer, as an auditor's would be).
-    const monitorArchive = new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket });
-    const monitorStates = new Map<string, MonitorState>();
+    // The class monitor after every seal (docs/classes.md §Monitor): a divergence is printed and
+    // never stops the chain (the monitor observes, as an auditor's would).
+    const monitorAll = classMonitor(services, [logSpki]);
     const monitorNow = async () => {
-      for (const logId of await services.logStore.listLogs()) {
-        try {
-          const previous = monitorStates.get(logId);
-          const report = await monitorLog({
-            source: {
-              checkpoint: async () => (await monitorArchive.getCheckpoint(logId))?.text,
-              get: (path) => monitorArchive.get(archiveKey(logId, path)),
-            },
-            origin: `${config.originPrefix}/${logId}`,
-            verifiers: [ecdsaP256Verifier(`${config.originPrefix}/${logId}`, logSpki)],
-            ...(previous ? { state: previous } : {}),
-          });
-          if (report.divergence)
-            log(
-              `class monitor: log ${logId}: DIVERGENCE at checkpoint ${report.divergence.checkpointSize}: ${report.divergence.reason}`,
-            );
-          monitorStates.set(logId, report.state);
-        } catch (err) {
-          log(`class monitor: log ${logId}: ${err instanceof Error ? err.message : String(err)}`);
-        }
+      for (const r of await monitorAll()) {
+        const d = r.report?.divergence;
+        if (d)
+          log(`class monitor: log ${r.logId}: DIVERGENCE at checkpoint ${d.checkpointSize}: ${d.reason}`);
+        if (r.error) log(`class monitor: log ${r.logId}: ${r.error}`);
       }
     };
     const sealChain = serial(() =>
