@@ -189,5 +189,23 @@ async function pickDefault(): Promise<SignatureVerifier> {
   }
 }
 
-/** node:crypto where it exists (Node), else WebCrypto (a browser). Chosen once, at module load. */
-export const defaultSignatureVerifier: SignatureVerifier = await pickDefault();
+let chosen: Promise<SignatureVerifier> | undefined;
+const chosenVerifier = (): Promise<SignatureVerifier> => {
+  chosen ??= pickDefault();
+  return chosen;
+};
+
+/**
+ * node:crypto where it exists (Node), else WebCrypto (a browser), chosen once,
+ * on first use. Not with a top-level await: this module is also bundled into
+ * the console's classic (iife) worker for the single-file page, where a
+ * top-level await cannot be compiled (docs/console.md).
+ */
+export const defaultSignatureVerifier: SignatureVerifier = {
+  async verify(alg, spki, message, signature) {
+    return (await chosenVerifier()).verify(alg, spki, message, signature);
+  },
+  async checkKey(alg, spki) {
+    return (await chosenVerifier()).checkKey(alg, spki);
+  },
+};
