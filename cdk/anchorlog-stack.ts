@@ -89,6 +89,13 @@ export class AnchorlogStack extends Stack {
       description:
         'Cosignatures a checkpoint needs to count as witnessed; empty = min(2, number of witnesses).',
     });
+    // Optional: event classes the sealer indexes (docs/classes.md); empty = none.
+    const eventClasses = new CfnParameter(this, 'EventClasses', {
+      type: 'String',
+      default: '',
+      description:
+        'Event classes to index (ANCHORLOG_CLASSES): "default" (the AI-platform set) or a JSON array of {name,version,action,actorType?,targetType?}; empty = none.',
+    });
     const logRetentionDays = new CfnParameter(this, 'LogRetentionDays', {
       type: 'Number',
       default: 365,
@@ -339,6 +346,7 @@ export class AnchorlogStack extends Stack {
       timeout: Duration.seconds(60),
       retryAttempts: 0,
       afterwards: detect,
+      environment: { ANCHORLOG_CLASSES: eventClasses.valueAsString },
     });
     // It puts health observations (lag, halts) for deliver to record; it never appends to the system log.
     table.grant(seal, {
