@@ -125,7 +125,9 @@ export class ConsoleSite extends Construct {
           viewerProtocolPolicy: cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
           allowedMethods: cloudfront.AllowedMethods.ALLOW_ALL,
           // Every answer depends on the caller's key: never cached. Host must stay the API's own
-          // (API Gateway routes on it); Authorization, x-api-key and the query string go through.
+          // (API Gateway routes on it); x-api-key and the query string go through, and so does
+          // Authorization: CloudFront forwards it by an origin request policy only when caching is
+          // disabled, as here (otherwise it must be in the cache key).
           cachePolicy: cloudfront.CachePolicy.CACHING_DISABLED,
           originRequestPolicy: cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
           responseHeadersPolicy: this.headers,
@@ -141,7 +143,7 @@ export class ConsoleSite extends Construct {
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR3',
-      'Every API call through the distribution is logged by the HTTP API access log (caller IP, route, status, authorizer verdict); the rest are static console files, identical for every viewer, whose reads carry no audit value. Standard logging v1 would also need an ACL-enabled bucket, which every bucket here refuses.',
+      'Every API call through the distribution is logged by the HTTP API access log (request id, route, status, authorizer verdict; its ip is the CloudFront edge, the viewer address reaches the API in X-Forwarded-For); the rest are static console files, identical for every viewer, whose reads carry no audit value. Standard logging v1 would also need an ACL-enabled bucket, which every bucket here refuses.',
     );
 
     // The deployment function (CDK's BucketDeployment): a role of our own, without the managed
