@@ -84,7 +84,10 @@ export class ServiceFunction extends Construct {
         banner: ESM_REQUIRE_BANNER,
         mainFields: ['module', 'main'],
         // Bundle the AWS SDK too: the deployed code is exactly the locked, tested versions.
-        externalModules: [],
+        // DuckDB (the columnar query index, docs/query.md §7) is the one exception: its native
+        // binary cannot be bundled, and it is loaded only when ANCHORLOG_INDEX_BUCKET is set,
+        // which this stack does not do yet (it needs a layer with the linux-arm64 binary).
+        externalModules: ['@duckdb/node-api'],
         minify: true,
         sourceMap: true,
         // Never Docker: bundling must work offline with the esbuild in node_modules.

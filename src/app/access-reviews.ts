@@ -85,7 +85,7 @@ export interface AccessReviewServiceDeps {
   audit: Pick<AdminAuditSink, 'record'>;
   /** The `system` log read back: the snapshot (which principals a review holds). */
   auditLog: AdminAuditLog;
-  principals: Pick<PrincipalService, 'reviewSnapshotInput' | 'revokeByReview'>;
+  principals: Pick<PrincipalService, 'reviewSnapshotInput' | 'revokeAs'>;
   /** The `system` log's batches, for the report. */
   logs: Pick<LogStore, 'readTip' | 'readBatchHeader' | 'readBatches'>;
   clock: Clock;
@@ -546,7 +546,7 @@ export class AccessReviewService {
     if (d.decision === 'revoke') {
       const reviewer = audit.actor as AdminAuditEvent['actor'];
       const ctx = audit.context as { requestId?: string } | undefined;
-      await this.#d.principals.revokeByReview(
+      await this.#d.principals.revokeAs(
         reviewer,
         d.principalId,
         ctx?.requestId ? { requestId: ctx.requestId } : {},

@@ -25,7 +25,6 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StatementType } from '@duckdb/node-api';
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from '../core/bytes.ts';
 import { currentFiles, type IndexFile, logPrefix, parseFileKey } from '../core/columnar.ts';
 import { type AuditEvent, OUTCOMES } from '../core/event.ts';
@@ -34,7 +33,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { ColumnarIndexStore } from '../ports/columnar-index.ts';
 import type { LogStore } from '../ports/log-store.ts';
 import type { ColumnarIndexer } from './columnar-indexer.ts';
-import { withView } from './duckdb-engine.ts';
+import { duckdb, withView } from './duckdb-engine.ts';
 import { AppError } from './errors.ts';
 import { fromPortError, RETRY_AFTER_SECONDS } from './port-errors.ts';
 import {
@@ -50,6 +49,7 @@ export const MAX_SQL_CHARS = 16_384;
 export const DEFAULT_SQL_ROWS = 1000;
 export const MAX_SQL_ROWS = 10_000;
 const MAX_CURSOR_CHARS = 1024;
+const FETCH_CONCURRENCY = 16;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL_RE = /[\x00-\x1f\x7f]/;
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
@@ -111,7 +111,7 @@ export interface ColumnarQueryOptions {
   readonly cursorKey: Uint8Array;
   /** Parquet bytes one filter page may read. Default 256 MiB. */
   readonly maxBytesPerPage?: number;
-  /** Parquet bytes one SQL request may read. Default 512 MiB. */
+  /** Parquet bytes one SQL request may read (they are written to the temporary directory: Lambda /tmp is 512 MB by default). Default 256 MiB. */
   readonly maxSqlBytes?: number;
   /** SQL time limit. Default 10 s. */
   readonly sqlTimeoutMs?: number;
@@ -210,7 +210,7 @@ export class ColumnarQueryService {
   constructor(opts: ColumnarQueryOptions) {
     this.#o = opts;
     this.#maxPage = opts.maxBytesPerPage ?? 256 * MiB;
-    this.#maxSql = opts.maxSqlBytes ?? 512 * MiB;
+    this.#maxSql = opts.maxSqlBytes ?? 256 * MiB;
     this.#timeout = opts.sqlTimeoutMs ?? 10_000;
     this.#memory = opts.memoryLimit ?? '512MB';
     this.#ttl = opts.cursorTtlMs ?? 12 * 3_600_000;
@@ -239,36 +239,29 @@ export class ColumnarQueryService {
       };
       const lastDay = dayOf(f.to - 1);
       const days = await this.#days(logId, cur.d, lastDay);
-      const records: QueryRecord[] = [];
-      let i = 0;
-      while (i < days.length && records.length < f.limit) {
-        // Consecutive days up to the page's byte budget (at least one day).
-        const group: IndexFile[][] = [];
-        let bytes = 0;
-        while (i < days.length) {
-          const files = days[i] as IndexFile[];
-          const size = files.reduce((n, x) => n + x.size, 0);
-          if (group.length > 0 && bytes + size > this.#maxPage) break;
-          group.push(files);
-          bytes += size;
-          i++;
-        }
-        const flat = group.flat();
-        const rows = await this.#select(logId, flat, f, cur, f.limit - records.length);
-        records.push(...rows);
-        const last = rows.at(-1);
-        if (last) {
-          cur.a = last.index;
-          cur.d = last.receivedAt.slice(0, 10);
-        }
-        if (records.length >= f.limit) break;
-        // Every day of the group is exhausted: continue after it.
-        const next = days[i]?.[0]?.day;
-        if (next === undefined) return { records };
-        cur.d = next;
-        if (bytes >= this.#maxPage) break;
+      // One page reads consecutive days from the cursor's, up to maxBytesPerPage of Parquet
+      // (at least one day), so its work is bounded whatever the filters match.
+      const group: IndexFile[][] = [];
+      let bytes = 0;
+      for (const files of days) {
+        const size = files.reduce((n, x) => n + x.size, 0);
+        if (group.length > 0 && bytes + size > this.#maxPage) break;
+        group.push(files);
+        bytes += size;
       }
-      if (records.length < f.limit && i >= days.length) return { records };
+      const records = await this.#select(logId, group.flat(), f, cur, f.limit);
+      const last = records.at(-1);
+      if (records.length >= f.limit && last) {
+        // Full: the next page resumes after the last row, on its day.
+        cur.a = last.index;
+        cur.d = last.receivedAt.slice(0, 10);
+        return { records, cursor: this.#encodeCursor(cur) };
+      }
+      // Every day read is exhausted: the next page starts at the first day not read.
+      const next = days[group.length]?.[0]?.day;
+      if (next === undefined) return { records };
+      if (last) cur.a = last.index;
+      cur.d = next;
       return { records, cursor: this.#encodeCursor(cur) };
     } catch (err) {
       throw toAppError(logId, err);
@@ -286,17 +279,23 @@ export class ColumnarQueryService {
     return [...byDay.keys()].sort().map((d) => currentFiles(byDay.get(d) as IndexFile[]).files);
   }
 
+  /** The files' bytes, fetched FETCH_CONCURRENCY at a time (a day is one GET; S3 latency dominates). */
   async #fetch(logId: string, files: readonly IndexFile[]): Promise<Uint8Array[]> {
-    const out: Uint8Array[] = [];
-    for (const x of files) {
-      const b = await this.#o.index.get(x.key);
-      // Compaction deleted it after our listing: the covering file has its rows; ask again.
-      if (!b)
-        throw new AppError('UNAVAILABLE', `index of log ${logId} changed while it was read; retry`, {
-          retryAfterSeconds: RETRY_AFTER_SECONDS,
-        });
-      out.push(b);
-    }
+    const out: Uint8Array[] = new Array(files.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < files.length) {
+        const k = next++;
+        const b = await this.#o.index.get((files[k] as IndexFile).key);
+        // Compaction deleted it after our listing: the covering file has its rows; ask again.
+        if (!b)
+          throw new AppError('UNAVAILABLE', `index of log ${logId} changed while it was read; retry`, {
+            retryAfterSeconds: RETRY_AFTER_SECONDS,
+          });
+        out[k] = b;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, files.length) }, worker));
     return out;
   }
 
@@ -430,6 +429,7 @@ export class ColumnarQueryService {
     } catch (err) {
       throw sqlRefusal(err) ?? err;
     }
+    const { StatementType } = await duckdb();
     // DuckDB's parser, not a pattern: PRAGMA, COPY, ATTACH, SET, LOAD, CREATE … all have their own type.
     if (prepared.statementType !== StatementType.SELECT)
       throw refuse(

@@ -13,8 +13,22 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { IndexRow } from '../core/columnar.ts';
+
+type DuckDB = typeof import('@duckdb/node-api');
+let loaded: Promise<DuckDB> | undefined;
+
+/**
+ * DuckDB, loaded on first use. Only deployments with the columnar index run
+ * it; the Lambda bundles leave the package external (cdk/constructs/
+ * service-function.ts: its native binary cannot be bundled), so a function
+ * without the index never loads it.
+ */
+export function duckdb(): Promise<DuckDB> {
+  loaded ??= import('@duckdb/node-api');
+  return loaded;
+}
 
 /** Column types of the files (and the `events` view). */
 const SCHEMA = `
@@ -41,6 +55,7 @@ async function withDatabase<T>(
   fn: (conn: DuckDBConnection, dir: string) => Promise<T>,
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), 'anchorlog-duckdb-'));
+  const { DuckDBInstance } = await duckdb();
   const instance = await DuckDBInstance.create(':memory:', { ...BASE_OPTIONS, ...options });
   const conn = await instance.connect();
   try {

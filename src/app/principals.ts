@@ -710,13 +710,14 @@ export class PrincipalService {
   }
 
   /**
-   * Revokes a principal as an access-review decision (src/app/access-reviews.ts):
-   * the same change as `revoke`, recorded with the reviewer as actor.
-   * Authorization is the caller's — AccessReviewService checks
-   * `access:review` before it stages the decision this applies — so nothing
-   * else may call it.
+   * Revokes a principal on behalf of another use case: the same change as
+   * `revoke`, recorded with `actor` (the reviewer, the identity provider) as
+   * the actor. Authorization is the caller's, and only these call it: an
+   * access-review decision (src/app/access-reviews.ts, after checking
+   * `access:review`) and SCIM deprovisioning (src/app/scim.ts, after checking
+   * `scim:provision` and that the principal is one SCIM provisioned).
    */
-  async revokeByReview(
+  async revokeAs(
     reviewer: AdminAuditEvent['actor'],
     id: string,
     opts: ChangeOptions = {},
@@ -741,6 +742,42 @@ export class PrincipalService {
    * snapshotItems): every principal with a committed version, with its last
    * use, the bound roles and the key-age limits. Authorization is the caller's.
    */
+  /**
+   * Creates a human principal for an identity provider (src/app/scim.ts,
+   * which checks `scim:provision`): no scopes, no roles — access is granted
+   * by an admin (roles) — owner and creator the provisioner, the IdP login as
+   * `idpIdentity`. Create-only on `id` (CONFLICT if taken). The API key
+   * minted with it is not returned: an admin issues one with `rotate`.
+   */
+  async provisionHuman(
+    provisioner: Principal,
+    input: { id: string; name: string; idpIdentity: string },
+    opts: { requestId?: string } = {},
+  ): Promise<Principal> {
+    const valid = badRequestOn(() =>
+      validateCreateInput({
+        name: input.name,
+        kind: 'human',
+        owner: provisioner.id,
+        purpose: 'provisioned by the identity provider (SCIM)',
+        scopes: {},
+        idpIdentity: input.idpIdentity,
+      }),
+    );
+    const { principal } = await this.#createAs(
+      actorOf(provisioner),
+      provisioner.id,
+      { ...valid, id: input.id },
+      opts.requestId,
+    );
+    return principal;
+  }
+
+  /** The committed principal `id`, or undefined; no authorization (callers check their own scope). */
+  async peek(id: string): Promise<Principal | undefined> {
+    return isPrincipalId(id) ? (await this.#store.get(id))?.current?.principal : undefined;
+  }
+
   async reviewSnapshotInput(): Promise<{
     principals: (Principal & { lastUsedAt?: string })[];
     roles: Map<string, Role>;

@@ -38,7 +38,7 @@ import { withPortErrors } from './port-errors.ts';
 import { type AdminAuditEvent, type AdminAuditLog, type AdminAuditSink, actorOf } from './principals.ts';
 
 /** How far in the past a `notBefore` or revocation time may lie: a key's window is never moved back over records already accepted. */
-export const KEY_TIME_GRACE_MS = 5 * 60_000;
+export const KEY_TIME_PAST_LIMIT_MS = 5 * 60_000;
 
 export interface ProducerKeyView extends ProducerKeyRecord {
   publicKeyPem: string;
@@ -121,7 +121,7 @@ export class ProducerKeyService {
       });
     const now = this.#d.clock.now();
     const notBefore = time(body.notBefore, '/notBefore') ?? now;
-    if (notBefore < now - KEY_TIME_GRACE_MS)
+    if (notBefore < now - KEY_TIME_PAST_LIMIT_MS)
       throw new AppError('BAD_REQUEST', 'notBefore must not lie in the past', { path: '/notBefore' });
     const notAfter = time(body.notAfter, '/notAfter');
     if (notAfter !== undefined && notAfter <= notBefore)
@@ -188,7 +188,7 @@ export class ProducerKeyService {
     const body = object(input ?? {}, ['at']);
     const now = this.#d.clock.now();
     const at = time(body.at, '/at') ?? now;
-    if (at < now - KEY_TIME_GRACE_MS)
+    if (at < now - KEY_TIME_PAST_LIMIT_MS)
       throw new AppError('BAD_REQUEST', 'a key cannot be revoked in the past', { path: '/at' });
     const cur = await this.keyFor(principalId, keyId);
     if (!cur)

@@ -56,9 +56,10 @@ import { rightEdgeFromTiles, type TileWrite, tilesForGrowth } from '../core/merk
 import { tileNodeOracle } from '../core/merkle/tile-nodes.ts';
 import { entryBundlePath, TILE_WIDTH, tilePath } from '../core/merkle/tile-path.ts';
 import { verifyConsistency } from '../core/merkle/verify.ts';
-import { formatCheckpoint } from '../core/note/checkpoint.ts';
+import { formatCheckpoint, parseCheckpoint } from '../core/note/checkpoint.ts';
 import { NoteError } from '../core/note/errors.ts';
 import { signNote } from '../core/note/sign.ts';
+import { parseNote } from '../core/note/signed-note.ts';
 import { type NoteVerifier, verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
 import { ChainError, decodeRecordFast, verifyChain } from '../core/record.ts';
@@ -843,12 +844,11 @@ export class SealService {
     leafHashes: readonly Uint8Array[],
   ): Promise<ClassGrowth[]> {
     const o = this.#o;
+    // The state's checkpoint was verified with the log key by #checkState
+    // before this is called; here it is only parsed again for its lines.
     const previous =
       st.version > 0
-        ? classCommitments(
-            this.#verifyCheckpoint(logId, st.checkpoint ?? '', 'the seal state').extensions,
-            st.size,
-          )
+        ? classCommitments(parseCheckpoint(parseNote(st.checkpoint ?? '').text).extensions, st.size)
         : [];
     if (previous.length === 0 && o.classes.length === 0) return [];
     const plan = planClasses(previous, o.classes, st.size);

@@ -10,6 +10,8 @@
  * binding. Without it, signed records are counted but not checked, and the
  * verdict says so (PRODUCER_SIGNATURES_NOT_CHECKED, exit 3).
  */
+
+import { classifyPath, memberLimit } from '../core/bundle/format.ts';
 import {
   BundleError,
   type BundleTrust,
@@ -19,19 +21,27 @@ import {
   producerKeysFromSystemRecords,
   verifyBundle,
 } from '../core/bundle/index.ts';
+import { readTar } from '../core/bundle/tar.ts';
 import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import { defaultSignatureVerifier } from '../core/producer-signature.ts';
+import type { LogRecord } from '../core/record.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, readInput, streamInput } from './io.ts';
 import { type Shortfall, untrusted } from './verdict.ts';
 
-export interface ProducerSignatureSection {
-  /** Whether signatures were checked (a system-log bundle was given). */
-  readonly checked: boolean;
-  /** Per producer (submitter): verified / unsigned / failed; `signed` when not checked. */
-  readonly producers: readonly (ProducerSignatureCounts & { signed?: number })[];
-  /** Keys the system-log bundle registered. */
-  readonly keys: number;
+/** Checked: per producer (submitter) verified / unsigned / failed. Not checked: who signed how many. */
+export type ProducerSignatureSection =
+  | { readonly checked: true; readonly keys: number; readonly producers: readonly ProducerSignatureCounts[] }
+  | {
+      readonly checked: false;
+      readonly signed: number;
+      readonly producers: readonly { producer: string; signed: number }[];
+    };
+
+const SIGNATURE_MARKER = new TextEncoder().encode('"signature":{"alg":"');
+
+function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(needle);
 }
 
 /**
@@ -66,23 +76,24 @@ export async function producerSignatures(
   const stream = await streamInput(io, 'FILE', path);
   try {
     if (!keys) {
-      const counts = new Map<string, ProducerSignatureCounts & { signed: number }>();
-      for await (const r of bundleRecordsFrom(stream)) {
-        const c = counts.get(r.submitter) ?? {
-          producer: r.submitter,
-          verified: 0,
-          unsigned: 0,
-          failed: 0,
-          signed: 0,
-        };
-        if (r.event.signature) c.signed++;
-        else c.unsigned++;
-        counts.set(r.submitter, c);
+      // Not checked: only which records are signed. Canonical JSON writes an event's
+      // signature as `"signature":{"alg":"` (keys sorted), so a records member without those
+      // bytes holds no signed record and is not parsed: unsigned bundles cost one byte scan.
+      const signedBy = new Map<string, number>();
+      for await (const m of readTar(stream, memberLimit)) {
+        if (classifyPath(m.path)?.kind !== 'records' || indexOf(m.data, SIGNATURE_MARKER) < 0) continue;
+        for (const line of decoder.decode(m.data).split('\n')) {
+          if (line === '') continue;
+          const r = JSON.parse(line) as LogRecord;
+          if (r.event.signature) signedBy.set(r.submitter, (signedBy.get(r.submitter) ?? 0) + 1);
+        }
       }
-      const producers = [...counts.values()].sort((a, b) => (a.producer < b.producer ? -1 : 1));
+      const producers = [...signedBy]
+        .map(([producer, signed]) => ({ producer, signed }))
+        .sort((a, b) => (a.producer < b.producer ? -1 : 1));
       const signed = producers.reduce((n, c) => n + c.signed, 0);
       return {
-        section: { checked: false, producers, keys: 0 },
+        section: { checked: false, signed, producers },
         ...(signed > 0
           ? {
               shortfall: untrusted(
@@ -93,6 +104,7 @@ export async function producerSignatures(
           : {}),
       };
     }
+    // Strict decoding here: these records are what the signature verdict is about.
     const report = await checkProducerSignatures(bundleRecordsFrom(stream), keys, defaultSignatureVerifier);
     const first = report.failures[0];
     if (first)
@@ -102,7 +114,7 @@ export async function producerSignatures(
           (report.failedCount > 1 ? ` (${report.failedCount} records fail)` : ''),
         { index: first.index },
       );
-    return { section: { checked: true, producers: report.producers, keys: keys.size } };
+    return { section: { checked: true, keys: keys.size, producers: report.producers } };
   } finally {
     await stream.close();
   }
@@ -111,17 +123,20 @@ export async function producerSignatures(
 /** Lines for the text report. */
 export function producerLines(s: ProducerSignatureSection): string[] {
   if (s.producers.length === 0) return [];
-  const l = [
-    `producer signatures${s.checked ? ` (checked against ${s.keys} key(s) from the system log)` : ' (NOT checked)'}:`,
+  if (!s.checked)
+    return [
+      'producer signatures (NOT checked: no --producer-keys):',
+      ...s.producers.map((p) => `  - ${p.producer}: ${p.signed} signed record(s)`),
+    ];
+  return [
+    `producer signatures (checked against ${s.keys} key(s) from the system log):`,
+    ...s.producers.map(
+      (p) => `  - ${p.producer}: ${p.verified} verified, ${p.unsigned} unsigned, ${p.failed} failed`,
+    ),
   ];
-  for (const p of s.producers)
-    l.push(
-      s.checked
-        ? `  - ${p.producer}: ${p.verified} verified, ${p.unsigned} unsigned, ${p.failed} failed`
-        : `  - ${p.producer}: ${p.signed ?? 0} signed (not checked), ${p.unsigned} unsigned`,
-    );
-  return l;
 }
+
+const decoder = new TextDecoder();
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
   yield bytes;

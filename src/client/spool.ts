@@ -154,6 +154,11 @@ export class Spool {
       await fh.write(text);
       await fh.datasync();
       this.stats.fsyncs++;
+    } catch (e) {
+      // A failed write (ENOSPC, EIO) may leave part of a line: cut it, so the next append does
+      // not follow a torn line that recovery would then have to treat as corruption.
+      await fh.truncate(seg.bytes).catch(() => {});
+      throw e;
     } finally {
       await fh.close();
     }
@@ -212,7 +217,11 @@ export class Spool {
         let entry: SpoolEntry;
         try {
           entry = JSON.parse(raw.slice(start, nl)) as SpoolEntry;
-        } catch {
+        } catch (e) {
+          // Only the last line can be torn by a crash; a bad line with entries after it is
+          // damage an operator must look at, never something to skip silently.
+          if (nl + 1 < raw.length)
+            throw new Error(`spool segment ${path} has a damaged entry before its end`, { cause: e });
           break;
         }
         if (entry.seq !== segLast + 1)

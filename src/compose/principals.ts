@@ -13,6 +13,7 @@ import { alertRoutes } from '../http/routes/alerts.ts';
 import { producerKeyRoutes } from '../http/routes/producer-keys.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
+import { scimRoutes } from '../http/routes/scim.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { Services } from './services.ts';
 
@@ -22,7 +23,7 @@ import type { Services } from './services.ts';
  */
 export function adminApi(
   services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
-    Partial<Pick<Services, 'accessReviews' | 'producerKeys'>>,
+    Partial<Pick<Services, 'accessReviews' | 'producerKeys' | 'scim'>>,
 ): Route[] {
   const { producerKeys } = services;
   return [
@@ -32,6 +33,7 @@ export function adminApi(
     ...alertRoutes(services),
     ...roleRoutes(services),
     ...(services.accessReviews ? accessReviewRoutes({ reviews: services.accessReviews }) : []),
+    ...(services.scim ? scimRoutes({ scim: services.scim }) : []),
   ];
 }
 

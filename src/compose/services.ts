@@ -24,6 +24,7 @@ import { ProducerKeyService, producerKeyReader, StaticSignaturePolicy } from '..
 import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
+import { ScimService } from '../app/scim.ts';
 import type { AppConfig } from '../config.ts';
 import { Catalog } from '../core/catalog.ts';
 import type { Authenticate } from '../http/router.ts';
@@ -61,6 +62,8 @@ export interface Services {
   readonly accessReviews: AccessReviewService;
   /** Producer signing keys (`PK#` items), every change recorded in the `system` log first. */
   readonly producerKeys: ProducerKeyService;
+  /** SCIM 2.0 provisioning of human principals by an identity provider (`scim:provision`). */
+  readonly scim: ScimService;
   readonly authenticate: Authenticate;
 }
 
@@ -175,6 +178,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     clock,
     principals,
   });
+  const scim = new ScimService({ principals });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,
@@ -193,6 +197,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     roles,
     accessReviews,
     producerKeys,
+    scim,
     authenticate,
   };
 }

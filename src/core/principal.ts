@@ -50,6 +50,9 @@ export type PrincipalKind = (typeof PRINCIPAL_KINDS)[number];
  * `access:review` (meaningful on `*` only): start, decide and close access
  * reviews of every principal, including revoking one as a decision; see
  * docs/access.md "Access reviews".
+ * `scim:provision` (on `*` only): the identity provider's credential for
+ * `/scim/v2/Users` — create human principals, deactivate them; nothing else
+ * (docs/access.md "SCIM").
  */
 export const SCOPES = [
   'events:write',
@@ -58,6 +61,7 @@ export const SCOPES = [
   'export',
   'alerts:review',
   'access:review',
+  'scim:provision',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

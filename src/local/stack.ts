@@ -19,6 +19,7 @@ import { exportApi } from '../compose/export.ts';
 import { ingestApi } from '../compose/ingest.ts';
 import { provisionEmulator, putLocalSecret } from '../compose/local.ts';
 import { emfMetrics } from '../compose/metrics.ts';
+import { classMonitor } from '../compose/monitor.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
 import { projectJob, queryApi } from '../compose/query.ts';
 import { readApi } from '../compose/read.ts';
@@ -26,6 +27,7 @@ import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
+import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
 import { verifierFromSpki } from '../core/note/verifiers.ts';
@@ -170,6 +172,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       retiredSigningKeys: [],
       // warn (the default): a local producer sees its events' catalog problems in the receipts.
       catalog: { mode: opts.catalogMode ?? 'warn', modes: new Map(), gapAgeSeconds: 300 },
+      // The default AI-platform classes (docs/classes.md), as ANCHORLOG_CLASSES=default: the
+      // sample request (`anchorlog export --class access`) works against the demo.
+      classes: [...DEFAULT_AI_CLASSES],
     };
     const clients = createAwsClients(base);
     log('creating the table, the Object Lock archive bucket, the KMS signing key and the cursor key…');
@@ -315,8 +320,25 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         return run;
       };
     };
+    // The class monitor after every seal (docs/classes.md §Monitor): each log's class roots are
+    // recomputed from its records, from the size checked last time. A divergence is printed; it
+    // never stops the chain (the monitor is an observer, as an auditor's would be).
+    // The class monitor after every seal (docs/classes.md §Monitor): a divergence is printed and
+    // never stops the chain (the monitor observes, as an auditor's would).
+    const monitorAll = classMonitor(services, [logSpki]);
+    const monitorNow = async () => {
+      for (const r of await monitorAll()) {
+        const d = r.report?.divergence;
+        if (d)
+          log(`class monitor: log ${r.logId}: DIVERGENCE at checkpoint ${d.checkpointSize}: ${d.reason}`);
+        if (r.error) log(`class monitor: log ${r.logId}: ${r.error}`);
+      }
+    };
     const sealChain = serial(() =>
-      jobs.seal({}, LOCAL_JOB_CONTEXT).finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow)),
+      jobs
+        .seal({}, LOCAL_JOB_CONTEXT)
+        .finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow))
+        .finally(monitorNow),
     );
     const projectNow = serial(() => jobs.project({}, LOCAL_JOB_CONTEXT));
     const sealNow = async () => {

@@ -22,6 +22,7 @@ import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
+import { scimRoutes } from '../../src/http/routes/scim.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
 const stub = {} as never;
@@ -42,6 +43,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     roleRoutes: roleRoutes(stub),
     accessReviewRoutes: accessReviewRoutes(stub),
     producerKeyRoutes: producerKeyRoutes(stub),
+    scimRoutes: scimRoutes(stub),
   },
   query: { queryRoutes: queryRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },

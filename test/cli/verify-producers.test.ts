@@ -236,13 +236,20 @@ describe('anchorlog verify: producer signatures', () => {
 
   it('without the system log’s bundle, signed records are reported as not checked (exit 3)', async () => {
     const r = await run('/mem/good.tar', '--trust', '/mem/trust.json', '--json');
-    expect(r.code).toBe(3);
+    expect(r.code, r.out + r.err).toBe(3);
     const doc = JSON.parse(r.out);
     expect(doc.verdict.shortfalls.map((s: { code: string }) => s.code)).toEqual([
       'RANGE_NOT_CLOSED',
       'PRODUCER_SIGNATURES_NOT_CHECKED',
     ]);
-    expect(doc.producerSignatures.checked).toBe(false);
+    expect(doc.producerSignatures).toEqual({
+      checked: false,
+      signed: 4,
+      producers: [
+        { producer: 'app-1', signed: 3 },
+        { producer: 'app-2', signed: 1 },
+      ],
+    });
   });
 
   it.each(['garbage', 'changed', 'foreign-key', 'unregistered', 'revoked'])(

@@ -9,7 +9,7 @@
  * spooled events verify.
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -179,6 +179,11 @@ describe('spooled client', () => {
     expect(s4.pending()).toEqual([]);
     expect((await s4.append(event(4))).seq).toBe(4);
     await expect(Spool.open({ dir, stream: 'other' })).rejects.toThrow(RangeError);
+    // Damage before the end is not a torn tail: refused, never skipped.
+    const seg4 = (await readdir(dir)).filter((n) => n.startsWith('seg-')).sort()[0] as string;
+    const text = await readFile(join(dir, seg4), 'utf8');
+    await writeFile(join(dir, seg4), `${text.slice(0, 5)}#${text.slice(6)}`);
+    await expect(Spool.open({ dir, stream: 'svc/host-1' })).rejects.toThrow(/damaged entry/);
   });
 
   it('bounded: past maxBytes, append refuses (SPOOL_FULL, counted) and nothing is lost', async () => {

@@ -120,6 +120,50 @@ describe('anchorlog CLI against the local stack', () => {
     expect(r.code).toBe(3);
     expect(r.err).toMatch(/WARNING/);
   });
+
+  it('the sample request: export --class access, then verify prints "complete" (docs/classes.md)', async () => {
+    // The range ends at the last sealed record's receivedAt (exclusive), so that record closes it.
+    const last = await cli(
+      'prove',
+      '--log',
+      stack.info.logId,
+      '--index',
+      '249',
+      '--vkey',
+      vkey,
+      '--json',
+      ...api(),
+    );
+    expect(last.code, last.err).toBe(0);
+    const to = (JSON.parse(last.out) as { record: { receivedAt: string } }).record.receivedAt;
+    const from = new Date(Date.parse(to) - 3_600_000).toISOString();
+    const file = join(dir, 'access.json');
+    const exp = await cli(
+      'export',
+      '--log',
+      stack.info.logId,
+      '--class',
+      'access',
+      '--from',
+      from,
+      '--to',
+      to,
+      '-o',
+      file,
+      ...api(),
+    );
+    expect(exp.code, exp.err).toBe(0);
+    const trust = join(dir, 'trust.json');
+    const r = await cli('verify', file, '--trust', trust);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain(`complete for class access.* over [${from}, ${to})`);
+  });
+
+  it('monitor: every class root the sealer signed is what the records give', async () => {
+    const r = await cli('monitor', '--log', stack.info.logId, '--vkey', vkey, ...api());
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('classes: access, admin, agent-tools, config, data-export');
+  });
 });
 
 describe('entry bundles over 1 MiB through the local stack (API → 307 → the emulator S3)', () => {

@@ -15,6 +15,7 @@ import { queryRoutes } from '../../src/http/routes/query.ts';
 import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
+import { scimRoutes } from '../../src/http/routes/scim.ts';
 
 // Route factories only read their deps when a request is handled, so empty
 // deps are enough to list the routes they define.
@@ -25,6 +26,7 @@ const routes: Route[] = [
   ...ruleRoutes(none),
   ...alertRoutes(none),
   ...accessReviewRoutes(none),
+  ...scimRoutes(none),
   ...roleRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),

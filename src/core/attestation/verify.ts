@@ -157,6 +157,11 @@ export function verifyAttestation(
   signedCheckpoint: Uint8Array,
   trust: AttestationTrust,
 ): Promise<AttestationVerdict> {
-  const verify = VERIFIERS[a.kind] as KindVerifier<typeof a.kind>;
-  return verify(a as never, signedCheckpoint, trust);
+  // TypeScript cannot tie `a`'s kind to the entry it selects; VERIFIERS' mapped type does.
+  const verify = VERIFIERS[a.kind] as (
+    a: Attestation,
+    signedCheckpoint: Uint8Array,
+    trust: AttestationTrust,
+  ) => Promise<AttestationVerdict>;
+  return verify(a, signedCheckpoint, trust);
 }
