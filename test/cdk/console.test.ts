@@ -5,12 +5,13 @@
  * Synthesized without bundling (the functions' code is irrelevant here) with the stand-in console
  * build of test/cdk/synth.ts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR_CONTEXT } from '../../cdk/anchorlog-stack.ts';
 import { API_PATH_PATTERN } from '../../cdk/constructs/console-site.ts';
+import { REPO_ROOT } from '../../cdk/constructs/service-function.ts';
 import { API_ROUTES } from '../../cdk/routes.ts';
 import { CONSOLE_CSP } from '../../src/local/static-files.ts';
 import { allStatements, type FlatStatement } from './policy-walk.ts';
@@ -179,12 +180,27 @@ describe('distribution', () => {
     expect(JSON.stringify(origin?.DomainName)).toContain(`"${apiId}"`);
   });
 
-  it('every API route is under /v1/, so the one behaviour reaches all of them', () => {
-    const paths = Object.values(API_ROUTES)
-      .flat()
-      .map((k) => k.slice(k.indexOf(' ') + 1));
-    expect(paths.length).toBeGreaterThan(0);
-    for (const p of paths) expect(p, p).toMatch(/^\/v1\//);
+  it('every route the console calls is an API route under /v1/, so the one behaviour reaches all of them', () => {
+    const dir = join(REPO_ROOT, 'console', 'src');
+    const sources = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => readFileSync(join(dir, f), 'utf8'))
+      .join('\n');
+    const calls = [...sources.matchAll(/\bapi\(\s*'([A-Z]+)',\s*[`'"]([^`'"]*)/g)].map(
+      ([, m, p]) => `${m} ${p}`,
+    );
+    expect(calls.length).toBeGreaterThan(5);
+    const routes = Object.values(API_ROUTES).flat();
+    for (const call of calls) {
+      expect(call, call).toMatch(/^[A-Z]+ \/v1\//);
+      // `${…}` placeholders stand for one path segment each, as {param} does in a route.
+      const pattern = call.replace(/\$\{[^}]*\}/g, '{}');
+      const known = routes.some((r) => r.replace(/\{[^}]*\}/g, '{}') === pattern);
+      expect(known, `${call} is not in cdk/routes.ts`).toBe(true);
+    }
+    // SCIM (/scim/v2/…) is for identity providers, server to server: they call ApiUrl directly.
+    const outside = routes.filter((r) => !/^[A-Z]+ \/v1\//.test(r));
+    for (const r of outside) expect(r, r).toMatch(/^[A-Z]+ \/scim\/v2\//);
   });
 
   it('the console URL is a stack output', () => {
