@@ -105,7 +105,6 @@ export class ConsoleSite extends Construct {
       defaultRootObject: 'index.html',
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       priceClass: cloudfront.PriceClass.PRICE_CLASS_100,
-      minimumProtocolVersion: cloudfront.SecurityPolicyProtocol.TLS_V1_2_2021,
       defaultBehavior: {
         origin: origins.S3BucketOrigin.withOriginAccessControl(this.bucket),
         // A plain-HTTP request gets a redirect only, never a page.
@@ -138,7 +137,17 @@ export class ConsoleSite extends Construct {
     acknowledge(
       this.distribution,
       'AwsSolutions-CFR4',
-      'The distribution uses the default *.cloudfront.net certificate, for which CloudFront fixes the viewer policy itself; minimumProtocolVersion is set to TLSv1.2_2021 and applies as soon as a custom domain and certificate are added (docs/deploy.md).',
+      'The distribution uses the default *.cloudfront.net certificate, whose viewer TLS policy CloudFront fixes (a minimum protocol version has no effect without a certificate of our own); add a custom domain and certificate with minimumProtocolVersion TLSv1.2_2021 to raise it (docs/deploy.md).',
+    );
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR1',
+      'No geo restriction: auditors and operators of one organisation work from anywhere, the pages are public static files, and every API call needs an API key checked by the authorizer; an operator who wants one adds it to the distribution.',
+    );
+    acknowledge(
+      this.distribution,
+      'AwsSolutions-CFR2',
+      'No WAF web ACL by default: the API behind /v1/* has its own stage and route throttles and the API-key authorizer on every non-public route, and the console is static files; a WAF web ACL (us-east-1) can be attached by the operator, at its own cost (docs/deploy.md).',
     );
     acknowledge(
       this.distribution,
