@@ -8,6 +8,7 @@
  *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
  *             ─▶ project ─▶ query indexes;  recover ─▶ staged principal changes ─▶ system log
  *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
+ *   browsers ─▶ CloudFront ─▶ console (S3, origin access control);  /v1/* ─▶ the same HTTP API
  *
  * Separation of duties is expressed in the grants below, one line per
  * function, and proved on the synthesized template by test/cdk/.
@@ -21,6 +22,7 @@ import { ArchiveBuckets } from './constructs/archive-buckets.ts';
 import { AuditAlarms } from './constructs/audit-alarms.ts';
 import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
+import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
@@ -30,6 +32,9 @@ import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
 /** API functions deployed (each needs lambdas/<name>.ts, its routes in cdk/routes.ts and a spec below). */
 export const API_FUNCTIONS: readonly ApiFunction[] = ['ingest', 'read', 'admin', 'query', 'export'];
+
+/** Context key: the built console to deploy (default dist/console/, built by `npm run build:console`). */
+export const CONSOLE_DIR_CONTEXT = 'anchorlog:consoleDir';
 
 /** CloudWatch Logs accepts only these retention values. */
 const LOG_RETENTION_VALUES = [
@@ -43,6 +48,8 @@ export class AnchorlogStack extends Stack {
       ServiceFunction
     >
   > = {};
+  /** The console's bucket and distribution (docs/console.md §Where it runs). */
+  readonly console: ConsoleSite;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -440,6 +447,18 @@ export class AnchorlogStack extends Stack {
       api.route(f, API_ROUTES[name]);
     }
 
+    // ---- console: S3 + CloudFront, the API under /v1/* on the same origin ------
+    const consoleDir =
+      this.node.tryGetContext(CONSOLE_DIR_CONTEXT) ?? path.join(REPO_ROOT, 'dist', 'console');
+    if (typeof consoleDir !== 'string')
+      throw new Error(`context ${CONSOLE_DIR_CONTEXT} must be a directory path`);
+    this.console = new ConsoleSite(this, 'Console', {
+      sourceDir: path.resolve(REPO_ROOT, consoleDir),
+      api: api.api,
+      accessLogs: buckets.accessLogs,
+      logRetentionDays: logRetentionDays.valueAsNumber,
+    });
+
     // ---- schedules ----------------------------------------------------------
     new JobSchedule(this, 'SealSchedule', {
       target: seal,
@@ -485,6 +504,10 @@ export class AnchorlogStack extends Stack {
 
     // ---- outputs ------------------------------------------------------------
     new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'ConsoleUrl', {
+      value: this.console.url,
+      description: 'The console (docs/console.md); the API is also served there under /v1/',
+    });
     new CfnOutput(this, 'TableName', { value: table.table.tableName });
     new CfnOutput(this, 'ArchiveBucketName', { value: buckets.archive.bucketName });
     new CfnOutput(this, 'ExportsBucketName', { value: buckets.exports.bucketName });

@@ -146,6 +146,14 @@ export class TemplateIam {
       const [sep, parts] = o['Fn::Join'] as [string, Json[]];
       return (this.resolve(parts) as Json[]).map(String).join(sep);
     }
+    if (only === 'Fn::Sub') {
+      // The string form only (CDK writes it for the bootstrap assets bucket): ${Name} or ${Id.Arn}.
+      const text = o['Fn::Sub'];
+      if (typeof text !== 'string') throw new Error('iam-sim: Fn::Sub with a variable map is not supported');
+      return text.replace(/\$\{([^}.]+)(?:\.([^}]+))?\}/g, (_, name: string, attr?: string) =>
+        String(this.resolve(attr ? { 'Fn::GetAtt': [name, attr] } : { Ref: name })),
+      );
+    }
     if (only?.startsWith('Fn::')) throw new Error(`iam-sim: ${only} is not supported`);
     return Object.fromEntries(keys.map((k) => [k, this.resolve(o[k])]));
   }

@@ -9,11 +9,12 @@
  * a synth-time plugin, so an error shows up as a failing assertion with the
  * finding, not as a synth exception.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { CONSOLE_DIR_CONTEXT } from '../../cdk/anchorlog-stack.ts';
 import { type BuildOptions, buildApp } from '../../cdk/build.ts';
 
 export interface Synth extends ReturnType<typeof buildApp> {
@@ -37,7 +38,17 @@ export function synth(opts: SynthOptions = {}): Synth {
   let built: ReturnType<typeof buildApp>;
   let template: Template;
   try {
-    built = buildApp({ ...opts, outdir, validate: false });
+    // A stand-in console build (the stack refuses a directory without index.html), so the synth
+    // does not depend on `npm run build:console` having run; a test may name its own directory.
+    const consoleDir = join(outdir, 'console-build');
+    mkdirSync(consoleDir);
+    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>anchorlog</title>\n');
+    built = buildApp({
+      ...opts,
+      context: { [CONSOLE_DIR_CONTEXT]: consoleDir, ...opts.context },
+      outdir,
+      validate: false,
+    });
     template = Template.fromStack(built.stack);
   } catch (e) {
     rmSync(outdir, { recursive: true, force: true });
