@@ -28,8 +28,8 @@ import {
   accessReviewReport,
   REVIEW_DECISIONS,
 } from '../core/access-review.ts';
-import { type Api, adminApi, type ReportArgs, verifiedRecords } from './alerts.ts';
-import { type Args, type CommandSpec, defineCommand, flag, type OptionSpecs, option } from './args.ts';
+import { type Api, adminApi, apiCommand, type ReportArgs, verifiedRecords } from './alerts.ts';
+import { defineCommand, flag, option } from './args.ts';
 import { type FailureView, runCommand } from './command.ts';
 import type { Command } from './dispatch.ts';
 import { CheckError, UsageError } from './errors.ts';
@@ -330,26 +330,6 @@ async function runReport(a: AccessReportArgs, io: CliIo, doFetch: typeof fetch):
 // Dispatcher entries
 
 const FAILURE: FailureView = { label: 'error' };
-
-function apiCommand<O extends OptionSpecs, A>(
-  spec: CommandSpec<O, A>,
-  deps: () => AccessReviewsDeps,
-  body: (args: Args<O, A>, io: CliIo, api: Api) => Promise<number>,
-): Command {
-  const run = (argv: readonly string[], io: CliIo) =>
-    runCommand(
-      spec,
-      argv,
-      io,
-      deps().env ?? {},
-      (args) => {
-        const base = args as Args<O, A> & ApiArgs;
-        return body(args, io, adminApi(base.api, base.key, deps().fetch ?? fetch));
-      },
-      FAILURE,
-    );
-  return { path: spec.path, summary: spec.summary, run };
-}
 
 export function accessReviewsCommands(deps: () => AccessReviewsDeps): Command[] {
   return [

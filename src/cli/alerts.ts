@@ -538,7 +538,12 @@ async function runReport(a: ReportArgs, io: CliIo, doFetch: typeof fetch): Promi
 
 const FAILURE: FailureView = { label: 'error' };
 
-function apiCommand<O extends OptionSpecs, A>(
+/**
+ * A dispatcher entry for a command that calls the admin API: parses, then
+ * hands `body` an Api for `--api`/`--key`. Shared by the alert and access
+ * review commands (src/cli/access-reviews.ts), whose deps are the same shape.
+ */
+export function apiCommand<O extends OptionSpecs, A>(
   spec: CommandSpec<O, A>,
   deps: () => AlertsDeps,
   body: (args: Args<O, A>, io: CliIo, api: Api) => Promise<number>,
