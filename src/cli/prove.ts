@@ -17,7 +17,7 @@
  * Exit: 0 verified against a pinned key, 1 verification failed (reason code),
  * 2 usage error, 3 verified against the server's own key (verdict.ts).
  */
-import { writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { fromBase64, fromUtf8, toBase64 } from '../core/bytes.ts';
 import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
@@ -193,11 +193,15 @@ async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): 
   }
 
   // 5. The proof file: only now that every check passed, with the checkpoint as served.
-  if (args.format === 'tlog-proof' && args.output !== undefined)
+  // Written beside the target and renamed, so FILE is never a half-written proof.
+  if (args.format === 'tlog-proof' && args.output !== undefined) {
+    const part = `${args.output}.part`;
     await writeFile(
-      args.output,
+      part,
       formatTlogProof({ extra: record as Uint8Array, index, proof: path, checkpoint: head.text }),
     );
+    await rename(part, args.output);
+  }
 
   const verdict = logKeyVerdict(head.trustedServerKey, args['allow-untrusted']);
   const out = {
