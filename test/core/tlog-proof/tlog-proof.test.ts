@@ -11,7 +11,7 @@ import { rootOfRange } from '../../../src/core/merkle/root.ts';
 import { formatCheckpoint } from '../../../src/core/note/checkpoint.ts';
 import { signNote } from '../../../src/core/note/sign.ts';
 import { formatNote, formatSignatureLine, parseNote } from '../../../src/core/note/signed-note.ts';
-import { ecdsaP256Verifier } from '../../../src/core/note/verifiers.ts';
+import { ecdsaP256Verifier, verifierFromSpki } from '../../../src/core/note/verifiers.ts';
 import {
   encodeRecord,
   formatReceivedAt,
@@ -69,14 +69,14 @@ const RECORDS = records(13);
 const LEAVES = RECORDS.map(leafHash);
 
 /** The checkpoint of the whole log, cosigned by witnesses `by`. */
-async function checkpoint(by: number[] = [0, 1]): Promise<string> {
+async function checkpoint(by: number[] = [0, 1], logSigner = signer, at = NOW - 60): Promise<string> {
   const note = await signNote(
     formatCheckpoint({
       origin: ORIGIN,
       size: LEAVES.length,
       rootHash: rootOfRange(LEAVES, 0, LEAVES.length),
     }),
-    [signer],
+    [logSigner],
   );
   const text = parseNote(note).text;
   return (
@@ -84,18 +84,18 @@ async function checkpoint(by: number[] = [0, 1]): Promise<string> {
     by
       .map((i) => {
         const w = W[i] as (typeof W)[number];
-        return `${formatSignatureLine(signCosignature(w.name, w.secret, text, NOW - 60))}\n`;
+        return `${formatSignatureLine(signCosignature(w.name, w.secret, text, at))}\n`;
       })
       .join('')
   );
 }
 
-async function proofFile(index: number, by?: number[]): Promise<string> {
+async function proofFile(index: number, by?: number[], logSigner = signer, at?: number): Promise<string> {
   return formatTlogProof({
     extra: RECORDS[index] as Uint8Array,
     index,
     proof: inclusionProof(LEAVES, index, LEAVES.length),
-    checkpoint: await checkpoint(by),
+    checkpoint: await checkpoint(by, logSigner, at),
   });
 }
 
@@ -161,6 +161,20 @@ describe('tlog-proof: verify', () => {
     const none = await proofFile(3, []);
     expect(verify(none, trust(0)).cosigned).toBe(0);
     expect(codeOf(() => verify(none, trust(1)))).toBe('WITNESS_QUORUM_NOT_MET');
+  });
+
+  it('an Ed25519 log key (note type 0x01) verifies the same way', async () => {
+    const ed = LocalNoteSigner.generate(ORIGIN, 'ed25519');
+    const f = await proofFile(11, [0, 1], ed);
+    const edKey = verifierFromSpki(ORIGIN, ed.publicKeySpki);
+    expect(verify(f, { ...trust(), logKeys: [edKey] }).cosigned).toBe(2);
+    expect(codeOf(() => verify(f))).toBe('NO_TRUSTED_SIGNATURE');
+  });
+
+  it('cosignatures from the future do not count toward the quorum', async () => {
+    const f = await proofFile(1, [0, 1], signer, NOW + 3600);
+    expect(codeOf(() => verify(f))).toBe('WITNESS_QUORUM_NOT_MET');
+    expect(verify(f, trust(0)).witnesses.map((w) => w.status)).toEqual(['future', 'future', 'missing']);
   });
 
   it('tampers, each with its own code', async () => {
