@@ -8,16 +8,25 @@
  * inclusion proof and tied to the signed root by a consistency proof S → size
  * (RFC 9162 §2.1.4.2), so the proof still ends at a signed tree head.
  *
+ * With --format tlog-proof -o FILE, the verified proof is also written as a
+ * C2SP tlog-proof file (docs/formats.md §tlog-proof files): the record (the
+ * `extra` line), N, the inclusion path, and the checkpoint exactly as served,
+ * witnesses' cosignature lines included — `anchorlog verify FILE` checks it
+ * offline. The file is written only after every check above passed.
+ *
  * Exit: 0 verified against a pinned key, 1 verification failed (reason code),
  * 2 usage error, 3 verified against the server's own key (verdict.ts).
  */
+import { rename, writeFile } from 'node:fs/promises';
 import { fromBase64, fromUtf8, toBase64 } from '../core/bytes.ts';
 import { decodeEntryBundle } from '../core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../core/merkle/tile-path.ts';
 import { rootFromInclusionProof, verifyConsistency, verifyInclusion } from '../core/merkle/verify.ts';
 import { decodeRecord, leafHash } from '../core/record.ts';
+import { formatTlogProof } from '../core/tlog-proof/index.ts';
 import { type ArgsOf, defineCommand, option } from './args.ts';
 import { runCommand } from './command.ts';
+import { UsageError } from './errors.ts';
 import { type CliIo, readInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import {
@@ -32,7 +41,7 @@ import {
   pinnedLogKeys,
   type ReadApiDeps,
 } from './read-api.ts';
-import { base64Hash, inputFile, logId, wholeNumber } from './values.ts';
+import { base64Hash, choice, inputFile, logId, outputFile, wholeNumber } from './values.ts';
 import { EXIT_USAGE_TEXT, logKeyHeadline, logKeyVerdict, VERIFICATION_FAILED } from './verdict.ts';
 
 export const PROVE = defineCommand({
@@ -42,7 +51,10 @@ export const PROVE = defineCommand({
 inclusion proof of record N, and verifies it (RFC 9162 §2.1.3.2) for the leaf given by --leaf-hash
 or --record, or read from the entry bundle that holds N (then the record is printed too).
 With --size S below the checkpoint's size, the root at S is derived from the inclusion proof and
-tied to the signed root by a consistency proof S → size, so the proof still ends at a signed head.`,
+tied to the signed root by a consistency proof S → size, so the proof still ends at a signed head.
+With --format tlog-proof -o FILE, the verified proof is also written as a C2SP tlog-proof file:
+the record, its inclusion proof and the checkpoint with the witnesses' cosignatures, which
+anchorlog verify FILE --trust TRUST.json checks offline.`,
   options: {
     log: option(logId, 'the log id', { required: true }),
     index: option(wholeNumber(), '0-based record index', { required: true }),
@@ -50,10 +62,27 @@ tied to the signed root by a consistency proof S → size, so the proof still en
     ...PIN_OPTIONS,
     'leaf-hash': option(base64Hash, 'the expected leaf hash (RFC 6962, base64)'),
     record: option(inputFile(), "the record's canonical bytes (as exported)"),
+    format: option(
+      choice(['tlog-proof'] as const, 'FORMAT'),
+      'also write the proof to --output as a C2SP tlog-proof file (record, proof, cosigned checkpoint)',
+    ),
+    output: option(
+      outputFile(),
+      'where --format writes the proof file (.tlog-proof); replaced if it exists',
+      {
+        short: 'o',
+      },
+    ),
     ...apiOptions('with proofs:read on the log'),
   },
-  exclusive: [PIN_GROUP, { options: ['leaf-hash', 'record'] }],
-  json: '{ ok, verified, verdict, log, origin, index, size, checkpointSize, rootHash, leafHash, proofLength, trustedServerKey, record? }',
+  exclusive: [
+    PIN_GROUP,
+    { options: ['leaf-hash', 'record'] },
+    // A tlog-proof carries the record and ends at the checkpoint itself.
+    { options: ['format', 'leaf-hash'] },
+    { options: ['format', 'size'] },
+  ],
+  json: '{ ok, verified, verdict, log, origin, index, size, checkpointSize, rootHash, leafHash, proofLength, trustedServerKey, record?, output? }',
   examples: [
     {
       title: 'record 1234 of log prod: proved, and printed from its entry bundle',
@@ -63,6 +92,11 @@ tied to the signed root by a consistency proof S → size, so the proof still en
       title: 'an exported record, in the tree an older checkpoint signed',
       command:
         'anchorlog prove --log prod --index 1234 --size 5000 --record record.json --vkey-file vkeys.txt',
+    },
+    {
+      title: 'record 1234 as a proof file an auditor verifies offline (anchorlog verify)',
+      command:
+        'anchorlog prove --log prod --index 1234 --trust TRUST.json --format tlog-proof -o 1234.tlog-proof',
     },
   ],
   exitStatus: EXIT_USAGE_TEXT,
@@ -108,6 +142,11 @@ export function runProve(argv: string[], io: CliIo, deps: ReadApiDeps): Promise<
 
 async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): Promise<number> {
   const { log: logId, index } = args;
+  if ((args.format === undefined) !== (args.output === undefined))
+    throw new UsageError(
+      'MISSING_OPTION',
+      args.format === undefined ? '--output needs --format tlog-proof' : '--format needs --output FILE',
+    );
   const record0 = args.record === undefined ? undefined : await readInput(io, '--record', args.record);
   const target: ApiTarget = { url: args.api, key: args.key };
   const pinned = await pinnedLogKeys(io, args);
@@ -153,6 +192,17 @@ async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): 
     verifyConsistency(size, cp.size, hashesOf(cons, 'consistency proof'), root, cp.rootHash);
   }
 
+  // 5. The proof file: only now that every check passed, with the checkpoint as served.
+  // Written beside the target and renamed, so FILE is never a half-written proof.
+  if (args.format === 'tlog-proof' && args.output !== undefined) {
+    const part = `${args.output}.part`;
+    await writeFile(
+      part,
+      formatTlogProof({ extra: record as Uint8Array, index, proof: path, checkpoint: head.text }),
+    );
+    await rename(part, args.output);
+  }
+
   const verdict = logKeyVerdict(head.trustedServerKey, args['allow-untrusted']);
   const out = {
     // As in `verify --json`: `ok` follows the exit code, `verified` says the checks passed.
@@ -169,6 +219,7 @@ async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): 
     proofLength: path.length,
     trustedServerKey: head.trustedServerKey,
     ...(parsed !== undefined ? { record: parsed } : {}),
+    ...(args.output !== undefined ? { output: { format: args.format, file: args.output } } : {}),
   };
   if (args.json) io.stdout(printableJson(out, 2));
   else {
@@ -181,6 +232,7 @@ async function prove(args: ArgsOf<typeof PROVE>, io: CliIo, deps: ReadApiDeps): 
       `proof:      ${path.length} hashes`,
     ];
     if (fromBundle && record !== undefined) lines.push(`record:     ${fromUtf8(record)}`);
+    if (args.output !== undefined) lines.push(`written:    ${args.output} (${args.format})`);
     io.stdout(printableLines(lines));
   }
   return verdict.exitCode;

@@ -25,6 +25,7 @@ import { inputFile, wholeNumberIn } from './values.ts';
 import { acceptedNote, EXIT_USAGE_TEXT, type Verdict, verdictOf } from './verdict.ts';
 import { verifyClassAnswerFile } from './verify-class.ts';
 import { producerLines, producerSignatures } from './verify-producers.ts';
+import { tlogProofInput, verifyTlogProofFile } from './verify-tlog-proof.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
 export const VERIFY = defineCommand({
@@ -36,12 +37,16 @@ cosignatures against the witness keys TRUST.json pins (and their quorum) and, fo
 range export, that no record of the range is missing. No network: only the files named here.
 A FILE ending in .json is a class answer (docs/bundle.md §Class answers): it needs --trust with
 logKeys, and says "complete for class C over [from, to)" only when that is proved.
+A FILE named .tlog-proof or starting with "c2sp.org/tlog-proof@v1" is a C2SP tlog-proof (anchorlog
+prove --format tlog-proof): one record, its inclusion proof and the cosigned checkpoint; it needs
+--trust with logKeys, and counts the pinned witnesses' cosignatures against witnessQuorum.
 What TRUST.json does not pin is taken from the bundle itself, with a loud warning and exit 3:
 anyone can build a bundle that passes that way.`,
   argument: {
     name: 'FILE',
     type: inputFile(),
-    description: 'an evidence bundle (.tar) or a class answer (.json) exported by anchorlog',
+    description:
+      'an evidence bundle (.tar), a class answer (.json) or a C2SP tlog-proof (.tlog-proof) exported by anchorlog',
   },
   options: {
     trust: option(
@@ -150,13 +155,13 @@ function readable(r: BundleReport, v: Verdict): string {
   return printableLines(l);
 }
 
-function failureLines(f: Failure): string {
+function failureLines(f: Failure, what: 'Bundle' | 'Proof'): string {
   const e = f.error instanceof BundleError ? f.error : undefined;
   const where = [e?.index !== undefined ? `record ${e.index}` : '', e?.member ? `member ${e.member}` : '']
     .filter(Boolean)
     .join(', ');
   return printableLines([
-    'Bundle: FAILED',
+    `${what}: FAILED`,
     `code:   ${f.code}`,
     ...(where ? [`where:  ${where}`] : []),
     `reason: ${f.message}`,
@@ -164,6 +169,8 @@ function failureLines(f: Failure): string {
 }
 
 export function runVerify(argv: string[], io: CliIo): Promise<number> {
+  // What FILE turned out to be, for the failure headline.
+  let what: 'Bundle' | 'Proof' = 'Bundle';
   return runCommand(
     VERIFY,
     argv,
@@ -187,6 +194,16 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
           allowUntrusted: args['allow-untrusted'],
           allowIncomplete: args['allow-incomplete'],
         });
+      // A C2SP tlog-proof (docs/formats.md §tlog-proof files): named *.tlog-proof or starting with its header.
+      const tlogProof = await tlogProofInput(io, args.argument);
+      if (tlogProof !== undefined) {
+        what = 'Proof';
+        return verifyTlogProofFile(io, tlogProof, file, {
+          json: args.json,
+          allowUntrusted: args['allow-untrusted'],
+          allowIncomplete: args['allow-incomplete'],
+        });
+      }
       // Streamed from the file: memory is bounded by the format's member limits, not the
       // bundle's size (docs/bundle.md §Memory); records chunks are checked by worker threads.
       const bundle = await streamInput(io, 'FILE', args.argument);
@@ -243,7 +260,7 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
           error: { code: f.code, message: f.message, index: e?.index ?? null, member: e?.member ?? null },
         };
       },
-      text: failureLines,
+      text: (f) => failureLines(f, what),
     },
   );
 }

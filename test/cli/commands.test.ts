@@ -157,6 +157,8 @@ const ROWS: readonly Row[] = [
       '--allow-untrusted',
       '--leaf-hash',
       '--record',
+      '--format',
+      '--output',
       '--api',
       '--key',
     ],
