@@ -320,7 +320,9 @@ describe('verify page', () => {
     await page.waitForSelector('body[data-state="done"]', { timeout: 180_000 });
     expect(await page.locator('#verdict').getAttribute('data-exit-code')).toBe('4');
     await expect(page.locator('#record-count').getAttribute('data-total')).resolves.toBe('100000');
-    expect(Number(await page.evaluate(() => document.body.dataset.progressUpdates))).toBeGreaterThan(20);
+    // Updates come per read of the file (every 0.5 % at most); how big Chromium's reads are is its
+    // choice (20 updates were seen with 2 MiB reads), so this asks for several, not a number.
+    expect(Number(await page.evaluate(() => document.body.dataset.progressUpdates))).toBeGreaterThan(5);
     // Its records chunks went through the page's pool of chunk workers.
     expect(Number(await page.locator('#verdict').getAttribute('data-pooled-chunks'))).toBeGreaterThan(0);
     // The last record's proof: the longest derivation in a range bundle.

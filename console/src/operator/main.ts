@@ -233,11 +233,25 @@ async function showProof(log: string, r: EventRecord): Promise<void> {
 
 // ---- alerts ----
 
+/** Loads started; only the newest one's answer is rendered (an older one may answer last). */
+let alertLoads = 0;
+
 async function loadAlerts(): Promise<void> {
+  const load = ++alertLoads;
   const status = byId<HTMLSelectElement>('a-status').value;
   const doc = (await api('GET', '/v1/admin/alerts', { query: { status, limit: '100' } })) as {
     alerts: AlertItem[];
   };
+  if (load !== alertLoads) return;
+  // A re-render (after any acknowledge or resolve) keeps what the operator has
+  // chosen or typed in rows still shown, rather than resetting it under them.
+  const typed = new Map<string, { outcome: string; notes: string }>();
+  for (const tr of Array.from(byId('alert-rows').querySelectorAll<HTMLTableRowElement>('tr[data-alert]'))) {
+    const outcome = tr.querySelector<HTMLSelectElement>('select.outcome');
+    const notes = tr.querySelector<HTMLInputElement>('input.notes');
+    if (outcome && notes)
+      typed.set(tr.dataset.alert as string, { outcome: outcome.value, notes: notes.value });
+  }
   fill(
     byId('alert-rows'),
     ...doc.alerts.map((a) => {
@@ -260,6 +274,11 @@ async function loadAlerts(): Promise<void> {
           ...['true_positive', 'false_positive', 'accepted_risk'].map((o) => h('option', { value: o }, o)),
         );
         const notes = h('input', { type: 'text', class: 'notes', placeholder: 'notes', size: 20 });
+        const kept = typed.get(a.alert.id);
+        if (kept) {
+          outcome.value = kept.outcome;
+          notes.value = kept.notes;
+        }
         const resolve = h('button', { type: 'button', class: 'resolve' }, 'Resolve');
         resolve.addEventListener('click', () =>
           guarded(async () => {
