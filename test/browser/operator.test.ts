@@ -159,9 +159,13 @@ describe('operator pages against the local stack', () => {
     await expect(page.locator('#error').textContent()).resolves.toContain('alerts:review');
     await screenshot(page, 'operator-error');
     // A wrong key: each log row says why.
+    // The page first restores the previous key from sessionStorage and loads with it, so the row
+    // may show that load before the new key's answer replaces it: wait for the answer.
     await connect(page, 'not-a-key');
-    await expect(page.locator(`#log-rows tr[data-log="${stack.info.logId}"]`).textContent()).resolves.toMatch(
-      /UNAUTHENTICATED/,
+    await page.waitForFunction(
+      (log) =>
+        /UNAUTHENTICATED/.test(document.querySelector(`#log-rows tr[data-log="${log}"]`)?.textContent ?? ''),
+      stack.info.logId,
     );
     await context.close();
   });

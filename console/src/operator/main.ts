@@ -136,9 +136,15 @@ async function logRow(log: string): Promise<HTMLTableRowElement> {
   }
 }
 
+/** As for alerts: a load started with an earlier key (the one restored at page load) never renders over a newer one. */
+let logLoads = 0;
+
 async function loadLogs(): Promise<void> {
+  const load = ++logLoads;
   const logs = session.logs();
-  fill(byId('log-rows'), ...(await Promise.all(logs.map(logRow))));
+  const rows = await Promise.all(logs.map(logRow));
+  if (load !== logLoads) return;
+  fill(byId('log-rows'), ...rows);
   fill(byId('q-log'), ...logs.map((l) => h('option', { value: l }, l)));
   for (const id of ['logs', 'events', 'alerts']) byId(id).hidden = false;
 }
