@@ -61,6 +61,45 @@ export async function streamInput(io: CliIo, flag: string, path: string): Promis
   }
 }
 
+/**
+ * A file that is only valid when small (a class answer, a tlog-proof): read
+ * from its stream and stopped after `maxBytes` + 1 bytes, so a hostile
+ * multi-gigabyte file costs at most one read beyond the limit (the caller's
+ * parser then refuses it as too large), never its size in memory — the same
+ * bound `verify` keeps for bundles (docs/bundle.md §Memory). `accept` sees the
+ * first chunk; returning false stops the read with undefined (not this kind of file).
+ */
+export async function readInputAtMost(
+  io: CliIo,
+  flag: string,
+  path: string,
+  maxBytes: number,
+  accept: (first: Uint8Array) => boolean = () => true,
+): Promise<Uint8Array | undefined> {
+  const stream = await streamInput(io, flag, path);
+  try {
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for await (const chunk of stream) {
+      if (chunks.length === 0 && !accept(chunk)) return undefined;
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > maxBytes) break;
+    }
+    const out = new Uint8Array(Math.min(total, maxBytes + 1));
+    let o = 0;
+    for (const c of chunks) {
+      const part = c.subarray(0, out.length - o);
+      out.set(part, o);
+      o += part.length;
+      if (o === out.length) break;
+    }
+    return out;
+  } finally {
+    await stream.close();
+  }
+}
+
 /** Read size of streamed files: memory held per read, whatever the file's size. */
 export const STREAM_CHUNK_BYTES = 1024 * 1024;
 

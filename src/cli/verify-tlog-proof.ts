@@ -21,7 +21,7 @@ import {
 } from '../core/tlog-proof/index.ts';
 import { witnessPolicy } from '../core/witness/policy.ts';
 import { UsageError } from './errors.ts';
-import { type CliIo, readInput, streamInput } from './io.ts';
+import { type CliIo, readInputAtMost } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import type { TrustFile } from './trust-file.ts';
 import { verdictOf } from './verdict.ts';
@@ -33,28 +33,17 @@ import { verdictOf } from './verdict.ts';
  * most MAX_TLOG_PROOF_BYTES + 1 of a tlog-proof (the parser rejects more).
  */
 export async function tlogProofInput(io: CliIo, path: string): Promise<Uint8Array | undefined> {
-  if (path.endsWith(TLOG_PROOF_EXTENSION)) return readInput(io, 'FILE', path);
-  const stream = await streamInput(io, 'FILE', path);
-  try {
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for await (const chunk of stream) {
-      if (chunks.length === 0 && !startsWithHeader(chunk)) return undefined;
-      chunks.push(chunk);
-      total += chunk.length;
-      if (total > MAX_TLOG_PROOF_BYTES) break;
-    }
-    if (chunks.length === 0) return undefined;
-    const out = new Uint8Array(total);
-    let o = 0;
-    for (const c of chunks) {
-      out.set(c, o);
-      o += c.length;
-    }
-    return out;
-  } finally {
-    await stream.close();
-  }
+  // Named *.tlog-proof: it is one, whatever it starts with (the parser names what is wrong).
+  const named = path.endsWith(TLOG_PROOF_EXTENSION);
+  const bytes = await readInputAtMost(
+    io,
+    'FILE',
+    path,
+    MAX_TLOG_PROOF_BYTES,
+    (first) => named || startsWithHeader(first),
+  );
+  // An empty file is a tlog-proof only by name (else it goes on to the bundle path, which says why).
+  return bytes !== undefined && (named || bytes.length > 0) ? bytes : undefined;
 }
 
 export function verifyTlogProofFile(

@@ -14,11 +14,12 @@
  * `--allow-untrusted` / `--allow-incomplete` accept 3 / 4 explicitly.
  */
 import { BundleError, type BundleReport, type BundleTrust, verifyBundle } from '../core/bundle/index.ts';
+import { MAX_CLASS_ANSWER_BYTES } from '../core/classes/answer-doc.ts';
 import { defineCommand, flag, option } from './args.ts';
 import { bundleShortfalls } from './bundle-verdict.ts';
 import { type Failure, runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
-import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, streamInput } from './io.ts';
+import { type CliIo, EXIT_INVALID, EXIT_OK, readInput, readInputAtMost, streamInput } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { parseTrustFile } from './trust-file.ts';
 import { inputFile, wholeNumberIn } from './values.ts';
@@ -189,11 +190,16 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       };
       // A class answer document (docs/bundle.md §Class answers) is JSON, not a tar.
       if (args.argument.endsWith('.json'))
-        return verifyClassAnswerFile(io, await readInput(io, 'FILE', args.argument), file, {
-          json: args.json,
-          allowUntrusted: args['allow-untrusted'],
-          allowIncomplete: args['allow-incomplete'],
-        });
+        return verifyClassAnswerFile(
+          io,
+          (await readInputAtMost(io, 'FILE', args.argument, MAX_CLASS_ANSWER_BYTES)) as Uint8Array,
+          file,
+          {
+            json: args.json,
+            allowUntrusted: args['allow-untrusted'],
+            allowIncomplete: args['allow-incomplete'],
+          },
+        );
       // A C2SP tlog-proof (docs/formats.md §tlog-proof files): named *.tlog-proof or starting with its header.
       const tlogProof = await tlogProofInput(io, args.argument);
       if (tlogProof !== undefined) {
