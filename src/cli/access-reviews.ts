@@ -28,12 +28,19 @@ import {
   accessReviewReport,
   REVIEW_DECISIONS,
 } from '../core/access-review.ts';
-import { type Api, adminApi, apiCommand, type ReportArgs, verifiedRecords } from './alerts.ts';
+import {
+  type AlertsDeps,
+  type Api,
+  adminApi,
+  apiCommand,
+  type ReportArgs,
+  verifiedRecords,
+} from './alerts.ts';
 import { defineCommand, flag, option } from './args.ts';
 import { type FailureView, runCommand } from './command.ts';
 import type { Command } from './dispatch.ts';
 import { CheckError, UsageError } from './errors.ts';
-import { type CliEnv, type CliIo, EXIT_INCOMPLETE, EXIT_OK } from './io.ts';
+import { type CliIo, EXIT_INCOMPLETE, EXIT_OK } from './io.ts';
 import { printable, printableJson } from './printable.ts';
 import {
   accessReviewId,
@@ -47,11 +54,8 @@ import {
   wholeNumberIn,
 } from './values.ts';
 
-export interface AccessReviewsDeps {
-  readonly env?: CliEnv;
-  /** Injected for tests; defaults to the global fetch. */
-  readonly fetch?: typeof fetch;
-}
+/** The same injection points as the alert commands (whose apiCommand these reuse). */
+export type AccessReviewsDeps = AlertsDeps;
 
 const API_URL = option(httpUrl, 'admin API base URL', { env: 'ANCHORLOG_API_URL' });
 const API_KEY = option(adminApiKey, 'API key of a principal with access:review on * (or admin)', {
