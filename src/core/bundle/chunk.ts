@@ -31,7 +31,7 @@
 import { toBase64, toHex } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { hashLeafInto } from '../merkle/hasher.ts';
-import { decodeRecordFast, type LogRecord } from '../record.ts';
+import { decodeRecordFast, formatReceivedAt, type LogRecord, MAX_EPOCH_MS } from '../record.ts';
 
 /** What a chunk check needs from the verifier; plain data, so it can be posted to a worker. */
 export interface ChunkParams {
@@ -70,6 +70,23 @@ export type ChunkChecker = (data: Uint8Array, params: ChunkParams) => Promise<Ch
 
 const NOT_OK = { ok: false } as const;
 
+/**
+ * `plausibleMs < Date.parse(receivedAt)` as one string comparison per record:
+ * a record's receivedAt has passed checkRecord, so it is the fixed-width
+ * `YYYY-MM-DDTHH:MM:SS.mmmZ` text of an integer millisecond in
+ * [0, MAX_EPOCH_MS], whose string order is time order. For an integer
+ * instant `at`, `plausibleMs < at` ⇔ `floor(plausibleMs) < at` ⇔
+ * formatReceivedAt(floor(plausibleMs)) < receivedAt. Outside that range the
+ * comparison is decided for every record: below 0 every record is later ('' is
+ * below any text), at or past the last instant (or NaN) none is ('\uffff' is
+ * above any text). test/core/bundle/chunk.test.ts checks it against Date.parse.
+ */
+export function plausibleText(plausibleMs: number): string {
+  if (plausibleMs < 0) return '';
+  if (!(plausibleMs < MAX_EPOCH_MS)) return '\uffff';
+  return formatReceivedAt(Math.floor(plausibleMs));
+}
+
 function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_OK {
   if (data.length === 0 || data[data.length - 1] !== 0x0a) return NOT_OK;
   // Grown as records pass (not sized by counting lines: 16 MiB of newlines would ask for 512 MiB).
@@ -79,6 +96,8 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
   let start = 0;
   let n = 0;
   let bytes = 0;
+  const anchors = p.anchors.map((a) => a.size);
+  const plausible = p.anchors.map((a) => plausibleText(a.plausibleMs));
   for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, start)) {
     const line = data.subarray(start, i);
     start = i + 1;
@@ -94,9 +113,8 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
       if (rec.index !== prev.index + 1 || rec.receivedAt < prev.receivedAt) return NOT_OK;
       if (rec.prev !== toBase64(leaves.subarray((n - 1) * 32, n * 32))) return NOT_OK;
     }
-    if (p.anchors.length > 0) {
-      const at = Date.parse(rec.receivedAt);
-      for (const a of p.anchors) if (rec.index < a.size && a.plausibleMs < at) return NOT_OK;
+    for (let k = 0; k < anchors.length; k++) {
+      if (rec.index < (anchors[k] as number) && (plausible[k] as string) < rec.receivedAt) return NOT_OK;
     }
     if ((n + 1) * 32 > leaves.length) {
       const grown = new Uint8Array(leaves.length * 2);
