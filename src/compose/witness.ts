@@ -7,9 +7,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoWitnessLedgerStore } from '../adapters/aws/dynamo-witness-ledger-store.ts';
 import { SecretsManagerSource } from '../adapters/aws/secrets-manager-source.ts';
+import { ensureTable } from '../adapters/aws/table.ts';
 import { WitnessService } from '../app/witness-service.ts';
 import { loadWitnessSeed, type WitnessServiceConfig } from '../config.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
+import type { WitnessLedgerStore } from '../ports/witness-ledger-store.ts';
 
 export async function witnessServiceOnAws(
   config: WitnessServiceConfig,
@@ -39,4 +41,16 @@ export async function witnessServiceOnAws(
     }),
     clock: opts.clock ?? systemClock,
   });
+}
+
+/**
+ * A witness state store on DynamoDB table `tableName`, created if missing (the local stack's
+ * witnesses on the emulator: the store and the HTTP handling the Lambda witness runs).
+ */
+export async function witnessLedgerOnTable(
+  ddb: DynamoDBClient,
+  tableName: string,
+): Promise<WitnessLedgerStore> {
+  await ensureTable(ddb, tableName);
+  return new DynamoWitnessLedgerStore({ client: ddb, tableName });
 }
