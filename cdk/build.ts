@@ -6,6 +6,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { AnchorlogStack } from './anchorlog-stack.ts';
+import { AnchorlogWitnessStack } from './witness-stack.ts';
 
 /** Feature flags that change the synthesized template; kept in code so tests see them too. */
 export const FEATURE_FLAGS = {
@@ -30,13 +31,15 @@ export interface BuildOptions {
   readonly context?: Record<string, unknown>;
 }
 
-export function buildApp(opts: BuildOptions = {}): {
-  app: App;
-  stack: AnchorlogStack;
-  nag: AwsSolutionsChecks;
-} {
-  const bundle = opts.bundle !== false;
-  const app = new App({
+/**
+ * Context `anchorlog:witness`: `also` adds the witness stack (AnchorlogWitness, cdk/witness-stack.ts)
+ * next to the log's; `only` synthesizes the witness stack alone (a deployment that only witnesses:
+ * `buildWitnessApp`); unset, the log's stack alone, as before.
+ */
+export const WITNESS_CONTEXT = 'anchorlog:witness';
+
+function newApp(opts: BuildOptions, bundle: boolean): App {
+  return new App({
     context: {
       ...FEATURE_FLAGS,
       // An empty list is CDK's own switch for "bundle no stack" (what `cdk ls` uses).
@@ -46,10 +49,37 @@ export function buildApp(opts: BuildOptions = {}): {
     ...(bundle ? {} : { builtinCloudFormationValidation: false }),
     ...(opts.outdir ? { outdir: opts.outdir } : {}),
   });
+}
+
+export function buildApp(opts: BuildOptions = {}): {
+  app: App;
+  stack: AnchorlogStack;
+  witnessStack?: AnchorlogWitnessStack;
+  nag: AwsSolutionsChecks;
+} {
+  const bundle = opts.bundle !== false;
+  const app = newApp(opts, bundle);
   const stack = new AnchorlogStack(app, 'Anchorlog');
+  const witnessStack =
+    app.node.tryGetContext(WITNESS_CONTEXT) === 'also'
+      ? new AnchorlogWitnessStack(app, 'AnchorlogWitness')
+      : undefined;
   // cdk-nag v3 is a policy-validation plugin: `cdk synth` fails on any unacknowledged error.
   const nag = new AwsSolutionsChecks(app, { verbose: true });
   // Tests validate the same tree explicitly (nag.validateScope) so one synth serves every assertion.
+  if (opts.validate !== false) Validations.of(app).addPlugins(nag);
+  return { app, stack, ...(witnessStack ? { witnessStack } : {}), nag };
+}
+
+/** The witness stack alone (context `anchorlog:witness=only`, and the tests), with the same checks. */
+export function buildWitnessApp(opts: BuildOptions = {}): {
+  app: App;
+  stack: AnchorlogWitnessStack;
+  nag: AwsSolutionsChecks;
+} {
+  const app = newApp(opts, opts.bundle !== false);
+  const stack = new AnchorlogWitnessStack(app, 'AnchorlogWitness');
+  const nag = new AwsSolutionsChecks(app, { verbose: true });
   if (opts.validate !== false) Validations.of(app).addPlugins(nag);
   return { app, stack, nag };
 }

@@ -26,6 +26,7 @@ import { readApi } from '../compose/read.ts';
 import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
+import { witnessLedgerOnTable } from '../compose/witness.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
 import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
@@ -194,9 +195,12 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     )[0] as Uint8Array;
     const witnesses: LocalWitness[] = [];
     for (const n of ['a', 'b']) {
+      // Each keeps its state in a table of its own on the emulator, through the DynamoDB store
+      // and the HTTP handling the Lambda witness runs (lambdas/witness.ts).
       const w = await startLocalWitness({
         keyName: `witness-${n}.anchorlog.local`,
         secretKey: randomBytes(32),
+        store: await witnessLedgerOnTable(clients.ddb, `${base.tableName}-witness-${n}`),
         logs: (origin) =>
           origin.startsWith(`${base.originPrefix}/`) ? [verifierFromSpki(origin, logSpki)] : undefined,
         host: opts.host ?? '127.0.0.1',

@@ -1,36 +1,35 @@
 /**
  * A C2SP tlog-witness witness over node:http, for tests and the local stack
- * (which runs two, as it runs two TSAs). Implements
- * https://c2sp.org/tlog-witness (main at 95978ca):
+ * (which runs two, as it runs two TSAs). It is a transport only: requests go
+ * through src/http/witness-http.ts to the witness service
+ * (src/app/witness-service.ts), exactly the code the Lambda witness
+ * (lambdas/witness.ts) runs, over a WitnessLedgerStore — in memory by
+ * default (kept in `statePath` across restarts when given), or any other
+ * store (the DynamoDB one on the emulator).
  *
  *   POST <prefix>/add-checkpoint         → 200 cosignature line(s), 409
- *                                          text/x.tlog.size, 400, 403, 404, 422
+ *                                          text/x.tlog.size, 400, 403, 404, 422, 503
  *   GET  <prefix>/<sha256(origin) hex>/checkpoint
  *                                        → the last cosigned checkpoint (monitoring)
  *
- * The decision and the cosignature are the pure core's (WitnessLedger); this
- * file is transport and persistence. State (per origin: size and root) is
- * written to `statePath` synchronously after the ledger accepts and BEFORE
- * the reply is sent, as the spec requires; the check and the update happen
- * in one synchronous step, so concurrent requests cannot roll it back.
+ * The state is written (and, with `statePath`, on disk) by the store's
+ * compareAndSet BEFORE the reply is sent, as the spec requires.
  *
  * `fault` lets tests make the witness misbehave per request: hang (never
- * answer), answer garbage, or answer 500.
+ * answer), answer garbage, answer 500, or crash after persisting.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { fromBase64, toBase64, toHex } from '../core/bytes.ts';
-import { sha256 } from '../core/hash.ts';
+import { MemoryWitnessLedgerStore } from '../adapters/memory/witness-ledger-store.ts';
+import { WitnessService } from '../app/witness-service.ts';
+import { fromBase64, toBase64 } from '../core/bytes.ts';
 import type { NoteVerifier } from '../core/note/verifiers.ts';
 import { type Cosigner, formatCosignerKey } from '../core/witness/cosignature.ts';
-import { WitnessError } from '../core/witness/errors.ts';
-import {
-  formatConflictBody,
-  MAX_ADD_CHECKPOINT_BYTES,
-  parseAddCheckpointRequest,
-  TLOG_SIZE_CONTENT_TYPE,
-} from '../core/witness/protocol.ts';
-import { type LogKeyLookup, WitnessLedger } from '../core/witness/witness.ts';
+import { MAX_ADD_CHECKPOINT_BYTES } from '../core/witness/protocol.ts';
+import { type LogKeyLookup, originHash, type WitnessedHead } from '../core/witness/witness.ts';
+import { handleWitnessHttp } from '../http/witness-http.ts';
+import { systemClock } from '../ports/clock.ts';
+import type { WitnessLedgerHead, WitnessLedgerStore } from '../ports/witness-ledger-store.ts';
 
 /**
  * hang: never answer; garbage: 200 with HTML; error-500: HTTP 500; crash-after-persist: accept,
@@ -46,7 +45,9 @@ export interface LocalWitnessOptions {
   readonly secretKey: Uint8Array;
   /** The log keys trusted per origin. */
   readonly logs: LogKeyLookup | ReadonlyMap<string, readonly NoteVerifier[]>;
-  /** JSON file the per-origin state is kept in across restarts (optional: memory only). */
+  /** The witness's state; default a MemoryWitnessLedgerStore (with `statePath`, kept on disk). */
+  readonly store?: WitnessLedgerStore;
+  /** JSON file the in-memory state is kept in across restarts (ignored with `store`). */
   readonly statePath?: string;
   readonly host?: string;
   readonly port?: number;
@@ -62,38 +63,65 @@ export interface LocalWitness {
   readonly cosigner: Cosigner;
   /** `<name>+<id>+<key>`: what a log's config and TRUST.json name. */
   readonly vkey: string;
-  readonly ledger: WitnessLedger;
+  readonly service: WitnessService;
+  /** The store it runs on (a MemoryWitnessLedgerStore unless one was given). */
+  readonly store: WitnessLedgerStore;
+  /** What it last cosigned for `origin` (in-memory store only; undefined otherwise or when never). */
+  head(origin: string): WitnessedHead | undefined;
   /** add-checkpoint requests received, by answered status. */
   readonly answered: Map<number, number>;
   close(): Promise<void>;
 }
 
 interface StateFile {
-  readonly heads: Record<string, { size: number; rootHash: string }>;
+  readonly heads: Record<
+    string,
+    { origin: string; size: number; rootHash: string; checkpoint: string; updatedAt: number }
+  >;
+}
+
+function fileStore(statePath: string | undefined): MemoryWitnessLedgerStore {
+  const initial = new Map<string, WitnessLedgerHead>();
+  if (statePath && existsSync(statePath)) {
+    const saved = JSON.parse(readFileSync(statePath, 'utf8')) as StateFile;
+    for (const [key, h] of Object.entries(saved.heads))
+      initial.set(key, { ...h, rootHash: fromBase64(h.rootHash) });
+  }
+  return new MemoryWitnessLedgerStore({
+    initial,
+    // Inside compareAndSet, before it resolves: on disk before the cosignature leaves.
+    ...(statePath
+      ? {
+          onWrite: (heads) => {
+            const out: StateFile['heads'] = {};
+            for (const [key, h] of heads) out[key] = { ...h, rootHash: toBase64(h.rootHash) };
+            const tmp = `${statePath}.tmp`;
+            writeFileSync(tmp, JSON.stringify({ heads: out }));
+            renameSync(tmp, statePath);
+          },
+        }
+      : {}),
+  });
 }
 
 export async function startLocalWitness(opts: LocalWitnessOptions): Promise<LocalWitness> {
-  const ledger = new WitnessLedger({ name: opts.keyName, secretKey: opts.secretKey, logs: opts.logs });
-  if (opts.statePath && existsSync(opts.statePath)) {
-    const saved = JSON.parse(readFileSync(opts.statePath, 'utf8')) as StateFile;
-    for (const [origin, h] of Object.entries(saved.heads))
-      ledger.setHead(origin, { size: h.size, rootHash: fromBase64(h.rootHash) });
-  }
-  const persist = () => {
-    if (!opts.statePath) return;
-    const heads: StateFile['heads'] = {};
-    for (const [origin, h] of ledger.heads())
-      heads[origin] = { size: h.size, rootHash: toBase64(h.rootHash) };
-    const tmp = `${opts.statePath}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ heads }));
-    renameSync(tmp, opts.statePath);
-  };
-  const now = opts.nowSeconds ?? (() => Math.floor(Date.now() / 1000));
+  const store = opts.store ?? fileStore(opts.statePath);
+  const nowSeconds = opts.nowSeconds;
+  const service = new WitnessService({
+    keyName: opts.keyName,
+    secretKey: opts.secretKey,
+    logs: opts.logs,
+    store,
+    clock: nowSeconds ? { now: () => nowSeconds() * 1000 } : systemClock,
+  });
   const answered = new Map<number, number>();
   const hanging = new Set<ServerResponse>();
 
   const server: Server = createServer((req, res) => {
-    void handle(req, res);
+    handle(req, res).catch(() => {
+      if (!res.headersSent) send(res, 500, 'internal error\n');
+      else res.destroy();
+    });
   });
 
   const send = (res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -119,41 +147,14 @@ export async function startLocalWitness(opts: LocalWitnessOptions): Promise<Loca
       send(res, 500, 'internal error\n');
       return;
     }
-    if (req.method === 'GET' && /^\/[0-9a-f]{64}\/checkpoint$/.test(path)) {
-      const hash = path.slice(1, 65);
-      for (const origin of ledger.heads().keys()) {
-        if (toHex(sha256(new TextEncoder().encode(origin))) !== hash) continue;
-        const note = ledger.latest(origin);
-        if (note) return send(res, 200, note);
-      }
-      return send(res, 404, 'never cosigned a checkpoint of this log\n');
+    const body = await readBody(req, MAX_ADD_CHECKPOINT_BYTES);
+    const out = await handleWitnessHttp(service, { method: req.method ?? 'GET', path, body });
+    if (path === '/add-checkpoint') answered.set(out.status, (answered.get(out.status) ?? 0) + 1);
+    if (out.status === 200 && path === '/add-checkpoint' && fault === 'crash-after-persist') {
+      res.destroy();
+      return;
     }
-    if (path !== '/add-checkpoint') return send(res, 404, 'not found\n');
-    if (req.method !== 'POST') return send(res, 405, 'POST only\n');
-    let body: Buffer;
-    try {
-      body = await readBody(req, MAX_ADD_CHECKPOINT_BYTES);
-    } catch {
-      return send(res, 400, 'request body too large\n');
-    }
-    let status: number;
-    try {
-      const request = parseAddCheckpointRequest(new Uint8Array(body));
-      const answer = ledger.addCheckpoint(request, now());
-      status = answer.status;
-      if (answer.status === 200) {
-        persist();
-        if (fault === 'crash-after-persist') res.destroy();
-        else send(res, 200, answer.body);
-      } else if (answer.status === 409)
-        send(res, 409, formatConflictBody(answer.size), TLOG_SIZE_CONTENT_TYPE);
-      else send(res, answer.status, `${answer.reason}\n`);
-    } catch (err) {
-      if (!(err instanceof WitnessError)) throw err;
-      status = 400;
-      send(res, 400, `${err.code}: ${err.message}\n`);
-    }
-    answered.set(status, (answered.get(status) ?? 0) + 1);
+    send(res, out.status, out.body, out.contentType);
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -164,9 +165,15 @@ export async function startLocalWitness(opts: LocalWitnessOptions): Promise<Loca
   if (!addr || typeof addr !== 'object') throw new Error('witness did not bind');
   return {
     url: `http://${opts.host ?? '127.0.0.1'}:${addr.port}`,
-    cosigner: ledger.cosigner,
-    vkey: formatCosignerKey(ledger.cosigner),
-    ledger,
+    cosigner: service.cosigner,
+    vkey: formatCosignerKey(service.cosigner),
+    service,
+    store,
+    head: (origin) => {
+      if (!(store instanceof MemoryWitnessLedgerStore)) return undefined;
+      const h = store.peek(originHash(origin));
+      return h ? { size: h.size, rootHash: h.rootHash } : undefined;
+    },
     answered,
     close: () =>
       new Promise((resolve) => {
@@ -177,20 +184,16 @@ export async function startLocalWitness(opts: LocalWitnessOptions): Promise<Loca
   };
 }
 
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+/** The body, or undefined once it passed `max` bytes (the rest is drained, not kept). */
+function readBody(req: IncomingMessage, max: number): Promise<Uint8Array | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let total = 0;
     req.on('data', (c: Buffer) => {
       total += c.length;
-      if (total > max) {
-        reject(new Error('too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
+      if (total <= max) chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(total > max ? undefined : new Uint8Array(Buffer.concat(chunks))));
     req.on('error', reject);
   });
 }

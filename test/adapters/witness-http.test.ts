@@ -219,7 +219,7 @@ describe('WitnessService over HTTP with two local witnesses', () => {
       failure: { code: 'WITNESS_INCONSISTENT' },
       witnessSize: 20,
     });
-    expect(w.ledger.head(honest.origin)?.size).toBe(20);
+    expect(w.head(honest.origin)?.size).toBe(20);
     expect(w.answered.get(422)).toBe(1);
   });
 
@@ -256,7 +256,7 @@ describe('WitnessService over HTTP with two local witnesses', () => {
     crash = true;
     const lost = await svc.witnessLog('crash');
     expect(lost.witnesses[0]).toMatchObject({ result: 'failed', failure: { code: 'WITNESS_UNREACHABLE' } });
-    expect(w.ledger.head(l.origin)?.size).toBe(10);
+    expect(w.head(l.origin)?.size).toBe(10);
     crash = false;
     const next = await svc.witnessLog('crash');
     expect(next.witnesses[0]).toMatchObject({ result: 'cosigned', witnessSize: 10, requests: 2 });

@@ -32,6 +32,7 @@ import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { DynamoWitnessLedgerStore } from '../../src/adapters/aws/dynamo-witness-ledger-store.ts';
 import { DynamoWitnessStateStore } from '../../src/adapters/aws/dynamo-witness-state.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
 import { createArchiveBucket, S3ArchiveStore } from '../../src/adapters/aws/s3-archive-store.ts';
@@ -79,6 +80,7 @@ import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
 import { uniqueId } from './support.ts';
 import { timestamperContract } from './timestamper.contract.ts';
 import { witnessContract } from './witness.contract.ts';
+import { witnessLedgerStoreContract } from './witness-ledger-store.contract.ts';
 import { witnessStateContract } from './witness-state.contract.ts';
 
 const TABLE = 'anchorlog-contracts';
@@ -408,6 +410,13 @@ notifierContract('HttpNotifier (webhook)', {
 witnessStateContract('DynamoWitnessStateStore', async () => {
   const client = await table();
   return new DynamoWitnessStateStore({ client, tableName: TABLE });
+});
+
+// The witness service's own table (cdk/witness-stack.ts), keyed like the log's.
+witnessLedgerStoreContract('DynamoWitnessLedgerStore', async () => {
+  const name = 'anchorlog-witness-contracts';
+  const client = await table(name);
+  return new DynamoWitnessLedgerStore({ client, tableName: name });
 });
 
 const witnessServers: { close(): Promise<void> }[] = [];

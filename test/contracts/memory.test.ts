@@ -28,6 +28,7 @@ import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
 import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { MemoryWitness } from '../../src/adapters/memory/witness.ts';
+import { MemoryWitnessLedgerStore } from '../../src/adapters/memory/witness-ledger-store.ts';
 import { MemoryWitnessStateStore } from '../../src/adapters/memory/witness-state.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { seed, testLog } from '../core/witness/support.ts';
@@ -56,6 +57,7 @@ import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
 import { timestamperContract } from './timestamper.contract.ts';
 import { witnessContract } from './witness.contract.ts';
+import { witnessLedgerStoreContract } from './witness-ledger-store.contract.ts';
 import { witnessStateContract } from './witness-state.contract.ts';
 
 logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
@@ -153,6 +155,7 @@ notifierContract('MemoryNotifier', {
 });
 
 witnessStateContract('MemoryWitnessStateStore', async () => new MemoryWitnessStateStore());
+witnessLedgerStoreContract('MemoryWitnessLedgerStore', async () => new MemoryWitnessLedgerStore());
 witnessContract('MemoryWitness', async () => {
   const log = testLog('witness-contract.test/memory');
   const witness = new MemoryWitness({

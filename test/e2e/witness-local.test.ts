@@ -6,7 +6,7 @@
  * archived tiles in S3.
  */
 import { mkdtempSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -116,6 +116,60 @@ describe('local stack: two witnesses cosign every checkpoint', () => {
     expect(
       report.attestations.filter((a) => a.kind === 'witness-cosignature' && a.status === 'verified').length,
     ).toBeGreaterThanOrEqual(2);
+  });
+
+  it('tlog-proof round trip on the emulator-backed stack: prove --format tlog-proof, verify with the quorum pinned', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'anchorlog-tlog-e2e-'));
+    const trustPath = join(dir, 'TRUST.json');
+    const api = ['--api', stack.info.apiUrl, '--key', stack.info.apiKey];
+    const w = stack.info.witnessVkeys.flatMap((v) => ['--witness', v]);
+    const t = await cli(
+      'trust',
+      '--log',
+      stack.info.logId,
+      '-o',
+      trustPath,
+      ...w,
+      '--witness-quorum',
+      '2',
+      ...api,
+    );
+    expect(t.code, t.err).toBe(0);
+    const file = join(dir, '5.tlog-proof');
+    const p = await cli(
+      'prove',
+      '--log',
+      stack.info.logId,
+      '--index',
+      '5',
+      '--trust',
+      trustPath,
+      '--format',
+      'tlog-proof',
+      '-o',
+      file,
+      ...api,
+    );
+    expect(p.code, p.out + p.err).toBe(0);
+    const text = await readFile(file, 'utf8');
+    expect(text.startsWith('c2sp.org/tlog-proof@v1\n')).toBe(true);
+    const v = await cli('verify', file, '--trust', trustPath, '--json');
+    expect(v.code, v.out + v.err).toBe(0);
+
+    // Pinned to a quorum the file cannot meet (a third witness that never cosigned, 3 of 3): exit 1.
+    const trust = JSON.parse(await readFile(trustPath, 'utf8')) as Record<string, unknown>;
+    const { cosignerFromSecret, formatCosignerKey } = await import('../../src/core/witness/index.ts');
+    const absent = formatCosignerKey(
+      cosignerFromSecret('witness-c.anchorlog.local', new Uint8Array(32).fill(9)),
+    );
+    const strict = join(dir, 'TRUST-3.json');
+    await writeFile(
+      strict,
+      JSON.stringify({ ...trust, witnesses: [...(trust.witnesses as string[]), absent], witnessQuorum: 3 }),
+    );
+    const f = await cli('verify', file, '--trust', strict, '--json');
+    expect(f.code, f.out + f.err).toBe(1);
+    expect(f.out + f.err).toMatch(/WITNESS_QUORUM_NOT_MET/);
   });
 });
 

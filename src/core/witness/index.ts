@@ -42,5 +42,7 @@ export {
   type AddCheckpointDecision,
   cosignAccepted,
   decideAddCheckpoint,
+  originHash,
+  originOf,
   type WitnessedHead,
 } from './witness.ts';

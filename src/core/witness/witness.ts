@@ -19,7 +19,8 @@
  *     the same size with another root                 → 422
  *  6. cosign; `next` is the new state.
  */
-import { bytesEqual } from '../bytes.ts';
+import { bytesEqual, toHex } from '../bytes.ts';
+import { sha256 } from '../hash.ts';
 import { emptyRoot } from '../merkle/hasher.ts';
 import { verifyConsistency } from '../merkle/verify.ts';
 import { type Checkpoint, parseCheckpoint } from '../note/checkpoint.ts';
@@ -180,4 +181,15 @@ export class WitnessLedger {
     this.#latest.set(d.checkpoint.origin, `${req.checkpoint}${line}`);
     return { status: 200, body: line, size: d.next.size };
   }
+}
+
+/** How a witness names a log in its monitoring path and state: SHA-256 of the origin line, lower-case hex. */
+export function originHash(origin: string): string {
+  return toHex(sha256(new TextEncoder().encode(origin)));
+}
+
+/** The origin line of a checkpoint note, read before any signature is checked (to pick keys and state); undefined without one. */
+export function originOf(checkpoint: string): string | undefined {
+  const eol = checkpoint.indexOf('\n');
+  return eol > 0 ? checkpoint.slice(0, eol) : undefined;
 }
