@@ -65,6 +65,23 @@ export interface WitnessSettings {
   cosigner: Cosigner;
 }
 
+/**
+ * A Rekor v2 log the anchor job submits each checkpoint to (docs/anchoring.md §Rekor): set by
+ * ANCHORLOG_REKOR_URL, with ANCHORLOG_REKOR_LOG_KEYS (the log's checkpoint vkeys, comma
+ * separated: an entry counts only under a checkpoint one of them signed) and
+ * ANCHORLOG_REKOR_KEY_ID (the KMS key, ECC_NIST_P256, that signs the entries: the anchor key,
+ * never the log signing key). ANCHORLOG_REKOR_NAME names the party (default `rekor`).
+ */
+export interface RekorSettings {
+  name: string;
+  /** Base URL; `/api/v2/log/entries` is appended. */
+  url: string;
+  /** The Rekor log keys, parsed and checked. */
+  logKeys: NoteVerifier[];
+  /** KMS key ID/ARN/alias of the anchor key. */
+  anchorKeyId: string;
+}
+
 /** Names (ARNs) of the secrets a function may read; never their values. */
 export interface SecretRefs {
   /** ANCHORLOG_QUERY_CURSOR_KEY_SECRET: text of at least 32 characters, the cursor HMAC key. */
@@ -126,6 +143,8 @@ export interface AppConfig {
   witnesses?: WitnessSettings[];
   /** ANCHORLOG_WITNESS_QUORUM: cosignatures for a checkpoint to count as witnessed (0..n; default min(2, n)). */
   witnessQuorum?: number;
+  /** ANCHORLOG_REKOR_*: the Rekor v2 log to submit checkpoints to; absent when ANCHORLOG_REKOR_URL is unset. */
+  rekor?: RekorSettings;
   /**
    * ANCHORLOG_HEALTH_SEAL_LAG_SECONDS (integer >= 1, default 300): a log whose
    * oldest unsealed batch has waited this long is recorded as an
@@ -273,6 +292,42 @@ function tsaList(raw: string | undefined): TsaSettings[] {
   });
 }
 
+function rekorSettings(env: Env, tsas: readonly TsaSettings[]): RekorSettings | undefined {
+  const url = env.ANCHORLOG_REKOR_URL;
+  const keys = env.ANCHORLOG_REKOR_LOG_KEYS;
+  const keyId = env.ANCHORLOG_REKOR_KEY_ID;
+  if (!url) {
+    if (keys || keyId || env.ANCHORLOG_REKOR_NAME)
+      throw new ConfigError('ANCHORLOG_REKOR_LOG_KEYS/_KEY_ID/_NAME are set without ANCHORLOG_REKOR_URL');
+    return undefined;
+  }
+  if (!/^https?:\/\/[^\s]+$/.test(url)) throw new ConfigError('ANCHORLOG_REKOR_URL is not an http(s) URL');
+  if (!keys) throw new ConfigError("ANCHORLOG_REKOR_URL needs ANCHORLOG_REKOR_LOG_KEYS (the log's vkeys)");
+  if (!keyId)
+    throw new ConfigError('ANCHORLOG_REKOR_URL needs ANCHORLOG_REKOR_KEY_ID (the anchor key in KMS)');
+  const name = env.ANCHORLOG_REKOR_NAME ?? 'rekor';
+  if (!isValidTsaName(name))
+    throw new ConfigError(`ANCHORLOG_REKOR_NAME ${JSON.stringify(name.slice(0, 80))}: ${TSA_NAME_RULE}`);
+  // Its failures share the per-party anchor status items with the TSAs (docs/anchoring.md §Rekor).
+  if (tsas.some((t) => t.name === name))
+    throw new ConfigError(`ANCHORLOG_REKOR_NAME ${JSON.stringify(name)} is also a TSA name`);
+  const logKeys = keys
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '')
+    .map((k, i) => {
+      try {
+        return parseVerifierKey(k);
+      } catch (err) {
+        throw new ConfigError(
+          `ANCHORLOG_REKOR_LOG_KEYS[${i}]: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    });
+  if (logKeys.length === 0) throw new ConfigError('ANCHORLOG_REKOR_LOG_KEYS names no key');
+  return { name, url, logKeys, anchorKeyId: keyId };
+}
+
 function witnessList(raw: string | undefined): WitnessSettings[] {
   if (raw === undefined || raw === '') return [];
   const shape = 'ANCHORLOG_WITNESSES must be a JSON array of {name,url,vkey}';
@@ -416,6 +471,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError(
       `ANCHORLOG_WITNESS_QUORUM ${witnessQuorum} exceeds the ${witnesses.length} witness(es) in ANCHORLOG_WITNESSES`,
     );
+  const rekor = rekorSettings(env, tsas);
   const hotDays = optionalInt(env, 'ANCHORLOG_QUERY_HOT_DAYS', 2);
   const maxRecords = optionalInt(env, 'ANCHORLOG_EXPORT_MAX_RECORDS', 1);
   const urlTtlSeconds = optionalInt(env, 'ANCHORLOG_EXPORT_URL_TTL_SECONDS', 1);
@@ -471,6 +527,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ),
     witnesses,
     witnessQuorum,
+    ...(rekor ? { rekor } : {}),
     ...(hotDays !== undefined ? { queryHotWindowMs: hotDays * DAY_MS } : {}),
     exportLimits: {
       ...(maxRecords !== undefined ? { maxRecords } : {}),

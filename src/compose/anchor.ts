@@ -21,12 +21,15 @@
 import { DynamoAnchorStore } from '../adapters/aws/dynamo-anchor-store.ts';
 import { DynamoHealthOutbox } from '../adapters/aws/dynamo-health-outbox.ts';
 import { DynamoWitnessStateStore } from '../adapters/aws/dynamo-witness-state.ts';
+import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { HttpRekor } from '../adapters/rekor/http-rekor.ts';
 import { HttpTimestamper } from '../adapters/tsa/http-timestamper.ts';
 import { HttpWitness } from '../adapters/witness/http-witness.ts';
 import { type AnchorOutcome, AnchorService, type RetryPolicy } from '../app/anchor.ts';
 import { anchorHealthEvents, putObservations } from '../app/health.ts';
 import { ProofService } from '../app/proofs.ts';
+import { type RekorOutcome, RekorService } from '../app/rekor.ts';
 import { type WitnessOutcome, WitnessService } from '../app/witness.ts';
 import { loadTsaCredentials } from '../config.ts';
 import { fromBase64 } from '../core/bytes.ts';
@@ -36,8 +39,10 @@ import { createSecretSource, loadLogPublicKeys } from './aws.ts';
 import { emfMetrics } from './metrics.ts';
 import type { Services } from './services.ts';
 
-/** The anchor outcome of a log, and its witnessing outcome when witnesses are configured. */
-export type AnchorJobOutcome = EachLogOutcome<AnchorOutcome & { readonly witness?: WitnessOutcome }>;
+/** The anchor outcome of a log, and its witnessing and Rekor outcomes when those are configured. */
+export type AnchorJobOutcome = EachLogOutcome<
+  AnchorOutcome & { readonly witness?: WitnessOutcome; readonly rekor?: RekorOutcome }
+>;
 export interface AnchorJobSummary {
   logs: number;
   /** Logs whose run ended `anchored` (a quorum of tokens, not all of them from earlier runs). */
@@ -129,6 +134,33 @@ export async function anchorJob(
           random,
           metrics,
         });
+  // Rekor (docs/anchoring.md §Rekor): the anchor key is its own KMS key (GetPublicKey at cold
+  // start, Sign per checkpoint), never the log signing key.
+  const rekor =
+    config.rekor === undefined
+      ? undefined
+      : new RekorService({
+          archive,
+          originPrefix: config.originPrefix,
+          logPublicKeys,
+          rekor: new HttpRekor({
+            name: config.rekor.name,
+            url: config.rekor.url,
+            ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+            ...(opts.fetch ? { fetch: opts.fetch } : {}),
+          }),
+          rekorKeys: config.rekor.logKeys,
+          anchorSigner: await KmsNoteSigner.create({
+            client: clients.kms,
+            kmsKeyId: config.rekor.anchorKeyId,
+            keyName: `${config.originPrefix}/rekor-anchor`,
+          }),
+          anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),
+          clock,
+          random,
+          metrics,
+          ...(opts.retry ? { retry: opts.retry } : {}),
+        });
   return {
     name: 'anchor',
     clock,
@@ -137,11 +169,19 @@ export async function anchorJob(
     run: (logIds, deadlineMs) =>
       eachLog(logIds, deadlineMs, clock, async (logId) => {
         const anchored = await anchor.anchorLog(logId);
-        return witness ? { ...anchored, witness: await witness.witnessLog(logId) } : anchored;
+        return {
+          ...anchored,
+          ...(witness ? { witness: await witness.witnessLog(logId) } : {}),
+          ...(rekor ? { rekor: await rekor.submitLog(logId) } : {}),
+        };
       }),
     notable: (o) =>
       o.ok &&
-      (o.tsaCalls > 0 || o.failures > 0 || (o.witness?.requests ?? 0) > 0 || (o.witness?.failures ?? 0) > 0),
+      (o.tsaCalls > 0 ||
+        o.failures > 0 ||
+        (o.witness?.requests ?? 0) > 0 ||
+        (o.witness?.failures ?? 0) > 0 ||
+        (o.rekor?.attempts ?? 0) > 0),
     summarize: (outcomes) => ({
       logs: outcomes.length,
       anchored: outcomes.filter((o) => o.ok && o.status === 'anchored').length,

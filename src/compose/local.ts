@@ -55,3 +55,20 @@ export async function provisionEmulator(
 export async function putLocalSecret(config: AppConfig, name: string, value: string): Promise<string> {
   return putSecret(createSecretsManagerClient(config), name, value);
 }
+
+/**
+ * The Rekor anchor key in the emulator's KMS (docs/anchoring.md §Rekor): a P-256 signing key of
+ * its own, as a deployment would create next to the log signing key. Returns its key ID.
+ */
+export async function createLocalRekorAnchorKey(clients: AwsClients): Promise<string> {
+  const key = await clients.kms.send(
+    new CreateKeyCommand({
+      KeySpec: 'ECC_NIST_P256',
+      KeyUsage: 'SIGN_VERIFY',
+      Description: 'anchorlog local Rekor anchor key',
+    }),
+  );
+  const id = key.KeyMetadata?.KeyId;
+  if (!id) throw new Error('KMS CreateKey returned no key id');
+  return id;
+}

@@ -17,7 +17,7 @@ import { createDeliveryService, deliverJob } from '../compose/deliver.ts';
 import { detectJob } from '../compose/detect.ts';
 import { exportApi } from '../compose/export.ts';
 import { ingestApi } from '../compose/ingest.ts';
-import { provisionEmulator, putLocalSecret } from '../compose/local.ts';
+import { createLocalRekorAnchorKey, provisionEmulator, putLocalSecret } from '../compose/local.ts';
 import { emfMetrics } from '../compose/metrics.ts';
 import { classMonitor } from '../compose/monitor.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
@@ -40,6 +40,7 @@ import type { MetricsSink } from '../ports/metrics.ts';
 import { type AlertReceiver, startAlertReceiver } from './alert-receiver.ts';
 import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
+import { startLocalRekor } from './rekor.ts';
 import { ensureTsaPki, rootsPem } from './tsa/pki.ts';
 import { type LocalTsa, startLocalTsa } from './tsa/server.ts';
 import { type LocalWitness, startLocalWitness } from './witness.ts';
@@ -94,6 +95,10 @@ export interface LocalStackInfo {
   witnessUrls: string[];
   /** Their cosigner vkeys (type 0x04): what `anchorlog trust --witness` pins. */
   witnessVkeys: string[];
+  /** The local Rekor v2 stand-in (src/local/rekor.ts): base URL, its log vkey, the anchor key's KMS ID. */
+  rekorUrl: string;
+  rekorVkey: string;
+  rekorAnchorKeyId: string;
 }
 
 export interface LocalStack {
@@ -208,8 +213,15 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       stops.push(() => w.close());
       witnesses.push(w);
     }
+    // A Rekor v2 stand-in (production Rekor is not reachable from a local stack); the anchor job
+    // submits each checkpoint to it, signed with an anchor key of its own in the emulator's KMS.
+    log('starting a Rekor v2 stand-in…');
+    const rekor = await startLocalRekor({ origin: 'rekor.anchorlog.local', host: opts.host ?? '127.0.0.1' });
+    stops.push(() => rekor.close());
+    const rekorAnchorKeyId = await createLocalRekorAnchorKey(clients);
     const config: AppConfig = {
       ...base,
+      rekor: { name: 'local-rekor', url: rekor.url, logKeys: [rekor.logKey], anchorKeyId: rekorAnchorKeyId },
       witnesses: witnesses.map((w, i) => ({
         name: `local-witness-${i === 0 ? 'a' : 'b'}`,
         url: w.url,
@@ -393,6 +405,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       alertReceiverUrl: alerts.url,
       witnessUrls: witnesses.map((w) => w.url),
       witnessVkeys: witnesses.map((w) => w.vkey),
+      rekorUrl: rekor.url,
+      rekorVkey: rekor.vkey,
+      rekorAnchorKeyId,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
     return { info, services, sealNow, anchorNow, recoverNow, deliverNow, alerts, stop: stopAll };

@@ -42,10 +42,12 @@ import { putSecret, SecretsManagerSource } from '../../src/adapters/aws/secrets-
 import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
 import { HttpNotifier } from '../../src/adapters/notify/http-notifier.ts';
+import { HttpRekor } from '../../src/adapters/rekor/http-rekor.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { HttpWitness } from '../../src/adapters/witness/http-witness.ts';
 import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
 import { parseWebhookSecrets } from '../../src/core/deliver/webhook-signature.ts';
+import { startLocalRekor } from '../../src/local/rekor.ts';
 import { startLocalWitness } from '../../src/local/witness.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import type { MetricDatum, MetricsEmission, MetricUnit } from '../../src/ports/metrics.ts';
@@ -71,6 +73,7 @@ import { principalStoreContract } from './principal-store.contract.ts';
 import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { rekorContract } from './rekor.contract.ts';
 import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
 import { ruleStoreContract } from './rule-store.contract.ts';
@@ -434,4 +437,10 @@ witnessContract('HttpWitness (local tlog-witness server)', async () => {
     witness: new HttpWitness({ name: 'contract-witness', url: server.url, cosigner: server.cosigner }),
     log,
   };
+});
+
+rekorContract('HttpRekor (local Rekor v2 stand-in)', async () => {
+  const server = await startLocalRekor({ origin: 'rekor.contract.test' });
+  afterAll(() => server.close());
+  return { rekor: new HttpRekor({ name: 'contract-rekor', url: server.url }), logKey: server.logKey };
 });

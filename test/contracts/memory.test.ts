@@ -21,6 +21,7 @@ import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.
 import { MemoryProducerKeyStore } from '../../src/adapters/memory/producer-key-store.ts';
 import { MemoryProducerStore } from '../../src/adapters/memory/producer-store.ts';
 import { MemoryQueryIndex } from '../../src/adapters/memory/query-index.ts';
+import { MemoryRekor } from '../../src/adapters/memory/rekor.ts';
 import { MemoryRoleStore } from '../../src/adapters/memory/role-store.ts';
 import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
 import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
@@ -30,6 +31,7 @@ import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { MemoryWitness } from '../../src/adapters/memory/witness.ts';
 import { MemoryWitnessLedgerStore } from '../../src/adapters/memory/witness-ledger-store.ts';
 import { MemoryWitnessStateStore } from '../../src/adapters/memory/witness-state.ts';
+import { verifierFromSpki } from '../../src/core/note/verifiers.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { seed, testLog } from '../core/witness/support.ts';
 import { accessReviewStoreContract } from './access-review-store.contract.ts';
@@ -49,6 +51,7 @@ import { principalStoreContract } from './principal-store.contract.ts';
 import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
 import { queryIndexContract } from './query-index.contract.ts';
+import { rekorContract } from './rekor.contract.ts';
 import { roleStoreContract } from './role-store.contract.ts';
 import { ruleSourceContract } from './rule-source.contract.ts';
 import { ruleStoreContract } from './rule-store.contract.ts';
@@ -166,4 +169,12 @@ witnessContract('MemoryWitness', async () => {
     clock: systemClock,
   });
   return { witness, log };
+});
+
+rekorContract('MemoryRekor', async () => {
+  const signer = LocalNoteSigner.generate('rekor.contract.test', 'ed25519');
+  return {
+    rekor: new MemoryRekor('contract-rekor', signer),
+    logKey: verifierFromSpki(signer.keyName, signer.publicKeySpki),
+  };
 });

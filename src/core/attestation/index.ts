@@ -7,6 +7,7 @@ export {
   type AttestationOf,
   type CosignatureAttestation,
   isAttestationKind,
+  type RekorAttestation,
   type Rfc3161Attestation,
 } from './model.ts';
 export { type AttestationTrust, type AttestationVerdict, verifyAttestation } from './verify.ts';

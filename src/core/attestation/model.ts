@@ -9,12 +9,15 @@
  *  - `witness-cosignature`: a C2SP `cosignature/v1` line by a witness over the checkpoint's
  *    note text. It proves the witness saw this checkpoint as the latest, consistent with every
  *    one it saw before (no split view towards it).
+ *  - `rekor`: a Rekor v2 TransparencyLogEntry for a `hashedrekord` whose digest is SHA-256 of
+ *    the whole signed checkpoint file, signed with the log's anchor key. It proves a public
+ *    transparency log recorded this checkpoint (docs/anchoring.md §Rekor).
  *
  * Adding a kind means: a member of `Attestation` here, one verifier function in verify.ts
  * (the table there does not compile until it has one), and its trust in `AttestationTrust`.
  */
 
-export const ATTESTATION_KINDS = ['rfc3161', 'witness-cosignature'] as const;
+export const ATTESTATION_KINDS = ['rfc3161', 'witness-cosignature', 'rekor'] as const;
 export type AttestationKind = (typeof ATTESTATION_KINDS)[number];
 
 export const isAttestationKind = (k: unknown): k is AttestationKind =>
@@ -24,7 +27,7 @@ interface AttestationBase {
   /** Size of the checkpoint this attestation binds. */
   readonly checkpoint: number;
   /**
-   * The attesting party's configured short name (a TSA name or a witness name: the rule of
+   * The attesting party's configured short name (a TSA, witness or Rekor name: the rule of
    * src/core/names.ts). Informative: verification identifies the party by its key (TSA root,
    * witness key), never by this name.
    */
@@ -49,5 +52,13 @@ export interface CosignatureAttestation extends AttestationBase {
   };
 }
 
-export type Attestation = Rfc3161Attestation | CosignatureAttestation;
+export interface RekorAttestation extends AttestationBase {
+  readonly kind: 'rekor';
+  readonly evidence: {
+    /** The TransparencyLogEntry (protojson) as the Rekor log returned it. Untrusted input. */
+    readonly entry: Uint8Array;
+  };
+}
+
+export type Attestation = Rfc3161Attestation | CosignatureAttestation | RekorAttestation;
 export type AttestationOf<K extends AttestationKind> = Extract<Attestation, { kind: K }>;

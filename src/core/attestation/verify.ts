@@ -9,8 +9,16 @@
  * AttestationError (the kind's own error as `cause`) or returns a verdict.
  */
 import { toHex } from '../bytes.ts';
+import { sha256 } from '../hash.ts';
 import { NoteError } from '../note/errors.ts';
 import { type NoteSignature, parseNote } from '../note/signed-note.ts';
+import {
+  parseRekorEntry,
+  RekorError,
+  type RekorTrust,
+  type VerifiedRekorEntry,
+  verifyRekorEntry,
+} from '../rekor/index.ts';
 import { TimestampError, type VerifiedTimestamp, verifyTimestamp } from '../rfc3161/index.ts';
 import { type Cosigner, isLineOf, verifyCosignature } from '../witness/cosignature.ts';
 import { AttestationError } from './errors.ts';
@@ -25,6 +33,11 @@ export interface AttestationTrust {
   readonly tsaRoots?: readonly Uint8Array[];
   /** Witness cosignatures: the pinned witness keys. A line by any other key is `unknown-party`. */
   readonly witnesses?: readonly Cosigner[];
+  /**
+   * Rekor: the pinned Rekor log keys and the log's anchor keys (the keys entries are signed
+   * with). Absent: a rekor attestation is `unknown-party` (not judged, not counted).
+   */
+  readonly rekor?: RekorTrust;
 }
 
 export type AttestationVerdict =
@@ -46,6 +59,19 @@ export type AttestationVerdict =
       readonly kind: 'witness-cosignature';
       /** No trusted witness has this line's name and key ID: ignored, as signed-note ignores unknown keys. */
       readonly status: 'unknown-party';
+      readonly name: string;
+      readonly keyId: string;
+    }
+  | {
+      readonly kind: 'rekor';
+      readonly status: 'verified';
+      readonly entry: VerifiedRekorEntry;
+    }
+  | {
+      readonly kind: 'rekor';
+      /** No Rekor trust was given: the entry is read but not judged. */
+      readonly status: 'unknown-party';
+      /** The origin the entry's checkpoint claims (unverified) and the entry's logId key ID (hex). */
       readonly name: string;
       readonly keyId: string;
     };
@@ -142,10 +168,51 @@ const verifyWitnessCosignature: KindVerifier<'witness-cosignature'> = async (a, 
   return { kind: 'witness-cosignature', status: 'verified', witness, timestamp };
 };
 
+/**
+ * Rekor v2 (src/core/rekor): the entry's hashedrekord body binds SHA-256 of the whole signed
+ * checkpoint file and a pinned anchor key, its signature verifies, its inclusion proof leads to
+ * the root of a checkpoint signed by a pinned Rekor key. A failed binding is BAD_ATTESTATION
+ * with the RekorError (its code names the binding) as cause; an unreadable entry is
+ * MALFORMED_EVIDENCE.
+ */
+const verifyRekor: KindVerifier<'rekor'> = async (a, signedCheckpoint, trust) => {
+  try {
+    const entry = parseRekorEntry(a.evidence.entry);
+    if (trust.rekor === undefined) {
+      let name = '';
+      try {
+        name = parseNote(entry.inclusionProof.checkpoint).text.split('\n', 1)[0] ?? '';
+      } catch {
+        // Informative only.
+      }
+      return { kind: 'rekor', status: 'unknown-party', name, keyId: toHex(entry.logKeyId) };
+    }
+    if (trust.rekor.logKeys.length === 0 || trust.rekor.anchorKeys.length === 0)
+      throw new AttestationError(
+        'INVALID_TRUST',
+        'Rekor trust needs at least one log key and one anchor key',
+      );
+    return {
+      kind: 'rekor',
+      status: 'verified',
+      entry: verifyRekorEntry(entry, sha256(signedCheckpoint), trust.rekor),
+    };
+  } catch (e) {
+    if (e instanceof RekorError)
+      throw new AttestationError(
+        e.code === 'REKOR_MALFORMED_ENTRY' ? 'MALFORMED_EVIDENCE' : 'BAD_ATTESTATION',
+        `${a.party}: ${e.code}: ${e.message}`,
+        { cause: e },
+      );
+    throw e;
+  }
+};
+
 /** One verifier per kind; a kind without one does not compile. */
 const VERIFIERS: { readonly [K in AttestationKind]: KindVerifier<K> } = {
   rfc3161: verifyRfc3161,
   'witness-cosignature': verifyWitnessCosignature,
+  rekor: verifyRekor,
 };
 
 /**
