@@ -43,6 +43,7 @@ import {
   classLogPrefix,
   formatClassLine,
 } from '../core/classes/commitment.ts';
+import { type ClassChange, classChanges } from '../core/classes/declaration.ts';
 import type { ClassDefinition } from '../core/classes/definition.ts';
 import { ClassError } from '../core/classes/errors.ts';
 import { encodeClassLeaf } from '../core/classes/leaf.ts';
@@ -133,6 +134,12 @@ export interface SealOutcome {
   readonly more: boolean;
   /** What this run wrote (for metrics and the benchmark). */
   readonly stats: SealStats;
+  /**
+   * Classes this run's checkpoint declared or retired (empty unless it
+   * sealed): the seal job records each in the `system` log (docs/classes.md
+   * §Versions).
+   */
+  readonly classChanges: readonly ClassChange[];
 }
 
 export interface SealStats {
@@ -203,6 +210,8 @@ export interface SealManyResult {
         size: number;
         runs: number;
         more: boolean;
+        /** Declarations and retirements of every run that sealed, in order. */
+        classChanges: readonly ClassChange[];
       }
     | { logId: string; ok: false; code: AppError['code']; message: string; haltCode?: SealHaltCode }
   >;
@@ -360,9 +369,11 @@ export class SealService {
       try {
         let out = await this.sealLog(logId);
         const previousSize = out.previousSize;
+        const classChanges = [...out.classChanges];
         let runs = 1;
         while (out.more && this.#o.clock.now() < deadlineMs) {
           out = await this.sealLog(logId);
+          classChanges.push(...out.classChanges);
           runs++;
         }
         results.push({
@@ -373,6 +384,7 @@ export class SealService {
           size: out.size,
           runs,
           more: out.more,
+          classChanges,
         });
       } catch (err) {
         const e = err instanceof AppError ? err : toAppError(logId, err);
@@ -437,6 +449,7 @@ export class SealService {
       republished,
       more: true,
       stats,
+      classChanges: [],
     });
 
     // Archive objects this run read or wrote, by path. Tiles and bundles are
@@ -493,6 +506,7 @@ export class SealService {
         republished,
         more: false,
         stats,
+        classChanges: [],
       };
     }
 
@@ -548,7 +562,8 @@ export class SealService {
     // records. Computed before any write, from checked inputs only: the signed
     // class lines of the state's checkpoint (verified by #checkState) and the
     // verified records.
-    const classGrowth = await this.#classGrowth(logId, st, decoded);
+    const classes = await this.#classGrowth(logId, st, decoded);
+    const classGrowth = classes.growth;
 
     // COMMIT POINT 1 — tiles and bundles, written before anything refers to them.
     // Dies here: some objects exist, the seal state is unchanged. The next run
@@ -663,6 +678,7 @@ export class SealService {
       republished,
       more,
       stats,
+      classChanges: classes.changes,
     };
   }
 
@@ -857,7 +873,7 @@ export class SealService {
     logId: string,
     st: SealState,
     decoded: readonly DecodedRecord[],
-  ): Promise<ClassGrowth[]> {
+  ): Promise<{ growth: ClassGrowth[]; changes: ClassChange[] }> {
     const o = this.#o;
     // The state's checkpoint was verified with the log key by #checkState
     // before this is called; here it is only parsed again for its lines.
@@ -865,14 +881,15 @@ export class SealService {
       st.version > 0
         ? classCommitments(parseCheckpoint(parseNote(st.checkpoint ?? '').text).extensions, st.size)
         : [];
-    if (previous.length === 0 && o.classes.length === 0) return [];
+    if (previous.length === 0 && o.classes.length === 0) return { growth: [], changes: [] };
     const plan = planClasses(previous, o.classes, st.size);
+    const changes = classChanges(previous, plan, st.size);
     // One pass over the records, each rule compiled once.
     const leaves = classLeavesOf(plan, decoded);
     // Class logs are independent: their archive reads (right edge, partial
     // bundle) run concurrently, so a seal waits for one round of class reads,
     // not one per class.
-    return Promise.all(
+    const growth = await Promise.all(
       plan.map(async (c, k): Promise<ClassGrowth> => {
         const added = leaves[k] ?? [];
         const prefix = classLogPrefix(c);
@@ -904,6 +921,7 @@ export class SealService {
         };
       }),
     );
+    return { growth, changes };
   }
 
   /**
