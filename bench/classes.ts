@@ -1,5 +1,7 @@
 /**
- * Event-class benchmark (npm run bench:classes [events] [accessPer1000]):
+ * Event-class benchmark (npm run bench:classes [events] [accessPer1000]; the
+ * issue's 10^6-event sample request alone: npm run bench:classes -- sample
+ * [events] [accessChanges], see ./classes-sample.ts):
  * what the class logs of docs/classes.md cost, and what they save.
  *
  *  1. The same log (default 20,000 events, sealed every 1,000) sealed twice
@@ -37,7 +39,27 @@ import { decodeEntryBundle } from '../src/core/merkle/entry-bundle.ts';
 import { entryBundlePath, TILE_WIDTH } from '../src/core/merkle/tile-path.ts';
 import { decodeRecord } from '../src/core/record.ts';
 import { archiveKey } from '../src/ports/archive-store.ts';
+import { sampleReport, sampleRequest } from './classes-sample.ts';
 import { machine } from './machine.ts';
+
+// `sample [events] [accessChanges]`: only the sample request, at the issue's scale (./classes-sample.ts).
+if (process.argv[2] === 'sample') {
+  const r = sampleReport(
+    await sampleRequest(Number(process.argv[3] ?? 1_000_000), Number(process.argv[4] ?? 1_000)),
+  );
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/classes-sample.json', import.meta.url), `${JSON.stringify(r, null, 2)}\n`);
+  console.table({
+    events: r.events,
+    'access changes (class records)': r.classRecords,
+    'class answer bytes (no TSA tokens)': r.classAnswerBytes,
+    'same months, full range: records': r.rangeRecords,
+    'same months, full range: record bytes (lower bound)': r.rangeRecordBytes,
+    'full range / class answer': r.ratio,
+    'build time (s)': r.buildSeconds,
+  });
+  process.exit(0);
+}
 
 const EVENTS = Number(process.argv[2] ?? 20_000);
 const ACCESS_PER_1000 = Number(process.argv[3] ?? 1);

@@ -4,6 +4,7 @@
  * authentication, which accepts a principal version only if its record is
  * there (src/app/principals.ts, "Binding").
  */
+import type { ClassDeclarationEvent } from '../core/classes/declaration.ts';
 import type { AlertAuditEvent } from '../core/deliver/events.ts';
 import type { AuditEvent } from '../core/event.ts';
 import type { HealthAuditEvent } from '../core/health.ts';
@@ -98,7 +99,9 @@ export class SystemLogAuditSink implements AdminAuditSink {
    * recorded by someone else meanwhile makes it fail whole (CONFLICT), never
    * half-applied — the caller then records one by one.
    */
-  async recordMany(events: readonly (AlertAuditEvent | HealthAuditEvent)[]): Promise<number> {
+  async recordMany(
+    events: readonly (AlertAuditEvent | HealthAuditEvent | ClassDeclarationEvent)[],
+  ): Promise<number> {
     if (events.length === 0) return 0;
     const submitter = events[0]?.actor.id as string;
     if (events.some((e) => e.actor.id !== submitter))
@@ -117,7 +120,9 @@ export class SystemLogAuditSink implements AdminAuditSink {
     return appended;
   }
 
-  async record(event: AdminAuditEvent | AlertAuditEvent | HealthAuditEvent): Promise<AuditPosition> {
+  async record(
+    event: AdminAuditEvent | AlertAuditEvent | HealthAuditEvent | ClassDeclarationEvent,
+  ): Promise<AuditPosition> {
     await this.#ensureLog();
     await this.ingest.appendToSystemLog({
       submitter: event.actor.id,

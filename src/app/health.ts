@@ -20,6 +20,7 @@
  *    system log would refuse that id for a different event, so an id it
  *    already holds is only removed from the outbox, never appended again.
  */
+import { isClassDeclarationEvent } from '../core/classes/declaration.ts';
 import {
   anchorQuorumMissedEvent,
   type HealthAuditEvent,
@@ -28,7 +29,7 @@ import {
   sealLagEvent,
   tsaFailureEvent,
 } from '../core/health.ts';
-import type { HealthOutbox } from '../ports/health-outbox.ts';
+import type { HealthOutbox, SystemObservation } from '../ports/health-outbox.ts';
 import type { AuditPosition } from '../ports/principal-store.ts';
 import type { SealState } from '../ports/seal-state.ts';
 import type { AnchorOutcome } from './anchor.ts';
@@ -119,9 +120,9 @@ export interface HealthRecordingDeps {
   readonly outbox: HealthOutbox;
   /** The `system` log sink (src/app/admin-audit.ts SystemLogAuditSink): idempotent by event id. */
   readonly audit: {
-    record(event: HealthAuditEvent): Promise<AuditPosition>;
+    record(event: SystemObservation): Promise<AuditPosition>;
     /** Few appends for many, skipping ids the log holds; CONFLICT: record one by one. */
-    recordMany(events: readonly HealthAuditEvent[]): Promise<number>;
+    recordMany(events: readonly SystemObservation[]): Promise<number>;
   };
   /** Where the `system` log's event ids are looked up (SystemLogAuditReader). */
   readonly recorded: { find(eventId: string): Promise<AuditPosition | undefined> };
@@ -149,17 +150,20 @@ export async function recordHealthObservations(
   limit = HEALTH_RECORDS_PER_RUN,
 ): Promise<HealthRecordingOutcome> {
   const stored = await deps.outbox.pending(limit);
-  // The outbox's type says health event; its writers are other roles, so check what it holds.
-  const pending: HealthAuditEvent[] = [];
+  // The outbox's type says health event or class declaration; its writers are
+  // other roles, so check what it holds.
+  const pending: SystemObservation[] = [];
   const refused: { id: string }[] = [];
   for (const e of stored as readonly unknown[])
-    if (isHealthEvent(e)) pending.push(e);
+    if (isHealthEvent(e) || isClassDeclarationEvent(e)) pending.push(e);
     else refused.push({ id: String((e as { id?: unknown }).id) });
   if (refused.length > 0) await deps.outbox.remove(refused.map((e) => e.id));
   if (pending.length === 0) return { recorded: 0, refused: refused.length, repeated: 0 };
   let recorded = 0;
   try {
-    recorded = await deps.audit.recordMany(pending);
+    // recordMany appends the events of one actor (the submitter): one call per actor.
+    for (const actor of new Set(pending.map((e) => e.actor.id)))
+      recorded += await deps.audit.recordMany(pending.filter((e) => e.actor.id === actor));
   } catch (err) {
     if (!(err instanceof AppError && err.code === 'CONFLICT')) throw err;
     // An id recorded by someone else between the look-up and the append: one by one.

@@ -37,14 +37,16 @@
  */
 import { bytesEqual } from '../core/bytes.ts';
 import {
+  CLASS_LINE_TAG,
   type ClassCommitment,
   classCommitments,
   classLogPrefix,
   formatClassLine,
 } from '../core/classes/commitment.ts';
+import { type ClassChange, classChanges } from '../core/classes/declaration.ts';
 import type { ClassDefinition } from '../core/classes/definition.ts';
 import { ClassError } from '../core/classes/errors.ts';
-import { classLeafHash, encodeClassLeaf } from '../core/classes/leaf.ts';
+import { encodeClassLeaf } from '../core/classes/leaf.ts';
 import { classLeavesOf, planClasses } from '../core/classes/plan.ts';
 import { CompactRange } from '../core/merkle/compact-range.ts';
 import { decodeEntryBundle, encodeEntryBundle } from '../core/merkle/entry-bundle.ts';
@@ -62,7 +64,7 @@ import { signNote } from '../core/note/sign.ts';
 import { parseNote } from '../core/note/signed-note.ts';
 import { type NoteVerifier, verifierFromSpki } from '../core/note/verifiers.ts';
 import { checkpointFromNote } from '../core/note/verify.ts';
-import { ChainError, decodeRecordFast, verifyChain } from '../core/record.ts';
+import { ChainError, type LogRecord, verifyChain } from '../core/record.ts';
 import { ArchiveError, type ArchiveStore, archiveKey } from '../ports/archive-store.ts';
 import { type Clock, MAX_CLOCK_SKEW_MS } from '../ports/clock.ts';
 import { type LogStore, LogStoreError, type StoredBatch } from '../ports/log-store.ts';
@@ -132,6 +134,12 @@ export interface SealOutcome {
   readonly more: boolean;
   /** What this run wrote (for metrics and the benchmark). */
   readonly stats: SealStats;
+  /**
+   * Classes this run's checkpoint declared or retired (empty unless it
+   * sealed): the seal job records each in the `system` log (docs/classes.md
+   * §Versions).
+   */
+  readonly classChanges: readonly ClassChange[];
 }
 
 export interface SealStats {
@@ -202,6 +210,8 @@ export interface SealManyResult {
         size: number;
         runs: number;
         more: boolean;
+        /** Declarations and retirements of every run that sealed, in order. */
+        classChanges: readonly ClassChange[];
       }
     | { logId: string; ok: false; code: AppError['code']; message: string; haltCode?: SealHaltCode }
   >;
@@ -242,6 +252,12 @@ interface ClassGrowth {
 /** The archive's current checkpoint, verified, with the ETag that replaces exactly it. */
 interface Archived extends Head {
   readonly etag: string;
+}
+
+/** A record that passed the chain check, with its main-log leaf hash. */
+interface DecodedRecord {
+  readonly record: LogRecord;
+  readonly leafHash: Uint8Array;
 }
 
 type ReadTile = (level: number, index: number, width: number) => Promise<Uint8Array>;
@@ -353,9 +369,11 @@ export class SealService {
       try {
         let out = await this.sealLog(logId);
         const previousSize = out.previousSize;
+        const classChanges = [...out.classChanges];
         let runs = 1;
         while (out.more && this.#o.clock.now() < deadlineMs) {
           out = await this.sealLog(logId);
+          classChanges.push(...out.classChanges);
           runs++;
         }
         results.push({
@@ -366,6 +384,7 @@ export class SealService {
           size: out.size,
           runs,
           more: out.more,
+          classChanges,
         });
       } catch (err) {
         const e = err instanceof AppError ? err : toAppError(logId, err);
@@ -430,6 +449,7 @@ export class SealService {
       republished,
       more: true,
       stats,
+      classChanges: [],
     });
 
     // Archive objects this run read or wrote, by path. Tiles and bundles are
@@ -486,6 +506,7 @@ export class SealService {
         republished,
         more: false,
         stats,
+        classChanges: [],
       };
     }
 
@@ -493,10 +514,19 @@ export class SealService {
     // headers agreeing with their records, each record's prev = leaf hash of the
     // one before, receivedAt never decreasing. Any mismatch is fatal.
     const records = checkBatches(logId, st, batches);
+    // The chain check decodes every record; the class logs keep the decoded
+    // ones (index and event only) instead of decoding each record again.
+    // Kept only when this run may have class logs to grow (classes configured,
+    // or class lines on the checkpoint it builds on).
+    const decoded: DecodedRecord[] = [];
+    const keep = o.classes.length > 0 || (st.checkpoint ?? '').includes(`\n${CLASS_LINE_TAG} `);
     const chain = verifyChain(records, st.lastLeafHash, {
       firstIndex: st.size,
       logId,
       ...(st.lastReceivedAt !== undefined ? { notBefore: st.lastReceivedAt } : {}),
+      ...(keep
+        ? { onRecord: (record: LogRecord, leafHash: Uint8Array) => decoded.push({ record, leafHash }) }
+        : {}),
     });
     const last = batches[batches.length - 1] as StoredBatch;
     if (!bytesEqual(chain.lastLeafHash, last.lastLeafHash))
@@ -532,7 +562,8 @@ export class SealService {
     // records. Computed before any write, from checked inputs only: the signed
     // class lines of the state's checkpoint (verified by #checkState) and the
     // verified records.
-    const classGrowth = await this.#classGrowth(logId, st, records, chain.leafHashes);
+    const classes = await this.#classGrowth(logId, st, decoded);
+    const classGrowth = classes.growth;
 
     // COMMIT POINT 1 — tiles and bundles, written before anything refers to them.
     // Dies here: some objects exist, the seal state is unchanged. The next run
@@ -647,6 +678,7 @@ export class SealService {
       republished,
       more,
       stats,
+      classChanges: classes.changes,
     };
   }
 
@@ -840,9 +872,8 @@ export class SealService {
   async #classGrowth(
     logId: string,
     st: SealState,
-    records: readonly Uint8Array[],
-    leafHashes: readonly Uint8Array[],
-  ): Promise<ClassGrowth[]> {
+    decoded: readonly DecodedRecord[],
+  ): Promise<{ growth: ClassGrowth[]; changes: ClassChange[] }> {
     const o = this.#o;
     // The state's checkpoint was verified with the log key by #checkState
     // before this is called; here it is only parsed again for its lines.
@@ -850,53 +881,47 @@ export class SealService {
       st.version > 0
         ? classCommitments(parseCheckpoint(parseNote(st.checkpoint ?? '').text).extensions, st.size)
         : [];
-    if (previous.length === 0 && o.classes.length === 0) return [];
+    if (previous.length === 0 && o.classes.length === 0) return { growth: [], changes: [] };
     const plan = planClasses(previous, o.classes, st.size);
-    const decoded = records.map((bytes, i) => ({
-      record: decodeRecordFast(bytes),
-      leafHash: leafHashes[i] as Uint8Array,
-    }));
+    const changes = classChanges(previous, plan, st.size);
+    // One pass over the records, each rule compiled once.
     const leaves = classLeavesOf(plan, decoded);
-    const out: ClassGrowth[] = [];
-    for (const [k, c] of plan.entries()) {
-      const added = leaves[k] ?? [];
-      const prefix = classLogPrefix(c);
-      const classTiles = new Map<string, Uint8Array>();
-      const readClassTile: ReadTile = async (level, index, width) => {
-        const path = prefix + tilePath(level, index, width);
-        let body = classTiles.get(path);
-        if (body === undefined) {
-          body = await o.archive.get(archiveKey(logId, path));
-          if (body === undefined) throw integrity(`sealed class tile ${path} is missing from the archive`);
-          classTiles.set(path, body);
-        }
-        return body;
-      };
-      const edge = c.size === 0 ? CompactRange.empty() : await rightEdgeFromTiles(c.size, readClassTile);
-      if (!bytesEqual(edge.root(), c.rootHash))
-        throw integrity(
-          `archived tiles of class ${c.def.name} at size ${c.size} disagree with the signed class root`,
-        );
-      if (added.length === 0) {
-        out.push({ writes: [], commitment: c });
-        continue;
-      }
-      const newSize = c.size + added.length;
-      const g = await tilesForGrowth(c.size, newSize, added.map(classLeafHash), readClassTile, edge);
-      const bundles = await this.#entryBundles(
-        logId,
-        c.size,
-        added.map(encodeClassLeaf),
-        g.tiles,
-        readClassTile,
-        prefix,
-      );
-      out.push({
-        writes: [...bundles, ...g.tiles.map((t) => ({ path: prefix + t.path, bytes: t.bytes }))],
-        commitment: { def: c.def, fromSize: c.fromSize, size: newSize, rootHash: g.root },
-      });
-    }
-    return out;
+    // Class logs are independent: their archive reads (right edge, partial
+    // bundle) run concurrently, so a seal waits for one round of class reads,
+    // not one per class.
+    const growth = await Promise.all(
+      plan.map(async (c, k): Promise<ClassGrowth> => {
+        const added = leaves[k] ?? [];
+        const prefix = classLogPrefix(c);
+        const classTiles = new Map<string, Uint8Array>();
+        const readClassTile: ReadTile = async (level, index, width) => {
+          const path = prefix + tilePath(level, index, width);
+          let body = classTiles.get(path);
+          if (body === undefined) {
+            body = await o.archive.get(archiveKey(logId, path));
+            if (body === undefined) throw integrity(`sealed class tile ${path} is missing from the archive`);
+            classTiles.set(path, body);
+          }
+          return body;
+        };
+        const edge = c.size === 0 ? CompactRange.empty() : await rightEdgeFromTiles(c.size, readClassTile);
+        if (!bytesEqual(edge.root(), c.rootHash))
+          throw integrity(
+            `archived tiles of class ${c.def.name} at size ${c.size} disagree with the signed class root`,
+          );
+        if (added.length === 0) return { writes: [], commitment: c };
+        const newSize = c.size + added.length;
+        // Each leaf is encoded once: its bytes go into the entry bundle, their hash into the tiles.
+        const leafBytes = added.map(encodeClassLeaf);
+        const g = await tilesForGrowth(c.size, newSize, leafBytes.map(hashLeaf), readClassTile, edge);
+        const bundles = await this.#entryBundles(logId, c.size, leafBytes, g.tiles, readClassTile, prefix);
+        return {
+          writes: [...bundles, ...g.tiles.map((t) => ({ path: prefix + t.path, bytes: t.bytes }))],
+          commitment: { def: c.def, fromSize: c.fromSize, size: newSize, rootHash: g.root },
+        };
+      }),
+    );
+    return { growth, changes };
   }
 
   /**

@@ -60,7 +60,7 @@ export async function verifyClassAnswerFile(
       printableLines([
         head,
         r.statement,
-        `log ${r.logId} (${r.origin}), checkpoint ${r.checkpointSize}; class ${r.className} = ${r.rule}`,
+        `log ${r.logId} (${r.origin}), checkpoint ${r.checkpointSize}; class ${r.className} v${r.classVersion} = ${r.rule}, declared at size ${r.declaredAtSize}`,
         `records: ${r.records.length}${r.records.length > 0 ? ` (indexes ${r.records[0]?.index}..${r.records[r.records.length - 1]?.index})` : ''}`,
         ...r.anchors.map((a) => `time-stamped by ${a.tsa} at ${a.genTime}`),
         ...verdict.shortfalls.map((s) => `${s.code}: ${s.message}`),

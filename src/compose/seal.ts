@@ -9,6 +9,7 @@ import { DynamoHealthOutbox } from '../adapters/aws/dynamo-health-outbox.ts';
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
+import { putClassDeclarations } from '../app/class-declarations.ts';
 import { type SealManyResult, SealService } from '../app/seal.ts';
 import { emitSealLag } from '../app/seal-lag.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
@@ -83,19 +84,26 @@ export function sealJob(
     }),
     // Seal lag and halts also become health observations, recorded in the system log by the
     // deliver job (src/app/health.ts); the seal role may put them, not append them.
-    metrics: (logIds) =>
-      emitSealLag(
-        {
-          logs: logStore,
-          state,
-          metrics,
-          clock,
-          health: {
-            outbox: healthOutbox,
-            lagThresholdSeconds: config.healthSealLagSeconds,
+    metrics: async (logIds, outcomes) => {
+      // Both are attempted; the first failure is the job's WARN line. Class declarations and
+      // retirements of this run go to the system log's trail too (docs/classes.md §Versions).
+      const settled = await Promise.allSettled([
+        putClassDeclarations(healthOutbox, outcomes, clock.now()),
+        emitSealLag(
+          {
+            logs: logStore,
+            state,
+            metrics,
+            clock,
+            health: {
+              outbox: healthOutbox,
+              lagThresholdSeconds: config.healthSealLagSeconds,
+            },
           },
-        },
-        logIds,
-      ),
+          logIds,
+        ),
+      ]);
+      for (const r of settled) if (r.status === 'rejected') throw r.reason;
+    },
   };
 }

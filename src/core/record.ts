@@ -350,6 +350,12 @@ export interface ChainOptions {
   logId?: string;
   /** receivedAt of the record before the first one, if known. */
   notBefore?: string;
+  /**
+   * Called with each record once it has passed every check, with its leaf
+   * hash: a caller that needs the decoded records too (the sealer's class
+   * logs, docs/classes.md) gets them without decoding each record again.
+   */
+  onRecord?: (record: LogRecord, leafHash: Uint8Array) => void;
 }
 
 export interface ChainSummary {
@@ -424,6 +430,7 @@ export function verifyChain(
     firstIndex ??= rec.index;
     prevLeaf = leafHash(bytes);
     leafHashes.push(prevLeaf);
+    options.onRecord?.(rec, prevLeaf);
     prevHash = toBase64(prevLeaf);
     lastReceivedAt = rec.receivedAt;
     expectedIndex = rec.index + 1;

@@ -26,8 +26,16 @@
  * The key words MUST, MUST NOT, SHOULD and MAY are to be interpreted as in
  * RFC 2119.
  */
+
+import type { ClassDeclarationEvent } from '../core/classes/declaration.ts';
 import { AnchorlogError } from '../core/errors.ts';
 import type { HealthAuditEvent } from '../core/health.ts';
+
+/**
+ * What the outbox carries: health observations, and the class declarations
+ * the seal job makes (src/core/classes/declaration.ts), recorded the same way.
+ */
+export type SystemObservation = HealthAuditEvent | ClassDeclarationEvent;
 
 /**
  *  - THROTTLED: the store pushed back; nothing was written. Retry later.
@@ -39,9 +47,9 @@ export class HealthOutboxError extends AnchorlogError<HealthOutboxErrorCode> {}
 
 export interface HealthOutbox {
   /** Adds an observation unless one with its id is pending (first writer wins). */
-  put(event: HealthAuditEvent): Promise<void>;
+  put(event: SystemObservation): Promise<void>;
   /** Up to `limit` pending observations, oldest id order not promised. */
-  pending(limit: number): Promise<readonly HealthAuditEvent[]>;
+  pending(limit: number): Promise<readonly SystemObservation[]>;
   /** Removes the observations with these ids (absent ids are ignored). */
   remove(ids: readonly string[]): Promise<void>;
 }

@@ -270,6 +270,20 @@ describe('verifyChain', () => {
     expect(verifyChain(bytes.slice(10), toBase64(prev)).lastIndex).toBe(19);
   });
 
+  it('onRecord hands back each checked record decoded, with its leaf hash, and none past a break', () => {
+    const { bytes } = chain(6);
+    const seen: Array<[number, string]> = [];
+    verifyChain(bytes, ZERO_HASH, { onRecord: (r, h) => seen.push([r.index, toBase64(h)]) });
+    expect(seen).toEqual(bytes.map((b) => [decodeRecord(b).index, toBase64(leafHash(b))]));
+    const broken = [...bytes];
+    broken[3] = broken[4] as Uint8Array;
+    const before: number[] = [];
+    expect(() => verifyChain(broken, ZERO_HASH, { onRecord: (r) => before.push(r.index) })).toThrow(
+      ChainError,
+    );
+    expect(before).toEqual([0, 1, 2]);
+  });
+
   it('an empty range is trivially valid and hands back the expected prev', () => {
     const s = verifyChain([], ZERO_HASH_B64);
     expect(s.count).toBe(0);

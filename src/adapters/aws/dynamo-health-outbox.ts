@@ -3,7 +3,7 @@
  *
  * Items owned here (family `H#`: the seal and anchor roles put, the deliver
  * role reads and deletes; docs/architecture.md "Who may do what"):
- *   pk=H#PENDING  sk=<event id>   event S (the HealthAuditEvent as JSON)
+ *   pk=H#PENDING  sk=<event id>   event S (the observation as JSON: a HealthAuditEvent or ClassDeclarationEvent)
  *
  * One partition: health observations occur a few times an hour at most (one
  * per stuck batch, halt, failed anchor run or failing TSA), far below a
@@ -17,8 +17,7 @@ import {
   PutItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import type { HealthAuditEvent } from '../../core/health.ts';
-import { type HealthOutbox, HealthOutboxError } from '../../ports/health-outbox.ts';
+import { type HealthOutbox, HealthOutboxError, type SystemObservation } from '../../ports/health-outbox.ts';
 import { DynamoTable, type Item, S } from './dynamo-items.ts';
 
 /** Partition of the pending observations; the IAM grants in cdk/ name the `H#` prefix. */
@@ -33,7 +32,7 @@ export class DynamoHealthOutbox implements HealthOutbox {
     this.#t = new DynamoTable({ client: opts.client, tableName: opts.tableName, errors: HealthOutboxError });
   }
 
-  async put(event: HealthAuditEvent): Promise<void> {
+  async put(event: SystemObservation): Promise<void> {
     await this.#t.ifCondition(() =>
       this.#t.client.send(
         new PutItemCommand({
@@ -45,7 +44,7 @@ export class DynamoHealthOutbox implements HealthOutbox {
     );
   }
 
-  async pending(limit: number): Promise<readonly HealthAuditEvent[]> {
+  async pending(limit: number): Promise<readonly SystemObservation[]> {
     if (limit <= 0) return [];
     const page = await this.#t.send(() =>
       this.#t.client.send(
@@ -72,7 +71,7 @@ export class DynamoHealthOutbox implements HealthOutbox {
       );
   }
 
-  #read(item: Item): HealthAuditEvent {
+  #read(item: Item): SystemObservation {
     const id = item.sk?.S ?? '';
     let event: unknown;
     try {
@@ -80,15 +79,15 @@ export class DynamoHealthOutbox implements HealthOutbox {
     } catch {
       throw this.#t.corrupt(`health observation ${id} is not JSON`);
     }
-    const e = event as Partial<HealthAuditEvent> | null;
+    const e = event as Partial<SystemObservation> | null;
     if (
       typeof e !== 'object' ||
       e === null ||
       e.id !== id ||
       typeof e.action !== 'string' ||
-      !e.action.startsWith('anchorlog.health.')
+      !(e.action.startsWith('anchorlog.health.') || e.action.startsWith('anchorlog.class.'))
     )
       throw this.#t.corrupt(`health observation ${id} is not a health event with its item's id`);
-    return e as HealthAuditEvent;
+    return e as SystemObservation;
   }
 }

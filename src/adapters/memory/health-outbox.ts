@@ -3,11 +3,11 @@
  * src/adapters/aws/dynamo-health-outbox.ts: first writer wins per id, reads
  * are copies. THROTTLED and UNAVAILABLE come only from injected faults.
  */
-import type { HealthAuditEvent } from '../../core/health.ts';
 import {
   type HealthOutbox,
   HealthOutboxError,
   type HealthOutboxErrorCode,
+  type SystemObservation,
 } from '../../ports/health-outbox.ts';
 import { FaultPlan } from './faults.ts';
 
@@ -17,18 +17,18 @@ export class MemoryHealthOutbox implements HealthOutbox {
     (code, message) => new HealthOutboxError(code, message),
   );
 
-  put(event: HealthAuditEvent): Promise<void> {
+  put(event: SystemObservation): Promise<void> {
     return this.faults.run('put', event.id, () => {
       if (!this.#pending.has(event.id)) this.#pending.set(event.id, JSON.stringify(event));
     });
   }
 
-  pending(limit: number): Promise<readonly HealthAuditEvent[]> {
+  pending(limit: number): Promise<readonly SystemObservation[]> {
     return this.faults.run('pending', '', () =>
       [...this.#pending.keys()]
         .sort()
         .slice(0, Math.max(0, limit))
-        .map((id) => JSON.parse(this.#pending.get(id) as string) as HealthAuditEvent),
+        .map((id) => JSON.parse(this.#pending.get(id) as string) as SystemObservation),
     );
   }
 

@@ -172,6 +172,13 @@ export interface ClassAnswerReport extends ClassAnswerResult {
   readonly className: string;
   /** The rule in words, e.g. `access.*`. */
   readonly rule: string;
+  /**
+   * The version and declaration size of the class line the answer was
+   * verified against: what to match with the `anchorlog.class.declared`
+   * event of the `system` log (docs/classes.md §Versions).
+   */
+  readonly classVersion: number;
+  readonly declaredAtSize: number;
   readonly fromTime: string;
   readonly toTime: string;
   readonly checkpointSize: number;
@@ -227,6 +234,8 @@ export async function verifyClassAnswerDocument(
     origin: cp.origin,
     className: doc.className,
     rule,
+    classVersion: commitment.def.version,
+    declaredAtSize: commitment.fromSize,
     fromTime: doc.answer.fromTime,
     toTime: doc.answer.toTime,
     checkpointSize: cp.size,

@@ -75,19 +75,34 @@ export function sameDefinition(a: ClassDefinition, b: ClassDefinition): boolean 
   );
 }
 
+/** An event predicate for one class, compiled once (the sealer tests every new record against every class). */
+export type ClassMatcher = (event: Pick<AuditEvent, 'action' | 'actor' | 'target'>) => boolean;
+
+/**
+ * The class's rule as a predicate. Total: any event value gives true or false.
+ * The pattern is split once here, not per event: `access.*` becomes the
+ * prefix `access.` (dot included), an exact action stays a string compare.
+ */
+export function classMatcher(d: ClassDefinition): ClassMatcher {
+  const prefix = d.action.endsWith('.*') ? d.action.slice(0, -1) : undefined;
+  const exact = d.action;
+  const { actorType, targetType } = d;
+  return (event) => {
+    const action = event.action;
+    if (typeof action !== 'string') return false;
+    if (prefix !== undefined ? !action.startsWith(prefix) : action !== exact) return false;
+    if (actorType !== undefined && event.actor?.type !== actorType) return false;
+    if (targetType !== undefined && event.target?.type !== targetType) return false;
+    return true;
+  };
+}
+
 /** Whether an event belongs to the class. Total: any event value gives true or false. */
 export function classMatches(
   d: ClassDefinition,
   event: Pick<AuditEvent, 'action' | 'actor' | 'target'>,
 ): boolean {
-  const action = event.action;
-  if (typeof action !== 'string') return false;
-  if (d.action.endsWith('.*')) {
-    if (!action.startsWith(d.action.slice(0, -1))) return false;
-  } else if (action !== d.action) return false;
-  if (d.actorType !== undefined && event.actor?.type !== d.actorType) return false;
-  if (d.targetType !== undefined && event.target?.type !== d.targetType) return false;
-  return true;
+  return classMatcher(d)(event);
 }
 
 /** The rule in words, as the verifier prints it: `access.*`, `data.export by agent on dataset`. */

@@ -20,8 +20,10 @@ export {
 } from './commitment.ts';
 export {
   type ClassDefinition,
+  type ClassMatcher,
   checkClassDefinition,
   checkClassSet,
+  classMatcher,
   classMatches,
   classText,
   DEFAULT_AI_CLASSES,

@@ -27,7 +27,11 @@ export function encodeClassLeaf(leaf: ClassLeaf): Uint8Array {
   if (leaf.leafHash.length !== 32)
     throw new ClassError('CLASS_PROOF_INVALID', 'class leaf hash must be 32 bytes');
   const out = new Uint8Array(CLASS_LEAF_SIZE);
-  new DataView(out.buffer).setBigUint64(0, BigInt(leaf.index));
+  // uint64 big-endian as two uint32 words (a safe integer's high word fits in
+  // 21 bits): no BigInt per leaf, the sealer encodes one per class record.
+  const view = new DataView(out.buffer);
+  view.setUint32(0, Math.floor(leaf.index / 0x1_0000_0000));
+  view.setUint32(4, leaf.index >>> 0);
   out.set(leaf.leafHash, 8);
   return out;
 }

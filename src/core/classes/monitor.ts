@@ -13,7 +13,7 @@ import { bytesEqual } from '../bytes.ts';
 import { CompactRange } from '../merkle/compact-range.ts';
 import { decodeRecord, leafHash } from '../record.ts';
 import { type ClassCommitment, classLogPrefix } from './commitment.ts';
-import { classMatches, sameDefinition } from './definition.ts';
+import { classMatcher, sameDefinition } from './definition.ts';
 import { classLeafHash } from './leaf.ts';
 
 export interface MonitoredClass {
@@ -119,8 +119,9 @@ export class ClassMonitor {
         base = { commitment: { def: c.def, fromSize: c.fromSize }, range: CompactRange.empty() };
       }
       const range = base.range.clone();
+      const matches = classMatcher(c.def);
       for (const r of added)
-        if (r.index >= c.fromSize && classMatches(c.def, r.event))
+        if (r.index >= c.fromSize && matches(r.event))
           range.append(classLeafHash({ index: r.index, leafHash: r.hash }));
       if (range.size !== c.size)
         return diverge(

@@ -3,9 +3,14 @@
  * I/O): which class logs continue, which start, and which leaves each gets.
  */
 import { emptyRoot } from '../merkle/hasher.ts';
-import type { LogRecord } from '../record.ts';
 import type { ClassCommitment } from './commitment.ts';
-import { type ClassDefinition, checkClassSet, classMatches, sameDefinition } from './definition.ts';
+import {
+  type ClassDefinition,
+  type ClassMatcher,
+  checkClassSet,
+  classMatcher,
+  sameDefinition,
+} from './definition.ts';
 import { ClassError } from './errors.ts';
 import type { ClassLeaf } from './leaf.ts';
 
@@ -41,16 +46,23 @@ export function planClasses(
   });
 }
 
-/** The new leaves of each planned class for records (index order) appended after the plan's size. */
+/**
+ * The new leaves of each planned class for records (index order) appended
+ * after the plan's size. One pass over the records with each class's rule
+ * compiled once (classMatcher); the result is the same as testing every
+ * record against every class with classMatches.
+ */
 export function classLeavesOf(
   plan: readonly ClassCommitment[],
-  records: readonly { record: Pick<LogRecord, 'index' | 'event'>; leafHash: Uint8Array }[],
+  records: readonly { record: { index: number; event: Parameters<ClassMatcher>[0] }; leafHash: Uint8Array }[],
 ): ClassLeaf[][] {
-  return plan.map((c) => {
-    const out: ClassLeaf[] = [];
-    for (const r of records)
-      if (r.record.index >= c.fromSize && classMatches(c.def, r.record.event))
-        out.push({ index: r.record.index, leafHash: r.leafHash });
-    return out;
-  });
+  const matchers = plan.map((c) => classMatcher(c.def));
+  const out: ClassLeaf[][] = plan.map(() => []);
+  for (const r of records) {
+    const { index, event } = r.record;
+    for (let k = 0; k < plan.length; k++)
+      if (index >= (plan[k] as ClassCommitment).fromSize && (matchers[k] as ClassMatcher)(event))
+        (out[k] as ClassLeaf[]).push({ index, leafHash: r.leafHash });
+  }
+  return out;
 }

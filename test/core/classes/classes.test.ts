@@ -202,6 +202,59 @@ describe('the sealer plan', () => {
     const [leaves] = classLeavesOf([{ def: ACCESS, fromSize: 4, size: 0, rootHash: emptyRoot() }], recs);
     expect(leaves?.map((l) => l.index)).toEqual([6, 9]);
   });
+
+  it('property: the one-pass compiled matching gives each class exactly its records (reference rule)', () => {
+    // The rule as docs/classes.md states it, written out independently of classMatcher.
+    const inClass = (
+      d: (typeof DEFAULT_AI_CLASSES)[number],
+      e: { action: string; actor: { type: string } },
+    ) =>
+      (d.action.endsWith('.*') ? e.action.startsWith(d.action.slice(0, -1)) : e.action === d.action) &&
+      (d.actorType === undefined || e.actor.type === d.actorType);
+    const actions = [
+      'access.grant',
+      'accessory.buy',
+      'admin.user.create',
+      'tool.call',
+      'data.export',
+      'data.exports',
+    ];
+    const actors = ['human', 'agent', 'service'] as const;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ a: fc.nat(actions.length - 1), t: fc.nat(actors.length - 1) }), {
+          maxLength: 60,
+        }),
+        fc.array(fc.nat(60), { minLength: 5, maxLength: 5 }),
+        (events, froms) => {
+          const recs = events.map((e, i) => ({
+            record: {
+              index: i,
+              event: {
+                action: actions[e.a] as string,
+                actor: { type: actors[e.t] as (typeof actors)[number], id: 'x' },
+              },
+            },
+            leafHash: new Uint8Array(32).fill(i),
+          }));
+          const plan = DEFAULT_AI_CLASSES.map((def, k) => ({
+            def,
+            fromSize: froms[k] as number,
+            size: 0,
+            rootHash: emptyRoot(),
+          }));
+          const got = classLeavesOf(plan, recs);
+          plan.forEach((c, k) => {
+            const want = recs
+              .filter((r) => r.record.index >= c.fromSize && inClass(c.def, r.record.event))
+              .map((r) => r.record.index);
+            expect(got[k]?.map((l) => l.index)).toEqual(want);
+            for (const l of got[k] ?? []) expect(l.leafHash).toBe(recs[l.index]?.leafHash);
+          });
+        },
+      ),
+    );
+  });
 });
 
 /** A log of these actions whose receivedAt steps by `steps` minutes (0: the same millisecond). */
