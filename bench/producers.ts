@@ -6,7 +6,14 @@
  * enforce mode (every event valid, so warn and enforce do the same work: their
  * difference is the run's noise), with producer positions (`producer: {
  * stream, seq }`, 4 streams) on every event, and with those streams tracked
- * (ProducerService folding each batch, one read + one swap per stream).
+ * (ProducerService folding each batch, one read + one swap per stream); and
+ * with producer signatures verified (every event signed, Ed25519 or ECDSA
+ * P-256, by a key registered to the submitter; the default verifier as
+ * deployed: node:crypto, keys cached), alone and with the catalog enforced;
+ * and verifyEventSignature alone (µs per event), the figure that stays
+ * readable on a shared machine. The signed
+ * events are signed once before the rounds; their bodies are larger by the
+ * `signature` member, whose parsing is part of the cost measured.
  *
  * The in-process run isolates what validation adds: the local stack's HTTP,
  * auth and DynamoDB emulator would add a constant per batch that hides it
@@ -15,24 +22,30 @@
  * Also measures Catalog.check alone (µs per event) and the one-off compile of
  * the starter catalog. Prints a table and writes bench/results/producers.json.
  */
+import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { MemoryLogStore } from '../src/adapters/memory/log-store.ts';
+import { MemoryProducerKeyStore } from '../src/adapters/memory/producer-key-store.ts';
 import { MemoryProducerStore } from '../src/adapters/memory/producer-store.ts';
 import { StaticCatalogPolicy } from '../src/app/catalog.ts';
 import { type CatalogMode, IngestService } from '../src/app/ingest.ts';
 import { LogRegistry } from '../src/app/log-registry.ts';
+import { producerKeyReader } from '../src/app/producer-keys.ts';
 import { ProducerService } from '../src/app/producers.ts';
 import { STARTER_CATALOG_DOCUMENTS } from '../src/compose/starter-catalog.ts';
-import { utf8 } from '../src/core/bytes.ts';
+import { toBase64, utf8 } from '../src/core/bytes.ts';
 import { Catalog } from '../src/core/catalog.ts';
-import { validateEvent } from '../src/core/event.ts';
+import { type AuditEvent, validateEvent } from '../src/core/event.ts';
+import { parsePublicKey, type SignatureAlg } from '../src/core/producer-key.ts';
+import { defaultSignatureVerifier, signEvent, verifyEventSignature } from '../src/core/producer-signature.ts';
 import { demoEvents } from '../src/local/demo-events.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import { load, machine } from './machine.ts';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_ROUNDS ?? 7);
 const BATCH = 100;
-const BATCHES_PER_CELL = 100; // 10,000 events per cell
+// 10,000 events per cell; BENCH_BATCHES=10 for a quick check that it runs.
+const BATCHES_PER_CELL = Number(process.env.BENCH_BATCHES ?? 100);
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -59,12 +72,57 @@ const bodies = (events: Record<string, unknown>[]) =>
 const PLAIN = bodies(POOL);
 const PRODUCER = bodies(withProducer);
 
+// Signed copies of the pool, one key per algorithm, registered to the submitter.
+const keyStore = new MemoryProducerKeyStore();
+async function signedBodies(alg: SignatureAlg): Promise<Uint8Array[]> {
+  const { privateKey, publicKey } =
+    alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const k = parsePublicKey(publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  await keyStore.put({
+    keyId: k.keyId,
+    principalId: 'bench',
+    alg,
+    spki: toBase64(k.spki),
+    notBefore: '2020-01-01T00:00:00.000Z',
+    version: 1,
+  });
+  const signer = {
+    keyId: k.keyId,
+    alg,
+    sign: async (m: Uint8Array) =>
+      new Uint8Array(
+        alg === 'Ed25519'
+          ? nodeSign(null, m, privateKey)
+          : nodeSign('sha256', m, { key: privateKey, dsaEncoding: 'ieee-p1363' }),
+      ),
+  };
+  const signed: AuditEvent[] = [];
+  for (const e of POOL) signed.push(await signEvent(validateEvent(e), signer));
+  SIGNED[alg] = signed;
+  return bodies(signed as unknown as Record<string, unknown>[]);
+}
+const SIGNED: Partial<Record<SignatureAlg, AuditEvent[]>> = {};
+
+/** verifyEventSignature alone (canonical bytes + WebCrypto verify), µs per event, over 1,000 signed events. */
+async function verifyRate(alg: SignatureAlg): Promise<number> {
+  const events = (SIGNED[alg] ?? []).slice(0, 1000);
+  const key = await keyStore.get('bench', events[0]?.signature?.keyId ?? '');
+  const now = Date.now();
+  const start = performance.now();
+  for (const e of events) await verifyEventSignature(e, key, now, defaultSignatureVerifier);
+  return ((performance.now() - start) * 1000) / events.length;
+}
+const ED25519 = await signedBodies('Ed25519');
+const P256 = await signedBodies('ES256');
+
 interface CellSpec {
   name: string;
   mode: CatalogMode;
   bodies: Uint8Array[];
   /** Fold producer streams after each commit (ProducerService on the memory store). */
   track?: boolean;
+  /** Verify producer signatures (keys from the memory key store). */
+  verify?: boolean;
 }
 const CELLS: CellSpec[] = [
   { name: 'catalog off', mode: 'off', bodies: PLAIN },
@@ -73,6 +131,9 @@ const CELLS: CellSpec[] = [
   { name: 'off + producer seq', mode: 'off', bodies: PRODUCER },
   { name: 'enforce + producer seq', mode: 'enforce', bodies: PRODUCER },
   { name: 'enforce + streams tracked', mode: 'enforce', bodies: PRODUCER, track: true },
+  { name: 'off + Ed25519 verified', mode: 'off', bodies: ED25519, verify: true },
+  { name: 'off + P-256 verified', mode: 'off', bodies: P256, verify: true },
+  { name: 'enforce + Ed25519 verified', mode: 'enforce', bodies: ED25519, verify: true },
 ];
 
 let logN = 0;
@@ -87,6 +148,7 @@ async function runCell(spec: CellSpec): Promise<number> {
     ...(spec.track
       ? { producers: new ProducerService({ store: new MemoryProducerStore(), clock: systemClock }) }
       : {}),
+    ...(spec.verify ? { signatures: { keys: producerKeyReader(keyStore) } } : {}),
   });
   const start = performance.now();
   for (const b of spec.bodies) {
@@ -114,6 +176,7 @@ console.log(
 for (const c of CELLS) await runCell(c); // warm-up (JIT, validator caches)
 const rates: Record<string, number[]> = Object.fromEntries(CELLS.map((c) => [c.name, []]));
 const checkUs: number[] = [];
+const verifyUs: Record<SignatureAlg, number[]> = { Ed25519: [], ES256: [] };
 for (let r = 0; r < ROUNDS; r++) {
   // Rotate the order each round: no cell always runs first (after the previous round's garbage).
   for (let k = 0; k < CELLS.length; k++) {
@@ -121,6 +184,8 @@ for (let r = 0; r < ROUNDS; r++) {
     rates[c.name]?.push(await runCell(c));
   }
   checkUs.push(checkRate());
+  verifyUs.Ed25519.push(await verifyRate('Ed25519'));
+  verifyUs.ES256.push(await verifyRate('ES256'));
 }
 const loadEnd = load();
 const base = median(rates['catalog off'] as number[]);
@@ -134,8 +199,15 @@ const rows = CELLS.map((c) => {
   };
 });
 console.table(rows);
+const cost = (name: string) => rows.find((r) => r.cell === name)?.costVsOffPct;
+console.log(
+  `targets at batch ${BATCH}: validation (enforce) ${cost('catalog enforce')} % (≤ 10 %), Ed25519 verification ${cost('off + Ed25519 verified')} % (≤ 25 %), P-256 ${cost('off + P-256 verified')} % (no target)`,
+);
 console.log(
   `Catalog.check alone: ${median(checkUs).toFixed(2)} µs/event (median of ${ROUNDS}); starter catalog compile: ${r1(compileMs)} ms`,
+);
+console.log(
+  `signature verification alone (canonical bytes + verify): Ed25519 ${median(verifyUs.Ed25519).toFixed(1)} µs/event, P-256 ${median(verifyUs.ES256).toFixed(1)} µs/event (median of ${ROUNDS})`,
 );
 const result = {
   benchmark: 'producers',
@@ -147,6 +219,10 @@ const result = {
   rows,
   raw: rates,
   catalogCheckUsPerEvent: Math.round(median(checkUs) * 100) / 100,
+  signatureVerifyUsPerEvent: {
+    Ed25519: r1(median(verifyUs.Ed25519)),
+    ES256: r1(median(verifyUs.ES256)),
+  },
   starterCatalogCompileMs: r1(compileMs),
   catalogActions: catalog.actions().length,
 };

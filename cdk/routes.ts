@@ -35,6 +35,8 @@ export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
     'POST /v1/admin/principals/{id}/signing-keys',
     'POST /v1/admin/principals/{id}/signing-keys/{keyId}/revoke',
     'PUT /v1/admin/logs/{logId}',
+    'GET /v1/admin/logs/{logId}/policy',
+    'PUT /v1/admin/logs/{logId}/policy',
     'PUT /v1/admin/rules/{id}',
     'GET /v1/admin/rules/{id}',
     'GET /v1/admin/rules',

@@ -31,7 +31,7 @@ export const KEY_FAMILIES = {
    * Exact prefixes: `L#system*` would also match a log named `systemd`.
    */
   systemLogData: ['L#system', 'L#system#*'],
-  /** Log existence and creation time (`M#<logId>`, sk META). */
+  /** Log existence and creation time (`M#<logId>`, sk META) and the log's policy (sk POLICY, dynamo-log-policy-store). */
   logMetadata: ['M#*'],
   /** The `system` log's metadata only (the principal recovery job re-creates that log, idempotently). */
   systemLogMetadata: ['M#system'],

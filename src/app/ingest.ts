@@ -349,7 +349,7 @@ export class IngestService {
    */
   async #checkSignatures(p: Prepared): Promise<void> {
     if (p.logId === SYSTEM_LOG_ID) return;
-    const policy = this.#signatures?.policy?.forLog(p.logId);
+    const policy = await this.#signatures?.policy?.forLog(p.logId);
     const bySubmitter = policy?.principals.includes(p.submitter) ?? false;
     const keys = new Map<string, Promise<ProducerKeyRecord | undefined>>();
     const now = this.#clock.now();

@@ -21,6 +21,7 @@ import { ColumnarIndexError, type ColumnarIndexErrorCode } from '../ports/column
 import { DeliveryStoreError, type DeliveryStoreErrorCode } from '../ports/delivery-store.ts';
 import { DetectionStateError, type DetectionStateErrorCode } from '../ports/detection-state.ts';
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
+import { LogPolicyStoreError, type LogPolicyStoreErrorCode } from '../ports/log-policy-store.ts';
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { ProducerKeyStoreError, type ProducerKeyStoreErrorCode } from '../ports/producer-key-store.ts';
@@ -50,6 +51,7 @@ const RULE_SOURCE: Record<RuleSourceErrorCode, ApiMeaning> = STORE;
 const DELIVERY_STORE: Record<DeliveryStoreErrorCode, ApiMeaning> = STORE;
 const PRODUCER_STORE: Record<ProducerStoreErrorCode, ApiMeaning> = STORE;
 const PRODUCER_KEY_STORE: Record<ProducerKeyStoreErrorCode, ApiMeaning> = STORE;
+const LOG_POLICY_STORE: Record<LogPolicyStoreErrorCode, ApiMeaning> = STORE;
 const WITNESS_STATE: Record<WitnessStateErrorCode, ApiMeaning> = STORE;
 const PRINCIPAL_STORE: Record<PrincipalStoreErrorCode, ApiMeaning> = {
   ...STORE,
@@ -126,6 +128,7 @@ const TABLE: readonly Row[] = [
   [DeliveryStoreError, DELIVERY_STORE],
   [ProducerStoreError, PRODUCER_STORE],
   [ProducerKeyStoreError, PRODUCER_KEY_STORE],
+  [LogPolicyStoreError, LOG_POLICY_STORE],
   [PrincipalStoreError, PRINCIPAL_STORE],
   [RuleStoreError, RULE_STORE],
   [AlertReviewStoreError, ALERT_REVIEW_STORE],

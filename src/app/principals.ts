@@ -136,6 +136,7 @@ export type AdminAction =
   | 'principal.update'
   | 'principal.bind'
   | 'log.create'
+  | 'log.policy.set'
   | 'rule.create'
   | 'rule.update'
   | 'rule.enable'
@@ -150,7 +151,8 @@ export type AdminAction =
 export interface AdminAuditEvent {
   /**
    * `principal/<id>/v<version>`, `log/<logId>/create` or `rule/<id>/v<version>`
-   * (src/app/rules.ts) or `producer-key/<keyId>/v<version>` (src/app/producer-keys.ts):
+   * (src/app/rules.ts) or `producer-key/<keyId>/v<version>` (src/app/producer-keys.ts)
+   * or `log-policy/<logId>/v<version>` (src/app/log-policy.ts):
    * unique per change, the idempotency key in the `system` log.
    */
   id: string;

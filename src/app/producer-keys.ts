@@ -265,8 +265,9 @@ export interface SignaturePolicy {
   actorTypes: readonly ActorType[];
 }
 
+/** Asked once per batch; may read a store (src/app/log-policy.ts CachedLogPolicy). */
 export interface SignaturePolicySource {
-  forLog(logId: string): SignaturePolicy | undefined;
+  forLog(logId: string): SignaturePolicy | undefined | Promise<SignaturePolicy | undefined>;
 }
 
 export class StaticSignaturePolicy implements SignaturePolicySource {

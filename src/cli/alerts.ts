@@ -210,7 +210,7 @@ admin API (reviews counted until --until, default now). Both run the same report
 // The admin API
 
 export interface Api {
-  call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<Record<string, unknown>>;
+  call(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<Record<string, unknown>>;
 }
 
 export function adminApi(base: string, key: string, doFetch: typeof fetch): Api {

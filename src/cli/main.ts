@@ -18,6 +18,7 @@ import { type Command, dispatch } from './dispatch.ts';
 import { EXPORT, runExport } from './export.ts';
 import { cliFetch } from './http-client.ts';
 import { type CliEnv, type CliIo, nodeIo } from './io.ts';
+import { logPolicyCommands } from './log-policy.ts';
 import { MONITOR, runMonitor } from './monitor.ts';
 import { principalsCommands } from './principals.ts';
 import { PRODUCERS, runProducers } from './producers.ts';
@@ -25,6 +26,7 @@ import { PROVE, runProve } from './prove.ts';
 import { INDEX_REBUILD, QUERY, runIndexRebuild, runQuery } from './query.ts';
 import { rolesCommands } from './roles.ts';
 import { rulesCommands } from './rules.ts';
+import { signingKeysCommands } from './signing-keys.ts';
 import { runTimestampVerify, TIMESTAMP_VERIFY } from './timestamp-verify.ts';
 import { runTrust, TRUST } from './trust.ts';
 import { runVerify, VERIFY } from './verify.ts';
@@ -78,6 +80,8 @@ export function commandTable(deps: () => EntryDeps): Command[] {
     ...alertsCommands(deps),
     ...accessReviewsCommands(deps),
     ...rolesCommands(deps),
+    ...logPolicyCommands(deps),
+    ...signingKeysCommands(deps),
   ];
 }
 

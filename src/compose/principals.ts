@@ -10,6 +10,7 @@ import type { Route } from '../http/router.ts';
 import { accessReviewRoutes } from '../http/routes/access-reviews.ts';
 import { adminRoutes } from '../http/routes/admin.ts';
 import { alertRoutes } from '../http/routes/alerts.ts';
+import { logPolicyRoutes } from '../http/routes/log-policy.ts';
 import { producerKeyRoutes } from '../http/routes/producer-keys.ts';
 import { roleRoutes } from '../http/routes/roles.ts';
 import { ruleRoutes } from '../http/routes/rules.ts';
@@ -23,12 +24,13 @@ import type { Services } from './services.ts';
  */
 export function adminApi(
   services: Pick<Services, 'principals' | 'logAdmin' | 'rules' | 'alerts' | 'roles'> &
-    Partial<Pick<Services, 'accessReviews' | 'producerKeys' | 'scim'>>,
+    Partial<Pick<Services, 'accessReviews' | 'producerKeys' | 'scim' | 'logPolicy'>>,
 ): Route[] {
-  const { producerKeys } = services;
+  const { producerKeys, logPolicy } = services;
   return [
     ...adminRoutes(services),
     ...(producerKeys ? producerKeyRoutes({ producerKeys }) : []),
+    ...(logPolicy ? logPolicyRoutes({ logPolicy }) : []),
     ...ruleRoutes(services),
     ...alertRoutes(services),
     ...roleRoutes(services),

@@ -7,6 +7,7 @@
  * for the rest.
  */
 import { DynamoAccessReviewStore } from '../adapters/aws/dynamo-access-review-store.ts';
+import { DynamoLogPolicyStore } from '../adapters/aws/dynamo-log-policy-store.ts';
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerKeyStore } from '../adapters/aws/dynamo-producer-key-store.ts';
@@ -18,9 +19,10 @@ import type { AlertReviewService } from '../app/alerts.ts';
 import { StaticCatalogPolicy } from '../app/catalog.ts';
 import { IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
+import { CachedLogPolicy, type LogPolicyDefaults, LogPolicyService } from '../app/log-policy.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
-import { ProducerKeyService, producerKeyReader, StaticSignaturePolicy } from '../app/producer-keys.ts';
+import { ProducerKeyService, producerKeyReader } from '../app/producer-keys.ts';
 import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
@@ -62,6 +64,8 @@ export interface Services {
   readonly accessReviews: AccessReviewService;
   /** Producer signing keys (`PK#` items), every change recorded in the `system` log first. */
   readonly producerKeys: ProducerKeyService;
+  /** Per-log catalog mode and signature requirement (`M#<logId>` POLICY), every change recorded first. */
+  readonly logPolicy: LogPolicyService;
   /** SCIM 2.0 provisioning of human principals by an identity provider (`scim:provision`). */
   readonly scim: ScimService;
   readonly authenticate: Authenticate;
@@ -110,6 +114,14 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     config.catalog.mode,
     config.catalog.modes,
   );
+  // The environment's settings are the defaults; a policy set through the admin API overrides them per log.
+  const policyDefaults: LogPolicyDefaults = {
+    catalogMode: config.catalog.mode,
+    catalogModes: config.catalog.modes,
+    signatures: config.signaturePolicy ?? new Map(),
+  };
+  const logPolicyStore = new DynamoLogPolicyStore({ client: clients.ddb, tableName: config.tableName });
+  const logPolicies = new CachedLogPolicy(logPolicyStore, policyDefaults, catalog.catalog, clock);
   const producers = new ProducerService({
     store: new DynamoProducerStore({ client: clients.ddb, tableName: config.tableName }),
     clock,
@@ -121,13 +133,13 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
   const ingest = new IngestService({
     signatures: {
       keys: producerKeyReader(producerKeyStore),
-      policy: new StaticSignaturePolicy(config.signaturePolicy ?? new Map()),
+      policy: logPolicies.signaturePolicy,
     },
     store: logStore,
     clock,
     random,
     limits: config.limits,
-    catalog,
+    catalog: logPolicies.catalogPolicy,
     producers,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
@@ -178,6 +190,14 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     clock,
     principals,
   });
+  const logPolicy = new LogPolicyService({
+    store: logPolicyStore,
+    audit,
+    auditLog,
+    logs: logStore,
+    clock,
+    defaults: policyDefaults,
+  });
   const scim = new ScimService({ principals });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
@@ -197,6 +217,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     roles,
     accessReviews,
     producerKeys,
+    logPolicy,
     scim,
     authenticate,
   };

@@ -16,6 +16,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { logPolicyRoutes } from '../../src/http/routes/log-policy.ts';
 import { producerKeyRoutes } from '../../src/http/routes/producer-keys.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
@@ -43,6 +44,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     roleRoutes: roleRoutes(stub),
     accessReviewRoutes: accessReviewRoutes(stub),
     producerKeyRoutes: producerKeyRoutes(stub),
+    logPolicyRoutes: logPolicyRoutes(stub),
     scimRoutes: scimRoutes(stub),
   },
   query: { queryRoutes: queryRoutes(stub) },

@@ -445,6 +445,54 @@ const ROWS: readonly Row[] = [
     conflict: [['--bundle', 'x.tar', '--until', '2026-02-01'], 'CONFLICTING_OPTIONS', '--until'],
   },
   {
+    path: 'logs policy get',
+    flags: ['--api', '--key'],
+    ok: ['payments', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'LOG'],
+    bad: [['Pay_1', ...admin], 'LOG'],
+    conflict: [['payments', 'other', ...admin], 'UNEXPECTED_ARGUMENT', 'other'],
+  },
+  {
+    path: 'logs policy set',
+    flags: ['--catalog-mode', '--sign-principal', '--sign-actor', '--signatures', '--api', '--key'],
+    ok: ['payments', '--catalog-mode', 'enforce', ...admin],
+    missing: [['--catalog-mode', 'enforce', ...admin], 'MISSING_ARGUMENT', 'LOG'],
+    bad: [['payments', '--catalog-mode', 'strict', ...admin], '--catalog-mode'],
+    conflict: [
+      ['payments', '--catalog-mode', 'warn', '--catalog-mode', 'off', ...admin],
+      'REPEATED_OPTION',
+      '--catalog-mode',
+    ],
+  },
+  {
+    path: 'signing-keys register',
+    flags: ['--public-key', '--not-before', '--not-after', '--api', '--key'],
+    ok: ['app-1', '--public-key', 'k.pem', ...admin],
+    missing: [['app-1', ...admin], 'MISSING_OPTION', '--public-key'],
+    bad: [['app-1', '--public-key', 'k.pem', '--not-after', 'soon', ...admin], '--not-after'],
+    conflict: [
+      ['app-1', '--public-key', 'a.pem', '--public-key', 'b.pem', ...admin],
+      'REPEATED_OPTION',
+      '--public-key',
+    ],
+  },
+  {
+    path: 'signing-keys list',
+    flags: ['--api', '--key'],
+    ok: ['app-1', ...admin],
+    missing: [admin, 'MISSING_ARGUMENT', 'PRINCIPAL'],
+    bad: [['App 1', ...admin], 'PRINCIPAL'],
+    conflict: [['app-1', 'app-2', ...admin], 'UNEXPECTED_ARGUMENT', 'app-2'],
+  },
+  {
+    path: 'signing-keys revoke',
+    flags: ['--key-id', '--at', '--api', '--key'],
+    ok: ['app-1', '--key-id', 'k1', ...admin],
+    missing: [['app-1', ...admin], 'MISSING_OPTION', '--key-id'],
+    bad: [['app-1', '--key-id', 'k1', '--at', 'later', ...admin], '--at'],
+    conflict: [['app-1', '--key-id', 'a', '--key-id', 'b', ...admin], 'REPEATED_OPTION', '--key-id'],
+  },
+  {
     path: 'access-reviews start',
     flags: ['--name', '--api', '--key'],
     ok: ['--name', '2026-Q1', ...admin],
@@ -676,6 +724,8 @@ describe('garbage argv never throws and never prints a stack trace', () => {
     ['rules'],
     ['alerts'],
     ['access-reviews'],
+    ['logs'],
+    ['signing-keys'],
   );
   const argv = fc.array(fc.oneof(fc.constantFrom(...words), fc.string({ maxLength: 8 })), { maxLength: 8 });
 

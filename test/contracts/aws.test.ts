@@ -24,6 +24,7 @@ import { dynamoAnchoredSizes } from '../../src/adapters/aws/dynamo-anchored-size
 import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-store.ts';
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
+import { DynamoLogPolicyStore } from '../../src/adapters/aws/dynamo-log-policy-store.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerKeyStore } from '../../src/adapters/aws/dynamo-producer-key-store.ts';
@@ -66,6 +67,7 @@ import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { healthOutboxContract } from './health-outbox.contract.ts';
+import { logPolicyStoreContract } from './log-policy-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
@@ -127,6 +129,11 @@ producerStoreContract('DynamoProducerStore', async () => {
 producerKeyStoreContract('DynamoProducerKeyStore', async () => {
   const client = await table();
   return new DynamoProducerKeyStore({ client, tableName: TABLE });
+});
+
+logPolicyStoreContract('DynamoLogPolicyStore', async () => {
+  const client = await table();
+  return new DynamoLogPolicyStore({ client, tableName: TABLE });
 });
 
 anchorStoreContract('DynamoAnchorStore', async () => {

@@ -14,6 +14,7 @@ import { MemoryDetectionStateStore } from '../../src/adapters/memory/detection-s
 import { MemoryExportStore } from '../../src/adapters/memory/export-store.ts';
 import { MemoryHealthOutbox } from '../../src/adapters/memory/health-outbox.ts';
 import { LocalNoteSigner } from '../../src/adapters/memory/local-signer.ts';
+import { MemoryLogPolicyStore } from '../../src/adapters/memory/log-policy-store.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryNotifier } from '../../src/adapters/memory/notifier.ts';
@@ -44,6 +45,7 @@ import { deliveryStoreContract } from './delivery-store.contract.ts';
 import { detectionStateContract } from './detection-state.contract.ts';
 import { exportStoreContract } from './export-store.contract.ts';
 import { healthOutboxContract } from './health-outbox.contract.ts';
+import { logPolicyStoreContract } from './log-policy-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
@@ -67,6 +69,7 @@ logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
 sealStateContract('MemorySealStateStore', async () => new MemorySealStateStore());
 producerStoreContract('MemoryProducerStore', async () => new MemoryProducerStore());
 producerKeyStoreContract('MemoryProducerKeyStore', async () => new MemoryProducerKeyStore());
+logPolicyStoreContract('MemoryLogPolicyStore', async () => new MemoryLogPolicyStore());
 anchorStoreContract('MemoryAnchorStore', async () => {
   const store = new MemoryAnchorStore();
   return { store, anchoredSizes: store.anchoredSizes };

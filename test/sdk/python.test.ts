@@ -7,7 +7,7 @@
  * signs and delivers (server down, then up) must be in the log exactly once,
  * seqs contiguous, every signature verifying.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -103,8 +103,8 @@ describe.skipIf(python.status !== 0)('Python SDK (python3 -m unittest)', () => {
       notBefore: '2026-01-01T00:00:00.000Z',
       version: 1,
     });
+    const p256 = await registerP256();
     // Asynchronous: the server answering the Python client runs in this process.
-    const { spawn } = await import('node:child_process');
     const child = spawn('python3', ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.', '-v'], {
       cwd: SDK,
       env: {
@@ -112,6 +112,7 @@ describe.skipIf(python.status !== 0)('Python SDK (python3 -m unittest)', () => {
         ANCHORLOG_JCS_VECTORS: vectorsPath,
         ANCHORLOG_TEST_API_URL: url,
         ANCHORLOG_TEST_KEY_PEM: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(),
+        ANCHORLOG_TEST_P256_KEY_PEM: p256.pem,
         PYTHONDONTWRITEBYTECODE: '1',
       },
     });
@@ -123,11 +124,9 @@ describe.skipIf(python.status !== 0)('Python SDK (python3 -m unittest)', () => {
     expect(output).toMatch(/test_matches_the_typescript_canonicaliser \S+ \.\.\. ok/);
     if (!hasCryptography) return;
     expect(output).toMatch(/test_down_then_up_signed_exactly_once \S+ \.\.\. ok/);
-    const tip = await logs.readTip('tenant-a');
-    const records: LogRecord[] = [];
-    for (let seq = 1; seq <= tip.seq; seq++)
-      for (const r of (await logs.readBatch('tenant-a', seq))?.records ?? [])
-        records.push(decodeRecord(r.bytes));
+    expect(output).toMatch(/test_p256_signed \S+ \.\.\. ok/);
+    const all = await allRecords();
+    const records = all.filter((r) => r.event.producer?.stream === 'py/host-1');
     // 15 delivered, then #16 refused (rejected.jsonl), then #17.
     expect(records.map((r) => r.event.producer?.seq)).toEqual([
       ...Array.from({ length: 15 }, (_, i) => i + 1),
@@ -141,5 +140,85 @@ describe.skipIf(python.status !== 0)('Python SDK (python3 -m unittest)', () => {
         clock.now(),
         defaultSignatureVerifier,
       );
+    // The P-256 stream: ES256 signatures (raw r || s) that the server's verifier accepts offline too.
+    const es = all.filter((r) => r.event.producer?.stream === 'py/p256');
+    expect(es.map((r) => r.event.producer?.seq)).toEqual([1, 2, 3, 4, 5]);
+    for (const r of es) {
+      expect(r.event.signature?.alg).toBe('ES256');
+      await verifyEventSignature(
+        r.event,
+        await keys.get('py-app', p256.keyId),
+        clock.now(),
+        defaultSignatureVerifier,
+      );
+    }
+  }, 120_000);
+
+  it('kill -9 of a Python producer mid-stream: after a restart every event is in the log once, seqs contiguous', async () => {
+    const spool = mkdtempSync(join(work, 'kill-'));
+    const p256 = hasCryptography ? await registerP256() : undefined;
+    const env = {
+      ...process.env,
+      PYTHONDONTWRITEBYTECODE: '1',
+      ...(p256 ? { ANCHORLOG_TEST_KEY_PEM: p256.pem } : {}),
+    };
+    const child = spawn('python3', ['-m', 'tests.producer_loop', url, spool, 'py/kill'], {
+      cwd: SDK,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let reported = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (b: Buffer) => {
+        for (const line of b.toString().split('\n')) if (line) reported = Math.max(reported, Number(line));
+        if (reported >= 100) resolve();
+      });
+      child.on('exit', (code) => reject(new Error(`producer exited early (${code})`)));
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    // A new process on the same spool delivers what the killed one left.
+    const rest = spawn('python3', ['-m', 'tests.producer_loop', url, spool, 'py/kill', '--flush'], {
+      cwd: SDK,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    expect(await new Promise<number | null>((r) => rest.on('exit', r))).toBe(0);
+    const rs = (await allRecords()).filter((r) => r.event.producer?.stream === 'py/kill');
+    expect(rs.length).toBeGreaterThanOrEqual(reported);
+    expect(rs.map((r) => r.event.producer?.seq)).toEqual(Array.from({ length: rs.length }, (_, i) => i + 1));
+    expect(new Set(rs.map((r) => r.event.id)).size).toBe(rs.length);
+    if (p256)
+      for (const r of rs)
+        await verifyEventSignature(
+          r.event,
+          await keys.get('py-app', p256.keyId),
+          clock.now(),
+          defaultSignatureVerifier,
+        );
   }, 120_000);
 });
+
+/** A P-256 key registered for py-app: its private PEM (PKCS#8) and key id. */
+async function registerP256(): Promise<{ pem: string; keyId: string }> {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const k = parsePublicKey(publicKey.export({ format: 'pem', type: 'spki' }).toString());
+  await keys.put({
+    keyId: k.keyId,
+    principalId: 'py-app',
+    alg: k.alg,
+    spki: toBase64(k.spki),
+    notBefore: '2026-01-01T00:00:00.000Z',
+    version: 1,
+  });
+  return { pem: privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), keyId: k.keyId };
+}
+
+async function allRecords(): Promise<LogRecord[]> {
+  const tip = await logs.readTip('tenant-a');
+  const out: LogRecord[] = [];
+  for (let seq = 1; seq <= tip.seq; seq++)
+    for (const r of (await logs.readBatch('tenant-a', seq))?.records ?? []) out.push(decodeRecord(r.bytes));
+  return out;
+}

@@ -10,8 +10,9 @@
   in batches, retrying with full-jitter exponential backoff; an entry is
   acknowledged only after a 2xx. A 409 CONFLICT (a regrouped re-send) is
   split into single sends; a 400/413 for one event goes to rejected.jsonl.
-- Signing: Ed25519 through the optional `cryptography` package
-  (ed25519_signer); without it, events are sent unsigned.
+- Signing: Ed25519 (ed25519_signer) or ECDSA P-256 (p256_signer, alg
+  ES256, raw r || s) through the optional `cryptography` package; without
+  it, events are sent unsigned.
 """
 
 import base64
@@ -46,25 +47,71 @@ def signing_bytes(event: dict) -> bytes:
     return canonical_bytes({k: v for k, v in event.items() if k != "signature"})
 
 
+def _key_id(public_key) -> str:
+    """base64url SHA-256 of the SPKI DER: the key id the server computes."""
+    from cryptography.hazmat.primitives import serialization
+
+    spki = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return _b64url(hashlib.sha256(spki).digest())
+
+
+def _load(private_key_pem: bytes):
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_pem_private_key(private_key_pem, password=None)
+
+
 def ed25519_signer(private_key_pem: bytes):
     """A signer from an Ed25519 private key PEM; needs the `cryptography` package."""
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    key = serialization.load_pem_private_key(private_key_pem, password=None)
+    key = _load(private_key_pem)
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("not an Ed25519 private key")
-    spki = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    key_id = _b64url(hashlib.sha256(spki).digest())
+    key_id = _key_id(key.public_key())
 
     def sign(event: dict) -> dict:
         sig = key.sign(signing_bytes(event))
         return {**event, "signature": {"keyId": key_id, "alg": "Ed25519", "sig": _b64url(sig)}}
 
     sign.key_id = key_id
+    sign.alg = "Ed25519"
     return sign
+
+
+def p256_signer(private_key_pem: bytes):
+    """A signer from an ECDSA P-256 private key PEM (alg ES256); needs the `cryptography` package.
+
+    The signature is ECDSA with SHA-256 over the same canonical bytes, sent as
+    the 64 raw bytes r || s (RFC 7518 §3.4, what WebCrypto and the server
+    take), not the DER that `cryptography` returns.
+    """
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    key = _load(private_key_pem)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("not a P-256 private key")
+    key_id = _key_id(key.public_key())
+
+    def sign(event: dict) -> dict:
+        r, s = decode_dss_signature(key.sign(signing_bytes(event), ec.ECDSA(hashes.SHA256())))
+        raw = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return {**event, "signature": {"keyId": key_id, "alg": "ES256", "sig": _b64url(raw)}}
+
+    sign.key_id = key_id
+    sign.alg = "ES256"
+    return sign
+
+
+def signer_from_pem(private_key_pem: bytes):
+    """ed25519_signer or p256_signer, whichever the key is."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    if isinstance(_load(private_key_pem), Ed25519PrivateKey):
+        return ed25519_signer(private_key_pem)
+    return p256_signer(private_key_pem)
 
 
 def _fsync_dir(path):

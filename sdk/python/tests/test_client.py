@@ -8,10 +8,11 @@ import os
 import tempfile
 import unittest
 
-from anchorlog import AuditClient, Spool, SpoolFullError, ed25519_signer
+from anchorlog import AuditClient, Spool, SpoolFullError, ed25519_signer, p256_signer
 
 API = os.environ.get("ANCHORLOG_TEST_API_URL")
 KEY = os.environ.get("ANCHORLOG_TEST_KEY_PEM")
+P256_KEY = os.environ.get("ANCHORLOG_TEST_P256_KEY_PEM")
 
 
 def event(n):
@@ -83,6 +84,19 @@ class ClientTest(unittest.TestCase):
                 rejected = [json.loads(line) for line in f]
             self.assertEqual([r["seq"] for r in rejected], [16])
             self.assertEqual(rejected[0]["error"]["code"], "BAD_REQUEST")
+
+    @unittest.skipUnless(P256_KEY, "ANCHORLOG_TEST_P256_KEY_PEM not set")
+    def test_p256_signed(self):
+        signer = p256_signer(P256_KEY.encode("ascii"))
+        self.assertEqual(signer.alg, "ES256")
+        with self.assertRaises(ValueError):
+            p256_signer(KEY.encode("ascii"))
+        with tempfile.TemporaryDirectory() as d:
+            client = AuditClient(API, "k", "tenant-a", d, "py/p256", signer=signer)
+            client.append_many([event(i) for i in range(1, 6)])
+            client.flush(timeout=30)
+            self.assertEqual(client.stats["delivered"], 5)
+            self.assertEqual(client.stats["rejected"], 0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@
  *   L#<logId>…       log data: head hint, batches, batch parts, idempotency
  *                    claims, event ids (dynamo-log-store)        ingest; admin for `system`
  *   M#<logId>        log metadata, META (dynamo-log-store)       admin
+ *                    and POLICY (dynamo-log-policy-store)        admin
  *   LOGS             log registry (dynamo-log-store)             admin
  *   S#<logId>        seal state (dynamo-seal-state-store)        seal
  *   A#<logId>        anchors (dynamo-anchor-store)               anchor
