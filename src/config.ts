@@ -136,6 +136,14 @@ export interface AppConfig {
    * ages from then, so an upgrade never refuses existing keys at once.
    */
   keyMaxAgeMs: { human: number; application: number; agent: number; countFrom: number };
+  /**
+   * ANCHORLOG_SCIM_OWNED_PRINCIPALS (`flag`, the default, or `disable`): what
+   * SCIM deprovisioning of a human (`active: false` or DELETE) does to the
+   * agents and applications it owns, in the same request (docs/access.md
+   * "Deprovisioning"): `flag` marks them (`principal.flag`, shown in access
+   * reviews), `disable` revokes them.
+   */
+  scimOwnedPrincipals?: 'flag' | 'disable';
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
@@ -517,6 +525,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       agent: int(env, 'ANCHORLOG_ROTATION_DAYS_AGENT', DEFAULT_KEY_MAX_AGE_DAYS.agent, 0) * DAY_MS,
       countFrom: instant(env, 'ANCHORLOG_ROTATION_COUNT_FROM', KEY_EXPIRY_INTRODUCED_MS),
     },
+    scimOwnedPrincipals: scimOwnedPolicy(env.ANCHORLOG_SCIM_OWNED_PRINCIPALS),
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),
     healthSealLagSeconds: int(
@@ -548,6 +557,12 @@ function signaturePolicySettings(env: Env): Pick<AppConfig, 'signaturePolicy'> {
   } catch (err) {
     throw new ConfigError(`ANCHORLOG_SIGNATURE_POLICY: ${(err as Error).message}`, 'INVALID_SETTING');
   }
+}
+
+function scimOwnedPolicy(raw: string | undefined): 'flag' | 'disable' {
+  if (raw === undefined || raw === '' || raw === 'flag') return 'flag';
+  if (raw === 'disable') return 'disable';
+  throw new ConfigError('ANCHORLOG_SCIM_OWNED_PRINCIPALS must be flag or disable', 'INVALID_SETTING');
 }
 
 function catalogSettings(env: Env): AppConfig['catalog'] {

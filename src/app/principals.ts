@@ -135,6 +135,7 @@ export type AdminAction =
   | 'principal.scopes.update'
   | 'principal.update'
   | 'principal.bind'
+  | 'principal.flag'
   | 'log.create'
   | 'log.policy.set'
   | 'rule.create'
@@ -753,7 +754,7 @@ export class PrincipalService {
    */
   async provisionHuman(
     provisioner: Principal,
-    input: { id: string; name: string; idpIdentity: string },
+    input: { id: string; name: string; idpIdentity: string; idpProfile?: Record<string, unknown> },
     opts: { requestId?: string } = {},
   ): Promise<Principal> {
     const valid = badRequestOn(() =>
@@ -769,10 +770,94 @@ export class PrincipalService {
     const { principal } = await this.#createAs(
       actorOf(provisioner),
       provisioner.id,
-      { ...valid, id: input.id },
+      { ...valid, id: input.id, ...(input.idpProfile ? { idpProfile: input.idpProfile } : {}) },
       opts.requestId,
     );
     return principal;
+  }
+
+  /**
+   * A SCIM change to a user it provisioned (src/app/scim.ts checks
+   * `scim:provision` and that the principal is a SCIM user): name and
+   * profile replaced, and when `deactivate`, revoked in the same change (one
+   * `principal.revoke` event; otherwise `principal.update`); `deleted`
+   * marks it gone for the identity provider. Nothing changed records
+   * nothing. A revoked principal can only be marked deleted.
+   */
+  async scimUpdateAs(
+    provisioner: AdminAuditEvent['actor'],
+    id: string,
+    change: {
+      name: string;
+      idpProfile: Record<string, unknown>;
+      deactivate: boolean;
+      deleted: boolean;
+    },
+    opts: ChangeOptions = {},
+  ): Promise<Principal> {
+    const name = badRequestOn(() => validateUpdateInput({ name: change.name }, 'human').name ?? change.name);
+    return this.#change(
+      provisioner,
+      id,
+      opts,
+      (cur, now) => {
+        const p = cur.principal;
+        const revoked = p.status === 'revoked';
+        const next: Principal = revoked ? { ...p } : { ...p, name, idpProfile: change.idpProfile };
+        if (change.deactivate && !revoked) {
+          next.status = 'revoked';
+          next.revokedAt = now;
+        }
+        if (change.deleted && p.idpDeletedAt === undefined) next.idpDeletedAt = now;
+        if (jsonEqual(view(next), view(p))) return undefined;
+        return {
+          action: next.status === 'revoked' && !revoked ? 'principal.revoke' : 'principal.update',
+          state: { ...cur, principal: next },
+        };
+      },
+      { revocation: change.deactivate },
+    );
+  }
+
+  /**
+   * Replaces the roles of a SCIM user (group membership, src/app/scim.ts,
+   * which checks `scim:provision` and that the roles are ones the identity
+   * provider may give). Recorded as `principal.roles.update` with the
+   * provisioner as actor; equal roles record nothing.
+   */
+  async setRolesAs(
+    provisioner: AdminAuditEvent['actor'],
+    id: string,
+    roles: readonly string[],
+    opts: ChangeOptions = {},
+  ): Promise<Principal> {
+    const valid = badRequestOn(() => validateUpdateInput({ roles: [...roles] }, 'human'));
+    if (valid.roles) await this.#checkRoles(valid.roles);
+    return this.#change(provisioner, id, opts, (cur) => {
+      const p = cur.principal;
+      if (p.status === 'revoked') throw new AppError('CONFLICT', `principal ${id} is revoked`);
+      const next = valid.roles ?? [];
+      if (next.join(',') === (p.roles ?? []).join(',')) return undefined;
+      return { action: 'principal.roles.update', state: { ...cur, principal: { ...p, roles: next } } };
+    });
+  }
+
+  /**
+   * Marks an agent or application whose owner the identity provider
+   * deprovisioned (policy `flag`): `ownerDeprovisionedAt` set, recorded as
+   * `principal.flag` with the provisioner as actor. Once only; a revoked
+   * principal is left alone.
+   */
+  async flagOwnerDeprovisionedAs(
+    provisioner: AdminAuditEvent['actor'],
+    id: string,
+    opts: ChangeOptions = {},
+  ): Promise<Principal> {
+    return this.#change(provisioner, id, opts, (cur, now) => {
+      const p = cur.principal;
+      if (p.status === 'revoked' || p.ownerDeprovisionedAt !== undefined) return undefined;
+      return { action: 'principal.flag', state: { ...cur, principal: { ...p, ownerDeprovisionedAt: now } } };
+    });
   }
 
   /** The committed principal `id`, or undefined; no authorization (callers check their own scope). */
@@ -1004,6 +1089,7 @@ export class PrincipalService {
       scopes: Principal['scopes'];
       roles?: string[];
       idpIdentity?: string;
+      idpProfile?: Record<string, unknown>;
     },
     requestId: string | undefined,
   ): Promise<{ principal: Principal; apiKey: string }> {
@@ -1019,6 +1105,9 @@ export class PrincipalService {
       // Only when given, so a principal made without roles has the same record as before roles existed.
       ...(input.roles && input.roles.length > 0 ? { roles: input.roles } : {}),
       ...(input.idpIdentity !== undefined ? { idpIdentity: input.idpIdentity } : {}),
+      ...(input.idpProfile !== undefined && Object.keys(input.idpProfile).length > 0
+        ? { idpProfile: input.idpProfile }
+        : {}),
       status: 'active',
       keyId: key.keyId,
       version: 1,

@@ -198,7 +198,10 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     clock,
     defaults: policyDefaults,
   });
-  const scim = new ScimService({ principals });
+  const scim = new ScimService({
+    principals,
+    ...(config.scimOwnedPrincipals ? { ownedPrincipals: config.scimOwnedPrincipals } : {}),
+  });
   const authenticate: Authenticate = (req) => principals.authenticate(apiKeyFromHeaders(req.headers));
   return {
     config,

@@ -131,6 +131,21 @@ export interface Principal {
   /** Humans only: the identity-provider subject or login (e.g. an email) this principal is. */
   idpIdentity?: string;
   /**
+   * Humans provisioned through SCIM only: the user attributes the identity
+   * provider sent (name parts, emails, title, department, …), validated
+   * against the published schema (src/core/scim.ts). For reviewers; grants
+   * nothing.
+   */
+  idpProfile?: Record<string, unknown>;
+  /** SCIM DELETE time: the user is gone for the identity provider (404), revoked here and kept for history. */
+  idpDeletedAt?: string;
+  /**
+   * Agents and applications: when their owner was deprovisioned by the
+   * identity provider and the policy is `flag` (config
+   * `scimOwnedPrincipals`); access reviews show it.
+   */
+  ownerDeprovisionedAt?: string;
+  /**
    * Runtime only, never stored or recorded: the union of `scopes` and the
    * scopes of `roles`, set by PrincipalService.authenticate. `hasScope`
    * checks this when present and `scopes` otherwise, so a principal that did

@@ -6,7 +6,7 @@
  * submitter; the IdP's key can do nothing else (403 on the admin API).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCIM_PATCH_SCHEMA, SCIM_USER_SCHEMA } from '../../src/core/scim.ts';
+import { SCIM_GROUP_SCHEMA, SCIM_PATCH_SCHEMA, SCIM_USER_SCHEMA } from '../../src/core/scim.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
 import { startTestStack } from './helpers.ts';
 
@@ -54,8 +54,64 @@ describe('SCIM on the local stack', () => {
       totalResults: 1,
       Resources: [{ id, displayName: 'Dana Scully' }],
     });
-    const bad = await scim('GET', `/Users?filter=${encodeURIComponent('userName sw "d"')}`);
-    expect([bad.status, JSON.parse(bad.text).scimType]).toEqual([400, 'invalidFilter']);
+    const sw = await scim(
+      'GET',
+      `/Users?filter=${encodeURIComponent('userName sw "DANA" and active eq true')}`,
+    );
+    expect(JSON.parse(sw.text)).toMatchObject({ totalResults: 1, Resources: [{ id }] });
+    // Hostile input over the wire: SCIM errors, nothing changed.
+    const hostile: Array<[string, string, unknown, number, string | undefined]> = [
+      ['GET', `/Users?filter=${encodeURIComponent('userName sw')}`, undefined, 400, 'invalidFilter'],
+      ['GET', `/Users?filter=${encodeURIComponent('password eq "x"')}`, undefined, 400, 'invalidFilter'],
+      ['GET', '/Users?count=1e9', undefined, 400, 'invalidValue'],
+      [
+        'POST',
+        '/Users',
+        { schemas: [SCIM_USER_SCHEMA], userName: 'x@example.com', shoeSize: 44 },
+        400,
+        'invalidSyntax',
+      ],
+      [
+        'PATCH',
+        `/Users/${id}`,
+        { schemas: [SCIM_PATCH_SCHEMA], Operations: [{ op: 'replace', path: 'meta.created', value: 'x' }] },
+        400,
+        'mutability',
+      ],
+      [
+        'PATCH',
+        `/Users/${id}`,
+        { schemas: [SCIM_PATCH_SCHEMA], Operations: [{ op: 'add', path: 'favouriteColour', value: 'x' }] },
+        400,
+        'invalidPath',
+      ],
+      ['POST', '/Groups', { schemas: [SCIM_GROUP_SCHEMA], displayName: 'no-such-role' }, 400, 'invalidValue'],
+    ];
+    for (const [method, path, body, status, scimType] of hostile) {
+      const r = await scim(method, path, body);
+      expect([method, path, r.status, JSON.parse(r.text).scimType]).toEqual([method, path, status, scimType]);
+    }
+    const huge = JSON.parse((await scim('GET', '/Users?count=99999999999')).text);
+    expect(huge.itemsPerPage).toBeLessThanOrEqual(100);
+    const spc = JSON.parse((await scim('GET', '/ServiceProviderConfig')).text);
+    expect(spc.patch.supported).toBe(true);
+
+    // A group is a role: Okta finds it by displayName and pushes members.
+    await stack.services.roles.put(admin, 'auditors', {
+      description: 'read every log',
+      purpose: 'external audit',
+      scopes: { '*': ['events:read'] },
+    });
+    const g = JSON.parse(
+      (await scim('GET', `/Groups?filter=${encodeURIComponent('displayName eq "auditors"')}`)).text,
+    );
+    expect(g.Resources[0].id).toBe('auditors');
+    const pushed = await scim('PATCH', '/Groups/auditors', {
+      schemas: [SCIM_PATCH_SCHEMA],
+      Operations: [{ op: 'add', path: 'members', value: [{ value: id, display: 'dana@example.com' }] }],
+    });
+    expect([pushed.status, JSON.parse(pushed.text).members.length]).toEqual([200, 1]);
+    expect((await stack.services.principals.get(admin, id)).roles).toEqual(['auditors']);
 
     const { apiKey: danaKey } = await stack.services.principals.rotate(admin, id);
     const probe = (key: string) =>
@@ -74,5 +130,8 @@ describe('SCIM on the local stack', () => {
 
     const p = await stack.services.principals.get(admin, id);
     expect(p).toMatchObject({ status: 'revoked', idpIdentity: 'dana@example.com', createdBy: 'entra-scim' });
+    // Entra ID deletes after its soft-delete window: 204, then 404.
+    expect((await scim('DELETE', `/Users/${id}`)).status).toBe(204);
+    expect((await scim('GET', `/Users/${id}`)).status).toBe(404);
   });
 });

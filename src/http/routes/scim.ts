@@ -1,5 +1,6 @@
 /**
- * SCIM 2.0 Users (`/scim/v2/Users…`, docs/access.md "SCIM"; RFC 7644), for an
+ * SCIM 2.0 (`/scim/v2/Users…`, `/Groups…`, `/ServiceProviderConfig`,
+ * `/ResourceTypes`, `/Schemas`; docs/access.md "SCIM"; RFC 7644), for an
  * identity provider holding `scim:provision`. Bodies are `application/scim+json`
  * (or `application/json`); every error the handler raises is an RFC 7644 §3.12
  * error body with `status` and, for 400/409, `scimType` — never the anchorlog
@@ -14,7 +15,9 @@ import type { Route } from '../router.ts';
 import type { HttpRequest, HttpResponse } from '../types.ts';
 import { principalOf } from './body.ts';
 
-const USERS = '/scim/v2/Users';
+const BASE = '/scim/v2';
+const USERS = `${BASE}/Users`;
+const GROUPS = `${BASE}/Groups`;
 const CONTENT_TYPE = 'application/scim+json; charset=utf-8';
 
 function scim(status: number, value: unknown): HttpResponse {
@@ -77,52 +80,60 @@ export function scimRoutes(deps: { scim: ScimService }): Route[] {
         return scimFailure(err);
       }
     };
+  const query = (req: HttpRequest) => ({
+    filter: req.query.filter,
+    startIndex: req.query.startIndex,
+    count: req.query.count,
+    excludedAttributes: req.query.excludedAttributes,
+  });
+  const opts = (req: HttpRequest) => ({ requestId: req.requestId });
+  const route = (
+    method: Route['method'],
+    pattern: string,
+    fn: (req: HttpRequest) => Promise<HttpResponse> | HttpResponse,
+  ): Route => ({ method, pattern, auth: 'principal', handle: guarded(async (req) => fn(req)) });
+  const noContent = { status: 204, headers: {}, body: '' };
   return [
-    {
-      method: 'POST',
-      pattern: USERS,
-      auth: 'principal',
-      handle: guarded(async (req) =>
-        scim(201, await service.create(principalOf(req), body(req), { requestId: req.requestId })),
-      ),
-    },
-    {
-      method: 'GET',
-      pattern: USERS,
-      auth: 'principal',
-      handle: guarded(async (req) =>
-        scim(
-          200,
-          await service.list(principalOf(req), {
-            filter: req.query.filter,
-            startIndex: req.query.startIndex,
-            count: req.query.count,
-          }),
-        ),
-      ),
-    },
-    {
-      method: 'GET',
-      pattern: `${USERS}/{id}`,
-      auth: 'principal',
-      handle: guarded(async (req) => scim(200, await service.get(principalOf(req), idOf(req)))),
-    },
-    {
-      method: 'PATCH',
-      pattern: `${USERS}/{id}`,
-      auth: 'principal',
-      handle: guarded(async (req) =>
-        scim(200, await service.patch(principalOf(req), idOf(req), body(req), { requestId: req.requestId })),
-      ),
-    },
-    {
-      method: 'DELETE',
-      pattern: `${USERS}/{id}`,
-      auth: 'principal',
-      handle: guarded(async (req) => {
-        await service.delete(principalOf(req), idOf(req), { requestId: req.requestId });
-        return { status: 204, headers: {}, body: '' };
-      }),
-    },
+    route('POST', USERS, async (req) =>
+      scim(201, await service.create(principalOf(req), body(req), opts(req))),
+    ),
+    route('GET', USERS, async (req) => scim(200, await service.list(principalOf(req), query(req)))),
+    route('GET', `${USERS}/{id}`, async (req) => scim(200, await service.get(principalOf(req), idOf(req)))),
+    route('PUT', `${USERS}/{id}`, async (req) =>
+      scim(200, await service.replace(principalOf(req), idOf(req), body(req), opts(req))),
+    ),
+    route('PATCH', `${USERS}/{id}`, async (req) =>
+      scim(200, await service.patch(principalOf(req), idOf(req), body(req), opts(req))),
+    ),
+    route('DELETE', `${USERS}/{id}`, async (req) => {
+      await service.delete(principalOf(req), idOf(req), opts(req));
+      return noContent;
+    }),
+    route('POST', GROUPS, async (req) =>
+      scim(201, await service.createGroup(principalOf(req), body(req), opts(req))),
+    ),
+    route('GET', GROUPS, async (req) => scim(200, await service.listGroups(principalOf(req), query(req)))),
+    route('GET', `${GROUPS}/{id}`, async (req) =>
+      scim(200, await service.getGroup(principalOf(req), idOf(req), query(req))),
+    ),
+    route('PUT', `${GROUPS}/{id}`, async (req) =>
+      scim(200, await service.replaceGroup(principalOf(req), idOf(req), body(req), opts(req))),
+    ),
+    route('PATCH', `${GROUPS}/{id}`, async (req) =>
+      scim(200, await service.patchGroup(principalOf(req), idOf(req), body(req), opts(req))),
+    ),
+    route('DELETE', `${GROUPS}/{id}`, async (req) => {
+      await service.deleteGroup(principalOf(req), idOf(req), opts(req));
+      return noContent;
+    }),
+    route('GET', `${BASE}/ServiceProviderConfig`, (req) =>
+      scim(200, service.serviceProviderConfig(principalOf(req))),
+    ),
+    route('GET', `${BASE}/ResourceTypes`, (req) => scim(200, service.resourceTypes(principalOf(req)))),
+    route('GET', `${BASE}/ResourceTypes/{id}`, (req) =>
+      scim(200, service.resourceTypes(principalOf(req), idOf(req))),
+    ),
+    route('GET', `${BASE}/Schemas`, (req) => scim(200, service.schemas(principalOf(req)))),
+    route('GET', `${BASE}/Schemas/{id}`, (req) => scim(200, service.schemas(principalOf(req), idOf(req)))),
   ];
 }
