@@ -1,7 +1,7 @@
 /**
  * The witness service: anchorlog as a C2SP tlog-witness witness for other
  * logs (https://c2sp.org/tlog-witness §add-checkpoint, main at 95978ca;
- * docs/witnessing.md §Running a witness). One instance serves the node:http
+ * docs/witnessing.md §Running a witness on AWS). One instance serves the node:http
  * witness of the local stack and tests (src/local/witness.ts) and the Lambda
  * (lambdas/witness.ts), both through src/http/witness-http.ts, so they run
  * the same code over a WitnessLedgerStore (memory or DynamoDB).

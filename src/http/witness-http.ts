@@ -87,10 +87,11 @@ export async function handleWitnessHttp(
 export function witnessLambdaHandler(service: WitnessService) {
   return async (event: LambdaFunctionURLEvent): Promise<LambdaFunctionURLResult> => {
     const raw = event.body ?? '';
-    // Bound before decoding: a function URL accepts up to 6 MB.
-    const tooLarge =
-      raw.length >
-      (event.isBase64Encoded ? 4 * Math.ceil(MAX_ADD_CHECKPOINT_BYTES / 3) : 4 * MAX_ADD_CHECKPOINT_BYTES);
+    // Bound before decoding (a function URL accepts up to 6 MB): a UTF-8 body has at least as many
+    // bytes as its string has UTF-16 units; base64 decodes to 3 bytes per 4 characters.
+    const tooLarge = event.isBase64Encoded
+      ? raw.length > 4 * Math.ceil(MAX_ADD_CHECKPOINT_BYTES / 3) + 4
+      : raw.length > MAX_ADD_CHECKPOINT_BYTES;
     const body = tooLarge
       ? undefined
       : event.isBase64Encoded

@@ -1,7 +1,7 @@
 /**
- * WitnessLedgerStore port: the durable state of a witness anchorlog RUNS
- * (the service side of C2SP tlog-witness; docs/witnessing.md §Running a
- * witness). Per log origin, the latest checkpoint the witness cosigned.
+ * WitnessLedgerStore port: the durable state of a witness anchorlog RUNS,
+ * the service side of C2SP tlog-witness (docs/witnessing.md §Running a
+ * witness on AWS). Per log origin, the latest checkpoint the witness cosigned.
  * Not to be confused with WitnessStateStore (src/ports/witness-state.ts),
  * the log's own hint of what each witness it submits to has cosigned.
  * Implemented by src/adapters/aws/dynamo-witness-ledger-store.ts and

@@ -2,6 +2,7 @@
 // its seed from Secrets Manager, its state in DynamoDB; requests as function URL events.
 // Then the log's witness client against the same service over HTTP (the node:http face with
 // the DynamoDB store), through a crash between the witness's persist and its reply.
+import { createServer } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { LambdaFunctionURLEvent, LambdaFunctionURLResult } from 'aws-lambda';
@@ -29,7 +30,7 @@ import {
   parseCosignatureResponse,
 } from '../../src/core/witness/protocol.ts';
 import { originHash } from '../../src/core/witness/witness.ts';
-import { type LocalWitness, startLocalWitness } from '../../src/local/witness.ts';
+import { startLocalWitness } from '../../src/local/witness.ts';
 import { systemClock } from '../../src/ports/clock.ts';
 import { testLog } from '../core/witness/support.ts';
 import { awsClientConfig, motoEndpoint } from '../support/aws.ts';
@@ -42,7 +43,7 @@ const stranger = testLog('witness-lambda.test/prod'); // same origin, another ke
 const saved = { ...process.env };
 let seedArn: string;
 let shortArn: string;
-const servers: LocalWitness[] = [];
+const servers: { close(): Promise<void> }[] = [];
 
 type Handler = (e: LambdaFunctionURLEvent) => Promise<LambdaFunctionURLResult>;
 type Result = { statusCode: number; headers: Record<string, string>; body: string };
@@ -254,5 +255,50 @@ describe('the log’s witness client against the witness on DynamoDB over HTTP',
     expect(toBase64(after?.rootHash ?? new Uint8Array())).toBe(
       toBase64(persisted?.rootHash ?? new Uint8Array(1)),
     );
+  });
+});
+
+describe('the log’s HttpWitness against the Lambda handler', () => {
+  it('speaks the protocol through the function URL mapping: cosigned, then 409 parsed as a conflict', async () => {
+    const l = testLog('witness-lambda.test/url');
+    const h = await load({ ANCHORLOG_WITNESS_LOG_KEYS: JSON.stringify([formatVerifierKey(l.verifier)]) });
+    // What a function URL does: the request as a payload 2.0 event (the body base64-encoded, as
+    // for any content type it does not treat as text), the result back as the HTTP response.
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', async () => {
+        const e = event(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x').pathname);
+        const out = await call(h, {
+          ...e,
+          body: Buffer.concat(chunks).toString('base64'),
+          isBase64Encoded: true,
+        });
+        res.writeHead(out.statusCode, out.headers);
+        res.end(out.body);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    servers.push({
+      close: () =>
+        new Promise<void>((r) => {
+          server.closeAllConnections();
+          server.close(() => r());
+        }),
+    });
+    const addr = server.address();
+    if (!addr || typeof addr !== 'object') throw new Error('no address');
+    const cosigner = cosignerFromSecret(KEY_NAME, witnessSeedFromSecret(SEED_TEXT));
+    const client = new HttpWitness({ name: 'lambda', url: `http://127.0.0.1:${addr.port}`, cosigner });
+    l.append(3);
+    const cp = await l.checkpoint();
+    const got = await client.addCheckpoint({ oldSize: 0, proof: [], checkpoint: cp });
+    if (got.kind !== 'cosigned') throw new Error(got.kind);
+    const line = got.signatures.find((sig) => verifyCosignature(cosigner, noteText(cp), sig) !== undefined);
+    expect(line).toBeDefined();
+    expect(await client.addCheckpoint({ oldSize: 0, proof: [], checkpoint: cp })).toEqual({
+      kind: 'conflict',
+      size: 3,
+    });
   });
 });

@@ -8,6 +8,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR_CONTEXT } from '../../cdk/anchorlog-stack.ts';
 import { buildApp, buildWitnessApp, WITNESS_CONTEXT } from '../../cdk/build.ts';
+import { TemplateIam } from './iam-sim.ts';
 import { allStatements } from './policy-walk.ts';
 
 const outdir = mkdtempSync(join(tmpdir(), 'anchorlog-witness-cdk-'));
@@ -91,6 +92,38 @@ describe('witness stack', () => {
     const sm = statements.find((st) => st.actions.includes('secretsmanager:GetSecretValue'));
     expect(JSON.stringify(sm?.resources)).toMatch(/Seed/);
     expect(JSON.stringify(statements)).not.toMatch(/"\*"/);
+  });
+
+  it('least privilege by evaluation: its own WL# items and seed, nothing else (policy simulator)', async () => {
+    const iam = new TemplateIam(resources as never);
+    const [roleId] = iam.roleIds();
+    const [tableId] = ofType('AWS::DynamoDB::Table').map(([id]) => id);
+    const [secretId] = ofType('AWS::SecretsManager::Secret').map(([id]) => id);
+    if (!roleId || !tableId || !secretId) throw new Error('witness stack resources missing');
+    expect(iam.roleIds()).toHaveLength(1);
+    const caller = iam.roleCaller(roleId, 'witness');
+    const table = iam.arn(tableId);
+    const rows: [string, string, Record<string, string[]> | undefined, 'Allowed' | 'denied'][] = [
+      ['dynamodb:GetItem', table, { 'dynamodb:LeadingKeys': ['WL#ab'] }, 'Allowed'],
+      ['dynamodb:PutItem', table, { 'dynamodb:LeadingKeys': ['WL#ab'] }, 'Allowed'],
+      ['dynamodb:PutItem', table, { 'dynamodb:LeadingKeys': ['L#acme'] }, 'denied'],
+      ['dynamodb:DeleteItem', table, { 'dynamodb:LeadingKeys': ['WL#ab'] }, 'denied'],
+      ['dynamodb:UpdateItem', table, { 'dynamodb:LeadingKeys': ['WL#ab'] }, 'denied'],
+      ['dynamodb:Scan', table, undefined, 'denied'],
+      ['secretsmanager:GetSecretValue', iam.ref(secretId), undefined, 'Allowed'],
+      ['secretsmanager:PutSecretValue', iam.ref(secretId), undefined, 'denied'],
+      [
+        'secretsmanager:GetSecretValue',
+        iam.ref(secretId).replace(/secret:.*$/, 'secret:AnchorlogTsaCredentials-AbCdEf'),
+        undefined,
+        'denied',
+      ],
+    ];
+    for (const [action, resource, context, expected] of rows) {
+      const d = await iam.decide({ caller, action, resource, ...(context ? { context } : {}) });
+      if (expected === 'Allowed') expect(d.result, `${action} ${resource}: ${d.because}`).toBe('Allowed');
+      else expect(d.result, `${action} ${resource}: ${d.because}`).not.toBe('Allowed');
+    }
   });
 
   it('cdk-nag: no finding, warnings included (`cdk synth -c anchorlog:witness=only` fails on any error)', () => {

@@ -1,6 +1,6 @@
 /**
- * A Witness (src/ports/witness.ts) in process: the same WitnessLedger the
- * local witness server runs (src/local/witness.ts), called directly, so use
+ * A Witness (src/ports/witness.ts) in process: a WitnessLedger (the same
+ * decision and cosigning code the witness service runs), called directly, so use
  * cases are tested in milliseconds against real cosignatures and the real
  * add-checkpoint decisions. Transport failures (WITNESS_TIMEOUT, 5xx, …)
  * come only from injected faults (`faults`); `when: 'after'` makes the

@@ -1,12 +1,12 @@
 /**
  * The witness side of tlog-witness `add-checkpoint`, as a pure decision
  * (https://c2sp.org/tlog-witness §add-checkpoint, main at 95978ca). A
- * witness front end (src/local/witness.ts; a Lambda later) parses the
- * request, calls `decideAddCheckpoint` with the state it holds for the
- * origin, and MUST persist `next` atomically with the check — compare-and-
- * swap on the size it read — before returning the cosignature: otherwise two
- * concurrent requests could roll its view of the log back (§add-checkpoint,
- * the race of steps 1–6).
+ * witness (src/app/witness-service.ts, behind the node:http witness and the
+ * Lambda) parses the request, calls `decideAddCheckpoint` with the state it
+ * holds for the origin, and MUST persist `next` atomically with the check —
+ * compare-and-swap on the head it read — before returning the cosignature:
+ * otherwise two concurrent requests could roll its view of the log back
+ * (§add-checkpoint, the race of steps 1–6).
  *
  * Order of checks, each answered by the spec's status:
  *  1. origin unknown                                  → 404
@@ -121,11 +121,12 @@ export type AddCheckpointAnswer =
   | { readonly status: 400 | 403 | 404 | 422; readonly reason: string };
 
 /**
- * A whole witness over in-memory state, for the local witness server and
- * the memory Witness adapter: decide, persist, cosign, in one synchronous
- * step, so the check and the update are atomic (no await in between).
- * A durable witness (DynamoDB) keeps the same order with a conditional
- * write on the size it read.
+ * A whole witness over in-memory state, for the memory Witness adapter
+ * (src/adapters/memory/witness.ts, the log side's tests): decide, persist,
+ * cosign, in one synchronous step, so the check and the update are atomic
+ * (no await in between). The witness service (src/app/witness-service.ts)
+ * keeps the same order over a WitnessLedgerStore with a conditional write
+ * on the head it read.
  */
 export class WitnessLedger {
   readonly cosigner: Cosigner;
