@@ -29,6 +29,7 @@ import {
   type BundleAnchorInput,
   type BundleCosignatureInput,
   type BundleFilter,
+  type BundleRekorInput,
   filterMatches,
   filterProblem,
   writeBundle,
@@ -57,6 +58,7 @@ import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
 import type { ProofService } from './proofs.ts';
 import { parseTimeBound } from './query.ts';
+import { rekorEntryKey } from './rekor.ts';
 import { cosignatureKey } from './witness.ts';
 
 /**
@@ -167,6 +169,12 @@ export interface ExportServiceOptions {
    * against the keys it pins.
    */
   readonly witnesses?: readonly { readonly name: string; readonly cosigner: Cosigner }[];
+  /**
+   * The configured Rekor party (docs/anchoring.md §Rekor): its archived entry over each
+   * checkpoint of the bundle goes into attestations.json as archived (the anchor job verified
+   * it before archiving it; the auditor's verifier judges it against the Rekor keys it pins).
+   */
+  readonly rekor?: { readonly name: string };
   /** Writer records-chunk size (tests). */
   readonly chunkBytes?: number;
   /** Random bytes for export ids. */
@@ -497,6 +505,15 @@ export class ExportService {
         if (line !== undefined) cosignatures.push({ size, witness: w.name, line });
       }
     }
+    const rekorEntries: BundleRekorInput[] = [];
+    const rekorParty = this.#o.rekor?.name;
+    if (rekorParty !== undefined)
+      for (const size of checkpoints.keys()) {
+        const entry = await this.#guard('Rekor entry read', () =>
+          this.#o.archive.get(rekorEntryKey(logId, size, rekorParty)),
+        );
+        if (entry !== undefined) rekorEntries.push({ size, party: rekorParty, entry });
+      }
     const [spki] = await this.#guard('log key', () => this.#o.publicKeys());
     if (!spki) throw new AppError('INTERNAL', 'no log public key is configured');
 
@@ -558,6 +575,7 @@ export class ExportService {
       checkpointSize: n,
       anchors,
       cosignatures,
+      rekorEntries,
       records: records(),
       before,
       after,

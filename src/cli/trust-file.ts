@@ -8,7 +8,9 @@
  *     "tsaRoots":  ["-----BEGIN CERTIFICATE-----…", …],
  *     "tsaQuorum": k,                           optional
  *     "witnesses": ["<name>+<keyid>+<base64(0x04 ‖ key)>", …],   optional
- *     "witnessQuorum": k }                      optional
+ *     "witnessQuorum": k,                       optional
+ *     "rekor": { "logKeys": ["<origin>+<keyid>+<base64 key>", …],
+ *                "anchorKeys": ["-----BEGIN PUBLIC KEY-----…", …] } }   optional
  *
  * A pinned vkey means exactly "this key signs the checkpoints of the log whose
  * origin is the vkey's name" — of no other log, even though one key signs every
@@ -25,12 +27,17 @@
  * `anchorlog witnessed` to accept it (default min(2, witnesses), as the
  * deployment's WitnessQuorum; 0 = report only). It needs `witnesses` when
  * above 0 and can be at most their number.
+ * `rekor` pins Rekor v2 (docs/anchoring.md §Rekor): the Rekor logs' checkpoint vkeys and the
+ * deployment's Rekor anchor keys (PEM P-256 public keys, the keys entries are signed with);
+ * with it every Rekor entry of a bundle must verify, without it Rekor entries are only reported.
  * Every problem is a usage error (exit 2): the file is the caller's, not
  * attacker input.
  */
 import { fromUtf8, toHex } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import { isValidKeyName, parseVerifierKey } from '../core/note/index.ts';
+import { pemToSpki } from '../core/note/pem.ts';
+import { p256PublicPoint } from '../core/note/verifiers.ts';
 import { decodePemCertificates } from '../core/rfc3161/index.ts';
 import { type Cosigner, checkCosigners, parseCosignerKey } from '../core/witness/cosignature.ts';
 import { UsageError } from './errors.ts';
@@ -48,9 +55,11 @@ export interface TrustFile {
   /** Their parsed keys, in the same order. */
   readonly cosigners?: readonly Cosigner[];
   readonly witnessQuorum?: number;
+  /** Rekor trust: log vkeys as given, anchor keys as DER SPKI. */
+  readonly rekor?: { readonly logKeys: readonly string[]; readonly anchorKeys: readonly Uint8Array[] };
 }
 
-const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum', 'witnesses', 'witnessQuorum'];
+const FIELDS = ['logKeys', 'origins', 'tsaRoots', 'tsaQuorum', 'witnesses', 'witnessQuorum', 'rekor'];
 
 export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
   const bad = (msg: string): never => {
@@ -143,7 +152,43 @@ export function parseTrustFile(bytes: Uint8Array, path: string): TrustFile {
         `witnessQuorum ${witnessQuorum} can never be met: ${witnesses?.length ?? 0} witness key(s) are pinned`,
       );
   }
+  let rekor: TrustFile['rekor'];
+  if (o.rekor !== undefined) {
+    const r = o.rekor as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('rekor must be an object');
+    for (const k of Object.keys(r))
+      if (k !== 'logKeys' && k !== 'anchorKeys') bad(`unknown field rekor.${k}`);
+    const list = (k: 'logKeys' | 'anchorKeys'): string[] => {
+      const a = r[k];
+      if (!Array.isArray(a) || a.length === 0 || !a.every((x) => typeof x === 'string'))
+        bad(`rekor.${k} must be a non-empty array of strings`);
+      return a as string[];
+    };
+    const logKeys = list('logKeys');
+    for (const k of logKeys) {
+      try {
+        parseVerifierKey(k);
+      } catch (e) {
+        bad(
+          `bad Rekor log key ${JSON.stringify(k.slice(0, 40))}: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+    const anchorKeys = list('anchorKeys').map((pem) => {
+      try {
+        const spki = pemToSpki(pem);
+        p256PublicPoint(spki);
+        return spki;
+      } catch (e) {
+        return bad(
+          `bad Rekor anchor key (want a P-256 PUBLIC KEY PEM): ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    });
+    rekor = { logKeys, anchorKeys };
+  }
   return {
+    ...(rekor ? { rekor } : {}),
     ...(witnesses && cosigners ? { witnesses, cosigners } : {}),
     ...(witnessQuorum !== undefined ? { witnessQuorum: witnessQuorum as number } : {}),
     ...(logKeys ? { logKeys } : {}),

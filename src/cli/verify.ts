@@ -187,6 +187,8 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         // Witness keys come from the witness operators (docs/witnessing.md §What an auditor checks).
         ...(file.witnesses ? { witnesses: file.witnesses } : {}),
         ...(file.witnessQuorum !== undefined ? { witnessQuorum: file.witnessQuorum } : {}),
+        // Rekor log keys from the Rekor operator, anchor keys from the deployment (docs/anchoring.md §Rekor).
+        ...(file.rekor ? { rekor: file.rekor } : {}),
       };
       // A class answer document (docs/bundle.md §Class answers) is JSON, not a tar.
       if (args.argument.endsWith('.json'))

@@ -47,6 +47,7 @@ export function createExporting(
     anchors: new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName }),
     anchoredSizes: dynamoAnchoredSizes({ client: clients.ddb, tableName: config.tableName }),
     ...(config.witnesses?.length ? { witnesses: config.witnesses } : {}),
+    ...(config.rekor ? { rekor: { name: config.rekor.name } } : {}),
     clock,
     ...(config.exportsBucket
       ? { store: new S3ExportStore({ client: clients.s3, bucket: config.exportsBucket }) }

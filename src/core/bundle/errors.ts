@@ -55,6 +55,12 @@ export type BundleErrorCode =
   | 'COSIGNATURE_INVALID'
   /** Fewer pinned witnesses than the witness quorum cosigned any one checkpoint covering the records. */
   | 'WITNESS_QUORUM_NOT_MET'
+  /**
+   * A Rekor entry in attestations.json, judged against pinned Rekor trust, fails a binding: not
+   * this checkpoint's digest, not a pinned anchor key, a bad signature, a broken inclusion proof,
+   * or a checkpoint not signed by a pinned Rekor key (the RekorError code is in the message).
+   */
+  | 'REKOR_ENTRY_INVALID'
   /** A record inside the range is missing: an index gap, or a neighbour that is itself inside the time range. */
   | 'RANGE_INCOMPLETE'
   /** Records or indexes disagree with the declared range or filter (outside the time range, wrong interval). */

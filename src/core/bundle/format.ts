@@ -10,7 +10,7 @@
  *   consistency.json                   consistency proofs between consecutive checkpoints
  *   anchors/<size>/<tsa>.tsr           RFC 3161 TimeStampResp over checkpoints/<size>.note
  *   anchors/<size>/<tsa>.chain.pem     the TSA chain (signer … root) as the log saw it
- *   attestations.json                  version 2: every attestation, by kind (RFC 3161, witness cosignatures)
+ *   attestations.json                  version 2: every attestation, by kind (RFC 3161, witness cosignatures, Rekor)
  *   proofs.json                        range proof + neighbour records (range mode)
  *   records/<nnnnnn>.jsonl             canonical records, one per line, index order
  *   inclusion/<nnnnnn>.jsonl           per-record inclusion proofs (filtered mode only)
@@ -25,6 +25,7 @@ import { parseUtcTimestamp } from '../event.ts';
 import { CanonicalJsonError, isWellFormedUnicode, type JsonValue, parseJson } from '../ijson.ts';
 import { isValidLogId, isValidTsaName, TSA_NAME_PATTERN } from '../names.ts';
 import { MAX_RECORD_BYTES } from '../record.ts';
+import { MAX_REKOR_ENTRY_BYTES } from '../rekor/entry.ts';
 import { BundleError } from './errors.ts';
 
 export const BUNDLE_FORMAT = 'anchorlog-evidence-bundle';
@@ -506,10 +507,19 @@ export type BundleAttestation =
       readonly party: string;
       /** The signature line, without its newline. */
       readonly evidence: { readonly line: string };
+    }
+  | {
+      readonly kind: 'rekor';
+      readonly checkpoint: number;
+      readonly party: string;
+      /** The Rekor v2 TransparencyLogEntry exactly as the log returned it, standard base64. */
+      readonly evidence: { readonly entry: string };
     };
 
-/** Most attestations a bundle carries: MAX_ANCHORS tokens and as many cosignatures. */
-export const MAX_ATTESTATIONS = 2 * MAX_ANCHORS;
+/** Most attestations a bundle carries: MAX_ANCHORS tokens, as many cosignatures and as many Rekor entries. */
+export const MAX_ATTESTATIONS = 3 * MAX_ANCHORS;
+/** Base64 of a TransparencyLogEntry of at most MAX_REKOR_ENTRY_BYTES (src/core/rekor). */
+const MAX_REKOR_EVIDENCE = Math.ceil(MAX_REKOR_ENTRY_BYTES / 3) * 4;
 /** A signature line: a key name (≤ 255 bytes here) and base64 of at most a few hundred bytes. */
 const MAX_ATTESTATION_LINE = 1024;
 
@@ -545,6 +555,15 @@ export function parseAttestations(bytes: Uint8Array): BundleAttestation[] {
       const ev = obj(M, e.evidence, `${where}.evidence`, ['line']);
       const line = str(M, ev.line, `${where}.evidence.line`, MAX_ATTESTATION_LINE);
       a = { kind: 'witness-cosignature', checkpoint, party, evidence: { line } };
+    } else if (e.kind === 'rekor') {
+      const ev = obj(M, e.evidence, `${where}.evidence`, ['entry']);
+      const entry = str(M, ev.entry, `${where}.evidence.entry`, MAX_REKOR_EVIDENCE);
+      try {
+        fromBase64(entry);
+      } catch {
+        bad(M, `${where}.evidence.entry is not base64`);
+      }
+      a = { kind: 'rekor', checkpoint, party, evidence: { entry } };
     } else {
       // A kind this verifier does not know cannot be judged, so the bundle is refused rather than
       // half-verified; a new kind comes with a verifier that knows it (docs/bundle.md §Versions).
@@ -566,7 +585,9 @@ export function encodeAttestations(entries: readonly BundleAttestation[]): Uint8
       evidence:
         a.kind === 'rfc3161'
           ? { response: a.evidence.response, chain: a.evidence.chain }
-          : { line: a.evidence.line },
+          : a.kind === 'rekor'
+            ? { entry: a.evidence.entry }
+            : { line: a.evidence.line },
     })),
   });
 }

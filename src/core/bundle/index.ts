@@ -43,6 +43,7 @@ export {
 export {
   type BundleAnchorInput,
   type BundleCosignatureInput,
+  type BundleRekorInput,
   type BundleWriterInput,
   bundleBytes,
   writeBundle,

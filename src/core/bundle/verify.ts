@@ -19,7 +19,7 @@
  */
 
 import { AttestationError, verifyAttestation } from '../attestation/index.ts';
-import { bytesEqual, fromUtf8, toBase64, toHex, utf8 } from '../bytes.ts';
+import { bytesEqual, fromBase64, fromUtf8, toBase64, toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CompactRange, MerkleError, verifyConsistency, verifyInclusion } from '../merkle/index.ts';
 import { popcount } from '../merkle/numbers.ts';
@@ -41,12 +41,14 @@ import {
   RecordError,
   ZERO_HASH,
 } from '../record.ts';
+import { RekorError, type RekorTrust } from '../rekor/index.ts';
 import { decodePemCertificates, TimestampError } from '../rfc3161/index.ts';
 import { type Cosigner, checkCosigners, parseCosignerKey } from '../witness/cosignature.ts';
 import type { ChunkCheck, ChunkChecker, ChunkParams, ChunkSummary } from './chunk.ts';
 import { BundleError, type BundleErrorCode } from './errors.ts';
 import {
   ATTESTATIONS,
+  type BundleAttestation,
   type BundleFilter,
   type BundleHeader,
   type ConsistencyEntry,
@@ -109,6 +111,12 @@ export interface BundleTrust {
    * At most the number of pinned witnesses (else INVALID_TRUST).
    */
   readonly witnessQuorum?: number;
+  /**
+   * Pinned Rekor trust (docs/anchoring.md §Rekor): the Rekor v2 log keys (C2SP vkeys) and the
+   * deployment's Rekor anchor keys (DER SPKI, P-256). Absent: Rekor entries are reported as
+   * `unknown-rekor` and not judged; present: every Rekor entry must verify (REKOR_ENTRY_INVALID).
+   */
+  readonly rekor?: { readonly logKeys: readonly string[]; readonly anchorKeys: readonly Uint8Array[] };
 }
 
 /** How to verify; the verdict (report or BundleError code, index, member) is the same for every choice. */
@@ -176,18 +184,22 @@ export interface AnchorReport {
 
 /** One attestation of the bundle, as judged (docs/bundle.md §attestations.json). */
 export interface AttestationReport {
-  readonly kind: 'rfc3161' | 'witness-cosignature';
+  readonly kind: 'rfc3161' | 'witness-cosignature' | 'rekor';
   readonly checkpointSize: number;
   readonly party: string;
   /**
    * 'verified': checked against pinned trust (or, for RFC 3161 without pinned roots, the
    * bundle's own chain: `trustedBundleTsaRoots`). 'unknown-witness': a cosignature by a key
-   * that is not pinned, ignored (never counted).
+   * that is not pinned, ignored (never counted). 'unknown-rekor': a Rekor entry while no Rekor
+   * trust is pinned, read but not judged.
    */
-  readonly status: 'verified' | 'unknown-witness';
-  /** Who: the TSA root (hex SHA-256) or the witness key `<name>+<keyid hex>`. */
+  readonly status: 'verified' | 'unknown-witness' | 'unknown-rekor';
+  /**
+   * Who: the TSA root (hex SHA-256), the witness key `<name>+<keyid hex>`, or the Rekor log
+   * `<origin>#<log index>` (for `unknown-rekor`, the origin its checkpoint claims).
+   */
   readonly by: string;
-  /** The time the attestation states: genTime, or the cosignature's timestamp (ISO 8601). */
+  /** The time the attestation states: genTime, or the cosignature's timestamp (ISO 8601); '' for Rekor v2 (none). */
   readonly time: string;
 }
 
@@ -407,6 +419,8 @@ class Verifier {
   readonly #cosigned = new Map<number, Set<string>>();
   /** Parsed pinned witness keys (empty when none are pinned). */
   readonly #witnesses: readonly Cosigner[];
+  /** Pinned Rekor trust, parsed; undefined when none is pinned. */
+  readonly #rekor: RekorTrust | undefined;
   /** Pinned witnesses that must have cosigned a covering checkpoint. */
   readonly #witnessQuorum: number;
   // proofs / records state
@@ -482,6 +496,20 @@ class Verifier {
       fail('INVALID_TRUST', `pinned witnesses: ${why(e)}`, { cause: e });
     }
     this.#witnessQuorum = witnessQuorumOf(trust, this.#witnesses.length);
+    if (trust.rekor !== undefined) {
+      const logKeys = trust.rekor.logKeys.map((k) => {
+        try {
+          return parseVerifierKey(k);
+        } catch (e) {
+          return fail('INVALID_TRUST', `pinned Rekor key ${JSON.stringify(k.slice(0, 40))}: ${why(e)}`, {
+            cause: e,
+          });
+        }
+      });
+      if (logKeys.length === 0 || trust.rekor.anchorKeys.length === 0)
+        fail('INVALID_TRUST', 'pinned Rekor trust needs at least one log key and one anchor key');
+      this.#rekor = { logKeys, anchorKeys: trust.rekor.anchorKeys };
+    }
   }
 
   get header(): BundleHeader {
@@ -812,6 +840,10 @@ class Verifier {
         });
         continue;
       }
+      if (a.kind === 'rekor') {
+        await this.#rekorAttestation(a);
+        continue;
+      }
       const cp = this.#checkpoints.get(a.checkpoint);
       if (!cp)
         fail(
@@ -868,6 +900,56 @@ class Verifier {
         time: iso(Math.min(MAX_DATE_MS, verdict.timestamp * 1000)),
       });
     }
+  }
+
+  /**
+   * A Rekor entry (docs/anchoring.md §Rekor): judged by the attestation dispatcher against the
+   * pinned Rekor trust — every binding must hold (REKOR_ENTRY_INVALID) — or, with none pinned,
+   * reported as `unknown-rekor` and not judged.
+   */
+  async #rekorAttestation(a: Extract<BundleAttestation, { kind: 'rekor' }>): Promise<void> {
+    const cp = this.#checkpoints.get(a.checkpoint);
+    if (!cp)
+      fail(
+        'MISSING_MEMBER',
+        `${ATTESTATIONS}: the Rekor entry by ${a.party} is over checkpoints/${a.checkpoint}.note, which is not in the bundle`,
+        { member: ATTESTATIONS },
+      );
+    let verdict: Awaited<ReturnType<typeof verifyAttestation>>;
+    try {
+      verdict = await verifyAttestation(
+        {
+          kind: 'rekor',
+          checkpoint: a.checkpoint,
+          party: a.party,
+          evidence: { entry: fromBase64(a.evidence.entry) },
+        },
+        cp.bytes,
+        this.#rekor ? { rekor: this.#rekor } : {},
+      );
+    } catch (e) {
+      if (e instanceof AttestationError) {
+        const code = e.cause instanceof RekorError ? e.cause.code : e.code;
+        fail(
+          'REKOR_ENTRY_INVALID',
+          `${ATTESTATIONS}: ${a.party} over checkpoint ${a.checkpoint}: ${code}: ${e.message}`,
+          {
+            member: ATTESTATIONS,
+            cause: e,
+          },
+        );
+      }
+      throw e;
+    }
+    if (verdict.kind !== 'rekor') throw new Error('Rekor entry judged as another kind');
+    this.#attestations.push({
+      kind: 'rekor',
+      checkpointSize: a.checkpoint,
+      party: a.party,
+      status: verdict.status === 'verified' ? 'verified' : 'unknown-rekor',
+      by: verdict.status === 'verified' ? `${verdict.entry.origin}#${verdict.entry.logIndex}` : verdict.name,
+      time: '',
+    });
   }
 
   /**

@@ -89,6 +89,16 @@ export interface BundleCosignatureInput {
   readonly line: string;
 }
 
+/** A Rekor v2 entry over one of the checkpoints (docs/anchoring.md §Rekor). */
+export interface BundleRekorInput {
+  /** Size of the checkpoint whose SHA-256 the entry records. */
+  readonly size: number;
+  /** The Rekor party's configured short name (the TSA name rule). */
+  readonly party: string;
+  /** The TransparencyLogEntry as archived (as the log returned it). */
+  readonly entry: Uint8Array;
+}
+
 export interface BundleWriterInput {
   readonly logId: string;
   /** Checkpoint origin and log key name (`<origin prefix>/<logId>`). */
@@ -117,6 +127,8 @@ export interface BundleWriterInput {
    * the verifier, not the writer, judges them against the witness keys an auditor pins.
    */
   readonly cosignatures?: readonly BundleCosignatureInput[];
+  /** Rekor entries over some of the checkpoints (default none); judged by the verifier. */
+  readonly rekorEntries?: readonly BundleRekorInput[];
   /**
    * Canonical record bytes, ascending index. Range mode: exactly indexes
    * firstIndex..lastIndex. Filtered mode: the selected records in that interval.
@@ -207,7 +219,7 @@ export async function* writeBundle(input: BundleWriterInput): AsyncGenerator<Uin
     anchorKeys.add(`${a.size}/${a.tsa}`);
   }
   const anchors = [...input.anchors].sort((a, b) => a.size - b.size || (a.tsa < b.tsa ? -1 : 1));
-  const attestations = attestationsOf(anchors, input.cosignatures ?? [], sizes);
+  const attestations = attestationsOf(anchors, input.cosignatures ?? [], sizes, input.rekorEntries ?? []);
   const header: BundleHeader = {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -410,6 +422,7 @@ function attestationsOf(
   anchors: readonly BundleAnchorInput[],
   cosignatures: readonly BundleCosignatureInput[],
   sizes: ReadonlySet<number>,
+  rekorEntries: readonly BundleRekorInput[],
 ): BundleAttestation[] {
   const out: BundleAttestation[] = anchors.map((a) => ({
     kind: 'rfc3161',
@@ -433,6 +446,14 @@ function attestationsOf(
       party: c.witness,
       evidence: { line: c.line },
     });
+  }
+  for (const r of rekorEntries) {
+    if (!sizes.has(r.size)) invalid(`Rekor entry over checkpoint ${r.size}, which is not in the bundle`);
+    if (!isValidTsaName(r.party)) invalid(`invalid Rekor name ${JSON.stringify(r.party)}: ${TSA_NAME_RULE}`);
+    if (seen.has(`rekor/${r.size}/${r.party}`))
+      invalid(`two Rekor entries by ${r.party} over checkpoint ${r.size}`);
+    seen.add(`rekor/${r.size}/${r.party}`);
+    out.push({ kind: 'rekor', checkpoint: r.size, party: r.party, evidence: { entry: toBase64(r.entry) } });
   }
   const key = new Map(out.map((a) => [a, attestationOrderKey(a)]));
   return out.sort((a, b) => ((key.get(a) as string) < (key.get(b) as string) ? -1 : 1));

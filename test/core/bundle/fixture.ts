@@ -16,6 +16,7 @@ import {
   type BundleAnchorInput,
   type BundleCosignatureInput,
   type BundleFilter,
+  type BundleRekorInput,
   type BundleTrust,
   bundleBytes,
   filterMatches,
@@ -176,6 +177,8 @@ export interface ExportOptions {
   readonly anchors?: BundleAnchorInput[];
   /** Witness cosignatures to carry (default none). */
   readonly cosignatures?: BundleCosignatureInput[];
+  /** Rekor entries to carry (default none). */
+  readonly rekorEntries?: BundleRekorInput[];
   readonly notes?: string[];
   readonly chunkBytes?: number;
   readonly createdAt?: string;
@@ -219,6 +222,7 @@ export async function exportBundle(log: TestLog, o: ExportOptions): Promise<Uint
       checkpointSize: n,
       anchors,
       ...(o.cosignatures ? { cosignatures: o.cosignatures } : {}),
+      ...(o.rekorEntries ? { rekorEntries: o.rekorEntries } : {}),
       records: (async function* () {
         for (const r of selected) yield r;
       })(),
