@@ -9,13 +9,11 @@
  * record left out), CLASS_SMUGGLED (a record not of the class or outside the
  * range), CLASS_PROOF_INVALID, or the checkpoint's and time-stamps' codes.
  */
-import { verifyClassAnswerDocument } from '../core/classes/answer-doc.ts';
-import { parseVerifierKey } from '../core/note/vkey.ts';
-import { UsageError } from './errors.ts';
+import { classAnswerVerdict } from './class-verdict.ts';
 import type { CliIo } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import type { TrustFile } from './trust-file.ts';
-import { acceptedNote, incomplete, type Shortfall, untrusted, verdictOf } from './verdict.ts';
+import { acceptedNote } from './verdict.ts';
 
 export async function verifyClassAnswerFile(
   io: CliIo,
@@ -23,20 +21,7 @@ export async function verifyClassAnswerFile(
   trust: TrustFile,
   flags: { json: boolean; allowUntrusted: boolean; allowIncomplete: boolean },
 ): Promise<number> {
-  if (!trust.logKeys || trust.logKeys.length === 0)
-    throw new UsageError('MISSING_OPTION', 'a class answer carries no log key: give --trust with logKeys');
-  const r = await verifyClassAnswerDocument(bytes, {
-    logKeys: trust.logKeys.map((k) => parseVerifierKey(k)),
-    ...(trust.tsaRoots ? { tsaRoots: trust.tsaRoots } : {}),
-  });
-  const shortfalls: Shortfall[] = [];
-  if (r.trustedDocumentTsaRoots)
-    shortfalls.push(
-      untrusted('UNTRUSTED_TSA_ROOTS', "the TSA roots were the document's own chains, not pinned ones"),
-    );
-  if (r.start === 'declared-in-range') shortfalls.push(incomplete('COMPLETENESS_NOT_PROVED', r.statement));
-  else if (r.end === 'checkpoint-end') shortfalls.push(incomplete('RANGE_NOT_CLOSED', r.statement));
-  const verdict = verdictOf(shortfalls, {
+  const { report: r, verdict } = await classAnswerVerdict(bytes, trust, {
     untrusted: flags.allowUntrusted,
     incomplete: flags.allowIncomplete,
   });

@@ -153,6 +153,28 @@ describe('sealing with classes', () => {
     expect((await sealer(env, localSigner, { classes: [ACCESS] }).sealLog('c3')).size).toBe(10);
   });
 
+  it('a first monitor run reads the log a piece at a time and reaches the same state as one read', async () => {
+    const env = memorySealEnv();
+    await newLog(env, 'c5');
+    await appendEvents(env, 'c5', 700, 0, mixed);
+    await sealer(env, localSigner, { classes: [ACCESS, CONFIG] }).sealLog('c5');
+    const at = { origin: origin('c5'), verifiers: verifiers('c5') };
+    const whole = await monitorLog({ ...at, source: source(env, 'c5') });
+    const reads: string[] = [];
+    const counting: LogSource = {
+      checkpoint: source(env, 'c5').checkpoint,
+      get: (path) => {
+        reads.push(path);
+        return source(env, 'c5').get(path);
+      },
+    };
+    // One entry bundle per piece: 700 records are three pieces (256, 256, 188).
+    const pieces = await monitorLog({ ...at, source: counting, recordsPerRead: 256 });
+    expect(pieces.divergence).toBeUndefined();
+    expect(pieces.state).toEqual(whole.state);
+    expect(reads).toEqual([entryBundlePath(0, 256), entryBundlePath(1, 256), entryBundlePath(2, 188)]);
+  });
+
   it('the monitor catches a sealer that skipped a class record', async () => {
     const env = memorySealEnv();
     await newLog(env, 'c4');

@@ -91,6 +91,12 @@ describe('local stack: alerts recorded, then delivered to the receiver', () => {
     const fired = system.filter((r) => r.event.action === 'alert.fire');
     expect(fired.map((r) => r.event.id).sort()).toEqual([...ids].sort());
     expect(fired.every((r) => r.submitter === 'system:detection')).toBe(true);
+    // The default classes were declared by the first seal of each log, and the deliver job
+    // recorded each declaration once in the system log (docs/classes.md §Versions).
+    const declared = system.filter((r) => r.event.action === 'anchorlog.class.declared');
+    expect(declared.length).toBeGreaterThanOrEqual(5);
+    expect(declared.every((r) => r.submitter === 'system:classes')).toBe(true);
+    expect(new Set(declared.map((r) => r.event.id)).size).toBe(declared.length);
     // Recorded before delivered: the record's receivedAt is not after the receiver's acceptance.
     const rec = fired.find((r) => r.event.id === got.id);
     expect(Date.parse(rec?.receivedAt ?? '')).toBeLessThanOrEqual(got.atMs);

@@ -7,6 +7,7 @@
  */
 import type { Verdict } from '../../../src/cli/verdict.ts';
 import type { BundleReport } from '../../../src/core/bundle/index.ts';
+import type { ClassAnswerReport } from '../../../src/core/classes/answer-doc.ts';
 import { bars, byId, facts, fill, h } from '../dom.ts';
 import type { Histograms, RecordProof, Reply, Request, Row } from './protocol.ts';
 import { spawnVerifyWorker } from './spawn.ts';
@@ -47,9 +48,17 @@ function showChosen(): void {
   verifyButton.disabled = !bundle || !document.body.dataset.ready;
 }
 
-function take(files: FileList | null): void {
+// src/core/classes/answer-doc.ts's CLASS_ANSWER_FORMAT, spelled out: the page imports no verifier code.
+const CLASS_ANSWER_FORMAT = 'anchorlog-class-answer';
+
+/** A dropped .json is TRUST.json unless it is a class answer document (it names its format near the start). */
+async function take(files: FileList | null): Promise<void> {
   for (const f of Array.from(files ?? [])) {
-    if (f.name.toLowerCase().endsWith('.json')) trust = f;
+    if (
+      f.name.toLowerCase().endsWith('.json') &&
+      !(await f.slice(0, 4096).text()).includes(CLASS_ANSWER_FORMAT)
+    )
+      trust = f;
     else bundle = f;
   }
   showChosen();
@@ -73,7 +82,7 @@ drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  take(e.dataTransfer?.files ?? null);
+  void take(e.dataTransfer?.files ?? null);
 });
 
 verifyButton.addEventListener('click', async () => {
@@ -98,11 +107,19 @@ const HEADLINE: Record<Verdict['status'] | 'failed' | 'usage', string> = {
   usage: 'TRUST.json NOT USABLE',
 };
 
+/** The same verdicts for a class answer (docs/classes.md): complete, or why not. */
+const CLASS_HEADLINE: Record<Verdict['status'], string> = {
+  ok: 'VERIFIED against pinned trust; complete for the class',
+  untrusted: 'VERIFIED, BUT NOT AGAINST PINNED TRUST',
+  incomplete: 'VERIFIED, BUT NOT COMPLETE',
+};
+
 function verdictBox(
   status: keyof typeof HEADLINE,
   exitCode: number,
   detail: (Node | string)[],
   code = '',
+  title = `Bundle: ${HEADLINE[status]}`,
 ): void {
   const box = byId('verdict');
   box.className = `verdict ${status}`;
@@ -111,7 +128,7 @@ function verdictBox(
   box.dataset.code = code;
   fill(
     box,
-    h('h2', {}, `Bundle: ${HEADLINE[status]}`),
+    h('h2', {}, title),
     h('p', { class: 'exit' }, `Same result as anchorlog verify --trust: exit ${exitCode}`),
     ...detail,
   );
@@ -229,6 +246,63 @@ function showVerified(r: BundleReport, v: Verdict, hist: Histograms, records: nu
   send({ type: 'search', query, offset, limit: PAGE });
 }
 
+function showClassVerified(r: ClassAnswerReport, v: Verdict, millis: number): void {
+  const box = byId('verdict');
+  box.dataset.millis = String(millis);
+  box.dataset.records = String(r.records.length);
+  box.dataset.statement = r.statement;
+  verdictBox(
+    v.status,
+    v.exitCode,
+    [
+      h('p', { class: 'statement' }, r.statement),
+      ...(v.shortfalls.length > 0
+        ? [
+            h(
+              'ul',
+              { class: 'shortfalls' },
+              ...v.shortfalls.map((s) =>
+                h('li', {}, h('code', {}, s.code), ` (exit ${s.exitCode}): ${s.message}`),
+              ),
+            ),
+          ]
+        : []),
+    ],
+    '',
+    `Class answer: ${CLASS_HEADLINE[v.status]}`,
+  );
+  const claims = byId('claims');
+  const first = r.records[0];
+  const last = r.records[r.records.length - 1];
+  fill(
+    claims,
+    h('h2', {}, 'What is proved'),
+    facts([
+      ['Log', `${r.logId} (origin ${r.origin})`],
+      ['Class', `${r.className} v${r.classVersion} = ${r.rule}, declared at tree size ${r.declaredAtSize}`],
+      ['Time range', `[${r.fromTime}, ${r.toTime})`],
+      [
+        'Records',
+        first && last ? `${r.records.length} (indexes ${first.index}..${last.index})` : '0 (proved empty)',
+      ],
+      ['Checkpoint', `size ${r.checkpointSize}`],
+      ['Time-stamped', r.anchors.map((a) => `${a.tsa} at ${a.genTime}`).join('; ')],
+    ]),
+    h(
+      'ul',
+      { class: 'proved' },
+      h('li', {}, 'each record is in the log under the signed, time-stamped checkpoint (inclusion proofs)'),
+      h('li', {}, "each record is of the class, by the rule on the checkpoint's class line"),
+      h(
+        'li',
+        {},
+        "the class log's entries between the range's boundaries are exactly these records (a range proof over the class log)",
+      ),
+    ),
+  );
+  claims.hidden = false;
+}
+
 function showRows(rows: readonly Row[], total: number, at: number): void {
   const body = byId('record-rows');
   fill(
@@ -337,6 +411,13 @@ worker.onmessage = (ev: MessageEvent<Reply>) => {
       progressText.textContent = 'done';
       byId('verdict').dataset.pooledChunks = String(m.pooledChunks);
       showVerified(m.report, m.verdict, m.histograms, m.records, m.millis);
+      document.body.dataset.state = 'done';
+      verifyButton.disabled = false;
+      return;
+    case 'class-verified':
+      progress.value = 1;
+      progressText.textContent = 'done';
+      showClassVerified(m.report, m.verdict, m.millis);
       document.body.dataset.state = 'done';
       verifyButton.disabled = false;
       return;

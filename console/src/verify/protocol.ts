@@ -7,10 +7,12 @@
 
 import type { Verdict } from '../../../src/cli/verdict.ts';
 import type { BundleReport } from '../../../src/core/bundle/index.ts';
+import type { ClassAnswerReport } from '../../../src/core/classes/answer-doc.ts';
 
 export type Request =
   | {
       readonly type: 'verify';
+      /** An evidence bundle (.tar) or a class answer (.json, told apart by its first byte). */
       readonly bundle: Blob;
       readonly trust: string | null;
       readonly trustName: string;
@@ -67,6 +69,13 @@ export type Reply =
       readonly millis: number;
       /** Records chunks proved by the chunk workers (the rest were checked in the verify worker). */
       readonly pooledChunks: number;
+    }
+  /** A class answer document verified (src/cli/class-verdict.ts): its statement and the CLI's verdict. */
+  | {
+      readonly type: 'class-verified';
+      readonly report: ClassAnswerReport;
+      readonly verdict: Verdict;
+      readonly millis: number;
     }
   /** Exit 1 (a check failed) or 2 (TRUST.json unusable), with the CLI's code. */
   | {

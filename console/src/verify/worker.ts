@@ -9,6 +9,7 @@
  * Nothing here touches the network: the file is the user's, read locally.
  */
 import { bundleShortfalls } from '../../../src/cli/bundle-verdict.ts';
+import { classAnswerVerdict, looksLikeClassAnswer } from '../../../src/cli/class-verdict.ts';
 import { UsageError } from '../../../src/cli/errors.ts';
 import { parseTrustFile } from '../../../src/cli/trust-file.ts';
 import { verdictOf } from '../../../src/cli/verdict.ts';
@@ -19,6 +20,7 @@ import {
   verifyBundle,
 } from '../../../src/core/bundle/index.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
+import { MAX_CLASS_ANSWER_BYTES } from '../../../src/core/classes/answer-doc.ts';
 import { startChunkPool } from './chunk-pool.ts';
 import { Evidence } from './evidence.ts';
 import type { Reply, Request } from './protocol.ts';
@@ -85,8 +87,29 @@ function failure(e: unknown): Reply {
   };
 }
 
+/**
+ * A class answer (docs/bundle.md §Class answers): read whole (at most its
+ * format's limit plus one byte, as the CLI reads it, so an oversized file is
+ * refused by the parser and never loaded whole), then the CLI's own
+ * verification and verdict (src/cli/class-verdict.ts).
+ */
+async function verifyClassAnswer(req: Extract<Request, { type: 'verify' }>): Promise<Reply> {
+  const started = performance.now();
+  try {
+    const bytes = new Uint8Array(await req.bundle.slice(0, MAX_CLASS_ANSWER_BYTES + 1).arrayBuffer());
+    scope.postMessage({ type: 'progress', read: req.bundle.size, total: req.bundle.size });
+    const trust = req.trust === null ? {} : parseTrustFile(utf8(req.trust), req.trustName);
+    const { report, verdict } = await classAnswerVerdict(bytes, trust);
+    return { type: 'class-verified', report, verdict, millis: performance.now() - started };
+  } catch (e) {
+    return failure(e);
+  }
+}
+
 async function verify(req: Extract<Request, { type: 'verify' }>): Promise<Reply> {
   evidence = undefined;
+  if (looksLikeClassAnswer(new Uint8Array(await req.bundle.slice(0, 64).arrayBuffer())))
+    return verifyClassAnswer(req);
   const total = req.bundle.size;
   const step = Math.max(1, Math.floor(total / 200));
   let reported = 0;

@@ -58,6 +58,9 @@ export interface MonitorReport {
 export type MonitorErrorCode = 'CHECKPOINT_INVALID' | 'MISSING_ENTRIES' | 'STATE_INVALID';
 export class MonitorError extends AnchorlogError<MonitorErrorCode> {}
 
+/** 64 entry bundles (16,384 records): a few MiB of records per read at typical record sizes, never the whole log. */
+export const MONITOR_RECORDS_PER_READ = 16_384;
+
 export const INITIAL_MONITOR_STATE: MonitorState = {
   size: 0,
   main: toBase64(CompactRange.empty().toBytes()),
@@ -121,6 +124,8 @@ export async function monitorLog(opts: {
   readonly origin: string;
   readonly verifiers: readonly NoteVerifier[];
   readonly state?: MonitorState;
+  /** Records read and folded at a time (rounded down to whole entry bundles); default MONITOR_RECORDS_PER_READ. */
+  readonly recordsPerRead?: number;
 }): Promise<MonitorReport> {
   const state = opts.state ?? INITIAL_MONITOR_STATE;
   const m = resume(state);
@@ -150,8 +155,20 @@ export async function monitorLog(opts: {
       state,
     };
   const classes = classCommitments(cp.extensions, cp.size);
-  const records = await readRecords(opts.source, state.size, cp.size);
-  const divergence = m.check({ size: cp.size, rootHash: cp.rootHash, classes }, records);
+  // Bounded memory whatever the distance to the checkpoint (a first run over
+  // a log of millions): the records are read and folded a piece of whole
+  // entry bundles at a time. Nothing is saved until the checkpoint's roots
+  // are matched, so a run that stops part-way resumes from the last checked
+  // size; the bundles are immutable, so the rerun reads the same records.
+  const run = m.begin({ size: cp.size, rootHash: cp.rootHash, classes });
+  const piece =
+    Math.max(1, Math.floor((opts.recordsPerRead ?? MONITOR_RECORDS_PER_READ) / TILE_WIDTH)) * TILE_WIDTH;
+  for (let from = state.size; from < cp.size; ) {
+    const to = Math.min(cp.size, Math.floor(from / TILE_WIDTH) * TILE_WIDTH + piece);
+    run.feed(await readRecords(opts.source, from, to));
+    from = to;
+  }
+  const divergence = run.finish();
   return {
     checkedSize: divergence ? state.size : cp.size,
     previousSize: state.size,

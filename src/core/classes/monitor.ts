@@ -79,65 +79,100 @@ export class ClassMonitor {
     checkpoint: { size: number; rootHash: Uint8Array; classes: readonly ClassCommitment[] },
     records: readonly Uint8Array[],
   ): Divergence | undefined {
+    const run = this.begin(checkpoint);
+    run.feed(records);
+    return run.finish();
+  }
+
+  /**
+   * The same check with the records fed in pieces (`feed`, in index order),
+   * so a first run over a log of any size holds one piece at a time, not the
+   * whole log: each record is folded into the main and class right edges as
+   * it comes (O(log n) hashes each) and dropped. `finish` compares with the
+   * checkpoint and reports the same first divergence `check` would; the
+   * state advances only then, and only without one.
+   */
+  begin(checkpoint: { size: number; rootHash: Uint8Array; classes: readonly ClassCommitment[] }): {
+    feed(records: readonly Uint8Array[]): void;
+    finish(): Divergence | undefined;
+  } {
     const diverge = (className: string | undefined, reason: string): Divergence => ({
       checkpointSize: checkpoint.size,
       className,
       reason,
     });
-    if (checkpoint.size !== this.#size + records.length)
-      return diverge(
-        undefined,
-        `expected ${checkpoint.size - this.#size} records after size ${this.#size}, got ${records.length}`,
-      );
     const main = this.#main.clone();
-    const added: { index: number; hash: Uint8Array; event: ReturnType<typeof decodeRecord>['event'] }[] = [];
-    for (const [k, bytes] of records.entries()) {
-      const hash = leafHash(bytes);
-      main.append(hash);
-      added.push({ index: this.#size + k, hash, event: decodeRecord(bytes).event });
-    }
-    if (!bytesEqual(main.root(), checkpoint.rootHash))
-      return diverge(undefined, `the records do not give the signed root at size ${checkpoint.size}`);
-
-    const next = new Map<string, MonitoredClass>();
-    for (const c of checkpoint.classes) {
+    const classes = checkpoint.classes.map((c) => {
       const known = this.#classes.get(c.def.name);
-      let base: MonitoredClass;
-      if (
+      const continued =
         known !== undefined &&
         sameDefinition(known.commitment.def, c.def) &&
-        known.commitment.fromSize === c.fromSize
-      ) {
-        base = known;
-      } else {
-        // A declaration since the last check: it may not be backdated.
-        if (c.fromSize < this.#size)
+        known.commitment.fromSize === c.fromSize;
+      // A declaration since the last check may not be backdated (reported in
+      // class order, after the main root, as `check` always has).
+      const backdated = !continued && c.fromSize < this.#size;
+      const base: MonitoredClass = continued
+        ? known
+        : { commitment: { def: c.def, fromSize: c.fromSize }, range: CompactRange.empty() };
+      return {
+        c,
+        backdated,
+        commitment: base.commitment,
+        range: base.range.clone(),
+        matches: classMatcher(c.def),
+      };
+    });
+    let index = this.#size;
+    let finished = false;
+    return {
+      feed: (records) => {
+        if (finished) throw new Error('ClassMonitor: feed after finish');
+        for (const bytes of records) {
+          const hash = leafHash(bytes);
+          main.append(hash);
+          // Past the checkpoint's size, only the count matters (finish reports it).
+          if (index < checkpoint.size) {
+            const event = decodeRecord(bytes).event;
+            for (const k of classes)
+              if (!k.backdated && index >= k.c.fromSize && k.matches(event))
+                k.range.append(classLeafHash({ index, leafHash: hash }));
+          }
+          index++;
+        }
+      },
+      finish: () => {
+        finished = true;
+        if (index !== checkpoint.size)
           return diverge(
-            c.def.name,
-            `${classLogPrefix(c)} is declared at size ${c.fromSize}, before the last checked size ${this.#size}`,
+            undefined,
+            `expected ${checkpoint.size - this.#size} records after size ${this.#size}, got ${index - this.#size}`,
           );
-        base = { commitment: { def: c.def, fromSize: c.fromSize }, range: CompactRange.empty() };
-      }
-      const range = base.range.clone();
-      const matches = classMatcher(c.def);
-      for (const r of added)
-        if (r.index >= c.fromSize && matches(r.event))
-          range.append(classLeafHash({ index: r.index, leafHash: r.hash }));
-      if (range.size !== c.size)
-        return diverge(
-          c.def.name,
-          `the class log should hold ${range.size} records at size ${checkpoint.size}, the checkpoint says ${c.size}`,
-        );
-      if (!bytesEqual(range.root(), c.rootHash))
-        return diverge(
-          c.def.name,
-          `the recomputed class root at size ${checkpoint.size} differs from the signed one`,
-        );
-      next.set(c.def.name, { commitment: base.commitment, range });
-    }
-    this.#size = checkpoint.size;
-    this.#main = main;
-    this.#classes = next;
-    return undefined;
+        if (!bytesEqual(main.root(), checkpoint.rootHash))
+          return diverge(undefined, `the records do not give the signed root at size ${checkpoint.size}`);
+        const next = new Map<string, MonitoredClass>();
+        for (const { c, backdated, commitment, range } of classes) {
+          if (backdated)
+            return diverge(
+              c.def.name,
+              `${classLogPrefix(c)} is declared at size ${c.fromSize}, before the last checked size ${this.#size}`,
+            );
+          if (range.size !== c.size)
+            return diverge(
+              c.def.name,
+              `the class log should hold ${range.size} records at size ${checkpoint.size}, the checkpoint says ${c.size}`,
+            );
+          if (!bytesEqual(range.root(), c.rootHash))
+            return diverge(
+              c.def.name,
+              `the recomputed class root at size ${checkpoint.size} differs from the signed one`,
+            );
+          next.set(c.def.name, { commitment, range });
+        }
+        this.#size = checkpoint.size;
+        this.#main = main;
+        this.#classes = next;
+        return undefined;
+      },
+    };
   }
 }

@@ -497,6 +497,32 @@ describe('the class monitor', () => {
     );
   });
 
+  it('property: records fed in pieces give exactly what one check gives (state and first divergence)', () => {
+    fc.assert(
+      fc.property(arbLog, fc.array(fc.nat(), { maxLength: 5 }), fc.option(fc.nat()), (log, cuts, s) => {
+        const n = log.records.length;
+        const accessAt = log.records.map((b) => decodeRecord(b)).filter((r) => classMatches(ACCESS, r.event));
+        const skip = s === null || accessAt.length === 0 ? undefined : accessAt[s % accessAt.length]?.index;
+        const cp = { size: n, rootHash: rootOf(log.leaves), classes: commitmentsAt(log, n, skip) };
+        const whole = ClassMonitor.empty();
+        const expected = whole.check(cp, log.records);
+        const pieces = ClassMonitor.empty();
+        const run = pieces.begin(cp);
+        let at = 0;
+        for (const cut of [...cuts.map((c) => c % (n + 1)), n].sort((a, b) => a - b)) {
+          run.feed(log.records.slice(at, Math.max(at, cut)));
+          at = Math.max(at, cut);
+        }
+        expect(run.finish()).toEqual(expected);
+        expect(pieces.size).toBe(whole.size);
+        expect(pieces.state().classes.map((c) => c.range.root())).toEqual(
+          whole.state().classes.map((c) => c.range.root()),
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('a backdated declaration is a divergence', () => {
     const log = logOf(['access.grant', 'tool.call', 'access.grant', 'tool.call'], [1, 1, 1, 1]);
     const m = ClassMonitor.empty();
