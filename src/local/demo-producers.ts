@@ -49,13 +49,9 @@ const say = (t: string) => process.stdout.write(t);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function cli(argv: string[]): Promise<number> {
-  say(
-    `\n$ anchorlog ${argv
-      .filter((a, i) => argv[i - 1] !== '--key')
-      .map((a) => (a.includes(' ') ? `'${a}'` : a))
-      .join(' ')
-      .replace(/--key \S+/g, '--key …')}\n`,
-  );
+  // Echo the command without the API key.
+  const shown = argv.map((a, i) => (argv[i - 1] === '--key' ? '…' : a.includes(' ') ? `'${a}'` : a));
+  say(`\n$ anchorlog ${shown.join(' ')}\n`);
   return runMain(argv, nodeIo());
 }
 
