@@ -1,16 +1,20 @@
 /**
  * `npm run demo`: sends a realistic stream of AI-platform events to the
  * running local stack (settings from .anchorlog/local-stack.json) with the
- * AuditClient, then waits for a checkpoint that covers them.
+ * AuditClient, then waits for a checkpoint that covers them; then the
+ * producer demo (./demo-producers.ts): signed, catalogued, numbered events
+ * from the TypeScript and Python SDKs, a dropped event found as a gap, and
+ * `anchorlog verify --producer-keys` re-checking the signatures offline.
  *   ANCHORLOG_DEMO_EVENTS (default 500)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AuditClient } from '../client/audit-client.ts';
 import { demoEvents } from './demo-events.ts';
+import { producersDemo } from './demo-producers.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
-let info: { apiUrl: string; apiKey: string; logId: string };
+let info: { apiUrl: string; apiKey: string; adminKey: string; logId: string };
 try {
   info = JSON.parse(readFileSync(join(root, '.anchorlog', 'local-stack.json'), 'utf8'));
 } catch {
@@ -62,7 +66,7 @@ for (let i = 0; i < 30; i++) {
         for (const t of a.tsas ?? [])
           process.stdout.write(`time-stamp: ${t.name} ${t.status} ${t.genTime ?? ''}\n`);
       }
-      process.exit(0);
+      process.exit(await producersDemo(info, root, process.env));
     }
   }
   await new Promise((r) => setTimeout(r, 1000));
