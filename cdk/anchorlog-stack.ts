@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { CfnCondition, CfnOutput, CfnParameter, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AdminPlane } from './constructs/admin-plane.ts';
 import { AlertDelivery } from './constructs/alert-delivery.ts';
 import { ArchiveBuckets } from './constructs/archive-buckets.ts';
 import { AuditAlarms } from './constructs/audit-alarms.ts';
@@ -50,6 +51,8 @@ export class AnchorlogStack extends Stack {
   > = {};
   /** The console's bucket and distribution (docs/console.md §Where it runs). */
   readonly console: ConsoleSite;
+  /** Humans' admin API: IAM (SigV4) with MFA (docs/deploy.md "Admin plane"). */
+  readonly adminPlane: AdminPlane;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -128,6 +131,26 @@ export class AnchorlogStack extends Stack {
         }),
       ]),
     ) as Record<'Human' | 'Application' | 'Agent', CfnParameter>;
+    // The admin plane (docs/deploy.md "Admin plane"): the bootstrap key is break-glass.
+    const breakGlass = new CfnParameter(this, 'BreakGlass', {
+      type: 'String',
+      default: 'disabled',
+      allowedValues: ['disabled', 'enabled'],
+      description:
+        'Whether the break-glass (bootstrap admin) key is let in on the admin API (ANCHORLOG_BREAK_GLASS). Every use is recorded and alerted either way; keep it disabled except during an incident.',
+    });
+    const breakGlassPrincipal = new CfnParameter(this, 'BreakGlassPrincipal', {
+      type: 'String',
+      default: 'ops-admin',
+      allowedPattern: '^[a-z0-9][a-z0-9-]{2,62}$',
+      description:
+        'Principal id of the bootstrap admin (scripts/bootstrap-admin.ts --id): its key is break-glass.',
+    });
+    /** Break-glass settings: the admin function records and gates each use, the authorizer keeps it to /v1/admin. */
+    const breakGlassEnv = {
+      ANCHORLOG_BREAK_GLASS: breakGlass.valueAsString,
+      ANCHORLOG_BREAK_GLASS_PRINCIPAL: breakGlassPrincipal.valueAsString,
+    };
     /** The key-age settings, for every function that authenticates or shows key expiry. */
     const rotationEnv = {
       ANCHORLOG_ROTATION_DAYS_HUMAN: rotationDays.Human.valueAsString,
@@ -232,7 +255,7 @@ export class AnchorlogStack extends Stack {
         const f = fn('admin', {
           description:
             'principals, roles, logs and detection rules administration (audited in the system log)',
-          environment: rotationEnv,
+          environment: { ...rotationEnv, ...breakGlassEnv, ANCHORLOG_ADMIN_HUMANS_VIA_IAM: 'true' },
         });
         // Creates logs and principals, and appends their changes to the system log (its only log
         // data). It reads `L#<logId>` itself for the legacy META of logs created before the M#
@@ -285,7 +308,7 @@ export class AnchorlogStack extends Stack {
 
     const authorizer = fn('authorizer', {
       description: 'HTTP API Lambda authorizer: API key → principal',
-      environment: rotationEnv,
+      environment: { ...rotationEnv, ...breakGlassEnv },
     });
     // Reads principals, the heads of their roles and the system log records both are bound to;
     // writes only principals' last use (U#), never a principal or a role.
@@ -447,6 +470,16 @@ export class AnchorlogStack extends Stack {
       api.route(f, API_ROUTES[name]);
     }
 
+    // ---- admin plane for humans: IAM (SigV4) with MFA (docs/deploy.md "Admin plane") ----
+    const adminFn = this.functions.admin;
+    if (!adminFn) throw new Error('the admin function must exist before the admin plane');
+    const adminPlane = new AdminPlane(this, 'AdminPlane', {
+      admin: adminFn,
+      routes: API_ROUTES.admin.filter((k) => k.split(' ')[1]?.startsWith('/v1/admin/')),
+      logRetentionDays: logRetentionDays.valueAsNumber,
+    });
+    this.adminPlane = adminPlane;
+
     // ---- console: S3 + CloudFront, the API under /v1/* on the same origin ------
     const consoleDir =
       this.node.tryGetContext(CONSOLE_DIR_CONTEXT) ?? path.join(REPO_ROOT, 'dist', 'console');
@@ -504,6 +537,8 @@ export class AnchorlogStack extends Stack {
 
     // ---- outputs ------------------------------------------------------------
     new CfnOutput(this, 'ApiUrl', { value: api.url });
+    new CfnOutput(this, 'AdminApiUrl', { value: adminPlane.url });
+    new CfnOutput(this, 'AdminRoleArn', { value: adminPlane.role.roleArn });
     new CfnOutput(this, 'ConsoleUrl', {
       value: this.console.url,
       description: 'The console (docs/console.md); the API is also served there under /v1/',

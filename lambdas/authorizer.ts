@@ -15,19 +15,33 @@ import type {
 } from 'aws-lambda';
 import { AppError } from '../src/app/errors.ts';
 import { KeyExpiredError } from '../src/app/principals.ts';
-import { apiKeyAuthorizer } from '../src/compose/principals.ts';
+import { apiKeyAuthorizer, breakGlassOutsideAdmin } from '../src/compose/principals.ts';
 import { createServices } from '../src/compose/services.ts';
 import { loadConfig } from '../src/config.ts';
 import type { AuthorizerContext } from '../src/http/lambda-adapter.ts';
 import { logger } from './api-handler.ts';
 
-const authenticate = apiKeyAuthorizer(createServices(loadConfig()));
+const config = loadConfig();
+const authenticate = apiKeyAuthorizer(createServices(config));
 
 export async function handler(
   event: APIGatewayRequestAuthorizerEventV2,
 ): Promise<APIGatewaySimpleAuthorizerWithContextResult<AuthorizerContext>> {
   try {
     const principal = await authenticate(event.headers ?? {});
+    if (breakGlassOutsideAdmin(principal.id, event.routeKey, config.breakGlass)) {
+      // The break-glass key works on the admin API only, where each use is recorded and alerted.
+      console.log(
+        JSON.stringify({
+          level: 'WARN',
+          message: 'denied',
+          reason: 'break_glass_outside_admin',
+          principalId: principal.id,
+          requestId: event.requestContext.requestId,
+        }),
+      );
+      return { isAuthorized: false, context: {} };
+    }
     return { isAuthorized: true, context: { principal: JSON.stringify(principal) } };
   } catch (err) {
     if (err instanceof KeyExpiredError) {

@@ -144,6 +144,18 @@ export interface AppConfig {
    * reviews), `disable` revokes them.
    */
   scimOwnedPrincipals?: 'flag' | 'disable';
+  /**
+   * The admin plane (docs/deploy.md "Admin plane"). `breakGlass`:
+   * ANCHORLOG_BREAK_GLASS_PRINCIPAL names the bootstrap admin, whose key
+   * becomes break-glass: every use is recorded (`principal.break_glass.use`)
+   * and alerted, and refused unless ANCHORLOG_BREAK_GLASS is `enabled`
+   * (default `disabled`). Unset (the local stack): no break-glass.
+   * `adminHumansViaIam`: ANCHORLOG_ADMIN_HUMANS_VIA_IAM=true refuses a human
+   * principal's API key on the admin API (humans come through the IAM, MFA-
+   * required admin API instead); the break-glass key is the exception.
+   */
+  breakGlass?: { principalId: string; enabled: boolean };
+  adminHumansViaIam?: boolean;
   tsas: TsaSettings[];
   /** Minimum number of TSAs that must succeed for an anchor to count. */
   anchorQuorum: number;
@@ -526,6 +538,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       countFrom: instant(env, 'ANCHORLOG_ROTATION_COUNT_FROM', KEY_EXPIRY_INTRODUCED_MS),
     },
     scimOwnedPrincipals: scimOwnedPolicy(env.ANCHORLOG_SCIM_OWNED_PRINCIPALS),
+    ...adminPlane(env),
     tsas,
     anchorQuorum: int(env, 'ANCHORLOG_ANCHOR_QUORUM', Math.min(2, Math.max(1, tsas.length)), 1),
     healthSealLagSeconds: int(
@@ -557,6 +570,20 @@ function signaturePolicySettings(env: Env): Pick<AppConfig, 'signaturePolicy'> {
   } catch (err) {
     throw new ConfigError(`ANCHORLOG_SIGNATURE_POLICY: ${(err as Error).message}`, 'INVALID_SETTING');
   }
+}
+
+function adminPlane(env: Env): Pick<AppConfig, 'breakGlass' | 'adminHumansViaIam'> {
+  const id = env.ANCHORLOG_BREAK_GLASS_PRINCIPAL;
+  const mode = env.ANCHORLOG_BREAK_GLASS ?? 'disabled';
+  if (mode !== 'enabled' && mode !== 'disabled')
+    throw new ConfigError('ANCHORLOG_BREAK_GLASS must be enabled or disabled', 'INVALID_SETTING');
+  const iam = env.ANCHORLOG_ADMIN_HUMANS_VIA_IAM ?? 'false';
+  if (iam !== 'true' && iam !== 'false')
+    throw new ConfigError('ANCHORLOG_ADMIN_HUMANS_VIA_IAM must be true or false', 'INVALID_SETTING');
+  return {
+    ...(id ? { breakGlass: { principalId: id, enabled: mode === 'enabled' } } : {}),
+    adminHumansViaIam: iam === 'true',
+  };
 }
 
 function scimOwnedPolicy(raw: string | undefined): 'flag' | 'disable' {

@@ -90,7 +90,7 @@
  *   never failing the request.
  */
 
-import { bytesEqual, toBase64 } from '../core/bytes.ts';
+import { bytesEqual, toBase64, toHex } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { sha256 } from '../core/hash.ts';
@@ -116,6 +116,7 @@ import {
   validateUpdateInput,
 } from '../core/principal.ts';
 import { type DriftFinding, driftOf, effectiveScopes, type Role } from '../core/role.ts';
+import { scimUserId } from '../core/scim.ts';
 import type { Clock } from '../ports/clock.ts';
 import type {
   AuditPosition,
@@ -136,6 +137,7 @@ export type AdminAction =
   | 'principal.update'
   | 'principal.bind'
   | 'principal.flag'
+  | 'principal.break_glass.use'
   | 'log.create'
   | 'log.policy.set'
   | 'rule.create'
@@ -162,7 +164,8 @@ export interface AdminAuditEvent {
   actor: { type: 'human' | 'agent' | 'service' | 'system'; id: string; name?: string };
   action: AdminAction;
   target: { type: 'principal' | 'log' | 'rule' | 'role' | 'producer_key'; id: string; name: string };
-  outcome: 'success';
+  /** `denied`: a break-glass use refused because break-glass is disabled (the attempt is evidence too). */
+  outcome: 'success' | 'denied';
   /** Public views (no secret material), whole rule documents: `before` is `{}` on create. */
   changes: { before: Record<string, unknown>; after: Record<string, unknown> };
   context?: { requestId?: string };
@@ -171,7 +174,7 @@ export interface AdminAuditEvent {
    * "Binding" above); `supersedes` names a staged change a revocation
    * replaced; `attests` names the legacy record a `principal.bind` checked.
    */
-  metadata?: { keyCommitment?: string; supersedes?: string; attests?: string };
+  metadata?: { keyCommitment?: string; supersedes?: string; attests?: string; route?: string };
 }
 
 /**
@@ -221,7 +224,11 @@ export type AuthFailureReason =
    * between RECORD and PROMOTE, or a crash there until recovery). Refused —
    * the log already says the stored version is over — but not an alarm.
    */
-  | 'promotion_pending';
+  | 'promotion_pending'
+  /** The break-glass admin's key while break-glass is disabled (the attempt is recorded and alerted). */
+  | 'break_glass_disabled'
+  /** An IAM caller (the admin plane's SigV4 API) that is not an assumed-role session of an active human. */
+  | 'iam_unknown';
 
 /**
  * UNAUTHENTICATED with one generic client-facing message; `reason` (and, for
@@ -492,6 +499,78 @@ export class PrincipalService {
     }
     const authenticated = await this.#withEffectiveScopes(current.principal);
     await this.#noteUse(current.principal.id, now);
+    return authenticated;
+  }
+
+  /**
+   * Records one use of the break-glass key (docs/deploy.md "Admin plane";
+   * src/compose/principals.ts breakGlassGuard calls it for every request
+   * the break-glass principal makes, after authentication):
+   * `principal.break_glass.use`, outcome `success` or `denied`, which the
+   * `anchorlog.admin.break-glass-used` rule alerts on. Throws
+   * AuthenticationError `break_glass_disabled` when disabled. A record that
+   * cannot be written refuses the request (UNAVAILABLE): an unrecorded use
+   * is never let in.
+   */
+  async recordBreakGlassUse(
+    p: Principal,
+    enabled: boolean,
+    opts: { requestId?: string; route?: string } = {},
+  ): Promise<void> {
+    const now = this.#now();
+    const nonce = toHex(this.#random(8));
+    await this.#record({
+      id: `break-glass/${p.id}/${now}/${nonce}`,
+      occurredAt: now,
+      actor: actorOf(p),
+      action: 'principal.break_glass.use',
+      target: { type: 'principal', id: p.id, name: p.name },
+      outcome: enabled ? 'success' : 'denied',
+      changes: { before: {}, after: {} },
+      ...(opts.requestId ? { context: { requestId: opts.requestId } } : {}),
+      ...(opts.route ? { metadata: { route: opts.route } } : {}),
+    } satisfies AdminAuditEvent);
+    if (!enabled) throw new AuthenticationError('break_glass_disabled', { principalId: p.id });
+  }
+
+  /**
+   * The admin plane's IAM path (docs/deploy.md "Admin plane"): API Gateway
+   * has verified the SigV4 signature and IAM the MFA condition; the caller
+   * is `arn:aws:sts::<account>:assumed-role/<role>/<session>`, and the role's
+   * trust policy makes the session name the caller's own user name. The
+   * principal is the human the identity provider provisioned with that
+   * userName (src/core/scim.ts scimUserId), active and bound like any other;
+   * anything else is 401 `iam_unknown`.
+   */
+  async authenticateIamSession(callerArn: string | undefined): Promise<Principal> {
+    const m =
+      typeof callerArn === 'string' && callerArn.length <= 512
+        ? /^arn:aws[a-z-]*:sts::[0-9]{12}:assumed-role\/[\w+=,.@-]{1,64}\/([\w+=,.@-]{2,64})$/.exec(callerArn)
+        : null;
+    const session = m?.[1];
+    if (!session) throw new AuthenticationError('iam_unknown');
+    const entry = await this.#store.get(scimUserId(session));
+    const current = entry?.current;
+    const p = current?.principal;
+    if (
+      !entry ||
+      !current ||
+      !p ||
+      p.kind !== 'human' ||
+      p.status !== 'active' ||
+      p.idpIdentity?.toLowerCase() !== session.toLowerCase() ||
+      entry.pending?.state.principal.status === 'revoked'
+    )
+      throw new AuthenticationError('iam_unknown');
+    const now = this.#clock.now();
+    const digest = stateDigest(current);
+    const cached = this.#verified.get(p.id);
+    if (!(cached?.digest === digest && now - cached.at < this.#bindingTtlMs)) {
+      await this.#requireBound(current, entry.pending);
+      this.#remember(p.id, digest, now);
+    }
+    const authenticated = await this.#withEffectiveScopes(p);
+    await this.#noteUse(p.id, now);
     return authenticated;
   }
 

@@ -4,6 +4,7 @@
  * recovery job that completes changes a crash left staged. All three record
  * into, and trust only, the `system` log.
  */
+import { AppError } from '../app/errors.ts';
 import { apiKeyFromHeaders } from '../app/principals.ts';
 import type { Principal } from '../core/principal.ts';
 import type { Route } from '../http/router.ts';
@@ -37,6 +38,96 @@ export function adminApi(
     ...(services.accessReviews ? accessReviewRoutes({ reviews: services.accessReviews }) : []),
     ...(services.scim ? scimRoutes({ scim: services.scim }) : []),
   ];
+}
+
+/**
+ * How the admin function authenticates a request that carries no principal
+ * from the Lambda authorizer: through the IAM (SigV4, MFA-required) admin API,
+ * the caller's assumed-role session (docs/deploy.md "Admin plane"); otherwise
+ * its API key.
+ */
+export function adminAuthenticate(
+  services: Pick<Services, 'principals' | 'authenticate'>,
+): Services['authenticate'] {
+  return (req) =>
+    req.iamCaller !== undefined
+      ? services.principals.authenticateIamSession(req.iamCaller)
+      : services.authenticate(req);
+}
+
+/**
+ * With `adminHumansViaIam` (docs/deploy.md "Admin plane"), a human reaches
+ * the admin API only through the IAM path, where IAM required MFA: a human
+ * principal's API key is refused there (403), except the break-glass key,
+ * whose every use is recorded and alerted instead. Applications and agents
+ * (an identity provider's SCIM key, automation) keep their keys.
+ */
+export function requireMfaForHumans(
+  routes: Route[],
+  policy: { adminHumansViaIam?: boolean | undefined; breakGlass?: { principalId: string } | undefined },
+): Route[] {
+  if (!policy.adminHumansViaIam) return routes;
+  return routes.map((r) =>
+    r.auth !== 'principal'
+      ? r
+      : {
+          ...r,
+          handle: async (req) => {
+            const p = req.principal;
+            if (p?.kind === 'human' && req.iamCaller === undefined && p.id !== policy.breakGlass?.principalId)
+              throw new AppError(
+                'FORBIDDEN',
+                'humans reach the admin API through its IAM endpoint with MFA (docs/deploy.md "Admin plane"), not with an API key',
+              );
+            return r.handle(req);
+          },
+        },
+  );
+}
+
+/**
+ * The break-glass key on the admin API (docs/deploy.md "Admin plane"):
+ * every request made with it is first recorded (`principal.break_glass.use`,
+ * alerted by `anchorlog.admin.break-glass-used`), then refused (401) unless
+ * break-glass is enabled. Without `breakGlass` in the config (the local
+ * stack), routes are unchanged.
+ */
+export function breakGlassGuard(
+  routes: Route[],
+  principals: Pick<Services['principals'], 'recordBreakGlassUse'>,
+  breakGlass: { principalId: string; enabled: boolean } | undefined,
+): Route[] {
+  if (!breakGlass) return routes;
+  return routes.map((r) =>
+    r.auth !== 'principal'
+      ? r
+      : {
+          ...r,
+          handle: async (req) => {
+            if (req.principal?.id === breakGlass.principalId && req.iamCaller === undefined)
+              await principals.recordBreakGlassUse(req.principal, breakGlass.enabled, {
+                requestId: req.requestId,
+                route: `${r.method} ${r.pattern}`,
+              });
+            return r.handle(req);
+          },
+        },
+  );
+}
+
+/**
+ * Whether the authorizer must refuse this request: the break-glass key on a
+ * route outside the admin API (`/v1/admin/…`), where its use would be
+ * neither recorded nor alerted (breakGlassGuard runs in the admin function).
+ */
+export function breakGlassOutsideAdmin(
+  principalId: string,
+  routeKey: string | undefined,
+  breakGlass: { principalId: string } | undefined,
+): boolean {
+  if (!breakGlass || principalId !== breakGlass.principalId) return false;
+  const path = (routeKey ?? '').split(' ')[1] ?? '';
+  return !path.startsWith('/v1/admin/');
 }
 
 /**

@@ -27,6 +27,9 @@ import anchorlogAdminActions from '../../rules/anchorlog/anchorlog.admin.actions
 import anchorlogAdminAdminScopeGranted from '../../rules/anchorlog/anchorlog.admin.admin-scope-granted.json' with {
   type: 'json',
 };
+import anchorlogAdminBreakGlassUsed from '../../rules/anchorlog/anchorlog.admin.break-glass-used.json' with {
+  type: 'json',
+};
 import anchorlogSelfAnchorQuorumMissed from '../../rules/anchorlog/anchorlog.self.anchor-quorum-missed.json' with {
   type: 'json',
 };
@@ -58,6 +61,7 @@ export const BUILTIN_RULE_PACKS: Readonly<Record<string, () => readonly unknown[
   anchorlog: () => [
     anchorlogAdminActions,
     anchorlogAdminAdminScopeGranted,
+    anchorlogAdminBreakGlassUsed,
     anchorlogSelfAnchorQuorumMissed,
     anchorlogSelfLogHalted,
     anchorlogSelfProducerHeartbeatMissed,

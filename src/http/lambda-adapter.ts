@@ -30,7 +30,9 @@ function refusalOf(raw: string | undefined): HttpRequest['refused'] {
   return { code: 'KEY_EXPIRED', message: 'API key refused by the authorizer' };
 }
 
-export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext>;
+export type ApiEvent = APIGatewayProxyEventV2WithLambdaAuthorizer<AuthorizerContext> & {
+  requestContext: { authorizer?: { iam?: { userArn?: string } } };
+};
 
 export function fromApiGateway(event: ApiEvent): HttpRequest {
   const headers: Record<string, string> = {};
@@ -43,6 +45,7 @@ export function fromApiGateway(event: ApiEvent): HttpRequest {
     : new TextEncoder().encode(raw);
   const principalJson = event.requestContext.authorizer?.lambda?.principal;
   const refused = refusalOf(event.requestContext.authorizer?.lambda?.refused);
+  const iamCaller = event.requestContext.authorizer?.iam?.userArn;
   return {
     method: event.requestContext.http.method.toUpperCase(),
     path: event.rawPath,
@@ -53,6 +56,7 @@ export function fromApiGateway(event: ApiEvent): HttpRequest {
     requestId: event.requestContext.requestId,
     ...(principalJson && !refused ? { principal: JSON.parse(principalJson) as Principal } : {}),
     ...(refused ? { refused } : {}),
+    ...(typeof iamCaller === 'string' && !principalJson ? { iamCaller } : {}),
   };
 }
 

@@ -25,6 +25,12 @@ export interface HttpRequest {
    * code before any route runs (src/http/router.ts).
    */
   refused?: { code: 'KEY_EXPIRED'; message: string };
+  /**
+   * The admin plane's IAM path: the caller ARN API Gateway verified the
+   * SigV4 signature of (`requestContext.authorizer.iam.userArn`). Set only
+   * by the Lambda adapter, never from a header.
+   */
+  iamCaller?: string;
   /** Correlation id for logs and error bodies. */
   requestId: string;
 }

@@ -45,7 +45,7 @@ anchorlog local stack is up.
   console        ${info.consoleUrl}   (verify bundles offline; operator pages with an API key)
   log            ${info.logId}
   demo API key   ${info.apiKey}
-  admin API key  ${info.adminKey}
+  admin API key  ${info.adminKey}   (key-based admin, local only: in AWS humans use IAM with MFA and this key is break-glass, docs/deploy.md "Admin plane")
   AWS emulator   ${info.awsEndpoint}   (table ${info.tableName}, bucket ${info.archiveBucket})
   TSAs           ${info.tsaUrls.join('  ')}
   witnesses      ${info.witnessUrls.join('  ')}   (C2SP tlog-witness; every checkpoint is cosigned by both)

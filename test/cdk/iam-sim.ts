@@ -91,6 +91,7 @@ export class TemplateIam {
       case 'AWS::SecretsManager::Secret':
         return `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${id}-AbCdEf`;
       case 'AWS::DynamoDB::Table':
+      case 'AWS::ApiGatewayV2::Api':
       case 'AWS::IAM::Role':
       case 'AWS::KMS::Key':
       case 'AWS::Logs::LogGroup':

@@ -150,6 +150,19 @@ const CASES: Record<string, Case> = {
     fires: stream([[0, principalEvent('principal.rotate', {}, {})]], 'system'),
     quiet: stream([[0, { action: 'anchorlog.health.seal_lag', metadata: { lagSeconds: 1 } }]], 'system'),
   },
+  'anchorlog.admin.break-glass-used': {
+    log: 'system',
+    fires: stream(
+      [
+        [
+          0,
+          { ...principalEvent('principal.break_glass.use', {}, {}), outcome: 'denied', actor: 'ops-admin' },
+        ],
+      ],
+      'system',
+    ),
+    quiet: stream([[0, principalEvent('principal.rotate', {}, {})]], 'system'),
+  },
   'anchorlog.admin.admin-scope-granted': {
     log: 'system',
     fires: stream(
