@@ -25,6 +25,7 @@ import { DynamoDeliveryStore } from '../../src/adapters/aws/dynamo-delivery-stor
 import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detection-state.ts';
 import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
+import { DynamoPendingStore } from '../../src/adapters/aws/dynamo-pending-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerKeyStore } from '../../src/adapters/aws/dynamo-producer-key-store.ts';
 import { DynamoProducerStore } from '../../src/adapters/aws/dynamo-producer-store.ts';
@@ -66,6 +67,7 @@ import { healthOutboxContract } from './health-outbox.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
+import { pendingStoreContract } from './pending-store.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
@@ -100,6 +102,11 @@ function table(name = TABLE): Promise<DynamoDBClient> {
 logStoreContract('DynamoLogStore', async () => {
   const client = await table();
   return new DynamoLogStore({ client, tableName: TABLE, sleep: async () => {} });
+});
+
+pendingStoreContract('DynamoPendingStore', async () => {
+  const client = await table();
+  return new DynamoPendingStore({ client, tableName: TABLE, shards: 3, sleep: async () => {} });
 });
 
 // One partition holds every pending observation: each test gets its own table.
