@@ -371,6 +371,11 @@ export class IngestService {
     return this.#appendChecked(req);
   }
 
+  /** True on the pending path: concurrent requests are batched by the sequencer, not serialised. */
+  get sequencesAcrossRequests(): boolean {
+    return this.#pending !== undefined;
+  }
+
   /**
    * Receipts of accepted entries by accept id (GET …/receipts). Only the
    * submitter's own entries are answered; any other id reads as pending, so

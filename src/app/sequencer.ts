@@ -66,9 +66,12 @@ export interface SequencerLimits {
   maxRetries: number;
   backoffBaseMs: number;
   backoffCapMs: number;
-  /** First pause between looks for a receipt while waiting; doubles up to 8×. */
+  /** First pause between looks for a receipt while waiting; doubles up to 16×. */
   pollMs: number;
 }
+
+/** A waiter tries the lease at every this many looks for its receipt. */
+const LEASE_TRY_EVERY = 3;
 
 export const DEFAULT_SEQUENCER_LIMITS: SequencerLimits = {
   leaseMs: 10_000,
@@ -78,7 +81,7 @@ export const DEFAULT_SEQUENCER_LIMITS: SequencerLimits = {
   maxRetries: 6,
   backoffBaseMs: 20,
   backoffCapMs: 1_000,
-  pollMs: 10,
+  pollMs: 20,
 };
 
 export interface SequencerDeps {
@@ -121,6 +124,8 @@ export class Sequencer {
   readonly #warn: (message: string, cause: unknown) => void;
   readonly #producers: SequencerDeps['producers'];
   readonly #scope: SequencerDeps['eventIdScope'];
+  /** Last tip seen per log: committed stays committed, so probing on from it is correct and saves reads. */
+  readonly #tips = new Map<string, LogTip>();
 
   constructor(deps: SequencerDeps) {
     this.#store = deps.store;
@@ -142,17 +147,19 @@ export class Sequencer {
    */
   async waitFor(logId: string, acceptId: string, untilMs: number): Promise<EntryReceipt | undefined> {
     let pause = this.#limits.pollMs;
-    for (;;) {
-      // Sequence ourselves when the lease is free (at least once, even with no
-      // wait: whoever accepts also drives the queue, so it never needs a timer).
-      const run = await this.runOnce(logId);
+    for (let look = 0; ; look++) {
+      // Sequence ourselves when the lease is free: at the first look (whoever
+      // accepts also drives the queue, so it never needs a timer), then every
+      // LEASE_TRY_EVERY looks. Between tries only the receipt is read, so
+      // many waiters do not pile conditional writes on the lease item.
+      const run = look % LEASE_TRY_EVERY === 0 ? await this.runOnce(logId) : { ran: false };
       const mine = await this.#retry(() => this.#pending.readReceipts(logId, [acceptId]));
       const found = mine.get(acceptId);
       if (found) return found;
       if (this.#clock.now() >= untilMs) return undefined;
       if (run.ran) continue;
       await this.#sleep(Math.min(pause, Math.max(1, untilMs - this.#clock.now())));
-      pause = Math.min(pause * 2, this.#limits.pollMs * 8);
+      pause = Math.min(pause * 2, this.#limits.pollMs * 16);
     }
   }
 
@@ -171,7 +178,7 @@ export class Sequencer {
     const stopAt = lease.expiresAt - this.#limits.leaseMs / 4;
     const result: RunResult = { ran: true, batches: 0, entries: 0 };
     try {
-      let tip = await this.#retry(() => this.#store.readTip(logId));
+      let tip = await this.#retry(() => this.#store.readTip(logId, this.#tips.get(logId)));
       let done = lease.doneSeq;
       if (done === undefined) {
         // First holder ever: nothing before this tip has members. Recorded
@@ -196,6 +203,7 @@ export class Sequencer {
         done = tip.seq;
         await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, step.depth));
       }
+      this.#tips.set(logId, tip);
       await this.#nonFatal('advance head', () => this.#store.advanceHead(tip));
       await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, 0));
     } finally {

@@ -7,7 +7,7 @@
  *                                            once its receipt is written
  *   pk=L#<logId>#R#<acceptId> sk=R          a receipt {seq, firstIndex, receivedAt, prevHash,
  *                                            leaves (32 bytes per record), submitter, requestHash}
- *   pk=L#<logId>              sk=SEQ        the sequencer lease {holder, expiresAt, doneSeq?, depth}
+ *   pk=L#<logId>              sk=SEQ        the sequencer lease {holder, expiresAt, doneSeq?, pendingDepth}
  *
  * Why shards: one partition takes 1,000 WCU/s. Every entry is written once
  * and deleted once in its queue partition, so one queue partition would cap a
@@ -242,7 +242,7 @@ export class DynamoPendingStore implements PendingStore {
       holder: r.str('holder'),
       expiresAt: r.int('expiresAt'),
       doneSeq: item.doneSeq ? r.count('doneSeq') : undefined,
-      depth: r.count('depth', 0),
+      depth: r.count('pendingDepth', 0),
     };
   }
 
@@ -254,7 +254,7 @@ export class DynamoPendingStore implements PendingStore {
             TableName: this.#t.name,
             Key: { pk: S(`L#${logId}`), sk: S('SEQ') },
             // doneSeq moves forward only.
-            UpdateExpression: 'SET doneSeq = :d, depth = :n',
+            UpdateExpression: 'SET doneSeq = :d, pendingDepth = :n',
             ConditionExpression: 'holder = :h AND (attribute_not_exists(doneSeq) OR doneSeq <= :d)',
             ExpressionAttributeValues: { ':h': S(holder), ':d': N(doneSeq), ':n': N(depth) },
           }),
@@ -268,7 +268,7 @@ export class DynamoPendingStore implements PendingStore {
             new UpdateItemCommand({
               TableName: this.#t.name,
               Key: { pk: S(`L#${logId}`), sk: S('SEQ') },
-              UpdateExpression: 'SET depth = :n',
+              UpdateExpression: 'SET pendingDepth = :n',
               ConditionExpression: 'holder = :h',
               ExpressionAttributeValues: { ':h': S(holder), ':n': N(depth) },
             }),
