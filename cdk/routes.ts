@@ -12,7 +12,7 @@ export type ApiFunction = 'ingest' | 'read' | 'admin' | 'query' | 'export';
 export type RouteKey = `${'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} /${string}`;
 
 export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
-  ingest: ['POST /v1/logs/{logId}/events'],
+  ingest: ['POST /v1/logs/{logId}/events', 'GET /v1/logs/{logId}/receipts'],
   read: [
     'GET /v1/logs/{logId}/checkpoint',
     'GET /v1/logs/{logId}/tile/{path+}',

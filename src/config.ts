@@ -124,6 +124,8 @@ export interface AppConfig {
    */
   classes?: ClassDefinition[];
   limits: { maxBodyBytes: number; maxEventsPerBatch: number };
+  /** How requests reach the log (docs/ingest.md §9); absent: DEFAULT_INGEST_SETTINGS. */
+  ingest?: IngestSettings;
   /**
    * Maximum API key age per principal kind, in ms (docs/access.md "Key
    * expiry"): ANCHORLOG_ROTATION_DAYS_HUMAN (default 90),
@@ -272,6 +274,44 @@ function instant(env: Env, key: string, dflt: number): number {
 
 /** Maximum key age per kind when not configured (docs/access.md "Key expiry"). */
 export const DEFAULT_KEY_MAX_AGE_DAYS = { human: 90, application: 365, agent: 90 } as const;
+
+/**
+ * The ingest path (docs/ingest.md §9):
+ *  - ANCHORLOG_INGEST_MODE: `pending` (default: accept, then sequence every
+ *    pending request of a log in one commit) or `direct` (one commit per request);
+ *  - ANCHORLOG_INGEST_WAIT_MS (default 5000): how long a request that sends no
+ *    `Prefer: wait=N` waits for its receipts before answering 202;
+ *  - ANCHORLOG_INGEST_MAX_PENDING (default 5000, >= 1): a log whose sequencer
+ *    last saw this many requests pending answers 429 with Retry-After;
+ *  - ANCHORLOG_INGEST_PENDING_SHARDS (default 8, 1..256): queue partitions
+ *    per log. Every writer of a table must use the same value.
+ */
+export interface IngestSettings {
+  mode: 'pending' | 'direct';
+  defaultWaitMs: number;
+  maxPendingEntries: number;
+  pendingShards: number;
+}
+export const DEFAULT_INGEST_SETTINGS: IngestSettings = {
+  mode: 'pending',
+  defaultWaitMs: 5_000,
+  maxPendingEntries: 5_000,
+  pendingShards: 8,
+};
+
+function ingestSettings(env: Env): IngestSettings {
+  const mode = env.ANCHORLOG_INGEST_MODE ?? DEFAULT_INGEST_SETTINGS.mode;
+  if (mode !== 'pending' && mode !== 'direct')
+    throw new ConfigError(`ANCHORLOG_INGEST_MODE must be pending or direct, got ${mode}`);
+  const pendingShards = int(env, 'ANCHORLOG_INGEST_PENDING_SHARDS', DEFAULT_INGEST_SETTINGS.pendingShards, 1);
+  if (pendingShards > 256) throw new ConfigError('ANCHORLOG_INGEST_PENDING_SHARDS must be at most 256');
+  return {
+    mode,
+    defaultWaitMs: int(env, 'ANCHORLOG_INGEST_WAIT_MS', DEFAULT_INGEST_SETTINGS.defaultWaitMs, 0),
+    maxPendingEntries: int(env, 'ANCHORLOG_INGEST_MAX_PENDING', DEFAULT_INGEST_SETTINGS.maxPendingEntries, 1),
+    pendingShards,
+  };
+}
 
 export const DEFAULT_LIMITS = { maxBodyBytes: 2 * 1024 * 1024, maxEventsPerBatch: 1000 };
 
@@ -530,6 +570,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxBodyBytes: int(env, 'ANCHORLOG_MAX_BODY_BYTES', DEFAULT_LIMITS.maxBodyBytes, 1024 * 1024),
       maxEventsPerBatch: int(env, 'ANCHORLOG_MAX_EVENTS_PER_BATCH', DEFAULT_LIMITS.maxEventsPerBatch, 1000),
     },
+    ingest: ingestSettings(env),
     keyMaxAgeMs: {
       human: int(env, 'ANCHORLOG_ROTATION_DAYS_HUMAN', DEFAULT_KEY_MAX_AGE_DAYS.human, 0) * DAY_MS,
       application:

@@ -62,10 +62,20 @@ import {
   type StoredBatch,
 } from '../ports/log-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
+import { type EntryReceipt, type PendingStore, PendingStoreError } from '../ports/pending-store.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
 import type { SignaturePolicySource } from './producer-keys.ts';
 import type { ProducerService } from './producers.ts';
+import { receiptsOfEntry, Sequencer, type SequencerDeps, type SequencerLimits } from './sequencer.ts';
+
+interface PendingPath {
+  store: PendingStore;
+  sequencer: Sequencer;
+  defaultWaitMs: number;
+  maxPendingEntries: number;
+  sequenceOnAccept: boolean;
+}
 
 /**
  * The namespace a client event id is unique in (LogStore.readEventIds). On a
@@ -110,6 +120,12 @@ export interface IngestLimits {
   claimScanMax: number;
 }
 
+/**
+ * Largest request (canonical event bytes, before compression) queued as one
+ * pending entry; larger ones take the direct append (docs/ingest.md §9).
+ */
+export const PENDING_ENTRY_MAX_BYTES = 300_000;
+
 export const DEFAULT_INGEST_LIMITS: IngestLimits = {
   maxBodyBytes: 2 * 1024 * 1024,
   maxEventsPerBatch: 1000,
@@ -139,11 +155,25 @@ export interface IngestReceipt extends Receipt {
 }
 
 export interface AppendResult {
-  /** 201 for a new append; 200 for a replay of an earlier one. */
-  status: 200 | 201;
+  /**
+   * 201 for a new append; 200 for a replay of an earlier one; 202 when the
+   * request was accepted durably but not yet sequenced within the wait
+   * (pending path only, docs/ingest.md §9): `receipts` is empty and
+   * `accepted` names the entry, whose receipts GET …/receipts returns later.
+   */
+  status: 200 | 201 | 202;
   /** True when the receipts are those of an earlier identical request (HTTP: `Idempotent-Replayed: true`). */
   replay: boolean;
   receipts: IngestReceipt[];
+  accepted?: { acceptId: string; count: number };
+}
+
+/** What GET /v1/logs/{logId}/receipts answers (docs/ingest.md §9). */
+export interface ReceiptLookup {
+  /** Receipts of the entries already sequenced, by accept id. */
+  receipts: Record<string, Receipt[]>;
+  /** Accept ids with no receipt yet (still pending, or unknown to this submitter). */
+  pending: string[];
 }
 
 /** docs/events.md §Modes. */
@@ -196,6 +226,25 @@ export interface IngestDeps {
     policy?: SignaturePolicySource;
     verifier?: SignatureVerifier;
   };
+  /**
+   * The accept-then-sequence path (docs/ingest.md §9). Present: producers'
+   * logs are appended by accepting a pending entry and sequencing it with
+   * every other pending one; absent: the direct append (one commit per request).
+   * The `system` log always takes the direct path.
+   */
+  pending?: {
+    store: PendingStore;
+    limits?: Partial<SequencerLimits>;
+    /** How long a request waits for its receipts when it does not say (Prefer: wait). */
+    defaultWaitMs: number;
+    /** Most entries a log may have pending; above it requests get 429 (back-pressure). */
+    maxPendingEntries: number;
+    /**
+     * Whether a request runs the sequencer after its accept (default true).
+     * False only in tests that need entries left pending.
+     */
+    sequenceOnAccept?: boolean;
+  };
 }
 
 /** The validated request, ready to be turned into records at any tip. */
@@ -225,6 +274,7 @@ interface Committed {
 }
 
 export class IngestService {
+  readonly #pending: PendingPath | undefined;
   readonly #store: IngestStore;
   readonly #clock: Clock;
   readonly #limits: IngestLimits;
@@ -258,6 +308,26 @@ export class IngestService {
     this.#metrics = deps.metrics;
     this.#producers = deps.producers;
     this.#signatures = deps.signatures;
+    if (deps.pending) {
+      const seqDeps: SequencerDeps = {
+        store: deps.store,
+        pending: deps.pending.store,
+        clock: deps.clock,
+        limits: { maxEventsPerBatch: this.#limits.maxEventsPerBatch, ...deps.pending.limits },
+        random: this.#random,
+        sleep: this.#sleep,
+        onWarning: this.#warn,
+        eventIdScope,
+      };
+      if (deps.producers) seqDeps.producers = deps.producers;
+      this.#pending = {
+        store: deps.pending.store,
+        sequencer: new Sequencer(seqDeps),
+        defaultWaitMs: deps.pending.defaultWaitMs,
+        maxPendingEntries: deps.pending.maxPendingEntries,
+        sequenceOnAccept: deps.pending.sequenceOnAccept ?? true,
+      };
+    }
     if (this.#limits.leaseMs <= this.#limits.attemptBudgetMs)
       throw new RangeError('leaseMs must exceed attemptBudgetMs (see IngestLimits.leaseMs)');
     // The body adds one level (the events array) above the record's own nesting.
@@ -271,11 +341,13 @@ export class IngestService {
    * with FORBIDDEN whoever the submitter, before anything is read or
    * written, so no client can register the predictable ids of admin events.
    */
-  async append(req: AppendRequest): Promise<AppendResult> {
+  async append(req: AppendRequest & { waitMs?: number }): Promise<AppendResult> {
     if (req.logId === SYSTEM_LOG_ID) {
       throw new AppError('FORBIDDEN', `log ${SYSTEM_LOG_ID} is reserved for admin audit events`);
     }
     try {
+      if (this.#pending)
+        return await this.#submit(req, this.#pending, req.waitMs ?? this.#pending.defaultWaitMs);
       return await this.#append(req);
     } catch (err) {
       throw toAppError(err);
@@ -297,6 +369,134 @@ export class IngestService {
 
   async #append(req: AppendRequest): Promise<AppendResult> {
     return this.#appendChecked(req);
+  }
+
+  /** True on the pending path: concurrent requests are batched by the sequencer, not serialised. */
+  get sequencesAcrossRequests(): boolean {
+    return this.#pending !== undefined;
+  }
+
+  /**
+   * Receipts of accepted entries by accept id (GET …/receipts). Only the
+   * submitter's own entries are answered; any other id reads as pending, so
+   * the answer says nothing about other writers' requests.
+   */
+  async receipts(logId: string, submitter: string, acceptIds: readonly string[]): Promise<ReceiptLookup> {
+    try {
+      if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
+      const found = this.#pending
+        ? await this.#retry(() => (this.#pending as PendingPath).store.readReceipts(logId, acceptIds))
+        : new Map<string, EntryReceipt>();
+      const out: ReceiptLookup = { receipts: {}, pending: [] };
+      for (const id of acceptIds) {
+        const r = found.get(id);
+        if (r && r.submitter === submitter) out.receipts[id] = receiptsOfEntry(r);
+        else out.pending.push(id);
+      }
+      return out;
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
+  /**
+   * The pending path (docs/ingest.md §9): validate as the direct append
+   * does, refuse with 429 when the log's queue is too deep (before anything
+   * is written), accept the request as one pending entry in one conditional
+   * write (durable; a keyed retry lands on the same entry), then wait up to
+   * `waitMs` for its receipts, sequencing the log ourselves whenever its
+   * lease is free. Nothing after the accept turns into an error.
+   */
+  async #submit(req: AppendRequest, path: PendingPath, waitMs: number): Promise<AppendResult> {
+    const p = this.#prepare(req);
+    const problems = await this.#checkCatalog(p);
+    await this.#checkSignatures(p);
+    await this.#requireLog(p.logId);
+    // Record size is checked at accept, at the largest index, prev and
+    // receivedAt a record can have, so sequencing never meets a record too large.
+    p.events.forEach((event, i) => {
+      this.#encode(
+        {
+          v: 1,
+          logId: p.logId,
+          index: Number.MAX_SAFE_INTEGER,
+          receivedAt: formatReceivedAt(MAX_RECEIVED_AT_MS),
+          submitter: p.submitter,
+          prev: toBase64(new Uint8Array(32)),
+          event,
+        },
+        i,
+      );
+    });
+    const flag = (r: AppendResult): AppendResult =>
+      problems
+        ? {
+            ...r,
+            receipts: r.receipts.map((x, i) => (problems.has(i) ? { ...x, problems: problems.get(i) } : x)),
+          }
+        : r;
+    const acceptId = p.key ? p.key.keyHash : toBase64Url(this.#random(16));
+    // A keyed request already sequenced: its receipts (or 409 for another body).
+    if (p.key) {
+      const done = (await this.#retry(() => path.store.readReceipts(p.logId, [acceptId]))).get(acceptId);
+      if (done) {
+        this.#sameRequestOr409(p, done.requestHash);
+        return flag({ status: 200, replay: true, receipts: receiptsOfEntry(done) });
+      }
+    }
+    if (p.ids) {
+      const replay = await this.#checkEventIds(p);
+      if (replay) return flag({ status: 200, replay: true, receipts: replay });
+    }
+    // Back-pressure before anything is written: the depth the sequencer last saw.
+    const lease = await this.#retry(() => path.store.readLease(p.logId));
+    if (lease && lease.depth >= path.maxPendingEntries)
+      throw new AppError('THROTTLED', `log ${p.logId} has ${lease.depth} requests waiting to be sequenced`, {
+        retryAfterSeconds: 1,
+      });
+    const events = p.events.map((e) => canonicalBytes(e));
+    // A large request is already efficient as its own batch, and its entry
+    // might not fit one queue item (DynamoDB items are at most 400 KB): it
+    // takes the direct append, which spills into part items.
+    if (events.reduce((n, b) => n + b.length, 0) > PENDING_ENTRY_MAX_BYTES)
+      return flag(await this.#appendPrepared(p, this.#clock.now() + this.#limits.attemptBudgetMs));
+    const started = this.#clock.now();
+    const out = await this.#retry(() =>
+      path.store.accept({
+        logId: p.logId,
+        acceptId,
+        submitter: p.submitter,
+        requestHash: p.requestHash,
+        ...(p.key ? { idempotencyKey: p.key.key } : {}),
+        acceptedAt: started,
+        events,
+      }),
+    );
+    // A keyed retry of a request still pending: wait for the original.
+    if (!out.accepted) this.#sameRequestOr409(p, out.existing.requestHash);
+    const replay = !out.accepted;
+    // DURABLE from here on: every failure below answers 202, never an error.
+    let receipt: EntryReceipt | undefined;
+    try {
+      if (path.sequenceOnAccept) receipt = await path.sequencer.waitFor(p.logId, acceptId, started + waitMs);
+    } catch (err) {
+      this.#warn('non-fatal: sequencing failed after the accept', err);
+    }
+    // A writer that did not wait always hears 202 (one shape to handle), even
+    // when its entry was sequenced by the run it drove.
+    if (!receipt || waitMs <= 0)
+      return { status: 202, replay, receipts: [], accepted: { acceptId, count: p.events.length } };
+    return flag({ status: replay ? 200 : 201, replay, receipts: receiptsOfEntry(receipt) });
+  }
+
+  #sameRequestOr409(p: Prepared, requestHash: Uint8Array): void {
+    if (!bytesEqual(requestHash, p.requestHash))
+      throw new AppError(
+        'CONFLICT',
+        p.key?.key.startsWith('ids:')
+          ? 'these event ids were already submitted with a different request body'
+          : 'Idempotency-Key was already used with a different request body',
+      );
   }
 
   /**
@@ -836,7 +1036,11 @@ export class IngestService {
     // A legacy (per-log) id counts for this submitter only if it recorded it — except on the
     // system log, whose ids are log-wide in both layouts.
     for (const [id, at] of found)
-      if (at.legacy && p.logId !== SYSTEM_LOG_ID && (await batch(at.seq)).submitter !== p.submitter)
+      if (
+        at.legacy &&
+        p.logId !== SYSTEM_LOG_ID &&
+        recordSubmitter(await batch(at.seq), at.index) !== p.submitter
+      )
         found.delete(id);
     if (found.size === 0) return undefined;
     if (found.size < ids.length) {
@@ -856,17 +1060,18 @@ export class IngestService {
       const rec = b?.records.find((r) => r.index === at?.index);
       if (!at || !b || !rec) throw new AppError('INTEGRITY', `event id ${id} points at a missing record`);
       // On the system log ids are log-wide: another admin's record of the same change is a conflict.
-      if (b.submitter !== p.submitter && p.logId === SYSTEM_LOG_ID)
+      const stored = decodeRecord(rec.bytes);
+      // The record's submitter, not the batch's: a sequenced batch holds several (docs/ingest.md §9).
+      if (stored.submitter !== p.submitter && p.logId === SYSTEM_LOG_ID)
         throw new AppError(
           'CONFLICT',
-          `event id ${JSON.stringify(id)} was already recorded by ${b.submitter}`,
+          `event id ${JSON.stringify(id)} was already recorded by ${stored.submitter}`,
         );
-      if (b.submitter !== p.submitter)
+      if (stored.submitter !== p.submitter)
         throw new AppError(
           'INTEGRITY',
-          `event id ${id} of ${p.submitter} points at a record of ${b.submitter}`,
+          `event id ${id} of ${p.submitter} points at a record of ${stored.submitter}`,
         );
-      const stored = decodeRecord(rec.bytes);
       const event = p.events[i];
       if (stored.event.id !== id || !bytesEqual(canonicalBytes(stored.event), canonicalBytes(event)))
         throw new AppError(
@@ -898,7 +1103,8 @@ export class IngestService {
     const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
     return withBackoff(fn, {
       policy: { baseMs, capMs, maxRetries },
-      retryable: (err) => err instanceof LogStoreError && err.code !== 'INTEGRITY',
+      retryable: (err) =>
+        (err instanceof LogStoreError || err instanceof PendingStoreError) && err.code !== 'INTEGRITY',
       sleep: this.#sleep,
       random: this.#uniform,
     });
@@ -921,6 +1127,12 @@ class AmbiguousCommitError extends Error {
   constructor(readonly appError: AppError) {
     super(appError.message);
   }
+}
+
+/** The submitter of record `index` in `batch` (undefined if the batch does not hold it). */
+function recordSubmitter(batch: StoredBatch, index: number): string | undefined {
+  const rec = batch.records.find((r) => r.index === index);
+  return rec ? decodeRecord(rec.bytes).submitter : undefined;
 }
 
 function receiptsOf(batch: StoredBatch): Receipt[] {

@@ -23,6 +23,7 @@ import { DetectionStateError, type DetectionStateErrorCode } from '../ports/dete
 import { ExportStoreError, type ExportStoreErrorCode } from '../ports/export-store.ts';
 import { LogPolicyStoreError, type LogPolicyStoreErrorCode } from '../ports/log-policy-store.ts';
 import { LogStoreError, type LogStoreErrorCode } from '../ports/log-store.ts';
+import { PendingStoreError, type PendingStoreErrorCode } from '../ports/pending-store.ts';
 import { PrincipalStoreError, type PrincipalStoreErrorCode } from '../ports/principal-store.ts';
 import { ProducerKeyStoreError, type ProducerKeyStoreErrorCode } from '../ports/producer-key-store.ts';
 import { ProducerStoreError, type ProducerStoreErrorCode } from '../ports/producer-store.ts';
@@ -44,6 +45,7 @@ const STORE = { THROTTLED: 'THROTTLED', UNAVAILABLE: 'UNAVAILABLE', INTEGRITY: '
 
 const LOG_STORE: Record<LogStoreErrorCode, ApiMeaning> = STORE;
 const SEAL_STATE: Record<SealStateErrorCode, ApiMeaning> = STORE;
+const PENDING_STORE: Record<PendingStoreErrorCode, ApiMeaning> = STORE;
 const ANCHOR_STORE: Record<AnchorStoreErrorCode, ApiMeaning> = STORE;
 const QUERY_INDEX: Record<QueryIndexErrorCode, ApiMeaning> = STORE;
 const DETECTION_STATE: Record<DetectionStateErrorCode, ApiMeaning> = STORE;
@@ -120,6 +122,7 @@ type Row = readonly [
 
 const TABLE: readonly Row[] = [
   [LogStoreError, LOG_STORE],
+  [PendingStoreError, PENDING_STORE],
   [SealStateError, SEAL_STATE],
   [AnchorStoreError, ANCHOR_STORE],
   [QueryIndexError, QUERY_INDEX],

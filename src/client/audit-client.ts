@@ -20,6 +20,13 @@
  * Every `append()` resolves with its own receipt once the log has durably
  * stored the event (the server answered 201/200), or rejects with an
  * AuditClientError once retries are exhausted.
+ *
+ * - Receipt modes (docs/ingest.md §9): by default the server waits a short
+ *   while for the receipts (201). `waitSeconds` sends `Prefer: wait=N`; a
+ *   202 (accepted durably, not sequenced yet, or `waitSeconds: 0`) is
+ *   followed by polling `GET …/receipts?ids=` until the receipts are there,
+ *   so `append()` still resolves with the event's receipt. `receipts(ids)`
+ *   fetches them for accept ids kept elsewhere.
  */
 import { backoffDelay } from '../core/backoff.ts';
 import type { AuditEvent } from '../core/event.ts';
@@ -48,6 +55,12 @@ export interface AuditClientOptions {
   maxBackoffMs?: number;
   /** Per-request timeout. */
   requestTimeoutMs?: number;
+  /** Sent as `Prefer: wait=N` (0..20); absent: the server's default wait. */
+  waitSeconds?: number;
+  /** After a 202: first pause between receipt lookups (doubles up to 1 s). Default 50 ms. */
+  receiptPollMs?: number;
+  /** After a 202: give up looking for the receipts after this long (RECEIPT_TIMEOUT). Default 120 s. */
+  receiptTimeoutMs?: number;
   /** Signs every event (src/client/node-signer.ts makes one from a node:crypto key; KMS works too). */
   signer?: EventSigner;
   fetch?: typeof fetch;
@@ -76,7 +89,13 @@ interface Pending {
 const RETRYABLE = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
 
 export class AuditClient {
-  private readonly opts: Required<Omit<AuditClientOptions, 'fetch' | 'random' | 'sleep' | 'signer'>>;
+  private readonly opts: Required<
+    Omit<
+      AuditClientOptions,
+      'fetch' | 'random' | 'sleep' | 'signer' | 'waitSeconds' | 'receiptPollMs' | 'receiptTimeoutMs'
+    >
+  > &
+    Pick<AuditClientOptions, 'waitSeconds' | 'receiptPollMs' | 'receiptTimeoutMs'>;
   private readonly signer: EventSigner | undefined;
   private readonly fetchFn: typeof fetch;
   private readonly random: () => number;
@@ -89,7 +108,8 @@ export class AuditClient {
   private queued = 0;
   private closed = false;
   /** Counters for benchmarks and operators. */
-  readonly stats = { requests: 0, retries: 0, batches: 0, events: 0 };
+  /** `accepted`: batches answered 202, whose receipts were fetched afterwards. */
+  readonly stats = { requests: 0, retries: 0, batches: 0, events: 0, accepted: 0 };
 
   constructor(options: AuditClientOptions) {
     this.opts = {
@@ -192,12 +212,33 @@ export class AuditClient {
               'content-type': 'application/json',
               authorization: `Bearer ${this.opts.apiKey}`,
               'idempotency-key': idempotencyKey,
+              ...(this.opts.waitSeconds !== undefined ? { prefer: `wait=${this.opts.waitSeconds}` } : {}),
             },
             body,
             signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
           },
         );
         const text = await res.text();
+        if (res.status === 202) {
+          // Accepted durably, not sequenced yet: the same batch is never re-sent;
+          // its receipts are looked up by accept id.
+          const accepted = (JSON.parse(text) as { accepted?: { id?: unknown } }).accepted;
+          if (typeof accepted?.id !== 'string')
+            throw new AuditClientError('BAD_RESPONSE', 'a 202 without an accepted id');
+          const receipts = await this.awaitReceipts(accepted.id);
+          if (receipts.length !== batch.length)
+            throw new AuditClientError(
+              'BAD_RESPONSE',
+              'server returned a receipt count that does not match the batch',
+            );
+          batch.forEach((p, i) => {
+            p.resolve(receipts[i] as Receipt);
+          });
+          this.stats.batches++;
+          this.stats.events += batch.length;
+          this.stats.accepted++;
+          return;
+        }
         if (res.status === 200 || res.status === 201) {
           const parsed = JSON.parse(text) as { receipts: Receipt[] };
           if (!Array.isArray(parsed.receipts) || parsed.receipts.length !== batch.length) {
@@ -222,7 +263,10 @@ export class AuditClient {
         const ra = res.headers.get('retry-after');
         if (ra && /^\d+$/.test(ra)) retryAfterMs = Number(ra) * 1000;
       } catch (err) {
-        if (err instanceof AuditClientError && err.code === 'BAD_RESPONSE') {
+        if (
+          err instanceof AuditClientError &&
+          (err.code === 'BAD_RESPONSE' || err.code === 'RECEIPT_TIMEOUT')
+        ) {
           for (const p of batch) p.reject(err);
           return;
         }
@@ -236,6 +280,46 @@ export class AuditClient {
     }
     const err = lastError ?? new AuditClientError('RETRIES_EXHAUSTED', 'retries exhausted');
     for (const p of batch) p.reject(err);
+  }
+
+  /**
+   * Receipts of accepted requests by accept id (`GET …/receipts?ids=`, at
+   * most 100 ids): those sequenced so far, and the ids still pending.
+   */
+  async receipts(
+    ids: readonly string[],
+  ): Promise<{ receipts: Record<string, Receipt[]>; pending: string[] }> {
+    const res = await this.fetchFn(
+      `${this.opts.apiUrl}/v1/logs/${encodeURIComponent(this.opts.logId)}/receipts?ids=${ids.map(encodeURIComponent).join(',')}`,
+      {
+        headers: { authorization: `Bearer ${this.opts.apiKey}` },
+        signal: AbortSignal.timeout(this.opts.requestTimeoutMs),
+      },
+    );
+    const text = await res.text();
+    if (res.status !== 200) throw parseError(text, res.status);
+    return JSON.parse(text) as { receipts: Record<string, Receipt[]>; pending: string[] };
+  }
+
+  /** Polls for one accepted request's receipts until they are there or receiptTimeoutMs passes. */
+  private async awaitReceipts(id: string): Promise<Receipt[]> {
+    const until = Date.now() + (this.opts.receiptTimeoutMs ?? 120_000);
+    let pause = this.opts.receiptPollMs ?? 50;
+    for (;;) {
+      try {
+        const got = await this.receipts([id]);
+        const mine = got.receipts[id];
+        if (mine) return mine;
+      } catch (err) {
+        // Transient lookup failures are retried like the POST's; others are final.
+        if (!(err instanceof AuditClientError) || (err.status !== undefined && !RETRYABLE.has(err.status)))
+          throw err;
+      }
+      if (Date.now() >= until)
+        throw new AuditClientError('RECEIPT_TIMEOUT', `request ${id} was accepted but not sequenced in time`);
+      await this.sleep(pause);
+      pause = Math.min(pause * 2, 1_000);
+    }
   }
 }
 

@@ -9,6 +9,7 @@
 import { DynamoAccessReviewStore } from '../adapters/aws/dynamo-access-review-store.ts';
 import { DynamoLogPolicyStore } from '../adapters/aws/dynamo-log-policy-store.ts';
 import { DynamoLogStore } from '../adapters/aws/dynamo-log-store.ts';
+import { DynamoPendingStore } from '../adapters/aws/dynamo-pending-store.ts';
 import { DynamoPrincipalStore } from '../adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerKeyStore } from '../adapters/aws/dynamo-producer-key-store.ts';
 import { DynamoProducerStore } from '../adapters/aws/dynamo-producer-store.ts';
@@ -17,7 +18,7 @@ import { AccessReviewService } from '../app/access-reviews.ts';
 import { SystemLogAuditReader, SystemLogAuditSink } from '../app/admin-audit.ts';
 import type { AlertReviewService } from '../app/alerts.ts';
 import { StaticCatalogPolicy } from '../app/catalog.ts';
-import { IngestService } from '../app/ingest.ts';
+import { type IngestDeps, IngestService } from '../app/ingest.ts';
 import { LogAdminService } from '../app/log-admin.ts';
 import { CachedLogPolicy, type LogPolicyDefaults, LogPolicyService } from '../app/log-policy.ts';
 import { LogRegistry } from '../app/log-registry.ts';
@@ -27,7 +28,7 @@ import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
 import { ScimService } from '../app/scim.ts';
-import type { AppConfig } from '../config.ts';
+import { type AppConfig, DEFAULT_INGEST_SETTINGS } from '../config.ts';
 import { Catalog } from '../core/catalog.ts';
 import type { Authenticate } from '../http/router.ts';
 import { type Clock, systemClock } from '../ports/clock.ts';
@@ -104,6 +105,23 @@ function logUseRecordFailure(principalId: string, cause: unknown): void {
   );
 }
 
+/** The accept-then-sequence path unless ANCHORLOG_INGEST_MODE=direct (docs/ingest.md §9). */
+function pendingPath(config: AppConfig, clients: AwsClients): Pick<IngestDeps, 'pending'> {
+  const s = config.ingest ?? DEFAULT_INGEST_SETTINGS;
+  if (s.mode !== 'pending') return {};
+  return {
+    pending: {
+      store: new DynamoPendingStore({
+        client: clients.ddb,
+        tableName: config.tableName,
+        shards: s.pendingShards,
+      }),
+      defaultWaitMs: s.defaultWaitMs,
+      maxPendingEntries: s.maxPendingEntries,
+    },
+  };
+}
+
 export function createServices(config: AppConfig, opts: ServicesOptions = {}): Services {
   const clients = opts.clients ?? createAwsClients(config);
   const clock = opts.clock ?? systemClock;
@@ -140,6 +158,7 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     random,
     limits: config.limits,
     catalog: logPolicies.catalogPolicy,
+    ...pendingPath(config, clients),
     producers,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),

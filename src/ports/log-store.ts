@@ -45,6 +45,25 @@ export interface BatchHeader {
   submitter: string;
   attemptId: string;
   idempotencyKey?: string;
+  /**
+   * Set by the pending-entry sequencer (src/app/sequencer.ts) only: the
+   * accepted entries this batch holds, in record order (entry k's records
+   * follow entry k-1's). Committed in the same write as the records, so
+   * "is entry X in the log?" is answered by the batches themselves, whatever
+   * crashed after the commit (docs/ingest.md §9). Absent on direct appends.
+   */
+  members?: BatchMember[];
+}
+
+/**
+ * One accepted entry of a sequenced batch: its accept id, how many records it
+ * holds, and its request hash (standard base64), so a receipt rebuilt after a
+ * crash still answers an idempotent retry (docs/ingest.md §9).
+ */
+export interface BatchMember {
+  acceptId: string;
+  count: number;
+  requestHash: string;
 }
 
 export interface NewBatch extends BatchHeader {

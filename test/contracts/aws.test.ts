@@ -26,6 +26,7 @@ import { DynamoDetectionStateStore } from '../../src/adapters/aws/dynamo-detecti
 import { DynamoHealthOutbox } from '../../src/adapters/aws/dynamo-health-outbox.ts';
 import { DynamoLogPolicyStore } from '../../src/adapters/aws/dynamo-log-policy-store.ts';
 import { DynamoLogStore } from '../../src/adapters/aws/dynamo-log-store.ts';
+import { DynamoPendingStore } from '../../src/adapters/aws/dynamo-pending-store.ts';
 import { DynamoPrincipalStore } from '../../src/adapters/aws/dynamo-principal-store.ts';
 import { DynamoProducerKeyStore } from '../../src/adapters/aws/dynamo-producer-key-store.ts';
 import { DynamoProducerStore } from '../../src/adapters/aws/dynamo-producer-store.ts';
@@ -71,6 +72,7 @@ import { logPolicyStoreContract } from './log-policy-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
+import { pendingStoreContract } from './pending-store.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
@@ -107,6 +109,11 @@ function table(name = TABLE): Promise<DynamoDBClient> {
 logStoreContract('DynamoLogStore', async () => {
   const client = await table();
   return new DynamoLogStore({ client, tableName: TABLE, sleep: async () => {} });
+});
+
+pendingStoreContract('DynamoPendingStore', async () => {
+  const client = await table();
+  return new DynamoPendingStore({ client, tableName: TABLE, shards: 3, sleep: async () => {} });
 });
 
 // One partition holds every pending observation: each test gets its own table.

@@ -18,6 +18,7 @@ import { MemoryLogPolicyStore } from '../../src/adapters/memory/log-policy-store
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
 import { MemoryMetricsSink } from '../../src/adapters/memory/metrics.ts';
 import { MemoryNotifier } from '../../src/adapters/memory/notifier.ts';
+import { MemoryPendingStore } from '../../src/adapters/memory/pending-store.ts';
 import { MemoryPrincipalStore } from '../../src/adapters/memory/principal-store.ts';
 import { MemoryProducerKeyStore } from '../../src/adapters/memory/producer-key-store.ts';
 import { MemoryProducerStore } from '../../src/adapters/memory/producer-store.ts';
@@ -49,6 +50,7 @@ import { logPolicyStoreContract } from './log-policy-store.contract.ts';
 import { logStoreContract } from './log-store.contract.ts';
 import { metricsContract } from './metrics.contract.ts';
 import { notifierContract } from './notifier.contract.ts';
+import { pendingStoreContract } from './pending-store.contract.ts';
 import { principalStoreContract } from './principal-store.contract.ts';
 import { producerKeyStoreContract } from './producer-key-store.contract.ts';
 import { producerStoreContract } from './producer-store.contract.ts';
@@ -66,6 +68,7 @@ import { witnessLedgerStoreContract } from './witness-ledger-store.contract.ts';
 import { witnessStateContract } from './witness-state.contract.ts';
 
 logStoreContract('MemoryLogStore', async () => new MemoryLogStore());
+pendingStoreContract('MemoryPendingStore', async () => new MemoryPendingStore());
 sealStateContract('MemorySealStateStore', async () => new MemorySealStateStore());
 producerStoreContract('MemoryProducerStore', async () => new MemoryProducerStore());
 producerKeyStoreContract('MemoryProducerKeyStore', async () => new MemoryProducerKeyStore());

@@ -13,6 +13,11 @@
 - Signing: Ed25519 (ed25519_signer) or ECDSA P-256 (p256_signer, alg
   ES256, raw r || s) through the optional `cryptography` package; without
   it, events are sent unsigned.
+- Receipt modes (docs/ingest.md §9): `wait` (seconds) is sent as
+  `Prefer: wait=N`. A 202 means the request was accepted durably and will be
+  sequenced: the entries are acknowledged like a 201, and the accept id is
+  kept in `accepted` (the last 1,000) for `receipts(ids)`, which reads
+  `GET /v1/logs/{logId}/receipts?ids=` (receipts by id, and ids still pending).
 """
 
 import base64
@@ -255,13 +260,16 @@ class Spool:
 
 class AuditClient:
     def __init__(self, api_url, api_key, log_id, spool_dir, stream, epoch=0, signer=None,
-                 max_batch=100, base_backoff=0.05, max_backoff=30.0, timeout=30.0, on_rejected=None):
+                 max_batch=100, base_backoff=0.05, max_backoff=30.0, timeout=30.0, on_rejected=None,
+                 wait=None):
         self.api_url = api_url.rstrip("/")
         self.api_key, self.log_id, self.signer = api_key, log_id, signer
         self.spool = Spool(spool_dir, stream, epoch)
         self.max_batch, self.base_backoff, self.max_backoff, self.timeout = max_batch, base_backoff, max_backoff, timeout
         self.on_rejected = on_rejected
-        self.stats = {"requests": 0, "retries": 0, "delivered": 0, "rejected": 0}
+        self.wait = wait
+        self.accepted = []
+        self.stats = {"requests": 0, "retries": 0, "delivered": 0, "rejected": 0, "accepted": 0}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = None
@@ -328,7 +336,11 @@ class AuditClient:
 
     def _deliver(self, batch) -> bool:
         status, code, message = self._post([e["event"] for e in batch])
-        if status in (200, 201):
+        if status == 202:
+            # Durably accepted, sequenced later: acknowledged, its id kept for receipts().
+            self.accepted = (self.accepted + [code])[-1000:]
+            self.stats["accepted"] += 1
+        if status in (200, 201, 202):
             self.spool.ack(batch[-1]["seq"])
             self.stats["delivered"] += len(batch)
             return True
@@ -353,12 +365,19 @@ class AuditClient:
             f"{self.api_url}/v1/logs/{self.log_id}/events",
             data=body,
             method="POST",
-            headers={"content-type": "application/json", "authorization": f"Bearer {self.api_key}"},
+            headers={
+                "content-type": "application/json",
+                "authorization": f"Bearer {self.api_key}",
+                **({"prefer": f"wait={int(self.wait)}"} if self.wait is not None else {}),
+            },
         )
         self.stats["requests"] += 1
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as res:
-                res.read()
+                text = res.read()
+                if res.status == 202:
+                    # The accept id travels in the `code` slot of the answer.
+                    return 202, json.loads(text)["accepted"]["id"], None
                 return res.status, None, None
         except urllib.error.HTTPError as e:
             text = e.read().decode("utf-8", "replace")
@@ -369,3 +388,15 @@ class AuditClient:
                 return e.code, "HTTP_ERROR", text[:500]
         except (urllib.error.URLError, OSError, TimeoutError):
             return 0, "TRANSPORT", None
+
+    def receipts(self, ids):
+        """Receipts of accepted requests by accept id (at most 100): {"receipts": {id: [...]}, "pending": [...]}."""
+        ids = list(ids)
+        if not 1 <= len(ids) <= 100:
+            raise ValueError("receipts takes 1..100 accept ids")
+        req = urllib.request.Request(
+            f"{self.api_url}/v1/logs/{self.log_id}/receipts?ids={','.join(ids)}",
+            headers={"authorization": f"Bearer {self.api_key}"},
+        )
+        with urllib.request.urlopen(req, timeout=self.timeout) as res:
+            return json.loads(res.read())

@@ -101,3 +101,52 @@ class ClientTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class AcceptedModeTest(unittest.TestCase):
+    """A 202 acknowledges the entries and keeps the accept id; receipts() reads them later."""
+
+    def test_202_acks_and_receipts(self):
+        import threading
+        from http.server import BaseHTTPRequestHandler, HTTPServer
+
+        seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers["content-length"]))
+                seen.append(("POST", self.headers.get("prefer")))
+                body = json.dumps({"accepted": {"id": "acc-1", "count": 2}}).encode()
+                self.send_response(202)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                seen.append(("GET", self.path))
+                body = json.dumps({"receipts": {"acc-1": [{"index": 0}, {"index": 1}]}, "pending": []}).encode()
+                self.send_response(200)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = HTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with tempfile.TemporaryDirectory() as d:
+                c = AuditClient(f"http://127.0.0.1:{server.server_port}", "k", "demo", d, "py/h", wait=0)
+                c.append_many([event(1), event(2)])
+                c.flush(timeout=5)
+                self.assertEqual(c.spool.entries, [])
+                self.assertEqual(c.accepted, ["acc-1"])
+                self.assertEqual(c.stats["accepted"], 1)
+                self.assertEqual(c.receipts(c.accepted)["receipts"]["acc-1"][1]["index"], 1)
+                self.assertEqual(seen[0], ("POST", "wait=0"))
+                self.assertEqual(seen[1], ("GET", "/v1/logs/demo/receipts?ids=acc-1"))
+        finally:
+            server.shutdown()

@@ -61,6 +61,7 @@ import { sha256 } from '../../core/hash.ts';
 import { leafHash, ZERO_HASH } from '../../core/record.ts';
 import {
   type BatchHeader,
+  type BatchMember,
   type ClaimResult,
   type CommitOutcome,
   type EventIdEntry,
@@ -162,6 +163,7 @@ const HEADER_ATTRS = [
   'submitter',
   'attemptId',
   'idempotencyKey',
+  'members',
 ];
 const HEADER_PROJECTION = {
   ProjectionExpression: HEADER_ATTRS.join(', '),
@@ -380,6 +382,7 @@ export class DynamoLogStore implements LogStore {
       blob: B(inline),
     };
     if (batch.idempotencyKey !== undefined) item.idempotencyKey = S(batch.idempotencyKey);
+    if (batch.members !== undefined) item.members = S(JSON.stringify(batch.members));
     if (parts.length > 0) {
       item.parts = {
         L: parts.map((p) => ({ M: { pk: S(p.pk), sha256: B(sha256(p.bytes)), size: N(p.bytes.length) } })),
@@ -629,7 +632,37 @@ function headerFrom(logId: string, item: Item): BatchHeader {
   };
   const key = item.idempotencyKey?.S;
   if (key !== undefined) h.idempotencyKey = key;
+  const members = item.members?.S;
+  if (members !== undefined) h.members = parseMembers(members, item);
   return h;
+}
+
+/** A batch's `members` attribute: JSON [{acceptId, count}] (src/ports/log-store.ts BatchMember). */
+function parseMembers(text: string, item: Item): BatchMember[] {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw integrity(`item ${item.pk?.S}: members is not JSON`);
+  }
+  if (
+    !Array.isArray(v) ||
+    !v.every(
+      (m) =>
+        typeof m === 'object' &&
+        m !== null &&
+        typeof m.acceptId === 'string' &&
+        typeof m.requestHash === 'string' &&
+        Number.isSafeInteger(m.count) &&
+        m.count > 0,
+    )
+  )
+    throw integrity(`item ${item.pk?.S}: members is malformed`);
+  return (v as BatchMember[]).map((m) => ({
+    acceptId: m.acceptId,
+    count: m.count,
+    requestHash: m.requestHash,
+  }));
 }
 
 function emptyTip(logId: string): LogTip {

@@ -52,6 +52,7 @@ const copyHeader = (h: BatchHeader): BatchHeader => {
     attemptId: h.attemptId,
   };
   if (h.idempotencyKey !== undefined) out.idempotencyKey = h.idempotencyKey;
+  if (h.members !== undefined) out.members = h.members.map((m) => ({ ...m }));
   return out;
 };
 

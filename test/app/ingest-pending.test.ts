@@ -1,0 +1,260 @@
+/**
+ * The accept-then-sequence path (docs/ingest.md §9) on the in-memory stores:
+ * receipts when the writer waits, 202 + later lookup when it does not,
+ * batching across requests, idempotency across accept and sequence, back-pressure,
+ * and the sequencer's crash table (every store call × fail before / fail after
+ * / kill), each ending with the invariant checker over the whole log.
+ */
+import { describe, expect, it } from 'vitest';
+import { MemoryPendingStore } from '../../src/adapters/memory/pending-store.ts';
+import { AppError } from '../../src/app/errors.ts';
+import { type AppendResult, eventIdScope, IngestService } from '../../src/app/ingest.ts';
+import { Sequencer } from '../../src/app/sequencer.ts';
+import type { Receipt } from '../../src/ports/log-store.ts';
+import { body, checkInvariants, event, memoryEnv } from './ingest-support.ts';
+
+function pendingEnv(opts: { waitMs?: number; maxPendingEntries?: number; sequenceOnAccept?: boolean } = {}) {
+  const env = memoryEnv();
+  const pending = new MemoryPendingStore();
+  const service = () =>
+    new IngestService({
+      store: env.store,
+      clock: env.clock,
+      sleep: (ms) => env.clock.sleep(ms),
+      onWarning: (m) => env.warnings.push(m),
+      pending: {
+        store: pending,
+        defaultWaitMs: opts.waitMs ?? 5_000,
+        maxPendingEntries: opts.maxPendingEntries ?? 10_000,
+        sequenceOnAccept: opts.sequenceOnAccept ?? true,
+      },
+    });
+  const sequencer = () =>
+    new Sequencer({
+      store: env.store,
+      pending,
+      clock: env.clock,
+      sleep: (ms) => env.clock.sleep(ms),
+      eventIdScope,
+    });
+  return { env, pending, service, sequencer };
+}
+
+describe('pending path: accept, sequence, receipts', () => {
+  it('a waiting writer gets 201 receipts, as the direct append gives', async () => {
+    const { env, service } = pendingEnv();
+    await env.logRegistry.createLog('l');
+    const r = await service().append({ logId: 'l', submitter: 'p', body: body([event(), event()]) });
+    expect(r.status).toBe(201);
+    expect(r.receipts.map((x) => x.index)).toEqual([0, 1]);
+    await checkInvariants(env.store, 'l', r.receipts);
+  });
+
+  it('64 concurrent writers × 1 event: every event once, chain intact, fewer batches than requests', async () => {
+    // Waiters' sleeps advance the one shared manual clock: wait long enough for all.
+    const { env, service } = pendingEnv({ waitMs: 3_600_000 });
+    await env.logRegistry.createLog('busy');
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, w) =>
+        service().append({ logId: 'busy', submitter: `w${w % 4}`, body: body([event({ id: `e-${w}` })]) }),
+      ),
+    );
+    expect(results.every((r) => r.status === 201)).toBe(true);
+    const receipts = results.flatMap((r) => r.receipts);
+    expect(new Set(receipts.map((r) => r.index)).size).toBe(64);
+    const { records, batches } = await checkInvariants(env.store, 'busy', receipts);
+    expect(records).toBe(64);
+    expect(batches).toBeLessThan(64);
+  });
+
+  it('Prefer wait=0: 202 with the accept id, receipts fetched later; replays and lookups agree', async () => {
+    const { env, service, sequencer } = pendingEnv({ sequenceOnAccept: false });
+    await env.logRegistry.createLog('l');
+    const svc = service();
+    const r = await svc.append({ logId: 'l', submitter: 'p', body: body([event(), event()]), waitMs: 0 });
+    expect(r.status).toBe(202);
+    expect(r.receipts).toEqual([]);
+    const id = r.accepted?.acceptId as string;
+    expect(r.accepted?.count).toBe(2);
+    expect(await svc.receipts('l', 'p', [id])).toEqual({ receipts: {}, pending: [id] });
+    expect((await sequencer().runOnce('l')).entries).toBe(1);
+    const got = await svc.receipts('l', 'p', [id]);
+    expect(got.pending).toEqual([]);
+    expect(got.receipts[id]?.map((x) => x.index)).toEqual([0, 1]);
+    // Another submitter cannot read them.
+    expect(await svc.receipts('l', 'q', [id])).toEqual({ receipts: {}, pending: [id] });
+    await checkInvariants(env.store, 'l', got.receipts[id]);
+  });
+
+  it('an Idempotency-Key retry returns the original receipts; another body is 409; ids replay', async () => {
+    const { env, service } = pendingEnv();
+    await env.logRegistry.createLog('l');
+    const req = { logId: 'l', submitter: 'p', body: body([event()]), idempotencyKey: 'k1' };
+    const a = await service().append(req);
+    const b = await service().append(req);
+    expect(b).toMatchObject({ status: 200, replay: true, receipts: a.receipts });
+    await expect(service().append({ ...req, body: body([event()]) })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+    const withIds = { logId: 'l', submitter: 'p', body: body([event({ id: 'x' }), event({ id: 'y' })]) };
+    const c = await service().append(withIds);
+    const d = await service().append(withIds);
+    expect(d.receipts).toEqual(c.receipts);
+    expect(d.replay).toBe(true);
+    await checkInvariants(env.store, 'l', [...a.receipts, ...c.receipts]);
+  });
+
+  it('an idempotent retry racing its original across accept and sequence is stored once', async () => {
+    for (const wait of [0, 5_000]) {
+      const { env, service, sequencer } = pendingEnv();
+      await env.logRegistry.createLog('race');
+      const req = { logId: 'race', submitter: 'p', body: body([event(), event()]), idempotencyKey: 'k' };
+      // The original is accepted and not waited for; the retry arrives while it is
+      // pending, then again while a sequencer runs, then after.
+      const first = await service().append({ ...req, waitMs: 0 });
+      const [second, , third] = await Promise.all([
+        service().append({ ...req, waitMs: wait }),
+        sequencer().runOnce('race'),
+        service().append({ ...req, waitMs: wait }),
+      ]);
+      const fourth = await service().append(req);
+      expect(first.status).toBe(202);
+      for (const r of [second, third, fourth])
+        if (r.status !== 202) expect(r.receipts).toEqual(fourth.receipts);
+      const { records } = await checkInvariants(env.store, 'race', fourth.receipts);
+      expect(records).toBe(2);
+    }
+  });
+
+  it('back-pressure: above the bound the API answers 429 with Retry-After and stores nothing', async () => {
+    const { env, service, pending } = pendingEnv({ maxPendingEntries: 3 });
+    await env.logRegistry.createLog('bp');
+    for (let i = 0; i < 4; i++)
+      await service().append({ logId: 'bp', submitter: 'p', body: body([event()]), waitMs: 0 });
+    // The depth a sequencer run last saw decides (no count per request).
+    await pending.acquireLease('bp', 'op', env.clock.now(), 60_000);
+    await pending.recordProgress('bp', 'op', 0, 5);
+    const before = pending.depthOf('bp');
+    const err = await service()
+      .append({ logId: 'bp', submitter: 'p', body: body([event()]) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AppError);
+    expect((err as AppError).code).toBe('THROTTLED');
+    expect((err as AppError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(pending.depthOf('bp')).toBe(before);
+  });
+});
+
+/** A waiting writer on the same stores (sequences on accept). */
+function pendingEnvService(env: ReturnType<typeof memoryEnv>, pending: MemoryPendingStore) {
+  return new IngestService({
+    store: env.store,
+    clock: env.clock,
+    sleep: (ms) => env.clock.sleep(ms),
+    pending: { store: pending, defaultWaitMs: 5_000, maxPendingEntries: 10_000 },
+  });
+}
+
+/** Store calls the sequencer makes, by port method. */
+const SEQUENCER_CALLS: Array<['log' | 'pending', string]> = [
+  ['pending', 'acquireLease'],
+  ['log', 'readTip'],
+  ['pending', 'recordProgress'],
+  ['log', 'readBatchHeader'],
+  ['log', 'readBatch'],
+  ['pending', 'listPending'],
+  ['pending', 'readReceipts'],
+  ['log', 'commitBatch'],
+  ['log', 'writeEventIds'],
+  ['pending', 'writeReceipts'],
+  ['pending', 'removePending'],
+  ['log', 'advanceHead'],
+  ['pending', 'releaseLease'],
+];
+const MODES = ['fail-before', 'fail-after', 'kill-before', 'kill-after'] as const;
+
+describe('sequencer crash table: every store call × fail before / after / kill', () => {
+  const cases = SEQUENCER_CALLS.flatMap(([port, op]) => MODES.map((m) => [port, op, m] as const));
+  it.each(cases)('%s.%s × %s', async (port, op, mode) => {
+    const { env, pending, service, sequencer } = pendingEnv({ waitMs: 0 });
+    const logId = 'crash';
+    await env.logRegistry.createLog(logId);
+    // Something already sequenced, so recovery paths have batches to read.
+    const warm = await pendingEnvService(env, pending).append({
+      logId,
+      submitter: 'p',
+      body: body([event({ id: 'w' })]),
+    });
+    const reqs = [
+      { logId, submitter: 'p', body: body([event({ id: 'a' }), event({ id: 'b' })]) },
+      { logId, submitter: 'q', body: body([event()]), idempotencyKey: 'k' },
+      { logId, submitter: 'p', body: body([event(), event(), event()]) },
+    ];
+    const accepted: AppendResult[] = [];
+    for (const r of reqs) accepted.push(await service().append(r));
+    expect(accepted.every((a) => a.status === 202)).toBe(true);
+    // A crash is a fault that never stops (the run dies there); a failure fires once (retried).
+    const plan = port === 'log' ? env.store.faults : pending.faults;
+    const when = mode.endsWith('before') ? 'before' : 'after';
+    const times = mode.startsWith('kill') ? Number.POSITIVE_INFINITY : 1;
+    plan.fail({ op, code: 'UNAVAILABLE', when, times, skip: op === 'readTip' ? 0 : 0 });
+    const s1 = sequencer();
+    let died = false;
+    try {
+      await s1.runOnce(logId);
+    } catch {
+      died = true;
+    }
+    if (mode.startsWith('fail')) expect(died).toBe(false);
+    env.store.faults.clear();
+    pending.faults.clear();
+    // A dead holder's lease runs out; the next run recovers.
+    env.clock.t += 60_000;
+    await sequencer().runOnce(logId);
+    const svc = service();
+    const acked: Receipt[] = [...warm.receipts];
+    for (const a of accepted) {
+      const id = a.accepted?.acceptId as string;
+      const sub = a === accepted[1] ? 'q' : 'p';
+      const got = await svc.receipts(logId, sub, [id]);
+      expect(got.pending, `${id} still pending`).toEqual([]);
+      acked.push(...(got.receipts[id] ?? []));
+    }
+    // Retrying the keyed and id'd requests now replays, never appends.
+    const again = await svc.append(reqs[1] as (typeof reqs)[1]);
+    expect(again.replay).toBe(true);
+    const ids = await svc.append(reqs[0] as (typeof reqs)[0]);
+    expect(ids.replay).toBe(true);
+    const { records } = await checkInvariants(env.store, logId, acked);
+    expect(records).toBe(7);
+    expect(pending.depthOf(logId)).toBe(0);
+  });
+
+  it('a sequencer restarted mid-commit (its commit landed, it never learned) duplicates nothing', async () => {
+    const { env, pending, service, sequencer } = pendingEnv({ waitMs: 0, sequenceOnAccept: false });
+    await env.logRegistry.createLog('mid');
+    for (let i = 0; i < 5; i++)
+      await service().append({ logId: 'mid', submitter: 'p', body: body([event()]) });
+    env.store.faults.fail({
+      op: 'commitBatch',
+      code: 'UNAVAILABLE',
+      when: 'after',
+      times: Number.POSITIVE_INFINITY,
+    });
+    env.store.faults.fail({ op: 'readBatchHeader', code: 'UNAVAILABLE', times: Number.POSITIVE_INFINITY });
+    // Killed: it does not even release its lease.
+    pending.faults.fail({ op: 'releaseLease', code: 'UNAVAILABLE', times: Number.POSITIVE_INFINITY });
+    await expect(sequencer().runOnce('mid')).rejects.toBeDefined();
+    env.store.faults.clear();
+    pending.faults.clear();
+    // Not waiting for the lease: a second sequencer *while* the first holds it does nothing…
+    expect((await sequencer().runOnce('mid')).ran).toBe(false);
+    env.clock.t += 60_000;
+    const r = await sequencer().runOnce('mid');
+    expect(r.ran).toBe(true);
+    expect(r.batches).toBe(0);
+    const { records } = await checkInvariants(env.store, 'mid');
+    expect(records).toBe(5);
+    expect(pending.depthOf('mid')).toBe(0);
+  });
+});
