@@ -13,7 +13,7 @@
  * The leaves and checkpoint are serialised (`#queue`) so concurrent requests get distinct
  * indexes and a proof to a checkpoint that contains them.
  */
-import { bytesEqual, concatBytes, EncodingError, fromBase64, utf8 } from '../bytes.ts';
+import { concatBytes, EncodingError, fromBase64, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { CanonicalJsonError, type JsonObject, type JsonValue, parseJson } from '../ijson.ts';
 import { hashLeaf } from '../merkle/hasher.ts';
@@ -144,14 +144,5 @@ export class RekorStandInLog {
       canonicalizedBody: body,
     };
     return encodeRekorEntry(entry);
-  }
-
-  /** True iff leaf `index` is the body of `request` (tests). */
-  holds(index: number, request: HashedRekordRequest): boolean {
-    const leaf = this.#leaves[index];
-    return (
-      leaf !== undefined &&
-      bytesEqual(leaf, hashLeaf(hashedRekordBody(request.digest, request.signature, request.spki)))
-    );
   }
 }
