@@ -48,11 +48,18 @@ const PY_EVENTS = 10;
 const say = (t: string) => process.stdout.write(t);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function cli(argv: string[]): Promise<number> {
+async function cli(argv: string[], quiet = false): Promise<number> {
   // Echo the command without the API key.
   const shown = argv.map((a, i) => (argv[i - 1] === '--key' ? '…' : a.includes(' ') ? `'${a}'` : a));
   say(`\n$ anchorlog ${shown.join(' ')}\n`);
-  return runMain(argv, nodeIo());
+  const io = nodeIo();
+  // `anchorlog trust` prints every fingerprint to compare out of band: one line is enough here.
+  if (quiet) {
+    const code = await runMain(argv, { ...io, stdout: () => {} });
+    say(`(written; exit ${code})\n`);
+    return code;
+  }
+  return runMain(argv, io);
 }
 
 async function checkpointSize(info: DemoStackInfo, logId: string, key: string): Promise<number> {
@@ -74,6 +81,18 @@ async function waitForSeal(info: DemoStackInfo, logId: string, key: string, atLe
 }
 
 /** `env`: the environment the Python producer runs with (demo.ts passes its own). */
+/** Waits until an RFC 3161 anchor covers `size` (export needs one over its range). */
+async function waitForAnchor(info: DemoStackInfo, logId: string, key: string, size: number): Promise<void> {
+  for (let i = 0; i < 120; i++) {
+    const res = await fetch(`${info.apiUrl}/v1/logs/${logId}/anchors`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    if (res.ok && (((await res.json()) as { size?: number }).size ?? 0) >= size) return;
+    await sleep(1000);
+  }
+  throw new Error(`no anchor of log ${logId} covered size ${size} within 120 s (is the anchorer running?)`);
+}
+
 export async function producersDemo(
   info: DemoStackInfo,
   root: string,
@@ -94,6 +113,8 @@ export async function producersDemo(
   writeFileSync(join(dir, 'ts-producer.pub.pem'), edPem);
   writeFileSync(join(dir, 'py-producer.pub.pem'), p256.publicKey.export({ format: 'pem', type: 'spki' }));
   const systemBefore = await checkpointSize(info, 'system', info.adminKey);
+  const demoBefore = await checkpointSize(info, info.logId, info.apiKey);
+  let sent = 0;
   for (const f of ['ts-producer.pub.pem', 'py-producer.pub.pem'])
     if (
       (await cli([
@@ -134,6 +155,7 @@ export async function producersDemo(
   for (const e of events) await client.append(e);
   await client.flush();
   await client.close();
+  sent += TS_EVENTS - lost;
   say(
     `\nTypeScript SDK: ${TS_EVENTS} events in stream ${tsStream}, Ed25519-signed (key ${keyId.slice(0, 12)}…), seqs 1…${TS_EVENTS};\n` +
       `  a lossy relay in front of the API dropped ${lost} of them (seq ${DROPPED_SEQ}) and answered 2xx: the SDK saw success.\n`,
@@ -179,6 +201,7 @@ export async function producersDemo(
       signed: boolean;
       alg: string | null;
     };
+    sent += out.delivered;
     say(
       `\nPython SDK (${python.stdout.trim() || python.stderr.trim()}): ${out.delivered} model.invoke events in stream ${pyStream}, ` +
         `${out.signed ? `${out.alg}-signed (P-256)` : 'UNSIGNED (the cryptography package is not installed)'}, ${out.rejected} refused.\n`,
@@ -192,9 +215,12 @@ export async function producersDemo(
   );
 
   // 5. Offline: export both logs, pin trust, verify every producer signature.
-  const demoSize = await checkpointSize(info, info.logId, info.apiKey);
+  // Export needs the range sealed and time-stamped: wait for the sealer and the anchorer (about a second each here).
+  say('\nwaiting for the checkpoints of both logs to be sealed and time-stamped…\n');
+  await waitForSeal(info, info.logId, info.apiKey, demoBefore + sent);
+  await waitForAnchor(info, info.logId, info.apiKey, demoBefore + sent);
   await waitForSeal(info, 'system', info.adminKey, systemBefore + 2);
-  await sleep(1500);
+  await waitForAnchor(info, 'system', info.adminKey, await checkpointSize(info, 'system', info.adminKey));
   const to = new Date(Date.now() + 3_600_000).toISOString();
   const demoTar = join(dir, `${info.logId}.tar`);
   const systemTar = join(dir, 'system.tar');
@@ -231,8 +257,7 @@ export async function producersDemo(
     ['trust', '--log', info.logId, '-o', trustFiles[0] as string, ...api, '--key', info.apiKey],
     ['trust', '--log', 'system', '-o', trustFiles[1] as string, ...api, '--key', info.adminKey],
   ];
-  if (demoSize === 0) await waitForSeal(info, info.logId, info.apiKey, 1);
-  for (const s of steps) if ((await cli(s)) !== 0) return 1;
+  for (const s of steps) if ((await cli(s, s[0] === 'trust')) !== 0) return 1;
   // One TRUST.json pinning both logs' keys: the system log's bundle is verified under the same trust.
   type Trust = { logKeys: string[]; origins: string[] } & Record<string, unknown>;
   const [a, b] = trustFiles.map((f) => JSON.parse(readFileSync(f, 'utf8')) as Trust) as [Trust, Trust];
