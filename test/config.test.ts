@@ -138,6 +138,33 @@ describe('loadConfig: the query hot window and the export limits (read here, not
     });
   });
 
+  it('SCIM owned-principal policy and the admin plane: defaults flag, no break-glass, keys for humans', async () => {
+    expect(config({})).toMatchObject({ scimOwnedPrincipals: 'flag', adminHumansViaIam: false });
+    expect(config({}).breakGlass).toBeUndefined();
+    expect(
+      config({
+        ANCHORLOG_SCIM_OWNED_PRINCIPALS: 'disable',
+        ANCHORLOG_BREAK_GLASS_PRINCIPAL: 'ops-admin',
+        ANCHORLOG_ADMIN_HUMANS_VIA_IAM: 'true',
+      }),
+    ).toMatchObject({
+      scimOwnedPrincipals: 'disable',
+      breakGlass: { principalId: 'ops-admin', enabled: false },
+      adminHumansViaIam: true,
+    });
+    expect(
+      config({ ANCHORLOG_BREAK_GLASS_PRINCIPAL: 'ops-admin', ANCHORLOG_BREAK_GLASS: 'enabled' }).breakGlass,
+    ).toEqual({ principalId: 'ops-admin', enabled: true });
+    for (const [key, bad] of [
+      ['ANCHORLOG_SCIM_OWNED_PRINCIPALS', 'delete'],
+      ['ANCHORLOG_BREAK_GLASS', 'yes'],
+      ['ANCHORLOG_ADMIN_HUMANS_VIA_IAM', '1'],
+    ] as const) {
+      const err = await configError(() => config({ [key]: bad }), 'INVALID_SETTING');
+      expect(err.message).toContain(key);
+    }
+  });
+
   it('out of range or not an integer is INVALID_SETTING, naming the setting', async () => {
     for (const [key, bad] of [
       ['ANCHORLOG_QUERY_HOT_DAYS', '1'],

@@ -17,6 +17,7 @@ import {
 } from '../../src/compose/principals.ts';
 import { loadRule } from '../../src/core/detect/compile.ts';
 import { scimUserId } from '../../src/core/scim.ts';
+import { type ApiEvent, fromApiGateway } from '../../src/http/lambda-adapter.ts';
 import { createRouter, type Route } from '../../src/http/router.ts';
 import type { HttpRequest } from '../../src/http/types.ts';
 import { evaluate } from '../core/detect/support.ts';
@@ -122,6 +123,24 @@ describe('break-glass', () => {
     await expect(env.principals.authenticateIamSession(arn('alice@example.com'))).rejects.toMatchObject({
       reason: 'iam_unknown',
     });
+  });
+
+  it('the Lambda adapter carries the SigV4 caller from the IAM authorizer only, never from a header', () => {
+    const event = (authorizer: unknown, headers: Record<string, string> = {}) =>
+      ({
+        headers,
+        rawPath: '/v1/admin/roles',
+        requestContext: { requestId: 'r', http: { method: 'GET' }, authorizer },
+      }) as unknown as ApiEvent;
+    const arn = 'arn:aws:sts::123456789012:assumed-role/AnchorlogAdmin/alice@example.com';
+    expect(fromApiGateway(event({ iam: { userArn: arn } })).iamCaller).toBe(arn);
+    expect(
+      fromApiGateway(event(undefined, { 'x-iam-caller': arn, iamcaller: arn })).iamCaller,
+    ).toBeUndefined();
+    const viaKey = fromApiGateway(
+      event({ lambda: { principal: JSON.stringify(env.admin) }, iam: { userArn: arn } }),
+    );
+    expect([viaKey.iamCaller, viaKey.principal?.id]).toEqual([undefined, 'ops-admin']);
   });
 
   it('adminHumansViaIam: a human key is refused on the admin API; IAM callers, apps and break-glass pass', async () => {
