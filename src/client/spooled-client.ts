@@ -215,7 +215,8 @@ export class SpooledAuditClient {
         signal: AbortSignal.timeout(this.#o.requestTimeoutMs),
       });
       const text = await res.text();
-      if (res.status === 200 || res.status === 201) return { kind: 'stored' };
+      // 202: accepted durably, sequenced later (docs/ingest.md §9): as good as stored for the spool.
+      if (res.status === 200 || res.status === 201 || res.status === 202) return { kind: 'stored' };
       const ra = res.headers.get('retry-after');
       const retryAfterMs = ra && /^\d+$/.test(ra) ? Number(ra) * 1000 : undefined;
       let code = 'HTTP_ERROR';

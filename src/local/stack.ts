@@ -27,7 +27,7 @@ import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
 import { witnessLedgerOnTable } from '../compose/witness.ts';
-import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS } from '../config.ts';
+import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS, type IngestSettings } from '../config.ts';
 import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
 import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
@@ -71,6 +71,8 @@ export interface LocalStackOptions {
   alertDestinations?: string;
   /** The event catalog's mode (docs/events.md §Modes); default warn. */
   catalogMode?: 'enforce' | 'warn' | 'off';
+  /** The ingest path (docs/ingest.md §9); default DEFAULT_INGEST_SETTINGS (pending). */
+  ingest?: IngestSettings;
   log?: (line: string) => void;
   /** Serve this directory (the built console, dist/console/) at /console/ (docs/console.md). */
   consoleDir?: string;
@@ -165,6 +167,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       indexBucket: 'anchorlog-index',
       originPrefix: 'anchorlog.local',
       limits: DEFAULT_LIMITS,
+      ...(opts.ingest ? { ingest: opts.ingest } : {}),
       // The deployed defaults, so expiry behaves locally as it will in production.
       keyMaxAgeMs: {
         human: DEFAULT_KEY_MAX_AGE_DAYS.human * 86_400_000,
