@@ -191,9 +191,14 @@ export class Sequencer {
       await this.#finishRange(logId, done, tip.seq);
       done = tip.seq;
       let conflicts = 0;
+      // What is left when the run stops: 0 when it stopped on an empty queue.
+      let depth = 0;
       while (this.#clock.now() < stopAt) {
         const chosen = await this.#choose(logId);
-        if (!chosen) break;
+        if (!chosen) {
+          depth = 0;
+          break;
+        }
         const step = await this.#commit(logId, tip, chosen, holder);
         tip = step.tip;
         if (step.committed) {
@@ -201,11 +206,12 @@ export class Sequencer {
           result.entries += step.committed;
         } else if (++conflicts > this.#limits.maxConflicts) break;
         done = tip.seq;
-        await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, step.depth));
+        depth = step.depth;
+        await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
       }
       this.#tips.set(logId, tip);
       await this.#nonFatal('advance head', () => this.#store.advanceHead(tip));
-      await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, 0));
+      await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
     } finally {
       await this.#nonFatal('release lease', () => this.#pending.releaseLease(logId, holder));
     }
