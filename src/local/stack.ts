@@ -71,7 +71,7 @@ export interface LocalStackOptions {
   alertDestinations?: string;
   /** The event catalog's mode (docs/events.md §Modes); default warn. */
   catalogMode?: 'enforce' | 'warn' | 'off';
-  /** The ingest path (docs/ingest.md §9); default DEFAULT_INGEST_SETTINGS (pending). */
+  /** The ingest path (docs/ingest.md §9); default DEFAULT_INGEST_SETTINGS (direct). */
   ingest?: IngestSettings;
   log?: (line: string) => void;
   /** Serve this directory (the built console, dist/console/) at /console/ (docs/console.md). */

@@ -1,13 +1,19 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { IngestSettings } from '../../src/config.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import type { LogStore } from '../../src/ports/log-store.ts';
 import { motoEndpoint } from '../support/aws.ts';
 
 /** The real local stack (HTTP server, services, sealer) on the worker's emulator and a free port. */
 export function startTestStack(
-  opts: { sealIntervalMs?: number; detectionRules?: readonly unknown[]; alertDestinations?: string } = {},
+  opts: {
+    sealIntervalMs?: number;
+    detectionRules?: readonly unknown[];
+    alertDestinations?: string;
+    ingest?: IngestSettings;
+  } = {},
 ): Promise<LocalStack> {
   return startLocalStack({
     stateDir: mkdtempSync(join(tmpdir(), 'anchorlog-e2e-')),
@@ -16,6 +22,7 @@ export function startTestStack(
     sealIntervalMs: opts.sealIntervalMs ?? 0,
     ...(opts.detectionRules ? { detectionRules: opts.detectionRules } : {}),
     ...(opts.alertDestinations ? { alertDestinations: opts.alertDestinations } : {}),
+    ...(opts.ingest ? { ingest: opts.ingest } : {}),
   });
 }
 
