@@ -538,6 +538,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);
+    if (rekorKey) alarms.watchRekorKey(rekorKey.key);
     const hasEmail = new CfnCondition(this, 'HasAlarmEmail', {
       expression: Fn.conditionNot(Fn.conditionEquals(alarmEmail.valueAsString, '')),
     });

@@ -119,6 +119,20 @@ describe('Rekor anchor key', () => {
     expect(sign.length).toBe(signPlain.length + 1);
   });
 
+  it('a change to its policy, grants or state is alarmed, as for the signing key', () => {
+    const id = rekorKeyId(on);
+    const rules = Object.values(on.resources).filter(
+      (r) =>
+        r.Type === 'AWS::Events::Rule' &&
+        JSON.stringify(r.Properties?.EventPattern).includes(JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] })),
+    );
+    expect(rules).toHaveLength(1);
+    expect(rules[0]?.Properties?.EventPattern).toMatchObject({
+      source: ['aws.kms'],
+      detail: { eventName: expect.arrayContaining(['PutKeyPolicy', 'CreateGrant', 'ScheduleKeyDeletion']) },
+    });
+  });
+
   it('cdk-nag: the Rekor key adds no finding, warnings included', () => {
     const report = on.nag.validateScope(on.stack);
     const findings = report.violations
