@@ -25,6 +25,7 @@ import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
+import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
 import { retiredKeyArns, SigningKey } from './constructs/signing-key.ts';
@@ -195,6 +196,9 @@ export class AnchorlogStack extends Stack {
     const signingKey = new SigningKey(this, 'SigningKey');
     // Earlier signing keys whose checkpoints the sealer and anchorer still accept (key rotation).
     const retiredKeys = retiredKeyArns(this);
+    // Opt-in Rekor v2 anchoring (docs/deploy.md §Rekor): its own anchor key, never the log key.
+    const rekor = rekorContext(this);
+    const rekorKey = rekor ? new RekorAnchorKey(this, 'RekorAnchorKey') : undefined;
     // Secrets: generated or set outside the template, read by one function each (docs/deploy.md §Secrets).
     const cursorKey = new ServiceSecret(this, 'QueryCursorKey', {
       description: 'anchorlog: HMAC key that signs query cursors (read by the query function at cold start)',
@@ -298,6 +302,8 @@ export class AnchorlogStack extends Stack {
       export: () => {
         // API Gateway cuts a synchronous export at 29 s; CPU scales with memory.
         const f = fn('export', { description: 'evidence-bundle export (synchronous)', memorySize: 2048 });
+        // Rekor settings only, to put the archived Rekor entries in bundles; it never signs.
+        if (rekor && rekorKey) rekorKey.configure(f, rekor);
         table.grant(f, { read: ['logData', 'logMetadata', 'sealState', 'anchors'] });
         buckets.grantArchiveRead(f);
         buckets.grantExports(f);
@@ -415,6 +421,8 @@ export class AnchorlogStack extends Stack {
     signingKey.allowPublicKey(anchor, 'AnchorRoleReadsPublicKey');
     SigningKey.allowRetiredPublicKeys(anchor, retiredKeys);
     tsaCredentials.grantReadTo(anchor, 'ANCHORLOG_TSA_CREDENTIALS_SECRET');
+    // With Rekor on: Sign on the anchor key (its only signer) and the ANCHORLOG_REKOR_* settings.
+    if (rekor && rekorKey) rekorKey.allowAnchor(anchor, rekor);
     this.functions.anchor = anchor;
 
     // Query projector: indexes new records for GET events (its own items only; never signs, no S3).
@@ -530,6 +538,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);
+    if (rekorKey) alarms.watchRekorKey(rekorKey.key);
     const hasEmail = new CfnCondition(this, 'HasAlarmEmail', {
       expression: Fn.conditionNot(Fn.conditionEquals(alarmEmail.valueAsString, '')),
     });
@@ -547,6 +556,11 @@ export class AnchorlogStack extends Stack {
     new CfnOutput(this, 'ArchiveBucketName', { value: buckets.archive.bucketName });
     new CfnOutput(this, 'ExportsBucketName', { value: buckets.exports.bucketName });
     new CfnOutput(this, 'SigningKeyArn', { value: signingKey.key.keyArn });
+    if (rekorKey)
+      new CfnOutput(this, 'RekorAnchorKeyArn', {
+        value: rekorKey.key.keyArn,
+        description: 'The Rekor anchor key: publish its public key for TRUST.json rekor.anchorKeys',
+      });
     new CfnOutput(this, 'TsaCredentialsSecretArn', { value: tsaCredentials.secret.secretArn });
     new CfnOutput(this, 'AlarmTopicArn', { value: alarms.topic.topicArn });
     new CfnOutput(this, 'AlertsTopicArn', { value: alertDelivery.topic.topicArn });

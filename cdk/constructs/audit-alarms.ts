@@ -379,4 +379,25 @@ export class AuditAlarms extends Construct {
       targets: [target],
     });
   }
+
+  /**
+   * The Rekor anchor key (docs/deploy.md §Rekor), when the stack has one: the same events as
+   * the signing key's. A new key policy or grant could let another principal sign Rekor entries
+   * in the deployment's name.
+   */
+  watchRekorKey(anchorKey: kms.IKey): void {
+    new events.Rule(this, 'RekorAnchorKeyChanged', {
+      description: 'anchorlog: the Rekor anchor key policy, grants or state changed',
+      eventPattern: {
+        source: ['aws.kms'],
+        detailType: ['AWS API Call via CloudTrail'],
+        detail: {
+          eventSource: ['kms.amazonaws.com'],
+          eventName: ['PutKeyPolicy', 'CreateGrant', 'DisableKey', 'ScheduleKeyDeletion', 'ReplicateKey'],
+          resources: { ARN: [anchorKey.keyArn] },
+        },
+      },
+      targets: [new eventTargets.SnsTopic(this.topic)],
+    });
+  }
 }

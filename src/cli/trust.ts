@@ -17,19 +17,28 @@
  * against the root taken from its own chain, and there are at least as many
  * distinct roots as the quorum (else the file could never verify a bundle).
  *
+ * Rekor v2 (docs/anchoring.md §Rekor) is pinned like the witnesses: from keys the auditor
+ * obtained elsewhere, never from this server — `--rekor-log-key` (the Rekor log's checkpoint
+ * vkey, from its operator) and `--rekor-anchor-key` (the deployment's anchor public key as PEM,
+ * published by the operator from the RekorAnchorKeyArn output). They are checked to be usable
+ * keys (the anchor key P-256, and not the log's own checkpoint key) and written as `rekor`.
+ *
  * Exit: 0 written, 1 the API failed or sent something malformed or
  * inconsistent (reason code), 2 usage error.
  */
 import { writeFile } from 'node:fs/promises';
-import { bytesEqual, fromBase64, toHex, utf8 } from '../core/bytes.ts';
+import { bytesEqual, fromBase64, fromUtf8, toHex, utf8 } from '../core/bytes.ts';
 import { sha256 } from '../core/hash.ts';
 import {
   NoteError,
   type NoteVerifier,
   parseVerifierKey,
   pemToSpki,
+  spkiToPem,
   verifyLogCheckpoint,
 } from '../core/note/index.ts';
+import { p256PublicPoint } from '../core/note/verifiers.ts';
+import { formatVerifierKey } from '../core/note/vkey.ts';
 import { encodePem } from '../core/pem.ts';
 import {
   decodePemCertificates,
@@ -42,10 +51,17 @@ import { verifyWitnessedCheckpoint, witnessPolicy } from '../core/witness/index.
 import { type ArgsOf, defineCommand, option } from './args.ts';
 import { runCommand } from './command.ts';
 import { CheckError, UsageError } from './errors.ts';
-import { type CliIo, EXIT_OK } from './io.ts';
+import { type CliIo, EXIT_OK, readInput } from './io.ts';
 import { printable, printableJson, printableLines } from './printable.ts';
 import { apiGet, apiJson, apiOptions, logVkeys, type ReadApiDeps } from './read-api.ts';
-import { cosignerVkey, logId as logIdType, outputFile, wholeNumber } from './values.ts';
+import {
+  cosignerVkey,
+  inputFile,
+  logId as logIdType,
+  outputFile,
+  vkey as vkeyType,
+  wholeNumber,
+} from './values.ts';
 
 export const TRUST = defineCommand({
   path: ['trust'],
@@ -53,7 +69,9 @@ export const TRUST = defineCommand({
   description: `Builds { logKeys, origins, tsaRoots, tsaQuorum } from GET /v1/keys?log=LOG and the TSA
 chains and quorum of GET /v1/logs/LOG/anchors, checks that the pieces fit (the anchored checkpoint
 verifies under the keys, each token under the root of its own chain), and prints the SHA-256
-fingerprints of the log key and of each TSA root. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR
+fingerprints of the log key and of each TSA root. With --rekor-log-key and --rekor-anchor-key
+(keys obtained from the Rekor log's operator and the deployment's operator, never from this
+server) it also writes "rekor" and prints the anchor key's fingerprint. THE FILE IS ONLY AS TRUSTWORTHY AS YOUR
 COMPARISON OF THOSE FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.`,
   options: {
     log: option(logIdType, 'the log id', { required: true }),
@@ -73,9 +91,19 @@ COMPARISON OF THOSE FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.`,
       wholeNumber('K'),
       'cosignatures a checkpoint needs (written as witnessQuorum; default min(2, witnesses))',
     ),
+    'rekor-log-key': option(
+      vkeyType,
+      "a Rekor v2 log's checkpoint vkey to pin (repeatable), from its operator (docs/anchoring.md §Rekor)",
+      { multiple: true },
+    ),
+    'rekor-anchor-key': option(
+      inputFile('PEM'),
+      "the deployment's Rekor anchor public key, a PEM file (repeatable), published by its operator",
+      { multiple: true },
+    ),
     ...apiOptions('with proofs:read on the log'),
   },
-  json: '{ ok, log, origin, output, trust, logKeys: [{ vkey, keyId, spkiSha256 }], tsaRoots: [{ tsas, subject, sha256 }], witnesses: [{ vkey, status }], warning }',
+  json: '{ ok, log, origin, output, trust, logKeys: [{ vkey, keyId, spkiSha256 }], tsaRoots: [{ tsas, subject, sha256 }], witnesses: [{ vkey, status }], rekor: { logKeys: [{ vkey, name, keyId }], anchorKeys: [{ spkiSha256 }] }, warning }',
   examples: [
     {
       title: 'pin log prod: write TRUST.json, then compare the printed fingerprints out of band',
@@ -85,6 +113,11 @@ COMPARISON OF THOSE FINGERPRINTS WITH SOURCES INDEPENDENT OF THIS SERVER.`,
       title: 'also pin two witnesses (keys from their operators), both required',
       command:
         "anchorlog trust --log prod -o TRUST.json --witness 'w1.example+…' --witness 'w2.example+…' --witness-quorum 2",
+    },
+    {
+      title: 'also pin Rekor v2: its log key, and the anchor key the operator published as PEM',
+      command:
+        "anchorlog trust --log prod -o TRUST.json --rekor-log-key 'log2025-1.rekor.sigstore.dev+…' --rekor-anchor-key rekor-anchor.pem",
     },
     {
       title: 'the fingerprints for a script that compares them with published ones',
@@ -113,6 +146,8 @@ export interface TrustDocument {
   /** Witness cosigner vkeys given with --witness (never taken from the server). */
   readonly witnesses?: string[];
   readonly witnessQuorum?: number;
+  /** Rekor v2 pins given with --rekor-log-key / --rekor-anchor-key (never taken from the server). */
+  readonly rekor?: { readonly logKeys: string[]; readonly anchorKeys: string[] };
 }
 
 interface KeyFinding {
@@ -330,12 +365,21 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
     );
 
   const witnesses = await witnessFindings(args, deps, target, logId, keys);
+  const rekor = await rekorFindings(args, io, keys);
   const trust: TrustDocument = {
     logKeys: findings.map((f) => f.vkey),
     origins: [origin],
     tsaRoots: roots.map((r) => r.pem),
     tsaQuorum,
     ...(witnesses ? { witnesses: witnesses.found.map((w) => w.vkey), witnessQuorum: witnesses.quorum } : {}),
+    ...(rekor
+      ? {
+          rekor: {
+            logKeys: rekor.logKeys.map((k) => k.vkey),
+            anchorKeys: rekor.anchorKeys.map((k) => k.pem),
+          },
+        }
+      : {}),
   };
   const text = printableJson(trust, 2);
   if (output !== undefined) {
@@ -352,7 +396,7 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
       );
     }
   }
-  const report = `${fingerprints(origin, findings, roots, tsaQuorum)}${witnesses ? witnessReport(witnesses) : ''}`;
+  const report = `${fingerprints(origin, findings, roots, tsaQuorum)}${witnesses ? witnessReport(witnesses) : ''}${rekor ? rekorReport(rekor) : ''}`;
   if (args.json) {
     io.stdout(
       printableJson(
@@ -365,6 +409,14 @@ async function buildTrust(args: ArgsOf<typeof TRUST>, io: CliIo, deps: ReadApiDe
           logKeys: findings,
           tsaRoots: roots.map(({ pem: _pem, der: _der, ...r }) => r),
           ...(witnesses ? { witnesses: witnesses.found, witnessQuorum: witnesses.quorum } : {}),
+          ...(rekor
+            ? {
+                rekor: {
+                  logKeys: rekor.logKeys,
+                  anchorKeys: rekor.anchorKeys.map(({ spkiSha256 }) => ({ spkiSha256 })),
+                },
+              }
+            : {}),
           warning:
             'Everything here came from the server being audited. It is only as trustworthy as your comparison of these fingerprints with sources independent of it.',
         },
@@ -445,6 +497,74 @@ function witnessReport(w: WitnessFindings): string {
   for (const f of w.found) l.push(`  ${f.vkey}   on the served checkpoint: ${f.status}`);
   l.push(
     `witness quorum: ${w.quorum}${w.met ? '' : '   (NOT met by the checkpoint served now; cosignatures follow a seal within one anchor period)'}`,
+  );
+  return printableLines(l);
+}
+
+interface RekorFindings {
+  readonly logKeys: { vkey: string; name: string; keyId: string }[];
+  readonly anchorKeys: { pem: string; spkiSha256: string }[];
+}
+
+/**
+ * The --rekor-log-key and --rekor-anchor-key pins, both or neither (TRUST.json `rekor` needs
+ * both: docs/anchoring.md §Rekor). Each anchor key must be one P-256 public key, and none may
+ * be the log's checkpoint key: the deployment signs Rekor entries with a key of its own, so
+ * pinning the log key there is a mistake that would make every entry fail. The keys are
+ * rewritten in one canonical form (vkey as parsed, PEM re-encoded) and deduplicated.
+ */
+async function rekorFindings(
+  args: ArgsOf<typeof TRUST>,
+  io: CliIo,
+  logKeys: readonly NoteVerifier[],
+): Promise<RekorFindings | undefined> {
+  const given = args['rekor-log-key'];
+  const files = args['rekor-anchor-key'];
+  if (given.length === 0 && files.length === 0) return undefined;
+  if (given.length === 0)
+    throw new UsageError('BAD_VALUE', '--rekor-anchor-key needs at least one --rekor-log-key');
+  if (files.length === 0)
+    throw new UsageError('BAD_VALUE', '--rekor-log-key needs at least one --rekor-anchor-key');
+  const vkeys = [...new Set(given.map((v) => formatVerifierKey(v)))];
+  const anchorKeys: RekorFindings['anchorKeys'] = [];
+  for (const file of files) {
+    let spki: Uint8Array;
+    try {
+      spki = pemToSpki(fromUtf8(await readInput(io, '--rekor-anchor-key', file)));
+      p256PublicPoint(spki);
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(
+        'BAD_FILE',
+        `--rekor-anchor-key ${file}: not a P-256 PUBLIC KEY PEM (${e instanceof Error ? e.message : String(e)})`,
+      );
+    }
+    if (logKeys.some((k) => bytesEqual(k.publicKey, spki)))
+      throw new UsageError(
+        'BAD_VALUE',
+        `--rekor-anchor-key ${file}: this is the log's checkpoint key, not the Rekor anchor key (output RekorAnchorKeyArn)`,
+      );
+    const pem = spkiToPem(spki);
+    if (!anchorKeys.some((k) => k.pem === pem)) anchorKeys.push({ pem, spkiSha256: toHex(sha256(spki)) });
+  }
+  return {
+    logKeys: vkeys.map((vkey) => {
+      const v = parseVerifierKey(vkey);
+      return { vkey, name: v.name, keyId: toHex(v.keyId) };
+    }),
+    anchorKeys,
+  };
+}
+
+function rekorReport(r: RekorFindings): string {
+  const l = [
+    "Rekor log key(s), as given with --rekor-log-key (compare with the Rekor operator's published keys):",
+  ];
+  for (const k of r.logKeys) l.push(`  ${k.name}+${k.keyId}`);
+  l.push('Rekor anchor key(s), as given with --rekor-anchor-key:');
+  for (const k of r.anchorKeys) l.push(`  SHA-256 of the DER public key (SPKI): ${k.spkiSha256}`);
+  l.push(
+    '    (check: aws kms get-public-key --key-id <RekorAnchorKeyArn> --query PublicKey --output text | base64 -d | sha256sum)',
   );
   return printableLines(l);
 }

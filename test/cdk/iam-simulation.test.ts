@@ -10,12 +10,15 @@
  * The same tables are in docs/architecture.md §Who may do what; the last
  * test renders them and fails when the document differs
  * (`ANCHORLOG_WRITE_IAM_TABLES=1` rewrites them there from this file).
+ * Rows on a retired key or the Rekor anchor key run against a second / third synthesis with
+ * the context that adds them; every other row against the default synthesis.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CfnElement } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REKOR_LOG_KEYS_CONTEXT, REKOR_URL_CONTEXT } from '../../cdk/constructs/rekor-anchor-key.ts';
 import { REPO_ROOT } from '../../cdk/constructs/service-function.ts';
 import { ACCOUNT, type Caller, REGION, type SimRequest, sessionOf, TemplateIam } from './iam-sim.ts';
 import { cleanupSynths, type Synth, synth } from './synth.ts';
@@ -113,6 +116,10 @@ type Target =
   | { readonly signingKey: true }
   /** A retired signing key, named in context `anchorlog:retiredSigningKeyArns` (a second synthesis). */
   | { readonly retiredKey: true }
+  /** The Rekor anchor key, synthesized with context `anchorlog:rekorUrl` (a third synthesis). */
+  | { readonly rekorKey: true }
+  /** The log's signing key in the Rekor synthesis. */
+  | { readonly rekorSigningKey: true }
   /** One of the stack's functions. */
   | { readonly fn: Role }
   /** The alerts topic (detection alerts) or the alarm topic (operators' alarms). */
@@ -299,6 +306,16 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   every(['seal', 'anchor'], 'kms:GetPublicKey', { retiredKey: true }),
   every([], 'kms:Sign', { retiredKey: true }, SIGN),
   one('operator', 'kms:Sign', { retiredKey: true }, 'Denied', SIGN),
+  // With Rekor on (docs/deploy.md §Rekor): the anchor key of its own, which only the anchor role
+  // signs with (ECDSA_SHA_256 over RAW) and reads; the account administers it, cannot use it.
+  every(['anchor'], 'kms:Sign', { rekorKey: true }, SIGN),
+  one('anchor', 'kms:Sign', { rekorKey: true }, 'Denied', { ...SIGN, 'kms:MessageType': 'DIGEST' }),
+  one('operator', 'kms:Sign', { rekorKey: true }, 'Denied', SIGN),
+  one('operator', 'kms:CreateGrant', { rekorKey: true }, 'Denied'),
+  one('anchor', 'kms:CreateGrant', { rekorKey: true }, 'Denied'),
+  every(['anchor'], 'kms:GetPublicKey', { rekorKey: true }),
+  // and the log's signing key is still the seal role's alone in that synthesis
+  every(['seal'], 'kms:Sign', { rekorSigningKey: true }, SIGN),
 ];
 
 /** The ARN the second synthesis names in context `anchorlog:retiredSigningKeyArns`. */
@@ -310,6 +327,10 @@ const callers = new Map<Who, Caller>();
 /** The stack synthesized with one retired signing key, and its callers. */
 let iamRetired: TemplateIam;
 const retiredCallers = new Map<Who, Caller>();
+/** The stack synthesized with Rekor on, its callers and its two KMS keys. */
+let iamRekor: TemplateIam;
+const rekorCallers = new Map<Who, Caller>();
+const rekorArns = { anchorKey: '', signingKey: '', anchorRole: '' };
 const arns = { table: '', archive: '', exports: '', signingKey: '', alerts: '', alarms: '' };
 const fnArn = (role: Role) =>
   iam.arn(s.logicalId(s.stack.functions[role]?.fn.node.defaultChild as CfnElement));
@@ -355,7 +376,28 @@ beforeAll(() => {
     ...policy,
     Statement: policy.Statement.filter((st) => st.Sid === 'AccountAdministersButCannotSign'),
   });
-}, 120_000);
+
+  const rk = synth({
+    bundle: false,
+    context: {
+      [REKOR_URL_CONTEXT]: 'https://rekor.example',
+      // The production Rekor v2 log key (test/fixtures/rekor/SOURCE.md); grants do not depend on it.
+      [REKOR_LOG_KEYS_CONTEXT]: readFileSync(
+        join(REPO_ROOT, 'test/fixtures/rekor/rekor-prod-v2-log2025-1-idx547661/vkeys.txt'),
+        'utf8',
+      )
+        .trim()
+        .split(/\s+/)[0],
+    },
+  });
+  iamRekor = new TemplateIam(rk.resources);
+  callersOf(rk, iamRekor, rekorCallers);
+  const rkChild = (...path: string[]) => path.reduce<IConstruct>((c, p) => c.node.findChild(p), rk.stack);
+  const rkId = (c: IConstruct) => rk.logicalId(c.node.defaultChild as CfnElement);
+  rekorArns.anchorKey = iamRekor.arn(rkId(rkChild('RekorAnchorKey', 'Key')));
+  rekorArns.signingKey = iamRekor.arn(rkId(rkChild('SigningKey', 'Key')));
+  rekorArns.anchorRole = rk.logicalId(rk.stack.functions.anchor?.role.node.defaultChild as CfnElement);
+}, 180_000);
 
 afterAll(cleanupSynths);
 
@@ -373,6 +415,8 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   else if ('archiveBucket' in t) resource = arns.archive;
   else if ('exports' in t) resource = `${arns.exports}/${t.exports}`;
   else if ('retiredKey' in t) resource = RETIRED_KEY;
+  else if ('rekorKey' in t) resource = rekorArns.anchorKey;
+  else if ('rekorSigningKey' in t) resource = rekorArns.signingKey;
   else if ('fn' in t) resource = fnArn(t.fn);
   else if ('topic' in t) resource = arns[t.topic];
   else resource = arns.signingKey;
@@ -382,9 +426,10 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
 
 async function check(row: Row): Promise<void> {
   const retired = 'retiredKey' in row.target;
-  const caller = (retired ? retiredCallers : callers).get(row.who);
+  const rekor = 'rekorKey' in row.target || 'rekorSigningKey' in row.target;
+  const caller = (retired ? retiredCallers : rekor ? rekorCallers : callers).get(row.who);
   if (!caller) throw new Error(`no caller ${row.who}`);
-  const d = await (retired ? iamRetired : iam).decide(request(row, caller));
+  const d = await (retired ? iamRetired : rekor ? iamRekor : iam).decide(request(row, caller));
   const got: Expect =
     d.result === 'Allowed'
       ? 'Allowed'
@@ -420,6 +465,8 @@ function targetText(t: Target): string {
   if ('archiveBucket' in t) return 'archive bucket';
   if ('exports' in t) return `exports \`${t.exports}\``;
   if ('retiredKey' in t) return 'retired signing key (context `anchorlog:retiredSigningKeyArns`)';
+  if ('rekorKey' in t) return 'Rekor anchor key (context `anchorlog:rekorUrl`)';
+  if ('rekorSigningKey' in t) return 'signing key (context `anchorlog:rekorUrl`)';
   if ('fn' in t) return `function \`${t.fn}\``;
   if ('topic' in t) return `${t.topic} topic`;
   return 'signing key';
@@ -470,6 +517,18 @@ describe('every other role in the template (schedulers, anything CDK adds)', () 
         const d = await iam.decide(request(req, iam.roleCaller(id, id)));
         expect(d.result, `${id} ${req.action} ${targetText(req.target)}: ${d.because}`).not.toBe('Allowed');
       }
+  });
+
+  it('with Rekor on: only the anchor role, of every role in the template, signs with the Rekor key', async () => {
+    const ids = iamRekor.roleIds();
+    expect(ids).toContain(rekorArns.anchorRole);
+    for (const id of ids) {
+      const req = { action: 'kms:Sign', target: { rekorKey: true as const }, context: SIGN };
+      const d = await iamRekor.decide(request(req, iamRekor.roleCaller(id, id)));
+      expect(d.result === 'Allowed', `${id} kms:Sign on the Rekor anchor key: ${d.because}`).toBe(
+        id === rekorArns.anchorRole,
+      );
+    }
   });
 });
 

@@ -55,7 +55,16 @@ const create = ['--name', 'Billing agent', '--kind', 'agent', '--owner', 'alice'
 const ROWS: readonly Row[] = [
   {
     path: 'trust',
-    flags: ['--log', '--output', '--witness', '--witness-quorum', '--api', '--key'],
+    flags: [
+      '--log',
+      '--output',
+      '--witness',
+      '--witness-quorum',
+      '--rekor-log-key',
+      '--rekor-anchor-key',
+      '--api',
+      '--key',
+    ],
     ok: ['--log', 'prod', ...api],
     missing: [api, 'MISSING_OPTION', '--log'],
     bad: [['--log', 'Prod_1', ...api], '--log'],
