@@ -23,7 +23,7 @@
  * they are non-fatal (logged via onWarning) because the records are durable
  * and every post-commit write is a hint or is repaired by a later retry.
  */
-import { Backoff, type Sleep, type Uniform, uniformFromBytes, withBackoff } from '../core/backoff.ts';
+import { type Sleep, type Uniform, uniformFromBytes } from '../core/backoff.ts';
 import { bytesEqual, concatBytes, toBase64, toBase64Url, utf8 } from '../core/bytes.ts';
 import { canonicalBytes } from '../core/canonical.ts';
 import type { Catalog, CatalogProblem } from '../core/catalog.ts';
@@ -62,12 +62,13 @@ import {
   type StoredBatch,
 } from '../ports/log-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
-import { type EntryReceipt, type PendingStore, PendingStoreError } from '../ports/pending-store.ts';
+import { type EntryReceipt, type PendingStore } from '../ports/pending-store.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
 import type { SignaturePolicySource } from './producer-keys.ts';
 import type { ProducerService } from './producers.ts';
 import { receiptsOfEntry, Sequencer, type SequencerDeps, type SequencerLimits } from './sequencer.ts';
+import { StoreCalls } from './store-calls.ts';
 
 interface PendingPath {
   store: PendingStore;
@@ -283,6 +284,8 @@ export class IngestService {
   /** Jitter, drawn from #random. */
   readonly #uniform: Uniform;
   readonly #warn: (message: string, cause: unknown) => void;
+  /** Store calls with the one retry rule (src/app/store-calls.ts). */
+  readonly #calls: StoreCalls;
   readonly #catalog: CatalogPolicy | undefined;
   readonly #metrics: MetricsSink | undefined;
   readonly #producers: Pick<ProducerService, 'observe'> | undefined;
@@ -304,6 +307,16 @@ export class IngestService {
     this.#sleep = deps.sleep ?? systemSleep;
     this.#uniform = uniformFromBytes(this.#random);
     this.#warn = deps.onWarning ?? (() => {});
+    this.#calls = new StoreCalls(
+      {
+        baseMs: this.#limits.backoffBaseMs,
+        capMs: this.#limits.backoffCapMs,
+        maxRetries: this.#limits.maxRetries,
+      },
+      this.#sleep,
+      this.#uniform,
+      this.#warn,
+    );
     this.#catalog = deps.catalog;
     this.#metrics = deps.metrics;
     this.#producers = deps.producers;
@@ -385,7 +398,7 @@ export class IngestService {
     try {
       if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
       const found = this.#pending
-        ? await this.#retry(() => (this.#pending as PendingPath).store.readReceipts(logId, acceptIds))
+        ? await this.#calls.retry(() => (this.#pending as PendingPath).store.readReceipts(logId, acceptIds))
         : new Map<string, EntryReceipt>();
       const out: ReceiptLookup = { receipts: {}, pending: [] };
       for (const id of acceptIds) {
@@ -438,7 +451,9 @@ export class IngestService {
     const acceptId = p.key ? p.key.keyHash : toBase64Url(this.#random(16));
     // A keyed request already sequenced: its receipts (or 409 for another body).
     if (p.key) {
-      const done = (await this.#retry(() => path.store.readReceipts(p.logId, [acceptId]))).get(acceptId);
+      const done = (await this.#calls.retry(() => path.store.readReceipts(p.logId, [acceptId]))).get(
+        acceptId,
+      );
       if (done) {
         this.#sameRequestOr409(p, done.requestHash);
         return flag({ status: 200, replay: true, receipts: receiptsOfEntry(done) });
@@ -449,7 +464,7 @@ export class IngestService {
       if (replay) return flag({ status: 200, replay: true, receipts: replay });
     }
     // Back-pressure before anything is written: the depth the sequencer last saw.
-    const lease = await this.#retry(() => path.store.readLease(p.logId));
+    const lease = await this.#calls.retry(() => path.store.readLease(p.logId));
     if (lease && lease.depth >= path.maxPendingEntries)
       throw new AppError('THROTTLED', `log ${p.logId} has ${lease.depth} requests waiting to be sequenced`, {
         retryAfterSeconds: 1,
@@ -461,7 +476,7 @@ export class IngestService {
     if (events.reduce((n, b) => n + b.length, 0) > PENDING_ENTRY_MAX_BYTES)
       return flag(await this.#appendPrepared(p, this.#clock.now() + this.#limits.attemptBudgetMs));
     const started = this.#clock.now();
-    const out = await this.#retry(() =>
+    const out = await this.#calls.retry(() =>
       path.store.accept({
         logId: p.logId,
         acceptId,
@@ -628,7 +643,7 @@ export class IngestService {
         const replay = await this.#checkEventIds(p);
         if (replay) {
           if (claim)
-            await this.#nonFatal('release key', () =>
+            await this.#calls.nonFatal('release key', () =>
               this.#store.releaseKey(p.logId, claim.keyHash, attemptId),
             );
           return { status: 200, replay: true, receipts: replay };
@@ -641,7 +656,9 @@ export class IngestService {
       // retry then finds the batch by attemptId).
       if (claim && !(err instanceof AmbiguousCommitError)) {
         const c = claim;
-        await this.#nonFatal('release key', () => this.#store.releaseKey(p.logId, c.keyHash, attemptId));
+        await this.#calls.nonFatal('release key', () =>
+          this.#store.releaseKey(p.logId, c.keyHash, attemptId),
+        );
       }
       throw err instanceof AmbiguousCommitError ? err.appError : err;
     }
@@ -657,7 +674,7 @@ export class IngestService {
     let idsOk = true;
     if (p.ids) {
       const ids = p.ids;
-      idsOk = await this.#nonFatal('write event ids', () =>
+      idsOk = await this.#calls.nonFatal('write event ids', () =>
         this.#store.writeEventIds(
           p.logId,
           eventIdScope(p.logId, p.submitter),
@@ -667,18 +684,18 @@ export class IngestService {
     }
     if (claim && idsOk) {
       const c = claim;
-      await this.#nonFatal('finish key', async () => {
+      await this.#calls.nonFatal('finish key', async () => {
         if (!(await this.#store.finishKey(p.logId, c.keyHash, attemptId, committed.seq)))
           this.#warn(`idempotency claim ${c.keyHash} was taken over after our commit`, undefined);
       });
     }
-    await this.#nonFatal('advance head', () => this.#store.advanceHead(committed.tip));
+    await this.#calls.nonFatal('advance head', () => this.#store.advanceHead(committed.tip));
     // After the commit point, so the streams' state is folded from committed records only; a
     // failure leaves it behind (those seqs show as a gap), never ahead (src/app/producers.ts).
     const producers = this.#producers;
     const receivedAt = committed.receipts[0]?.receivedAt;
     if (producers && receivedAt !== undefined && p.logId !== SYSTEM_LOG_ID)
-      await this.#nonFatal('producer streams', () =>
+      await this.#calls.nonFatal('producer streams', () =>
         producers.observe(p.logId, p.events, Date.parse(receivedAt)),
       );
     return { status: 201, replay: false, receipts: committed.receipts };
@@ -766,7 +783,7 @@ export class IngestService {
 
   async #requireLog(logId: string): Promise<void> {
     if (this.#knownLogs.has(logId)) return;
-    if (!(await this.#retry(() => this.#store.logExists(logId))))
+    if (!(await this.#calls.retry(() => this.#store.logExists(logId))))
       throw new AppError('NOT_FOUND', `log ${logId} does not exist`);
     this.#knownLogs.add(logId);
   }
@@ -828,8 +845,8 @@ export class IngestService {
     idempotencyKey: string | undefined,
   ): Promise<Committed> {
     // Two budgets of full-jitter backoff: store failures, and lost races.
-    const transient = this.#backoff(this.#limits.maxRetries);
-    const conflicts = this.#backoff(this.#limits.maxConflicts);
+    const transient = this.#calls.backoff(this.#limits.maxRetries);
+    const conflicts = this.#calls.backoff(this.#limits.maxConflicts);
     let ambiguous = false;
     let lastError: LogStoreError | undefined;
     for (let tryNumber = 1; ; tryNumber++) {
@@ -882,7 +899,7 @@ export class IngestService {
             err.code === 'THROTTLED' ? 'THROTTLED' : 'UNAVAILABLE',
           );
         // The write may have landed (timeout after success): look before retrying.
-        const h = await this.#retry(() => this.#store.readBatchHeader(p.logId, seq));
+        const h = await this.#calls.retry(() => this.#store.readBatchHeader(p.logId, seq));
         if (h?.attemptId === attemptId) return this.#committedFrom(h);
         tip = await this.#readTip(p.logId, h ? nextTip(tip, h) : tip);
         continue;
@@ -900,7 +917,8 @@ export class IngestService {
       }
       // Lost the race for seq — possibly to an earlier try of ours that
       // timed out client-side but landed late.
-      const winner = outcome.existing ?? (await this.#retry(() => this.#store.readBatchHeader(p.logId, seq)));
+      const winner =
+        outcome.existing ?? (await this.#calls.retry(() => this.#store.readBatchHeader(p.logId, seq)));
       if (winner?.attemptId === attemptId) return this.#committedFrom(winner);
       // Someone else made progress. Full-jitter exponential backoff spreads
       // the losers of this round so they do not collide again in lockstep.
@@ -912,7 +930,7 @@ export class IngestService {
   /** Reads the tip (from our cached one when we have it) and caches it. */
   async #readTip(logId: string, from?: LogTip): Promise<LogTip> {
     const start = from ?? this.#tips.get(logId);
-    const tip = await this.#retry(() => this.#store.readTip(logId, start));
+    const tip = await this.#calls.retry(() => this.#store.readTip(logId, start));
     const cached = this.#tips.get(logId);
     if (!cached || cached.seq < tip.seq) this.#tips.set(logId, tip);
     return tip;
@@ -932,7 +950,7 @@ export class IngestService {
   }
 
   async #readBatch(logId: string, seq: number): Promise<StoredBatch> {
-    const b = await this.#retry(() => this.#store.readBatch(logId, seq));
+    const b = await this.#calls.retry(() => this.#store.readBatch(logId, seq));
     if (!b) throw new AppError('INTEGRITY', `batch ${seq} of log ${logId} is referenced but missing`);
     return b;
   }
@@ -956,7 +974,7 @@ export class IngestService {
         tipSeqAtClaim: tip.seq,
         expiresAt: this.#clock.now() + this.#limits.leaseMs,
       };
-      const r = await this.#retry(() => this.#store.claimKey(claim));
+      const r = await this.#calls.retry(() => this.#store.claimKey(claim));
       if (r.claimed) return { claim, tip };
       const ex = r.existing;
       // Our own claim: an earlier put of ours landed but its answer was lost.
@@ -974,7 +992,7 @@ export class IngestService {
       // IN_PROGRESS: its owner may have committed and died before finishing.
       tip = await this.#readTip(p.logId, tip);
       const to = Math.min(tip.seq, ex.tipSeqAtClaim + this.#limits.claimScanMax);
-      const found = await this.#retry(() =>
+      const found = await this.#calls.retry(() =>
         this.#store.findBatchByAttempt(p.logId, ex.attemptId, ex.tipSeqAtClaim + 1, to),
       );
       if (found) {
@@ -991,7 +1009,8 @@ export class IngestService {
       // The lease ran out and no batch of that attempt exists: its owner can
       // no longer commit (deadline < lease), so the key is ours to take.
       const mine = { ...claim, tipSeqAtClaim: tip.seq, expiresAt: now + this.#limits.leaseMs };
-      if (await this.#retry(() => this.#store.takeOverKey(mine, ex.attemptId))) return { claim: mine, tip };
+      if (await this.#calls.retry(() => this.#store.takeOverKey(mine, ex.attemptId)))
+        return { claim: mine, tip };
       // Someone else took it over (or finished) first: look again.
     }
     throw new AppError('IN_PROGRESS', 'Idempotency-Key is contended', { retryAfterSeconds: 1 });
@@ -1005,12 +1024,14 @@ export class IngestService {
     });
     if (
       entries.length > 0 &&
-      !(await this.#nonFatal('write event ids', () =>
+      !(await this.#calls.nonFatal('write event ids', () =>
         this.#store.writeEventIds(logId, eventIdScope(logId, batch.submitter), entries),
       ))
     )
       return;
-    await this.#nonFatal('finish key', () => this.#store.finishKey(logId, keyHash, attemptId, batch.seq));
+    await this.#calls.nonFatal('finish key', () =>
+      this.#store.finishKey(logId, keyHash, attemptId, batch.seq),
+    );
   }
 
   /**
@@ -1021,7 +1042,7 @@ export class IngestService {
    */
   async #checkEventIds(p: Prepared): Promise<Receipt[] | undefined> {
     const ids = p.ids ?? [];
-    const found = await this.#retry(() =>
+    const found = await this.#calls.retry(() =>
       this.#store.readEventIds(p.logId, eventIdScope(p.logId, p.submitter), ids),
     );
     if (found.size === 0) return undefined;
@@ -1091,35 +1112,6 @@ export class IngestService {
   }
 
   // --- retry plumbing ---
-
-  /** Full-jitter backoff (src/core/backoff.ts) with this service's base and cap. */
-  #backoff(maxRetries: number): Backoff {
-    const { backoffBaseMs: baseMs, backoffCapMs: capMs } = this.#limits;
-    return new Backoff({ baseMs, capMs, maxRetries }, this.#sleep, this.#uniform);
-  }
-
-  /** Retries reads and idempotent writes on THROTTLED/UNAVAILABLE. */
-  #retry<T>(fn: () => Promise<T>): Promise<T> {
-    const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
-    return withBackoff(fn, {
-      policy: { baseMs, capMs, maxRetries },
-      retryable: (err) =>
-        (err instanceof LogStoreError || err instanceof PendingStoreError) && err.code !== 'INTEGRITY',
-      sleep: this.#sleep,
-      random: this.#uniform,
-    });
-  }
-
-  /** After the commit point: try hard, but never fail the request. */
-  async #nonFatal(what: string, fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.#retry(fn);
-      return true;
-    } catch (err) {
-      this.#warn(`non-fatal: ${what} failed after the commit point`, err);
-      return false;
-    }
-  }
 }
 
 /** A pushback raised after a commit try whose outcome we could not learn. */

@@ -24,7 +24,7 @@
  *    queue removal, progress) is idempotent and redone by the next holder if
  *    it did not happen, so a crash at any step loses and duplicates nothing.
  */
-import { Backoff, type Sleep, type Uniform, uniformFromBytes, withBackoff } from '../core/backoff.ts';
+import { type Sleep, type Uniform, uniformFromBytes } from '../core/backoff.ts';
 import { bytesEqual, fromBase64, toBase64, toBase64Url } from '../core/bytes.ts';
 import type { AuditEvent } from '../core/event.ts';
 import { parseJson } from '../core/ijson.ts';
@@ -49,10 +49,10 @@ import {
   type EntryReceipt,
   type PendingEntry,
   type PendingStore,
-  PendingStoreError,
 } from '../ports/pending-store.ts';
 import { AppError } from './errors.ts';
 import type { ProducerService } from './producers.ts';
+import { StoreCalls } from './store-calls.ts';
 
 export interface SequencerLimits {
   /** Lease of a log's sequencer; a holder starts no commit in its last quarter. */
@@ -122,6 +122,8 @@ export class Sequencer {
   readonly #sleep: Sleep;
   readonly #uniform: Uniform;
   readonly #warn: (message: string, cause: unknown) => void;
+  /** Store calls with the one retry rule (src/app/store-calls.ts). */
+  readonly #calls: StoreCalls;
   readonly #producers: SequencerDeps['producers'];
   readonly #scope: SequencerDeps['eventIdScope'];
   /** Last tip seen per log: committed stays committed, so probing on from it is correct and saves reads. */
@@ -136,6 +138,16 @@ export class Sequencer {
     this.#sleep = deps.sleep ?? systemSleep;
     this.#uniform = uniformFromBytes(this.#random);
     this.#warn = deps.onWarning ?? (() => {});
+    this.#calls = new StoreCalls(
+      {
+        baseMs: this.#limits.backoffBaseMs,
+        capMs: this.#limits.backoffCapMs,
+        maxRetries: this.#limits.maxRetries,
+      },
+      this.#sleep,
+      this.#uniform,
+      this.#warn,
+    );
     this.#producers = deps.producers;
     this.#scope = deps.eventIdScope;
   }
@@ -153,7 +165,7 @@ export class Sequencer {
       // LEASE_TRY_EVERY looks. Between tries only the receipt is read, so
       // many waiters do not pile conditional writes on the lease item.
       const run = look % LEASE_TRY_EVERY === 0 ? await this.runOnce(logId) : { ran: false };
-      const mine = await this.#retry(() => this.#pending.readReceipts(logId, [acceptId]));
+      const mine = await this.#calls.retry(() => this.#pending.readReceipts(logId, [acceptId]));
       const found = mine.get(acceptId);
       if (found) return found;
       if (this.#clock.now() >= untilMs) return undefined;
@@ -171,20 +183,20 @@ export class Sequencer {
   async runOnce(logId: string): Promise<RunResult> {
     const holder = toBase64Url(this.#random(12));
     const now = this.#clock.now();
-    const lease = await this.#retry(() =>
+    const lease = await this.#calls.retry(() =>
       this.#pending.acquireLease(logId, holder, now, this.#limits.leaseMs),
     );
     if (!lease) return { ran: false, batches: 0, entries: 0 };
     const stopAt = lease.expiresAt - this.#limits.leaseMs / 4;
     const result: RunResult = { ran: true, batches: 0, entries: 0 };
     try {
-      let tip = await this.#retry(() => this.#store.readTip(logId, this.#tips.get(logId)));
+      let tip = await this.#calls.retry(() => this.#store.readTip(logId, this.#tips.get(logId)));
       let done = lease.doneSeq;
       if (done === undefined) {
         // First holder ever: nothing before this tip has members. Recorded
         // before our first commit, so a crash after it is still finished by
         // the next holder from here.
-        if (!(await this.#retry(() => this.#pending.recordProgress(logId, holder, tip.seq, 0))))
+        if (!(await this.#calls.retry(() => this.#pending.recordProgress(logId, holder, tip.seq, 0))))
           return result;
         done = tip.seq;
       }
@@ -207,13 +219,13 @@ export class Sequencer {
         } else if (++conflicts > this.#limits.maxConflicts) break;
         done = tip.seq;
         depth = step.depth;
-        await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
+        await this.#calls.retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
       }
       this.#tips.set(logId, tip);
-      await this.#nonFatal('advance head', () => this.#store.advanceHead(tip));
-      await this.#retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
+      await this.#calls.nonFatal('advance head', () => this.#store.advanceHead(tip));
+      await this.#calls.retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
     } finally {
-      await this.#nonFatal('release lease', () => this.#pending.releaseLease(logId, holder));
+      await this.#calls.nonFatal('release lease', () => this.#pending.releaseLease(logId, holder));
     }
     return result;
   }
@@ -225,17 +237,17 @@ export class Sequencer {
    */
   async #choose(logId: string): Promise<(Chosen & { depth: number }) | undefined> {
     for (let round = 0; round < 3; round++) {
-      const listed = await this.#retry(() =>
+      const listed = await this.#calls.retry(() =>
         this.#pending.listPending(logId, this.#limits.maxEntriesPerBatch),
       );
       if (listed.length === 0) return undefined;
-      const had = await this.#retry(() =>
+      const had = await this.#calls.retry(() =>
         this.#pending.readReceipts(
           logId,
           listed.map((e) => e.acceptId),
         ),
       );
-      if (had.size > 0) await this.#retry(() => this.#pending.removePending(logId, [...had.keys()]));
+      if (had.size > 0) await this.#calls.retry(() => this.#pending.removePending(logId, [...had.keys()]));
       const fresh = listed.filter((e) => !had.has(e.acceptId));
       if (fresh.length === 0) continue;
       const entries: PendingEntry[] = [];
@@ -290,7 +302,7 @@ export class Sequencer {
     } catch (err) {
       if (!(err instanceof LogStoreError) || err.code === 'INTEGRITY') throw err;
       // The write may have landed: look.
-      const h = await this.#retry(() => this.#store.readBatchHeader(logId, seq));
+      const h = await this.#calls.retry(() => this.#store.readBatchHeader(logId, seq));
       landed = h?.attemptId === attemptId;
     }
     if (landed) {
@@ -301,19 +313,19 @@ export class Sequencer {
     // Someone else took seq (a stale holder, or a direct append): finish what
     // landed up to the new tip; its members get receipts and leave the queue,
     // so the next #choose does not see them.
-    const newTip = await this.#retry(() => this.#store.readTip(logId, tip));
+    const newTip = await this.#calls.retry(() => this.#store.readTip(logId, tip));
     await this.#finishRange(logId, tip.seq, newTip.seq);
-    await this.#backoff().wait();
+    await this.#calls.backoff().wait();
     return { tip: newTip, committed: 0, depth: chosen.depth };
   }
 
   /** Finishes every sequenced batch in (from, to]. */
   async #finishRange(logId: string, from: number, to: number): Promise<void> {
     for (let seq = from + 1; seq <= to; seq++) {
-      const h = await this.#retry(() => this.#store.readBatchHeader(logId, seq));
+      const h = await this.#calls.retry(() => this.#store.readBatchHeader(logId, seq));
       if (!h) throw new AppError('INTEGRITY', `batch ${seq} of log ${logId} is below the tip but missing`);
       if (!h.members) continue;
-      const batch = await this.#retry(() => this.#store.readBatch(logId, seq));
+      const batch = await this.#calls.retry(() => this.#store.readBatch(logId, seq));
       if (!batch) throw new AppError('INTEGRITY', `batch ${seq} of log ${logId} vanished`);
       await this.#finish(
         h,
@@ -345,7 +357,7 @@ export class Sequencer {
       );
       if (ids.length > 0)
         idWrites.push(
-          this.#retry(() => this.#store.writeEventIds(h.logId, this.#scope(h.logId, submitter), ids)),
+          this.#calls.retry(() => this.#store.writeEventIds(h.logId, this.#scope(h.logId, submitter), ids)),
         );
       receipts.push({
         logId: h.logId,
@@ -363,7 +375,7 @@ export class Sequencer {
     await Promise.all(idWrites);
     const producers = this.#producers;
     if (producers)
-      await this.#nonFatal('producer streams', async () => {
+      await this.#calls.nonFatal('producer streams', async () => {
         const bySubmitter = new Map<string, AuditEvent[]>();
         for (const r of decoded) {
           const list = bySubmitter.get(r.submitter) ?? [];
@@ -373,8 +385,8 @@ export class Sequencer {
         for (const events of bySubmitter.values())
           await producers.observe(h.logId, events, Date.parse(h.receivedAt));
       });
-    await this.#retry(() => this.#pending.writeReceipts(receipts));
-    await this.#retry(() =>
+    await this.#calls.retry(() => this.#pending.writeReceipts(receipts));
+    await this.#calls.retry(() =>
       this.#pending.removePending(
         h.logId,
         members.map((m) => m.acceptId),
@@ -421,32 +433,6 @@ export class Sequencer {
         index++;
       }
     return { records, receivedAt, lastLeafHash: prev };
-  }
-
-  #backoff(): Backoff {
-    const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
-    return new Backoff({ baseMs, capMs, maxRetries }, this.#sleep, this.#uniform);
-  }
-
-  #retry<T>(fn: () => Promise<T>): Promise<T> {
-    const { backoffBaseMs: baseMs, backoffCapMs: capMs, maxRetries } = this.#limits;
-    return withBackoff(fn, {
-      policy: { baseMs, capMs, maxRetries },
-      retryable: (err) =>
-        (err instanceof LogStoreError || err instanceof PendingStoreError) && err.code !== 'INTEGRITY',
-      sleep: this.#sleep,
-      random: this.#uniform,
-    });
-  }
-
-  async #nonFatal(what: string, fn: () => Promise<unknown>): Promise<boolean> {
-    try {
-      await this.#retry(fn);
-      return true;
-    } catch (err) {
-      this.#warn(`non-fatal: ${what} failed`, err);
-      return false;
-    }
   }
 }
 

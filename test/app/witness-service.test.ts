@@ -77,7 +77,6 @@ describe('WitnessService: store failures release nothing', () => {
 
 describe('WitnessService: one root per size, whatever the interleaving (property)', () => {
   it('concurrent honest and forked submissions never get two roots cosigned at one size, and the size never goes back', async () => {
-    let cosignedTotal = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ fork: fc.boolean(), grow: fc.integer({ min: 0, max: 3 }), old: fc.nat(12) }), {
@@ -92,6 +91,7 @@ describe('WitnessService: one root per size, whatever the interleaving (property
           const { store, svc } = service(honest);
           const released = new Map<number, Set<string>>();
           let lastSize = 0;
+          let cosigned = 0;
           // Fire each step's request without waiting for the previous one: they interleave at every store call.
           const pending = steps.map(async (s) => {
             const l = s.fork ? forked : honest;
@@ -109,7 +109,7 @@ describe('WitnessService: one root per size, whatever the interleaving (property
                 checkpoint: cp,
               });
             if (a.status === 200) {
-              cosignedTotal++;
+              cosigned++;
               const root = cp.split('\n')[2] as string;
               const roots = released.get(size) ?? new Set<string>();
               roots.add(root);
@@ -122,6 +122,8 @@ describe('WitnessService: one root per size, whatever the interleaving (property
             }
           });
           await Promise.all(pending);
+          // Not vacuous: whichever submission first moves the head is cosigned, so every run cosigns one at least.
+          expect(cosigned).toBeGreaterThan(0);
           for (const [size, roots] of released) expect(roots.size, `size ${size}`).toBe(1);
           const h = store.peek(originHash(honest.origin));
           if (h) expect(released.get(h.size)?.has(toBase64(h.rootHash))).toBe(true);
@@ -129,7 +131,5 @@ describe('WitnessService: one root per size, whatever the interleaving (property
       ),
       { numRuns: 40 },
     );
-    // Not vacuous: many submissions were cosigned across the runs.
-    expect(cosignedTotal).toBeGreaterThan(40);
   });
 });

@@ -5,10 +5,10 @@
  * returned as bytes for the caller to parse and verify (src/core/rekor); anything else becomes
  * a RekorCallError with its own code. One request per call; no retries (src/ports/rekor.ts).
  */
-import { concatBytes } from '../../core/bytes.ts';
 import { canonicalJson } from '../../core/canonical.ts';
 import { hashedRekordRequest, MAX_REKOR_ENTRY_BYTES } from '../../core/rekor/entry.ts';
 import { RekorCallError, type RekorEntryRequest, type RekorLog } from '../../ports/rekor.ts';
+import { printable, readReplyAtMost, unreachableDetail } from '../http-reply.ts';
 
 export interface HttpRekorOptions {
   /** Configured party name (archive keys, metrics). */
@@ -96,30 +96,11 @@ export class HttpRekor implements RekorLog {
   }
 
   async #readCapped(res: Response, where: string): Promise<Uint8Array> {
-    const tooLarge = () =>
-      new RekorCallError('REKOR_BAD_RESPONSE', `${where}: reply exceeds ${MAX_REKOR_ENTRY_BYTES} bytes`, {
-        httpStatus: res.status,
-      });
-    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > MAX_REKOR_ENTRY_BYTES) {
-      await res.body?.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    if (!res.body) return new Uint8Array(0);
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > MAX_REKOR_ENTRY_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
-    return concatBytes(...chunks);
+    const body = await readReplyAtMost(res, MAX_REKOR_ENTRY_BYTES);
+    if (body) return body;
+    throw new RekorCallError('REKOR_BAD_RESPONSE', `${where}: reply exceeds ${MAX_REKOR_ENTRY_BYTES} bytes`, {
+      httpStatus: res.status,
+    });
   }
 
   #networkError(e: unknown, timedOut: boolean, where: string): RekorCallError {
@@ -128,16 +109,9 @@ export class HttpRekor implements RekorLog {
         retryable: true,
         cause: e,
       });
-    const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
-    const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-    return new RekorCallError('REKOR_UNREACHABLE', `${where} unreachable: ${detail}`, {
+    return new RekorCallError('REKOR_UNREACHABLE', `${where} unreachable: ${unreachableDetail(e)}`, {
       retryable: true,
       cause: e,
     });
   }
-}
-
-/** At most 200 characters of a reply, control characters escaped, for messages and logs. */
-function printable(text: string): string {
-  return JSON.stringify(text.length > 200 ? `${text.slice(0, 200)}…` : text);
 }

@@ -8,7 +8,6 @@
  * this TSA's pinned roots before anything is returned. See the contract in
  * src/ports/timestamper.ts.
  */
-import { concatBytes } from '../../core/bytes.ts';
 import {
   decodePemCertificates,
   parseTimestamp,
@@ -22,6 +21,7 @@ import {
   TsaTransportError,
   type VerifiedAnchorToken,
 } from '../../ports/timestamper.ts';
+import { readReplyAtMost, unreachableDetail } from '../http-reply.ts';
 
 export interface HttpTimestamperOptions {
   /** Stable TSA name (config `tsas[].name`). */
@@ -167,37 +167,16 @@ export class HttpTimestamper implements Timestamper {
   }
 
   async #readCapped(res: Response, where: string): Promise<Uint8Array> {
+    const body = await readReplyAtMost(res, this.#maxBytes);
+    if (body) return body;
     const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > this.#maxBytes) {
-      await res.body?.cancel().catch(() => {});
-      throw new TsaTransportError(
-        'TSA_RESPONSE_TOO_LARGE',
-        `${where}: reply of ${declared} bytes exceeds ${this.#maxBytes}`,
-        { retryable: false },
-      );
-    }
-    if (!res.body) return new Uint8Array(0);
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > this.#maxBytes) {
-        await reader.cancel().catch(() => {});
-        throw new TsaTransportError(
-          'TSA_RESPONSE_TOO_LARGE',
-          `${where}: reply exceeds ${this.#maxBytes} bytes`,
-          {
-            retryable: false,
-          },
-        );
-      }
-      chunks.push(value);
-    }
-    // At most maxResponseBytes in all (checked above), so few chunks to spread.
-    return concatBytes(...chunks);
+    throw new TsaTransportError(
+      'TSA_RESPONSE_TOO_LARGE',
+      Number.isFinite(declared) && declared > this.#maxBytes
+        ? `${where}: reply of ${declared} bytes exceeds ${this.#maxBytes}`
+        : `${where}: reply exceeds ${this.#maxBytes} bytes`,
+      { retryable: false },
+    );
   }
 
   #networkError(e: unknown, timedOut: boolean, where: string): TsaTransportError {
@@ -207,9 +186,7 @@ export class HttpTimestamper implements Timestamper {
         cause: e,
       });
     }
-    const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
-    const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-    return new TsaTransportError('TSA_UNREACHABLE', `${where} unreachable: ${detail}`, {
+    return new TsaTransportError('TSA_UNREACHABLE', `${where} unreachable: ${unreachableDetail(e)}`, {
       retryable: true,
       cause: e,
     });

@@ -8,7 +8,6 @@
  * anything else becomes a WitnessCallError with its own code. One request
  * per call; no retries (src/ports/witness.ts).
  */
-import { concatBytes } from '../../core/bytes.ts';
 import type { Cosigner } from '../../core/witness/cosignature.ts';
 import { WitnessError } from '../../core/witness/errors.ts';
 import {
@@ -25,6 +24,7 @@ import {
   WitnessCallError,
   type WitnessCallErrorCode,
 } from '../../ports/witness.ts';
+import { printable, readReplyAtMost, unreachableDetail } from '../http-reply.ts';
 
 export interface HttpWitnessOptions {
   /** Configured name (archive keys, metrics). */
@@ -133,35 +133,15 @@ export class HttpWitness implements Witness {
   }
 
   async #readCapped(res: Response, where: string): Promise<string> {
-    const tooLarge = () =>
-      new WitnessCallError(
+    const body = await readReplyAtMost(res, MAX_WITNESS_REPLY_BYTES);
+    if (!body)
+      throw new WitnessCallError(
         'WITNESS_BAD_RESPONSE',
         `${where}: reply exceeds ${MAX_WITNESS_REPLY_BYTES} bytes`,
-        {
-          httpStatus: res.status,
-        },
+        { httpStatus: res.status },
       );
-    const declared = Number(res.headers.get('content-length') ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > MAX_WITNESS_REPLY_BYTES) {
-      await res.body?.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    if (!res.body) return '';
-    const reader = res.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > MAX_WITNESS_REPLY_BYTES) {
-        await reader.cancel().catch(() => {});
-        throw tooLarge();
-      }
-      chunks.push(value);
-    }
     try {
-      return new TextDecoder('utf-8', { fatal: true }).decode(concatBytes(...chunks));
+      return new TextDecoder('utf-8', { fatal: true }).decode(body);
     } catch (cause) {
       throw new WitnessCallError('WITNESS_BAD_RESPONSE', `${where}: reply is not UTF-8`, {
         httpStatus: res.status,
@@ -176,17 +156,9 @@ export class HttpWitness implements Witness {
         retryable: true,
         cause: e,
       });
-    const cause = (e as { cause?: { code?: string; message?: string } } | null)?.cause;
-    const detail = cause?.code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-    return new WitnessCallError('WITNESS_UNREACHABLE', `${where} unreachable: ${detail}`, {
+    return new WitnessCallError('WITNESS_UNREACHABLE', `${where} unreachable: ${unreachableDetail(e)}`, {
       retryable: true,
       cause: e,
     });
   }
-}
-
-/** At most 200 characters of a reply, control characters escaped, for messages and logs. */
-function printable(text: string): string {
-  const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return JSON.stringify(cut);
 }
