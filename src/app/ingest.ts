@@ -62,7 +62,7 @@ import {
   type StoredBatch,
 } from '../ports/log-store.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
-import { type EntryReceipt, type PendingStore } from '../ports/pending-store.ts';
+import type { EntryReceipt, PendingStore } from '../ports/pending-store.ts';
 import { AppError } from './errors.ts';
 import { fromPortError } from './port-errors.ts';
 import type { SignaturePolicySource } from './producer-keys.ts';

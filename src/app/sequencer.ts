@@ -45,11 +45,7 @@ import {
   nextTip,
   type Receipt,
 } from '../ports/log-store.ts';
-import {
-  type EntryReceipt,
-  type PendingEntry,
-  type PendingStore,
-} from '../ports/pending-store.ts';
+import type { EntryReceipt, PendingEntry, PendingStore } from '../ports/pending-store.ts';
 import { AppError } from './errors.ts';
 import type { ProducerService } from './producers.ts';
 import { StoreCalls } from './store-calls.ts';
