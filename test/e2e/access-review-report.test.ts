@@ -8,32 +8,15 @@
  * in JSON and in CSV.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/cli/main.ts';
 import { parseApiKey } from '../../src/core/principal.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 const dir = mkdtempSync(join(tmpdir(), 'anchorlog-access-e2e-'));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,16 +8,14 @@
  * from the API, in JSON and in CSV, and says what happened to each alert.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import type { AlertReport } from '../../src/core/detect/report.ts';
 import { parseApiKey } from '../../src/core/principal.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 const EXPORT_RULE = {
   schema: 'anchorlog.rule/v1',
@@ -33,21 +31,6 @@ const EXPORT_RULE = {
 
 let stack: LocalStack;
 const dir = mkdtempSync(join(tmpdir(), 'anchorlog-alerts-e2e-'));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,34 +5,17 @@
  * TSA roots — exactly what a user runs after `npm start`.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import { demoEvents } from '../../src/local/demo-events.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 let vkey: string;
 const dir = mkdtempSync(join(tmpdir(), 'anchorlog-cli-e2e-'));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   stack = await startTestStack();

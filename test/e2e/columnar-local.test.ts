@@ -4,31 +4,14 @@
  * S3) → `anchorlog query --sql` and `anchorlog query` filters, answered by
  * DuckDB in the query routes; hostile SQL is a 400 with its reason.
  */
-import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import { demoEvents } from '../../src/local/demo-events.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 const COUNT = 300;
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   stack = await startTestStack();

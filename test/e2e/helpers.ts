@@ -1,6 +1,8 @@
 import { mkdtempSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { runMain } from '../../src/cli/main.ts';
 import type { IngestSettings } from '../../src/config.ts';
 import { type LocalStack, startLocalStack } from '../../src/local/stack.ts';
 import type { LogStore } from '../../src/ports/log-store.ts';
@@ -37,4 +39,20 @@ export async function readWholeLog(store: LogStore, logId: string) {
       seq = b.seq + 1;
     }
   }
+}
+
+/** Runs the CLI in process (src/cli/main.ts) against real files, capturing stdout, stderr and the exit code. */
+export async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runMain(argv, {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    readFile: async (p) => new Uint8Array(await readFile(p)),
+  });
+  return { code, out, err };
 }

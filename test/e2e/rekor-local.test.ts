@@ -10,13 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
-import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import { parseVerifierKey, verifyLogCheckpoint } from '../../src/core/note/index.ts';
 import { spkiToPem } from '../../src/core/note/pem.ts';
 import { demoEvents } from '../../src/local/demo-events.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 let client: AuditClient;
@@ -84,18 +83,3 @@ describe('local stack: the anchor job submits every checkpoint to the Rekor v2 s
     expect(judged[0]?.by).toMatch(/^rekor\.anchorlog\.local#\d+$/);
   });
 });
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (x) => {
-      out += x;
-    },
-    stderr: (x) => {
-      err += x;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}

@@ -5,35 +5,18 @@
  * and the `system` log, whose records of the changes seal like any other.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { runMain } from '../../src/cli/main.ts';
 import { SYSTEM_LOG_ID } from '../../src/core/principal.ts';
 import { decodeRecord } from '../../src/core/record.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
 import { ruleInput } from '../app/rules-support.ts';
-import { readWholeLog, startTestStack } from './helpers.ts';
+import { cli, readWholeLog, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 const dir = mkdtempSync(join(tmpdir(), 'anchorlog-rules-e2e-'));
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
 
 beforeAll(async () => {
   stack = await startTestStack();

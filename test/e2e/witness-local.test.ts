@@ -10,13 +10,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runMain } from '../../src/cli/main.ts';
 import { AuditClient } from '../../src/client/audit-client.ts';
 import { parseVerifierKey, verifyNote } from '../../src/core/note/index.ts';
 import { parseCosignerKey, verifyWitnessedCheckpoint, witnessPolicy } from '../../src/core/witness/index.ts';
 import { demoEvents } from '../../src/local/demo-events.ts';
 import type { LocalStack } from '../../src/local/stack.ts';
-import { startTestStack } from './helpers.ts';
+import { cli, startTestStack } from './helpers.ts';
 
 let stack: LocalStack;
 let client: AuditClient;
@@ -172,18 +171,3 @@ describe('local stack: two witnesses cosign every checkpoint', () => {
     expect(f.out + f.err).toMatch(/WITNESS_QUORUM_NOT_MET/);
   });
 });
-
-async function cli(...argv: string[]) {
-  let out = '';
-  let err = '';
-  const code = await runMain(argv, {
-    stdout: (x) => {
-      out += x;
-    },
-    stderr: (x) => {
-      err += x;
-    },
-    readFile: async (p) => new Uint8Array(await readFile(p)),
-  });
-  return { code, out, err };
-}
