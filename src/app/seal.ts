@@ -45,8 +45,9 @@ import {
 } from '../core/classes/commitment.ts';
 import { type ClassChange, classChanges } from '../core/classes/declaration.ts';
 import type { ClassDefinition } from '../core/classes/definition.ts';
+import { decodeClassEdges, encodeClassEdges } from '../core/classes/edges.ts';
 import { ClassError } from '../core/classes/errors.ts';
-import { encodeClassLeaf } from '../core/classes/leaf.ts';
+import { encodeClassLeaves } from '../core/classes/leaf.ts';
 import { classLeavesOf, planClasses } from '../core/classes/plan.ts';
 import { CompactRange } from '../core/merkle/compact-range.ts';
 import { decodeEntryBundle, encodeEntryBundle } from '../core/merkle/entry-bundle.ts';
@@ -54,7 +55,12 @@ import { MerkleError } from '../core/merkle/errors.ts';
 import { decodeHashTile } from '../core/merkle/hash-tile.ts';
 import { hashLeaf } from '../core/merkle/hasher.ts';
 import { consistencyProofFromOracle } from '../core/merkle/proof-nodes.ts';
-import { rightEdgeFromTiles, type TileWrite, tilesForGrowth } from '../core/merkle/tile-growth.ts';
+import {
+  checkGrowthPartials,
+  rightEdgeFromTiles,
+  type TileWrite,
+  tilesForGrowth,
+} from '../core/merkle/tile-growth.ts';
 import { tileNodeOracle } from '../core/merkle/tile-nodes.ts';
 import { entryBundlePath, TILE_WIDTH, tilePath } from '../core/merkle/tile-path.ts';
 import { verifyConsistency } from '../core/merkle/verify.ts';
@@ -243,10 +249,13 @@ interface Head {
   readonly extensions?: readonly string[];
 }
 
-/** A class log's writes for this run and its commitment afterwards. */
+/** A class log's writes for this run, and its commitment and right edge afterwards. */
 interface ClassGrowth {
   readonly writes: Array<{ path: string; bytes: Uint8Array }>;
   readonly commitment: ClassCommitment;
+  /** classLogPrefix of the class log: its archive folder, and its key in the kept edges. */
+  readonly folder: string;
+  readonly edge: CompactRange;
 }
 
 /** The archive's current checkpoint, verified, with the ETag that replaces exactly it. */
@@ -660,6 +669,12 @@ export class SealService {
       checkpoint,
       publishedVersion: st.publishedVersion,
       sealedAt: o.clock.now(),
+      // The class logs' right edges at this checkpoint, in the same CAS: the
+      // next run continues each class log from its edge instead of reading
+      // and folding the archived partial tiles (docs/classes.md §Sealing).
+      ...(classGrowth.length > 0
+        ? { classEdges: encodeClassEdges(classGrowth.map((g) => ({ folder: g.folder, edge: g.edge }))) }
+        : {}),
       halted: undefined,
     };
     if (!(await o.state.compareAndSwap(next, st.version))) return lostRace(republished);
@@ -865,9 +880,17 @@ export class SealService {
    * The class logs after this run, and the objects to write for them. The
    * class lines of the state's checkpoint are the truth about each class log
    * (signed; the state was checked against the archive before this is
-   * called); each continued log's right edge is rebuilt from its archived
-   * partial tiles and must fold to the signed class root, so a class log is
-   * never grown from tiles that disagree with what was published.
+   * called). A continued log's right edge comes from the state's kept edges
+   * when one is there at exactly the signed size and folds to the signed root
+   * (anything else kept for it contradicts the checkpoint beside it: halt);
+   * without one (a state from before kept edges, or a class log the state has
+   * none for) it is rebuilt from the archived partial tiles, which must fold
+   * to the signed root. Either way a class log is never grown from tiles
+   * that disagree with what was published: the partial tiles growth copies
+   * from are checked against the edge (rebuilt from them, or by
+   * checkGrowthPartials), and the old entries of a partial bundle against
+   * the level-0 tile (#entryBundles). A class that gains no record this run
+   * reads nothing when its edge is kept.
    */
   async #classGrowth(
     logId: string,
@@ -884,18 +907,20 @@ export class SealService {
     if (previous.length === 0 && o.classes.length === 0) return { growth: [], changes: [] };
     const plan = planClasses(previous, o.classes, st.size);
     const changes = classChanges(previous, plan, st.size);
+    // Undefined: none kept (or another format's, a newer sealer's): rebuild from tiles.
+    const kept = st.classEdges === undefined ? undefined : decodeClassEdges(st.classEdges);
     // One pass over the records, each rule compiled once.
     const leaves = classLeavesOf(plan, decoded);
-    // Class logs are independent: their archive reads (right edge, partial
+    // Class logs are independent: their archive reads (partial tiles, partial
     // bundle) run concurrently, so a seal waits for one round of class reads,
     // not one per class.
     const growth = await Promise.all(
       plan.map(async (c, k): Promise<ClassGrowth> => {
         const added = leaves[k] ?? [];
-        const prefix = classLogPrefix(c);
+        const folder = classLogPrefix(c);
         const classTiles = new Map<string, Uint8Array>();
         const readClassTile: ReadTile = async (level, index, width) => {
-          const path = prefix + tilePath(level, index, width);
+          const path = folder + tilePath(level, index, width);
           let body = classTiles.get(path);
           if (body === undefined) {
             body = await o.archive.get(archiveKey(logId, path));
@@ -904,20 +929,44 @@ export class SealService {
           }
           return body;
         };
-        const edge = c.size === 0 ? CompactRange.empty() : await rightEdgeFromTiles(c.size, readClassTile);
-        if (!bytesEqual(edge.root(), c.rootHash))
-          throw integrity(
-            `archived tiles of class ${c.def.name} at size ${c.size} disagree with the signed class root`,
-          );
-        if (added.length === 0) return { writes: [], commitment: c };
+        const keptEdge = c.size === 0 ? undefined : kept?.get(folder);
+        let edge: CompactRange;
+        if (c.size === 0) edge = CompactRange.empty();
+        else if (keptEdge !== undefined) {
+          if (keptEdge.size !== c.size || !bytesEqual(keptEdge.root(), c.rootHash))
+            throw new ClassError(
+              'MALFORMED_CLASS_EDGES',
+              `the seal state's kept edge of class ${c.def.name} (size ${keptEdge.size}) disagrees with ` +
+                `the class line of its checkpoint (size ${c.size})`,
+            );
+          edge = keptEdge;
+        } else {
+          edge = await rightEdgeFromTiles(c.size, readClassTile);
+          if (!bytesEqual(edge.root(), c.rootHash))
+            throw integrity(
+              `archived tiles of class ${c.def.name} at size ${c.size} disagree with the signed class root`,
+            );
+        }
+        if (added.length === 0) return { writes: [], commitment: c, folder, edge };
         const newSize = c.size + added.length;
+        if (keptEdge !== undefined) {
+          try {
+            await checkGrowthPartials(edge, newSize, readClassTile);
+          } catch (err) {
+            if (err instanceof MerkleError)
+              throw integrity(`archived tiles of class ${c.def.name} at size ${c.size}: ${err.message}`, err);
+            throw err;
+          }
+        }
         // Each leaf is encoded once: its bytes go into the entry bundle, their hash into the tiles.
-        const leafBytes = added.map(encodeClassLeaf);
+        const leafBytes = encodeClassLeaves(added);
         const g = await tilesForGrowth(c.size, newSize, leafBytes.map(hashLeaf), readClassTile, edge);
-        const bundles = await this.#entryBundles(logId, c.size, leafBytes, g.tiles, readClassTile, prefix);
+        const bundles = await this.#entryBundles(logId, c.size, leafBytes, g.tiles, readClassTile, folder);
         return {
-          writes: [...bundles, ...g.tiles.map((t) => ({ path: prefix + t.path, bytes: t.bytes }))],
+          writes: [...bundles, ...g.tiles.map((t) => ({ path: folder + t.path, bytes: t.bytes }))],
           commitment: { def: c.def, fromSize: c.fromSize, size: newSize, rootHash: g.root },
+          folder,
+          edge: g.edge,
         };
       }),
     );

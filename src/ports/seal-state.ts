@@ -51,6 +51,15 @@ export interface SealState {
   /** Epoch ms of the seal that produced this version (injected clock). */
   readonly sealedAt: number;
   /**
+   * The right edges of the class logs `checkpoint` commits to
+   * (src/core/classes/edges.ts, format byte first), written in the same CAS
+   * as the checkpoint; undefined in a state written before it existed or
+   * without classes. A hint the sealer checks against the signed class lines
+   * before using (docs/classes.md §Sealing); a store MUST return the bytes
+   * it was given, unchanged.
+   */
+  readonly classEdges?: Uint8Array;
+  /**
    * Set when sealing found the stored state contradicting itself or the
    * archive; sealing stays stopped. Starts with a SealHaltCode and ': '
    * (src/app/seal.ts) for halts recorded since issue #11.

@@ -5,7 +5,12 @@
  * role's alone; everyone else may read it):
  *   pk=S#<logId>  sk=SEAL   version N, size N, rootHash B, rightEdge B, seq N,
  *                           lastLeafHash B, lastReceivedAt S?, checkpoint S,
- *                           publishedVersion N, sealedAt N, halted S?, haltedAt N?
+ *                           publishedVersion N, sealedAt N, classEdges B?,
+ *                           halted S?, haltedAt N?
+ *
+ * `classEdges` (the class logs' right edges, src/core/classes/edges.ts) is
+ * absent from items written before it existed; the sealer then rebuilds the
+ * edges from the archive. A few hundred bytes per class.
  *
  * Legacy (before issue #11), read-only: pk=L#<logId> sk=SEAL, same
  * attributes. It sat in the log's own partition, which the ingest role may
@@ -59,6 +64,7 @@ function fromItem(logId: string, item: Item): SealState {
     checkpoint: r.str('checkpoint'),
     publishedVersion: r.count('publishedVersion', 0),
     sealedAt: r.count('sealedAt', 0),
+    ...(item.classEdges !== undefined ? { classEdges: r.bin('classEdges') } : {}),
     halted,
   };
 }
@@ -117,6 +123,7 @@ export class DynamoSealStateStore implements SealStateStore {
       publishedVersion: N(next.publishedVersion),
       sealedAt: N(next.sealedAt),
       ...(next.lastReceivedAt !== undefined ? { lastReceivedAt: S(next.lastReceivedAt) } : {}),
+      ...(next.classEdges !== undefined ? { classEdges: B(next.classEdges) } : {}),
     };
     return this.#t.ifCondition(() =>
       this.#ddb.send(

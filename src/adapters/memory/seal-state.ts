@@ -40,6 +40,7 @@ function kept(s: SealState): SealState {
     checkpoint: s.checkpoint,
     publishedVersion: s.publishedVersion,
     sealedAt: s.sealedAt,
+    ...(s.classEdges !== undefined ? { classEdges: Uint8Array.from(s.classEdges) } : {}),
     halted: undefined,
   };
 }

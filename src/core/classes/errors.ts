@@ -16,6 +16,12 @@ export type ClassErrorCode =
   /** A checkpoint extension line that names itself a class line but does not parse. */
   | 'MALFORMED_CLASS_LINE'
   /**
+   * The class-log right edges a seal state keeps (src/core/classes/edges.ts)
+   * do not parse, or one contradicts its class's signed line: the state
+   * contradicts itself (the sealer halts, STORE_INCONSISTENT).
+   */
+  | 'MALFORMED_CLASS_EDGES'
+  /**
    * A class answer leaves out a class record: a gap in class-log positions, or
    * a boundary entry that does not close the range (it lies inside it).
    */

@@ -29,8 +29,16 @@ export {
   DEFAULT_AI_CLASSES,
   sameDefinition,
 } from './definition.ts';
+export { CLASS_EDGES_FORMAT, type ClassEdge, decodeClassEdges, encodeClassEdges } from './edges.ts';
 export { ClassError, type ClassErrorCode } from './errors.ts';
-export { CLASS_LEAF_SIZE, type ClassLeaf, classLeafHash, decodeClassLeaf, encodeClassLeaf } from './leaf.ts';
+export {
+  CLASS_LEAF_SIZE,
+  type ClassLeaf,
+  classLeafHash,
+  decodeClassLeaf,
+  encodeClassLeaf,
+  encodeClassLeaves,
+} from './leaf.ts';
 export { ClassMonitor, type Divergence, type MonitoredClass } from './monitor.ts';
 export {
   INITIAL_MONITOR_STATE,

@@ -22,18 +22,43 @@ export interface ClassLeaf {
 }
 
 export function encodeClassLeaf(leaf: ClassLeaf): Uint8Array {
-  if (!Number.isSafeInteger(leaf.index) || leaf.index < 0)
+  const out = new Uint8Array(CLASS_LEAF_SIZE);
+  writeClassLeaf(leaf, out, 0);
+  return out;
+}
+
+/**
+ * encodeClassLeaf of each leaf, as views of one buffer (the sealer encodes
+ * every class record of a run: one allocation instead of one per leaf).
+ */
+export function encodeClassLeaves(leaves: readonly ClassLeaf[]): Uint8Array[] {
+  const buf = new Uint8Array(leaves.length * CLASS_LEAF_SIZE);
+  return leaves.map((leaf, i) => {
+    const at = i * CLASS_LEAF_SIZE;
+    writeClassLeaf(leaf, buf, at);
+    return buf.subarray(at, at + CLASS_LEAF_SIZE);
+  });
+}
+
+function writeClassLeaf(leaf: ClassLeaf, out: Uint8Array, at: number): void {
+  const index = leaf.index;
+  if (!Number.isSafeInteger(index) || index < 0)
     throw new ClassError('CLASS_PROOF_INVALID', 'class leaf index must be a non-negative safe integer');
   if (leaf.leafHash.length !== 32)
     throw new ClassError('CLASS_PROOF_INVALID', 'class leaf hash must be 32 bytes');
-  const out = new Uint8Array(CLASS_LEAF_SIZE);
   // uint64 big-endian as two uint32 words (a safe integer's high word fits in
-  // 21 bits): no BigInt per leaf, the sealer encodes one per class record.
-  const view = new DataView(out.buffer);
-  view.setUint32(0, Math.floor(leaf.index / 0x1_0000_0000));
-  view.setUint32(4, leaf.index >>> 0);
-  out.set(leaf.leafHash, 8);
-  return out;
+  // 21 bits), byte by byte: no BigInt and no DataView per leaf.
+  const hi = Math.floor(index / 0x1_0000_0000);
+  const lo = index >>> 0;
+  out[at] = hi >>> 24;
+  out[at + 1] = (hi >>> 16) & 0xff;
+  out[at + 2] = (hi >>> 8) & 0xff;
+  out[at + 3] = hi & 0xff;
+  out[at + 4] = lo >>> 24;
+  out[at + 5] = (lo >>> 16) & 0xff;
+  out[at + 6] = (lo >>> 8) & 0xff;
+  out[at + 7] = lo & 0xff;
+  out.set(leaf.leafHash, at + 8);
 }
 
 /** Parses attacker-controlled bytes (an archived entry bundle): exact length, safe index. */

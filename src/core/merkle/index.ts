@@ -24,7 +24,13 @@ export {
   type SyncNodeOracle,
 } from './proof-nodes.ts';
 export { perfectLevels, rootOf, rootOfRange } from './root.ts';
-export { type Growth, rightEdgeFromTiles, type TileWrite, tilesForGrowth } from './tile-growth.ts';
+export {
+  checkGrowthPartials,
+  type Growth,
+  rightEdgeFromTiles,
+  type TileWrite,
+  tilesForGrowth,
+} from './tile-growth.ts';
 export { changedTiles, nodesAtTileLevel, partialTiles, tileContaining } from './tile-layout.ts';
 export {
   locateNode,

@@ -9,6 +9,7 @@
  * range; the visitor picks up every tile-level node (levels 0, 8, 16, …) as it
  * completes, so tiles cost only byte copies on top of building the tree.
  */
+import { bytesEqual } from '../bytes.ts';
 import { CompactRange } from './compact-range.ts';
 import { MerkleError } from './errors.ts';
 import { checkHashTile, decodeHashTile, perfectRoot } from './hash-tile.ts';
@@ -67,6 +68,50 @@ function edgeFromPartials(size: number, partials: Map<number, Uint8Array>): Comp
 export async function rightEdgeFromTiles(size: number, readTile: TileReader): Promise<CompactRange> {
   const coords = partialTiles(size);
   return edgeFromPartials(size, await readPartials(coords, readTile));
+}
+
+/**
+ * Checks, against a trusted right edge, the old partial tiles that growing the
+ * tree from `edge.size` to `newSize` reads: those on tile levels that change,
+ * whose hashes tilesForGrowth copies into the new tiles. Each must give the
+ * edge's subtree roots at its level (edge order: highest tile level first,
+ * each partial's perfect subtrees left to right, as edgeFromPartials builds
+ * it). Needed when the edge was not rebuilt from these tiles (a stored edge):
+ * tilesForGrowth computes the root from the edge alone, so a partial tile that
+ * disagrees with it would otherwise be copied into new tiles under a correct
+ * root. Partials on levels that do not change are not read. Throws MerkleError
+ * ROOT_MISMATCH (BAD_TILE for a body of the wrong length).
+ */
+export async function checkGrowthPartials(
+  edge: CompactRange,
+  newSize: number,
+  readTile: TileReader,
+): Promise<void> {
+  const oldSize = edge.size;
+  assertSafeUint(newSize, 'new size', 'SIZE_OUT_OF_RANGE');
+  if (newSize < oldSize) throw new MerkleError('SIZE_OUT_OF_RANGE', 'a log never shrinks');
+  const all = partialTiles(oldSize);
+  const changing = all.filter((c) => nodesAtTileLevel(newSize, c.level) > nodesAtTileLevel(oldSize, c.level));
+  if (changing.length === 0) return;
+  const partials = await readPartials(changing, readTile);
+  const hashes = edge.hashes();
+  let at = 0;
+  for (let i = all.length - 1; i >= 0; i--) {
+    const c = all[i] as TileCoord;
+    const ids = rangeNodes(0, c.width);
+    const body = partials.get(c.level);
+    if (body !== undefined) {
+      const tile = decodeHashTile(body, c.width);
+      ids.forEach((id, j) => {
+        if (!bytesEqual(perfectRoot(tile, id.index * 2 ** id.level, id.level), hashes[at + j] as Uint8Array))
+          throw new MerkleError(
+            'ROOT_MISMATCH',
+            `partial tile ${tilePath(c.level, c.index, c.width)} disagrees with the right edge at size ${oldSize}`,
+          );
+      });
+    }
+    at += ids.length;
+  }
 }
 
 /**

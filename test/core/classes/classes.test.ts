@@ -18,6 +18,7 @@ import {
   DEFAULT_AI_CLASSES,
   decodeClassLeaf,
   encodeClassLeaf,
+  encodeClassLeaves,
   formatClassLine,
   parseClassLine,
   planClasses,
@@ -114,6 +115,42 @@ describe('class leaves and lines', () => {
     expectClassError(() => decodeClassLeaf(new Uint8Array(41)), 'CLASS_PROOF_INVALID');
     const huge = new Uint8Array(40).fill(255);
     expectClassError(() => decodeClassLeaf(huge), 'CLASS_PROOF_INVALID');
+  });
+
+  it('encodeClassLeaves gives the bytes of encodeClassLeaf per leaf (uint64 big-endian index, checked by BigInt)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            index: fc.oneof(
+              fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+              fc.integer({ min: 0, max: 2 ** 32 + 5 }),
+            ),
+            leafHash: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+          }),
+          { maxLength: 20 },
+        ),
+        (leaves) => {
+          const all = encodeClassLeaves(leaves);
+          expect(all.length).toBe(leaves.length);
+          leaves.forEach((leaf, i) => {
+            const one = all[i] as Uint8Array;
+            expect(one).toEqual(encodeClassLeaf(leaf));
+            const want = new Uint8Array(8);
+            new DataView(want.buffer).setBigUint64(0, BigInt(leaf.index));
+            expect(one.subarray(0, 8)).toEqual(want);
+            expect(one.subarray(8)).toEqual(leaf.leafHash);
+          });
+        },
+      ),
+    );
+    const h = new Uint8Array(32);
+    expectClassError(() => encodeClassLeaves([{ index: -1, leafHash: h }]), 'CLASS_PROOF_INVALID');
+    expectClassError(() => encodeClassLeaves([{ index: 2 ** 53, leafHash: h }]), 'CLASS_PROOF_INVALID');
+    expectClassError(
+      () => encodeClassLeaves([{ index: 1, leafHash: new Uint8Array(31) }]),
+      'CLASS_PROOF_INVALID',
+    );
   });
 
   it('a class line round-trips and only its canonical form parses', () => {

@@ -13,7 +13,11 @@ import {
   levelsOracle,
 } from '../../../src/core/merkle/proof-nodes.ts';
 import { perfectLevels, rootOf } from '../../../src/core/merkle/root.ts';
-import { rightEdgeFromTiles, tilesForGrowth } from '../../../src/core/merkle/tile-growth.ts';
+import {
+  checkGrowthPartials,
+  rightEdgeFromTiles,
+  tilesForGrowth,
+} from '../../../src/core/merkle/tile-growth.ts';
 import { changedTiles, partialTiles } from '../../../src/core/merkle/tile-layout.ts';
 import {
   locateNode,
@@ -28,7 +32,7 @@ import {
   tilePath,
 } from '../../../src/core/merkle/tile-path.ts';
 import { verifyConsistency, verifyInclusion } from '../../../src/core/merkle/verify.ts';
-import { expectMerkleError, expectMerkleRejects, syntheticLeaves } from './helpers.ts';
+import { expectMerkleError, expectMerkleRejects, flipBit, syntheticLeaves } from './helpers.ts';
 
 describe('tile paths (c2sp.org/tlog-tiles)', () => {
   it('encodes the spec example and partial widths', () => {
@@ -305,6 +309,45 @@ describe('tilesForGrowth and the tile node oracle', () => {
     );
     await expectMerkleRejects(tileNodeOracle(300, corrupt)(0, 299), 'BAD_TILE');
     await expectMerkleRejects(tileNodeOracle(300, s.read)(0, 300), 'NODE_OUT_OF_RANGE');
+  });
+
+  it('checkGrowthPartials reads only the changing partials and finds any that disagree with the edge', async () => {
+    const s = new TileStore();
+    const sizes = [1, 255, 257, 300, 65_535, 65_793, N - 1];
+    let size = 0;
+    for (const n of sizes) {
+      const g = await grow(s, leaves, size, n);
+      size = n;
+      for (const next of new Set([n, n + 1, n + 256, n + 70_000])) {
+        s.reads = [];
+        await checkGrowthPartials(g.edge, next, s.read);
+        // Exactly the partial tiles tilesForGrowth copies from with a stored edge.
+        const want = partialTiles(n)
+          .filter((c) => changedTiles(n, next).some((t) => t.level === c.level))
+          .map((c) => tilePath(c.level, c.index, c.width));
+        expect(s.reads.sort()).toEqual(want.sort());
+        // Any flipped bit in a tile it reads is found.
+        for (const p of want) {
+          const good = s.tiles.get(p) as Uint8Array;
+          for (const bit of [0, good.length * 8 - 1, (good.length * 8) >> 1]) {
+            s.tiles.set(p, flipBit(good, bit));
+            await expectMerkleRejects(checkGrowthPartials(g.edge, next, s.read), 'ROOT_MISMATCH');
+          }
+          s.tiles.set(p, good);
+        }
+      }
+    }
+    // An edge of another tree (same size) is refused; a short tile is BAD_TILE.
+    const other = await tilesForGrowth(0, 300, syntheticLeaves(300, 9), () => new Uint8Array(0));
+    const s300 = new TileStore();
+    await grow(s300, leaves, 0, 300);
+    await expectMerkleRejects(checkGrowthPartials(other.edge, 301, s300.read), 'ROOT_MISMATCH');
+    const edge300 = (await tilesForGrowth(0, 300, leaves.slice(0, 300), s300.read)).edge;
+    await expectMerkleRejects(
+      checkGrowthPartials(edge300, 301, (l, i, w) => s300.read(l, i, w).subarray(32)),
+      'BAD_TILE',
+    );
+    await expectMerkleRejects(checkGrowthPartials(edge300, 299, s300.read), 'SIZE_OUT_OF_RANGE');
   });
 
   it('leaf hashes from entry bundles match the level-0 tile', async () => {
