@@ -1,48 +1,71 @@
 /**
  * Producer-side costs on the ingest path (`npm run bench:producers [rounds]`;
- * docs/benchmarks.md, docs/events.md): events/s through IngestService
- * in-process on the memory adapters, batches of 100 catalogued demo events
- * (src/local/demo-events.ts), with the event catalog off, in warn and in
- * enforce mode (every event valid, so warn and enforce do the same work: their
- * difference is the run's noise), with producer positions (`producer: {
- * stream, seq }`, 4 streams) on every event, and with those streams tracked
- * (ProducerService folding each batch, one read + one swap per stream); and
- * with producer signatures verified (every event signed, Ed25519 or ECDSA
- * P-256, by a key registered to the submitter; the default verifier as
- * deployed: node:crypto, keys cached), alone and with the catalog enforced;
- * and verifyEventSignature alone (µs per event), the figure that stays
- * readable on a shared machine. The signed
- * events are signed once before the rounds; their bodies are larger by the
- * `signature` member, whose parsing is part of the cost measured.
+ * docs/benchmarks.md §Producers, docs/events.md). Two parts, both by default
+ * (BENCH_PRODUCERS_PARTS=inprocess,http):
  *
- * The in-process run isolates what validation adds: the local stack's HTTP,
- * auth and DynamoDB emulator would add a constant per batch that hides it
- * (bench:ingest measures those). Modes are interleaved round by round so they
- * see the same machine load (in a rotating order); each cell's figure is the median over rounds.
- * Also measures Catalog.check alone (µs per event) and the one-off compile of
- * the starter catalog. Prints a table and writes bench/results/producers.json.
+ * **inprocess** — events/s through IngestService in-process on the memory
+ * adapters, batches of 100 catalogued demo events (src/local/demo-events.ts),
+ * with the event catalog off, in warn and in enforce mode (every event valid,
+ * so warn and enforce do the same work: their difference is the run's noise),
+ * with producer positions (`producer: { stream, seq }`, 4 streams) on every
+ * event, and with those streams tracked (ProducerService folding each batch,
+ * one read + one swap per stream); and with producer signatures verified
+ * (every event signed, Ed25519 or ECDSA P-256, by a key registered to the
+ * submitter through ProducerKeyService into an in-memory system log, read by
+ * ingest through BoundProducerKeys and the default verifier, as deployed),
+ * alone and with the catalog enforced. Also verifyEventSignature alone, one
+ * event after another (µs per event, the single-thread latency), and a batch
+ * of 100 verified concurrently as ingest does (wall µs per event; node:crypto
+ * runs them in the libuv threadpool). This part is CPU-bound: the memory
+ * store answers in microseconds, so verification is compared with almost
+ * nothing else — the upper bound of its relative cost.
+ *
+ * **http** — the path a producer calls (bench/producers-http.ts): the local
+ * stack's HTTP API with DynamoDB on moto, batch 100 and batch 10 × several
+ * writers (BENCH_PRODUCERS_CLIENTS, default 4), signatures off and on in the
+ * same run, interleaved round by round (BENCH_PRODUCERS_HTTP_ROUNDS, default
+ * 3; cell seconds BENCH_PRODUCERS_CELL_SECONDS, default 5; ingest path
+ * BENCH_PRODUCERS_MODE, default direct).
+ *
+ * The signed events are signed once before the rounds; their bodies are
+ * larger by the `signature` member, whose parsing is part of the cost
+ * measured. Modes are interleaved round by round so they see the same
+ * machine load (in a rotating order); each cell's figure is the median over
+ * rounds. Also measures Catalog.check alone (µs per event) and the one-off
+ * compile of the starter catalog. Prints tables and writes
+ * bench/results/producers.json.
  */
 import { generateKeyPairSync, sign as nodeSign } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { MemoryLogStore } from '../src/adapters/memory/log-store.ts';
 import { MemoryProducerKeyStore } from '../src/adapters/memory/producer-key-store.ts';
 import { MemoryProducerStore } from '../src/adapters/memory/producer-store.ts';
+import { SystemLogAuditReader, SystemLogAuditSink } from '../src/app/admin-audit.ts';
 import { StaticCatalogPolicy } from '../src/app/catalog.ts';
 import { type CatalogMode, IngestService } from '../src/app/ingest.ts';
 import { LogRegistry } from '../src/app/log-registry.ts';
-import { producerKeyReader } from '../src/app/producer-keys.ts';
+import { BoundProducerKeys, ProducerKeyService } from '../src/app/producer-keys.ts';
 import { ProducerService } from '../src/app/producers.ts';
 import { STARTER_CATALOG_DOCUMENTS } from '../src/compose/starter-catalog.ts';
-import { toBase64, utf8 } from '../src/core/bytes.ts';
+import { utf8 } from '../src/core/bytes.ts';
 import { Catalog } from '../src/core/catalog.ts';
 import { type AuditEvent, validateEvent } from '../src/core/event.ts';
+import type { Principal } from '../src/core/principal.ts';
 import { parsePublicKey, type SignatureAlg } from '../src/core/producer-key.ts';
-import { defaultSignatureVerifier, signEvent, verifyEventSignature } from '../src/core/producer-signature.ts';
+import {
+  defaultSignatureVerifier,
+  prepareKey,
+  signatureInput,
+  signEvent,
+  verifyEventSignature,
+} from '../src/core/producer-signature.ts';
 import { demoEvents } from '../src/local/demo-events.ts';
 import { systemClock } from '../src/ports/clock.ts';
 import { load, machine } from './machine.ts';
+import { type HttpResult, runHttpCells } from './producers-http.ts';
 
 const ROUNDS = Number(process.argv[2] ?? process.env.BENCH_ROUNDS ?? 7);
+const PARTS = (process.env.BENCH_PRODUCERS_PARTS ?? 'inprocess,http').split(',');
 const BATCH = 100;
 // 10,000 events per cell; BENCH_BATCHES=10 for a quick check that it runs.
 const BATCHES_PER_CELL = Number(process.env.BENCH_BATCHES ?? 100);
@@ -72,20 +95,42 @@ const bodies = (events: Record<string, unknown>[]) =>
 const PLAIN = bodies(POOL);
 const PRODUCER = bodies(withProducer);
 
-// Signed copies of the pool, one key per algorithm, registered to the submitter.
+// Signed copies of the pool, one key per algorithm, registered to the submitter through the admin
+// use case into an in-memory system log, as deployed (ingest then binds each key to its record).
 const keyStore = new MemoryProducerKeyStore();
+const systemLogs = new MemoryLogStore();
+const systemRegistry = new LogRegistry({ store: systemLogs, clock: systemClock });
+const auditLog = new SystemLogAuditReader(systemLogs);
+const keyAdmin = new ProducerKeyService({
+  store: keyStore,
+  audit: new SystemLogAuditSink(
+    systemRegistry,
+    new IngestService({ store: systemLogs, clock: systemClock }),
+    auditLog,
+  ),
+  auditLog,
+  clock: systemClock,
+  principals: { get: async () => ({}) },
+});
+const ADMIN: Principal = {
+  id: 'bench-admin',
+  name: 'bench admin',
+  kind: 'human',
+  owner: 'bench',
+  purpose: 'benchmark',
+  scopes: { '*': ['admin'] },
+  status: 'active',
+  keyId: 'k_0123456789abcdef',
+  version: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  updatedAt: '2026-01-01T00:00:00.000Z',
+  createdBy: 'system:bootstrap',
+};
 async function signedBodies(alg: SignatureAlg): Promise<Uint8Array[]> {
   const { privateKey, publicKey } =
     alg === 'Ed25519' ? generateKeyPairSync('ed25519') : generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const k = parsePublicKey(publicKey.export({ format: 'pem', type: 'spki' }).toString());
-  await keyStore.put({
-    keyId: k.keyId,
-    principalId: 'bench',
-    alg,
-    spki: toBase64(k.spki),
-    notBefore: '2020-01-01T00:00:00.000Z',
-    version: 1,
-  });
+  await keyAdmin.register(ADMIN, 'bench', { publicKey: publicKey.export({ format: 'pem', type: 'spki' }) });
   const signer = {
     keyId: k.keyId,
     alg,
@@ -103,13 +148,32 @@ async function signedBodies(alg: SignatureAlg): Promise<Uint8Array[]> {
 }
 const SIGNED: Partial<Record<SignatureAlg, AuditEvent[]>> = {};
 
-/** verifyEventSignature alone (canonical bytes + WebCrypto verify), µs per event, over 1,000 signed events. */
+/** verifyEventSignature alone (canonical bytes + node:crypto verify), one after another: µs per event over 1,000 signed events. */
 async function verifyRate(alg: SignatureAlg): Promise<number> {
   const events = (SIGNED[alg] ?? []).slice(0, 1000);
   const key = await keyStore.get('bench', events[0]?.signature?.keyId ?? '');
   const now = Date.now();
   const start = performance.now();
   for (const e of events) await verifyEventSignature(e, key, now, defaultSignatureVerifier);
+  return ((performance.now() - start) * 1000) / events.length;
+}
+
+/** The same 1,000 events 100 at a time, each batch's verifications started together (as ingest does): wall µs per event. */
+async function verifyBatchRate(alg: SignatureAlg): Promise<number> {
+  const events = (SIGNED[alg] ?? []).slice(0, 1000);
+  const stored = await keyStore.get('bench', events[0]?.signature?.keyId ?? '');
+  if (!stored) throw new Error('no key');
+  const key = prepareKey(stored, Date.now());
+  const start = performance.now();
+  for (let b = 0; b < events.length; b += BATCH) {
+    const oks = await Promise.all(
+      events.slice(b, b + BATCH).map((e) => {
+        const i = signatureInput(e, key);
+        return defaultSignatureVerifier.verify(i.alg, i.spki, i.message, i.sig);
+      }),
+    );
+    if (oks.includes(false)) throw new Error('a signature did not verify');
+  }
   return ((performance.now() - start) * 1000) / events.length;
 }
 const ED25519 = await signedBodies('Ed25519');
@@ -148,7 +212,9 @@ async function runCell(spec: CellSpec): Promise<number> {
     ...(spec.track
       ? { producers: new ProducerService({ store: new MemoryProducerStore(), clock: systemClock }) }
       : {}),
-    ...(spec.verify ? { signatures: { keys: producerKeyReader(keyStore) } } : {}),
+    ...(spec.verify
+      ? { signatures: { keys: new BoundProducerKeys({ store: keyStore, auditLog, clock: systemClock }) } }
+      : {}),
   });
   const start = performance.now();
   for (const b of spec.bodies) {
@@ -170,62 +236,115 @@ function checkRate(): number {
 
 const startedAt = new Date();
 const loadStart = load();
-console.log(
-  `bench:producers — ${ROUNDS} rounds × ${CELLS.length} cells × ${BATCHES_PER_CELL * BATCH} events; load ${loadStart.join(' ')}`,
-);
-for (const c of CELLS) await runCell(c); // warm-up (JIT, validator caches)
-const rates: Record<string, number[]> = Object.fromEntries(CELLS.map((c) => [c.name, []]));
-const checkUs: number[] = [];
-const verifyUs: Record<SignatureAlg, number[]> = { Ed25519: [], ES256: [] };
-for (let r = 0; r < ROUNDS; r++) {
-  // Rotate the order each round: no cell always runs first (after the previous round's garbage).
-  for (let k = 0; k < CELLS.length; k++) {
-    const c = CELLS[(k + r) % CELLS.length] as CellSpec;
-    rates[c.name]?.push(await runCell(c));
-  }
-  checkUs.push(checkRate());
-  verifyUs.Ed25519.push(await verifyRate('Ed25519'));
-  verifyUs.ES256.push(await verifyRate('ES256'));
-}
-const loadEnd = load();
-const base = median(rates['catalog off'] as number[]);
-const rows = CELLS.map((c) => {
-  const eps = median(rates[c.name] as number[]);
-  return {
-    cell: c.name,
-    batch: BATCH,
-    eventsPerSec: Math.round(eps),
-    costVsOffPct: r1((1 - eps / base) * 100),
-  };
-});
-console.table(rows);
-const cost = (name: string) => rows.find((r) => r.cell === name)?.costVsOffPct;
-console.log(
-  `targets at batch ${BATCH}: validation (enforce) ${cost('catalog enforce')} % (≤ 10 %), Ed25519 verification ${cost('off + Ed25519 verified')} % (≤ 25 %), P-256 ${cost('off + P-256 verified')} % (no target)`,
-);
-console.log(
-  `Catalog.check alone: ${median(checkUs).toFixed(2)} µs/event (median of ${ROUNDS}); starter catalog compile: ${r1(compileMs)} ms`,
-);
-console.log(
-  `signature verification alone (canonical bytes + verify): Ed25519 ${median(verifyUs.Ed25519).toFixed(1)} µs/event, P-256 ${median(verifyUs.ES256).toFixed(1)} µs/event (median of ${ROUNDS})`,
-);
-const result = {
+const result: Record<string, unknown> = {
   benchmark: 'producers',
   startedAt: startedAt.toISOString(),
   machine: machine(),
-  load: { start: loadStart, end: loadEnd },
-  rounds: ROUNDS,
-  eventsPerCell: BATCHES_PER_CELL * BATCH,
-  rows,
-  raw: rates,
-  catalogCheckUsPerEvent: Math.round(median(checkUs) * 100) / 100,
-  signatureVerifyUsPerEvent: {
-    Ed25519: r1(median(verifyUs.Ed25519)),
-    ES256: r1(median(verifyUs.ES256)),
-  },
-  starterCatalogCompileMs: r1(compileMs),
-  catalogActions: catalog.actions().length,
+  parts: PARTS,
 };
+
+if (PARTS.includes('inprocess')) {
+  console.log(
+    `bench:producers in-process — ${ROUNDS} rounds × ${CELLS.length} cells × ${BATCHES_PER_CELL * BATCH} events; load ${loadStart.join(' ')}`,
+  );
+  for (const c of CELLS) await runCell(c); // warm-up (JIT, validator caches)
+  const rates: Record<string, number[]> = Object.fromEntries(CELLS.map((c) => [c.name, []]));
+  const checkUs: number[] = [];
+  const verifyUs: Record<SignatureAlg, number[]> = { Ed25519: [], ES256: [] };
+  const verifyBatchUs: Record<SignatureAlg, number[]> = { Ed25519: [], ES256: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    // Rotate the order each round: no cell always runs first (after the previous round's garbage).
+    for (let k = 0; k < CELLS.length; k++) {
+      const c = CELLS[(k + r) % CELLS.length] as CellSpec;
+      rates[c.name]?.push(await runCell(c));
+    }
+    checkUs.push(checkRate());
+    for (const alg of ['Ed25519', 'ES256'] as const) {
+      verifyUs[alg].push(await verifyRate(alg));
+      verifyBatchUs[alg].push(await verifyBatchRate(alg));
+    }
+  }
+  const base = median(rates['catalog off'] as number[]);
+  const rows = CELLS.map((c) => {
+    const eps = median(rates[c.name] as number[]);
+    return {
+      cell: c.name,
+      batch: BATCH,
+      eventsPerSec: Math.round(eps),
+      costVsOffPct: r1((1 - eps / base) * 100),
+    };
+  });
+  console.table(rows);
+  const cost = (name: string) => rows.find((r) => r.cell === name)?.costVsOffPct;
+  console.log(
+    `in-process (CPU-bound, memory store) at batch ${BATCH}: validation (enforce) ${cost('catalog enforce')} % (target ≤ 10 %), Ed25519 verification ${cost('off + Ed25519 verified')} % (target ≤ 25 %), P-256 ${cost('off + P-256 verified')} % (no target)`,
+  );
+  console.log(
+    `Catalog.check alone: ${median(checkUs).toFixed(2)} µs/event (median of ${ROUNDS}); starter catalog compile: ${r1(compileMs)} ms`,
+  );
+  console.log(
+    `signature verification alone, one after another (canonical bytes + verify): Ed25519 ${median(verifyUs.Ed25519).toFixed(1)} µs/event, P-256 ${median(verifyUs.ES256).toFixed(1)} µs/event; 100 at a time, concurrently (wall): Ed25519 ${median(verifyBatchUs.Ed25519).toFixed(1)} µs/event, P-256 ${median(verifyBatchUs.ES256).toFixed(1)} µs/event (medians of ${ROUNDS}; UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? 'default 4'})`,
+  );
+  Object.assign(result, {
+    inProcess: {
+      rounds: ROUNDS,
+      eventsPerCell: BATCHES_PER_CELL * BATCH,
+      rows,
+      raw: rates,
+    },
+    // Kept at the top level too, where earlier results had them.
+    rows,
+    catalogCheckUsPerEvent: Math.round(median(checkUs) * 100) / 100,
+    signatureVerifyUsPerEvent: {
+      Ed25519: r1(median(verifyUs.Ed25519)),
+      ES256: r1(median(verifyUs.ES256)),
+    },
+    signatureVerifyConcurrentUsPerEvent: {
+      Ed25519: r1(median(verifyBatchUs.Ed25519)),
+      ES256: r1(median(verifyBatchUs.ES256)),
+    },
+    starterCatalogCompileMs: r1(compileMs),
+    catalogActions: catalog.actions().length,
+  });
+}
+
+let http: HttpResult | undefined;
+if (PARTS.includes('http')) {
+  const clients = (process.env.BENCH_PRODUCERS_CLIENTS ?? '4').split(',').map(Number);
+  const mode = (process.env.BENCH_PRODUCERS_MODE ?? 'direct') as 'direct' | 'pending';
+  const scale = Number(process.env.BENCH_BUDGET_SCALE ?? 1);
+  console.log(
+    `bench:producers http — local stack (${mode} ingest, DynamoDB on moto), writers ${clients.join(',')}; load ${load().join(' ')}`,
+  );
+  http = await runHttpCells({
+    pool: demoEvents({ count: 20_000, startMs: Date.parse('2026-11-01T00:00:00Z'), seed: 43 }),
+    mode,
+    rounds: Number(process.env.BENCH_PRODUCERS_HTTP_ROUNDS ?? 3),
+    batches: [100, 10],
+    clients,
+    cellSeconds: Number(process.env.BENCH_PRODUCERS_CELL_SECONDS ?? 5),
+    budget: { 100: Math.max(100, Math.round(8_000 * scale)), 10: Math.max(10, Math.round(3_000 * scale)) },
+    log: (line) => console.log(line),
+  });
+  console.table(
+    http.cells.map((c) => ({
+      batch: c.batch,
+      writers: c.clients,
+      signatures: c.signatures,
+      eventsPerSec: c.eventsPerSec,
+      rounds: c.raw.join(' '),
+    })),
+  );
+  for (const c of http.costPct)
+    console.log(
+      `http (${http.mode} ingest, DynamoDB on moto): Ed25519 verification at batch ${c.batch}, ${c.clients} writers: ${c.costPct} % (target ≤ 25 %)`,
+    );
+  result.http = http;
+}
+
+const loadEnd = load();
+result.load = { start: loadStart, end: loadEnd };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/producers.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+console.log(`load average: start ${loadStart.join(' ')}, end ${loadEnd.join(' ')}`);
 console.log('wrote bench/results/producers.json');

@@ -232,11 +232,16 @@ export class AnchorlogStack extends Stack {
         });
         // Appends to every log but the system log (admin's); reads metadata to know a log exists.
         // Folds producer streams (PS#) after each commit: conditional puts, never deletes.
-        // Reads producer keys (PK#) to verify event signatures.
+        // Reads producer keys (PK#) to verify event signatures, and the system log's committed records
+        // (read only) to check each key version against its registration record (BoundProducerKeys).
         table.grant(
           f,
-          { 'read-write': ['logData'], 'read-update': ['producers'], read: ['logMetadata', 'producerKeys'] },
-          { except: ['systemLogData'] },
+          {
+            'read-write': ['logData'],
+            'read-update': ['producers'],
+            read: ['logMetadata', 'producerKeys', 'systemLogRecords'],
+          },
+          { except: ['systemLogData'], exceptReadsIn: ['systemLogRecords'] },
         );
         buckets.archiveNameOnly(f);
         return f;

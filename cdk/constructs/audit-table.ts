@@ -100,8 +100,8 @@ export const KEY_FAMILIES = {
   accessReviews: ['AV#*'],
   /**
    * The `system` log's committed batches, their overflow parts and its event-id index: what the
-   * authorizer reads to check that a principal version is bound to its audit record
-   * (src/app/admin-audit.ts SystemLogAuditReader). A subset of `logs`.
+   * authorizer reads to check that a principal version is bound to its audit record, and ingest
+   * to check a producer key's (src/app/admin-audit.ts SystemLogAuditReader). A subset of `logs`.
    */
   systemLogRecords: ['L#system#B#*', 'L#system#BP#*', 'L#system#E#*'],
 } as const;
@@ -143,6 +143,13 @@ export interface TableGrantOptions {
    * batch that mixes a spared key with an excepted one is still denied.
    */
   readonly exceptUnlessAllIn?: readonly KeyFamily[];
+  /**
+   * Narrows `except` for READS only: a read whose every leading key is in
+   * these families is spared, while every write to an excepted family stays
+   * denied (ingest reads the system log's committed records to check a
+   * producer key's binding, and writes none of them).
+   */
+  readonly exceptReadsIn?: readonly KeyFamily[];
 }
 
 const ITEM_ACTIONS = [...READ, ...UPDATE, ...BATCH, ...DELETE];
@@ -216,7 +223,31 @@ export class AuditTable extends Construct {
         }),
       );
     }
-    if (opts.except?.length)
+    if (opts.except?.length && opts.exceptReadsIn?.length) {
+      const writes = ITEM_ACTIONS.filter((a) => !READ.includes(a));
+      target.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TableDenyFamilyWrites',
+          effect: iam.Effect.DENY,
+          actions: writes,
+          resources: [this.table.tableArn, ...this.indexArns],
+          conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) } },
+        }),
+      );
+      // ForAnyValue:StringNotLike: a read that names any key outside the spared families is denied.
+      target.role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TableDenyFamilyReads',
+          effect: iam.Effect.DENY,
+          actions: READ,
+          resources: [this.table.tableArn, ...this.indexArns],
+          conditions: {
+            'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) },
+            'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': patterns(opts.exceptReadsIn) },
+          },
+        }),
+      );
+    } else if (opts.except?.length)
       target.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'TableDenyFamilies',

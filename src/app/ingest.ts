@@ -35,9 +35,12 @@ import { SYSTEM_LOG_ID } from '../core/principal.ts';
 import type { ProducerKeyRecord } from '../core/producer-key.ts';
 import {
   defaultSignatureVerifier,
+  type PreparedKey,
+  prepareKey,
   SignatureError,
   type SignatureVerifier,
-  verifyEventSignature,
+  signatureInput,
+  signatureMismatch,
 } from '../core/producer-signature.ts';
 import {
   decodeRecord,
@@ -423,7 +426,18 @@ export class IngestService {
   async #submit(req: AppendRequest, path: PendingPath, waitMs: number): Promise<AppendResult> {
     const p = this.#prepare(req);
     const problems = await this.#checkCatalog(p);
-    await this.#checkSignatures(p);
+    const gate = this.#startSignatureCheck(p);
+    return this.#gated(gate, () => this.#submitChecked(p, problems, path, waitMs, gate));
+  }
+
+  /** #submit after the catalog check, with the signature check `gate` running: awaited before any write. */
+  async #submitChecked(
+    p: Prepared,
+    problems: Map<number, CatalogProblem[]> | undefined,
+    path: PendingPath,
+    waitMs: number,
+    gate: Promise<void>,
+  ): Promise<AppendResult> {
     await this.#requireLog(p.logId);
     // Record size is checked at accept, at the largest index, prev and
     // receivedAt a record can have, so sequencing never meets a record too large.
@@ -470,11 +484,13 @@ export class IngestService {
         retryAfterSeconds: 1,
       });
     const events = p.events.map((e) => canonicalBytes(e));
+    // No write before every signature of the batch verified.
+    await gate;
     // A large request is already efficient as its own batch, and its entry
     // might not fit one queue item (DynamoDB items are at most 400 KB): it
     // takes the direct append, which spills into part items.
     if (events.reduce((n, b) => n + b.length, 0) > PENDING_ENTRY_MAX_BYTES)
-      return flag(await this.#appendPrepared(p, this.#clock.now() + this.#limits.attemptBudgetMs));
+      return flag(await this.#appendPrepared(p, this.#clock.now() + this.#limits.attemptBudgetMs, gate));
     const started = this.#clock.now();
     const out = await this.#calls.retry(() =>
       path.store.accept({
@@ -557,55 +573,133 @@ export class IngestService {
 
   /**
    * Producer signatures of a validated batch (docs/producer-signatures.md
-   * §Ingest), before anything is read from the log or written: each signed
-   * event must verify with a key registered to the submitter and active now,
-   * and each event the log's policy names must be signed. The first failure
-   * refuses the whole batch with its code (400) and the event's path.
+   * §Ingest): each signed event must verify with a key registered to the
+   * submitter and active now, and each event the log's policy names must be
+   * signed. The first failing event (in event order) refuses the whole batch
+   * with its code (400) and the event's path.
+   *
+   * The checks that need no cryptography run first, in order, each key read
+   * and prepared once per batch; then the verifications of every event before
+   * the first such failure start together (node:crypto runs them in the
+   * threadpool) and are awaited together. The caller may overlap this with
+   * READS of the log, never with a write: every write waits for it
+   * (#appendChecked, #submit, #appendPrepared's `gate`).
    */
   async #checkSignatures(p: Prepared): Promise<void> {
     if (p.logId === SYSTEM_LOG_ID) return;
     const policy = await this.#signatures?.policy?.forLog(p.logId);
     const bySubmitter = policy?.principals.includes(p.submitter) ?? false;
-    const keys = new Map<string, Promise<ProducerKeyRecord | undefined>>();
     const now = this.#clock.now();
-    for (let i = 0; i < p.events.length; i++) {
+    const sigs = this.#signatures;
+    const verifier = sigs?.verifier ?? defaultSignatureVerifier;
+    // Each distinct key id read once per batch, concurrently.
+    const keyIds = new Set<string>();
+    for (const e of p.events) if (e.signature) keyIds.add(e.signature.keyId);
+    // A key the reader refuses (SignatureError: its store item and the system log disagree,
+    // src/app/producer-keys.ts BoundProducerKeys) refuses the events signed with it.
+    const keys = new Map<string, PreparedKey | SignatureError | undefined>();
+    if (sigs && keyIds.size > 0) {
+      const ids = [...keyIds];
+      const records = await Promise.all(
+        ids.map((id) =>
+          sigs.keys.keyFor(p.submitter, id).then(
+            (r) => (r ? prepareKey(r, now) : undefined),
+            (e: unknown) => {
+              if (e instanceof SignatureError) return e;
+              throw e;
+            },
+          ),
+        ),
+      );
+      ids.forEach((id, i) => {
+        keys.set(id, records[i]);
+      });
+    }
+    const refuse = (i: number, e: unknown): never => {
+      if (e instanceof SignatureError)
+        throw new AppError(e.code, `event ${i}: ${e.message}`, { path: `/events/${i}/signature`, cause: e });
+      throw e;
+    };
+    const pending: { i: number; ok: Promise<boolean> }[] = [];
+    let firstProblem: (() => never) | undefined;
+    for (let i = 0; i < p.events.length && !firstProblem; i++) {
       const event = p.events[i] as AuditEvent;
       const path = `/events/${i}/signature`;
       if (!event.signature) {
-        if (bySubmitter || policy?.actorTypes.includes(event.actor.type))
-          throw new AppError(
-            'SIGNATURE_REQUIRED',
-            `event ${i}: log ${p.logId} requires a producer signature on events ${bySubmitter ? `of ${p.submitter}` : `of actor type ${event.actor.type}`}`,
-            { path },
-          );
+        if (bySubmitter || policy?.actorTypes.includes(event.actor.type)) {
+          const at = i;
+          firstProblem = () => {
+            throw new AppError(
+              'SIGNATURE_REQUIRED',
+              `event ${at}: log ${p.logId} requires a producer signature on events ${bySubmitter ? `of ${p.submitter}` : `of actor type ${event.actor.type}`}`,
+              { path },
+            );
+          };
+        }
         continue;
       }
-      const sigs = this.#signatures;
-      if (!sigs)
-        throw new AppError('SIGNATURE_KEY_UNKNOWN', `event ${i}: this deployment has no producer keys`, {
-          path,
-        });
-      const keyId = event.signature.keyId;
-      let key = keys.get(keyId);
-      if (!key) {
-        key = sigs.keys.keyFor(p.submitter, keyId);
-        keys.set(keyId, key);
+      if (!sigs) {
+        const at = i;
+        firstProblem = () => {
+          throw new AppError('SIGNATURE_KEY_UNKNOWN', `event ${at}: this deployment has no producer keys`, {
+            path,
+          });
+        };
+        continue;
       }
       try {
-        await verifyEventSignature(event, await key, now, sigs.verifier ?? defaultSignatureVerifier);
+        const key = keys.get(event.signature.keyId);
+        if (key instanceof SignatureError) throw key;
+        const input = signatureInput(event, key);
+        pending.push({ i, ok: verifier.verify(input.alg, input.spki, input.message, input.sig) });
       } catch (e) {
-        if (e instanceof SignatureError)
-          throw new AppError(e.code, `event ${i}: ${e.message}`, { path, cause: e });
-        throw e;
+        const at = i;
+        firstProblem = () => refuse(at, e);
       }
     }
+    const results = await Promise.all(pending.map((x) => x.ok));
+    const bad = results.indexOf(false);
+    if (bad >= 0) {
+      const i = (pending[bad] as { i: number }).i;
+      refuse(i, signatureMismatch(p.events[i] as AuditEvent));
+    }
+    firstProblem?.();
+  }
+
+  /**
+   * Starts the signature check of `p` (#checkSignatures); the promise is
+   * marked handled so that a failure surfaces where it is awaited, not as an
+   * unhandled rejection while the caller is still reading.
+   */
+  #startSignatureCheck(p: Prepared): Promise<void> {
+    const gate = this.#checkSignatures(p);
+    gate.catch(() => {});
+    return gate;
+  }
+
+  /**
+   * Runs `body` (which may read the log but awaits `gate` before any write)
+   * with the signature check `gate` running alongside. A signature failure
+   * wins over whatever else `body` met (it was checked first before the two
+   * overlapped), and nothing is answered before the check passed.
+   */
+  async #gated<T>(gate: Promise<void>, body: () => Promise<T>): Promise<T> {
+    let out: T;
+    try {
+      out = await body();
+    } catch (e) {
+      await gate;
+      throw e;
+    }
+    await gate;
+    return out;
   }
 
   async #appendChecked(req: AppendRequest): Promise<AppendResult> {
     const deadline = this.#clock.now() + this.#limits.attemptBudgetMs;
     const p = this.#prepare(req);
     const problems = await this.#checkCatalog(p);
-    await this.#checkSignatures(p);
+    const gate = this.#startSignatureCheck(p);
     const flag = (r: AppendResult): AppendResult =>
       problems
         ? {
@@ -613,10 +707,15 @@ export class IngestService {
             receipts: r.receipts.map((x, i) => (problems.has(i) ? { ...x, problems: problems.get(i) } : x)),
           }
         : r;
-    return flag(await this.#appendPrepared(p, deadline));
+    return flag(await this.#gated(gate, () => this.#appendPrepared(p, deadline, gate)));
   }
 
-  async #appendPrepared(p: Prepared, deadline: number): Promise<AppendResult> {
+  /**
+   * `gate`: the batch's signature check, still running; it is awaited before
+   * the first write (the idempotency claim or the commit), so the reads and
+   * the record building above overlap the verification.
+   */
+  async #appendPrepared(p: Prepared, deadline: number, gate?: Promise<void>): Promise<AppendResult> {
     await this.#requireLog(p.logId);
     const attemptId = toBase64Url(this.#random(16));
     let tip = await this.#readTip(p.logId);
@@ -628,6 +727,8 @@ export class IngestService {
     // ever stored whatever the index grows to.
     let first: Built | undefined = this.#build(p, tip);
 
+    // No write before every signature of the batch verified.
+    await gate;
     let claim: IdempotencyClaim | undefined;
     if (p.key) {
       const c = await this.#claimOrReplay(p, p.key, tip, attemptId);

@@ -12,12 +12,18 @@
  * the record by its event id (`producer-key/<keyId>/v<version>`) and
  * completes it (recovery and normal operation share this path).
  *
+ * The store item names where its record is (`recorded`), and ingest reads
+ * keys through BoundProducerKeys (below), which uses a stored version only
+ * when the system-log record it names holds the same key record: the store
+ * is a cache of the system log that cannot disagree with it silently.
+ *
  * Event ids in the system log are one namespace for the whole log
  * (src/app/ingest.ts eventIdScope), so one public key can be registered to
  * one principal only, ever: a second registration of the same key for
  * another principal finds the first record and is refused.
  */
 import { bytesEqual, fromBase64 } from '../core/bytes.ts';
+import { canonicalBytes } from '../core/canonical.ts';
 import { type ActorType, parseUtcTimestamp } from '../core/event.ts';
 import { hasScope, type Principal } from '../core/principal.ts';
 import {
@@ -29,10 +35,20 @@ import {
   spkiBase64,
   spkiPem,
 } from '../core/producer-key.ts';
-import { defaultSignatureVerifier, type SignatureVerifier } from '../core/producer-signature.ts';
+import {
+  defaultSignatureVerifier,
+  SignatureError,
+  type SignatureVerifier,
+} from '../core/producer-signature.ts';
 import { formatReceivedAt } from '../core/record.ts';
 import type { Clock } from '../ports/clock.ts';
-import { MAX_KEYS_PER_PRINCIPAL, type ProducerKeyStore } from '../ports/producer-key-store.ts';
+import type { AuditPosition } from '../ports/principal-store.ts';
+import {
+  keyRecordOf,
+  MAX_KEYS_PER_PRINCIPAL,
+  type ProducerKeyStore,
+  type StoredProducerKey,
+} from '../ports/producer-key-store.ts';
 import { AppError } from './errors.ts';
 import { withPortErrors } from './port-errors.ts';
 import { type AdminAuditEvent, type AdminAuditLog, type AdminAuditSink, actorOf } from './principals.ts';
@@ -40,7 +56,7 @@ import { type AdminAuditEvent, type AdminAuditLog, type AdminAuditSink, actorOf 
 /** How far in the past a `notBefore` or revocation time may lie: a key's window is never moved back over records already accepted. */
 export const KEY_TIME_PAST_LIMIT_MS = 5 * 60_000;
 
-export interface ProducerKeyView extends ProducerKeyRecord {
+export interface ProducerKeyView extends StoredProducerKey {
   publicKeyPem: string;
   /** At the time of the request. */
   status: ReturnType<typeof keyStatusAt>;
@@ -56,12 +72,161 @@ export interface ProducerKeyServiceDeps {
   verifier?: SignatureVerifier;
 }
 
-/** What ingest reads: the store's `get`, its failures as AppErrors. */
+/**
+ * The store's `get` alone, its failures as AppErrors: NOT bound to the
+ * system log. For tests and tools that put keys into a store directly;
+ * deployments give ingest BoundProducerKeys.
+ */
 export function producerKeyReader(store: ProducerKeyStore): {
   keyFor(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined>;
 } {
   const s = withPortErrors(store, 'producer keys');
-  return { keyFor: (principalId, keyId) => s.get(principalId, keyId) };
+  return {
+    keyFor: async (principalId, keyId) => {
+      const k = await s.get(principalId, keyId);
+      return k && keyRecordOf(k);
+    },
+  };
+}
+
+/** How long BoundProducerKeys trusts a checked binding before it reads the system log again. */
+export const KEY_BINDING_RECHECK_MS = 30_000;
+
+/** A stored key version the system log does not show as stored (reported, then refused). */
+export interface KeyBindingFailure {
+  principalId: string;
+  keyId: string;
+  version: number;
+  detail: string;
+}
+
+/**
+ * What ingest reads (docs/producer-signatures.md §Ingest): a key as the
+ * `system` log records it, never as the store alone says.
+ *
+ * Every call reads the store item (strongly consistent: a revocation stored
+ * by the admin path is in effect for the next batch). A version is used only
+ * after the system-log record its item names (`recorded`, or for an item
+ * written before items carried it, the record with its event id
+ * `producer-key/<keyId>/v<version>`) was read and found to be that key
+ * record exactly; and when the system log already holds a later version
+ * (recorded, but the store write after it was lost), that later version is
+ * used — so ingest accepts a signature only under the key record the offline
+ * verifier will rebuild from the same log (src/core/bundle/producer-signatures.ts).
+ *
+ * The check costs two or three system-log reads per key version; its result
+ * is cached per key for `recheckMs` (default KEY_BINDING_RECHECK_MS) while
+ * the store item stays byte-identical. So a recorded version whose store
+ * write was lost takes effect at ingest within `recheckMs` at most — well
+ * inside the 5 minutes by which the offline check widens a key's window.
+ *
+ * A store item the system log does not confirm is refused as
+ * SIGNATURE_KEY_UNKNOWN naming the disagreement, and reported to
+ * `onBindingFailure` (alarm on it: someone wrote `PK#` items outside the
+ * admin path, or the system log was not written).
+ */
+export class BoundProducerKeys {
+  readonly #store: ProducerKeyStore;
+  readonly #log: Pick<AdminAuditLog, 'find' | 'read'>;
+  readonly #clock: Clock;
+  readonly #recheckMs: number;
+  readonly #onFailure: (f: KeyBindingFailure) => void;
+  readonly #cache = new Map<string, { item: string; record: ProducerKeyRecord; checkedAt: number }>();
+
+  constructor(deps: {
+    store: ProducerKeyStore;
+    auditLog: Pick<AdminAuditLog, 'find' | 'read'>;
+    clock: Clock;
+    recheckMs?: number;
+    onBindingFailure?: (f: KeyBindingFailure) => void;
+  }) {
+    this.#store = withPortErrors(deps.store, 'producer keys');
+    this.#log = deps.auditLog;
+    this.#clock = deps.clock;
+    this.#recheckMs = deps.recheckMs ?? KEY_BINDING_RECHECK_MS;
+    this.#onFailure = deps.onBindingFailure ?? (() => {});
+  }
+
+  /**
+   * The key record `keyId` of `principalId` as the system log holds it;
+   * undefined when the store has no such key. Throws SignatureError
+   * SIGNATURE_KEY_UNKNOWN when the store item and the system log disagree.
+   * The same object is returned while the binding is cached (callers must
+   * not modify it), so per-key work downstream can be cached by identity.
+   */
+  async keyFor(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined> {
+    const stored = await this.#store.get(principalId, keyId);
+    if (!stored) return undefined;
+    const cacheKey = `${principalId}\n${keyId}`;
+    const item = JSON.stringify(stored);
+    const now = this.#clock.now();
+    const hit = this.#cache.get(cacheKey);
+    if (hit && hit.item === item && now - hit.checkedAt < this.#recheckMs) return hit.record;
+    const record = await this.#bound(stored);
+    this.#cache.delete(cacheKey);
+    if (this.#cache.size >= 4096) {
+      const oldest = this.#cache.keys().next();
+      if (!oldest.done) this.#cache.delete(oldest.value);
+    }
+    this.#cache.set(cacheKey, { item, record, checkedAt: now });
+    return record;
+  }
+
+  async #bound(stored: StoredProducerKey): Promise<ProducerKeyRecord> {
+    const { principalId, keyId } = stored;
+    let version = stored.version;
+    const fail = (detail: string): never => {
+      this.#onFailure({ principalId, keyId, version: stored.version, detail });
+      throw new SignatureError(
+        'SIGNATURE_KEY_UNKNOWN',
+        `key ${keyId} of ${principalId} is not used: its stored version ${stored.version} ${detail}`,
+      );
+    };
+    const at: AuditPosition | undefined =
+      stored.recorded ?? (await this.#log.find(producerKeyEventId(keyId, version)));
+    if (!at) return fail('has no record in the system log');
+    const where = `(system log batch ${at.seq}, index ${at.index})`;
+    const [event, successor] = await Promise.all([
+      this.#log.read(at),
+      this.#log.find(producerKeyEventId(keyId, version + 1)),
+    ]);
+    if (!event || event.id !== producerKeyEventId(keyId, version))
+      return fail(`names a system-log record that is not its registration or revocation ${where}`);
+    const after = recordIn(event.changes?.after);
+    if (!after || !sameRecord(after, keyRecordOf(stored)))
+      return fail(`differs from its system-log record ${where}`);
+    // The system log is ahead of the store (a change recorded, its store write lost): follow it.
+    let record = after;
+    let next = successor;
+    for (let hops = 0; next && hops < 8; hops++) {
+      const e = await this.#log.read(next);
+      const r = recordIn(e?.changes?.after);
+      if (!e || e.id !== producerKeyEventId(keyId, version + 1) || !r)
+        return fail(
+          `has a successor in the system log that does not read as one (batch ${next.seq}, index ${next.index})`,
+        );
+      if (r.keyId !== keyId || r.principalId !== principalId || r.version !== version + 1)
+        return fail(`has a successor in the system log for another key or principal`);
+      record = r;
+      version += 1;
+      next = await this.#log.find(producerKeyEventId(keyId, version + 1));
+    }
+    if (next) return fail('has more successors in the system log than can be followed');
+    return record;
+  }
+}
+
+function recordIn(v: unknown): ProducerKeyRecord | undefined {
+  try {
+    return checkProducerKeyRecord(v);
+  } catch (e) {
+    if (e instanceof ProducerKeyError) return undefined;
+    throw e;
+  }
+}
+
+function sameRecord(a: ProducerKeyRecord, b: ProducerKeyRecord): boolean {
+  return bytesEqual(canonicalBytes(a), canonicalBytes(b));
 }
 
 export function producerKeyEventId(keyId: string, version: number): string {
@@ -80,8 +245,8 @@ export class ProducerKeyService {
     this.#verifier = deps.verifier ?? defaultSignatureVerifier;
   }
 
-  /** The key `keyId` of `principalId` as ingest sees it (undefined: none). */
-  keyFor(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined> {
+  /** The key `keyId` of `principalId` as the store holds it (undefined: none). */
+  keyFor(principalId: string, keyId: string): Promise<StoredProducerKey | undefined> {
     return this.#store.get(principalId, keyId);
   }
 
@@ -166,9 +331,10 @@ export class ProducerKeyService {
     const count = (await this.#store.list(principalId)).length;
     if (count >= MAX_KEYS_PER_PRINCIPAL)
       throw new AppError('CONFLICT', `principal ${principalId} already has ${count} keys (the most allowed)`);
-    await this.#record(actor, 'producer_key.register', undefined, wanted, opts.requestId);
-    await this.#put(wanted);
-    return { key: this.#view(wanted), created: true };
+    const at = await this.#record(actor, 'producer_key.register', undefined, wanted, opts.requestId);
+    const put = { ...wanted, recorded: at };
+    await this.#put(put);
+    return { key: this.#view(put), created: true };
   }
 
   /**
@@ -202,23 +368,28 @@ export class ProducerKeyService {
     if (pending) await this.#put(pending);
     if (base.revokedAt !== undefined && (parseUtcTimestamp(base.revokedAt) ?? 0) <= at)
       return { key: this.#view(base), changed: pending !== undefined };
-    const next: ProducerKeyRecord = { ...base, revokedAt: formatReceivedAt(at), version: base.version + 1 };
-    await this.#record(actor, 'producer_key.revoke', base, next, opts.requestId);
-    await this.#put(next);
-    return { key: this.#view(next), changed: true };
+    const next: ProducerKeyRecord = {
+      ...keyRecordOf(base),
+      revokedAt: formatReceivedAt(at),
+      version: base.version + 1,
+    };
+    const where = await this.#record(actor, 'producer_key.revoke', keyRecordOf(base), next, opts.requestId);
+    const put = { ...next, recorded: where };
+    await this.#put(put);
+    return { key: this.#view(put), changed: true };
   }
 
-  #view(r: ProducerKeyRecord): ProducerKeyView {
+  #view(r: StoredProducerKey): ProducerKeyView {
     return { ...r, publicKeyPem: spkiPem(fromBase64(r.spki)), status: keyStatusAt(r, this.#d.clock.now()) };
   }
 
-  /** The key record of version `version` as the system log holds it, if it does. */
-  async #recorded(keyId: string, version: number): Promise<ProducerKeyRecord | undefined> {
+  /** The key record of version `version` as the system log holds it, if it does, with where it is. */
+  async #recorded(keyId: string, version: number): Promise<StoredProducerKey | undefined> {
     const at = await this.#d.auditLog.find(producerKeyEventId(keyId, version));
     if (!at) return undefined;
     const event = await this.#d.auditLog.read(at);
     try {
-      return checkProducerKeyRecord(event?.changes?.after, '/changes/after');
+      return { ...checkProducerKeyRecord(event?.changes?.after, '/changes/after'), recorded: at };
     } catch (e) {
       throw new AppError('INTEGRITY', `system log record of key ${keyId} v${version} is malformed`, {
         cause: e,
@@ -232,7 +403,7 @@ export class ProducerKeyService {
     before: ProducerKeyRecord | undefined,
     after: ProducerKeyRecord,
     requestId: string | undefined,
-  ): Promise<void> {
+  ): Promise<AuditPosition> {
     const event: AdminAuditEvent = {
       id: producerKeyEventId(after.keyId, after.version),
       occurredAt: formatReceivedAt(this.#d.clock.now()),
@@ -243,11 +414,11 @@ export class ProducerKeyService {
       changes: { before: before ? { ...before } : {}, after: { ...after } },
       ...(requestId ? { context: { requestId } } : {}),
     };
-    await this.#d.audit.record(event);
+    return this.#d.audit.record(event);
   }
 
   /** Stores a recorded version; a lost swap is fine only if the store already holds exactly it. */
-  async #put(r: ProducerKeyRecord): Promise<void> {
+  async #put(r: StoredProducerKey): Promise<void> {
     if (await this.#store.put(r)) return;
     const now = await this.keyFor(r.principalId, r.keyId);
     if (now && now.version >= r.version) return;

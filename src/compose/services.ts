@@ -23,7 +23,7 @@ import { LogAdminService } from '../app/log-admin.ts';
 import { CachedLogPolicy, type LogPolicyDefaults, LogPolicyService } from '../app/log-policy.ts';
 import { LogRegistry } from '../app/log-registry.ts';
 import { apiKeyFromHeaders, type BindingFailure, PrincipalService } from '../app/principals.ts';
-import { ProducerKeyService, producerKeyReader } from '../app/producer-keys.ts';
+import { BoundProducerKeys, type KeyBindingFailure, ProducerKeyService } from '../app/producer-keys.ts';
 import { ProducerService } from '../app/producers.ts';
 import { RoleService, type UnboundRole } from '../app/roles.ts';
 import type { RuleService } from '../app/rules.ts';
@@ -98,6 +98,13 @@ function logRoleBindingFailure(f: UnboundRole): void {
   console.error(JSON.stringify({ level: 'ERROR', message: 'role not bound to its system-log record', ...f }));
 }
 
+/** A producer key version its system-log record does not back: ingest refuses it; one ERROR line to alarm on. */
+function logKeyBindingFailure(f: KeyBindingFailure): void {
+  console.error(
+    JSON.stringify({ level: 'ERROR', message: 'producer key not bound to its system-log record', ...f }),
+  );
+}
+
 /** Last use is review evidence, not access control: a failed write is logged and the request goes on. */
 function logUseRecordFailure(principalId: string, cause: unknown): void {
   console.warn(
@@ -146,11 +153,18 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     gapAgeMs: config.catalog.gapAgeSeconds * 1000,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
-  // Ingest reads keys from the store; ProducerKeyService (below) records changes through ingest.
+  // Ingest reads keys from the store, each version checked against its system-log record
+  // (BoundProducerKeys); ProducerKeyService (below) records changes through ingest.
   const producerKeyStore = new DynamoProducerKeyStore({ client: clients.ddb, tableName: config.tableName });
+  const auditLog = new SystemLogAuditReader(logStore);
   const ingest = new IngestService({
     signatures: {
-      keys: producerKeyReader(producerKeyStore),
+      keys: new BoundProducerKeys({
+        store: producerKeyStore,
+        auditLog,
+        clock,
+        onBindingFailure: logKeyBindingFailure,
+      }),
       policy: logPolicies.signaturePolicy,
     },
     store: logStore,
@@ -164,7 +178,6 @@ export function createServices(config: AppConfig, opts: ServicesOptions = {}): S
     ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
   const logRegistry = new LogRegistry({ store: logStore, clock });
-  const auditLog = new SystemLogAuditReader(logStore);
   const audit = new SystemLogAuditSink(logRegistry, ingest, auditLog);
   const roles = new RoleService({
     store: new DynamoRoleStore({ client: clients.ddb, tableName: config.tableName }),

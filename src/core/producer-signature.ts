@@ -64,6 +64,80 @@ export async function signEvent<E extends AuditEvent>(event: E, signer: EventSig
 }
 
 /**
+ * A key record made ready for checking many events at one time `atMs`: its
+ * status and SPKI bytes computed once (not once per event), and `spki` one
+ * stable Uint8Array, so a verifier can cache its imported key by identity.
+ */
+export interface PreparedKey {
+  readonly record: ProducerKeyRecord;
+  readonly spki: Uint8Array;
+  readonly status: ReturnType<typeof keyStatusAt>;
+  /** The record's alg when it is the SPKI's; undefined when they disagree. */
+  readonly alg: SignatureAlg | undefined;
+}
+
+export function prepareKey(key: ProducerKeyRecord, atMs: number): PreparedKey {
+  let spki = spkiBytes.get(key);
+  if (!spki) {
+    spki = spkiOf(key);
+    spkiBytes.set(key, spki);
+  }
+  const alg = algOfSpki(spki) === key.alg ? key.alg : undefined;
+  return { record: key, spki, status: keyStatusAt(key, atMs), alg };
+}
+
+/**
+ * SPKI bytes by record object: a key reader that returns the same object for
+ * the same key (src/app/producer-keys.ts BoundProducerKeys caches it) gets the
+ * same array, so the verifier's imported key is found by identity. Records
+ * are never modified after they are read.
+ */
+const spkiBytes = new WeakMap<ProducerKeyRecord, Uint8Array>();
+
+/** What a verifier is asked for one event: the key, the signed bytes and the raw signature. */
+export interface SignatureInput {
+  readonly alg: SignatureAlg;
+  readonly spki: Uint8Array;
+  readonly message: Uint8Array;
+  readonly sig: Uint8Array;
+}
+
+/**
+ * Every check of `event.signature` against `key` that needs no cryptography
+ * (the key is the named one, active, of the signature's algorithm; the
+ * signature is 64 bytes of base64url), then the signed bytes, computed once.
+ * Throws SignatureError. Split from the verification so a caller can run the
+ * verifications of a batch concurrently (src/app/ingest.ts).
+ */
+export function signatureInput(event: AuditEvent, key: PreparedKey | undefined): SignatureInput {
+  const s = event.signature as EventSignature | undefined;
+  if (!s) throw new SignatureError('SIGNATURE_REQUIRED', 'event is not signed');
+  if (!key || key.record.keyId !== s.keyId)
+    throw new SignatureError('SIGNATURE_KEY_UNKNOWN', `key ${s.keyId} is not registered to the submitter`);
+  if (key.status !== 'active')
+    throw new SignatureError('SIGNATURE_KEY_INACTIVE', `key ${s.keyId} is ${key.status}`);
+  if (s.alg !== key.record.alg || key.alg !== s.alg)
+    throw new SignatureError('SIGNATURE_INVALID', `key ${s.keyId} is ${key.record.alg}, not ${s.alg}`);
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64Url(s.sig);
+  } catch (e) {
+    if (!(e instanceof EncodingError)) throw e;
+    throw new SignatureError('SIGNATURE_INVALID', 'signature is not base64url');
+  }
+  if (sig.length !== 64) throw new SignatureError('SIGNATURE_INVALID', 'signature must be 64 bytes');
+  return { alg: s.alg, spki: key.spki, message: signingBytes(event), sig };
+}
+
+/** The failure for a signature that does not verify (the one message, wherever it is checked). */
+export function signatureMismatch(event: AuditEvent): SignatureError {
+  return new SignatureError(
+    'SIGNATURE_INVALID',
+    `signature does not verify with key ${(event.signature as EventSignature | undefined)?.keyId}`,
+  );
+}
+
+/**
  * Checks `event.signature` against `key` (the record of the key it names,
  * registered to the submitter; undefined when there is none) at `atMs`.
  * Throws SignatureError; resolves when the signature is good.
@@ -74,25 +148,9 @@ export async function verifyEventSignature(
   atMs: number,
   verifier: SignatureVerifier,
 ): Promise<void> {
-  const s = event.signature as EventSignature | undefined;
-  if (!s) throw new SignatureError('SIGNATURE_REQUIRED', 'event is not signed');
-  if (!key || key.keyId !== s.keyId)
-    throw new SignatureError('SIGNATURE_KEY_UNKNOWN', `key ${s.keyId} is not registered to the submitter`);
-  const status = keyStatusAt(key, atMs);
-  if (status !== 'active') throw new SignatureError('SIGNATURE_KEY_INACTIVE', `key ${s.keyId} is ${status}`);
-  const spki = spkiOf(key);
-  if (s.alg !== key.alg || algOfSpki(spki) !== s.alg)
-    throw new SignatureError('SIGNATURE_INVALID', `key ${s.keyId} is ${key.alg}, not ${s.alg}`);
-  let sig: Uint8Array;
-  try {
-    sig = fromBase64Url(s.sig);
-  } catch (e) {
-    if (!(e instanceof EncodingError)) throw e;
-    throw new SignatureError('SIGNATURE_INVALID', 'signature is not base64url');
-  }
-  if (sig.length !== 64) throw new SignatureError('SIGNATURE_INVALID', 'signature must be 64 bytes');
-  if (!(await verifier.verify(s.alg, spki, signingBytes(event), sig)))
-    throw new SignatureError('SIGNATURE_INVALID', `signature does not verify with key ${s.keyId}`);
+  const input = signatureInput(event, key ? prepareKey(key, atMs) : undefined);
+  if (!(await verifier.verify(input.alg, input.spki, input.message, input.sig)))
+    throw signatureMismatch(event);
 }
 
 type Subtle = SubtleCrypto;
@@ -143,15 +201,26 @@ export function webCryptoVerifier(subtle: Subtle = globalThis.crypto.subtle): Si
 type NodeCrypto = typeof import('node:crypto');
 
 /**
- * SignatureVerifier on node:crypto: imported keys are cached by SPKI (a
- * producer signs a stream of events with one key), and ECDSA signatures are
- * read in the raw P1363 form (`dsaEncoding: 'ieee-p1363'`).
+ * SignatureVerifier on node:crypto. Imported keys are cached (a producer signs
+ * a stream of events with one key): by the SPKI array's identity first (a
+ * caller that prepared a key once, src/core/producer-signature.ts
+ * `prepareKey`, pays no encoding per event), then by its bytes. ECDSA
+ * signatures are read in the raw P1363 form (`dsaEncoding: 'ieee-p1363'`).
+ *
+ * `verify` uses the asynchronous `crypto.verify(…, callback)`, which runs in
+ * libuv's threadpool (UV_THREADPOOL_SIZE, default 4 threads): the
+ * verifications of a batch started together run in parallel, off the main
+ * thread, while it builds records and waits on the store.
  */
 export function nodeCryptoVerifier(nodeCrypto: NodeCrypto): SignatureVerifier {
-  const cache = new Map<string, import('node:crypto').KeyObject | null>();
-  const keyOf = (spki: Uint8Array) => {
+  type KeyObject = import('node:crypto').KeyObject;
+  const bySpki = new WeakMap<Uint8Array, KeyObject | null>();
+  const cache = new Map<string, KeyObject | null>();
+  const keyOf = (spki: Uint8Array): KeyObject | null => {
+    let k = bySpki.get(spki);
+    if (k !== undefined) return k;
     const id = toBase64Url(spki);
-    let k = cache.get(id);
+    k = cache.get(id);
     if (k === undefined) {
       try {
         k = nodeCrypto.createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
@@ -161,19 +230,22 @@ export function nodeCryptoVerifier(nodeCrypto: NodeCrypto): SignatureVerifier {
       if (cache.size >= 1024) cache.clear();
       cache.set(id, k);
     }
+    bySpki.set(spki, k);
     return k;
   };
   return {
-    async verify(alg, spki, message, signature) {
+    verify(alg, spki, message, signature) {
       const key = keyOf(spki);
-      if (!key || algOfSpki(spki) !== alg) return false;
-      try {
-        return alg === 'Ed25519'
-          ? nodeCrypto.verify(null, message, key, signature)
-          : nodeCrypto.verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature);
-      } catch {
-        return false;
-      }
+      if (!key || algOfSpki(spki) !== alg) return Promise.resolve(false);
+      return new Promise((resolve) => {
+        const done = (err: Error | null, ok: boolean) => resolve(!err && ok === true);
+        try {
+          if (alg === 'Ed25519') nodeCrypto.verify(null, message, key, signature, done);
+          else nodeCrypto.verify('sha256', message, { key, dsaEncoding: 'ieee-p1363' }, signature, done);
+        } catch {
+          resolve(false);
+        }
+      });
     },
     async checkKey(alg, spki) {
       return algOfSpki(spki) === alg && keyOf(spki) !== null;

@@ -14,6 +14,7 @@ import { MemoryProducerKeyStore } from '../../src/adapters/memory/producer-key-s
 import { ProducerKeyService } from '../../src/app/producer-keys.ts';
 import { producerKeysFromSystemRecords } from '../../src/core/bundle/producer-signatures.ts';
 import type { Principal } from '../../src/core/principal.ts';
+import { keyRecordOf } from '../../src/ports/producer-key-store.ts';
 import { type AdminEnv, adminEnv } from './admin-harness.ts';
 
 let env: AdminEnv;
@@ -69,7 +70,7 @@ describe('producer keys in the system log', () => {
     ]);
     expect(keyRecords.every((r) => r.submitter === 'ops-admin')).toBe(true);
     const directory = await producerKeysFromSystemRecords(records);
-    const stored = await keys.list('app-1');
+    const stored = (await keys.list('app-1')).map(keyRecordOf);
     expect([...directory.values()].sort((x, y) => (x.keyId < y.keyId ? -1 : 1))).toEqual(stored);
     expect(directory.get(a.key.keyId)?.version).toBe(3);
     expect(directory.get(b.key.keyId)?.version).toBe(1);

@@ -11,15 +11,18 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/adapters/memory/clock.ts';
 import { MemoryLogStore } from '../../src/adapters/memory/log-store.ts';
+import { MemoryPendingStore } from '../../src/adapters/memory/pending-store.ts';
 import { MemoryProducerKeyStore } from '../../src/adapters/memory/producer-key-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { IngestService } from '../../src/app/ingest.ts';
 import { LogRegistry } from '../../src/app/log-registry.ts';
 import {
+  BoundProducerKeys,
+  KEY_BINDING_RECHECK_MS,
+  type KeyBindingFailure,
   ProducerKeyService,
   parseSignaturePolicy,
   producerKeyEventId,
-  producerKeyReader,
   StaticSignaturePolicy,
 } from '../../src/app/producer-keys.ts';
 import { toBase64Url, utf8 } from '../../src/core/bytes.ts';
@@ -58,8 +61,10 @@ function newKey(alg: SignatureAlg = 'Ed25519'): Key {
   return { privateKey, pem, keyId, signer };
 }
 
-function env(policy = '') {
+/** The deployed wiring on memory adapters: ingest reads keys through BoundProducerKeys; `pending` selects the accept-then-sequence path. */
+function env(policy = '', opts: { pending?: boolean } = {}) {
   const clock = new ManualClock({ startMs: T0, stepMs: 1 });
+  const bindingFailures: KeyBindingFailure[] = [];
   const keyStore = new MemoryProducerKeyStore();
   const sink = new MemoryAuditSink();
   const logs = new MemoryLogStore();
@@ -81,15 +86,23 @@ function env(policy = '') {
     clock,
     sleep: (ms) => clock.sleep(ms),
     signatures: {
-      keys: producerKeyReader(keyStore),
+      keys: new BoundProducerKeys({
+        store: keyStore,
+        auditLog: sink,
+        clock,
+        onBindingFailure: (f) => bindingFailures.push(f),
+      }),
       policy: new StaticSignaturePolicy(parseSignaturePolicy(policy)),
     },
+    ...(opts.pending
+      ? { pending: { store: new MemoryPendingStore(), defaultWaitMs: 5_000, maxPendingEntries: 1_000 } }
+      : {}),
   });
   const registry = new LogRegistry({ store: logs, clock });
   const size = async () => (await logs.readTip(LOG)).nextIndex;
   const append = (events: unknown[], submitter = APP) =>
     ingest.append({ logId: LOG, submitter, body: utf8(JSON.stringify({ events })) });
-  return { clock, keyStore, sink, logs, keys, ingest, registry, size, append };
+  return { clock, keyStore, sink, logs, keys, ingest, registry, size, append, bindingFailures };
 }
 
 let n = 0;
@@ -284,5 +297,216 @@ describe('signed ingest', () => {
     );
     expect(() => parseSignaturePolicy('x=actor:robot')).toThrow(RangeError);
     expect(() => parseSignaturePolicy('x=principal:')).toThrow(RangeError);
+  });
+});
+
+describe('a batch verified concurrently', () => {
+  async function ready(policy = '', opts: { pending?: boolean } = {}) {
+    const e = env(policy, opts);
+    await e.registry.createLog(LOG);
+    const k = newKey();
+    await e.keys.register(ADMIN, APP, { publicKey: k.pem });
+    const p = newKey('ES256');
+    await e.keys.register(ADMIN, APP, { publicKey: p.pem });
+    return { ...e, k, p };
+  }
+  /** 100 events, each signed with one of the two keys in turn. */
+  async function batch(e: Awaited<ReturnType<typeof ready>>): Promise<AuditEvent[]> {
+    const out: AuditEvent[] = [];
+    for (let i = 0; i < 100; i++) out.push(await signEvent(event(), i % 2 ? e.p.signer : e.k.signer));
+    return out;
+  }
+  const wrongSig = (ev: AuditEvent): AuditEvent => {
+    const s = ev.signature as NonNullable<AuditEvent['signature']>;
+    // Another valid-looking 64 bytes: the first byte flipped.
+    const bytes = Buffer.from(s.sig, 'base64url');
+    bytes[0] = (bytes[0] ?? 0) ^ 1;
+    return { ...ev, signature: { ...s, sig: toBase64Url(bytes) } };
+  };
+  async function refusal(p: Promise<unknown>): Promise<AppError> {
+    const err = await p.then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(err).toBeInstanceOf(AppError);
+    return err as AppError;
+  }
+
+  for (const pending of [false, true]) {
+    const path = pending ? 'pending path' : 'direct path';
+    it(`${path}: one bad signature in the middle of 100 is a 400 naming it; nothing is stored`, async () => {
+      const e = await ready('', { pending });
+      const events = await batch(e);
+      for (const at of [57, 0, 99]) {
+        const bad = [...events];
+        bad[at] = wrongSig(bad[at] as AuditEvent);
+        const err = await refusal(e.append(bad));
+        expect(err.code).toBe('SIGNATURE_INVALID');
+        expect(err.path).toBe(`/events/${at}/signature`);
+        expect(err.message).toContain(`event ${at}:`);
+        expect(await e.size()).toBe(0);
+      }
+      // Two failures of different kinds: the first in event order is named, whichever check found it.
+      const two = [...events];
+      two[70] = {
+        ...(two[70] as AuditEvent),
+        signature: {
+          ...(two[70]?.signature as NonNullable<AuditEvent['signature']>),
+          keyId: toBase64Url(new Uint8Array(32)),
+        },
+      };
+      two[30] = wrongSig(two[30] as AuditEvent);
+      expect((await refusal(e.append(two))).path).toBe('/events/30/signature');
+      // A policy requiring signatures: an unsigned event after a bad signature; then alone.
+      const wp = await ready(`${LOG}=principal:${APP}`, { pending });
+      const mixed = await batch(wp);
+      mixed[20] = event();
+      mixed[10] = wrongSig(mixed[10] as AuditEvent);
+      expect((await refusal(wp.append(mixed))).path).toBe('/events/10/signature');
+      mixed[10] = (await batch(wp))[10] as AuditEvent;
+      const req = await refusal(wp.append(mixed));
+      expect([req.code, req.path]).toEqual(['SIGNATURE_REQUIRED', '/events/20/signature']);
+      expect(await wp.size()).toBe(0);
+      // The untouched batch goes in whole.
+      const ok = await e.append(events);
+      expect(ok.receipts).toHaveLength(100);
+      expect(await e.size()).toBe(100);
+      // A replay of a stored batch is checked again (a bad signature is never answered 200).
+      const replay = [...events];
+      replay[42] = wrongSig(replay[42] as AuditEvent);
+      expect((await refusal(e.append(replay))).path).toBe('/events/42/signature');
+      expect(await e.size()).toBe(100);
+    });
+
+    it(`${path}: a signature failure wins over a failure found by the reads it overlapped`, async () => {
+      const e = await ready('', { pending });
+      const events = await batch(e);
+      events[5] = wrongSig(events[5] as AuditEvent);
+      const err = await refusal(
+        e.ingest.append({ logId: 'no-such-log', submitter: APP, body: utf8(JSON.stringify({ events })) }),
+      );
+      expect(err.code).toBe('SIGNATURE_INVALID');
+      expect(err.path).toBe('/events/5/signature');
+    });
+  }
+
+  it('a revoked key is refused from the next batch (the store is read every batch)', async () => {
+    const e = await ready();
+    expect((await e.append(await batch(e))).status).toBe(201);
+    await e.keys.revoke(ADMIN, APP, e.p.keyId, {});
+    e.clock.t += 10;
+    const err = await refusal(e.append(await batch(e)));
+    expect(err.code).toBe('SIGNATURE_KEY_INACTIVE');
+    expect(err.path).toBe('/events/1/signature');
+    expect(await e.size()).toBe(100);
+  });
+
+  it('a revocation recorded whose store write was lost takes effect within KEY_BINDING_RECHECK_MS', async () => {
+    const e = await ready();
+    const sign = () => signEvent(event(), e.k.signer);
+    expect((await e.append([await sign()])).status).toBe(201);
+    e.keyStore.faults.fail({ op: 'put', code: 'UNAVAILABLE' });
+    expect(await codeOf(e.keys.revoke(ADMIN, APP, e.k.keyId, {}))).toBe('UNAVAILABLE');
+    expect(e.sink.events.at(-1)?.action).toBe('producer_key.revoke');
+    // The binding checked above is still within its bound: the store's version is used.
+    e.clock.t += 1_000;
+    expect((await e.append([await sign()])).status).toBe(201);
+    // Past the bound, the system log's later version (the revocation) is followed.
+    e.clock.t += KEY_BINDING_RECHECK_MS;
+    expect(await codeOf(e.append([await sign()]))).toBe('SIGNATURE_KEY_INACTIVE');
+    expect(e.bindingFailures).toEqual([]);
+    // A new key (rotation) is in effect at once.
+    const next = newKey();
+    await e.keys.register(ADMIN, APP, { publicKey: next.pem });
+    expect((await e.append([await signEvent(event(), next.signer)])).status).toBe(201);
+  });
+});
+
+describe('keys bound to their system-log records', () => {
+  async function ready() {
+    const e = env();
+    await e.registry.createLog(LOG);
+    const k = newKey();
+    const r = await e.keys.register(ADMIN, APP, { publicKey: k.pem });
+    return { ...e, k, stored: r.key };
+  }
+
+  it('the store item names its record; the admin API shows where', async () => {
+    const e = await ready();
+    const stored = await e.keyStore.get(APP, e.k.keyId);
+    expect(stored?.recorded).toEqual(await e.sink.find(producerKeyEventId(e.k.keyId, 1)));
+    expect(e.stored.recorded).toEqual(stored?.recorded);
+    const rv = await e.keys.revoke(ADMIN, APP, e.k.keyId, {});
+    expect(rv.key.recorded).toEqual(await e.sink.find(producerKeyEventId(e.k.keyId, 2)));
+    // The system-log record carries the key record only, not the store's position.
+    expect(e.sink.events.every((x) => !('recorded' in x.changes.after))).toBe(true);
+  });
+
+  it('a key put into the store outside the admin path is refused and reported', async () => {
+    const e = await ready();
+    const rogue = newKey();
+    const parsed = parsePublicKey(rogue.pem);
+    await e.keyStore.put({
+      keyId: parsed.keyId,
+      principalId: APP,
+      alg: parsed.alg,
+      spki: Buffer.from(parsed.spki).toString('base64'),
+      notBefore: '2026-01-01T00:00:00.000Z',
+      version: 1,
+    });
+    const err = await e.append([await signEvent(event(), rogue.signer)]).then(
+      () => undefined,
+      (x: unknown) => x as AppError,
+    );
+    expect(err?.code).toBe('SIGNATURE_KEY_UNKNOWN');
+    expect(err?.path).toBe('/events/0/signature');
+    expect(err?.message).toContain('has no record in the system log');
+    expect(e.bindingFailures).toMatchObject([{ principalId: APP, keyId: parsed.keyId, version: 1 }]);
+    expect(await e.size()).toBe(0);
+  });
+
+  it('a store item edited past its record (a revocation undone, a window widened) is refused', async () => {
+    const e = await ready();
+    await e.keys.revoke(ADMIN, APP, e.k.keyId, {});
+    const v2 = await e.keyStore.get(APP, e.k.keyId);
+    if (!v2) throw new Error('no v2');
+    // An insider writes v3 without the revocation, naming v2's record as its own.
+    const { revokedAt: _r, ...unrevoked } = v2;
+    await e.keyStore.put({ ...unrevoked, version: 3 });
+    e.clock.t += 10;
+    const err = await e.append([await signEvent(event(), e.k.signer)]).then(
+      () => undefined,
+      (x: unknown) => x as AppError,
+    );
+    expect(err?.code).toBe('SIGNATURE_KEY_UNKNOWN');
+    expect(err?.message).toContain('not its registration or revocation');
+    expect(await e.size()).toBe(0);
+    // Another key, its item changed without a new version: the content differs from its record.
+    const k2 = newKey();
+    const r2 = await e.keys.register(ADMIN, APP, { publicKey: k2.pem });
+    const e2 = env();
+    await e2.registry.createLog(LOG);
+    for (const ev of e.sink.events) await e2.sink.record(ev);
+    const widened = { ...r2.key, notAfter: '2099-01-01T00:00:00.000Z' };
+    const { publicKeyPem: _p, status: _s, ...item } = widened;
+    await e2.keyStore.put(item);
+    const err2 = await e2.append([await signEvent(event(), k2.signer)]).then(
+      () => undefined,
+      (x: unknown) => x as AppError,
+    );
+    expect(err2?.code).toBe('SIGNATURE_KEY_UNKNOWN');
+    expect(err2?.message).toContain('differs from its system-log record');
+    expect(e2.bindingFailures).toHaveLength(1);
+  });
+
+  it('an item written before items carried `recorded` is bound through its event id', async () => {
+    const e = await ready();
+    const e2 = env();
+    await e2.registry.createLog(LOG);
+    for (const ev of e.sink.events) await e2.sink.record(ev);
+    const { recorded: _at, publicKeyPem: _p, status: _s, ...legacy } = e.stored;
+    await e2.keyStore.put(legacy);
+    expect((await e2.append([await signEvent(event(), e.k.signer)])).status).toBe(201);
+    expect(e2.bindingFailures).toEqual([]);
   });
 });

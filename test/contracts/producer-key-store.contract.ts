@@ -6,7 +6,11 @@ import { generateKeyPairSync } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64 } from '../../src/core/bytes.ts';
 import { type ProducerKeyRecord, parsePublicKey } from '../../src/core/producer-key.ts';
-import type { ProducerKeyStore } from '../../src/ports/producer-key-store.ts';
+import {
+  keyRecordOf,
+  type ProducerKeyStore,
+  type StoredProducerKey,
+} from '../../src/ports/producer-key-store.ts';
 import { uniqueId } from './support.ts';
 
 function newKey(principalId: string): ProducerKeyRecord {
@@ -49,6 +53,17 @@ export function producerKeyStoreContract(name: string, make: () => Promise<Produ
       expect(await store.get(p, v1.keyId)).toEqual(v2);
       // Principals are apart.
       expect(await store.get(uniqueId('other'), v1.keyId)).toBeUndefined();
+    });
+
+    it('keeps where a version is recorded (`recorded`) and drops it with the next version that has none', async () => {
+      const p = uniqueId('rec');
+      const v1: StoredProducerKey = { ...newKey(p), recorded: { seq: 7, index: 1234 } };
+      expect(await store.put(v1)).toBe(true);
+      expect(await store.get(p, v1.keyId)).toEqual(v1);
+      expect(await store.list(p)).toEqual([v1]);
+      const v2 = { ...keyRecordOf(v1), revokedAt: '2026-02-01T00:00:00.000Z', version: 2 };
+      expect(await store.put(v2)).toBe(true);
+      expect(await store.get(p, v1.keyId)).toEqual(v2);
     });
 
     it('lists a principal’s keys in key-id order', async () => {

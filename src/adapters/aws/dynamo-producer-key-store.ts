@@ -3,7 +3,10 @@
  *
  * Item owned here, written by the admin role, read by ingest (IAM family
  * `producerKeys`, cdk/constructs/audit-table.ts):
- *   pk=PK#<principalId>  sk=K#<keyId>   version N, record S (the ProducerKeyRecord as JSON)
+ *   pk=PK#<principalId>  sk=K#<keyId>   version N, record S (the ProducerKeyRecord as JSON,
+ *                                        exactly its system-log record's changes.after),
+ *                                        rseq N, rindex N (where that record is; absent on
+ *                                        items written before stores carried it)
  *
  * One partition per principal, so `list` is one Query; a record is a few
  * hundred bytes. Writes are one conditional PutItem on `version`.
@@ -11,9 +14,11 @@
 import { type DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { checkProducerKeyRecord, type ProducerKeyRecord } from '../../core/producer-key.ts';
 import {
+  keyRecordOf,
   MAX_KEYS_PER_PRINCIPAL,
   type ProducerKeyStore,
   ProducerKeyStoreError,
+  type StoredProducerKey,
 } from '../../ports/producer-key-store.ts';
 import { DynamoTable, type Item, itemReader, N, S } from './dynamo-items.ts';
 
@@ -36,7 +41,7 @@ export class DynamoProducerKeyStore implements ProducerKeyStore {
     });
   }
 
-  #fromItem(principalId: string, item: Item): ProducerKeyRecord {
+  #fromItem(principalId: string, item: Item): StoredProducerKey {
     const corrupt = (what: string) =>
       new ProducerKeyStoreError(
         'INTEGRITY',
@@ -57,15 +62,16 @@ export class DynamoProducerKeyStore implements ProducerKeyStore {
       r.str('sk') !== `${SK_PREFIX}${record.keyId}`
     )
       throw corrupt('record does not match its item key or version');
-    return record;
+    if (item.rseq === undefined && item.rindex === undefined) return record;
+    return { ...record, recorded: { seq: r.count('rseq'), index: r.count('rindex') } };
   }
 
-  async get(principalId: string, keyId: string): Promise<ProducerKeyRecord | undefined> {
+  async get(principalId: string, keyId: string): Promise<StoredProducerKey | undefined> {
     const item = await this.#t.get(key(principalId, keyId));
     return item ? this.#fromItem(principalId, item) : undefined;
   }
 
-  async list(principalId: string): Promise<ProducerKeyRecord[]> {
+  async list(principalId: string): Promise<StoredProducerKey[]> {
     const res = await this.#t.send(() =>
       this.#t.client.send(
         new QueryCommand({
@@ -80,7 +86,8 @@ export class DynamoProducerKeyStore implements ProducerKeyStore {
     return (res.Items ?? []).map((i) => this.#fromItem(principalId, i));
   }
 
-  put(record: ProducerKeyRecord): Promise<boolean> {
+  put(stored: StoredProducerKey): Promise<boolean> {
+    const record = keyRecordOf(stored);
     const expected = record.version - 1;
     return this.#t.ifCondition(() =>
       this.#t.client.send(
@@ -90,6 +97,7 @@ export class DynamoProducerKeyStore implements ProducerKeyStore {
             ...key(record.principalId, record.keyId),
             version: N(record.version),
             record: S(JSON.stringify(record)),
+            ...(stored.recorded ? { rseq: N(stored.recorded.seq), rindex: N(stored.recorded.index) } : {}),
           },
           ConditionExpression: expected === 0 ? 'attribute_not_exists(pk)' : 'version = :v',
           ...(expected === 0 ? {} : { ExpressionAttributeValues: { ':v': N(expected) } }),
