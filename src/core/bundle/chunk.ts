@@ -13,8 +13,9 @@
  *
  * What `ok: true` proves, for the records r_0 … r_{n-1} of the chunk (each
  * line one record, the chunk ends with a newline, no empty line):
- *   - each line decodes as a valid canonical record (decodeRecordFast: the
- *     same verdict and value as decodeRecord), of log `logId`;
+ *   - each line decodes as a valid canonical record (scanRecord, or else
+ *     decodeRecordFast: the same verdict and fields as decodeRecord), of log
+ *     `logId`;
  *   - r_{i+1}.index = r_i.index + 1, r_{i+1}.prev = base64 leafHash(r_i),
  *     r_{i+1}.receivedAt ≥ r_i.receivedAt (inside the chunk);
  *   - every index ≤ `lastIndex`, every receivedAt in [fromTime, toTime);
@@ -28,10 +29,12 @@
  * folds the summary into its state exactly as the sequential code would have:
  * appends `leaves` to the compact range, advances the chain and the counters.
  */
-import { toBase64, toHex } from '../bytes.ts';
+import { toHex, utf8 } from '../bytes.ts';
 import { sha256 } from '../hash.ts';
 import { hashLeafInto } from '../merkle/hasher.ts';
+import { isValidLogId } from '../names.ts';
 import { decodeRecordFast, formatReceivedAt, type LogRecord, MAX_EPOCH_MS } from '../record.ts';
+import { asciiText, newRecordFields, scanRecord } from '../record-scan.ts';
 
 /** What a chunk check needs from the verifier; plain data, so it can be posted to a worker. */
 export interface ChunkParams {
@@ -87,12 +90,56 @@ export function plausibleText(plausibleMs: number): string {
   return formatReceivedAt(Math.floor(plausibleMs));
 }
 
-function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_OK {
+/** Standard base64 (with its `=`) of the 32 bytes at src[at], written as ASCII bytes into out[0, 44). */
+const B64_ALPHABET = new TextEncoder().encode(
+  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/',
+);
+function base64HashInto(src: Uint8Array, at: number, out: Uint8Array): void {
+  let o = 0;
+  for (let i = at; i < at + 30; i += 3) {
+    const n = ((src[i] as number) << 16) | ((src[i + 1] as number) << 8) | (src[i + 2] as number);
+    out[o++] = B64_ALPHABET[n >> 18] as number;
+    out[o++] = B64_ALPHABET[(n >> 12) & 63] as number;
+    out[o++] = B64_ALPHABET[(n >> 6) & 63] as number;
+    out[o++] = B64_ALPHABET[n & 63] as number;
+  }
+  const n = ((src[at + 30] as number) << 16) | ((src[at + 31] as number) << 8);
+  out[40] = B64_ALPHABET[n >> 18] as number;
+  out[41] = B64_ALPHABET[(n >> 12) & 63] as number;
+  out[42] = B64_ALPHABET[(n >> 6) & 63] as number;
+  out[43] = 0x3d;
+}
+
+/** Whether line[from, to) holds exactly the bytes of `expected`. */
+function holds(line: Uint8Array, from: number, to: number, expected: Uint8Array): boolean {
+  if (to - from !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) if (line[from + i] !== expected[i]) return false;
+  return true;
+}
+
+/**
+ * How each record of a chunk is read. `scan` (the default): the byte scanner
+ * (../record-scan.ts) first, then decodeRecordFast for what it does not prove.
+ * `json`: decodeRecordFast only — the record check before the scanner, kept so
+ * tests can run both over the same cases (test/core/bundle/all-paths.ts).
+ */
+export type RecordCheck = 'scan' | 'json';
+
+function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSummary | typeof NOT_OK {
   if (data.length === 0 || data[data.length - 1] !== 0x0a) return NOT_OK;
+  // A record of another log fails below anyway; an invalid header logId matches no valid record.
+  if (!isValidLogId(p.logId)) return NOT_OK;
+  const logId = utf8(p.logId);
   // Grown as records pass (not sized by counting lines: 16 MiB of newlines would ask for 512 MiB).
   let leaves = new Uint8Array(32 * 1024);
-  let prev: LogRecord | undefined;
-  let first: LogRecord | undefined;
+  const fields = newRecordFields();
+  // Base64 of the previous record's leaf hash, as bytes: what this record's prev must be.
+  const prevB64 = new Uint8Array(44);
+  let firstIndex = 0;
+  let firstPrev = '';
+  let firstReceivedAt = '';
+  let lastIndex = -1;
+  let lastReceivedAt = '';
   let start = 0;
   let n = 0;
   let bytes = 0;
@@ -101,20 +148,33 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
   for (let i = data.indexOf(0x0a); i >= 0; i = data.indexOf(0x0a, start)) {
     const line = data.subarray(start, i);
     start = i + 1;
-    let rec: LogRecord;
-    try {
-      rec = decodeRecordFast(line);
-    } catch {
-      return NOT_OK;
+    let index: number;
+    let receivedAt: string;
+    if (how === 'scan' && scanRecord(line, fields)) {
+      // The scanner proved the line a valid canonical record (what decodeRecord accepts); its fields:
+      if (!holds(line, fields.logIdStart, fields.logIdEnd, logId)) return NOT_OK;
+      index = fields.index;
+      receivedAt = asciiText(line, fields.receivedAtStart, fields.receivedAtStart + 24);
+      if (n === 0) firstPrev = asciiText(line, fields.prevStart, fields.prevStart + 44);
+      else if (!holds(line, fields.prevStart, fields.prevStart + 44, prevB64)) return NOT_OK;
+    } else {
+      let rec: LogRecord;
+      try {
+        rec = decodeRecordFast(line);
+      } catch {
+        return NOT_OK;
+      }
+      if (rec.logId !== p.logId) return NOT_OK;
+      index = rec.index;
+      receivedAt = rec.receivedAt;
+      if (n === 0) firstPrev = rec.prev;
+      else if (rec.prev !== asciiText(prevB64, 0, 44)) return NOT_OK;
     }
-    if (rec.logId !== p.logId || rec.index > p.lastIndex) return NOT_OK;
-    if (rec.receivedAt < p.fromTime || rec.receivedAt >= p.toTime) return NOT_OK;
-    if (prev !== undefined) {
-      if (rec.index !== prev.index + 1 || rec.receivedAt < prev.receivedAt) return NOT_OK;
-      if (rec.prev !== toBase64(leaves.subarray((n - 1) * 32, n * 32))) return NOT_OK;
-    }
+    if (index > p.lastIndex) return NOT_OK;
+    if (receivedAt < p.fromTime || receivedAt >= p.toTime) return NOT_OK;
+    if (n > 0 && (index !== lastIndex + 1 || receivedAt < lastReceivedAt)) return NOT_OK;
     for (let k = 0; k < anchors.length; k++) {
-      if (rec.index < (anchors[k] as number) && (plausible[k] as string) < rec.receivedAt) return NOT_OK;
+      if (index < (anchors[k] as number) && (plausible[k] as string) < receivedAt) return NOT_OK;
     }
     if ((n + 1) * 32 > leaves.length) {
       const grown = new Uint8Array(leaves.length * 2);
@@ -122,30 +182,39 @@ function summarise(data: Uint8Array, p: ChunkParams): ChunkSummary | typeof NOT_
       leaves = grown;
     }
     hashLeafInto(line, leaves, n * 32);
-    first ??= rec;
-    prev = rec;
+    base64HashInto(leaves, n * 32, prevB64);
+    if (n === 0) {
+      firstIndex = index;
+      firstReceivedAt = receivedAt;
+    }
+    lastIndex = index;
+    lastReceivedAt = receivedAt;
     bytes += line.length;
     n++;
   }
-  if (first === undefined || prev === undefined) return NOT_OK;
+  if (n === 0) return NOT_OK;
   return {
     ok: true,
     count: n,
     bytes,
-    firstIndex: first.index,
-    lastIndex: prev.index,
-    firstPrev: first.prev,
-    firstReceivedAt: first.receivedAt,
-    lastReceivedAt: prev.receivedAt,
+    firstIndex,
+    lastIndex,
+    firstPrev,
+    firstReceivedAt,
+    lastReceivedAt,
     leaves: leaves.slice(0, n * 32),
   };
 }
 
 /** Checks one records chunk (see the module comment for what `ok` proves). Never throws. */
-export function checkRecordsChunk(data: Uint8Array, params: ChunkParams): ChunkCheck {
+export function checkRecordsChunk(
+  data: Uint8Array,
+  params: ChunkParams,
+  how: RecordCheck = 'scan',
+): ChunkCheck {
   let s: ChunkSummary | typeof NOT_OK;
   try {
-    s = summarise(data, params);
+    s = summarise(data, params, how);
   } catch {
     s = NOT_OK;
   }
@@ -154,3 +223,6 @@ export function checkRecordsChunk(data: Uint8Array, params: ChunkParams): ChunkC
 
 /** A ChunkChecker that checks in the calling thread (no parallelism; the same logic as a worker's). */
 export const inThreadChunkChecker: ChunkChecker = async (data, params) => checkRecordsChunk(data, params);
+
+/** inThreadChunkChecker with the record check before the scanner (decodeRecordFast only), for tests. */
+export const jsonChunkChecker: ChunkChecker = async (data, params) => checkRecordsChunk(data, params, 'json');

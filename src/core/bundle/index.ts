@@ -6,6 +6,7 @@ export {
   type ChunkParams,
   checkRecordsChunk,
   inThreadChunkChecker,
+  jsonChunkChecker,
 } from './chunk.ts';
 export { BundleError, type BundleErrorCode } from './errors.ts';
 export {

@@ -1,8 +1,9 @@
 /**
- * `verifyBundle` run three ways — the reference (strict decodeRecord, one
+ * `verifyBundle` run several ways — the reference (strict decodeRecord, one
  * record at a time), the fast record path, and the fast path with records
  * chunks checked out of line and joined at the seams (the in-thread checker:
- * the same code a worker runs) — with the assertion that all three reach the
+ * the same code a worker runs; with the byte scanner, and with the record
+ * check before it) — with the assertion that all of them reach the
  * same verdict: the same report, or a BundleError with the same code, index,
  * member and message. Tests that import verifyBundle from here check every
  * case on every path (docs/bundle.md §Verifying fast).
@@ -14,6 +15,7 @@ import {
   type BundleTrust,
   verifyBundle as coreVerify,
   inThreadChunkChecker,
+  jsonChunkChecker,
   type VerifyOptions,
 } from '../../../src/core/bundle/index.ts';
 
@@ -39,6 +41,9 @@ const verdict = (o: Outcome): unknown =>
 export const PATHS: Record<string, VerifyOptions> = {
   fast: {},
   'fast, chunks in parallel': { checkChunk: inThreadChunkChecker, maxChunksInFlight: 3 },
+  // The chunk check with the record check it had before the byte scanner (record-scan.ts):
+  // JSON.parse, re-serialise, compare (decodeRecordFast). Both must give the reference's verdict.
+  'fast, chunks in parallel, JSON.parse record check': { checkChunk: jsonChunkChecker, maxChunksInFlight: 3 },
   // As the CLI reads: members in shared memory (what its worker threads read in place).
   'fast, chunks in parallel, shared memory': {
     checkChunk: inThreadChunkChecker,

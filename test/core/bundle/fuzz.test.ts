@@ -59,7 +59,8 @@ describe('bundle fuzz', () => {
       ),
       { numRuns: 150 },
     );
-  });
+    // 150 bundles × five verifications (all-paths.ts): minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it('truncations and streams of odd chunk sizes', async () => {
     await fc.assert(

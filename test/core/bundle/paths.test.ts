@@ -199,7 +199,8 @@ describe('fast paths vs the reference on generated tampers of a many-chunk bundl
       }),
       { numRuns: 120 },
     );
-  });
+    // 120 bundles × five verifications (all-paths.ts): minutes on a loaded 2-core machine.
+  }, 300_000);
 
   it('a time-stamp older than a record in a middle chunk (TIMESTAMP_BEFORE_RECORDS at that record)', async () => {
     // Records from 20 minutes ago, one a minute: those of the last ~19 minutes postdate nothing yet,
