@@ -60,8 +60,8 @@ const inlineIntoHtml = (): Plugin => ({
     }
     // The page's own policy, adapted to inlining: still no connections at all.
     text = text.replace(
-      /script-src 'self'; style-src 'self'; img-src data:; worker-src 'self';/,
-      "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; worker-src blob: data:;",
+      /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src data:; worker-src 'self';/,
+      "script-src 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; worker-src blob: data:;",
     );
     html.source = text;
     html.fileName = 'anchorlog-verify.html';
