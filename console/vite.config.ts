@@ -73,7 +73,7 @@ export default defineConfig(({ mode }) => {
   // The single file is the verify page alone: the operator pages need the API anyway.
   const pages: Record<string, string> = single
     ? { index: `${here}index.html` }
-    : { index: `${here}index.html`, operator: `${here}operator.html` };
+    : { index: `${here}index.html`, operator: `${here}operator.html`, access: `${here}access.html` };
   return {
     root: here,
     base: './',
