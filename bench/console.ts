@@ -72,6 +72,8 @@ try {
     const pooled: number[] = [];
     const single: number[] = [];
     const inBrowser: number[] = [];
+    /** SHA-256 in the page's verify worker: 'wasm' unless WebAssembly was refused (console/src/hash-browser.ts). */
+    const hashes = new Set<string>();
     for (let r = 0; r < runs; r++) {
       pooled.push(await cliMillis(file, trust, true));
       single.push(await cliMillis(file, trust, false));
@@ -84,6 +86,7 @@ try {
       await page.waitForSelector('body[data-state="done"]', { timeout: 600_000 });
       const exit = await page.locator('#verdict').getAttribute('data-exit-code');
       if (exit !== '0') throw new Error(`the page did not verify the bundle: exit ${exit}`);
+      hashes.add((await page.locator('#verdict').getAttribute('data-hash')) ?? '?');
       inBrowser.push(Number(await page.locator('#verdict').getAttribute('data-millis')));
       await page.close();
     }
@@ -96,6 +99,7 @@ try {
       cliOneThreadRecordsPerSecond: perSecond(n, best(single)),
       browserRecordsPerSecond: browserRate,
       browserVsCli: Math.round((browserRate / cli) * 100) / 100,
+      browserHash: [...hashes].join(','),
       runs,
       millis: { cliPool: pooled, cliOneThread: single, browser: inBrowser },
     });
@@ -125,5 +129,6 @@ console.table(
     'CLI 1 thread rec/s': r.cliOneThreadRecordsPerSecond,
     'browser rec/s': r.browserRecordsPerSecond,
     'browser / CLI': r.browserVsCli,
+    'page SHA-256': r.browserHash,
   })),
 );

@@ -23,6 +23,7 @@ export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
     'GET /v1/catalog',
     'GET /v1/catalog/{action}',
     'GET /v1/logs/{logId}/producers',
+    'GET /v1/logs/{logId}/health',
   ],
   admin: [
     'POST /v1/admin/principals',

@@ -60,8 +60,8 @@ const inlineIntoHtml = (): Plugin => ({
     }
     // The page's own policy, adapted to inlining: still no connections at all.
     text = text.replace(
-      /script-src 'self'; style-src 'self'; img-src data:; worker-src 'self';/,
-      "script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:; worker-src blob: data:;",
+      /script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src data:; worker-src 'self';/,
+      "script-src 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data:; worker-src blob: data:;",
     );
     html.source = text;
     html.fileName = 'anchorlog-verify.html';
@@ -73,7 +73,7 @@ export default defineConfig(({ mode }) => {
   // The single file is the verify page alone: the operator pages need the API anyway.
   const pages: Record<string, string> = single
     ? { index: `${here}index.html` }
-    : { index: `${here}index.html`, operator: `${here}operator.html` };
+    : { index: `${here}index.html`, operator: `${here}operator.html`, access: `${here}access.html` };
   return {
     root: here,
     base: './',

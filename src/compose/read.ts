@@ -4,6 +4,7 @@
  * only; the log key is used through GetPublicKey, never Sign.
  */
 import { DynamoAnchorStore } from '../adapters/aws/dynamo-anchor-store.ts';
+import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { KmsNoteSigner } from '../adapters/aws/kms-signer.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';
 import { ClassAnswerService } from '../app/class-answer.ts';
@@ -12,6 +13,7 @@ import type { Route } from '../http/router.ts';
 import { anchorRoutes } from '../http/routes/anchors.ts';
 import { catalogRoutes } from '../http/routes/catalog.ts';
 import { classRoutes } from '../http/routes/classes.ts';
+import { logHealthRoutes } from '../http/routes/log-health.ts';
 import { producerRoutes } from '../http/routes/producers.ts';
 import { readRoutes } from '../http/routes/read.ts';
 import type { Services } from './services.ts';
@@ -41,7 +43,10 @@ export function createProofService(services: Pick<Services, 'config' | 'clients'
 
 /** The read function's routes (scope proofs:read, and the public keys). */
 export function readApi(
-  services: Pick<Services, 'config' | 'clients' | 'principals' | 'catalog' | 'producers'>,
+  services: Pick<
+    Services,
+    'config' | 'clients' | 'principals' | 'catalog' | 'producers' | 'logStore' | 'clock'
+  >,
 ): Route[] {
   const { config, clients, principals } = services;
   const anchors = new DynamoAnchorStore({ client: clients.ddb, tableName: config.tableName });
@@ -50,6 +55,13 @@ export function readApi(
     ...producerRoutes({ producers: services.producers, principals }),
     ...readRoutes({ proofs: createProofService(services), principals }),
     ...anchorRoutes({ anchors, principals }),
+    ...logHealthRoutes({
+      logs: services.logStore,
+      state: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+      clock: services.clock,
+      lagThresholdSeconds: config.healthSealLagSeconds,
+      principals,
+    }),
     ...classRoutes({
       answers: new ClassAnswerService({
         archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),

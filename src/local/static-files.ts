@@ -9,9 +9,13 @@ import { readFile, stat } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { extname, join, normalize, sep } from 'node:path';
 
-/** The console's policy: scripts, styles and workers from the console's own origin; API calls to it. */
+/**
+ * The console's policy: scripts, styles and workers from the console's own origin; API calls to it.
+ * 'wasm-unsafe-eval' lets the verifier compile its WebAssembly SHA-256 (console/src/hash-browser.ts);
+ * it allows no JavaScript eval, and the WebAssembly is the bundled module's, never fetched.
+ */
 export const CONSOLE_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; worker-src 'self'; " +
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; worker-src 'self'; " +
   "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {

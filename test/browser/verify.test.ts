@@ -325,6 +325,8 @@ describe('verify page', () => {
     expect(Number(await page.evaluate(() => document.body.dataset.progressUpdates))).toBeGreaterThan(5);
     // Its records chunks went through the page's pool of chunk workers.
     expect(Number(await page.locator('#verdict').getAttribute('data-pooled-chunks'))).toBeGreaterThan(0);
+    // SHA-256 ran on WebAssembly: the served policy allows 'wasm-unsafe-eval' (console/src/hash-browser.ts).
+    await expect(page.locator('#verdict').getAttribute('data-hash')).resolves.toBe('wasm');
     // The last record's proof: the longest derivation in a range bundle.
     await page.click('#next-page');
     await page.fill('#search', '99999');
@@ -341,6 +343,8 @@ describe('verify page', () => {
     expect(await verifyIn(page, file('good.tar'), file('TRUST.json'))).toEqual({ exitCode: 0, code: '' });
     await expect(page.locator('#record-count').getAttribute('data-total')).resolves.toBe('50');
     await expect(page.locator('nav .operator').count()).resolves.toBe(0);
+    // The inlined worker inherits the file's own policy, which allows compiling the WebAssembly SHA-256.
+    await expect(page.locator('#verdict').getAttribute('data-hash')).resolves.toBe('wasm');
     // The file itself and its worker, started from a blob: URL of code in the page: nothing else.
     const urls = requests.map((r) => r.url());
     expect(urls.filter((u) => !u.endsWith('/anchorlog-verify.html') && !u.startsWith('blob:null/'))).toEqual(

@@ -16,6 +16,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { logHealthRoutes } from '../../src/http/routes/log-health.ts';
 import { logPolicyRoutes } from '../../src/http/routes/log-policy.ts';
 import { producerKeyRoutes } from '../../src/http/routes/producer-keys.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
@@ -36,6 +37,7 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     anchorRoutes: anchorRoutes(stub),
     catalogRoutes: catalogRoutes(stub),
     producerRoutes: producerRoutes(stub),
+    logHealthRoutes: logHealthRoutes(stub),
   },
   admin: {
     adminRoutes: adminRoutes(stub),

@@ -9,6 +9,7 @@ import { anchorRoutes } from '../../src/http/routes/anchors.ts';
 import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { eventWriteRoutes } from '../../src/http/routes/events.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
+import { logHealthRoutes } from '../../src/http/routes/log-health.ts';
 import { producerKeyRoutes } from '../../src/http/routes/producer-keys.ts';
 import { producerRoutes } from '../../src/http/routes/producers.ts';
 import { queryRoutes } from '../../src/http/routes/query.ts';
@@ -30,6 +31,7 @@ const routes: Route[] = [
   ...roleRoutes(none),
   ...readRoutes(none),
   ...anchorRoutes(none),
+  ...logHealthRoutes(none),
   ...queryRoutes(none),
   ...exportRoutes(none),
   ...catalogRoutes(none),

@@ -11,6 +11,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly requestId: string | null,
+    /** The finer stable code some routes add (access reviews: `ALREADY_DECIDED`, …). */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -36,7 +38,7 @@ export const session = {
 export async function api(
   method: 'GET' | 'POST',
   path: string,
-  opts: { query?: Record<string, string | undefined>; body?: unknown; text?: boolean } = {},
+  opts: { query?: Record<string, string | undefined>; body?: unknown; text?: boolean; blob?: boolean } = {},
 ): Promise<unknown> {
   const url = new URL(path, location.origin);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v) url.searchParams.set(k, v);
@@ -53,9 +55,10 @@ export async function api(
   } catch (e) {
     throw new ApiError('NETWORK_ERROR', e instanceof Error ? e.message : String(e), 0, null);
   }
+  if (res.ok && opts.blob) return res.blob();
   const text = await res.text();
   if (!res.ok) {
-    let err: { code?: unknown; message?: unknown; requestId?: unknown } = {};
+    let err: { code?: unknown; message?: unknown; requestId?: unknown; reason?: unknown } = {};
     try {
       err = (JSON.parse(text) as { error?: typeof err }).error ?? {};
     } catch {}
@@ -64,6 +67,7 @@ export async function api(
       typeof err.message === 'string' ? err.message : text.slice(0, 200),
       res.status,
       typeof err.requestId === 'string' ? err.requestId : res.headers.get('x-request-id'),
+      typeof err.reason === 'string' ? err.reason : undefined,
     );
   }
   return opts.text ? text : JSON.parse(text);

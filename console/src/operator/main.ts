@@ -11,6 +11,7 @@ import { parseCheckpoint } from '../../../src/core/note/checkpoint.ts';
 import { parseNote } from '../../../src/core/note/signed-note.ts';
 import { byId, facts, fill, h } from '../dom.ts';
 import { ApiError, api, session } from './api.ts';
+import { guarded } from './error-view.ts';
 
 interface AnchorTsa {
   readonly name: string;
@@ -22,6 +23,20 @@ interface AnchorsDoc {
   readonly size: number;
   readonly quorum?: { required: number; tsaCount: number; granted: number; met: boolean };
   readonly tsas?: AnchorTsa[];
+}
+/** GET /v1/logs/{logId}/health (src/app/log-health.ts). */
+interface LogHealthDoc {
+  readonly sealedSize: number;
+  readonly sealedAt: string | null;
+  readonly checkpointAgeSeconds: number | null;
+  readonly published: boolean;
+  readonly sealLag: {
+    seconds: number;
+    thresholdSeconds: number;
+    over: boolean;
+    oldestUnsealed: { seq: number; receivedAt: string } | null;
+  };
+  readonly halted: { code: string; message: string } | null;
 }
 interface EventRecord {
   readonly index: number;
@@ -41,34 +56,6 @@ interface AlertItem {
   readonly review: { status: string; rev: number };
 }
 
-const errorBox = byId('error');
-
-function showError(e: unknown): void {
-  const err =
-    e instanceof ApiError
-      ? e
-      : new ApiError('CONSOLE_ERROR', e instanceof Error ? e.message : String(e), 0, null);
-  errorBox.dataset.code = err.code;
-  fill(
-    errorBox,
-    h('strong', {}, err.code),
-    `: ${err.message}`,
-    err.requestId ? h('span', { class: 'mono' }, ` (request ${err.requestId})`) : null,
-  );
-  errorBox.hidden = false;
-}
-
-/** Runs `f`, showing any error; clears the previous one first. */
-async function guarded(f: () => Promise<void>): Promise<void> {
-  errorBox.hidden = true;
-  delete errorBox.dataset.code;
-  try {
-    await f();
-  } catch (e) {
-    showError(e);
-  }
-}
-
 const enc = encodeURIComponent;
 
 async function checkpointOf(log: string): Promise<{ size: number; root: Uint8Array; cosignatures: number }> {
@@ -78,15 +65,58 @@ async function checkpointOf(log: string): Promise<{ size: number; root: Uint8Arr
   return { size: cp.size, root: cp.rootHash, cosignatures: Math.max(0, note.signatures.length - 1) };
 }
 
-function age(iso: string | undefined): string {
-  if (!iso) return '—';
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+function seconds(s: number): string {
   return s < 120 ? `${s} s` : s < 7200 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
 }
 
+function age(iso: string | undefined): string {
+  if (!iso) return '—';
+  return seconds(Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000)));
+}
+
+/** The sealing cells of a log's row: checkpoint age, seal lag, and sealing halted or running. */
+function healthCells(health: LogHealthDoc): HTMLTableCellElement[] {
+  const lag = health.sealLag;
+  return [
+    h(
+      'td',
+      { class: 'num', 'data-age': health.checkpointAgeSeconds ?? '' },
+      health.checkpointAgeSeconds === null ? 'never sealed' : seconds(health.checkpointAgeSeconds),
+      health.published ? '' : ' (publish pending)',
+    ),
+    h(
+      'td',
+      {
+        class: lag.over ? 'num status-bad' : 'num',
+        'data-lag': lag.seconds,
+        title: lag.oldestUnsealed
+          ? `oldest unsealed batch ${lag.oldestUnsealed.seq}, received ${lag.oldestUnsealed.receivedAt}; alarm at ${lag.thresholdSeconds} s`
+          : 'every record is sealed',
+      },
+      lag.oldestUnsealed ? seconds(lag.seconds) : 'none',
+      lag.over ? ` (over ${seconds(lag.thresholdSeconds)})` : '',
+    ),
+    health.halted
+      ? h(
+          'td',
+          { class: 'status-bad halted', 'data-halted': health.halted.code, title: health.halted.message },
+          `HALTED: ${health.halted.code}`,
+        )
+      : h('td', { class: 'status-ok' }, 'running'),
+  ];
+}
+
+const COLUMNS = 9;
+
 async function logRow(log: string): Promise<HTMLTableRowElement> {
   try {
-    const cp = await checkpointOf(log);
+    const health = (await api('GET', `/v1/logs/${enc(log)}/health`)) as LogHealthDoc;
+    // A halted or never sealed log may have no checkpoint to show: its health row still is.
+    const cp = await checkpointOf(log).catch((e: unknown) => {
+      if (e instanceof ApiError && e.code === 'NOT_FOUND' && (health.halted || health.sealedSize === 0))
+        return { size: 0, root: new Uint8Array(32), cosignatures: 0 };
+      throw e;
+    });
     const anchors = (await api('GET', `/v1/logs/${enc(log)}/anchors`).catch((e: unknown) => {
       if (e instanceof ApiError && e.code === 'NOT_FOUND') return { size: 0, tsas: [] };
       throw e;
@@ -99,9 +129,10 @@ async function logRow(log: string): Promise<HTMLTableRowElement> {
       .at(-1);
     return h(
       'tr',
-      { 'data-log': log },
+      { 'data-log': log, ...(health.halted ? { 'data-halted': health.halted.code } : {}) },
       h('td', {}, log),
       h('td', { class: 'num', 'data-size': cp.size }, cp.size.toLocaleString()),
+      ...healthCells(health),
       h('td', { class: 'num' }, cp.cosignatures),
       h(
         'td',
@@ -132,7 +163,12 @@ async function logRow(log: string): Promise<HTMLTableRowElement> {
     );
   } catch (e) {
     const err = e instanceof ApiError ? `${e.code}: ${e.message}` : String(e);
-    return h('tr', { 'data-log': log }, h('td', {}, log), h('td', { colspan: 5, class: 'error' }, err));
+    return h(
+      'tr',
+      { 'data-log': log },
+      h('td', {}, log),
+      h('td', { colspan: COLUMNS - 1, class: 'error' }, err),
+    );
   }
 }
 

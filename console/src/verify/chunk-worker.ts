@@ -6,6 +6,7 @@
  * fails or never arrives, so these workers can only make verifying faster.
  */
 import { type ChunkCheck, type ChunkParams, checkRecordsChunk } from '../../../src/core/bundle/chunk.ts';
+import { hashReady } from '../hash-browser.ts';
 
 interface Job {
   readonly id: number;
@@ -27,4 +28,5 @@ scope.onmessage = (ev) => {
   }
   scope.postMessage({ id: ev.data.id, result }, result.ok ? [result.leaves.buffer as ArrayBuffer] : []);
 };
-scope.postMessage('ready');
+// Ready once SHA-256 runs on WebAssembly (or is known not to): chunks are never hashed slower than need be.
+void hashReady.then(() => scope.postMessage('ready'));

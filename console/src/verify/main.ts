@@ -32,7 +32,10 @@ let query = '';
 let offset = 0;
 let progressUpdates = 0;
 
-if (location.protocol === 'file:') document.querySelector('nav .operator')?.remove();
+if (location.protocol === 'file:')
+  document.querySelectorAll('nav .operator').forEach((a) => {
+    a.remove();
+  });
 
 function showChosen(): void {
   fill(
@@ -410,6 +413,7 @@ worker.onmessage = (ev: MessageEvent<Reply>) => {
       progress.value = 1;
       progressText.textContent = 'done';
       byId('verdict').dataset.pooledChunks = String(m.pooledChunks);
+      byId('verdict').dataset.hash = m.hash;
       showVerified(m.report, m.verdict, m.histograms, m.records, m.millis);
       document.body.dataset.state = 'done';
       verifyButton.disabled = false;

@@ -69,6 +69,8 @@ export type Reply =
       readonly millis: number;
       /** Records chunks proved by the chunk workers (the rest were checked in the verify worker). */
       readonly pooledChunks: number;
+      /** SHA-256 in the verify worker: 'wasm' (hash-wasm) or 'js' (@noble/hashes), src/hash-browser.ts. */
+      readonly hash: 'wasm' | 'js';
     }
   /** A class answer document verified (src/cli/class-verdict.ts): its statement and the CLI's verdict. */
   | {

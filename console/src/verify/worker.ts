@@ -21,6 +21,7 @@ import {
 } from '../../../src/core/bundle/index.ts';
 import { utf8 } from '../../../src/core/bytes.ts';
 import { MAX_CLASS_ANSWER_BYTES } from '../../../src/core/classes/answer-doc.ts';
+import { hashEngine, hashReady } from '../hash-browser.ts';
 import { startChunkPool } from './chunk-pool.ts';
 import { Evidence } from './evidence.ts';
 import type { Reply, Request } from './protocol.ts';
@@ -143,6 +144,7 @@ async function verify(req: Extract<Request, { type: 'verify' }>): Promise<Reply>
     records: evidence.rows.length,
     millis,
     pooledChunks: (pool?.proved() ?? 0) - provedBefore,
+    hash: hashEngine(),
   };
 }
 
@@ -166,5 +168,6 @@ function answer(req: Request): Promise<Reply> | Reply {
 scope.onmessage = (ev) => {
   void Promise.resolve(answer(ev.data)).then((r) => scope.postMessage(r));
 };
-// Ready once the chunk workers have loaded: no script is fetched after the page is ready.
-void (pool?.ready ?? Promise.resolve()).then(() => scope.postMessage({ type: 'ready' }));
+// Ready once the chunk workers have loaded (no script is fetched after the page is ready) and
+// this worker's SHA-256 runs on WebAssembly (src/hash-browser.ts).
+void Promise.all([pool?.ready, hashReady]).then(() => scope.postMessage({ type: 'ready' }));
