@@ -185,7 +185,7 @@ const ROWS: readonly Row[] = [
   },
   {
     path: 'export',
-    flags: ['--log', '--from', '--to', '--action', '--actor', '--class', '--output', '--api', '--key'],
+    flags: ['--log', '--from', '--to', '--action', '--actor', '--class', '--format', '--output', '--api', '--key'],
     ok: ['--log', 'prod', '--from', '2026-03-01', '--to', '2026-04-01', '-o', 'march.tar', ...api],
     missing: [['--log', 'prod', '--from', '2026-03-01', '-o', 'march.tar', ...api], 'MISSING_OPTION', '--to'],
     bad: [['--log', 'prod', '--from', 'yesterday', '--to', '2026-04-01', '-o', 'm.tar', ...api], '--from'],
