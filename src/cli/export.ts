@@ -7,20 +7,31 @@
  * The file appears only when the download is complete and its hash matches
  * (written to FILE.part, then renamed). Progress goes to stderr on a TTY.
  *
+ * `--format ocsf` (docs/ocsf.md): the same bundle is downloaded and
+ * hash-checked to a temporary file beside FILE, then its records are written
+ * to FILE as OCSF 1.1.0 JSON lines (src/core/ocsf/mapping.ts), classes from
+ * the API's event catalog, each line carrying its proof handle (log id, leaf
+ * index, leaf hash) in `unmapped`. The temporary bundle is removed.
+ *
  * Exit: 0 downloaded and hash checked, 1 the API refused or the download
  * failed / mismatched, 2 usage error.
  */
 import { createHash } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
-import { fromUtf8 } from '../core/bytes.ts';
+import { bundleRecordsFrom } from '../core/bundle/records.ts';
+import { fromUtf8, toBase64 } from '../core/bytes.ts';
+import { canonicalBytes } from '../core/canonical.ts';
+import { Catalog, CatalogError } from '../core/catalog.ts';
+import { toOcsf } from '../core/ocsf/mapping.ts';
+import { leafHash } from '../core/record.ts';
 import { type ArgsOf, defineCommand, option } from './args.ts';
 import { runCommand } from './command.ts';
 import { UsageError } from './errors.ts';
 import { type CliIo, EXIT_OK } from './io.ts';
 import { printableJson, printableLines } from './printable.ts';
 import { apiGet, apiOptions, CheckError, type ReadApiDeps } from './read-api.ts';
-import { logId, outputFile, text, timeBound } from './values.ts';
+import { choice, logId, outputFile, text, timeBound } from './values.ts';
 import { VERIFICATION_FAILED } from './verdict.ts';
 
 export const EXPORT = defineCommand({
@@ -50,10 +61,18 @@ checked offline, by anchorlog verify.`,
       text('NAME'),
       'every record of event class NAME (docs/classes.md), proved complete:\nwrites a class answer (.json) instead of a bundle',
     ),
-    output: option(outputFile(), 'where to write the bundle (.tar); replaced if it exists', {
-      required: true,
-      short: 'o',
-    }),
+    format: option(
+      choice(['bundle', 'ocsf'] as const, 'FORMAT'),
+      'bundle (default): the evidence bundle (.tar);\nocsf: its records as OCSF 1.1.0 JSON lines (docs/ocsf.md)',
+    ),
+    output: option(
+      outputFile(),
+      'where to write the bundle (.tar) or the OCSF lines; replaced if it exists',
+      {
+        required: true,
+        short: 'o',
+      },
+    ),
     ...apiOptions('with the export scope on the log'),
   },
   json: "the export's description: { ok, exportId, records, bytes, sha256, range, …, file, verifiedSha256 }",
@@ -66,6 +85,11 @@ checked offline, by anchorlog verify.`,
       title: 'only the access changes of one quarter (inclusion of each, not completeness)',
       command:
         'anchorlog export --log prod --from 2026-01-01 --to 2026-04-01 --action access. -o access-q1.tar --json',
+    },
+    {
+      title: 'March as OCSF JSON lines, for a SIEM or Security Lake',
+      command:
+        'anchorlog export --log prod --from 2026-03-01 --to 2026-04-01 --format ocsf -o march.ocsf.jsonl',
     },
   ],
   exitStatus: 'exit status: 0 downloaded and hash checked, 1 refused or failed, 2 usage error',
@@ -225,10 +249,18 @@ export function runExport(argv: string[], io: CliIo, deps: ExportCliDeps): Promi
 }
 
 async function runExportWith(args: ArgsOf<typeof EXPORT>, io: CliIo, deps: ExportCliDeps): Promise<number> {
-  if (args.class !== undefined) return exportClassAnswer(args, io, deps);
+  if (args.class !== undefined) {
+    if (args.format === 'ocsf')
+      throw new UsageError(
+        'CONFLICTING_OPTIONS',
+        '--class writes a class answer (a proof document); --format ocsf writes records: give one',
+      );
+    return exportClassAnswer(args, io, deps);
+  }
   const body: Record<string, string> = { from: args.from, to: args.to };
   if (args.action !== undefined) body.action = args.action;
   if (args.actor !== undefined) body.actor = args.actor;
+  if (args.format === 'ocsf') return exportOcsf(args, body, io, deps);
   const e = await requestExport(deps, { url: args.api, key: args.key }, args.log, body);
   const got = await download(deps, io, e, args.output);
   if (args.json)
@@ -283,4 +315,97 @@ async function exportClassAnswer(
       ]),
     );
   return 0;
+}
+
+/** The API's event catalog (GET /v1/catalog), for the OCSF class of each action. */
+async function fetchCatalog(deps: ExportCliDeps, target: { url: string; key: string }): Promise<Catalog> {
+  const body = await apiGet(deps, target, '/v1/catalog');
+  let doc: unknown;
+  try {
+    doc = JSON.parse(fromUtf8(body));
+  } catch {
+    throw new CheckError('API_MALFORMED', 'GET /v1/catalog: not JSON');
+  }
+  const entries = (doc as { entries?: unknown } | null)?.entries;
+  if (!Array.isArray(entries)) throw new CheckError('API_MALFORMED', 'GET /v1/catalog: no entries');
+  try {
+    return Catalog.fromDocuments(entries);
+  } catch (e) {
+    if (e instanceof CatalogError)
+      throw new CheckError('API_MALFORMED', `GET /v1/catalog: entry ${e.path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/**
+ * `--format ocsf`: the bundle, hash-checked, to FILE.bundle.part; its records
+ * as OCSF JSON lines to FILE.part, renamed to FILE when complete. Both
+ * temporary files are removed whatever happens.
+ */
+async function exportOcsf(
+  args: ArgsOf<typeof EXPORT>,
+  body: Record<string, string>,
+  io: CliIo,
+  deps: ExportCliDeps,
+): Promise<number> {
+  const target = { url: args.api, key: args.key };
+  const catalog = await fetchCatalog(deps, target);
+  const e = await requestExport(deps, target, args.log, body);
+  const bundle = `${args.output}.bundle.part`;
+  const part = `${args.output}.part`;
+  let events = 0;
+  try {
+    const got = await download(deps, io, e, bundle);
+    const out = createWriteStream(part, { flags: 'w' });
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => {});
+    try {
+      for await (const record of bundleRecordsFrom(createReadStream(bundle))) {
+        // decodeRecord accepted only canonical bytes, so these are the leaf's bytes.
+        const hash = toBase64(leafHash(canonicalBytes(record)));
+        const line = `${JSON.stringify(toOcsf({ record, leafHash: hash }, { catalog }))}\n`;
+        events++;
+        if (!out.write(line))
+          await Promise.race([new Promise<void>((r) => out.once('drain', () => r())), failed]);
+      }
+      await Promise.race([
+        new Promise<void>((r, j) => out.end((err?: Error | null) => (err ? j(err) : r()))),
+        failed,
+      ]);
+    } catch (err) {
+      out.destroy();
+      if (err instanceof CheckError) throw err;
+      throw new CheckError(
+        'DOWNLOAD_FAILED',
+        `OCSF export: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    await rename(part, args.output);
+    if (args.json)
+      io.stdout(
+        printableJson(
+          {
+            ok: true,
+            ...e,
+            url: undefined,
+            format: 'ocsf',
+            events,
+            file: args.output,
+            verifiedSha256: got.sha256,
+          },
+          2,
+        ),
+      );
+    else
+      io.stdout(
+        printableLines([
+          `exported ${events} OCSF event(s) of log ${args.log} to ${args.output}`,
+          `prove a line: anchorlog prove --log ${args.log} --index <anchorlog.leaf_index> --leaf-hash <anchorlog.leaf_hash> (both in unmapped)`,
+        ]),
+      );
+    return EXIT_OK;
+  } finally {
+    await rm(bundle, { force: true }).catch(() => {});
+    await rm(part, { force: true }).catch(() => {});
+  }
 }

@@ -12,10 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../src/app/errors.ts';
 import { runExport } from '../../src/cli/export.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
+import { STARTER_CATALOG_DOCUMENTS } from '../../src/compose/starter-catalog.ts';
 import { verifyBundle } from '../../src/core/bundle/index.ts';
+import { Catalog } from '../../src/core/catalog.ts';
+import { ocsfProblems } from '../../src/core/ocsf/validate.ts';
 import { hasScope, type Principal } from '../../src/core/principal.ts';
 import { decodePemCertificates } from '../../src/core/rfc3161/pem.ts';
 import { createRouter } from '../../src/http/router.ts';
+import { catalogRoutes } from '../../src/http/routes/catalog.ts';
 import { exportRoutes } from '../../src/http/routes/exports.ts';
 import { type LocalHttpServer, startHttpServer } from '../../src/local/http-server.ts';
 import { appendAt, sealAndAnchor } from '../app/export-harness.ts';
@@ -46,15 +50,26 @@ const reader = principal('reader', { [LOG]: ['proofs:read'] });
 
 async function serve(maxRecords?: number): Promise<LocalHttpServer> {
   const exports = env.exporter(maxRecords !== undefined ? { maxRecords } : {});
+  const catalog = Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS);
   const dispatch = createRouter(
-    exportRoutes({
-      exports,
-      principals: {
-        authorize: (p, l, s) => {
-          if (!hasScope(p, l, s)) throw new AppError('FORBIDDEN', 'no');
+    [
+      ...exportRoutes({
+        exports,
+        principals: {
+          authorize: (p, l, s) => {
+            if (!hasScope(p, l, s)) throw new AppError('FORBIDDEN', 'no');
+          },
         },
-      },
-    }),
+      }),
+      ...catalogRoutes({
+        catalog: {
+          list: () => ({ entries: catalog.entries(), defaultMode: 'warn' as const }),
+          action: () => {
+            throw new AppError('NOT_FOUND', 'unused');
+          },
+        },
+      }),
+    ],
     {
       authenticate: async (req) => {
         const k = req.headers.authorization;
@@ -258,6 +273,56 @@ describe('anchorlog export', () => {
     const { io: cio, err } = io();
     expect(await runExport(args, cio, deps())).toBe(2);
     expect(err.join('')).toContain('usage: anchorlog export');
+  });
+
+  it('--format ocsf writes one valid OCSF 1.1.0 line per record, each with its proof handle', async () => {
+    const file = join(work, 'access.ocsf.jsonl');
+    const { io: cio, out, err } = io();
+    const code = await runExport(
+      ['--log', LOG, '--from', '2026-03-01', '--to', '2026-07-01', '--format', 'ocsf', '-o', file],
+      cio,
+      deps(),
+    );
+    expect(err.join('')).toBe('');
+    expect(code).toBe(0);
+    expect(out.join('')).toContain('exported 12 OCSF event(s)');
+    expect(existsSync(`${file}.part`)).toBe(false);
+    expect(existsSync(`${file}.bundle.part`)).toBe(false);
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
+    expect(lines).toHaveLength(12);
+    const events = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const ev of events) expect(ocsfProblems(ev)).toEqual([]);
+    // Catalog classes: access.* → User Access Management, tool.call → API Activity.
+    expect(new Set(events.map((e) => e.class_uid))).toEqual(new Set([3005, 6003]));
+    // The proof handles are the leaf indexes of the range, in order, with their leaf hashes.
+    const handles = events.map((e) => (e.unmapped as Record<string, string>)['anchorlog.leaf_index']);
+    expect(handles).toEqual(handles.map((_, i) => String(Number(handles[0]) + i)));
+    for (const e of events)
+      expect((e.unmapped as Record<string, string>)['anchorlog.leaf_hash']).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+  });
+
+  it.each([
+    [['--format', 'csv'], 'FORMAT'],
+    [['--format', 'ocsf', '--class', 'privileged'], '--class'],
+  ])('--format garbage %j → exit 2 naming the problem', async (extra, word) => {
+    const { io: cio, err } = io();
+    const args = ['--log', LOG, '--from', '2026-03-01', '--to', '2026-07-01', '-o', join(work, 'g.jsonl')];
+    expect(await runExport([...args, ...extra], cio, deps())).toBe(2);
+    expect(err.join('')).toContain(word);
+  });
+
+  it.each([
+    ['2026-07-01', '2026-03-01'],
+    ['2026-03-01', '2026-03-01'],
+    ['2026-13-01', '2026-03-01'],
+  ])('--format ocsf over a bad range (%s → %s): exit 1 with the API 400, no file', async (from, to) => {
+    const file = join(work, 'r.jsonl');
+    const { io: cio, err } = io();
+    const args = ['--log', LOG, '--from', from, '--to', to, '--format', 'ocsf', '-o', file];
+    expect(await runExport(args, cio, deps())).toBe(1);
+    expect(err.join('')).toContain('HTTP 400');
+    expect(existsSync(file)).toBe(false);
+    expect(existsSync(`${file}.part`)).toBe(false);
   });
 
   it('no API configured → exit 2; API unreachable → exit 1', async () => {
