@@ -227,15 +227,13 @@ describe('Standard Webhooks', () => {
     expect(rx.got[1]?.headers['webhook-id']).toBe(rx.got[0]?.headers['webhook-id']);
     expect(rx.got[1]?.body.equals(rx.got[0]?.body as Buffer)).toBe(true);
     expect(rx.got[0]?.headers['webhook-id']).not.toContain('.');
-    const payloads = rx.got
-      .slice(1)
-      .map(
-        (g) =>
-          JSON.parse(g.body.toString('utf8')) as {
-            type: string;
-            data: { fromIndex: number; toIndex: number; records: Array<{ index: number }> };
-          },
-      );
+    const payloads = rx.got.slice(1).map(
+      (g) =>
+        JSON.parse(g.body.toString('utf8')) as {
+          type: string;
+          data: { fromIndex: number; toIndex: number; records: Array<{ index: number }> };
+        },
+    );
     expect(payloads.every((p) => p.type === 'anchorlog.records')).toBe(true);
     expect(payloads.flatMap((p) => p.data.records.map((r) => r.index))).toEqual(
       Array.from({ length: sealed }, (_, i) => i),
