@@ -34,6 +34,7 @@ import { isValidKeyName } from './core/note/text.ts';
 import { type NoteVerifier, p256PublicPoint } from './core/note/verifiers.ts';
 import { parseVerifierKey } from './core/note/vkey.ts';
 import { KEY_EXPIRY_INTRODUCED_MS } from './core/principal.ts';
+import { parseStreams, StreamConfigError, type StreamSpec } from './core/streams/spec.ts';
 import { type Cosigner, checkCosigners, parseCosignerKey } from './core/witness/cosignature.ts';
 import { SecretError, type SecretSource } from './ports/secret-source.ts';
 
@@ -202,6 +203,11 @@ export interface AppConfig {
    * sets one). Secret values are read by loadAlertDestinations.
    */
   alertRouting?: DeliveryRouting;
+  /**
+   * ANCHORLOG_STREAMS: log streams to SIEMs and buckets (src/core/streams/spec.ts;
+   * docs/streams.md), each naming the *name* of the secret holding its credential.
+   */
+  streams?: StreamSpec[];
   /**
    * The event catalog's mode per log (docs/events.md §Modes):
    * ANCHORLOG_CATALOG_MODE for every log (default warn) and
@@ -552,6 +558,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       );
     throw err;
   }
+  const streams = streamSettings(env);
   const region = env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   const secrets: SecretRefs = {
     ...(env.ANCHORLOG_QUERY_CURSOR_KEY_SECRET
@@ -602,9 +609,24 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secrets,
     ...(detection ? { detection } : {}),
     ...(alertRouting.destinations.size > 0 ? { alertRouting } : {}),
+    ...(streams.length > 0 ? { streams } : {}),
     catalog: catalogSettings(env),
     ...signaturePolicySettings(env),
   };
+}
+
+/** ANCHORLOG_STREAMS (docs/streams.md); a secret value in it is SECRET_IN_ENVIRONMENT. */
+function streamSettings(env: Env): StreamSpec[] {
+  try {
+    return parseStreams(env.ANCHORLOG_STREAMS);
+  } catch (err) {
+    if (err instanceof StreamConfigError)
+      throw new ConfigError(
+        err.message,
+        err.code === 'SECRET_IN_CONFIG' ? 'SECRET_IN_ENVIRONMENT' : 'INVALID_SETTING',
+      );
+    throw err;
+  }
 }
 
 function signaturePolicySettings(env: Env): Pick<AppConfig, 'signaturePolicy'> {
