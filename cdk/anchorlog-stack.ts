@@ -25,6 +25,7 @@ import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
+import { QueryIndex } from './constructs/query-index.ts';
 import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
@@ -33,7 +34,14 @@ import { retentionDaysParameter } from './retention-floor.ts';
 import { API_ROUTES, type ApiFunction, PUBLIC_ROUTES } from './routes.ts';
 
 /** API functions deployed (each needs lambdas/<name>.ts, its routes in cdk/routes.ts and a spec below). */
-export const API_FUNCTIONS: readonly ApiFunction[] = ['ingest', 'read', 'admin', 'query', 'export'];
+export const API_FUNCTIONS: readonly ApiFunction[] = [
+  'ingest',
+  'read',
+  'admin',
+  'query',
+  'export',
+  'reindex',
+];
 
 /** Context key: the built console to deploy (default dist/console/, built by `npm run build:console`). */
 export const CONSOLE_DIR_CONTEXT = 'anchorlog:consoleDir';
@@ -46,7 +54,15 @@ const LOG_RETENTION_VALUES = [
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
     Record<
-      ApiFunction | 'authorizer' | 'seal' | 'detect' | 'deliver' | 'anchor' | 'project' | 'recover',
+      | ApiFunction
+      | 'authorizer'
+      | 'seal'
+      | 'detect'
+      | 'deliver'
+      | 'anchor'
+      | 'project'
+      | 'recover'
+      | 'compact',
       ServiceFunction
     >
   > = {};
@@ -54,6 +70,8 @@ export class AnchorlogStack extends Stack {
   readonly console: ConsoleSite;
   /** Humans' admin API: IAM (SigV4) with MFA (docs/deploy.md "Admin plane"). */
   readonly adminPlane: AdminPlane;
+  /** The columnar query index: its bucket, and Glue + Athena over it (docs/query.md §7). */
+  readonly queryIndex: QueryIndex;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, {
@@ -112,13 +130,6 @@ export class AnchorlogStack extends Stack {
       default: 365,
       allowedValues: LOG_RETENTION_VALUES.map(String),
       description: 'CloudWatch Logs retention (days) for function and API access logs.',
-    });
-    const queryHotDays = new CfnParameter(this, 'QueryHotDays', {
-      type: 'String',
-      default: '',
-      allowedPattern: '^([2-9]|[1-9][0-9]+)?$',
-      description:
-        'Days the query projection keeps records in its indexes (ANCHORLOG_QUERY_HOT_DAYS, >= 2); empty = the default in docs/query.md.',
     });
     // Maximum API key age per principal kind (docs/access.md "Key expiry"); empty = the default.
     const rotationDays = Object.fromEntries(
@@ -193,6 +204,9 @@ export class AnchorlogStack extends Stack {
     // ---- stores -------------------------------------------------------------
     const table = new AuditTable(this, 'Table');
     const buckets = new ArchiveBuckets(this, 'Buckets', { retentionDays: retentionDays.valueAsNumber });
+    // The columnar query index (Parquet per log and day, derived data: no Object Lock) and Athena over it.
+    const queryIndex = new QueryIndex(this, 'QueryIndex', { accessLogs: buckets.accessLogs });
+    this.queryIndex = queryIndex;
     const signingKey = new SigningKey(this, 'SigningKey');
     // Earlier signing keys whose checkpoints the sealer and anchorer still accept (key rotation).
     const retiredKeys = retiredKeyArns(this);
@@ -291,16 +305,17 @@ export class AnchorlogStack extends Stack {
         return f;
       },
       query: () => {
+        // DuckDB over Parquet copied to /tmp (at most 256 MiB per request, docs/query.md §7) with a
+        // 512 MB memory limit: 2 GB leaves room for both and for the fetched bytes.
         const f = fn('query', {
-          description: 'GET events by time range, action, actor, submitter',
-          environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
+          description: 'GET events by filters and POST read-only SQL, from the columnar index',
+          memorySize: 2048,
+          duckdb: true,
         });
-        table.grant(
-          f,
-          { read: ['logData', 'logMetadata', 'sealState', 'queryProjection'] },
-          { queryIndexes: true },
-        );
-        buckets.grantArchiveRead(f);
+        // Reads the index only (files and progress); log existence from the table (legacy META in L#).
+        table.grant(f, { read: ['logData', 'logMetadata'] });
+        buckets.archiveNameOnly(f);
+        queryIndex.grantRead(f);
         cursorKey.grantReadTo(f, 'ANCHORLOG_QUERY_CURSOR_KEY_SECRET');
         return f;
       },
@@ -313,6 +328,19 @@ export class AnchorlogStack extends Stack {
         buckets.grantArchiveRead(f);
         buckets.grantExports(f);
         signingKey.allowPublicKey(f, 'ExportRoleReadsPublicKey');
+        return f;
+      },
+      reindex: () => {
+        // A rebuild works ~20 s per request (API Gateway cuts at 29 s); the project job carries on.
+        const f = fn('reindex', {
+          description: "POST index/rebuild: rebuild a log's columnar index from the archive",
+          memorySize: 2048,
+          duckdb: true,
+        });
+        // Entry bundles from the archive, the seal state (legacy under L#), the index to rewrite.
+        table.grant(f, { read: ['logData', 'logMetadata', 'sealState'] });
+        buckets.grantArchiveRead(f);
+        queryIndex.grantWrite(f);
         return f;
       },
     };
@@ -430,19 +458,32 @@ export class AnchorlogStack extends Stack {
     if (rekor && rekorKey) rekorKey.allowAnchor(anchor, rekor);
     this.functions.anchor = anchor;
 
-    // Query projector: indexes new records for GET events (its own items only; never signs, no S3).
+    // Query projector: newly sealed records (archive entry bundles) → Parquet in the index bucket,
+    // then compacts the days it closed. Never signs; writes nothing but the index.
     const project = fn('project', {
-      description: 'project new records of every log into the query indexes',
+      description: 'project newly sealed records of every log into the columnar query index',
+      memorySize: 2048,
       timeout: Duration.seconds(60),
       retryAttempts: 0,
-      environment: { ANCHORLOG_QUERY_HOT_DAYS: queryHotDays.valueAsString },
+      duckdb: true,
     });
-    table.grant(project, {
-      read: ['logData', 'logMetadata', 'logRegistry', 'sealState'],
-      'read-update-batch': ['queryProjection'],
-    });
-    buckets.archiveNameOnly(project);
+    table.grant(project, { read: ['logData', 'logMetadata', 'logRegistry', 'sealState'] });
+    buckets.grantArchiveRead(project);
+    queryIndex.grantWrite(project);
     this.functions.project = project;
+
+    // Compaction: merges each log's closed days into one file (hourly); the index bucket only.
+    const compact = fn('compact', {
+      description: 'compact the columnar query index: merge the small files of closed days',
+      memorySize: 2048,
+      timeout: Duration.minutes(5),
+      retryAttempts: 0,
+      duckdb: true,
+    });
+    table.grant(compact, { read: ['logRegistry'] });
+    buckets.archiveNameOnly(compact);
+    queryIndex.grantWrite(compact);
+    this.functions.compact = compact;
 
     // Recovery: completes principal and rule changes staged but not recorded (recoverPending of
     // PrincipalService and RuleService). It records them in the system log and promotes them: the
@@ -514,7 +555,12 @@ export class AnchorlogStack extends Stack {
     new JobSchedule(this, 'ProjectSchedule', {
       target: project,
       every: Duration.minutes(1),
-      description: 'anchorlog: project new records into the query indexes',
+      description: 'anchorlog: project newly sealed records into the columnar query index',
+    });
+    new JobSchedule(this, 'CompactSchedule', {
+      target: compact,
+      every: Duration.hours(1),
+      description: 'anchorlog: merge the small files of closed days in the columnar query index',
     });
     new JobSchedule(this, 'AnchorSchedule', {
       target: anchor,
@@ -540,6 +586,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);
+    alarms.watchCompaction(compact);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);
@@ -561,6 +608,11 @@ export class AnchorlogStack extends Stack {
     new CfnOutput(this, 'ArchiveBucketName', { value: buckets.archive.bucketName });
     new CfnOutput(this, 'ExportsBucketName', { value: buckets.exports.bucketName });
     new CfnOutput(this, 'SigningKeyArn', { value: signingKey.key.keyArn });
+    new CfnOutput(this, 'IndexBucketName', { value: queryIndex.bucket.bucketName });
+    new CfnOutput(this, 'AthenaWorkGroup', {
+      value: queryIndex.workGroup.ref,
+      description: `Athena workgroup over the index (Glue database ${queryIndex.databaseName}, view and sample queries saved; docs/query.md §Athena)`,
+    });
     if (rekorKey)
       new CfnOutput(this, 'RekorAnchorKeyArn', {
         value: rekorKey.key.keyArn,

@@ -6,7 +6,7 @@
  * missing. test/cdk/routes.test.ts checks this table against the route tables
  * in src/http/routes/ and the synthesized API.
  */
-export type ApiFunction = 'ingest' | 'read' | 'admin' | 'query' | 'export';
+export type ApiFunction = 'ingest' | 'read' | 'admin' | 'query' | 'export' | 'reindex';
 
 /** `METHOD /path`, with HTTP API path variables (`{name}`, greedy `{name+}`). */
 export type RouteKey = `${'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'} /${string}`;
@@ -79,8 +79,11 @@ export const API_ROUTES: Record<ApiFunction, readonly RouteKey[]> = {
     'GET /scim/v2/Schemas',
     'GET /scim/v2/Schemas/{id}',
   ],
-  query: ['GET /v1/logs/{logId}/events'],
+  query: ['GET /v1/logs/{logId}/events', 'POST /v1/logs/{logId}/sql'],
   export: ['POST /v1/logs/{logId}/exports'],
+  // The one API route that writes the columnar index (docs/query.md §7): a function of its own,
+  // so the query function stays read-only on the index bucket.
+  reindex: ['POST /v1/logs/{logId}/index/rebuild'],
 };
 
 /** Routes API Gateway lets through without the authorizer (the verifier keys are public). */

@@ -291,6 +291,18 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  watchCompaction(compact: ServiceFunction): void {
+    this.#alarm('CompactionFailing', {
+      alarmDescription:
+        'The columnar index compaction failed in 2 consecutive hourly runs: days keep many small files, so queries read more objects (answers stay complete).',
+      metric: compact.fn.metricErrors({ period: Duration.hours(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 2,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchRecovery(recover: ServiceFunction): void {
     this.#alarm('PrincipalRecoveryFailing', {
       alarmDescription:

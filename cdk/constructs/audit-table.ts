@@ -12,7 +12,7 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { QUERY_GSIS, TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
+import { TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
 import type { ServiceFunction } from './service-function.ts';
 
 /** Partition-key families, as `StringLike` patterns on `dynamodb:LeadingKeys`. */
@@ -46,8 +46,6 @@ export const KEY_FAMILIES = {
    * anchor function's own (src/adapters/aws/dynamo-witness-state.ts); nobody else reads it.
    */
   witnessState: ['W#*'],
-  /** The query projection: cursor `Q#<logId>`, day items `Q#<logId>#<yyyy-mm-dd>`. */
-  queryProjection: ['Q#*'],
   /**
    * Detection state (`D#<logId>`: cursor, rule state items, outbox, redo parts), the detect
    * function's own (src/adapters/aws/dynamo-detection-state.ts).
@@ -120,7 +118,7 @@ export type TableAccess =
   | 'read'
   /** Reads, conditional puts and updates; no deletes. */
   | 'read-update'
-  /** Reads, puts, updates and batch writes (the query projector writes its items in batches). */
+  /** Reads, puts, updates and batch writes (detection writes its state in batches). */
   | 'read-update-batch'
   /** Reads and every item write (ingest's idempotency claims and overflow parts are released). */
   | 'read-write';
@@ -129,8 +127,6 @@ export type TableAccess =
 export type TableGrant = Partial<Record<TableAccess, readonly KeyFamily[]>>;
 
 export interface TableGrantOptions {
-  /** Also read the query GSIs (by exact ARN). */
-  readonly queryIndexes?: boolean;
   /**
    * Families carved out of the grant by an explicit Deny on every item action,
    * for a family whose pattern overlaps a granted one (ingest's `L#*` minus the system log).
@@ -158,6 +154,22 @@ const patterns = (families: Iterable<KeyFamily>) => [
   ...new Set([...families].flatMap((f) => KEY_FAMILIES[f])),
 ];
 
+/**
+ * The sparse GSIs of the DynamoDB query index, gone since issue #17 (the
+ * columnar index in S3 answers queries: docs/query.md §7). DynamoDB deletes
+ * one GSI per table update and CloudFormation will not do more in one stack
+ * update, so an existing deployment steps down with context
+ * `anchorlog:legacyQueryGsis` = 3, 2, 1, then 0 (the default): each deploy
+ * keeps the first N of these (docs/operations.md §Query index migration).
+ */
+export const LEGACY_QUERY_GSIS = [
+  { indexName: 'query-actor', partitionKey: 'qa' },
+  { indexName: 'query-submitter', partitionKey: 'qs' },
+  { indexName: 'query-action1', partitionKey: 'qx1' },
+  { indexName: 'query-action2', partitionKey: 'qx2' },
+] as const;
+export const LEGACY_GSIS_CONTEXT = 'anchorlog:legacyQueryGsis';
+
 export class AuditTable extends Construct {
   readonly table: dynamodb.Table;
 
@@ -170,24 +182,21 @@ export class AuditTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       deletionProtection: true,
       encryption: dynamodb.TableEncryption.AWS_MANAGED,
-      // Query projection items expire after the hot window (docs/query.md), detection state a week
-      // after it expires in log time (docs/detection.md "State").
+      // Detection state expires a week after it expires in log time (docs/detection.md "State");
+      // the query items of the retired DynamoDB index expire by it too.
       timeToLiveAttribute: TTL_ATTRIBUTE,
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    // The sparse query indexes, declared once in src/adapters/aws/table.ts for the app and the stack.
-    for (const g of QUERY_GSIS)
+    const keep = this.node.tryGetContext(LEGACY_GSIS_CONTEXT) ?? 0;
+    if (!Number.isInteger(Number(keep)) || Number(keep) < 0 || Number(keep) > LEGACY_QUERY_GSIS.length)
+      throw new Error(`context ${LEGACY_GSIS_CONTEXT} must be 0 to ${LEGACY_QUERY_GSIS.length}`);
+    for (const g of LEGACY_QUERY_GSIS.slice(0, Number(keep)))
       this.table.addGlobalSecondaryIndex({
         indexName: g.indexName,
         partitionKey: { name: g.partitionKey, type: dynamodb.AttributeType.STRING },
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         projectionType: dynamodb.ProjectionType.ALL,
       });
-  }
-
-  /** The query indexes, by exact ARN (no `index/*`). */
-  get indexArns(): string[] {
-    return QUERY_GSIS.map((g) => `${this.table.tableArn}/index/${g.indexName}`);
   }
 
   /**
@@ -197,24 +206,19 @@ export class AuditTable extends Construct {
    */
   grant(target: ServiceFunction, grant: TableGrant, opts: TableGrantOptions = {}): void {
     const at = (...levels: TableAccess[]) => levels.flatMap((l) => grant[l] ?? []);
-    const classes: [sid: string, actions: string[], families: KeyFamily[], indexes: boolean][] = [
-      [
-        'TableRead',
-        READ,
-        at('read', 'read-update', 'read-update-batch', 'read-write'),
-        opts.queryIndexes ?? false,
-      ],
-      ['TableUpdate', UPDATE, at('read-update', 'read-update-batch', 'read-write'), false],
-      ['TableBatchWrite', BATCH, at('read-update-batch', 'read-write'), false],
-      ['TableDelete', DELETE, at('read-write'), false],
+    const classes: [sid: string, actions: string[], families: KeyFamily[]][] = [
+      ['TableRead', READ, at('read', 'read-update', 'read-update-batch', 'read-write')],
+      ['TableUpdate', UPDATE, at('read-update', 'read-update-batch', 'read-write')],
+      ['TableBatchWrite', BATCH, at('read-update-batch', 'read-write')],
+      ['TableDelete', DELETE, at('read-write')],
     ];
-    for (const [sid, actions, families, indexes] of classes) {
+    for (const [sid, actions, families] of classes) {
       if (families.length === 0) continue;
       target.role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid,
           actions,
-          resources: [this.table.tableArn, ...(indexes ? this.indexArns : [])],
+          resources: [this.table.tableArn],
           conditions: {
             // ForAllValues over the request's leading keys. Scan (no leading keys) is never granted,
             // so the empty-set case of ForAllValues cannot open the whole table.
@@ -253,7 +257,8 @@ export class AuditTable extends Construct {
           sid: 'TableDenyFamilies',
           effect: iam.Effect.DENY,
           actions: ITEM_ACTIONS,
-          resources: [this.table.tableArn, ...this.indexArns],
+          // The table and any index of it (the legacy GSIs while a deployment steps them down).
+          resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
           // ForAnyValue: one key of the family anywhere in a batch denies the whole request.
           conditions: {
             'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) },

@@ -21,7 +21,7 @@ import { createLocalRekorAnchorKey, provisionEmulator, putLocalSecret } from '..
 import { emfMetrics } from '../compose/metrics.ts';
 import { classMonitor } from '../compose/monitor.ts';
 import { adminApi, principalsRecoveryJob } from '../compose/principals.ts';
-import { projectJob, queryApi } from '../compose/query.ts';
+import { projectJob, queryApi, reindexApi } from '../compose/query.ts';
 import { readApi } from '../compose/read.ts';
 import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
@@ -277,6 +277,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       },
       ...ingestApi(services),
       ...(await queryApi(services)),
+      ...reindexApi(services),
       ...adminApi(services),
       ...readApi(services),
       ...exportApi(services),

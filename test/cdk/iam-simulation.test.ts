@@ -36,6 +36,8 @@ const ROLES = [
   'recover',
   'detect',
   'deliver',
+  'compact',
+  'reindex',
 ] as const;
 type Role = (typeof ROLES)[number];
 /** A role of the stack, or an operator whose identity policy allows `*` on `*` (AdministratorAccess). */
@@ -52,6 +54,7 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
+<<<<<<< ours
   // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect, deliver:
   //au in ad se an re qu ex pr rc de dl
   ['-  W  R  R  R  R  R  R  R  -  R  -', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
@@ -83,6 +86,37 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['U  -  R  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
   ['-  -  U  -  -  -  -  -  -  U  -  -', 'AV#', 'access review heads'],
   ['-  -  U  -  -  -  -  -  -  U  -  -', 'AV#arv_0123456789abcdef01234567', 'access review decisions'],
+=======
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect, deliver, compact, reindex:
+  //au in ad se an re qu ex pr rc de dl cp ri
+  ['-  W  R  R  R  R  R  R  R  -  R  -  -  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R  W  R  W  -  R', 'L#system', 'system log partition'],
+  ['R  R  W  R  -  R  R  R  R  W  R  W  -  R', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['-  R  U  R  R  R  R  R  R  -  -  -  -  R', 'M#acme', 'log metadata'],
+  ['-  R  U  R  R  R  R  R  R  U  -  U  -  R', 'M#system', 'system log metadata'],
+  ['-  -  U  R  R  R  -  -  R  U  R  U  R  -', 'LOGS', 'log registry'],
+  ['-  -  -  U  R  R  -  R  R  -  R  -  -  R', 'S#acme', 'seal state'],
+  ['-  -  -  -  U  R  -  R  -  -  -  -  -  -', 'A#acme', 'anchors'],
+  ['-  U  -  -  -  R  -  -  -  -  -  -  -  -', 'PS#acme', 'producer streams'],
+  ['-  R  U  -  -  -  -  -  -  -  -  -  -  -', 'PK#k1', 'producer signing keys'],
+  ['-  -  -  -  U  -  -  -  -  -  -  -  -  -', 'W#acme', 'witness state'],
+  ['-  -  -  -  -  -  -  -  -  -  B  B  -  -', 'D#acme', 'detection: cursor, state, outbox'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -', 'N#acme', 'alert delivery: lease, progress'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -', 'NDL', 'alert delivery: dead letters'],
+  ['-  -  -  U  U  -  -  -  -  -  -  W  -  -', 'H#PENDING', 'health observations (outbox)'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'P#k1', 'principal'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'PRINCIPALS', 'principal directory'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -', 'R#', 'detection rule heads'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -', 'R#ai.data-export.volume', 'detection rule versions'],
+  ['-  -  U  -  -  -  -  -  -  U  -  U  -  -', 'AR#', 'alert review state'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'G#', 'role heads'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'G#tenant-writer', 'role versions'],
+  ['U  -  R  -  -  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'AV#', 'access review heads'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'AV#arv_0123456789abcdef01234567', 'access review decisions'],
+>>>>>>> theirs
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';
@@ -109,7 +143,9 @@ const DENIED_EXPLICITLY = 'Denied (explicit)';
 /** A resource named symbolically; resolved to the template's ARNs once synthesized. */
 type Target =
   | { readonly table: readonly string[] }
-  | { readonly index: string; readonly pk: string }
+  /** An object in the columnar index bucket, or (`indexBucket`) the bucket itself. */
+  | { readonly indexObject: string }
+  | { readonly indexBucket: true }
   | { readonly archive: string }
   | { readonly archiveBucket: true }
   | { readonly exports: string }
@@ -142,6 +178,8 @@ const ANCHORED_CHECKPOINT = 'logs/acme/anchors/5/checkpoint';
 /** A witness cosignature, next to the tokens of the same checkpoint (src/app/witness.ts cosignatureKey). */
 const COSIGNATURE = 'logs/acme/anchors/5/witness-a.cosig';
 const INM = { 's3:if-none-match': '*' };
+const INDEX_FILE = 'index/log=acme/day=2026-03-01/0000000000000000-0000000000000100.parquet';
+const INDEX_LIST = { 's3:prefix': 'index/log=acme/' };
 const IM = { 's3:if-match': '"e1"' };
 const SIGN = { 'kms:SigningAlgorithm': 'ECDSA_SHA_256', 'kms:MessageType': 'RAW' };
 
@@ -228,8 +266,20 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('recover', 'dynamodb:BatchGetItem', { table: ['M#system', 'M#acme'] }, 'Denied'),
   one('recover', 'dynamodb:BatchGetItem', { table: ['P#k1', 'L#system#E#x'] }, 'Allowed'),
   every([], 'dynamodb:Scan', { table: [] }),
-  every(['query'], 'dynamodb:Query', { index: 'query-actor', pk: 'L#acme#QA#alice' }),
-  one('query', 'dynamodb:Query', { index: 'query-action1', pk: 'Q#acme#QX#tool' }, 'Allowed'),
+
+  // ---- columnar query index (docs/query.md §7): project, compact and reindex write it, query reads it
+  every(['project', 'compact', 'reindex'], 's3:PutObject', { indexObject: INDEX_FILE }),
+  every(['project', 'compact', 'reindex'], 's3:DeleteObject', { indexObject: INDEX_FILE }),
+  every(['query', 'project', 'compact', 'reindex'], 's3:GetObject', { indexObject: INDEX_FILE }),
+  every(['query', 'project', 'compact', 'reindex'], 's3:ListBucket', { indexBucket: true }, INDEX_LIST),
+  // nothing outside index/, no permanent delete of a version (a compacted-away file is kept 7 days)
+  every([], 's3:PutObject', { indexObject: 'elsewhere/x.parquet' }),
+  every([], 's3:DeleteObjectVersion', { indexObject: INDEX_FILE }),
+  every([], 's3:PutLifecycleConfiguration', { indexBucket: true }),
+  one('query', 's3:GetObject', { indexObject: INDEX_FILE }, DENIED_EXPLICITLY, {
+    'aws:SecureTransport': 'false',
+  }),
+  one('operator', 's3:PutObject', { indexObject: INDEX_FILE }, 'Allowed'),
 
   // ---- archive: who writes what, and only as a conditional write
   every(['seal'], 's3:PutObject', { archive: TILE }, INM),
@@ -245,7 +295,7 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('anchor', 's3:PutObject', { archive: TOKEN }, DENIED_EXPLICITLY),
   every(['anchor'], 's3:PutObject', { archive: COSIGNATURE }, INM),
   one('anchor', 's3:PutObject', { archive: COSIGNATURE }, DENIED_EXPLICITLY),
-  every(['seal', 'anchor', 'read', 'query', 'export'], 's3:GetObject', { archive: COSIGNATURE }),
+  every(['seal', 'anchor', 'read', 'export', 'project', 'reindex'], 's3:GetObject', { archive: COSIGNATURE }),
   one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, 'Allowed', INM),
   one('anchor', 's3:PutObject', { archive: ANCHORED_CHECKPOINT }, DENIED_EXPLICITLY, IM),
   one('anchor', 's3:PutObject', { archive: CHECKPOINT }, 'Denied', IM),
@@ -256,7 +306,7 @@ const REQUEST_TABLE: readonly (Row | Sweep)[] = [
   one('operator', 's3:PutObject', { archive: TOKEN }, DENIED_EXPLICITLY, IM),
   // A delete marker hides a tile and lets If-None-Match succeed again (a fork); nobody may create one.
   one('operator', 's3:DeleteObject', { archive: TILE }, DENIED_EXPLICITLY),
-  every(['seal', 'anchor', 'read', 'query', 'export'], 's3:GetObject', { archive: TILE }),
+  every(['seal', 'anchor', 'read', 'export', 'project', 'reindex'], 's3:GetObject', { archive: TILE }),
   one('read', 's3:GetObject', { archive: TILE }, DENIED_EXPLICITLY, { 'aws:SecureTransport': 'false' }),
   // Presigned redirects to large entry bundles name the version (src/app/proofs.ts): read role, bundles only.
   every(['read'], 's3:GetObjectVersion', { archive: ENTRIES }),
@@ -340,7 +390,7 @@ const retiredCallers = new Map<Who, Caller>();
 let iamRekor: TemplateIam;
 const rekorCallers = new Map<Who, Caller>();
 const rekorArns = { anchorKey: '', signingKey: '', anchorRole: '' };
-const arns = { table: '', archive: '', exports: '', signingKey: '', alerts: '', alarms: '' };
+const arns = { table: '', archive: '', exports: '', index: '', signingKey: '', alerts: '', alarms: '' };
 const fnArn = (role: Role) =>
   iam.arn(s.logicalId(s.stack.functions[role]?.fn.node.defaultChild as CfnElement));
 
@@ -370,6 +420,7 @@ beforeAll(() => {
   arns.table = iam.arn(idOf(child('Table', 'Table')));
   arns.archive = iam.arn(idOf(child('Buckets', 'Archive')));
   arns.exports = iam.arn(idOf(child('Buckets', 'Exports')));
+  arns.index = iam.arn(idOf(child('QueryIndex', 'Bucket')));
   arns.signingKey = iam.arn(idOf(child('SigningKey', 'Key')));
   arns.alerts = iam.ref(idOf(child('Alerts', 'Topic')));
   arns.alarms = iam.ref(idOf(child('Alarms', 'Topic')));
@@ -417,10 +468,9 @@ function request(row: Omit<Row, 'who' | 'expect'>, caller: Caller): SimRequest {
   if ('table' in t) {
     resource = arns.table;
     if (t.table.length > 0) context = { ...context, 'dynamodb:LeadingKeys': [...t.table] };
-  } else if ('index' in t) {
-    resource = `${arns.table}/index/${t.index}`;
-    context = { ...context, 'dynamodb:LeadingKeys': [t.pk] };
-  } else if ('archive' in t) resource = `${arns.archive}/${t.archive}`;
+  } else if ('indexObject' in t) resource = `${arns.index}/${t.indexObject}`;
+  else if ('indexBucket' in t) resource = arns.index;
+  else if ('archive' in t) resource = `${arns.archive}/${t.archive}`;
   else if ('archiveBucket' in t) resource = arns.archive;
   else if ('exports' in t) resource = `${arns.exports}/${t.exports}`;
   else if ('retiredKey' in t) resource = RETIRED_KEY;
@@ -469,7 +519,8 @@ function targetText(t: Target): string {
     return t.table.length
       ? `table, leading keys ${t.table.map((k) => `\`${k}\``).join(', ')}`
       : 'table, no leading key';
-  if ('index' in t) return `index \`${t.index}\`, leading key \`${t.pk}\``;
+  if ('indexObject' in t) return `index bucket \`${t.indexObject}\``;
+  if ('indexBucket' in t) return 'index bucket';
   if ('archive' in t) return `archive \`${t.archive}\``;
   if ('archiveBucket' in t) return 'archive bucket';
   if ('exports' in t) return `exports \`${t.exports}\``;
@@ -513,6 +564,7 @@ describe('every other role in the template (schedulers, anything CDK adds)', () 
     { action: 's3:PutObject', target: { archive: TILE }, context: INM },
     { action: 's3:PutObject', target: { archive: CHECKPOINT }, context: IM },
     { action: 's3:GetObject', target: { archive: TILE } },
+    { action: 's3:PutObject', target: { indexObject: INDEX_FILE } },
     { action: 'dynamodb:PutItem', target: { table: ['L#acme'] } },
     { action: 'dynamodb:PutItem', target: { table: ['S#acme'] } },
     { action: 'dynamodb:GetItem', target: { table: ['P#k1'] } },

@@ -25,6 +25,7 @@ import { readRoutes } from '../../src/http/routes/read.ts';
 import { roleRoutes } from '../../src/http/routes/roles.ts';
 import { ruleRoutes } from '../../src/http/routes/rules.ts';
 import { scimRoutes } from '../../src/http/routes/scim.ts';
+import { indexRebuildRoutes, sqlRoutes } from '../../src/http/routes/sql.ts';
 
 // Route factories only close over their dependencies; building the tables calls none of them.
 const stub = {} as never;
@@ -49,8 +50,9 @@ const FACTORIES: Partial<Record<ApiFunction, Record<string, Route[]>>> = {
     logPolicyRoutes: logPolicyRoutes(stub),
     scimRoutes: scimRoutes(stub),
   },
-  query: { queryRoutes: queryRoutes(stub) },
+  query: { queryRoutes: queryRoutes(stub), sqlRoutes: sqlRoutes(stub) },
   export: { exportRoutes: exportRoutes(stub) },
+  reindex: { indexRebuildRoutes: indexRebuildRoutes(stub) },
 };
 
 /** The composition function (src/compose/<file>) each API Lambda builds its routes with. */
@@ -60,6 +62,7 @@ const COMPOSED: Record<ApiFunction, readonly [file: string, fn: string]> = {
   admin: ['principals.ts', 'adminApi'],
   query: ['query.ts', 'queryApi'],
   export: ['export.ts', 'exportApi'],
+  reindex: ['query.ts', 'reindexApi'],
 };
 
 /** The text of `export [async] function <name>` in `source`, up to the next top-level export. */

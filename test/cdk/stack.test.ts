@@ -9,9 +9,10 @@ import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_FUNCTIONS } from '../../cdk/anchorlog-stack.ts';
+import { DUCKDB_ARCHITECTURE } from '../../cdk/constructs/service-function.ts';
 import { RETENTION_FLOOR_DAYS } from '../../cdk/retention-floor.ts';
 import { API_ROUTES, PUBLIC_ROUTES } from '../../cdk/routes.ts';
-import { QUERY_GSIS, TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
+import { TTL_ATTRIBUTE } from '../../src/adapters/aws/table.ts';
 import { allStatements, type FlatStatement, granting } from './policy-walk.ts';
 import { cleanupSynths, type Synth, synth } from './synth.ts';
 
@@ -142,19 +143,10 @@ describe('table', () => {
     });
   });
 
-  it('has the query indexes and TTL the application declares (src/adapters/aws/table.ts)', () => {
+  it('has the TTL the application declares (src/adapters/aws/table.ts) and no GSI (the query index is in S3)', () => {
     s.template.hasResourceProperties('AWS::DynamoDB::Table', {
       TimeToLiveSpecification: { AttributeName: TTL_ATTRIBUTE, Enabled: true },
-      GlobalSecondaryIndexes: QUERY_GSIS.map((g) =>
-        Match.objectLike({
-          IndexName: g.indexName,
-          KeySchema: [
-            { AttributeName: g.partitionKey, KeyType: 'HASH' },
-            { AttributeName: 'sk', KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
-        }),
-      ),
+      GlobalSecondaryIndexes: Match.absent(),
     });
   });
 
@@ -316,10 +308,22 @@ describe('no role can delete, unlock or shorten retention', () => {
     const onlyConsoleObjects = (st: FlatStatement) =>
       JSON.stringify(st.principals) === JSON.stringify([{ Ref: consoleCopyRole() }]) &&
       st.resources.every((r) => JSON.stringify(r).includes(`"${consoleBucket}"`));
+    // And one for derived data: the columnar index's writers delete what compaction covered, on the
+    // index bucket's `index/` objects only (a delete marker: the bucket is versioned and nobody may
+    // delete a version; cdk/constructs/query-index.ts).
+    const indexBucket = s.logicalId(s.stack.queryIndex.bucket.node.defaultChild);
+    const indexWriters = (['project', 'compact', 'reindex'] as const).map((n) => ({ Ref: roleId(n) }));
+    const onlyIndexObjects = (st: FlatStatement) =>
+      action === 's3:DeleteObject' &&
+      st.principals.length === 1 &&
+      indexWriters.some((w) => JSON.stringify(st.principals[0]) === JSON.stringify(w)) &&
+      st.resources.every(
+        (r) => JSON.stringify(r).includes(`"${indexBucket}"`) && JSON.stringify(r).includes('/index/*'),
+      );
     const grants = granting(statements, action);
-    expect(grants.filter((st) => !onlyConsoleObjects(st))).toEqual([]);
+    expect(grants.filter((st) => !onlyConsoleObjects(st) && !onlyIndexObjects(st))).toEqual([]);
     if (action === 's3:DeleteObject')
-      expect(grants.length, 'the console deployment prunes stale files').toBe(1);
+      expect(grants.length, 'the console deployment prunes stale files; three index writers compact').toBe(4);
   });
 
   it('the seal role writes the archive with s3:PutObject only (plus reads)', () => {
@@ -359,7 +363,7 @@ describe('no role can delete, unlock or shorten retention', () => {
 });
 
 describe('functions', () => {
-  it('every Lambda runs nodejs22.x or newer on arm64', () => {
+  it("every Lambda runs nodejs22.x or newer on arm64, but those with DuckDB on its bindings' architecture", () => {
     // Except CDK's console copy function (BucketDeployment: a Python runtime CDK pins, deploy time only).
     const fns = serviceFunctions();
     expect(fns.length).toBeGreaterThan(0);
@@ -367,7 +371,9 @@ describe('functions', () => {
       const m = /^nodejs(\d+)\.x$/.exec(String(f.Properties?.Runtime));
       expect(m, `${id}: ${f.Properties?.Runtime}`).not.toBeNull();
       expect(Number(m?.[1]), id).toBeGreaterThanOrEqual(22);
-      expect(f.Properties?.Architectures, id).toEqual(['arm64']);
+      // The columnar index's functions (test/cdk/query-index.test.ts names them).
+      const duckdb = ['query', 'project', 'compact', 'reindex'].some((n) => fnId(n as never) === id);
+      expect(f.Properties?.Architectures, id).toEqual([duckdb ? DUCKDB_ARCHITECTURE.name : 'arm64']);
     }
   });
 

@@ -7,7 +7,7 @@ import { detectJob } from '../../src/compose/detect.ts';
 import { exportApi } from '../../src/compose/export.ts';
 import { ingestApi } from '../../src/compose/ingest.ts';
 import { adminApi, principalsRecoveryJob } from '../../src/compose/principals.ts';
-import { projectJob } from '../../src/compose/query.ts';
+import { compactJob, projectJob, queryApi, reindexApi } from '../../src/compose/query.ts';
 import { readApi } from '../../src/compose/read.ts';
 import { sealJob } from '../../src/compose/seal.ts';
 import { createServices } from '../../src/compose/services.ts';
@@ -78,7 +78,30 @@ describe('cold start', () => {
     expect(ingestApi(services).length).toBeGreaterThan(0);
     expect(adminApi(services).length).toBeGreaterThan(0);
     expect(readApi(services).length).toBeGreaterThan(0);
-    expect(projectJob(services).name).toBe('project');
     expect(principalsRecoveryJob(services).name).toBe('recover');
+  });
+
+  it('query, project, compact and reindex without ANCHORLOG_INDEX_BUCKET: MISSING_SETTING, naming it', async () => {
+    for (const start of [
+      () => queryApi(services),
+      () => projectJob(services),
+      () => compactJob(services),
+      () => reindexApi(services),
+    ]) {
+      const err = await configError(start);
+      expect(err.code).toBe('MISSING_SETTING');
+      expect(err.message).toContain('ANCHORLOG_INDEX_BUCKET');
+    }
+    const withIndex = createServices(
+      loadConfig({
+        ANCHORLOG_TABLE: 't',
+        ANCHORLOG_ARCHIVE_BUCKET: 'b',
+        ANCHORLOG_INDEX_BUCKET: 'i',
+        ANCHORLOG_AWS_ENDPOINT: 'http://127.0.0.1:9',
+      }),
+    );
+    expect(projectJob(withIndex).name).toBe('project');
+    expect(compactJob(withIndex).name).toBe('compact');
+    expect(reindexApi(withIndex).map((r) => r.pattern)).toEqual(['/v1/logs/{logId}/index/rebuild']);
   });
 });

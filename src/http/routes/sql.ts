@@ -1,8 +1,10 @@
 /**
- * The columnar index's routes (docs/query.md §7), mounted only when the
- * index is configured (ANCHORLOG_INDEX_BUCKET):
+ * The columnar index's routes (docs/query.md §7):
  *   POST /v1/logs/{logId}/sql            (scope events:read) read-only SQL over the view `events`
+ *                                        — sqlRoutes, mounted by the query function (reads the index)
  *   POST /v1/logs/{logId}/index/rebuild  (scope admin) rebuild the log's index from the archive
+ *                                        — indexRebuildRoutes, mounted by the reindex function (the
+ *                                        only API function that may write the index bucket)
  * A refused statement is 400 BAD_REQUEST, path `/sql`, with a stable `reason`
  * (SQL_NOT_READ_ONLY, SQL_MULTIPLE_STATEMENTS, SQL_FORBIDDEN, SQL_TIMEOUT, …).
  */
@@ -49,9 +51,7 @@ const REBUILD_BUDGET_MS = 20_000;
 
 export function sqlRoutes(deps: {
   columnar: Pick<ColumnarQueryService, 'sql'>;
-  indexer: Pick<ColumnarIndexer, 'rebuild'>;
   principals: Pick<PrincipalService, 'authorize'>;
-  clock: Clock;
 }): Route[] {
   return [
     {
@@ -65,6 +65,15 @@ export function sqlRoutes(deps: {
         return json(200, result, { 'cache-control': 'no-store' });
       },
     },
+  ];
+}
+
+export function indexRebuildRoutes(deps: {
+  indexer: Pick<ColumnarIndexer, 'rebuild'>;
+  principals: Pick<PrincipalService, 'authorize'>;
+  clock: Clock;
+}): Route[] {
+  return [
     {
       method: 'POST',
       pattern: '/v1/logs/{logId}/index/rebuild',
