@@ -176,8 +176,14 @@ export interface AppendResult {
 export interface ReceiptLookup {
   /** Receipts of the entries already sequenced, by accept id. */
   receipts: Record<string, Receipt[]>;
-  /** Accept ids with no receipt yet (still pending, or unknown to this submitter). */
+  /** Accept ids of this submitter's entries queued and not sequenced yet. */
   pending: string[];
+  /**
+   * Accept ids that are neither: never accepted, another submitter's, or a
+   * request whose writer waited and was answered 201 (its receipts were in
+   * that answer; docs/ingest.md §9). Polling them again will not help.
+   */
+  unknown: string[];
 }
 
 /** docs/events.md §Modes. */
@@ -394,20 +400,27 @@ export class IngestService {
 
   /**
    * Receipts of accepted entries by accept id (GET …/receipts). Only the
-   * submitter's own entries are answered; any other id reads as pending, so
-   * the answer says nothing about other writers' requests.
+   * submitter's own entries are answered; another submitter's id reads as
+   * unknown, so the answer says nothing about other writers' requests.
+   * The queue is read before the receipts: an entry leaves the queue only
+   * after its receipt is written, so an id absent from both was not pending.
    */
   async receipts(logId: string, submitter: string, acceptIds: readonly string[]): Promise<ReceiptLookup> {
     try {
       if (!isValidLogId(logId)) throw new AppError('BAD_REQUEST', LOG_ID_RULE);
-      const found = this.#pending
-        ? await this.#calls.retry(() => (this.#pending as PendingPath).store.readReceipts(logId, acceptIds))
-        : new Map<string, EntryReceipt>();
-      const out: ReceiptLookup = { receipts: {}, pending: [] };
+      const out: ReceiptLookup = { receipts: {}, pending: [], unknown: [] };
+      const path = this.#pending;
+      if (!path) {
+        out.unknown.push(...acceptIds);
+        return out;
+      }
+      const queued = await this.#calls.retry(() => path.store.readQueued(logId, acceptIds));
+      const found = await this.#calls.retry(() => path.store.readReceipts(logId, acceptIds));
       for (const id of acceptIds) {
         const r = found.get(id);
         if (r && r.submitter === submitter) out.receipts[id] = receiptsOfEntry(r);
-        else out.pending.push(id);
+        else if (!r && queued.get(id)?.submitter === submitter) out.pending.push(id);
+        else out.unknown.push(id);
       }
       return out;
     } catch (err) {
@@ -477,10 +490,17 @@ export class IngestService {
       const replay = await this.#checkEventIds(p);
       if (replay) return flag({ status: 200, replay: true, receipts: replay });
     }
-    // Back-pressure before anything is written: the depth the sequencer last saw.
-    const lease = await this.#calls.retry(() => path.store.readLease(p.logId));
-    if (lease && lease.depth >= path.maxPendingEntries)
-      throw new AppError('THROTTLED', `log ${p.logId} has ${lease.depth} requests waiting to be sequenced`, {
+    // Back-pressure before anything is written: the depth a sequencer last
+    // saw. This process's own runs and lease reads keep a hint fresh for
+    // DEPTH_HINT_MS (src/app/sequencer.ts), so a busy process reads the lease
+    // item about once a second per log, not once per request.
+    let depth = path.sequencer.depthHint(p.logId);
+    if (depth === undefined) {
+      depth = (await this.#calls.retry(() => path.store.readLease(p.logId)))?.depth ?? 0;
+      path.sequencer.noteDepth(p.logId, depth);
+    }
+    if (depth >= path.maxPendingEntries)
+      throw new AppError('THROTTLED', `log ${p.logId} has ${depth} requests waiting to be sequenced`, {
         retryAfterSeconds: 1,
       });
     const events = p.events.map((e) => canonicalBytes(e));
@@ -509,7 +529,11 @@ export class IngestService {
     // DURABLE from here on: every failure below answers 202, never an error.
     let receipt: EntryReceipt | undefined;
     try {
-      if (path.sequenceOnAccept) receipt = await path.sequencer.waitFor(p.logId, acceptId, started + waitMs);
+      // A writer that does not wait still drives the queue (no timer needed),
+      // but registers no waiter: its receipt item must be written for the lookup.
+      if (path.sequenceOnAccept && waitMs <= 0) await path.sequencer.runOnce(p.logId);
+      else if (path.sequenceOnAccept)
+        receipt = await path.sequencer.waitFor(p.logId, acceptId, started + waitMs, p.key !== undefined);
     } catch (err) {
       this.#warn('non-fatal: sequencing failed after the accept', err);
     }

@@ -104,6 +104,20 @@ export interface RunResult {
   entries: number;
 }
 
+interface Waiter {
+  /** False: the run may skip the receipt item when it answers in memory (see waitFor). */
+  needsReceipt: boolean;
+  /** Claimed by a run: `promise` settles with the receipt, or undefined if that run failed first. */
+  done: boolean;
+  promise: Promise<EntryReceipt | undefined>;
+  resolve: (r: EntryReceipt | undefined) => void;
+}
+
+const waiterKey = (logId: string, acceptId: string) => `${logId}\0${acceptId}`;
+
+/** How long a depth learned by this process stands in for reading the lease item (back-pressure). */
+export const DEPTH_HINT_MS = 1_000;
+
 interface Chosen {
   entries: PendingEntry[];
   events: number;
@@ -124,6 +138,12 @@ export class Sequencer {
   readonly #scope: SequencerDeps['eventIdScope'];
   /** Last tip seen per log: committed stays committed, so probing on from it is correct and saves reads. */
   readonly #tips = new Map<string, LogTip>();
+  /** Writers waiting in this process, by waiterKey; a run that commits an entry claims and answers its waiter. */
+  readonly #waiters = new Map<string, Waiter>();
+  /** Logs with a run of this Sequencer going on; the promise settles when it ends. */
+  readonly #active = new Map<string, Promise<void>>();
+  /** The queue depth this process last learned per log, and when (the back-pressure hint). */
+  readonly #depths = new Map<string, { depth: number; at: number }>();
 
   constructor(deps: SequencerDeps) {
     this.#store = deps.store;
@@ -152,23 +172,114 @@ export class Sequencer {
    * Waits until entry `acceptId` has a receipt or `untilMs` (epoch ms) passes,
    * sequencing the log itself whenever the lease is free. Undefined when the
    * wait ran out (the entry stays accepted; its receipt comes later).
+   *
+   * In-process answers (docs/ingest.md §9 "Receipts and latency"): the waiter
+   * registers under its accept id, and a run *of this Sequencer* that
+   * commits the entry hands it the receipt directly, no store read. While a
+   * run of this Sequencer is going on the log, a waiter neither polls nor
+   * tries the lease: it waits for that run (which lists the queue again
+   * after every batch, so it takes the entry) or for its end, then tries the
+   * lease itself. Only when another process holds the lease does it poll
+   * the entry's receipt, backing off from `pollMs` to 16×.
+   *
+   * `needsReceipt` false (an entry with no idempotency key: no retry can
+   * land on it and nobody else knows its accept id) lets the run skip the
+   * entry's receipt item when it answers the waiter in memory; the waiter
+   * MUST then return the receipt it was handed (201), never 202. A waiter
+   * that gives up unregisters first (synchronously, so a run either claimed
+   * it before, and it gets the receipt, or writes the receipt item).
    */
-  async waitFor(logId: string, acceptId: string, untilMs: number): Promise<EntryReceipt | undefined> {
+  async waitFor(
+    logId: string,
+    acceptId: string,
+    untilMs: number,
+    needsReceipt = true,
+  ): Promise<EntryReceipt | undefined> {
+    const key = waiterKey(logId, acceptId);
+    let me = this.#register(key, needsReceipt);
     let pause = this.#limits.pollMs;
-    for (let look = 0; ; look++) {
-      // Sequence ourselves when the lease is free: at the first look (whoever
-      // accepts also drives the queue, so it never needs a timer), then every
-      // LEASE_TRY_EVERY looks. Between tries only the receipt is read, so
-      // many waiters do not pile conditional writes on the lease item.
-      const run = look % LEASE_TRY_EVERY === 0 ? await this.runOnce(logId) : { ran: false };
-      const mine = await this.#calls.retry(() => this.#pending.readReceipts(logId, [acceptId]));
-      const found = mine.get(acceptId);
-      if (found) return found;
-      if (this.#clock.now() >= untilMs) return undefined;
-      if (run.ran) continue;
-      await this.#sleep(Math.min(pause, Math.max(1, untilMs - this.#clock.now())));
-      pause = Math.min(pause * 2, this.#limits.pollMs * 16);
+    let tryLease = true;
+    let polls = 0;
+    try {
+      for (;;) {
+        if (me.done) {
+          const got = await me.promise;
+          if (got) return got;
+          // The run that claimed us failed before answering: wait on as before.
+          me = this.#register(key, needsReceipt);
+        }
+        const local = this.#active.get(logId);
+        if (local) {
+          // A run of ours is going on this log: it lists the queue before
+          // every batch, so it takes our entry in its next batch, or ends
+          // (then we try the lease). No timer: that run is bounded by its
+          // lease (it starts no batch in the lease's last quarter), so a
+          // waiter may overrun its wait by at most that run's remainder.
+          await Promise.race([me.promise, local]);
+          tryLease = true;
+        } else if (tryLease) {
+          tryLease = false;
+          const run = await this.runOnce(logId);
+          // Our run may have stopped before our entry (lease nearly over): go again.
+          if (run.ran && !me.done) tryLease = true;
+        } else {
+          // Another process holds the lease: its run has no waiter for us,
+          // so it writes our receipt item. Poll it.
+          const found = (await this.#calls.retry(() => this.#pending.readReceipts(logId, [acceptId]))).get(
+            acceptId,
+          );
+          if (found && !me.done) {
+            this.#waiters.delete(key);
+            return found;
+          }
+          if (!me.done) {
+            const slept = this.#sleep(Math.min(pause, Math.max(1, untilMs - this.#clock.now())));
+            await Promise.race([me.promise, slept]);
+            pause = Math.min(pause * 2, this.#limits.pollMs * 16);
+            tryLease = ++polls % LEASE_TRY_EVERY === 0;
+          }
+        }
+        if (!me.done && this.#clock.now() >= untilMs) {
+          this.#waiters.delete(key);
+          return undefined;
+        }
+      }
+    } catch (err) {
+      // A run we drove failed. Claimed before it failed: the claim settles
+      // (a receipt we must return, or undefined when the run answered nobody
+      // and the next run writes the receipt item). Unclaimed: unregister, so
+      // the next run writes our receipt item for the 202 lookup.
+      if (me.done) {
+        const got = await me.promise;
+        if (got) return got;
+      } else if (this.#waiters.get(key) === me) this.#waiters.delete(key);
+      throw err;
     }
+  }
+
+  #register(key: string, needsReceipt: boolean): Waiter {
+    let resolve!: (r: EntryReceipt | undefined) => void;
+    const promise = new Promise<EntryReceipt | undefined>((r) => {
+      resolve = r;
+    });
+    const w: Waiter = { needsReceipt, done: false, promise, resolve };
+    this.#waiters.set(key, w);
+    return w;
+  }
+
+  /**
+   * The queue depth of `logId` as this process last learned it (its own
+   * runs: the lease as taken, progress as recorded), if learned within
+   * DEPTH_HINT_MS; undefined otherwise (the caller reads the lease item).
+   */
+  depthHint(logId: string): number | undefined {
+    const d = this.#depths.get(logId);
+    return d && this.#clock.now() - d.at < DEPTH_HINT_MS ? d.depth : undefined;
+  }
+
+  /** Records a depth read elsewhere (the back-pressure check's own lease read). */
+  noteDepth(logId: string, depth: number): void {
+    this.#depths.set(logId, { depth, at: this.#clock.now() });
   }
 
   /**
@@ -177,12 +288,32 @@ export class Sequencer {
    * until the queue is empty or the lease nears its end.
    */
   async runOnce(logId: string): Promise<RunResult> {
+    // One run per log per Sequencer: a second would only lose the lease race.
+    // Set before the first await, so waiters that look after this see it.
+    if (this.#active.has(logId)) return { ran: false, batches: 0, entries: 0 };
+    let ended!: () => void;
+    this.#active.set(
+      logId,
+      new Promise<void>((r) => {
+        ended = r;
+      }),
+    );
+    try {
+      return await this.#runHeld(logId);
+    } finally {
+      this.#active.delete(logId);
+      ended();
+    }
+  }
+
+  async #runHeld(logId: string): Promise<RunResult> {
     const holder = toBase64Url(this.#random(12));
     const now = this.#clock.now();
     const lease = await this.#calls.retry(() =>
       this.#pending.acquireLease(logId, holder, now, this.#limits.leaseMs),
     );
     if (!lease) return { ran: false, batches: 0, entries: 0 };
+    this.noteDepth(logId, lease.depth);
     const stopAt = lease.expiresAt - this.#limits.leaseMs / 4;
     const result: RunResult = { ran: true, batches: 0, entries: 0 };
     try {
@@ -216,10 +347,12 @@ export class Sequencer {
         done = tip.seq;
         depth = step.depth;
         await this.#calls.retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
+        this.noteDepth(logId, depth);
       }
       this.#tips.set(logId, tip);
       await this.#calls.nonFatal('advance head', () => this.#store.advanceHead(tip));
       await this.#calls.retry(() => this.#pending.recordProgress(logId, holder, done as number, depth));
+      this.noteDepth(logId, depth);
     } finally {
       await this.#calls.nonFatal('release lease', () => this.#pending.releaseLease(logId, holder));
     }
@@ -237,12 +370,17 @@ export class Sequencer {
         this.#pending.listPending(logId, this.#limits.maxEntriesPerBatch),
       );
       if (listed.length === 0) return undefined;
-      const had = await this.#calls.retry(() =>
-        this.#pending.readReceipts(
-          logId,
-          listed.map((e) => e.acceptId),
-        ),
-      );
+      // Only a keyed entry can be queued while it has a receipt: a keyed
+      // retry re-accepted after the original's removal, or a removal lost.
+      // An unkeyed entry's accept id is random and never re-accepted, and a
+      // lost removal is redone by #finishRange before anyone lists (the
+      // lease's doneSeq moves only after a batch's removals), so an unkeyed
+      // entry listed here is not in the log.
+      const keyed = listed.filter((e) => e.idempotencyKey !== undefined).map((e) => e.acceptId);
+      const had =
+        keyed.length === 0
+          ? new Map<string, EntryReceipt>()
+          : await this.#calls.retry(() => this.#pending.readReceipts(logId, keyed));
       if (had.size > 0) await this.#calls.retry(() => this.#pending.removePending(logId, [...had.keys()]));
       const fresh = listed.filter((e) => !had.has(e.acceptId));
       if (fresh.length === 0) continue;
@@ -381,7 +519,28 @@ export class Sequencer {
         for (const events of bySubmitter.values())
           await producers.observe(h.logId, events, Date.parse(h.receivedAt));
       });
-    await this.#calls.retry(() => this.#pending.writeReceipts(receipts));
+    // Claim this process's waiters (synchronously: a waiter gives up only
+    // while unclaimed). An unkeyed waiter answered here needs no receipt item.
+    const claimed: Array<[Waiter, EntryReceipt]> = [];
+    for (const r of receipts) {
+      const w = this.#waiters.get(waiterKey(r.logId, r.acceptId));
+      if (!w) continue;
+      this.#waiters.delete(waiterKey(r.logId, r.acceptId));
+      w.done = true;
+      claimed.push([w, r]);
+    }
+    const answered = new Set(claimed.filter(([w]) => !w.needsReceipt).map(([, r]) => r.acceptId));
+    try {
+      const items = receipts.filter((r) => !answered.has(r.acceptId));
+      if (items.length > 0) await this.#calls.retry(() => this.#pending.writeReceipts(items));
+    } catch (err) {
+      // Nobody answered: the claimed waiters wait on (re-registering), and the
+      // next run finishes this batch again, writing or handing out the receipts.
+      for (const [w] of claimed) w.resolve(undefined);
+      throw err;
+    }
+    // The batch is committed and its event ids recorded: answer the waiters.
+    for (const [w, r] of claimed) w.resolve(r);
     await this.#calls.retry(() =>
       this.#pending.removePending(
         h.logId,

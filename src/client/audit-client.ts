@@ -265,7 +265,7 @@ export class AuditClient {
       } catch (err) {
         if (
           err instanceof AuditClientError &&
-          (err.code === 'BAD_RESPONSE' || err.code === 'RECEIPT_TIMEOUT')
+          (err.code === 'BAD_RESPONSE' || err.code === 'RECEIPT_TIMEOUT' || err.code === 'RECEIPT_UNKNOWN')
         ) {
           for (const p of batch) p.reject(err);
           return;
@@ -284,11 +284,13 @@ export class AuditClient {
 
   /**
    * Receipts of accepted requests by accept id (`GET …/receipts?ids=`, at
-   * most 100 ids): those sequenced so far, and the ids still pending.
+   * most 100 ids): those sequenced so far, the ids still pending, and the
+   * ids the log does not know as this caller's pending request (`unknown`;
+   * absent from older servers' answers).
    */
   async receipts(
     ids: readonly string[],
-  ): Promise<{ receipts: Record<string, Receipt[]>; pending: string[] }> {
+  ): Promise<{ receipts: Record<string, Receipt[]>; pending: string[]; unknown?: string[] }> {
     const res = await this.fetchFn(
       `${this.opts.apiUrl}/v1/logs/${encodeURIComponent(this.opts.logId)}/receipts?ids=${ids.map(encodeURIComponent).join(',')}`,
       {
@@ -298,7 +300,7 @@ export class AuditClient {
     );
     const text = await res.text();
     if (res.status !== 200) throw parseError(text, res.status);
-    return JSON.parse(text) as { receipts: Record<string, Receipt[]>; pending: string[] };
+    return JSON.parse(text) as { receipts: Record<string, Receipt[]>; pending: string[]; unknown?: string[] };
   }
 
   /** Polls for one accepted request's receipts until they are there or receiptTimeoutMs passes. */
@@ -310,9 +312,15 @@ export class AuditClient {
         const got = await this.receipts([id]);
         const mine = got.receipts[id];
         if (mine) return mine;
+        if (got.unknown?.includes(id))
+          throw new AuditClientError('RECEIPT_UNKNOWN', `the log does not know accepted request ${id}`);
       } catch (err) {
         // Transient lookup failures are retried like the POST's; others are final.
-        if (!(err instanceof AuditClientError) || (err.status !== undefined && !RETRYABLE.has(err.status)))
+        if (
+          !(err instanceof AuditClientError) ||
+          err.code === 'RECEIPT_UNKNOWN' ||
+          (err.status !== undefined && !RETRYABLE.has(err.status))
+        )
           throw err;
       }
       if (Date.now() >= until)

@@ -91,6 +91,14 @@ export interface PendingStore {
    */
   listPending(logId: string, limit: number): Promise<PendingEntry[]>;
 
+  /**
+   * Which of `acceptIds` are queued now, with their submitters (consistent
+   * read). With readReceipts it tells *pending* from *unknown*: read this
+   * first, then the receipts, since an entry leaves the queue only after its
+   * receipt is written (or its writer got it in memory, docs/ingest.md §9).
+   */
+  readQueued(logId: string, acceptIds: readonly string[]): Promise<Map<string, { submitter: string }>>;
+
   /** Removes queued entries (idempotent: absent ones are ignored). */
   removePending(logId: string, acceptIds: readonly string[]): Promise<void>;
 

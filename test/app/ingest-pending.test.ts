@@ -76,13 +76,18 @@ describe('pending path: accept, sequence, receipts', () => {
     expect(r.receipts).toEqual([]);
     const id = r.accepted?.acceptId as string;
     expect(r.accepted?.count).toBe(2);
-    expect(await svc.receipts('l', 'p', [id])).toEqual({ receipts: {}, pending: [id] });
+    expect(await svc.receipts('l', 'p', [id])).toEqual({ receipts: {}, pending: [id], unknown: [] });
     expect((await sequencer().runOnce('l')).entries).toBe(1);
     const got = await svc.receipts('l', 'p', [id]);
     expect(got.pending).toEqual([]);
     expect(got.receipts[id]?.map((x) => x.index)).toEqual([0, 1]);
-    // Another submitter cannot read them.
-    expect(await svc.receipts('l', 'q', [id])).toEqual({ receipts: {}, pending: [id] });
+    // Another submitter cannot read them, and an id never accepted is unknown, not pending.
+    expect(await svc.receipts('l', 'q', [id])).toEqual({ receipts: {}, pending: [], unknown: [id] });
+    expect(await svc.receipts('l', 'p', ['never-accepted'])).toEqual({
+      receipts: {},
+      pending: [],
+      unknown: ['never-accepted'],
+    });
     await checkInvariants(env.store, 'l', got.receipts[id]);
   });
 
@@ -124,6 +129,46 @@ describe('pending path: accept, sequence, receipts', () => {
       const { records } = await checkInvariants(env.store, 'race', fourth.receipts);
       expect(records).toBe(2);
     }
+  });
+
+  it('waiters in the sequencing process are answered in memory: no receipt polls; unkeyed ones get no receipt item', async () => {
+    const { env, pending, service } = pendingEnv({ waitMs: 3_600_000 });
+    await env.logRegistry.createLog('mem');
+    const svc = service();
+    const unkeyed = Array.from({ length: 20 }, () =>
+      svc.append({ logId: 'mem', submitter: 'p', body: body([event()]) }),
+    );
+    const keyedReqs = Array.from({ length: 5 }, (_, i) => ({
+      logId: 'mem',
+      submitter: 'p',
+      body: body([event()]),
+      idempotencyKey: `k${i}`,
+    }));
+    const results = await Promise.all([...unkeyed, ...keyedReqs.map((r) => svc.append(r))]);
+    expect(
+      results.map((r) => r.status),
+      env.warnings.join('; '),
+    ).toEqual(results.map(() => 201));
+    const { batches } = await checkInvariants(
+      env.store,
+      'mem',
+      results.flatMap((r) => r.receipts),
+    );
+    // One process, so every waiter was handed its receipt by a run of its own
+    // Sequencer. The only receipt reads: each keyed request's own look before
+    // accepting (a replay?) and at most one per batch by the sequencer (keyed
+    // entries it lists); a polling waiter would add one per look.
+    const reads = pending.faults.calls.filter((c) => c.op === 'readReceipts').length;
+    expect(reads).toBeLessThanOrEqual(5 + batches);
+    // Keyed entries keep their receipt item (it answers their retries); unkeyed ones get none.
+    expect(pending.receiptCount('mem')).toBe(5);
+    expect(pending.depthOf('mem')).toBe(0);
+    // A keyed retry still replays from its receipt item; another body under its key is 409.
+    const again = await svc.append(keyedReqs[0] as (typeof keyedReqs)[0]);
+    expect(again).toMatchObject({ status: 200, replay: true, receipts: results[20]?.receipts });
+    await expect(
+      svc.append({ ...(keyedReqs[0] as (typeof keyedReqs)[0]), body: body([event({ id: 'other' })]) }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 
   it('back-pressure: above the bound the API answers 429 with Retry-After and stores nothing', async () => {
@@ -225,6 +270,70 @@ describe('sequencer crash table: every store call × fail before / after / kill'
     expect(again.replay).toBe(true);
     const ids = await svc.append(reqs[0] as (typeof reqs)[0]);
     expect(ids.replay).toBe(true);
+    const { records } = await checkInvariants(env.store, logId, acked);
+    expect(records).toBe(7);
+    expect(pending.depthOf(logId)).toBe(0);
+  });
+
+  // The in-process answer (docs/ingest.md §9): writers wait in the process whose
+  // run crashes, so the claim of a waiter, the receipt item skipped for an
+  // unkeyed one, and the answer are all inside the faulted run.
+  it.each(cases)('waiting writers in the sequencing process: %s.%s × %s', async (port, op, mode) => {
+    const { env, pending, service, sequencer } = pendingEnv({ waitMs: 0 });
+    const logId = 'crash-w';
+    await env.logRegistry.createLog(logId);
+    const warm = await pendingEnvService(env, pending).append({
+      logId,
+      submitter: 'p',
+      body: body([event()]),
+    });
+    const queued = [
+      { logId, submitter: 'p', body: body([event({ id: 'a' }), event({ id: 'b' })]) },
+      { logId, submitter: 'q', body: body([event()]), idempotencyKey: 'k' },
+    ];
+    const accepted: AppendResult[] = [];
+    for (const r of queued) accepted.push(await service().append(r));
+    // 30 s of the manual clock: a store that never commits (kill) costs a few runs, not an hour of them.
+    const waiting = [
+      { logId, submitter: 'p', body: body([event(), event()]), waitMs: 30_000 },
+      { logId, submitter: 'q', body: body([event()]), idempotencyKey: 'kw', waitMs: 30_000 },
+    ];
+    const plan = port === 'log' ? env.store.faults : pending.faults;
+    const when = mode.endsWith('before') ? 'before' : 'after';
+    const times = mode.startsWith('kill') ? Number.POSITIVE_INFINITY : 1;
+    plan.fail({ op, code: 'UNAVAILABLE', when, times });
+    const svc = pendingEnvService(env, pending);
+    const answers = await Promise.allSettled(waiting.map((r) => svc.append(r)));
+    env.store.faults.clear();
+    pending.faults.clear();
+    env.clock.t += 60_000;
+    await sequencer().runOnce(logId);
+    const acked: Receipt[] = [...warm.receipts];
+    const look = service();
+    const lookUp = async (a: AppendResult, sub: string) => {
+      const id = a.accepted?.acceptId as string;
+      const got = await look.receipts(logId, sub, [id]);
+      expect(got.pending, `${id} still pending`).toEqual([]);
+      expect(got.unknown, `${id} unknown after a 202`).toEqual([]);
+      return got.receipts[id] ?? [];
+    };
+    for (const [i, a] of accepted.entries()) acked.push(...(await lookUp(a, i === 1 ? 'q' : 'p')));
+    for (const [i, a] of answers.entries()) {
+      const sub = i === 1 ? 'q' : 'p';
+      if (a.status === 'rejected') {
+        // Refused before its accept (a fault on its own pre-accept read): nothing stored; the retry stores it.
+        expect(mode.startsWith('kill') || mode === 'fail-after').toBe(true);
+        const again = await look.append({ ...(waiting[i] as (typeof waiting)[0]), waitMs: 5_000 });
+        acked.push(...again.receipts);
+      } else if (a.value.status === 202) acked.push(...(await lookUp(a.value, sub)));
+      else {
+        expect(a.value.status).toBe(201);
+        acked.push(...a.value.receipts);
+      }
+    }
+    // Keyed retries replay, never append.
+    expect((await look.append(queued[1] as (typeof queued)[1])).replay).toBe(true);
+    expect((await look.append({ ...(waiting[1] as (typeof waiting)[1]), waitMs: 5_000 })).replay).toBe(true);
     const { records } = await checkInvariants(env.store, logId, acked);
     expect(records).toBe(7);
     expect(pending.depthOf(logId)).toBe(0);

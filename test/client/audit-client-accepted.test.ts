@@ -21,7 +21,7 @@ const event = (n: number) => ({
   metadata: { n },
 });
 
-function fakeApi(opts: { pendingLooks: number }) {
+function fakeApi(opts: { pendingLooks: number; unknown?: boolean }) {
   const calls: Array<{ method: string; url: string; prefer: string | null }> = [];
   let looks = 0;
   const fetchFn = (async (url: string, init?: RequestInit) => {
@@ -31,6 +31,8 @@ function fakeApi(opts: { pendingLooks: number }) {
       const n = (JSON.parse(String(init?.body)) as { events: unknown[] }).events.length;
       return new Response(JSON.stringify({ accepted: { id: 'acc-1', count: n } }), { status: 202 });
     }
+    if (opts.unknown)
+      return new Response(JSON.stringify({ receipts: {}, pending: [], unknown: ['acc-1'] }), { status: 200 });
     if (looks++ < opts.pendingLooks)
       return new Response(JSON.stringify({ receipts: {}, pending: ['acc-1'] }), { status: 200 });
     return new Response(JSON.stringify({ receipts: { 'acc-1': [receipt(0), receipt(1)] }, pending: [] }), {
@@ -72,5 +74,23 @@ describe('AuditClient receipt modes', () => {
     expect(await client.receipts(['acc-1'])).toEqual({ receipts: {}, pending: ['acc-1'] });
     expect((await client.receipts(['acc-1'])).receipts['acc-1']).toHaveLength(2);
     await client.close();
+  });
+
+  it('an id the log calls unknown fails the appends at once (RECEIPT_UNKNOWN), without polling on', async () => {
+    const api = fakeApi({ pendingLooks: 0, unknown: true });
+    const client = new AuditClient({
+      apiUrl: 'http://api',
+      apiKey: 'k',
+      logId: 'demo',
+      maxBatchEvents: 1,
+      flushIntervalMs: 1,
+      waitSeconds: 0,
+      receiptPollMs: 1,
+      fetch: api.fetchFn,
+      sleep: async () => {},
+    });
+    await expect(client.append(event(1))).rejects.toMatchObject({ code: 'RECEIPT_UNKNOWN' });
+    await client.close().catch(() => {});
+    expect(api.calls.filter((c) => c.method === 'GET')).toHaveLength(1);
   });
 });

@@ -59,6 +59,17 @@ export function pendingStoreContract(name: string, make: () => Promise<PendingSt
       expect((await store.listPending(other, 10)).map((e) => e.acceptId)).toEqual(['id-9']);
     });
 
+    it('readQueued: queued ids with their submitters, removed and unknown ids absent, only that log', async () => {
+      const log = uniqueId('q');
+      await store.accept(entry(log, 'q1', 1));
+      await store.accept({ ...entry(log, 'q2', 2), submitter: 'other' });
+      await store.accept(entry(uniqueId('q-other'), 'q3', 3));
+      await store.removePending(log, ['q2']);
+      const got = await store.readQueued(log, ['q1', 'q2', 'q3', 'never']);
+      expect([...got.entries()]).toEqual([['q1', { submitter: 'p' }]]);
+      expect((await store.readQueued(log, [])).size).toBe(0);
+    });
+
     it('receipts: written idempotently, read back by id, absent ids absent', async () => {
       const log = uniqueId('rc');
       const r = receipt(log, 'a', 3, 4);

@@ -390,7 +390,9 @@ class AuditClient:
             return 0, "TRANSPORT", None
 
     def receipts(self, ids):
-        """Receipts of accepted requests by accept id (at most 100): {"receipts": {id: [...]}, "pending": [...]}."""
+        """Receipts of accepted requests by accept id (at most 100):
+        {"receipts": {id: [...]}, "pending": [...], "unknown": [...]} ("unknown": ids the log does not
+        know as this caller's pending request; absent from older servers' answers)."""
         ids = list(ids)
         if not 1 <= len(ids) <= 100:
             raise ValueError("receipts takes 1..100 accept ids")

@@ -151,6 +151,18 @@ export class DynamoPendingStore implements PendingStore {
     return out;
   }
 
+  async readQueued(logId: string, acceptIds: readonly string[]): Promise<Map<string, { submitter: string }>> {
+    const out = new Map<string, { submitter: string }>();
+    if (acceptIds.length === 0) return out;
+    const keys = [...new Set(acceptIds)].map((id) => ({ pk: S(this.#queuePk(logId, id)), sk: S(id) }));
+    // Keys and submitter only: an entry's events may be 300 KB.
+    for (const item of await this.#t.batchGet(keys, { ProjectionExpression: 'sk, submitter' })) {
+      const r = this.#read(item);
+      out.set(r.str('sk'), { submitter: r.str('submitter') });
+    }
+    return out;
+  }
+
   async removePending(logId: string, acceptIds: readonly string[]): Promise<void> {
     if (acceptIds.length === 0) return;
     await this.#t.batchDelete(acceptIds.map((id) => ({ pk: S(this.#queuePk(logId, id)), sk: S(id) })));

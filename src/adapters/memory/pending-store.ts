@@ -44,6 +44,13 @@ export class MemoryPendingStore implements PendingStore {
     return n;
   }
 
+  /** Receipt items stored for `logId` (tests: which writers got one). */
+  receiptCount(logId: string): number {
+    let n = 0;
+    for (const r of this.#receipts.values()) if (r.logId === logId) n++;
+    return n;
+  }
+
   accept(entry: PendingEntry): Promise<AcceptOutcome> {
     return this.faults.run('accept', entry.logId, (): AcceptOutcome => {
       const key = k(entry.logId, entry.acceptId);
@@ -62,6 +69,17 @@ export class MemoryPendingStore implements PendingStore {
         .slice(0, limit)
         .map(copyEntry),
     );
+  }
+
+  readQueued(logId: string, acceptIds: readonly string[]): Promise<Map<string, { submitter: string }>> {
+    return this.faults.run('readQueued', logId, () => {
+      const out = new Map<string, { submitter: string }>();
+      for (const id of acceptIds) {
+        const e = this.#pending.get(k(logId, id));
+        if (e) out.set(id, { submitter: e.submitter });
+      }
+      return out;
+    });
   }
 
   removePending(logId: string, acceptIds: readonly string[]): Promise<void> {
