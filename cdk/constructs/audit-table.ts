@@ -234,7 +234,7 @@ export class AuditTable extends Construct {
           sid: 'TableDenyFamilyWrites',
           effect: iam.Effect.DENY,
           actions: writes,
-          resources: [this.table.tableArn, ...this.indexArns],
+          resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
           conditions: { 'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) } },
         }),
       );
@@ -244,7 +244,7 @@ export class AuditTable extends Construct {
           sid: 'TableDenyFamilyReads',
           effect: iam.Effect.DENY,
           actions: READ,
-          resources: [this.table.tableArn, ...this.indexArns],
+          resources: [this.table.tableArn, `${this.table.tableArn}/index/*`],
           conditions: {
             'ForAnyValue:StringLike': { 'dynamodb:LeadingKeys': patterns(opts.except) },
             'ForAnyValue:StringNotLike': { 'dynamodb:LeadingKeys': patterns(opts.exceptReadsIn) },
