@@ -5,10 +5,10 @@
  * on a `file://` page, where Chromium refuses module workers) cannot contain.
  *
  * SHA-256 is hash-wasm's WebAssembly build once it has been compiled, and
- * @noble/hashes until then (or if WebAssembly is refused). Measured in
- * Chromium (docs/console.md §Performance): WebAssembly hashes a record's leaf
- * about twice and a records member five times as fast as the JavaScript
- * implementation, and hashing is half of a chunk check's time in the browser.
+ * @noble/hashes until then (or if WebAssembly is refused). Measured in V8
+ * (docs/console.md §Benchmark): WebAssembly hashed a 400-byte leaf about
+ * twice and an 8 MiB input five times as fast as the JavaScript
+ * implementation, and with JavaScript hashing was about half of a chunk check.
  * WebCrypto's `crypto.subtle.digest` is faster still for large inputs but is
  * asynchronous, and the core's record check hashes synchronously, leaf by leaf.
  *
