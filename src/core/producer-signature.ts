@@ -166,9 +166,14 @@ const WEBCRYPTO_PARAMS: Record<
   },
 };
 
-/** SignatureVerifier on WebCrypto (browsers; Node's globalThis.crypto.subtle too). */
+/**
+ * SignatureVerifier on WebCrypto (browsers; Node's globalThis.crypto.subtle too).
+ * Imported keys are cached by the SPKI array's identity and algorithm (a
+ * caller that prepared a key once, `prepareKey`, imports it once).
+ */
 export function webCryptoVerifier(subtle: Subtle = globalThis.crypto.subtle): SignatureVerifier {
-  const imported = async (alg: SignatureAlg, spki: Uint8Array): Promise<CryptoKey | undefined> => {
+  const cache = new WeakMap<Uint8Array, Map<SignatureAlg, Promise<CryptoKey | undefined>>>();
+  const importOnce = async (alg: SignatureAlg, spki: Uint8Array): Promise<CryptoKey | undefined> => {
     try {
       return await subtle.importKey('spki', spki as BufferSource, WEBCRYPTO_PARAMS[alg].importAlg, false, [
         'verify',
@@ -176,6 +181,19 @@ export function webCryptoVerifier(subtle: Subtle = globalThis.crypto.subtle): Si
     } catch {
       return undefined;
     }
+  };
+  const imported = (alg: SignatureAlg, spki: Uint8Array): Promise<CryptoKey | undefined> => {
+    let byAlg = cache.get(spki);
+    if (!byAlg) {
+      byAlg = new Map();
+      cache.set(spki, byAlg);
+    }
+    let k = byAlg.get(alg);
+    if (!k) {
+      k = importOnce(alg, spki);
+      byAlg.set(alg, k);
+    }
+    return k;
   };
   return {
     async verify(alg, spki, message, signature) {
