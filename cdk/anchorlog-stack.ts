@@ -46,7 +46,15 @@ const LOG_RETENTION_VALUES = [
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
     Record<
-      ApiFunction | 'authorizer' | 'seal' | 'detect' | 'deliver' | 'anchor' | 'project' | 'recover',
+      | ApiFunction
+      | 'authorizer'
+      | 'seal'
+      | 'detect'
+      | 'deliver'
+      | 'anchor'
+      | 'project'
+      | 'recover'
+      | 'sequence',
       ServiceFunction
     >
   > = {};
@@ -464,6 +472,27 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;
 
+    // The pending sweep (docs/ingest.md §9): sequences entries answered 202 on logs no later
+    // request reaches. Ingest's own grants (it commits batches exactly as a request's run does),
+    // plus reading the log registry to know the logs. Does nothing on the direct ingest path.
+    const sequence = fn('sequence', {
+      description: 'sequence pending ingest entries of every log (the sweep behind Prefer: wait=0)',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+    });
+    table.grant(
+      sequence,
+      {
+        'read-write': ['logData'],
+        'read-update': ['producers'],
+        read: ['logMetadata', 'producerKeys', 'logRegistry'],
+      },
+      { except: ['systemLogData'] },
+    );
+    buckets.archiveNameOnly(sequence);
+    this.functions.sequence = sequence;
+
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
       authorizer,
@@ -520,6 +549,11 @@ export class AnchorlogStack extends Stack {
       target: deliver,
       every: Duration.minutes(5),
       description: 'anchorlog: deliver alerts whose retry is due (deliver also runs after every detect run)',
+    });
+    new JobSchedule(this, 'SequenceSchedule', {
+      target: sequence,
+      every: Duration.minutes(1),
+      description: 'anchorlog: sequence pending ingest entries no request has sequenced',
     });
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,

@@ -432,6 +432,7 @@ describe('functions', () => {
       ['project', 'rate(1 minute)'],
       ['anchor', 'rate(5 minutes)'],
       ['recover', 'rate(5 minutes)'],
+      ['sequence', 'rate(1 minute)'],
     ] as const)
       s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: rate,
