@@ -569,6 +569,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);
+    alarms.watchSequenceSweep(sequence);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);

@@ -638,6 +638,7 @@ describe('alarms', () => {
     ['DynamoDB throttling', /WriteThrottleEvents/],
     ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],
     ['principal recovery failures', /"MetricName":"Errors".*Recover|Recover.*"MetricName":"Errors"/],
+    ['pending sweep failures', /"MetricName":"Errors".*Sequence|Sequence.*"MetricName":"Errors"/],
   ])('%s notifies the alarm topic', (_name, pattern) => {
     const found = alarmOn(pattern);
     expect(found.length).toBeGreaterThan(0);
