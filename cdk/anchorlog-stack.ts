@@ -62,7 +62,8 @@ export class AnchorlogStack extends Stack {
       | 'anchor'
       | 'project'
       | 'recover'
-      | 'compact',
+      | 'compact'
+      | 'sequence',
       ServiceFunction
     >
   > = {};
@@ -510,6 +511,27 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;
 
+    // The pending sweep (docs/ingest.md §9): sequences entries answered 202 on logs no later
+    // request reaches. Ingest's own grants (it commits batches exactly as a request's run does),
+    // plus reading the log registry to know the logs. Does nothing on the direct ingest path.
+    const sequence = fn('sequence', {
+      description: 'sequence pending ingest entries of every log (the sweep behind Prefer: wait=0)',
+      memorySize: 1024,
+      timeout: Duration.seconds(60),
+      retryAttempts: 0,
+    });
+    table.grant(
+      sequence,
+      {
+        'read-write': ['logData'],
+        'read-update': ['producers'],
+        read: ['logMetadata', 'producerKeys', 'logRegistry'],
+      },
+      { except: ['systemLogData'] },
+    );
+    buckets.archiveNameOnly(sequence);
+    this.functions.sequence = sequence;
+
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
       authorizer,
@@ -572,6 +594,11 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(5),
       description: 'anchorlog: deliver alerts whose retry is due (deliver also runs after every detect run)',
     });
+    new JobSchedule(this, 'SequenceSchedule', {
+      target: sequence,
+      every: Duration.minutes(1),
+      description: 'anchorlog: sequence pending ingest entries no request has sequenced',
+    });
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,
       every: Duration.minutes(5),
@@ -587,6 +614,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);
     alarms.watchCompaction(compact);
+    alarms.watchSequenceSweep(sequence);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);

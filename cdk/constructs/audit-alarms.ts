@@ -303,6 +303,18 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  watchSequenceSweep(sequence: ServiceFunction): void {
+    this.#alarm('SequenceSweepFailing', {
+      alarmDescription:
+        'The pending sweep failed in 5 consecutive minutes: requests answered 202 on a log nobody writes to stay accepted but unsequenced (durable; nothing is lost). Only on the pending ingest path.',
+      metric: sequence.fn.metricErrors({ period: Duration.minutes(1), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 5,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchRecovery(recover: ServiceFunction): void {
     this.#alarm('PrincipalRecoveryFailing', {
       alarmDescription:

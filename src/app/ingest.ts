@@ -393,6 +393,27 @@ export class IngestService {
     return this.#appendChecked(req);
   }
 
+  /**
+   * The scheduled sweep (docs/ingest.md §9 "The sweep"): sequences what is
+   * pending on `logId` if nobody holds its lease, so a 202 writer's entry is
+   * sequenced even when no later request comes to that log. Undefined on
+   * the direct path (nothing is ever pending). The system log is never
+   * pending (its appends are direct), so it is skipped.
+   */
+  async sequencePending(logId: string): Promise<{ ran: boolean; entries: number } | undefined> {
+    const path = this.#pending;
+    if (!path || logId === SYSTEM_LOG_ID) return undefined;
+    try {
+      // Reads before writes: an idle log costs the sweep a listing, not a lease write.
+      if ((await this.#calls.retry(() => path.store.listPending(logId, 1))).length === 0)
+        return { ran: false, entries: 0 };
+      const r = await path.sequencer.runOnce(logId);
+      return { ran: r.ran, entries: r.entries };
+    } catch (err) {
+      throw toAppError(err);
+    }
+  }
+
   /** True on the pending path: concurrent requests are batched by the sequencer, not serialised. */
   get sequencesAcrossRequests(): boolean {
     return this.#pending !== undefined;

@@ -16,7 +16,7 @@ import { createAwsClients, loadLogPublicKeys } from '../compose/aws.ts';
 import { createDeliveryService, deliverJob } from '../compose/deliver.ts';
 import { detectJob } from '../compose/detect.ts';
 import { exportApi } from '../compose/export.ts';
-import { ingestApi } from '../compose/ingest.ts';
+import { ingestApi, pendingSweepJob } from '../compose/ingest.ts';
 import { createLocalRekorAnchorKey, provisionEmulator, putLocalSecret } from '../compose/local.ts';
 import { emfMetrics } from '../compose/metrics.ts';
 import { classMonitor } from '../compose/monitor.ts';
@@ -320,6 +320,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       project: scheduledJob(projectJob(services), jobLog),
       anchor: scheduledJob(await anchorJob(services, { metrics }), jobLog),
       recover: scheduledJob(principalsRecoveryJob(services), jobLog),
+      sequence: scheduledJob(pendingSweepJob(services), jobLog),
     };
     // Every log, including ones created later through the admin API (an empty input). Detection
     // runs right after each seal run, as the detect function does after the seal function in AWS,
@@ -392,6 +393,10 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     if ((opts.sealIntervalMs ?? 1000) > 0) {
       every('seal, detect and deliver', sealChain);
       every('project, anchor and recover', () => projectNow().then(anchorNow).then(recoverNow));
+      // The pending sweep (docs/ingest.md §9): 202-answered entries of a log nobody writes to now.
+      every('sequence pending', async () => {
+        await jobs.sequence({}, LOCAL_JOB_CONTEXT);
+      });
     }
 
     const info: LocalStackInfo = {

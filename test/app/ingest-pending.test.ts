@@ -10,6 +10,7 @@ import { MemoryPendingStore } from '../../src/adapters/memory/pending-store.ts';
 import { AppError } from '../../src/app/errors.ts';
 import { type AppendResult, eventIdScope, IngestService } from '../../src/app/ingest.ts';
 import { Sequencer } from '../../src/app/sequencer.ts';
+import { pendingSweepJob } from '../../src/compose/ingest.ts';
 import type { Receipt } from '../../src/ports/log-store.ts';
 import { body, checkInvariants, event, memoryEnv } from './ingest-support.ts';
 
@@ -169,6 +170,32 @@ describe('pending path: accept, sequence, receipts', () => {
     await expect(
       svc.append({ ...(keyedReqs[0] as (typeof keyedReqs)[0]), body: body([event({ id: 'other' })]) }),
     ).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+
+  it('the sweep sequences a 202 entry nobody drives; an idle log costs it no lease write', async () => {
+    // sequenceOnAccept false: the accepting process froze right after its accept (a Lambda).
+    const { env, pending, service } = pendingEnv({ sequenceOnAccept: false });
+    await env.logRegistry.createLog('sw');
+    await env.logRegistry.createLog('idle');
+    const svc = service();
+    const r = await svc.append({ logId: 'sw', submitter: 'p', body: body([event(), event()]), waitMs: 0 });
+    const id = r.accepted?.acceptId as string;
+    expect((await svc.receipts('sw', 'p', [id])).pending).toEqual([id]);
+    const job = pendingSweepJob({ ingest: svc, logStore: env.store, clock: env.clock });
+    expect(await job.listLogs?.()).toEqual(expect.arrayContaining(['sw', 'idle']));
+    const out = await job.run(['sw', 'idle'], env.clock.now() + 60_000);
+    expect(out).toEqual([
+      { ok: true, logId: 'sw', sequenced: 1 },
+      { ok: true, logId: 'idle', sequenced: 0 },
+    ]);
+    expect(pending.faults.calls.filter((c) => c.op === 'acquireLease' && c.key === 'idle')).toEqual([]);
+    const got = await svc.receipts('sw', 'p', [id]);
+    expect(got.receipts[id]?.map((x) => x.index)).toEqual([0, 1]);
+    await checkInvariants(env.store, 'sw', got.receipts[id]);
+    // Nothing left: a second sweep finds the log idle.
+    expect(await job.run(['sw'], env.clock.now() + 60_000)).toEqual([
+      { ok: true, logId: 'sw', sequenced: 0 },
+    ]);
   });
 
   it('back-pressure: above the bound the API answers 429 with Retry-After and stores nothing', async () => {

@@ -38,6 +38,7 @@ const ROLES = [
   'deliver',
   'compact',
   'reindex',
+  'sequence',
 ] as const;
 type Role = (typeof ROLES)[number];
 /** A role of the stack, or an operator whose identity policy allows `*` on `*` (AdministratorAccess). */
@@ -54,35 +55,35 @@ type Who = Role | 'operator';
  *   W  U + DeleteItem + BatchWriteItem
  */
 const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: string])[] = [
-  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect, deliver, compact, reindex:
-  //au in ad se an re qu ex pr rc de dl cp ri
-  ['-  W  R  R  R  R  R  R  R  -  R  -  -  R', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
-  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R', 'L#acme#B#0000000000000001', 'log records: batch'],
-  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R', 'L#acme#IK#k1', 'log records: idempotency claim'],
-  ['-  -  W  R  R  R  R  R  R  W  R  W  -  R', 'L#system', 'system log partition'],
-  ['R  R  W  R  -  R  R  R  R  W  R  W  -  R', 'L#system#B#0000000000000001', 'system log records: batch'],
-  ['-  R  U  R  R  R  R  R  R  -  -  -  -  R', 'M#acme', 'log metadata'],
-  ['-  R  U  R  R  R  R  R  R  U  -  U  -  R', 'M#system', 'system log metadata'],
-  ['-  -  U  R  R  R  -  -  R  U  R  U  R  -', 'LOGS', 'log registry'],
-  ['-  -  -  U  R  R  -  R  R  -  R  -  -  R', 'S#acme', 'seal state'],
-  ['-  -  -  -  U  R  -  R  -  -  -  -  -  -', 'A#acme', 'anchors'],
-  ['-  U  -  -  -  R  -  -  -  -  -  -  -  -', 'PS#acme', 'producer streams'],
-  ['-  R  U  -  -  -  -  -  -  -  -  -  -  -', 'PK#k1', 'producer signing keys'],
-  ['-  -  -  -  U  -  -  -  -  -  -  -  -  -', 'W#acme', 'witness state'],
-  ['-  -  -  -  -  -  -  -  -  -  B  B  -  -', 'D#acme', 'detection: cursor, state, outbox'],
-  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -', 'N#acme', 'alert delivery: lease, progress'],
-  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -', 'NDL', 'alert delivery: dead letters'],
-  ['-  -  -  U  U  -  -  -  -  -  -  W  -  -', 'H#PENDING', 'health observations (outbox)'],
-  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'P#k1', 'principal'],
-  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'PRINCIPALS', 'principal directory'],
-  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -', 'R#', 'detection rule heads'],
-  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -', 'R#ai.data-export.volume', 'detection rule versions'],
-  ['-  -  U  -  -  -  -  -  -  U  -  U  -  -', 'AR#', 'alert review state'],
-  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -', 'G#', 'role heads'],
-  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'G#tenant-writer', 'role versions'],
-  ['U  -  R  -  -  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
-  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'AV#', 'access review heads'],
-  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -', 'AV#arv_0123456789abcdef01234567', 'access review decisions'],
+  // authorizer, ingest, admin, seal, anchor, read, query, export, project, recover, detect, deliver, compact, reindex, sequence:
+  //au in ad se an re qu ex pr rc de dl cp ri sq
+  ['-  W  R  R  R  R  R  R  R  -  R  -  -  R  W', 'L#acme', 'log partition: HEAD, legacy META/SEAL/anchors'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R  W', 'L#acme#B#0000000000000001', 'log records: batch'],
+  ['-  W  -  R  -  R  R  R  R  -  R  -  -  R  W', 'L#acme#IK#k1', 'log records: idempotency claim'],
+  ['-  -  W  R  R  R  R  R  R  W  R  W  -  R  -', 'L#system', 'system log partition'],
+  ['R  R  W  R  -  R  R  R  R  W  R  W  -  R  -', 'L#system#B#0000000000000001', 'system log records: batch'],
+  ['-  R  U  R  R  R  R  R  R  -  -  -  -  R  R', 'M#acme', 'log metadata'],
+  ['-  R  U  R  R  R  R  R  R  U  -  U  -  R  R', 'M#system', 'system log metadata'],
+  ['-  -  U  R  R  R  -  -  R  U  R  U  R  -  R', 'LOGS', 'log registry'],
+  ['-  -  -  U  R  R  -  R  R  -  R  -  -  R  -', 'S#acme', 'seal state'],
+  ['-  -  -  -  U  R  -  R  -  -  -  -  -  -  -', 'A#acme', 'anchors'],
+  ['-  U  -  -  -  R  -  -  -  -  -  -  -  -  U', 'PS#acme', 'producer streams'],
+  ['-  R  U  -  -  -  -  -  -  -  -  -  -  -  R', 'PK#k1', 'producer signing keys'],
+  ['-  -  -  -  U  -  -  -  -  -  -  -  -  -  -', 'W#acme', 'witness state'],
+  ['-  -  -  -  -  -  -  -  -  -  B  B  -  -  -', 'D#acme', 'detection: cursor, state, outbox'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -  -', 'N#acme', 'alert delivery: lease, progress'],
+  ['-  -  -  -  -  -  -  -  -  -  -  U  -  -  -', 'NDL', 'alert delivery: dead letters'],
+  ['-  -  -  U  U  -  -  -  -  -  -  W  -  -  -', 'H#PENDING', 'health observations (outbox)'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'P#k1', 'principal'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'PRINCIPALS', 'principal directory'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -  -', 'R#', 'detection rule heads'],
+  ['-  -  U  -  -  -  -  -  -  U  R  -  -  -  -', 'R#ai.data-export.volume', 'detection rule versions'],
+  ['-  -  U  -  -  -  -  -  -  U  -  U  -  -  -', 'AR#', 'alert review state'],
+  ['R  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'G#', 'role heads'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'G#tenant-writer', 'role versions'],
+  ['U  -  R  -  -  -  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'AV#', 'access review heads'],
+  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'AV#arv_0123456789abcdef01234567', 'access review decisions'],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';

@@ -442,6 +442,7 @@ describe('functions', () => {
       ['project', 'rate(1 minute)'],
       ['anchor', 'rate(5 minutes)'],
       ['recover', 'rate(5 minutes)'],
+      ['sequence', 'rate(1 minute)'],
     ] as const)
       s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: rate,
@@ -647,6 +648,7 @@ describe('alarms', () => {
     ['DynamoDB throttling', /WriteThrottleEvents/],
     ['query projector failures', /"MetricName":"Errors".*Project|Project.*"MetricName":"Errors"/],
     ['principal recovery failures', /"MetricName":"Errors".*Recover|Recover.*"MetricName":"Errors"/],
+    ['pending sweep failures', /"MetricName":"Errors".*Sequence|Sequence.*"MetricName":"Errors"/],
   ])('%s notifies the alarm topic', (_name, pattern) => {
     const found = alarmOn(pattern);
     expect(found.length).toBeGreaterThan(0);
