@@ -83,7 +83,11 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'G#tenant-writer', 'role versions'],
   ['U  -  R  -  -  -  -  -  -  -  -  -  -  -  -', 'U#k1', 'principal last use'],
   ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'AV#', 'access review heads'],
-  ['-  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'AV#arv_0123456789abcdef01234567', 'access review decisions'],
+  [
+    '-  -  U  -  -  -  -  -  -  U  -  -  -  -  -',
+    'AV#arv_0123456789abcdef01234567',
+    'access review decisions',
+  ],
 ];
 
 type Access = '-' | 'R' | 'U' | 'B' | 'W';
