@@ -246,7 +246,7 @@ function succ(key: string): string {
 }
 const minStr = (a: string, b: string) => (a < b ? a : b);
 
-/** The index a page reads, most selective first (docs/query.md §2, "Choosing an index"). */
+/** The index a page reads, most selective first (the retired DynamoDB index, docs/query.md §2). */
 function plan(q: Query): { key: (day: string) => IndexKey; filter: ItemFilter; gsi: boolean } {
   const depth = q.actionPrefix?.split('.').length ?? 0;
   const rest = (drop: keyof ItemFilter, extra: Partial<ItemFilter> = {}): ItemFilter => {

@@ -51,7 +51,7 @@ export interface ProjectorCursor {
   /**
    * A position at least `settleMs` old when this cursor was written: global
    * secondary indexes are eventually consistent, so GSI readers only trust
-   * records below it (docs/query.md §4, "Consistency").
+   * records below it (the retired DynamoDB index, docs/query.md §2).
    */
   settled: { seq: number; nextIndex: number; lastReceivedAt: string | undefined };
   /** Hot window (ms) the projector used for expiresAtSec. */
