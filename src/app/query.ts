@@ -1,5 +1,12 @@
 /**
- * Query use case: `GET /v1/logs/{logId}/events` (docs/query.md §1. API).
+ * Query parameters (`parseQuery`, `parseTimeBound`, the page types) for
+ * `GET /v1/logs/{logId}/events` (docs/query.md §1. API), shared with the
+ * columnar index that answers it (src/app/columnar-query.ts).
+ *
+ * RETIRED (issue #17, docs/query.md §2): `QueryService` below, the DynamoDB
+ * query index's reader, is mounted by no function and not by the local stack
+ * (src/compose/query.ts); it stays, with its projector and adapters, only
+ * until they are deleted together with their tests. What follows describes it.
  *
  * A page walks the log in index order through three disjoint phases, fixed
  * by a snapshot taken on the first page and carried in the cursor:

@@ -1,4 +1,7 @@
 /**
+ * RETIRED (issue #17, docs/query.md §2): mounted by no function and not by the
+ * local stack; kept only until it is deleted together with its tests.
+ *
  * QueryIndexStore port: the hot, queryable projection of a log's records
  * (docs/query.md). The projector (src/app/query-projector.ts) writes one
  * item per record and moves a per-log cursor; the query service
