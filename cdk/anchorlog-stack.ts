@@ -6,7 +6,8 @@
  *                    └─▶ (its destination, on success and failure) detect ─▶ alerts into the outbox
  *                          └─▶ (its destination) deliver ─▶ system log, SNS topic, webhooks, Slack, PagerDuty
  *             ─▶ anchor ─▶ RFC 3161 TSAs ─▶ tokens ─▶ S3 Object Lock
- *             ─▶ project ─▶ query indexes;  recover ─▶ staged principal changes ─▶ system log
+ *             ─▶ project ─▶ columnar query index (Parquet in S3; compact hourly) ◀─ query (filters, SQL), Athena
+ *             ─▶ recover ─▶ staged principal changes ─▶ system log
  *   auditors ─▶ read API (checkpoint, tiles, proofs, anchors, keys), admin API
  *   browsers ─▶ CloudFront ─▶ console (S3, origin access control);  /v1/* ─▶ the same HTTP API
  *

@@ -1,4 +1,7 @@
 /**
+ * RETIRED (issue #17, docs/query.md §2): mounted by no function and not by the
+ * local stack; kept only until it is deleted together with its tests.
+ *
  * Query projector (docs/query.md): reads a log's batches after its own cursor
  * and writes one query item per record (QueryIndexStore.putItems), then moves
  * the cursor with a compare-and-swap. Separate from the sealer on purpose: it

@@ -1,5 +1,12 @@
 /**
- * Query use case: `GET /v1/logs/{logId}/events` (docs/query.md §1. API).
+ * Query parameters (`parseQuery`, `parseTimeBound`, the page types) for
+ * `GET /v1/logs/{logId}/events` (docs/query.md §1. API), shared with the
+ * columnar index that answers it (src/app/columnar-query.ts).
+ *
+ * RETIRED (issue #17, docs/query.md §2): `QueryService` below, the DynamoDB
+ * query index's reader, is mounted by no function and not by the local stack
+ * (src/compose/query.ts); it stays, with its projector and adapters, only
+ * until they are deleted together with their tests. What follows describes it.
  *
  * A page walks the log in index order through three disjoint phases, fixed
  * by a snapshot taken on the first page and carried in the cursor:
@@ -246,7 +253,7 @@ function succ(key: string): string {
 }
 const minStr = (a: string, b: string) => (a < b ? a : b);
 
-/** The index a page reads, most selective first (docs/query.md §2, "Choosing an index"). */
+/** The index a page reads, most selective first (the retired DynamoDB index, docs/query.md §2). */
 function plan(q: Query): { key: (day: string) => IndexKey; filter: ItemFilter; gsi: boolean } {
   const depth = q.actionPrefix?.split('.').length ?? 0;
   const rest = (drop: keyof ItemFilter, extra: Partial<ItemFilter> = {}): ItemFilter => {

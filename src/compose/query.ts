@@ -10,7 +10,7 @@
  *
  * The DynamoDB query items and GSIs of earlier versions are gone (issue #17):
  * migrate by rebuilding each log's index (`anchorlog index rebuild --log L`,
- * docs/operations.md §Query index).
+ * docs/operations.md §Query index migration).
  */
 import { DynamoSealStateStore } from '../adapters/aws/dynamo-seal-state-store.ts';
 import { S3ArchiveStore } from '../adapters/aws/s3-archive-store.ts';

@@ -76,6 +76,11 @@ export interface LocalStackOptions {
   log?: (line: string) => void;
   /** Serve this directory (the built console, dist/console/) at /console/ (docs/console.md). */
   consoleDir?: string;
+  /**
+   * false: sealNow does not also project into the columnar index (bench:cost calls projectNow
+   * itself, to meter the project function apart from the seal function). Default true.
+   */
+  projectAfterSeal?: boolean;
 }
 
 export interface LocalStackInfo {
@@ -121,6 +126,8 @@ export interface LocalStack {
   recoverNow(): Promise<void>;
   /** Delivers what is in the outbox (sealNow does this after detection). */
   deliverNow(): Promise<void>;
+  /** Projects newly sealed records into the columnar index and compacts (sealNow does this last). */
+  projectNow(): Promise<void>;
   /** The local webhook receiver: verifies signatures, prints and keeps delivered alerts. */
   alerts: AlertReceiver;
   stop(): Promise<void>;
@@ -364,7 +371,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const projectNow = serial(() => jobs.project({}, LOCAL_JOB_CONTEXT));
     const sealNow = async () => {
       await sealChain();
-      await projectNow();
+      if (opts.projectAfterSeal !== false) await projectNow();
     };
     const anchorNow = async () => {
       await jobs.anchor({}, LOCAL_JOB_CONTEXT);
@@ -419,7 +426,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       rekorAnchorKeyId,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
-    return { info, services, sealNow, anchorNow, recoverNow, deliverNow, alerts, stop: stopAll };
+    return {
+      info,
+      services,
+      sealNow,
+      anchorNow,
+      recoverNow,
+      deliverNow,
+      projectNow: async () => {
+        await projectNow();
+      },
+      alerts,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
     throw err;

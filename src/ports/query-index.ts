@@ -1,4 +1,7 @@
 /**
+ * RETIRED (issue #17, docs/query.md §2): mounted by no function and not by the
+ * local stack; kept only until it is deleted together with its tests.
+ *
  * QueryIndexStore port: the hot, queryable projection of a log's records
  * (docs/query.md). The projector (src/app/query-projector.ts) writes one
  * item per record and moves a per-log cursor; the query service
@@ -51,7 +54,7 @@ export interface ProjectorCursor {
   /**
    * A position at least `settleMs` old when this cursor was written: global
    * secondary indexes are eventually consistent, so GSI readers only trust
-   * records below it (docs/query.md §4, "Consistency").
+   * records below it (the retired DynamoDB index, docs/query.md §2).
    */
   settled: { seq: number; nextIndex: number; lastReceivedAt: string | undefined };
   /** Hot window (ms) the projector used for expiresAtSec. */

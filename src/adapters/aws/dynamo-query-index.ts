@@ -1,4 +1,7 @@
 /**
+ * RETIRED (issue #17, docs/query.md §2): mounted by no function and not by the
+ * local stack; kept only until it is deleted together with its tests.
+ *
  * QueryIndexStore on the single table (key schema and GSIs in ./table.ts).
  * The SDK client is injected; nothing here reads the environment or the clock.
  *
