@@ -58,7 +58,7 @@ const CLEAN_RUN = [
   's3 GetObjectCommand', // archived checkpoint
   's3 GetObjectCommand', // partial tile/0/000.p/200
   's3 GetObjectCommand', // partial entry bundle 000.p/200
-  's3 GetObjectCommand', // access: partial class tile/0/000.p/80 (right edge)
+  's3 GetObjectCommand', // access: partial class tile/0/000.p/80 (checked against the kept edge)
   's3 GetObjectCommand', // access: partial class entry bundle 000.p/80
   's3 GetObjectCommand', // config: partial class tile/0/000.p/40
   's3 GetObjectCommand', // config: partial class entry bundle 000.p/40
