@@ -5,9 +5,13 @@
  * written (commit point 1c), then the signature, CAS and publish of a
  * checkpoint that carries class lines — fails or kills the run in each of
  * the four modes, and a fresh process must converge: the main-log invariants
- * hold, every archived class log rebuilds its signed class root, and the
- * monitor recomputes every class root from the main log.
+ * hold, every archived class log rebuilds its signed class root, the
+ * monitor recomputes every class root from the main log, and the state keeps
+ * the class edges of its checkpoint. Twice: from a state that keeps class
+ * edges, and from one written before they were kept (the edges rebuilt from
+ * the archive; docs/classes.md §Sealing).
  */
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FaultMode } from '../../src/adapters/aws/send-faults.ts';
 import { AppError } from '../../src/app/errors.ts';
@@ -36,6 +40,7 @@ import {
   ORIGIN_PREFIX,
   provision,
   sealer,
+  TABLE,
 } from './seal-harness.ts';
 
 const CLASSES = [
@@ -58,7 +63,7 @@ const CLEAN_RUN = [
   's3 GetObjectCommand', // archived checkpoint
   's3 GetObjectCommand', // partial tile/0/000.p/200
   's3 GetObjectCommand', // partial entry bundle 000.p/200
-  's3 GetObjectCommand', // access: partial class tile/0/000.p/80 (right edge)
+  's3 GetObjectCommand', // access: partial class tile/0/000.p/80 (checked against the kept edge)
   's3 GetObjectCommand', // access: partial class entry bundle 000.p/80
   's3 GetObjectCommand', // config: partial class tile/0/000.p/40
   's3 GetObjectCommand', // config: partial class entry bundle 000.p/40
@@ -90,13 +95,29 @@ beforeAll(async () => {
 
 const svcFor = async (env: Env) => sealer(env, await kmsSigner(env, kmsKeyId), { classes: CLASSES });
 
-async function prepared(): Promise<string> {
+/**
+ * A log sealed to BEFORE with 120 new records waiting. `oldState`: the seal
+ * state item as a sealer from before kept class edges left it (no
+ * classEdges attribute), so the run rebuilds the class edges from tiles.
+ */
+async function prepared(oldState = false): Promise<string> {
   const logId = `cf${++counter}`;
   const env = makeEnv();
   await newLog(env, logId);
   await appendEvents(env, logId, 150, 0, mixed);
   await appendEvents(env, logId, 50, 0, mixed);
   expect((await (await svcFor(env)).sealLog(logId)).size).toBe(BEFORE);
+  expect((await env.state.read(logId))?.classEdges).toBeDefined();
+  if (oldState) {
+    await env.ddb.send(
+      new UpdateItemCommand({
+        TableName: TABLE,
+        Key: { pk: { S: `S#${logId}` }, sk: { S: 'SEAL' } },
+        UpdateExpression: 'REMOVE classEdges',
+      }),
+    );
+    expect((await env.state.read(logId))?.classEdges).toBeUndefined();
+  }
   await appendEvents(env, logId, 60, 0, mixed);
   await appendEvents(env, logId, 60, 0, mixed);
   return logId;
@@ -141,14 +162,19 @@ async function recover(logId: string): Promise<void> {
   expect(r.size).toBe(AFTER);
   expect(await checkInvariants(env, logId, signer)).toBe(AFTER);
   await checkClasses(env, logId, signer);
+  // The converged state keeps the class edges of its checkpoint.
+  expect((await env.state.read(logId))?.classEdges).toBeDefined();
   env.faults.arm();
   expect((await sealer(env, signer, { classes: CLASSES }).sealLog(logId)).status).toBe('idle');
   expect(env.faults.calls.map((c) => c.command)).toEqual(['GetItemCommand', 'BatchGetItemCommand']);
 }
 
-describe('seal crash-safety table with classes', () => {
+describe.each([
+  ['kept class edges', false],
+  ['a state from before kept class edges', true],
+] as const)('seal crash-safety table with classes, from %s', (_from, oldState) => {
   it('a clean run makes exactly the calls the table covers', async () => {
-    const logId = await prepared();
+    const logId = await prepared(oldState);
     const env = makeEnv();
     const svc = await svcFor(env);
     env.faults.arm();
@@ -162,7 +188,7 @@ describe('seal crash-safety table with classes', () => {
     MODES.map((mode) => [i + FIRST_CLASS_CALL, call, mode] as const),
   );
   it.each(table)('call %i (%s) %s → next run converges', async (k, _call, mode) => {
-    const logId = await prepared();
+    const logId = await prepared(oldState);
     const env = makeEnv();
     const svc = await svcFor(env);
     env.faults.arm((call) => (call.n === k ? mode : undefined));

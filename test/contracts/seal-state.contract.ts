@@ -109,6 +109,31 @@ export function sealStateContract(name: string, make: () => Promise<SealStateSto
       await expect(store.adopt({ ...s, halted: 'x' })).rejects.toBeInstanceOf(TypeError);
     });
 
+    it('keeps the class edges byte for byte with the state they were written with; a swap without them drops them', async () => {
+      const log = uniqueId('edges');
+      const edges = Uint8Array.from({ length: 300 }, (_, i) => (i * 7 + 1) & 255);
+      expect(await store.read(log)).toBeUndefined();
+      expect(await store.compareAndSwap({ ...sealState(log, 1, 4), classEdges: edges }, 0)).toBe(true);
+      expect((await store.read(log))?.classEdges).toEqual(edges);
+      // The publish marker and a halt leave them as they are.
+      expect(await store.markPublished(log, 1)).toBe(true);
+      expect((await store.read(log))?.classEdges).toEqual(edges);
+      // A state written without them (a sealer from before them, or without classes) has none.
+      expect(await store.compareAndSwap(sealState(log, 2, 5), 1)).toBe(true);
+      expect((await store.read(log))?.classEdges).toBeUndefined();
+      expect(await store.compareAndSwap({ ...sealState(log, 3, 6), classEdges: edges.subarray(1) }, 2)).toBe(
+        true,
+      );
+      await store.halt(log, 'STORE_INCONSISTENT: test', 9);
+      const halted = await store.read(log);
+      expect(halted?.classEdges).toEqual(edges.subarray(1));
+      expect(halted?.halted).toBe('STORE_INCONSISTENT: test');
+      // Adoption copies them too.
+      const adopted = uniqueId('edges-adopt');
+      expect(await store.adopt({ ...sealState(adopted, 2, 3), classEdges: edges })).toBe(true);
+      expect((await store.read(adopted))?.classEdges).toEqual(edges);
+    });
+
     it('stores copies', async () => {
       const log = uniqueId('copy');
       const s = sealState(log, 1, 4);
