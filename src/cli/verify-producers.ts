@@ -48,11 +48,38 @@ function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
  * Re-reads the bundle at `path` and checks its records' signatures. Throws
  * BundleError PRODUCER_SIGNATURE_INVALID (exit 1) on the first failing record.
  */
+/**
+ * Counts signed records per submitter from records members as the verifier
+ * reads them (VerifyOptions.onMember), so an unchecked count needs no second
+ * read of the bundle. Not a check: valid only once the bundle verified (then
+ * every records line is a canonical record, so JSON.parse reads it).
+ */
+export function signedRecordCounter(): {
+  readonly onMember: (path: string, data: Uint8Array) => void;
+  readonly signedBy: Map<string, number>;
+} {
+  const signedBy = new Map<string, number>();
+  return {
+    signedBy,
+    onMember: (path, data) => {
+      if (classifyPath(path)?.kind !== 'records' || indexOf(data, SIGNATURE_MARKER) < 0) return;
+      // A copy: the member may be in shared memory, which TextDecoder need not accept.
+      for (const line of decoder.decode(data.slice()).split('\n')) {
+        if (line === '') continue;
+        const r = JSON.parse(line) as LogRecord;
+        if (r.event.signature) signedBy.set(r.submitter, (signedBy.get(r.submitter) ?? 0) + 1);
+      }
+    },
+  };
+}
+
 export async function producerSignatures(
   io: CliIo,
   path: string,
   systemBundlePath: string | undefined,
   trust: BundleTrust,
+  /** Without --producer-keys: the counts signedRecordCounter gathered while the bundle was verified (no second read). */
+  counted?: ReadonlyMap<string, number>,
 ): Promise<{ section: ProducerSignatureSection; shortfall?: Shortfall }> {
   let keys: Awaited<ReturnType<typeof producerKeysFromSystemRecords>> | undefined;
   if (systemBundlePath !== undefined) {
@@ -73,36 +100,16 @@ export async function producerSignatures(
       );
     keys = await producerKeysFromSystemRecords(bundleRecordsFrom(once(bytes)));
   }
+  if (!keys && counted) return unchecked(counted);
   const stream = await streamInput(io, 'FILE', path);
   try {
     if (!keys) {
       // Not checked: only which records are signed. Canonical JSON writes an event's
       // signature as `"signature":{"alg":"` (keys sorted), so a records member without those
       // bytes holds no signed record and is not parsed: unsigned bundles cost one byte scan.
-      const signedBy = new Map<string, number>();
-      for await (const m of readTar(stream, memberLimit)) {
-        if (classifyPath(m.path)?.kind !== 'records' || indexOf(m.data, SIGNATURE_MARKER) < 0) continue;
-        for (const line of decoder.decode(m.data).split('\n')) {
-          if (line === '') continue;
-          const r = JSON.parse(line) as LogRecord;
-          if (r.event.signature) signedBy.set(r.submitter, (signedBy.get(r.submitter) ?? 0) + 1);
-        }
-      }
-      const producers = [...signedBy]
-        .map(([producer, signed]) => ({ producer, signed }))
-        .sort((a, b) => (a.producer < b.producer ? -1 : 1));
-      const signed = producers.reduce((n, c) => n + c.signed, 0);
-      return {
-        section: { checked: false, signed, producers },
-        ...(signed > 0
-          ? {
-              shortfall: untrusted(
-                'PRODUCER_SIGNATURES_NOT_CHECKED',
-                `${signed} record(s) carry producer signatures that were not checked: give --producer-keys SYSTEM.tar (a bundle of the system log)`,
-              ),
-            }
-          : {}),
-      };
+      const counter = signedRecordCounter();
+      for await (const m of readTar(stream, memberLimit)) counter.onMember(m.path, m.data);
+      return unchecked(counter.signedBy);
     }
     // Strict decoding here: these records are what the signature verdict is about.
     const report = await checkProducerSignatures(bundleRecordsFrom(stream), keys, defaultSignatureVerifier);
@@ -118,6 +125,28 @@ export async function producerSignatures(
   } finally {
     await stream.close();
   }
+}
+
+/** The section for signatures counted but not checked (no --producer-keys). */
+function unchecked(signedBy: ReadonlyMap<string, number>): {
+  section: ProducerSignatureSection;
+  shortfall?: Shortfall;
+} {
+  const producers = [...signedBy]
+    .map(([producer, signed]) => ({ producer, signed }))
+    .sort((a, b) => (a.producer < b.producer ? -1 : 1));
+  const signed = producers.reduce((n, c) => n + c.signed, 0);
+  return {
+    section: { checked: false, signed, producers },
+    ...(signed > 0
+      ? {
+          shortfall: untrusted(
+            'PRODUCER_SIGNATURES_NOT_CHECKED',
+            `${signed} record(s) carry producer signatures that were not checked: give --producer-keys SYSTEM.tar (a bundle of the system log)`,
+          ),
+        }
+      : {}),
+  };
 }
 
 /** Lines for the text report. */

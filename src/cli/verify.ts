@@ -25,7 +25,7 @@ import { parseTrustFile } from './trust-file.ts';
 import { inputFile, wholeNumberIn } from './values.ts';
 import { acceptedNote, EXIT_USAGE_TEXT, type Verdict, verdictOf } from './verdict.ts';
 import { verifyClassAnswerFile } from './verify-class.ts';
-import { producerLines, producerSignatures } from './verify-producers.ts';
+import { producerLines, producerSignatures, signedRecordCounter } from './verify-producers.ts';
 import { tlogProofInput, verifyTlogProofFile } from './verify-tlog-proof.ts';
 import { allocateShared, startChunkPool } from './verify-workers.ts';
 
@@ -219,15 +219,16 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
       if (warn) io.stderr(warn);
       let report: BundleReport;
       const pool = args.threads === 0 ? undefined : startChunkPool(args.threads);
+      // Without --producer-keys, signed records are counted in this read (no second read of the bundle).
+      const counter = args['producer-keys'] === undefined ? signedRecordCounter() : undefined;
       try {
         // One chunk queued per thread beyond those being checked: threads + 1 in flight (docs/bundle.md §Memory).
-        report = await verifyBundle(
-          bundle,
-          trust,
-          pool
+        report = await verifyBundle(bundle, trust, {
+          ...(pool
             ? { checkChunk: pool.check, maxChunksInFlight: pool.threads + 1, allocate: allocateShared }
-            : {},
-        );
+            : {}),
+          ...(counter ? { onMember: counter.onMember } : {}),
+        });
       } catch (e) {
         if (e instanceof BundleError && e.code === 'INVALID_TRUST')
           throw new UsageError('BAD_FILE', `--trust: ${e.message}`);
@@ -236,7 +237,13 @@ export function runVerify(argv: string[], io: CliIo): Promise<number> {
         await Promise.all([pool?.close(), bundle.close()]);
       }
       // Producer signatures: a second read of the records the verifier just accepted.
-      const producers = await producerSignatures(io, args.argument, args['producer-keys'], trust);
+      const producers = await producerSignatures(
+        io,
+        args.argument,
+        args['producer-keys'],
+        trust,
+        counter?.signedBy,
+      );
       const shortfalls = [...bundleShortfalls(report), ...(producers.shortfall ? [producers.shortfall] : [])];
       const verdict = verdictOf(shortfalls, {
         untrusted: args['allow-untrusted'],

@@ -125,6 +125,30 @@ function holds(line: Uint8Array, from: number, to: number, expected: Uint8Array)
  */
 export type RecordCheck = 'scan' | 'json';
 
+/**
+ * `text` (24 bytes at buf[at]) compared with the string `s` in UTF-16
+ * code-unit order, as `<` compares strings: the bytes are a receivedAt, ASCII,
+ * so each byte is its code unit. Negative, zero or positive.
+ */
+function compareText(buf: Uint8Array, at: number, s: string): number {
+  const n = Math.min(24, s.length);
+  for (let i = 0; i < n; i++) {
+    const d = (buf[at + i] as number) - s.charCodeAt(i);
+    if (d !== 0) return d;
+  }
+  return 24 - s.length;
+}
+
+function compare24(a: Uint8Array, at: number, b: Uint8Array): number {
+  for (let i = 0; i < 24; i++) {
+    const d = (a[at + i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+const ascii24 = (b: Uint8Array): string => String.fromCharCode(...b);
+
 function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSummary | typeof NOT_OK {
   if (data.length === 0 || data[data.length - 1] !== 0x0a) return NOT_OK;
   // A record of another log fails below anyway; an invalid header logId matches no valid record.
@@ -135,11 +159,14 @@ function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSum
   const fields = newRecordFields();
   // Base64 of the previous record's leaf hash, as bytes: what this record's prev must be.
   const prevB64 = new Uint8Array(44);
+  // receivedAt of the first and the previous record, as bytes (a valid receivedAt is 24 ASCII
+  // bytes); compared as bytes, made strings once per chunk.
+  const firstAt = new Uint8Array(24);
+  const lastAt = new Uint8Array(24);
+  const fallbackAt = new Uint8Array(24);
   let firstIndex = 0;
   let firstPrev = '';
-  let firstReceivedAt = '';
   let lastIndex = -1;
-  let lastReceivedAt = '';
   let start = 0;
   let n = 0;
   let bytes = 0;
@@ -149,12 +176,15 @@ function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSum
     const line = data.subarray(start, i);
     start = i + 1;
     let index: number;
-    let receivedAt: string;
+    // This record's receivedAt: 24 bytes at at[atOffset].
+    let at: Uint8Array;
+    let atOffset: number;
     if (how === 'scan' && scanRecord(line, fields)) {
       // The scanner proved the line a valid canonical record (what decodeRecord accepts); its fields:
       if (!holds(line, fields.logIdStart, fields.logIdEnd, logId)) return NOT_OK;
       index = fields.index;
-      receivedAt = asciiText(line, fields.receivedAtStart, fields.receivedAtStart + 24);
+      at = line;
+      atOffset = fields.receivedAtStart;
       if (n === 0) firstPrev = asciiText(line, fields.prevStart, fields.prevStart + 44);
       else if (!holds(line, fields.prevStart, fields.prevStart + 44, prevB64)) return NOT_OK;
     } else {
@@ -166,15 +196,19 @@ function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSum
       }
       if (rec.logId !== p.logId) return NOT_OK;
       index = rec.index;
-      receivedAt = rec.receivedAt;
+      // checkRecord passed: receivedAt is 24 ASCII characters.
+      for (let k = 0; k < 24; k++) fallbackAt[k] = rec.receivedAt.charCodeAt(k);
+      at = fallbackAt;
+      atOffset = 0;
       if (n === 0) firstPrev = rec.prev;
       else if (rec.prev !== asciiText(prevB64, 0, 44)) return NOT_OK;
     }
     if (index > p.lastIndex) return NOT_OK;
-    if (receivedAt < p.fromTime || receivedAt >= p.toTime) return NOT_OK;
-    if (n > 0 && (index !== lastIndex + 1 || receivedAt < lastReceivedAt)) return NOT_OK;
+    if (compareText(at, atOffset, p.fromTime) < 0 || compareText(at, atOffset, p.toTime) >= 0) return NOT_OK;
+    if (n > 0 && (index !== lastIndex + 1 || compare24(at, atOffset, lastAt) < 0)) return NOT_OK;
     for (let k = 0; k < anchors.length; k++) {
-      if (index < (anchors[k] as number) && (plausible[k] as string) < receivedAt) return NOT_OK;
+      if (index < (anchors[k] as number) && compareText(at, atOffset, plausible[k] as string) > 0)
+        return NOT_OK;
     }
     if ((n + 1) * 32 > leaves.length) {
       const grown = new Uint8Array(leaves.length * 2);
@@ -183,12 +217,12 @@ function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSum
     }
     hashLeafInto(line, leaves, n * 32);
     base64HashInto(leaves, n * 32, prevB64);
+    for (let k = 0; k < 24; k++) lastAt[k] = at[atOffset + k] as number;
     if (n === 0) {
       firstIndex = index;
-      firstReceivedAt = receivedAt;
+      firstAt.set(lastAt);
     }
     lastIndex = index;
-    lastReceivedAt = receivedAt;
     bytes += line.length;
     n++;
   }
@@ -200,8 +234,8 @@ function summarise(data: Uint8Array, p: ChunkParams, how: RecordCheck): ChunkSum
     firstIndex,
     lastIndex,
     firstPrev,
-    firstReceivedAt,
-    lastReceivedAt,
+    firstReceivedAt: ascii24(firstAt),
+    lastReceivedAt: ascii24(lastAt),
     leaves: leaves.slice(0, n * 32),
   };
 }

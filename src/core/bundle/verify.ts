@@ -141,6 +141,14 @@ export interface VerifyOptions {
    * records chunk without a copy; nothing writes a member after it is read.
    */
   readonly allocate?: (size: number) => Uint8Array;
+  /**
+   * Sees every member's path and bytes as it is read, before it is checked
+   * (e.g. the CLI counts signed records in the same read instead of a second
+   * one). It must not keep or change `data`; what it throws is ignored, so it
+   * cannot change a verdict. Members of a bundle that fails were seen too:
+   * use what it gathered only when verification succeeds.
+   */
+  readonly onMember?: (path: string, data: Uint8Array) => void;
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -1681,6 +1689,13 @@ export async function verifyBundle(
         throw e;
       }
       if (next.done) break;
+      if (options.onMember) {
+        try {
+          options.onMember(next.value.path, next.value.data);
+        } catch {
+          // An observer, not a check (VerifyOptions.onMember).
+        }
+      }
       await v.member(next.value.path, next.value.data);
     }
     // Records chunks still in flight are joined before the final checks.
