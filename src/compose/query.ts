@@ -13,7 +13,9 @@ import { ColumnarIndexer, type IndexManyResult } from '../app/columnar-indexer.t
 import { ColumnarQueryService } from '../app/columnar-query.ts';
 import { QueryService } from '../app/query.ts';
 import { type ProjectManyResult, QueryProjector } from '../app/query-projector.ts';
+import { type SecurityLakeManyResult, SecurityLakeWriter } from '../app/security-lake-writer.ts';
 import { loadCursorKey } from '../config.ts';
+import { Catalog } from '../core/catalog.ts';
 import type { Route } from '../http/router.ts';
 import { queryRoutes } from '../http/routes/query.ts';
 import { sqlRoutes } from '../http/routes/sql.ts';
@@ -21,6 +23,7 @@ import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import type { QueryIndexStore } from '../ports/query-index.ts';
 import { createSecretSource } from './aws.ts';
 import type { Services } from './services.ts';
+import { STARTER_CATALOG_DOCUMENTS } from './starter-catalog.ts';
 
 type QueryServices = Pick<Services, 'config' | 'clients' | 'clock' | 'logStore'>;
 
@@ -36,6 +39,28 @@ export function createColumnarIndexer(services: QueryServices): ColumnarIndexer 
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
     index: new S3ColumnarIndex({ client: clients.s3, bucket: config.indexBucket }),
+    clock,
+  });
+}
+
+/**
+ * The Security Lake writer, when ANCHORLOG_SECURITY_LAKE_BUCKET is set
+ * (docs/ocsf.md §Security Lake): OCSF classes from the starter catalog (the
+ * catalog that ships in the bundle; actions it does not know take the
+ * default mapping).
+ */
+export function createSecurityLakeWriter(services: QueryServices): SecurityLakeWriter | undefined {
+  const { config, clients, clock } = services;
+  const lake = config.securityLake;
+  if (!lake || !config.indexBucket) return undefined;
+  return new SecurityLakeWriter({
+    archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+    lake: new S3ColumnarIndex({ client: clients.s3, bucket: lake.bucket }),
+    state: new S3ColumnarIndex({ client: clients.s3, bucket: config.indexBucket }),
+    target: { region: lake.region, accountId: lake.accountId },
+    sourcePrefix: lake.sourcePrefix,
+    catalog: Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS),
     clock,
   });
 }
@@ -96,7 +121,10 @@ export async function queryApi(services: QueryServices & Pick<Services, 'princip
 }
 
 /** A log's projection into the DynamoDB index, or (`columnar: true`) into the columnar index. */
-export type ProjectJobOutcome = ProjectManyResult[number] | (IndexManyResult[number] & { columnar: true });
+export type ProjectJobOutcome =
+  | ProjectManyResult[number]
+  | (IndexManyResult[number] & { columnar: true })
+  | (SecurityLakeManyResult[number] & { securityLake: true });
 export interface ProjectJobSummary {
   logs: number;
   records: number;
@@ -109,21 +137,32 @@ const PROJECT_SAFETY_MS = 15_000;
 export function projectJob(services: QueryServices): ScheduledJob<ProjectJobOutcome, ProjectJobSummary> {
   const projector = createProjector(services);
   const indexer = createColumnarIndexer(services);
+  const lake = createSecurityLakeWriter(services);
   return {
     name: 'project',
     clock: services.clock,
     safetyMs: PROJECT_SAFETY_MS,
     listLogs: () => services.logStore.listLogs(),
     run: async (logIds, deadlineMs) => {
-      const dynamo: ProjectJobOutcome[] = await projector.projectMany(logIds, deadlineMs);
-      if (!indexer) return dynamo;
-      const columnar = await indexer.projectMany(logIds, deadlineMs);
-      return [...dynamo, ...columnar.map((o) => ({ ...o, columnar: true as const }))];
+      const out: ProjectJobOutcome[] = await projector.projectMany(logIds, deadlineMs);
+      if (indexer) {
+        const columnar = await indexer.projectMany(logIds, deadlineMs);
+        out.push(...columnar.map((o) => ({ ...o, columnar: true as const })));
+      }
+      // After the index: Security Lake is a copy for others, the index is ours.
+      if (lake) {
+        const written = await lake.runMany(logIds, deadlineMs);
+        out.push(...written.map((o) => ({ ...o, securityLake: true as const })));
+      }
+      return out;
     },
     notable: (o) => o.ok && o.records > 0,
     summarize: (outcomes) => ({
       logs: outcomes.length,
-      records: outcomes.reduce((n, o) => n + (o.ok && !('columnar' in o) ? o.records : 0), 0),
+      records: outcomes.reduce(
+        (n, o) => n + (o.ok && !('columnar' in o) && !('securityLake' in o) ? o.records : 0),
+        0,
+      ),
     }),
   };
 }
