@@ -117,9 +117,9 @@ function securityLakeSettings(env: Env, region: string): { securityLake?: Securi
     );
   const accountId = required(env, 'ANCHORLOG_SECURITY_LAKE_ACCOUNT_ID');
   const sourcePrefix = env.ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX || 'anchorlog';
-  if (!/^[\w\-:.]{1,30}$/.test(sourcePrefix))
+  if (!/^[\w\-:.]{1,15}$/.test(sourcePrefix))
     throw new ConfigError(
-      `ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX must be 1-30 of [A-Za-z0-9_-:.], got ${sourcePrefix}`,
+      `ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX must be 1-15 of [A-Za-z0-9_-:.], got ${sourcePrefix}`,
     );
   return {
     securityLake: { bucket, region: env.ANCHORLOG_SECURITY_LAKE_REGION || region, accountId, sourcePrefix },
