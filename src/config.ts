@@ -102,6 +102,8 @@ export type RetiredSigningKey =
 
 export interface SecurityLakeSettings {
   bucket: string;
+  /** Where the writer's progress lives (ANCHORLOG_SECURITY_LAKE_STATE_BUCKET, else the index bucket). */
+  stateBucket: string;
   region: string;
   accountId: string;
   sourcePrefix: string;
@@ -111,9 +113,11 @@ export interface SecurityLakeSettings {
 function securityLakeSettings(env: Env, region: string): { securityLake?: SecurityLakeSettings } {
   const bucket = env.ANCHORLOG_SECURITY_LAKE_BUCKET;
   if (!bucket) return {};
-  if (!env.ANCHORLOG_INDEX_BUCKET)
+  // The writer's progress: its own bucket (the CDK app makes one), else the index bucket.
+  const stateBucket = env.ANCHORLOG_SECURITY_LAKE_STATE_BUCKET || env.ANCHORLOG_INDEX_BUCKET;
+  if (!stateBucket)
     throw new ConfigError(
-      'ANCHORLOG_SECURITY_LAKE_BUCKET needs ANCHORLOG_INDEX_BUCKET (the writer keeps its progress there)',
+      'ANCHORLOG_SECURITY_LAKE_BUCKET needs ANCHORLOG_SECURITY_LAKE_STATE_BUCKET or ANCHORLOG_INDEX_BUCKET (the writer keeps its progress there)',
     );
   const accountId = required(env, 'ANCHORLOG_SECURITY_LAKE_ACCOUNT_ID');
   const sourcePrefix = env.ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX || 'anchorlog';
@@ -122,7 +126,13 @@ function securityLakeSettings(env: Env, region: string): { securityLake?: Securi
       `ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX must be 1-15 of [A-Za-z0-9_-:.], got ${sourcePrefix}`,
     );
   return {
-    securityLake: { bucket, region: env.ANCHORLOG_SECURITY_LAKE_REGION || region, accountId, sourcePrefix },
+    securityLake: {
+      bucket,
+      stateBucket,
+      region: env.ANCHORLOG_SECURITY_LAKE_REGION || region,
+      accountId,
+      sourcePrefix,
+    },
   };
 }
 
@@ -138,9 +148,9 @@ export interface AppConfig {
    */
   indexBucket?: string;
   /**
-   * ANCHORLOG_SECURITY_LAKE_BUCKET (+ _ACCOUNT_ID, optional _REGION, _SOURCE_PREFIX):
-   * the project function also writes OCSF Parquet into these Amazon Security Lake
-   * custom sources (docs/ocsf.md §Security Lake). Needs ANCHORLOG_INDEX_BUCKET (its progress lives there).
+   * ANCHORLOG_SECURITY_LAKE_BUCKET (+ _ACCOUNT_ID, optional _REGION, _SOURCE_PREFIX,
+   * _STATE_BUCKET): the project function also writes OCSF Parquet into these Amazon
+   * Security Lake custom sources (docs/ocsf.md §Security Lake).
    */
   securityLake?: SecurityLakeSettings;
   /** KMS key id/ARN used by the sealer (only the seal role may sign with it). */

@@ -20,6 +20,7 @@ describe('Security Lake settings', () => {
       loadConfig({ ...BASE, ...LAKE, ANCHORLOG_SECURITY_LAKE_ACCOUNT_ID: '123456789012' }).securityLake,
     ).toEqual({
       bucket: 'aws-security-data-lake-eu-west-1-x',
+      stateBucket: 'idx',
       region: 'eu-west-1',
       accountId: '123456789012',
       sourcePrefix: 'anchorlog',
@@ -33,6 +34,14 @@ describe('Security Lake settings', () => {
         ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX: 'acme',
       }).securityLake,
     ).toMatchObject({ region: 'us-east-2', sourcePrefix: 'acme' });
+    expect(
+      loadConfig({
+        ...BASE,
+        ANCHORLOG_SECURITY_LAKE_BUCKET: 'lake',
+        ANCHORLOG_SECURITY_LAKE_STATE_BUCKET: 'progress',
+        ANCHORLOG_SECURITY_LAKE_ACCOUNT_ID: '1',
+      }).securityLake,
+    ).toMatchObject({ stateBucket: 'progress' });
   });
 
   it.each([

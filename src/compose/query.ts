@@ -52,12 +52,12 @@ export function createColumnarIndexer(services: QueryServices): ColumnarIndexer 
 export function createSecurityLakeWriter(services: QueryServices): SecurityLakeWriter | undefined {
   const { config, clients, clock } = services;
   const lake = config.securityLake;
-  if (!lake || !config.indexBucket) return undefined;
+  if (!lake) return undefined;
   return new SecurityLakeWriter({
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
     lake: new S3ColumnarIndex({ client: clients.s3, bucket: lake.bucket }),
-    state: new S3ColumnarIndex({ client: clients.s3, bucket: config.indexBucket }),
+    state: new S3ColumnarIndex({ client: clients.s3, bucket: lake.stateBucket }),
     target: { region: lake.region, accountId: lake.accountId },
     sourcePrefix: lake.sourcePrefix,
     catalog: Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS),
