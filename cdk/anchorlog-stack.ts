@@ -26,6 +26,7 @@ import { AuditTable } from './constructs/audit-table.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
+import { SecurityLakeSources, securityLakeContext } from './constructs/security-lake.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
 import { retiredKeyArns, SigningKey } from './constructs/signing-key.ts';
@@ -438,6 +439,10 @@ export class AnchorlogStack extends Stack {
     });
     buckets.archiveNameOnly(project);
     this.functions.project = project;
+    // Opt-in (context anchorlog:securityLake): OCSF Parquet into Amazon Security Lake custom sources.
+    const securityLake = securityLakeContext(this);
+    if (securityLake)
+      new SecurityLakeSources(this, 'SecurityLake', { settings: securityLake, project, buckets });
 
     // Recovery: completes principal and rule changes staged but not recorded (recoverPending of
     // PrincipalService and RuleService). It records them in the system log and promotes them: the
