@@ -28,6 +28,7 @@ import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
 import { QueryIndex } from './constructs/query-index.ts';
 import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
+import { SecurityLakeSources, securityLakeContext } from './constructs/security-lake.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
 import { retiredKeyArns, SigningKey } from './constructs/signing-key.ts';
@@ -473,6 +474,10 @@ export class AnchorlogStack extends Stack {
     buckets.grantArchiveRead(project);
     queryIndex.grantWrite(project);
     this.functions.project = project;
+    // Opt-in (context anchorlog:securityLake): OCSF Parquet into Amazon Security Lake custom sources.
+    const securityLake = securityLakeContext(this);
+    if (securityLake)
+      new SecurityLakeSources(this, 'SecurityLake', { settings: securityLake, project, buckets });
 
     // Compaction: merges each log's closed days into one file (hourly); the index bucket only.
     const compact = fn('compact', {

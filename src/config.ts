@@ -101,6 +101,42 @@ export type RetiredSigningKey =
   /** The public key itself (DER SubjectPublicKeyInfo), e.g. of a key that no longer exists in KMS. */
   | { readonly spki: Uint8Array };
 
+export interface SecurityLakeSettings {
+  bucket: string;
+  /** Where the writer's progress lives (ANCHORLOG_SECURITY_LAKE_STATE_BUCKET, else the index bucket). */
+  stateBucket: string;
+  region: string;
+  accountId: string;
+  sourcePrefix: string;
+}
+
+/** ANCHORLOG_SECURITY_LAKE_*: undefined when the bucket is unset (docs/ocsf.md §Security Lake). */
+function securityLakeSettings(env: Env, region: string): { securityLake?: SecurityLakeSettings } {
+  const bucket = env.ANCHORLOG_SECURITY_LAKE_BUCKET;
+  if (!bucket) return {};
+  // The writer's progress: its own bucket (the CDK app makes one), else the index bucket.
+  const stateBucket = env.ANCHORLOG_SECURITY_LAKE_STATE_BUCKET || env.ANCHORLOG_INDEX_BUCKET;
+  if (!stateBucket)
+    throw new ConfigError(
+      'ANCHORLOG_SECURITY_LAKE_BUCKET needs ANCHORLOG_SECURITY_LAKE_STATE_BUCKET or ANCHORLOG_INDEX_BUCKET (the writer keeps its progress there)',
+    );
+  const accountId = required(env, 'ANCHORLOG_SECURITY_LAKE_ACCOUNT_ID');
+  const sourcePrefix = env.ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX || 'anchorlog';
+  if (!/^[\w\-:.]{1,15}$/.test(sourcePrefix))
+    throw new ConfigError(
+      `ANCHORLOG_SECURITY_LAKE_SOURCE_PREFIX must be 1-15 of [A-Za-z0-9_-:.], got ${sourcePrefix}`,
+    );
+  return {
+    securityLake: {
+      bucket,
+      stateBucket,
+      region: env.ANCHORLOG_SECURITY_LAKE_REGION || region,
+      accountId,
+      sourcePrefix,
+    },
+  };
+}
+
 export interface AppConfig {
   aws: AwsSettings;
   tableName: string;
@@ -112,6 +148,12 @@ export interface AppConfig {
    * answers filters from it and serves SQL. Unset: the DynamoDB index only.
    */
   indexBucket?: string;
+  /**
+   * ANCHORLOG_SECURITY_LAKE_BUCKET (+ _ACCOUNT_ID, optional _REGION, _SOURCE_PREFIX,
+   * _STATE_BUCKET): the project function also writes OCSF Parquet into these Amazon
+   * Security Lake custom sources (docs/ocsf.md §Security Lake).
+   */
+  securityLake?: SecurityLakeSettings;
   /** KMS key id/ARN used by the sealer (only the seal role may sign with it). */
   signingKeyId?: string;
   /** ANCHORLOG_RETIRED_SIGNING_KEYS: earlier log keys whose checkpoints still verify. */
@@ -572,6 +614,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     archiveBucket: required(env, 'ANCHORLOG_ARCHIVE_BUCKET'),
     ...(env.ANCHORLOG_EXPORTS_BUCKET ? { exportsBucket: env.ANCHORLOG_EXPORTS_BUCKET } : {}),
     ...(env.ANCHORLOG_INDEX_BUCKET ? { indexBucket: env.ANCHORLOG_INDEX_BUCKET } : {}),
+    ...securityLakeSettings(env, region),
     ...(env.ANCHORLOG_SIGNING_KEY_ID ? { signingKeyId: env.ANCHORLOG_SIGNING_KEY_ID } : {}),
     retiredSigningKeys: retiredKeys(env.ANCHORLOG_RETIRED_SIGNING_KEYS),
     originPrefix: env.ANCHORLOG_ORIGIN_PREFIX ?? 'anchorlog.local',

@@ -53,7 +53,7 @@ export interface SecurityLakeWriterOptions {
   /** Where the per-log progress lives (the index bucket, `securitylake/`): never the lake. */
   readonly state: Pick<ColumnarIndexStore, 'get' | 'put'>;
   readonly target: SecurityLakeTarget;
-  /** Custom source names are `<sourcePrefix>-<class>`, e.g. anchorlog-api-activity. */
+  /** Custom source names are `<sourcePrefix>-<class_uid>`, e.g. anchorlog-6003 (prefix ≤ 15 characters). */
   readonly sourcePrefix: string;
   readonly catalog?: OcsfCatalog;
   readonly vendorName?: string;
@@ -88,7 +88,7 @@ export function securityLakeSources(
   return Object.entries(OCSF_CLASSES).map(([uid, c]) => ({
     classUid: Number(uid),
     className: c.name,
-    source: securityLakeSourceName(prefix, c.name),
+    source: securityLakeSourceName(prefix, Number(uid)),
   }));
 }
 
@@ -198,8 +198,7 @@ export class SecurityLakeWriter {
     // One file per (class, eventDay): Security Lake wants one class per object.
     const groups = new Map<string, { source: string; day: string; events: OcsfEvent[] }>();
     for (const r of records) {
-      const cls = OCSF_CLASSES[r.event.class_uid as number] as { name: string };
-      const source = securityLakeSourceName(this.#o.sourcePrefix, cls.name);
+      const source = securityLakeSourceName(this.#o.sourcePrefix, r.event.class_uid as number);
       const day = eventDay(Date.parse(r.receivedAt));
       const k = `${source}/${day}`;
       const g = groups.get(k) ?? { source, day, events: [] };

@@ -18,13 +18,16 @@ import { S3ColumnarIndex } from '../adapters/aws/s3-columnar-index.ts';
 import { ColumnarIndexer, type CompactOutcome, type IndexManyResult } from '../app/columnar-indexer.ts';
 import { ColumnarQueryService } from '../app/columnar-query.ts';
 import { AppError } from '../app/errors.ts';
+import { type SecurityLakeManyResult, SecurityLakeWriter } from '../app/security-lake-writer.ts';
 import { ConfigError, loadCursorKey } from '../config.ts';
+import { Catalog } from '../core/catalog.ts';
 import type { Route } from '../http/router.ts';
 import { queryRoutes } from '../http/routes/query.ts';
 import { indexRebuildRoutes, sqlRoutes } from '../http/routes/sql.ts';
 import type { ScheduledJob } from '../jobs/scheduled-job.ts';
 import { createSecretSource } from './aws.ts';
 import type { Services } from './services.ts';
+import { STARTER_CATALOG_DOCUMENTS } from './starter-catalog.ts';
 
 type QueryServices = Pick<Services, 'config' | 'clients' | 'clock' | 'logStore'>;
 
@@ -45,6 +48,28 @@ export function createColumnarIndexer(services: QueryServices): ColumnarIndexer 
     archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
     sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
     index: new S3ColumnarIndex({ client: clients.s3, bucket: indexBucket(services) }),
+    clock,
+  });
+}
+
+/**
+ * The Security Lake writer, when ANCHORLOG_SECURITY_LAKE_BUCKET is set
+ * (docs/ocsf.md §Security Lake): OCSF classes from the starter catalog (the
+ * catalog that ships in the bundle; actions it does not know take the
+ * default mapping).
+ */
+export function createSecurityLakeWriter(services: QueryServices): SecurityLakeWriter | undefined {
+  const { config, clients, clock } = services;
+  const lake = config.securityLake;
+  if (!lake) return undefined;
+  return new SecurityLakeWriter({
+    archive: new S3ArchiveStore({ client: clients.s3, bucket: config.archiveBucket }),
+    sealState: new DynamoSealStateStore({ client: clients.ddb, tableName: config.tableName }),
+    lake: new S3ColumnarIndex({ client: clients.s3, bucket: lake.bucket }),
+    state: new S3ColumnarIndex({ client: clients.s3, bucket: lake.stateBucket }),
+    target: { region: lake.region, accountId: lake.accountId },
+    sourcePrefix: lake.sourcePrefix,
+    catalog: Catalog.fromDocuments(STARTER_CATALOG_DOCUMENTS),
     clock,
   });
 }
@@ -81,8 +106,10 @@ export function reindexApi(services: QueryServices & Pick<Services, 'principals'
   });
 }
 
-/** A log's projection into the columnar index. */
-export type ProjectJobOutcome = IndexManyResult[number];
+/** A log's projection into the columnar index, or (`securityLake: true`) its copy into Security Lake. */
+export type ProjectJobOutcome =
+  | IndexManyResult[number]
+  | (SecurityLakeManyResult[number] & { securityLake: true });
 export interface ProjectJobSummary {
   logs: number;
   records: number;
@@ -94,16 +121,25 @@ const PROJECT_SAFETY_MS = 15_000;
 /** The projector job: newly sealed records of every log into the columnar index, until the deadline. */
 export function projectJob(services: QueryServices): ScheduledJob<ProjectJobOutcome, ProjectJobSummary> {
   const indexer = createColumnarIndexer(services);
+  const lake = createSecurityLakeWriter(services);
   return {
     name: 'project',
     clock: services.clock,
     safetyMs: PROJECT_SAFETY_MS,
     listLogs: () => services.logStore.listLogs(),
-    run: (logIds, deadlineMs) => indexer.projectMany(logIds, deadlineMs),
+    run: async (logIds, deadlineMs) => {
+      const out: ProjectJobOutcome[] = await indexer.projectMany(logIds, deadlineMs);
+      // After the index: Security Lake is a copy for others, the index is ours.
+      if (lake) {
+        const written = await lake.runMany(logIds, deadlineMs);
+        out.push(...written.map((o) => ({ ...o, securityLake: true as const })));
+      }
+      return out;
+    },
     notable: (o) => o.ok && o.records > 0,
     summarize: (outcomes) => ({
       logs: outcomes.length,
-      records: outcomes.reduce((n, o) => n + (o.ok ? o.records : 0), 0),
+      records: outcomes.reduce((n, o) => n + (o.ok && !('securityLake' in o) ? o.records : 0), 0),
     }),
   };
 }

@@ -32,15 +32,18 @@ export interface SecurityLakeTarget {
   readonly accountId: string;
 }
 
-/** The custom source name of an OCSF class: `<prefix>-<class name in kebab case>` (≤ 64 characters). */
-export function securityLakeSourceName(prefix: string, className: string): string {
-  const slug = className
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-|-$/g, '');
-  const name = `${prefix}-${slug}`;
-  if (!/^[\w\-:.]{1,64}$/.test(name))
-    throw new RangeError(`custom source name ${JSON.stringify(name)} is not [\\w-_:.]{1,64}`);
+/**
+ * The custom source name of an OCSF class: `<prefix>-<class_uid>`, e.g.
+ * `anchorlog-6003`. Security Lake names the source's provider role
+ * `AmazonSecurityLake-Provider-<source>-<region>` and asks for source names of
+ * at most 20 characters so that name stays under IAM's 64 (API reference,
+ * CreateCustomLogSource), hence the uid rather than the class name, and a
+ * prefix of at most 15 characters.
+ */
+export function securityLakeSourceName(prefix: string, classUid: number): string {
+  const name = `${prefix}-${classUid}`;
+  if (!/^[\w\-:.]{1,20}$/.test(name))
+    throw new RangeError(`custom source name ${JSON.stringify(name)} is not 1-20 of [A-Za-z0-9_-:.]`);
   return name;
 }
 
