@@ -25,6 +25,7 @@ import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
+import { configureStreams } from './constructs/log-streams.ts';
 import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
 import { REPO_ROOT, ServiceFunction, type ServiceFunctionProps } from './constructs/service-function.ts';
 import { ServiceSecret } from './constructs/service-secret.ts';
@@ -46,7 +47,15 @@ const LOG_RETENTION_VALUES = [
 export class AnchorlogStack extends Stack {
   readonly functions: Partial<
     Record<
-      ApiFunction | 'authorizer' | 'seal' | 'detect' | 'deliver' | 'anchor' | 'project' | 'recover',
+      | ApiFunction
+      | 'authorizer'
+      | 'seal'
+      | 'detect'
+      | 'deliver'
+      | 'anchor'
+      | 'project'
+      | 'recover'
+      | 'stream',
       ServiceFunction
     >
   > = {};
@@ -464,6 +473,20 @@ export class AnchorlogStack extends Stack {
     buckets.archiveNameOnly(recover);
     this.functions.recover = recover;
 
+    // Streams: each log's sealed records → its SIEMs and buckets (docs/streams.md), every minute.
+    // Reads records and seal states, keeps its own cursors and dead letters (`SC#`, `SDL`), reads
+    // the secrets its streams name and puts objects under their S3 prefixes only; no archive, no key.
+    const stream = fn('stream', {
+      description:
+        'deliver the sealed records of each log to its streams (Splunk HEC, Datadog, webhooks, S3)',
+      timeout: Duration.seconds(120),
+      retryAttempts: 0,
+    });
+    table.grant(stream, { read: ['logData', 'logRegistry', 'sealState'], 'read-update': ['streams'] });
+    buckets.archiveNameOnly(stream);
+    configureStreams(this, stream);
+    this.functions.stream = stream;
+
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
       authorizer,
@@ -521,6 +544,12 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(5),
       description: 'anchorlog: deliver alerts whose retry is due (deliver also runs after every detect run)',
     });
+    new JobSchedule(this, 'StreamSchedule', {
+      target: stream,
+      every: Duration.minutes(1),
+      description:
+        'anchorlog: deliver newly sealed records to the log streams; retry blocked streams when due',
+    });
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,
       every: Duration.minutes(5),
@@ -535,6 +564,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchAnchor(anchor);
     alarms.watchProjector(project);
     alarms.watchRecovery(recover);
+    alarms.watchStreams(stream);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);
