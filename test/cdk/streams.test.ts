@@ -49,8 +49,9 @@ describe('the stream function', () => {
       FunctionName: { Ref: fnId() },
       MaximumRetryAttempts: 0,
     });
-    const env = (s.resources[fnId()]?.Properties?.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const env =
+      (s.resources[fnId()]?.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined)
+        ?.Variables ?? {};
     expect(env.ANCHORLOG_STREAMS).toBe(JSON.stringify(STREAMS));
   });
 
