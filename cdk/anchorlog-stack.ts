@@ -26,6 +26,7 @@ import { AuditApi } from './constructs/audit-api.ts';
 import { AuditTable } from './constructs/audit-table.ts';
 import { ConsoleSite } from './constructs/console-site.ts';
 import { JobSchedule } from './constructs/job-schedule.ts';
+import { configureStreams } from './constructs/log-streams.ts';
 import { QueryIndex } from './constructs/query-index.ts';
 import { RekorAnchorKey, rekorContext } from './constructs/rekor-anchor-key.ts';
 import { SecurityLakeSources, securityLakeContext } from './constructs/security-lake.ts';
@@ -65,7 +66,8 @@ export class AnchorlogStack extends Stack {
       | 'project'
       | 'recover'
       | 'compact'
-      | 'sequence',
+      | 'sequence'
+      | 'stream',
       ServiceFunction
     >
   > = {};
@@ -537,6 +539,19 @@ export class AnchorlogStack extends Stack {
     );
     buckets.archiveNameOnly(sequence);
     this.functions.sequence = sequence;
+    // Streams: each log's sealed records → its SIEMs and buckets (docs/streams.md), every minute.
+    // Reads records and seal states, keeps its own cursors and dead letters (`SC#`, `SDL`), reads
+    // the secrets its streams name and puts objects under their S3 prefixes only; no archive, no key.
+    const stream = fn('stream', {
+      description:
+        'deliver the sealed records of each log to its streams (Splunk HEC, Datadog, webhooks, S3)',
+      timeout: Duration.seconds(120),
+      retryAttempts: 0,
+    });
+    table.grant(stream, { read: ['logData', 'logRegistry', 'sealState'], 'read-update': ['streams'] });
+    buckets.archiveNameOnly(stream);
+    configureStreams(this, stream);
+    this.functions.stream = stream;
 
     // ---- HTTP API: the route table in cdk/routes.ts ---------------------------
     const api = new AuditApi(this, 'Api', {
@@ -605,6 +620,12 @@ export class AnchorlogStack extends Stack {
       every: Duration.minutes(1),
       description: 'anchorlog: sequence pending ingest entries no request has sequenced',
     });
+    new JobSchedule(this, 'StreamSchedule', {
+      target: stream,
+      every: Duration.minutes(1),
+      description:
+        'anchorlog: deliver newly sealed records to the log streams; retry blocked streams when due',
+    });
     new JobSchedule(this, 'RecoverSchedule', {
       target: recover,
       every: Duration.minutes(5),
@@ -621,6 +642,7 @@ export class AnchorlogStack extends Stack {
     alarms.watchRecovery(recover);
     alarms.watchCompaction(compact);
     alarms.watchSequenceSweep(sequence);
+    alarms.watchStreams(stream);
     alarms.watchApi(api.api);
     alarms.watchTable(table.table);
     alarms.watchTampering(signingKey.key, buckets.archive);

@@ -193,6 +193,37 @@ export class AuditAlarms extends Construct {
     });
   }
 
+  /** Log streams (docs/streams.md): a stream blocked on a dead letter, a stream falling behind, the function failing. */
+  watchStreams(stream: ServiceFunction): void {
+    this.#alarm('StreamBlocked', {
+      alarmDescription:
+        'StreamBlocked (EMF, max over streams): a log stream dead-lettered a chunk and is blocked on it (it keeps retrying every 10 minutes). The Stream dimension names it; list its dead letters, fix the destination or skip the chunk (docs/streams.md).',
+      metric: AuditAlarms.insights('MAX', 'StreamBlocked', Duration.minutes(5)),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('StreamLag', {
+      alarmDescription:
+        'StreamLagSeconds (EMF, max over streams) above 15 minutes for 3 periods: sealed records are waiting for a SIEM that is down, slow or refusing.',
+      metric: AuditAlarms.insights('MAX', 'StreamLagSeconds', Duration.minutes(5)),
+      threshold: 900,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+    this.#alarm('StreamFailing', {
+      alarmDescription:
+        'The stream function failed in 3 consecutive 5-minute periods (the table was unavailable, or it could not start: a stream secret missing or malformed).',
+      metric: stream.fn.metricErrors({ period: Duration.minutes(5), statistic: cw.Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: cw.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
   watchDelivery(deliver: ServiceFunction): void {
     this.#alarm('AlertDeliveryFailing', {
       alarmDescription:

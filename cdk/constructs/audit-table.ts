@@ -57,6 +57,11 @@ export const KEY_FAMILIES = {
    */
   delivery: ['N#*', 'NDL'],
   /**
+   * Log streams' cursors (`SC#<stream>`) and dead letters (`SDL`), the stream function's own
+   * (src/adapters/aws/dynamo-stream-store.ts).
+   */
+  streams: ['SC#*', 'SDL'],
+  /**
    * Health observations waiting to be recorded in the system log (`H#PENDING`): the seal and
    * anchor functions put them, the deliver function records and deletes them
    * (src/adapters/aws/dynamo-health-outbox.ts).

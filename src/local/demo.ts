@@ -14,7 +14,7 @@ import { demoEvents } from './demo-events.ts';
 import { producersDemo } from './demo-producers.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
-let info: { apiUrl: string; apiKey: string; adminKey: string; logId: string };
+let info: { apiUrl: string; apiKey: string; adminKey: string; logId: string; hecReceiverUrl?: string };
 try {
   info = JSON.parse(readFileSync(join(root, '.anchorlog', 'local-stack.json'), 'utf8'));
 } catch {
@@ -66,6 +66,7 @@ for (let i = 0; i < 30; i++) {
         for (const t of a.tsas ?? [])
           process.stdout.write(`time-stamp: ${t.name} ${t.status} ${t.genTime ?? ''}\n`);
       }
+      await showStreamDelivery(highest);
       process.exit(await producersDemo(info, root, process.env));
     }
   }
@@ -73,3 +74,20 @@ for (let i = 0; i < 30; i++) {
 }
 process.stdout.write('no checkpoint covered the events within 30 s (is the sealer running?)\n');
 process.exit(1);
+
+/** The stream delivery (docs/streams.md): the local HEC receiver's count and last leaf index. */
+async function showStreamDelivery(highest: number): Promise<void> {
+  if (!info.hecReceiverUrl) return;
+  for (let i = 0; i < 30; i++) {
+    const res = await fetch(`${info.hecReceiverUrl}/anchorlog/status`).catch(() => undefined);
+    const s = res?.ok ? ((await res.json()) as { events: number; lastIndex: number | null }) : undefined;
+    if (s && s.lastIndex !== null && s.lastIndex >= highest) {
+      process.stdout.write(
+        `stream delivery: local-hec → Splunk HEC receiver: ${s.events} events, last leaf index ${s.lastIndex}\n`,
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  process.stdout.write('stream delivery: the HEC receiver did not reach the last event within 30 s\n');
+}

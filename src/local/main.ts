@@ -50,6 +50,7 @@ anchorlog local stack is up.
   TSAs           ${info.tsaUrls.join('  ')}
   witnesses      ${info.witnessUrls.join('  ')}   (C2SP tlog-witness; every checkpoint is cosigned by both)
   alert receiver ${info.alertReceiverUrl}   (verifies each alert's signature and prints it below)
+  HEC receiver   ${info.hecReceiverUrl}   (a Splunk HEC stand-in: log ${info.logId} streams its sealed records there, docs/streams.md)
   settings       .anchorlog/local-stack.json
 
 Try:

@@ -26,6 +26,7 @@ import { readApi } from '../compose/read.ts';
 import { BUILTIN_RULE_PACKS } from '../compose/rule-packs.ts';
 import { sealJob } from '../compose/seal.ts';
 import { createServices, type Services } from '../compose/services.ts';
+import { createStreamService, streamJob } from '../compose/streams.ts';
 import { witnessLedgerOnTable } from '../compose/witness.ts';
 import { type AppConfig, DEFAULT_KEY_MAX_AGE_DAYS, DEFAULT_LIMITS, type IngestSettings } from '../config.ts';
 import { DEFAULT_AI_CLASSES } from '../core/classes/definition.ts';
@@ -33,11 +34,13 @@ import { parseDeliveryRouting } from '../core/deliver/destinations.ts';
 import { DEFAULT_SEAL_LAG_THRESHOLD_SECONDS } from '../core/health.ts';
 import { verifierFromSpki } from '../core/note/verifiers.ts';
 import { KEY_EXPIRY_INTRODUCED_MS, SYSTEM_LOG_ID } from '../core/principal.ts';
+import { parseStreams } from '../core/streams/spec.ts';
 import { createRouter, type Route } from '../http/router.ts';
 import { json } from '../http/types.ts';
 import { type JobContext, type JobLogLine, scheduledJob } from '../jobs/scheduled-job.ts';
 import type { MetricsSink } from '../ports/metrics.ts';
 import { type AlertReceiver, startAlertReceiver } from './alert-receiver.ts';
+import { type HecReceiver, startHecReceiver } from './hec-receiver.ts';
 import { startHttpServer } from './http-server.ts';
 import { type MotoServer, startMoto } from './moto.ts';
 import { startLocalRekor } from './rekor.ts';
@@ -106,6 +109,8 @@ export interface LocalStackInfo {
   rekorUrl: string;
   rekorVkey: string;
   rekorAnchorKeyId: string;
+  /** The local Splunk HEC stand-in (src/local/hec-receiver.ts): the demo log's stream `local-hec` goes there. */
+  hecReceiverUrl: string;
 }
 
 export interface LocalStack {
@@ -130,6 +135,10 @@ export interface LocalStack {
   projectNow(): Promise<void>;
   /** The local webhook receiver: verifies signatures, prints and keeps delivered alerts. */
   alerts: AlertReceiver;
+  /** The local Splunk HEC stand-in the demo log streams to (docs/streams.md). */
+  hec: HecReceiver;
+  /** Runs every stream once (the timer runs it after each projection). */
+  streamNow(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -201,6 +210,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     const alerts = await startAlertReceiver({ print: log });
     stops.push(() => alerts.close());
     const receiverSecret = await putLocalSecret(base, 'anchorlog/local-alert-receiver', alerts.secret);
+    // A SIEM, locally: a Splunk HEC stand-in the demo log streams to (docs/streams.md). Its
+    // token is in the emulator's Secrets Manager, read by the stream job as a deployed one is.
+    const hec = await startHecReceiver({ host: opts.host ?? '127.0.0.1', print: log });
+    stops.push(() => hec.close());
+    const hecSecret = await putLocalSecret(base, 'anchorlog/local-hec-token', hec.token);
     // Two witnesses, as in a deployment that submits to two independent operators. They trust the
     // log key for every origin under the local prefix; their state and keys last one run, like
     // the emulator's (a fresh log each start).
@@ -249,6 +263,19 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
             ],
             default: ['local-receiver'],
           }),
+      ),
+      streams: parseStreams(
+        JSON.stringify({
+          streams: [
+            {
+              name: 'local-hec',
+              logId: opts.logId ?? 'demo',
+              kind: 'splunk-hec',
+              url: hec.url,
+              secret: hecSecret,
+            },
+          ],
+        }),
       ),
     };
     const services = createServices(config, {
@@ -310,8 +337,9 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         if (
           e.metrics.some(
             (m) =>
-              /Failure|Missed|DetectionAlerts|DetectionRuleErrors|DeadLettered|Unrouted/.test(m.name) &&
-              m.value > 0,
+              /Failure|Missed|DetectionAlerts|DetectionRuleErrors|DeadLettered|Unrouted|StreamDeadLetters|StreamBlocked/.test(
+                m.name,
+              ) && m.value > 0,
           )
         )
           emf.emit(e);
@@ -326,6 +354,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       deliver: scheduledJob(deliverJob(services, await createDeliveryService(services, { metrics })), jobLog),
       project: scheduledJob(projectJob(services), jobLog),
       anchor: scheduledJob(await anchorJob(services, { metrics }), jobLog),
+      stream: scheduledJob(streamJob(services, await createStreamService(services, { metrics })), jobLog),
       recover: scheduledJob(principalsRecoveryJob(services), jobLog),
       sequence: scheduledJob(pendingSweepJob(services), jobLog),
     };
@@ -368,7 +397,11 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         .finally(() => jobs.detect({}, LOCAL_JOB_CONTEXT).finally(deliverNow))
         .finally(monitorNow),
     );
-    const projectNow = serial(() => jobs.project({}, LOCAL_JOB_CONTEXT));
+    // Streams after each projection run, as the stream function follows the seal function in AWS.
+    const streamNow = async () => {
+      await jobs.stream({}, LOCAL_JOB_CONTEXT);
+    };
+    const projectNow = serial(() => jobs.project({}, LOCAL_JOB_CONTEXT).finally(streamNow));
     const sealNow = async () => {
       await sealChain();
       if (opts.projectAfterSeal !== false) await projectNow();
@@ -424,6 +457,7 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
       rekorUrl: rekor.url,
       rekorVkey: rekor.vkey,
       rekorAnchorKeyId,
+      hecReceiverUrl: hec.url,
     };
     writeFileSync(join(opts.stateDir, 'local-stack.json'), `${JSON.stringify(info, null, 2)}\n`);
     return {
@@ -437,6 +471,8 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
         await projectNow();
       },
       alerts,
+      hec,
+      streamNow,
       stop: stopAll,
     };
   } catch (err) {

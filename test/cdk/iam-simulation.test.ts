@@ -73,6 +73,8 @@ const FAMILY_TABLE: readonly (readonly [access: string, pk: string, family: stri
   ['-  -  -  -  -  -  -  -  -  -  B  B  -  -  -', 'D#acme', 'detection: cursor, state, outbox'],
   ['-  -  -  -  -  -  -  -  -  -  -  U  -  -  -', 'N#acme', 'alert delivery: lease, progress'],
   ['-  -  -  -  -  -  -  -  -  -  -  U  -  -  -', 'NDL', 'alert delivery: dead letters'],
+  ['-  -  -  -  -  -  -  -  -  -  -  -  -  -  -', 'SC#siem', 'log streams: cursor (the stream role only)'],
+  ['-  -  -  -  -  -  -  -  -  -  -  -  -  -  -', 'SDL', 'log streams: dead letters (the stream role only)'],
   ['-  -  -  U  U  -  -  -  -  -  -  W  -  -  -', 'H#PENDING', 'health observations (outbox)'],
   ['R  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'P#k1', 'principal'],
   ['R  -  U  -  -  -  -  -  -  U  -  -  -  -  -', 'PRINCIPALS', 'principal directory'],

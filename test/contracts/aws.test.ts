@@ -10,7 +10,13 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { GetObjectCommand, ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
   DeleteSecretCommand,
@@ -34,6 +40,7 @@ import { DynamoQueryIndex } from '../../src/adapters/aws/dynamo-query-index.ts';
 import { DynamoRoleStore } from '../../src/adapters/aws/dynamo-role-store.ts';
 import { DynamoRuleStore } from '../../src/adapters/aws/dynamo-rule-store.ts';
 import { DynamoSealStateStore } from '../../src/adapters/aws/dynamo-seal-state-store.ts';
+import { DynamoStreamStore } from '../../src/adapters/aws/dynamo-stream-store.ts';
 import { DynamoWitnessLedgerStore } from '../../src/adapters/aws/dynamo-witness-ledger-store.ts';
 import { DynamoWitnessStateStore } from '../../src/adapters/aws/dynamo-witness-state.ts';
 import { KmsNoteSigner } from '../../src/adapters/aws/kms-signer.ts';
@@ -45,6 +52,7 @@ import { ensureTable } from '../../src/adapters/aws/table.ts';
 import { EmfMetricsSink } from '../../src/adapters/metrics/emf-metrics.ts';
 import { HttpNotifier } from '../../src/adapters/notify/http-notifier.ts';
 import { HttpRekor } from '../../src/adapters/rekor/http-rekor.ts';
+import { S3StreamSink } from '../../src/adapters/streams/s3-stream-sink.ts';
 import { HttpTimestamper } from '../../src/adapters/tsa/http-timestamper.ts';
 import { HttpWitness } from '../../src/adapters/witness/http-witness.ts';
 import { StoredRuleSource } from '../../src/app/stored-rule-source.ts';
@@ -84,6 +92,8 @@ import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
 import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
+import { streamSinkContract } from './stream-sink.contract.ts';
+import { streamStoreContract } from './stream-store.contract.ts';
 import { uniqueId } from './support.ts';
 import { timestamperContract } from './timestamper.contract.ts';
 import { witnessContract } from './witness.contract.ts';
@@ -457,4 +467,33 @@ rekorContract('HttpRekor (local Rekor v2 stand-in)', async () => {
   const server = await startLocalRekor({ origin: 'rekor.contract.test' });
   afterAll(() => server.close());
   return { rekor: new HttpRekor({ name: 'contract-rekor', url: server.url }), logKey: server.logKey };
+});
+
+streamStoreContract(
+  'DynamoStreamStore',
+  async () => new DynamoStreamStore({ client: await table(), tableName: TABLE }),
+);
+streamSinkContract('S3StreamSink', async () => {
+  const client = new S3Client(awsClientConfig());
+  const bucket = `stream-sink-${Math.random().toString(36).slice(2, 10)}`;
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    sink: new S3StreamSink({ name: 's', client, bucket, prefix: 'p/' }),
+    refusing: new S3StreamSink({ name: 's', client, bucket: `${bucket}-missing`, prefix: 'p/' }),
+    body: (c) => new TextEncoder().encode(c.docs.map((d) => `${JSON.stringify(d)}\n`).join('')),
+    held: async () => {
+      const keys = ((await client.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(
+        (o) => o.Key as string,
+      );
+      const out: number[] = [];
+      for (const Key of keys.sort()) {
+        const text = await (
+          await client.send(new GetObjectCommand({ Bucket: bucket, Key }))
+        ).Body?.transformToString();
+        for (const line of (text ?? '').split('\n').filter(Boolean))
+          out.push((JSON.parse(line) as { index: number }).index);
+      }
+      return out;
+    },
+  };
 });

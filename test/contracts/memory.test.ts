@@ -29,6 +29,8 @@ import { StaticRuleSource } from '../../src/adapters/memory/rule-source.ts';
 import { MemoryRuleStore } from '../../src/adapters/memory/rule-store.ts';
 import { MemorySealStateStore } from '../../src/adapters/memory/seal-state.ts';
 import { MemorySecretSource } from '../../src/adapters/memory/secret-source.ts';
+import { MemoryStreamSink } from '../../src/adapters/memory/stream-sink.ts';
+import { MemoryStreamStore } from '../../src/adapters/memory/stream-store.ts';
 import { MemoryTimestamper } from '../../src/adapters/memory/timestamper.ts';
 import { MemoryWitness } from '../../src/adapters/memory/witness.ts';
 import { MemoryWitnessLedgerStore } from '../../src/adapters/memory/witness-ledger-store.ts';
@@ -62,6 +64,8 @@ import { ruleStoreContract } from './rule-store.contract.ts';
 import { sealStateContract } from './seal-state.contract.ts';
 import { secretSourceContract } from './secret-source.contract.ts';
 import { SIGNER_CONTRACT_ORIGIN, signerContract } from './signer.contract.ts';
+import { streamSinkContract } from './stream-sink.contract.ts';
+import { streamStoreContract } from './stream-store.contract.ts';
 import { timestamperContract } from './timestamper.contract.ts';
 import { witnessContract } from './witness.contract.ts';
 import { witnessLedgerStoreContract } from './witness-ledger-store.contract.ts';
@@ -182,5 +186,24 @@ rekorContract('MemoryRekor', async () => {
   return {
     rekor: new MemoryRekor('contract-rekor', signer),
     logKey: verifierFromSpki(signer.keyName, signer.publicKeySpki),
+  };
+});
+
+streamStoreContract('MemoryStreamStore', async () => new MemoryStreamStore());
+streamSinkContract('MemoryStreamSink', async () => {
+  const sink = new MemoryStreamSink('s');
+  const refusing = new MemoryStreamSink('s');
+  refusing.answer = () => ({
+    ok: false,
+    code: 'HTTP_STATUS',
+    message: 'HTTP 503',
+    status: 503,
+    retryable: true,
+  });
+  return {
+    sink,
+    refusing,
+    body: () => new Uint8Array(),
+    held: async () => sink.taken.flatMap((t) => t.chunk.docs.map((d) => d.index)),
   };
 });

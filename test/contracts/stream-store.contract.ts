@@ -1,6 +1,7 @@
 /**
  * The StreamStore contract (src/ports/stream-store.ts), run against the
- * in-memory and the DynamoDB adapters by test/contracts/stream-store.test.ts:
+ * in-memory and the DynamoDB adapters by test/contracts/memory.test.ts and
+ * test/contracts/aws.test.ts:
  * a compare-and-swap cursor per stream (of two writers from one version, one
  * wins), and dead letters that are idempotent, listable per stream and by state.
  */

@@ -1,17 +1,14 @@
 /**
- * The StreamStore contract against the in-memory adapter and the DynamoDB
- * adapter on the emulator (moto), plus the DynamoDB adapter's own refusals of
- * corrupt items. A file of its own so the streams' tests need not run every
- * port's suite (test/contracts/aws.test.ts).
+ * The DynamoDB stream store's own refusals of corrupt items (AWS-only
+ * behaviour; its contract runs in test/contracts/aws.test.ts, the memory
+ * adapter's in test/contracts/memory.test.ts).
  */
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { DynamoStreamStore } from '../../src/adapters/aws/dynamo-stream-store.ts';
 import { ensureTable } from '../../src/adapters/aws/table.ts';
-import { MemoryStreamStore } from '../../src/adapters/memory/stream-store.ts';
+import { uniqueId } from '../contracts/support.ts';
 import { awsClientConfig } from '../support/aws.ts';
-import { streamStoreContract } from './stream-store.contract.ts';
-import { uniqueId } from './support.ts';
 
 const TABLE = 'anchorlog-streams';
 let ready: Promise<DynamoDBClient> | undefined;
@@ -23,12 +20,6 @@ function table(): Promise<DynamoDBClient> {
   })();
   return ready;
 }
-
-streamStoreContract('MemoryStreamStore', async () => new MemoryStreamStore());
-streamStoreContract(
-  'DynamoStreamStore',
-  async () => new DynamoStreamStore({ client: await table(), tableName: TABLE }),
-);
 
 describe('DynamoStreamStore: corrupt items are INTEGRITY errors', () => {
   it('a cursor item that is not JSON, or names another stream', async () => {
