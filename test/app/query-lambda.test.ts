@@ -1,10 +1,14 @@
 // lambdas/query.ts as Lambda runs it: the cursor key comes from the secret
 // named by ANCHORLOG_QUERY_CURSOR_KEY_SECRET (Secrets Manager on moto), read
 // at cold start; without it, or with a key in the environment, the module
-// does not load.
+// does not load. Answers come from the columnar index (ANCHORLOG_INDEX_BUCKET,
+// S3 on moto), which the test builds by sealing the log and projecting it.
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createIndexBucket, S3ColumnarIndex } from '../../src/adapters/aws/s3-columnar-index.ts';
 import { putSecret } from '../../src/adapters/aws/secrets-manager-source.ts';
+import { ColumnarIndexer } from '../../src/app/columnar-indexer.ts';
 import type { ConfigError } from '../../src/config.ts';
 import type { ApiEvent } from '../../src/http/lambda-adapter.ts';
 import { awsClientConfig, motoEndpoint } from '../support/aws.ts';
@@ -13,6 +17,7 @@ import { grow, type QEnv } from './query-harness.ts';
 import { queryEnvOnMoto } from './query-moto.ts';
 
 const LOG = 'lq';
+const INDEX_BUCKET = 'anchorlog-index-lambda-q';
 let env: QEnv & { table: string };
 let keyArn: string;
 const saved = { ...process.env };
@@ -40,6 +45,7 @@ async function load(extra: Record<string, string>) {
     ...saved,
     ANCHORLOG_TABLE: env.table,
     ANCHORLOG_ARCHIVE_BUCKET: 'anchorlog-archive-lambda-q',
+    ANCHORLOG_INDEX_BUCKET: INDEX_BUCKET,
     ANCHORLOG_AWS_ENDPOINT: motoEndpoint(),
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testing',
@@ -53,6 +59,17 @@ beforeAll(async () => {
   env = await queryEnvOnMoto('lambda-q');
   await env.logRegistry.createLog(LOG);
   await grow(env, LOG, { batches: 4, maxPer: 5, maxGapMs: 60_000, seed: 5 });
+  const s3 = new S3Client(awsClientConfig());
+  await createIndexBucket(s3, INDEX_BUCKET);
+  const indexer = new ColumnarIndexer({
+    archive: env.archive,
+    sealState: env.sealState,
+    index: new S3ColumnarIndex({ client: s3, bucket: INDEX_BUCKET }),
+    clock: env.clock,
+  });
+  const sealer = env.sealer();
+  for (let i = 0; i < 50 && (await sealer.sealLog(LOG)).more; i++);
+  await indexer.project(LOG);
   keyArn = await putSecret(
     new SecretsManagerClient(awsClientConfig()),
     'anchorlog/query-cursor-key',
