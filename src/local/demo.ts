@@ -111,7 +111,7 @@ async function showSql(auth: Record<string, string>): Promise<void> {
   }
   const out = (await res.json()) as {
     columns: string[];
-    rows: unknown[][];
+    rows: Record<string, unknown>[];
     indexedSize: number;
     bytesRead: number;
   };
