@@ -380,8 +380,6 @@ export async function startLocalStack(opts: LocalStackOptions): Promise<LocalSta
     // The class monitor after every seal (docs/classes.md §Monitor): each log's class roots are
     // recomputed from its records, from the size checked last time. A divergence is printed; it
     // never stops the chain (the monitor is an observer, as an auditor's would be).
-    // The class monitor after every seal (docs/classes.md §Monitor): a divergence is printed and
-    // never stops the chain (the monitor observes, as an auditor's would).
     const monitorAll = classMonitor(services, [logSpki]);
     const monitorNow = async () => {
       for (const r of await monitorAll()) {
